@@ -1,0 +1,30 @@
+"""Names debugbox owns on the wire: server commands, the custom request, the experimental capability.
+
+Mirrored in `vscode-extension/src/common/constants.ts`; keep both in step.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Command(StrEnum):
+    """Server commands (`workspace/executeCommand`), all prefixed `debugbox.`."""
+
+    GENERATE_DEBUG_DOCKERFILE = "debugbox.generateDebugDockerfile"
+    ADD_SHARE_PROCESS_NAMESPACE = "debugbox.addShareProcessNamespace"
+    ADD_DEBUG_SIDECAR = "debugbox.addDebugSidecar"
+    LIST_TARGETS = "debugbox.listTargets"
+    DEBUG_COMMAND = "debugbox.debugCommand"
+    OPEN_DEBUG_TERMINAL = "debugbox.openDebugTerminal"
+
+
+#: Server → client request asking the editor to open a terminal running `argv` directly.
+OPEN_TERMINAL_METHOD = "debugbox/openTerminal"
+
+#: Clients opt in with `capabilities.experimental.debugbox.openTerminal = true`.
+EXPERIMENTAL_KEY = "debugbox"
+EXPERIMENTAL_OPEN_TERMINAL = "openTerminal"
+
+#: `Diagnostic.source` of everything debugbox publishes.
+SOURCE = "debugbox"

@@ -1,0 +1,47 @@
+"""Shared test plumbing: paths to fixtures and the shared corpus, and the skip-or-fail rule for real engines.
+
+Tests that need something real (a Docker engine, Chromium, Neovim) call `require(ok, why)`. Locally a missing
+piece skips the test; under the README's test command (`DEBUGBOX_REQUIRE_ALL=1`), which installs everything, it
+fails instead, so a broken setup can never pass as skipped tests.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT / "examples"
+
+
+def _find_corpus() -> Path | None:
+    env = os.environ.get("DEBUGBOX_CORPUS")
+    candidates = [Path(env)] if env else []
+    # The shared corpus lies beside the checkout (../shared/corpus) on the project's machines and in CI.
+    candidates += [ROOT.parent / "shared" / "corpus", ROOT.parent.parent / "shared" / "corpus"]
+    for c in candidates:
+        if (c / "EXPECTED.tsv").is_file():
+            return c
+    return None
+
+
+CORPUS = _find_corpus()
+
+
+def require(ok: bool, why: str) -> None:
+    """Skip (or, under DEBUGBOX_REQUIRE_ALL=1, fail) the current test unless `ok`."""
+    if ok:
+        return
+    if os.environ.get("DEBUGBOX_REQUIRE_ALL") == "1":
+        pytest.fail(f"required for this run but missing: {why}")
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    require(CORPUS is not None, "the shared corpus (../shared/corpus) is not beside the checkout")
+    assert CORPUS is not None
+    return CORPUS
