@@ -63,3 +63,13 @@ class Analysis(Protocol):
     def hover(self, position: lsp.Position) -> lsp.Hover | None: ...
 
     def lens_anchors(self) -> Sequence[LensAnchor]: ...
+
+
+class Analyzer(Protocol):
+    """`analyze(uri, text, settings, previous)`: each analyser module exposes one as `analyze`.
+
+    `previous` is the analysis of the same URI's previous version, if any: analysers that can re-use work
+    (the manifest analyser re-parses only the YAML documents that changed) use it; others ignore it.
+    """
+
+    def __call__(self, uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> Analysis: ...
