@@ -262,9 +262,9 @@ RULES: tuple[Rule, ...] = (
     Rule("mcr.microsoft.com/dotnet/*", DEBIAN, ".NET images are built on Debian by default", variants=True),
     # --- Red Hat family ---------------------------------------------------------------------------
     Rule(
-        "*/ubi*/ubi-micro", _t("rhel", "none", "/bin/bash"), "UBI micro: no package manager (bash is present)"
+        "*/ubi*/ubi-micro", _t("rhel", "none", "/bin/sh"), "UBI micro: no package manager (bash is present)"
     ),
-    Rule("*/ubi*-micro", _t("rhel", "none", "/bin/bash"), "UBI micro: no package manager (bash is present)"),
+    Rule("*/ubi*-micro", _t("rhel", "none", "/bin/sh"), "UBI micro: no package manager (bash is present)"),
     Rule("*/ubi*/ubi-minimal", _t("rhel", "microdnf"), "UBI minimal: microdnf"),
     Rule("*/ubi*-minimal", _t("rhel", "microdnf"), "UBI minimal: microdnf"),
     Rule(
@@ -282,7 +282,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "*/ubi*micro*",
-        _t("rhel", "none", "/bin/bash"),
+        _t("rhel", "none", "/bin/sh"),
         "UBI micro based: no package manager (bash is present)",
     ),
     Rule("fedora", _t("fedora", "dnf"), "Fedora: dnf"),
@@ -301,7 +301,7 @@ RULES: tuple[Rule, ...] = (
     Rule("almalinux*", _t("alma", "microdnf"), "AlmaLinux -minimal: microdnf", tag=r".*minimal.*"),
     Rule(
         "almalinux*",
-        _t("alma", "none", "/bin/bash"),
+        _t("alma", "none", "/bin/sh"),
         "AlmaLinux -micro: no package manager",
         tag=r".*micro.*",
     ),
@@ -381,7 +381,7 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "quay.io/quarkus/*micro*",
-        _t("rhel", "none", "/bin/bash"),
+        _t("rhel", "none", "/bin/sh"),
         "Quarkus micro images are built on ubi-micro (no package manager, bash present)",
     ),
 )
