@@ -172,6 +172,9 @@ _UBUNTU_BASED = (
 )
 _ALPINE_BASED = ("traefik", "caddy", "docker", "vault", "hashicorp/*", "nats", "telegraf", "alpine/*")
 
+# Chainguard images for building rather than running: they carry build tools (and often a shell).
+_CHAINGUARD_BUILD = ("go", "rust", "gcc-glibc", "maven", "gradle", "git", "bash", "sdk", "melange", "ko")
+
 RULES: tuple[Rule, ...] = (
     # --- Images with nothing in them --------------------------------------------------------------
     Rule("scratch", _t("scratch", "none", False), "scratch is the empty image: no files, no shell"),
@@ -208,6 +211,15 @@ RULES: tuple[Rule, ...] = (
     Rule("cgr.dev/chainguard/wolfi-base", _t("wolfi", "apk"), "wolfi-base: Wolfi with apk and busybox sh"),
     Rule("chainguard/wolfi-base", _t("wolfi", "apk"), "wolfi-base: Wolfi with apk and busybox sh"),
     Rule("cgr.dev/chainguard/busybox", _t("busybox", "none", "/bin/sh"), "Chainguard busybox: sh, no apk"),
+    *(
+        Rule(
+            f"cgr.dev/chainguard/{name}",
+            _t("chainguard", "unknown", None),
+            f"Chainguard {name} is a build image; whether it has a shell or apk is not known",
+            tag=r"(?!.*-dev).*",
+        )
+        for name in _CHAINGUARD_BUILD
+    ),
     Rule(
         "cgr.dev/chainguard/*",
         _t("chainguard", "apk", "/bin/sh"),
@@ -556,3 +568,49 @@ def classify_image(ref: str) -> ImageInfo:
 def with_evidence(info: ImageInfo, **changes: object) -> ImageInfo:
     """A copy of `info` with fields replaced (used when the Dockerfile itself shows what the image has)."""
     return replace(info, **changes)  # type: ignore[arg-type]
+
+
+# Which of curl / wget an image ships, for the families where that is known. Full (non-slim) official language
+# images are built on buildpack-deps, which has both; the distribution base images have neither, except
+# busybox-based ones (wget applet) and the RPM families (curl-minimal).
+_HTTP_CLIENTS_BY_FAMILY: dict[str, frozenset[str]] = {
+    "alpine": frozenset({"wget"}),
+    "busybox": frozenset({"wget"}),
+    "wolfi": frozenset({"wget"}),
+    "distroless": frozenset(),
+    "scratch": frozenset(),
+    "chiseled": frozenset(),
+    "chainguard": frozenset(),
+    "rhel": frozenset({"curl"}),
+    "fedora": frozenset({"curl"}),
+    "centos": frozenset({"curl"}),
+    "rocky": frozenset({"curl"}),
+    "alma": frozenset({"curl"}),
+    "oracle": frozenset({"curl"}),
+    "amazonlinux": frozenset({"curl"}),
+    "azurelinux": frozenset({"curl"}),
+}
+_BARE_DISTROS = frozenset({"debian", "ubuntu"})
+
+
+def http_clients(info: ImageInfo) -> frozenset[str] | None:
+    """Which of `curl`/`wget` the image has, or None when debugbox does not know."""
+    if info.family in _HTTP_CLIENTS_BY_FAMILY:
+        if info.family == "distroless" and info.shell == "/busybox/sh":
+            return frozenset({"wget"})
+        return _HTTP_CLIENTS_BY_FAMILY[info.family]
+    if info.family in ("debian", "ubuntu"):
+        base = info.repository.rsplit("/", 1)[-1]
+        if base in _BARE_DISTROS or "slim" in (info.tag or ""):
+            return frozenset()
+        if base == "buildpack-deps" or (
+            info.repository in _FULL_LANGUAGE_IMAGES and "slim" not in (info.tag or "")
+        ):
+            return frozenset({"curl", "wget"})
+    return None
+
+
+# Official images whose default tags are built on buildpack-deps (curl and wget included).
+_FULL_LANGUAGE_IMAGES = frozenset(
+    {"python", "node", "golang", "ruby", "perl", "rust", "gcc", "buildpack-deps"}
+)
