@@ -614,3 +614,13 @@ def http_clients(info: ImageInfo) -> frozenset[str] | None:
 _FULL_LANGUAGE_IMAGES = frozenset(
     {"python", "node", "golang", "ruby", "perl", "rust", "gcc", "buildpack-deps"}
 )
+
+
+_VALID_REF = re.compile(
+    r"[a-z0-9][a-z0-9._-]*(?::[0-9]+)?(?:/[a-z0-9][a-z0-9._-]*)*(?::[\w][\w.-]{0,127})?(?:@[a-z0-9]+:[a-f0-9]{32,})?"
+)
+
+
+def is_valid_reference(ref: str) -> bool:
+    """Whether `ref` is a plain image reference (no variables, spaces, newlines): safe to write to a file."""
+    return len(ref) <= 512 and _VALID_REF.fullmatch(ref) is not None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from debugbox.dockerfile.stages import DockerfileModel, Stage, analyze_text
-from debugbox.images import ImageInfo, parse_reference
+from debugbox.images import ImageInfo, is_valid_reference, parse_reference
 from debugbox.settings import Settings
 
 #: Abstract tool name → package name per package manager. Unknown tool names are installed verbatim.
@@ -75,7 +75,7 @@ _BUSYBOX_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 class UnsupportedImage(ValueError):
-    """The final image is one debugbox cannot generate a debug image for (Windows)."""
+    """No debug image can be generated: no FROM instruction, or a Windows image."""
 
 
 def debug_file_name(dockerfile_name: str) -> str:
@@ -138,6 +138,8 @@ def _original_user(stage: Stage) -> str | None:
 def _app_image_default(app_image: str | None, settings: Settings, folder_name: str) -> tuple[str, list[str]]:
     chosen = settings.debug_image.app_image or app_image
     if chosen:
+        if not is_valid_reference(chosen):
+            raise UnsupportedImage(f"{chosen!r} is not a valid image reference for ARG APP_IMAGE")
         return chosen, []
     placeholder = f"{_image_name_from_folder(folder_name)}:dev"
     return placeholder, [
@@ -159,7 +161,9 @@ def render_debug_dockerfile(
     """Dockerfile.debug for the image `text` builds. Raises UnsupportedImage for Windows images."""
     model = model if model is not None else analyze_text(text)
     final = model.final
-    info: ImageInfo | None = final.info if final else None
+    if final is None:
+        raise UnsupportedImage("the Dockerfile has no FROM instruction")
+    info: ImageInfo | None = final.info
     if info is not None and info.family == "windows":
         raise UnsupportedImage("Windows images are not supported: Dockerfile.debug adds Linux tools")
     default, how = _app_image_default(app_image, settings, folder_name)
