@@ -1,0 +1,130 @@
+"""`debugbox shell TARGET`: open a debug session into a running container (or pod) in this terminal.
+
+The strategy comes from the same ladder as the editor's (exec → docker debug → sidecar; Kubernetes targets
+have their own). The session replaces this process (`exec`), so the terminal talks to docker/kubectl directly.
+With `-- CMD ...` the command runs instead of an interactive shell, and a TTY is requested only when stdin is
+one, so scripts can use it. `--print` prints the argv as a JSON array instead of running it.
+
+Exit codes: the session's own when it runs; 1 when the target cannot be opened (not found, not running, engine
+unreachable, strategy impossible: one line says why); 2 bad usage or an invalid target name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import stat
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from debugbox.cli import UsageError
+from debugbox.settings import Settings
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "shell",
+        help="open a debug shell in a running container (or pod), even a distroless one",
+        description="TARGET: a container name or ID, optionally prefixed docker://, podman:// or nerdctl://"
+        " (or pod/NAME[/CONTAINER] for Kubernetes). After `--`, a command to run instead of a shell.",
+        usage="debugbox shell TARGET [options] [-- CMD ...]",
+    )
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("--strategy", "-s", metavar="S", help="exec, docker-debug, sidecar (default: the ladder)")
+    p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for sidecar/ephemeral sessions")
+    p.add_argument(
+        "--privileged", action="store_true", help="run the sidecar with --privileged (all capabilities)"
+    )
+    p.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the argv as JSON, run nothing"
+    )
+    p.add_argument("-n", "--namespace", metavar="NS", help="Kubernetes namespace (pod targets)")
+    p.add_argument("--context", metavar="CTX", help="Kubernetes context (pod targets)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="per engine call (default 5)")
+    p.set_defaults(func=run, command=[])
+    # argparse cannot take options after TARGET and still hand over `-- CMD ...` verbatim; this parser can.
+    p.__class__ = _CommandAfterDashDash
+
+
+class _CommandAfterDashDash(argparse.ArgumentParser):
+    """Everything after the first `--` becomes `command`, untouched; the rest is parsed as usual."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        words = list(sys.argv[1:] if args is None else args)
+        command: list[str] = []
+        if "--" in words:
+            cut = words.index("--")
+            words, command = words[:cut], words[cut + 1 :]
+        parsed, extras = super().parse_known_args(words, namespace)
+        parsed.command = command
+        return parsed, extras
+
+
+def stdin_has_data(fd: int = 0) -> bool:
+    """Whether stdin is a pipe or a file (worth forwarding with `-i`); False for a TTY or /dev/null."""
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode) or stat.S_ISSOCK(mode)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    kube = settings.kubernetes
+    if args.namespace or args.context:
+        kube = dataclasses.replace(
+            kube, namespace=args.namespace or kube.namespace, context=args.context or kube.context
+        )
+    docker = settings.docker
+    if args.timeout:
+        if args.timeout <= 0:
+            raise UsageError("--timeout must be positive")
+        docker = dataclasses.replace(docker, timeout_seconds=args.timeout)
+        kube = dataclasses.replace(kube, timeout_seconds=args.timeout)
+    return dataclasses.replace(settings, kubernetes=kube, docker=docker)
+
+
+def run(args: argparse.Namespace) -> int:
+    from debugbox.runtime import service
+    from debugbox.runtime.errors import InvalidTarget, RuntimeProblem
+
+    command = list(args.command)
+    settings = _settings(args)
+    is_tty = sys.stdin.isatty()
+    options = service.plan_options(
+        settings,
+        strategy=args.strategy,
+        image=args.image,
+        privileged=args.privileged,  # typed by the user here: the explicit choice the setting stands for
+        command=command,
+        tty=is_tty,
+        stdin=is_tty or not command or stdin_has_data(),
+    )
+    try:
+        plan = service.plan(settings, args.target, options)
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc}", file=sys.stderr)
+        return 1
+    if args.print_only:
+        print(json.dumps(list(plan.argv)))
+        return 0
+    if sys.stderr.isatty():
+        print(f"debugbox: {plan.title}", file=sys.stderr)
+        for note in plan.notes:
+            print(f"  {note}", file=sys.stderr)
+    sys.stdout.flush()
+    env = {**os.environ, **plan.env}
+    try:
+        os.execvpe(plan.argv[0], list(plan.argv), env)  # noqa: S606 - an argv, never a shell string
+    except OSError as exc:
+        print(f"debugbox: cannot run {plan.argv[0]}: {exc.strerror}", file=sys.stderr)
+        return 1
+    return 0  # not reached: exec replaced this process
