@@ -1,0 +1,312 @@
+// The language client: find Python, spawn `python -m debugbox lsp` with the bundled libraries, declare the
+// experimental `debugbox.openTerminal` capability, answer `debugbox/openTerminal`, serve trust-filtered settings,
+// and restart when (and only when) the interpreter changes.
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  DidChangeConfigurationNotification,
+  ErrorAction,
+  ExecuteCommandRequest,
+  LanguageClient,
+  type LanguageClientOptions,
+  RevealOutputChannelOn,
+  type ServerOptions,
+  State,
+  type StaticFeature,
+} from "vscode-languageclient/node";
+import { EXPERIMENTAL_KEY, EXPERIMENTAL_OPEN_TERMINAL, OPEN_TERMINAL_METHOD, ServerCommand } from "./common/constants";
+import { type Discovery, execProbe, findInterpreter, formatVersion } from "./common/python";
+import {
+  effectiveSettings,
+  type Manifest,
+  pick,
+  RESTART_KEYS,
+  restrictedKeys,
+  SECTION,
+  sectionPath,
+  settingKeys,
+} from "./common/settings";
+import { handleOpenTerminal } from "./common/terminals";
+
+/** Dockerfiles (any name VS Code or we map to `dockerfile`, plus the usual names), YAML and JSON manifests. */
+export const DOCUMENT_SELECTOR = [
+  { language: "dockerfile" },
+  { pattern: "**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,*.Containerfile,Dockerfile.*,Containerfile.*}" },
+  { language: "yaml" },
+  { language: "json" },
+  { language: "jsonc" },
+];
+
+export interface Attention {
+  /** Show (or replace) the status bar item: something needs the user. */
+  set(text: string, tooltip: string): void;
+  clear(): void;
+}
+
+export class DebugboxClient implements vscode.Disposable {
+  private client: LanguageClient | undefined;
+  private starting: Promise<LanguageClient | undefined> | undefined;
+  private restarting = false;
+  private readonly disposables: vscode.Disposable[] = [];
+  private readonly keys: string[];
+  private readonly restricted: Set<string>;
+  private warnedIgnored = new Set<string>();
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly attention: Attention,
+  ) {
+    const manifest = context.extension.packageJSON as Manifest;
+    this.keys = settingKeys(manifest);
+    this.restricted = restrictedKeys(manifest);
+    this.disposables.push(
+      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log.info("workspace trusted: applying its debugbox settings");
+        void this.restart();
+      }),
+    );
+  }
+
+  /** The settings the server gets, for the given scope, with the trust rule applied (and logged once per key). */
+  settings(scope?: vscode.Uri, includeClientOnly = false): Record<string, unknown> {
+    const cfg = vscode.workspace.getConfiguration(SECTION, scope ?? null);
+    const eff = effectiveSettings(this.keys, (k) => cfg.inspect(k), vscode.workspace.isTrusted, this.restricted, {
+      includeClientOnly,
+    });
+    for (const name of eff.ignored) {
+      if (!this.warnedIgnored.has(name)) {
+        this.warnedIgnored.add(name);
+        this.log.warn(`untrusted workspace: ignoring the workspace value of ${name}`);
+      }
+    }
+    return eff.settings;
+  }
+
+  get running(): LanguageClient | undefined {
+    return this.client?.state === State.Running ? this.client : undefined;
+  }
+
+  /** Start the server if it is not running; resolves to the client, or undefined when it cannot start. */
+  async ensureStarted(): Promise<LanguageClient | undefined> {
+    if (this.running) {
+      return this.client;
+    }
+    if (!this.starting) {
+      this.starting = this.start().finally(() => {
+        this.starting = undefined;
+      });
+    }
+    return this.starting;
+  }
+
+  async restart(): Promise<void> {
+    if (this.restarting) {
+      return;
+    }
+    this.restarting = true;
+    try {
+      await this.stop();
+      await this.ensureStarted();
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      try {
+        await client.stop(5000);
+      } catch (err) {
+        this.log.warn(`stopping the server: ${String(err)}`);
+      }
+      await client.dispose().catch(() => undefined);
+    }
+  }
+
+  /** Run a server command through `workspace/executeCommand` (starting the server if needed). */
+  async executeServerCommand(command: string, args: unknown[]): Promise<unknown> {
+    const client = await this.ensureStarted();
+    if (!client) {
+      throw new Error("the debugbox language server is not running (see debugbox: Show Output)");
+    }
+    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+  }
+
+  private async pythonFromExtension(resource: vscode.Uri | undefined): Promise<string | undefined> {
+    const ext = vscode.extensions.getExtension("ms-python.python");
+    if (!ext) {
+      return undefined;
+    }
+    // The Python extension's API changed over the years; use the environments API, then the older one.
+    const api = (ext.isActive ? ext.exports : await ext.activate()) as Record<string, any> | undefined;
+    const envs = api?.environments;
+    if (envs?.getActiveEnvironmentPath) {
+      const envPath = envs.getActiveEnvironmentPath(resource);
+      const resolved = envPath ? await envs.resolveEnvironment?.(envPath) : undefined;
+      const exe: string | undefined = resolved?.executable?.uri?.fsPath ?? envPath?.path;
+      if (exe) {
+        return exe;
+      }
+    }
+    const details = api?.settings?.getExecutionDetails?.(resource);
+    const cmd = details?.execCommand;
+    return Array.isArray(cmd) && typeof cmd[0] === "string" ? cmd[0] : undefined;
+  }
+
+  private async discover(): Promise<Discovery> {
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    const settings = this.settings(folder?.uri, true);
+    const configured = pick(settings, ["server", "pythonPath"]);
+    return findInterpreter({
+      configured: typeof configured === "string" ? configured : undefined,
+      fromPythonExtension: () => this.pythonFromExtension(folder?.uri),
+      probe: execProbe(),
+      workspaceFolder: folder?.uri.fsPath,
+    });
+  }
+
+  private async start(): Promise<LanguageClient | undefined> {
+    const found = await this.discover();
+    for (const note of found.notes) {
+      this.log.info(`interpreter: ${note}`);
+    }
+    if (!found.ok) {
+      this.log.error(found.message);
+      this.attention.set("$(warning) debugbox: no Python", found.message);
+      void vscode.window.showErrorMessage(found.message, "Open Settings", "Show Output").then((choice) => {
+        if (choice === "Open Settings") {
+          void vscode.commands.executeCommand("workbench.action.openSettings", "debugbox.server.pythonPath");
+        } else if (choice === "Show Output") {
+          this.log.show();
+        }
+      });
+      return undefined;
+    }
+
+    const libs = path.join(this.context.extensionPath, "bundled", "libs");
+    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
+    if (fs.existsSync(libs)) {
+      env.PYTHONPATH = env.PYTHONPATH ? `${libs}${path.delimiter}${env.PYTHONPATH}` : libs;
+    } else {
+      this.log.warn(`${libs} is missing (a development build?): the server must be installed in ${found.command}`);
+    }
+    env.PYTHONNOUSERSITE = "1"; // the bundled libraries, not whatever ~/.local holds, decide the versions
+    const args = ["-m", "debugbox", "lsp"];
+    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    this.log.info(
+      `starting the server: ${found.executable} ${args.join(" ")} (Python ${formatVersion(found.version)} from ${found.source}` +
+        `${fs.existsSync(libs) ? `, PYTHONPATH=${libs}` : ""})`,
+    );
+    const serverOptions: ServerOptions = { command: found.command, args, options: { env, ...(cwd ? { cwd } : {}) } };
+
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: DOCUMENT_SELECTOR,
+      outputChannel: this.log,
+      revealOutputChannelOn: RevealOutputChannelOn.Never,
+      initializationOptions: { settings: this.settings(undefined) },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => {
+          this.attention.set("$(error) debugbox: server stopped", "The debugbox server stopped. Click to see its log.");
+          return { action: CloseAction.DoNotRestart, message: "The debugbox server stopped; see debugbox: Show Output." };
+        },
+      },
+      middleware: {
+        workspace: {
+          // Serve `debugbox` from our own reading so that untrusted workspaces never hand the server their
+          // execution settings (also covered by restrictedConfigurations, but this does not depend on it).
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            if (!Array.isArray(result)) {
+              return result;
+            }
+            return params.items.map((item, i) => {
+              const sub = sectionPath(item.section);
+              if (sub === undefined) {
+                return result[i];
+              }
+              const scope = item.scopeUri ? vscode.Uri.parse(item.scopeUri) : undefined;
+              return pick(this.settings(scope), sub);
+            });
+          },
+        },
+      },
+    };
+
+    const client = new LanguageClient("debugbox", "debugbox", serverOptions, clientOptions);
+    const terminalFeature: StaticFeature = {
+      fillClientCapabilities(capabilities) {
+        const experimental = (capabilities.experimental ?? {}) as Record<string, unknown>;
+        experimental[EXPERIMENTAL_KEY] = { [EXPERIMENTAL_OPEN_TERMINAL]: true };
+        capabilities.experimental = experimental;
+      },
+      initialize() {},
+      getState: () => ({ kind: "static" }),
+      clear() {},
+    };
+    client.registerFeature(terminalFeature);
+    client.onRequest(OPEN_TERMINAL_METHOD, (params: unknown) => {
+      const result = handleOpenTerminal(params, (spec) => vscode.window.createTerminal(spec));
+      if (result.opened) {
+        this.log.info(`opened terminal: ${JSON.stringify((params as { argv?: unknown }).argv)}`);
+      } else {
+        this.log.error(result.error);
+        void vscode.window.showErrorMessage(`debugbox: ${result.error}`);
+      }
+      return result;
+    });
+
+    this.client = client;
+    try {
+      await client.start();
+    } catch (err) {
+      const msg = `debugbox: the language server did not start (${found.executable} ${args.join(" ")}): ${
+        err instanceof Error ? err.message : String(err)
+      }`;
+      this.log.error(msg);
+      this.attention.set("$(error) debugbox", msg);
+      void vscode.window.showErrorMessage(msg, "Show Output").then((c) => c && this.log.show());
+      this.client = undefined;
+      await client.dispose().catch(() => undefined);
+      return undefined;
+    }
+    this.attention.clear();
+    return client;
+  }
+
+  private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
+    if (!e.affectsConfiguration(SECTION)) {
+      return;
+    }
+    if (RESTART_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
+      this.log.info("the Python interpreter setting changed: restarting the server");
+      void this.restart();
+      return;
+    }
+    const client = this.running;
+    if (client) {
+      // The server re-pulls `workspace/configuration` (served by the middleware above); the payload is for
+      // servers that do not pull.
+      void client.sendNotification(DidChangeConfigurationNotification.type, {
+        settings: { [SECTION]: this.settings(undefined) },
+      });
+    }
+  }
+
+  dispose(): void {
+    for (const d of this.disposables) {
+      d.dispose();
+    }
+    void this.stop();
+  }
+}
+
+/** Server command ids, re-exported for the commands module. */
+export { ServerCommand };
