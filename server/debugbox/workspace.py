@@ -88,3 +88,36 @@ def find_app_image(dockerfile_path: Path, settings: Settings) -> str | None:
             break
         folder = folder.parent
     return None
+
+
+#: Files the CLI reads are at most this big: no Dockerfile or manifest is, and it bounds a mistaken argument.
+MAX_INPUT_BYTES = 16 * 1024 * 1024
+
+
+class InputError(ValueError):
+    """A file given on the command line cannot be analysed; the message is one line for the user."""
+
+
+def read_text_file(path: Path) -> str:
+    """The text of a Dockerfile or manifest given by the user, or InputError saying why not."""
+    try:
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a directory, not a file")
+        if not path.is_file():
+            raise InputError(f"{path}: not a regular file")
+        if path.stat().st_size > MAX_INPUT_BYTES:
+            raise InputError(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    if b"\0" in data[:8192]:
+        raise InputError(f"{path}: looks like a binary file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    if not text.strip():
+        raise InputError(f"{path}: the file is empty")
+    return text

@@ -1,0 +1,79 @@
+"""`debugbox check FILE... [--json]`: debugbox's diagnostics as lint output, for CI and terminals.
+
+One line per finding, `path:line:col: severity CODE message` (1-based), or a JSON array with `--json`.
+Exit codes: 0 no errors (warnings and information may be printed), 1 at least one error, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from debugbox.cli import UsageError
+from debugbox.cli.inspect import document_kind, kubernetes_function, load_dockerfile, read_input
+from debugbox.dockerfile.rules import check as check_dockerfile
+from debugbox.documents import DocumentKind
+from debugbox.settings import Settings
+
+SEVERITY_NAMES = {
+    lsp.DiagnosticSeverity.Error: "error",
+    lsp.DiagnosticSeverity.Warning: "warning",
+    lsp.DiagnosticSeverity.Information: "information",
+    lsp.DiagnosticSeverity.Hint: "hint",
+}
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "check", help="print debugbox's diagnostics for Dockerfiles and manifests; exit 1 on errors"
+    )
+    p.add_argument("files", metavar="FILE", nargs="+", help="Dockerfiles or Kubernetes manifests")
+    p.add_argument("--json", action="store_true", help="print a JSON array of findings")
+    p.set_defaults(func=run)
+
+
+def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
+    kind = document_kind(path, text)
+    if kind is DocumentKind.DOCKERFILE:
+        return [f.diagnostic for f in check_dockerfile(load_dockerfile(path, text))]
+    if kind is DocumentKind.MANIFEST:
+        analyze = kubernetes_function("debugbox.kubernetes.analysis", "analyze")
+        diagnostics: Sequence[lsp.Diagnostic] = analyze(
+            path.resolve().as_uri(), text, Settings()
+        ).diagnostics()
+        return diagnostics
+    raise UsageError(f"{path}: neither a Dockerfile nor a Kubernetes manifest")
+
+
+def run(args: argparse.Namespace) -> int:
+    # Read and analyse everything first, so that bad input stops the run before any output.
+    results = []
+    for name in args.files:
+        path, text = read_input(name)
+        results.append((name, diagnostics_for(path, text)))
+    findings: list[dict[str, Any]] = []
+    for name, diagnostics in results:
+        for d in sorted(diagnostics, key=lambda d: (d.range.start.line, d.range.start.character)):
+            findings.append(
+                {
+                    "path": name,
+                    "line": d.range.start.line + 1,
+                    "column": d.range.start.character + 1,
+                    "end_line": d.range.end.line + 1,
+                    "end_column": d.range.end.character + 1,
+                    "severity": SEVERITY_NAMES.get(d.severity or lsp.DiagnosticSeverity.Error, "error"),
+                    "code": d.code,
+                    "message": d.message,
+                }
+            )
+    if args.json:
+        print(json.dumps(findings, indent=2))
+    else:
+        for f in findings:
+            print(f"{f['path']}:{f['line']}:{f['column']}: {f['severity']} {f['code']} {f['message']}")
+    return 1 if any(f["severity"] == "error" for f in findings) else 0

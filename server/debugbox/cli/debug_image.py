@@ -1,0 +1,93 @@
+"""`debugbox debug-image DOCKERFILE [-o OUT] [--app-image IMG] [--force] [--stdout]`: write Dockerfile.debug.
+
+The same text the editor command generates. An existing output file is never replaced without `--force`
+(exit 1, nothing written). Exit codes: 0 written (or printed), 1 refused, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from debugbox.cli import UsageError
+from debugbox.cli.inspect import load_dockerfile, read_input
+from debugbox.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
+from debugbox.settings import Settings
+from debugbox.workspace import find_app_image
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "debug-image", help="write a Dockerfile.debug: the application image plus a shell and tools"
+    )
+    p.add_argument("dockerfile", metavar="DOCKERFILE")
+    p.add_argument(
+        "-o", "--output", metavar="OUT", help="where to write (default: DOCKERFILE.debug beside it)"
+    )
+    p.add_argument(
+        "--app-image", metavar="IMG", help="default of ARG APP_IMAGE (else compose image, else a placeholder)"
+    )
+    p.add_argument(
+        "--debug-variant", action="store_true", help="distroless: take busybox from the :debug variant"
+    )
+    p.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    p.add_argument("--stdout", action="store_true", help="print the result instead of writing a file")
+    p.set_defaults(func=run)
+
+
+def _write(target: Path, content: str, force: bool) -> None:
+    if not force:
+        with target.open(
+            "x", encoding="utf-8"
+        ) as handle:  # "x": never replaces a file that appeared meanwhile
+            handle.write(content)
+        return
+    # Replace atomically: a crash never leaves a half-written file where the user's file was.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    path, text = read_input(args.dockerfile)
+    model = load_dockerfile(path, text)
+    settings = Settings()
+    try:
+        app_image = args.app_image or find_app_image(path, settings)
+        content = render_debug_dockerfile(
+            text,
+            settings=settings,
+            app_image=app_image,
+            folder_name=path.resolve().parent.name,
+            use_debug_variant=args.debug_variant,
+            model=model,
+        )
+    except UnsupportedImage as exc:
+        raise UsageError(f"{path}: {exc}") from exc
+    if args.stdout:
+        sys.stdout.write(content)
+        return 0
+    target = Path(args.output) if args.output else path.with_name(debug_file_name(path.name))
+    if target.is_dir():
+        raise UsageError(f"{target}: is a directory")
+    if target.exists() and not args.force:
+        print(f"debugbox: {target} exists; not replacing it (use --force to overwrite)", file=sys.stderr)
+        return 1
+    try:
+        _write(target, content, args.force)
+    except FileExistsError:
+        print(f"debugbox: {target} exists; not replacing it (use --force to overwrite)", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        raise UsageError(f"{target}: cannot write: {exc.strerror or exc}") from exc
+    print(f"wrote {target}")
+    return 0
