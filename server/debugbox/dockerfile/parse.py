@@ -173,8 +173,9 @@ class ParsedDockerfile:
 def _strip_continuation(line: str, escape: str) -> tuple[str, bool]:
     """The line without a trailing escape character (and whitespace after it), and whether it had one."""
     stripped = line.rstrip(" \t")
-    if stripped.endswith(escape):
-        return stripped[: -len(escape)], True
+    # As BuildKit: an escape preceded by another escape (`\\`) is a literal, not a continuation.
+    if stripped.endswith(escape) and (len(stripped) == 1 or stripped[-2] != escape):
+        return stripped[:-1], True
     return line, False
 
 

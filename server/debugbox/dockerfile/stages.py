@@ -152,6 +152,8 @@ class Stage:
     args: dict[str, str | None] = field(default_factory=dict)
     shell_override: list[str] | None = None
     """The SHELL in effect at the end of the stage (inherited), if any."""
+    copies_from: list[tuple[Instruction, str, int | None]] = field(default_factory=list)
+    """`COPY --from=X`: (instruction, X as written, the stage index X names or None for an image/context)."""
 
     @property
     def label(self) -> str:
@@ -264,6 +266,14 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
             current.user_instruction = ins
         elif kw == "SHELL":
             current.shell_override = ins.json_args
+        elif kw in ("COPY", "ADD") and ins.flag("from"):
+            raw = ins.flag("from") or ""
+            ref = expand(raw, scope, escape) or raw
+            if ref.isdigit():
+                index = int(ref) if int(ref) < current.index else None
+            else:
+                index = by_name.get(ref.lower())
+            current.copies_from.append((ins, raw, index))
     for stage in stages:
         _apply_evidence(stage, stages)
     return DockerfileModel(parsed, global_args, stages)
