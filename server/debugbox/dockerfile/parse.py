@@ -93,7 +93,7 @@ class PositionMap:
         text = self._source[line]
         col = min(col, len(text))
         if not text.isascii():
-            col = len(text[:col].encode("utf-16-le")) // 2
+            col = len(text[:col].encode("utf-16-le", "surrogatepass")) // 2
         return lsp.Position(line=line, character=col)
 
 
@@ -282,7 +282,7 @@ def parse(text: str) -> ParsedDockerfile:
         end_char = last_end
         src = lines[last_line]
         if not src.isascii():
-            end_char = len(src[:last_end].encode("utf-16-le")) // 2
+            end_char = len(src[:last_end].encode("utf-16-le", "surrogatepass")) // 2
         instructions.append(
             Instruction(
                 keyword=keyword,
