@@ -126,6 +126,23 @@ class Instruction:
             return None
         return parse_json_list(self.args)
 
+    @property
+    def exec_form(self) -> bool:
+        """Whether the command is JSON as BuildKit reports it (for HEALTHCHECK CMD and ONBUILD too)."""
+        if self.keyword in _JSON_INSTRUCTIONS:
+            return self.json_args is not None
+        if self.keyword == "HEALTHCHECK":
+            m = re.match(r"CMD\s+", self.args, re.IGNORECASE)
+            return m is not None and parse_json_list(self.args[m.end() :]) is not None
+        if self.keyword == "ONBUILD":
+            m = re.match(r"(\S+)\s+", self.args)
+            return (
+                m is not None
+                and m.group(1).upper() in _JSON_INSTRUCTIONS
+                and (parse_json_list(self.args[m.end() :]) is not None)
+            )
+        return False
+
     def flag(self, name: str) -> str | None:
         for f in self.flags:
             if f.name.lower() == name:
@@ -243,9 +260,13 @@ def parse(text: str) -> ParsedDockerfile:
         keyword = logical[:keyword_end].upper()
         flags: list[Flag] = []
         pos = keyword_end
-        if keyword in {"FROM", "COPY", "ADD", "RUN", "HEALTHCHECK"}:
+        # BuildKit reads leading `--flags` on every instruction (ONBUILD's belong to the nested one).
+        if keyword != "ONBUILD":
             while True:
                 ws = len(logical) - len(logical[pos:].lstrip(" \t"))
+                if logical.startswith("--", ws) and (ws + 2 == len(logical) or logical[ws + 2].isspace()):
+                    pos = ws + 2  # a lone `--` ends the flags, as in BuildKit
+                    break
                 fm = _FLAG.match(logical, ws)
                 if not fm or (fm.end() < len(logical) and not logical[fm.end()].isspace()):
                     break
