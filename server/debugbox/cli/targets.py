@@ -1,7 +1,8 @@
 """`debugbox targets`: the running containers (and pods) debugbox can open a debug session into.
 
 Exit codes: 0 listed (possibly none); 1 when an engine that is present could not be asked (the message says
-which; targets from the other engines are still printed); 2 bad usage."""
+which; targets from the other engines are still printed); 2 bad usage.
+"""
 
 from __future__ import annotations
 

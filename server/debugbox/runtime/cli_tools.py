@@ -3,7 +3,8 @@
 `docker debug --help` exits 0 even when the plugin is missing (it prints the top-level usage), so the
 detection looks for a `docker-debug` executable where the CLI loads plugins from, and only then confirms with
 the help text, whose `Usage:` line must name `docker debug`. The answer is cached for a few minutes: it costs
-a process start."""
+a process start.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Looks in the Dockerfile's folder and up to `MAX_LEVELS` parents (not above `stop_at`, the workspace folder,
 when given) for `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`. A service counts
 when its `build:` (a context string, or `context` + `dockerfile`) resolves to the Dockerfile. Unreadable or
-odd compose files are skipped: this only ever adds evidence."""
+odd compose files are skipped: this only ever adds evidence.
+"""
 
 from __future__ import annotations
 

@@ -4,7 +4,8 @@ sessions.
 Both engines speak the same API (Podman on its Docker-compatible socket), so one class serves both; they
 differ in endpoint, in the CLI put into the argv (`podman` when installed, else `docker --host
 unix://…podman.sock`) and in `docker debug`, which only Docker has. Facts are gathered without running
-anything inside the container: inspect for state and user, archive/stat for shells."""
+anything inside the container: inspect for state and user, archive/stat for shells.
+"""
 
 from __future__ import annotations
 

@@ -5,7 +5,8 @@ Docker: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the `currentContext` of `~/.d
 `Endpoints.docker.Host`; else `unix:///var/run/docker.sock`. Podman: its Docker-compatible socket,
 `$XDG_RUNTIME_DIR/podman/podman.sock` (rootless) or `/run/podman/podman.sock` (root), when the file exists.
 The functions read a few small files; they take the environment and home folder as arguments so tests can
-point them anywhere."""
+point them anywhere.
+"""
 
 from __future__ import annotations
 

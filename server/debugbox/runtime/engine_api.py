@@ -6,7 +6,8 @@ socket `http.client` does them in about a millisecond each, with no import cost 
 costs ~150 ms to import) and with exact control of the one thing that matters most here: every call carries a
 socket timeout, so a daemon that accepts and never answers becomes `RuntimeUnavailable` after `timeout`
 seconds instead of a hang. A fresh connection per call keeps it thread-safe (calls run in worker threads off
-the event loop)."""
+the event loop).
+"""
 
 from __future__ import annotations
 
@@ -165,7 +166,8 @@ class EngineClient:
 
         `HEAD /containers/{id}/archive` reads the container's root filesystem from the engine's side: nothing
         runs inside the container (unlike the usual `sh -c 'command -v bash'` probes, which need a shell to
-        work)."""
+        work).
+        """
         resp = self.request("HEAD", f"/containers/{quote(container_id, safe='')}/archive", {"path": path})
         if resp.status != 200:
             return None

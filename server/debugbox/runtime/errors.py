@@ -1,7 +1,8 @@
 """The failures a user can expect when talking to container engines, each with a message fit to show as is.
 
 Everything in `runtime/` raises these (never a bare OSError or a traceback) so the protocol layer and the CLI
-can print `str(exc)` and carry on serving."""
+can print `str(exc)` and carry on serving.
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 nerdctl has no Engine API socket, so this backend runs `nerdctl ps --format '{{json .}}'` and `nerdctl
 inspect` (each with the engine timeout). It cannot stat paths inside a container without running something
 there, so whether a container has a shell comes from image knowledge (`debugbox.images`); unknown images get
-the sidecar, which always works on a running container (`--pid=container:` needs nerdctl 1.1 or later)."""
+the sidecar, which always works on a running container (`--pid=container:` needs nerdctl 1.1 or later).
+"""
 
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 Loads the backends lazily (`BACKEND_MODULES`; a module that is not there yet is skipped, which is how the
 Kubernetes backend plugs in), asks the present ones in parallel with a deadline, turns every expected failure
 into an entry of `errors` (listing) or a `RuntimeProblem` (resolving), and adds the Dockerfile relation to
-container targets. All calls block: the LSP layer runs them in a worker thread."""
+container targets. All calls block: the LSP layer runs them in a worker thread.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ from debugbox.runtime.targets import (
 )
 from debugbox.settings import Settings
 
+#: The runtimes that run containers (as opposed to pods).
+CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
 #: Modules that register a backend when imported, in the order their runtimes are asked for a plain name.
 BACKEND_MODULES = (
     "debugbox.runtime.docker_backend",
@@ -105,16 +108,22 @@ def list_targets(
     finally:
         # A backend stuck past its deadline is left to finish on its own; its socket timeout ends it.
         pool.shutdown(wait=False, cancel_futures=True)
+    listing.targets = relate_to_document(settings, listing.targets, document, workspace)
+    return listing
+
+
+def relate_to_document(
+    settings: Settings, targets: list[Target], document: Path | None, workspace: Path | None = None
+) -> list[Target]:
+    """Mark the containers built from the Dockerfile `document` (reads compose files); related first."""
     if document is not None and is_dockerfile_name(document.name):
         from debugbox.runtime.related import relate
 
         ctx = _relation_context(settings, document, workspace)
-        containers = [t for t in listing.targets if t.runtime != "kubernetes"]
-        others = [t for t in listing.targets if t.runtime == "kubernetes"]
-        listing.targets = relate(containers, ctx) + others
-    else:
-        listing.targets.sort(key=lambda t: not t.related)
-    return listing
+        containers = [t for t in targets if t.runtime != "kubernetes"]
+        others = [t for t in targets if t.runtime == "kubernetes"]
+        return relate(containers, ctx) + others
+    return sorted(targets, key=lambda t: not t.related)
 
 
 def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:

@@ -11,7 +11,8 @@ Ladder (first that works wins, unless the user asked for one):
    running target; `SYS_PTRACE` is always added because reading `/proc/1/root` of a non-root target needs it.
 
 Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
-tuple of strings run without a shell; names and images are validated before they get here."""
+tuple of strings run without a shell; names and images are validated before they get here.
+"""
 
 from __future__ import annotations
 

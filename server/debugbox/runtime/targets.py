@@ -5,7 +5,8 @@ pod container in the Kubernetes backend. A `Backend` lists targets of one runtim
 for one of them (`DebugPlan`: the argv to run, the strategy, notes for the user, a terminal title). Backends
 register a factory under their runtime name together with the target-reference prefixes they own (`docker://`,
 `pod/`...), so that `split_ref` can send `debugbox shell pod/web` and `debugbox shell docker://web` to the
-right one without knowing them. Nothing here talks to an engine."""
+right one without knowing them. Nothing here talks to an engine.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ def validate_container_ref(ref: str) -> str:
     """Return `ref` (a container name or hex ID, an optional leading `/` removed) or raise InvalidTarget.
 
     Validation is what keeps a name like `-v` or `x; rm -rf /` from changing the meaning of an argv: anything
-    that passes starts with an alphanumeric character and contains no whitespace or shell metacharacters."""
+    that passes starts with an alphanumeric character and contains no whitespace or shell metacharacters.
+    """
     name = ref[1:] if ref.startswith("/") else ref
     if len(name) <= _MAX_NAME and (_NAME.match(name) or _HEX_ID.match(name)):
         return name
@@ -134,7 +136,8 @@ class Backend(Protocol):
         """Cheap check (a socket file, a CLI on PATH) whether this runtime is worth asking at all.
 
         An absent optional runtime (no Podman socket) is skipped silently; a present one that fails is
-        reported."""
+        reported.
+        """
         ...
 
     def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
@@ -143,7 +146,8 @@ class Backend(Protocol):
 
         `document` is the absolute path of the file the listing is for, if any. Backends that can tell which
         of their targets belong to it (pods of a manifest) set `related` themselves; container backends ignore
-        it (the service matches containers to Dockerfiles for them, see `runtime/related.py`)."""
+        it (the service matches containers to Dockerfiles for them, see `runtime/related.py`).
+        """
         ...
 
     def resolve(self, ref: str) -> Target:

@@ -1,0 +1,96 @@
+"""A Docker engine that is down, refusing or hung: a clear message within the configured timeout, never a
+hang.
+
+These drive the real client code against real sockets (a missing path, a socket nobody listens on, a socket
+that accepts and never answers); the LSP-level counterparts in tests/lsp/test_targets.py check the server
+keeps serving.
+"""
+
+from __future__ import annotations
+
+import socket
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from debugbox.runtime import service
+from debugbox.runtime.errors import RuntimeUnavailable
+from debugbox.settings import DockerSettings, Settings
+
+from tests.integration.docker.engine import HangingSocket
+
+pytestmark = pytest.mark.docker
+
+TIMEOUT = 1.0
+SETTINGS = Settings(docker=DockerSettings(timeout_seconds=TIMEOUT))
+#: Time allowed beyond the timeout for the work around the engine call (thread start, a slow shared machine).
+SLACK = 1.5
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    # Unix socket paths are limited to 107 bytes; pytest's tmp_path can be longer.
+    with tempfile.TemporaryDirectory(prefix="dbx-") as folder:
+        yield Path(folder)
+
+
+@pytest.fixture
+def only_docker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the (absent) Podman and nerdctl of these machines stay absent whatever the environment."""
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+
+
+def _refusing_socket(path: Path) -> None:
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(str(path))
+    sock.close()  # the file stays, nobody listens: connect() is refused
+
+
+@pytest.mark.parametrize("kind", ["missing", "refusing", "hanging"])
+def test_engine_trouble_is_a_clear_message_within_the_timeout(
+    kind: str, short_dir: Path, monkeypatch: pytest.MonkeyPatch, only_docker: None
+) -> None:
+    path = short_dir / "docker.sock"
+    hanging = None
+    if kind == "refusing":
+        _refusing_socket(path)
+    elif kind == "hanging":
+        hanging = HangingSocket(path)
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
+    expected = {
+        "missing": "the socket does not exist",
+        "refusing": "refused the connection",
+        "hanging": f"did not answer within {TIMEOUT:g} s",
+    }[kind]
+    try:
+        start = time.monotonic()
+        listing = service.list_targets(SETTINGS)
+        listed_in = time.monotonic() - start
+
+        start = time.monotonic()
+        with pytest.raises(RuntimeUnavailable) as caught:
+            service.plan(SETTINGS, "web", service.plan_options(SETTINGS))
+        planned_in = time.monotonic() - start
+    finally:
+        if hanging is not None:
+            hanging.close()
+
+    assert listing.targets == []
+    assert len(listing.errors) == 1 and listing.errors[0].startswith("docker: ")
+    assert expected in listing.errors[0] and f"unix://{path}" in listing.errors[0]
+    assert "DOCKER_HOST" in listing.errors[0]
+    assert expected in str(caught.value)
+    assert listed_in < TIMEOUT + SLACK and planned_in < TIMEOUT + SLACK
+    if kind == "hanging":
+        assert listed_in >= TIMEOUT * 0.9  # it did wait for the daemon, for the configured time
+
+
+def test_an_unsupported_docker_host_scheme_is_named(
+    monkeypatch: pytest.MonkeyPatch, only_docker: None
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", "ssh://user@build-host")
+    listing = service.list_targets(SETTINGS)
+    assert listing.errors and "ssh:// scheme is not supported" in listing.errors[0]

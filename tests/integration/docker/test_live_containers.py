@@ -1,0 +1,262 @@
+"""Live containers on a real Docker engine: listing, relation to a Dockerfile, the strategy ladder, and
+running the argv debugbox produced (sidecar and exec), non-interactively.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from debugbox.runtime import service
+from debugbox.runtime.errors import StrategyUnavailable, TargetNotFound, TargetNotRunning
+from debugbox.runtime.targets import DebugPlan
+from debugbox.settings import DebugImageSettings, Settings
+
+from tests.integration.docker.engine import (
+    DISTROLESS,
+    NONROOT,
+    SHELL_APP,
+    TOOLBOX,
+    Containers,
+    container_id,
+    exec_ids,
+)
+
+pytestmark = pytest.mark.docker
+
+SETTINGS = Settings(toolbox_image=TOOLBOX)
+PROBE = "ps; echo ---; wget -qO- localhost:8080; echo ---; ls /proc/1/root/"
+
+
+def run_argv(argv: tuple[str, ...] | list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(argv), capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def plan_for(name: str, *command: str, settings: Settings = SETTINGS, **kwargs: object) -> DebugPlan:
+    interactive = not command
+    options = service.plan_options(
+        settings,
+        command=command,
+        tty=interactive,
+        stdin=interactive,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    return service.plan(settings, name, options)
+
+
+# -- listing and relation ----------------------------------------------------------------------
+
+
+def test_listing_marks_compose_service_of_the_dockerfile_related(
+    containers: Containers, tmp_path: Path
+) -> None:
+    app = tmp_path / "shop"
+    app.mkdir()
+    dockerfile = app / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY busybox /httpd\n")
+    (app / "compose.yaml").write_text("services:\n  web:\n    build: .\n  db:\n    image: postgres:16\n")
+    labels = {
+        "com.docker.compose.project": "shop",
+        "com.docker.compose.project.working_dir": str(app),
+        "com.docker.compose.service": "web",
+    }
+    related = containers.run(DISTROLESS, labels=labels)
+    other_service = containers.run(DISTROLESS, labels={**labels, "com.docker.compose.service": "db"})
+    unrelated = containers.run(SHELL_APP)
+
+    listing = service.list_targets(SETTINGS, document=dockerfile)
+
+    assert listing.errors == []
+    by_name = {t.name: t for t in listing.targets}
+    assert {related, other_service, unrelated} <= set(by_name)
+    assert listing.targets[0].name == related
+    assert by_name[related].related
+    assert "compose service 'web'" in (by_name[related].related_reason or "")
+    assert not by_name[other_service].related and not by_name[unrelated].related
+    wire = by_name[related].to_json()
+    for key in ("id", "runtime", "name", "image", "status", "created", "related", "related_reason"):
+        assert key in wire
+    assert wire["id"].startswith("docker://") and wire["runtime"] == "docker" and wire["status"] == "running"
+
+
+def test_listing_relates_by_app_image_setting(containers: Containers, tmp_path: Path) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\n")
+    mine = containers.run(DISTROLESS)
+    other = containers.run(SHELL_APP)
+    settings = dataclasses.replace(SETTINGS, debug_image=DebugImageSettings(app_image=DISTROLESS))
+
+    listing = service.list_targets(settings, document=dockerfile)
+
+    by_name = {t.name: t for t in listing.targets}
+    assert by_name[mine].related and "appImage" in (by_name[mine].related_reason or "")
+    assert not by_name[other].related
+    assert [t.related for t in listing.targets] == sorted((t.related for t in listing.targets), reverse=True)
+
+
+# -- the ladder ----------------------------------------------------------------------
+
+
+def test_exec_for_the_shell_target_sidecar_for_distroless_and_nothing_ran_inside(
+    containers: Containers,
+) -> None:
+    shell_target = containers.run(SHELL_APP)
+    distroless = containers.run(DISTROLESS)
+
+    listing = service.list_targets(SETTINGS)
+    by_name = {t.name: t for t in listing.targets}
+    assert by_name[shell_target].recommended == "exec"
+    assert by_name[distroless].recommended == "sidecar"
+    assert by_name[distroless].strategies == ("sidecar",)
+
+    exec_plan = plan_for(shell_target)
+    sidecar_plan = plan_for(distroless)
+    assert exec_plan.strategy == "exec"
+    assert list(exec_plan.argv) == ["docker", "exec", "-i", "-t", container_id(shell_target), "/bin/sh"]
+    assert sidecar_plan.strategy == "sidecar"
+    cid = container_id(distroless)
+    assert sidecar_plan.argv[:5] == ("docker", "run", "-i", "-t", "--rm")
+    assert f"--pid=container:{cid}" in sidecar_plan.argv and f"--net=container:{cid}" in sidecar_plan.argv
+    assert "--cap-add=SYS_PTRACE" in sidecar_plan.argv and "--privileged" not in sidecar_plan.argv
+    assert sidecar_plan.argv[-1] == TOOLBOX
+    assert "/proc/1/root" in sidecar_plan.title
+    # The shell checks used the engine's archive/stat API: no exec was ever created in either container.
+    assert exec_ids(distroless) == "null"
+    assert exec_ids(shell_target) == "null"
+
+
+def test_explicit_exec_on_distroless_is_refused_with_the_reason(containers: Containers) -> None:
+    distroless = containers.run(DISTROLESS)
+    with pytest.raises(StrategyUnavailable, match="no shell"):
+        plan_for(distroless, strategy="exec")
+    assert exec_ids(distroless) == "null"
+
+
+def test_docker_debug_is_reported_unavailable_on_docker_engine(containers: Containers) -> None:
+    distroless = containers.run(DISTROLESS)
+    with pytest.raises(StrategyUnavailable, match="docker debug"):
+        plan_for(distroless, strategy="docker-debug")
+
+
+def test_stopped_target_is_refused_with_debugboxs_own_message(containers: Containers) -> None:
+    stopped = containers.run(DISTROLESS, create_only=True)
+    with pytest.raises(TargetNotRunning, match=r"is created: start it first \(docker start "):
+        plan_for(stopped)
+
+
+# -- running what debugbox produced ----------------------------------------------------------------------
+
+
+def _non_interactive_matches(interactive: DebugPlan, scripted: DebugPlan) -> None:
+    """The scripted argv is the interactive one without -i/-t, with a command instead of the default shell."""
+    base = [a for a in interactive.argv if a not in ("-i", "-t")]
+    assert list(scripted.argv[: len(base) - 1]) == base[:-1]
+    assert scripted.argv[len(base) - 1] == "--entrypoint=sh"
+    assert scripted.argv[len(base)] == base[-1]  # the toolbox image
+
+
+@pytest.mark.parametrize(("image", "page"), [(DISTROLESS, "distroless-app"), (NONROOT, "distroless-nonroot")])
+def test_the_sidecar_argv_sees_pid1_the_port_and_the_filesystem(
+    containers: Containers, image: str, page: str
+) -> None:
+    target = containers.run(image)
+    interactive = plan_for(target)
+    scripted = plan_for(target, "sh", "-c", PROBE)
+    _non_interactive_matches(interactive, scripted)
+
+    proc = run_argv(scripted.argv)
+
+    assert proc.returncode == 0, proc.stderr
+    processes, page_text, files = proc.stdout.split("---\n")
+    pid1 = next(line for line in processes.splitlines() if line.split()[:1] == ["1"])
+    assert "/httpd -f -p 8080" in pid1
+    assert f"hello from {page}" in page_text
+    assert {"httpd", "www"} <= set(files.split())
+    if image == NONROOT:
+        assert any("65532" in note for note in scripted.notes)
+    assert exec_ids(target) == "null"
+
+
+def test_without_sys_ptrace_a_nonroot_targets_filesystem_is_unreadable(containers: Containers) -> None:
+    """Why the sidecar always carries SYS_PTRACE: drop it from debugbox's argv and /proc/1/root is closed."""
+    target = containers.run(NONROOT)
+    scripted = plan_for(target, "ls", "/proc/1/root/")
+    without = [a for a in scripted.argv if a != "--cap-add=SYS_PTRACE"]
+
+    denied = run_argv(without)
+    allowed = run_argv(scripted.argv)
+
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
+    assert allowed.returncode == 0 and "httpd" in allowed.stdout.split()
+
+
+def test_the_exec_argv_runs_in_the_shell_target(containers: Containers) -> None:
+    target = containers.run(SHELL_APP)
+    scripted = plan_for(target, "sh", "-c", "wget -qO- localhost:8080; ls /www")
+    assert scripted.strategy == "exec"
+    proc = run_argv(scripted.argv)
+    assert proc.returncode == 0, proc.stderr
+    assert "hello from shell-app" in proc.stdout and "index.html" in proc.stdout
+
+
+def test_target_gone_between_list_and_open(containers: Containers) -> None:
+    target = containers.run(DISTROLESS)
+    listed = next(t for t in service.list_targets(SETTINGS).targets if t.name == target)
+    containers.remove([target])
+    with pytest.raises(TargetNotFound, match="no such container"):
+        plan_for(listed.id)
+    with pytest.raises(TargetNotFound, match=f"no running target named '{target}'"):
+        plan_for(target)
+
+
+# -- the CLI ----------------------------------------------------------------------
+
+
+def debugbox(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "debugbox", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+def test_cli_shell_runs_a_command_in_the_sidecar(containers: Containers) -> None:
+    target = containers.run(DISTROLESS)
+    proc = debugbox("shell", target, "--image", TOOLBOX, "--", "sh", "-c", "wget -qO- localhost:8080")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "hello from distroless-app"
+
+
+def test_cli_shell_print_and_stdin(containers: Containers) -> None:
+    import json
+
+    target = containers.run(SHELL_APP)
+    printed = debugbox("shell", f"docker://{target}", "--print", "--", "cat")
+    assert printed.returncode == 0, printed.stderr
+    assert json.loads(printed.stdout) == ["docker", "exec", container_id(target), "cat"]
+    piped = debugbox("shell", target, "--", "cat", stdin="through stdin\n")
+    assert piped.returncode == 0 and piped.stdout == "through stdin\n"
+
+
+def test_cli_targets_json_and_refusals(containers: Containers) -> None:
+    import json
+
+    target = containers.run(DISTROLESS)
+    stopped = containers.run(DISTROLESS, create_only=True)
+    listed = debugbox("targets", "--json")
+    assert listed.returncode == 0, listed.stderr
+    names = {t["name"]: t for t in json.loads(listed.stdout)["targets"]}
+    assert names[target]["recommended"] == "sidecar" and stopped not in names
+
+    refused = debugbox("shell", stopped)
+    assert refused.returncode == 1 and "start it first" in refused.stderr
+    for bad_name in ("x;rm -rf /", "docker://-v"):
+        bad = debugbox("shell", "--print", bad_name)
+        assert bad.returncode == 2 and "not a valid container name" in bad.stderr
