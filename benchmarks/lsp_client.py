@@ -183,7 +183,11 @@ class LspClient:
             self.proc.stdin.flush()
 
     def _send(self, message: Mapping[str, Any]) -> None:
-        body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        try:
+            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        except UnicodeEncodeError:
+            # Lone surrogates: send them as JSON `\udXXX` escapes, as JavaScript clients (JSON.stringify) do.
+            body = json.dumps(message, separators=(",", ":")).encode("ascii")
         self.send_raw(body)
 
     def notify(self, method: str, params: Any = None) -> float:
