@@ -198,15 +198,19 @@ def parse_label_selector(selector: str) -> list[tuple[str, str, tuple[str, ...]]
 
 def labels_match(reqs: list[tuple[str, str, tuple[str, ...]]], labels: dict[str, str]) -> bool:
     for key, op, values in reqs:
-        present = key in labels
-        ok = {
-            "exists": present,
-            "!exists": not present,
-            "=": present and labels[key] == values[0],
-            "!=": not present or labels[key] != values[0],
-            "in": present and labels[key] in values,
-            "notin": not present or labels[key] not in values,
-        }[op]
+        value = labels.get(key)
+        if op == "exists":
+            ok = value is not None
+        elif op == "!exists":
+            ok = value is None
+        elif op == "=":
+            ok = value == values[0]
+        elif op == "!=":
+            ok = value != values[0]
+        elif op == "in":
+            ok = value is not None and value in values
+        else:  # notin
+            ok = value is None or value not in values
         if not ok:
             return False
     return True
@@ -696,6 +700,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(err.code, err.status())
         except BrokenPipeError:
             pass
+        except Exception as exc:  # a bug in the fake: answer 500 and let the test fixture fail on it
+            with fake.lock:
+                fake.errors.append(f"{req.method} {req.path}: {exc!r}")
+            self._send_json(500, ApiError(500, "InternalError", f"fake API server bug: {exc!r}").status())
 
     def _send(self, code: int, payload: bytes, ctype: str) -> None:
         self.send_response(code)
@@ -735,6 +743,8 @@ class FakeKubeAPIServer:
         self.store = Store()
         self.faults = Faults()
         self.requests: list[RecordedRequest] = []
+        self.errors: list[str] = []
+        """Exceptions inside the fake itself (its bugs); the test fixture fails when any happened."""
         self.lock = threading.Lock()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -744,7 +754,9 @@ class FakeKubeAPIServer:
         httpd = _Server(("127.0.0.1", 0), _Handler)
         httpd.fake = self
         self._httpd = httpd
-        self._thread = threading.Thread(target=httpd.serve_forever, name="fake-kube-apiserver", daemon=True)
+        self._thread = threading.Thread(
+            target=httpd.serve_forever, args=(0.05,), name="fake-kube-apiserver", daemon=True
+        )
         self._thread.start()
         return self
 

