@@ -1,0 +1,83 @@
+"""Checking `workspace/executeCommand` arguments, for every command module.
+
+Commands take one JSON object (`{"uri": ..., ...}`). Anything else is answered with a JSON-RPC InvalidParams
+error whose message names the command and what was wrong, so a bad call from any editor or script gets a clear
+answer and the server carries on. `CommandFailed` (LSP RequestFailed) is for well-formed requests that cannot
+be done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+_SHOWN_CHARS = 80
+
+
+class CommandFailed(JsonRpcException):
+    """The request was valid but could not be carried out (LSP `RequestFailed`)."""
+
+    CODE = -32803
+    MESSAGE = "Request failed"
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…"
+
+
+def invalid(command: str, problem: str) -> JsonRpcInvalidParams:
+    return JsonRpcInvalidParams(f"{command}: {problem}")
+
+
+def object_argument(command: str, args: Sequence[Any], example: str) -> Mapping[str, Any]:
+    """The single object argument of `command`; `example` shows its shape in the error message."""
+    if len(args) != 1 or not isinstance(args[0], Mapping):
+        got = "no arguments" if not args else f"{len(args)} argument(s), first {_shown(args[0])}"
+        raise invalid(command, f"expected one object argument like {example}, got {got}")
+    return args[0]
+
+
+def optional_str(command: str, obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise invalid(command, f'"{key}" must be a string, got {_shown(value)}')
+    return value
+
+
+def required_str(command: str, obj: Mapping[str, Any], key: str) -> str:
+    value = optional_str(command, obj, key)
+    if not value:
+        raise invalid(command, f'"{key}" is required (a non-empty string)')
+    return value
+
+
+def optional_bool(command: str, obj: Mapping[str, Any], key: str, default: bool = False) -> bool:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise invalid(command, f'"{key}" must be true or false, got {_shown(value)}')
+    return value
+
+
+def optional_choice(command: str, obj: Mapping[str, Any], key: str, choices: Sequence[str]) -> str | None:
+    value = optional_str(command, obj, key)
+    if value is not None and value not in choices:
+        raise invalid(command, f'"{key}" must be one of {", ".join(choices)}; got {_shown(value)}')
+    return value
+
+
+def document_uri(command: str, obj: Mapping[str, Any], key: str = "uri") -> str:
+    """A document URI argument: a string with a scheme (`file:///…`, `untitled:…`)."""
+    uri = required_str(command, obj, key)
+    if len(uri) > 4096 or "\x00" in uri or not urlparse(uri).scheme:
+        raise invalid(
+            command, f'"{key}" must be a document URI such as file:///path/Dockerfile, got {_shown(uri)}'
+        )
+    return uri

@@ -1,0 +1,267 @@
+"""The debugbox language server: its state (settings, client features, analysis cache, code-lens providers)
+and the `create_server()` factory that registers every handler module.
+
+This is the protocol shell's core. It holds state and small helpers shared by the handlers; the handlers
+(`debugbox.handlers.*`, one module per LSP method family) hold the behaviour; the analysers (`dockerfile/`,
+`kubernetes/`) and the runtime (`runtime/`) are imported lazily by whoever needs them, so `debugbox lsp`
+starts with nothing heavier than pygls loaded.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from debugbox import __version__
+from debugbox.analysis_cache import AnalysisService, AnalyzerSource, Snapshot
+from debugbox.capabilities import ClientFeatures
+from debugbox.documents import DocumentKind
+from debugbox.features import LensAnchor
+from debugbox.log import ClientLogHandler, set_level
+from debugbox.log import setup_logging as setup_logging
+from debugbox.settings import Settings, parse_settings
+
+log = logging.getLogger(__name__)
+
+LensProvider = Callable[["DebugboxLanguageServer", str, LensAnchor], Sequence[lsp.CodeLens]]
+"""Turns a lens anchor into code lenses; must not block (use cached live state, refresh when it changes)."""
+
+SettingsListener = Callable[["DebugboxLanguageServer"], None]
+
+
+#: At most one "Error in server" message per this many seconds reaches the user; the log keeps every one.
+ERROR_MESSAGE_INTERVAL_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class InvalidMessage:
+    """A request or notification whose params do not match the LSP schema for its method."""
+
+    id: Any
+    method: str
+    problem: str
+    is_request: bool
+
+
+def _describe(exc: Exception) -> str:
+    # cattrs explains structure errors per field ("required field missing @ $.params.range"); use that if it
+    # can.
+    try:
+        import cattrs
+
+        return "; ".join(cattrs.transform_error(exc))[:500]  # type: ignore[arg-type]
+    except Exception:
+        return str(exc)[:500] or type(exc).__name__
+
+
+class DebugboxProtocol(LanguageServerProtocol):
+    """pygls' protocol, except that a request with malformed params gets an InvalidParams *response*.
+
+    pygls rejects such a message while decoding it, before it knows to answer, so the client would wait
+    forever for that request id; here decoding failures of known methods become an `InvalidMessage` that
+    `handle_message` answers (requests) or logs (notifications).
+    """
+
+    def structure_message(self, data: dict[str, Any]) -> Any:
+        if not isinstance(data, dict) or "jsonrpc" not in data or "error" in data:
+            return super().structure_message(data)
+        method = data.get("method")
+        if not isinstance(method, str):
+            return super().structure_message(data)
+        message_type = self.get_message_type(method)
+        if message_type is None:
+            return super().structure_message(data)
+        try:
+            return self._converter.structure(data, message_type)
+        except Exception as exc:
+            return InvalidMessage(data.get("id"), method, _describe(exc), "id" in data)
+
+    def handle_message(self, message: Any) -> None:
+        if not isinstance(message, InvalidMessage):
+            super().handle_message(message)
+            return
+        kind = "request" if message.is_request else "notification"
+        log.warning("invalid %s %s: %s", kind, message.method, message.problem)
+        if message.is_request and isinstance(message.id, int | str) and not isinstance(message.id, bool):
+            error = lsp.ResponseError(
+                code=lsp.ErrorCodes.InvalidParams,
+                message=f"invalid params for {message.method}: {message.problem}",
+            )
+            self._send_response(message.id, error=error)
+
+
+class DebugboxLanguageServer(LanguageServer):
+    """pygls server plus debugbox's state. Handlers receive it as `ls`."""
+
+    def __init__(self, *, analyzers: Mapping[DocumentKind, AnalyzerSource] | None = None) -> None:
+        super().__init__(
+            "debugbox",
+            __version__,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            protocol_cls=DebugboxProtocol,
+        )
+        self._last_error_message = -ERROR_MESSAGE_INTERVAL_SECONDS
+        self.client = ClientFeatures()
+        """What the editor can do; set at `initialize`."""
+        self.analyses = AnalysisService(self.snapshot, analyzers=analyzers)
+        """Per-document analysis scheduler and cache; `handlers.diagnostics` sets its publisher."""
+        self.lens_providers: dict[str, LensProvider] = {}
+        """Code-lens providers by `LensAnchor.purpose` (`dockerfile-final-from`, `k8s-container`, …)."""
+        self.settings_listeners: list[SettingsListener] = []
+        """Called on the event loop after the settings changed (e.g. to drop cached engine clients)."""
+        self.client_log = ClientLogHandler(self.window_log_message)
+        self.settings_problems: list[str] = []
+        """Messages for setting values that were ignored the last time settings were applied."""
+
+    # -- settings
+    # -------------------------------------------------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.analyses.settings
+
+    def apply_settings(
+        self, raw: Any, *, origin: str = "initializationOptions", initial: bool = False
+    ) -> bool:
+        """Parse `raw` (the `debugbox` section) and use it; re-analyse open documents if anything changed.
+
+        `initial` is for `initialize`, when nothing is open yet and no request may be sent to the client.
+        """
+        settings, problems = parse_settings(raw)
+        self.settings_problems = problems
+        if problems:
+            self.show_message(
+                "debugbox: ignored invalid settings (using defaults): " + "; ".join(problems),
+                lsp.MessageType.Warning,
+            )
+        set_level(settings.log_level)
+        if not self.analyses.set_settings(settings):
+            log.debug("settings from %s: unchanged", origin)
+            return False
+        log.info("settings from %s applied", origin)
+        if initial:
+            return True
+        for listener in list(self.settings_listeners):
+            try:
+                listener(self)
+            except Exception:
+                log.exception("a settings listener failed")
+        self.reanalyse_open_documents()
+        self.refresh_code_lenses()
+        return True
+
+    # -- documents
+    # ------------------------------------------------------------------------------------------------
+
+    def open_document(self, uri: str) -> TextDocument | None:
+        """The editor's copy of `uri` if it is open (pygls keys documents by their unquoted URI)."""
+        try:
+            documents = self.workspace.text_documents
+        except RuntimeError:  # not initialized yet
+            return None
+        doc: TextDocument | None = documents.get(unquote(uri))
+        return doc
+
+    def snapshot(self, uri: str) -> Snapshot | None:
+        doc = self.open_document(uri)
+        if doc is None:
+            return None
+        return Snapshot(uri, doc.version, doc.source, doc.language_id)
+
+    def reanalyse_open_documents(self) -> None:
+        try:
+            uris = [doc.uri for doc in self.workspace.text_documents.values()]
+        except RuntimeError:
+            return
+        for uri in uris:
+            self.analyses.schedule(uri)
+
+    @staticmethod
+    def path_of(uri: str) -> Path | None:
+        """The local path of a `file:` URI, else None."""
+        if not uri.startswith("file:"):
+            return None
+        path = to_fs_path(uri)
+        return Path(path) if path else None
+
+    def file_exists(self, uri: str) -> bool:
+        """Whether `uri` exists on disk or is open in the editor (only `file:` URIs are looked up on disk)."""
+        if self.open_document(uri) is not None:
+            return True
+        path = self.path_of(uri)
+        try:
+            return path is not None and path.exists()
+        except OSError:
+            return False
+
+    def workspace_roots(self) -> list[Path]:
+        """Local folders of the workspace (root URI and workspace folders)."""
+        roots: list[Path] = []
+        try:
+            ws = self.workspace
+        except RuntimeError:
+            return roots
+        uris = [f.uri for f in ws.folders.values()]
+        if ws.root_uri:
+            uris.append(ws.root_uri)
+        for uri in uris:
+            path = self.path_of(uri)
+            if path is not None and path not in roots:
+                roots.append(path)
+        return roots
+
+    # -- talking to the editor
+    # ------------------------------------------------------------------------------------
+
+    def is_server_command(self, name: str) -> bool:
+        return name in self.protocol.fm.commands
+
+    def show_message(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        """Out-of-band errors (a failing notification handler, an undecodable message).
+
+        pygls has logged them with their traceback; the user is told too, but rarely, so that a misbehaving
+        client cannot flood the editor with messages.
+        """
+        from pygls.exceptions import FeatureRequestError
+
+        if source is FeatureRequestError:
+            return  # a request's error already went back to the client in its response
+        now = time.monotonic()
+        if now - self._last_error_message < ERROR_MESSAGE_INTERVAL_SECONDS:
+            return
+        self._last_error_message = now
+        self.show_message(
+            f"debugbox: internal error ({error}); details are in the server log", lsp.MessageType.Error
+        )
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the editor to re-request code lenses (live state or settings changed), if it supports that."""
+        if self.client.code_lens_refresh:
+            self.workspace_code_lens_refresh(None)
+
+
+def create_server(
+    *, analyzers: Mapping[DocumentKind, AnalyzerSource] | None = None
+) -> DebugboxLanguageServer:
+    """A server with every handler module registered; `analyzers` replaces the default analyser per kind
+    (tests)."""
+    from debugbox.handlers import register_all
+
+    server = DebugboxLanguageServer(analyzers=analyzers)
+    register_all(server)
+    logging.getLogger("debugbox").addHandler(server.client_log)
+    return server

@@ -1,0 +1,75 @@
+"""Main LSP suite: initialize over a real stdio connection, what the server advertises, and clean shutdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest_lsp
+from debugbox.protocol import Command
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import CONFIG, EditorClient, initialize_params, vscode_capabilities
+from tests.lsp.rawrpc import RawPeer
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def fresh(lsp_client: EditorClient) -> None:
+    """A connected but not yet initialized server."""
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_initialize_advertises_capabilities_and_commands(fresh: EditorClient, tmp_path: Path) -> None:
+    result = await fresh.initialize_session(initialize_params(tmp_path, vscode_capabilities()))
+
+    caps = result.capabilities
+    assert result.server_info is not None and result.server_info.name == "debugbox"
+    assert isinstance(caps.text_document_sync, lsp.TextDocumentSyncOptions)
+    assert caps.text_document_sync.change == lsp.TextDocumentSyncKind.Incremental
+    assert caps.text_document_sync.open_close is True
+    assert caps.hover_provider
+    assert isinstance(caps.code_action_provider, lsp.CodeActionOptions)
+    assert lsp.CodeActionKind.QuickFix in (caps.code_action_provider.code_action_kinds or [])
+    assert caps.code_lens_provider is not None
+    assert caps.execute_command_provider is not None
+    commands = caps.execute_command_provider.commands
+    assert Command.GENERATE_DEBUG_DOCKERFILE.value in commands
+    # Every advertised command is debugbox's own (client-side ids must never be listed: vscode-languageclient
+    # would register them twice).
+    assert all(c.startswith("debugbox.") for c in commands)
+
+
+async def test_initialize_logs_to_the_client_not_stdout(fresh: EditorClient, tmp_path: Path) -> None:
+    await fresh.initialize_session(initialize_params(tmp_path, vscode_capabilities()))
+    # The first log line names the version and the client; it reached us as window/logMessage, which also
+    # proves nothing else was written to stdout (a stray line would have broken the JSON-RPC stream).
+    await fresh.wait_for(lambda: any("debugbox-tests" in m.message for m in fresh.log_messages))
+
+
+async def test_malformed_requests_get_error_responses_and_the_server_keeps_serving(tmp_path: Path) -> None:
+    peer = await RawPeer.start()
+    try:
+        await peer.initialize(tmp_path.as_uri())
+        # Params that do not match the method's schema: answered with InvalidParams, not left hanging.
+        bad = await peer.request(1, "textDocument/hover", {"textDocument": 5})
+        assert bad["error"]["code"] == lsp.ErrorCodes.InvalidParams
+        assert "textDocument/hover" in bad["error"]["message"]
+        missing = await peer.request("two", "textDocument/codeAction", {})
+        assert missing["error"]["code"] == lsp.ErrorCodes.InvalidParams
+        # Not JSON at all, then a notification with bad params: nothing to answer, but nothing may break
+        # either.
+        peer.send_bytes(b"{not json")
+        peer.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": None}})
+        unknown = await peer.request(3, "debugbox/noSuchMethod", {})
+        assert unknown["error"]["code"] == lsp.ErrorCodes.MethodNotFound
+        hover = await peer.request(
+            4,
+            "textDocument/hover",
+            {
+                "textDocument": {"uri": (tmp_path / "Dockerfile").as_uri()},
+                "position": {"line": 0, "character": 0},
+            },
+        )
+        assert hover == {"jsonrpc": "2.0", "id": 4, "result": None}
+    finally:
+        assert await peer.stop() == 0
