@@ -1,0 +1,309 @@
+"""Live targets over a real stdio LSP connection: `debugbox/openTerminal` to clients that opted in, the
+`window/showMessage` fallback for the others, the Dockerfile code lens, and a Docker engine that is down, hung
+or loses the target: a clear error within the timeout, and the server still serving afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shlex
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig
+
+from tests.conftest import require
+from tests.integration.docker.engine import (
+    DISTROLESS,
+    SHELL_APP,
+    TOOLBOX,
+    Containers,
+    HangingSocket,
+    build_test_images,
+    busybox_ok,
+    container_id,
+    engine_ok,
+    exec_ids,
+)
+from tests.lsp.conftest import (
+    SERVER_COMMAND,
+    EditorClient,
+    bare_capabilities,
+    initialize_params,
+    make_editor_client,
+    vscode_capabilities,
+)
+
+TIMEOUT = 1.0
+SLACK = 2.0
+OPTIONS = {"toolboxImage": TOOLBOX, "docker": {"timeoutSeconds": TIMEOUT}}
+#: One short folder for the broken-engine sockets (unix socket paths are limited to 107 bytes).
+SOCKETS = Path(tempfile.mkdtemp(prefix="dbx-lsp-"))
+MISSING = SOCKETS / "missing.sock"
+HANGING = SOCKETS / "hanging.sock"
+
+
+#: An EditorClient that opens terminals when asked: `terminals` holds each `debugbox/openTerminal` payload.
+TerminalClient = Any
+
+
+def make_terminal_client() -> EditorClient:
+    client = make_editor_client()
+    client.terminals = []  # type: ignore[attr-defined]
+
+    @client.feature(OPEN_TERMINAL_METHOD)
+    def open_terminal(c: EditorClient, params: Any) -> dict[str, Any]:
+        c.terminals.append(_plain(params))  # type: ignore[attr-defined]
+        return {"opened": True}
+
+    return client
+
+
+def _plain(value: Any) -> Any:
+    """pygls hands custom-method params over as namedtuple-like objects; turn them back into JSON data."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _config(**env: str) -> ClientServerConfig:
+    return ClientServerConfig(
+        server_command=SERVER_COMMAND,
+        client_factory=make_terminal_client,
+        server_env={**os.environ, **env},
+    )
+
+
+ENGINE = _config()
+DOWN = _config(DOCKER_HOST=f"unix://{MISSING}")
+HUNG = _config(DOCKER_HOST=f"unix://{HANGING}")
+
+
+async def _init(client: EditorClient, workspace: Path, caps: lsp.ClientCapabilities) -> None:
+    await client.initialize_session(initialize_params(workspace, caps, OPTIONS))
+
+
+@pytest_lsp.fixture(config=ENGINE)
+async def editor(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    """VS Code-like, opted in to debugbox/openTerminal, on the real engine."""
+    await _init(lsp_client, tmp_path, vscode_capabilities(open_terminal=True))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=ENGINE)
+async def plain_editor(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    """A client that declared nothing (no experimental debugbox.openTerminal), on the real engine."""
+    await _init(lsp_client, tmp_path, bare_capabilities())
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=DOWN)
+async def editor_engine_down(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    await _init(lsp_client, tmp_path, vscode_capabilities(open_terminal=True))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=HUNG)
+async def editor_engine_hung(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    await _init(lsp_client, tmp_path, vscode_capabilities(open_terminal=True))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest) -> Any:
+    require(busybox_ok(), "/bin/busybox (Debian's busybox-static) is needed to build the test images")
+    require(engine_ok(), "no Docker engine answers (scripts/start-docker.sh starts one)")
+    build_test_images()
+    pool = Containers()
+    request.addfinalizer(pool.cleanup)
+    return pool
+
+
+async def command(client: EditorClient, name: str, args: dict[str, Any], timeout: float = 30) -> Any:
+    params = lsp.ExecuteCommandParams(command=name, arguments=[args])
+    return await asyncio.wait_for(client.workspace_execute_command_async(params), timeout)
+
+
+async def still_serving(client: EditorClient, workspace: Path) -> None:
+    """The server answers a document request right after the failure (and publishes diagnostics)."""
+    uri = client.open(workspace / "Dockerfile", "FROM scratch\nCMD /app\n")
+    await client.diagnostics_for(uri, 1)
+    hover = await asyncio.wait_for(
+        client.text_document_hover_async(
+            lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(0, 6))
+        ),
+        20,
+    )
+    assert hover is None or isinstance(hover, lsp.Hover)
+
+
+# -- opening terminals -------------------------------------------------------------------------------------
+
+
+@pytest.mark.docker
+async def test_open_debug_terminal_asks_the_opted_in_editor(editor: TerminalClient, live: Containers) -> None:
+    target = live.run(DISTROLESS)
+
+    result = await command(editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": target})
+
+    assert result["opened"] is True and result["strategy"] == "sidecar"
+    assert len(editor.terminals) == 1
+    sent = editor.terminals[0]
+    assert sent["argv"] == result["argv"]
+    assert sent["argv"][:2] == ["docker", "run"] and sent["argv"][-1] == TOOLBOX
+    assert f"--pid=container:{container_id(target)}" in sent["argv"]
+    assert target in sent["title"] and "/proc/1/root" in sent["title"]
+    assert editor.messages == []  # no fallback message when the editor opened the terminal
+    assert exec_ids(target) == "null"
+
+
+@pytest.mark.docker
+async def test_other_clients_get_the_command_line_in_a_message(
+    plain_editor: TerminalClient, live: Containers
+) -> None:
+    target = live.run(SHELL_APP)
+
+    result = await command(plain_editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": f"docker://{target}"})
+
+    assert result["opened"] is False and result["strategy"] == "exec"
+    assert result["argv"] == ["docker", "exec", "-i", "-t", container_id(target), "/bin/sh"]
+    assert plain_editor.terminals == []
+    shown = [m.message for m in plain_editor.messages]
+    assert any(shlex.join(result["argv"]) in m for m in shown), shown
+
+
+@pytest.mark.docker
+async def test_debug_command_and_list_targets(
+    editor: TerminalClient, live: Containers, tmp_path: Path
+) -> None:
+    target = live.run(DISTROLESS)
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  api:\n    build: .\n")
+    labels = {
+        "com.docker.compose.project.working_dir": str(tmp_path),
+        "com.docker.compose.service": "api",
+    }
+    related = live.run(DISTROLESS, labels=labels)
+
+    listing = await command(editor, Command.LIST_TARGETS.value, {"uri": (tmp_path / "Dockerfile").as_uri()})
+    planned = await command(editor, Command.DEBUG_COMMAND.value, {"target": target, "strategy": "sidecar"})
+
+    assert listing["errors"] == []
+    assert listing["targets"][0]["name"] == related and listing["targets"][0]["related"] is True
+    assert "compose service 'api'" in listing["targets"][0]["related_reason"]
+    names = [t["name"] for t in listing["targets"]]
+    assert target in names
+    assert planned["strategy"] == "sidecar" and planned["notes"] and editor.terminals == []
+
+
+@pytest.mark.docker
+async def test_code_lens_on_the_final_from_counts_related_containers(
+    editor: TerminalClient, live: Containers, tmp_path: Path
+) -> None:
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text(
+        "FROM busybox AS build\nRUN true\nFROM scratch\nCOPY --from=build /bin/busybox /httpd\n"
+    )
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    labels = {"com.docker.compose.project.working_dir": str(tmp_path), "com.docker.compose.service": "web"}
+    first = live.run(DISTROLESS, labels=labels)
+    live.run(DISTROLESS, labels=labels)
+    uri = editor.open(dockerfile)
+    params = lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+
+    lenses: list[lsp.CodeLens] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        lenses = await asyncio.wait_for(editor.text_document_code_lens_async(params), 20) or []
+        if any(lens.command and lens.command.title.startswith("Debug running container") for lens in lenses):
+            break
+        await asyncio.sleep(0.2)  # the first request starts the background listing; the refresh follows
+
+    debug = [lens for lens in lenses if lens.command and lens.command.title.startswith("Debug running")]
+    assert len(debug) == 1 and debug[0].command is not None
+    assert debug[0].command.title == "Debug running container (2)"
+    assert debug[0].range.start.line == 2  # the final FROM
+    assert editor.code_lens_refreshes >= 1
+    ids = debug[0].data["targets"]
+    assert f"docker://{container_id(first)[:12]}" in ids and len(ids) == 2
+
+
+# -- engines misbehaving -----------------------------------------------------------------------------------
+
+
+async def _fails_clearly(client: TerminalClient, expected: str, target: str = "web") -> float:
+    start = time.monotonic()
+    with pytest.raises(JsonRpcException) as caught:
+        await command(client, Command.OPEN_DEBUG_TERMINAL.value, {"target": target})
+    elapsed = time.monotonic() - start
+    assert expected in str(caught.value)
+    assert any(expected in m.message for m in client.messages)  # the user is told, not only the caller
+    assert client.terminals == []
+    return elapsed
+
+
+@pytest.mark.docker
+async def test_engine_down_is_a_clear_error_and_the_server_keeps_serving(
+    editor_engine_down: TerminalClient, tmp_path: Path
+) -> None:
+    elapsed = await _fails_clearly(editor_engine_down, "the socket does not exist")
+    assert elapsed < TIMEOUT + SLACK
+    listing = await command(editor_engine_down, Command.LIST_TARGETS.value, {})
+    assert listing["targets"] == [] and "is the daemon running?" in listing["errors"][0]
+    await still_serving(editor_engine_down, tmp_path)
+
+
+@pytest.mark.docker
+async def test_engine_hung_is_a_clear_error_within_the_timeout(
+    editor_engine_hung: TerminalClient, tmp_path: Path
+) -> None:
+    hanging = HangingSocket(HANGING)
+    try:
+        elapsed = await _fails_clearly(editor_engine_hung, f"did not answer within {TIMEOUT:g} s")
+        # While a listing waits on the hung engine, other requests are answered (the wait is off the loop).
+        pending = asyncio.ensure_future(command(editor_engine_hung, Command.LIST_TARGETS.value, {}))
+        await still_serving(editor_engine_hung, tmp_path)
+        listing = await pending
+    finally:
+        hanging.close()
+    assert TIMEOUT * 0.9 <= elapsed < TIMEOUT + SLACK
+    assert "did not answer" in listing["errors"][0]
+
+
+@pytest.mark.docker
+async def test_target_gone_between_list_and_open(
+    editor: TerminalClient, live: Containers, tmp_path: Path
+) -> None:
+    target = live.run(DISTROLESS)
+    listing = await command(editor, Command.LIST_TARGETS.value, {})
+    listed = next(t for t in listing["targets"] if t["name"] == target)
+    live.remove([target])
+
+    elapsed = await _fails_clearly(editor, "no such container", target=listed["id"])
+    assert elapsed < TIMEOUT + SLACK
+    await still_serving(editor, tmp_path)
+
+
+async def test_bad_arguments_are_invalid_params(editor: TerminalClient) -> None:
+    for args in ({}, {"target": 5}, {"target": "web", "privileged": True}):
+        with pytest.raises(JsonRpcException):
+            await command(editor, Command.DEBUG_COMMAND.value, args)
+    with pytest.raises(JsonRpcException, match="not a valid container name"):
+        await command(editor, Command.DEBUG_COMMAND.value, {"target": "web; rm -rf /"})
