@@ -65,7 +65,7 @@ class KubeEnv:
         return str(path)
 
     def kubectl(self, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        """Run real kubectl; `argv` starts with the kubectl path (a debugbox plan) or holds only its arguments."""
+        """Run real kubectl: `argv` is a debugbox plan (kubectl path first) or only kubectl's arguments."""
         args = list(argv)
         if args and args[0] != str(KUBECTL):
             args = [str(KUBECTL), *args]

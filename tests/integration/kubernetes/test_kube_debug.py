@@ -1,0 +1,235 @@
+"""Plans for pod containers, then the argv debugbox produced, run with the pinned real kubectl on the fake.
+
+Each test asserts on what kubectl actually sent (the PATCH of `pods/ephemeralcontainers`, the protobuf POST of
+a copy, the attach/exec requests) — not on debugbox's own idea of it. Plans are built non-interactively (no
+-i/-t) so kubectl returns instead of waiting for a terminal.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from debugbox.runtime.kube_plans import PROFILE_SECURITY_CONTEXT
+
+from tests.fakes.kube_apiserver import MIRROR_ANNOTATION, RecordedRequest
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv, batch_options
+
+pytestmark = pytest.mark.kubernetes
+
+DISTROLESS = "gcr.io/distroless/static-debian12"
+
+
+def _plan(kube: KubeEnv, ref: str = "web/app", **kw: Any) -> Any:
+    settings_kw = {k: kw.pop(k) for k in ("profile", "allow_privileged", "namespace") if k in kw}
+    backend = kube.backend(**settings_kw)
+    target = backend.resolve(ref)
+    return backend.kube_plan(target, batch_options(backend.settings, **kw))
+
+
+def _patches(kube: KubeEnv, *, dry_run: bool) -> list[RecordedRequest]:
+    return [
+        r
+        for r in kube.fake.requests_to("PATCH", "/ephemeralcontainers")
+        if (r.q("dryRun") == "All") == dry_run
+    ]
+
+
+def _web(kube: KubeEnv, namespace: str = "default", **kw: Any) -> dict[str, Any]:
+    return kube.fake.store.add_pod("web", namespace, [{"name": "app", "image": DISTROLESS}], **kw)
+
+
+def test_ephemeral_for_a_distroless_container_and_kubectl_sends_that_patch(kube: KubeEnv) -> None:
+    _web(kube)
+    kp = _plan(kube)
+    plan = kp.plan
+
+    assert plan.strategy == "ephemeral"
+    assert list(plan.argv) == [
+        str(KUBECTL), "debug", "web", "-n", "default", "--context", "fake", "--target=app",
+        "--image=busybox:1.36", "--profile=general", "-c", "debugbox-app",
+    ]  # fmt: skip
+    assert any("stay in the pod until the pod is deleted" in n for n in plan.notes)
+    # debugbox asked first, with a dry run of the same container, through the real Python client:
+    (dry,) = _patches(kube, dry_run=True)
+    assert dry.content_type == "application/strategic-merge-patch+json"
+    assert dry.user_agent.startswith("OpenAPI-Generator/")
+    assert "debugbox-app" not in str(
+        kube.fake.store.get("default", "web")["spec"]
+    )  # a dry run changes nothing
+
+    out = kube.kubectl(plan.argv)
+
+    assert out.returncode == 0, out.stderr
+    assert 'Targeting container "app"' in out.stdout
+    (patch,) = _patches(kube, dry_run=False)
+    assert patch.user_agent.startswith("kubectl/v1.37.1")
+    assert patch.content_type == "application/strategic-merge-patch+json"
+    (sent,) = patch.decoded["spec"]["ephemeralContainers"]
+    assert sent["name"] == "debugbox-app" and sent["image"] == "busybox:1.36"
+    assert sent["targetContainerName"] == "app"
+    assert sent["securityContext"] == {"capabilities": {"add": ["SYS_PTRACE"]}}
+    # What debugbox dry-ran is what kubectl then sent (apart from the -it flags the batch run leaves out).
+    dry_sent = dry.decoded["spec"]["ephemeralContainers"][0]
+    assert {k: v for k, v in dry_sent.items() if k not in ("stdin", "tty")} == {
+        k: v for k, v in sent.items() if k != "resources"
+    }
+    stored = kube.fake.store.get("default", "web")
+    assert [c["name"] for c in stored["spec"]["ephemeralContainers"]] == ["debugbox-app"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "psa", "expected"),
+    [
+        ("auto", None, "general"),
+        ("auto", "privileged", "general"),
+        ("auto", "baseline", "baseline"),
+        ("auto", "restricted", "restricted"),
+        ("netadmin", None, "netadmin"),
+        ("sysadmin", None, "sysadmin"),
+    ],
+)
+def test_profile_follows_pod_security_and_kubectl_sends_its_security_context(
+    kube: KubeEnv, setting: str, psa: str | None, expected: str
+) -> None:
+    kube.fake.store.add_namespace("shop", {"pod-security.kubernetes.io/enforce": psa} if psa else {})
+    _web(kube, "shop")
+
+    plan = _plan(kube, profile=setting, namespace="shop", allow_privileged=setting == "sysadmin").plan
+
+    assert f"--profile={expected}" in plan.argv
+    out = kube.kubectl(plan.argv)
+    assert out.returncode == 0, out.stderr
+    (patch,) = _patches(kube, dry_run=False)
+    sent = patch.decoded["spec"]["ephemeralContainers"][0]
+    assert sent.get("securityContext") == PROFILE_SECURITY_CONTEXT[expected]
+    (dry,) = _patches(kube, dry_run=True)
+    assert dry.decoded["spec"]["ephemeralContainers"][0].get("securityContext") == sent.get("securityContext")
+
+
+def test_sysadmin_needs_allow_privileged(kube: KubeEnv) -> None:
+    _web(kube)
+    with pytest.raises(Exception, match="allowPrivileged"):
+        _plan(kube, profile="sysadmin")
+
+
+def test_a_taken_name_gets_a_suffix_and_ended_ones_are_mentioned(kube: KubeEnv) -> None:
+    _web(
+        kube,
+        ephemeral=[{"name": "debugbox-app", "image": "busybox", "targetContainerName": "app"}],
+        status={"phase": "Running", "ephemeralContainerStatuses": [
+            {"name": "debugbox-app", "state": {"terminated": {"exitCode": 0, "reason": "Completed"}}}
+        ]},
+    )  # fmt: skip
+    plan = _plan(kube).plan
+
+    assert plan.strategy == "ephemeral" and "debugbox-app-2" in plan.argv
+    assert any("debugbox-app" in n and "ended" in n for n in plan.notes)
+    out = kube.kubectl([*plan.argv, "--", "sleep", "1"])
+    assert out.returncode == 0, out.stderr
+    names = [c["name"] for c in kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"]]
+    assert names == ["debugbox-app", "debugbox-app-2"]  # merged by name: the first one is kept
+
+
+def test_reattach_when_our_debug_container_already_runs(kube: KubeEnv) -> None:
+    _web(kube, ephemeral=[{"name": "debugbox-app", "image": "busybox", "targetContainerName": "app"}])
+    plan = _plan(kube).plan
+
+    assert plan.strategy == "reattach"
+    assert list(plan.argv) == [
+        str(KUBECTL),
+        "attach",
+        "web",
+        "-c",
+        "debugbox-app",
+        "-n",
+        "default",
+        "--context",
+        "fake",
+    ]
+    assert not _patches(kube, dry_run=True)  # nothing new is added, so nothing is asked
+
+    kube.kubectl(
+        plan.argv, timeout=30
+    )  # the fake can't stream: kubectl fails after asking for the right stream
+    attach = kube.fake.requests_to("GET", "/pods/web/attach") + kube.fake.requests_to(
+        "POST", "/pods/web/attach"
+    )
+    assert attach and attach[0].q("container") == "debugbox-app"
+
+
+def test_not_reattach_when_a_command_is_given(kube: KubeEnv) -> None:
+    _web(kube, ephemeral=[{"name": "debugbox-app", "image": "busybox", "targetContainerName": "app"}])
+    plan = _plan(kube, command=["ps"]).plan
+    assert plan.strategy == "ephemeral" and plan.argv[-3:] == ("debugbox-app-2", "--", "ps")
+
+
+def test_exec_when_the_image_is_known_to_have_a_shell(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web", "default", [{"name": "app", "image": "nginx:1.27"}])
+    plan = _plan(kube, command=["ls", "/"]).plan
+
+    assert plan.strategy == "exec"
+    assert list(plan.argv) == [
+        str(KUBECTL), "exec", "web", "-c", "app", "-n", "default", "--context", "fake", "--", "ls", "/",
+    ]  # fmt: skip
+    kube.kubectl(plan.argv, timeout=30)
+    execs = kube.fake.requests_to("GET", "/pods/web/exec") + kube.fake.requests_to("POST", "/pods/web/exec")
+    assert execs and execs[0].q("container") == "app" and execs[0].query["command"] == ["ls", "/"]
+
+
+def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:
+    assert plan.plan.strategy == "copy"
+    assert f"--copy-to={copy_name}" in plan.plan.argv and "--share-processes" in plan.plan.argv
+    assert any("no labels" in n and "kubectl delete pod" in n for n in plan.plan.notes)
+    out = kube.kubectl(plan.plan.argv)
+    assert out.returncode == 0, out.stderr
+    (post,) = kube.fake.requests_to("POST", "/namespaces/default/pods")
+    assert post.content_type == "application/vnd.kubernetes.protobuf"  # kubectl >= 1.32 creates in protobuf
+    pod = post.decoded
+    assert pod["metadata"]["name"] == copy_name and not pod["metadata"].get("labels")
+    assert pod["spec"]["shareProcessNamespace"] is True
+    debug = pod["spec"]["containers"][-1]
+    assert debug["name"] == "debugbox-app" and debug["image"] == "busybox:1.36"
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["app", "debugbox-app"]
+    # The offered clean-up works and removes exactly the copy.
+    assert plan.cleanup == (str(KUBECTL), "delete", "pod", copy_name, "-n", "default", "--context", "fake")
+    out = kube.kubectl(plan.cleanup)
+    assert out.returncode == 0, out.stderr
+    assert ("default", copy_name) not in kube.fake.store.pods and ("default", "web") in kube.fake.store.pods
+    return pod
+
+
+def test_copy_when_ephemeral_containers_are_disabled(kube: KubeEnv) -> None:
+    _web(kube)
+    kube.fake.faults.ephemeral_disabled = True
+    plan = _plan(kube)
+
+    assert any("does not serve pods/ephemeralcontainers" in n for n in plan.plan.notes)
+    assert len(_patches(kube, dry_run=True)) == 1  # the dry run found out
+    _copy_checks(kube, plan, "web-debugbox")
+
+
+def test_copy_for_a_static_pod_without_asking(kube: KubeEnv) -> None:
+    _web(kube, annotations={MIRROR_ANNOTATION: "abc123"})
+    plan = _plan(kube)
+    assert any("static pod" in n for n in plan.plan.notes)
+    assert not _patches(kube, dry_run=True)
+    _copy_checks(kube, plan, "web-debugbox")
+
+
+def test_copy_for_a_crash_looping_container_with_a_free_name(kube: KubeEnv) -> None:
+    _web(kube, status={"phase": "Running", "containerStatuses": [
+        {"name": "app", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    ]})  # fmt: skip
+    kube.fake.store.add_pod("web-debugbox", "default")  # an earlier copy is still there
+    plan = _plan(kube)
+    assert any("crash-looping" in n for n in plan.plan.notes)
+    _copy_checks(kube, plan, "web-debugbox-2")
+
+
+def test_forbidden_ephemeral_falls_back_to_copy_and_names_the_verb(kube: KubeEnv) -> None:
+    _web(kube)
+    kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
+    plan = _plan(kube).plan
+    assert plan.strategy == "copy"
+    assert any("`patch pods/ephemeralcontainers`" in n for n in plan.notes)
