@@ -136,7 +136,11 @@ export class DebugboxClient implements vscode.Disposable {
     if (!client) {
       throw new Error("the debugbox language server is not running (see debugbox: Show Output)");
     }
-    return client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    if (command === ServerCommand.generateDebugDockerfile) {
+      await this.saveGenerated(result);
+    }
+    return result;
   }
 
   private async pythonFromExtension(resource: vscode.Uri | undefined): Promise<string | undefined> {
@@ -219,6 +223,16 @@ export class DebugboxClient implements vscode.Disposable {
         },
       },
       middleware: {
+        // "Generate Dockerfile.debug" creates the file through a WorkspaceEdit (CreateFile + text edit), which VS Code
+        // leaves as an unsaved editor over an empty file. Generating means writing a file, so save what the server
+        // just created or regenerated, whether the command came from the palette, a quick fix or a code lens.
+        executeCommand: async (command, args, next) => {
+          const result: unknown = await next(command, args);
+          if (command === ServerCommand.generateDebugDockerfile) {
+            await this.saveGenerated(result);
+          }
+          return result;
+        },
         workspace: {
           // Serve `debugbox` from our own reading so that untrusted workspaces never hand the server their
           // execution settings (also covered by restrictedConfigurations, but this does not depend on it).
@@ -279,6 +293,21 @@ export class DebugboxClient implements vscode.Disposable {
     }
     this.attention.clear();
     return client;
+  }
+
+  private async saveGenerated(result: unknown): Promise<void> {
+    if (typeof result !== "object" || result === null) {
+      return;
+    }
+    const r = result as Record<string, unknown>;
+    if ((r.created !== true && r.regenerated !== true) || typeof r.uri !== "string") {
+      return;
+    }
+    const fsPath = vscode.Uri.parse(r.uri).fsPath;
+    const doc = vscode.workspace.textDocuments.find((d) => d.uri.scheme === "file" && d.uri.fsPath === fsPath);
+    if (doc?.isDirty && !(await doc.save())) {
+      this.log.warn(`could not save ${fsPath}`);
+    }
   }
 
   private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {

@@ -137,11 +137,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         return;
       }
       const result = (await run(ServerCommand.generateDebugDockerfile, { uri })) as Record<string, unknown> | undefined;
-      // Without `regenerate` the server never overwrites an existing file; offer to regenerate it explicitly.
-      if (result && typeof result === "object" && (result.exists === true || result.created === false)) {
-        const target = typeof result.target === "string" ? result.target : "Dockerfile.debug";
+      // Without `regenerate` the server never overwrites an existing file (and says so); offer the explicit way.
+      if (result && result.created === false && result.reason === "exists") {
+        const name = typeof result.uri === "string" ? vscode.Uri.parse(result.uri).path.split("/").pop() : undefined;
         const choice = await vscode.window.showInformationMessage(
-          `debugbox: ${target.split("/").pop()} already exists and was left untouched.`,
+          `debugbox: replace the content of ${name ?? "Dockerfile.debug"}? (the edit can be undone)`,
           "Regenerate",
         );
         if (choice === "Regenerate") {

@@ -1,0 +1,345 @@
+"""debugbox in real VS Code: the built .vsix installed into code-server, driven through Debian's Chromium.
+
+One code-server session per module runs `vscode_driver.js` (playwright-core) over three scenarios, as a user
+would:
+
+- dockerfile: open a distroless Dockerfile → debugbox's diagnostic shows in the Problems panel → "debugbox:
+  Generate Dockerfile.debug" from the palette → the file is on disk, with exactly the text that
+  `debugbox debug-image` writes;
+- manifest: open a Deployment → the "Add shareProcessNamespace" quick fix → save → the file on disk has it
+  (one inserted line, nothing else changed);
+- terminal: a distroless-like container runs on the real Docker engine → "debugbox: Open Debug Terminal…" →
+  pick it → the terminal (whose process is the argv debugbox built: a sidecar sharing the target's PID
+  namespace) shows the target's PID 1 in `ps` output.
+
+Everything lives under `.e2e/` (installed by scripts/setup-extension.sh). The server runs on the system's
+python3, found by the extension itself, with only the libraries bundled in the .vsix (no virtualenv on
+code-server's PATH). Screenshots go to test-artifacts/screenshots/, the page and code-server logs to
+test-artifacts/logs/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, require
+
+pytestmark = pytest.mark.vscode
+
+E2E = ROOT / ".e2e"
+NODE = E2E / "node24" / "node_modules" / "node" / "bin" / "node"
+CODE_SERVER = E2E / "cs" / "node_modules" / ".bin" / "code-server"
+PLAYWRIGHT = E2E / "tools" / "node_modules" / "playwright-core"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HERE = Path(__file__).resolve().parent
+ARTIFACTS = ROOT / "test-artifacts"
+SHOTS = ARTIFACTS / "screenshots"
+LOGS = Path(os.environ.get("DEBUGBOX_LOG_DIR", ARTIFACTS / "logs"))
+DRIVER_TIMEOUT = 300
+
+TOOLBOX_IMAGE = "debugbox-e2e-toolbox:test"
+TARGET_IMAGE = "debugbox-e2e-distroless:test"
+
+USER_SETTINGS = {
+    "telemetry.telemetryLevel": "off",
+    "workbench.startupEditor": "none",
+    "security.workspace.trust.enabled": False,
+    "extensions.autoUpdate": False,
+    "extensions.autoCheckUpdates": False,
+    "update.mode": "none",
+    "chat.disableAIFeatures": True,
+    "terminal.integrated.enablePersistentSessions": False,
+    "terminal.integrated.gpuAcceleration": "off",
+    "workbench.tips.enabled": False,
+    "workbench.editor.enablePreview": False,
+    "files.autoSave": "off",
+    "debugbox.toolboxImage": TOOLBOX_IMAGE,
+}
+
+# No gallery: a dead loopback port instead of Open VSX.
+GALLERY = json.dumps(
+    {
+        "serviceUrl": "http://127.0.0.1:9/gallery",
+        "itemUrl": "http://127.0.0.1:9/item",
+        "resourceUrlTemplate": "http://127.0.0.1:9/res",
+    }
+)
+
+
+@dataclass
+class Run:
+    rc: int
+    stdout: str
+    workspace: Path
+    seconds: float
+    docker: bool
+
+    def verdict(self, scenario: str) -> str:
+        for line in self.stdout.splitlines():
+            if line.startswith((f"PASS {scenario}", f"FAIL {scenario}")):
+                return line
+        return f"(no verdict for {scenario}; driver rc={self.rc})\n{self.stdout[-3000:]}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _docker_ok() -> bool:
+    if not shutil.which("docker"):
+        return False
+    try:
+        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _build_images(ctx: Path) -> None:
+    """A busybox toolbox whose interactive shell first runs `ps`; a shell-less target (busybox as /httpd)."""
+    toolbox = ctx / "toolbox"
+    target = ctx / "target"
+    (target / "www").mkdir(parents=True, exist_ok=True)
+    toolbox.mkdir(parents=True, exist_ok=True)
+    shutil.copy("/bin/busybox", toolbox / "busybox")
+    shutil.copy("/bin/busybox", target / "busybox")
+    (toolbox / "profile").write_text(
+        'echo "debugbox-e2e: processes seen from the sidecar:"\nps\n', encoding="utf-8"
+    )
+    (toolbox / "Dockerfile").write_text(
+        "FROM scratch\n"
+        "COPY busybox /bin/busybox\n"
+        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        "COPY profile /etc/debugbox-e2e-profile\n"
+        "# busybox ash sources $ENV when it starts interactively: `ps` shows before the prompt.\n"
+        "ENV ENV=/etc/debugbox-e2e-profile\n"
+        'CMD ["/bin/sh"]\n',
+        encoding="utf-8",
+    )
+    (target / "www" / "index.html").write_text("hello\n", encoding="utf-8")
+    (target / "Dockerfile").write_text(
+        "FROM scratch\n"
+        "COPY busybox /httpd\n"
+        "COPY www /www\n"
+        'ENTRYPOINT ["/httpd", "-f", "-p", "8080", "-h", "/www"]\n',
+        encoding="utf-8",
+    )
+    for tag, path in ((TOOLBOX_IMAGE, toolbox), (TARGET_IMAGE, target)):
+        subprocess.run(
+            ["docker", "build", "-q", "-t", tag, str(path)], check=True, capture_output=True, timeout=300
+        )
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def _clean_path() -> str:
+    """PATH without any virtualenv: the extension must find a system Python and use only its bundled libs."""
+    parts = [
+        p for p in os.environ.get("PATH", "").split(os.pathsep) if p and not (Path(p) / "activate").exists()
+    ]
+    return os.pathsep.join([str(NODE.parent), *parts])
+
+
+@pytest.fixture(scope="module")
+def vscode_run() -> Iterator[Run]:
+    require(sys.platform == "linux", "the real-editor tests run on Linux")
+    require(NODE.is_file() and CODE_SERVER.exists() and PLAYWRIGHT.is_dir(), "run scripts/setup-extension.sh")
+    require(Path(CHROMIUM).exists(), "chromium is not installed (scripts/setup-system.sh)")
+    docker = _docker_ok()
+    run_dir = E2E / "run-vscode"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
+        (run_dir / sub).mkdir(parents=True, exist_ok=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for old in SHOTS.glob("vscode-*.png"):
+        old.unlink()
+
+    vsix = run_dir / "debugbox.vsix"
+    build = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "build-vsix.sh"), str(vsix)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert build.returncode == 0, f"build-vsix.sh failed:\n{build.stdout}\n{build.stderr}"
+
+    ws = run_dir / "ws"
+    shutil.copytree(HERE / "workspace", ws)
+    (run_dir / "cs-data" / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
+    env = {
+        **os.environ,
+        "PATH": _clean_path(),
+        "HOME": str(run_dir / "home"),
+        "TMPDIR": str(run_dir / "tmp"),
+        "EXTENSIONS_GALLERY": GALLERY,
+    }
+    for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
+        env.pop(var, None)
+    cs = [
+        str(CODE_SERVER),
+        "--config",
+        str(run_dir / "cs-config.yaml"),
+        "--user-data-dir",
+        str(run_dir / "cs-data"),
+        "--extensions-dir",
+        str(run_dir / "cs-ext"),
+    ]
+    port = _free_port()
+    (run_dir / "cs-config.yaml").write_text(f"bind-addr: 127.0.0.1:{port}\nauth: none\ncert: false\n")
+    inst = subprocess.run(
+        [*cs, "--install-extension", str(vsix)], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "successfully installed" in inst.stdout, f"install failed:\n{inst.stdout}\n{inst.stderr}"
+
+    target_name = ""
+    scenarios = ["dockerfile", "manifest"]
+    if docker:
+        _build_images(run_dir / "images")
+        target_name = f"dbx-e2e-{uuid.uuid4().hex[:8]}"
+        subprocess.run(
+            ["docker", "run", "-d", "--name", target_name, TARGET_IMAGE],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        scenarios.append("terminal")
+    # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
+    only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
+    if only:
+        scenarios = [s for s in scenarios if s in only.split(",")]
+
+    server_log = (LOGS / "vscode-code-server.log").open("wb")
+    proc = subprocess.Popen(
+        [
+            *cs,
+            "--bind-addr",
+            f"127.0.0.1:{port}",
+            "--auth",
+            "none",
+            "--disable-telemetry",
+            "--disable-update-check",
+            "--disable-workspace-trust",
+            "--disable-getting-started-override",
+            str(ws),
+        ],
+        env=env,
+        stdout=server_log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,  # own process group: teardown stops every child (extension host, ptys)
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/healthz", timeout=2):
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(
+                        "code-server did not answer /healthz; see vscode-code-server.log"
+                    ) from None
+                time.sleep(0.2)
+        start = time.monotonic()
+        driver = subprocess.run(
+            [str(NODE), str(HERE / "vscode_driver.js")],
+            env={
+                **env,
+                "E2E": str(E2E),
+                "CS_URL": url,
+                "WS": str(ws),
+                "SHOTS": str(SHOTS),
+                "LOG": str(LOGS / "vscode-page.log"),
+                "SCENARIOS": ",".join(scenarios),
+                "TARGET_NAME": target_name,
+                "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
+                "CHROMIUM": CHROMIUM,
+            },
+            capture_output=True,
+            text=True,
+            timeout=DRIVER_TIMEOUT,
+        )
+        seconds = time.monotonic() - start
+        (LOGS / "vscode-driver.log").write_text(driver.stdout + "\n--- stderr\n" + driver.stderr)
+        yield Run(driver.returncode, driver.stdout, ws, seconds, docker)
+    finally:
+        _kill_group(proc)
+        server_log.close()
+        # The extension's output channel (the server's log) is written under the user-data dir: keep it.
+        for channel in (run_dir / "cs-data" / "logs").rglob("*debugbox*.log"):
+            shutil.copy(channel, LOGS / f"vscode-output-{channel.name}")
+        if target_name:
+            subprocess.run(["docker", "rm", "-f", target_name], capture_output=True, timeout=60)
+
+
+def test_dockerfile_diagnostic_and_generate_debug_dockerfile(vscode_run: Run) -> None:
+    assert vscode_run.verdict("dockerfile").startswith("PASS"), vscode_run.verdict("dockerfile")
+    generated = (vscode_run.workspace / "Dockerfile.debug").read_text(encoding="utf-8")
+    # The editor command and the CLI share one renderer: the file must be exactly what the CLI prints for it.
+    expected = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "debugbox",
+            "debug-image",
+            str(vscode_run.workspace / "Dockerfile"),
+            "--stdout",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=vscode_run.workspace,
+    ).stdout
+    assert generated == expected
+    assert "ARG APP_IMAGE=" in generated and "FROM ${APP_IMAGE}" in generated
+
+
+def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
+    assert vscode_run.verdict("manifest").startswith("PASS"), vscode_run.verdict("manifest")
+    before = (HERE / "workspace" / "k8s" / "deployment.yaml").read_text(encoding="utf-8").splitlines()
+    after = (vscode_run.workspace / "k8s" / "deployment.yaml").read_text(encoding="utf-8").splitlines()
+    doc = yaml.safe_load("\n".join(after))
+    assert doc["spec"]["template"]["spec"]["shareProcessNamespace"] is True
+    # Minimal: exactly one line inserted, at the pod spec's own indentation; nothing else changed.
+    inserted = [line for line in after if line not in before]
+    assert inserted == ["      shareProcessNamespace: true"], inserted
+    assert [line for line in after if line != inserted[0]] == before
+
+
+def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+def test_driver_verdict(vscode_run: Run) -> None:
+    """The whole run: every scenario passed, no request left loopback, within the time budget."""
+    assert vscode_run.rc == 0, vscode_run.stdout[-3000:]
+    assert vscode_run.seconds < DRIVER_TIMEOUT
