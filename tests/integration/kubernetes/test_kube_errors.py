@@ -1,0 +1,120 @@
+"""Every failure a user will meet talking to a cluster gives one clear message, within the timeout."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from debugbox.runtime.errors import InvalidTarget, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
+from debugbox.runtime.kube_backend import KubeBackend
+from debugbox.runtime.kube_client import KubeForbidden
+
+from tests.integration.kubernetes.conftest import KubeEnv, batch_options
+
+pytestmark = pytest.mark.kubernetes
+
+
+def test_no_kubeconfig(kube: KubeEnv, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "config"
+    backend = KubeBackend(kube.settings(), config_paths=[missing])
+    assert not backend.present()
+    with pytest.raises(RuntimeUnavailable, match=r"no kubeconfig found \(looked at .*nowhere/config\)"):
+        backend.list_targets()
+
+
+def test_unknown_context_lists_the_known_ones(kube: KubeEnv) -> None:
+    with pytest.raises(
+        RuntimeUnavailable, match=r"context 'prod' is not in the kubeconfig .*known contexts: fake"
+    ):
+        kube.backend(context="prod").list_targets()
+
+
+def test_unreachable_cluster(kube: KubeEnv) -> None:
+    backend = kube.backend()
+    kube.fake.stop()
+    start = time.monotonic()
+    with pytest.raises(
+        RuntimeUnavailable, match=r"cannot reach the Kubernetes API at http://127.0.0.1:\d+ \(context fake\)"
+    ):
+        backend.list_targets()
+    assert time.monotonic() - start < 5
+
+
+def test_slow_cluster_gives_up_after_the_timeout_once(kube: KubeEnv) -> None:
+    kube.fake.faults.delay_seconds = 3
+    start = time.monotonic()
+    with pytest.raises(RuntimeUnavailable, match=r"did not answer within 0.5 s \(listing pods\)"):
+        kube.backend(timeout_seconds=0.5).list_targets()
+    assert time.monotonic() - start < 2.5
+    assert len(kube.fake.requests) == 1  # no retries behind the user's back
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("unauthorized", r"rejected the credentials of context fake \(401 Unauthorized\)"),
+        ("internal_error", r"failed while listing pods \(500\): Internal error occurred: etcdserver"),
+        ("malformed", "answered listing pods with malformed JSON"),
+    ],
+)
+def test_server_failures(kube: KubeEnv, fault: str, message: str) -> None:
+    setattr(kube.fake.faults, fault, True)
+    with pytest.raises(RuntimeUnavailable, match=message):
+        kube.backend().list_targets()
+
+
+def test_forbidden_listing_names_the_verb(kube: KubeEnv) -> None:
+    kube.fake.faults.denied.add(("list", "pods"))
+    with pytest.raises(KubeForbidden) as err:
+        kube.backend().list_targets()
+    assert "`list pods` in namespace default" in str(err.value)
+    assert 'cannot list resource "pods"' in str(err.value)  # the server's own words follow
+
+
+def test_forbidden_ephemeral_when_asked_for_explicitly(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": "gcr.io/distroless/static"}])
+    kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
+    backend = kube.backend()
+    target = backend.resolve("web/app")
+    with pytest.raises(KubeForbidden) as err:
+        backend.plan(target, batch_options(backend.settings, strategy="ephemeral"))
+    assert err.value.verb == "patch" and err.value.resource == "pods/ephemeralcontainers"
+    assert "kubectl auth can-i patch pods/ephemeralcontainers -n default" in str(err.value)
+
+
+def test_pod_not_found(kube: KubeEnv) -> None:
+    with pytest.raises(TargetNotFound, match='pods "ghost" not found in namespace default'):
+        kube.backend().resolve("ghost")
+
+
+def test_container_not_found_lists_the_real_ones(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod(
+        "web", containers=[{"name": "app", "image": "x"}, {"name": "proxy", "image": "y"}]
+    )
+    with pytest.raises(TargetNotFound, match=r"pod default/web has no container 'db' \(it has: app, proxy\)"):
+        kube.backend().resolve("web/db")
+
+
+def test_default_container_follows_the_annotation(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod(
+        "web",
+        containers=[{"name": "istio-proxy", "image": "x"}, {"name": "app", "image": "y"}],
+        annotations={"kubectl.kubernetes.io/default-container": "app"},
+    )
+    assert kube.backend().resolve("web").extra["container"] == "app"
+
+
+@pytest.mark.parametrize("ref", ["-n", "web/App", "we b", "web/app;rm", "a/b/c", "x/y/z/-c"])
+def test_names_that_could_change_the_argv_are_refused(kube: KubeEnv, ref: str) -> None:
+    with pytest.raises(InvalidTarget):
+        kube.backend().resolve(ref)
+    assert not kube.fake.requests  # refused before anything was sent
+
+
+def test_a_strategy_for_containers_is_refused_for_pods(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web")
+    backend = kube.backend()
+    target = backend.resolve("web")
+    with pytest.raises(StrategyUnavailable, match="pods take one of exec, reattach, ephemeral, copy"):
+        backend.plan(target, batch_options(backend.settings, strategy="sidecar"))
