@@ -1,0 +1,135 @@
+"""The container strategy ladder and the argv of each strategy: pure functions over facts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from debugbox.runtime.errors import InvalidTarget, StrategyUnavailable, TargetNotRunning
+from debugbox.runtime.strategy import (
+    ContainerFacts,
+    available_strategies,
+    build_plan,
+    choose_strategy,
+    validate_image,
+)
+from debugbox.runtime.targets import PlanOptions
+
+CID = "3f2a9c1b7e4d" + "0" * 52
+RUNNING = ContainerFacts(runtime="docker", cli=("docker",), id=CID, name="web", status="running")
+WITH_SHELL = dataclasses.replace(RUNNING, shells=("/bin/bash",))
+
+
+def test_ladder_order() -> None:
+    assert available_strategies(RUNNING) == ("sidecar",)
+    assert available_strategies(WITH_SHELL) == ("exec", "sidecar")
+    both = dataclasses.replace(WITH_SHELL, docker_debug=True)
+    assert available_strategies(both) == ("exec", "docker-debug", "sidecar")
+    assert choose_strategy(both) == "exec"
+    assert choose_strategy(dataclasses.replace(RUNNING, docker_debug=True)) == "docker-debug"
+
+
+def test_image_knowledge_decides_when_paths_cannot_be_checked() -> None:
+    nerdctl = dataclasses.replace(RUNNING, runtime="nerdctl", cli=("nerdctl",), shells_probed=False)
+    assert available_strategies(nerdctl) == ("sidecar",)
+    known = dataclasses.replace(nerdctl, image_has_shell=True, image_shell="/bin/ash")
+    assert available_strategies(known) == ("exec", "sidecar")
+    plan = build_plan(known, PlanOptions(), "busybox:musl", "nerdctl://x")
+    assert plan.argv == ("nerdctl", "exec", "-i", "-t", CID, "/bin/ash")
+
+
+@pytest.mark.parametrize("status", ["exited", "created", "dead", "paused", "restarting"])
+def test_not_running_targets_are_refused_unless_docker_debug_can(status: str) -> None:
+    facts = dataclasses.replace(WITH_SHELL, status=status)
+    assert available_strategies(facts) == ()
+    with pytest.raises(TargetNotRunning) as caught:
+        choose_strategy(facts)
+    message = str(caught.value)
+    assert "web" in message
+    if status == "paused":
+        assert "docker unpause web" in message
+    elif status == "restarting":
+        assert "docker logs web" in message
+    else:
+        assert "docker start web" in message and "docker debug" in message
+    with_plugin = dataclasses.replace(facts, docker_debug=True)
+    expected = ("docker-debug",) if status in {"exited", "created", "paused"} else ()
+    assert available_strategies(with_plugin) == expected
+
+
+def test_explicit_strategies_are_checked() -> None:
+    with pytest.raises(StrategyUnavailable, match="no shell to exec"):
+        choose_strategy(RUNNING, "exec")
+    with pytest.raises(StrategyUnavailable, match="not installed"):
+        choose_strategy(RUNNING, "docker-debug")
+    with pytest.raises(StrategyUnavailable, match="Kubernetes"):
+        choose_strategy(RUNNING, "ephemeral")
+    assert choose_strategy(WITH_SHELL, "sidecar") == "sidecar"
+    podman = dataclasses.replace(RUNNING, runtime="podman", cli=("podman",))
+    with pytest.raises(StrategyUnavailable, match="Docker only"):
+        choose_strategy(podman, "docker-debug")
+
+
+def test_preferred_strategy_from_settings_applies_only_when_it_works() -> None:
+    prefer_sidecar = PlanOptions(preferred="sidecar")
+    assert build_plan(WITH_SHELL, prefer_sidecar, "tb", "t").strategy == "sidecar"
+    prefer_exec = PlanOptions(preferred="exec")
+    assert build_plan(RUNNING, prefer_exec, "tb", "t").strategy == "sidecar"  # no shell: the ladder decides
+    assert build_plan(RUNNING, PlanOptions(preferred="ephemeral"), "tb", "t").strategy == "sidecar"
+
+
+def test_sidecar_argv() -> None:
+    plan = build_plan(RUNNING, PlanOptions(), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
+    assert plan.argv == (
+        "docker",
+        "run",
+        "-i",
+        "-t",
+        "--rm",
+        f"--pid=container:{CID}",
+        f"--net=container:{CID}",
+        "--cap-add=SYS_PTRACE",
+        "--label",
+        f"io.debugbox.sidecar-for={CID}",
+        "nicolaka/netshoot",
+    )
+    assert "/proc/1/root" in plan.title and any("/proc/1/root" in n for n in plan.notes)
+    assert not any("--privileged" in a or "SYS_ADMIN" in a for a in plan.argv)
+
+
+def test_privileged_only_when_asked_and_nonroot_note() -> None:
+    nonroot = dataclasses.replace(RUNNING, user="65532:65532")
+    plan = build_plan(nonroot, PlanOptions(privileged=True), "tb", "t")
+    assert "--privileged" in plan.argv
+    assert any("65532" in n and "SYS_PTRACE" in n for n in plan.notes)
+    assert any("--privileged" in n for n in plan.notes)
+
+
+def test_commands_replace_the_shell_without_a_tty() -> None:
+    options = PlanOptions(command=("sh", "-c", "ps; ls /proc/1/root"), tty=False, stdin=False)
+    sidecar = build_plan(RUNNING, options, "toolbox:test", "t")
+    assert sidecar.argv[-4:] == ("--entrypoint=sh", "toolbox:test", "-c", "ps; ls /proc/1/root")
+    assert "-t" not in sidecar.argv and "-i" not in sidecar.argv
+    exec_plan = build_plan(WITH_SHELL, dataclasses.replace(options, stdin=True), "tb", "t")
+    assert exec_plan.argv == ("docker", "exec", "-i", CID, "sh", "-c", "ps; ls /proc/1/root")
+    dd = dataclasses.replace(RUNNING, docker_debug=True)
+    debug = build_plan(dd, dataclasses.replace(options, strategy="docker-debug"), "tb", "t")
+    assert debug.argv == ("docker", "debug", "-c", "sh -c 'ps; ls /proc/1/root'", CID)
+
+
+def test_cli_global_options_lead_every_argv() -> None:
+    remote = dataclasses.replace(WITH_SHELL, cli=("docker", "--context", "prod"))
+    assert build_plan(remote, PlanOptions(), "tb", "t").argv[:4] == ("docker", "--context", "prod", "exec")
+
+
+@pytest.mark.parametrize("image", ["-v", "--privileged", "a b", "x;rm", "", "img\n"])
+def test_toolbox_images_that_could_read_as_options_are_refused(image: str) -> None:
+    with pytest.raises(InvalidTarget):
+        validate_image(image)
+    with pytest.raises(InvalidTarget):
+        build_plan(RUNNING, PlanOptions(), image, "t")
+
+
+@pytest.mark.parametrize("image", ["nicolaka/netshoot", "busybox:musl", "ghcr.io/o/t:1.2@sha256:" + "a" * 64])
+def test_ordinary_images_pass(image: str) -> None:
+    assert validate_image(image) == image
