@@ -113,7 +113,10 @@ class Server:
                 head = record[0]
                 faulty = any(m in head for m in FAULT_MARKERS) or any(FAULT_MARKERS[0] in r for r in record)
                 if faulty and not any(a in head for a in allow):
-                    found.append(f"{path.name}: " + "\n".join(record)[:3000])
+                    text = "\n".join(record)
+                    if len(text) > 2500:  # keep the head (what logged it) and the tail (the exception)
+                        text = text[:800] + "\n  [...]\n" + text[-1700:]
+                    found.append(f"{path.name}: {text}")
         return found
 
     def tail(self, lines: int = 40) -> str:

@@ -398,10 +398,17 @@ def _command_arguments(data: st.DataObject, uri: str) -> list[Any]:
     ]
 
 
+class CorpusTexts(list[tuple[str, str]]):
+    """(file name, text) of every corpus file; a short repr keeps hypothesis' failure reports readable."""
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} corpus files>"
+
+
 @pytest.fixture(scope="module")
-def corpus_texts(corpus: Path) -> list[tuple[str, str]]:
+def corpus_texts(corpus: Path) -> CorpusTexts:
     files = sorted(p for d in ("dockerfiles", "k8s") for p in (corpus / d).iterdir() if p.is_file())
-    return [(p.name, p.read_text(errors="replace")) for p in files]
+    return CorpusTexts((p.name, p.read_text(errors="replace")) for p in files)
 
 
 @settings(
