@@ -1026,7 +1026,9 @@ class FakeKubeAPIServer:
             raise ApiError(500, "InternalError", "fake API server: server-side apply is not implemented")
         dry_run = req.q("dryRun")
         if dry_run not in (None, "All"):
-            raise invalid("PatchOptions", "", [FieldError("NotSupported", "dryRun", value=dry_run)])
+            raise invalid(
+                "PatchOptions.meta.k8s.io", "", [FieldError("NotSupported", "dryRun", value=dry_run)]
+            )
         try:
             patch = json.loads(req.body)
         except ValueError as exc:

@@ -1,0 +1,249 @@
+"""The fake API server is honest: it rejects what a real API server rejects, the way it does, and each
+rejection is proven here with the real kubectl or the real Python client. It also accepts what they send.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes.kube_apiserver import MIRROR_ANNOTATION
+from tests.integration.kubernetes.conftest import KubeEnv
+
+pytestmark = pytest.mark.kubernetes
+
+
+@pytest.fixture
+def core(kube: KubeEnv) -> Iterator[Any]:
+    from kubernetes import client, config
+
+    cfg = client.Configuration()
+    config.load_kube_config(config_file=str(kube.kubeconfig), client_configuration=cfg, persist_config=False)
+    api = client.ApiClient(cfg)
+    yield client.CoreV1Api(api)
+    api.close()
+
+
+def _status(exc: Any) -> dict[str, Any]:
+    body = json.loads(exc.body)
+    assert body["kind"] == "Status" and body["apiVersion"] == "v1" and body["status"] == "Failure"
+    assert body["code"] == exc.status
+    return body
+
+
+def _seed(kube: KubeEnv, **kw: Any) -> None:
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": "nginx:1.27"}], **kw)
+
+
+DBG = [{"name": "dbg1", "image": "busybox", "targetContainerName": "app"}]
+
+
+def test_unknown_target_container_is_invalid(kube: KubeEnv) -> None:
+    _seed(kube)
+    out = kube.kubectl(["debug", "web", "--image=busybox", "--target=nope", "-c", "dbg"])
+    assert out.returncode == 1
+    assert (
+        'The Pod "web" is invalid: spec.ephemeralContainers[0].targetContainerName: Not found: "nope"'
+        in out.stderr
+    )
+
+
+def test_name_clashing_with_a_container_is_invalid(kube: KubeEnv, core: Any) -> None:
+    _seed(kube)
+    out = kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "app"])
+    assert out.returncode == 1
+    assert 'spec.ephemeralContainers[0].name: Duplicate value: "app"' in out.stderr
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_pod_ephemeralcontainers(
+            "web", "default", {"spec": {"ephemeralContainers": [{"name": "app", "image": "busybox"}]}}
+        )
+    body = _status(err.value)
+    assert body["reason"] == "Invalid" and body["code"] == 422
+    assert body["details"] == {
+        "name": "web",
+        "kind": "Pod",
+        "causes": [
+            {
+                "reason": "FieldValueDuplicate",
+                "message": 'Duplicate value: "app"',
+                "field": "spec.ephemeralContainers[0].name",
+            }
+        ],
+    }
+
+
+def test_existing_ephemeral_containers_may_not_be_changed(kube: KubeEnv, core: Any) -> None:
+    _seed(kube, ephemeral=DBG)
+    out = kube.kubectl(["debug", "web", "--image=alpine", "--target=app", "-c", "dbg1"])
+    assert out.returncode == 1
+    assert 'existing ephemeral containers \\"dbg1\\" may not be changed' in out.stderr or (
+        'existing ephemeral containers "dbg1" may not be changed' in out.stderr
+    )
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:  # JSON patch, as the Python client sends for a list body
+        core.patch_namespaced_pod_ephemeralcontainers(
+            "web",
+            "default",
+            [{"op": "replace", "path": "/spec/ephemeralContainers/0/image", "value": "alpine"}],
+        )
+    assert err.value.status == 422 and "may not be changed" in _status(err.value)["message"]
+    assert kube.fake.requests[-1].content_type == "application/json-patch+json"
+
+
+def test_existing_ephemeral_containers_may_not_be_removed(kube: KubeEnv, core: Any) -> None:
+    _seed(kube, ephemeral=DBG)
+    from kubernetes.client.exceptions import ApiException
+
+    for body in (
+        [{"op": "remove", "path": "/spec/ephemeralContainers/0"}],
+        {"spec": {"ephemeralContainers": [{"name": "dbg1", "$patch": "delete"}]}},
+    ):
+        with pytest.raises(ApiException) as err:
+            core.patch_namespaced_pod_ephemeralcontainers("web", "default", body)
+        status = _status(err.value)
+        assert status["code"] == 422
+        assert 'existing ephemeral containers "dbg1" may not be removed' in status["message"]
+    assert kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"][0]["name"] == "dbg1"
+
+
+def test_fields_ephemeral_containers_may_not_have(kube: KubeEnv, core: Any) -> None:
+    _seed(kube)
+    from kubernetes.client.exceptions import ApiException
+
+    container = {
+        "name": "dbg",
+        "image": "busybox",
+        "ports": [{"containerPort": 80}],
+        "resources": {"limits": {"cpu": "1"}},
+    }
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_pod_ephemeralcontainers(
+            "web", "default", {"spec": {"ephemeralContainers": [container]}}
+        )
+    fields = [c["field"] for c in _status(err.value)["details"]["causes"]]
+    assert fields == ["spec.ephemeralContainers[0].ports", "spec.ephemeralContainers[0].resources"]
+
+
+def test_static_pods_refuse_ephemeral_containers(kube: KubeEnv) -> None:
+    _seed(kube, annotations={MIRROR_ANNOTATION: "hash"})
+    out = kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg"])
+    assert out.returncode == 1
+    assert "static pods do not support ephemeral containers" in out.stderr
+
+
+def test_disabled_ephemeral_containers_answer_404_without_a_name(kube: KubeEnv, core: Any) -> None:
+    _seed(kube)
+    kube.fake.faults.ephemeral_disabled = True
+    out = kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg"])
+    assert out.returncode == 1 and "the server could not find the requested resource" in out.stderr
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_pod_ephemeralcontainers(
+            "web", "default", {"spec": {"ephemeralContainers": DBG}}
+        )
+    assert err.value.status == 404 and not _status(err.value)["details"].get("name")
+
+
+def test_missing_pod_is_404_with_its_name(kube: KubeEnv) -> None:
+    out = kube.kubectl(["debug", "ghost", "--image=busybox", "-c", "dbg"])
+    assert out.returncode == 1
+    assert 'pods "ghost" not found' in out.stderr
+
+
+def test_rbac_denial_names_verb_and_resource(kube: KubeEnv) -> None:
+    _seed(kube)
+    kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
+    out = kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg"])
+    assert out.returncode == 1
+    assert (
+        'cannot patch resource "pods/ephemeralcontainers" in API group "" in the namespace "default"'
+        in out.stderr
+    )
+
+
+def test_unauthorized(kube: KubeEnv) -> None:
+    kube.fake.faults.unauthorized = True
+    out = kube.kubectl(["get", "pods"])
+    assert out.returncode == 1 and "You must be logged in to the server" in out.stderr
+
+
+def test_copy_to_an_existing_name_conflicts(kube: KubeEnv) -> None:
+    _seed(kube)
+    argv = ["debug", "web", "--copy-to=web-copy", "--share-processes", "--image=busybox", "-c", "dbg"]
+    assert kube.kubectl(argv).returncode == 0
+    out = kube.kubectl(argv)
+    assert out.returncode == 1
+    assert 'Error from server (AlreadyExists): pods "web-copy" already exists' in out.stderr
+
+
+def test_unsupported_patch_content_type_is_415(kube: KubeEnv, core: Any) -> None:
+    _seed(kube)
+    api = core.api_client
+    response = api.call_api(
+        *api.param_serialize(
+            method="PATCH",
+            resource_path="/api/v1/namespaces/default/pods/web/ephemeralcontainers",
+            header_params={"Content-Type": "application/xml", "Accept": "application/json"},
+            body="<pod/>",
+        )
+    )
+    response.read()
+    assert response.status == 415
+    body = json.loads(response.data)
+    assert body["reason"] == "UnsupportedMediaType" and body["code"] == 415
+    assert kube.fake.requests[-1].content_type == "application/xml"
+
+
+def test_bad_selectors_are_400(kube: KubeEnv, core: Any) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", label_selector="app in web")
+    assert err.value.status == 400 and _status(err.value)["reason"] == "BadRequest"
+    with pytest.raises(ApiException) as err:
+        core.list_namespaced_pod("default", field_selector="spec.restartPolicy=Always")
+    assert err.value.status == 400 and "field label not supported: spec.restartPolicy" in err.value.body
+
+
+def test_dry_run_validates_without_storing(kube: KubeEnv, core: Any) -> None:
+    _seed(kube)
+    before = kube.fake.store.get("default", "web")
+    core.patch_namespaced_pod_ephemeralcontainers(
+        "web", "default", {"spec": {"ephemeralContainers": DBG}}, dry_run="All"
+    )
+    assert kube.fake.store.get("default", "web") == before
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_pod_ephemeralcontainers(
+            "web", "default", {"spec": {"ephemeralContainers": DBG}}, dry_run="Bogus"
+        )
+    assert 'dryRun: Unsupported value: "Bogus"' in _status(err.value)["message"]
+
+
+def test_accepts_what_real_clients_send(kube: KubeEnv, core: Any) -> None:
+    """Acceptance matters as much: kubectl's merge-by-name patches and the client's JSON patches pass."""
+    _seed(kube)
+    assert kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg1"]).returncode == 0
+    assert kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg2"]).returncode == 0
+    core.patch_namespaced_pod_ephemeralcontainers(
+        "web",
+        "default",
+        [{"op": "add", "path": "/spec/ephemeralContainers/-", "value": {"name": "dbg3", "image": "busybox"}}],
+    )
+    pod = core.read_namespaced_pod("web", "default")  # deserialised into V1Pod by the real client
+    assert [c.name for c in pod.spec.ephemeral_containers] == ["dbg1", "dbg2", "dbg3"]
+    assert {s.name for s in pod.status.ephemeral_container_statuses} == {"dbg1", "dbg2", "dbg3"}
+    assert pod.spec.ephemeral_containers[0].termination_message_policy == "File"
+    assert pod.spec.ephemeral_containers[0].image_pull_policy == "Always"  # defaulted: no tag means :latest
+    # kubectl get with a set-based selector is filtered by the server
+    kube.fake.store.add_pod("canary", labels={"app": "web", "track": "canary"})
+    out = kube.kubectl(["get", "pods", "-l", "app=web,track notin (stable)", "-o", "name"])
+    assert out.returncode == 0 and out.stdout.split() == ["pod/canary"]
