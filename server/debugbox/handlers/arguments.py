@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
@@ -76,7 +76,8 @@ def optional_choice(command: str, obj: Mapping[str, Any], key: str, choices: Seq
 def document_uri(command: str, obj: Mapping[str, Any], key: str = "uri") -> str:
     """A document URI argument: a string with a scheme (`file:///…`, `untitled:…`)."""
     uri = required_str(command, obj, key)
-    if len(uri) > 4096 or "\x00" in uri or not urlparse(uri).scheme:
+    # `%00` decodes to a NUL byte in the path, which no file system call accepts (ValueError in os.path).
+    if len(uri) > 4096 or "\x00" in unquote(uri) or not urlparse(uri).scheme:
         raise invalid(
             command, f'"{key}" must be a document URI such as file:///path/Dockerfile, got {_shown(uri)}'
         )
