@@ -13,7 +13,7 @@ import asyncio
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 import pytest_lsp
 from lsprotocol import types as lsp
@@ -140,8 +140,15 @@ class EditorClient(LanguageClient):
     # -- edits
     # ----------------------------------------------------------------------------------------------------
 
-    def apply(self, params: lsp.ApplyWorkspaceEditParams) -> lsp.ApplyWorkspaceEditResult:
-        self.applied_edits.append(params)
+    async def workspace_apply_edit_async_local(self, edit: lsp.WorkspaceEdit) -> bool:
+        """Apply an edit the way the editor applies a chosen code action's edit (no server round trip)."""
+        return self.apply(lsp.ApplyWorkspaceEditParams(edit=edit), record=False).applied
+
+    def apply(
+        self, params: lsp.ApplyWorkspaceEditParams, record: bool = True
+    ) -> lsp.ApplyWorkspaceEditResult:
+        if record:
+            self.applied_edits.append(params)
         if not self.accept_edits:
             return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason="the user said no")
         edit = params.edit
@@ -182,8 +189,25 @@ def _fs_path(uri: str) -> str:
     return unquote(urlparse(uri).path)
 
 
+def _fix_code_action_union(converter: Any) -> None:
+    """Tell `CodeAction` from `Command` the way editors do.
+
+    lsprotocol 2025.0.0 decodes any item with a `command` key as a `Command`, so a `CodeAction` that carries a
+    `command` object (debugbox's "Generate Dockerfile.debug") would come back mangled. VS Code checks
+    `typeof item.command === "string"`; so does this hook.
+    """
+
+    def structure(obj: Any, _: type) -> lsp.Command | lsp.CodeAction:
+        if isinstance(obj, dict) and isinstance(obj.get("command"), str):
+            return converter.structure(obj, lsp.Command)  # type: ignore[no-any-return]
+        return converter.structure(obj, lsp.CodeAction)  # type: ignore[no-any-return]
+
+    converter.register_structure_hook(Union[lsp.Command, lsp.CodeAction], structure)  # noqa: UP007
+
+
 def make_editor_client() -> EditorClient:
     client = EditorClient(converter_factory=default_converter)
+    _fix_code_action_union(client.protocol._converter)
     defaults = {
         k: v for k, v in DEFAULT_CLIENT_FEATURES.items() if k != lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS
     }

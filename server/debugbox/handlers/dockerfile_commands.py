@@ -18,7 +18,6 @@ A user's file is never overwritten silently:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,19 +88,10 @@ def parse_request(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> Request:
     return Request(uri, path, text, regenerate, variant == "debug")
 
 
-def _find_app_image(path: Path, ls: DebugboxLanguageServer) -> str | None:
-    # TODO(H2): import debugbox.workspace directly once it has landed; until then: the placeholder default.
-    try:
-        module = importlib.import_module("debugbox.workspace")
-    except ModuleNotFoundError:
-        return None
-    image = module.find_app_image(path, ls.settings)
-    return image if isinstance(image, str) else None
-
-
 def _render(ls: DebugboxLanguageServer, req: Request) -> tuple[str, str]:
     """(debug file name, its text); runs in a worker thread (parsing, and a compose-file lookup on disk)."""
     from debugbox.dockerfile.debug_image import debug_file_name, render_debug_dockerfile
+    from debugbox.workspace import find_app_image
 
     name = debug_file_name(req.path.name)
     if not name or "/" in name or "\\" in name or name in {".", ".."}:
@@ -110,7 +100,7 @@ def _render(ls: DebugboxLanguageServer, req: Request) -> tuple[str, str]:
         content = render_debug_dockerfile(
             req.text,
             settings=ls.settings,
-            app_image=_find_app_image(req.path, ls),
+            app_image=find_app_image(req.path, ls.settings),
             folder_name=req.path.parent.name,
             use_debug_variant=req.use_debug_variant,
         )

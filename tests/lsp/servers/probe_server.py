@@ -1,0 +1,64 @@
+"""`debugbox lsp` with a probe analyser for Dockerfiles, to observe the protocol layer's scheduling from
+outside.
+
+The probe numbers its calls and says so in what it returns: one diagnostic "analysis #N (previous #M): <first
+line>" and one code action titled "analysis #N". The first line of the text steers it: `SLEEP <ms>` makes the
+analysis take that long, `RAISE` makes it fail. Everything else is the real server (create_server, real
+stdio).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import sys
+import threading
+import time
+from collections.abc import Sequence
+
+from debugbox.documents import DocumentKind
+from debugbox.features import Action, ActionContext, Analysis, LensAnchor
+from debugbox.server import create_server, setup_logging
+from debugbox.settings import Settings
+from lsprotocol import types as lsp
+
+_counter = itertools.count(1)
+_lock = threading.Lock()
+_ORIGIN = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=1))
+
+
+class ProbeAnalysis:
+    def __init__(self, number: int, first_line: str, previous: int | None) -> None:
+        self.number = number
+        self.first_line = first_line
+        self.previous = previous
+
+    def diagnostics(self) -> Sequence[lsp.Diagnostic]:
+        message = f"analysis #{self.number} (previous #{self.previous}): {self.first_line}"
+        return [lsp.Diagnostic(range=_ORIGIN, message=message, source="probe")]
+
+    def actions(self, rng: lsp.Range, context: ActionContext) -> Sequence[Action]:
+        return [Action(title=f"analysis #{self.number}")]
+
+    def hover(self, position: lsp.Position) -> lsp.Hover | None:
+        return None
+
+    def lens_anchors(self) -> Sequence[LensAnchor]:
+        return ()
+
+
+def probe_analyze(uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> ProbeAnalysis:
+    with _lock:
+        number = next(_counter)
+    first_line = text.split("\n", 1)[0]
+    if "RAISE" in first_line:
+        raise RuntimeError("the probe analyser was told to fail")
+    if match := re.search(r"SLEEP (\d+)", first_line):
+        time.sleep(int(match.group(1)) / 1000)
+    return ProbeAnalysis(number, first_line, previous.number if isinstance(previous, ProbeAnalysis) else None)
+
+
+if __name__ == "__main__":
+    setup_logging(None)
+    create_server(analyzers={DocumentKind.DOCKERFILE: probe_analyze}).start_io()
+    sys.exit(0)
