@@ -17,8 +17,10 @@ import bisect
 import json
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from lsprotocol import types as lsp
+if TYPE_CHECKING:
+    from lsprotocol import types as lsp
 
 INSTRUCTIONS = frozenset(
     {
@@ -87,6 +89,8 @@ class PositionMap:
         self._cols.append(col)
 
     def position(self, offset: int) -> lsp.Position:
+        from lsprotocol import types as lsp  # lazily: importing lsprotocol costs ~0.4 s (CLI start-up)
+
         i = max(bisect.bisect_right(self._offsets, offset) - 1, 0)
         line = self._lines[i]
         col = self._cols[i] + (offset - self._offsets[i])
@@ -150,10 +154,14 @@ class Instruction:
         return None
 
     def range_of(self, start: int, end: int) -> lsp.Range:
+        from lsprotocol import types as lsp
+
         return lsp.Range(start=self.positions.position(start), end=self.positions.position(end))
 
     @property
     def range(self) -> lsp.Range:
+        from lsprotocol import types as lsp
+
         return lsp.Range(
             start=self.positions.position(0),
             end=lsp.Position(line=self.end_line, character=self.end_character),

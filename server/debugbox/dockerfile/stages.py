@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-
-from lsprotocol import types as lsp
+from typing import TYPE_CHECKING
 
 from debugbox.dockerfile.parse import Instruction, ParsedDockerfile, parse
 from debugbox.images import ImageInfo, classify_image
+
+if TYPE_CHECKING:
+    from lsprotocol import types as lsp
 
 #: BuildKit's automatic platform ARGs, as on an amd64 Linux builder.
 PLATFORM_ARGS: dict[str, str | None] = {
@@ -133,8 +135,8 @@ class Stage:
     from_instruction: Instruction
     from_text: str
     """The image reference as written."""
-    from_range: lsp.Range
-    """Range of the image token on the FROM line."""
+    from_span: tuple[int, int]
+    """Offsets of the image token in the FROM instruction's text (see `from_range`)."""
     platform: str | None
     resolved_from: str | None
     """`from_text` with ARGs substituted (None when a value is unknown)."""
@@ -154,6 +156,11 @@ class Stage:
     """The SHELL in effect at the end of the stage (inherited), if any."""
     copies_from: list[tuple[Instruction, str, int | None]] = field(default_factory=list)
     """`COPY --from=X`: (instruction, X as written, the stage index X names or None for an image/context)."""
+
+    @property
+    def from_range(self) -> lsp.Range:
+        """Range of the image token on the FROM line."""
+        return self.from_instruction.range_of(*self.from_span)
 
     @property
     def label(self) -> str:
@@ -288,12 +295,12 @@ def _new_stage(
     escape: str,
 ) -> Stage:
     words = list(re.finditer(r"\S+", ins.text[ins.args_start :]))
-    from_text, from_range = "", ins.range_of(ins.args_start, ins.args_start)
+    from_text, from_span = "", (ins.args_start, ins.args_start)
     name = None
     if words:
         w = words[0]
         from_text = w.group(0)
-        from_range = ins.range_of(ins.args_start + w.start(), ins.args_start + w.end())
+        from_span = (ins.args_start + w.start(), ins.args_start + w.end())
         if len(words) >= 3 and words[1].group(0).lower() == "as":
             name = words[2].group(0).lower()
     scope = {**PLATFORM_ARGS, **global_args}
@@ -305,7 +312,7 @@ def _new_stage(
         name=name,
         from_instruction=ins,
         from_text=from_text,
-        from_range=from_range,
+        from_span=from_span,
         platform=expand(platform, scope, escape) if platform else None,
         resolved_from=resolved,
         base_stage=base_stage,
