@@ -46,6 +46,7 @@ from debugbox.kubernetes.pod_spec import (
     PodScan,
     PodSpec,
     Positions,
+    ensure_full,
     public_pod,
     scan_document,
 )
@@ -104,7 +105,7 @@ class ManifestAnalysis(Analysis):
             if scan is None:
                 scan = old.get(chunk.text)
                 if scan is None:
-                    scan = scan_document(chunk.text)
+                    scan = scan_document(chunk.text, lazy=True)
                 else:
                     self.reused += 1
                 self.by_text[chunk.text] = scan
@@ -121,7 +122,7 @@ class ManifestAnalysis(Analysis):
 
     def located(self) -> Iterator[Located]:
         for chunk, scan in zip(self.chunks, self.scans, strict=True):
-            for pod in scan.pods:
+            for pod in ensure_full(scan).pods:
                 yield Located(chunk, scan, pod)
 
     def pod_specs(self) -> list[PodSpec]:
@@ -137,7 +138,7 @@ class ManifestAnalysis(Analysis):
         out: list[Located] = []
         i = max(bisect.bisect_right(self._starts, first) - 1, 0)
         while i < len(self.chunks) and self._starts[i] <= last:
-            chunk, scan = self.chunks[i], self.scans[i]
+            chunk, scan = self.chunks[i], ensure_full(self.scans[i])
             for pod in scan.pods:
                 if chunk.line + pod.first_line <= last and first <= chunk.line + pod.last_line:
                     out.append(Located(chunk, scan, pod))
@@ -200,7 +201,13 @@ class ManifestAnalysis(Analysis):
         )
 
     def actions(self, rng: lsp.Range, context: ActionContext) -> Sequence[Action]:
-        found = self.pods_in(rng.start.line, rng.end.line)
+        # Only pod specs the whole range lies in: a selection spanning several documents (select-all) is not
+        # "inside a pod spec", and answering it with every pod's edits would be slow and useless.
+        found = [
+            loc
+            for loc in self.pods_in(rng.start.line, rng.start.line)
+            if loc.chunk.line + loc.pod.last_line >= rng.end.line
+        ]
         actions: list[Action] = []
         for loc in found:
             suffix = f" ({loc.pod.path})" if len(found) > 1 else ""

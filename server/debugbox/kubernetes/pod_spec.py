@@ -249,10 +249,47 @@ class DocumentScan:
     pods: list[PodScan] = field(default_factory=list)
     anchors: dict[str, Node] = field(default_factory=dict)
     ascii: bool = True
+    deferred: bool = False
+    """Only syntax-checked so far (`scan_document(lazy=True)`): `ensure_full` builds `pods` when needed."""
 
 
-def scan_document(text: str) -> DocumentScan:
-    """Analyse one document's text (a chunk from `split_documents`)."""
+# An `image:` key anywhere (block, flow or JSON), and the rest of its line.
+_IMAGE_KEY = re.compile(r"""(?:^|[\s{,])["']?image["']?[ \t]*:(?:[ \t]+|$)(.*)$""", re.M)
+_PLAIN_IMAGE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./:@+-]*")
+_QUOTED_IMAGE = re.compile(r""""([^"\\]*)"|'([^']*)'""")
+_AFTER_PLAIN = re.compile(r"(?:[ \t]+#.*)?[ \t\r]*$")
+_AFTER_QUOTED = re.compile(r"(?:[ \t]*#.*)?[ \t\r]*$|[ \t]*[,}\]]")
+
+
+def may_have_shellless_image(text: str) -> bool:
+    """Whether any container image in `text` could lack a shell, judged from the text alone.
+
+    Errs on the side of True: every `image:` key is looked at, wherever it is, and any value that is not a
+    plain one-line image reference (aliases, block scalars, templates, escapes) counts as "could be". A
+    document for which this is False cannot get DBX200, so diagnostics need only its syntax check."""
+    from debugbox.images import classify_image  # the image table; imported here to keep startup light
+
+    for m in _IMAGE_KEY.finditer(text):
+        rest = m.group(1)
+        q = _QUOTED_IMAGE.match(rest)
+        p = None if q else _PLAIN_IMAGE.match(rest)
+        if q and _AFTER_QUOTED.match(rest, q.end()):
+            value = q.group(1) if q.group(1) is not None else q.group(2)
+        elif p and _AFTER_PLAIN.match(rest, p.end()):
+            value = p.group(0)
+        else:
+            return True  # not a simple one-line value: let the parser decide
+        if classify_image(value).has_shell is False:
+            return True
+    return False
+
+
+def scan_document(text: str, lazy: bool = False) -> DocumentScan:
+    """Analyse one document's text (a chunk from `split_documents`).
+
+    `lazy`: when no image in the text can lack a shell, only check the syntax now (libyaml at C speed, no
+    Python objects) and leave finding the pod specs to `ensure_full`, at the first request that needs them.
+    Opening a large stream then costs little more than parsing it once in C."""
     scan = DocumentScan(text, template="{{" in text, ascii=text.isascii())
     if not (_HINT_API.search(text) and _HINT_KIND.search(text)):
         return scan  # not a manifest: never parsed, never reported
@@ -272,19 +309,47 @@ def scan_document(text: str) -> DocumentScan:
         scan.manifest, scan.kind = True, kinds[0].strip("\"'")
         scan.error = check_syntax(text)
         return scan
+    if lazy and not may_have_shellless_image(text):
+        scan.manifest, scan.error = clearly, check_syntax(text)
+        scan.deferred = scan.error is None
+        return scan
+    _build_pods(scan, clearly)
+    return scan
+
+
+def ensure_full(scan: DocumentScan) -> DocumentScan:
+    """Find the pod specs of a document that `scan_document(lazy=True)` only syntax-checked."""
+    if scan.deferred:
+        # Built aside and then published field by field: scans are shared between analyses (and threads);
+        # two threads racing here compute the same result, and neither sees a half-filled list.
+        full = DocumentScan(scan.text, template=scan.template, ascii=scan.ascii)
+        _build_pods(full, scan.manifest)
+        scan.anchors, scan.kind, scan.error, scan.manifest = (
+            full.anchors,
+            full.kind,
+            full.error,
+            full.manifest,
+        )
+        scan.pods = full.pods
+        scan.deferred = False
+    return scan
+
+
+def _build_pods(scan: DocumentScan, clearly: bool) -> None:
+    text = scan.text
     try:
         tree = parse_tree(text, SCHEMA)
     except ParseError as exc:
         scan.manifest, scan.error = clearly, exc
-        return scan
+        return
     root, scan.anchors = tree.root, tree.anchors
     kind = scalar_text(get(root, "kind", scan.anchors)[1])
     api = scalar_text(get(root, "apiVersion", scan.anchors)[1])
     if kind is None or api is None:
-        return scan
+        scan.manifest = False
+        return
     scan.manifest, scan.kind = True, kind
     _collect(root, "", scan, 0)
-    return scan
 
 
 def _collect(obj: Node | None, prefix: str, scan: DocumentScan, depth: int) -> None:

@@ -229,30 +229,35 @@ def _skip(get: Any, ev: Any, shift: int, source: str) -> Stub:
     stub.anchor, stub.tag = ev.anchor, ev.tag
     stub.is_map = type(ev) is yaml.MappingStartEvent
     stub.flow = bool(ev.flow_style)
+    # The hot loop of the whole analysis: per event only a type test; the last event holding text is kept
+    # and looked at once at the end.
     scalar_ev, alias_ev = yaml.ScalarEvent, yaml.AliasEvent
-    starts = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
-    last: int | None = None
+    map_start, seq_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    last_ev: Any = None
     depth = 1
     while depth:
         ev = get()
         t = type(ev)
-        if t is scalar_ev:
-            last = _block_scalar_last(ev, source) if ev.style in ("|", ">") else ev.end_mark.line
-        elif t is alias_ev:
-            last = ev.end_mark.line
-        elif t in starts:
+        if t is scalar_ev or t is alias_ev:
+            last_ev = ev
+        elif t is map_start or t is seq_start:
             depth += 1
             if depth > MAX_DEPTH:
                 raise ParseError(
                     ev.start_mark.line, ev.start_mark.column, f"nesting deeper than {MAX_DEPTH} levels"
                 )
-        else:  # a collection ends; a flow one ends with a bracket, which is text
+        else:
             depth -= 1
-            if ev.end_mark.index != ev.start_mark.index:
-                last = ev.end_mark.line
+            if last_ev is not ev and ev.end_mark.index != ev.start_mark.index:
+                last_ev = ev  # a flow collection's closing bracket is text
     mark = ev.end_mark
     stub.end, stub.end_line, stub.end_col = mark.index + shift, mark.line, mark.column
-    stub.last = last
+    if last_ev is None:
+        stub.last = None
+    elif type(last_ev) is scalar_ev and last_ev.style in ("|", ">"):
+        stub.last = _block_scalar_last(last_ev, source)
+    else:
+        stub.last = last_ev.end_mark.line
     return stub
 
 
@@ -283,18 +288,17 @@ def _build(parser: Any, shift: int, schema: Schema, source: str) -> Tree:
         t = type(ev)
         node: Node
         child: Schema | None = schema
-        if stack:
-            parent = stack[-1]
-            if type(parent) is Map:
-                key = keys[-1]
-                child = None if key is None else _child_schema(schemas[-1], key)
-            else:
-                child = _child_schema(schemas[-1], None)
         if t is scalar_ev:
             node = Scalar()
             node.value = ev.value
             node.style = ev.style or ""
         elif t is map_start or t is seq_start:
+            if stack:
+                if type(stack[-1]) is Map:
+                    key = keys[-1]
+                    child = None if key is None else _child_schema(schemas[-1], key)
+                else:
+                    child = _child_schema(schemas[-1], None)
             if child is None or child is False:
                 node = _skip(get, ev, shift, source)
             elif t is map_start:
