@@ -23,6 +23,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "hover",
     "code_lens",
     "dockerfile_commands",
+    "manifest_commands",
     "target_commands",
     "target_lens",
 )
