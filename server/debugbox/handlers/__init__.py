@@ -26,6 +26,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "manifest_commands",
     "target_commands",
     "target_lens",
+    "pod_lens",
 )
 
 

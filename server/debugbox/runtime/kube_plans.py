@@ -321,46 +321,59 @@ def _dig(obj: Any, path: Sequence[str]) -> Any:
     return obj
 
 
+def make_workload(
+    kind: str,
+    name: str,
+    namespace: str | None,
+    selector: Any,
+    template_labels: Any,
+    containers: Sequence[str],
+) -> Workload | None:
+    """A workload from its parts as written in a manifest (`selector` is `spec.selector` as is)."""
+    if kind not in _TEMPLATE_PATHS or not name:
+        return None
+    labels = (
+        {str(k): str(v) for k, v in template_labels.items()} if isinstance(template_labels, Mapping) else {}
+    )
+    ns = namespace if isinstance(namespace, str) and namespace else None
+    chosen: LabelSelector | None = None
+    job_prefix = ""
+    if kind == "Job":
+        given = LabelSelector.from_json(selector)
+        # The Job controller labels its pods with job-name (and batch.kubernetes.io/job-name since 1.27).
+        chosen = given if given and not given.empty else LabelSelector.of_labels({"job-name": name})
+    elif kind == "CronJob":
+        # Each run is a Job named <cronjob>-<minutes>; its pods carry the template labels and job-name.
+        chosen = LabelSelector.of_labels(labels) if labels else None
+        job_prefix = f"{name}-"
+    elif kind == "ReplicationController":
+        # Its selector is a plain map (defaulting to the template labels), not a LabelSelector.
+        plain = selector if isinstance(selector, Mapping) and selector else labels
+        chosen = LabelSelector.of_labels({str(k): str(v) for k, v in plain.items()}) if plain else None
+    elif kind != "Pod":
+        chosen = LabelSelector.from_json(selector)
+    return Workload(kind, name, ns, tuple(containers), chosen, job_prefix)
+
+
 def workload_of(doc: Any) -> Workload | None:
     """The workload a parsed manifest document describes, or None when it has no pod template."""
     if not isinstance(doc, Mapping) or doc.get("kind") not in _TEMPLATE_PATHS:
         return None
     kind = str(doc["kind"])
-    meta = _dig(doc, ("metadata",))
-    meta = meta if isinstance(meta, Mapping) else {}
-    name = str(meta.get("name") or "")
-    if not name:
-        return None
     template = _dig(doc, _TEMPLATE_PATHS[kind])
-    pod_spec = _dig(template, ("spec",))
-    containers = tuple(
+    containers = [
         str(c["name"])
-        for c in _dig(pod_spec, ("containers",)) or []
+        for c in _dig(template, ("spec", "containers")) or []
         if isinstance(c, Mapping) and c.get("name")
+    ]
+    return make_workload(
+        kind,
+        str(_dig(doc, ("metadata", "name")) or ""),
+        _dig(doc, ("metadata", "namespace")),
+        _dig(doc, ("spec", "selector")),
+        _dig(template, ("metadata", "labels")),
+        containers,
     )
-    ns = meta.get("namespace")
-    namespace = str(ns) if isinstance(ns, str) and ns else None
-    template_labels = _dig(template, ("metadata", "labels"))
-    labels = (
-        {str(k): str(v) for k, v in template_labels.items()} if isinstance(template_labels, Mapping) else {}
-    )
-    selector: LabelSelector | None = None
-    job_prefix = ""
-    if kind == "Pod":
-        pass
-    elif kind == "Job":
-        given = LabelSelector.from_json(_dig(doc, ("spec", "selector")))
-        # The Job controller labels its pods with job-name (and batch.kubernetes.io/job-name since 1.27).
-        selector = given if given and not given.empty else LabelSelector.of_labels({"job-name": name})
-    elif kind == "CronJob":
-        # Each run is a Job named <cronjob>-<minutes>; its pods carry the template labels and job-name.
-        selector = LabelSelector.of_labels(labels) if labels else None
-        job_prefix = f"{name}-"
-    else:
-        selector = LabelSelector.from_json(_dig(doc, ("spec", "selector")))
-        if selector is None and kind == "ReplicationController" and labels:
-            selector = LabelSelector.of_labels(labels)
-    return Workload(kind, name, namespace, containers, selector, job_prefix)
 
 
 def workloads_of(documents: Iterable[Any]) -> list[Workload]:

@@ -1,0 +1,161 @@
+"""Pods over a real stdio LSP connection: the "Debug pod…" lens on a manifest's container names,
+`debugbox.listTargets` for a manifest, and `debugbox.openDebugTerminal` on a pod container — the server
+talking to the fake API server through the real Python client, found through `KUBECONFIG` like a user's
+cluster.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig
+
+from tests.fakes.kube_apiserver import FakeKubeAPIServer
+from tests.lsp.conftest import (
+    SERVER_COMMAND,
+    EditorClient,
+    initialize_params,
+    make_editor_client,
+    vscode_capabilities,
+)
+
+pytestmark = pytest.mark.kubernetes
+
+#: The server process is configured before a test's fixtures run, so its kubeconfig lives at a fixed path that
+#: the `fake_cluster` fixture (re)writes for each test.
+KUBECONFIG = Path(tempfile.mkdtemp(prefix="dbx-kube-lsp-")) / "config"
+
+MANIFEST = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: shop
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: app
+          image: gcr.io/distroless/static-debian12
+"""
+
+
+def make_client() -> EditorClient:
+    client = make_editor_client()
+    client.terminals = []  # type: ignore[attr-defined]
+
+    @client.feature(OPEN_TERMINAL_METHOD)
+    def open_terminal(c: EditorClient, params: Any) -> dict[str, Any]:
+        c.terminals.append(params)  # type: ignore[attr-defined]
+        return {"opened": True}
+
+    return client
+
+
+CONFIG = ClientServerConfig(
+    server_command=SERVER_COMMAND,
+    client_factory=make_client,
+    server_env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+)
+
+
+@pytest.fixture
+def fake_cluster(kubectl_path: Path) -> Iterator[FakeKubeAPIServer]:
+    fake = FakeKubeAPIServer().start()
+    fake.write_kubeconfig(KUBECONFIG)
+    fake.store.add_pod(
+        "web-1",
+        "shop",
+        [{"name": "app", "image": "gcr.io/distroless/static-debian12"}],
+        labels={"app": "web"},
+    )
+    yield fake
+    fake.stop()
+    assert not fake.errors
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def editor(
+    lsp_client: EditorClient, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> AsyncIterator[None]:
+    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": 5}}
+    await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _command(client: EditorClient, name: str, args: dict[str, Any]) -> Any:
+    params = lsp.ExecuteCommandParams(command=name, arguments=[args])
+    return await asyncio.wait_for(client.workspace_execute_command_async(params), 30)
+
+
+async def test_debug_pod_lens_then_open_the_terminal(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    path = tmp_path / "web.yaml"
+    path.write_text(MANIFEST)
+    uri = editor.open(path, MANIFEST, language_id="yaml")
+    params = lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+
+    lens = None
+    for _ in range(60):  # the first request starts the pod watch; the lens comes after its refresh
+        lenses = await asyncio.wait_for(editor.text_document_code_lens_async(params), 20) or []
+        lens = next((x for x in lenses if x.command and x.command.title.startswith("Debug pod")), None)
+        if lens:
+            break
+        await asyncio.sleep(0.25)
+    assert lens is not None and lens.command is not None
+    assert lens.command.title == "Debug pod…"
+    assert lens.range.start.line == MANIFEST.splitlines().index("        - name: app")
+    (args,) = lens.command.arguments or []
+    assert args["target"] == "k8s://fake/shop/web-1/app"
+    assert editor.code_lens_refreshes >= 1
+    listed = [r for r in fake_cluster.requests if r.path == "/api/v1/namespaces/shop/pods"]
+    assert listed and listed[0].q("labelSelector") == "app=web"
+
+    result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+
+    assert result["strategy"] == "ephemeral" and result["opened"] is True
+    (terminal,) = editor.terminals
+    argv = list(terminal.argv)
+    assert argv[:3] == ["kubectl", "debug", "web-1"] and "-it" in argv and "--target=app" in argv
+    assert "--image=busybox:1.36" in argv and argv[-2:] == ["-c", "debugbox-app"]
+    dry = [r for r in fake_cluster.requests if r.method == "PATCH"]
+    assert dry and all(r.q("dryRun") == "All" for r in dry)  # planning changes nothing in the pod
+
+
+async def test_list_targets_for_a_manifest(editor: Any, tmp_path: Path) -> None:
+    path = tmp_path / "web.yaml"
+    path.write_text(MANIFEST)
+    result = await _command(editor, Command.LIST_TARGETS.value, {"uri": path.as_uri()})
+    kube = [t for t in result["targets"] if t["runtime"] == "kubernetes"]
+    assert [t["id"] for t in kube] == ["k8s://fake/shop/web-1/app"]
+    assert kube[0]["related"] is True and kube[0]["recommended"] == "ephemeral"
+    assert kube[0]["namespace"] == "shop" and kube[0]["phase"] == "Running"
+
+
+def test_server_start_does_not_import_the_kubernetes_client() -> None:
+    code = (
+        "import sys\n"
+        "from debugbox.server import create_server\n"
+        "create_server()\n"
+        "print('kubernetes' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
