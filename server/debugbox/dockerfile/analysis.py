@@ -63,7 +63,10 @@ class DockerfileAnalysis(Analysis):
             for line in range(ins.line, ins.end_line + 1):
                 self._from_by_line[line] = stage
         final = self.model.final
-        self._variant = final.info.debug_variant if final is not None else None
+        # Only distroless publishes a `:debug` variant whose busybox sits where Dockerfile.debug expects it.
+        self._variant = (
+            final.info.debug_variant if final is not None and final.info.family == "distroless" else None
+        )
         self._windows = final is not None and final.info.family == "windows"
 
     # --- Analysis protocol ------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def render_debug_dockerfile(
         + (f" ({info.family}, package manager {info.package_manager})." if info else "."),
     ]
     pm = info.package_manager if info else "unknown"
-    variant = info.debug_variant if (info and use_debug_variant) else None
+    variant = info.debug_variant if (info and use_debug_variant and info.family == "distroless") else None
     tools_stage: str | None = None
     if variant:
         ref = parse_reference(variant)

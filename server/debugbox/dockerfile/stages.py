@@ -10,6 +10,7 @@ stage's own RUN lines (and its ancestors') are the evidence: `apk add` means apk
 from __future__ import annotations
 
 import re
+from collections import ChainMap
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -251,13 +252,16 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
             continue
         if current is None:
             if kw == "ARG":
-                scope = {**PLATFORM_ARGS, **global_args}
+                global_scope = {**PLATFORM_ARGS, **global_args}
                 for key, value in _assignments(ins.args, legacy=False):
-                    global_args[key] = expand(value, scope, escape) if value is not None else None
-                    scope[key] = global_args[key]
+                    global_args[key] = expand(value, global_scope, escape) if value is not None else None
+                    global_scope[key] = global_args[key]
             continue
         current.instructions.append(ins)
-        scope = {**PLATFORM_ARGS, **current.env, **current.args}
+        if kw not in ("ARG", "ENV", "USER", "SHELL", "COPY", "ADD"):
+            continue
+        # A view, not a copy: copying the environment per instruction is quadratic in ENV-heavy files.
+        scope: Mapping[str, str | None] = ChainMap(current.args, current.env, PLATFORM_ARGS)
         if kw == "ARG":
             for key, value in _assignments(ins.args, legacy=False):
                 if value is None:

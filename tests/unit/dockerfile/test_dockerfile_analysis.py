@@ -187,3 +187,9 @@ def test_lens_anchor_on_final_from() -> None:
     assert anchor.range.start.line == 2
     assert anchor.data["image"] == "gcr.io/distroless/static:nonroot" and anchor.data["stage"] == "1"
     assert analyze(URI, "# no FROM\n", Settings()).lens_anchors() == ()
+
+
+def test_debug_variant_action_only_for_distroless() -> None:
+    a = analyze(URI, "FROM cgr.dev/chainguard/static:latest\n", Settings())
+    assert [str(d.code) for d in a.diagnostics()] == ["DBX101"]
+    assert [x.title for x in a.actions(rng(0), ctx())] == ["Generate Dockerfile.debug"]
