@@ -37,7 +37,15 @@ _RECORD_START = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 class Server:
     """One debugbox language server process plus what it takes to judge its health."""
 
-    def __init__(self, workspace: Path, logs: Path, *, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: Path,
+        logs: Path,
+        *,
+        env: dict[str, str] | None = None,
+        capabilities: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+    ) -> None:
         self.workspace = workspace
         self._seen: dict[Path, int] = {}
         logs.mkdir(parents=True, exist_ok=True)
@@ -55,7 +63,13 @@ class Server:
             poll_rss=True,
             rss_interval=0.05,
         )
-        self.client.initialize(workspace, timeout=REQUEST_DEADLINE)
+        self.client.config = {"debugbox": settings or {}}
+        self.client.initialize(
+            workspace,
+            capabilities=capabilities,
+            initialization_options={"settings": settings} if settings else None,
+            timeout=REQUEST_DEADLINE,
+        )
 
     # -- requests that must be answered ---------------------------------------------------------------------
 
