@@ -1,0 +1,91 @@
+"""`debugbox targets` and `debugbox shell pod/...` as a user runs them, against the fake via KUBECONFIG."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.kubernetes.conftest import KubeEnv
+from tests.integration.kubernetes.test_kube_targets import DEPLOYMENT
+
+pytestmark = pytest.mark.kubernetes
+
+
+def debugbox(kube: KubeEnv, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"}  # only the cluster matters here
+    return subprocess.run(
+        [sys.executable, "-m", "debugbox", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def _kube_targets(out: subprocess.CompletedProcess[str]) -> list[dict]:
+    return [t for t in json.loads(out.stdout)["targets"] if t["runtime"] == "kubernetes"]
+
+
+def test_targets_lists_pods_of_the_namespace_and_of_a_manifest(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("a", "default")
+    kube.fake.store.add_pod("web-1", "shop", labels={"app": "web", "tier": "frontend"})
+
+    out = debugbox(kube, "targets", "--json")
+    assert [t["name"] for t in _kube_targets(out)] == ["a/app"]
+
+    out = debugbox(kube, "targets", "--json", "--for", kube.manifest(DEPLOYMENT))
+    (target,) = _kube_targets(out)
+    assert target["id"] == "k8s://fake/shop/web-1/app" and target["related"] is True
+
+    table = debugbox(kube, "targets", "--for", kube.manifest(DEPLOYMENT))
+    assert "kubernetes" in table.stdout and "web-1/app" in table.stdout
+
+
+def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
+    # stdin is not a terminal here, so no TTY is asked for (-i only)
+    kube.fake.store.add_namespace("shop", {"pod-security.kubernetes.io/enforce": "restricted"})
+    kube.fake.store.add_pod("web-1", "shop", [{"name": "app", "image": "gcr.io/distroless/static"}])
+
+    out = debugbox(
+        kube,
+        "shell",
+        "pod/web-1/app",
+        "-n",
+        "shop",
+        "--context",
+        "fake",
+        "--image",
+        "busybox:1.36",
+        "--print",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == [
+        "kubectl", "debug", "web-1", "-i", "-n", "shop", "--context", "fake", "--target=app",
+        "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
+    ]  # fmt: skip
+
+
+def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": "gcr.io/distroless/static"}])
+
+    out = debugbox(kube, "shell", "pod/web", "--image", "busybox:1.36", "--", "ps", "aux")
+
+    assert out.returncode == 0, out.stderr
+    assert 'Targeting container "app"' in out.stdout
+    (patch,) = [r for r in kube.fake.requests_to("PATCH", "/ephemeralcontainers") if not r.q("dryRun")]
+    sent = patch.decoded["spec"]["ephemeralContainers"][0]
+    assert sent["command"] == ["ps", "aux"] and sent["name"] == "debugbox-app"
+    assert patch.user_agent.startswith("kubectl/v1.37.1")
+
+
+def test_shell_errors_are_one_line(kube: KubeEnv) -> None:
+    out = debugbox(kube, "shell", "pod/ghost")
+    assert out.returncode == 1
+    assert out.stderr.strip() == 'debugbox: pods "ghost" not found in namespace default (context fake)'
+    out = debugbox(kube, "shell", "pod/Bad_Name")
+    assert out.returncode == 2 and "not a valid pod name" in out.stderr
