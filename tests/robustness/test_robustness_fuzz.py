@@ -14,6 +14,7 @@ variant is `benchmarks/fuzz_long.py`.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -411,9 +412,13 @@ def corpus_texts(corpus: Path) -> CorpusTexts:
     return CorpusTexts((p.name, p.read_text(errors="replace")) for p in files)
 
 
+#: `benchmarks/fuzz_long.py` sets this for long runs with a fresh seed; CI runs the fixed-seed 1,000 examples.
+LONG_RUN_EXAMPLES = int(os.environ.get("DEBUGBOX_FUZZ_EXAMPLES", "0"))
+
+
 @settings(
-    derandomize=True,
-    max_examples=1000,
+    derandomize=not LONG_RUN_EXAMPLES,
+    max_examples=LONG_RUN_EXAMPLES or 1000,
     deadline=None,
     database=None,
     suppress_health_check=[

@@ -243,6 +243,15 @@ def hostile_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
         f"    image: 'gcr.io/distroless/base; {cmd}'\n"
         f"    command: ['/bin/sh', '-c', '{cmd}']\n"
     )
+    # A compose file that is a billion-laughs alias bomb beside a Dockerfile: read when relating containers.
+    bomb = ws / "bomb"
+    bomb.mkdir()
+    (bomb / "Dockerfile").write_text("FROM gcr.io/distroless/static\n")
+    levels = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    levels += [f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 14)]
+    (bomb / "compose.yaml").write_text(
+        "\n".join(levels) + "\nservices:\n  app:\n    build: .\n    image: *a13\n    environment: *a13\n"
+    )
     return ws
 
 
@@ -305,6 +314,14 @@ def test_workspace_files_never_reach_an_argv(
         },
     )
     assert isinstance(listing, dict | ResponseError), listing
+    bomb = srv.ask(
+        "workspace/executeCommand",
+        {
+            "command": "debugbox.listTargets",
+            "arguments": [{"uri": (hostile_workspace / "bomb/Dockerfile").as_uri()}],
+        },
+    )
+    assert isinstance(bomb, dict | ResponseError), bomb
     calls = _calls(shim_dir)
     print("container CLI calls while serving the hostile workspace:", calls)
     leaked = [c for c in calls if MARKER in c or "touch" in c]
