@@ -29,7 +29,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, require
+from tests.editors.docker_images import TOOLBOX_IMAGE, build_images, docker_ok, remove, run_target
 
 pytestmark = pytest.mark.vscode
 
@@ -51,9 +51,6 @@ ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 LOGS = Path(os.environ.get("DEBUGBOX_LOG_DIR", ARTIFACTS / "logs"))
 DRIVER_TIMEOUT = 300
-
-TOOLBOX_IMAGE = "debugbox-e2e-toolbox:test"
-TARGET_IMAGE = "debugbox-e2e-distroless:test"
 
 USER_SETTINGS = {
     "telemetry.telemetryLevel": "off",
@@ -102,50 +99,6 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _docker_ok() -> bool:
-    if not shutil.which("docker"):
-        return False
-    try:
-        return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-
-
-def _build_images(ctx: Path) -> None:
-    """A busybox toolbox whose interactive shell first runs `ps`; a shell-less target (busybox as /httpd)."""
-    toolbox = ctx / "toolbox"
-    target = ctx / "target"
-    (target / "www").mkdir(parents=True, exist_ok=True)
-    toolbox.mkdir(parents=True, exist_ok=True)
-    shutil.copy("/bin/busybox", toolbox / "busybox")
-    shutil.copy("/bin/busybox", target / "busybox")
-    (toolbox / "profile").write_text(
-        'echo "debugbox-e2e: processes seen from the sidecar:"\nps\n', encoding="utf-8"
-    )
-    (toolbox / "Dockerfile").write_text(
-        "FROM scratch\n"
-        "COPY busybox /bin/busybox\n"
-        'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-        "COPY profile /etc/debugbox-e2e-profile\n"
-        "# busybox ash sources $ENV when it starts interactively: `ps` shows before the prompt.\n"
-        "ENV ENV=/etc/debugbox-e2e-profile\n"
-        'CMD ["/bin/sh"]\n',
-        encoding="utf-8",
-    )
-    (target / "www" / "index.html").write_text("hello\n", encoding="utf-8")
-    (target / "Dockerfile").write_text(
-        "FROM scratch\n"
-        "COPY busybox /httpd\n"
-        "COPY www /www\n"
-        'ENTRYPOINT ["/httpd", "-f", "-p", "8080", "-h", "/www"]\n',
-        encoding="utf-8",
-    )
-    for tag, path in ((TOOLBOX_IMAGE, toolbox), (TARGET_IMAGE, target)):
-        subprocess.run(
-            ["docker", "build", "-q", "-t", tag, str(path)], check=True, capture_output=True, timeout=300
-        )
-
-
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -171,7 +124,7 @@ def vscode_run() -> Iterator[Run]:
     require(sys.platform == "linux", "the real-editor tests run on Linux")
     require(NODE.is_file() and CODE_SERVER.exists() and PLAYWRIGHT.is_dir(), "run scripts/setup-extension.sh")
     require(Path(CHROMIUM).exists(), "chromium is not installed (scripts/setup-system.sh)")
-    docker = _docker_ok()
+    docker = docker_ok()
     run_dir = E2E / "run-vscode"
     shutil.rmtree(run_dir, ignore_errors=True)
     for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
@@ -221,14 +174,8 @@ def vscode_run() -> Iterator[Run]:
     target_name = ""
     scenarios = ["dockerfile", "manifest"]
     if docker:
-        _build_images(run_dir / "images")
-        target_name = f"dbx-e2e-{uuid.uuid4().hex[:8]}"
-        subprocess.run(
-            ["docker", "run", "-d", "--name", target_name, TARGET_IMAGE],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        build_images(run_dir / "images")
+        target_name = run_target()
         scenarios.append("terminal")
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
@@ -297,7 +244,7 @@ def vscode_run() -> Iterator[Run]:
         for channel in (run_dir / "cs-data" / "logs").rglob("*debugbox*.log"):
             shutil.copy(channel, LOGS / f"vscode-output-{channel.name}")
         if target_name:
-            subprocess.run(["docker", "rm", "-f", target_name], capture_output=True, timeout=60)
+            remove(target_name)
 
 
 def test_dockerfile_diagnostic_and_generate_debug_dockerfile(vscode_run: Run) -> None:

@@ -1,0 +1,106 @@
+"""debugbox in real Neovim (Debian's 0.7.2, headless, its built-in LSP client driven from Lua).
+
+`nvim/client.lua` starts `python -m debugbox lsp`, waits for diagnostics on a distroless Dockerfile, lists
+the code actions for the shell-form CMD and applies the exec-form rewrite; with a live container it also runs
+`debugbox.debugCommand` (the argv comes back as the result) and `debugbox.openDebugTerminal` (this client
+did not opt in to `debugbox/openTerminal`, so the command line comes as `window/showMessage`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, require
+from tests.editors.docker_images import TARGET_IMAGE, build_images, docker_ok, remove, run_target
+
+pytestmark = pytest.mark.neovim
+
+CLIENT = Path(__file__).resolve().parent / "nvim" / "client.lua"
+LOGS = Path(os.environ.get("DEBUGBOX_LOG_DIR", ROOT / "test-artifacts" / "logs"))
+
+
+def _nvim(tmp_path: Path, target: str = "") -> tuple[subprocess.CompletedProcess[str], float]:
+    nvim = shutil.which("nvim")
+    require(nvim is not None, "neovim is not installed (scripts/setup-system.sh)")
+    assert nvim is not None
+    work = tmp_path / "work"
+    home = tmp_path / "home"  # nvim writes shada/log under $HOME even with -u NONE
+    work.mkdir()
+    home.mkdir()
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "LSP_CMD": json.dumps([sys.executable, "-m", "debugbox", "lsp"]),
+        "WORKDIR": str(work),
+        "TARGET": target,
+    }
+    start = time.monotonic()
+    proc = subprocess.run(
+        [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {CLIENT}"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    seconds = time.monotonic() - start
+    LOGS.mkdir(parents=True, exist_ok=True)
+    (LOGS / f"neovim{'-target' if target else ''}.log").write_text(
+        f"rc={proc.returncode} {seconds:.2f}s\n{proc.stdout}\n--- stderr\n{proc.stderr}"
+    )
+    return proc, seconds
+
+
+def _lines(stdout: str, prefix: str) -> list[str]:
+    return [line[len(prefix) + 1 :] for line in stdout.splitlines() if line.startswith(prefix + " ")]
+
+
+def test_neovim_diagnostics_and_code_action(tmp_path: Path) -> None:
+    proc, _ = _nvim(tmp_path)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.splitlines()[-1] == "OK"
+    diags = _lines(proc.stdout, "DIAGNOSTIC")
+    assert "debugbox DBX101 L3" in diags  # the distroless final stage has no shell
+    assert "debugbox DBX102 L5" in diags  # shell-form CMD there cannot run
+    actions = _lines(proc.stdout, "ACTION")
+    assert "Rewrite in exec (JSON) form" in actions
+    assert _lines(proc.stdout, "LINE") == ['CMD ["/app", "--port", "8080"]']
+
+
+@pytest.fixture(scope="module")
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require(docker_ok(), "no Docker engine answers (scripts/start-docker.sh)")
+    build_images(tmp_path_factory.mktemp("images"))
+    name = run_target()
+    try:
+        yield name
+    finally:
+        remove(name)
+
+
+def test_neovim_debug_command_returns_argv(tmp_path: Path, target: str) -> None:
+    proc, _ = _nvim(tmp_path, target)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (argv_json,) = _lines(proc.stdout, "ARGV")
+    argv = json.loads(argv_json)
+    # The target has no shell, so debugbox chose a sidecar joining its PID and network namespaces.
+    assert _lines(proc.stdout, "STRATEGY") == ["sidecar"]
+    assert argv[:2] == ["docker", "run"]
+    full_id = subprocess.run(
+        ["docker", "inspect", "-f", "{{.Id}}", target], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert f"--pid=container:{full_id}" in argv
+    assert f"--net=container:{full_id}" in argv
+    assert argv[-1] == "nicolaka/netshoot"  # the default toolbox image (debugbox.toolboxImage)
+    assert TARGET_IMAGE not in argv  # the toolbox runs, not the target's image
+    messages = _lines(proc.stdout, "MESSAGE")
+    assert any("docker run" in m for m in messages), messages
