@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -66,12 +67,21 @@ def _describe(exc: Exception) -> str:
 
 
 class DebugboxProtocol(LanguageServerProtocol):
-    """pygls' protocol, except that a request with malformed params gets an InvalidParams *response*.
+    """pygls' protocol with two changes.
 
-    pygls rejects such a message while decoding it, before it knows to answer, so the client would wait
-    forever for that request id; here decoding failures of known methods become an `InvalidMessage` that
-    `handle_message` answers (requests) or logs (notifications).
+    - A request with malformed params gets an InvalidParams *response*. pygls rejects such a message while
+      decoding it, before it knows to answer, so the client would wait forever for that request id; here
+      decoding failures of known methods become an `InvalidMessage` that `handle_message` answers (requests)
+      or logs (notifications).
+    - Positions are always UTF-16. The analysers compute UTF-16 columns (the LSP default), so the server
+      does not accept a client's offer of UTF-8 or UTF-32 (Neovim offers UTF-8 first).
     """
+
+    @lsp_method(lsp.INITIALIZE)
+    def lsp_initialize(self, params: lsp.InitializeParams) -> Generator[Any, Any, lsp.InitializeResult]:
+        if params.capabilities.general is not None:
+            params.capabilities.general.position_encodings = None
+        return (yield from super().lsp_initialize(params))
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         if not isinstance(data, dict) or "jsonrpc" not in data or "error" in data:

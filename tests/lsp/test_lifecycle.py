@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest_lsp
 from debugbox.protocol import Command
 from lsprotocol import types as lsp
+from pytest_lsp import client_capabilities
 
 from tests.lsp.conftest import CONFIG, EditorClient, initialize_params, vscode_capabilities
 from tests.lsp.rawrpc import RawPeer
@@ -73,3 +74,21 @@ async def test_malformed_requests_get_error_responses_and_the_server_keeps_servi
         assert hover == {"jsonrpc": "2.0", "id": 4, "result": None}
     finally:
         assert await peer.stop() == 0
+
+
+async def test_positions_are_utf16_even_when_the_client_prefers_utf8(
+    fresh: EditorClient, tmp_path: Path
+) -> None:
+    caps = client_capabilities("neovim")
+    assert caps.general is not None and caps.general.position_encodings
+    assert caps.general.position_encodings[0] == lsp.PositionEncodingKind.Utf8
+
+    result = await fresh.initialize_session(initialize_params(tmp_path, caps))
+
+    assert result.capabilities.position_encoding == lsp.PositionEncodingKind.Utf16
+    # A non-BMP character before the shell-form CMD: the diagnostic's columns are UTF-16 (the emoji counts 2).
+    uri = fresh.open(
+        tmp_path / "Dockerfile", 'FROM gcr.io/distroless/static\nCMD /app --name "\U0001f600" x\n'
+    )
+    shell_form = next(d for d in await fresh.diagnostics_for(uri, 1) if d.code == "DBX102")
+    assert shell_form.range.end == lsp.Position(line=1, character=len('CMD /app --name "') + 2 + len('" x'))
