@@ -54,6 +54,8 @@ export class DebugboxClient implements vscode.Disposable {
   private readonly keys: string[];
   private readonly restricted: Set<string>;
   private warnedIgnored = new Set<string>();
+  private watchingPython = false;
+  private interpreterSource: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -151,6 +153,18 @@ export class DebugboxClient implements vscode.Disposable {
     // The Python extension's API changed over the years; use the environments API, then the older one.
     const api = (ext.isActive ? ext.exports : await ext.activate()) as Record<string, any> | undefined;
     const envs = api?.environments;
+    if (!this.watchingPython && typeof envs?.onDidChangeActiveEnvironmentPath === "function") {
+      // A different interpreter selected in the Python extension: restart on it, unless the setting decides.
+      this.watchingPython = true;
+      this.disposables.push(
+        envs.onDidChangeActiveEnvironmentPath(() => {
+          if (this.interpreterSource === "Python extension") {
+            this.log.info("the Python extension's interpreter changed: restarting the server");
+            void this.restart();
+          }
+        }),
+      );
+    }
     if (envs?.getActiveEnvironmentPath) {
       const envPath = envs.getActiveEnvironmentPath(resource);
       const resolved = envPath ? await envs.resolveEnvironment?.(envPath) : undefined;
@@ -194,6 +208,7 @@ export class DebugboxClient implements vscode.Disposable {
       return undefined;
     }
 
+    this.interpreterSource = found.source;
     const libs = path.join(this.context.extensionPath, "bundled", "libs");
     const env: Record<string, string> = { ...(process.env as Record<string, string>) };
     if (fs.existsSync(libs)) {
