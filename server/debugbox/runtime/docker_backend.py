@@ -18,9 +18,10 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from debugbox.images import classify_image
 from debugbox.runtime.cli_tools import docker_debug_available
 from debugbox.runtime.endpoints import docker_endpoint, podman_sockets
-from debugbox.runtime.engine_api import Endpoint, EngineClient
+from debugbox.runtime.engine_api import Endpoint, EngineClient, StatUnsupported
 from debugbox.runtime.strategy import (
     SHELL_PATHS,
     SIDECAR_LABEL,
@@ -84,12 +85,37 @@ class EngineBackend:
             return not mode & _DIR
         return False
 
-    def probe_shells(self, container_id: str) -> tuple[str, ...]:
-        """Shells present in the container, best first. Stops at the first: that is the one exec would use."""
-        for path in SHELL_PATHS:
-            if self._exists_as_file(container_id, path):
-                return (path,)
+    def probe_shells(self, container_id: str) -> tuple[str, ...] | None:
+        """Shells present in the container, best first; None when the engine cannot stat paths.
+
+        Stops at the first found: that is the one exec would use.
+        """
+        try:
+            for path in SHELL_PATHS:
+                if self._exists_as_file(container_id, path):
+                    return (path,)
+        except StatUnsupported:
+            return None
         return ()
+
+    def _gather(
+        self, cid: str, name: str, status: str, image: str, user: str, docker_debug: bool
+    ) -> ContainerFacts:
+        shells = self.probe_shells(cid) if status == "running" else ()
+        info = classify_image(image) if shells is None and image else None
+        return ContainerFacts(
+            runtime=self.runtime,
+            cli=self.cli,
+            id=cid,
+            name=name,
+            status=status,
+            user=user,
+            shells=shells or (),
+            shells_probed=shells is not None,
+            image_has_shell=info.has_shell if info else None,
+            image_shell=(info.shell or "") if info else "",
+            docker_debug=docker_debug,
+        )
 
     def _docker_debug(self) -> bool:
         if self.runtime != "docker":
@@ -103,15 +129,13 @@ class EngineBackend:
         status = str(state.get("Status", "")) if state else ""
         if state and state.get("Restarting"):
             status = "restarting"
-        return ContainerFacts(
-            runtime=self.runtime,
-            cli=self.cli,
-            id=cid,
-            name=str(data.get("Name", "")).lstrip("/") or cid[:12],
-            status=status,
-            user=str(config.get("User", "") or "") if config else "",
-            shells=self.probe_shells(cid) if status == "running" else (),
-            docker_debug=self._docker_debug(),
+        return self._gather(
+            cid,
+            str(data.get("Name", "")).lstrip("/") or cid[:12],
+            status,
+            str(config.get("Image", "") or "") if config else "",
+            str(config.get("User", "") or "") if config else "",
+            self._docker_debug(),
         )
 
     # -- Backend --------------------------------------------------------------------------------------------
@@ -151,11 +175,8 @@ class EngineBackend:
 
         def facts(summary: dict[str, Any]) -> ContainerFacts:
             cid = str(summary.get("Id", ""))
-            status = str(summary.get("State", ""))
-            shells = self.probe_shells(cid) if status == "running" else ()
-            return ContainerFacts(
-                self.runtime, self.cli, cid, cid[:12], status, shells=shells, docker_debug=docker_debug
-            )
+            image = str(summary.get("Image", ""))
+            return self._gather(cid, cid[:12], str(summary.get("State", "")), image, "", docker_debug)
 
         with ThreadPoolExecutor(max_workers=min(_PROBE_WORKERS, max(1, len(summaries)))) as pool:
             all_facts = list(pool.map(facts, summaries))

@@ -56,6 +56,10 @@ class _UnixConnection(http.client.HTTPConnection):
         self.sock = sock
 
 
+class StatUnsupported(Exception):
+    """The engine cannot stat paths in containers (an answer other than 200 or 404)."""
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -169,8 +173,12 @@ class EngineClient:
         work).
         """
         resp = self.request("HEAD", f"/containers/{quote(container_id, safe='')}/archive", {"path": path})
-        if resp.status != 200:
+        if resp.status == 404:
             return None
+        if resp.status != 200:
+            # Not "missing": this engine (or its storage) cannot stat paths; the caller falls back to image
+            # knowledge rather than concluding there is no shell.
+            raise StatUnsupported(f"{self.endpoint.label} answered {resp.status} to an archive stat")
         raw = resp.headers.get("x-docker-container-path-stat", "")
         try:
             stat = json.loads(base64.b64decode(raw)) if raw else {}

@@ -1,0 +1,137 @@
+"""The Engine API client and the Docker backend against a scripted engine on a real unix socket.
+
+Covers what the real Docker engine in tests/integration/docker cannot be made to do: answer 500 to an archive
+stat (then image knowledge decides, instead of "no shell"), send malformed JSON, or return errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import socketserver
+import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+from debugbox.runtime.docker_backend import EngineBackend
+from debugbox.runtime.engine_api import Endpoint, EngineClient
+from debugbox.runtime.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.runtime.targets import PlanOptions
+from debugbox.settings import Settings
+
+Route = Callable[[str, str], tuple[int, dict[str, str], bytes]]
+CID = "a1" * 32
+
+
+def inspect_body(image: str, status: str = "running", user: str = "") -> bytes:
+    config = {"Image": image, "User": user, "Labels": {}}
+    data = {"Id": CID, "Name": "/web", "Created": "2026-11-29T07:00:00Z", "State": {"Status": status}}
+    return json.dumps({**data, "Config": config}).encode()
+
+
+class _Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+@pytest.fixture
+def engine() -> Iterator[Callable[[Route], Endpoint]]:
+    servers: list[_Server] = []
+    folder = tempfile.mkdtemp(prefix="dbx-api-")
+
+    def start(route: Route) -> Endpoint:
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                status, headers, body = route(self.command, self.path)
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        path = Path(folder) / f"e{len(servers)}.sock"
+        server = _Server(str(path), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return Endpoint(f"unix://{path}", "test")
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def backend(endpoint: Endpoint) -> EngineBackend:
+    return EngineBackend("docker", endpoint, ("docker",), Settings(toolbox_image="busybox:musl"))
+
+
+def test_an_engine_that_cannot_stat_falls_back_to_image_knowledge(
+    engine: Callable[[Route], Endpoint],
+) -> None:
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/containers/web/json") or path.startswith(f"/containers/{CID}/json"):
+            return 200, {}, inspect_body("alpine:3.20")
+        return 500, {}, b'{"message": "archive not supported"}'
+
+    b = backend(engine(route))
+    target = b.resolve("web")
+    assert target.recommended == "exec" and target.extra["shell"] == "/bin/sh"
+    plan = b.plan(target, PlanOptions())
+    assert plan.argv == ("docker", "exec", "-i", "-t", CID, "/bin/sh")
+
+
+def test_a_stat_that_says_missing_is_believed_over_image_knowledge(
+    engine: Callable[[Route], Endpoint],
+) -> None:
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if "/json" in path:
+            return 200, {}, inspect_body("alpine:3.20")  # the table says alpine has a shell…
+        return 404, {}, b""  # …but this container's /bin/sh was deleted
+
+    target = backend(engine(route)).resolve("web")
+    assert target.recommended == "sidecar"
+
+
+def test_symlinked_shell_is_followed(engine: Callable[[Route], Endpoint]) -> None:
+    def stat(name: str, mode: int, link: str = "") -> dict[str, str]:
+        raw = json.dumps({"name": name, "mode": mode, "linkTarget": link}).encode()
+        return {"X-Docker-Container-Path-Stat": base64.b64encode(raw).decode()}
+
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if "/json" in path:
+            return 200, {}, inspect_body("scratch-thing:1")
+        if "path=%2Fbin%2Fsh" in path:
+            return 200, stat("sh", (1 << 27) | 0o777, "busybox"), b""  # relative link
+        if "path=%2Fbin%2Fbusybox" in path:
+            return 200, stat("busybox", 0o755), b""
+        return 404, {}, b""
+
+    target = backend(engine(route)).resolve("web")
+    assert target.recommended == "exec" and target.extra["shell"] == "/bin/sh"
+
+
+def test_errors_and_malformed_answers(engine: Callable[[Route], Endpoint]) -> None:
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/containers/json"):
+            return 200, {}, b"{not json"
+        if path.startswith("/containers/gone/json"):
+            return 404, {}, b'{"message": "No such container: gone"}'
+        return 500, {}, b'{"message": "storage driver exploded"}'
+
+    client = EngineClient(engine(route), 2.0)
+    with pytest.raises(RuntimeUnavailable, match="malformed JSON"):
+        client.containers()
+    with pytest.raises(TargetNotFound, match="no such container: gone"):
+        client.inspect("gone")
+    with pytest.raises(RuntimeUnavailable, match=r"500 .*storage driver exploded"):
+        client.inspect("other")
