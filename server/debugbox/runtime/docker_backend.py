@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
-from debugbox.images import classify_image
 from debugbox.runtime.cli_tools import docker_debug_available
 from debugbox.runtime.endpoints import docker_endpoint, podman_sockets
 from debugbox.runtime.engine_api import Endpoint, EngineClient, StatUnsupported
@@ -28,6 +27,7 @@ from debugbox.runtime.strategy import (
     ContainerFacts,
     available_strategies,
     build_plan,
+    container_facts,
     shell_of,
 )
 from debugbox.runtime.targets import DebugPlan, PlanOptions, Target, register_backend, validate_container_ref
@@ -102,18 +102,15 @@ class EngineBackend:
         self, cid: str, name: str, status: str, image: str, user: str, docker_debug: bool
     ) -> ContainerFacts:
         shells = self.probe_shells(cid) if status == "running" else ()
-        info = classify_image(image) if shells is None and image else None
-        return ContainerFacts(
-            runtime=self.runtime,
-            cli=self.cli,
-            id=cid,
-            name=name,
-            status=status,
+        return container_facts(
+            self.runtime,
+            self.cli,
+            cid,
+            name,
+            status,
+            image=image,
             user=user,
-            shells=shells or (),
-            shells_probed=shells is not None,
-            image_has_shell=info.has_shell if info else None,
-            image_shell=(info.shell or "") if info else "",
+            shells=shells,
             docker_debug=docker_debug,
         )
 

@@ -13,7 +13,6 @@ import shutil
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from debugbox.images import classify_image
 from debugbox.runtime.cli_tools import run_cli
 from debugbox.runtime.errors import RuntimeUnavailable, TargetNotFound
 from debugbox.runtime.strategy import (
@@ -21,6 +20,7 @@ from debugbox.runtime.strategy import (
     ContainerFacts,
     available_strategies,
     build_plan,
+    container_facts,
     shell_of,
 )
 from debugbox.runtime.targets import DebugPlan, PlanOptions, Target, register_backend, validate_container_ref
@@ -75,18 +75,8 @@ class NerdctlBackend:
         return shutil.which(self.cli[0]) is not None
 
     def _facts(self, cid: str, name: str, image: str, status: str, user: str) -> ContainerFacts:
-        info = classify_image(image) if image else None
-        return ContainerFacts(
-            runtime=self.runtime,
-            cli=self.cli,
-            id=cid,
-            name=name,
-            status=status,
-            user=user,
-            shells_probed=False,
-            image_has_shell=info.has_shell if info else None,
-            image_shell=(info.shell or "") if info else "",
-        )
+        # nerdctl cannot stat paths without running something in the container: the image table decides.
+        return container_facts(self.runtime, self.cli, cid, name, status, image=image, user=user, shells=None)
 
     def _target(self, cid: str, name: str, image: str, status: str, created: str, labels: dict[str, str],
                 facts: ContainerFacts) -> Target:  # fmt: skip

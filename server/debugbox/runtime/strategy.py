@@ -20,6 +20,7 @@ import re
 import shlex
 from dataclasses import dataclass
 
+from debugbox.images import classify_image
 from debugbox.runtime.errors import InvalidTarget, StrategyUnavailable, TargetNotRunning
 from debugbox.runtime.targets import DebugPlan, PlanOptions
 
@@ -56,6 +57,35 @@ class ContainerFacts:
     image_shell: str = ""
     docker_debug: bool = False
     """The `docker debug` CLI plugin is installed (docker runtime only)."""
+
+
+def container_facts(
+    runtime: str,
+    cli: tuple[str, ...],
+    cid: str,
+    name: str,
+    status: str,
+    *,
+    image: str = "",
+    user: str = "",
+    shells: tuple[str, ...] | None = None,
+    docker_debug: bool = False,
+) -> ContainerFacts:
+    """Facts for one container; `shells` None means they could not be checked: the image table decides."""
+    info = classify_image(image) if shells is None and image else None
+    return ContainerFacts(
+        runtime=runtime,
+        cli=cli,
+        id=cid,
+        name=name,
+        status=status,
+        user=user,
+        shells=shells or (),
+        shells_probed=shells is not None,
+        image_has_shell=info.has_shell if info else None,
+        image_shell=(info.shell or "") if info else "",
+        docker_debug=docker_debug,
+    )
 
 
 def validate_image(ref: str) -> str:
