@@ -260,3 +260,18 @@ def test_cli_targets_json_and_refusals(containers: Containers) -> None:
     for bad_name in ("x;rm -rf /", "docker://-v"):
         bad = debugbox("shell", "--print", bad_name)
         assert bad.returncode == 2 and "not a valid container name" in bad.stderr
+
+
+def test_cli_targets_for_a_dockerfile_says_why(containers: Containers, tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  web:\n    build: .\n")
+    labels = {"com.docker.compose.project.working_dir": str(tmp_path), "com.docker.compose.service": "web"}
+    related = containers.run(DISTROLESS, labels=labels)
+
+    proc = debugbox("targets", "--for", str(tmp_path / "Dockerfile"))
+
+    assert proc.returncode == 0, proc.stderr
+    table, _, reasons = proc.stdout.partition(f"{related}: related: ")
+    assert table.splitlines()[0].split() == ["RUNTIME", "NAME", "IMAGE", "STATUS", "WAY", "IN", "ID"]
+    assert table.splitlines()[1].split()[:2] == ["docker", related]  # related ones first
+    assert reasons.startswith("compose service 'web'")
