@@ -1,0 +1,236 @@
+"""Kubernetes manifests in a VS Code-like editor over a real stdio connection to `debugbox lsp`.
+
+Diagnostics for images without a shell, the two code actions offered exactly inside pod specs (as versioned
+edits), the hostPID refusal, hover, and the `debugbox.addShareProcessNamespace` / `debugbox.addDebugSidecar`
+commands with the `workspace/applyEdit` they send.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from debugbox.protocol import Command
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+
+from tests.lsp.conftest import EditorClient, apply_text_edits
+
+pytestmark = pytest.mark.lsp
+
+SHARE_PID = Command.ADD_SHARE_PROCESS_NAMESPACE.value
+SIDECAR = Command.ADD_DEBUG_SIDECAR.value
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: api
+spec:
+  selector:
+    matchLabels: {app: api}
+  template:
+    metadata:
+      labels: {app: api}
+    spec:
+      serviceAccountName: api
+      containers:
+      - name: api
+        image: gcr.io/distroless/static-debian12:nonroot
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: agent
+spec:
+  hostPID: true
+  containers:
+  - name: agent
+    image: alpine:3.20
+"""
+SPEC_LINE, INSIDE, HOSTPID_LINE = 10, 12, 21
+
+
+def at(line: int, char: int = 0, end_line: int | None = None) -> lsp.Range:
+    return lsp.Range(lsp.Position(line, char), lsp.Position(line if end_line is None else end_line, char))
+
+
+async def actions(client: EditorClient, uri: str, rng: lsp.Range) -> list[lsp.CodeAction]:
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=rng,
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+    found = list(result or [])
+    assert all(isinstance(a, lsp.CodeAction) for a in found)
+    return found  # type: ignore[return-value]
+
+
+async def command(client: EditorClient, name: str, **args: Any) -> Any:
+    return await client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command=name, arguments=[args])
+    )
+
+
+def only_edit(edit: lsp.WorkspaceEdit | None) -> lsp.TextDocumentEdit:
+    assert edit is not None and edit.document_changes is not None
+    (change,) = edit.document_changes
+    assert isinstance(change, lsp.TextDocumentEdit)
+    return change
+
+
+async def open_manifest(client: EditorClient, tmp_path: Path, text: str = DEPLOY) -> str:
+    uri = client.open(tmp_path / "deploy.yaml", text, language_id="yaml")
+    await client.diagnostics_for(uri, 1)
+    return uri
+
+
+async def test_no_shell_diagnostic_on_open(client: EditorClient, tmp_path: Path) -> None:
+    uri = client.open(tmp_path / "deploy.yaml", DEPLOY, language_id="yaml")
+    (diag,) = await client.diagnostics_for(uri, 1)
+    assert diag.code == "DBX200" and diag.source == "debugbox"
+    assert diag.severity == lsp.DiagnosticSeverity.Information
+    assert diag.range.start == lsp.Position(14, 15)
+    assert "kubectl exec" in diag.message and "kubectl debug" in diag.message
+
+
+async def test_other_yaml_gets_no_diagnostics_and_no_actions(client: EditorClient, tmp_path: Path) -> None:
+    uri = client.open(tmp_path / "values.yaml", "image:\n  repository: nginx\nspec: {}\n", language_id="yaml")
+    assert await actions(client, uri, at(1, 2)) == []
+    assert uri not in client.diagnostics or client.diagnostics[uri] == []
+
+
+async def test_actions_offered_exactly_inside_pod_specs(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    for line in (SPEC_LINE, INSIDE, 14):
+        titles = [a.title for a in await actions(client, uri, at(line, 2))]
+        assert len(titles) == 2 and titles[0].startswith("Add shareProcessNamespace: true"), line
+        assert titles[1] == "Add debug sidecar container (development only)"
+    for line in (0, 4, 8, 15):
+        assert await actions(client, uri, at(line, 1)) == [], line
+    assert await actions(client, uri, at(0, 0, 24)) == []  # select-all is not "inside a pod spec"
+
+
+async def test_share_pid_action_is_a_versioned_one_line_edit(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    action = (await actions(client, uri, at(INSIDE, 6)))[0]
+    change = only_edit(action.edit)
+    assert change.text_document.uri == uri and change.text_document.version == 1
+    new = apply_text_edits(DEPLOY, list(change.edits))  # type: ignore[arg-type]
+    assert new == DEPLOY.replace(
+        "      serviceAccountName: api\n",
+        "      serviceAccountName: api\n      shareProcessNamespace: true\n",
+    )
+    assert await client.workspace_apply_edit_async_local(action.edit)  # type: ignore[arg-type]
+    assert client.documents[uri] == (2, new)
+    assert [d.code for d in await client.diagnostics_for(uri, 2)] == ["DBX200"]
+    titles = [a.title for a in await actions(client, uri, at(INSIDE, 6))]
+    assert titles == ["Add debug sidecar container (development only)"]
+
+
+async def test_an_edit_for_an_older_version_is_refused_by_the_editor(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    action = (await actions(client, uri, at(INSIDE, 6)))[0]
+    client.replace(uri, "# edited meanwhile\n" + DEPLOY)
+    assert not await client.workspace_apply_edit_async_local(action.edit)  # type: ignore[arg-type]
+
+
+async def test_host_pid_pod_gets_the_action_disabled_with_the_reason(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    spn, sidecar = await actions(client, uri, at(HOSTPID_LINE, 3))
+    assert spn.edit is None and spn.disabled is not None and "hostPID" in spn.disabled.reason
+    assert sidecar.disabled is None and sidecar.edit is not None
+
+
+async def test_sidecar_action_adds_the_container_and_shares_processes(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    sidecar = (await actions(client, uri, at(SPEC_LINE, 4)))[1]
+    new = apply_text_edits(DEPLOY, list(only_edit(sidecar.edit).edits))  # type: ignore[arg-type]
+    spec = next(yaml.safe_load_all(new))["spec"]["template"]["spec"]
+    assert spec["shareProcessNamespace"] is True
+    assert spec["containers"][-1] == {
+        "name": "debug",
+        "image": "nicolaka/netshoot",
+        "stdin": True,
+        "tty": True,
+        "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
+    }
+
+
+async def test_hover_on_image_tells_how_to_debug(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(14, 20))
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    assert (
+        "distroless" in hover.contents.value
+        and "kubectl debug -it <pod> --target=api" in hover.contents.value
+    )
+
+
+async def test_command_share_pid_for_the_whole_file(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    result = await command(client, SHARE_PID, uri=uri)
+    assert result["applied"] is True
+    assert result["changed"] == ["document 0: Deployment api (spec.template.spec)"]
+    assert len(result["refused"]) == 1 and "hostPID" in result["refused"][0]
+    (params,) = client.applied_edits
+    assert only_edit(params.edit).text_document.version == 1
+    version, text = client.documents[uri]
+    assert version == 2 and text.count("shareProcessNamespace: true") == 1
+
+
+async def test_command_share_pid_refused_for_host_pid(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    result = await command(client, SHARE_PID, uri=uri, line=HOSTPID_LINE)
+    assert result["applied"] is False and "hostPID" in result["refused"][0]
+    assert client.applied_edits == []
+
+
+async def test_command_sidecar_at_a_line(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path)
+    result = await command(client, SIDECAR, uri=uri, line=INSIDE)
+    assert result["applied"] is True and result["changed"] == [
+        "document 0: Deployment api (spec.template.spec): container debug"
+    ]
+    _, text = client.documents[uri]
+    spec = next(yaml.safe_load_all(text))["spec"]["template"]["spec"]
+    assert [c["name"] for c in spec["containers"]] == ["api", "debug"]
+
+
+async def test_command_on_a_file_that_is_not_open(client: EditorClient, tmp_path: Path) -> None:
+    path = tmp_path / "pod.yaml"
+    path.write_text("apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - {name: a, image: b}\n")
+    result = await command(client, SHARE_PID, uri=path.as_uri())
+    assert result["applied"] is True
+    assert path.read_text() == "apiVersion: v1\nkind: Pod\nspec:\n  shareProcessNamespace: true\n" + (
+        "  containers:\n  - {name: a, image: b}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        (SHARE_PID, {"uri": 5}),
+        (SHARE_PID, {"uri": "file:///x/deploy.yaml", "line": -1}),
+        (SIDECAR, {"uri": "file:///x/deploy.yaml"}),
+        (SHARE_PID, {"uri": "file:///nowhere/missing.yaml"}),
+    ],
+)
+async def test_bad_arguments_get_a_clear_error(
+    client: EditorClient, tmp_path: Path, name: str, args: dict[str, Any]
+) -> None:
+    with pytest.raises(JsonRpcException) as info:
+        await command(client, name, **args)
+    assert name in str(info.value)
