@@ -1,0 +1,93 @@
+"""Finding the engine like its CLI does, proven on the real engine: a docker context from DOCKER_CONFIG, and
+Podman's Docker-compatible socket (here: a path that leads to the same engine, with no `podman` CLI installed,
+so the argv falls back to `docker --host unix://…podman.sock`). Each produced argv is run for real.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from debugbox.runtime import service
+from debugbox.settings import Settings
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
+
+pytestmark = pytest.mark.docker
+
+SETTINGS = Settings(toolbox_image=TOOLBOX)
+ENGINE_SOCKET = Path("/var/run/docker.sock")
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="dbx-") as folder:
+        yield Path(folder)
+
+
+def _scripted(name: str, runtime_ref: str) -> list[str]:
+    options = service.plan_options(
+        SETTINGS, command=("sh", "-c", "wget -qO- localhost:8080"), tty=False, stdin=False
+    )
+    return list(service.plan(SETTINGS, runtime_ref, options).argv)
+
+
+def test_a_docker_context_is_used_and_named_in_the_argv(
+    containers: Containers, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not ENGINE_SOCKET.is_socket():
+        pytest.skip("the engine does not listen on the default socket here")
+    target = containers.run(DISTROLESS)
+    config = short_dir / "docker-config"
+    meta = config / "contexts" / "meta" / hashlib.sha256(b"dbx-test").hexdigest()
+    meta.mkdir(parents=True)
+    (meta / "meta.json").write_text(
+        json.dumps(
+            {"Name": "dbx-test", "Metadata": {}, "Endpoints": {"docker": {"Host": f"unix://{ENGINE_SOCKET}"}}}
+        )
+    )
+    (config / "config.json").write_text(json.dumps({"currentContext": "dbx-test"}))
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+
+    listing = service.list_targets(SETTINGS, runtimes=["docker"])
+    argv = _scripted(target, target)
+
+    assert any(t.name == target for t in listing.targets)
+    assert argv[:3] == ["docker", "--context", "dbx-test"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "hello from distroless-app"
+
+
+def test_podman_compatible_socket_without_the_podman_cli(
+    containers: Containers, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not ENGINE_SOCKET.is_socket():
+        pytest.skip("the engine does not listen on the default socket here")
+    if shutil.which("podman"):
+        pytest.skip("podman is installed: the argv would use it instead of the docker CLI fallback")
+    target = containers.run(DISTROLESS)
+    (short_dir / "podman").mkdir()
+    podman_socket = short_dir / "podman" / "podman.sock"
+    podman_socket.symlink_to(ENGINE_SOCKET)  # an Engine API behind Podman's rootless socket path
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(short_dir))
+
+    listing = service.list_targets(SETTINGS, runtimes=["podman"])
+    mine = next(t for t in listing.targets if t.name == target)
+    argv = _scripted(target, f"podman://{target}")
+
+    assert listing.errors == [] and mine.runtime == "podman" and mine.id.startswith("podman://")
+    assert mine.recommended == "sidecar"
+    assert argv[:4] == ["docker", "--host", f"unix://{podman_socket}", "run"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "hello from distroless-app"
