@@ -35,8 +35,8 @@ class TargetWatch:
         self.ls = ls
         self.related: dict[Path, tuple[tuple[str, str], ...]] = {}
         """Dockerfile → (target id, name) of its related running containers; absent until computed."""
-        self.documents: dict[Path, Path | None] = {}
-        """Dockerfiles asked about → their workspace folder."""
+        self.documents: dict[Path, tuple[str, Path | None]] = {}
+        """Dockerfiles asked about → (URI, workspace folder); dropped once closed in the editor."""
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
 
@@ -44,9 +44,9 @@ class TargetWatch:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
-    def want(self, path: Path, root: Path | None) -> None:
+    def want(self, path: Path, uri: str, root: Path | None) -> None:
         if path not in self.documents:
-            self.documents[path] = root
+            self.documents[path] = (uri, root)
             self._wake.set()
 
     def invalidate(self) -> None:
@@ -72,12 +72,17 @@ class TargetWatch:
         listing = service.list_targets(settings, probe=False, runtimes=service.CONTAINER_RUNTIMES)
         running = [t for t in listing.targets if t.status == "running"]
         out: dict[Path, tuple[tuple[str, str], ...]] = {}
-        for path, root in list(self.documents.items()):
+        for path, (_uri, root) in list(self.documents.items()):
             marked = service.relate_to_document(settings, running, path, root)
             out[path] = tuple((t.id, t.name) for t in marked if t.related)
         return out
 
     async def refresh(self) -> None:
+        # Only Dockerfiles still open are worth asking the engines about (every REFRESH_SECONDS).
+        for path, (uri, _root) in list(self.documents.items()):
+            if self.ls.open_document(uri) is None:
+                del self.documents[path]
+                self.related.pop(path, None)
         if not self.documents:
             return
         from debugbox.runtime.service import deadline
@@ -96,7 +101,7 @@ def lenses(
         return []
     watch.ensure_running()
     root = next((r for r in ls.workspace_roots() if path.is_relative_to(r)), None)
-    watch.want(path, root)
+    watch.want(path, uri, root)
     related = watch.related.get(path, ())
     if not related:
         return []
