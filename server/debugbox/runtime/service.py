@@ -27,6 +27,7 @@ from debugbox.runtime.targets import (
     default_runtimes,
     registered_runtimes,
     split_ref,
+    validate_container_ref,
 )
 from debugbox.settings import Settings
 
@@ -133,6 +134,8 @@ def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:
     if parsed.runtime is not None:
         backend = create_backends(settings, [parsed.runtime])[0]
         return backend, backend.resolve(parsed.name)
+    # A plain reference is a container name or ID to every default runtime: refuse a bad one up front.
+    validate_container_ref(parsed.name)
     problems: list[str] = []
     asked: list[str] = []
     for backend in create_backends(settings, default_runtimes()):
