@@ -104,3 +104,63 @@ def test_neovim_debug_command_returns_argv(tmp_path: Path, target: str) -> None:
     assert TARGET_IMAGE not in argv  # the toolbox runs, not the target's image
     messages = _lines(proc.stdout, "MESSAGE")
     assert any("docker run" in m for m in messages), messages
+
+
+def test_documented_neovim_config_works(tmp_path: Path) -> None:
+    """The `init.lua` snippet in docs/editors.md, as written, attaches debugbox and gets its diagnostics."""
+    nvim = shutil.which("nvim")
+    require(nvim is not None, "neovim is not installed (scripts/setup-system.sh)")
+    assert nvim is not None
+    doc = (ROOT / "docs" / "editors.md").read_text(encoding="utf-8")
+    marker = doc.index("<!-- tested: neovim -->")
+    start = doc.index("```lua\n", marker) + len("```lua\n")
+    (tmp_path / "init.lua").write_text(doc[start : doc.index("```", start)], encoding="utf-8")
+    (tmp_path / "home").mkdir()
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "Dockerfile").write_text(
+        "FROM gcr.io/distroless/static-debian12\nCOPY app /app\n", encoding="utf-8"
+    )
+    check = tmp_path / "check.lua"
+    check.write_text(
+        """
+local ok = vim.wait(20000, function()
+  for _, d in ipairs(vim.diagnostic.get(0)) do
+    if d.source == "debugbox" then return true end
+  end
+  return false
+end, 100)
+for _, d in ipairs(vim.diagnostic.get(0)) do
+  io.stdout:write(string.format("DIAGNOSTIC %s %s L%d\\n", d.source, tostring(d.code), d.lnum + 1))
+end
+io.stdout:write("CLIENTS " .. #vim.lsp.buf_get_clients(0) .. "\\n")
+io.stdout:flush()
+for _, c in pairs(vim.lsp.get_active_clients()) do c.stop(true) end
+vim.cmd(ok and "qall!" or "cquit 1")
+""",
+        encoding="utf-8",
+    )
+    # The snippet runs `debugbox lsp` from PATH, as a user's pip install provides it.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    proc = subprocess.run(
+        [
+            nvim,
+            "--headless",
+            "-u",
+            str(tmp_path / "init.lua"),
+            "-i",
+            "NONE",
+            "Dockerfile",
+            "-c",
+            f"luafile {check}",
+        ],
+        cwd=work,
+        env={**os.environ, "HOME": str(tmp_path / "home"), "PATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "CLIENTS 1" in proc.stdout.splitlines()
+    assert "DIAGNOSTIC debugbox DBX101 L1" in proc.stdout.splitlines()
