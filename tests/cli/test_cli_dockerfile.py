@@ -163,3 +163,21 @@ def test_corpus_inspect_every_dockerfile(corpus: Path, tmp_path: Path) -> None:
             assert json.loads(result.stdout)["kind"] == "dockerfile"
         else:
             assert result.returncode == 2 and "no FROM" in result.stderr, (path, result.stderr)
+
+
+def test_manifests_are_dispatched_to_the_kubernetes_core(tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\nspec:\n  containers:\n"
+        "  - name: app\n    image: gcr.io/distroless/static:nonroot\n",
+        encoding="utf-8",
+    )
+    result = run("inspect", "pod.yaml", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["kind"] == "kubernetes"
+    table = run("inspect", "pod.yaml", cwd=tmp_path)
+    assert table.returncode == 0 and "Pod/web" in table.stdout and "app" in table.stdout
+    checked = run("check", "pod.yaml", "--json", cwd=tmp_path)
+    assert checked.returncode in (0, 1) and isinstance(json.loads(checked.stdout), list)
+    (tmp_path / "notes.yaml").write_text("title: not a manifest\n", encoding="utf-8")
+    other = run("inspect", "notes.yaml", cwd=tmp_path)
+    assert other.returncode == 2 and "not a Kubernetes manifest" in other.stderr

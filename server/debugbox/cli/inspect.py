@@ -117,4 +117,26 @@ def dockerfile_table(result: dict[str, Any]) -> str:
 
 
 def _manifest_table(result: Any) -> str:
-    return json.dumps(result, indent=2)
+    """One row per container of each pod spec; anything unexpected in the document falls back to JSON."""
+    try:
+        rows = []
+        for spec in result["pod_specs"]:
+            for c in spec["containers"]:
+                extra = {k: v for k, v in c.items() if k not in ("name", "image", "line", "init")}
+                rows.append(
+                    [
+                        f"{spec['kind']}/{spec['name']}",
+                        _cell(spec.get("namespace")),
+                        str(c["line"]),
+                        c["name"] + (" (init)" if c.get("init") else ""),
+                        _cell(c.get("image")),
+                        " ".join(
+                            f"{k}={_cell(v)}" for k, v in extra.items() if not isinstance(v, dict | list)
+                        ),
+                    ]
+                )
+        lines = [_table(["WORKLOAD", "NAMESPACE", "LINE", "CONTAINER", "IMAGE", ""], rows)]
+        lines += [f"error: {e}" for e in result.get("errors", [])]
+        return "\n".join(lines)
+    except (KeyError, TypeError):
+        return json.dumps(result, indent=2)
