@@ -6,12 +6,13 @@ dry-run PATCH of `pods/ephemeralcontainers` — the one question that tells whet
 would be accepted (RBAC, the feature being served, the server's validation and admission) without changing the
 pod.
 
-The client is imported on first use, never at server start (it costs about 0.4 s). Answers are read raw
-(`_preload_content=False`) and parsed as JSON here: the client's model classes are slow to build and would
-hide a malformed body behind a half-filled object. Every failure becomes a `RuntimeProblem` with a message fit
-to show: unreachable or slow cluster (with the timeout), 401, 403 naming the verb and resource to ask for,
-404, 500 and malformed answers. Retries are off: a hanging server must give its message after one timeout, not
-four.
+The client is imported on first use, never at server start (it costs about 0.4 s). Requests go through its
+`ApiClient` (kubeconfig loading, auth, TLS, the REST layer) but not its generated `CoreV1Api`: building that
+class costs seconds more (thousands of validated methods), and its model classes would hide a malformed body
+behind a half-filled object, so answers are parsed as JSON here. Every failure becomes a `RuntimeProblem` with
+a message fit to show: unreachable or slow cluster (with the timeout), 401, 403 naming the verb and resource
+to ask for, 404, 500 and malformed answers. Retries are off: a hanging server must give its message after one
+timeout, not four.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote
 
 from debugbox.runtime.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.runtime.kubeconfig import KubeContext
@@ -85,20 +87,45 @@ class KubeClient:
                         f"cannot use kubeconfig context {self.context.name!r}: {exc}"
                     ) from None
                 cfg.retries = False
-                self._core = client.CoreV1Api(client.ApiClient(cfg))
+                self._core = client.ApiClient(cfg)
             return self._core
 
     def _where(self) -> str:
         return f"the Kubernetes API at {self.context.server} (context {self.context.name})"
 
-    def _call(self, what: str, verb: str, resource: str, namespace: str, fn: Callable[[Any], Any]) -> Any:
-        """Run `fn(core_api)`, parse the JSON answer, and turn every failure into a RuntimeProblem."""
+    def _call(
+        self,
+        what: str,
+        verb: str,
+        resource: str,
+        namespace: str,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> Any:
+        """One request through the client's ApiClient; the JSON answer, or a RuntimeProblem."""
         api = self._api()
         from kubernetes.client.exceptions import ApiException
         from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, TimeoutError
 
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
         try:
-            response = fn(api)
+            request = api.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=list(query),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = api.call_api(*request, _request_timeout=self.timeout)
+            response.read()
+            if not 200 <= response.status <= 299:
+                raise ApiException(http_resp=response)
             raw = response.data
         except ApiException as exc:
             raise self._api_error(exc, what, verb, resource, namespace) from None
@@ -161,17 +188,16 @@ class KubeClient:
     def list_pods(
         self, namespace: str, label_selector: str | None = None, field_selector: str | None = None
     ) -> list[dict[str, Any]]:
-        kwargs: dict[str, Any] = {"_preload_content": False, "_request_timeout": self.timeout}
-        if label_selector:
-            kwargs["label_selector"] = label_selector
-        if field_selector:
-            kwargs["field_selector"] = field_selector
+        query = [("labelSelector", label_selector)] if label_selector else []
+        query += [("fieldSelector", field_selector)] if field_selector else []
         data = self._call(
             "listing pods",
             "list",
             "pods",
             namespace,
-            lambda api: api.list_namespaced_pod(namespace, **kwargs),
+            "GET",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods",
+            query,
         )
         items = data.get("items") if isinstance(data, dict) else None
         if not isinstance(items, list):
@@ -182,15 +208,8 @@ class KubeClient:
         return [i for i in items if isinstance(i, dict)]
 
     def read_pod(self, namespace: str, name: str) -> dict[str, Any]:
-        data = self._call(
-            f"reading pod {name}",
-            "get",
-            "pods",
-            namespace,
-            lambda api: api.read_namespaced_pod(
-                name, namespace, _preload_content=False, _request_timeout=self.timeout
-            ),
-        )
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
+        data = self._call(f"reading pod {name}", "get", "pods", namespace, "GET", path)
         if not isinstance(data, dict):
             raise RuntimeUnavailable(
                 f"{self._where()} answered pod {name} with something that is not an object"
@@ -206,15 +225,10 @@ class KubeClient:
 
     def namespace_labels(self, namespace: str) -> dict[str, str] | None:
         """The namespace's labels, or None when they can't be read (many users may not get namespaces)."""
+        what = f"reading namespace {namespace}"
         try:
             data = self._call(
-                f"reading namespace {namespace}",
-                "get",
-                "namespaces",
-                namespace,
-                lambda api: api.read_namespace(
-                    namespace, _preload_content=False, _request_timeout=self.timeout
-                ),
+                what, "get", "namespaces", namespace, "GET", f"/api/v1/namespaces/{_seg(namespace)}"
             )
         except (KubeForbidden, TargetNotFound):
             return None
@@ -228,13 +242,19 @@ class KubeClient:
         A strategic-merge PATCH with `dryRun=All`, exactly what `kubectl debug` sends minus persistence: RBAC,
         the subresource being served, validation and admission (Pod Security) all answer it.
         """
-        body = {"spec": {"ephemeralContainers": [container]}}
         self._call(
             f"adding an ephemeral container to pod {pod}",
             "patch",
             "pods/ephemeralcontainers",
             namespace,
-            lambda api: api.patch_namespaced_pod_ephemeralcontainers(
-                pod, namespace, body, dry_run="All", _preload_content=False, _request_timeout=self.timeout
-            ),
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/ephemeralcontainers",
+            [("dryRun", "All")],
+            {"spec": {"ephemeralContainers": [container]}},
+            "application/strategic-merge-patch+json",
         )
+
+
+def _seg(name: str) -> str:
+    """A path segment; names are validated before they get here, quoting is the belt to those braces."""
+    return quote(name, safe="")

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ import pytest
 import pytest_lsp
 from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig
 
 from tests.fakes.kube_apiserver import FakeKubeAPIServer
@@ -31,6 +33,8 @@ from tests.lsp.conftest import (
 )
 
 pytestmark = pytest.mark.kubernetes
+
+TIMEOUT = 2.0
 
 #: The server process is configured before a test's fixtures run, so its kubeconfig lives at a fixed path that
 #: the `fake_cluster` fixture (re)writes for each test.
@@ -93,7 +97,7 @@ def fake_cluster(kubectl_path: Path) -> Iterator[FakeKubeAPIServer]:
 async def editor(
     lsp_client: EditorClient, tmp_path: Path, fake_cluster: FakeKubeAPIServer
 ) -> AsyncIterator[None]:
-    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": 5}}
+    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": TIMEOUT}}
     await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
     yield
     await lsp_client.shutdown_session()
@@ -147,6 +151,48 @@ async def test_list_targets_for_a_manifest(editor: Any, tmp_path: Path) -> None:
     assert [t["id"] for t in kube] == ["k8s://fake/shop/web-1/app"]
     assert kube[0]["related"] is True and kube[0]["recommended"] == "ephemeral"
     assert kube[0]["namespace"] == "shop" and kube[0]["phase"] == "Running"
+
+
+async def _still_serving(client: EditorClient, workspace: Path) -> None:
+    uri = client.open(workspace / "Dockerfile", "FROM scratch\nCMD /app\n")
+    await client.diagnostics_for(uri, 1)
+
+
+async def test_a_slow_cluster_is_an_error_entry_within_the_timeout(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    fake_cluster.faults.delay_seconds = TIMEOUT * 3
+    path = tmp_path / "web.yaml"
+    path.write_text(MANIFEST)
+    start = time.monotonic()
+    result = await _command(editor, Command.LIST_TARGETS.value, {"uri": path.as_uri()})
+    assert time.monotonic() - start < TIMEOUT * 2.5
+    assert any(f"did not answer within {TIMEOUT:g} s" in e for e in result["errors"]), result["errors"]
+    await _still_serving(editor, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ("unauthorized", "401 Unauthorized"),
+        ("internal_error", "(500): Internal error occurred"),
+        ("malformed", "malformed JSON"),
+        ("denied", "`get pods` in namespace shop"),
+    ],
+)
+async def test_cluster_failures_are_clear_messages_and_the_server_keeps_serving(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer, fault: str, expected: str
+) -> None:
+    if fault == "denied":
+        fake_cluster.faults.denied.add(("get", "pods"))
+    else:
+        setattr(fake_cluster.faults, fault, True)
+    with pytest.raises(JsonRpcException) as caught:
+        await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": "k8s://fake/shop/web-1/app"})
+    assert expected in str(caught.value)
+    assert any(expected in m.message for m in editor.messages)  # the user is told, not only the caller
+    assert editor.terminals == []
+    await _still_serving(editor, tmp_path)
 
 
 def test_server_start_does_not_import_the_kubernetes_client() -> None:
