@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -36,6 +37,9 @@ from debugbox.settings import Settings
 _SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
 _DIR = 1 << 31  # fs.ModeDir
 _PROBE_WORKERS = 8
+_LIST_PROBE_TTL = 30.0
+_probe_cache: dict[tuple[str, str], tuple[float, tuple[str, ...] | None]] = {}
+_probe_lock = threading.Lock()
 
 
 def _iso(value: Any) -> str:
@@ -98,10 +102,38 @@ class EngineBackend:
             return None
         return ()
 
+    def _listed_shells(self, cid: str) -> tuple[str, ...] | None:
+        """`probe_shells` for listings, remembered for `_LIST_PROBE_TTL` seconds per container.
+
+        A listing probes every running container (the engine serialises those stats, ~5 ms each);
+        opening a terminal always probes afresh, so a stale answer here only affects the `recommended` shown.
+        """
+        key = (self.client.endpoint.url, cid)
+        now = time.monotonic()
+        with _probe_lock:
+            hit = _probe_cache.get(key)
+        if hit is not None and now - hit[0] < _LIST_PROBE_TTL:
+            return hit[1]
+        shells = self.probe_shells(cid)
+        with _probe_lock:
+            if len(_probe_cache) > 4096:
+                _probe_cache.clear()
+            _probe_cache[key] = (now, shells)
+        return shells
+
     def _gather(
-        self, cid: str, name: str, status: str, image: str, user: str, docker_debug: bool
+        self,
+        cid: str,
+        name: str,
+        status: str,
+        image: str,
+        user: str,
+        docker_debug: bool,
+        *,
+        listing: bool = False,
     ) -> ContainerFacts:
-        shells = self.probe_shells(cid) if status == "running" else ()
+        probe = self._listed_shells if listing else self.probe_shells
+        shells = probe(cid) if status == "running" else ()
         return container_facts(
             self.runtime,
             self.cli,
@@ -173,7 +205,8 @@ class EngineBackend:
         def facts(summary: dict[str, Any]) -> ContainerFacts:
             cid = str(summary.get("Id", ""))
             image = str(summary.get("Image", ""))
-            return self._gather(cid, cid[:12], str(summary.get("State", "")), image, "", docker_debug)
+            status = str(summary.get("State", ""))
+            return self._gather(cid, cid[:12], status, image, "", docker_debug, listing=True)
 
         with ThreadPoolExecutor(max_workers=min(_PROBE_WORKERS, max(1, len(summaries)))) as pool:
             all_facts = list(pool.map(facts, summaries))
