@@ -182,21 +182,31 @@ class LspClient:
             self.proc.stdin.write(header + body)
             self.proc.stdin.flush()
 
-    def _send(self, message: Mapping[str, Any]) -> None:
+    @staticmethod
+    def _encode(message: Mapping[str, Any]) -> bytes:
         try:
-            body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            return json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         except UnicodeEncodeError:
             # Lone surrogates: send them as JSON `\udXXX` escapes, as JavaScript clients (JSON.stringify) do.
-            body = json.dumps(message, separators=(",", ":")).encode("ascii")
-        self.send_raw(body)
+            return json.dumps(message, separators=(",", ":")).encode("ascii")
+
+    def _send(self, message: Mapping[str, Any]) -> None:
+        self.send_raw(self._encode(message))
 
     def notify(self, method: str, params: Any = None) -> float:
-        """Send a notification; returns the time it was written."""
+        """Send a notification; returns the time just before it was written.
+
+        Before, not after: once the write releases the GIL the reader thread may take an answer off the pipe
+        before this thread runs again, and a timestamp taken after the write could then be later than the
+        answer.
+        """
         message: dict[str, Any] = {"jsonrpc": "2.0", "method": method}
         if params is not None:
             message["params"] = params
-        self._send(message)
-        return time.perf_counter()
+        body = self._encode(message)  # encoding a 2 MB document is the client's time, not the server's
+        sent = time.perf_counter()
+        self.send_raw(body)
+        return sent
 
     def request_async(self, method: str, params: Any = None) -> Exchange:
         with self._lock:
@@ -209,8 +219,9 @@ class LspClient:
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": rid, "method": method}
         if params is not None:
             message["params"] = params
+        body = self._encode(message)
         exchange.sent = time.perf_counter()
-        self._send(message)
+        self.send_raw(body)
         return exchange
 
     def wait(self, exchange: Exchange, timeout: float) -> Any:
