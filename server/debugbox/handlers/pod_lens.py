@@ -47,6 +47,8 @@ class PodWatch:
     def __init__(self, ls: DebugboxLanguageServer) -> None:
         self.ls = ls
         self.wanted: dict[WorkloadKey, dict[str, Any]] = {}
+        self.uris: dict[WorkloadKey, set[str]] = {}
+        """Manifests each workload was asked for; a workload is dropped once all of them are closed."""
         self.pods: dict[WorkloadKey, tuple[tuple[str, str, tuple[str, ...]], ...]] = {}
         """Workload → (target ID prefix `k8s://CTX/NS/POD/`, pod name, running container names) per pod."""
         self._task: asyncio.Task[None] | None = None
@@ -56,12 +58,23 @@ class PodWatch:
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._loop())
 
-    def want(self, data: dict[str, Any]) -> WorkloadKey:
+    def want(self, data: dict[str, Any], uri: str) -> WorkloadKey:
         key = _key(data)
+        self.uris.setdefault(key, set()).add(uri)
         if key not in self.wanted:
             self.wanted[key] = data
             self._wake.set()
         return key
+
+    def forget_closed(self) -> None:
+        """Only workloads of manifests still open are worth asking the cluster about."""
+        for key, uris in list(self.uris.items()):
+            still_open = {u for u in uris if self.ls.open_document(u) is not None}
+            self.uris[key] = still_open
+            if not still_open:
+                del self.uris[key]
+                self.wanted.pop(key, None)
+                self.pods.pop(key, None)
 
     def invalidate(self) -> None:
         self._wake.set()
@@ -114,6 +127,7 @@ class PodWatch:
         return out
 
     async def refresh(self) -> None:
+        self.forget_closed()
         if not self.wanted:
             return
         timeout = self.ls.settings.kubernetes.timeout_seconds * 2 + 1.0
@@ -131,7 +145,7 @@ def lenses(
     if not isinstance(container, str) or data.get("init"):
         return []  # init containers have ended by the time a pod runs
     watch.ensure_running()
-    key = watch.want(data)
+    key = watch.want(data, uri)
     running = [(prefix, pod) for prefix, pod, names in watch.pods.get(key, ()) if container in names]
     if not running:
         return []
