@@ -6,8 +6,10 @@ or loses the target: a clear error within the timeout, and the server still serv
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import shlex
+import shutil
 import tempfile
 import time
 from collections.abc import AsyncIterator
@@ -48,6 +50,7 @@ SLACK = 2.0
 OPTIONS = {"toolboxImage": TOOLBOX, "docker": {"timeoutSeconds": TIMEOUT}}
 #: One short folder for the broken-engine sockets (unix socket paths are limited to 107 bytes).
 SOCKETS = Path(tempfile.mkdtemp(prefix="dbx-lsp-"))
+atexit.register(shutil.rmtree, SOCKETS, True)
 MISSING = SOCKETS / "missing.sock"
 HANGING = SOCKETS / "hanging.sock"
 
