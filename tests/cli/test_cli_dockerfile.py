@@ -159,10 +159,10 @@ def test_corpus_check_in_one_run(corpus: Path, tmp_path: Path) -> None:
     files = sorted(str(p) for p in (corpus / "dockerfiles").iterdir())
     no_from = [f for f in files if "negative" in f]
     result = run("check", "--json", *[f for f in files if f not in no_from], cwd=tmp_path)
-    assert result.returncode == 1, (
-        result.stderr
-    )  # the BuildKit parser test files have shell-form CMDs on scratch
+    # No corpus file has a shell-form command where there is no /bin/sh: information and warnings only.
+    assert result.returncode == 0, result.stderr
     findings = json.loads(result.stdout)
+    assert not [f for f in findings if f["severity"] == "error"]
     assert {f["code"] for f in findings} <= {"DBX101", "DBX102", "DBX103"}
     assert all(f["path"] in files and f["line"] >= 1 for f in findings)
     assert sum(f["code"] == "DBX101" for f in findings) >= 25
