@@ -9,12 +9,14 @@ container targets. All calls block: the LSP layer runs them in a worker thread.
 from __future__ import annotations
 
 import importlib
+import logging
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from debugbox.documents import is_dockerfile_name
 from debugbox.runtime.errors import RuntimeProblem, RuntimeUnavailable, TargetNotFound
@@ -30,6 +32,11 @@ from debugbox.runtime.targets import (
     validate_container_ref,
 )
 from debugbox.settings import Settings
+
+if TYPE_CHECKING:
+    from debugbox.runtime.related import RelationContext
+
+log = logging.getLogger(__name__)
 
 #: The runtimes that run containers (as opposed to pods).
 CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
@@ -70,7 +77,7 @@ class Listing:
         return {"targets": [t.to_json() for t in self.targets], "errors": list(self.errors)}
 
 
-def _relation_context(settings: Settings, document: Path, workspace: Path | None) -> Any:
+def _relation_context(settings: Settings, document: Path, workspace: Path | None) -> RelationContext:
     from debugbox.runtime.compose import services_building
     from debugbox.runtime.related import RelationContext
 
@@ -97,15 +104,20 @@ def list_targets(
         return listing
     pool = ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="debugbox-list")
     doc = str(document) if document else None
+    limit = deadline(settings)
+    end = time.monotonic() + limit
     try:
         futures = [(b, pool.submit(b.list_targets, probe=probe, document=doc)) for b in backends]
         for backend, future in futures:
             try:
-                listing.targets += future.result(timeout=deadline(settings))
+                listing.targets += future.result(timeout=max(0.0, end - time.monotonic()))
             except FutureTimeout:
-                listing.errors.append(f"{backend.runtime}: no answer within {deadline(settings):g} s")
+                listing.errors.append(f"{backend.runtime}: no answer within {limit:g} s")
             except RuntimeProblem as exc:
                 listing.errors.append(f"{backend.runtime}: {exc}")
+            except Exception as exc:  # a bug in one backend must not hide the others' targets
+                log.exception("listing %s targets failed", backend.runtime)
+                listing.errors.append(f"{backend.runtime}: internal error ({type(exc).__name__}: {exc})")
     finally:
         # A backend stuck past its deadline is left to finish on its own; its socket timeout ends it.
         pool.shutdown(wait=False, cancel_futures=True)
