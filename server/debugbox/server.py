@@ -9,6 +9,7 @@ starts with nothing heavier than pygls loaded.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
@@ -67,6 +68,17 @@ def _describe(exc: Exception) -> str:
         return str(exc)[:500] or type(exc).__name__
 
 
+def _drop_context_diagnostics(data: dict[str, Any]) -> None:
+    # A code-action request repeats the client's diagnostics for the range (for a whole 1,000-document
+    # manifest: hundreds). Decoding them into lsprotocol objects costs 20-100 ms on the event loop, and
+    # debugbox never reads them: the cached analysis knows its own findings by range. So they are dropped
+    # before decoding.
+    params = data.get("params")
+    context = params.get("context") if isinstance(params, dict) else None
+    if isinstance(context, dict) and isinstance(context.get("diagnostics"), list):
+        context["diagnostics"] = []
+
+
 class DebugboxProtocol(LanguageServerProtocol):
     """pygls' protocol with two changes.
 
@@ -76,6 +88,7 @@ class DebugboxProtocol(LanguageServerProtocol):
       or logs (notifications).
     - Positions are always UTF-16. The analysers compute UTF-16 columns (the LSP default), so the server
       does not accept a client's offer of UTF-8 or UTF-32 (Neovim offers UTF-8 first).
+    - Code-action requests are decoded without their `context.diagnostics` (unused, and slow to decode).
     - Incremental changes are applied by `debugbox.textedit` (LSP line breaks, a few ms on an 80,000-line
       document instead of pygls' tens of ms), and a change to a document that is not open is ignored with a
       warning instead of failing.
@@ -104,7 +117,10 @@ class DebugboxProtocol(LanguageServerProtocol):
         return (yield from super().lsp_initialize(params))
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        if not isinstance(data, dict) or "jsonrpc" not in data or "error" in data:
+        # json.loads calls this for every object in a message, innermost first: the common case must be cheap.
+        if "jsonrpc" not in data:
+            return data
+        if "error" in data:
             return super().structure_message(data)
         method = data.get("method")
         if not isinstance(method, str):
@@ -112,6 +128,8 @@ class DebugboxProtocol(LanguageServerProtocol):
         message_type = self.get_message_type(method)
         if message_type is None:
             return super().structure_message(data)
+        if method == lsp.TEXT_DOCUMENT_CODE_ACTION:
+            _drop_context_diagnostics(data)
         try:
             return self._converter.structure(data, message_type)
         except Exception as exc:
@@ -259,6 +277,77 @@ class DebugboxLanguageServer(LanguageServer):
 
     def show_message(self, message: str, kind: lsp.MessageType = lsp.MessageType.Info) -> None:
         self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def warm_up_serialization(self) -> None:
+        """Let cattrs generate its (de)serializers for the messages debugbox exchanges most, ahead of time.
+
+        cattrs builds them on first use, which adds 10-20 ms to the first code action, hover and diagnostics
+        of a session. Called in a worker thread right after `initialized`; failures only cost that latency.
+        """
+        uri = "file:///warm-up/Dockerfile"
+        position = {"line": 0, "character": 0}
+        rng = {"start": position, "end": position}
+        diagnostic = {"range": rng, "message": "m", "severity": 1, "code": "DBX000", "source": "debugbox"}
+        doc = {"uri": uri}
+        incoming = {
+            lsp.TEXT_DOCUMENT_DID_OPEN: {
+                "textDocument": {**doc, "languageId": "dockerfile", "version": 1, "text": ""}
+            },
+            lsp.TEXT_DOCUMENT_DID_CHANGE: {
+                "textDocument": {**doc, "version": 2},
+                "contentChanges": [{"range": rng, "text": "x"}, {"text": "x"}],
+            },
+            lsp.TEXT_DOCUMENT_CODE_ACTION: {
+                "textDocument": doc,
+                "range": rng,
+                "context": {"diagnostics": [diagnostic], "only": ["quickfix"]},
+            },
+            lsp.TEXT_DOCUMENT_HOVER: {"textDocument": doc, "position": position},
+            lsp.TEXT_DOCUMENT_CODE_LENS: {"textDocument": doc},
+        }
+        range_ = lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0))
+        diag = lsp.Diagnostic(range=range_, message="m", severity=lsp.DiagnosticSeverity.Error, code="DBX000")
+        command = lsp.Command(title="t", command="debugbox.x", arguments=[{"uri": uri}])
+        edit = lsp.WorkspaceEdit(
+            document_changes=[
+                lsp.TextDocumentEdit(
+                    text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=1),
+                    edits=[lsp.TextEdit(range=range_, new_text="x")],
+                )
+            ]
+        )
+        action = lsp.CodeAction(
+            title="t", kind="quickfix", diagnostics=[diag], edit=edit, command=command, is_preferred=True
+        )
+        disabled = lsp.CodeAction(title="t", disabled=lsp.CodeActionDisabled(reason="r"))
+        hover = lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value="v"), range=range_)
+        outgoing: dict[str, Any] = {
+            lsp.TEXT_DOCUMENT_CODE_ACTION: [action, disabled],
+            lsp.TEXT_DOCUMENT_HOVER: hover,
+            lsp.TEXT_DOCUMENT_CODE_LENS: [lsp.CodeLens(range=range_, command=command)],
+        }
+        proto = self.protocol
+        try:
+            for method, params in incoming.items():
+                message = {"jsonrpc": "2.0", "id": 0, "method": method, "params": params}
+                if method.startswith("textDocument/did"):
+                    del message["id"]
+                proto.structure_message(message)
+            for method, result in outgoing.items():
+                response_type = proto.get_result_type(method)
+                if response_type is not None:
+                    json.dumps(
+                        response_type(id=0, result=result, jsonrpc="2.0"), default=proto._serialize_message
+                    )
+            publish = lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[diag], version=1)
+            notification = proto.get_message_type(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+            if notification is not None:
+                json.dumps(
+                    notification(method=lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS, params=publish, jsonrpc="2.0"),
+                    default=proto._serialize_message,
+                )
+        except Exception:
+            log.debug("warming up the serializers failed", exc_info=True)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         """Out-of-band errors (a failing notification handler, an undecodable message).
