@@ -21,7 +21,7 @@ import logging
 import shlex
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types as lsp
 
@@ -35,6 +35,9 @@ from debugbox.handlers.arguments import (
 )
 from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
 from debugbox.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.runtime.targets import DebugPlan
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ async def list_targets(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dic
     return listing.to_json()
 
 
-def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...]) -> Callable[[], Any]:
+def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...]) -> Callable[[], DebugPlan]:
     """Check the arguments on the loop; return the blocking work that resolves the target and plans."""
     from debugbox.runtime import service
     from debugbox.runtime.errors import TargetNotFound
@@ -103,7 +106,7 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
     options = service.plan_options(settings, strategy=strategy, image=image, privileged=privileged)
     path, root = _document(ls, uri)
 
-    def work() -> Any:
+    def work() -> DebugPlan:
         ref = target
         if not ref:
             listing = service.list_targets(settings, document=path, workspace=root, probe=False)
