@@ -247,3 +247,33 @@ def test_accepts_what_real_clients_send(kube: KubeEnv, core: Any) -> None:
     kube.fake.store.add_pod("canary", labels={"app": "web", "track": "canary"})
     out = kube.kubectl(["get", "pods", "-l", "app=web,track notin (stable)", "-o", "name"])
     assert out.returncode == 0 and out.stdout.split() == ["pod/canary"]
+
+
+def test_interactive_debug_waits_attaches_and_falls_back_to_logs(kube: KubeEnv) -> None:
+    """`-i` drives the watch (a streaming list ending in its bookmark), attach and log routes."""
+    _seed(kube)
+    out = kube.kubectl(["debug", "web", "-i", "--image=busybox", "--target=app", "-c", "dbg"], timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert "falling back to streaming logs" in out.stderr
+    assert "fake log of default/web/dbg" in out.stdout
+    watch = [r for r in kube.fake.requests if r.q("watch") == "true"]
+    assert watch and watch[0].q("fieldSelector") == "metadata.name=web"
+    attach = [r for r in kube.fake.requests if r.path.endswith("/pods/web/attach")]
+    assert attach and all(r.q("container") == "dbg" for r in attach)
+
+
+def test_create_pod_in_json_then_conflict(kube: KubeEnv, core: Any) -> None:
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
+    created = core.create_namespaced_pod("default", body)
+    assert created.metadata.uid and created.spec.containers[0].termination_message_policy == "File"
+    assert created.spec.security_context is not None and created.status.phase == "Running"
+    assert kube.fake.requests[-1].content_type == ""  # the client sends none; a real server then reads JSON
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_pod("default", body)
+    status = _status(err.value)
+    assert status["reason"] == "AlreadyExists" and status["details"] == {"name": "p", "kind": "pods"}
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_pod("default", {"metadata": {"name": "q"}, "spec": {"containers": []}})
+    assert _status(err.value)["details"]["causes"][0]["field"] == "spec.containers"
