@@ -53,10 +53,19 @@ async function until(what, fn, timeoutMs = 30000, stepMs = 200) {
 const quickInput = ".quick-input-widget";
 
 async function runCommand(page, title) {
-  await page.keyboard.press("F1");
-  await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
-  await page.keyboard.type(title, { delay: 5 });
-  await page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first().waitFor({ timeout: 15000 });
+  // Right after the workbench shows, the extension host may not have registered our commands yet: reopen the
+  // palette until the command is listed (bounded by the deadline), then run it.
+  await until(`"${title}" in the command palette`, async () => {
+    await page.keyboard.press("F1");
+    await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
+    await page.keyboard.type(title, { delay: 5 });
+    const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: title }).first();
+    if (await row.waitFor({ timeout: 5000 }).then(() => true, () => false)) {
+      return true;
+    }
+    await page.keyboard.press("Escape");
+    return false;
+  }, 60000, 500);
   await page.keyboard.press("Enter");
 }
 
@@ -175,10 +184,11 @@ const scenarios = {
       throw new Error("TARGET_NAME is not set");
     }
     await runCommand(page, "debugbox: Open Debug Terminal");
+    await page.locator(`${quickInput} .quick-input-title`, { hasText: "debug which container?" }).waitFor({ timeout: 60000 });
+    // Other containers may run on a shared engine and the list only renders visible rows: filter to ours first.
+    await page.keyboard.type(name, { delay: 5 });
     const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first();
-    await row.waitFor({ timeout: 60000 });
-    await page.keyboard.type(name, { delay: 5 }); // other containers may run on a shared engine: filter to ours
-    await row.waitFor({ timeout: 5000 });
+    await row.waitFor({ timeout: 15000 });
     await shot(page, "vscode-terminal-pick.png");
     await page.keyboard.press("Enter");
     // A second pick (strategy) appears when more than one strategy works; Enter keeps the recommended one.

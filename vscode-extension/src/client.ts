@@ -55,6 +55,7 @@ export class DebugboxClient implements vscode.Disposable {
   private readonly restricted: Set<string>;
   private warnedIgnored = new Set<string>();
   private watchingPython = false;
+  private crashes: number[] = [];
   private interpreterSource: string | undefined;
 
   constructor(
@@ -233,8 +234,19 @@ export class DebugboxClient implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {
+          // Restart after a crash, but not in a loop: at most 3 times in 3 minutes, then tell the user.
+          const now = Date.now();
+          this.crashes = this.crashes.filter((t) => now - t < 180_000);
+          this.crashes.push(now);
+          if (this.crashes.length <= 3) {
+            this.log.warn(`the server stopped unexpectedly; restarting it (${this.crashes.length} of 3)`);
+            return { action: CloseAction.Restart, handled: true };
+          }
           this.attention.set("$(error) debugbox: server stopped", "The debugbox server stopped. Click to see its log.");
-          return { action: CloseAction.DoNotRestart, message: "The debugbox server stopped; see debugbox: Show Output." };
+          return {
+            action: CloseAction.DoNotRestart,
+            message: "The debugbox server stopped 4 times in 3 minutes; see debugbox: Show Output, then Restart Server.",
+          };
         },
       },
       middleware: {
