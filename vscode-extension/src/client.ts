@@ -31,14 +31,16 @@ import {
 } from "./common/settings";
 import { handleOpenTerminal } from "./common/terminals";
 
-/** Dockerfiles (any name VS Code or we map to `dockerfile`, plus the usual names), YAML and JSON manifests. */
-export const DOCUMENT_SELECTOR = [
-  { language: "dockerfile" },
-  { pattern: "**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,*.Containerfile,Dockerfile.*,Containerfile.*}" },
-  { language: "yaml" },
-  { language: "json" },
-  { language: "jsonc" },
-];
+/**
+ * Dockerfiles (any name VS Code or we map to `dockerfile`, plus the usual names), YAML and JSON manifests; files on
+ * disk and unsaved new files only (not settings, output or other virtual documents).
+ */
+export const DOCUMENT_SELECTOR = ["file", "untitled"].flatMap((scheme) => [
+  { scheme, language: "dockerfile" },
+  { scheme, pattern: "**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,*.Containerfile,Dockerfile.*,Containerfile.*}" },
+  { scheme, language: "yaml" },
+  { scheme, language: "json" },
+]);
 
 export interface Attention {
   /** Show (or replace) the status bar item: something needs the user. */

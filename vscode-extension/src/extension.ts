@@ -150,7 +150,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
     vscode.commands.registerCommand(ClientCommand.addShareProcessNamespace, async (arg?: unknown) => {
-      const uri = docUriArg(arg) ?? activeUri(["yaml", "json", "jsonc"])?.toString();
+      const uri = docUriArg(arg) ?? activeUri(["yaml", "json"])?.toString();
       if (!uri) {
         void vscode.window.showWarningMessage("debugbox: open a Kubernetes manifest first.");
         return;
