@@ -451,9 +451,15 @@ def strategic_merge(target: Any, patch: Any) -> Any:
     return result
 
 
+def _patch_failed(message: str) -> ApiError:
+    """A JSON patch that does not apply: the real server answers 422 with the library's error text
+    (`NewGenericServerResponse(http.StatusUnprocessableEntity, ...)` in the patch handler)."""
+    return ApiError(422, "Invalid", message)
+
+
 def _pointer(path: str) -> list[str]:
     if not path.startswith("/"):
-        raise ApiError(500, "InternalError", f"JSON pointer {path!r} does not start with /")
+        raise _patch_failed(f"JSON pointer {path!r} does not start with /")
     return [p.replace("~1", "/").replace("~0", "~") for p in path[1:].split("/")]
 
 
@@ -464,9 +470,7 @@ def _parent(doc: Any, parts: list[str], path: str) -> Any:
         elif isinstance(doc, dict):
             doc = doc.get(p)
         if doc is None:
-            raise ApiError(
-                500, "InternalError", f'add operation does not apply: doc is missing path: "{path}"'
-            )
+            raise _patch_failed(f'add operation does not apply: doc is missing path: "{path}"')
     return doc
 
 
@@ -481,7 +485,7 @@ def json_patch(doc: Any, ops: list[Any]) -> Any:
         try:
             return parent[int(key)] if isinstance(parent, list) else parent[key]
         except (KeyError, IndexError, ValueError):
-            raise ApiError(500, "InternalError", f'doc is missing key: "{path}"') from None
+            raise _patch_failed(f'doc is missing key: "{path}"') from None
 
     def add(path: str, value: Any) -> None:
         parts = _pointer(path)
@@ -493,7 +497,7 @@ def json_patch(doc: Any, ops: list[Any]) -> Any:
             elif key.isdigit() and int(key) <= len(parent):
                 parent.insert(int(key), value)
             else:
-                raise ApiError(500, "InternalError", f'add operation does not apply: "{path}" out of bounds')
+                raise _patch_failed(f'add operation does not apply: "{path}" out of bounds')
         else:
             parent[key] = value
 
@@ -522,12 +526,12 @@ def json_patch(doc: Any, ops: list[Any]) -> Any:
             add(path, copy.deepcopy(op.get("value")))
         elif kind == "test":
             if get(path) != op.get("value"):
-                raise ApiError(422, "Invalid", f"testing value {path} failed: test failed")
+                raise _patch_failed(f"testing value {path} failed: test failed")
         elif kind in ("copy", "move"):
             value = remove(op["from"]) if kind == "move" else copy.deepcopy(get(op["from"]))
             add(path, value)
         else:
-            raise ApiError(500, "InternalError", f"Unexpected kind: {kind}")
+            raise _patch_failed(f"Unexpected kind: {kind}")
     return doc
 
 

@@ -277,3 +277,54 @@ def test_create_pod_in_json_then_conflict(kube: KubeEnv, core: Any) -> None:
     with pytest.raises(ApiException) as err:
         core.create_namespaced_pod("default", {"metadata": {"name": "q"}, "spec": {"containers": []}})
     assert _status(err.value)["details"]["causes"][0]["field"] == "spec.containers"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "expected"),
+    [
+        ({"spec": {"ephemeralContainers": [{"name": "Dbg", "image": "busybox"}]}}, 422,
+         'spec.ephemeralContainers[0].name: Invalid value: "Dbg": a lowercase RFC 1123 label'),
+        ({"spec": {"ephemeralContainers": [{"name": "dbg"}]}}, 422,
+         "spec.ephemeralContainers[0].image: Required value"),
+        ({"metadata": {"name": "other"}}, 400, "does not match the name on the URL (web)"),
+        ([{"op": "add", "path": "/spec/nothing/here", "value": 1}], 422, "doc is missing path"),
+        ([{"op": "test", "path": "/metadata/name", "value": "x"}], 422, "test failed"),
+    ],
+)  # fmt: skip
+def test_more_patch_rejections(kube: KubeEnv, core: Any, body: Any, code: int, expected: str) -> None:
+    _seed(kube)
+    from kubernetes.client.exceptions import ApiException
+
+    with pytest.raises(ApiException) as err:
+        core.patch_namespaced_pod_ephemeralcontainers("web", "default", body)
+    assert err.value.status == code and expected in _status(err.value)["message"]
+
+
+def test_post_rejections(kube: KubeEnv, core: Any) -> None:
+    from kubernetes.client.exceptions import ApiException
+
+    body = {
+        "metadata": {"name": "p", "namespace": "other"},
+        "spec": {"containers": [{"name": "c", "image": "i"}]},
+    }
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_pod("default", body)
+    assert err.value.status == 400 and "does not match the namespace sent on the request" in err.value.body
+    api = core.api_client
+    request = api.param_serialize(
+        method="POST",
+        resource_path="/api/v1/namespaces/default/pods",
+        header_params={"Content-Type": "text/plain", "Accept": "application/json"},
+        body="metadata: {name: p}",
+    )
+    response = api.call_api(*request)
+    response.read()
+    assert response.status == 415 and json.loads(response.data)["reason"] == "UnsupportedMediaType"
+
+
+def test_unknown_paths_and_logs_of_unknown_containers(kube: KubeEnv) -> None:
+    _seed(kube)
+    out = kube.kubectl(["logs", "web", "-c", "nope"])
+    assert out.returncode == 1 and "container nope is not valid for pod web" in out.stderr
+    out = kube.kubectl(["get", "--raw", "/apis/apps/v1/deployments"])
+    assert out.returncode == 1 and "the server could not find the requested resource" in out.stderr
