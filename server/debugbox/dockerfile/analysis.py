@@ -55,6 +55,12 @@ class DockerfileAnalysis(Analysis):
         self.model: DockerfileModel = build_model(parse(text))
         self.findings: list[Finding] = check(self.model)
         self._diagnostics = [f.diagnostic for f in self.findings]
+        # Finding indexes per line covered: code actions (asked on every cursor move) look at their lines.
+        self._findings_by_line: dict[int, list[int]] = {}
+        for index, finding in enumerate(self.findings):
+            r = finding.diagnostic.range
+            for line in range(r.start.line, r.end.line + 1):
+                self._findings_by_line.setdefault(line, []).append(index)
         self.debug_uri = debug_uri(uri)
         self.debug_name = posixpath.basename(self.debug_uri) or "Dockerfile.debug"
         self._from_by_line: dict[int, Stage] = {}
@@ -78,7 +84,7 @@ class DockerfileAnalysis(Analysis):
         actions: list[Action] = []
         exists = context.file_exists(self.debug_uri)
         only = context.only
-        for finding in self.findings:
+        for finding in self._findings_in(rng):
             diag = finding.diagnostic
             if not _overlaps(diag.range, rng):
                 continue
@@ -115,6 +121,14 @@ class DockerfileAnalysis(Analysis):
         return (LensAnchor(range=final.from_range, purpose="dockerfile-final-from", data=data),)
 
     # --- helpers -----------------------------------------------------------------------------------------
+
+    def _findings_in(self, rng: lsp.Range) -> list[Finding]:
+        if rng.end.line - rng.start.line > len(self._findings_by_line):
+            return self.findings  # a huge range (select all): every finding, in order, once
+        indexes: set[int] = set()
+        for line in range(rng.start.line, rng.end.line + 1):
+            indexes.update(self._findings_by_line.get(line, ()))
+        return [self.findings[i] for i in sorted(indexes)]
 
     def _generate_actions(
         self, kind: str, exists: bool, diagnostics: tuple[lsp.Diagnostic, ...]
