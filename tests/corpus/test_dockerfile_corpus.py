@@ -163,3 +163,45 @@ def test_debug_image_passes_hadolint_for_every_corpus_dockerfile(corpus: Path) -
     assert not failures, "\n".join(failures[:3])
     # Only Windows images (and the file without FROM) are refused, with a reason.
     assert all("Windows" in u or "no FROM" in u for u in unsupported), unsupported
+
+
+def _utf16_len(line: str) -> int:
+    return len(line.encode("utf-16-le", errors="surrogatepass")) // 2
+
+
+def test_every_range_on_the_corpus_lies_inside_its_document(corpus: Path) -> None:
+    """Diagnostics, fixes, hover and lens ranges of every corpus Dockerfile point at real text."""
+    from debugbox.dockerfile.analysis import analyze
+    from debugbox.features import ActionContext
+    from lsprotocol import types as lsp
+
+    checked = 0
+    for path in corpus_dockerfiles(corpus):
+        text = path.read_text(encoding="utf-8", errors="replace")
+        lines = text.split("\n")
+        analysis = analyze(path.as_uri(), text, Settings())
+
+        def inside(r: lsp.Range, lines: list[str] = lines, name: str = path.name) -> None:
+            for p in (r.start, r.end):
+                assert 0 <= p.line < len(lines), (name, r)
+                assert 0 <= p.character <= _utf16_len(lines[p.line].rstrip("\r")), (name, r)
+            assert (r.start.line, r.start.character) <= (r.end.line, r.end.character), (name, r)
+
+        ranges = [d.range for d in analysis.diagnostics()] + [a.range for a in analysis.lens_anchors()]
+        context = ActionContext(settings=Settings(), file_exists=lambda _uri: False)
+        for stage in analysis.model.stages:
+            ranges.append(stage.from_range)
+            hover = analysis.hover(stage.from_instruction.range.start)
+            assert hover is not None and hover.range is not None
+            ranges.append(hover.range)
+            for action in analysis.actions(stage.from_range, context):
+                ranges.extend(edit.range for edit in action.edits)
+        for r in ranges:
+            inside(r)
+            checked += 1
+        # Each FROM's image token is exactly the text `inspect` reports as `from`.
+        for stage in analysis.model.stages:
+            r = stage.from_range
+            if r.start.line == r.end.line and lines[r.start.line].isascii():
+                assert lines[r.start.line][r.start.character : r.end.character] == stage.from_text, path.name
+    assert checked > 300

@@ -183,8 +183,10 @@ def hover_markdown(stage: Stage, model: DockerfileModel) -> str:
         lines.append(f"- user: `{stage.user}`")
     elif info.default_user:
         lines.append(f"- user: `{info.default_user}` (image default)")
-    else:
+    elif info.known:
         lines.append("- user: root (not set)")
+    else:
+        lines.append("- user: not set in this file (the image's default is not known)")
     if info.debug_variant:
         lines.append(f"- variant with a shell: `{info.debug_variant}`")
     lines += ["", f"Why: {info.why}"]
