@@ -53,6 +53,8 @@ class PodWatch:
         """Workload → (target ID prefix `k8s://CTX/NS/POD/`, pod name, running container names) per pod."""
         self._task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
+        self._backend: Any = None
+        """The KubeBackend of the current settings (imported lazily, with the watch's first refresh)."""
 
     def ensure_running(self) -> None:
         if self._task is None or self._task.done():
@@ -96,7 +98,12 @@ class PodWatch:
         from debugbox.runtime.errors import RuntimeProblem
         from debugbox.runtime.kube_backend import KubeBackend, target_id
 
-        backend = KubeBackend(self.ls.settings)
+        settings = self.ls.settings
+        if self._backend is None or self._backend.settings is not settings:
+            self._backend = KubeBackend(
+                settings
+            )  # kept across refreshes: its client's connections are reused
+        backend = self._backend
         if not backend.present():
             return {}
         keys, workloads = [], []

@@ -195,11 +195,15 @@ async def test_cluster_failures_are_clear_messages_and_the_server_keeps_serving(
     await _still_serving(editor, tmp_path)
 
 
-def test_server_start_does_not_import_the_kubernetes_client() -> None:
+def test_no_debugbox_module_imports_the_kubernetes_client_until_a_cluster_is_asked() -> None:
     code = (
-        "import sys\n"
+        "import importlib, pkgutil, sys\n"
+        "import debugbox\n"
         "from debugbox.server import create_server\n"
         "create_server()\n"
+        "for m in pkgutil.walk_packages(debugbox.__path__, 'debugbox.'):\n"
+        "    if m.name not in ('debugbox.__main__',):\n"
+        "        importlib.import_module(m.name)\n"
         "print('kubernetes' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
