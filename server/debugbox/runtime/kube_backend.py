@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -150,18 +151,23 @@ class KubeBackend:
     def pods_of_workloads(
         self, context: KubeContext, workloads: Sequence[kp.Workload]
     ) -> list[tuple[kp.Workload, list[kp.PodFacts]]]:
-        """Each workload with its running pods, one LIST per distinct (namespace, selector)."""
+        """Each workload with its pods: one LIST per distinct (namespace, selector), the LISTs in parallel so
+        a manifest of many workloads costs one round trip (and at most one timeout), not one each."""
         client = self.client(context)
-        cache: dict[tuple[str, str | None, str | None], list[kp.PodFacts]] = {}
-        out = []
+        keyed = []
         for w in workloads:
             ns = kp.validate_label(self.namespace_for(context, w.namespace), "namespace")
-            labels, fields = kp.server_selector(w)
-            key = (ns, labels, fields)
-            if key not in cache:
-                cache[key] = [kp.PodFacts.from_json(p) for p in client.list_pods(ns, labels, fields)]
-            out.append((w, [p for p in cache[key] if w.owns(p)]))
-        return out
+            keyed.append((w, (ns, *kp.server_selector(w))))
+        keys = list(dict.fromkeys(key for _, key in keyed))
+
+        def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
+            return [kp.PodFacts.from_json(p) for p in client.list_pods(*key)]
+
+        with ThreadPoolExecutor(
+            max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
+        ) as pool:
+            found = dict(zip(keys, pool.map(fetch, keys), strict=True))
+        return [(w, [p for p in found[key] if w.owns(p)]) for w, key in keyed]
 
     def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
         context = self.context()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from debugbox.runtime.errors import TargetNotFound
 
@@ -181,3 +183,20 @@ def test_a_yaml_alias_bomb_is_not_expanded(kube: KubeEnv) -> None:
     )
     targets = kube.backend().list_targets(document=kube.manifest(bomb))
     assert [t.name for t in targets] == ["a/app"]  # not a manifest with workloads: the namespace's pods
+
+
+def test_workloads_are_asked_for_in_parallel(kube: KubeEnv) -> None:
+    docs = "---\n".join(
+        f"kind: Deployment\napiVersion: apps/v1\nmetadata: {{name: w{i}, namespace: ns{i}}}\n"
+        f"spec:\n  selector: {{matchLabels: {{app: w{i}}}}}\n"
+        f"  template: {{metadata: {{labels: {{app: w{i}}}}}, spec: {{containers: [{{name: c}}]}}}}\n"
+        for i in range(4)
+    )
+    for i in range(4):
+        kube.fake.store.add_pod(f"w{i}-pod", f"ns{i}", labels={"app": f"w{i}"})
+    kube.fake.faults.delay_seconds = 1.0
+    start = time.monotonic()
+    targets = kube.backend(timeout_seconds=3).list_targets(document=kube.manifest(docs))
+    elapsed = time.monotonic() - start
+    assert sorted(t.extra["pod"] for t in targets) == ["w0-pod", "w1-pod", "w2-pod", "w3-pod"]
+    assert len(_lists(kube)) == 4 and elapsed < 2.5  # four 1 s answers, not one after the other
