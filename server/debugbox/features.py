@@ -72,4 +72,6 @@ class Analyzer(Protocol):
     (the manifest analyser re-parses only the YAML documents that changed) use it; others ignore it.
     """
 
-    def __call__(self, uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> Analysis: ...
+    def __call__(
+        self, uri: str, text: str, settings: Settings, previous: Analysis | None = None
+    ) -> Analysis: ...

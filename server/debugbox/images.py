@@ -46,6 +46,8 @@ FAMILIES = (
 PACKAGE_MANAGERS = ("apk", "apt", "dnf", "microdnf", "yum", "tdnf", "zypper", "none", "unknown")
 
 NONROOT_UID = "65532"
+#: Real references (registry, path, tag and digest) stay far below this.
+MAX_REFERENCE_LENGTH = 1024
 
 
 @dataclass(frozen=True)
@@ -519,6 +521,10 @@ def _debug_variant(repository: str, tag: str | None, traits: Traits) -> str | No
 @lru_cache(maxsize=4096)
 def classify_image(ref: str) -> ImageInfo:
     """Classify an image reference (as written, after ARG substitution). Never raises."""
+    if len(ref) > MAX_REFERENCE_LENGTH:  # junk, not a reference: don't run a 150-rule table over megabytes
+        return ImageInfo(
+            ref, ref[:64] + "…", None, None, "unknown", "unknown", None, None, None, None, "too long"
+        )
     parsed = parse_reference(ref)
     repo, tag = parsed.repository, parsed.tag
     found = _match(repo, tag)

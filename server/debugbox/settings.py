@@ -95,7 +95,13 @@ def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         name = f"{prefix}{key}"
         if name.startswith("debugbox."):
             name = name[len("debugbox.") :]
-        if isinstance(value, Mapping) and name in {"debugImage", "docker", "kubernetes", "debugbox", "server"}:
+        if isinstance(value, Mapping) and name in {
+            "debugImage",
+            "docker",
+            "kubernetes",
+            "debugbox",
+            "server",
+        }:
             flat.update(_flatten(value, "" if name == "debugbox" else f"{name}."))
         else:
             flat[name] = value

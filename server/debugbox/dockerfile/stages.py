@@ -34,6 +34,8 @@ PLATFORM_ARGS: dict[str, str | None] = {
 }
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_BRACE = re.compile(r"[{}]")
+_MAX_FROM = 4096
 _WORD = re.compile(r"""(?:[^\s"']|"(?:\\.|[^"\\])*"|'[^']*')+""")
 
 
@@ -51,17 +53,18 @@ def _expand(text: str, env: Mapping[str, str | None], escape: str) -> str:
             i += 2
             continue
         if c != "$" or i + 1 >= n:
-            out.append(c)
-            i += 1
+            # Copy up to the next `$` or escape in one step (long values must not cost a loop turn per char).
+            nxt = min((k for k in (text.find("$", i + 1), text.find(escape, i + 1)) if k >= 0), default=n)
+            out.append(text[i:nxt])
+            i = nxt
             continue
         if text[i + 1] == "{":
             depth, j = 1, i + 2
-            while j < n and depth:
-                if text[j] == "{":
-                    depth += 1
-                elif text[j] == "}":
-                    depth -= 1
-                j += 1
+            for brace in _BRACE.finditer(text, i + 2):
+                depth += 1 if brace.group() == "{" else -1
+                if not depth:
+                    j = brace.end()
+                    break
             if depth:
                 raise _Unresolved(text[i:])
             body = text[i + 2 : j - 1]
@@ -106,6 +109,8 @@ def _expand(text: str, env: Mapping[str, str | None], escape: str) -> str:
 
 def expand(text: str, env: Mapping[str, str | None], escape: str = "\\") -> str | None:
     """Substitute `$X`, `${X}`, `${X:-d}`, `${X-d}`, `${X:+w}`, `${X+w}`; None if a value is unknown."""
+    if "$" not in text:
+        return text
     try:
         return _expand(text, env, escape)
     except _Unresolved:
@@ -308,7 +313,8 @@ def _new_stage(
         if len(words) >= 3 and words[1].group(0).lower() == "as":
             name = words[2].group(0).lower()
     scope = {**PLATFORM_ARGS, **global_args}
-    resolved = expand(from_text, scope, escape) if from_text else None
+    # A megabyte-long "image" is junk: don't spend seconds expanding what cannot be a reference.
+    resolved = expand(from_text, scope, escape) if 0 < len(from_text) <= _MAX_FROM else None
     platform = ins.flag("platform")
     base_stage = by_name.get(resolved.lower()) if resolved else None
     stage = Stage(

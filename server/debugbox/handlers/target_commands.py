@@ -100,6 +100,7 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
     strategy = optional_str(command, obj, "strategy")
     image = optional_str(command, obj, "image")
     privileged = optional_bool(command, obj, "privileged")
+    workload = optional_str(command, obj, "workload")  # manifests: `Kind/name`, to pick that workload's pods
     settings = ls.settings
     if privileged and not settings.allow_privileged:
         raise invalid(command, '"privileged" needs the setting debugbox.allowPrivileged to be true')
@@ -111,6 +112,8 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
         if not ref:
             listing = service.list_targets(settings, document=path, workspace=root, probe=False)
             related = [t for t in listing.targets if t.related]
+            if workload:
+                related = [t for t in related if t.extra.get("workload") == workload]
             if not related:
                 more = f" ({'; '.join(listing.errors)})" if listing.errors else ""
                 raise TargetNotFound(f"no running container is related to {uri}{more}")

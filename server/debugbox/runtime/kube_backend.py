@@ -114,7 +114,7 @@ class KubeBackend:
     # --- targets ---
 
     def _targets(
-        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None
+        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None, workload: str = ""
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
@@ -145,6 +145,8 @@ class KubeBackend:
                     "podRestarts": restarts,
                     "ephemeralContainers": [e.to_json() for e in pod.ephemeral],
                     "owner": pod.owner,
+                    # `Kind/name` of the manifest workload the pod belongs to (related targets only).
+                    "workload": workload,
                 },
             )
 
@@ -194,7 +196,7 @@ class KubeBackend:
                 missing.append(f"{w.describe()} in namespace {self.namespace_for(context, w.namespace)}")
             for pod in pods:
                 reason = f"pod of {w.describe()} in {path.name}"
-                for t in self._targets(context, pod, reason):
+                for t in self._targets(context, pod, reason, f"{w.kind}/{w.name}"):
                     if t.id not in seen:
                         seen.add(t.id)
                         targets.append(t)
