@@ -47,6 +47,7 @@ from tests.lsp.conftest import (
 
 TIMEOUT = 1.0
 SLACK = 2.0
+PATIENT = 6.0
 OPTIONS = {"toolboxImage": TOOLBOX, "docker": {"timeoutSeconds": TIMEOUT}}
 #: One short folder for the broken-engine sockets (unix socket paths are limited to 107 bytes).
 SOCKETS = Path(tempfile.mkdtemp(prefix="dbx-lsp-"))
@@ -125,6 +126,17 @@ async def editor_engine_down(lsp_client: EditorClient, tmp_path: Path) -> AsyncI
 @pytest_lsp.fixture(config=HUNG)
 async def editor_engine_hung(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
     await _init(lsp_client, tmp_path, vscode_capabilities(open_terminal=True))
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=HUNG)
+async def editor_engine_hung_patient(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    """On the hung engine, with a long engine timeout: anything that waited for the engine would be slow."""
+    options = {**OPTIONS, "docker": {"timeoutSeconds": PATIENT}}
+    await lsp_client.initialize_session(
+        initialize_params(tmp_path, vscode_capabilities(open_terminal=True), options)
+    )
     yield
     await lsp_client.shutdown_session()
 
@@ -244,6 +256,8 @@ async def test_code_lens_on_the_final_from_counts_related_containers(
     assert debug[0].command.title == "Debug running container (2)"
     assert debug[0].range.start.line == 2  # the final FROM
     assert editor.code_lens_refreshes >= 1
+    assert debug[0].command.command == "debugbox.client.openDebugTerminal"  # two: the extension's own pick
+    assert list(debug[0].command.arguments or []) == [{"uri": uri}]
     ids = debug[0].data["targets"]
     assert f"docker://{container_id(first)[:12]}" in ids and len(ids) == 2
 
@@ -288,6 +302,27 @@ async def test_engine_hung_is_a_clear_error_within_the_timeout(
         hanging.close()
     assert TIMEOUT * 0.9 <= elapsed < TIMEOUT + SLACK
     assert "did not answer" in listing["errors"][0]
+
+
+@pytest.mark.docker
+async def test_code_lens_never_waits_for_a_hung_engine(
+    editor_engine_hung_patient: TerminalClient, tmp_path: Path
+) -> None:
+    editor = editor_engine_hung_patient
+    hanging = HangingSocket(HANGING)
+    try:
+        dockerfile = tmp_path / "Dockerfile"
+        dockerfile.write_text("FROM scratch\nCOPY app /app\n")
+        uri = editor.open(dockerfile)
+        params = lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+        for _ in range(3):  # the first request starts the background listing, which then hangs
+            start = time.monotonic()
+            lenses = await asyncio.wait_for(editor.text_document_code_lens_async(params), 20)
+            assert time.monotonic() - start < PATIENT / 3
+            assert not any(lens.command and "Debug running" in lens.command.title for lens in lenses or [])
+            await asyncio.sleep(0.2)
+    finally:
+        hanging.close()
 
 
 @pytest.mark.docker

@@ -147,3 +147,4 @@ class HangingSocket:
         for conn in self._held:
             conn.close()
         self._server.close()
+        self.path.unlink(missing_ok=True)  # the path can be bound again (the next test's hung engine)

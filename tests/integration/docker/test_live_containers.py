@@ -22,6 +22,7 @@ from tests.integration.docker.engine import (
     TOOLBOX,
     Containers,
     container_id,
+    docker,
     exec_ids,
 )
 
@@ -145,6 +146,18 @@ def test_stopped_target_is_refused_with_debugboxs_own_message(containers: Contai
     stopped = containers.run(DISTROLESS, create_only=True)
     with pytest.raises(TargetNotRunning, match=r"is created: start it first \(docker start "):
         plan_for(stopped)
+
+
+def test_paused_target_is_refused_with_the_way_out(containers: Containers) -> None:
+    paused = containers.run(DISTROLESS)
+    docker("pause", paused)
+    try:
+        with pytest.raises(
+            TargetNotRunning, match=rf"is paused: unpause it first \(docker unpause {paused}\)"
+        ):
+            plan_for(paused)
+    finally:
+        docker("unpause", paused, check=False)
 
 
 # -- running what debugbox produced ----------------------------------------------------------------------
