@@ -72,6 +72,19 @@ def make_terminal_client() -> EditorClient:
     return client
 
 
+def make_refusing_client() -> EditorClient:
+    """Opted in to debugbox/openTerminal, but every terminal fails to open (e.g. a remote without a shell)."""
+    client = make_editor_client()
+    client.terminals = []  # type: ignore[attr-defined]
+
+    @client.feature(OPEN_TERMINAL_METHOD)
+    def open_terminal(c: EditorClient, params: Any) -> dict[str, Any]:
+        c.terminals.append(_plain(params))  # type: ignore[attr-defined]
+        return {"opened": False, "error": "no terminals in this window"}
+
+    return client
+
+
 def _plain(value: Any) -> Any:
     """pygls hands custom-method params over as namedtuple-like objects; turn them back into JSON data."""
     if hasattr(value, "_asdict"):
@@ -92,6 +105,9 @@ def _config(**env: str) -> ClientServerConfig:
 
 
 ENGINE = _config()
+REFUSING = ClientServerConfig(
+    server_command=SERVER_COMMAND, client_factory=make_refusing_client, server_env=dict(os.environ)
+)
 DOWN = _config(DOCKER_HOST=f"unix://{MISSING}")
 HUNG = _config(DOCKER_HOST=f"unix://{HANGING}")
 
@@ -112,6 +128,13 @@ async def editor(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None
 async def plain_editor(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
     """A client that declared nothing (no experimental debugbox.openTerminal), on the real engine."""
     await _init(lsp_client, tmp_path, bare_capabilities())
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest_lsp.fixture(config=REFUSING)
+async def refusing_editor(lsp_client: EditorClient, tmp_path: Path) -> AsyncIterator[None]:
+    await _init(lsp_client, tmp_path, vscode_capabilities(open_terminal=True))
     yield
     await lsp_client.shutdown_session()
 
@@ -202,6 +225,19 @@ async def test_other_clients_get_the_command_line_in_a_message(
     assert plain_editor.terminals == []
     shown = [m.message for m in plain_editor.messages]
     assert any(shlex.join(result["argv"]) in m for m in shown), shown
+
+
+@pytest.mark.docker
+async def test_an_editor_that_cannot_open_the_terminal_gets_the_command_line(
+    refusing_editor: TerminalClient, live: Containers
+) -> None:
+    target = live.run(DISTROLESS)
+
+    result = await command(refusing_editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": target})
+
+    assert len(refusing_editor.terminals) == 1
+    assert result["opened"] is False and result["error"] == "no terminals in this window"
+    assert any(shlex.join(result["argv"]) in m.message for m in refusing_editor.messages)
 
 
 @pytest.mark.docker
