@@ -138,7 +138,6 @@ _DEBIAN_BASED = (
     "drupal",
     "ghost",
     "jenkins/jenkins",
-    "bitnami/*",
     "r-base",
     "clojure",
     "swift",
@@ -247,6 +246,18 @@ RULES: tuple[Rule, ...] = (
     Rule("busybox", _t("busybox", "none"), "busybox: a shell (/bin/sh) and applets, no package manager"),
     # --- Debian / Ubuntu --------------------------------------------------------------------------
     Rule("debian", DEBIAN, "Debian: apt, dash as /bin/sh"),
+    Rule(
+        "bitnami/*",
+        _t("debian", "apt", "/bin/sh", "1001"),
+        "Bitnami images are built on Debian (minideb) and run as 1001",
+        variants=True,
+    ),
+    Rule(
+        "nginxinc/nginx-unprivileged",
+        _t("debian", "apt", "/bin/sh", "101"),
+        "nginx-unprivileged: Debian, user 101",
+        variants=True,
+    ),
     Rule("*/debian-base", DEBIAN, "debian-base: a trimmed Debian with apt"),
     Rule(
         "ubuntu",
@@ -389,11 +400,6 @@ RULES: tuple[Rule, ...] = (
     Rule("registry.suse.com/suse/*", _t("opensuse", "zypper"), "SUSE Linux Enterprise: zypper"),
     # --- Well-known vendor images -----------------------------------------------------------
     Rule(
-        "nginxinc/nginx-unprivileged",
-        _t("debian", "apt", "/bin/sh", "101"),
-        "nginx-unprivileged: Debian, user 101",
-    ),
-    Rule(
         "quay.io/quarkus/*micro*",
         _t("rhel", "none", "/bin/sh"),
         "Quarkus micro images are built on ubi-micro (no package manager, bash present)",
@@ -499,7 +505,9 @@ def _match(repository: str, tag: str | None) -> tuple[Rule, Traits, str] | None:
         if rule.variants and tag:
             for pattern, variant, vwhy in _TAG_VARIANTS:
                 if pattern.search(tag.lower()):
-                    traits, why = variant, f"{vwhy} ({rule.why.split(':')[0]})"
+                    # The variant changes the base, not who the vendor's image runs as.
+                    traits = replace(variant, default_user=variant.default_user or rule.traits.default_user)
+                    why = f"{vwhy} ({rule.why.split(':')[0]})"
                     break
         return rule, traits, why
     return None

@@ -80,6 +80,20 @@ CASES = [
     ("opensuse/ruby:2.6", "opensuse", "zypper", True, "/bin/sh", None),
     (f"registry.suse.com/bci/bci-base:15.7@{SHA}", "opensuse", "zypper", True, "/bin/sh", None),
     ("registry.suse.com/bci/bci-micro:15.7", "opensuse", "none", True, "/bin/sh", None),
+    # vendor images with their own user, and their variants
+    ("bitnami/redis:7.4", "debian", "apt", True, "/bin/sh", "1001"),
+    ("nginxinc/nginx-unprivileged:1.27-alpine", "alpine", "apk", True, "/bin/sh", "101"),
+    ("nginxinc/nginx-unprivileged:1.27", "debian", "apt", True, "/bin/sh", "101"),
+    ("eclipse-temurin:21-jre-ubi9-minimal", "rhel", "microdnf", True, "/bin/sh", None),
+    (
+        "mcr.microsoft.com/dotnet/runtime-deps:8.0-azurelinux3.0-distroless",
+        "distroless",
+        "none",
+        False,
+        None,
+        None,
+    ),
+    ("mcr.microsoft.com/dotnet/aspnet:8.0-cbl-mariner2.0", "azurelinux", "tdnf", True, "/bin/sh", None),
     # unknown
     ("localhost:5000/x:1", "unknown", "unknown", None, None, None),
     ("registry.k8s.io/kustomize/kustomize:v5", "unknown", "unknown", None, None, None),
