@@ -18,17 +18,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
 from debugbox.documents import DocumentKind, kind_of
 from debugbox.handlers.arguments import CommandFailed, document_uri, invalid, object_argument
 from debugbox.handlers.edits import document_edit
-from debugbox.kubernetes.analysis import EditOutcome, ManifestAnalysis, analyze
 from debugbox.protocol import Command
 from debugbox.server import DebugboxLanguageServer
-from debugbox.workspace import InputError, read_text_file
+
+if TYPE_CHECKING:
+    # Imported where used: the manifest analyser (and PyYAML) must not load while `debugbox lsp` starts.
+    from debugbox.kubernetes.analysis import EditOutcome, ManifestAnalysis
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ async def _analysis(
     ls: DebugboxLanguageServer, command: str, uri: str
 ) -> tuple[ManifestAnalysis, int | None]:
     """The analysis of the document as the editor has it (cached per version), else as it is on disk."""
+    from debugbox.kubernetes.analysis import ManifestAnalysis, analyze
+    from debugbox.workspace import InputError, read_text_file
+
     doc = ls.open_document(uri)
     if doc is not None:
         result = await ls.analyses.get(uri)
