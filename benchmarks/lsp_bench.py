@@ -304,6 +304,7 @@ def measure_corpus(
                 opens.append(note.at - sent)
             except TimeoutError:
                 silent += 1
+                out.setdefault("silent_files", []).append(path.name)
             if caps.get("codeActionProvider"):
                 n = max(1, text.count("\n"))
                 for ln in (0, n // 2, n - 1):
@@ -566,10 +567,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         wanted = set(args.inputs.split(","))
         inputs = [i for i in inputs if i.name in wanted]
     corpus = None if args.no_corpus else find_corpus()
+    load_before = os.getloadavg()[0]
     samples = run_all(specs, inputs, args.runs, corpus)
     meta = {
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}",
+        "machine": f"{os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load average {load_before:.1f} before / {os.getloadavg()[0]:.1f} after",
         "runs": args.runs,
     }
     args.json.parent.mkdir(parents=True, exist_ok=True)
