@@ -51,13 +51,12 @@ from debugbox.kubernetes.pod_spec import (
     scan_document,
 )
 from debugbox.kubernetes.yamlstream import Chunk, Scalar, scalar_text, split_documents
-from debugbox.protocol import SOURCE, Command
+from debugbox.protocol import SOURCE
 from debugbox.settings import Settings
 
 NO_SHELL = "DBX200"
 SYNTAX = "DBX201"
 ACTION_KIND = lsp.CodeActionKind.RefactorRewrite.value
-DEBUG_NOW_TITLE = "…or debug now without restarting (kubectl debug adds an ephemeral container)"
 SIDECAR_TITLE = "Add debug sidecar container (development only)"
 SPN_TRADEOFFS = (
     "`shareProcessNamespace: true` puts all containers of the pod in one PID namespace. Trade-offs: "
@@ -231,16 +230,6 @@ class ManifestAnalysis(Analysis):
                 pass
             else:
                 yield Action(title=title + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits))
-            if pod.name:
-                # The no-restart alternative: an ephemeral container joining the running pod's processes
-                # (the server picks this workload's running pod; see docs/kubernetes-debugging.md).
-                args = {"uri": self.uri, "workload": f"{pod.kind}/{pod.name}", "strategy": "ephemeral"}
-                yield Action(
-                    title=DEBUG_NOW_TITLE + suffix,
-                    kind=ACTION_KIND,
-                    command=Command.OPEN_DEBUG_TERMINAL.value,
-                    arguments=(args,),
-                )
         try:
             side, _name = sidecar_edits(scan, pod, settings.toolbox_image)
         except Refused as exc:
