@@ -153,6 +153,17 @@ async def test_list_targets_for_a_manifest(editor: Any, tmp_path: Path) -> None:
     assert kube[0]["namespace"] == "shop" and kube[0]["phase"] == "Running"
 
 
+async def test_open_a_workloads_pod_by_manifest_and_workload(editor: Any, tmp_path: Path) -> None:
+    """What a "debug now without restarting" action sends: the manifest and `Kind/name`, no target."""
+    path = tmp_path / "web.yaml"
+    path.write_text(MANIFEST)
+    args = {"uri": path.as_uri(), "workload": "Deployment/web", "strategy": "ephemeral"}
+    result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert result["target"] == "k8s://fake/shop/web-1/app" and result["strategy"] == "ephemeral"
+    with pytest.raises(JsonRpcException, match="no running container is related"):
+        await _command(editor, Command.DEBUG_COMMAND.value, {**args, "workload": "Deployment/other"})
+
+
 async def _still_serving(client: EditorClient, workspace: Path) -> None:
     uri = client.open(workspace / "Dockerfile", "FROM scratch\nCMD /app\n")
     await client.diagnostics_for(uri, 1)
