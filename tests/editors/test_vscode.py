@@ -67,7 +67,6 @@ USER_SETTINGS = {
     "files.autoSave": "off",
     "git.enabled": False,  # the workspace lies inside this repository: no "open the parent repository?" toast
     "git.openRepositoryInParentFolders": "never",
-    "debugbox.toolboxImage": TOOLBOX_IMAGE,
 }
 
 # No gallery: a dead loopback port instead of Open VSX.
@@ -133,7 +132,7 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     LOGS.mkdir(parents=True, exist_ok=True)
-    for old in SHOTS.glob("vscode-*.png"):
+    for old in [*SHOTS.glob("vscode-*.png"), *LOGS.glob("vscode-*.log")]:
         old.unlink()
 
     vsix = run_dir / "debugbox.vsix"
@@ -225,6 +224,9 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
                 "TARGET_NAME": target_name,
                 "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
                 "CHROMIUM": CHROMIUM,
+                "USER_SETTINGS_FILE": str(run_dir / "cs-data" / "User" / "settings.json"),
+                "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
+                "CS_LOGS": str(run_dir / "cs-data" / "logs"),
             },
             capture_output=True,
             text=True,

@@ -11,6 +11,7 @@
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
 //   MANIFEST_LINE  1-based line inside the pod spec where the quick fix is asked for
+//   USER_SETTINGS_FILE, TOOLBOX_IMAGE, CS_LOGS  for the live settings change in the terminal scenario
 //
 // Output: one "PASS <scenario>" or "FAIL <scenario>: <why>" line per scenario, then "N passed, N failed".
 // Exit code 0 only when every scenario passed.
@@ -103,6 +104,23 @@ async function shot(page, name) {
   note(`screenshot ${file}`);
 }
 
+/** The extension's output channel as written to code-server's log folder (client and server log lines). */
+function outputLog() {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) {
+        walk(full);
+      } else if (/debugbox.*\.log$/.test(entry.name)) {
+        found.push(fs.readFileSync(full, "utf8"));
+      }
+    }
+  };
+  walk(process.env.CS_LOGS);
+  return found.join("\n");
+}
+
 function readIfExists(file) {
   try {
     return fs.readFileSync(file, "utf8");
@@ -183,6 +201,29 @@ const scenarios = {
     if (!name) {
       throw new Error("TARGET_NAME is not set");
     }
+    // Settings reach the running server without a restart: the toolbox image is set only now (the default,
+    // nicolaka/netshoot, is not on this engine and cannot be pulled, so the sidecar only starts if the change
+    // arrived). Wait for the server to be up first, so that this is a live change and not its initial read.
+    await openFile(page, "Dockerfile"); // what a user has open; it also activates the extension
+    const lifecycleLine = /debugbox\.handlers\.lifecycle: debugbox \S+ \(pid/;
+    await until("the language server to start", async () => lifecycleLine.test(outputLog()), 60000, 250);
+    const applied = () => (outputLog().match(/settings from (workspace\/configuration|workspace\/didChangeConfiguration) applied/g) || []).length;
+    const before = applied();
+    // Through the Settings editor, as a user would (code-server does not notice settings.json written behind its
+    // back).
+    await runCommand(page, "Preferences: Open User Settings");
+    await page.locator(".settings-editor").waitFor({ timeout: 15000 });
+    await page.keyboard.type("debugbox.toolboxImage", { delay: 5 });
+    const input = page.locator(".settings-editor .setting-item-contents", { hasText: "Toolbox Image" }).locator("input").first();
+    await input.waitFor({ timeout: 15000 });
+    await input.click();
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type(process.env.TOOLBOX_IMAGE, { delay: 5 });
+    await page.keyboard.press("Tab");
+    await until("the server to apply the changed settings", async () => applied() > before, 30000, 250);
+    await shot(page, "vscode-settings-changed.png");
+    await page.keyboard.press("Control+W"); // close the Settings editor
+    note(`settings applied live (${before} -> ${applied()})`);
     await runCommand(page, "debugbox: Open Debug Terminal");
     await page.locator(`${quickInput} .quick-input-title`, { hasText: "debug which container?" }).waitFor({ timeout: 60000 });
     // Other containers may run on a shared engine and the list only renders visible rows: filter to ours first.

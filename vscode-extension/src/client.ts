@@ -349,6 +349,7 @@ export class DebugboxClient implements vscode.Disposable {
       return;
     }
     const client = this.running;
+    this.log.info(`debugbox settings changed${client ? ": notifying the server" : ""}`);
     if (client) {
       // The server re-pulls `workspace/configuration` (served by the middleware above); the payload is for
       // servers that do not pull.
