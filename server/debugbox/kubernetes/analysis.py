@@ -249,11 +249,12 @@ class ManifestAnalysis(Analysis):
         for loc in self.pods_in(position.line, position.line):
             pos = loc.positions
             for c in loc.pod.containers:
-                for node, via in ((c.name, c.name_via), (c.image, c.image_via)):
-                    if node is None or via:
+                for key, node, via in ((c.name_key, c.name, c.name_via), (c.image_key, c.image, c.image_via)):
+                    if key is None or node is None or via:
                         continue
                     rng = pos.node_range(node)
-                    if _contains(rng, position):
+                    # The key and its value: hovering `image:` or the image itself tells the same.
+                    if _contains(rng, position) or _contains(pos.node_range(key), position):
                         return lsp.Hover(
                             contents=lsp.MarkupContent(
                                 kind=lsp.MarkupKind.Markdown, value=self._container_hover(loc.pod, c)

@@ -203,6 +203,7 @@ class ContainerScan:
     """The list item (a mapping, or an alias of one)."""
     mapping: Map | None
     name_key: Scalar | None
+    image_key: Scalar | None
     name: Node | None
     image: Node | None
     init: bool
@@ -420,13 +421,14 @@ def _containers(pod: Map, anchors: dict[str, Node]) -> list[ContainerScan]:
             if not isinstance(mapping, Map):
                 continue
             name_key, name, name_via = get(mapping, "name", anchors)
-            _, image, image_via = get(mapping, "image", anchors)
+            image_key, image, image_via = get(mapping, "image", anchors)
             restart = scalar_text(get(mapping, "restartPolicy", anchors)[1])
             out.append(
                 ContainerScan(
                     item=item,
                     mapping=mapping,
                     name_key=name_key,
+                    image_key=image_key,
                     name=name,
                     image=image,
                     init=init,

@@ -141,6 +141,8 @@ def test_hover_on_container_name_and_image() -> None:
     assert "kubectl debug -it <pod> -n shop --target=app --image=example.org/toolbox:1" in text
     name_hover = analysis.hover(lsp.Position(14, 16))
     assert name_hover is not None and name_hover.contents == hover.contents
+    key_hover = analysis.hover(lsp.Position(15, 9))  # on `image:` itself
+    assert key_hover is not None and key_hover.contents == hover.contents and key_hover.range == hover.range
     proxy = analysis.hover(lsp.Position(17, 16))
     assert proxy is not None and isinstance(proxy.contents, lsp.MarkupContent)
     assert "kubectl exec -it deployment/web -n shop -c proxy" in proxy.contents.value
