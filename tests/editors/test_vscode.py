@@ -224,7 +224,6 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
                 "TARGET_NAME": target_name,
                 "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
                 "CHROMIUM": CHROMIUM,
-                "USER_SETTINGS_FILE": str(run_dir / "cs-data" / "User" / "settings.json"),
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
             },

@@ -11,7 +11,7 @@
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
 //   MANIFEST_LINE  1-based line inside the pod spec where the quick fix is asked for
-//   USER_SETTINGS_FILE, TOOLBOX_IMAGE, CS_LOGS  for the live settings change in the terminal scenario
+//   TOOLBOX_IMAGE, CS_LOGS  for the live settings change in the terminal scenario
 //
 // Output: one "PASS <scenario>" or "FAIL <scenario>: <why>" line per scenario, then "N passed, N failed".
 // Exit code 0 only when every scenario passed.
