@@ -221,6 +221,8 @@ class KubeBackend:
 
     def kube_plan(self, target: Target, options: PlanOptions) -> kp.KubePlan:
         """The plan plus, for copies, the argv that deletes the copy again."""
+        if not options.toolbox_image:
+            options = replace(options, toolbox_image=self.settings.toolbox_image)
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
@@ -266,16 +268,15 @@ class KubeBackend:
         options: PlanOptions,
     ) -> kp.ClusterFacts:
         """Dry-run the PATCH kubectl would send; the answer says whether ephemeral will work."""
-        wanted = "sysadmin" if options.privileged else self.settings.kubernetes.profile
-        profile = kp.choose_profile(
-            wanted, cluster.psa_level, allow_privileged=self.settings.allow_privileged
-        )
-        spec = kp.ephemeral_container_spec(
-            kp.unique_name(kp.debug_container_base(container), pod.names_taken),
-            options.toolbox_image or self.settings.toolbox_image,
+        name, profile = kp.new_debug_container(
+            pod,
             container,
-            profile,
+            cluster,
+            options,
+            profile_setting=self.settings.kubernetes.profile,
+            allow_privileged=self.settings.allow_privileged,
         )
+        spec = kp.ephemeral_container_spec(name, options.toolbox_image, container, profile)
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:

@@ -673,6 +673,21 @@ def copy_name_for(pod: PodFacts, taken: Collection[str]) -> str:
     return unique_name(base, taken, limit=253)
 
 
+def new_debug_container(
+    pod: PodFacts,
+    container: str,
+    cluster: ClusterFacts,
+    options: PlanOptions,
+    *,
+    profile_setting: str = "auto",
+    allow_privileged: bool = False,
+) -> tuple[str, str]:
+    """(name, profile) of the debug container a new session would add — the same for the dry run and argv."""
+    wanted = "sysadmin" if options.privileged else profile_setting
+    profile = choose_profile(wanted, cluster.psa_level, allow_privileged=allow_privileged)
+    return unique_name(debug_container_base(container), pod.names_taken), profile
+
+
 @dataclass(frozen=True)
 class KubePlan:
     """A `DebugPlan` plus the clean-up command for copies."""
@@ -720,8 +735,14 @@ def build_plan(
             "no new ephemeral container is added."
         )
     else:
-        wanted = "sysadmin" if options.privileged else profile_setting
-        profile = choose_profile(wanted, cluster.psa_level, allow_privileged=allow_privileged)
+        debug_name, profile = new_debug_container(
+            pod,
+            container.name,
+            cluster,
+            options,
+            profile_setting=profile_setting,
+            allow_privileged=allow_privileged,
+        )
         if cluster.psa_level:
             notes.append(
                 f"Namespace {pod.namespace} enforces Pod Security {cluster.psa_level!r}: profile {profile}."
@@ -733,7 +754,6 @@ def build_plan(
             )
         if profile == "sysadmin":
             notes.append("The sysadmin profile makes the debug container privileged. Use with care.")
-        debug_name = unique_name(debug_container_base(container.name), pod.names_taken)
         if strategy == "ephemeral":
             argv = ephemeral_argv(pod, container.name, debug_name, image, profile, cluster, options)
             title = f"Debug: {pod.name}/{container.name} (ephemeral {debug_name})"
