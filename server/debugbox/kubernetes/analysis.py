@@ -197,7 +197,6 @@ class ManifestAnalysis(Analysis):
             severity=lsp.DiagnosticSeverity.Information,
             code=NO_SHELL,
             source=SOURCE,
-            data={"container": name, "image": info.ref},
         )
 
     def actions(self, rng: lsp.Range, context: ActionContext) -> Sequence[Action]:
