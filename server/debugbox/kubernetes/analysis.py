@@ -83,6 +83,8 @@ class Located:
 
 @dataclass(frozen=True)
 class EditOutcome:
+    """What a command's edit does: the LSP edits, and one sentence per pod spec changed, refused or left."""
+
     edits: list[lsp.TextEdit]
     changed: list[str]
     refused: list[str]
@@ -90,6 +92,9 @@ class EditOutcome:
 
 
 class ManifestAnalysis(Analysis):
+    """One version of a manifest stream. Cheap to build when `previous` holds most of its documents;
+    diagnostics, pod specs and lens anchors are computed on first use and kept."""
+
     def __init__(self, uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> None:
         self.uri = uri
         self.text = text
