@@ -18,8 +18,10 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 # Skipping lines in chunks lets the regex engine (C) do the walking: at most a few dozen Python iterations for
 # any line number, instead of one per line.
 _CHUNKS = (10_000, 1_000, 100, 10, 1)
-_SKIP_LF = tuple(re.compile(rf"(?:[^\n]*\n){{{n}}}") for n in _CHUNKS)
-_SKIP_ANY = tuple(re.compile(rf"(?:[^\r\n]*(?:\r\n|\r|\n)){{{n}}}") for n in _CHUNKS)
+# Each line is an atomic group: a failed match (fewer lines left than the chunk) must not backtrack into
+# re-splitting "\r\n" as "\r" + "\n", which is exponential.
+_SKIP_LF = tuple(re.compile(rf"(?>[^\n]*\n){{{n}}}") for n in _CHUNKS)
+_SKIP_ANY = tuple(re.compile(rf"(?>[^\r\n]*(?:\r\n|\r|\n)){{{n}}}") for n in _CHUNKS)
 
 
 def _skip_lines(text: str, pos: int, count: int, has_cr: bool) -> int:

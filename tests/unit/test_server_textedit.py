@@ -47,6 +47,19 @@ def test_matches_the_reference(text: str, l1: int, c1: int, l2: int, c2: int, ne
     assert apply_change(text, change(pos(l1, c1), pos(l2, c2), new)) == text[:a] + new + text[b:]
 
 
+def test_long_documents_match_the_reference() -> None:
+    # Lines are skipped in chunks of 10,000, 1,000, 100, 10 and 1: cross every chunk boundary, with all three
+    # kinds of line break.
+    breaks = ["\n", "\r\n", "\r"]
+    text = "".join(f"line {i} é\U0001f600{breaks[i % 3]}" for i in range(23_457)) + "tail"
+    for line in (0, 1, 9, 10, 99, 100, 9_999, 10_000, 10_001, 12_345, 23_456, 23_457, 30_000):
+        for column in (0, 3, 9, 40):
+            assert offset_at(text, pos(line, column)) == reference_offset(text, line, column), (line, column)
+    edited = apply_change(text, change(pos(12_345, 2), pos(20_000, 1), "<>"))
+    a, b = reference_offset(text, 12_345, 2), reference_offset(text, 20_000, 1)
+    assert edited == text[:a] + "<>" + text[b:]
+
+
 def test_insert_a_line_mid_file() -> None:
     text = "FROM alpine\nRUN true\nCMD x\n"
     assert (
