@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest_lsp
@@ -92,3 +94,19 @@ async def test_positions_are_utf16_even_when_the_client_prefers_utf8(
     )
     shell_form = next(d for d in await fresh.diagnostics_for(uri, 1) if d.code == "DBX102")
     assert shell_form.range.end == lsp.Position(line=1, character=len('CMD /app --name "') + 2 + len('" x'))
+
+
+def test_starting_the_server_imports_no_container_or_cluster_sdk() -> None:
+    # `debugbox lsp` must start fast: the docker and kubernetes SDKs load only when a live-target request
+    # needs them. A fresh interpreter, because this test process may have imported them already.
+    probe = (
+        "import sys\n"
+        "from debugbox.server import create_server\n"
+        "create_server()\n"
+        "heavy = ('docker', 'kubernetes', 'debugbox.runtime.kube_client')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert out.stdout.strip() == "[]"
