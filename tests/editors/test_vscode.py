@@ -10,7 +10,10 @@ would:
   (one inserted line, nothing else changed);
 - terminal: a distroless-like container runs on the real Docker engine → "debugbox: Open Debug Terminal…" →
   pick it → the terminal (whose process is the argv debugbox built: a sidecar sharing the target's PID
-  namespace) shows the target's PID 1 in `ps` output.
+  namespace) shows the target's PID 1 in `ps` output; the toolbox image is set in the Settings editor just
+  before, so this also proves that a settings change reaches the running server;
+- untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
+  `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
 Everything lives under `.e2e/` (installed by scripts/setup-extension.sh). The server runs on the system's
 python3, found by the extension itself, with only the libraries bundled in the .vsix (no virtualenv on
@@ -120,27 +123,36 @@ def _clean_path() -> str:
     return os.pathsep.join([str(NODE.parent), *parts])
 
 
-@pytest.fixture(scope="module")
-def vscode_run(built_vsix: Path) -> Iterator[Run]:
+def _prerequisites() -> None:
     require(sys.platform == "linux", "the real-editor tests run on Linux")
     require(NODE.is_file() and CODE_SERVER.exists() and PLAYWRIGHT.is_dir(), "run scripts/setup-extension.sh")
     require(Path(CHROMIUM).exists(), "chromium is not installed (scripts/setup-system.sh)")
-    docker = docker_ok()
-    run_dir = E2E / "run-vscode"
+
+
+def _session(
+    vsix_file: Path,
+    name: str,
+    scenarios: list[str],
+    *,
+    trusted: bool,
+    target_name: str = "",
+    user_settings: dict[str, object] | None = None,
+    workspace_settings: dict[str, object] | None = None,
+) -> Run:
+    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME) driven once."""
+    run_dir = E2E / name
     shutil.rmtree(run_dir, ignore_errors=True)
     for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    LOGS.mkdir(parents=True, exist_ok=True)
-    for old in [*SHOTS.glob("vscode-*.png"), *LOGS.glob("vscode-*.log")]:
-        old.unlink()
-
     vsix = run_dir / "debugbox.vsix"
-    shutil.copy(built_vsix, vsix)
-
+    shutil.copy(vsix_file, vsix)
     ws = run_dir / "ws"
     shutil.copytree(HERE / "workspace", ws)
-    (run_dir / "cs-data" / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
+    if workspace_settings is not None:
+        (ws / ".vscode").mkdir()
+        (ws / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
+    settings = {**USER_SETTINGS, **(user_settings or {})}
+    (run_dir / "cs-data" / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
     env = {
         **os.environ,
         "PATH": _clean_path(),
@@ -166,31 +178,20 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
     )
     assert "successfully installed" in inst.stdout, f"install failed:\n{inst.stdout}\n{inst.stderr}"
 
-    target_name = ""
-    scenarios = ["dockerfile", "manifest"]
-    if docker:
-        build_images(run_dir / "images")
-        target_name = run_target()
-        scenarios.append("terminal")
-    # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
-    only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
-    if only:
-        scenarios = [s for s in scenarios if s in only.split(",")]
-
-    server_log = (LOGS / "vscode-code-server.log").open("wb")
+    flags = [
+        "--bind-addr",
+        f"127.0.0.1:{port}",
+        "--auth",
+        "none",
+        "--disable-telemetry",
+        "--disable-update-check",
+        "--disable-getting-started-override",
+    ]
+    if trusted:
+        flags.append("--disable-workspace-trust")
+    server_log = (LOGS / f"{name}-code-server.log").open("wb")
     proc = subprocess.Popen(
-        [
-            *cs,
-            "--bind-addr",
-            f"127.0.0.1:{port}",
-            "--auth",
-            "none",
-            "--disable-telemetry",
-            "--disable-update-check",
-            "--disable-workspace-trust",
-            "--disable-getting-started-override",
-            str(ws),
-        ],
+        [*cs, *flags, str(ws)],
         env=env,
         stdout=server_log,
         stderr=subprocess.STDOUT,
@@ -207,7 +208,7 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
             except OSError:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError(
-                        "code-server did not answer /healthz; see vscode-code-server.log"
+                        f"code-server did not answer /healthz; see {name}-code-server.log"
                     ) from None
                 time.sleep(0.2)
         start = time.monotonic()
@@ -219,7 +220,7 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
                 "CS_URL": url,
                 "WS": str(ws),
                 "SHOTS": str(SHOTS),
-                "LOG": str(LOGS / "vscode-page.log"),
+                "LOG": str(LOGS / f"{name}-page.log"),
                 "SCENARIOS": ",".join(scenarios),
                 "TARGET_NAME": target_name,
                 "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
@@ -232,16 +233,71 @@ def vscode_run(built_vsix: Path) -> Iterator[Run]:
             timeout=DRIVER_TIMEOUT,
         )
         seconds = time.monotonic() - start
-        (LOGS / "vscode-driver.log").write_text(driver.stdout + "\n--- stderr\n" + driver.stderr)
-        yield Run(driver.returncode, driver.stdout, ws, seconds, docker)
+        (LOGS / f"{name}-driver.log").write_text(driver.stdout + "\n--- stderr\n" + driver.stderr)
+        return Run(driver.returncode, driver.stdout, ws, seconds, bool(target_name))
     finally:
         _kill_group(proc)
         server_log.close()
-        # The extension's output channel (the server's log) is written under the user-data dir: keep it.
+        # The extension's output channel (client and server log) is written under the user-data dir: keep it.
         for channel in (run_dir / "cs-data" / "logs").rglob("*debugbox*.log"):
-            shutil.copy(channel, LOGS / f"vscode-output-{channel.name}")
-        if target_name:
-            remove(target_name)
+            shutil.copy(channel, LOGS / f"{name}-output-{channel.name}")
+
+
+@pytest.fixture(scope="module")
+def artifacts() -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    LOGS.mkdir(parents=True, exist_ok=True)
+    for old in [*SHOTS.glob("vscode-*.png"), *LOGS.glob("run-vscode*.log")]:
+        old.unlink()
+
+
+@pytest.fixture(scope="module")
+def docker_target(artifacts: None) -> Iterator[str]:
+    """A running distroless-like container ("" when no engine answers), shared by both sessions."""
+    if not docker_ok():
+        yield ""
+        return
+    build_images(E2E / "images")
+    name = run_target()
+    try:
+        yield name
+    finally:
+        remove(name)
+
+
+@pytest.fixture(scope="module")
+def vscode_run(built_vsix: Path, docker_target: str) -> Run:
+    _prerequisites()
+    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else [])
+    # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
+    only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
+    if only:
+        scenarios = [s for s in scenarios if s in only.split(",")]
+    return _session(built_vsix, "run-vscode", scenarios, trusted=True, target_name=docker_target)
+
+
+@pytest.fixture(scope="module")
+def untrusted_run(built_vsix: Path, docker_target: str) -> Run:
+    """Restricted mode: the workspace's own settings name a toolbox image that must not be used."""
+    _prerequisites()
+    require(bool(docker_target), "no Docker engine answers (scripts/start-docker.sh)")
+    return _session(
+        built_vsix,
+        "run-vscode-untrusted",
+        ["untrusted"],
+        trusted=False,
+        target_name=docker_target,
+        user_settings={
+            "security.workspace.trust.enabled": True,
+            "security.workspace.trust.startupPrompt": "never",  # stay in restricted mode, no dialog
+            "security.workspace.trust.banner": "never",
+            "debugbox.toolboxImage": TOOLBOX_IMAGE,
+        },
+        workspace_settings={
+            "debugbox.toolboxImage": "untrusted.invalid/must-not-run:latest",
+            "debugbox.logLevel": "debug",
+        },
+    )
 
 
 def test_dockerfile_diagnostic_and_generate_debug_dockerfile(vscode_run: Run) -> None:
@@ -281,6 +337,12 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+def test_untrusted_workspace_settings_are_ignored(untrusted_run: Run) -> None:
+    """Restricted mode: the argv debugbox sends uses the user's toolbox image, not the workspace's."""
+    assert untrusted_run.verdict("untrusted").startswith("PASS"), untrusted_run.verdict("untrusted")
+    assert untrusted_run.rc == 0, untrusted_run.stdout[-3000:]
 
 
 def test_driver_verdict(vscode_run: Run) -> None:

@@ -224,27 +224,61 @@ const scenarios = {
     await shot(page, "vscode-settings-changed.png");
     await page.keyboard.press("Control+W"); // close the Settings editor
     note(`settings applied live (${before} -> ${applied()})`);
-    await runCommand(page, "debugbox: Open Debug Terminal");
-    await page.locator(`${quickInput} .quick-input-title`, { hasText: "debug which container?" }).waitFor({ timeout: 60000 });
-    // Other containers may run on a shared engine and the list only renders visible rows: filter to ours first.
-    await page.keyboard.type(name, { delay: 5 });
-    const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first();
-    await row.waitFor({ timeout: 15000 });
-    await shot(page, "vscode-terminal-pick.png");
-    await page.keyboard.press("Enter");
-    // A second pick (strategy) appears when more than one strategy works; Enter keeps the recommended one.
-    const second = page.locator(`${quickInput} .quick-input-title`, { hasText: "how to get into" });
-    if (await second.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false)) {
-      await page.keyboard.press("Enter");
+    await openDebugTerminal(page, name, "vscode-debug-terminal.png");
+  },
+
+  // Restricted mode: the workspace's .vscode/settings.json names a toolbox image that does not exist; the user
+  // settings name the local one. The argv debugbox hands to the editor must use the user's image. (VS Code itself
+  // then asks whether to trust the folder before it starts any terminal process; the test cancels that.)
+  async untrusted(page) {
+    const name = process.env.TARGET_NAME;
+    await openFile(page, "Dockerfile");
+    await until("the extension to report restricted mode", async () =>
+      outputLog().includes("workspace not trusted (restricted mode)"),
+    60000, 250);
+    await pickTarget(page, name, "vscode-untrusted-pick.png");
+    const line = await until("the debugbox/openTerminal request", async () =>
+      outputLog().split("\n").find((l) => l.includes("opened terminal: [")), 60000, 250);
+    const argv = JSON.parse(line.slice(line.indexOf("opened terminal: ") + "opened terminal: ".length));
+    note(`argv in restricted mode: ${JSON.stringify(argv)}`);
+    if (argv[argv.length - 1] !== process.env.TOOLBOX_IMAGE || argv.some((a) => a.includes("untrusted.invalid"))) {
+      throw new Error(`the workspace's toolbox image was not ignored: ${JSON.stringify(argv)}`);
     }
-    const rows = await until("the target's PID 1 (/httpd) in the terminal", async () => {
-      const r = await terminalRows(page);
-      return r.some((l) => /^\s*1\s+\S+\s+\/httpd\b/.test(l)) ? r : undefined;
-    }, 90000, 500);
-    note(`terminal rows: ${JSON.stringify(rows)}`);
-    await shot(page, "vscode-debug-terminal.png");
+    const dialog = page.locator(".monaco-dialog-box", { hasText: "trust" });
+    if (await dialog.waitFor({ timeout: 10000 }).then(() => true, () => false)) {
+      await shot(page, "vscode-untrusted-trust-dialog.png");
+      await page.keyboard.press("Escape");
+    }
   },
 };
+
+/** "Open Debug Terminal…" → type `name` into the pick → Enter (→ Enter again keeps the recommended strategy). */
+async function pickTarget(page, name, screenshot) {
+  await runCommand(page, "debugbox: Open Debug Terminal");
+  await page.locator(`${quickInput} .quick-input-title`, { hasText: "debug which container?" }).waitFor({ timeout: 60000 });
+  // Other containers may run on a shared engine and the list only renders visible rows: filter to ours first.
+  await page.keyboard.type(name, { delay: 5 });
+  const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first();
+  await row.waitFor({ timeout: 15000 });
+  await shot(page, screenshot);
+  await page.keyboard.press("Enter");
+  // A second pick (strategy) appears when more than one strategy works; Enter keeps the recommended one.
+  const second = page.locator(`${quickInput} .quick-input-title`, { hasText: "how to get into" });
+  if (await second.waitFor({ state: "visible", timeout: 3000 }).then(() => true, () => false)) {
+    await page.keyboard.press("Enter");
+  }
+}
+
+/** "Open Debug Terminal…" → pick `name` → the sidecar's `ps` shows the target's PID 1 in the terminal. */
+async function openDebugTerminal(page, name, screenshot) {
+  await pickTarget(page, name, screenshot.replace(/\.png$/, "-pick.png"));
+  const rows = await until("the target's PID 1 (/httpd) in the terminal", async () => {
+    const r = await terminalRows(page);
+    return r.some((l) => /^\s*1\s+\S+\s+\/httpd\b/.test(l)) ? r : undefined;
+  }, 90000, 500);
+  note(`terminal rows: ${JSON.stringify(rows)}`);
+  await shot(page, screenshot);
+}
 
 async function main() {
   fs.mkdirSync(SHOTS, { recursive: true });

@@ -223,6 +223,11 @@ export class DebugboxClient implements vscode.Disposable {
     const args = ["-m", "debugbox", "lsp"];
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     this.log.info(
+      vscode.workspace.isTrusted
+        ? "workspace trusted: its debugbox settings apply"
+        : "workspace not trusted (restricted mode): workspace values of the settings that decide what runs are ignored",
+    );
+    this.log.info(
       `starting the server: ${found.executable} ${args.join(" ")} (Python ${formatVersion(found.version)} from ${found.source}` +
         `${fs.existsSync(libs) ? `, PYTHONPATH=${libs}` : ""})`,
     );
