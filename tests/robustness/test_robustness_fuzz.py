@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from robust_server import ResponseError, Server
 
@@ -418,6 +418,9 @@ LONG_RUN_EXAMPLES = int(os.environ.get("DEBUGBOX_FUZZ_EXAMPLES", "0"))
 
 @settings(
     derandomize=not LONG_RUN_EXAMPLES,
+    # Each example drives a real server; shrinking a failure could take many minutes. The failing example and
+    # the server's own traceback are reported as found.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
     max_examples=LONG_RUN_EXAMPLES or 1000,
     deadline=None,
     database=None,
