@@ -448,3 +448,27 @@ def test_generate_with_apply_edit_creates_only_the_sibling_and_never_overwrites(
         srv.assert_healthy()
     finally:
         srv.stop()
+
+
+def test_startup_loads_no_analyser_runtime_or_sdk() -> None:
+    """docs/security.md §8: a server that has just started has loaded the protocol layer and nothing more."""
+    import subprocess
+
+    probe = (
+        "import sys\n"
+        "from debugbox.server import create_server\n"
+        "create_server()\n"
+        "print('\\n'.join(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    ).stdout.split()
+    heavy = [
+        m
+        for m in out
+        if m.split(".")[0] in ("yaml", "docker", "kubernetes")
+        or m.startswith(
+            ("debugbox.dockerfile", "debugbox.kubernetes", "debugbox.runtime", "debugbox.workspace")
+        )
+    ]
+    assert not heavy, heavy
