@@ -21,6 +21,7 @@ from urllib.parse import unquote
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
@@ -117,36 +118,63 @@ class DebugboxProtocol(LanguageServerProtocol):
         return (yield from super().lsp_initialize(params))
 
     def structure_message(self, data: dict[str, Any]) -> Any:
-        # json.loads calls this for every object in a message, innermost first: the common case must be cheap.
+        """json.loads' object hook: called for *every* object of a message, innermost first.
+
+        So it must be cheap for plain objects, and it cannot tell a message from a nested value that merely
+        has a "jsonrpc" key (a command argument, a setting): whatever does not decode as a message stays a
+        plain dict. A known method with bad params becomes an `InvalidMessage`; `handle_message` deals with
+        both.
+        """
         if "jsonrpc" not in data:
             return data
-        if "error" in data:
-            return super().structure_message(data)
         method = data.get("method")
-        if not isinstance(method, str):
-            return super().structure_message(data)
-        message_type = self.get_message_type(method)
-        if message_type is None:
-            return super().structure_message(data)
-        if method == lsp.TEXT_DOCUMENT_CODE_ACTION:
-            _drop_context_diagnostics(data)
         try:
-            return self._converter.structure(data, message_type)
-        except Exception as exc:
-            return InvalidMessage(data.get("id"), method, _describe(exc), "id" in data)
+            if "error" in data and "id" in data:
+                return self._converter.structure(data, lsp.ResponseErrorMessage)
+            if isinstance(method, str):
+                message_type = self.get_message_type(method)
+                if message_type is not None:
+                    if method == lsp.TEXT_DOCUMENT_CODE_ACTION:
+                        _drop_context_diagnostics(data)
+                    try:
+                        return self._converter.structure(data, message_type)
+                    except Exception as exc:
+                        return InvalidMessage(data.get("id"), method, _describe(exc), "id" in data)
+                generic = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
+                return self._converter.structure(data, generic)
+            if "id" in data and "result" in data:
+                response_type = self._result_types.pop(data["id"], None) or JsonRPCResponseMessage
+                return self._converter.structure(data, response_type)
+        except Exception:
+            return data
+        return data
 
     def handle_message(self, message: Any) -> None:
+        if isinstance(message, dict):
+            self._handle_undecodable(message)
+            return
         if not isinstance(message, InvalidMessage):
             super().handle_message(message)
             return
         kind = "request" if message.is_request else "notification"
         log.warning("invalid %s %s: %s", kind, message.method, message.problem)
-        if message.is_request and isinstance(message.id, int | str) and not isinstance(message.id, bool):
-            error = lsp.ResponseError(
-                code=lsp.ErrorCodes.InvalidParams,
-                message=f"invalid params for {message.method}: {message.problem}",
+        if message.is_request:
+            self._send_error(
+                message.id,
+                lsp.ErrorCodes.InvalidParams,
+                f"invalid params for {message.method}: {message.problem}",
             )
-            self._send_response(message.id, error=error)
+
+    def _handle_undecodable(self, message: dict[str, Any]) -> None:
+        method = message.get("method")
+        log.warning("ignoring a message that is not valid JSON-RPC (method %r)", str(method)[:100])
+        if "id" in message and "method" in message:
+            self._send_error(message["id"], lsp.ErrorCodes.InvalidRequest, "not a valid JSON-RPC request")
+
+    def _send_error(self, msg_id: Any, code: lsp.ErrorCodes, text: str) -> None:
+        # Only ids a client can match (JSON-RPC allows numbers and strings) are answered.
+        if isinstance(msg_id, int | str) and not isinstance(msg_id, bool):
+            self._send_response(msg_id, error=lsp.ResponseError(code=code, message=text))
 
 
 class DebugboxLanguageServer(LanguageServer):

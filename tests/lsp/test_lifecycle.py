@@ -65,6 +65,18 @@ async def test_malformed_requests_get_error_responses_and_the_server_keeps_servi
         peer.send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": None}})
         unknown = await peer.request(3, "debugbox/noSuchMethod", {})
         assert unknown["error"]["code"] == lsp.ErrorCodes.MethodNotFound
+        # Objects that merely look like messages, nested in arguments, stay arguments (rejected as such).
+        nested = await peer.request(
+            5,
+            "workspace/executeCommand",
+            {"command": "debugbox.generateDebugDockerfile", "arguments": [{"uri": {"jsonrpc": "", "id": 1}}]},
+        )
+        assert nested["error"]["code"] == lsp.ErrorCodes.InvalidParams
+        assert "uri" in nested["error"]["message"]
+        # Not a request at all: a method that is not a string; an id without anything else.
+        odd = await peer.request(6, 42, {})
+        assert odd["error"]["code"] == lsp.ErrorCodes.InvalidRequest
+        peer.send({"jsonrpc": "2.0", "id": 7})
         hover = await peer.request(
             4,
             "textDocument/hover",
