@@ -336,3 +336,25 @@ async def test_generate_in_a_client_without_edit_support(bare_client: EditorClie
     }
     assert (tmp_path / "Dockerfile.debug").read_text() == "# mine\n"
     assert bare_client.applied_edits == [] and bare_client.shown_documents == []
+
+
+async def test_clients_without_code_action_literals_get_commands(
+    bare_client: EditorClient, tmp_path: Path
+) -> None:
+    uri = bare_client.open(tmp_path / "Dockerfile", DISTROLESS)
+    await bare_client.diagnostics_for(uri, 1)
+
+    result = await bare_client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=whole_line(7),
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+
+    # Only what a bare Command can express: the generate commands, not the exec-form edit.
+    assert result and all(isinstance(c, lsp.Command) for c in result)
+    assert {c.title for c in result} == {
+        "Generate Dockerfile.debug",
+        "Use the :debug variant in Dockerfile.debug",
+    }

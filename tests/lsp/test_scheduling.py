@@ -118,3 +118,16 @@ async def test_a_failing_analyser_gives_no_results_and_the_server_carries_on(
     assert number >= 2
     other = probe.open(tmp_path / "other.Dockerfile", "# another document\n")
     assert len(await probe.diagnostics_for(other, 1)) == 1
+
+
+async def test_code_lenses_come_from_the_registered_providers(probe: EditorClient, tmp_path: Path) -> None:
+    uri = probe.open(tmp_path / "Dockerfile", "# v1\n")
+    number, _ = analysis_number(await probe.diagnostics_for(uri, 1))
+
+    lenses = await probe.text_document_code_lens_async(
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
+
+    # The failing provider and the anchor nobody provides for contribute nothing; the good one still answers.
+    assert [lens.command.title for lens in lenses or [] if lens.command] == [f"lens for analysis #{number}"]
+    await probe.wait_for(lambda: any("broken lens provider failed" in m.message for m in probe.log_messages))

@@ -3,8 +3,8 @@ outside.
 
 The probe numbers its calls and says so in what it returns: one diagnostic "analysis #N (previous #M): <first
 line>" and one code action titled "analysis #N". The first line of the text steers it: `SLEEP <ms>` makes the
-analysis take that long, `RAISE` makes it fail. Everything else is the real server (create_server, real
-stdio).
+analysis take that long, `RAISE` makes it fail. Two lens providers are registered: one titles its lens after
+the analysis number, the other always fails. Everything else is the real server (create_server, real stdio).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 from debugbox.documents import DocumentKind
 from debugbox.features import Action, ActionContext, Analysis, LensAnchor
-from debugbox.server import create_server, setup_logging
+from debugbox.server import DebugboxLanguageServer, create_server, setup_logging
 from debugbox.settings import Settings
 from lsprotocol import types as lsp
 
@@ -44,7 +44,20 @@ class ProbeAnalysis:
         return None
 
     def lens_anchors(self) -> Sequence[LensAnchor]:
-        return ()
+        return (
+            LensAnchor(range=_ORIGIN, purpose="probe", data={"number": self.number}),
+            LensAnchor(range=_ORIGIN, purpose="probe-broken"),
+            LensAnchor(range=_ORIGIN, purpose="nobody-provides-this"),
+        )
+
+
+def probe_lens(server: DebugboxLanguageServer, uri: str, anchor: LensAnchor) -> list[lsp.CodeLens]:
+    title = f"lens for analysis #{anchor.data['number']}"
+    return [lsp.CodeLens(range=anchor.range, command=lsp.Command(title=title, command=""))]
+
+
+def broken_lens(server: DebugboxLanguageServer, uri: str, anchor: LensAnchor) -> list[lsp.CodeLens]:
+    raise RuntimeError("the broken lens provider failed")
 
 
 def probe_analyze(uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> ProbeAnalysis:
@@ -60,5 +73,8 @@ def probe_analyze(uri: str, text: str, settings: Settings, previous: Analysis | 
 
 if __name__ == "__main__":
     setup_logging(None)
-    create_server(analyzers={DocumentKind.DOCKERFILE: probe_analyze}).start_io()
+    server = create_server(analyzers={DocumentKind.DOCKERFILE: probe_analyze})
+    server.lens_providers["probe"] = probe_lens
+    server.lens_providers["probe-broken"] = broken_lens
+    server.start_io()
     sys.exit(0)
