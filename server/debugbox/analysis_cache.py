@@ -130,7 +130,7 @@ class AnalysisService:
         self._max_workers = max_workers
         self.request_timeout = request_timeout
         self.analyses_run = 0
-        """How many analyser calls have run (all URIs); the load tests read it to prove coalescing."""
+        """How many analyser calls have run (all URIs), for the debug log."""
         self._too_big_logged: set[str] = set()
 
     # -- settings
@@ -297,5 +297,12 @@ class AnalysisService:
                 snap.uri, snap.version, generation, kind, None, seconds=time.perf_counter() - started
             )
         seconds = time.perf_counter() - started
-        log.debug("analysed %s v%s (%s) in %.1f ms", snap.uri, snap.version, kind.value, seconds * 1000)
+        log.debug(
+            "analysed %s v%s (%s) in %.1f ms (analysis #%d)",
+            snap.uri,
+            snap.version,
+            kind.value,
+            seconds * 1000,
+            self.analyses_run,
+        )
         return Result(snap.uri, snap.version, generation, kind, analysis, diagnostics, seconds)

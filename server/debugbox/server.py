@@ -241,13 +241,24 @@ class DebugboxLanguageServer(LanguageServer):
     # ------------------------------------------------------------------------------------------------
 
     def open_document(self, uri: str) -> TextDocument | None:
-        """The editor's copy of `uri` if it is open (pygls keys documents by their unquoted URI)."""
+        """The editor's copy of `uri` if it is open.
+
+        pygls keys documents by their unquoted URI. A `file:` URI built here (e.g. for Dockerfile.debug) may
+        be spelled differently from the editor's (percent-encoding, drive letters), so on a miss open
+        documents are compared by path too: regenerating must edit the editor's buffer, not the file under it.
+        """
         try:
             documents = self.workspace.text_documents
         except RuntimeError:  # not initialized yet
             return None
         doc: TextDocument | None = documents.get(unquote(uri))
-        return doc
+        if doc is not None or not uri.startswith("file:"):
+            return doc
+        path = self.path_of(uri)
+        matches: list[TextDocument] = [
+            d for d in documents.values() if d.uri.startswith("file:") and self.path_of(d.uri) == path
+        ]
+        return matches[0] if matches else None
 
     def snapshot(self, uri: str) -> Snapshot | None:
         doc = self.open_document(uri)
