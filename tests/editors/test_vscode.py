@@ -332,6 +332,13 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
     inserted = [line for line in after if line not in before]
     assert inserted == ["      shareProcessNamespace: true"], inserted
     assert [line for line in after if line != inserted[0]] == before
+    # The palette command on a Pod (sequences not indented under `containers:`): same rule.
+    pod_before = (HERE / "workspace" / "k8s" / "pod.yaml").read_text(encoding="utf-8").splitlines()
+    pod_after = (vscode_run.workspace / "k8s" / "pod.yaml").read_text(encoding="utf-8").splitlines()
+    assert yaml.safe_load("\n".join(pod_after))["spec"]["shareProcessNamespace"] is True
+    pod_inserted = [line for line in pod_after if line not in pod_before]
+    assert pod_inserted == ["  shareProcessNamespace: true"], pod_inserted
+    assert [line for line in pod_after if line != pod_inserted[0]] == pod_before
 
 
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:

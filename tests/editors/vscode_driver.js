@@ -71,12 +71,21 @@ async function runCommand(page, title) {
 }
 
 async function openFile(page, name) {
-  await page.keyboard.press("Control+P");
-  await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
-  await page.keyboard.type(name, { delay: 5 });
-  await page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first().waitFor({ timeout: 15000 });
-  await page.keyboard.press("Enter");
-  await page.locator(".tabs-container .tab.active", { hasText: name }).waitFor({ timeout: 15000 });
+  // Quick Open, then click the row whose file name is exactly `name` (a prefix like Dockerfile.debug may rank
+  // first), and wait until that file is the active tab.
+  await until(`"${name}" to open`, async () => {
+    await page.keyboard.press("Control+P");
+    await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
+    await page.keyboard.type(name, { delay: 5 });
+    const label = page.locator(`${quickInput} .monaco-list-row .label-name`).getByText(name, { exact: true }).first();
+    if (!(await label.waitFor({ timeout: 10000 }).then(() => true, () => false))) {
+      await page.keyboard.press("Escape");
+      return false;
+    }
+    await label.click();
+    const tab = page.locator(`.tabs-container .tab.active[data-resource-name="${name}"]`);
+    return tab.waitFor({ timeout: 10000 }).then(() => true, () => false);
+  }, 60000, 500);
   await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().waitFor({ timeout: 15000 });
 }
 
@@ -192,6 +201,22 @@ const scenarios = {
     });
     note(`deployment.yaml after save:\n${after}`);
     await shot(page, "vscode-manifest-saved.png");
+
+    // The palette command does the same for every pod spec of the active manifest.
+    const podFile = path.join(WS, "k8s", "pod.yaml");
+    const podBefore = fs.readFileSync(podFile, "utf8");
+    await openFile(page, "pod.yaml");
+    await focusEditor(page);
+    await runCommand(page, "debugbox: Add shareProcessNamespace");
+    await until("the palette command's edit in the editor", async () =>
+      (await page.locator(".editor-group-container.active .view-lines").first().textContent()).includes("shareProcessNamespace"),
+    );
+    await page.keyboard.press("Control+S");
+    const podAfter = await until("shareProcessNamespace in pod.yaml on disk", async () => {
+      const t = readIfExists(podFile);
+      return t && t !== podBefore && t.includes("shareProcessNamespace") ? t : undefined;
+    });
+    note(`pod.yaml after save:\n${podAfter}`);
   },
 
   // With a distroless-like container running: "Open Debug Terminal…", pick it, and read the sidecar's `ps` output
@@ -225,6 +250,16 @@ const scenarios = {
     await page.keyboard.press("Control+W"); // close the Settings editor
     note(`settings applied live (${before} -> ${applied()})`);
     await openDebugTerminal(page, name, "vscode-debug-terminal.png");
+
+    // Copy Debug Command: the same picks; the command line is copied and shown in a notification.
+    await pickTarget(page, name, "vscode-copy-command-pick.png", "debugbox: Copy Debug Command");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.textContent()) || "";
+    note(`copy notification: ${text}`);
+    if (!/copied docker run .*--pid=container:\S+ .*debugbox-e2e-toolbox:test/.test(text.replace(/`/g, ""))) {
+      throw new Error(`unexpected Copy Debug Command notification: ${text}`);
+    }
   },
 
   // Restricted mode: the workspace's .vscode/settings.json names a toolbox image that does not exist; the user
@@ -253,8 +288,8 @@ const scenarios = {
 };
 
 /** "Open Debug Terminal…" → type `name` into the pick → Enter (→ Enter again keeps the recommended strategy). */
-async function pickTarget(page, name, screenshot) {
-  await runCommand(page, "debugbox: Open Debug Terminal");
+async function pickTarget(page, name, screenshot, command = "debugbox: Open Debug Terminal") {
+  await runCommand(page, command);
   await page.locator(`${quickInput} .quick-input-title`, { hasText: "debug which container?" }).waitFor({ timeout: 60000 });
   // Other containers may run on a shared engine and the list only renders visible rows: filter to ours first.
   await page.keyboard.type(name, { delay: 5 });
