@@ -7,11 +7,12 @@ would:
   Generate Dockerfile.debug" from the palette → the file is on disk, with exactly the text that
   `debugbox debug-image` writes;
 - manifest: open a Deployment → the "Add shareProcessNamespace" quick fix → save → the file on disk has it
-  (one inserted line, nothing else changed);
+  (one inserted line, nothing else changed); then the palette command on a Pod, the same way;
 - terminal: a distroless-like container runs on the real Docker engine → "debugbox: Open Debug Terminal…" →
   pick it → the terminal (whose process is the argv debugbox built: a sidecar sharing the target's PID
   namespace) shows the target's PID 1 in `ps` output; the toolbox image is set in the Settings editor just
-  before, so this also proves that a settings change reaches the running server;
+  before, so this also proves that a settings change reaches the running server; then "Copy Debug Command"
+  shows the copied command line;
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
   `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
