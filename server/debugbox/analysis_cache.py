@@ -122,7 +122,8 @@ class AnalysisService:
             DEFAULT_ANALYZERS if analyzers is None else analyzers
         )
         self._resolved: dict[DocumentKind, Analyzer | None] = {}
-        self._resolve_lock = threading.Lock()
+        # One lock per kind: importing the manifest analyser must not hold up the first Dockerfile.
+        self._resolve_locks = {kind: threading.Lock() for kind in DocumentKind}
         self._settings = settings or Settings()
         self._generation = 0
         self._slots: dict[str, _Slot] = {}
@@ -189,6 +190,25 @@ class AnalysisService:
             )
             return None
 
+    def preload(self) -> None:
+        """Import the analysers in the worker threads now, while the editor is still busy opening documents.
+
+        The first analysis of a kind would otherwise pay for the import (tens of milliseconds).
+        """
+        for kind in self._sources:
+            self._pool().submit(self._preload_one, kind)
+
+    def _preload_one(self, kind: DocumentKind) -> None:
+        try:
+            self._analyzer(kind)
+        except Exception:
+            log.exception("loading the %s analyser failed", kind.value)
+
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="debugbox-analysis")
+        return self._executor
+
     def shutdown(self) -> None:
         for slot in self._slots.values():
             if slot.publisher is not None:
@@ -242,16 +262,14 @@ class AnalysisService:
     async def _compute(self, snap: Snapshot, key: Key, slot: _Slot) -> Result:
         previous = slot.result.analysis if slot.result is not None else None
         settings = self._settings
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(self._max_workers, thread_name_prefix="debugbox-analysis")
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._executor, self._analyse, snap, key[1], settings, previous)
+        result = await loop.run_in_executor(self._pool(), self._analyse, snap, key[1], settings, previous)
         if slot.result is None or _newer(result.key, slot.result.key):
             slot.result = result
         return result
 
     def _analyzer(self, kind: DocumentKind) -> Analyzer | None:
-        with self._resolve_lock:
+        with self._resolve_locks[kind]:
             if kind in self._resolved:
                 return self._resolved[kind]
             source = self._sources.get(kind)
