@@ -451,24 +451,30 @@ def test_generate_with_apply_edit_creates_only_the_sibling_and_never_overwrites(
 
 
 def test_startup_loads_no_analyser_runtime_or_sdk() -> None:
-    """docs/security.md §8: a server that has just started has loaded the protocol layer and nothing more."""
+    """docs/security.md §8: `debugbox lsp` as editors start it loads the protocol layer and nothing more.
+
+    The real entry point runs with `-X importtime` (every import is listed on stderr) and stdin closed, so the
+    server starts, reads end-of-file and exits.
+    """
     import subprocess
 
-    probe = (
-        "import sys\n"
-        "from debugbox.server import create_server\n"
-        "create_server()\n"
-        "print('\\n'.join(sorted(sys.modules)))\n"
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "debugbox", "lsp"],
+        input="",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-    ).stdout.split()
+    imported = [
+        line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")
+    ]
+    assert "debugbox.server" in imported, proc.stderr[-2000:]
     heavy = [
         m
-        for m in out
+        for m in imported
         if m.split(".")[0] in ("yaml", "docker", "kubernetes")
-        or m.startswith(
-            ("debugbox.dockerfile", "debugbox.kubernetes", "debugbox.runtime", "debugbox.workspace")
-        )
+        or m.startswith(("debugbox.dockerfile", "debugbox.kubernetes", "debugbox.runtime"))
+        or m == "debugbox.workspace"
     ]
     assert not heavy, heavy
