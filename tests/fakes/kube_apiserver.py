@@ -978,8 +978,7 @@ class FakeKubeAPIServer:
 
     def _create_pod(self, h: _Handler, req: RecordedRequest, ns: str) -> None:
         # A real server reads a body without Content-Type as its first media type, JSON
-        # (NegotiateInputSerializer);
-        # the Python client sends POSTs that way.
+        # (NegotiateInputSerializer); the Python client sends POSTs that way.
         if req.content_type.split(";")[0].strip() not in ("", JSON, PROTOBUF, "application/yaml"):
             raise ApiError(
                 415,

@@ -41,8 +41,8 @@ PROFILES = ("general", "baseline", "restricted", "netadmin", "sysadmin")
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
-# Kubeconfig context names are free-form, but an argv value must not look like an option or hold control
-# chars.
+# Kubeconfig context names are free-form, but an argv value must not look like an option or hold
+# control characters.
 _CONTEXT = re.compile(r"[A-Za-z0-9_][^\x00-\x1f\x7f]*\Z")
 _IMAGE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/:@+-]*\Z")
 
@@ -466,9 +466,8 @@ def available_strategies(
     """Strategies that would work now, best first."""
     out: list[str] = []
     if pod.phase != "Running":
-        # A finished pod (a Job's) can't be exec'd or joined, but a copy of it can run again; a Pending one
-        # has
-        # nothing to debug yet.
+        # A finished pod (a Job's) can't be exec'd or joined, but a copy of it can run again; a Pending
+        # one has nothing to debug yet.
         return ("copy",) if pod.phase in ("Failed", "Succeeded") else ()
     crash = pod.crash_looping(container.name)
     if cluster.image_has_shell and container.state == "running":
@@ -537,8 +536,8 @@ def choose_profile(requested: str, psa_level: str | None, *, allow_privileged: b
     """kubectl's --profile: `auto` follows the namespace's Pod Security level; sysadmin needs
     allowPrivileged."""
     if requested in ("", "auto"):
-        # general adds SYS_PTRACE, which baseline and restricted namespaces refuse; their own profiles fit
-        # them.
+        # general adds SYS_PTRACE, which baseline and restricted namespaces refuse; their own profiles
+        # fit them.
         return {"restricted": "restricted", "baseline": "baseline"}.get(psa_level or "", "general")
     if requested not in PROFILES:
         raise StrategyUnavailable(
