@@ -1,5 +1,4 @@
-"""The Kubernetes backend of the live-target model: pods of a manifest (or of the namespace) as targets, and
-plans.
+"""The Kubernetes backend of the live-target model: a manifest's (or the namespace's) pods, and plans.
 
 Plugs into `runtime/targets.py` under the runtime name `kubernetes` with the reference prefixes `pod/`
 (`pod/NAME[/CONTAINER]`, namespace and context from the settings, which the CLI's `-n`/`--context` override)

@@ -1,5 +1,4 @@
-"""The cluster edge: the few API calls debugbox makes, through the real `kubernetes` client, with clear
-errors.
+"""The cluster edge: the few API calls debugbox makes, through the real `kubernetes` client.
 
 Calls: list pods (label/field selectors), read a pod, read a namespace (for its Pod Security label), and a
 dry-run PATCH of `pods/ephemeralcontainers` — the one question that tells whether `kubectl debug --target`

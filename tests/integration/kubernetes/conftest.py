@@ -1,5 +1,4 @@
-"""Fixtures for the Kubernetes tests: the fake API server, a kubeconfig pointing at it, the pinned real
-kubectl.
+"""Kubernetes test fixtures: the fake API server, a kubeconfig pointing at it, the pinned real kubectl.
 
 `kube` starts a fresh `FakeKubeAPIServer` per test (it is cheap: a thread and a socket), writes a kubeconfig
 in the test's temporary folder, and gives helpers to build the debugbox backend against it and to run real
