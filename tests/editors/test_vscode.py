@@ -13,6 +13,8 @@ would:
   namespace) shows the target's PID 1 in `ps` output; the toolbox image is set in the Settings editor just
   before, so this also proves that a settings change reaches the running server; then "Copy Debug Command"
   shows the copied command line;
+- interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
+  setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
   `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
@@ -228,6 +230,7 @@ def _session(
                 "CHROMIUM": CHROMIUM,
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
+                "CS_DATA": str(run_dir / "cs-data"),
             },
             capture_output=True,
             text=True,
@@ -269,7 +272,7 @@ def docker_target(artifacts: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
-    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else [])
+    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else []) + ["interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
@@ -345,6 +348,10 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:
+    assert vscode_run.verdict("interpreter").startswith("PASS"), vscode_run.verdict("interpreter")
 
 
 def test_untrusted_workspace_settings_are_ignored(untrusted_run: Run) -> None:

@@ -11,7 +11,7 @@
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
 //   MANIFEST_LINE  1-based line inside the pod spec where the quick fix is asked for
-//   TOOLBOX_IMAGE, CS_LOGS  for the live settings change in the terminal scenario
+//   TOOLBOX_IMAGE, CS_LOGS, CS_DATA  for the settings changes (code-server's log and user-data folders)
 //
 // Output: one "PASS <scenario>" or "FAIL <scenario>: <why>" line per scenario, then "N passed, N failed".
 // Exit code 0 only when every scenario passed.
@@ -236,18 +236,8 @@ const scenarios = {
     const before = applied();
     // Through the Settings editor, as a user would (code-server does not notice settings.json written behind its
     // back).
-    await runCommand(page, "Preferences: Open User Settings");
-    await page.locator(".settings-editor").waitFor({ timeout: 15000 });
-    await page.keyboard.type("debugbox.toolboxImage", { delay: 5 });
-    const input = page.locator(".settings-editor .setting-item-contents", { hasText: "Toolbox Image" }).locator("input").first();
-    await input.waitFor({ timeout: 15000 });
-    await input.click();
-    await page.keyboard.press("Control+A");
-    await page.keyboard.type(process.env.TOOLBOX_IMAGE, { delay: 5 });
-    await page.keyboard.press("Tab");
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", process.env.TOOLBOX_IMAGE);
     await until("the server to apply the changed settings", async () => applied() > before, 30000, 250);
-    await shot(page, "vscode-settings-changed.png");
-    await page.keyboard.press("Control+W"); // close the Settings editor
     note(`settings applied live (${before} -> ${applied()})`);
     await openDebugTerminal(page, name, "vscode-debug-terminal.png");
 
@@ -260,6 +250,33 @@ const scenarios = {
     if (!/copied docker run .*--pid=container:\S+ .*debugbox-e2e-toolbox:test/.test(text.replace(/`/g, ""))) {
       throw new Error(`unexpected Copy Debug Command notification: ${text}`);
     }
+  },
+
+  // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
+  // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
+  // item goes away (it is there only while something needs attention).
+  async interpreter(page) {
+    await openFile(page, "Dockerfile");
+    const starts = () => (outputLog().match(/\] starting the server: /g) || []).length;
+    await until("the language server to start", async () => starts() > 0, 60000, 250);
+    const before = starts();
+    const statusItem = page.locator(".statusbar-item", { hasText: "debugbox: no Python" });
+    if (await statusItem.isVisible()) {
+      throw new Error("the status bar item shows while the server runs fine");
+    }
+    await setSetting(page, "debugbox.server.pythonPath", "Python Path", "/nonexistent/bin/python3", { remote: true });
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox.server.pythonPath" }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.textContent()) || "";
+    note(`interpreter error: ${text}`);
+    if (!text.includes("/nonexistent/bin/python3") || !text.includes("not found") || !text.includes("3.11")) {
+      throw new Error(`the error does not say what is wrong and what to do: ${text}`);
+    }
+    await statusItem.waitFor({ timeout: 15000 });
+    await shot(page, "vscode-interpreter-error.png");
+    await setSetting(page, "debugbox.server.pythonPath", "Python Path", "", { remote: true });
+    await until("the server to start again on the default interpreter", async () => starts() > before, 60000, 250);
+    await statusItem.waitFor({ state: "hidden", timeout: 30000 });
   },
 
   // Restricted mode: the workspace's .vscode/settings.json names a toolbox image that does not exist; the user
@@ -286,6 +303,45 @@ const scenarios = {
     }
   },
 };
+
+/**
+ * Set a setting in the Settings editor (search, type, Tab), wait until it is saved, then close the editor. Empty
+ * `value` clears it. `remote`: the "Remote" tab (machine settings: where a remote window such as code-server keeps
+ * machine-scoped settings like debugbox.server.pythonPath) instead of "User".
+ */
+async function setSetting(page, key, title, value, { remote = false } = {}) {
+  const file = path.join(process.env.CS_DATA, remote ? "Machine" : "User", "settings.json");
+  const saved = () => {
+    let data = {};
+    try {
+      data = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch {
+      // not written yet
+    }
+    return value ? data[key] === value : !(key in data) || data[key] === "";
+  };
+  await runCommand(page, "Preferences: Open User Settings");
+  await page.locator(".settings-editor").waitFor({ timeout: 15000 });
+  if (remote) {
+    await page.locator(".settings-editor .settings-tabs-widget .action-label", { hasText: "Remote" }).first().click();
+    await page.locator(".settings-editor .suggest-input-container").first().click(); // back to the search box
+  }
+  await page.keyboard.press("Control+A"); // the search box has the focus and may keep an earlier query
+  await page.keyboard.type(key, { delay: 5 });
+  const input = page.locator(".settings-editor .setting-item-contents", { hasText: title }).locator("input").first();
+  await input.waitFor({ timeout: 15000 });
+  await input.click();
+  await page.keyboard.press("Control+A");
+  if (value) {
+    await page.keyboard.type(value, { delay: 5 });
+  } else {
+    await page.keyboard.press("Backspace");
+  }
+  await page.keyboard.press("Tab");
+  await until(`${key} saved in ${file}`, async () => saved(), 15000, 200);
+  await shot(page, `vscode-setting-${key.replace(/^debugbox\./, "").replace(/\W+/g, "-")}.png`);
+  await page.keyboard.press("Control+W");
+}
 
 /** "Open Debug Terminal…" → type `name` into the pick → Enter (→ Enter again keeps the recommended strategy). */
 async function pickTarget(page, name, screenshot, command = "debugbox: Open Debug Terminal") {

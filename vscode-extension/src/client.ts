@@ -203,7 +203,10 @@ export class DebugboxClient implements vscode.Disposable {
       this.attention.set("$(warning) debugbox: no Python", found.message);
       void vscode.window.showErrorMessage(found.message, "Open Settings", "Show Output").then((choice) => {
         if (choice === "Open Settings") {
-          void vscode.commands.executeCommand("workbench.action.openSettings", "debugbox.server.pythonPath");
+          // A machine-scoped setting: in a remote window (SSH, WSL, containers, code-server) it lives in the
+          // Remote settings, which the plain Settings editor does not show.
+          const command = vscode.env.remoteName ? "workbench.action.openRemoteSettings" : "workbench.action.openSettings";
+          void vscode.commands.executeCommand(command, { query: "debugbox.server.pythonPath" });
         } else if (choice === "Show Output") {
           this.log.show();
         }
