@@ -190,19 +190,16 @@ class AnalysisService:
             )
             return None
 
-    def preload(self) -> None:
-        """Import the analysers in the worker threads now, while the editor is still busy opening documents.
+    def load_analyzers(self) -> None:
+        """Import every analyser now (blocking; call it from a worker thread when the server is idle).
 
-        The first analysis of a kind would otherwise pay for the import (tens of milliseconds).
+        The first document of a kind would otherwise pay for the import (tens of milliseconds).
         """
         for kind in self._sources:
-            self._pool().submit(self._preload_one, kind)
-
-    def _preload_one(self, kind: DocumentKind) -> None:
-        try:
-            self._analyzer(kind)
-        except Exception:
-            log.exception("loading the %s analyser failed", kind.value)
+            try:
+                self._analyzer(kind)
+            except Exception:
+                log.exception("loading the %s analyser failed", kind.value)
 
     def _pool(self) -> ThreadPoolExecutor:
         if self._executor is None:

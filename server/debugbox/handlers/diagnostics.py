@@ -19,6 +19,8 @@ def publish(
     ls.text_document_publish_diagnostics(
         lsp.PublishDiagnosticsParams(uri=uri, diagnostics=list(found), version=version)
     )
+    # The first document is on screen: a good moment to prepare the rest in the background.
+    ls.warm_up_once()
 
 
 def clear(ls: DebugboxLanguageServer, uri: str) -> None:

@@ -59,9 +59,6 @@ def register(server: DebugboxLanguageServer) -> None:
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: DebugboxLanguageServer, params: lsp.InitializedParams) -> None:
-        # Off the event loop, so the first didOpen is not kept waiting.
-        ls.analyses.preload()
-        asyncio.get_running_loop().run_in_executor(None, ls.warm_up_serialization)
         if ls.client.configuration:
             await configuration.pull(ls)
 
