@@ -135,7 +135,6 @@ class AnalysisService:
         self._too_big_logged: set[str] = set()
 
     # -- settings
-    # -------------------------------------------------------------------------------------------------
 
     @property
     def settings(self) -> Settings:
@@ -151,7 +150,6 @@ class AnalysisService:
         return True
 
     # -- scheduling
-    # -----------------------------------------------------------------------------------------------
 
     def schedule(self, uri: str) -> None:
         """Make sure diagnostics for the current version of `uri` will be published (call on the event
@@ -215,7 +213,6 @@ class AnalysisService:
             self._executor.shutdown(wait=False, cancel_futures=True)
 
     # -- internals
-    # ------------------------------------------------------------------------------------------------
 
     @staticmethod
     def _log_task_failure(task: asyncio.Task[None]) -> None:

@@ -204,7 +204,6 @@ class DebugboxLanguageServer(LanguageServer):
         """Messages for setting values that were ignored the last time settings were applied."""
 
     # -- settings
-    # -------------------------------------------------------------------------------------------------
 
     @property
     def settings(self) -> Settings:
@@ -218,12 +217,13 @@ class DebugboxLanguageServer(LanguageServer):
         `initial` is for `initialize`, when nothing is open yet and no request may be sent to the client.
         """
         settings, problems = parse_settings(raw)
-        self.settings_problems = problems
-        if problems:
+        # Shown once per distinct set of problems: editors re-send settings on every unrelated change.
+        if problems and problems != self.settings_problems:
             self.show_message(
                 "debugbox: ignored invalid settings (using defaults): " + "; ".join(problems),
                 lsp.MessageType.Warning,
             )
+        self.settings_problems = problems
         set_level(settings.log_level)
         if not self.analyses.set_settings(settings):
             log.debug("settings from %s: unchanged", origin)
@@ -241,7 +241,6 @@ class DebugboxLanguageServer(LanguageServer):
         return True
 
     # -- documents
-    # ------------------------------------------------------------------------------------------------
 
     def open_document(self, uri: str) -> TextDocument | None:
         """The editor's copy of `uri` if it is open.
@@ -312,7 +311,6 @@ class DebugboxLanguageServer(LanguageServer):
         return roots
 
     # -- talking to the editor
-    # ------------------------------------------------------------------------------------
 
     def is_server_command(self, name: str) -> bool:
         return name in self.protocol.fm.commands

@@ -76,7 +76,6 @@ class EditorClient(LanguageClient):
         self._published_event = asyncio.Event()
 
     # -- documents
-    # ------------------------------------------------------------------------------------------------
 
     def open(self, path: Path, text: str | None = None, language_id: str = "dockerfile") -> str:
         uri = path.as_uri()
@@ -108,7 +107,6 @@ class EditorClient(LanguageClient):
         )
 
     # -- diagnostics
-    # ----------------------------------------------------------------------------------------------
 
     def record_diagnostics(self, params: lsp.PublishDiagnosticsParams) -> None:
         self.published.append(params)
@@ -138,7 +136,6 @@ class EditorClient(LanguageClient):
         return list(params.diagnostics)
 
     # -- edits
-    # ----------------------------------------------------------------------------------------------------
 
     async def workspace_apply_edit_async_local(self, edit: lsp.WorkspaceEdit) -> bool:
         """Apply an edit the way the editor applies a chosen code action's edit (no server round trip)."""
