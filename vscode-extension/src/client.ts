@@ -222,7 +222,8 @@ export class DebugboxClient implements vscode.Disposable {
     } else {
       this.log.warn(`${libs} is missing (a development build?): the server must be installed in ${found.command}`);
     }
-    env.PYTHONNOUSERSITE = "1"; // the bundled libraries, not whatever ~/.local holds, decide the versions
+    // PYTHONPATH comes before site-packages (and the user site), so the bundled versions win; the interpreter's own
+    // packages stay importable for the optional ones that are not bundled (the `kubernetes` SDK).
     const args = ["-m", "debugbox", "lsp"];
     const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
     this.log.info(
