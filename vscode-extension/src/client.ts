@@ -235,7 +235,9 @@ export class DebugboxClient implements vscode.Disposable {
       `starting the server: ${found.executable} ${args.join(" ")} (Python ${formatVersion(found.version)} from ${found.source}` +
         `${fs.existsSync(libs) ? `, PYTHONPATH=${libs}` : ""})`,
     );
-    const serverOptions: ServerOptions = { command: found.command, args, options: { env, ...(cwd ? { cwd } : {}) } };
+    // The executable the version check reported (not `python3` again): a shim (pyenv…) could pick another Python
+    // in the workspace folder than the one that was checked.
+    const serverOptions: ServerOptions = { command: found.executable, args, options: { env, ...(cwd ? { cwd } : {}) } };
 
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,
