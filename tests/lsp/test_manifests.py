@@ -108,8 +108,9 @@ async def test_actions_offered_exactly_inside_pod_specs(client: EditorClient, tm
     uri = await open_manifest(client, tmp_path)
     for line in (SPEC_LINE, INSIDE, 14):
         titles = [a.title for a in await actions(client, uri, at(line, 2))]
-        assert len(titles) == 2 and titles[0].startswith("Add shareProcessNamespace: true"), line
-        assert titles[1] == "Add debug sidecar container (development only)"
+        assert len(titles) == 3 and titles[0].startswith("Add shareProcessNamespace: true"), line
+        assert titles[1].startswith("…or debug now without restarting")
+        assert titles[2] == "Add debug sidecar container (development only)"
     for line in (0, 4, 8, 15):
         assert await actions(client, uri, at(line, 1)) == [], line
     assert await actions(client, uri, at(0, 0, 24)) == []  # select-all is not "inside a pod spec"
@@ -145,7 +146,8 @@ async def test_host_pid_pod_gets_the_action_disabled_with_the_reason(
     client: EditorClient, tmp_path: Path
 ) -> None:
     uri = await open_manifest(client, tmp_path)
-    spn, sidecar = await actions(client, uri, at(HOSTPID_LINE, 3))
+    spn, debug_now, sidecar = await actions(client, uri, at(HOSTPID_LINE, 3))
+    assert debug_now.command is not None and debug_now.command.command == "debugbox.openDebugTerminal"
     assert spn.edit is None and spn.disabled is not None and "hostPID" in spn.disabled.reason
     assert sidecar.disabled is None and sidecar.edit is not None
 
@@ -154,7 +156,7 @@ async def test_sidecar_action_adds_the_container_and_shares_processes(
     client: EditorClient, tmp_path: Path
 ) -> None:
     uri = await open_manifest(client, tmp_path)
-    sidecar = (await actions(client, uri, at(SPEC_LINE, 4)))[1]
+    sidecar = (await actions(client, uri, at(SPEC_LINE, 4)))[2]
     new = apply_text_edits(DEPLOY, list(only_edit(sidecar.edit).edits))  # type: ignore[arg-type]
     spec = next(yaml.safe_load_all(new))["spec"]["template"]["spec"]
     assert spec["shareProcessNamespace"] is True

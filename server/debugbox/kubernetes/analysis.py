@@ -51,13 +51,14 @@ from debugbox.kubernetes.pod_spec import (
     scan_document,
 )
 from debugbox.kubernetes.yamlstream import Chunk, Scalar, scalar_text, split_documents
-from debugbox.protocol import SOURCE
+from debugbox.protocol import SOURCE, Command
 from debugbox.settings import Settings
 
 NO_SHELL = "DBX200"
 SYNTAX = "DBX201"
 ACTION_KIND = lsp.CodeActionKind.RefactorRewrite.value
 SIDECAR_TITLE = "Add debug sidecar container (development only)"
+DEBUG_NOW_TITLE = "…or debug now without restarting: ephemeral container (kubectl debug --target)"
 SPN_TRADEOFFS = (
     "`shareProcessNamespace: true` puts all containers of the pod in one PID namespace. Trade-offs: "
     "`/pause` becomes PID 1, so the app is no longer PID 1 (signals sent to PID 1 and init-style images "
@@ -234,6 +235,16 @@ class ManifestAnalysis(Analysis):
                 pass
             else:
                 yield Action(title=title + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits))
+            if pod.name:
+                # The same need without the restart: an ephemeral container beside the running pod's container.
+                yield Action(
+                    title=DEBUG_NOW_TITLE + suffix,
+                    kind=ACTION_KIND,
+                    command=Command.OPEN_DEBUG_TERMINAL.value,
+                    arguments=(
+                        {"uri": self.uri, "workload": f"{pod.kind}/{pod.name}", "strategy": "ephemeral"},
+                    ),
+                )
         try:
             side, _name = sidecar_edits(scan, pod, settings.toolbox_image)
         except Refused as exc:

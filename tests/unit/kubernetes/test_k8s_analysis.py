@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from debugbox.features import ActionContext
-from debugbox.kubernetes.analysis import NO_SHELL, SIDECAR_TITLE, SYNTAX, analyze
+from debugbox.kubernetes.analysis import DEBUG_NOW_TITLE, NO_SHELL, SIDECAR_TITLE, SYNTAX, analyze
 from debugbox.kubernetes.inspect import inspect_manifest
 from debugbox.settings import Settings
 from k8s_support import load_all
@@ -96,7 +96,8 @@ def test_actions_inside_a_pod_spec_including_its_key_line() -> None:
     analysis = analyze(URI, DEPLOY, SETTINGS)
     for line in (11, 12, 14, 17):
         titles = [a.title for a in analysis.actions(_range(line, 4), CTX)]
-        assert titles[0].startswith("Add shareProcessNamespace: true") and titles[1] == SIDECAR_TITLE, line
+        assert titles[0].startswith("Add shareProcessNamespace: true"), line
+        assert titles[1] == DEBUG_NOW_TITLE and titles[2] == SIDECAR_TITLE, line
     for line in (0, 5, 8, 10):  # outside: metadata, the Deployment's own spec, the template's metadata
         assert analysis.actions(_range(line, 2), CTX) == [], line
     assert analysis.actions(_range(0, 0, 17, 20), CTX) == []  # a selection wider than the pod spec
@@ -114,7 +115,7 @@ def test_share_pid_action_edit_is_the_one_line() -> None:
 
 
 def test_sidecar_action_uses_the_toolbox_setting() -> None:
-    action = analyze(URI, DEPLOY, SETTINGS).actions(_range(14, 6), CTX)[1]
+    action = analyze(URI, DEPLOY, SETTINGS).actions(_range(14, 6), CTX)[2]
     spec = load_all(_apply(DEPLOY, action.edits))[0]["spec"]["template"]["spec"]
     assert spec["containers"][-1]["image"] == "example.org/toolbox:1"
     assert spec["shareProcessNamespace"] is True
@@ -124,7 +125,14 @@ def test_host_pid_action_is_disabled_with_the_reason() -> None:
     actions = analyze(URI, HOSTPID, SETTINGS).actions(_range(5, 3), CTX)
     spn = actions[0]
     assert spn.edits == () and spn.disabled_reason is not None and "hostPID" in spn.disabled_reason
-    assert actions[1].title == SIDECAR_TITLE and actions[1].edits
+    assert actions[1].title == DEBUG_NOW_TITLE  # an ephemeral container needs no shared namespace
+    assert actions[2].title == SIDECAR_TITLE and actions[2].edits
+
+
+def test_debug_now_action_opens_an_ephemeral_terminal_for_that_workload() -> None:
+    action = analyze(URI, DEPLOY, SETTINGS).actions(_range(14, 6), CTX)[1]
+    assert action.edits == () and action.command == "debugbox.openDebugTerminal"
+    assert action.arguments == ({"uri": URI, "workload": "Deployment/web", "strategy": "ephemeral"},)
 
 
 def test_already_shared_pod_offers_only_the_sidecar() -> None:
