@@ -96,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
 
     command = list(args.command)
     settings = _settings(args)
-    is_tty = sys.stdin.isatty()
+    # A printed interactive session is meant to be pasted into a terminal later: give it the terminal flags.
+    is_tty = sys.stdin.isatty() or (args.print_only and not command)
     options = service.plan_options(
         settings,
         strategy=args.strategy,

@@ -65,7 +65,7 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
 
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [
-        "kubectl", "debug", "web-1", "-i", "-n", "shop", "--context", "fake", "--target=app",
+        "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake", "--target=app",
         "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
     ]  # fmt: skip
 
