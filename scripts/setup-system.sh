@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Install the Debian packages the tests need (Docker engine, static busybox, Neovim, Chromium for the VS Code
-# tests), skipping what is already there. Needs root (as on the project's machines and CI).
+# Install the Debian packages the tests need (Docker engine, Podman, static busybox, Neovim, Chromium for the VS
+# Code tests), skipping what is already there. Needs root (as on the project's machines and CI).
 set -euo pipefail
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
+command -v podman >/dev/null 2>&1 || need+=(podman)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)

@@ -1,5 +1,5 @@
 """Finding the engine like its CLI does, proven on the real engine: a docker context from DOCKER_CONFIG, and
-Podman's Docker-compatible socket (here: a path that leads to the same engine, with no `podman` CLI installed,
+Podman's Docker-compatible socket (here: a path that leads to the same engine, with no `podman` CLI on PATH,
 so the argv falls back to `docker --host unix://…podman.sock`). Each produced argv is run for real.
 """
 
@@ -73,9 +73,12 @@ def test_podman_compatible_socket_without_the_podman_cli(
 ) -> None:
     if not ENGINE_SOCKET.is_socket():
         pytest.skip("the engine does not listen on the default socket here")
-    if shutil.which("podman"):
-        pytest.skip("podman is installed: the argv would use it instead of the docker CLI fallback")
     target = containers.run(DISTROLESS)
+    docker = shutil.which("docker")
+    assert docker is not None
+    (short_dir / "bin").mkdir()  # a PATH with docker and without podman (installed or not on this machine)
+    (short_dir / "bin" / "docker").symlink_to(docker)
+    monkeypatch.setenv("PATH", str(short_dir / "bin"))
     (short_dir / "podman").mkdir()
     podman_socket = short_dir / "podman" / "podman.sock"
     podman_socket.symlink_to(ENGINE_SOCKET)  # an Engine API behind Podman's rootless socket path

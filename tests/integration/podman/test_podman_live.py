@@ -1,0 +1,229 @@
+"""Live containers on a real Podman (its Docker-compatible service on the root socket, started by
+scripts/start-podman.sh): listing through debugbox, the strategy ladder, and running the argv debugbox produced
+(sidecar, exec, and the `docker --host` fallback on the same socket), non-interactively.
+
+Images are built with `podman build` FROM scratch from the contexts of `tests/fixtures/images/` (the machine's static
+busybox copied in). Whether anything was exec'd inside a container is read from Podman's event log: unlike
+Docker, Podman drops finished exec sessions from `ExecIDs`, but logs an `exec` event for each.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from debugbox.runtime import service
+from debugbox.runtime.engine_api import Endpoint, EngineClient
+from debugbox.runtime.errors import RuntimeUnavailable, TargetNotRunning
+from debugbox.runtime.targets import Target
+from debugbox.settings import Settings
+
+from tests.conftest import FIXTURES, require
+
+pytestmark = pytest.mark.podman
+
+SOCKET = Path("/run/podman/podman.sock")
+CONTAINERS_CONF = FIXTURES / "podman" / "containers.conf"
+BUSYBOX = Path("/bin/busybox")
+TOOLBOX = "localhost/toolbox:test"
+DISTROLESS = "localhost/distroless-app:test"
+NONROOT = "localhost/distroless-nonroot:test"
+SHELL_APP = "localhost/shell-app:test"
+IMAGES = {
+    TOOLBOX: "toolbox",
+    DISTROLESS: "distroless-app",
+    NONROOT: "distroless-nonroot",
+    SHELL_APP: "shell-app",
+}
+SETTINGS = Settings(toolbox_image=TOOLBOX)
+PODMAN = shutil.which("podman") or "podman"
+_PATH = os.environ.get("PATH", os.defpath)
+PROBE = "ps; echo ---; wget -qO- localhost:8080; echo ---; ls /proc/1/root/"
+
+
+def _env() -> dict[str, str]:
+    # The root socket only (a rootless one under XDG_RUNTIME_DIR would be asked first), and the settings the
+    # service runs with, so that the CLI's containers get the same limits.
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    env["PATH"] = _PATH  # podman finds its helpers (netavark, conmon...) on PATH
+    return env
+
+
+def podman(*args: str, timeout: float = 120, check: bool = True) -> str:
+    # By absolute path: one test takes podman off PATH (to get debugbox's docker CLI fallback).
+    proc = subprocess.run(
+        [PODMAN, *args], capture_output=True, text=True, timeout=timeout, check=False, env=_env()
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"podman {' '.join(args)} failed ({proc.returncode}): {proc.stderr.strip()}")
+    return proc.stdout
+
+
+def _service_answers() -> bool:
+    try:
+        EngineClient(Endpoint(f"unix://{SOCKET}", "podman socket"), 10, "Podman").ping()
+    except RuntimeUnavailable:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def podman_images() -> None:
+    require(BUSYBOX.is_file(), "/bin/busybox (Debian's busybox-static) is needed to build the test images")
+    require(
+        shutil.which("podman") is not None, "podman is not installed (scripts/setup-system.sh installs it)"
+    )
+    require(_service_answers(), f"no Podman service answers on {SOCKET} (scripts/start-podman.sh starts one)")
+    with tempfile.TemporaryDirectory(prefix="dbx-podman-images-") as work:
+        for tag, folder in IMAGES.items():
+            context = Path(work) / folder
+            shutil.copytree(FIXTURES / "images" / folder, context)
+            shutil.copy2(BUSYBOX, context / "busybox")
+            podman("build", "-q", "-t", tag, str(context), timeout=300)
+
+
+@pytest.fixture
+def pods(podman_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """Names of the containers this test starts (`dbx-<random>`); exactly those are removed afterwards."""
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    names: list[str] = []
+    try:
+        yield names
+    finally:
+        if names:
+            podman("rm", "-f", "-t", "0", *names, check=False)
+
+
+def start(names: list[str], image: str, *, create_only: bool = False) -> str:
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    names.append(name)
+    podman(*(["create"] if create_only else ["run", "-d"]), "--name", name, image)
+    return name
+
+
+def exec_events(name: str) -> list[str]:
+    """Podman's logged exec events for the container (one per `podman exec` or exec API call, ever)."""
+    out = podman("events", "--stream=false", "--filter", f"container={name}", "--filter", "event=exec")
+    return out.splitlines()
+
+
+def listed(name: str) -> Target:
+    listing = service.list_targets(SETTINGS, runtimes=["podman"])
+    assert listing.errors == []
+    found = [t for t in listing.targets if t.name == name]
+    assert len(found) == 1, [t.name for t in listing.targets]
+    return found[0]
+
+
+def debugbox_shell(ref: str, *args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "debugbox", "shell", ref, *args]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=_env())
+
+
+def _sections(stdout: str) -> tuple[str, str, list[str]]:
+    ps, http, files = stdout.split("---\n")
+    return ps, http.strip(), files.split()
+
+
+def test_a_distroless_podman_target_gets_a_sidecar_that_sees_its_processes_network_and_files(
+    pods: list[str],
+) -> None:
+    name = start(pods, DISTROLESS)
+    cid = podman("inspect", "-f", "{{.Id}}", name).strip()
+
+    target = listed(name)
+    printed = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--print", "--", "sh", "-c", PROBE)
+    ran = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", PROBE)
+
+    assert target.runtime == "podman" and target.id == f"podman://{cid[:12]}" and target.image == DISTROLESS
+    assert target.strategies == ("sidecar",) and target.recommended == "sidecar"
+    assert target.to_json()["shell"] is None
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout.startswith(
+        f'["podman", "run", "--rm", "--pid=container:{cid}", "--net=container:{cid}"'
+    )
+    assert ran.returncode == 0, ran.stderr
+    ps, http, files = _sections(ran.stdout)
+    pid1 = [line.split(None, 2) for line in ps.splitlines() if line.split()[:1] == ["1"]]
+    assert pid1 and pid1[0][2].startswith("/httpd -f -p 8080")
+    assert http == "hello from distroless-app"
+    assert {"httpd", "www"} <= set(files) and "bin" not in files  # the target's root, not the toolbox's
+    assert exec_events(name) == []  # listing and the sidecar ran nothing inside the target
+    assert podman("ps", "-a", "-q", "--filter", f"label=io.debugbox.sidecar-for={cid}").strip() == ""
+
+
+def test_a_podman_target_with_a_shell_gets_exec_and_the_exec_is_logged(pods: list[str]) -> None:
+    name = start(pods, SHELL_APP)
+
+    target = listed(name)
+    before = exec_events(name)
+    ran = debugbox_shell(f"podman://{name}", "--", "sh", "-c", "ps; echo ---; wget -qO- localhost:8080")
+
+    assert target.runtime == "podman" and target.recommended == "exec"
+    assert target.strategies == ("exec", "sidecar") and target.to_json()["shell"] == "/bin/sh"
+    assert before == []  # the shell was found without running anything inside
+    assert ran.returncode == 0, ran.stderr
+    ps, http = ran.stdout.split("---\n")
+    assert any(line.split()[:1] == ["1"] and "/bin/httpd -f -p 8080" in line for line in ps.splitlines())
+    assert http.strip() == "hello from shell-app"
+    assert len(exec_events(name)) == 1  # the check above would have seen an exec into the distroless target
+
+
+def test_a_non_root_podman_target_is_readable_from_the_sidecar(pods: list[str]) -> None:
+    name = start(pods, NONROOT)
+
+    options = service.plan_options(SETTINGS, command=("sh", "-c", PROBE), tty=False, stdin=False)
+    plan = service.plan(SETTINGS, f"podman://{name}", options)
+    proc = subprocess.run(
+        list(plan.argv), capture_output=True, text=True, timeout=120, check=False, env=_env()
+    )
+
+    assert plan.strategy == "sidecar" and "--cap-add=SYS_PTRACE" in plan.argv
+    assert any("65532" in note for note in plan.notes)
+    assert proc.returncode == 0, proc.stderr
+    _, http, files = _sections(proc.stdout)
+    assert http == "hello from distroless-nonroot" and {"httpd", "www"} <= set(files)
+
+
+def test_the_docker_cli_fallback_reaches_podman_on_its_socket(
+    pods: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    docker = shutil.which("docker")
+    require(docker is not None, "the docker CLI is needed for the fallback argv")
+    assert docker is not None
+    # A PATH with docker and without podman, as on a machine without the podman CLI.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").symlink_to(docker)
+    monkeypatch.setenv("PATH", str(bin_dir))
+    name = start(pods, DISTROLESS)
+
+    options = service.plan_options(SETTINGS, command=("sh", "-c", PROBE), tty=False, stdin=False)
+    plan = service.plan(SETTINGS, f"podman://{name}", options)
+    proc = subprocess.run(list(plan.argv), capture_output=True, text=True, timeout=120, check=False)
+
+    assert list(plan.argv[:4]) == ["docker", "--host", f"unix://{SOCKET}", "run"]
+    assert proc.returncode == 0, proc.stderr
+    _, http, files = _sections(proc.stdout)
+    assert http == "hello from distroless-app" and {"httpd", "www"} <= set(files)
+    assert exec_events(name) == []
+
+
+def test_a_stopped_podman_target_gets_debugboxs_message(pods: list[str]) -> None:
+    name = start(pods, DISTROLESS, create_only=True)
+
+    listing = service.list_targets(SETTINGS, runtimes=["podman"])
+    with pytest.raises(TargetNotRunning) as caught:
+        service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS))
+
+    assert name not in [t.name for t in listing.targets]  # only running containers are listed
+    assert f"container {name} (podman) is created" in str(caught.value)
+    assert f"podman start {name}" in str(caught.value)
