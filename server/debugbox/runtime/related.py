@@ -19,7 +19,7 @@ import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from debugbox.images import parse_reference
+from debugbox.images import Reference, parse_reference
 from debugbox.runtime.targets import Target
 
 WORKING_DIR = "com.docker.compose.project.working_dir"
@@ -64,12 +64,18 @@ def _repository(image: str) -> str:
     return parse_reference(image).repository if image else ""
 
 
+def _local_repository(ref: Reference) -> str:
+    """The repository, with Podman's `localhost/` dropped: Podman names an image built or tagged without a
+    registry `localhost/NAME` (`podman build -t shop` runs as `localhost/shop:latest`) where Docker says `shop`."""
+    return ref.repository[len("localhost/") :] if ref.registry == "localhost" else ref.repository
+
+
 def _names_match(container_image: str, wanted: str) -> bool:
     """Same repository; a tag (or digest) on `wanted` must match too."""
     if not container_image or not wanted:
         return False
     have, want = parse_reference(container_image), parse_reference(wanted)
-    if have.repository != want.repository:
+    if _local_repository(have) != _local_repository(want):
         return False
     return want.tag is None or have.tag == want.tag or (want.tag == "latest" and have.tag is None)
 

@@ -227,3 +227,29 @@ def test_a_stopped_podman_target_gets_debugboxs_message(pods: list[str]) -> None
     assert name not in [t.name for t in listing.targets]  # only running containers are listed
     assert f"container {name} (podman) is created" in str(caught.value)
     assert f"podman start {name}" in str(caught.value)
+
+
+def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
+    pods: list[str], tmp_path: Path
+) -> None:
+    # `podman build -t NAME` (here: `podman tag`) stores the image as localhost/NAME:latest.
+    image = f"dbx-web-{uuid.uuid4().hex[:8]}"
+    podman("tag", DISTROLESS, image)
+    try:
+        name = start(pods, image)
+        project = tmp_path / "shop"
+        (project / "app").mkdir(parents=True)
+        (project / "app" / "Dockerfile").write_text("FROM scratch\nCOPY busybox /httpd\n")
+        (project / "compose.yaml").write_text(f"services:\n  web:\n    build: ./app\n    image: {image}\n")
+
+        listing = service.list_targets(
+            SETTINGS, document=project / "app" / "Dockerfile", workspace=project, runtimes=["podman"]
+        )
+    finally:
+        podman("rm", "-f", "-t", "0", *pods, check=False)
+        podman("rmi", f"localhost/{image}:latest", check=False)
+
+    mine = next(t for t in listing.targets if t.name == name)
+    assert mine.image == f"localhost/{image}:latest"
+    assert mine.related and mine.related_reason is not None
+    assert "is the image: of compose service 'web'" in mine.related_reason

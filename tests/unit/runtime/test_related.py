@@ -49,6 +49,15 @@ def test_image_names() -> None:
     assert "appImage" in (relation(target("c", "api:latest"), with_setting) or "")
 
 
+def test_podmans_localhost_names_match_the_names_they_were_built_with() -> None:
+    # `podman build -t shop-web` runs as localhost/shop-web:latest; Docker would say shop-web:latest.
+    assert "compose builds" in (relation(target("p", "localhost/shop-web:latest"), CTX) or "")
+    with_setting = RelationContext(dockerfile="/src/svc/Dockerfile", app_image="api:2")
+    assert "appImage" in (relation(target("q", "localhost/api:2"), with_setting) or "")
+    assert relation(target("r", "localhost/api:1"), with_setting) is None  # another tag
+    assert relation(target("s", "localhost:5000/api:2"), with_setting) is None  # a registry on a port
+
+
 def test_folder_name_is_only_a_guess_and_said_so() -> None:
     ctx = RelationContext(dockerfile="/src/billing/Dockerfile")
     reason = relation(target("d", "ghcr.io/acme/billing:3"), ctx)
