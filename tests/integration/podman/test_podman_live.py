@@ -91,7 +91,7 @@ def podman_images() -> None:
 
 
 @pytest.fixture
-def pods(podman_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def started(podman_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Names of the containers this test starts (`dbx-<random>`); exactly those are removed afterwards."""
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     names: list[str] = []
@@ -134,9 +134,9 @@ def _sections(stdout: str) -> tuple[str, str, list[str]]:
 
 
 def test_a_distroless_podman_target_gets_a_sidecar_that_sees_its_processes_network_and_files(
-    pods: list[str],
+    started: list[str],
 ) -> None:
-    name = start(pods, DISTROLESS)
+    name = start(started, DISTROLESS)
     cid = podman("inspect", "-f", "{{.Id}}", name).strip()
 
     target = listed(name)
@@ -160,8 +160,8 @@ def test_a_distroless_podman_target_gets_a_sidecar_that_sees_its_processes_netwo
     assert podman("ps", "-a", "-q", "--filter", f"label=io.debugbox.sidecar-for={cid}").strip() == ""
 
 
-def test_a_podman_target_with_a_shell_gets_exec_and_the_exec_is_logged(pods: list[str]) -> None:
-    name = start(pods, SHELL_APP)
+def test_a_podman_target_with_a_shell_gets_exec_and_the_exec_is_logged(started: list[str]) -> None:
+    name = start(started, SHELL_APP)
 
     target = listed(name)
     before = exec_events(name)
@@ -177,8 +177,8 @@ def test_a_podman_target_with_a_shell_gets_exec_and_the_exec_is_logged(pods: lis
     assert len(exec_events(name)) == 1  # the check above would have seen an exec into the distroless target
 
 
-def test_a_non_root_podman_target_is_readable_from_the_sidecar(pods: list[str]) -> None:
-    name = start(pods, NONROOT)
+def test_a_non_root_podman_target_is_readable_from_the_sidecar(started: list[str]) -> None:
+    name = start(started, NONROOT)
 
     options = service.plan_options(SETTINGS, command=("sh", "-c", PROBE), tty=False, stdin=False)
     plan = service.plan(SETTINGS, f"podman://{name}", options)
@@ -194,7 +194,7 @@ def test_a_non_root_podman_target_is_readable_from_the_sidecar(pods: list[str]) 
 
 
 def test_the_docker_cli_fallback_reaches_podman_on_its_socket(
-    pods: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    started: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     docker = shutil.which("docker")
     require(docker is not None, "the docker CLI is needed for the fallback argv")
@@ -204,7 +204,7 @@ def test_the_docker_cli_fallback_reaches_podman_on_its_socket(
     bin_dir.mkdir()
     (bin_dir / "docker").symlink_to(docker)
     monkeypatch.setenv("PATH", str(bin_dir))
-    name = start(pods, DISTROLESS)
+    name = start(started, DISTROLESS)
 
     options = service.plan_options(SETTINGS, command=("sh", "-c", PROBE), tty=False, stdin=False)
     plan = service.plan(SETTINGS, f"podman://{name}", options)
@@ -217,8 +217,8 @@ def test_the_docker_cli_fallback_reaches_podman_on_its_socket(
     assert exec_events(name) == []
 
 
-def test_a_stopped_podman_target_gets_debugboxs_message(pods: list[str]) -> None:
-    name = start(pods, DISTROLESS, create_only=True)
+def test_a_stopped_podman_target_gets_debugboxs_message(started: list[str]) -> None:
+    name = start(started, DISTROLESS, create_only=True)
 
     listing = service.list_targets(SETTINGS, runtimes=["podman"])
     with pytest.raises(TargetNotRunning) as caught:
@@ -230,13 +230,13 @@ def test_a_stopped_podman_target_gets_debugboxs_message(pods: list[str]) -> None
 
 
 def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
-    pods: list[str], tmp_path: Path
+    started: list[str], tmp_path: Path
 ) -> None:
     # `podman build -t NAME` (here: `podman tag`) stores the image as localhost/NAME:latest.
     image = f"dbx-web-{uuid.uuid4().hex[:8]}"
     podman("tag", DISTROLESS, image)
     try:
-        name = start(pods, image)
+        name = start(started, image)
         project = tmp_path / "shop"
         (project / "app").mkdir(parents=True)
         (project / "app" / "Dockerfile").write_text("FROM scratch\nCOPY busybox /httpd\n")
@@ -246,7 +246,7 @@ def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
             SETTINGS, document=project / "app" / "Dockerfile", workspace=project, runtimes=["podman"]
         )
     finally:
-        podman("rm", "-f", "-t", "0", *pods, check=False)
+        podman("rm", "-f", "-t", "0", *started, check=False)
         podman("rmi", f"localhost/{image}:latest", check=False)
 
     mine = next(t for t in listing.targets if t.name == name)
