@@ -18,6 +18,7 @@ from debugbox.settings import Settings
 
 log = logging.getLogger(__name__)
 
+#: Compose files looked for in a Dockerfile's folder and up to `PARENT_LEVELS` parents (also `runtime/compose.py`).
 COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 PARENT_LEVELS = 3
 #: A compose file larger than this is not read (compose files are small; this bounds a stray huge file).
@@ -41,8 +42,9 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def _service_dockerfile(compose_dir: Path, build: Any) -> Path | None:
-    """The Dockerfile a compose service `build:` entry uses (string context or mapping)."""
+def compose_build_dockerfile(compose_dir: Path, build: Any) -> Path | None:
+    """The Dockerfile a compose service `build:` entry uses (string context or mapping), not resolved; None for
+    a git or URL context or an odd entry. `compose_dir` is the compose file's folder."""
     if isinstance(build, str):
         return compose_dir / build / "Dockerfile"
     if isinstance(build, dict):
@@ -65,7 +67,7 @@ def image_from_compose(compose: Path, dockerfile: Path) -> str | None:
         if not isinstance(service, dict):
             continue
         image = service.get("image")
-        target = _service_dockerfile(compose.parent, service.get("build"))
+        target = compose_build_dockerfile(compose.parent, service.get("build"))
         if isinstance(image, str) and image.strip() and target is not None and _same(target, dockerfile):
             if is_valid_reference(image.strip()):
                 return image.strip()
