@@ -77,7 +77,10 @@ async function openFile(page, name) {
     await page.keyboard.press("Control+P");
     await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
     await page.keyboard.type(name, { delay: 5 });
-    const label = page.locator(`${quickInput} .monaco-list-row .label-name`).getByText(name, { exact: true }).first();
+    // Match the label's whole text: the typed query is highlighted in a child span, so an exact text match on
+    // descendants would also hit the "Dockerfile" span inside the label "Dockerfile.debug".
+    const whole = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+    const label = page.locator(`${quickInput} .monaco-list-row .label-name`).filter({ hasText: whole }).first();
     if (!(await label.waitFor({ timeout: 10000 }).then(() => true, () => false))) {
       await page.keyboard.press("Escape");
       return false;
