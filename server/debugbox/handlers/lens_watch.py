@@ -84,8 +84,11 @@ class LensWatch(ABC, Generic[K, Q, A]):
             except Exception:  # the watch must outlive any one bad refresh
                 log.exception("refreshing the %s failed", self.WHAT)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that races the
+            # wake-up, which would keep this loop alive after the watch was cancelled.
             try:
-                await asyncio.wait_for(self._wake.wait(), REFRESH_SECONDS)
+                async with asyncio.timeout(REFRESH_SECONDS):
+                    await self._wake.wait()
             except TimeoutError:
                 pass
 
