@@ -24,7 +24,7 @@ DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 @dataclass(frozen=True)
 class DebugImageSettings:
     tools: tuple[str, ...] = DEFAULT_TOOLS
-    """Abstract tool names (see dockerfile/packages) installed by Dockerfile.debug."""
+    """Abstract tool names for Dockerfile.debug (per-family names: `PACKAGES` in dockerfile/debug_image.py)."""
     app_image: str = ""
     """Default for `ARG APP_IMAGE` in Dockerfile.debug; empty means derive it (compose file, folder name)."""
     tools_image: str = "busybox:musl"
