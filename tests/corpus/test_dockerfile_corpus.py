@@ -13,10 +13,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from debugbox.dockerfile.debug_image import UnsupportedImage, render_debug_dockerfile
-from debugbox.dockerfile.parse import parse
-from debugbox.dockerfile.stages import analyze_text
-from debugbox.settings import Settings
+from debugbox.core.dockerfile.debug_image import UnsupportedImage, render_debug_dockerfile
+from debugbox.core.dockerfile.parse import parse
+from debugbox.core.dockerfile.stages import analyze_text
+from debugbox.core.settings import Settings
 
 from tests.conftest import ROOT, require
 
@@ -174,8 +174,8 @@ def _utf16_len(line: str) -> int:
 
 def test_every_range_on_the_corpus_lies_inside_its_document(corpus: Path) -> None:
     """Diagnostics, fixes, hover and lens ranges of every corpus Dockerfile point at real text."""
-    from debugbox.dockerfile.analysis import analyze
-    from debugbox.features import ActionContext
+    from debugbox.core.analysis import ActionContext
+    from debugbox.core.dockerfile.analysis import analyze
     from lsprotocol import types as lsp
 
     checked = 0

@@ -11,8 +11,8 @@ import re
 from typing import Any
 
 import pytest
-from debugbox import protocol
-from debugbox.settings import _ENUMS, EXECUTION_SETTINGS, Settings, _camel
+from debugbox.core import wire as protocol
+from debugbox.core.settings import _ENUMS, EXECUTION_SETTINGS, Settings, _camel
 
 from tests.conftest import ROOT
 
@@ -24,7 +24,7 @@ JSON_TYPES = {bool: "boolean", str: "string", float: "number", tuple: "array"}
 
 
 def server_settings() -> dict[str, Any]:
-    """Every leaf of the settings tree as `camelCase.dotted` key -> default, from settings.py itself."""
+    """Every leaf of the settings tree as `camelCase.dotted` key -> default, from core/settings.py itself."""
     out: dict[str, Any] = {}
 
     def walk(obj: Any, prefix: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.protocol import Command
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 

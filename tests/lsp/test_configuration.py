@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from debugbox.protocol import Command
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 
 from tests.lsp.conftest import CONFIG, EditorClient, bare_capabilities, initialize_params, vscode_capabilities

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.protocol import Command
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 
 from tests.lsp.conftest import EditorClient, apply_text_edits

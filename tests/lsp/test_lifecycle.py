@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest_lsp
-from debugbox.protocol import Command
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pytest_lsp import client_capabilities
 
@@ -113,9 +113,9 @@ def test_starting_the_server_imports_no_container_or_cluster_sdk() -> None:
     # needs them. A fresh interpreter, because this test process may have imported them already.
     probe = (
         "import sys\n"
-        "from debugbox.server import create_server\n"
+        "from debugbox.lsp.server import create_server\n"
         "create_server()\n"
-        "heavy = ('docker', 'kubernetes', 'debugbox.runtime.kube_client')\n"
+        "heavy = ('docker', 'kubernetes', 'debugbox.edge.kube_client')\n"
         "print(sorted(m for m in heavy if m in sys.modules))\n"
     )
     out = subprocess.run(

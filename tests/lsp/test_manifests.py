@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from debugbox.protocol import Command
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 

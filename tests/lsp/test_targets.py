@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
+from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig

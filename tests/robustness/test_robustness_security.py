@@ -1,7 +1,7 @@
 """Security checks: hostile names never change an argv's meaning, workspace files never run anything, and
 debugbox never writes outside the workspace or over a user's file.
 
-- Argv builders (runtime/strategy.py, runtime/kube_plans.py, runtime/targets.py): names with shell
+- Argv builders (core/targets/container_strategy.py, core/targets/pod_plans.py, core/targets/model.py): names with shell
   metacharacters, spaces, leading dashes, control characters and look-alike unicode are refused; whatever
   is accepted cannot read as an option or be split by a shell; commands stay one argv element per word;
   privileged modes appear only when asked for explicitly.
@@ -25,9 +25,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.runtime import kube_plans, strategy
-from debugbox.runtime.errors import InvalidTarget, StrategyUnavailable
-from debugbox.runtime.targets import PlanOptions, validate_container_ref
+from debugbox.core.errors import InvalidTarget, StrategyUnavailable
+from debugbox.core.targets import container_strategy as strategy
+from debugbox.core.targets import names
+from debugbox.core.targets import pod_plans as kube_plans
+from debugbox.core.targets.model import PlanOptions
+from debugbox.core.targets.names import validate_container_ref
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from robust_server import ResponseError, Server
@@ -69,11 +72,11 @@ HOSTILE_NAMES = (
 
 VALIDATORS = {
     "container-ref": validate_container_ref,
-    "docker-image": strategy.validate_image,
-    "kube-image": kube_plans.validate_image,
-    "kube-container": lambda n: kube_plans.validate_label(n, "container"),
-    "kube-namespace": lambda n: kube_plans.validate_label(n, "namespace"),
-    "kube-pod": kube_plans.validate_pod_name,
+    "docker-image": names.validate_image,
+    "kube-image": names.validate_image,
+    "kube-container": lambda n: names.validate_label(n, "container"),
+    "kube-namespace": lambda n: names.validate_label(n, "namespace"),
+    "kube-pod": names.validate_pod_name,
 }
 
 #: Characters that a POSIX shell or an option parser could give meaning to.
@@ -103,9 +106,9 @@ def test_hostile_names_are_refused(kind: str, name: str) -> None:
 def test_kube_context_names_never_read_as_options() -> None:
     for name in ("-v", "--kubeconfig=/tmp/x", "", "ctx\nx", "ctx\x00", "\x1b[31m"):
         with pytest.raises(InvalidTarget):
-            kube_plans.validate_context(name)
+            names.validate_context(name)
     # Context names are free-form in kubeconfig files (spaces, unicode): accepted, but never as an option.
-    assert kube_plans.validate_context("my ctx é") == "my ctx é"
+    assert names.validate_context("my ctx é") == "my ctx é"
 
 
 @settings(derandomize=True, max_examples=400, deadline=None, database=None)
@@ -469,12 +472,12 @@ def test_startup_loads_no_analyser_runtime_or_sdk() -> None:
     imported = [
         line.rsplit("|", 1)[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time")
     ]
-    assert "debugbox.server" in imported, proc.stderr[-2000:]
+    assert "debugbox.lsp.server" in imported, proc.stderr[-2000:]
     heavy = [
         m
         for m in imported
         if m.split(".")[0] in ("yaml", "docker", "kubernetes")
-        or m.startswith(("debugbox.dockerfile", "debugbox.kubernetes", "debugbox.runtime"))
-        or m == "debugbox.workspace"
+        or m.startswith(("debugbox.core.dockerfile", "debugbox.core.kubernetes", "debugbox.edge"))
+        or m == "debugbox.edge.workspace"
     ]
     assert not heavy, heavy

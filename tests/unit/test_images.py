@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from debugbox.images import RULES, classify_image, http_clients, is_valid_reference, parse_reference
+from debugbox.core.images import RULES, classify_image, http_clients, is_valid_reference, parse_reference
 
 SHA = "sha256:" + "e3f945647ffb95b5839c07038d64f9811adf17308b9121d8a2b87b6a22a80a39"[:64]
 
@@ -201,7 +201,7 @@ def test_is_valid_reference(ref: str, ok: bool) -> None:
 
 
 def test_every_rule_states_why_and_known_values() -> None:
-    from debugbox.images import FAMILIES, PACKAGE_MANAGERS
+    from debugbox.core.images import FAMILIES, PACKAGE_MANAGERS
 
     for rule in RULES:
         assert rule.why, rule

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from debugbox.capabilities import ClientFeatures, read_client_features
+from debugbox.lsp.client_features import ClientFeatures, read_client_features
 from lsprotocol import types as lsp
 from pytest_lsp import client_capabilities
 

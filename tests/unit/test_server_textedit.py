@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from debugbox.textedit import apply_change, offset_at
+from debugbox.lsp.text_changes import apply_change, offset_at
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from lsprotocol import types as lsp

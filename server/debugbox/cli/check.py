@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from debugbox.cli import UsageError
 from debugbox.cli.inspect import document_kind, kubernetes_function, load_dockerfile, read_input
-from debugbox.documents import DocumentKind
-from debugbox.settings import Settings
+from debugbox.core.documents import DocumentKind
+from debugbox.core.settings import Settings
 
 if TYPE_CHECKING:
     from lsprotocol import types as lsp
@@ -34,13 +34,13 @@ def register(sub: Any) -> None:
 
 
 def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
-    from debugbox.dockerfile.rules import check as check_dockerfile
+    from debugbox.core.dockerfile.rules import check as check_dockerfile
 
     kind = document_kind(path, text)
     if kind is DocumentKind.DOCKERFILE:
         return [f.diagnostic for f in check_dockerfile(load_dockerfile(path, text))]
     if kind is DocumentKind.MANIFEST:
-        analyze = kubernetes_function("debugbox.kubernetes.analysis", "analyze")
+        analyze = kubernetes_function("debugbox.core.kubernetes.analysis", "analyze")
         diagnostics: Sequence[lsp.Diagnostic] = analyze(
             path.resolve().as_uri(), text, Settings()
         ).diagnostics()

@@ -15,9 +15,9 @@ from typing import Any
 
 from debugbox.cli import UsageError
 from debugbox.cli.inspect import load_dockerfile, read_input
-from debugbox.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
-from debugbox.settings import Settings
-from debugbox.workspace import find_app_image
+from debugbox.core.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
+from debugbox.core.settings import Settings
+from debugbox.edge.workspace import find_app_image
 
 
 def register(sub: Any) -> None:

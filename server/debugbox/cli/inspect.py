@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from debugbox.cli import UsageError
-from debugbox.dockerfile.stages import DockerfileModel, analyze_text, inspect_dockerfile
-from debugbox.documents import DocumentKind, kind_of
-from debugbox.workspace import InputError, read_text_file
+from debugbox.core.dockerfile.stages import DockerfileModel, analyze_text, inspect_dockerfile
+from debugbox.core.documents import DocumentKind, kind_of
+from debugbox.edge.workspace import InputError, read_text_file
 
 
 def register(sub: Any) -> None:
@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     path, text = read_input(args.file)
     kind = document_kind(path, text)
     if kind is DocumentKind.MANIFEST:
-        result = kubernetes_function("debugbox.kubernetes.inspect", "inspect_manifest")(text)
+        result = kubernetes_function("debugbox.core.kubernetes.inspect", "inspect_manifest")(text)
         print(json.dumps(result, indent=2) if args.json else _manifest_table(result))
         return 0
     if kind is not DocumentKind.DOCKERFILE:

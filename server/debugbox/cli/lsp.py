@@ -18,7 +18,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so that other subcommands never pay for pygls.
-    from debugbox.server import create_server, setup_logging
+    from debugbox.lsp.server import create_server, setup_logging
 
     setup_logging(args.log_file)
     server = create_server()

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from debugbox.cli import UsageError
-from debugbox.documents import DocumentKind, kind_of
-from debugbox.kubernetes.edits import apply_edits, plan_share_pid
-from debugbox.kubernetes.pod_spec import PodScan, scan_document
-from debugbox.kubernetes.yamlstream import split_documents
-from debugbox.workspace import InputError, read_text_file
+from debugbox.core.documents import DocumentKind, kind_of
+from debugbox.core.kubernetes.edits import apply_edits, plan_share_pid
+from debugbox.core.kubernetes.pod_spec import PodScan, scan_document
+from debugbox.core.kubernetes.yamlstream import split_documents
+from debugbox.edge.workspace import InputError, read_text_file
 
 
 def register(sub: Any) -> None:

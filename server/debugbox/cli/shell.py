@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from debugbox.cli import UsageError
-from debugbox.settings import Settings
+from debugbox.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -91,8 +91,8 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    from debugbox.runtime import service
-    from debugbox.runtime.errors import InvalidTarget, RuntimeProblem
+    from debugbox.core.errors import InvalidTarget, RuntimeProblem
+    from debugbox.edge import service
 
     command = list(args.command)
     settings = _settings(args)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from debugbox.settings import Settings
+from debugbox.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -40,7 +40,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from debugbox.runtime import service
+    from debugbox.edge import service
 
     document = Path(args.document) if args.document else None
     listing = service.list_targets(Settings(), document=document, probe=not args.no_probe)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from debugbox.dockerfile.debug_image import render_debug_dockerfile
-from debugbox.settings import DebugImageSettings, Settings
+from debugbox.core.dockerfile.debug_image import render_debug_dockerfile
+from debugbox.core.settings import DebugImageSettings, Settings
 
 from tests.integration.docker.engine import NONROOT, TOOLBOX, docker, unique_name
 

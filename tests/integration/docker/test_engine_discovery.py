@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from debugbox.runtime import service
-from debugbox.settings import Settings
+from debugbox.core.settings import Settings
+from debugbox.edge import service
 
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
 

@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from debugbox.runtime import service
-from debugbox.runtime.errors import RuntimeUnavailable
-from debugbox.settings import DockerSettings, Settings
+from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.settings import DockerSettings, Settings
+from debugbox.edge import service
 
 from tests.integration.docker.engine import HangingSocket
 

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from debugbox.runtime import service
-from debugbox.runtime.errors import StrategyUnavailable, TargetNotFound, TargetNotRunning
-from debugbox.runtime.targets import DebugPlan
-from debugbox.settings import DebugImageSettings, Settings
+from debugbox.core.errors import StrategyUnavailable, TargetNotFound, TargetNotRunning
+from debugbox.core.settings import DebugImageSettings, Settings
+from debugbox.core.targets.model import DebugPlan
+from debugbox.edge import service
 
 from tests.integration.docker.engine import (
     DISTROLESS,

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.runtime.kube_backend import KubeBackend
-from debugbox.runtime.service import plan_options
-from debugbox.runtime.targets import PlanOptions
-from debugbox.settings import KubernetesSettings, Settings
+from debugbox.core.settings import KubernetesSettings, Settings
+from debugbox.core.targets.model import PlanOptions
+from debugbox.edge.kube_backend import KubeBackend
+from debugbox.edge.service import plan_options
 
 from tests.conftest import require
 from tests.fakes.kube_apiserver import FakeKubeAPIServer

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from debugbox.runtime.kube_plans import PROFILE_SECURITY_CONTEXT
+from debugbox.core.targets.pod_plans import PROFILE_SECURITY_CONTEXT
 
 from tests.fakes.kube_apiserver import MIRROR_ANNOTATION, RecordedRequest
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv, batch_options

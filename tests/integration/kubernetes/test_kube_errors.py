@@ -6,9 +6,9 @@ import time
 from pathlib import Path
 
 import pytest
-from debugbox.runtime.errors import InvalidTarget, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
-from debugbox.runtime.kube_backend import KubeBackend
-from debugbox.runtime.kube_client import KubeForbidden
+from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
+from debugbox.edge.kube_backend import KubeBackend
+from debugbox.edge.kube_client import KubeForbidden
 
 from tests.integration.kubernetes.conftest import KubeEnv, batch_options
 

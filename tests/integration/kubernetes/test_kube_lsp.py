@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import pytest_lsp
-from debugbox.protocol import OPEN_TERMINAL_METHOD, Command
+from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig
@@ -210,7 +210,7 @@ def test_no_debugbox_module_imports_the_kubernetes_client_until_a_cluster_is_ask
     code = (
         "import importlib, pkgutil, sys\n"
         "import debugbox\n"
-        "from debugbox.server import create_server\n"
+        "from debugbox.lsp.server import create_server\n"
         "create_server()\n"
         "for m in pkgutil.walk_packages(debugbox.__path__, 'debugbox.'):\n"
         "    if m.name not in ('debugbox.__main__',):\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-from debugbox.runtime.errors import TargetNotFound
+from debugbox.core.errors import TargetNotFound
 
 from tests.integration.kubernetes.conftest import KubeEnv
 

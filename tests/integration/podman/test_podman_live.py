@@ -19,11 +19,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from debugbox.runtime import service
-from debugbox.runtime.engine_api import Endpoint, EngineClient
-from debugbox.runtime.errors import RuntimeUnavailable, TargetNotRunning
-from debugbox.runtime.targets import Target
-from debugbox.settings import Settings
+from debugbox.core.errors import RuntimeUnavailable, TargetNotRunning
+from debugbox.core.settings import Settings
+from debugbox.core.targets.model import Target
+from debugbox.edge import service
+from debugbox.edge.engine_api import Endpoint, EngineClient
 
 from tests.conftest import FIXTURES, require
 

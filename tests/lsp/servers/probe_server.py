@@ -16,10 +16,10 @@ import threading
 import time
 from collections.abc import Sequence
 
-from debugbox.documents import DocumentKind
-from debugbox.features import Action, ActionContext, Analysis, LensAnchor
-from debugbox.server import DebugboxLanguageServer, create_server, setup_logging
-from debugbox.settings import Settings
+from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
+from debugbox.core.documents import DocumentKind
+from debugbox.core.settings import Settings
+from debugbox.lsp.server import DebugboxLanguageServer, create_server, setup_logging
 from lsprotocol import types as lsp
 
 _counter = itertools.count(1)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from debugbox.dockerfile.analysis import analyze, debug_uri
-from debugbox.features import ActionContext
-from debugbox.protocol import Command
-from debugbox.settings import Settings
+from debugbox.core.analysis import ActionContext
+from debugbox.core.dockerfile.analysis import analyze, debug_uri
+from debugbox.core.settings import Settings
+from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 
 URI = "file:///work/app/Dockerfile"

@@ -7,10 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from debugbox.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
-from debugbox.dockerfile.parse import parse
-from debugbox.settings import DebugImageSettings, Settings
-from debugbox.workspace import find_app_image
+from debugbox.core.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
+from debugbox.core.dockerfile.parse import parse
+from debugbox.core.settings import DebugImageSettings, Settings
+from debugbox.edge.workspace import find_app_image
 
 from tests.conftest import ROOT, require
 

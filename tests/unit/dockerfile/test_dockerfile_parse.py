@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from debugbox.dockerfile.analysis import analyze
-from debugbox.dockerfile.parse import parse
-from debugbox.settings import Settings
+from debugbox.core.dockerfile.analysis import analyze
+from debugbox.core.dockerfile.parse import parse
+from debugbox.core.settings import Settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

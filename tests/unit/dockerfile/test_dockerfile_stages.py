@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from debugbox.dockerfile.stages import analyze_text, expand, inspect_dockerfile
+from debugbox.core.dockerfile.stages import analyze_text, expand, inspect_dockerfile
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from debugbox.kubernetes.edits import Edit, apply_edits
-from debugbox.kubernetes.pod_spec import DocumentScan, PodScan, scan_document
-from debugbox.kubernetes.yamlstream import Chunk, split_documents
+from debugbox.core.kubernetes.edits import Edit, apply_edits
+from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, scan_document
+from debugbox.core.kubernetes.yamlstream import Chunk, split_documents
 
 _PART = re.compile(r"[^.\[\]]+|\[\d+\]")
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from debugbox.features import ActionContext
-from debugbox.kubernetes.analysis import DEBUG_NOW_TITLE, NO_SHELL, SIDECAR_TITLE, SYNTAX, analyze
-from debugbox.kubernetes.inspect import inspect_manifest
-from debugbox.settings import Settings
+from debugbox.core.analysis import ActionContext
+from debugbox.core.kubernetes.analysis import DEBUG_NOW_TITLE, NO_SHELL, SIDECAR_TITLE, SYNTAX, analyze
+from debugbox.core.kubernetes.inspect import inspect_manifest
+from debugbox.core.settings import Settings
 from k8s_support import load_all
 from lsprotocol import types as lsp
 

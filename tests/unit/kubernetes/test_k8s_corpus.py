@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from debugbox.kubernetes.analysis import analyze
-from debugbox.kubernetes.edits import NothingToDo, Refused, share_pid_edits, sidecar_edits
-from debugbox.kubernetes.inspect import inspect_manifest
-from debugbox.kubernetes.pod_spec import DocumentScan, PodScan, ensure_full
-from debugbox.kubernetes.yamlstream import Chunk, split_documents
-from debugbox.settings import Settings
+from debugbox.core.kubernetes.analysis import analyze
+from debugbox.core.kubernetes.edits import NothingToDo, Refused, share_pid_edits, sidecar_edits
+from debugbox.core.kubernetes.inspect import inspect_manifest
+from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, ensure_full
+from debugbox.core.kubernetes.yamlstream import Chunk, split_documents
+from debugbox.core.settings import Settings
 from k8s_support import apply_in, at_path, changed_lines, load_all, manifest_files, pods_of, read
 
 TOOLBOX = "nicolaka/netshoot"

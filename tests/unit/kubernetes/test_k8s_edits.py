@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from debugbox.kubernetes.edits import (
+from debugbox.core.kubernetes.edits import (
     NothingToDo,
     Refused,
     share_pid_edits,

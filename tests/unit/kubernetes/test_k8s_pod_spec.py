@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from debugbox.kubernetes.pod_spec import find_pod_specs, scan_document
-from debugbox.kubernetes.yamlstream import (
+from debugbox.core.kubernetes.pod_spec import find_pod_specs, scan_document
+from debugbox.core.kubernetes.yamlstream import (
     Alias,
     Map,
     Node,

@@ -7,8 +7,8 @@ import copy
 import json
 from typing import Any
 
-from debugbox.kubernetes.edits import NothingToDo, Refused, share_pid_edits, sidecar_edits
-from debugbox.kubernetes.pod_spec import POD_SPEC_PATHS, find_pod_specs
+from debugbox.core.kubernetes.edits import NothingToDo, Refused, share_pid_edits, sidecar_edits
+from debugbox.core.kubernetes.pod_spec import POD_SPEC_PATHS, find_pod_specs
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from k8s_support import apply_in, at_path, changed_lines, load_all, pods_of

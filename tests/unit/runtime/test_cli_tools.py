@@ -8,12 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from debugbox.runtime import cli_tools
-from debugbox.runtime.cli_tools import docker_debug_available, help_names_docker_debug, run_cli
-from debugbox.runtime.errors import RuntimeUnavailable, TargetNotFound
-from debugbox.runtime.nerdctl_backend import NerdctlBackend, parse_labels, parse_ps, status_word
-from debugbox.runtime.targets import PlanOptions
-from debugbox.settings import Settings
+from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.settings import Settings
+from debugbox.core.targets.model import PlanOptions
+from debugbox.edge import cli_tools
+from debugbox.edge.cli_tools import docker_debug_available, help_names_docker_debug, run_cli
+from debugbox.edge.nerdctl_backend import NerdctlBackend, parse_labels, parse_ps, status_word
 
 TOP_LEVEL_USAGE = "\nUsage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers\n"
 PLUGIN_USAGE = (

@@ -7,8 +7,8 @@ import json
 import socket
 from pathlib import Path
 
-from debugbox.runtime.docker_backend import podman_cli
-from debugbox.runtime.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_sockets
+from debugbox.edge.docker_backend import podman_cli
+from debugbox.edge.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_sockets
 
 
 def _context(home: Path, name: str, host: str) -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.runtime.docker_backend import EngineBackend
-from debugbox.runtime.engine_api import Endpoint, EngineClient
-from debugbox.runtime.errors import RuntimeUnavailable, TargetNotFound
-from debugbox.runtime.targets import PlanOptions
-from debugbox.settings import Settings
+from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.settings import Settings
+from debugbox.core.targets.model import PlanOptions
+from debugbox.edge.docker_backend import EngineBackend
+from debugbox.edge.engine_api import Endpoint, EngineClient
 
 Route = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 CID = "a1" * 32

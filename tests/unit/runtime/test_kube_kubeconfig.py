@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from debugbox.runtime.kubeconfig import KubeconfigError, kubeconfig_paths, load_kubeconfig, parse_kubeconfigs
+from debugbox.edge.kubeconfig import KubeconfigError, kubeconfig_paths, load_kubeconfig, parse_kubeconfigs
 
 ONE = """
 current-context: dev

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from debugbox.runtime import kube_plans as kp
-from debugbox.runtime.errors import InvalidTarget, StrategyUnavailable, TargetNotFound, TargetNotRunning
-from debugbox.runtime.kube_backend import parse_ref, target_id
-from debugbox.runtime.targets import PlanOptions
+from debugbox.core.errors import InvalidTarget, StrategyUnavailable, TargetNotFound, TargetNotRunning
+from debugbox.core.targets import names
+from debugbox.core.targets import pod_plans as kp
+from debugbox.core.targets.model import PlanOptions
+from debugbox.edge.kube_backend import parse_ref, target_id
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -186,7 +187,7 @@ def test_debug_container_names_are_predictable_and_fit() -> None:
     assert len(long) == 63 and long.startswith("debugbox-")
     taken = kp.unique_name(long, {long})
     assert len(taken) == 63 and taken.endswith("-2")
-    kp.validate_label(taken, "container")
+    names.validate_label(taken, "container")
 
 
 def test_copy_names_skip_existing_pods() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from debugbox.runtime.compose import services_building
-from debugbox.runtime.related import ComposeService, RelationContext, relate, relation
-from debugbox.runtime.targets import Target
+from debugbox.core.targets.model import Target
+from debugbox.core.targets.related import ComposeService, RelationContext, relate, relation
+from debugbox.edge.compose import services_building
 
 
 def target(name: str, image: str = "x:1", **labels: str) -> Target:

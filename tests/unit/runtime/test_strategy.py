@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from debugbox.runtime.errors import InvalidTarget, StrategyUnavailable, TargetNotRunning
-from debugbox.runtime.strategy import (
+from debugbox.core.errors import InvalidTarget, StrategyUnavailable, TargetNotRunning
+from debugbox.core.targets.container_strategy import (
     ContainerFacts,
     available_strategies,
     build_plan,
     choose_strategy,
     validate_image,
 )
-from debugbox.runtime.targets import PlanOptions
+from debugbox.core.targets.model import PlanOptions
 
 CID = "3f2a9c1b7e4d" + "0" * 52
 RUNNING = ContainerFacts(runtime="docker", cli=("docker",), id=CID, name="web", status="running")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 
 import pytest
-from debugbox.runtime.errors import InvalidTarget
-from debugbox.runtime.service import load_backends
-from debugbox.runtime.targets import Target, default_runtimes, split_ref, validate_container_ref
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.model import Target
+from debugbox.core.targets.names import validate_container_ref
+from debugbox.edge.backends import default_runtimes, split_ref
+from debugbox.edge.service import load_backends
 from hypothesis import given
 from hypothesis import strategies as st
 

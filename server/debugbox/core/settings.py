@@ -1,0 +1,155 @@
+"""The `debugbox.*` settings: one typed tree, its defaults, and parsing from what editors send.
+
+Editors send settings either nested (`{"debugImage": {"tools": [...]}}`, as `workspace/configuration` returns the
+`debugbox` section) or flat with dotted keys (`{"debugImage.tools": [...]}`); both are accepted, with or without the
+`debugbox.` prefix. A value of the wrong type is dropped with a warning and the default is used: bad settings never
+stop the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "ephemeral", "copy")
+KUBE_PROFILES = ("auto", "general", "baseline", "restricted", "netadmin", "sysadmin")
+DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
+
+
+@dataclass(frozen=True)
+class DebugImageSettings:
+    tools: tuple[str, ...] = DEFAULT_TOOLS
+    """Abstract tool names for Dockerfile.debug (per-family names: `PACKAGES` in core/dockerfile/debug_image.py)."""
+    app_image: str = ""
+    """Default for `ARG APP_IMAGE` in Dockerfile.debug; empty means derive it (compose file, folder name)."""
+    tools_image: str = "busybox:musl"
+    """Where a static busybox is copied from when the image has no package manager."""
+
+
+@dataclass(frozen=True)
+class DockerSettings:
+    timeout_seconds: float = 5.0
+    """Per call to an engine; a hanging daemon gives a clear message after this."""
+
+
+@dataclass(frozen=True)
+class KubernetesSettings:
+    context: str = ""
+    namespace: str = ""
+    profile: str = "auto"
+    timeout_seconds: float = 10.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    toolbox_image: str = "nicolaka/netshoot"
+    """Image of the sidecar / ephemeral debug container."""
+    strategy: str = "auto"
+    """Preferred way in; `auto` walks the ladder exec → docker debug → sidecar."""
+    allow_privileged: bool = False
+    """Privileged sidecars and kubectl profiles (sysadmin, SYS_ADMIN) only when this is true."""
+    log_level: str = "info"
+    debug_image: DebugImageSettings = field(default_factory=DebugImageSettings)
+    docker: DockerSettings = field(default_factory=DockerSettings)
+    kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
+
+
+#: Settings that decide what gets executed or built. Editors must not apply workspace-level values of these in
+#: untrusted workspaces (the VS Code extension filters them; see docs/security.md).
+EXECUTION_SETTINGS = frozenset(
+    {
+        "toolboxImage",
+        "strategy",
+        "allowPrivileged",
+        "debugImage.appImage",
+        "debugImage.toolsImage",
+        "debugImage.tools",
+        "kubernetes.context",
+        "kubernetes.namespace",
+        "kubernetes.profile",
+    }
+)
+
+_ENUMS: dict[str, tuple[str, ...]] = {
+    "strategy": STRATEGIES,
+    "kubernetes.profile": KUBE_PROFILES,
+    "logLevel": ("error", "warning", "info", "debug"),
+}
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not isinstance(key, str):
+            continue
+        name = f"{prefix}{key}"
+        if name.startswith("debugbox."):
+            name = name[len("debugbox.") :]
+        if isinstance(value, Mapping) and name in {
+            "debugImage",
+            "docker",
+            "kubernetes",
+            "debugbox",
+            "server",
+        }:
+            flat.update(_flatten(value, "" if name == "debugbox" else f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Return `value` as the type of `default`, or raise ValueError."""
+    if isinstance(default, bool):
+        if isinstance(value, bool):
+            return value
+    elif isinstance(default, float):
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            return float(value)
+    elif isinstance(default, str):
+        if isinstance(value, str):
+            allowed = _ENUMS.get(key)
+            if allowed is None or value in allowed:
+                return value
+    elif isinstance(default, tuple):
+        if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
+            return tuple(value)
+    raise ValueError(f"invalid value for debugbox.{key}: {value!r}")
+
+
+def _build(cls: type[Any], flat: dict[str, Any], prefix: str, problems: list[str]) -> Any:
+    kwargs: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        key = prefix + _camel(f.name)
+        default = getattr(cls(), f.name)
+        if dataclasses.is_dataclass(default):
+            kwargs[f.name] = _build(type(default), flat, key + ".", problems)
+        elif key in flat and flat[key] is not None:
+            try:
+                kwargs[f.name] = _coerce(key, flat[key], default)
+            except ValueError as exc:
+                problems.append(str(exc))
+    return cls(**kwargs)
+
+
+def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
+    """Settings from an editor payload, plus one message per value that was ignored."""
+    problems: list[str] = []
+    if raw is None:
+        return Settings(), problems
+    if not isinstance(raw, Mapping):
+        return Settings(), [f"debugbox settings must be an object, got {type(raw).__name__}"]
+    settings = _build(Settings, _flatten(raw), "", problems)
+    for problem in problems:
+        log.warning("%s; using the default", problem)
+    return settings, problems

@@ -1,0 +1,248 @@
+"""The strategy ladder for containers and the argv of each strategy: pure functions over facts gathered at the
+edge.
+
+Ladder (first that works wins, unless the user asked for one):
+
+1. `exec` — the container has a shell. Known without running anything inside it (the engine's archive/stat
+   API, or image knowledge where the engine has no such API); bash is preferred when present.
+2. `docker-debug` — the Docker Desktop CLI plugin is installed (detected, never assumed). Also the only way
+   into a stopped or paused container.
+3. `sidecar` — a toolbox container joining the target's PID and network namespaces. Always possible for a
+   running target; `SYS_PTRACE` is always added because reading `/proc/1/root` of a non-root target needs it.
+
+Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
+tuple of strings run without a shell; names and images are validated before they get here.
+"""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass
+
+from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
+from debugbox.core.images import classify_image
+from debugbox.core.targets.model import DebugPlan, PlanOptions
+from debugbox.core.targets.names import validate_image
+
+#: Container strategies, in ladder order.
+CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar")
+#: Where shells are looked for, best first (bash is preferred; `/busybox/sh` is distroless `:debug`).
+SHELL_PATHS = ("/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh", "/busybox/sh")
+#: Label put on sidecars, so they are recognisable (and left out of target lists).
+SIDECAR_LABEL = "io.debugbox.sidecar-for"
+TARGET_ROOT = "/proc/1/root"
+
+
+@dataclass(frozen=True)
+class ContainerFacts:
+    """What the edge found out about one container, as plain data."""
+
+    runtime: str
+    """`docker`, `podman` or `nerdctl`."""
+    cli: tuple[str, ...]
+    """The CLI and its global options that reach the same engine, e.g. `("docker", "--context", "prod")`."""
+    id: str
+    name: str
+    status: str
+    user: str = ""
+    """`Config.User`; empty means root."""
+    shells: tuple[str, ...] = ()
+    """Shell paths that exist in the container, in `SHELL_PATHS` order."""
+    shells_probed: bool = True
+    """False when the engine could not stat paths (nerdctl): then `image_has_shell` decides."""
+    image_has_shell: bool | None = None
+    image_shell: str = ""
+    docker_debug: bool = False
+    """The `docker debug` CLI plugin is installed (docker runtime only)."""
+
+
+def container_facts(
+    runtime: str,
+    cli: tuple[str, ...],
+    cid: str,
+    name: str,
+    status: str,
+    *,
+    image: str = "",
+    user: str = "",
+    shells: tuple[str, ...] | None = None,
+    docker_debug: bool = False,
+) -> ContainerFacts:
+    """Facts for one container; `shells` None means they could not be checked: the image table decides."""
+    info = classify_image(image) if shells is None and image else None
+    return ContainerFacts(
+        runtime=runtime,
+        cli=cli,
+        id=cid,
+        name=name,
+        status=status,
+        user=user,
+        shells=shells or (),
+        shells_probed=shells is not None,
+        image_has_shell=info.has_shell if info else None,
+        image_shell=(info.shell or "") if info else "",
+        docker_debug=docker_debug,
+    )
+
+
+def shell_of(facts: ContainerFacts) -> str | None:
+    """The shell `exec` would start, or None when the container has none (as far as can be known)."""
+    if facts.shells_probed:
+        return facts.shells[0] if facts.shells else None
+    if facts.image_has_shell:
+        return facts.image_shell or "/bin/sh"
+    return None
+
+
+def is_non_root(user: str) -> bool:
+    name = user.split(":", 1)[0].strip()
+    return bool(name) and name not in {"0", "root"}
+
+
+def available_strategies(facts: ContainerFacts) -> tuple[str, ...]:
+    """The strategies that would work now, in ladder order."""
+    if facts.status != "running":
+        if facts.docker_debug and facts.status in {"exited", "created", "paused"}:
+            return ("docker-debug",)
+        return ()
+    out: list[str] = []
+    if shell_of(facts):
+        out.append("exec")
+    if facts.docker_debug:
+        out.append("docker-debug")
+    out.append("sidecar")
+    return tuple(out)
+
+
+def _not_running_message(facts: ContainerFacts) -> str:
+    cli = " ".join(facts.cli)
+    who = f"container {facts.name} ({facts.runtime})"
+    if facts.status == "paused":
+        return f"{who} is paused: unpause it first ({cli} unpause {facts.name})"
+    if facts.status == "restarting":
+        return (
+            f"{who} is restarting (crash loop?): a debug session cannot join it until it stays up; "
+            f"see {cli} logs {facts.name}"
+        )
+    tail = (
+        ""
+        if facts.docker_debug
+        else " Only `docker debug` (Docker Desktop) can open a stopped container; it is not installed here."
+    )
+    return f"{who} is {facts.status or 'not running'}: start it first ({cli} start {facts.name}).{tail}"
+
+
+def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
+    """`requested` if it can work, else the ladder's first rung that does; raises with the reason."""
+    available = available_strategies(facts)
+    if requested in ("", "auto"):
+        if not available:
+            raise TargetNotRunning(_not_running_message(facts))
+        return available[0]
+    if requested not in CONTAINER_STRATEGIES:
+        raise StrategyUnavailable(
+            f"strategy {requested!r} is for Kubernetes targets; "
+            f"containers take one of {', '.join(CONTAINER_STRATEGIES)}"
+        )
+    if requested in available:
+        return requested
+    if facts.status != "running" and requested != "docker-debug":
+        raise TargetNotRunning(_not_running_message(facts))
+    if requested == "exec":
+        where = (
+            f"none of {', '.join(SHELL_PATHS)} exists in it (checked through the engine; nothing ran inside)"
+            if facts.shells_probed
+            else "its image is not known to have one"
+        )
+        raise StrategyUnavailable(
+            f"container {facts.name} has no shell to exec: {where}. Use the sidecar strategy."
+        )
+    if requested == "docker-debug":
+        if facts.runtime != "docker":
+            raise StrategyUnavailable(f"docker debug works with Docker only, not {facts.runtime}")
+        raise StrategyUnavailable(
+            "the `docker debug` CLI plugin is not installed (it comes with Docker Desktop 4.33 or later)"
+        )
+    raise TargetNotRunning(_not_running_message(facts))  # sidecar on a non-running target
+
+
+def _io_flags(options: PlanOptions) -> list[str]:
+    flags = []
+    if options.stdin:
+        flags.append("-i")
+    if options.tty:
+        flags.append("-t")
+    return flags
+
+
+def exec_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str, ...]:
+    shell = shell_of(facts)
+    command = list(options.command) if options.command else [shell or "/bin/sh"]
+    return (*facts.cli, "exec", *_io_flags(options), facts.id, *command)
+
+
+def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str, ...]:
+    # `docker debug -c` takes one command line for its own shell; quoting it here keeps each word one word.
+    command = ["-c", shlex.join(options.command)] if options.command else []
+    return (*facts.cli, "debug", *command, facts.id)
+
+
+def sidecar_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
+    image = validate_image(toolbox)
+    argv = [*facts.cli, "run", *_io_flags(options), "--rm"]
+    argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}", "--cap-add=SYS_PTRACE"]
+    if options.privileged:
+        argv.append("--privileged")
+    argv += ["--label", f"{SIDECAR_LABEL}={facts.id}"]
+    if options.command:
+        # The toolbox's own entrypoint may be a shell that would swallow the command (`sh ps` fails), so the
+        # command replaces it; without one the image's default (its interactive shell) runs.
+        argv += [f"--entrypoint={options.command[0]}", image, *options.command[1:]]
+    else:
+        argv.append(image)
+    return tuple(argv)
+
+
+def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target_id: str) -> DebugPlan:
+    """The whole plan for one container: strategy (ladder or requested), argv, notes and terminal title."""
+    requested = options.strategy
+    if requested in ("", "auto") and options.preferred in available_strategies(facts):
+        requested = options.preferred
+    strategy = choose_strategy(facts, requested)
+    notes: list[str] = []
+    if strategy == "exec":
+        argv = exec_argv(facts, options)
+        shell = shell_of(facts) or "/bin/sh"
+        title = f"Debug: {facts.name} (exec {shell.rsplit('/', 1)[-1]})"
+        notes.append(f"{shell} runs inside the container itself, as its user ({facts.user or 'root'}).")
+    elif strategy == "docker-debug":
+        argv = docker_debug_argv(facts, options)
+        title = f"Debug: {facts.name} (docker debug)"
+        notes.append("docker debug adds its Nix toolbox at /nix; the container's own filesystem is at /.")
+        if facts.status != "running":
+            notes.append(f"The container is {facts.status}: changes made in the session are thrown away.")
+    else:
+        argv = sidecar_argv(facts, options, toolbox)
+        title = f"Debug: {facts.name} (sidecar, target files at {TARGET_ROOT})"
+        notes.append(
+            f"A {toolbox} container shares the target's process and network namespaces: the target's main "
+            "process is PID 1 and localhost is the target's."
+        )
+        notes.append(
+            f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
+        )
+        if is_non_root(facts.user):
+            notes.append(
+                f"The target runs as user {facts.user}: --cap-add=SYS_PTRACE is what lets the sidecar read "
+                f"{TARGET_ROOT}."
+            )
+        if not shell_of(facts) and facts.status == "running":
+            notes.append(
+                "Chosen because the container has no shell (checked without running anything in it)."
+            )
+        if options.privileged:
+            notes.append(
+                "--privileged: the sidecar has every capability and the host's devices. Use with care."
+            )
+        notes.append("The sidecar stops when the target restarts.")
+    return DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id)

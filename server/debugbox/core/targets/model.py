@@ -1,0 +1,99 @@
+"""The target model shared by every runtime: what a target is, what the caller asks for, and the session plan.
+
+A `Target` is one running thing a debug terminal can be opened into: a Docker/Podman/nerdctl container, or a
+pod container. `PlanOptions` is what the caller wants; `DebugPlan` is how to open one debug session (the argv to
+run, the strategy, notes for the user, a terminal title). Backends (`edge/backends.py`) produce them. Pure data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Target:
+    """One container (or pod container) a debug session can be opened into; `to_json()` is the wire form."""
+
+    id: str
+    """Unambiguous across runtimes, e.g. `docker://3f2a9c1b7e4d`; accepted back as a target argument."""
+    runtime: str
+    """`docker`, `podman`, `nerdctl` or `kubernetes`."""
+    name: str
+    image: str
+    status: str
+    """The engine's word: `running`, `paused`, `restarting`, `exited`... (pods: their phase)."""
+    created: str = ""
+    """ISO 8601, UTC."""
+    related: bool = False
+    related_reason: str | None = None
+    """Why this target belongs to the document the listing was asked for (shown to the user)."""
+    strategies: tuple[str, ...] = ()
+    """Strategies that would work now, best first (empty when not probed)."""
+    recommended: str | None = None
+    labels: dict[str, str] = field(default_factory=dict, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    """Runtime-specific facts, merged into the wire form (e.g. `shell`, `user`, `namespace`, `containers`)."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "runtime": self.runtime,
+            "name": self.name,
+            "image": self.image,
+            "status": self.status,
+            "created": self.created,
+            "related": self.related,
+            "related_reason": self.related_reason,
+            "strategies": list(self.strategies),
+            "recommended": self.recommended,
+        }
+        for key, value in self.extra.items():
+            out.setdefault(key, value)
+        return out
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """What the caller wants; all a pure argv builder needs besides the target's facts."""
+
+    strategy: str = "auto"
+    """Asked for explicitly (argument, CLI flag): used as is, or refused with the reason."""
+    preferred: str = "auto"
+    """`settings.strategy`: used when it applies to this target and would work, else the ladder decides."""
+    toolbox_image: str = ""
+    """Sidecar/ephemeral image; empty means `settings.toolbox_image`."""
+    privileged: bool = False
+    """An explicit choice for `--privileged` sidecars; callers check `settings.allow_privileged` first."""
+    command: tuple[str, ...] = ()
+    """Run this instead of an interactive shell."""
+    tty: bool = True
+    """Ask for a TTY (`-t`); false when stdin is not a terminal."""
+    stdin: bool = True
+    """Keep stdin open (`-i`)."""
+
+
+@dataclass(frozen=True)
+class DebugPlan:
+    """How to open one debug session: run `argv` in a terminal (never through a shell)."""
+
+    argv: tuple[str, ...]
+    strategy: str
+    title: str
+    notes: tuple[str, ...] = ()
+    target: str = ""
+    """The target's `id`."""
+    env: dict[str, str] = field(default_factory=dict)
+    """Extra environment for the terminal process (e.g. KUBECONFIG), usually empty."""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "argv": list(self.argv),
+            "strategy": self.strategy,
+            "notes": list(self.notes),
+            "title": self.title,
+            "target": self.target,
+        }
+        if self.env:
+            out["env"] = dict(self.env)
+        return out

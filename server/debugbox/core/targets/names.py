@@ -1,0 +1,69 @@
+"""Names that end up in an argv, and the one check each must pass before it gets there.
+
+Container names and IDs (Docker's rule), Kubernetes names (DNS-1123 labels and subdomains), kubeconfig context
+names and image references. Anything that passes starts with an alphanumeric character and holds no whitespace,
+shell metacharacter or control character, so it can never read as an option or split into two words. Invalid
+names are refused (`InvalidTarget`), never cleaned up into something else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from debugbox.core.errors import InvalidTarget
+
+#: Docker's rule for container names (validContainerNamePattern); Podman and nerdctl use the same.
+_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*\Z")
+#: A full or abbreviated container ID.
+_HEX_ID = re.compile(r"[0-9a-f]{1,64}\Z")
+_MAX_NAME = 255
+
+
+def validate_container_ref(ref: str) -> str:
+    """Return `ref` (a container name or hex ID, an optional leading `/` removed) or raise InvalidTarget.
+
+    Validation is what keeps a name like `-v` or `x; rm -rf /` from changing the meaning of an argv: anything
+    that passes starts with an alphanumeric character and contains no whitespace or shell metacharacters.
+    """
+    name = ref[1:] if ref.startswith("/") else ref
+    if len(name) <= _MAX_NAME and (_NAME.match(name) or _HEX_ID.match(name)):
+        return name
+    raise InvalidTarget(
+        f"{ref!r} is not a valid container name or ID (names match [a-zA-Z0-9][a-zA-Z0-9_.-]*, IDs are hex)"
+    )
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# Kubeconfig context names are free-form, but an argv value must not look like an option or hold
+# control characters.
+_CONTEXT = re.compile(r"[A-Za-z0-9_][^\x00-\x1f\x7f]*\Z")
+_IMAGE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/:@+-]*\Z")
+
+
+def validate_label(name: str, what: str) -> str:
+    """A DNS-1123 label (container and namespace names): lower-case alphanumerics and '-', at most 63."""
+    if len(name) <= 63 and _DNS_LABEL.match(name):
+        return name
+    raise InvalidTarget(
+        f"{name!r} is not a valid {what} name (a DNS-1123 label: [a-z0-9-], at most 63 characters)"
+    )
+
+
+def validate_pod_name(name: str) -> str:
+    """A DNS-1123 subdomain (pod names): labels joined by dots, at most 253."""
+    if len(name) <= 253 and _DNS_SUBDOMAIN.match(name):
+        return name
+    raise InvalidTarget(f"{name!r} is not a valid pod name (a DNS-1123 subdomain, at most 253 characters)")
+
+
+def validate_context(name: str) -> str:
+    if _CONTEXT.match(name):
+        return name
+    raise InvalidTarget(f"{name!r} is not a usable kubeconfig context name")
+
+
+def validate_image(ref: str) -> str:
+    if len(ref) <= 512 and _IMAGE.match(ref):
+        return ref
+    raise InvalidTarget(f"{ref!r} is not a valid image reference")

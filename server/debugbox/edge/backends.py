@@ -1,0 +1,113 @@
+"""The registry that container runtimes and Kubernetes (backends) plug into, and target-reference routing.
+
+A `Backend` lists targets of one runtime and plans a debug session for one of them. Backends register a factory
+under their runtime name together with the target-reference prefixes they own (`docker://`, `pod/`...), so that
+`split_ref` can send `debugbox shell pod/web` and `debugbox shell docker://web` to the right one without knowing
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.settings import Settings
+from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+
+
+class Backend(Protocol):
+    """One runtime. Methods block (engine calls) and raise `RuntimeProblem` on expected failures."""
+
+    runtime: str
+
+    def present(self) -> bool:
+        """Cheap check (a socket file, a CLI on PATH) whether this runtime is worth asking at all.
+
+        An absent optional runtime (no Podman socket) is skipped silently; a present one that fails is
+        reported.
+        """
+        ...
+
+    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+        """Running targets; with `probe`, each carries `strategies`/`recommended` (costs a few engine calls
+        each).
+
+        `document` is the absolute path of the file the listing is for, if any. Backends that can tell which
+        of their targets belong to it (pods of a manifest) set `related` themselves; container backends ignore
+        it (the service matches containers to Dockerfiles for them, see `runtime/related.py`).
+        """
+        ...
+
+    def resolve(self, ref: str) -> Target:
+        """The target named `ref` (name or ID without prefix), fully probed; TargetNotFound when missing."""
+        ...
+
+    def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
+        """A debug session for `target` (from `resolve`), following `options.strategy` or the ladder."""
+        ...
+
+
+BackendFactory = Callable[[Settings], Backend]
+
+
+@dataclass(frozen=True)
+class _Registration:
+    runtime: str
+    factory: BackendFactory
+    prefixes: tuple[str, ...]
+    default: bool
+    """Asked for plain names/IDs (the container engines are; Kubernetes wants its `pod/` prefix)."""
+
+
+_REGISTRY: dict[str, _Registration] = {}
+
+
+def register_backend(
+    runtime: str, factory: BackendFactory, *, prefixes: Sequence[str] = (), default: bool = True
+) -> None:
+    """Make a runtime known: `prefixes` are the target-reference prefixes it owns (e.g. `("pod/",)`)."""
+    _REGISTRY[runtime] = _Registration(runtime, factory, tuple(prefixes), default)
+
+
+def registered_runtimes() -> list[str]:
+    return list(_REGISTRY)
+
+
+def create_backends(settings: Settings, runtimes: Sequence[str] | None = None) -> list[Backend]:
+    """One backend per registered runtime (or only those named), in registration order."""
+    names = list(_REGISTRY) if runtimes is None else [r for r in runtimes if r in _REGISTRY]
+    return [_REGISTRY[name].factory(settings) for name in names]
+
+
+@dataclass(frozen=True)
+class TargetRef:
+    runtime: str | None
+    """None: any default runtime may own it (a plain name or ID)."""
+    name: str
+    """The reference without its prefix, as the backend's `resolve` takes it."""
+
+
+def split_ref(ref: str) -> TargetRef:
+    """`docker://web` → (docker, web); `pod/web/app` → (kubernetes, web/app); `web` → (None, web)."""
+    ref = ref.strip()
+    if not ref:
+        raise InvalidTarget("no target given")
+    for reg in _REGISTRY.values():
+        for prefix in reg.prefixes:
+            if ref.startswith(prefix):
+                rest = ref[len(prefix) :]
+                if not rest:
+                    raise InvalidTarget(f"{ref!r} names no target after {prefix!r}")
+                return TargetRef(reg.runtime, rest)
+    if "://" in ref:
+        scheme = ref.split("://", 1)[0]
+        known = ", ".join(p for reg in _REGISTRY.values() for p in reg.prefixes)
+        raise InvalidTarget(f"unknown target prefix {scheme + '://'!r} (known: {known})")
+    return TargetRef(None, ref)
+
+
+def default_runtimes() -> list[str]:
+    """Runtimes asked for a plain name or ID, in registration order."""
+    return [reg.runtime for reg in _REGISTRY.values() if reg.default]

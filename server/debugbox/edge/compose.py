@@ -1,0 +1,58 @@
+"""Find the compose services that build a given Dockerfile, from compose files near it (reads the disk).
+
+Looks in the Dockerfile's folder and up to `workspace.PARENT_LEVELS` parents (not above `stop_at`, the
+workspace folder, when given) for `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`
+(the files `workspace.find_app_image` reads too). A service counts when its `build:` (a context string, or
+`context` + `dockerfile`; `workspace.compose_build_dockerfile`) resolves to the Dockerfile. Unreadable or odd
+compose files are skipped: this only ever adds evidence.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from debugbox.core.targets.related import ComposeService
+from debugbox.edge.workspace import COMPOSE_NAMES, MAX_COMPOSE_BYTES, PARENT_LEVELS, compose_build_dockerfile
+
+
+def project_name(compose: dict[str, Any], folder: Path) -> str:
+    """Compose's project name: top-level `name:`, else the folder name lower-cased, odd characters dropped."""
+    name = compose.get("name")
+    if isinstance(name, str) and name:
+        return name
+    return re.sub(r"[^a-z0-9_-]", "", folder.name.lower())
+
+
+def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[ComposeService]:
+    target = dockerfile.resolve()
+    found: list[ComposeService] = []
+    folder = target.parent
+    stop = stop_at.resolve() if stop_at else None
+    for _ in range(PARENT_LEVELS + 1):
+        for file_name in COMPOSE_NAMES:
+            path = folder / file_name
+            try:
+                if not path.is_file() or path.stat().st_size > MAX_COMPOSE_BYTES:
+                    continue
+                compose = yaml.safe_load(path.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                continue
+            if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
+                continue
+            project = project_name(compose, folder)
+            for name, spec in compose["services"].items():
+                if not isinstance(spec, dict):
+                    continue
+                built = compose_build_dockerfile(folder, spec.get("build"))
+                if built is None or built.resolve() != target:
+                    continue
+                image = spec.get("image") if isinstance(spec.get("image"), str) else ""
+                found.append(ComposeService(str(name), project, str(folder), str(path), image or ""))
+        if (stop is not None and folder == stop) or folder.parent == folder:
+            break
+        folder = folder.parent
+    return found

@@ -1,0 +1,275 @@
+"""Docker and Podman containers through the Engine API: list them, gather the facts the ladder needs, plan
+sessions.
+
+Both engines speak the same API (Podman on its Docker-compatible socket), so one class serves both; they
+differ in endpoint, in the CLI put into the argv (`podman` when installed, else `docker --host
+unix://…podman.sock`) and in `docker debug`, which only Docker has. Facts are gathered without running
+anything inside the container: inspect for state and user, archive/stat for shells.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import PurePosixPath
+from typing import Any
+
+from debugbox.core.settings import Settings
+from debugbox.core.targets.container_strategy import (
+    SHELL_PATHS,
+    SIDECAR_LABEL,
+    ContainerFacts,
+    available_strategies,
+    build_plan,
+    container_facts,
+    shell_of,
+)
+from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.core.targets.names import validate_container_ref
+from debugbox.edge.backends import register_backend
+from debugbox.edge.cli_tools import docker_debug_available
+from debugbox.edge.endpoints import docker_endpoint, podman_sockets
+from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
+
+_SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
+_DIR = 1 << 31  # fs.ModeDir
+_PROBE_WORKERS = 8
+_LIST_PROBE_TTL = 30.0
+_probe_cache: dict[tuple[str, str], tuple[float, tuple[str, ...] | None]] = {}
+_probe_lock = threading.Lock()
+
+
+def _iso(value: Any) -> str:
+    """Engine timestamps: list gives epoch seconds, inspect an RFC 3339 string; both become ISO 8601 UTC."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
+    return str(value or "")
+
+
+class EngineBackend:
+    """A Backend for one Engine-API endpoint (Docker or Podman)."""
+
+    def __init__(
+        self,
+        runtime: str,
+        endpoint: Endpoint,
+        cli: tuple[str, ...],
+        settings: Settings,
+        *,
+        present: bool = True,
+        product: str = "Docker",
+    ) -> None:
+        self.runtime = runtime
+        self.client = EngineClient(endpoint, settings.docker.timeout_seconds, product)
+        self.cli = cli
+        self.settings = settings
+        self._present = present
+        self._facts: dict[str, ContainerFacts] = {}
+        self._lock = threading.Lock()
+
+    def present(self) -> bool:
+        return self._present
+
+    # -- facts ----------------------------------------------------------------------------------------------
+
+    def _exists_as_file(self, container_id: str, path: str) -> bool:
+        """Whether `path` exists in the container as a non-directory, following up to 5 symlinks."""
+        for _ in range(5):
+            stat = self.client.stat_path(container_id, path)
+            if stat is None:
+                return False
+            mode = int(stat.get("mode", 0))
+            link = str(stat.get("linkTarget", "") or "")
+            if mode & _SYMLINK and link:
+                path = link if link.startswith("/") else str(PurePosixPath(path).parent / link)
+                continue
+            return not mode & _DIR
+        return False
+
+    def probe_shells(self, container_id: str) -> tuple[str, ...] | None:
+        """Shells present in the container, best first; None when the engine cannot stat paths.
+
+        Stops at the first found: that is the one exec would use.
+        """
+        try:
+            for path in SHELL_PATHS:
+                if self._exists_as_file(container_id, path):
+                    return (path,)
+        except StatUnsupported:
+            return None
+        return ()
+
+    def _listed_shells(self, cid: str) -> tuple[str, ...] | None:
+        """`probe_shells` for listings, remembered for `_LIST_PROBE_TTL` seconds per container.
+
+        A listing probes every running container (the engine serialises those stats, ~5 ms each);
+        opening a terminal always probes afresh, so a stale answer here only affects the `recommended` shown.
+        """
+        key = (self.client.endpoint.url, cid)
+        now = time.monotonic()
+        with _probe_lock:
+            hit = _probe_cache.get(key)
+        if hit is not None and now - hit[0] < _LIST_PROBE_TTL:
+            return hit[1]
+        shells = self.probe_shells(cid)
+        with _probe_lock:
+            if len(_probe_cache) > 4096:
+                _probe_cache.clear()
+            _probe_cache[key] = (now, shells)
+        return shells
+
+    def _gather(
+        self,
+        cid: str,
+        name: str,
+        status: str,
+        image: str,
+        user: str,
+        docker_debug: bool,
+        *,
+        listing: bool = False,
+    ) -> ContainerFacts:
+        probe = self._listed_shells if listing else self.probe_shells
+        shells = probe(cid) if status == "running" else ()
+        return container_facts(
+            self.runtime,
+            self.cli,
+            cid,
+            name,
+            status,
+            image=image,
+            user=user,
+            shells=shells,
+            docker_debug=docker_debug,
+        )
+
+    def _docker_debug(self) -> bool:
+        if self.runtime != "docker":
+            return False
+        return docker_debug_available(self.cli, self.settings.docker.timeout_seconds)
+
+    def facts_from_inspect(self, data: dict[str, Any]) -> ContainerFacts:
+        cid = str(data.get("Id", ""))
+        state = data.get("State") if isinstance(data.get("State"), dict) else {}
+        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+        status = str(state.get("Status", "")) if state else ""
+        if state and state.get("Restarting"):
+            status = "restarting"
+        return self._gather(
+            cid,
+            str(data.get("Name", "")).lstrip("/") or cid[:12],
+            status,
+            str(config.get("Image", "") or "") if config else "",
+            str(config.get("User", "") or "") if config else "",
+            self._docker_debug(),
+        )
+
+    # -- Backend --------------------------------------------------------------------------------------------
+
+    def _target(self, summary: dict[str, Any], facts: ContainerFacts | None) -> Target:
+        cid = str(summary.get("Id", ""))
+        names = summary.get("Names") or []
+        name = str(names[0]).lstrip("/") if names else cid[:12]
+        labels = summary.get("Labels") if isinstance(summary.get("Labels"), dict) else {}
+        extra: dict[str, Any] = {"container_id": cid}
+        strategies: tuple[str, ...] = ()
+        recommended = None
+        if facts is not None:
+            strategies = available_strategies(facts)
+            recommended = strategies[0] if strategies else None
+            extra["shell"] = shell_of(facts)
+            if facts.user:
+                extra["user"] = facts.user
+        return Target(
+            id=f"{self.runtime}://{cid[:12]}",
+            runtime=self.runtime,
+            name=name,
+            image=str(summary.get("Image", "")),
+            status=str(summary.get("State", "")),
+            created=_iso(summary.get("Created")),
+            strategies=strategies,
+            recommended=recommended,
+            labels={str(k): str(v) for k, v in (labels or {}).items()},
+            extra=extra,
+        )
+
+    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+        summaries = [c for c in self.client.containers() if SIDECAR_LABEL not in (c.get("Labels") or {})]
+        if not probe:
+            return [self._target(s, None) for s in summaries]
+        docker_debug = self._docker_debug()
+
+        def facts(summary: dict[str, Any]) -> ContainerFacts:
+            cid = str(summary.get("Id", ""))
+            image = str(summary.get("Image", ""))
+            status = str(summary.get("State", ""))
+            return self._gather(cid, cid[:12], status, image, "", docker_debug, listing=True)
+
+        with ThreadPoolExecutor(max_workers=min(_PROBE_WORKERS, max(1, len(summaries)))) as pool:
+            all_facts = list(pool.map(facts, summaries))
+        return [self._target(s, f) for s, f in zip(summaries, all_facts, strict=True)]
+
+    def resolve(self, ref: str) -> Target:
+        name = validate_container_ref(ref)
+        data = self.client.inspect(name)
+        facts = self.facts_from_inspect(data)
+        with self._lock:
+            self._facts[facts.id] = facts
+        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+        summary = {
+            "Id": facts.id,
+            "Names": [facts.name],
+            "Image": (config or {}).get("Image", ""),
+            "State": facts.status,
+            "Created": data.get("Created", ""),
+            "Labels": (config or {}).get("Labels") or {},
+        }
+        return self._target(summary, facts)
+
+    def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
+        cid = str(target.extra.get("container_id", ""))
+        with self._lock:
+            facts = self._facts.pop(cid, None)
+        if facts is None:
+            facts = self.facts_from_inspect(self.client.inspect(cid or target.name))
+        toolbox = options.toolbox_image or self.settings.toolbox_image
+        return build_plan(facts, options, toolbox, target.id)
+
+
+def _docker_factory(settings: Settings) -> EngineBackend:
+    found = docker_endpoint()
+    url = found.endpoint.url
+    # Asked when configured, when its socket is there, or when the docker CLI is (then "not running" is news).
+    present = (
+        found.endpoint.source != "default"
+        or os.path.exists(url[len("unix://") :])
+        or bool(shutil.which("docker"))
+    )
+    return EngineBackend("docker", found.endpoint, ("docker", *found.cli_args), settings, present=present)
+
+
+def podman_cli(socket_path: str, which: Any = shutil.which) -> tuple[str, ...]:
+    """`podman` when installed; else the docker CLI pointed at Podman's compatible socket."""
+    if which("podman"):
+        return ("podman",)
+    return ("docker", "--host", f"unix://{socket_path}")
+
+
+def _podman_factory(settings: Settings) -> EngineBackend:
+    sockets: Sequence[Any] = podman_sockets()
+    if not sockets:
+        endpoint = Endpoint("unix:///run/podman/podman.sock", "podman socket")
+        return EngineBackend("podman", endpoint, ("podman",), settings, present=False, product="Podman")
+    path = str(sockets[0])
+    return EngineBackend(
+        "podman", Endpoint(f"unix://{path}", "podman socket"), podman_cli(path), settings, product="Podman"
+    )
+
+
+register_backend("docker", _docker_factory, prefixes=("docker://",))
+register_backend("podman", _podman_factory, prefixes=("podman://",))

@@ -1,0 +1,306 @@
+"""The Kubernetes backend of the live-target model: a manifest's (or the namespace's) pods, and plans.
+
+Plugs into `core/targets/model.py` under the runtime name `kubernetes` with the reference prefixes `pod/`
+(`pod/NAME[/CONTAINER]`, namespace and context from the settings, which the CLI's `-n`/`--context` override)
+and `k8s://` (target IDs: `k8s://CONTEXT/NAMESPACE/POD/CONTAINER`, the context percent-encoded, so a listing's
+target is opened in the cluster it was listed from). It is never asked for a plain container name.
+
+The edge work is here: reading the manifest file, the kubeconfig, and the cluster through `KubeClient`.
+Decisions (which pods a workload owns, strategy, profile, argv) are `pod_plans.py`'s pure functions.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote
+
+import yaml
+
+from debugbox.core.errors import InvalidTarget, TargetNotFound
+from debugbox.core.images import classify_image
+from debugbox.core.settings import Settings
+from debugbox.core.targets import names
+from debugbox.core.targets import pod_plans as kp
+from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.edge.backends import register_backend
+from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
+from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
+
+log = logging.getLogger(__name__)
+
+RUNTIME = "kubernetes"
+ID_PREFIX = "k8s://"
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe loading without following aliases: a workspace file must not be able to blow up memory."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.YAMLError("YAML aliases are not followed when looking for workloads")
+        return super().compose_node(parent, index)
+
+
+def manifest_documents(text: str) -> list[Any]:
+    """The documents of a manifest stream that parse (a broken one ends the stream, as for kubectl)."""
+    docs: list[Any] = []
+    try:
+        for doc in yaml.load_all(text, Loader=_NoAliasLoader):
+            docs.append(doc)
+    except yaml.YAMLError as exc:
+        log.debug("manifest stream stops at a YAML error: %s", exc)
+    return docs
+
+
+def target_id(context: str, namespace: str, pod: str, container: str) -> str:
+    return f"{ID_PREFIX}{quote(context, safe='')}/{namespace}/{pod}/{container}"
+
+
+def parse_ref(ref: str) -> tuple[str | None, str | None, str, str | None]:
+    """(context, namespace, pod, container) from `NAME[/CONTAINER]` or an ID's `CTX/NS/POD/CONTAINER`."""
+    parts = ref.split("/")
+    if len(parts) == 4:
+        ctx, ns, pod, name = parts
+        container = names.validate_label(name, "container") if name else None
+        return unquote(ctx), names.validate_label(ns, "namespace"), names.validate_pod_name(pod), container
+    if len(parts) in (1, 2) and parts[0]:
+        container = names.validate_label(parts[1], "container") if len(parts) == 2 else None
+        return None, None, names.validate_pod_name(parts[0]), container
+    raise InvalidTarget(
+        f"{ref!r} is not pod/NAME[/CONTAINER] or a {ID_PREFIX}CONTEXT/NAMESPACE/POD/CONTAINER id"
+    )
+
+
+class KubeBackend:
+    runtime = RUNTIME
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        kubectl: str = "kubectl",
+        config_paths: Sequence[Path] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.kubectl = kubectl
+        self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
+        self._clients: dict[str, KubeClient] = {}
+        self._pods: dict[str, kp.PodFacts] = {}
+
+    # --- edge helpers ---
+
+    def present(self) -> bool:
+        return any(p.is_file() for p in self.config_paths)
+
+    def context(self, name: str | None = None) -> KubeContext:
+        return load_kubeconfig(self.config_paths).context(name or self.settings.kubernetes.context)
+
+    def client(self, context: KubeContext) -> KubeClient:
+        if context.name not in self._clients:
+            self._clients[context.name] = KubeClient(context, self.settings.kubernetes.timeout_seconds)
+        return self._clients[context.name]
+
+    def namespace_for(self, context: KubeContext, manifest_namespace: str | None = None) -> str:
+        return kp.effective_namespace(
+            manifest_namespace, self.settings.kubernetes.namespace, context.namespace
+        )
+
+    # --- targets ---
+
+    def _targets(
+        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None, workload: str = ""
+    ) -> Iterator[Target]:
+        restarts = sum(c.restarts for c in pod.containers)
+        for c in pod.containers:
+            image = classify_image(c.image) if c.image else None
+            facts = kp.ClusterFacts(image_has_shell=image.has_shell if image else None)
+            strategies = kp.available_strategies(pod, c, facts)
+            yield Target(
+                id=target_id(context.name, pod.namespace, pod.name, c.name),
+                runtime=RUNTIME,
+                name=f"{pod.name}/{c.name}",
+                image=c.image,
+                status=pod.phase.lower(),
+                created=pod.created,
+                related=related_reason is not None,
+                related_reason=related_reason,
+                strategies=strategies,
+                recommended=strategies[0] if strategies else None,
+                labels=dict(pod.labels),
+                extra={
+                    "context": context.name,
+                    "namespace": pod.namespace,
+                    "pod": pod.name,
+                    "container": c.name,
+                    "containers": [x.name for x in pod.containers],
+                    "phase": pod.phase,
+                    "containerState": c.state,
+                    "restarts": c.restarts,
+                    "podRestarts": restarts,
+                    "ephemeralContainers": [e.to_json() for e in pod.ephemeral],
+                    "owner": pod.owner,
+                    # `Kind/name` of the manifest workload the pod belongs to (related targets only).
+                    "workload": workload,
+                },
+            )
+
+    def pods_of_workloads(
+        self, context: KubeContext, workloads: Sequence[kp.Workload]
+    ) -> list[tuple[kp.Workload, list[kp.PodFacts]]]:
+        """Each workload with its pods: one LIST per distinct (namespace, selector), the LISTs in parallel so
+        a manifest of many workloads costs one round trip (and at most one timeout), not one each."""
+        client = self.client(context)
+        keyed = []
+        for w in workloads:
+            ns = names.validate_label(self.namespace_for(context, w.namespace), "namespace")
+            keyed.append((w, (ns, *kp.server_selector(w))))
+        keys = list(dict.fromkeys(key for _, key in keyed))
+
+        def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
+            return [kp.PodFacts.from_json(p) for p in client.list_pods(*key)]
+
+        with ThreadPoolExecutor(
+            max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
+        ) as pool:
+            found = dict(zip(keys, pool.map(fetch, keys), strict=True))
+        return [(w, [p for p in found[key] if w.owns(p)]) for w, key in keyed]
+
+    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+        context = self.context()
+        workloads: list[kp.Workload] = []
+        if document and document.lower().endswith(MANIFEST_SUFFIXES):
+            path = Path(document)
+            try:
+                if path.stat().st_size <= _MAX_MANIFEST_BYTES:
+                    workloads = kp.workloads_of(manifest_documents(path.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError) as exc:
+                log.debug("cannot read manifest %s: %s", document, exc)
+        if not workloads:
+            ns = self.namespace_for(context)
+            pods = [
+                kp.PodFacts.from_json(p)
+                for p in self.client(context).list_pods(names.validate_label(ns, "namespace"))
+            ]
+            return [t for p in pods for t in self._targets(context, p)]
+        targets: list[Target] = []
+        missing: list[str] = []
+        seen: set[str] = set()
+        for w, pods in self.pods_of_workloads(context, workloads):
+            if not pods:
+                missing.append(f"{w.describe()} in namespace {self.namespace_for(context, w.namespace)}")
+            for pod in pods:
+                reason = f"pod of {w.describe()} in {path.name}"
+                for t in self._targets(context, pod, reason, f"{w.kind}/{w.name}"):
+                    if t.id not in seen:
+                        seen.add(t.id)
+                        targets.append(t)
+        if not targets:
+            raise TargetNotFound(f"no running pods match {'; '.join(missing)} (context {context.name})")
+        return targets
+
+    def resolve(self, ref: str) -> Target:
+        ctx_name, ns, pod_name, container = parse_ref(ref)
+        context = self.context(ctx_name)
+        namespace = names.validate_label(ns or self.namespace_for(context), "namespace")
+        pod = kp.PodFacts.from_json(self.client(context).read_pod(namespace, pod_name))
+        chosen = pod.container(container)
+        target = next(t for t in self._targets(context, pod) if t.extra["container"] == chosen.name)
+        self._pods[target.id] = pod
+        return target
+
+    # --- plans ---
+
+    def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
+        return self.kube_plan(target, options).plan
+
+    def kube_plan(self, target: Target, options: PlanOptions) -> kp.KubePlan:
+        """The plan plus, for copies, the argv that deletes the copy again."""
+        if not options.toolbox_image:
+            options = replace(options, toolbox_image=self.settings.toolbox_image)
+        context = self.context(str(target.extra.get("context") or "") or None)
+        client = self.client(context)
+        namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
+        pod = self._pods.pop(target.id, None) or kp.PodFacts.from_json(client.read_pod(namespace, pod_name))
+        container = pod.container(str(target.extra.get("container") or "") or None)
+        image_info = classify_image(container.image) if container.image else None
+        ns_labels = client.namespace_labels(namespace) or {}
+        cluster = kp.ClusterFacts(
+            kubectl=self.kubectl,
+            context=context.name,
+            psa_level=ns_labels.get(kp.PSA_ENFORCE_LABEL),
+            image_has_shell=image_info.has_shell if image_info else None,
+            image_shell=(image_info.shell or "") if image_info else "",
+        )
+        command = bool(options.command)
+        requested = options.strategy
+        if requested in ("", "auto"):
+            first = next(iter(kp.available_strategies(pod, container, cluster, command=command)), None)
+        else:
+            first = kp.choose_strategy(pod, container, cluster, requested, command=command)
+        if first == "ephemeral":
+            cluster = self._ask_ephemeral(client, pod, container.name, cluster, options)
+            if cluster.ephemeral == "forbidden" and requested == "ephemeral":
+                raise KubeForbidden(cluster.ephemeral_message, "patch", "pods/ephemeralcontainers")
+        if kp.choose_strategy(pod, container, cluster, requested, command=command) == "copy":
+            cluster = self._with_existing_copies(client, pod, cluster)
+        return kp.build_plan(
+            pod,
+            container.name,
+            cluster,
+            options,
+            profile_setting=self.settings.kubernetes.profile,
+            allow_privileged=self.settings.allow_privileged,
+            target_id=target.id,
+        )
+
+    def _ask_ephemeral(
+        self,
+        client: KubeClient,
+        pod: kp.PodFacts,
+        container: str,
+        cluster: kp.ClusterFacts,
+        options: PlanOptions,
+    ) -> kp.ClusterFacts:
+        """Dry-run the PATCH kubectl would send; the answer says whether ephemeral will work."""
+        name, profile = kp.new_debug_container(
+            pod,
+            container,
+            cluster,
+            options,
+            profile_setting=self.settings.kubernetes.profile,
+            allow_privileged=self.settings.allow_privileged,
+        )
+        spec = kp.ephemeral_container_spec(name, options.toolbox_image, container, profile)
+        try:
+            client.dry_run_ephemeral(pod.namespace, pod.name, spec)
+        except KubeForbidden as exc:
+            return replace(cluster, ephemeral="forbidden", ephemeral_message=str(exc))
+        except EphemeralRefused as exc:
+            return replace(cluster, ephemeral=exc.kind, ephemeral_message=str(exc))
+        return replace(cluster, ephemeral="ok")
+
+    def _with_existing_copies(
+        self, client: KubeClient, pod: kp.PodFacts, cluster: kp.ClusterFacts
+    ) -> kp.ClusterFacts:
+        taken: set[str] = set()
+        while True:
+            name = kp.copy_name_for(pod, taken)
+            if not client.pod_exists(pod.namespace, name) or len(taken) >= 20:
+                return replace(cluster, existing_pods=frozenset(taken))
+            taken.add(name)
+
+
+def _factory(settings: Settings) -> KubeBackend:
+    return KubeBackend(settings)
+
+
+register_backend(RUNTIME, _factory, prefixes=("pod/", ID_PREFIX), default=False)
+
+__all__ = ["KubeBackend", "KubeconfigError", "manifest_documents", "parse_ref", "target_id"]

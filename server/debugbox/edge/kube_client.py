@@ -1,0 +1,259 @@
+"""The cluster edge: the few API calls debugbox makes, through the real `kubernetes` client.
+
+Calls: list pods (label/field selectors), read a pod, read a namespace (for its Pod Security label), and a
+dry-run PATCH of `pods/ephemeralcontainers` — the one question that tells whether `kubectl debug --target`
+would be accepted (RBAC, the feature being served, the server's validation and admission) without changing the
+pod.
+
+The client is imported on first use, never at server start (it costs about 0.4 s). Requests go through its
+`ApiClient` (kubeconfig loading, auth, TLS, the REST layer) but not its generated `CoreV1Api`: building that
+class costs seconds more (thousands of validated methods), and its model classes would hide a malformed body
+behind a half-filled object, so answers are parsed as JSON here. Every failure becomes a `RuntimeProblem` with
+a message fit to show: unreachable or slow cluster (with the timeout), 401, 403 naming the verb and resource
+to ask for, 404, 500 and malformed answers. Retries are off: a hanging server must give its message after one
+timeout, not four.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import quote
+
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
+from debugbox.edge.kubeconfig import KubeContext
+
+
+class KubeForbidden(StrategyUnavailable):
+    """RBAC said no; `verb` and `resource` say what to ask the cluster admin for."""
+
+    def __init__(self, message: str, verb: str, resource: str) -> None:
+        super().__init__(message)
+        self.verb, self.resource = verb, resource
+
+
+class EphemeralRefused(RuntimeProblem):
+    """The API server answered the dry-run PATCH with 404 (feature not served) or 422 (validation)."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+        """`disabled` or `rejected`."""
+
+
+def _status_message(body: str | None) -> tuple[str, dict[str, Any]]:
+    try:
+        status = json.loads(body or "")
+    except ValueError:
+        return (body or "").strip()[:300], {}
+    if not isinstance(status, dict):
+        return str(status)[:300], {}
+    details = status.get("details") if isinstance(status.get("details"), dict) else {}
+    return str(status.get("message") or "").strip(), details or {}
+
+
+class KubeClient:
+    """One context of one kubeconfig; thread-safe, the API client is built once on first use."""
+
+    def __init__(self, context: KubeContext, timeout: float = 10.0) -> None:
+        self.context = context
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._core: Any = None
+
+    # --- plumbing ---
+
+    def _api(self) -> Any:
+        with self._lock:
+            if self._core is None:
+                from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
+
+                cfg = client.Configuration()
+                try:
+                    config.load_kube_config(  # type: ignore[no-untyped-call]
+                        config_file=os.pathsep.join(self.context.files),
+                        context=self.context.name,
+                        client_configuration=cfg,
+                        persist_config=False,
+                    )
+                except (
+                    Exception
+                ) as exc:  # the loader raises ConfigException, ValueError, exec-plugin errors...
+                    raise RuntimeUnavailable(
+                        f"cannot use kubeconfig context {self.context.name!r}: {exc}"
+                    ) from None
+                cfg.retries = False
+                self._core = client.ApiClient(cfg)
+            return self._core
+
+    def _where(self) -> str:
+        return f"the Kubernetes API at {self.context.server} (context {self.context.name})"
+
+    def _call(
+        self,
+        what: str,
+        verb: str,
+        resource: str,
+        namespace: str,
+        method: str,
+        path: str,
+        query: Sequence[tuple[str, str]] = (),
+        body: Any = None,
+        content_type: str | None = None,
+    ) -> Any:
+        """One request through the client's ApiClient; the JSON answer, or a RuntimeProblem."""
+        api = self._api()
+        from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, TimeoutError
+
+        headers = {"Accept": "application/json"}
+        if content_type:
+            headers["Content-Type"] = content_type
+        try:
+            request = api.param_serialize(
+                method=method,
+                resource_path=path,
+                query_params=list(query),
+                header_params=headers,
+                body=body,
+                auth_settings=["BearerToken"],
+            )
+            response = api.call_api(*request, _request_timeout=self.timeout)
+            response.read()
+            if not 200 <= response.status <= 299:
+                raise ApiException(http_resp=response)
+            raw = response.data
+        except ApiException as exc:
+            raise self._api_error(exc, what, verb, resource, namespace) from None
+        except (TimeoutError, MaxRetryError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            # NewConnectionError subclasses ConnectTimeoutError in urllib3, so it is told apart first.
+            if isinstance(reason, NewConnectionError):
+                raise RuntimeUnavailable(
+                    f"cannot reach {self._where()}: connection refused or no route"
+                ) from None
+            if isinstance(reason, TimeoutError):
+                raise RuntimeUnavailable(
+                    f"{self._where()} did not answer within {self.timeout:g} s ({what})"
+                ) from None
+            raise RuntimeUnavailable(f"cannot reach {self._where()}: {reason}") from None
+        except (HTTPError, OSError) as exc:
+            raise RuntimeUnavailable(f"{self._where()} broke off while {what}: {exc}") from None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise RuntimeUnavailable(
+                f"{self._where()} answered {what} with malformed JSON ({len(raw)} bytes); "
+                "is it a Kubernetes API?"
+            ) from None
+
+    def _api_error(self, exc: Any, what: str, verb: str, resource: str, namespace: str) -> RuntimeProblem:
+        code = int(exc.status or 0)
+        message, details = _status_message(exc.body)
+        if code == 401:
+            return RuntimeUnavailable(
+                f"{self._where()} rejected the credentials of context {self.context.name} "
+                "(401 Unauthorized); "
+                "log in again or refresh the token"
+            )
+        if code == 403 and "violates PodSecurity" in message:
+            return EphemeralRefused(f"Pod Security admission refused it: {message}", "rejected")
+        if code == 403:
+            return KubeForbidden(
+                f"forbidden: {what} needs RBAC permission to `{verb} {resource}` in namespace {namespace}; "
+                f"ask for it (kubectl auth can-i {verb} {resource} -n {namespace}). Server: {message}",
+                verb,
+                resource,
+            )
+        subresource = resource == "pods/ephemeralcontainers"
+        if code == 404:
+            if subresource and not details.get("name"):
+                # cdebug's test too: a 404 that names no object means the subresource itself is not served.
+                return EphemeralRefused(
+                    f"{what}: the API server does not serve it (404: {message})", "disabled"
+                )
+            return TargetNotFound(f"{message} in namespace {namespace} (context {self.context.name})")
+        if code == 422 and subresource:
+            return EphemeralRefused(message, "rejected")
+        if code >= 500:
+            return RuntimeUnavailable(f"{self._where()} failed while {what} ({code}): {message}")
+        return RuntimeUnavailable(f"{self._where()} refused {what} ({code} {exc.reason}): {message}")
+
+    # --- calls ---
+
+    def list_pods(
+        self, namespace: str, label_selector: str | None = None, field_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = [("labelSelector", label_selector)] if label_selector else []
+        query += [("fieldSelector", field_selector)] if field_selector else []
+        data = self._call(
+            "listing pods",
+            "list",
+            "pods",
+            namespace,
+            "GET",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods",
+            query,
+        )
+        items = data.get("items") if isinstance(data, dict) else None
+        if not isinstance(items, list):
+            raise RuntimeUnavailable(f"{self._where()} answered the pod list without items")
+        for item in items:  # list items come without kind/apiVersion; restore the namespace for PodFacts
+            if isinstance(item, dict):
+                item.setdefault("metadata", {}).setdefault("namespace", namespace)
+        return [i for i in items if isinstance(i, dict)]
+
+    def read_pod(self, namespace: str, name: str) -> dict[str, Any]:
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
+        data = self._call(f"reading pod {name}", "get", "pods", namespace, "GET", path)
+        if not isinstance(data, dict):
+            raise RuntimeUnavailable(
+                f"{self._where()} answered pod {name} with something that is not an object"
+            )
+        return data
+
+    def pod_exists(self, namespace: str, name: str) -> bool:
+        try:
+            self.read_pod(namespace, name)
+        except TargetNotFound:
+            return False
+        return True
+
+    def namespace_labels(self, namespace: str) -> dict[str, str] | None:
+        """The namespace's labels, or None when they can't be read (many users may not get namespaces)."""
+        what = f"reading namespace {namespace}"
+        try:
+            data = self._call(
+                what, "get", "namespaces", namespace, "GET", f"/api/v1/namespaces/{_seg(namespace)}"
+            )
+        except (KubeForbidden, TargetNotFound):
+            return None
+        labels = (data.get("metadata") or {}).get("labels") if isinstance(data, dict) else None
+        return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+    def dry_run_ephemeral(self, namespace: str, pod: str, container: dict[str, Any]) -> None:
+        """Would the API server add this ephemeral container? Returns, or raises KubeForbidden or
+        EphemeralRefused.
+
+        A strategic-merge PATCH with `dryRun=All`, exactly what `kubectl debug` sends minus persistence: RBAC,
+        the subresource being served, validation and admission (Pod Security) all answer it.
+        """
+        self._call(
+            f"adding an ephemeral container to pod {pod}",
+            "patch",
+            "pods/ephemeralcontainers",
+            namespace,
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(pod)}/ephemeralcontainers",
+            [("dryRun", "All")],
+            {"spec": {"ephemeralContainers": [container]}},
+            "application/strategic-merge-patch+json",
+        )
+
+
+def _seg(name: str) -> str:
+    """A path segment; names are validated before they get here, quoting is the belt to those braces."""
+    return quote(name, safe="")

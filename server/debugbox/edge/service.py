@@ -1,0 +1,184 @@
+"""The one entry point the LSP handlers and the CLI use for live targets: list, resolve, plan.
+
+Loads the backends lazily (`BACKEND_MODULES`; a module that is not there yet is skipped, which is how the
+Kubernetes backend plugs in), asks the present ones in parallel with a deadline, turns every expected failure
+into an entry of `errors` (listing) or a `RuntimeProblem` (resolving), and adds the Dockerfile relation to
+container targets. All calls block: the LSP layer runs them in a worker thread.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from debugbox.core.documents import is_dockerfile_name
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, TargetNotFound
+from debugbox.core.settings import Settings
+from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.core.targets.names import validate_container_ref
+from debugbox.edge.backends import Backend, create_backends, default_runtimes, registered_runtimes, split_ref
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.related import RelationContext
+
+log = logging.getLogger(__name__)
+
+#: The runtimes that run containers (as opposed to pods).
+CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
+#: Modules that register a backend when imported, in the order their runtimes are asked for a plain name.
+BACKEND_MODULES = (
+    "debugbox.edge.docker_backend",
+    "debugbox.edge.nerdctl_backend",
+    "debugbox.edge.kube_backend",
+)
+_loaded = False
+
+
+def load_backends() -> list[str]:
+    """Import the backend modules once; returns the registered runtime names."""
+    global _loaded
+    if not _loaded:
+        for module in BACKEND_MODULES:
+            try:
+                importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name != module:
+                    raise
+        _loaded = True
+    return registered_runtimes()
+
+
+def deadline(settings: Settings) -> float:
+    """How long a whole listing may take: the slowest runtime's timeout plus a margin."""
+    return max(settings.docker.timeout_seconds, settings.kubernetes.timeout_seconds) + 1.0
+
+
+@dataclass
+class Listing:
+    targets: list[Target] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"targets": [t.to_json() for t in self.targets], "errors": list(self.errors)}
+
+
+def _relation_context(settings: Settings, document: Path, workspace: Path | None) -> RelationContext:
+    from debugbox.core.targets.related import RelationContext
+    from debugbox.edge.compose import services_building
+
+    return RelationContext(
+        dockerfile=str(document.resolve()),
+        services=tuple(services_building(document, workspace)),
+        app_image=settings.debug_image.app_image,
+    )
+
+
+def list_targets(
+    settings: Settings,
+    *,
+    document: Path | None = None,
+    workspace: Path | None = None,
+    probe: bool = True,
+    runtimes: Sequence[str] | None = None,
+) -> Listing:
+    """Targets of every present runtime; with a Dockerfile `document`, the ones built from it first."""
+    load_backends()
+    backends = [b for b in create_backends(settings, runtimes) if b.present()]
+    listing = Listing()
+    if not backends:
+        return listing
+    pool = ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="debugbox-list")
+    doc = str(document) if document else None
+    limit = deadline(settings)
+    end = time.monotonic() + limit
+    try:
+        futures = [(b, pool.submit(b.list_targets, probe=probe, document=doc)) for b in backends]
+        for backend, future in futures:
+            try:
+                listing.targets += future.result(timeout=max(0.0, end - time.monotonic()))
+            except FutureTimeout:
+                listing.errors.append(f"{backend.runtime}: no answer within {limit:g} s")
+            except RuntimeProblem as exc:
+                listing.errors.append(f"{backend.runtime}: {exc}")
+            except Exception as exc:  # a bug in one backend must not hide the others' targets
+                log.exception("listing %s targets failed", backend.runtime)
+                listing.errors.append(f"{backend.runtime}: internal error ({type(exc).__name__}: {exc})")
+    finally:
+        # A backend stuck past its deadline is left to finish on its own; its socket timeout ends it.
+        pool.shutdown(wait=False, cancel_futures=True)
+    listing.targets = relate_to_document(settings, listing.targets, document, workspace)
+    return listing
+
+
+def relate_to_document(
+    settings: Settings, targets: list[Target], document: Path | None, workspace: Path | None = None
+) -> list[Target]:
+    """Mark the containers built from the Dockerfile `document` (reads compose files); related first."""
+    if document is not None and is_dockerfile_name(document.name):
+        from debugbox.core.targets.related import relate
+
+        ctx = _relation_context(settings, document, workspace)
+        containers = [t for t in targets if t.runtime != "kubernetes"]
+        others = [t for t in targets if t.runtime == "kubernetes"]
+        return relate(containers, ctx) + others
+    return sorted(targets, key=lambda t: not t.related)
+
+
+def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:
+    """The backend and target for a reference (`web`, `3f2a9c`, `docker://web`, `pod/web/app`...)."""
+    load_backends()
+    parsed = split_ref(ref)
+    if parsed.runtime is not None:
+        backend = create_backends(settings, [parsed.runtime])[0]
+        return backend, backend.resolve(parsed.name)
+    # A plain reference is a container name or ID to every default runtime: refuse a bad one up front.
+    validate_container_ref(parsed.name)
+    problems: list[str] = []
+    asked: list[str] = []
+    for backend in create_backends(settings, default_runtimes()):
+        if not backend.present():
+            continue
+        asked.append(backend.runtime)
+        try:
+            return backend, backend.resolve(parsed.name)
+        except TargetNotFound:
+            continue
+        except RuntimeUnavailable as exc:
+            problems.append(str(exc))
+    if problems:
+        raise RuntimeUnavailable(f"could not look for {ref!r}: " + "; ".join(problems))
+    where = ", ".join(asked) or "any container engine (none found)"
+    raise TargetNotFound(f"no running target named {ref!r} on {where} (removed, or a typo?)")
+
+
+def plan(settings: Settings, ref: str, options: PlanOptions) -> DebugPlan:
+    backend, target = resolve(settings, ref)
+    return backend.plan(target, options)
+
+
+def plan_options(
+    settings: Settings,
+    *,
+    strategy: str | None = None,
+    image: str | None = None,
+    privileged: bool = False,
+    command: Sequence[str] = (),
+    tty: bool = True,
+    stdin: bool = True,
+) -> PlanOptions:
+    return PlanOptions(
+        strategy=strategy or "auto",
+        preferred=settings.strategy,
+        toolbox_image=image or settings.toolbox_image,
+        privileged=privileged,
+        command=tuple(command),
+        tty=tty,
+        stdin=stdin,
+    )
