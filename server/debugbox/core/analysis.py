@@ -1,4 +1,5 @@
-"""The contract between the pure analysers (`core/dockerfile/`, `core/kubernetes/`) and the protocol layer (`lsp/handlers/`).
+"""The contract between the pure analysers (`core/dockerfile/`, `core/kubernetes/`) and the protocol layer
+(`lsp/handlers/`).
 
 An analyser turns one document version's text into an `Analysis`; the protocol layer caches it per (uri, version)
 and asks it for diagnostics, code actions, hover and code-lens anchors. Everything here is plain data built from
