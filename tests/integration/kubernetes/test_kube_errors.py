@@ -35,7 +35,7 @@ def test_unreachable_cluster(kube: KubeEnv) -> None:
     kube.fake.stop()
     start = time.monotonic()
     with pytest.raises(
-        RuntimeUnavailable, match=r"cannot reach the Kubernetes API at http://127.0.0.1:\d+ \(context fake\)"
+        RuntimeUnavailable, match=r"cannot reach the Kubernetes API at https://127.0.0.1:\d+ \(context fake\)"
     ):
         backend.list_targets()
     assert time.monotonic() - start < 5
