@@ -913,7 +913,9 @@ class FakeKubeAPIServer:
                 return streaming.success_status()  # attach ends when the stream ends, with no exit code
             return None
 
-        streaming.bridge(ws, argv, stdin=stdin, describe=describe, on_exit=on_exit)
+        streaming.bridge(
+            ws, argv, stdin=stdin, describe=describe, on_exit=on_exit, stdin_close_ends_input=sub == "exec"
+        )
 
 
 def _all_container_names(pod: dict[str, Any]) -> set[str]:

@@ -153,9 +153,13 @@ def bridge(
     *,
     stdin: bool,
     describe: str,
+    stdin_close_ends_input: bool = True,
     on_exit: Callable[[int], dict[str, Any] | None] | None = None,
 ) -> None:
-    """Run `argv` and connect it to the session until it exits; then send its status and close."""
+    """Run `argv` and connect it to the session until it exits; then send its status and close.
+
+    `stdin_close_ends_input`: whether the client's `[255, 0]` closes the process's stdin (exec) or not
+    (attach to a container whose stdin stays open)."""
     proc = subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -183,7 +187,14 @@ def bridge(
                 with contextlib.suppress(OSError):
                     proc.stdin.write(data)
                     proc.stdin.flush()
-            elif channel == CLOSE and data[:1] == bytes([STDIN]) and proc.stdin is not None:
+            elif (
+                channel == CLOSE
+                and data[:1] == bytes([STDIN])
+                and proc.stdin is not None
+                and stdin_close_ends_input
+            ):
+                # exec: the process sees EOF. attach: a container's stdin outlives one attached client (it only
+                # closes with `stdinOnce`), so the session goes on until the container ends or the client leaves.
                 with contextlib.suppress(OSError):
                     proc.stdin.close()
         # The client went away: its stdin ends too.
