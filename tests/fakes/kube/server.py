@@ -57,7 +57,7 @@ from tests.fakes.kube.status import (
 from tests.fakes.kube.store import Store, default_container, now
 from tests.fakes.kube.tls import CertificateAuthority, server_context, test_run_ca
 from tests.fakes.kube.validation import validate_ephemeral_update, validate_pod_create
-from tests.fakes.protobuf import DecodeError, decode_pod
+from tests.fakes.protobuf import DecodeError, decode_object
 
 JSON = "application/json"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
@@ -241,7 +241,7 @@ class _Handler(BaseHTTPRequestHandler):
         if body:
             try:
                 if ctype == PROTOBUF:
-                    decoded = decode_pod(body)
+                    decoded = decode_object(body)
                 elif ctype == "application/yaml":
                     decoded = yaml.safe_load(body)
                 else:

@@ -80,7 +80,7 @@ def test_forbidden_ephemeral_when_asked_for_explicitly(kube: KubeEnv) -> None:
     with pytest.raises(KubeForbidden) as err:
         backend.plan(target, batch_options(backend.settings, strategy="ephemeral"))
     assert err.value.verb == "patch" and err.value.resource == "pods/ephemeralcontainers"
-    assert "kubectl auth can-i patch pods/ephemeralcontainers -n default" in str(err.value)
+    assert "kubectl auth can-i patch pods --subresource=ephemeralcontainers -n default" in str(err.value)
 
 
 def test_pod_not_found(kube: KubeEnv) -> None:
