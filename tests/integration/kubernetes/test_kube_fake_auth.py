@@ -101,9 +101,9 @@ def test_a_wrong_token_is_401_even_with_anonymous_auth(kube: KubeEnv) -> None:
 
 
 def test_a_client_certificate_from_another_ca_fails_the_handshake(kube: KubeEnv) -> None:
-    from tests.fakes.kube.tls import CertificateAuthority
-
     import base64
+
+    from tests.fakes.kube.tls import CertificateAuthority
 
     pair = CertificateAuthority("someone-elses-ca").client("mallory", ("system:masters",))
     config = json.loads(kube.kubeconfig.read_text())
