@@ -95,7 +95,8 @@ def _pod(name: str = "p", **spec: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("body", "causes"),
     [
-        (_pod("Bad_Name"), [("FieldValueInvalid", "metadata.name", f'Invalid value: "Bad_Name": {DNS1123_SUBDOMAIN_MESSAGE}')]),
+        (_pod("Bad_Name"),
+         [("FieldValueInvalid", "metadata.name", f'Invalid value: "Bad_Name": {DNS1123_SUBDOMAIN_MESSAGE}')]),
         ({"metadata": {}, "spec": _pod()["spec"]},
          [("FieldValueRequired", "metadata.name", "Required value: name or generateName is required")]),
         (_pod(containers=[]), [("FieldValueRequired", "spec.containers", "Required value")]),

@@ -266,7 +266,7 @@ def test_interactive_debug_waits_for_the_kubelet_then_falls_back_to_logs(kube: K
     assert watch and watch[0].q("fieldSelector") == "metadata.name=web"
     attach = [r for r in kube.fake.requests if r.path.endswith("/pods/web/attach")]
     assert attach and all(r.q("container") == "dbg" for r in attach)
-    (patch,) = kube.fake.requests_to("PATCH", "/ephemeralcontainers")
+    assert len(kube.fake.requests_to("PATCH", "/ephemeralcontainers")) == 1
     states = [
         next(iter(s["state"]))
         for rv, kind, pod in kube.fake.store.events

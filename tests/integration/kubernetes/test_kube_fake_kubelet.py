@@ -59,8 +59,8 @@ def test_a_created_pod_goes_pending_scheduled_creating_running_and_watches_see_i
         pod = event["object"]
         statuses = pod.status.container_statuses or []
         state = statuses[0].state if statuses else None
-        seen.append((event["type"], pod.status.phase, bool(pod.spec.node_name),
-                     state and (state.waiting.reason if state.waiting else "running" if state.running else "")))  # fmt: skip
+        shown = state and (state.waiting.reason if state.waiting else "running" if state.running else "")
+        seen.append((event["type"], pod.status.phase, bool(pod.spec.node_name), shown))
         if pod.status.phase == "Running":
             break
     assert seen == [
