@@ -215,16 +215,17 @@ class Kubelet:
 
     # --- the API's hooks ---
 
-    def pod_created(self, ns: str, name: str, docker: bool = False) -> None:
-        if docker:
-            if self.docker is None:
-                raise RuntimeError("docker-backed pods need the fake started with a DockerRuntime")
-            # A seeded docker-backed pod comes up synchronously, so the caller can exec into it at once.
+    def pod_created(self, ns: str, name: str, docker: bool = False, *, sync: bool = False) -> None:
+        """A new pod: scheduled, then started after the lifecycle's delays; `sync` (seeding a docker-backed
+        pod) does it all now, so the caller can exec into it at once."""
+        if docker and self.docker is None:
+            raise RuntimeError("docker-backed pods need the fake started with docker=True")
+        if sync:
             self._bind(ns, name)
-            self._first_status(ns, name, docker=True)
+            self._first_status(ns, name, docker=docker)
             self._start_all(ns, name)
             return
-        self.after(self.lifecycle.schedule_seconds, lambda: self._bind_then_sync(ns, name))
+        self.after(self.lifecycle.schedule_seconds, lambda: self._bind_then_sync(ns, name, docker))
 
     def ephemeral_added(self, ns: str, name: str, container: str) -> None:
         def creating() -> None:
@@ -274,9 +275,9 @@ class Kubelet:
                     return dict(c)
         raise KeyError(container)
 
-    def _bind_then_sync(self, ns: str, name: str) -> None:
+    def _bind_then_sync(self, ns: str, name: str, docker: bool) -> None:
         self._bind(ns, name)
-        self.after(self.lifecycle.create_seconds, lambda: self._first_status_then_start(ns, name))
+        self.after(self.lifecycle.create_seconds, lambda: self._first_status_then_start(ns, name, docker))
 
     def _bind(self, ns: str, name: str) -> None:
         with self.store.lock:
@@ -289,8 +290,8 @@ class Kubelet:
             ]
             self.store.put(pod)
 
-    def _first_status_then_start(self, ns: str, name: str) -> None:
-        self._first_status(ns, name)
+    def _first_status_then_start(self, ns: str, name: str, docker: bool) -> None:
+        self._first_status(ns, name, docker)
         self.after(self.lifecycle.start_seconds, lambda: self._start_all(ns, name))
 
     def _first_status(self, ns: str, name: str, docker: bool = False) -> None:
@@ -381,7 +382,7 @@ class Kubelet:
                 return
             c = self._spec(pod, container)
             record = self.containers.setdefault(
-                (ns, name, container), _Container(container, ephemeral, docker=self._docker_backed(ns, name))
+                (ns, name, container), _Container(container, ephemeral, docker=self.docker_backed(ns, name))
             )
             image = c.get("image", "")
             spec = self.images.lookup(image)
@@ -458,8 +459,8 @@ class Kubelet:
                 return copy.deepcopy(s.get("lastState") or {})
         return {}
 
-    def _docker_backed(self, ns: str, name: str) -> bool:
-        return any(r.docker for k, r in self.containers.items() if k[:2] == (ns, name))
+    def docker_backed(self, ns: str, name: str) -> bool:
+        return any(r.docker for k, r in list(self.containers.items()) if k[:2] == (ns, name))
 
     def _pull_backoff(self, ns: str, name: str, container: str, ephemeral: bool) -> None:
         with self.store.lock:

@@ -727,7 +727,8 @@ class FakeKubeAPIServer:
                 raise already_exists("pods", name)
             stored = copy.deepcopy(pod) if dry_run else self.store.put(pod, "ADDED")
         if not dry_run:
-            self.kubelet.pod_created(ns, name)
+            # In a docker-backed fake, created pods (kubectl debug --copy-to) run as real containers too.
+            self.kubelet.pod_created(ns, name, self.docker is not None)
         h._send_json(201, stored)
 
     def _delete_pod(self, h: _Handler, req: RecordedRequest, ns: str, name: str) -> None:
@@ -858,7 +859,7 @@ class FakeKubeAPIServer:
             reason = waiting.get("reason", "")
             why = "trying and failing to pull image" if reason in PULL_ERRORS else reason
             raise bad_request(f'container "{container}" in pod "{name}" is waiting to start: {why}')
-        if self.docker is not None and self._docker_backed(ns, name):
+        if self.docker is not None and self.kubelet.docker_backed(ns, name):
             if req.q("follow") in ("true", "1"):
                 h._start_chunked("text/plain")
                 import subprocess
@@ -881,15 +882,12 @@ class FakeKubeAPIServer:
         spec = self.kubelet._spec(pod, container)
         h._send(200, self.images.lookup(spec.get("image", "")).logs.encode(), "text/plain")
 
-    def _docker_backed(self, ns: str, name: str) -> bool:
-        return any(r.docker for k, r in self.kubelet.containers.items() if k[:2] == (ns, name))
-
     def _stream(self, h: _Handler, req: RecordedRequest, ns: str, name: str, sub: str) -> None:
         pod = self.store.get(ns, name)
         container = self._pick_container(pod, req.q("container"))
         if not pod["spec"].get("nodeName"):
             raise bad_request(f"pod {name} does not have a host assigned")
-        if self.docker is None or not self._docker_backed(ns, name):
+        if self.docker is None or not self.kubelet.docker_backed(ns, name):
             raise bad_request(
                 f"the fake's simulated kubelet runs no processes: pod {name} is not docker-backed, "
                 f"so there is nothing to {sub}"

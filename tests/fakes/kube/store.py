@@ -85,7 +85,7 @@ class Store:
         self._last_rv = 99
         self._uid = itertools.count(1)
         self._ips = itertools.count(2)
-        self.on_new_pod: Callable[[str, str, bool], None] | None = None
+        self.on_new_pod: Callable[..., None] | None = None
         """Set by the server: hands a new pod to the kubelet (namespace, name, docker-backed)."""
         self.add_namespace("default")
 
@@ -222,7 +222,7 @@ class Store:
                     pod["status"].update(copy.deepcopy(status))
             stored = self.put(pod, "ADDED")
         if (lifecycle or docker) and self.on_new_pod is not None:
-            self.on_new_pod(namespace, name, docker)
+            self.on_new_pod(namespace, name, docker, sync=docker)
             if docker:
                 return self.get(namespace, name)
         return stored

@@ -93,3 +93,35 @@ def test_teardown_removes_every_container(kube_docker: KubeEnv) -> None:
         ["docker", "ps", "-aq", "--filter", label], capture_output=True, text=True, timeout=30
     )
     assert listed.stdout.split() == []
+
+
+def test_a_copy_with_shared_processes_runs_real_containers_and_delete_removes_them(
+    kube_docker: KubeEnv,
+) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": DISTROLESS}], docker=True)
+    argv = [
+        "debug",
+        "web",
+        "-i",
+        "--copy-to=web-copy",
+        "--share-processes",
+        "--image=busybox:1.36",
+        "-c",
+        "dbg",
+    ]
+    out = _kubectl_input(kube, [*argv, "--", "sh"], "ps -o pid,args\nexit\n", timeout=90)
+    assert out.returncode == 0, out.stderr
+    assert "/httpd -f -p 8080" in out.stdout  # the copy's app, seen through the pod's shared PID namespace
+    assert kube.fake.kubelet.pid_namespace_of("default", "web-copy", "dbg") == "pod"
+    label = "label=io.kubernetes.pod.name=web-copy"
+    out = kube.kubectl(["delete", "pod", "web-copy"])
+    assert out.returncode == 0, out.stderr
+    ours = f"label=io.debugbox.fake-kube={kube.fake.docker.id}"  # type: ignore[union-attr]
+    listed = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", ours, "--filter", label],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert listed.stdout.split() == []
