@@ -61,6 +61,7 @@ def fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
 Schema = dict[int, tuple[str, Any]]
 
 CAPABILITIES: Schema = {1: ("add", "strs"), 2: ("drop", "strs")}
+SECCOMP_PROFILE: Schema = {1: ("type", "str"), 2: ("localhostProfile", "str")}
 SECURITY_CONTEXT: Schema = {
     1: ("capabilities", CAPABILITIES),
     2: ("privileged", "bool"),
@@ -68,6 +69,8 @@ SECURITY_CONTEXT: Schema = {
     5: ("runAsNonRoot", "bool"),
     6: ("readOnlyRootFilesystem", "bool"),
     7: ("allowPrivilegeEscalation", "bool"),
+    8: ("runAsGroup", "int"),
+    11: ("seccompProfile", SECCOMP_PROFILE),
 }
 CONTAINER: Schema = {
     1: ("name", "str"),
@@ -83,14 +86,24 @@ CONTAINER: Schema = {
     18: ("tty", "bool"),
     20: ("terminationMessagePolicy", "str"),
 }
-POD_SECURITY_CONTEXT: Schema = {5: ("runAsNonRoot", "bool")}
+POD_SECURITY_CONTEXT: Schema = {
+    2: ("runAsUser", "int"),
+    3: ("runAsNonRoot", "bool"),
+    6: ("runAsGroup", "int"),
+    10: ("seccompProfile", SECCOMP_PROFILE),
+}
+#: Volume {1 name, 2 volumeSource (inlined in JSON)}; VolumeSource {1 hostPath {1 path, 2 type}, 2 emptyDir}.
+VOLUME_SOURCE: Schema = {1: ("hostPath", {1: ("path", "str"), 2: ("type", "str")}), 2: ("emptyDir", {})}
 POD_SPEC: Schema = {
-    1: ("volumes", ("list", {1: ("name", "str")})),
+    1: ("volumes", ("list", {1: ("name", "str"), 2: ("volumeSource", VOLUME_SOURCE)})),
     2: ("containers", ("list", CONTAINER)),
     3: ("restartPolicy", "str"),
     4: ("terminationGracePeriodSeconds", "int"),
     6: ("dnsPolicy", "str"),
     10: ("nodeName", "str"),
+    11: ("hostNetwork", "bool"),
+    12: ("hostPID", "bool"),
+    13: ("hostIPC", "bool"),
     14: ("securityContext", POD_SECURITY_CONTEXT),
     19: ("schedulerName", "str"),
     20: ("initContainers", ("list", CONTAINER)),
@@ -105,6 +118,28 @@ OBJECT_META: Schema = {
 }
 POD: Schema = {1: ("metadata", OBJECT_META), 2: ("spec", POD_SPEC)}
 TYPE_META: Schema = {1: ("apiVersion", "str"), 2: ("kind", "str")}
+#: authorization/v1: SelfSubjectAccessReview {1 metadata, 2 spec}, its spec {1 resourceAttributes,
+#: 2 nonResourceAttributes}.
+RESOURCE_ATTRIBUTES: Schema = {
+    1: ("namespace", "str"),
+    2: ("verb", "str"),
+    3: ("group", "str"),
+    4: ("version", "str"),
+    5: ("resource", "str"),
+    6: ("subresource", "str"),
+    7: ("name", "str"),
+}
+SELF_SUBJECT_ACCESS_REVIEW: Schema = {
+    1: ("metadata", OBJECT_META),
+    2: (
+        "spec",
+        {
+            1: ("resourceAttributes", RESOURCE_ATTRIBUTES),
+            2: ("nonResourceAttributes", {1: ("path", "str"), 2: ("verb", "str")}),
+        },
+    ),
+}
+KINDS: dict[str, Schema] = {"Pod": POD, "SelfSubjectAccessReview": SELF_SUBJECT_ACCESS_REVIEW}
 
 
 def _as_bytes(value: int | bytes) -> bytes:
@@ -141,13 +176,29 @@ def decode_message(buf: bytes, schema: Schema) -> dict[str, Any]:
     return out
 
 
-def decode_pod(body: bytes) -> dict[str, Any]:
-    """A `k8s\\0`-enveloped v1.Pod as a JSON-shaped dict (the mapped subset of its fields)."""
+def _inline_volume_sources(obj: dict[str, Any]) -> dict[str, Any]:
+    for volume in (obj.get("spec") or {}).get("volumes") or []:
+        volume.update(volume.pop("volumeSource", {}))
+    return obj
+
+
+def decode_object(body: bytes) -> dict[str, Any]:
+    """A `k8s\\0`-enveloped Pod or SelfSubjectAccessReview as a JSON-shaped dict (the mapped subset of its
+    fields)."""
     if not body.startswith(MAGIC):
         raise DecodeError("missing the k8s protobuf magic")
     unknown = {n: v for n, _w, v in fields(body[len(MAGIC) :])}
     type_meta = decode_message(_as_bytes(unknown.get(1, b"")), TYPE_META)
-    if type_meta.get("kind") != "Pod":
-        raise DecodeError(f"expected kind Pod, got {type_meta.get('kind')!r}")
-    pod = decode_message(_as_bytes(unknown.get(2, b"")), POD)
-    return {"apiVersion": type_meta.get("apiVersion", "v1"), "kind": "Pod", **pod}
+    kind = type_meta.get("kind", "")
+    if kind not in KINDS:
+        raise DecodeError(f"expected kind Pod or SelfSubjectAccessReview, got {kind!r}")
+    obj = decode_message(_as_bytes(unknown.get(2, b"")), KINDS[kind])
+    return _inline_volume_sources({"apiVersion": type_meta.get("apiVersion", "v1"), "kind": kind, **obj})
+
+
+def decode_pod(body: bytes) -> dict[str, Any]:
+    """A `k8s\\0`-enveloped v1.Pod as a JSON-shaped dict (the mapped subset of its fields)."""
+    obj = decode_object(body)
+    if obj["kind"] != "Pod":
+        raise DecodeError(f"expected kind Pod, got {obj['kind']!r}")
+    return obj

@@ -152,6 +152,16 @@ class KubeClient:
 
     def _api_error(self, exc: Any, what: str, verb: str, resource: str, namespace: str) -> RuntimeProblem:
         code = int(exc.status or 0)
+        if code == 0:
+            # The client turns a failed TLS handshake into an ApiException without a status ("SSLError\n...").
+            lines = str(exc.reason or "").splitlines()
+            detail = lines[-1] if lines else "the connection failed"
+            if lines and "SSL" in lines[0]:
+                return RuntimeUnavailable(
+                    f"cannot reach {self._where()}: the TLS handshake failed ({detail}); "
+                    "check the cluster's certificate-authority and the user's certificate in the kubeconfig"
+                )
+            return RuntimeUnavailable(f"cannot reach {self._where()}: {detail}")
         message, details = _status_message(exc.body)
         if code == 401:
             return RuntimeUnavailable(
@@ -162,9 +172,13 @@ class KubeClient:
         if code == 403 and "violates PodSecurity" in message:
             return EphemeralRefused(f"Pod Security admission refused it: {message}", "rejected")
         if code == 403:
+            # `kubectl auth can-i VERB pods/NAME` reads the part after the slash as a name: a subresource
+            # goes in --subresource.
+            base, _, sub = resource.partition("/")
+            can_i = f"kubectl auth can-i {verb} {base}" + (f" --subresource={sub}" if sub else "")
             return KubeForbidden(
                 f"forbidden: {what} needs RBAC permission to `{verb} {resource}` in namespace {namespace}; "
-                f"ask for it (kubectl auth can-i {verb} {resource} -n {namespace}). Server: {message}",
+                f"ask for it ({can_i} -n {namespace}). Server: {message}",
                 verb,
                 resource,
             )

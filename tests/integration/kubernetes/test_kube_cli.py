@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.integration.kubernetes.conftest import KubeEnv
 from tests.integration.kubernetes.test_kube_targets import DEPLOYMENT
 
@@ -48,7 +49,12 @@ def test_targets_lists_pods_of_the_namespace_and_of_a_manifest(kube: KubeEnv) ->
 def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     # stdin is not a terminal here, so no TTY is asked for (-i only)
     kube.fake.store.add_namespace("shop", {"pod-security.kubernetes.io/enforce": "restricted"})
-    kube.fake.store.add_pod("web-1", "shop", [{"name": "app", "image": "gcr.io/distroless/static"}])
+    app = {
+        "name": "app",
+        "image": "gcr.io/distroless/static",
+        "securityContext": RESTRICTED_CONTAINER_SECURITY,
+    }
+    kube.fake.store.add_pod("web-1", "shop", [app])  # a pod that passes its namespace's level
 
     out = debugbox(
         kube,

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from debugbox.core.targets.pod_plans import PROFILE_SECURITY_CONTEXT
 
+from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.fakes.kube_apiserver import MIRROR_ANNOTATION, RecordedRequest
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv, batch_options
 
@@ -93,7 +94,10 @@ def test_profile_follows_pod_security_and_kubectl_sends_its_security_context(
     kube: KubeEnv, setting: str, psa: str | None, expected: str
 ) -> None:
     kube.fake.store.add_namespace("shop", {"pod-security.kubernetes.io/enforce": psa} if psa else {})
-    _web(kube, "shop")
+    app: dict[str, Any] = {"name": "app", "image": DISTROLESS}
+    if psa == "restricted":  # a pod that runs there passes the level (Pod Security checks the whole pod)
+        app["securityContext"] = RESTRICTED_CONTAINER_SECURITY
+    kube.fake.store.add_pod("web", "shop", [app])
 
     plan = _plan(kube, profile=setting, namespace="shop", allow_privileged=setting == "sysadmin").plan
 

@@ -35,7 +35,7 @@ def test_unreachable_cluster(kube: KubeEnv) -> None:
     kube.fake.stop()
     start = time.monotonic()
     with pytest.raises(
-        RuntimeUnavailable, match=r"cannot reach the Kubernetes API at http://127.0.0.1:\d+ \(context fake\)"
+        RuntimeUnavailable, match=r"cannot reach the Kubernetes API at https://127.0.0.1:\d+ \(context fake\)"
     ):
         backend.list_targets()
     assert time.monotonic() - start < 5
@@ -80,7 +80,7 @@ def test_forbidden_ephemeral_when_asked_for_explicitly(kube: KubeEnv) -> None:
     with pytest.raises(KubeForbidden) as err:
         backend.plan(target, batch_options(backend.settings, strategy="ephemeral"))
     assert err.value.verb == "patch" and err.value.resource == "pods/ephemeralcontainers"
-    assert "kubectl auth can-i patch pods/ephemeralcontainers -n default" in str(err.value)
+    assert "kubectl auth can-i patch pods --subresource=ephemeralcontainers -n default" in str(err.value)
 
 
 def test_pod_not_found(kube: KubeEnv) -> None:

@@ -1,5 +1,7 @@
-"""The fake API server is honest: it rejects what a real API server rejects, the way it does, and each
-rejection is proven here with the real kubectl or the real Python client. It also accepts what they send.
+"""The fake API server is honest about pods/ephemeralcontainers and the pod routes: it rejects what a real API
+server rejects, the way it does (each rule cites its Kubernetes source in `tests/fakes/kube/`), shown here with
+the real kubectl or the real Python client, and it accepts what they send. Authentication, RBAC, validation,
+Pod Security, field selectors and the kubelet have their own files (`test_kube_fake_*.py`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.kube_apiserver import MIRROR_ANNOTATION
+from tests.fakes.kube import MIRROR_ANNOTATION, ImageSpec
 from tests.integration.kubernetes.conftest import KubeEnv
 
 pytestmark = pytest.mark.kubernetes
@@ -157,18 +159,18 @@ def test_missing_pod_is_404_with_its_name(kube: KubeEnv) -> None:
     assert 'pods "ghost" not found' in out.stderr
 
 
-def test_rbac_denial_names_verb_and_resource(kube: KubeEnv) -> None:
+def test_the_denied_switch_answers_like_the_authorizer(kube: KubeEnv) -> None:
     _seed(kube)
     kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
     out = kube.kubectl(["debug", "web", "--image=busybox", "--target=app", "-c", "dbg"])
     assert out.returncode == 1
     assert (
-        'cannot patch resource "pods/ephemeralcontainers" in API group "" in the namespace "default"'
-        in out.stderr
+        'pods "web" is forbidden: User "debugbox-admin" cannot patch resource "pods/ephemeralcontainers" '
+        'in API group "" in the namespace "default"' in out.stderr
     )
 
 
-def test_unauthorized(kube: KubeEnv) -> None:
+def test_the_unauthorized_switch(kube: KubeEnv) -> None:
     kube.fake.faults.unauthorized = True
     out = kube.kubectl(["get", "pods"])
     assert out.returncode == 1 and "You must be logged in to the server" in out.stderr
@@ -192,6 +194,7 @@ def test_unsupported_patch_content_type_is_415(kube: KubeEnv, core: Any) -> None
             resource_path="/api/v1/namespaces/default/pods/web/ephemeralcontainers",
             header_params={"Content-Type": "application/xml", "Accept": "application/json"},
             body="<pod/>",
+            auth_settings=["BearerToken"],
         )
     )
     response.read()
@@ -201,15 +204,12 @@ def test_unsupported_patch_content_type_is_415(kube: KubeEnv, core: Any) -> None
     assert kube.fake.requests[-1].content_type == "application/xml"
 
 
-def test_bad_selectors_are_400(kube: KubeEnv, core: Any) -> None:
+def test_bad_label_selectors_are_400(kube: KubeEnv, core: Any) -> None:
     from kubernetes.client.exceptions import ApiException
 
     with pytest.raises(ApiException) as err:
         core.list_namespaced_pod("default", label_selector="app in web")
     assert err.value.status == 400 and _status(err.value)["reason"] == "BadRequest"
-    with pytest.raises(ApiException) as err:
-        core.list_namespaced_pod("default", field_selector="spec.restartPolicy=Always")
-    assert err.value.status == 400 and "field label not supported: spec.restartPolicy" in err.value.body
 
 
 def test_dry_run_validates_without_storing(kube: KubeEnv, core: Any) -> None:
@@ -238,6 +238,9 @@ def test_accepts_what_real_clients_send(kube: KubeEnv, core: Any) -> None:
         "default",
         [{"op": "add", "path": "/spec/ephemeralContainers/-", "value": {"name": "dbg3", "image": "busybox"}}],
     )
+    kube.fake.wait_for(
+        "default", "web", lambda p: len(p["status"].get("ephemeralContainerStatuses", [])) == 3
+    )
     pod = core.read_namespaced_pod("web", "default")  # deserialised into V1Pod by the real client
     assert [c.name for c in pod.spec.ephemeral_containers] == ["dbg1", "dbg2", "dbg3"]
     assert {s.name for s in pod.status.ephemeral_container_statuses} == {"dbg1", "dbg2", "dbg3"}
@@ -249,24 +252,37 @@ def test_accepts_what_real_clients_send(kube: KubeEnv, core: Any) -> None:
     assert out.returncode == 0 and out.stdout.split() == ["pod/canary"]
 
 
-def test_interactive_debug_waits_attaches_and_falls_back_to_logs(kube: KubeEnv) -> None:
-    """`-i` drives the watch (a streaming list ending in its bookmark), attach and log routes."""
+def test_interactive_debug_waits_for_the_kubelet_then_falls_back_to_logs(kube: KubeEnv) -> None:
+    """`-i` drives the watch: kubectl waits until a MODIFIED event shows the container running (the simulated
+    kubelet's doing, not the PATCH's), then tries to attach (a simulated pod runs no process: 400) and streams
+    the log the image table says the container wrote."""
     _seed(kube)
+    kube.fake.images["busybox"] = ImageSpec(logs="hello from the debug container\n")
     out = kube.kubectl(["debug", "web", "-i", "--image=busybox", "--target=app", "-c", "dbg"], timeout=60)
     assert out.returncode == 0, out.stderr
-    assert "falling back to streaming logs" in out.stderr
-    assert "fake log of default/web/dbg" in out.stdout
+    assert "falling back to streaming logs" in out.stderr and "not docker-backed" in out.stderr
+    assert out.stdout.endswith("hello from the debug container\n")
     watch = [r for r in kube.fake.requests if r.q("watch") == "true"]
     assert watch and watch[0].q("fieldSelector") == "metadata.name=web"
     attach = [r for r in kube.fake.requests if r.path.endswith("/pods/web/attach")]
     assert attach and all(r.q("container") == "dbg" for r in attach)
+    assert len(kube.fake.requests_to("PATCH", "/ephemeralcontainers")) == 1
+    states = [
+        next(iter(s["state"]))
+        for rv, kind, pod in kube.fake.store.events
+        for s in pod["status"].get("ephemeralContainerStatuses", [])
+        if kind == "MODIFIED"
+    ]
+    assert states[:2] == ["waiting", "running"]  # ContainerCreating first, then running
 
 
 def test_create_pod_in_json_then_conflict(kube: KubeEnv, core: Any) -> None:
     body = {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}}
     created = core.create_namespaced_pod("default", body)
     assert created.metadata.uid and created.spec.containers[0].termination_message_policy == "File"
-    assert created.spec.security_context is not None and created.status.phase == "Running"
+    # PrepareForCreate: Pending, no node, no container statuses yet; the kubelet fills them in later
+    assert created.spec.security_context is not None and created.status.phase == "Pending"
+    assert created.status.container_statuses is None and created.spec.node_name is None
     assert kube.fake.requests[-1].content_type == ""  # the client sends none; a real server then reads JSON
     from kubernetes.client.exceptions import ApiException
 
@@ -316,6 +332,7 @@ def test_post_rejections(kube: KubeEnv, core: Any) -> None:
         resource_path="/api/v1/namespaces/default/pods",
         header_params={"Content-Type": "text/plain", "Accept": "application/json"},
         body="metadata: {name: p}",
+        auth_settings=["BearerToken"],
     )
     response = api.call_api(*request)
     response.read()

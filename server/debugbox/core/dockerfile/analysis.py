@@ -2,7 +2,7 @@
 
 Everything is computed once here (parse, stages, findings, actions indexed by line) so that the requests
 the language server answers many times per version (code actions on every cursor move, hover) are lookups.
-Implements `debugbox.features.Analysis`; pure (no pygls, no disk: whether Dockerfile.debug exists comes
+Implements `debugbox.core.analysis.Analysis`; pure (no pygls, no disk: whether Dockerfile.debug exists comes
 from `ActionContext.file_exists`).
 """
 

@@ -1,0 +1,206 @@
+"""The docker-backed container runtime: a fake pod's containers as real containers on the local Docker engine.
+
+Models what a CRI runtime does for a pod (https://kubernetes.io/docs/concepts/workloads/pods/#how-pods-manage-multiple-containers,
+https://kubernetes.io/docs/tasks/configure-pod-container/share-process-namespace/,
+https://kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/):
+- a sandbox ("pause") container holds the pod's network and IPC namespaces (here `--network none`: loopback
+  only, so nothing leaves the machine); every container joins them;
+- each container has its own PID namespace, unless `shareProcessNamespace` (then the sandbox's), or it is an
+  ephemeral container with `targetContainerName` on a runtime that supports it (then the target's);
+- `command` replaces the image's entrypoint and `args` its cmd; `runAsUser`/`runAsGroup` become the user,
+  `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach;
+- exec and attach run `docker exec` / `docker attach`; logs are `docker logs`.
+
+Images: pods name images the way manifests do (e.g. `busybox:1.36`); the image table maps each to a local
+image built FROM scratch (`ImageSpec.docker_image`), since no registry is reachable. An image without a local
+counterpart cannot be pulled (ErrImagePull), as on a node without registry access. The runtime reads the image's
+`User` from `docker image inspect` for the runAsNonRoot check.
+
+Not modelled: TTYs (tty: true runs without one), privileged containers (refused: the engine is shared),
+volumes, resources, probes. Every container is labelled `io.debugbox.fake-kube=<id>` and removed by `cleanup()`.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import uuid
+from typing import Any
+
+from tests.fakes.kube.kubelet import ImageTable
+
+LABEL = "io.debugbox.fake-kube"
+
+
+def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
+    if check and out.returncode != 0:
+        raise RuntimeError(f"docker {' '.join(args[:2])} failed: {out.stderr.strip()}")
+    return out
+
+
+class DockerRuntime:
+    def __init__(self, images: ImageTable, pause_image: str) -> None:
+        self.images = images
+        self.pause_image = pause_image
+        self.id = uuid.uuid4().hex[:8]
+        self._names: dict[tuple[str, str, str], str] = {}
+        self._lock = threading.Lock()
+        self._user_cache: dict[str, str] = {}
+
+    # --- names ---
+
+    def _name(self, ns: str, pod: str, container: str) -> str:
+        return f"dbx-fk-{self.id}-{ns}-{pod}-{container}"[:200]
+
+    def container_name(self, ns: str, pod: str, container: str) -> str:
+        with self._lock:
+            name = self._names.get((ns, pod, container))
+        if name is None:
+            raise KeyError(f"{ns}/{pod}/{container} has no docker container")
+        return name
+
+    def container_id(self, ns: str, pod: str, container: str) -> str:
+        out = docker("inspect", "--format", "{{.Id}}", self.container_name(ns, pod, container), check=False)
+        return out.stdout.strip()
+
+    def _labels(self, ns: str, pod: str, container: str) -> list[str]:
+        return [
+            "--label", f"{LABEL}={self.id}",
+            "--label", f"io.kubernetes.pod.namespace={ns}",
+            "--label", f"io.kubernetes.pod.name={pod}",
+            "--label", f"io.kubernetes.container.name={container}",
+        ]  # fmt: skip
+
+    # --- images ---
+
+    def local_image(self, image: str) -> str:
+        return self.images.lookup(image).docker_image
+
+    def has_image(self, image: str) -> bool:
+        local = self.local_image(image)
+        return bool(local) and docker("image", "inspect", local, check=False).returncode == 0
+
+    def image_user(self, image: str) -> str:
+        local = self.local_image(image)
+        if local not in self._user_cache:
+            out = docker("image", "inspect", "--format", "{{json .Config.User}}", local, check=False)
+            self._user_cache[local] = json.loads(out.stdout or '""') if out.returncode == 0 else ""
+        return self._user_cache[local]
+
+    # --- pods ---
+
+    def start_sandbox(self, pod: dict[str, Any]) -> None:
+        ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        sandbox = self._name(ns, name, "POD")
+        docker("rm", "-f", sandbox, check=False)
+        docker(
+            "run", "-d", "--name", sandbox, *self._labels(ns, name, "POD"),
+            "--network", "none", "--ipc", "shareable", "--hostname", name[:63],
+            "--entrypoint", "/bin/sleep", self.pause_image, "2147483647",
+        )  # fmt: skip
+        with self._lock:
+            self._names[(ns, name, "POD")] = sandbox
+
+    def start_container(
+        self, pod: dict[str, Any], c: dict[str, Any], *, ephemeral: bool, pid_from: str
+    ) -> str:
+        """Create and start the container; "" when it runs, else the runtime's error (RunContainerError)."""
+        ns, pod_name = pod["metadata"]["namespace"], pod["metadata"]["name"]
+        sandbox = self._names.get((ns, pod_name, "POD"))
+        if sandbox is None:
+            return "the pod sandbox is not running"
+        sc = {**(pod["spec"].get("securityContext") or {}), **(c.get("securityContext") or {})}
+        if sc.get("privileged"):
+            return (
+                "the fake's docker-backed runtime does not run privileged containers (the engine is shared)"
+            )
+        name = self._name(ns, pod_name, c["name"])
+        docker("rm", "-f", name, check=False)
+        argv = ["run", "-d", "--name", name, *self._labels(ns, pod_name, c["name"])]
+        argv += ["--network", f"container:{sandbox}", "--ipc", f"container:{sandbox}"]
+        if pid_from == "pod":
+            argv += ["--pid", f"container:{sandbox}"]
+        elif pid_from != c["name"]:
+            argv += ["--pid", f"container:{self.container_name(ns, pod_name, pid_from)}"]
+        if sc.get("runAsUser") is not None:
+            group = sc.get("runAsGroup")
+            argv += ["--user", f"{sc['runAsUser']}" + (f":{group}" if group is not None else "")]
+        caps = sc.get("capabilities") or {}
+        argv += [a for cap in caps.get("drop") or [] for a in ("--cap-drop", str(cap))]
+        argv += [a for cap in caps.get("add") or [] for a in ("--cap-add", str(cap))]
+        if c.get("stdin"):
+            argv.append("-i")
+        command, args = list(c.get("command") or []), list(c.get("args") or [])
+        if command:
+            argv += ["--entrypoint", command[0], self.local_image(c["image"]), *command[1:], *args]
+        else:
+            argv += [self.local_image(c["image"]), *args]
+        out = docker(*argv, check=False)
+        if out.returncode != 0:
+            docker("rm", "-f", name, check=False)
+            return (
+                out.stderr.strip().removeprefix("docker: ").splitlines()[0]
+                if out.stderr.strip()
+                else "failed"
+            )
+        with self._lock:
+            self._names[(ns, pod_name, c["name"])] = name
+        return ""
+
+    def exit_code(self, ns: str, pod: str, container: str) -> int | None:
+        """None while it runs, else its exit code."""
+        try:
+            name = self.container_name(ns, pod, container)
+        except KeyError:
+            return None
+        out = docker("inspect", "--format", "{{.State.Running}} {{.State.ExitCode}}", name, check=False)
+        if out.returncode != 0:
+            return None
+        running, code = out.stdout.split()
+        return None if running == "true" else int(code)
+
+    def logs(self, ns: str, pod: str, container: str) -> bytes:
+        out = subprocess.run(
+            ["docker", "logs", self.container_name(ns, pod, container)], capture_output=True, timeout=60
+        )
+        return out.stdout + out.stderr
+
+    def exec_argv(self, ns: str, pod: str, container: str, command: list[str], stdin: bool) -> list[str]:
+        return [
+            "docker",
+            "exec",
+            *(["-i"] if stdin else []),
+            self.container_name(ns, pod, container),
+            *command,
+        ]
+
+    def attach_argv(self, ns: str, pod: str, container: str, stdin: bool) -> list[str]:
+        flags = ["--sig-proxy=false", *([] if stdin else ["--no-stdin"])]
+        return ["docker", "attach", *flags, self.container_name(ns, pod, container)]
+
+    def running(self, ns: str, pod: str, container: str) -> bool:
+        try:
+            name = self.container_name(ns, pod, container)
+        except KeyError:
+            return False
+        out = docker("inspect", "--format", "{{.State.Running}}", name, check=False)
+        return out.stdout.strip() == "true"
+
+    def remove_pod(self, ns: str, pod: str) -> None:
+        with self._lock:
+            names = [n for k, n in self._names.items() if k[:2] == (ns, pod)]
+            for key in [k for k in self._names if k[:2] == (ns, pod)]:
+                del self._names[key]
+        if names:
+            docker("rm", "-f", *names, check=False)
+
+    def cleanup(self) -> None:
+        """Remove every container this runtime made (by its label, so none escapes)."""
+        out = docker("ps", "-aq", "--filter", f"label={LABEL}={self.id}", check=False)
+        ids = out.stdout.split()
+        if ids:
+            docker("rm", "-f", *ids, check=False)
+        with self._lock:
+            self._names.clear()

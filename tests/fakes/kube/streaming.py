@@ -1,0 +1,214 @@
+"""The remote-command streaming protocol over WebSocket, as kubectl >= 1.30 speaks it for exec and attach.
+
+Models:
+- the handshake of RFC 6455 §4.2.2 (`Sec-WebSocket-Accept` = base64(SHA-1(key + GUID))) with subprotocol
+  negotiation: kubectl offers only `v5.channel.k8s.io`
+  (`staging/src/k8s.io/client-go/tools/remotecommand/websocket.go` `NewWebSocketExecutor`); `v4` is served too;
+- the channel framing of `staging/src/k8s.io/apimachinery/pkg/util/remotecommand/constants.go`: every binary
+  message starts with its stream id, 0 stdin, 1 stdout, 2 stderr, 3 error (a `metav1.Status` JSON), 4 resize;
+  in v5 a message `[255, id]` closes stream `id` (the client sends `[255, 0]` when its stdin ends);
+- the end of a session (kubelet `pkg/kubelet/cri/streaming/remotecommand/exec.go` `ServeExec` and
+  `httpstream.go` v4 `writeStatus`): `{"metadata":{},"status":"Success"}` on the error channel, or for a
+  non-zero exit a Failure with reason `NonZeroExitCode`, message "command terminated with non-zero exit code:
+  ..." and a cause of type `ExitCode` whose message is the code (client-go `v4.go` `errorDecoderV4` turns
+  that into kubectl's exit code); then a normal close (1000);
+- control frames: ping is answered with pong (client-go pings every 5 s and closes the connection when no pong
+  arrives), close is echoed.
+
+The process behind a session is a local subprocess (`docker exec` / `docker attach`); its stdout and stderr are
+copied to channels 1 and 2 as they come.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import json
+import socket
+import struct
+import subprocess
+import threading
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+PROTOCOLS = ("v5.channel.k8s.io", "v4.channel.k8s.io")
+STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
+
+
+def accept_key(key: str) -> str:
+    return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
+
+
+def choose_protocol(offered: str) -> str | None:
+    wanted = [p.strip() for p in offered.split(",") if p.strip()]
+    return next((p for p in PROTOCOLS if p in wanted), None)
+
+
+def success_status() -> dict[str, Any]:
+    return {"metadata": {}, "status": "Success"}
+
+
+def exit_status(code: int, what: str) -> dict[str, Any]:
+    """The kubelet's status for a process that exited non-zero (`utilexec.ExitError`'s text in the message)."""
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"command terminated with non-zero exit code: {what}",
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+    }
+
+
+def internal_error_status(message: str) -> dict[str, Any]:
+    return {
+        "metadata": {},
+        "status": "Failure",
+        "message": f"Internal error occurred: {message}",
+        "reason": "InternalError",
+        "details": {"causes": [{"message": message}]},
+        "code": 500,
+    }
+
+
+class WebSocket:
+    """Server side of one upgraded connection: thread-safe sends, one reader."""
+
+    def __init__(self, rfile: BinaryIO, wfile: BinaryIO, conn: socket.socket, protocol: str) -> None:
+        self.rfile, self.wfile, self.conn, self.protocol = rfile, wfile, conn, protocol
+        self._send_lock = threading.Lock()
+        self.closed = False
+
+    def _frame(self, opcode: int, payload: bytes) -> None:
+        header = bytes([0x80 | opcode])
+        n = len(payload)
+        if n < 126:
+            header += bytes([n])
+        elif n < 1 << 16:
+            header += bytes([126]) + struct.pack(">H", n)
+        else:
+            header += bytes([127]) + struct.pack(">Q", n)
+        with self._send_lock:
+            if self.closed:
+                return
+            try:
+                self.wfile.write(header + payload)
+                self.wfile.flush()
+            except OSError:
+                self.closed = True
+
+    def send(self, channel: int, data: bytes) -> None:
+        self._frame(0x2, bytes([channel]) + data)
+
+    def send_status(self, status: dict[str, Any]) -> None:
+        self.send(ERROR, json.dumps(status).encode())
+
+    def close(self, code: int = 1000) -> None:
+        self._frame(0x8, struct.pack(">H", code))
+        with self._send_lock:
+            self.closed = True
+
+    def _read_exact(self, n: int) -> bytes:
+        data = self.rfile.read(n)
+        if len(data) < n:
+            raise EOFError
+        return data
+
+    def messages(self) -> Any:
+        """Yield each data message (reassembled); answer pings; stop at close or EOF."""
+        buffer = b""
+        while True:
+            try:
+                b0, b1 = self._read_exact(2)
+            except (EOFError, OSError, ValueError):
+                return
+            fin, opcode = b0 & 0x80, b0 & 0x0F
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._read_exact(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._read_exact(8))[0]
+            mask = self._read_exact(4) if b1 & 0x80 else b""
+            payload = self._read_exact(n)
+            if mask:
+                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+            if opcode == 0x8:
+                self.close()
+                return
+            if opcode == 0x9:
+                self._frame(0xA, payload)
+                continue
+            if opcode == 0xA:
+                continue
+            buffer += payload
+            if fin:
+                yield buffer
+                buffer = b""
+
+
+def bridge(
+    ws: WebSocket,
+    argv: list[str],
+    *,
+    stdin: bool,
+    describe: str,
+    stdin_close_ends_input: bool = True,
+    on_exit: Callable[[int], dict[str, Any] | None] | None = None,
+) -> None:
+    """Run `argv` and connect it to the session until it exits; then send its status and close.
+
+    `stdin_close_ends_input`: whether the client's `[255, 0]` closes the process's stdin (exec) or not
+    (attach to a container whose stdin stays open)."""
+    proc = subprocess.Popen(
+        argv,
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+    def pump(stream: Any, channel: int) -> None:
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            ws.send(channel, chunk)
+
+    pumps = [
+        threading.Thread(target=pump, args=(proc.stdout, STDOUT), daemon=True),
+        threading.Thread(target=pump, args=(proc.stderr, STDERR), daemon=True),
+    ]
+    for t in pumps:
+        t.start()
+
+    def read_client() -> None:
+        for message in ws.messages():
+            if not message:
+                continue
+            channel, data = message[0], message[1:]
+            if channel == STDIN and stdin and proc.stdin is not None:
+                with contextlib.suppress(OSError):
+                    proc.stdin.write(data)
+                    proc.stdin.flush()
+            elif (
+                channel == CLOSE
+                and data[:1] == bytes([STDIN])
+                and proc.stdin is not None
+                and stdin_close_ends_input
+            ):
+                # exec: the process sees EOF. attach: a container's stdin outlives one attached client (it only
+                # closes with `stdinOnce`), so the session goes on until the container ends or the client leaves.
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+        # The client went away: its stdin ends too.
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+
+    reader = threading.Thread(target=read_client, daemon=True)
+    reader.start()
+    code = proc.wait()
+    for t in pumps:
+        t.join(timeout=10)
+    status = on_exit(code) if on_exit is not None else None
+    if status is None:
+        status = success_status() if code == 0 else exit_status(code, f"{describe}, exit code {code}")
+    ws.send_status(status)
+    ws.close()
