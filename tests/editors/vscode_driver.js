@@ -240,7 +240,7 @@ const scenarios = {
     // nicolaka/netshoot, is not on this engine and cannot be pulled, so the sidecar only starts if the change
     // arrived). Wait for the server to be up first, so that this is a live change and not its initial read.
     await openFile(page, "Dockerfile"); // what a user has open; it also activates the extension
-    const lifecycleLine = /debugbox\.handlers\.lifecycle: debugbox \S+ \(pid/;
+    const lifecycleLine = /debugbox\.lsp\.handlers\.lifecycle: debugbox \S+ \(pid/;
     await until("the language server to start", async () => lifecycleLine.test(outputLog()), 60000, 250);
     const applied = () => (outputLog().match(/settings from (workspace\/configuration|workspace\/didChangeConfiguration) applied/g) || []).length;
     const before = applied();
