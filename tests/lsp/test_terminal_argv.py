@@ -1,7 +1,8 @@
 """argv[0] of a debug terminal is an absolute path the server found outside the workspace, over a real stdio
 connection and the real Docker engine: with `.` and a workspace folder first on PATH, both holding a `docker`,
 and the server running in the workspace, the editor is handed the real docker's absolute path, and the
-workspace's `docker` never runs (not for the terminal, not for the server's own CLI calls)."""
+workspace's `docker` never runs (not for the terminal, not for the server's own CLI calls: a `nerdctl` in a
+workspace folder on PATH is not what `listTargets` runs)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ WORKSPACE = Path(tempfile.mkdtemp(prefix="dbx-argv-ws-"))
 atexit.register(shutil.rmtree, WORKSPACE, True)
 MARKER = WORKSPACE / "the-workspace-docker-ran"
 REAL_PATH = os.environ.get("PATH", os.defpath)
-for planted in (WORKSPACE / "docker", WORKSPACE / "bin" / "docker"):
+PLANTED = [WORKSPACE / name for name in ("docker", "bin/docker", "bin/nerdctl", "bin/podman", "bin/kubectl")]
+for planted in PLANTED:
     planted.parent.mkdir(exist_ok=True)
     planted.write_text(f"#!/bin/sh\ntouch {MARKER}\nexit 0\n")
     planted.chmod(planted.stat().st_mode | stat.S_IXUSR)
@@ -60,6 +62,7 @@ async def editor(lsp_client: EditorClient) -> AsyncIterator[None]:
 async def test_terminal_argv0_is_absolute_and_never_the_workspace_docker(
     editor: TerminalClient, live: Containers
 ) -> None:
+    MARKER.unlink(missing_ok=True)
     real_docker = shutil.which("docker", path=REAL_PATH)
     assert real_docker is not None and os.path.isabs(real_docker)
     target = live.run(DISTROLESS)
@@ -71,3 +74,16 @@ async def test_terminal_argv0_is_absolute_and_never_the_workspace_docker(
     assert sent["argv"][0] == real_docker and sent["argv"][1] == "run"
     assert result["argv"] == sent["argv"]
     assert not MARKER.exists()
+
+
+@pytest.mark.docker
+async def test_the_servers_own_cli_calls_never_run_a_workspace_program(
+    editor: TerminalClient, live: Containers
+) -> None:
+    MARKER.unlink(missing_ok=True)
+    live.run(DISTROLESS)
+
+    listing = await command(editor, Command.LIST_TARGETS.value, {})
+
+    assert listing["targets"], listing
+    assert not MARKER.exists(), listing["errors"]

@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from debugbox.core.errors import RuntimeUnavailable
@@ -36,6 +36,14 @@ _USAGE = re.compile(r"^Usage:\s+docker debug\b", re.MULTILINE)
 _CACHE_SECONDS = 300.0
 _cache: dict[tuple[str, ...], tuple[float, bool]] = {}
 _lock = threading.Lock()
+_never_searched: Callable[[], Sequence[Path]] = tuple
+
+
+def never_search(folders: Callable[[], Sequence[Path]]) -> None:
+    """Register where programs are never looked up, on top of each call's `exclude`: the language server's
+    workspace folders (read at each lookup, so folders added later count), also for its own `run_cli` calls."""
+    global _never_searched
+    _never_searched = folders
 
 
 def resolve_program(
@@ -50,7 +58,7 @@ def resolve_program(
     if not argv:
         raise RuntimeUnavailable("nothing to run (an empty command)")
     name = argv[0]
-    roots = [Path(os.path.realpath(r)) for r in exclude]
+    roots = [Path(os.path.realpath(r)) for r in (*exclude, *_never_searched())]
 
     def excluded(folder: str) -> bool:
         real = Path(os.path.realpath(folder))

@@ -58,6 +58,7 @@ async def off_loop(ls: DebugboxLanguageServer, command: str, work: Callable[[], 
     from debugbox.core.errors import RuntimeProblem
     from debugbox.edge.service import deadline
 
+    bind_program_search(ls)
     limit = deadline(ls.settings)
     try:
         return await asyncio.wait_for(asyncio.to_thread(work), limit)
@@ -65,6 +66,13 @@ async def off_loop(ls: DebugboxLanguageServer, command: str, work: Callable[[], 
         raise CommandFailed(f"{command}: the container engine did not answer within {limit:g} s") from exc
     except RuntimeProblem as exc:
         raise CommandFailed(f"{command}: {exc}") from exc
+
+
+def bind_program_search(ls: DebugboxLanguageServer) -> None:
+    """The engine CLIs the server runs itself (`run_cli`) are never looked up in its workspace folders either."""
+    from debugbox.edge.cli_tools import never_search
+
+    never_search(ls.workspace_roots)
 
 
 def _document(ls: DebugboxLanguageServer, uri: str | None) -> tuple[Path | None, Path | None]:
