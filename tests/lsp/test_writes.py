@@ -106,3 +106,18 @@ async def test_a_link_inside_the_workspace_is_regenerated_and_stays_a_link(
     assert result == {"regenerated": True, "uri": link.as_uri()}
     assert link.is_symlink() and os.readlink(link) == os.path.join("debug", "real.debug")
     assert "apk add --no-cache" in real.read_text()
+
+
+async def test_a_linked_folder_leaving_the_workspace_gets_no_edit(
+    client: EditorClient, tmp_path: Path, outside: Path
+) -> None:
+    """`ws/svc -> elsewhere`: Dockerfile.debug there is not a link itself, but it would land outside."""
+    (outside / "Dockerfile").write_text(ALPINE)
+    linked = tmp_path / "svc"
+    linked.symlink_to(outside, target_is_directory=True)
+    uri = client.open(linked / "Dockerfile")
+
+    message = await _refused(client, linked / "Dockerfile.debug", uri=uri)
+
+    assert "outside" in message
+    assert not (outside / "Dockerfile.debug").exists()
