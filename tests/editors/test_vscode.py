@@ -18,6 +18,10 @@ would:
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
   `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
+Both workspaces are also poisoned (`POISONED_MODULES`): `debugbox.py`, `shlex.py`, `yaml.py`, `json.py`,
+`attr.py` at the root, each writing a marker file (inside the workspace and in a folder outside it) when
+imported. The server must run (diagnostics show, in both sessions) and no marker may ever appear.
+
 Everything lives under `.e2e/` (installed by scripts/setup-extension.sh). The server runs on the system's
 python3, found by the extension itself, with only the libraries bundled in the .vsix (no virtualenv on
 code-server's PATH). Screenshots go to test-artifacts/screenshots/, the page and code-server logs to
@@ -58,6 +62,19 @@ SHOTS = ARTIFACTS / "screenshots"
 LOGS = Path(os.environ.get("DEBUGBOX_LOG_DIR", ARTIFACTS / "logs"))
 DRIVER_TIMEOUT = 300
 
+# Modules a server started with the workspace on sys.path would import from it: the package itself, a standard
+# library module and the server's dependencies (PyYAML, attrs via cattrs/lsprotocol; `json` by pygls).
+POISONED_MODULES = ("debugbox", "shlex", "yaml", "json", "attr")
+POISON = """\
+# A hostile repository's module: importing it proves that code from the workspace ran.
+import os
+
+for _folder in (os.environ.get("DEBUGBOX_POISON_DIR"), os.path.dirname(os.path.abspath(__file__))):
+    if _folder:
+        with open(os.path.join(_folder, "POISONED-" + os.path.basename(__file__)), "w") as _marker:
+            _marker.write("imported\\n")
+"""
+
 USER_SETTINGS = {
     "telemetry.telemetryLevel": "off",
     "workbench.startupEditor": "none",
@@ -92,6 +109,13 @@ class Run:
     workspace: Path
     seconds: float
     docker: bool
+    poison_dir: Path
+
+    def markers(self) -> list[str]:
+        """Marker files written by a poisoned module, inside the workspace or outside it."""
+        return sorted(
+            str(p) for folder in (self.workspace, self.poison_dir) for p in folder.rglob("POISONED-*")
+        )
 
     def verdict(self, scenario: str) -> str:
         for line in self.stdout.splitlines():
@@ -151,6 +175,10 @@ def _session(
     shutil.copy(vsix_file, vsix)
     ws = run_dir / "ws"
     shutil.copytree(HERE / "workspace", ws)
+    for module in POISONED_MODULES:
+        (ws / f"{module}.py").write_text(POISON, encoding="utf-8")
+    poison_dir = run_dir / "poison-markers"
+    poison_dir.mkdir()
     if workspace_settings is not None:
         (ws / ".vscode").mkdir()
         (ws / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
@@ -162,6 +190,7 @@ def _session(
         "HOME": str(run_dir / "home"),
         "TMPDIR": str(run_dir / "tmp"),
         "EXTENSIONS_GALLERY": GALLERY,
+        "DEBUGBOX_POISON_DIR": str(poison_dir),
     }
     for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
         env.pop(var, None)
@@ -238,7 +267,7 @@ def _session(
         )
         seconds = time.monotonic() - start
         (LOGS / f"{name}-driver.log").write_text(driver.stdout + "\n--- stderr\n" + driver.stderr)
-        return Run(driver.returncode, driver.stdout, ws, seconds, bool(target_name))
+        return Run(driver.returncode, driver.stdout, ws, seconds, bool(target_name), poison_dir)
     finally:
         _kill_group(proc)
         server_log.close()
@@ -308,9 +337,11 @@ def test_dockerfile_diagnostic_and_generate_debug_dockerfile(vscode_run: Run) ->
     assert vscode_run.verdict("dockerfile").startswith("PASS"), vscode_run.verdict("dockerfile")
     generated = (vscode_run.workspace / "Dockerfile.debug").read_text(encoding="utf-8")
     # The editor command and the CLI share one renderer: the file must be exactly what the CLI prints for it.
+    # `-P`: the workspace is poisoned (POISONED_MODULES); this test must not import from it either.
     expected = subprocess.run(
         [
             sys.executable,
+            "-P",
             "-m",
             "debugbox",
             "debug-image",
@@ -358,6 +389,14 @@ def test_untrusted_workspace_settings_are_ignored(untrusted_run: Run) -> None:
     """Restricted mode: the argv debugbox sends uses the user's toolbox image, not the workspace's."""
     assert untrusted_run.verdict("untrusted").startswith("PASS"), untrusted_run.verdict("untrusted")
     assert untrusted_run.rc == 0, untrusted_run.stdout[-3000:]
+
+
+def test_poisoned_workspace_code_never_runs(vscode_run: Run, untrusted_run: Run) -> None:
+    """Trusted and restricted mode: the server ran (its diagnostics showed) and no workspace module was imported."""
+    assert vscode_run.verdict("dockerfile").startswith("PASS"), vscode_run.verdict("dockerfile")
+    assert untrusted_run.verdict("untrusted").startswith("PASS"), untrusted_run.verdict("untrusted")
+    assert vscode_run.markers() == [], vscode_run.markers()
+    assert untrusted_run.markers() == [], untrusted_run.markers()
 
 
 def test_driver_verdict(vscode_run: Run) -> None:

@@ -117,6 +117,17 @@ async function terminalRows(page) {
   );
 }
 
+/** The Problems panel shows a debugbox diagnostic for the open file: the server runs. */
+async function waitForDiagnostic(page, screenshot) {
+  await page.keyboard.press("Control+Shift+M"); // Problems panel
+  const rows = await until("a debugbox diagnostic in the Problems panel", async () => {
+    const r = await problemsRows(page);
+    return r.some((t) => t.includes("debugbox")) ? r : undefined;
+  }, 60000);
+  note(`problems: ${JSON.stringify(rows)}`);
+  await shot(page, screenshot);
+}
+
 async function shot(page, name) {
   const file = path.join(SHOTS, name);
   await page.screenshot({ path: file });
@@ -153,13 +164,7 @@ const scenarios = {
   // and find the file on disk.
   async dockerfile(page) {
     await openFile(page, "Dockerfile");
-    await page.keyboard.press("Control+Shift+M"); // Problems panel
-    const rows = await until("a debugbox diagnostic in the Problems panel", async () => {
-      const r = await problemsRows(page);
-      return r.some((t) => t.includes("debugbox")) ? r : undefined;
-    }, 60000);
-    note(`problems: ${JSON.stringify(rows)}`);
-    await shot(page, "vscode-dockerfile-diagnostic.png");
+    await waitForDiagnostic(page, "vscode-dockerfile-diagnostic.png");
     await focusEditor(page);
     const target = path.join(WS, "Dockerfile.debug");
     if (fs.existsSync(target)) {
@@ -289,8 +294,8 @@ const scenarios = {
     await statusItem.waitFor({ state: "hidden", timeout: 30000 });
   },
 
-  // Restricted mode: the workspace's .vscode/settings.json names a toolbox image that does not exist; the user
-  // settings name the local one. The argv debugbox hands to the editor must use the user's image. (VS Code itself
+  // Restricted mode: the server runs (a debugbox diagnostic shows); the workspace's .vscode/settings.json names a
+  // toolbox image that does not exist; the user settings name the local one. The argv debugbox hands to the editor must use the user's image. (VS Code itself
   // then asks whether to trust the folder before it starts any terminal process; the test cancels that.)
   async untrusted(page) {
     const name = process.env.TARGET_NAME;
@@ -298,6 +303,9 @@ const scenarios = {
     await until("the extension to report restricted mode", async () =>
       outputLog().includes("workspace not trusted (restricted mode)"),
     60000, 250);
+    // The server runs in restricted mode too (the workspace's poisoned modules must not stop or hijack it).
+    await waitForDiagnostic(page, "vscode-untrusted-diagnostic.png");
+    await focusEditor(page);
     await pickTarget(page, name, "vscode-untrusted-pick.png");
     const line = await until("the debugbox/openTerminal request", async () =>
       outputLog().split("\n").find((l) => l.includes("opened terminal: [")), 60000, 250);

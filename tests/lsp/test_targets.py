@@ -205,7 +205,10 @@ async def test_open_debug_terminal_asks_the_opted_in_editor(editor: TerminalClie
     assert len(editor.terminals) == 1
     sent = editor.terminals[0]
     assert sent["argv"] == result["argv"]
-    assert sent["argv"][:2] == ["docker", "run"] and sent["argv"][-1] == TOOLBOX
+    # argv[0] is the absolute path the server found (tests/lsp/test_terminal_argv.py: never the workspace's).
+    assert (
+        sent["argv"][0] == shutil.which("docker") and sent["argv"][1] == "run" and sent["argv"][-1] == TOOLBOX
+    )
     assert f"--pid=container:{container_id(target)}" in sent["argv"]
     assert target in sent["title"] and "/proc/1/root" in sent["title"]
     assert editor.messages == []  # no fallback message when the editor opened the terminal
@@ -221,7 +224,7 @@ async def test_other_clients_get_the_command_line_in_a_message(
     result = await command(plain_editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": f"docker://{target}"})
 
     assert result["opened"] is False and result["strategy"] == "exec"
-    assert result["argv"] == ["docker", "exec", "-i", "-t", container_id(target), "/bin/sh"]
+    assert result["argv"] == [shutil.which("docker"), "exec", "-i", "-t", container_id(target), "/bin/sh"]
     assert plain_editor.terminals == []
     shown = [m.message for m in plain_editor.messages]
     assert any(shlex.join(result["argv"]) in m for m in shown), shown

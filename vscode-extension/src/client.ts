@@ -1,4 +1,5 @@
-// The language client: find Python, spawn `python -m debugbox lsp` with the bundled libraries, declare the
+// The language client: find Python, spawn `python -P -m debugbox lsp` with the bundled libraries (in the
+// extension's own folder, so that nothing from the workspace is ever imported), declare the
 // experimental `debugbox.openTerminal` capability, answer `debugbox/openTerminal`, serve trust-filtered settings,
 // and restart when (and only when) the interpreter changes.
 
@@ -18,7 +19,7 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 import { EXPERIMENTAL_KEY, EXPERIMENTAL_OPEN_TERMINAL, OPEN_TERMINAL_METHOD, ServerCommand } from "./common/constants";
-import { type Discovery, execProbe, findInterpreter, formatVersion } from "./common/python";
+import { type Discovery, execProbe, findInterpreter, formatVersion, serverLaunch } from "./common/python";
 import {
   effectiveSettings,
   type Manifest,
@@ -185,11 +186,13 @@ export class DebugboxClient implements vscode.Disposable {
     const folder = vscode.workspace.workspaceFolders?.[0];
     const settings = this.settings(folder?.uri, true);
     const configured = pick(settings, ["server", "pythonPath"]);
+    const folders = (vscode.workspace.workspaceFolders ?? []).filter((f) => f.uri.scheme === "file").map((f) => f.uri.fsPath);
     return findInterpreter({
       configured: typeof configured === "string" ? configured : undefined,
       fromPythonExtension: () => this.pythonFromExtension(folder?.uri),
-      probe: execProbe(),
+      probe: execProbe(this.context.extensionPath),
       workspaceFolder: folder?.uri.fsPath,
+      untrustedFolders: vscode.workspace.isTrusted ? [] : folders,
     });
   }
 
@@ -216,16 +219,23 @@ export class DebugboxClient implements vscode.Disposable {
 
     this.interpreterSource = found.source;
     const libs = path.join(this.context.extensionPath, "bundled", "libs");
-    const env: Record<string, string> = { ...(process.env as Record<string, string>) };
-    if (fs.existsSync(libs)) {
-      env.PYTHONPATH = env.PYTHONPATH ? `${libs}${path.delimiter}${env.PYTHONPATH}` : libs;
-    } else {
+    const hasLibs = fs.existsSync(libs);
+    if (!hasLibs) {
       this.log.warn(`${libs} is missing (a development build?): the server must be installed in ${found.command}`);
     }
     // PYTHONPATH comes before site-packages (and the user site), so the bundled versions win; the interpreter's own
-    // packages stay importable for the optional ones that are not bundled (the `kubernetes` SDK).
-    const args = ["-m", "debugbox", "lsp"];
-    const cwd = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+    // packages stay importable for the optional ones that are not bundled (the `kubernetes` SDK). `-P` and the
+    // extension's folder as working directory: the workspace is never on sys.path (the server learns the
+    // workspace folders from `initialize`, not from its working directory).
+    // The executable the version check reported (not `python3` again): a shim (pyenv…) could pick another Python
+    // in the workspace folder than the one that was checked.
+    const launch = serverLaunch(
+      found.executable,
+      this.context.extensionPath,
+      process.env as Record<string, string>,
+      hasLibs ? libs : undefined,
+    );
+    const args = launch.args;
     this.log.info(
       vscode.workspace.isTrusted
         ? "workspace trusted: its debugbox settings apply"
@@ -233,11 +243,9 @@ export class DebugboxClient implements vscode.Disposable {
     );
     this.log.info(
       `starting the server: ${found.executable} ${args.join(" ")} (Python ${formatVersion(found.version)} from ${found.source}` +
-        `${fs.existsSync(libs) ? `, PYTHONPATH=${libs}` : ""})`,
+        `${hasLibs ? `, PYTHONPATH=${libs}` : ""}; cwd ${launch.cwd})`,
     );
-    // The executable the version check reported (not `python3` again): a shim (pyenv…) could pick another Python
-    // in the workspace folder than the one that was checked.
-    const serverOptions: ServerOptions = { command: found.executable, args, options: { env, ...(cwd ? { cwd } : {}) } };
+    const serverOptions: ServerOptions = { command: launch.command, args, options: { env: launch.env, cwd: launch.cwd } };
 
     const clientOptions: LanguageClientOptions = {
       documentSelector: DOCUMENT_SELECTOR,

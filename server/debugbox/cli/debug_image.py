@@ -1,7 +1,9 @@
 """`debugbox debug-image DOCKERFILE [-o OUT] [--app-image IMG] [--force] [--stdout]`: write Dockerfile.debug.
 
 The same text the editor command generates. An existing output file is never replaced without `--force`
-(exit 1, nothing written). Exit codes: 0 written (or printed), 1 refused, 2 bad input.
+(exit 1, nothing written). Writes follow `edge/writes.py`: a symbolic link is written through only when its
+target stays in the output's folder (a dangling link or one that leaves is refused, exit 1), and `--force` keeps
+the replaced file's mode. Exit codes: 0 written (or printed), 1 refused, 2 bad input.
 """
 
 from __future__ import annotations
@@ -9,7 +11,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from debugbox.cli.inspect import load_dockerfile, read_input
 from debugbox.core.dockerfile.debug_image import UnsupportedImage, debug_file_name, render_debug_dockerfile
 from debugbox.core.settings import Settings
 from debugbox.edge.workspace import find_app_image
+from debugbox.edge.writes import WriteRefused, write_file
 
 
 def register(sub: Any) -> None:
@@ -37,24 +39,6 @@ def register(sub: Any) -> None:
     p.add_argument("--force", action="store_true", help="replace OUT if it exists")
     p.add_argument("--stdout", action="store_true", help="print the result instead of writing a file")
     p.set_defaults(func=run)
-
-
-def _write(target: Path, content: str, force: bool) -> None:
-    if not force:
-        with target.open(
-            "x", encoding="utf-8"
-        ) as handle:  # "x": never replaces a file that appeared meanwhile
-            handle.write(content)
-        return
-    # Replace atomically: a crash never leaves a half-written file where the user's file was.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,7 +67,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"debugbox: {target} exists; not replacing it (use --force to overwrite)", file=sys.stderr)
         return 1
     try:
-        _write(target, content, args.force)
+        # The folder the user pointed at is the boundary: a link there is followed only if it stays in it.
+        write_file(target, content.encode("utf-8"), Path(os.path.abspath(target)).parent, replace=args.force)
+    except WriteRefused as exc:
+        print(f"debugbox: {exc}", file=sys.stderr)
+        return 1
     except FileExistsError:
         print(f"debugbox: {target} exists; not replacing it (use --force to overwrite)", file=sys.stderr)
         return 1

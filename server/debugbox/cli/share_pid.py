@@ -2,7 +2,8 @@
 
 The same minimal edit as the editor's code action (docs/kubernetes-manifests.md): every pod spec of the
 stream, or only those of document N (0-based, as `debugbox inspect` counts). The edited text goes to stdout,
-byte for byte (line endings kept), or with `--write` back into the file (atomically, its mode kept).
+byte for byte (line endings kept), or with `--write` back into the file (atomically, its mode kept; a symbolic
+link stays a link when its target is in the manifest's folder, and is refused otherwise: `edge/writes.py`).
 Exit codes: 0 changed (pod specs refused alongside are reported on stderr), 1 nothing changed (all already
 true, none there, or refused, e.g. `hostPID: true`; each reason on stderr), 2 bad input.
 """
@@ -11,9 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from debugbox.core.kubernetes.edits import apply_edits, plan_share_pid
 from debugbox.core.kubernetes.pod_spec import PodScan, scan_document
 from debugbox.core.kubernetes.yamlstream import split_documents
 from debugbox.edge.workspace import InputError, read_text_file
+from debugbox.edge.writes import WriteRefused, write_file
 
 
 def register(sub: Any) -> None:
@@ -36,19 +36,6 @@ def register(sub: Any) -> None:
     p.add_argument("--document", type=int, metavar="N", help="only document N of the stream (0-based)")
     p.add_argument("--write", action="store_true", help="edit the file in place instead of printing it")
     p.set_defaults(func=run)
-
-
-def _write(target: Path, content: str) -> None:
-    # Replace atomically: a crash never leaves a half-written manifest where the user's file was.
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content.encode("utf-8"))
-        shutil.copymode(target, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,7 +75,12 @@ def run(args: argparse.Namespace) -> int:
     new_text = apply_edits(text, plan.absolute())
     if args.write:
         try:
-            _write(path, new_text)
+            # In place, keeping the file's identity: a link stays a link (if it stays in the manifest's folder),
+            # the mode is kept; anything else is refused.
+            write_file(path, new_text.encode("utf-8"), Path(os.path.abspath(path)).parent, replace=True)
+        except WriteRefused as exc:
+            print(f"debugbox: {exc}", file=sys.stderr)
+            return 1
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         for note in plan.changed:

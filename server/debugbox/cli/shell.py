@@ -93,6 +93,7 @@ def _settings(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.edge import service
+    from debugbox.edge.cli_tools import resolve_program
 
     command = list(args.command)
     settings = _settings(args)
@@ -124,7 +125,13 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
     env = {**os.environ, **plan.env}
     try:
-        os.execvpe(plan.argv[0], list(plan.argv), env)  # noqa: S606 - an argv, never a shell string
+        # An absolute path from PATH's absolute folders: execvp would also try `./docker` for a `.` in PATH.
+        argv = resolve_program(plan.argv, path=env.get("PATH", os.defpath))
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc}", file=sys.stderr)
+        return 1
+    try:
+        os.execve(argv[0], list(argv), env)  # noqa: S606 - an argv, never a shell string
     except OSError as exc:
         print(f"debugbox: cannot run {plan.argv[0]}: {exc.strerror}", file=sys.stderr)
         return 1

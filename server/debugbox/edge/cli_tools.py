@@ -1,4 +1,10 @@
-"""Running engine CLIs with a timeout, and detecting the `docker debug` plugin without trusting exit codes.
+"""Running engine CLIs with a timeout, finding them safely, and detecting the `docker debug` plugin.
+
+`resolve_program` is the one place that turns a program name (`docker`, `kubectl`, `podman`, `nerdctl`) into
+the absolute path that is executed — by the server's own calls (`run_cli`), by the editor's terminal
+(`debugbox/openTerminal`) and by `debugbox shell`. Only PATH's absolute folders are searched and workspace
+folders never are, so a `./docker` in a cloned repository can never be what runs (an editor's terminal or
+`execvp` would otherwise look a bare name up itself, relative PATH entries included).
 
 `docker debug --help` exits 0 even when the plugin is missing (it prints the top-level usage), so the
 detection looks for a `docker-debug` executable where the CLI loads plugins from, and only then confirms with
@@ -15,7 +21,7 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from debugbox.core.errors import RuntimeUnavailable
@@ -30,13 +36,66 @@ _USAGE = re.compile(r"^Usage:\s+docker debug\b", re.MULTILINE)
 _CACHE_SECONDS = 300.0
 _cache: dict[tuple[str, ...], tuple[float, bool]] = {}
 _lock = threading.Lock()
+_never_searched: Callable[[], Sequence[Path]] = tuple
+
+
+def never_search(folders: Callable[[], Sequence[Path]]) -> None:
+    """Register where programs are never looked up, on top of each call's `exclude`: the language server's
+    workspace folders (read at each lookup, so folders added later count), also for its own `run_cli` calls."""
+    global _never_searched
+    _never_searched = folders
+
+
+def resolve_program(
+    argv: Sequence[str], *, exclude: Sequence[Path] = (), path: str | None = None
+) -> tuple[str, ...]:
+    """`argv` with argv[0] made absolute: the first executable file of that name in PATH's absolute folders.
+
+    Relative PATH entries (`.`, an empty entry, `bin`) are skipped, and so is any folder inside `exclude` (the
+    workspace folders). An argv[0] that is already absolute is kept unless it lies in `exclude`; a relative
+    path (`./docker`) is refused. RuntimeUnavailable says why when nothing qualifies.
+    """
+    if not argv:
+        raise RuntimeUnavailable("nothing to run (an empty command)")
+    name = argv[0]
+    roots = [Path(os.path.realpath(r)) for r in (*exclude, *_never_searched())]
+
+    def excluded(folder: str) -> bool:
+        real = Path(os.path.realpath(folder))
+        return any(real.is_relative_to(r) for r in roots)
+
+    if os.path.isabs(name):
+        if excluded(os.path.dirname(name)):
+            raise RuntimeUnavailable(f"refusing to run {name}: it lies inside the workspace")
+        return tuple(argv)
+    if os.sep in name or (os.altsep and os.altsep in name):
+        raise RuntimeUnavailable(f"refusing to run {name}: a relative path (name a program on PATH instead)")
+    folders = (os.environ.get("PATH", os.defpath) if path is None else path).split(os.pathsep)
+    for folder in folders:
+        if not folder or not os.path.isabs(folder) or excluded(folder):
+            continue
+        candidate = os.path.join(folder, name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return (candidate, *argv[1:])
+    raise RuntimeUnavailable(
+        f"{name} is not installed (not found in the absolute folders of PATH, workspace folders excluded)"
+    )
 
 
 def run_cli(argv: Sequence[str], timeout: float, what: str) -> str:
     """stdout of `argv`; RuntimeUnavailable when the CLI is missing, times out or fails (with its stderr)."""
     try:
+        resolved = resolve_program(argv)
+    except RuntimeUnavailable as exc:
+        raise RuntimeUnavailable(f"{what}: {exc}") from exc
+    try:
         proc = subprocess.run(
-            list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False
+            list(resolved),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     except FileNotFoundError as exc:
         raise RuntimeUnavailable(f"{what}: {argv[0]} is not installed") from exc

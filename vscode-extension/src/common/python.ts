@@ -1,7 +1,13 @@
 // Find the Python that runs the bundled server: the `debugbox.server.pythonPath` setting, else the Python
 // extension's active interpreter (when that extension is installed), else `python3` (then `python`) on PATH. Each
 // candidate is run once to read its version; the first one >= MIN_PYTHON wins. An explicitly configured interpreter
-// that fails is an error of its own (we never silently run something else than what the user asked for).
+// that fails is an error of its own (we never silently run something else than what the user asked for). In an
+// untrusted workspace, no interpreter inside a workspace folder is run, not even to probe it (a user-level
+// setting with `${workspaceFolder}`, or a workspace virtualenv picked by the Python extension, is skipped).
+//
+// `serverLaunch` says how the server is started so that nothing from the workspace is ever imported: `-P` (no
+// current or script folder on sys.path), PYTHONSAFEPATH for the same, and a working directory that is the
+// extension's own folder, never the workspace.
 //
 // Pure apart from the injected probe, so the unit tests run under plain Node.
 
@@ -38,6 +44,37 @@ export interface DiscoveryInput {
   /** For `${workspaceFolder}` in the setting. */
   workspaceFolder?: string;
   homeDir?: string;
+  /** Restricted mode: interpreters inside these folders (the workspace folders) are never run. */
+  untrustedFolders?: readonly string[];
+}
+
+export interface Launch {
+  command: string;
+  args: string[];
+  cwd: string;
+  env: Record<string, string>;
+}
+
+/**
+ * How to start the server: `<python> -P -m debugbox lsp` in `safeDir` (the extension's install folder), with the
+ * bundled libraries first on PYTHONPATH. `-P` keeps the working directory off sys.path, and the working
+ * directory is not the workspace anyway, so a repository's `shlex.py` or `debugbox.py` is never imported.
+ */
+export function serverLaunch(executable: string, safeDir: string, baseEnv: Record<string, string>, libs?: string): Launch {
+  const env: Record<string, string> = { ...baseEnv, PYTHONSAFEPATH: "1" };
+  if (libs) {
+    env.PYTHONPATH = baseEnv.PYTHONPATH ? `${libs}${path.delimiter}${baseEnv.PYTHONPATH}` : libs;
+  }
+  return { command: executable, args: ["-P", "-m", "debugbox", "lsp"], cwd: safeDir, env };
+}
+
+/** True when `file` (after `..` and relative parts are resolved) lies inside one of `folders`. */
+export function insideAny(file: string, folders: readonly string[]): boolean {
+  const abs = path.resolve(file);
+  return folders.some((folder) => {
+    const rel = path.relative(path.resolve(folder), abs);
+    return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  });
 }
 
 export const PROBE_SCRIPT = 'import sys; print(sys.executable); print("%d.%d.%d" % sys.version_info[:3])';
@@ -76,11 +113,15 @@ export function parseProbeOutput(stdout: string): ProbeResult {
   return { ok: true, executable: lines[0].trim(), version: [Number(m[1]), Number(m[2]), Number(m[3])] };
 }
 
-/** The real probe: runs the interpreter directly (argv, no shell) with a timeout. */
-export function execProbe(timeoutMs = 15000): Probe {
+/**
+ * The real probe: runs the interpreter directly (argv, no shell) with a timeout, isolated (`-I`: neither the
+ * working directory nor PYTHON* variables count) in `cwd` (the extension's folder, not the workspace).
+ */
+export function execProbe(cwd: string, timeoutMs = 15000): Probe {
   return (command) =>
     new Promise((resolve) => {
-      execFile(command, ["-c", PROBE_SCRIPT], { timeout: timeoutMs, windowsHide: true }, (err, stdout, stderr) => {
+      const options = { timeout: timeoutMs, windowsHide: true, cwd };
+      execFile(command, ["-I", "-c", PROBE_SCRIPT], options, (err, stdout, stderr) => {
         if (err) {
           const code = (err as NodeJS.ErrnoException).code;
           const why =
@@ -107,7 +148,13 @@ export async function findInterpreter(input: DiscoveryInput): Promise<Discovery>
   const home = input.homeDir ?? os.homedir();
   const configured = input.configured?.trim();
 
+  const untrusted = input.untrustedFolders ?? [];
   const accept = async (candidate: Candidate): Promise<Discovery | string> => {
+    if (untrusted.length > 0 && candidate.command.includes(path.sep) && insideAny(candidate.command, untrusted)) {
+      const why = "inside the workspace, which is not trusted (restricted mode): not run";
+      notes.push(`${candidate.source}: ${candidate.command}: ${why}`);
+      return why;
+    }
     const result = await input.probe(candidate.command);
     if (result.ok && versionAtLeast(result.version, MIN_PYTHON)) {
       return {
@@ -124,7 +171,13 @@ export async function findInterpreter(input: DiscoveryInput): Promise<Discovery>
     return why;
   };
 
-  if (configured) {
+  if (configured && untrusted.length > 0 && configured.includes("${workspaceFolder}")) {
+    // A user-level value naming the workspace would run the workspace's own interpreter: not in restricted mode.
+    notes.push(
+      `setting debugbox.server.pythonPath: ${configured}: refers to \${workspaceFolder}, which is not used while ` +
+        "the workspace is not trusted (restricted mode); looking for another interpreter",
+    );
+  } else if (configured) {
     const command = expandPath(configured, input.workspaceFolder, home);
     const outcome = await accept({ source: "setting debugbox.server.pythonPath", command });
     if (typeof outcome !== "string") {

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { expandPath, findInterpreter, parseProbeOutput, type Probe, type ProbeResult } from "../common/python";
+import { expandPath, findInterpreter, parseProbeOutput, type Probe, type ProbeResult, serverLaunch } from "../common/python";
 
 /** A probe answering from a table; records what it was asked. */
 function fakeProbe(table: Record<string, ProbeResult>): Probe & { asked: string[] } {
@@ -105,5 +105,82 @@ describe("expandPath and parseProbeOutput", () => {
     assert.deepEqual(parseProbeOutput("/usr/bin/python3\n3.11.2\n"), { ok: true, executable: "/usr/bin/python3", version: [3, 11, 2] });
     assert.deepEqual(parseProbeOutput("C:\\py\\python.exe\r\n3.12.0\r\n"), { ok: true, executable: "C:\\py\\python.exe", version: [3, 12, 0] });
     assert.equal(parseProbeOutput("Python 2.7.18").ok, false);
+  });
+});
+
+describe("restricted mode (untrusted workspace)", () => {
+  const wsPython = "/home/u/repo/.venv/bin/python";
+  const table = { [wsPython]: py(wsPython, [3, 12, 0]), python3: py("/usr/bin/python3", [3, 11, 9]) };
+
+  it("a user-level pythonPath with ${workspaceFolder} is not applied: the workspace's interpreter is never run", async () => {
+    const probe = fakeProbe(table);
+    const found = await findInterpreter({
+      configured: "${workspaceFolder}/.venv/bin/python",
+      workspaceFolder: "/home/u/repo",
+      untrustedFolders: ["/home/u/repo"],
+      fromPythonExtension: async () => undefined,
+      probe,
+    });
+    assert.ok(found.ok);
+    assert.equal(found.command, "python3");
+    assert.ok(!probe.asked.includes(wsPython), `probed ${probe.asked.join(", ")}`);
+    assert.ok(found.notes.some((n) => n.includes("${workspaceFolder}") && n.includes("not trusted")));
+  });
+
+  it("the same setting applies once the workspace is trusted", async () => {
+    const probe = fakeProbe(table);
+    const found = await findInterpreter({
+      configured: "${workspaceFolder}/.venv/bin/python",
+      workspaceFolder: "/home/u/repo",
+      untrustedFolders: [],
+      fromPythonExtension: async () => undefined,
+      probe,
+    });
+    assert.ok(found.ok);
+    assert.equal(found.command, wsPython);
+  });
+
+  it("skips the Python extension's interpreter when it lies inside the untrusted workspace", async () => {
+    const probe = fakeProbe(table);
+    const found = await findInterpreter({
+      untrustedFolders: ["/home/u/repo"],
+      fromPythonExtension: async () => "/home/u/repo/sub/../.venv/bin/python",
+      probe,
+    });
+    assert.ok(found.ok);
+    assert.equal(found.command, "python3");
+    assert.ok(!probe.asked.some((c) => c.startsWith("/home/u/repo")), `probed ${probe.asked.join(", ")}`);
+  });
+
+  it("an absolute user-level path inside the untrusted workspace is an error naming the setting, never run", async () => {
+    const probe = fakeProbe(table);
+    const found = await findInterpreter({
+      configured: wsPython,
+      untrustedFolders: ["/home/u/repo"],
+      fromPythonExtension: async () => undefined,
+      probe,
+    });
+    assert.ok(!found.ok);
+    assert.match(found.message, /debugbox\.server\.pythonPath/);
+    assert.match(found.message, /not trusted/);
+    assert.deepEqual(probe.asked, []);
+  });
+});
+
+describe("serverLaunch", () => {
+  it("keeps the working directory and the workspace off sys.path: -P, PYTHONSAFEPATH, the extension's folder as cwd", () => {
+    const launch = serverLaunch("/usr/bin/python3", "/ext/debugbox", { PATH: "/usr/bin", PYTHONPATH: "/user/lib" }, "/ext/debugbox/bundled/libs");
+    assert.equal(launch.command, "/usr/bin/python3");
+    assert.deepEqual(launch.args, ["-P", "-m", "debugbox", "lsp"]);
+    assert.equal(launch.cwd, "/ext/debugbox");
+    assert.equal(launch.env.PYTHONSAFEPATH, "1");
+    assert.equal(launch.env.PYTHONPATH, "/ext/debugbox/bundled/libs:/user/lib");
+    assert.equal(launch.env.PATH, "/usr/bin");
+  });
+
+  it("without bundled libraries leaves PYTHONPATH as it was", () => {
+    const launch = serverLaunch("/usr/bin/python3", "/ext/debugbox", { PATH: "/usr/bin" });
+    assert.equal(launch.env.PYTHONPATH, undefined);
+    assert.equal(launch.args[0], "-P");
   });
 });

@@ -18,6 +18,7 @@ from lsprotocol import types as lsp
 from debugbox.core.analysis import LensAnchor
 from debugbox.core.wire import Command
 from debugbox.lsp.handlers.lens_watch import LensWatch, register_lens_provider
+from debugbox.lsp.handlers.target_commands import bind_program_search
 from debugbox.lsp.server import DebugboxLanguageServer
 
 PURPOSE = "dockerfile-final-from"
@@ -42,6 +43,7 @@ class TargetWatch(LensWatch[Path, Path | None, tuple[tuple[str, str], ...]]):
     def _compute(self) -> dict[Path, tuple[tuple[str, str], ...]]:
         from debugbox.edge import service
 
+        bind_program_search(self.ls)
         settings = self.ls.settings
         listing = service.list_targets(settings, probe=False, runtimes=service.CONTAINER_RUNTIMES)
         running = [t for t in listing.targets if t.status == "running"]

@@ -12,7 +12,9 @@ A user's file is never overwritten silently:
 - an existing file is left alone unless `regenerate` is true, and then its whole content is replaced by one
   `TextDocumentEdit` (versioned when the editor has it open), which the editor can undo;
 - an editor that cannot apply such edits gets the file written directly only if it does not exist yet
-  (exclusive create, inside the workspace); regenerating is refused with a message instead.
+  (exclusive create, inside the workspace); regenerating is refused with a message instead;
+- a Dockerfile.debug that is a symbolic link leaving the workspace folder (outside any folder: the Dockerfile's
+  own folder), or a dangling one, gets no edit at all: an error message names the link (`edge/writes.py`).
 """
 
 from __future__ import annotations
@@ -109,9 +111,23 @@ def _render(ls: DebugboxLanguageServer, req: Request) -> tuple[str, str]:
     return name, content
 
 
-def _inside_workspace(ls: DebugboxLanguageServer, target: Path) -> bool:
-    resolved = target.resolve()
-    return any(resolved.is_relative_to(root.resolve()) for root in ls.workspace_roots())
+def _workspace_root(ls: DebugboxLanguageServer, target: Path) -> Path | None:
+    """The workspace folder holding `target` (by its path as named, before links are followed)."""
+    return next((root for root in ls.workspace_roots() if target.is_relative_to(root)), None)
+
+
+def _check_target(ls: DebugboxLanguageServer, target: Path) -> None:
+    """Refuse (with a message naming the link) a Dockerfile.debug that is a link leaving the workspace folder —
+    or, outside any workspace folder, the Dockerfile's own folder — or a dangling link: no edit is sent for it."""
+    from debugbox.edge.writes import WriteRefused, write_target
+
+    try:
+        write_target(target, _workspace_root(ls, target) or target.parent)
+    except WriteRefused as exc:
+        ls.show_message(f"debugbox: {exc}", lsp.MessageType.Error)
+        raise CommandFailed(f"{COMMAND}: {exc}") from exc
+    except OSError as exc:
+        raise CommandFailed(f"{COMMAND}: cannot check {target}: {exc.strerror or exc}") from exc
 
 
 async def _apply(
@@ -153,12 +169,17 @@ async def _create(ls: DebugboxLanguageServer, name: str, target: Path, content: 
         await _show(ls, target_uri)
         return {"created": True, "uri": target_uri}
     # The editor cannot create files through edits: write it ourselves, but only a new file inside the
-    # workspace.
-    if not _inside_workspace(ls, target):
+    # workspace (exclusive create, under the rules of edge/writes.py).
+    from debugbox.edge.writes import WriteRefused, write_file
+
+    root = _workspace_root(ls, target)
+    if root is None:
         raise CommandFailed(f"{COMMAND}: {target} is outside the workspace folders; not writing it")
     try:
-        with target.open("x", encoding="utf-8") as handle:  # "x": fails instead of replacing an existing file
-            handle.write(content)
+        write_file(target, content.encode("utf-8"), root, replace=False)
+    except WriteRefused as exc:
+        ls.show_message(f"debugbox: {exc}", lsp.MessageType.Error)
+        raise CommandFailed(f"{COMMAND}: {exc}") from exc
     except FileExistsError:
         return _exists(ls, name, target_uri)
     except OSError as exc:
@@ -212,6 +233,7 @@ async def generate_debug_dockerfile(
     # One generation per target at a time: two concurrent "create" edits would both insert the text.
     lock = locks.setdefault(target_uri, asyncio.Lock())
     async with lock:
+        _check_target(ls, target)
         exists = ls.file_exists(target_uri)
         if exists and not req.regenerate:
             return _exists(ls, name, target_uri)

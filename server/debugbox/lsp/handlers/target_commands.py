@@ -7,7 +7,9 @@ Arguments (one object each, see docs/commands.md):
   "title", "target"}`. Without `target`, the first container related to the `uri` is used.
 - openDebugTerminal (same arguments): sends `debugbox/openTerminal` `{"title", "argv", "cwd"?, "env"?}` to
   clients that declared `experimental.debugbox.openTerminal`; any other client gets `window/showMessage` with
-  the command line. The result is the plan plus `"opened": true|false`.
+  the command line. argv[0] is an absolute path (`cli_tools.resolve_program`, workspace folders excluded), so
+  the editor never looks the program up itself. The result is the plan (with that argv) plus
+  `"opened": true|false`.
 
 Engine calls block, so they run in a worker thread under a deadline: a daemon that is down or hung becomes a
 `RequestFailed` error with a clear message (openDebugTerminal also shows it), and the event loop keeps
@@ -56,6 +58,7 @@ async def off_loop(ls: DebugboxLanguageServer, command: str, work: Callable[[], 
     from debugbox.core.errors import RuntimeProblem
     from debugbox.edge.service import deadline
 
+    bind_program_search(ls)
     limit = deadline(ls.settings)
     try:
         return await asyncio.wait_for(asyncio.to_thread(work), limit)
@@ -63,6 +66,13 @@ async def off_loop(ls: DebugboxLanguageServer, command: str, work: Callable[[], 
         raise CommandFailed(f"{command}: the container engine did not answer within {limit:g} s") from exc
     except RuntimeProblem as exc:
         raise CommandFailed(f"{command}: {exc}") from exc
+
+
+def bind_program_search(ls: DebugboxLanguageServer) -> None:
+    """The engine CLIs the server runs itself (`run_cli`) are never looked up in its workspace folders either."""
+    from debugbox.edge.cli_tools import never_search
+
+    never_search(ls.workspace_roots)
 
 
 def _document(ls: DebugboxLanguageServer, uri: str | None) -> tuple[Path | None, Path | None]:
@@ -142,7 +152,8 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         ls.show_message(f"debugbox: {exc.message}", lsp.MessageType.Error)
         raise
     result: dict[str, Any] = plan.to_json()
-    argv = list(plan.argv)
+    argv = _absolute_argv(ls, plan.argv)
+    result["argv"] = argv
     if ls.client.open_terminal:
         params: dict[str, Any] = {"title": plan.title, "argv": argv}
         if plan.env:
@@ -164,6 +175,18 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
     notes = " ".join(plan.notes[:2])
     ls.show_message(f"{plan.title}. Run: {command_line(argv)}" + (f"  ({notes})" if notes else ""))
     return result
+
+
+def _absolute_argv(ls: DebugboxLanguageServer, argv: tuple[str, ...]) -> list[str]:
+    """argv[0] as an absolute path found here, outside the workspace: the editor's terminal never looks it up."""
+    from debugbox.core.errors import RuntimeProblem
+    from debugbox.edge.cli_tools import resolve_program
+
+    try:
+        return list(resolve_program(argv, exclude=ls.workspace_roots()))
+    except RuntimeProblem as exc:
+        ls.show_message(f"debugbox: {OPEN}: {exc}", lsp.MessageType.Error)
+        raise CommandFailed(f"{OPEN}: {exc}") from exc
 
 
 def _answer_field(answer: Any, key: str) -> Any:
