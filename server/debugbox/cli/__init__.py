@@ -3,19 +3,59 @@
 Every subcommand module exposes `register(subparsers)`, which adds its parser and sets `func` to a callable taking
 the parsed namespace and returning an exit code. Exit codes: 0 ok, 1 findings/refusal (documented per command),
 2 bad input or usage. Errors are one line on stderr, never a traceback.
+
+Everything printed comes partly from files or clusters (names, images, paths, messages), so `main` routes
+stdout and stderr through `printable` while a command runs: control characters (an OSC 52 clipboard write or a
+screen clear hidden in `metadata.name`), lone carriage returns, bidirectional overrides and lone surrogates
+are shown as `\\xNN` / `\\uNNNN` escapes instead of reaching the terminal. Newlines, tabs and CRLF stay.
+Bytes written to `sys.stdout.buffer` (a manifest printed by `share-pid`, the user's own file) are not
+touched.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Sequence
+from typing import Any, TextIO
 
 from debugbox import __version__
 
 #: The one list of subcommand modules (in `debugbox.cli`), in help order.
 SUBCOMMANDS = ("inspect", "check", "debug_image", "share_pid", "targets", "shell", "lsp")
+
+
+#: C0 controls but tab and newline, a CR not before LF, DEL and C1, bidi embeddings/overrides/isolates and
+#: marks, and surrogates (which cannot even be encoded).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)"
+)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """`text` with every character that could act on a terminal shown as an escape (see the module doc)."""
+    return _UNSAFE.sub(_escape, text)
+
+
+class _Printable:
+    """A text stream that writes `printable(text)` to the stream it wraps (everything else is delegated)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(printable(text))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 class UsageError(Exception):
@@ -44,6 +84,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _Printable(out), _Printable(err)  # type: ignore[assignment]
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     # Editors start `debugbox lsp` on every launch: import only its module, not the other subcommands, which
     # pull in the analysers and PyYAML (about 0.1 s of CPU before `initialize` could be answered).

@@ -4,15 +4,25 @@ Editors send settings either nested (`{"debugImage": {"tools": [...]}}`, as `wor
 `debugbox` section) or flat with dotted keys (`{"debugImage.tools": [...]}`); both are accepted, with or without the
 `debugbox.` prefix. A value of the wrong type is dropped with a warning and the default is used: bad settings never
 stop the server.
+
+Settings are data from the user's or the workspace's configuration, so each is checked for what it is used as,
+not only for its JSON type: numbers of seconds must be finite and within `TIMEOUT_RANGE` (1e300 overflowed the
+socket layer), image references go through `names.validate_image` (a newline in `debugImage.toolsImage` wrote
+an extra instruction into Dockerfile.debug), context and namespace through their `names` validators, enums
+must be one of their values, booleans must be JSON booleans (not the string "true").
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.names import validate_context, validate_image, validate_label
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +92,20 @@ _ENUMS: dict[str, tuple[str, ...]] = {
 }
 
 
+#: Every number setting is a timeout in seconds: finite and within this range.
+TIMEOUT_RANGE = (0.1, 600.0)
+
+#: String settings checked for what they become (an image reference, a context or namespace name); an empty
+#: value means "not set" for those whose default is empty.
+_STRING_CHECKS: dict[str, tuple[Callable[[str], object], str]] = {
+    "toolboxImage": (validate_image, "an image reference"),
+    "debugImage.toolsImage": (validate_image, "an image reference"),
+    "debugImage.appImage": (validate_image, "an image reference, or empty"),
+    "kubernetes.context": (validate_context, "a kubeconfig context name, or empty"),
+    "kubernetes.namespace": (lambda name: validate_label(name, "namespace"), "a namespace name, or empty"),
+}
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
@@ -109,22 +133,41 @@ def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
-    """Return `value` as the type of `default`, or raise ValueError."""
+    """Return `value` as the type of `default`, or raise ValueError saying what is expected."""
+    expected = "a JSON value of the right type"
     if isinstance(default, bool):
+        expected = "a JSON boolean true or false, not a string"
         if isinstance(value, bool):
             return value
     elif isinstance(default, float):
-        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-            return float(value)
+        low, high = TIMEOUT_RANGE
+        expected = f"a number of seconds from {low:g} to {high:g}"
+        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+            if low <= value <= high:
+                return float(value)
     elif isinstance(default, str):
+        allowed = _ENUMS.get(key)
+        check, expected = _STRING_CHECKS.get(key, (None, "a string"))
+        if allowed is not None:
+            expected = "one of " + ", ".join(allowed)
         if isinstance(value, str):
-            allowed = _ENUMS.get(key)
-            if allowed is None or value in allowed:
+            if allowed is not None:
+                if value in allowed:
+                    return value
+            elif check is None or (value == "" and default == ""):
                 return value
+            else:
+                try:
+                    check(value)
+                    return value
+                except InvalidTarget:
+                    pass
     elif isinstance(default, tuple):
+        expected = "a list of non-empty strings"
         if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
             return tuple(value)
-    raise ValueError(f"invalid value for debugbox.{key}: {value!r}")
+    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
+    raise ValueError(f"invalid value for debugbox.{key}: {shown} (expected {expected})")
 
 
 def _build(cls: type[Any], flat: dict[str, Any], prefix: str, problems: list[str]) -> Any:

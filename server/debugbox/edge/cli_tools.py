@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from debugbox.core.errors import RuntimeUnavailable
+from debugbox.edge import files
 
 _PLUGIN_DIRS = (
     "/usr/local/lib/docker/cli-plugins",
@@ -115,10 +116,10 @@ def plugin_dirs(env: Mapping[str, str], home: Path) -> list[Path]:
     config_dir = Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
     dirs = [config_dir / "cli-plugins"]
     try:
-        config = json.loads((config_dir / "config.json").read_text(encoding="utf-8"))
+        config = json.loads(files.read_text(config_dir / "config.json", files.MAX_INPUT_BYTES))
         extra = config.get("cliPluginsExtraDirs", []) if isinstance(config, dict) else []
         dirs += [Path(d) for d in extra if isinstance(d, str)]
-    except (OSError, ValueError):
+    except ValueError:  # FileRefused too
         pass
     return dirs + [Path(d) for d in _PLUGIN_DIRS]
 

@@ -9,14 +9,17 @@ compose files are skipped: this only ever adds evidence.
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
-from debugbox.edge.workspace import COMPOSE_NAMES, MAX_COMPOSE_BYTES, PARENT_LEVELS, compose_build_dockerfile
+from debugbox.edge.workspace import COMPOSE_NAMES, PARENT_LEVELS, compose_build_dockerfile, load_compose
+
+log = logging.getLogger(__name__)
 
 
 def project_name(compose: dict[str, Any], folder: Path) -> str:
@@ -27,6 +30,17 @@ def project_name(compose: dict[str, Any], folder: Path) -> str:
     return re.sub(r"[^a-z0-9_-]", "", folder.name.lower())
 
 
+def _usable(service: object, project: str, path: Path) -> bool:
+    """Compose names follow Docker's container-name rule; anything else in a workspace file is not used."""
+    try:
+        validate_container_ref(str(service))
+        validate_container_ref(project)
+    except InvalidTarget as exc:
+        log.info("ignoring a service of %s: %s", path, exc)
+        return False
+    return True
+
+
 def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[ComposeService]:
     target = dockerfile.resolve()
     found: list[ComposeService] = []
@@ -35,17 +49,12 @@ def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[Com
     for _ in range(PARENT_LEVELS + 1):
         for file_name in COMPOSE_NAMES:
             path = folder / file_name
-            try:
-                if not path.is_file() or path.stat().st_size > MAX_COMPOSE_BYTES:
-                    continue
-                compose = yaml.safe_load(path.read_text(encoding="utf-8"))
-            except (OSError, UnicodeDecodeError, yaml.YAMLError):
-                continue
+            compose = load_compose(path)
             if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
                 continue
             project = project_name(compose, folder)
             for name, spec in compose["services"].items():
-                if not isinstance(spec, dict):
+                if not isinstance(spec, dict) or not _usable(name, project, path):
                     continue
                 built = compose_build_dockerfile(folder, spec.get("build"))
                 if built is None or built.resolve() != target:

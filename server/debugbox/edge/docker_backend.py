@@ -9,6 +9,7 @@ anything inside the container: inspect for state and user, archive/stat for shel
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import threading
@@ -19,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import Any
 
+from debugbox.core.errors import InvalidTarget
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
     SHELL_PATHS,
@@ -30,11 +32,13 @@ from debugbox.core.targets.container_strategy import (
     shell_of,
 )
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
-from debugbox.core.targets.names import validate_container_ref
+from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
 from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
+
+log = logging.getLogger(__name__)
 
 _SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
 _DIR = 1 << 31  # fs.ModeDir
@@ -153,16 +157,34 @@ class EngineBackend:
             return False
         return docker_debug_available(self.cli, self.settings.docker.timeout_seconds)
 
+    @property
+    def _source(self) -> str:
+        return f"the {self.client.product} engine at {self.client.endpoint.label}"
+
+    def _usable(self, summary: dict[str, Any]) -> bool:
+        """Whether a listed container's ID and name pass `names` (else it is left out, with a warning)."""
+        listed = summary.get("Names")
+        try:
+            from_answer(summary.get("Id"), validate_container_id, self._source)
+            if isinstance(listed, list) and listed:
+                from_answer(listed[0], validate_container_ref, self._source)
+        except InvalidTarget as exc:
+            log.warning("%s; that container is left out", exc)
+            return False
+        return True
+
     def facts_from_inspect(self, data: dict[str, Any]) -> ContainerFacts:
-        cid = str(data.get("Id", ""))
+        # The ID and name go into argvs (`docker exec <id>`, `--pid=container:<id>`): checked like user input.
+        cid = from_answer(data.get("Id"), validate_container_id, self._source)
         state = data.get("State") if isinstance(data.get("State"), dict) else {}
         config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
         status = str(state.get("Status", "")) if state else ""
         if state and state.get("Restarting"):
             status = "restarting"
+        name = data.get("Name")
         return self._gather(
             cid,
-            str(data.get("Name", "")).lstrip("/") or cid[:12],
+            from_answer(name, validate_container_ref, self._source) if name else cid[:12],
             status,
             str(config.get("Image", "") or "") if config else "",
             str(config.get("User", "") or "") if config else "",
@@ -199,7 +221,11 @@ class EngineBackend:
         )
 
     def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
-        summaries = [c for c in self.client.containers() if SIDECAR_LABEL not in (c.get("Labels") or {})]
+        summaries = [
+            c
+            for c in self.client.containers()
+            if SIDECAR_LABEL not in (c.get("Labels") or {}) and self._usable(c)
+        ]
         if not probe:
             return [self._target(s, None) for s in summaries]
         docker_debug = self._docker_debug()

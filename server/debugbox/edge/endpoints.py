@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from debugbox.edge import files
 from debugbox.edge.engine_api import Endpoint
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
@@ -31,14 +32,18 @@ class DockerEndpoint:
     """What to put after `docker` so the terminal talks to the same engine, e.g. `("--context", "remote")`."""
 
 
+#: Docker context metadata is a few hundred bytes.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
 def _config_dir(env: Mapping[str, str], home: Path) -> Path:
     return Path(env["DOCKER_CONFIG"]) if env.get("DOCKER_CONFIG") else home / ".docker"
 
 
 def _read_json(path: Path) -> Any:
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        return json.loads(files.read_text(path, MAX_CONFIG_BYTES))
+    except ValueError:  # FileRefused too
         return None
 
 

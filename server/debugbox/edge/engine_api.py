@@ -16,6 +16,8 @@ import http.client
 import json
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlencode, urlparse
@@ -98,11 +100,29 @@ class EngineClient:
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
         conn = self._connection()
+        # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
+        # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
+        # read in progress at once.
+        start = time.monotonic()
+        expired = threading.Event()
+        deadline: threading.Timer | None = None
         try:
-            conn.request(method, url, headers={"Host": "docker"})
-            resp = conn.getresponse()
-            body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+            try:
+                conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                remaining = max(0.001, self.timeout - (time.monotonic() - start))
+                deadline = threading.Timer(remaining, _expire, (conn, expired))
+                deadline.daemon = True
+                deadline.start()
+                conn.request(method, url, headers={"Host": "docker"})
+                resp = conn.getresponse()
+                body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
+                if expired.is_set():
+                    raise TimeoutError
+                return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+            except (OSError, http.client.HTTPException) as exc:
+                if expired.is_set() and not isinstance(exc, TimeoutError):
+                    raise TimeoutError from exc
+                raise
         except TimeoutError as exc:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} did not answer within "
@@ -128,6 +148,8 @@ class EngineClient:
                 f"the {self.product} engine at {self.endpoint.label} failed: {exc}"
             ) from exc
         finally:
+            if deadline is not None:
+                deadline.cancel()
             conn.close()
 
     def _json(self, path: str, query: dict[str, str] | None = None, *, what: str = "") -> Any:
@@ -185,6 +207,16 @@ class EngineClient:
         except ValueError:
             return None
         return stat if isinstance(stat, dict) else None
+
+
+def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+    expired.set()
+    sock = conn.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
 
 
 def _message(body: bytes) -> str:

@@ -12,7 +12,7 @@ Decisions (which pods a workload owns, strategy, profile, argv) are `pod_plans.p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -21,12 +21,14 @@ from urllib.parse import quote, unquote
 
 import yaml
 
+from debugbox.core import safe_yaml
 from debugbox.core.errors import InvalidTarget, TargetNotFound
 from debugbox.core.images import classify_image
 from debugbox.core.settings import Settings
 from debugbox.core.targets import names
 from debugbox.core.targets import pod_plans as kp
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.edge import files
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
 from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
@@ -39,24 +41,42 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 _MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe loading without following aliases: a workspace file must not be able to blow up memory."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases are not followed when looking for workloads")
-        return super().compose_node(parent, index)
-
-
 def manifest_documents(text: str) -> list[Any]:
     """The documents of a manifest stream that parse (a broken one ends the stream, as for kubectl)."""
     docs: list[Any] = []
     try:
-        for doc in yaml.load_all(text, Loader=_NoAliasLoader):
+        # Aliases are not followed: a workspace file must not be able to blow up memory.
+        for doc in safe_yaml.load_all(text, aliases=False):
             docs.append(doc)
     except yaml.YAMLError as exc:
         log.debug("manifest stream stops at a YAML error: %s", exc)
     return docs
+
+
+def checked_pod(obj: Any) -> kp.PodFacts:
+    """PodFacts from an API answer, its names checked like user input: they go into kubectl argvs."""
+    pod = kp.PodFacts.from_json(obj)
+    source = f"the API server (pod {pod.name[:80]!r})"
+    names.from_answer(pod.namespace, lambda n: names.validate_label(n, "namespace"), source)
+    names.from_answer(pod.name, names.validate_pod_name, source)
+    for container in (
+        *(c.name for c in pod.containers),
+        *pod.init_containers,
+        *(e.name for e in pod.ephemeral),
+    ):
+        names.from_answer(container, lambda n: names.validate_label(n, "container"), source)
+    return pod
+
+
+def checked_pods(objs: Iterable[Any]) -> list[kp.PodFacts]:
+    """`checked_pod` for a listing: a pod with an unusable name is left out (with a warning), not the list."""
+    pods = []
+    for obj in objs:
+        try:
+            pods.append(checked_pod(obj))
+        except InvalidTarget as exc:
+            log.warning("%s; that pod is left out", exc)
+    return pods
 
 
 def target_id(context: str, namespace: str, pod: str, container: str) -> str:
@@ -164,7 +184,7 @@ class KubeBackend:
         keys = list(dict.fromkeys(key for _, key in keyed))
 
         def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
-            return [kp.PodFacts.from_json(p) for p in client.list_pods(*key)]
+            return checked_pods(client.list_pods(*key))
 
         with ThreadPoolExecutor(
             max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
@@ -178,16 +198,12 @@ class KubeBackend:
         if document and document.lower().endswith(MANIFEST_SUFFIXES):
             path = Path(document)
             try:
-                if path.stat().st_size <= _MAX_MANIFEST_BYTES:
-                    workloads = kp.workloads_of(manifest_documents(path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
+                workloads = kp.workloads_of(manifest_documents(files.read_text(path, _MAX_MANIFEST_BYTES)))
+            except files.FileRefused as exc:
                 log.debug("cannot read manifest %s: %s", document, exc)
         if not workloads:
             ns = self.namespace_for(context)
-            pods = [
-                kp.PodFacts.from_json(p)
-                for p in self.client(context).list_pods(names.validate_label(ns, "namespace"))
-            ]
+            pods = checked_pods(self.client(context).list_pods(names.validate_label(ns, "namespace")))
             return [t for p in pods for t in self._targets(context, p)]
         targets: list[Target] = []
         missing: list[str] = []
@@ -209,7 +225,7 @@ class KubeBackend:
         ctx_name, ns, pod_name, container = parse_ref(ref)
         context = self.context(ctx_name)
         namespace = names.validate_label(ns or self.namespace_for(context), "namespace")
-        pod = kp.PodFacts.from_json(self.client(context).read_pod(namespace, pod_name))
+        pod = checked_pod(self.client(context).read_pod(namespace, pod_name))
         chosen = pod.container(container)
         target = next(t for t in self._targets(context, pod) if t.extra["container"] == chosen.name)
         self._pods[target.id] = pod
@@ -227,7 +243,7 @@ class KubeBackend:
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
-        pod = self._pods.pop(target.id, None) or kp.PodFacts.from_json(client.read_pod(namespace, pod_name))
+        pod = self._pods.pop(target.id, None) or checked_pod(client.read_pod(namespace, pod_name))
         container = pod.container(str(target.extra.get("container") or "") or None)
         image_info = classify_image(container.image) if container.image else None
         ns_labels = client.namespace_labels(namespace) or {}

@@ -16,7 +16,12 @@ from typing import Any
 
 import yaml
 
+from debugbox.core import safe_yaml
 from debugbox.core.errors import RuntimeUnavailable
+from debugbox.edge import files
+
+#: Kubeconfigs with many embedded certificates stay far below this.
+MAX_KUBECONFIG_BYTES = 16 * 1024 * 1024
 
 
 class KubeconfigError(RuntimeUnavailable):
@@ -104,7 +109,7 @@ def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
     clusters: dict[str, dict[str, Any]] = {}
     for name, text in texts:
         try:
-            doc = yaml.safe_load(text)
+            doc = safe_yaml.load(text)
         except yaml.YAMLError as exc:
             raise KubeconfigError(f"kubeconfig {name} is not valid YAML: {exc}") from None
         if doc is None:
@@ -125,11 +130,11 @@ def load_kubeconfig(paths: Sequence[Path] | None = None) -> Kubeconfig:
     texts: list[tuple[str, str]] = []
     for path in paths:
         try:
-            texts.append((str(path), path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            continue
-        except OSError as exc:
-            raise KubeconfigError(f"cannot read kubeconfig {path}: {exc.strerror or exc}") from None
+            if not path.exists():
+                continue
+            texts.append((str(path), files.read_text(path, MAX_KUBECONFIG_BYTES)))
+        except files.FileRefused as exc:
+            raise KubeconfigError(f"cannot read kubeconfig: {exc}") from None
     if not texts:
         looked = ", ".join(str(p) for p in paths)
         raise KubeconfigError(

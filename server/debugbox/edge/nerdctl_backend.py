@@ -9,11 +9,12 @@ the sidecar, which always works on a running container (`--pid=container:` needs
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
     SIDECAR_LABEL,
@@ -24,9 +25,11 @@ from debugbox.core.targets.container_strategy import (
     shell_of,
 )
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
-from debugbox.core.targets.names import validate_container_ref
+from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import run_cli
+
+log = logging.getLogger(__name__)
 
 Runner = Callable[[Sequence[str], float, str], str]
 
@@ -103,8 +106,11 @@ class NerdctlBackend:
             labels = parse_labels(row.get("Labels"))
             if SIDECAR_LABEL in labels:
                 continue
-            cid = str(row.get("ID", ""))
-            name = str(row.get("Names", "")).split(",", 1)[0] or cid[:12]
+            try:
+                cid, name = self._checked(row.get("ID"), str(row.get("Names", "")).split(",", 1)[0])
+            except InvalidTarget as exc:
+                log.warning("%s; that container is left out", exc)
+                continue
             image = str(row.get("Image", ""))
             status = status_word(str(row.get("Status", "")))
             facts = self._facts(cid, name, image, status, "")
@@ -112,6 +118,11 @@ class NerdctlBackend:
                 self._target(cid, name, image, status, str(row.get("CreatedAt", "")), labels, facts)
             )
         return targets
+
+    def _checked(self, cid: object, name: str) -> tuple[str, str]:
+        """The ID and name nerdctl printed, checked like user input before they can reach an argv."""
+        cid = from_answer(cid, validate_container_id, "nerdctl")
+        return cid, from_answer(name, validate_container_ref, "nerdctl") if name else cid[:12]
 
     def _inspect(self, ref: str) -> dict[str, Any]:
         try:
@@ -131,8 +142,7 @@ class NerdctlBackend:
     def _facts_of(self, data: dict[str, Any]) -> tuple[ContainerFacts, dict[str, Any]]:
         state = data.get("State") if isinstance(data.get("State"), dict) else {}
         config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
-        cid = str(data.get("Id", ""))
-        name = str(data.get("Name", "")).lstrip("/") or cid[:12]
+        cid, name = self._checked(data.get("Id"), str(data.get("Name", "")))
         image = str((config or {}).get("Image") or data.get("Image", ""))
         status = str((state or {}).get("Status", ""))
         facts = self._facts(cid, name, image, status, str((config or {}).get("User", "") or ""))

@@ -13,8 +13,10 @@ from typing import Any
 
 import yaml
 
+from debugbox.core import safe_yaml
 from debugbox.core.images import is_valid_reference
 from debugbox.core.settings import Settings
+from debugbox.edge import files
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +27,13 @@ PARENT_LEVELS = 3
 MAX_COMPOSE_BYTES = 1024 * 1024
 
 
-def _load(path: Path) -> Any:
+def load_compose(path: Path) -> Any:
+    """The data of the compose file `path`, or None when it is missing, odd or not valid YAML (logged)."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_COMPOSE_BYTES:
+        if not path.is_file():
             return None
-        return yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
-    except (OSError, yaml.YAMLError) as exc:
+        return safe_yaml.load(files.read_text(path, MAX_COMPOSE_BYTES, errors="replace"))
+    except (files.FileRefused, yaml.YAMLError) as exc:
         log.info("ignoring compose file %s: %s", path, exc)
         return None
 
@@ -59,7 +62,7 @@ def compose_build_dockerfile(compose_dir: Path, build: Any) -> Path | None:
 
 
 def image_from_compose(compose: Path, dockerfile: Path) -> str | None:
-    data = _load(compose)
+    data = load_compose(compose)
     services = data.get("services") if isinstance(data, dict) else None
     if not isinstance(services, dict):
         return None
@@ -92,10 +95,6 @@ def find_app_image(dockerfile_path: Path, settings: Settings) -> str | None:
     return None
 
 
-#: Files the CLI reads are at most this big: no Dockerfile or manifest is, and it bounds a mistaken argument.
-MAX_INPUT_BYTES = 16 * 1024 * 1024
-
-
 class InputError(ValueError):
     """A file given on the command line cannot be analysed; the message is one line for the user."""
 
@@ -103,17 +102,9 @@ class InputError(ValueError):
 def read_text_file(path: Path) -> str:
     """The text of a Dockerfile or manifest given by the user, or InputError saying why not."""
     try:
-        if not path.exists():
-            raise InputError(f"{path}: no such file")
-        if path.is_dir():
-            raise InputError(f"{path}: is a directory, not a file")
-        if not path.is_file():
-            raise InputError(f"{path}: not a regular file")
-        if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+        data = files.read_bytes(path, files.MAX_INPUT_BYTES)
+    except files.FileRefused as exc:
+        raise InputError(str(exc)) from None
     if b"\0" in data[:8192]:
         raise InputError(f"{path}: looks like a binary file")
     try:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import unquote
 
 from lsprotocol import types as lsp
@@ -34,6 +35,7 @@ from debugbox.core.documents import DocumentKind
 from debugbox.core.settings import Settings, parse_settings
 from debugbox.lsp.analysis_service import AnalysisService, AnalyzerSource, Snapshot
 from debugbox.lsp.client_features import ClientFeatures
+from debugbox.lsp.framing import FramedReader
 from debugbox.lsp.log import ClientLogHandler, set_level
 from debugbox.lsp.log import setup_logging as setup_logging
 from debugbox.lsp.text_changes import apply_change
@@ -80,6 +82,18 @@ def _drop_context_diagnostics(data: dict[str, Any]) -> None:
     context = params.get("context") if isinstance(params, dict) else None
     if isinstance(context, dict) and isinstance(context.get("diagnostics"), list):
         context["diagnostics"] = []
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def without_lone_surrogates(text: str) -> str:
+    """`text` with each lone surrogate (a JSON `\\ud800` escape: json.loads pairs the valid ones) replaced by
+    U+FFFD. Both are one UTF-16 code unit, so every position the analysis reports stays the editor's; the
+    analysers, libyaml and anything encoding to UTF-8 fail on a lone surrogate."""
+    if text.isascii() or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub("\ufffd", text)
 
 
 class DebugboxProtocol(LanguageServerProtocol):
@@ -203,6 +217,11 @@ class DebugboxLanguageServer(LanguageServer):
         self.settings_problems: list[str] = []
         """Messages for setting values that were ignored the last time settings were applied."""
 
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        """pygls' stdio server, reading through `FramedReader`: a malformed header is dropped, not fatal."""
+        reader = FramedReader(stdin or sys.stdin.buffer)
+        super().start_io(reader, stdout)  # type: ignore[arg-type]  # pygls calls only readline/read
+
     # -- settings
 
     @property
@@ -266,7 +285,7 @@ class DebugboxLanguageServer(LanguageServer):
         doc = self.open_document(uri)
         if doc is None:
             return None
-        return Snapshot(uri, doc.version, doc.source, doc.language_id)
+        return Snapshot(uri, doc.version, without_lone_surrogates(doc.source), doc.language_id)
 
     def reanalyse_open_documents(self) -> None:
         try:

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
+import socket
 import socketserver
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
 import pytest
-from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import PlanOptions
 from debugbox.edge.docker_backend import EngineBackend
@@ -135,3 +137,79 @@ def test_errors_and_malformed_answers(engine: Callable[[Route], Endpoint]) -> No
         client.inspect("gone")
     with pytest.raises(RuntimeUnavailable, match=r"500 .*storage driver exploded"):
         client.inspect("other")
+
+
+def test_a_hostile_engine_cannot_put_an_option_into_an_argv(engine: Callable[[Route], Endpoint]) -> None:
+    """An engine answering `Id: "--privileged"` (or a name like `-v`) is refused before any argv is built."""
+
+    def summary(cid: str, name: str) -> dict[str, Any]:
+        return {"Id": cid, "Names": [name], "Image": "alpine:3.20", "State": "running", "Labels": {}}
+
+    listing = [summary("--privileged", "/evil"), summary("b2" * 32, "/-v"), summary(CID, "/web")]
+
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if path.startswith("/containers/json"):
+            return 200, {}, json.dumps(listing).encode()
+        if path.startswith("/containers/web/json"):
+            body = json.loads(inspect_body("alpine:3.20"))
+            return 200, {}, json.dumps({**body, "Id": "--privileged"}).encode()
+        if path.startswith("/containers/named/json"):
+            body = json.loads(inspect_body("alpine:3.20"))
+            return 200, {}, json.dumps({**body, "Name": "/--rm"}).encode()
+        return 404, {}, b""
+
+    b = backend(engine(route))
+    assert [t.extra["container_id"] for t in b.list_targets(probe=False)] == [CID]
+    with pytest.raises(InvalidTarget, match="--privileged"):
+        b.resolve("web")
+    with pytest.raises(InvalidTarget, match="--rm"):
+        b.resolve("named")
+
+
+class _TricklingEngine:
+    """An engine that answers headers, then one byte of the body every `interval` s: every recv succeeds."""
+
+    def __init__(self, path: Path, interval: float, total: float) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(8)
+        self.interval, self.total = interval, total
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
+
+    def _trickle(self, conn: socket.socket) -> None:
+        size = int(self.total / self.interval)
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+            for _ in range(size):
+                conn.sendall(b" ")
+                time.sleep(self.interval)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+
+def test_an_engine_trickling_bytes_is_cut_off_at_the_deadline() -> None:
+    timeout = 1.0
+    with tempfile.TemporaryDirectory(prefix="dbx-") as folder:
+        path = Path(folder) / "trickle.sock"
+        server = _TricklingEngine(path, interval=0.05, total=10 * timeout)
+        client = EngineClient(Endpoint(f"unix://{path}", "test"), timeout)
+        start = time.monotonic()
+        try:
+            with pytest.raises(RuntimeUnavailable, match=f"did not answer within {timeout:g} s"):
+                client.containers()
+        finally:
+            server.sock.close()
+        # The deadline is the timeout; the slack covers thread start-up on a loaded machine. Without the overall
+        # deadline the call takes `total` (10 timeouts).
+        assert time.monotonic() - start < 3 * timeout

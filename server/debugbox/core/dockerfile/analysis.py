@@ -14,6 +14,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.dockerfile.debug_image import debug_file_name
 from debugbox.core.dockerfile.parse import parse
@@ -170,26 +171,30 @@ def _yes_no(value: bool | None) -> str:
 def hover_markdown(stage: Stage, model: DockerfileModel) -> str:
     info = stage.info
     final = model.final
-    title = f"**Stage {stage.label}**" + (" (final)" if final is stage else "")
+    title = f"**Stage {md.text(stage.label)}**" + (" (final)" if final is stage else "")
     lines = [title, ""]
     if stage.base_stage is not None:
-        lines.append(f"- builds on stage `{model.stages[stage.base_stage].label}`")
-    lines.append(f"- image: `{stage.image}`" if stage.image else f"- image: `{stage.from_text}` (unresolved)")
-    lines.append(f"- family: {info.family}")
-    lines.append(f"- package manager: {info.package_manager}")
-    shell = _yes_no(info.has_shell) + (f" (`{info.shell}`)" if info.shell else "")
+        lines.append(f"- builds on stage {md.code(model.stages[stage.base_stage].label)}")
+    lines.append(
+        f"- image: {md.code(stage.image)}"
+        if stage.image
+        else f"- image: {md.code(stage.from_text)} (unresolved)"
+    )
+    lines.append(f"- family: {md.text(info.family)}")
+    lines.append(f"- package manager: {md.text(info.package_manager)}")
+    shell = _yes_no(info.has_shell) + (f" ({md.code(info.shell)})" if info.shell else "")
     lines.append(f"- shell: {shell}")
     if stage.user:
-        lines.append(f"- user: `{stage.user}`")
+        lines.append(f"- user: {md.code(stage.user)}")
     elif info.default_user:
-        lines.append(f"- user: `{info.default_user}` (image default)")
+        lines.append(f"- user: {md.code(info.default_user)} (image default)")
     elif info.known:
         lines.append("- user: root (not set)")
     else:
         lines.append("- user: not set in this file (the image's default is not known)")
     if info.debug_variant:
-        lines.append(f"- variant with a shell: `{info.debug_variant}`")
-    lines += ["", f"Why: {info.why}"]
+        lines.append(f"- variant with a shell: {md.code(info.debug_variant)}")
+    lines += ["", f"Why: {md.text(info.why)}"]
     return "\n".join(lines)
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types as lsp
 
+from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.images import ImageInfo, classify_image
 from debugbox.core.kubernetes.edits import (
@@ -292,7 +293,7 @@ class ManifestAnalysis(Analysis):
     def _pod_hover(self, pod: PodScan) -> str:
         state = {True: "true", False: "false", None: "not set"}[pod.share_process_namespace]
         lines = [
-            f"**Pod spec** of {pod.kind} `{pod.name or '?'}` (`{pod.path}`): "
+            f"**Pod spec** of {md.text(pod.kind)} {md.code(pod.name or '?')} ({md.code(pod.path)}): "
             f"shareProcessNamespace is {state}."
         ]
         if pod.host_pid:
@@ -316,39 +317,37 @@ class ManifestAnalysis(Analysis):
             else (f"{pod.kind.lower()}/{pod.name}" if pod.name and pod.kind in _EXEC_KINDS else "<pod>")
         )
         toolbox = self.settings.toolbox_image
-        debug = f"kubectl debug -it {pod_ref}{ns} --target={name} --image={toolbox}"
-        out = [f"**{kind} `{name}`**"]
+        debug = md.code(f"kubectl debug -it {pod_ref}{ns} --target={name} --image={toolbox}")
+        out = [f"**{kind} {md.code(name)}**"]
         if image is None:
             out.append("\nNo image set here.")
             return "\n".join(out)
         info = classify_image(image)
         shell = info.shell or ("none" if info.has_shell is False else "unknown")
-        out.append(f"\nImage `{info.ref}`\n")
+        out.append(f"\nImage {md.code(info.ref)}\n")
         out.append("| | |\n|---|---|")
-        out.append(f"| Family | {info.family} |")
-        out.append(f"| Package manager | {info.package_manager} |")
-        out.append(f"| Shell | {shell} |")
-        out.append(f"| Default user | {info.default_user or 'root / not known'} |")
-        out.append(f"\n_{info.why}_\n")
+        out.append(f"| Family | {md.text(info.family)} |")
+        out.append(f"| Package manager | {md.text(info.package_manager)} |")
+        out.append(f"| Shell | {md.text(shell)} |")
+        out.append(f"| Default user | {md.text(info.default_user or 'root / not known')} |")
+        out.append(f"\n_{md.text(info.why)}_\n")
         if info.has_shell:
-            out.append(
-                f"**Debug:** `kubectl exec -it {exec_ref}{ns} -c {name} -- {info.shell or 'sh'}`; for tools "
-                f"the image lacks, an ephemeral container: `{debug}`."
-            )
+            exec_cmd = md.code(f"kubectl exec -it {exec_ref}{ns} -c {name} -- {info.shell or 'sh'}")
+            out.append(f"**Debug:** {exec_cmd}; for tools the image lacks, an ephemeral container: {debug}.")
         elif info.has_shell is False:
             variant = (
-                f" Or switch to the image's shell variant `{info.debug_variant}`."
+                f" Or switch to the image's shell variant {md.code(info.debug_variant)}."
                 if info.debug_variant
                 else ""
             )
             out.append(
                 f"**Debug:** no shell, so `kubectl exec` cannot open one. Use an ephemeral container that "
-                f"sees its processes (no restart): `{debug}`.{variant}"
+                f"sees its processes (no restart): {debug}.{variant}"
             )
         else:
+            exec_cmd = md.code(f"kubectl exec -it {exec_ref}{ns} -c {name} -- sh")
             out.append(
-                f"**Debug:** try `kubectl exec -it {exec_ref}{ns} -c {name} -- sh`; if that fails "
-                f"(exit 126/127), use an ephemeral container: `{debug}`."
+                f"**Debug:** try {exec_cmd}; if that fails (exit 126/127), use an ephemeral container: {debug}."
             )
         return "\n".join(out)
 

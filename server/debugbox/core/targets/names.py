@@ -9,6 +9,7 @@ names are refused (`InvalidTarget`), never cleaned up into something else.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from debugbox.core.errors import InvalidTarget
 
@@ -31,6 +32,27 @@ def validate_container_ref(ref: str) -> str:
     raise InvalidTarget(
         f"{ref!r} is not a valid container name or ID (names match [a-zA-Z0-9][a-zA-Z0-9_.-]*, IDs are hex)"
     )
+
+
+def validate_container_id(value: str) -> str:
+    """A container ID as engines report it: hex only (full or abbreviated)."""
+    if _HEX_ID.match(value):
+        return value
+    raise InvalidTarget(f"{value!r} is not a container ID (hex digits)")
+
+
+def from_answer(value: object, check: Callable[[str], str], source: str) -> str:
+    """A name or ID taken from an engine's or API server's answer, put through `check` like user input.
+
+    What an engine answers is data like any other: a hostile or broken engine saying `"Id": "--privileged"`
+    must not be able to put an option into an argv. InvalidTarget names `source` (e.g. the engine's label).
+    """
+    if isinstance(value, str):
+        try:
+            return check(value)
+        except InvalidTarget as exc:
+            raise InvalidTarget(f"{source} answered an unusable name or ID: {exc}") from None
+    raise InvalidTarget(f"{source} answered a {type(value).__name__} where a name or ID belongs")
 
 
 _DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")

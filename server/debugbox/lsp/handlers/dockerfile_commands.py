@@ -63,14 +63,14 @@ class Request:
 
 
 def _read_text(path: Path) -> str | None:
+    from debugbox.edge import files
+
+    if not path.exists():
+        return None
     try:
-        if not path.is_file():
-            return None
-        if path.stat().st_size > MAX_DOCKERFILE_BYTES:
-            raise invalid(COMMAND, f"{path.name} is larger than {MAX_DOCKERFILE_BYTES // (1024 * 1024)} MB")
-        return path.read_bytes().decode("utf-8", errors="replace")
-    except OSError as exc:
-        raise invalid(COMMAND, f"cannot read {path.name}: {exc.strerror or exc}") from exc
+        return files.read_text(path, MAX_DOCKERFILE_BYTES, errors="replace")
+    except files.FileRefused as exc:
+        raise invalid(COMMAND, str(exc)) from exc
 
 
 def parse_request(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> Request:
