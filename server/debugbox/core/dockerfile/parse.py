@@ -106,27 +106,38 @@ class ParseError:
 
 
 class PositionMap:
-    """Maps offsets in an instruction's logical (joined) text back to document positions."""
+    """Maps offsets in an instruction's logical (joined) text back to document positions.
 
-    __slots__ = ("_cols", "_lines", "_offsets", "_source")
+    The first physical line is kept in plain fields; only continued instructions allocate piece lists (a
+    file of 100,000 one-line instructions must not cost 300,000 lists).
+    """
 
-    def __init__(self, source: list[str]) -> None:
+    __slots__ = ("_col", "_line", "_more", "_source")
+
+    def __init__(self, source: list[str], line: int, col: int) -> None:
         self._source = source
-        self._offsets: list[int] = []
-        self._lines: list[int] = []
-        self._cols: list[int] = []
+        self._line = line
+        self._col = col
+        self._more: tuple[list[int], list[int], list[int]] | None = None
 
     def add(self, offset: int, line: int, col: int) -> None:
-        self._offsets.append(offset)
-        self._lines.append(line)
-        self._cols.append(col)
+        """A further physical line starting at `offset` of the logical text (the first is given at creation)."""
+        if self._more is None:
+            self._more = ([0], [self._line], [self._col])
+        self._more[0].append(offset)
+        self._more[1].append(line)
+        self._more[2].append(col)
 
     def position(self, offset: int) -> lsp.Position:
         from lsprotocol import types as lsp  # lazily: importing lsprotocol costs ~0.4 s (CLI start-up)
 
-        i = max(bisect.bisect_right(self._offsets, offset) - 1, 0)
-        line = self._lines[i]
-        col = self._cols[i] + (offset - self._offsets[i])
+        if self._more is None:
+            line, col = self._line, self._col + offset
+        else:
+            offsets, lines, cols = self._more
+            i = max(bisect.bisect_right(offsets, offset) - 1, 0)
+            line = lines[i]
+            col = cols[i] + (offset - offsets[i])
         text = self._source[line]
         col = min(col, len(text))
         if not text.isascii():
@@ -181,6 +192,24 @@ class Instruction:
                 and (parse_json_list(self.args[m.end() :]) is not None)
             )
         return False
+
+    @property
+    def assignments(self) -> list[tuple[str, str | None]]:
+        """ARG, ENV and LABEL as (name, value not yet expanded) pairs; a bare ARG name has None.
+
+        From BuildKit's line parsers (`parseNameOrNameVal`, `parseNameVal`): `ENV K V W` (no `=` in the first
+        word) is one pair whose value is the rest of the line; `ENV K=a\\ b` is one pair too.
+        """
+        values = self.node.values
+        if self.keyword == "ARG":
+            out: list[tuple[str, str | None]] = []
+            for word in values:
+                key, eq, value = word.partition("=")
+                out.append((key, value if eq else None))
+            return out
+        if self.keyword in ("ENV", "LABEL"):
+            return [(values[k], values[k + 1]) for k in range(0, len(values) - 2, 3)]
+        return []
 
     def flag(self, name: str) -> str | None:
         for f in self.flags:
@@ -326,6 +355,8 @@ def _is_comment(line: str) -> bool:
 
 def _parse_words(rest: str, escape: str) -> list[str]:
     """line_parsers.go `parseWords`: split on blanks outside quotes, keeping quotes and escapes."""
+    if "'" not in rest and '"' not in rest and escape not in rest:
+        return rest.split()  # nothing quoted or escaped: plain blank splitting (the common case)
     words: list[str] = []
     buf: list[str] = []
     in_word = in_quote = blank_ok = False
@@ -374,23 +405,6 @@ def _parse_words(rest: str, escape: str) -> list[str]:
     if (in_word or in_quote) and (blank_ok or buf):
         words.append("".join(buf))
     return words
-
-
-def name_values(args: str, escape: str, legacy: bool) -> list[tuple[str, str | None]]:
-    """ENV/LABEL (`legacy`: `parseNameVal`) and ARG (`parseNameOrNameVal`) pairs, values still unexpanded.
-
-    `ENV K V W` (no `=` in the first word) is one pair, the rest of the line its value. A word without `=`
-    is a bare name (ARG) → (name, None); for ENV/LABEL it is a parse error (see `_line_values`).
-    """
-    words = _parse_words(args, escape)
-    if legacy and words and "=" not in words[0]:
-        parts = _SPLIT.split(args, maxsplit=1)
-        return [(parts[0], parts[1] if len(parts) > 1 else None)]
-    pairs: list[tuple[str, str | None]] = []
-    for w in words:
-        key, eq, value = w.partition("=")
-        pairs.append((key, value if eq else None))
-    return pairs
 
 
 def _extract_flags(line: str, start: int, escape: str) -> tuple[list[Flag], int]:
@@ -635,15 +649,17 @@ def parse(text: str) -> ParsedDockerfile:
             i += 1
             continue
         start_line = i
-        positions = PositionMap(lines)
+        positions: PositionMap | None = None
         parts: list[str] = []
         offset = 0
         col = len(line) - len(stripped)
         last_line, last_end = i, len(line)
         while True:
             content, continued = _strip_continuation(lines[i][col:] if i == start_line else lines[i], escape)
-            piece_col = col if i == start_line else 0
-            positions.add(offset, i, piece_col)
+            if positions is None:
+                positions = PositionMap(lines, i, col)
+            else:
+                positions.add(offset, i, 0)
             parts.append(content)
             offset += len(content)
             last_line, last_end = i, len(lines[i])
@@ -655,7 +671,8 @@ def parse(text: str) -> ParsedDockerfile:
                 i += 1
             if i >= n:
                 break
-        logical = "".join(parts)
+        logical = parts[0] if len(parts) == 1 else "".join(parts)
+        assert positions is not None
         node, keyword_end, args_start, flags, error = _node(logical, 0, escape)
         keyword = node.keyword.upper()
         args_start = len(logical) - len(logical[args_start:].lstrip())

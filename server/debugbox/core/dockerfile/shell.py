@@ -104,6 +104,7 @@ class _SyntaxError(Exception):
 
 
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
+_ABSENT: Final = Unknown("absent")
 _WS = re.compile(r"\s+")
 
 
@@ -167,6 +168,17 @@ class _Words:
         return self.words
 
 
+_SPECIAL: dict[tuple[str, str, str], re.Pattern[str]] = {}
+
+
+def _special(escape: str, chars: str, stop: str) -> re.Pattern[str]:
+    key = (escape, chars, stop)
+    pat = _SPECIAL.get(key)
+    if pat is None:
+        pat = _SPECIAL[key] = re.compile("[" + re.escape(chars + stop + escape) + "]")
+    return pat
+
+
 class _Run:
     """One `process` call: the explicit-stack form of BuildKit's mutually recursive shellWord methods."""
 
@@ -179,21 +191,11 @@ class _Run:
         self.budget = budget
         self.max_value = max(budget.max_value, len(text))
         self.words = _Words() if split else None
-        esc = re.escape(lexer.escape)
-        # The next character that needs attention, per frame kind and stop character (bulk-copy the rest).
-        self._plain_word: dict[str | None, re.Pattern[str]] = {}
-        self._special_dq = re.compile(rf'["$]|{esc}')
-        self._esc = esc
+        self._special_dq = _special(lexer.escape, '"$', "")
 
     def _special(self, stop: str | None) -> re.Pattern[str]:
-        pat = self._plain_word.get(stop)
-        if pat is None:
-            chars = "$'\"" + ("<" if self.words is not None else "")
-            if stop is not None:
-                chars += stop
-            pat = re.compile("[" + re.escape(chars) + "]|" + self._esc)
-            self._plain_word[stop] = pat
-        return pat
+        """The next character that needs attention in a word (everything before it is copied at once)."""
+        return _special(self.lx.escape, "$'\"" + ("<" if self.words is not None else ""), stop or "")
 
     # -- output ---------------------------------------------------------------------------------------
 
@@ -218,13 +220,12 @@ class _Run:
 
     def _get(self, name: str) -> tuple[str, bool, str | None]:
         """(value, set, unknown reason) as BuildKit's `getEnv`, with debugbox's unknowns."""
-        if name in self.scope:
-            v = self.scope[name]
-        elif isinstance(self.lx.undefined, Unknown):
+        v = self.scope.get(name, _ABSENT)
+        if v is _ABSENT:
+            if not isinstance(self.lx.undefined, Unknown):
+                return "", False, None
             # Unknown when used as is, unset for `${X:-…}` and `${X:+…}` (as an ARG without a default).
             return "", False, self.lx.undefined.reason.replace("{name}", name)
-        else:
-            return "", False, None
         if v is None:
             # An ARG without a default: unset unless `--build-arg` gives it a value.
             return "", False, f"${name} has no default value (it comes from --build-arg)"
@@ -628,9 +629,55 @@ def _replace(value: str, pattern: str, replacement: str, replace_all: bool) -> s
 
 def process_word(word: str, scope: Scope, budget: Budget | None = None, lexer: Lexer = Lexer()) -> Expansion:
     """BuildKit's `ProcessWord`: `word` with quotes removed and variables substituted."""
-    if "$" not in word and "'" not in word and '"' not in word and lexer.escape not in word:
-        return Expansion(word)
+    if "'" not in word and '"' not in word and lexer.escape not in word:
+        if "$" not in word:
+            return Expansion(word)
+        if word.isascii():
+            simple = _simple(word, scope, budget or Budget(), lexer)
+            if simple is not None:
+                return simple
     return _Run(word, scope, lexer, budget or Budget(), split=False).run()
+
+
+_SIMPLE_REF = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+
+
+def _simple(word: str, scope: Scope, budget: Budget, lexer: Lexer) -> Expansion | None:
+    """The common case without the machine: only `$NAME`/`${NAME}` (ASCII, no quotes or escapes).
+
+    Same result as `_Run` (the conformance tests cover both paths); None when the word needs the full lexer.
+    """
+    refs = list(_SIMPLE_REF.finditer(word))
+    if word.count("$") != len(refs) or lexer.skip_unset:
+        return None
+    out: list[str] = []
+    last = 0
+    size = 0
+    for m in refs:
+        name = m.group(1) or m.group(2)
+        value = scope.get(name, _ABSENT)
+        if value is _ABSENT:
+            if isinstance(lexer.undefined, Unknown):
+                return Expansion(None, unknown=lexer.undefined.reason.replace("{name}", name))
+            value = ""
+        elif value is None:
+            return Expansion(None, unknown=f"${name} has no default value (it comes from --build-arg)")
+        elif isinstance(value, Unknown):
+            return Expansion(None, unknown=value.reason)
+        assert isinstance(value, str)
+        out.append(word[last : m.start()])
+        out.append(value)
+        size += m.start() - last + len(value)
+        last = m.end()
+    out.append(word[last:])
+    size += len(word) - last
+    if size > max(budget.max_value, len(word)):
+        return Expansion(
+            None, unknown=f"its value would be longer than {budget.max_value:,} characters", limited=True
+        )
+    if not budget.spend(size):
+        return Expansion(None, unknown=budget.exhausted, limited=True)
+    return Expansion("".join(out))
 
 
 def process_words(word: str, scope: Scope, budget: Budget | None = None, lexer: Lexer = Lexer()) -> Expansion:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 from collections import ChainMap
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
-from debugbox.core.dockerfile.parse import Instruction, ParsedDockerfile, name_values, parse
+from debugbox.core.dockerfile.parse import Instruction, ParsedDockerfile, parse
 from debugbox.core.dockerfile.shell import Budget, Expansion, Lexer, Scope, ScopeValue, Unknown, process_word
 from debugbox.core.images import ImageInfo, classify_image
 
@@ -34,9 +34,6 @@ PLATFORM_ARGS: dict[str, str | None] = {
 }
 
 _MAX_FROM = 4096
-#: A stage inherits its base stage's ENV through a chain of views; past this depth the chain is flattened
-#: into one dict (amortised: lookups stay short and no stage copies its base's whole environment).
-_MAX_CHAIN = 32
 
 #: A name no ARG or ENV in the file sets, used inside a stage: the base image's own ENV may set it.
 _FROM_BASE_IMAGE = Unknown("${name} is not set in this file (the base image may set it)")
@@ -72,9 +69,11 @@ class Stage:
     user: str | None = None
     """Effective USER (inherited from the base stage); None when never set in this file."""
     user_instruction: Instruction | None = None
-    env: ChainMap[str, ScopeValue] = field(default_factory=lambda: ChainMap({}))
+    env: ChainMap[str, ScopeValue] = field(default_factory=lambda: Layers({}))
     """The stage's ENV: its own layer first, then its base stage's (a view, shared, never copied)."""
     args: dict[str, ScopeValue] = field(default_factory=dict)
+    scope: ChainMap[str, ScopeValue] = field(default_factory=ChainMap, repr=False)
+    """What the stage's words are expanded with: `env`'s layers, then `args` (shared, never copied)."""
     shell_override: list[str] | None = None
     """The SHELL in effect at the end of the stage (inherited), if any."""
     copies_from: list[tuple[Instruction, str, int | None]] = field(default_factory=list)
@@ -219,14 +218,33 @@ def _known(value: ScopeValue) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_MISSING: Final = object()
+
+
+class Layers(ChainMap[str, ScopeValue]):
+    """A ChainMap whose lookups take one pass over the layers (ChainMap's `get` takes two, in Python)."""
+
+    def get(self, key: str, default: ScopeValue | object = None) -> ScopeValue:  # type: ignore[override]
+        for layer in self.maps:
+            value = layer.get(key, _MISSING)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
+        return default  # type: ignore[return-value]
+
+
 def _inherit(base: ChainMap[str, ScopeValue]) -> ChainMap[str, ScopeValue]:
-    """A new stage's ENV: its own layer over its base's view; flattened when the chain gets deep."""
-    if len(base.maps) >= _MAX_CHAIN:
-        flat: dict[str, ScopeValue] = {}
-        for layer in reversed(base.maps):
-            flat.update(layer)
-        return ChainMap({}, flat)
-    return ChainMap({}, base)
+    """A new stage's ENV: a fresh layer over its base's layers, which are shared, never mutated.
+
+    The base's layers are merged like a binary counter (a layer at least half the size of the older one
+    below it is merged into a new dict): a chain of n stages costs O(n log n) copies and O(log n) layers
+    per lookup, where copying the environment per stage costs O(n²).
+    """
+    layers = [m for m in base.maps if m]
+    while len(layers) >= 2 and len(layers[0]) * 2 > len(layers[1]):
+        merged = dict(layers[1])
+        merged.update(layers[0])
+        layers[0:2] = [merged]
+    return Layers({}, *layers)
 
 
 def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
@@ -234,7 +252,7 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
     resolver = _Resolver(escape)
     global_args: dict[str, ScopeValue] = {}
     # One shared view, not a copy per ARG (a copy per line is quadratic in the number of ARGs).
-    global_scope: Scope = ChainMap(global_args, PLATFORM_ARGS)  # type: ignore[arg-type]
+    global_scope: Scope = Layers(global_args, PLATFORM_ARGS)  # type: ignore[arg-type]
     stages: list[Stage] = []
     by_name: dict[str, int] = {}
     current: Stage | None = None
@@ -248,7 +266,7 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
             continue
         if current is None:
             if kw == "ARG":
-                for key, value in name_values(ins.args, escape, legacy=False):
+                for key, value in ins.assignments:
                     if value is None:
                         # BuildKit gives the automatic platform ARGs their value when declared bare.
                         global_args[key] = PLATFORM_ARGS.get(key)
@@ -258,10 +276,9 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
         current.instructions.append(ins)
         if kw not in ("ARG", "ENV", "USER", "SHELL", "COPY", "ADD"):
             continue
-        # ENV wins over ARG of the same name (BuildKit); a view, never a copy.
-        scope: Scope = ChainMap(current.env, current.args)  # type: ignore[arg-type]
+        scope = current.scope
         if kw == "ARG":
-            for key, value in name_values(ins.args, escape, legacy=False):
+            for key, value in ins.assignments:
                 if value is None:
                     if key not in current.args:
                         current.args[key] = global_args.get(key, PLATFORM_ARGS.get(key))
@@ -269,7 +286,7 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
                     current.args[key] = resolver.word(ins, f"ARG {key}", value, scope, True)
         elif kw == "ENV":
             own = current.env.maps[0]
-            for key, value in name_values(ins.args, escape, legacy=True):
+            for key, value in ins.assignments:
                 if value is not None:  # `ENV foo` is a parse error, reported by the parser
                     own[key] = resolver.word(ins, f"ENV {key}", value, scope, True)
         elif kw == "USER":
@@ -342,6 +359,8 @@ def _new_stage(
         stage.shell_override = base.shell_override
     elif resolved:
         stage.image = resolved
+    # ENV (the stage's own, then inherited) wins over ARG of the same name (BuildKit); one flat view.
+    stage.scope = Layers(*stage.env.maps, stage.args)
     return stage
 
 
