@@ -106,9 +106,10 @@ class _SyntaxError(Exception):
 _SPECIAL_PARAMS = frozenset("@*#?-$!0")
 _ABSENT: Final = Unknown("absent")
 _WS = re.compile(r"\s+")
+_ASCII_NAME = re.compile(r"[A-Za-z0-9_]+")
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class _Frame:
     """One activation of BuildKit's `processStopOn` (kind "word") or `processDoubleQuote` ("dquote")."""
 
@@ -193,9 +194,17 @@ class _Run:
         self.words = _Words() if split else None
         self._special_dq = _special(lexer.escape, '"$', "")
 
+        # The next character that needs attention in a word (everything before it is copied at once).
+        self._word_chars = "$'\"" + ("<" if split else "")
+        self._special_top = _special(lexer.escape, self._word_chars, "")
+        self._special_brace = _special(lexer.escape, self._word_chars, "}")
+
     def _special(self, stop: str | None) -> re.Pattern[str]:
-        """The next character that needs attention in a word (everything before it is copied at once)."""
-        return _special(self.lx.escape, "$'\"" + ("<" if self.words is not None else ""), stop or "")
+        if stop is None:
+            return self._special_top
+        if stop == "}":
+            return self._special_brace
+        return _special(self.lx.escape, self._word_chars, stop)
 
     # -- output ---------------------------------------------------------------------------------------
 
@@ -245,7 +254,9 @@ class _Run:
         if i < n and t[i] in _SPECIAL_PARAMS:
             self.i = i + 1
             return t[i]
-        j = i
+        m = _ASCII_NAME.match(t, i)
+        j = m.end() if m else i
+        # Go's unicode.IsLetter/IsDigit: continue past the ASCII run for other letters and digits.
         while j < n and (t[j].isalpha() or t[j].isdecimal() or t[j] == "_"):
             j += 1
         self.i = j
