@@ -188,6 +188,7 @@ def test_doubling_stops_at_the_value_cap_with_a_diagnostic() -> None:
     model = analyze_text(text)
     assert model.final is not None and model.final.image is None
     assert isinstance(model.global_args["A40"], Unknown)
+    assert "longer than 65,536 characters" in model.final.info.why  # shown in the hover
     (limit,) = [f.diagnostic for f in check(model) if f.diagnostic.code == ANALYSIS_LIMIT]
     assert "longer than 65,536 characters" in limit.message and limit.severity == 2
 

@@ -68,6 +68,8 @@ class Stage:
     info: ImageInfo
     """What is known about `image`, refined with evidence from the file (see `evidence`)."""
     evidence: str | None
+    unresolved_why: str | None = None
+    """Why `resolved_from` is None (an ARG without a default, a limit reached, …)."""
     instructions: list[Instruction] = field(default_factory=list)
     user: str | None = None
     """Effective USER (inherited from the base stage); None when never set in this file."""
@@ -331,8 +333,11 @@ def _new_stage(
             name = words[2].group(0).lower()
     resolved: str | None = None
     # A megabyte-long "image" is junk: don't spend seconds expanding what cannot be a reference.
+    why = "the image reference is too long to be one"
     if 0 < len(from_text) <= _MAX_FROM:
-        resolved = _known(resolver.word(ins, "FROM", from_text, global_scope, False))
+        value = resolver.word(ins, "FROM", from_text, global_scope, False)
+        resolved = _known(value)
+        why = value.reason if isinstance(value, Unknown) else why
         if resolved == "":
             resolver.notes.append(ExpansionNote(ins, f"base name ({from_text}) should not be blank", True))
             resolved = None
@@ -352,6 +357,7 @@ def _new_stage(
         image=None,
         info=classify_image(""),
         evidence=None,
+        unresolved_why=None if resolved else why,
     )
     if base_stage is not None:
         base = stages[base_stage]
@@ -375,7 +381,7 @@ def _apply_evidence(stage: Stage, stages: list[Stage]) -> None:
         info, evidence = classify_image(stage.image), None
     else:
         info = replace(
-            classify_image(""), why=f"{stage.from_text!r} cannot be resolved (an ARG without a value)"
+            classify_image(""), why=f"{stage.from_text!r} cannot be resolved: {stage.unresolved_why}"
         )
         evidence = None
     pm, shell_run = _stage_evidence(stage)
