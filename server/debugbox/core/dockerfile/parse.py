@@ -172,9 +172,9 @@ class Instruction:
     @property
     def json_args(self) -> list[str] | None:
         """The exec-form argument list, or None for shell form (for keywords that have both)."""
-        if self.keyword not in _JSON_INSTRUCTIONS:
+        if self.keyword not in _JSON_INSTRUCTIONS or not self.node.json:
             return None
-        return parse_json_list(self.args)
+        return list(self.node.values)
 
     @property
     def exec_form(self) -> bool:
@@ -244,6 +244,9 @@ def _reject_constant(name: str) -> object:
     raise ValueError(name)  # Go's encoding/json has no NaN/Infinity
 
 
+_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
 def _json_array(rest: str) -> list[str] | None:
     """BuildKit's `parseJSON`: the string array, None when `rest` is no JSON array (then it is shell form).
 
@@ -254,7 +257,7 @@ def _json_array(rest: str) -> list[str] | None:
     if not rest.startswith("["):
         return None
     try:
-        value = json.loads(rest, parse_constant=_reject_constant)
+        value = _JSON.decode(rest)
     except (ValueError, RecursionError):
         return None
     if not isinstance(value, list):
