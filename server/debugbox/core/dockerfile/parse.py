@@ -145,7 +145,7 @@ class PositionMap:
         return lsp.Position(line=line, character=col)
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class Instruction:
     keyword: str
     """Upper-case keyword as BuildKit sees it (`from` → `FROM`)."""
@@ -345,6 +345,8 @@ def _strip_continuation(line: str, escape: str) -> tuple[str, bool]:
 
     As BuildKit's `lineContinuationRegex`: an escape preceded by another escape (`\\\\`) is a literal.
     """
+    if not line or (line[-1] != escape and line[-1] not in " \t"):
+        return line, False
     stripped = line.rstrip(" \t")
     if stripped.endswith(escape) and (len(stripped) == 1 or stripped[-2] != escape):
         return stripped[:-1], True
@@ -658,7 +660,9 @@ def parse(text: str) -> ParsedDockerfile:
         col = len(line) - len(stripped)
         last_line, last_end = i, len(line)
         while True:
-            content, continued = _strip_continuation(lines[i][col:] if i == start_line else lines[i], escape)
+            content, continued = _strip_continuation(
+                (lines[i][col:] if col else lines[i]) if i == start_line else lines[i], escape
+            )
             if positions is None:
                 positions = PositionMap(lines, i, col)
             else:
