@@ -35,3 +35,21 @@ def test_files_buildkit_rejects_exit_1(tmp_path: Path) -> None:
         result = run("check", name, cwd=tmp_path)
         assert result.returncode == 1, (name, result.stdout, result.stderr)
         assert f"{name}:2:1: error DBX110 BuildKit cannot parse this Dockerfile" in result.stdout
+
+
+def test_buildkit_negative_testfiles_fail_check(conformance: Path, tmp_path: Path) -> None:
+    base = conformance / "frontend" / "dockerfile" / "parser" / "testfiles-negative"
+    for case in sorted(p.name for p in base.iterdir()):
+        work = tmp_path / case
+        work.mkdir()
+        (work / "Dockerfile").write_bytes((base / case / "Dockerfile").read_bytes())
+        result = run("check", "Dockerfile", cwd=work)
+        if (work / "Dockerfile").stat().st_size == 0:
+            # An empty file is refused before analysis, as bad input (exit 2), with one line saying so.
+            assert (result.returncode, result.stderr.strip()) == (
+                2,
+                "debugbox: Dockerfile: the file is empty",
+            )
+            continue
+        assert result.returncode == 1, (case, result.stdout, result.stderr)
+        assert "error DBX110 BuildKit cannot parse this Dockerfile" in result.stdout, case
