@@ -10,6 +10,8 @@ from debugbox.core.dockerfile.parse import parse
 from debugbox.core.dockerfile.rules import ANALYSIS_LIMIT, BUILDKIT_REJECTS, check
 from debugbox.core.dockerfile.shell import Budget, Unknown, process_word
 from debugbox.core.dockerfile.stages import analyze_text
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def codes(text: str) -> list[str]:
@@ -224,3 +226,26 @@ def test_stage_chains_share_their_environment() -> None:
     model = analyze_text("".join(stages))
     assert model.stages[-1].env["V199"] == "0"
     assert len(model.stages[-1].env.maps) <= 33
+
+
+# --- the engine's fast path agrees with the full lexer -------------------------------------------------
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("$${}AB_1x:-+?#%/ \t\\'\"é")), max_size=40),
+    st.dictionaries(
+        st.sampled_from(["A", "B", "B_1", "x"]), st.sampled_from(["", "v", "a b", "${A}"]), max_size=3
+    ),
+)
+def test_simple_path_agrees_with_the_lexer(word: str, env: dict[str, str]) -> None:
+    from debugbox.core.dockerfile.shell import Lexer, _Run
+
+    for lexer in (Lexer(), Lexer(undefined=Unknown("from the base image"))):
+        fast = process_word(word, env, Budget(), lexer)
+        full = _Run(word, env, lexer, Budget(), split=False).run()
+        assert (fast.value, fast.error is None, fast.unknown is None) == (
+            full.value,
+            full.error is None,
+            full.unknown is None,
+        ), word
