@@ -249,3 +249,11 @@ def test_simple_path_agrees_with_the_lexer(word: str, env: dict[str, str]) -> No
             full.error is None,
             full.unknown is None,
         ), word
+
+
+def test_variables_in_copy_from_are_rejected_as_buildkit_does() -> None:
+    text = "ARG S=build\nFROM golang AS build\nFROM scratch\nARG S\nCOPY --from=$S /app /app\n"
+    model = analyze_text(text)
+    assert [(raw, index) for _, raw, index in model.stages[1].copies_from] == [("$S", None)]
+    (rejected,) = [f.diagnostic for f in check(model) if f.diagnostic.code == BUILDKIT_REJECTS]
+    assert "variable expansion is not supported for --from" in rejected.message

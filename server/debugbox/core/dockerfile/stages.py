@@ -37,6 +37,10 @@ PLATFORM_ARGS: dict[str, str | None] = {
 }
 
 _MAX_FROM = 4096
+_NO_FROM_VARIABLES = (
+    "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope "
+    "as a workaround"
+)
 
 #: A name no ARG or ENV in the file sets, used inside a stage: the base image's own ENV may set it.
 _FROM_BASE_IMAGE = Unknown("${name} is not set in this file (the base image may set it)")
@@ -302,7 +306,12 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
             current.shell_override = ins.json_args
         elif kw in ("COPY", "ADD") and ins.flag("from"):
             raw = ins.flag("from") or ""
-            ref = _known(resolver.word(ins, "--from", raw, scope, True)) or raw
+            ref = raw
+            # dockerfile2llb `toCommand`: BuildKit refuses variables in `--from` (the word must expand to
+            # itself with no variables set).
+            if resolver.word(ins, "--from", raw, {}, False) != raw:
+                resolver.notes.append(ExpansionNote(ins, f"--from={raw}: {_NO_FROM_VARIABLES}", True))
+                ref = ""
             if ref.isdigit():
                 index = int(ref) if int(ref) < current.index else None
             else:
