@@ -5,6 +5,11 @@ BuildKit's automatic platform ARGs (TARGETOS, BUILDPLATFORM, …) resolve to lin
 to an earlier stage by name (case-insensitive); ENV and USER are inherited from a base stage, ARGs are not.
 Each stage's external image is classified with `debugbox.images`; when the table does not know it, the
 stage's own RUN lines (and its ancestors') are the evidence: `apk add` means apk and a shell.
+
+Every word (ARG and ENV values, FROM, USER, `--platform`) is expanded by `shell.process_word`, the one
+engine, with one `Budget` per document; what cannot be known is `Unknown` with its reason, and BuildKit's
+expansion errors and the limits reached are `DockerfileModel.notes` (DBX110/DBX111 in `rules`). Scopes are
+views shared between lines and stages, never copied per line, so the cost is linear in the file.
 """
 
 from __future__ import annotations
