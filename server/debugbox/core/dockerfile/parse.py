@@ -1,14 +1,15 @@
-"""Dockerfile text → instructions with exact positions (line and character of every piece).
+"""Dockerfile text → instructions with exact positions (line and character of every piece), as BuildKit reads them.
 
-Hand-written, following BuildKit's parser (`frontend/dockerfile/parser`): parser directives at the top
-(`# escape=`), line continuations with the escape character, comment and blank lines inside
-continuations dropped, heredocs (`<<EOF`, `<<-EOF`, quoted terminators) for RUN/COPY/ADD, flags
-(`--from=…`), JSON (exec) form, lowercase and indented instructions. The PyPI `dockerfile` package
-(BuildKit's Go parser) gives line numbers but no columns and is not pure Python, so it is only used by a
-test that compares the two on the corpus (see docs/dockerfile-analysis.md).
+A port of BuildKit's parser (moby/buildkit `frontend/dockerfile/parser`; each function names the Go function it
+follows): parser directives (`directives.go`), line continuations with the escape character, comment and
+blank lines inside continuations dropped, flags (`split_command.go`), each instruction's arguments as its
+line parser gives them (`line_parsers.go`: JSON form, ENV/LABEL pairs, ARG words, ONBUILD's instruction), and
+heredocs found by lexing the line with the shell lexer (`shell.py`, as `heredocsFromLine`). BuildKit's own
+test data checks it (tests/conformance); the PyPI `dockerfile` package (BuildKit v0.12.5, lines only, not
+pure Python) is only a test reference on the corpus (see docs/dockerfile-analysis.md).
 
 Positions are LSP positions: 0-based lines, characters in UTF-16 code units. Never raises: junk gives
-instructions with unknown keywords or none, and `problems` says what was odd (unterminated heredoc).
+instructions with unknown keywords or none, and `errors` holds what BuildKit would reject, with its message.
 """
 
 from __future__ import annotations
