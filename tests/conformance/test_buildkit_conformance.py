@@ -77,6 +77,15 @@ def test_parser_negative_testfile(conformance: Path, case: str) -> None:
     base = conformance / "frontend" / "dockerfile" / "parser" / "testfiles-negative" / case
     parsed = parse((base / "Dockerfile").read_bytes().decode("utf-8"))
     assert parsed.errors, f"{case}: BuildKit rejects this file, debugbox accepted it"
+    # BuildKit's message for each (parser.go `Parse`, line_parsers.go `parseNameVal` and `parseJSON`).
+    expected = {
+        "empty_dockerfile": "file with no instructions",
+        "only_comments": "file with no instructions",
+        "env_no_value": "ENV must have two arguments",
+        "shykes-nested-json": "when using JSON array syntax, arrays must be comprised of strings only",
+    }
+    if case in expected:
+        assert parsed.errors[0].message == expected[case]
 
 
 def test_parser_line_numbers(conformance: Path) -> None:
