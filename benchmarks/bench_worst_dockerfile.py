@@ -83,6 +83,13 @@ def nested_alternates_1mb() -> str:
     return "ARG A=x\nFROM ${A:+" * 1 + "alpine}\nENV X=" + "${A:+" * depth + "y" + "}" * depth + "\n"
 
 
+def nested_lines_1mb() -> str:
+    """Nested defaults BuildKit accepts: many ENV lines just under its 64 KiB line limit, 5,000 levels each."""
+    depth = 5_000
+    line = "ENV X=" + "${A:-${B:+" * depth + "v" + "}}" * depth
+    return "FROM alpine\n" + "\n".join([line] * (MB // (len(line) + 1))) + "\n"
+
+
 def stage_local_args_1mb() -> str:
     """Many stages, each redeclaring global ARGs and doubling stage-local ones."""
     head = ["ARG G=alpine"]
@@ -113,14 +120,15 @@ INPUTS: dict[str, Callable[[], str]] = {
     "50k global ARG lines": args_50k,
     "nested ${:-${:+}}, 1 MB": nested_defaults_1mb,
     "nested ${:+}, 1 MB": nested_alternates_1mb,
+    "nested, 16 lines < 64 KiB": nested_lines_1mb,
     "stage-local ARGs, 1 MB": stage_local_args_1mb,
     "stage chain, 1 MB": stage_chain_1mb,
     "heredoc body, 1 MB": heredoc_1mb,
 }
 
 
-def measure(argv: list[str]) -> tuple[float, float, int]:
-    """(seconds, peak RSS in MiB, exit code) of one process."""
+def measure(argv: list[str]) -> tuple[float, float, int, float]:
+    """(wall seconds, peak RSS in MiB, exit code, CPU seconds) of one process."""
     start = time.perf_counter()
     proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -131,7 +139,7 @@ def measure(argv: list[str]) -> tuple[float, float, int]:
         proc.stderr.close()
         if "Traceback" in err:
             raise SystemExit(f"{argv}: traceback\n{err}")
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode
+    return elapsed, usage.ru_maxrss / 1024, proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -156,15 +164,18 @@ def main() -> None:
                     argv.insert(4, "--json")
                 samples = [measure(argv) for _ in range(args.runs)]
                 secs = statistics.median(s[0] for s in samples)
+                cpu = statistics.median(s[3] for s in samples)
                 rss = max(s[1] for s in samples)
-                codes = sorted({s[2] for s in samples})
-                rows.append((name, size, command, secs, rss, codes))
+                codes = ",".join(map(str, sorted({s[2] for s in samples})))
+                rows.append((name, size, command, secs, cpu, rss, codes))
                 print(
-                    f"{name:32} {size:>9} {command:8} {secs:6.2f} s {rss:6.0f} MiB exit {codes}", flush=True
+                    f"{name:32} {size:>9} {command:8} {secs:5.2f} s {cpu:5.2f} cpu {rss:4.0f} MiB {codes}",
+                    flush=True,
                 )
     load_after = os.getloadavg()[0]
     worst_time = max(r[3] for r in rows)
-    worst_rss = max(r[4] for r in rows)
+    worst_cpu = max(r[4] for r in rows)
+    worst_rss = max(r[5] for r in rows)
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     lines = [
         "# Worst-case Dockerfile analysis",
@@ -172,20 +183,20 @@ def main() -> None:
         "Written by `benchmarks/bench_worst_dockerfile.py` (inputs generated there; see `benchmarks/README.md`).",
         "",
         f"Measured {stamp} on {os.cpu_count()} cores, Python {platform.python_version()}, load average "
-        f"{load_before:.1f} before / {load_after:.1f} after; {args.runs} runs, median time, worst peak RSS of the "
-        "whole CLI process.",
+        f"{load_before:.1f} before / {load_after:.1f} after; {args.runs} runs, median wall and CPU (user + system) "
+        "time, worst peak RSS of the whole CLI process.",
         "",
-        "| input | bytes | command | time (s) | peak RSS (MiB) | exit |",
-        "|---|---:|---|---:|---:|---|",
+        "| input | bytes | command | time (s) | CPU (s) | peak RSS (MiB) | exit |",
+        "|---|---:|---|---:|---:|---:|---|",
     ]
-    for name, size, command, secs, rss, codes in rows:
-        lines.append(
-            f"| {name} | {size:,} | {command} | {secs:.2f} | {rss:.0f} | {','.join(map(str, codes))} |"
-        )
+    for name, size, command, secs, cpu, rss, codes in rows:
+        lines.append(f"| {name} | {size:,} | {command} | {secs:.2f} | {cpu:.2f} | {rss:.0f} | {codes} |")
     verdict = "met" if worst_time < 2 and worst_rss < 200 else "missed"
     lines += [
         "",
-        f"Target (#10 §2): every input < 2 s and < 200 MiB. Worst: {worst_time:.2f} s, {worst_rss:.0f} MiB: {verdict}.",
+        f"Target (#10 §2): every input < 2 s and < 200 MiB. Worst: {worst_time:.2f} s ({worst_cpu:.2f} s of CPU), "
+        f"{worst_rss:.0f} MiB: {verdict}. Wall time includes waiting for a core on a shared machine; CPU time is "
+        "what the process itself spent.",
         "",
     ]
     args.out.write_text("\n".join(lines), encoding="utf-8")
