@@ -31,6 +31,21 @@ def _find_corpus() -> Path | None:
 CORPUS = _find_corpus()
 
 
+def _find_conformance() -> Path | None:
+    """BuildKit's parser and lexer test data (`../shared/conformance/buildkit`, or `$DEBUGBOX_CONFORMANCE`)."""
+    env = os.environ.get("DEBUGBOX_CONFORMANCE")
+    candidates = [Path(env)] if env else []
+    candidates += [ROOT.parent / "shared" / "conformance", ROOT.parent.parent / "shared" / "conformance"]
+    for c in candidates:
+        for root in (c, c / "buildkit"):
+            if (root / "frontend" / "dockerfile" / "parser" / "testfiles").is_dir():
+                return root
+    return None
+
+
+CONFORMANCE = _find_conformance()
+
+
 def require(ok: bool, why: str) -> None:
     """Skip (or, under DEBUGBOX_REQUIRE_ALL=1, fail) the current test unless `ok`."""
     if ok:
@@ -45,3 +60,14 @@ def corpus() -> Path:
     require(CORPUS is not None, "the shared corpus (../shared/corpus) is not beside the checkout")
     assert CORPUS is not None
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def conformance() -> Path:
+    """The root of BuildKit's copied test data (holds `frontend/dockerfile/...`)."""
+    require(
+        CONFORMANCE is not None,
+        "BuildKit's conformance data (../shared/conformance) is not beside the checkout",
+    )
+    assert CONFORMANCE is not None
+    return CONFORMANCE

@@ -35,10 +35,15 @@ def register(sub: Any) -> None:
 
 def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
     from debugbox.core.dockerfile.rules import check as check_dockerfile
+    from debugbox.core.dockerfile.stages import analyze_text
 
     kind = document_kind(path, text)
     if kind is DocumentKind.DOCKERFILE:
-        return [f.diagnostic for f in check_dockerfile(load_dockerfile(path, text))]
+        model = analyze_text(text)
+        if model.stages or model.parsed.errors:
+            # A file BuildKit rejects ("file with no instructions", …) is an error finding (exit 1).
+            return [f.diagnostic for f in check_dockerfile(model)]
+        load_dockerfile(path, text)  # no FROM and nothing BuildKit rejects: its usage error (exit 2)
     if kind is DocumentKind.MANIFEST:
         analyze = kubernetes_function("debugbox.core.kubernetes.analysis", "analyze")
         diagnostics: Sequence[lsp.Diagnostic] = analyze(

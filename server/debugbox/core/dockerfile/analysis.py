@@ -17,9 +17,8 @@ from lsprotocol import types as lsp
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.dockerfile.debug_image import debug_file_name
-from debugbox.core.dockerfile.parse import parse
 from debugbox.core.dockerfile.rules import FINAL_NO_SHELL, Finding, check
-from debugbox.core.dockerfile.stages import DockerfileModel, Stage, build_model
+from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
 from debugbox.core.settings import Settings
 from debugbox.core.wire import Command
 
@@ -53,7 +52,7 @@ class DockerfileAnalysis(Analysis):
     def __init__(self, uri: str, text: str, settings: Settings) -> None:
         self.uri = uri
         self.settings = settings
-        self.model: DockerfileModel = build_model(parse(text))
+        self.model: DockerfileModel = analyze_text(text)
         self.findings: list[Finding] = check(self.model)
         self._diagnostics = [f.diagnostic for f in self.findings]
         # Finding indexes per line covered: code actions (asked on every cursor move) look at their lines.

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from lsprotocol import types as lsp
 
-from debugbox.core.dockerfile.parse import Instruction, parse_json_list
+from debugbox.core.dockerfile.parse import INSTRUCTIONS, Instruction, parse_json_list
 from debugbox.core.dockerfile.stages import DockerfileModel, Stage
 from debugbox.core.images import http_clients
 from debugbox.core.wire import SOURCE
@@ -20,6 +20,8 @@ from debugbox.core.wire import SOURCE
 FINAL_NO_SHELL = "DBX101"
 SHELL_FORM_WITHOUT_SH = "DBX102"
 HEALTHCHECK_NO_HTTP_CLIENT = "DBX103"
+BUILDKIT_REJECTS = "DBX110"
+ANALYSIS_LIMIT = "DBX111"
 
 _BIN_SH_SHELLS = frozenset({"/bin/sh", "/bin/bash"})
 # A command we can turn into JSON without changing its meaning: words of plain characters only.
@@ -73,8 +75,42 @@ def _healthcheck_command(ins: Instruction) -> tuple[int, str | None, list[str] |
     return start, None if as_json is not None else rest, as_json
 
 
-def check(model: DockerfileModel) -> list[Finding]:
+def _utf16_len(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _rejections(model: DockerfileModel) -> list[Finding]:
+    """DBX110 (what BuildKit refuses to build, with its message) and DBX111 (a value left unknown)."""
     findings: list[Finding] = []
+    lines = model.parsed.lines
+    for error in model.parsed.errors:
+        end = lines[error.end_line] if error.end_line < len(lines) else ""
+        rng = lsp.Range(
+            start=lsp.Position(line=error.line, character=0),
+            end=lsp.Position(line=error.end_line, character=_utf16_len(end)),
+        )
+        message = f"BuildKit cannot parse this Dockerfile: {error.message}."
+        findings.append(Finding(_diag(rng, lsp.DiagnosticSeverity.Error, BUILDKIT_REJECTS, message)))
+    for ins in model.parsed.instructions:
+        if ins.keyword not in INSTRUCTIONS:
+            word = ins.text[: ins.keyword_end]
+            message = f"unknown instruction: {word} (BuildKit refuses to build this Dockerfile)."
+            findings.append(
+                Finding(_diag(ins.keyword_range, lsp.DiagnosticSeverity.Error, BUILDKIT_REJECTS, message))
+            )
+    for note in model.notes:
+        rng = note.instruction.range_of(0, len(note.instruction.text.rstrip()))
+        if note.error:
+            message = f"BuildKit cannot expand this: {note.message}."
+            findings.append(Finding(_diag(rng, lsp.DiagnosticSeverity.Error, BUILDKIT_REJECTS, message)))
+        else:
+            message = f"{note.message}."
+            findings.append(Finding(_diag(rng, lsp.DiagnosticSeverity.Warning, ANALYSIS_LIMIT, message)))
+    return findings
+
+
+def check(model: DockerfileModel) -> list[Finding]:
+    findings: list[Finding] = _rejections(model)
     final = model.final
     for stage in model.stages:
         no_sh = lacks_bin_sh(stage)

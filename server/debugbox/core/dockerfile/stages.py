@@ -5,17 +5,25 @@ BuildKit's automatic platform ARGs (TARGETOS, BUILDPLATFORM, …) resolve to lin
 to an earlier stage by name (case-insensitive); ENV and USER are inherited from a base stage, ARGs are not.
 Each stage's external image is classified with `debugbox.images`; when the table does not know it, the
 stage's own RUN lines (and its ancestors') are the evidence: `apk add` means apk and a shell.
+
+Every word (ARG and ENV values, FROM, USER, `--platform`) is expanded by `shell.process_word`, the one
+engine, with one `Budget` per document; what cannot be known is `Unknown` with its reason, and BuildKit's
+expansion errors and the limits reached are `DockerfileModel.notes` (DBX110/DBX111 in `rules`). Scopes are
+views shared between lines and stages, never copied per line, so the cost is linear in the file.
 """
 
 from __future__ import annotations
 
+import gc
 import re
 from collections import ChainMap
-from collections.abc import Mapping
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from debugbox.core.dockerfile.parse import Instruction, ParsedDockerfile, parse
+from debugbox.core.dockerfile.shell import Budget, Expansion, Lexer, Scope, ScopeValue, Unknown, process_word
 from debugbox.core.images import ImageInfo, classify_image
 
 if TYPE_CHECKING:
@@ -33,105 +41,22 @@ PLATFORM_ARGS: dict[str, str | None] = {
     "BUILDVARIANT": "",
 }
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_BRACE = re.compile(r"[{}]")
 _MAX_FROM = 4096
-_WORD = re.compile(r"""(?:[^\s"']|"(?:\\.|[^"\\])*"|'[^']*')+""")
+_NO_FROM_VARIABLES = (
+    "variable expansion is not supported for --from, define a new stage with FROM using ARG from global scope "
+    "as a workaround"
+)
+
+#: A name no ARG or ENV in the file sets, used inside a stage: the base image's own ENV may set it.
+_FROM_BASE_IMAGE = Unknown("${name} is not set in this file (the base image may set it)")
 
 
-class _Unresolved(Exception):
-    pass
-
-
-def _expand(text: str, env: Mapping[str, str | None], escape: str) -> str:
-    out: list[str] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c == escape and i + 1 < n and text[i + 1] == "$":
-            out.append("$")
-            i += 2
-            continue
-        if c != "$" or i + 1 >= n:
-            # Copy up to the next `$` or escape in one step (long values must not cost a loop turn per char).
-            nxt = min((k for k in (text.find("$", i + 1), text.find(escape, i + 1)) if k >= 0), default=n)
-            out.append(text[i:nxt])
-            i = nxt
-            continue
-        if text[i + 1] == "{":
-            depth, j = 1, i + 2
-            for brace in _BRACE.finditer(text, i + 2):
-                depth += 1 if brace.group() == "{" else -1
-                if not depth:
-                    j = brace.end()
-                    break
-            if depth:
-                raise _Unresolved(text[i:])
-            body = text[i + 2 : j - 1]
-            m = _NAME.match(body)
-            if not m:
-                raise _Unresolved(body)
-            name, rest = m.group(0), body[m.end() :]
-            value = env.get(name)
-            if not rest:
-                if value is None:
-                    raise _Unresolved(name)
-                out.append(value)
-            else:
-                colon = rest.startswith(":")
-                op = rest[1:2] if colon else rest[:1]
-                word = rest[2:] if colon else rest[1:]
-                unset = value is None or (colon and value == "")
-                if op in ("-", "="):
-                    out.append(_expand(word, env, escape) if unset else str(value))
-                elif op == "+":
-                    out.append("" if unset else _expand(word, env, escape))
-                elif op == "?":
-                    if unset:
-                        raise _Unresolved(name)
-                    out.append(str(value))
-                else:
-                    raise _Unresolved(body)
-            i = j
-            continue
-        m = _NAME.match(text, i + 1)
-        if not m:
-            out.append(c)
-            i += 1
-            continue
-        value = env.get(m.group(0))
-        if value is None:
-            raise _Unresolved(m.group(0))
-        out.append(value)
-        i = m.end()
-    return "".join(out)
-
-
-def expand(text: str, env: Mapping[str, str | None], escape: str = "\\") -> str | None:
-    """Substitute `$X`, `${X}`, `${X:-d}`, `${X-d}`, `${X:+w}`, `${X+w}`; None if a value is unknown."""
-    if "$" not in text:
-        return text
-    try:
-        return _expand(text, env, escape)
-    except _Unresolved:
-        return None
-
-
-def _assignments(args: str, legacy: bool) -> list[tuple[str, str | None]]:
-    """`K=V K2="v 2"` (or `K V` when `legacy`) → pairs; a bare `K` (ARG without default) → (K, None)."""
-    words = _WORD.findall(args)
-    if legacy and words and "=" not in words[0]:
-        return [(words[0], args.strip()[len(words[0]) :].strip())]
-    pairs: list[tuple[str, str | None]] = []
-    for w in words:
-        key, eq, value = w.partition("=")
-        if not eq:
-            pairs.append((key, None))
-            continue
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
-        pairs.append((key, value))
-    return pairs
+def expand(
+    text: str, env: Scope, escape: str = "\\", budget: Budget | None = None, undefined_unknown: bool = True
+) -> str | None:
+    """`text` with BuildKit's word expansion (`shell.process_word`); None when the value cannot be known."""
+    lexer = Lexer(escape=escape, undefined=_FROM_BASE_IMAGE if undefined_unknown else "")
+    return process_word(text, env, budget, lexer).value
 
 
 @dataclass
@@ -152,12 +77,17 @@ class Stage:
     info: ImageInfo
     """What is known about `image`, refined with evidence from the file (see `evidence`)."""
     evidence: str | None
+    unresolved_why: str | None = None
+    """Why `resolved_from` is None (an ARG without a default, a limit reached, …)."""
     instructions: list[Instruction] = field(default_factory=list)
     user: str | None = None
     """Effective USER (inherited from the base stage); None when never set in this file."""
     user_instruction: Instruction | None = None
-    env: dict[str, str | None] = field(default_factory=dict)
-    args: dict[str, str | None] = field(default_factory=dict)
+    env: ChainMap[str, ScopeValue] = field(default_factory=lambda: Layers({}))
+    """The stage's ENV: its own layer first, then its base stage's (a view, shared, never copied)."""
+    args: dict[str, ScopeValue] = field(default_factory=dict)
+    scope: ChainMap[str, ScopeValue] = field(default_factory=ChainMap, repr=False)
+    """What the stage's words are expanded with: `env`'s layers, then `args` (shared, never copied)."""
     shell_override: list[str] | None = None
     """The SHELL in effect at the end of the stage (inherited), if any."""
     copies_from: list[tuple[Instruction, str, int | None]] = field(default_factory=list)
@@ -176,8 +106,10 @@ class Stage:
 @dataclass
 class DockerfileModel:
     parsed: ParsedDockerfile
-    global_args: dict[str, str | None]
+    global_args: dict[str, ScopeValue]
     stages: list[Stage]
+    notes: list[ExpansionNote] = field(default_factory=list)
+    """Words that could not be expanded: BuildKit's errors, and where a limit made a value unknown."""
 
     @property
     def final(self) -> Stage | None:
@@ -241,50 +173,150 @@ _PM_FAMILY = {
 }
 
 
+@dataclass(frozen=True)
+class ExpansionNote:
+    """A word the stage model could not expand: BuildKit's error (`error`) or a limit debugbox applied."""
+
+    instruction: Instruction
+    message: str
+    error: bool
+
+
+class _Resolver:
+    """Expands the words of one document with one `Budget`; remembers what went wrong (first of each kind)."""
+
+    def __init__(self, escape: str) -> None:
+        self.budget = Budget()
+        self.stage_lexer = Lexer(escape=escape, undefined=_FROM_BASE_IMAGE)
+        self.global_lexer = Lexer(escape=escape)
+        self.notes: list[ExpansionNote] = []
+        self._limited: ExpansionNote | None = None
+        self.limited_count = 0
+
+    def word(self, ins: Instruction, what: str, text: str, scope: Scope, in_stage: bool) -> ScopeValue:
+        """The value of `text` (Unknown when it cannot be known, with the reason)."""
+        result: Expansion = process_word(
+            text, scope, self.budget, self.stage_lexer if in_stage else self.global_lexer
+        )
+        if result.error is not None:
+            self.notes.append(ExpansionNote(ins, f"{what}: {result.error}", True))
+            return Unknown(f"{what} is invalid: {result.error}")
+        if result.value is None:
+            reason = result.unknown or "unknown"
+            if result.limited:
+                self.limited_count += 1
+                if self._limited is None:
+                    self._limited = ExpansionNote(ins, f"{what} is not computed: {reason}", False)
+                    self.notes.append(self._limited)
+            return Unknown(reason)
+        return result.value
+
+    def finish(self) -> list[ExpansionNote]:
+        if self._limited is not None and self.limited_count > 1:
+            index = self.notes.index(self._limited)
+            more = self.limited_count - 1
+            self.notes[index] = replace(
+                self._limited,
+                message=f"{self._limited.message} (and {more:,} later value{'s' if more > 1 else ''}); "
+                "debugbox treats these values as unknown",
+            )
+        elif self._limited is not None:
+            index = self.notes.index(self._limited)
+            self.notes[index] = replace(
+                self._limited, message=f"{self._limited.message}; debugbox treats the value as unknown"
+            )
+        return self.notes
+
+
+def _known(value: ScopeValue) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+_MISSING: Final = object()
+
+
+class Layers(ChainMap[str, ScopeValue]):
+    """A ChainMap whose lookups take one pass over the layers (ChainMap's `get` takes two, in Python)."""
+
+    def get(self, key: str, default: ScopeValue | object = None) -> ScopeValue:  # type: ignore[override]
+        for layer in self.maps:
+            value = layer.get(key, _MISSING)
+            if value is not _MISSING:
+                return value  # type: ignore[return-value]
+        return default  # type: ignore[return-value]
+
+
+def _inherit(base: ChainMap[str, ScopeValue]) -> ChainMap[str, ScopeValue]:
+    """A new stage's ENV: a fresh layer over its base's layers, which are shared, never mutated.
+
+    The base's layers are merged like a binary counter (a layer at least half the size of the older one
+    below it is merged into a new dict): a chain of n stages costs O(n log n) copies and O(log n) layers
+    per lookup, where copying the environment per stage costs O(n²).
+    """
+    layers = [m for m in base.maps if m]
+    while len(layers) >= 2 and len(layers[0]) * 2 > len(layers[1]):
+        merged = dict(layers[1])
+        merged.update(layers[0])
+        layers[0:2] = [merged]
+    return Layers({}, *layers)
+
+
 def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
     escape = parsed.escape
-    global_args: dict[str, str | None] = {}
+    resolver = _Resolver(escape)
+    global_args: dict[str, ScopeValue] = {}
+    # One shared view, not a copy per ARG (a copy per line is quadratic in the number of ARGs).
+    global_scope: Scope = Layers(global_args, PLATFORM_ARGS)  # type: ignore[arg-type]
     stages: list[Stage] = []
     by_name: dict[str, int] = {}
     current: Stage | None = None
     for ins in parsed.instructions:
         kw = ins.keyword
         if kw == "FROM":
-            current = _new_stage(ins, len(stages), global_args, stages, by_name, escape)
+            current = _new_stage(ins, len(stages), global_scope, stages, by_name, resolver)
             stages.append(current)
             if current.name is not None and current.name not in by_name:
                 by_name[current.name] = current.index
             continue
         if current is None:
             if kw == "ARG":
-                global_scope = {**PLATFORM_ARGS, **global_args}
-                for key, value in _assignments(ins.args, legacy=False):
-                    global_args[key] = expand(value, global_scope, escape) if value is not None else None
-                    global_scope[key] = global_args[key]
+                for key, value in ins.assignments:
+                    if value is None:
+                        # BuildKit gives the automatic platform ARGs their value when declared bare.
+                        global_args[key] = PLATFORM_ARGS.get(key)
+                    else:
+                        global_args[key] = resolver.word(ins, f"ARG {key}", value, global_scope, False)
             continue
         current.instructions.append(ins)
         if kw not in ("ARG", "ENV", "USER", "SHELL", "COPY", "ADD"):
             continue
-        # A view, not a copy: copying the environment per instruction is quadratic in ENV-heavy files.
-        scope: Mapping[str, str | None] = ChainMap(current.args, current.env, PLATFORM_ARGS)
+        scope = current.scope
         if kw == "ARG":
-            for key, value in _assignments(ins.args, legacy=False):
+            for key, value in ins.assignments:
                 if value is None:
-                    current.args[key] = current.args.get(key, global_args.get(key, PLATFORM_ARGS.get(key)))
+                    if key not in current.args:
+                        current.args[key] = global_args.get(key, PLATFORM_ARGS.get(key))
                 else:
-                    current.args[key] = expand(value, scope, escape)
+                    current.args[key] = resolver.word(ins, f"ARG {key}", value, scope, True)
         elif kw == "ENV":
-            for key, value in _assignments(ins.args, legacy=True):
-                current.env[key] = expand(value, scope, escape) if value is not None else None
+            own = current.env.maps[0]
+            for key, value in ins.assignments:
+                if value is not None:  # `ENV foo` is a parse error, reported by the parser
+                    own[key] = resolver.word(ins, f"ENV {key}", value, scope, True)
         elif kw == "USER":
             raw = ins.args.strip()
-            current.user = expand(raw, scope, escape) or raw
+            current.user = _known(resolver.word(ins, "USER", raw, scope, True)) or raw
             current.user_instruction = ins
         elif kw == "SHELL":
             current.shell_override = ins.json_args
         elif kw in ("COPY", "ADD") and ins.flag("from"):
             raw = ins.flag("from") or ""
-            ref = expand(raw, scope, escape) or raw
+            ref = raw
+            # dockerfile2llb `toCommand`: BuildKit refuses variables in `--from` (the word must expand to
+            # itself with no variables set).
+            if resolver.word(ins, "--from", raw, {}, False) != raw:
+                resolver.notes.append(ExpansionNote(ins, f"--from={raw}: {_NO_FROM_VARIABLES}", True))
+                ref = ""
             if ref.isdigit():
                 index = int(ref) if int(ref) < current.index else None
             else:
@@ -292,18 +324,19 @@ def build_model(parsed: ParsedDockerfile) -> DockerfileModel:
             current.copies_from.append((ins, raw, index))
     for stage in stages:
         _apply_evidence(stage, stages)
-    return DockerfileModel(parsed, global_args, stages)
+    return DockerfileModel(parsed, global_args, stages, resolver.finish())
 
 
 def _new_stage(
     ins: Instruction,
     index: int,
-    global_args: dict[str, str | None],
+    global_scope: Scope,
     stages: list[Stage],
     by_name: dict[str, int],
-    escape: str,
+    resolver: _Resolver,
 ) -> Stage:
-    words = list(re.finditer(r"\S+", ins.text[ins.args_start :]))
+    # line_parsers.go `parseStringsWhitespaceDelimited`: image, then `AS name`.
+    words = list(re.finditer(r"[^\t\v\f\r ]+", ins.text[ins.args_start :]))
     from_text, from_span = "", (ins.args_start, ins.args_start)
     name = None
     if words:
@@ -312,9 +345,16 @@ def _new_stage(
         from_span = (ins.args_start + w.start(), ins.args_start + w.end())
         if len(words) >= 3 and words[1].group(0).lower() == "as":
             name = words[2].group(0).lower()
-    scope = {**PLATFORM_ARGS, **global_args}
+    resolved: str | None = None
     # A megabyte-long "image" is junk: don't spend seconds expanding what cannot be a reference.
-    resolved = expand(from_text, scope, escape) if 0 < len(from_text) <= _MAX_FROM else None
+    why = "the image reference is too long to be one"
+    if 0 < len(from_text) <= _MAX_FROM:
+        value = resolver.word(ins, "FROM", from_text, global_scope, False)
+        resolved = _known(value)
+        why = value.reason if isinstance(value, Unknown) else why
+        if resolved == "":
+            resolver.notes.append(ExpansionNote(ins, f"base name ({from_text}) should not be blank", True))
+            resolved = None
     platform = ins.flag("platform")
     base_stage = by_name.get(resolved.lower()) if resolved else None
     stage = Stage(
@@ -323,22 +363,27 @@ def _new_stage(
         from_instruction=ins,
         from_text=from_text,
         from_span=from_span,
-        platform=expand(platform, scope, escape) if platform else None,
+        platform=_known(resolver.word(ins, "--platform", platform, global_scope, False))
+        if platform
+        else None,
         resolved_from=resolved,
         base_stage=base_stage,
         image=None,
         info=classify_image(""),
         evidence=None,
+        unresolved_why=None if resolved else why,
     )
     if base_stage is not None:
         base = stages[base_stage]
         stage.image = base.image
         stage.user = base.user
         stage.user_instruction = base.user_instruction
-        stage.env = dict(base.env)
+        stage.env = _inherit(base.env)
         stage.shell_override = base.shell_override
     elif resolved:
         stage.image = resolved
+    # ENV (the stage's own, then inherited) wins over ARG of the same name (BuildKit); one flat view.
+    stage.scope = Layers(*stage.env.maps, stage.args)
     return stage
 
 
@@ -350,7 +395,7 @@ def _apply_evidence(stage: Stage, stages: list[Stage]) -> None:
         info, evidence = classify_image(stage.image), None
     else:
         info = replace(
-            classify_image(""), why=f"{stage.from_text!r} cannot be resolved (an ARG without a value)"
+            classify_image(""), why=f"{stage.from_text!r} cannot be resolved: {stage.unresolved_why}"
         )
         evidence = None
     pm, shell_run = _stage_evidence(stage)
@@ -373,8 +418,28 @@ def _apply_evidence(stage: Stage, stages: list[Stage]) -> None:
     stage.info, stage.evidence = info, evidence
 
 
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while one document is analysed.
+
+    Parsing a 1 MB file creates a few hundred thousand small objects, none in cycles; the collector's passes
+    over them (triggered by the allocations themselves) cost as much as the analysis (measured: 2.4 s vs
+    0.9 s for 74,000 instructions). Nothing here creates cyclic garbage worth collecting mid-way. The state
+    is restored by whoever found the collector enabled, so concurrent analyses cannot leave it off.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def analyze_text(text: str) -> DockerfileModel:
-    return build_model(parse(text))
+    """Parse and resolve one Dockerfile (what every caller wants: the CLI, the language server, debug-image)."""
+    with _collection_paused():
+        return build_model(parse(text))
 
 
 def inspect_dockerfile(model: DockerfileModel) -> dict[str, object]:
