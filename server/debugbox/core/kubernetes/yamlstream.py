@@ -33,8 +33,14 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
     HAVE_LIBYAML = False
 
-_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
-_CONTENT_LINE = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.M)
+# Line breaks, as YAML 1.1 (libyaml, PyYAML) reads them: also NEL and the Unicode line/paragraph separators.
+# LSP counts only \n, \r\n and \r (`LSP_BREAK`); the two disagree on lines holding NEL/LS/PS.
+_B = "\r\n\x85\u2028\u2029"
+YAML_BREAK = re.compile(rf"\r\n|[{_B}]")
+LSP_BREAK = re.compile(r"\r\n|[\r\n]")
+_LINE_START = rf"(?:^|(?<=[{_B}]))"  # `re.M`'s `^` only knows \n
+_MARKER = re.compile(rf"{_LINE_START}(?:---|\.\.\.)(?=[ \t{_B}]|$)")
+_CONTENT_LINE = re.compile(rf"{_LINE_START}[ \t]*[^ \t{_B}#%]")
 
 #: Nesting deeper than this is a parse error (no real manifest comes close; deep nesting is an attack).
 MAX_DEPTH = 1000
@@ -47,7 +53,7 @@ class Chunk:
     start: int
     """Character offset of the chunk in the whole text."""
     line: int
-    """0-based line of `start` in the whole text."""
+    """0-based line of `start` in the whole text, as LSP counts lines (`\n`, `\r\n`, `\r`)."""
     text: str
     index: int | None
     """0-based index of the YAML document in the stream; None for a chunk of only comments/blank lines."""
@@ -63,8 +69,8 @@ def split_documents(text: str) -> list[Chunk]:
                 bounds.append((start, m.start(), explicit))
             start, explicit = m.start(), True
         else:  # `...` ends the current document; its line belongs to it
-            eol = text.find("\n", m.end())
-            end = len(text) if eol < 0 else eol + 1
+            brk = YAML_BREAK.search(text, m.end())
+            end = len(text) if brk is None else brk.end()
             bounds.append((start, end, explicit))
             start, explicit = end, False
     if start < len(text) or explicit:
@@ -72,7 +78,7 @@ def split_documents(text: str) -> list[Chunk]:
     chunks: list[Chunk] = []
     line, pos, index = 0, 0, 0
     for begin, end, is_explicit in bounds:
-        line += text.count("\n", pos, begin)
+        line += count_lsp_breaks(text, pos, begin)
         pos = begin
         body = text[begin:end]
         if is_explicit or _CONTENT_LINE.search(body):
@@ -81,6 +87,33 @@ def split_documents(text: str) -> list[Chunk]:
         else:
             chunks.append(Chunk(begin, line, body, None))
     return chunks
+
+
+def count_lsp_breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in `text[start:end]` as LSP counts them (a `\r\n` is one)."""
+    end = len(text) if end is None else end
+    n = text.count("\n", start, end) + text.count("\r", start, end)
+    return n - text.count("\r\n", start, end)
+
+
+def count_yaml_breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in `text[start:end]` as libyaml counts them (its marks' `line`)."""
+    end = len(text) if end is None else end
+    n = count_lsp_breaks(text, start, end)
+    if text.isascii():
+        return n
+    return n + sum(text.count(c, start, end) for c in "\x85\u2028\u2029")
+
+
+def yaml_line_start(text: str, index: int) -> int:
+    """Offset of the start of the YAML line holding `index`."""
+    start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    return max(start, *(text.rfind(c, start, index) + 1 for c in "\x85\u2028\u2029"))
+
+
+def lsp_line_start(text: str, index: int) -> int:
+    """Offset of the start of the LSP line holding `index`."""
+    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
 
 
 class Node:
