@@ -54,6 +54,7 @@ from debugbox.core.kubernetes.yamlstream import (
     Seq,
     Stub,
     scalar_text,
+    yaml_line_offset,
     yaml_line_start,
 )
 
@@ -136,17 +137,6 @@ def _after_line(text: str, index: int) -> tuple[int, str | None]:
     if m is None:
         return len(text), None
     return m.end(), m.group(0)
-
-
-def _line_start_index(text: str, rel_line: int) -> int:
-    """Offset of 0-based line `rel_line`, lines counted as libyaml counts them."""
-    pos = 0
-    for _ in range(rel_line):
-        m = YAML_BREAK.search(text, pos)
-        if m is None:
-            return len(text)
-        pos = m.end()
-    return pos
 
 
 def _insert_line(text: str, after_index: int, line: str) -> Edit:
@@ -392,7 +382,7 @@ def _container_insert(scan: DocumentScan, pod: PodScan, seq: Seq, name: str, ima
     eol = _eol(text)
     end_line = last_line(seq.items[-1], text)
     end_line = seq.items[-1].line if end_line is None else end_line
-    at = _line_start_index(text, end_line + 1)
+    at = yaml_line_offset(text, end_line + 1)
     if at >= len(text) and not YAML_BREAK.search(text[-2:]):
         return Edit(len(text), len(text), eol + eol.join(lines))
     return Edit(at, at, eol.join(lines) + eol)

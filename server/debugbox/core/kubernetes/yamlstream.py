@@ -99,10 +99,18 @@ def count_lsp_breaks(text: str, start: int = 0, end: int | None = None) -> int:
 def count_yaml_breaks(text: str, start: int = 0, end: int | None = None) -> int:
     """Line breaks in `text[start:end]` as libyaml counts them (its marks' `line`)."""
     end = len(text) if end is None else end
-    n = count_lsp_breaks(text, start, end)
-    if text.isascii():
-        return n
-    return n + sum(text.count(c, start, end) for c in "\x85\u2028\u2029")
+    return count_lsp_breaks(text, start, end) + sum(text.count(c, start, end) for c in "\x85\u2028\u2029")
+
+
+def yaml_line_offset(text: str, line: int) -> int:
+    """Offset of the start of 0-based libyaml line `line` (the end of `text` past its last line)."""
+    pos = 0
+    for _ in range(line):
+        m = YAML_BREAK.search(text, pos)
+        if m is None:
+            return len(text)
+        pos = m.end()
+    return pos
 
 
 def yaml_line_start(text: str, index: int) -> int:
@@ -251,7 +259,7 @@ def _block_scalar_last(ev: Any, source: str) -> int:
     start, end = ev.start_mark.index, ev.end_mark.index
     while end > start and source[end - 1] in " \t\r\n":
         end -= 1
-    return int(ev.start_mark.line) + source.count("\n", start, end)
+    return int(ev.start_mark.line) + count_yaml_breaks(source, start, end)
 
 
 def _skip(get: Any, ev: Any, shift: int, source: str) -> Stub:
