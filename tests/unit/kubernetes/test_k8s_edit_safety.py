@@ -262,3 +262,15 @@ def test_already_true_through_a_merge_is_nothing_to_do() -> None:
     _chunk, scan, pod = pods_of(text)[0]
     with pytest.raises(NothingToDo):
         share_pid_edits(scan, pod)
+
+
+def test_a_merge_from_an_anchor_outside_the_pod_specs_is_read() -> None:
+    # `defaults` is no part of any pod spec; its anchor is still what the merge key brings in.
+    text = (
+        "apiVersion: v1\nkind: List\ndefaults: &d {shareProcessNamespace: true}\nitems:\n"
+        "- apiVersion: v1\n  kind: Pod\n  spec:\n    <<: *d\n    containers: []\n"
+    )
+    _chunk, scan, pod = pods_of(text)[0]
+    assert pod.share_process_namespace is True
+    with pytest.raises(NothingToDo):
+        share_pid_edits(scan, pod)

@@ -340,6 +340,10 @@ def _build(parser: Any, shift: int, schema: Schema, source: str) -> Tree:
                     child = None if key is None else _child_schema(schemas[-1], key)
                 else:
                     child = _child_schema(schemas[-1], None)
+            if (child is None or child is False) and ev.anchor is not None:
+                # An anchored collection is built whatever the schema says: an alias or a merge key (`<<: *d`)
+                # elsewhere may bring it into a pod spec. Built once as written, never expanded.
+                child = ALL
             if child is None or child is False:
                 node = _skip(get, ev, shift, source)
             elif t is map_start:
