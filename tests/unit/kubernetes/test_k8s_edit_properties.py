@@ -109,7 +109,8 @@ def _check(text: str, new: str, pods: list[Any], paths: list[str], container: bo
                     "securityContext": {"capabilities": {"add": ["SYS_PTRACE"]}},
                 }
             )
-            if "shareProcessNamespace" in at_path(_unshared(new), path):
+            # The sidecar also sets shareProcessNamespace where it safely can; anywhere else it stays as it was.
+            if at_path(_unshared(new), path).get("shareProcessNamespace") is True:
                 spec["shareProcessNamespace"] = True
         else:
             spec["shareProcessNamespace"] = True

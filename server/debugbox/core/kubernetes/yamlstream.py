@@ -41,6 +41,14 @@ LSP_BREAK = re.compile(r"\r\n|[\r\n]")
 _LINE_START = rf"(?:^|(?<=[{_B}]))"  # `re.M`'s `^` only knows \n
 _MARKER = re.compile(rf"{_LINE_START}(?:---|\.\.\.)(?=[ \t{_B}]|$)")
 _CONTENT_LINE = re.compile(rf"{_LINE_START}[ \t]*[^ \t{_B}#%]")
+# The same for a text whose only line break is \n (nearly every file): `re.M` is three times faster.
+_MARKER_NL = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_CONTENT_LINE_NL = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.M)
+
+
+def _only_newlines(text: str) -> bool:
+    return "\r" not in text and (text.isascii() or not any(c in text for c in "\x85\u2028\u2029"))
+
 
 #: Nesting deeper than this is a parse error (no real manifest comes close; deep nesting is an attack).
 MAX_DEPTH = 1000
@@ -63,7 +71,8 @@ def split_documents(text: str) -> list[Chunk]:
     """Cut `text` into chunks, one per YAML document (plus comment-only chunks, `index` None)."""
     bounds: list[tuple[int, int, bool]] = []  # (start, end, explicit)
     start, explicit = 0, False
-    for m in _MARKER.finditer(text):
+    marker, content = (_MARKER_NL, _CONTENT_LINE_NL) if _only_newlines(text) else (_MARKER, _CONTENT_LINE)
+    for m in marker.finditer(text):
         if text.startswith("---", m.start()):
             if m.start() > start or explicit:
                 bounds.append((start, m.start(), explicit))
@@ -81,7 +90,7 @@ def split_documents(text: str) -> list[Chunk]:
         line += count_lsp_breaks(text, pos, begin)
         pos = begin
         body = text[begin:end]
-        if is_explicit or _CONTENT_LINE.search(body):
+        if is_explicit or content.search(body):
             chunks.append(Chunk(begin, line, body, index))
             index += 1
         else:
