@@ -236,3 +236,75 @@ async def test_bad_arguments_get_a_clear_error(
     with pytest.raises(JsonRpcException) as info:
         await command(client, name, **args)
     assert name in str(info.value)
+
+
+SHARED_SPEC = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: one}
+  spec: &spec
+    restartPolicy: Always
+    containers:
+    - {name: a, image: nginx}
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: two}
+  spec: *spec
+"""
+MERGED = """\
+apiVersion: v1
+kind: List
+items:
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: one}
+  spec:
+    <<: &defaults {shareProcessNamespace: false, containers: [{name: a, image: nginx}]}
+    restartPolicy: Always
+- apiVersion: v1
+  kind: Pod
+  metadata: {name: two}
+  spec:
+    <<: *defaults
+    restartPolicy: Always
+"""
+
+
+async def test_anchored_pod_spec_refused_naming_the_alias_unless_every_pod_is_asked_for(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path, SHARED_SPEC)
+    spn = (await actions(client, uri, at(7, 4)))[0]
+    assert spn.edit is None and spn.disabled is not None and "alias *spec" in spn.disabled.reason
+    one = await command(client, SHARE_PID, uri=uri, line=7)
+    assert one["applied"] is False and "alias *spec" in one["refused"][0]
+    side = await command(client, SIDECAR, uri=uri, line=7)
+    assert side["applied"] is False and "alias *spec" in side["refused"][0]
+    assert client.applied_edits == []
+    every = await command(client, SHARE_PID, uri=uri)
+    assert every["applied"] is True and len(every["changed"]) == 2
+    _, text = client.documents[uri]
+    assert [item["spec"]["shareProcessNamespace"] for item in yaml.safe_load(text)["items"]] == [True, True]
+
+
+async def test_merge_key_quick_fix_changes_only_its_own_pod(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path, MERGED)
+    spn = (await actions(client, uri, at(8, 4)))[0]
+    new = apply_text_edits(MERGED, list(only_edit(spn.edit).edits))  # type: ignore[arg-type]
+    items = yaml.safe_load(new)["items"]
+    assert [item["spec"]["shareProcessNamespace"] for item in items] == [True, False]
+
+
+async def test_edits_land_on_their_line_with_bare_cr_and_nel(client: EditorClient, tmp_path: Path) -> None:
+    text = (
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations: {note: "a\x85b"}\n# one\r# two\r'
+        "spec:\n  restartPolicy: Always\n  containers:\n  - name: app\n    image: nginx\n"
+    )
+    uri = await open_manifest(client, tmp_path, text)
+    result = await command(client, SHARE_PID, uri=uri, line=8)
+    assert result["applied"] is True, result
+    _, new = client.documents[uri]
+    assert new == text.replace("Always\n", "Always\n  shareProcessNamespace: true\n")

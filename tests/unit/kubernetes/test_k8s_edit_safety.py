@@ -274,3 +274,15 @@ def test_a_merge_from_an_anchor_outside_the_pod_specs_is_read() -> None:
     assert pod.share_process_namespace is True
     with pytest.raises(NothingToDo):
         share_pid_edits(scan, pod)
+
+
+def test_verifying_an_edit_next_to_an_alias_bomb_is_bounded() -> None:
+    # Expanded, `*a13` is 9**14 strings; the verification compares shared objects once, so this returns.
+    lines = [POD.rstrip("\n").replace("metadata: {name: p}", "metadata:\n  annotations:")]
+    lines.append("    a0: &a0 [x, x, x, x, x, x, x, x, x]")
+    lines.extend(f"    a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 14))
+    lines.append("spec:\n  x: *a13\n  containers:\n  - {name: a, image: b}\n")
+    text = "\n".join(lines)
+    _chunk, scan, pod = pods_of(text)[0]
+    assert share_pid_edits(scan, pod)
+    assert sidecar_edits(scan, pod, "busybox")[1] == "debug"

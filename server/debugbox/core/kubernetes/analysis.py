@@ -369,8 +369,16 @@ class ManifestAnalysis(Analysis):
     def share_pid(self, line: int | None = None) -> EditOutcome:
         """`shareProcessNamespace: true` for the pod spec(s) at `line`, or for every pod spec when None."""
         found = list(self.located()) if line is None else self.pods_in(line, line)
-        docs = [(loc.chunk.start, loc.chunk.index, loc.scan) for loc in found]
-        plan = plan_share_pid(docs, [(i, loc.pod) for i, loc in enumerate(found)])
+        # One entry per document: pod specs of one document are planned (and verified) together.
+        docs: list[tuple[int, int | None, DocumentScan]] = []
+        where: dict[int, int] = {}
+        pods: list[tuple[int, PodScan]] = []
+        for loc in found:
+            if loc.chunk.start not in where:
+                where[loc.chunk.start] = len(docs)
+                docs.append((loc.chunk.start, loc.chunk.index, loc.scan))
+            pods.append((where[loc.chunk.start], loc.pod))
+        plan = plan_share_pid(docs, pods)
         return self._outcome(plan, found)
 
     def _outcome(self, plan: Plan, found: list[Located]) -> EditOutcome:
