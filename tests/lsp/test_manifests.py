@@ -16,6 +16,7 @@ from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
+from tests.conftest import FIXTURES
 from tests.lsp.conftest import EditorClient, apply_text_edits
 
 pytestmark = pytest.mark.lsp
@@ -238,39 +239,8 @@ async def test_bad_arguments_get_a_clear_error(
     assert name in str(info.value)
 
 
-SHARED_SPEC = """\
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: one}
-  spec: &spec
-    restartPolicy: Always
-    containers:
-    - {name: a, image: nginx}
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: two}
-  spec: *spec
-"""
-MERGED = """\
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: one}
-  spec:
-    <<: &defaults {shareProcessNamespace: false, containers: [{name: a, image: nginx}]}
-    restartPolicy: Always
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: two}
-  spec:
-    <<: *defaults
-    restartPolicy: Always
-"""
+SHARED_SPEC = (FIXTURES / "k8s" / "anchored-pod-spec.yaml").read_text(encoding="utf-8")
+MERGED = (FIXTURES / "k8s" / "merge-key-shared.yaml").read_text(encoding="utf-8")
 
 
 async def test_anchored_pod_spec_refused_naming_the_alias_unless_every_pod_is_asked_for(

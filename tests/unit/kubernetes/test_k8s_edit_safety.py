@@ -20,26 +20,12 @@ from debugbox.core.kubernetes.yamlstream import split_documents
 from debugbox.core.settings import Settings
 from k8s_support import load_all, pods_of
 
+from tests.conftest import FIXTURES
+
 SETTINGS = Settings(toolbox_image="example.org/toolbox:1")
 URI = "file:///project/pods.yaml"
 
-MERGE_SHARED = """\
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: one}
-  spec:
-    <<: &defaults {shareProcessNamespace: false, containers: [{name: a, image: nginx}]}
-    restartPolicy: Always
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: two}
-  spec:
-    <<: *defaults
-    restartPolicy: Always
-"""
+MERGE_SHARED = (FIXTURES / "k8s" / "merge-key-shared.yaml").read_text(encoding="utf-8")
 
 
 def _plan_all(text: str) -> tuple[str, list[str], list[str]]:
@@ -137,22 +123,7 @@ def test_anchored_value_not_used_elsewhere_keeps_its_anchor() -> None:
     assert apply_edits(text, share_pid_edits(scan, pod)) == text.replace("&f false", "&f true")
 
 
-ANCHORED_SPEC = """\
-apiVersion: v1
-kind: List
-items:
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: one}
-  spec: &spec
-    restartPolicy: Always
-    containers:
-    - {name: a, image: nginx}
-- apiVersion: v1
-  kind: Pod
-  metadata: {name: two}
-  spec: *spec
-"""
+ANCHORED_SPEC = (FIXTURES / "k8s" / "anchored-pod-spec.yaml").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("index", [0, 1])
