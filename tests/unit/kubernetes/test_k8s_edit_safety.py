@@ -257,3 +257,13 @@ def test_verifying_an_edit_next_to_an_alias_bomb_is_bounded() -> None:
     _chunk, scan, pod = pods_of(text)[0]
     assert share_pid_edits(scan, pod)
     assert sidecar_edits(scan, pod, "busybox")[1] == "debug"
+
+
+@pytest.mark.parametrize(
+    "extra", ["metadata: {annotations: {x: !Ref foo, y: !Seq [1]}}\n", "metadata: {annotations: {n: .nan}}\n"]
+)
+def test_unknown_tags_and_nan_elsewhere_do_not_block_the_edit(extra: str) -> None:
+    # The judge keeps tags it does not know, and NaN equals NaN there: neither is a difference.
+    text = "apiVersion: v1\nkind: Pod\n" + extra + "spec:\n  restartPolicy: Always\n  containers: []\n"
+    _chunk, scan, pod = pods_of(text)[0]
+    assert apply_edits(text, share_pid_edits(scan, pod)) == text + "  shareProcessNamespace: true\n"

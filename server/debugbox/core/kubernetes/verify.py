@@ -31,7 +31,15 @@ from typing import Any
 import yaml
 
 from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, ensure_full, scan_document
-from debugbox.core.kubernetes.yamlstream import Alias, Map, Node, Seq, parser_input, split_documents
+from debugbox.core.kubernetes.yamlstream import (
+    Alias,
+    Map,
+    Node,
+    Seq,
+    parser_input,
+    scalar_text,
+    split_documents,
+)
 
 #: Pairs of objects compared before the comparison gives up (a document past this is refused, not hung on).
 MAX_COMPARED = 2_000_000
@@ -231,8 +239,6 @@ def _what(path: Path, pods: Sequence[PodScan]) -> str:
 
 
 def _facts(pod: PodScan) -> tuple[Any, ...]:
-    from debugbox.core.kubernetes.yamlstream import scalar_text
-
     return (
         pod.path,
         pod.kind,
@@ -273,7 +279,10 @@ def verify(scan: DocumentScan, new_text: str, changes: Sequence[Change], edited:
     new_chunks = [c.index for c in split_documents(new_text)]
     if len(old_docs) != len(new_docs) or len(old_docs) != 1 or len(old_chunks) != len(new_chunks):
         raise Unverified("it would change where the YAML documents of the file begin and end")
-    expected = _expected(old_docs[0], changes)
+    try:
+        expected = _expected(old_docs[0], changes)
+    except (KeyError, IndexError, TypeError, AttributeError):  # e.g. a pod spec under a tag unknown to YAML
+        raise Unverified("the loaded document has no plain pod spec where debugbox found one") from None
     diff = first_difference(expected, new_docs[0])
     if diff is not None:
         intended = [(*c.pod, c.key) for c in changes]
