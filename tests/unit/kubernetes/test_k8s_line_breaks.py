@@ -105,3 +105,12 @@ def test_document_marker_after_a_bare_cr_starts_a_document() -> None:
     assert [c.line for c in chunks] == [0, 4]
     assert len(load_all(doc + "---\r" + doc)) == 2
     assert [s.line for s in find_pod_specs(doc + "---\r" + doc)] == [2, 7]
+
+
+def test_syntax_errors_after_a_nel_are_reported_on_the_lsp_line() -> None:
+    from debugbox.core.kubernetes.inspect import inspect_manifest
+
+    text = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: "a\x85b"\nspec:\n  containers: [\n'
+    (diag,) = analyze(URI, text, SETTINGS).diagnostics()
+    assert diag.code == "DBX201" and diag.range.start.line == 6  # libyaml says line 7: one NEL too many
+    assert [e["line"] for e in inspect_manifest(text)["errors"]] == [7]  # 1-based
