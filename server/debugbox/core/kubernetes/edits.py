@@ -39,7 +39,8 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -113,11 +114,35 @@ def verified(scan: DocumentScan, draft: Draft) -> list[Edit]:
     for a, b in itertools.pairwise(edits):
         if b.start < a.end:
             raise Refused("the edit would overlap itself; edit this pod spec by hand")
-    try:
-        verify(scan, apply_edits(scan.text, edits), draft.changes, [e.start for e in edits])
-    except Unverified as exc:
-        raise Refused(f"debugbox will not edit this: {exc}") from None
+    refusal = _verdict(scan, tuple(edits), tuple(draft.changes))
+    if refusal is not None:
+        raise Refused(refusal)
     return edits
+
+
+_VERDICTS: OrderedDict[tuple[str, tuple[Edit, ...], str], str | None] = OrderedDict()
+_VERDICTS_MAX = 64
+_VERDICTS_LOCK = threading.Lock()
+
+
+def _verdict(scan: DocumentScan, edits: tuple[Edit, ...], changes: tuple[Change, ...]) -> str | None:
+    """Why the edits are refused, or None; remembered per (text, edits, changes): an editor asks for the code
+    actions of the same pod spec on every cursor move, and the answer cannot change while the text does not."""
+    key = (scan.text, edits, repr(changes))
+    with _VERDICTS_LOCK:
+        if key in _VERDICTS:
+            _VERDICTS.move_to_end(key)
+            return _VERDICTS[key]
+    try:
+        verify(scan, apply_edits(scan.text, list(edits)), changes, [e.start for e in edits])
+        refusal = None
+    except Unverified as exc:
+        refusal = f"debugbox will not edit this: {exc}"
+    with _VERDICTS_LOCK:
+        _VERDICTS[key] = refusal
+        while len(_VERDICTS) > _VERDICTS_MAX:
+            _VERDICTS.popitem(last=False)
+    return refusal
 
 
 def _eol(text: str) -> str:
