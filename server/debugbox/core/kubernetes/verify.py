@@ -108,7 +108,7 @@ def _load(text: str) -> list[Any]:
         raise Unverified(f"it would not load as YAML ({_reason(exc)})") from None
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=4)
 def _load_original(text: str) -> list[Any]:
     # Code actions ask for the same document again and again; the trees are never mutated (see `_expected`).
     return _load(text)
