@@ -13,7 +13,10 @@ from debugbox.core.kubernetes.analysis import analyze
 from debugbox.core.kubernetes.pod_spec import find_pod_specs
 from debugbox.core.kubernetes.yamlstream import split_documents
 from debugbox.core.settings import Settings
-from k8s_support import load_all
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from k8s_support import at_path, load_all
+from test_k8s_properties import manifests
 
 SETTINGS = Settings(toolbox_image="example.org/toolbox:1")
 URI = "file:///project/pod.yaml"
@@ -114,3 +117,30 @@ def test_syntax_errors_after_a_nel_are_reported_on_the_lsp_line() -> None:
     (diag,) = analyze(URI, text, SETTINGS).diagnostics()
     assert diag.code == "DBX201" and diag.range.start.line == 6  # libyaml says line 7: one NEL too many
     assert [e["line"] for e in inspect_manifest(text)["errors"]] == [7]  # 1-based
+
+
+@st.composite
+def mixed_breaks(draw: st.DrawFn) -> tuple[str, str]:
+    """A generated manifest whose line breaks are each `\n`, `\r\n` or `\r`, with a NEL or U+2028 inside a
+    quoted annotation before the pod spec; and the pod spec's path."""
+    text, path, _pod = draw(manifests())
+    if text.lstrip().startswith("{"):
+        text = text.replace("\r\n", "\n")
+    else:
+        sep = draw(st.sampled_from(["\x85", "\u2028"]))
+        text = re.sub(r"(?m)^kind:", f'x-note: "a{sep}b"\nkind:', text.replace("\r\n", "\n"), count=1)
+    parts = text.split("\n")
+    breaks = draw(st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=len(parts), max_size=len(parts)))
+    return "".join(p + b for p, b in zip(parts[:-1], breaks, strict=False)) + parts[-1], path
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mixed_breaks())
+def test_share_pid_edits_land_right_whatever_the_line_breaks(case: tuple[str, str]) -> None:
+    text, path = case
+    outcome = analyze(URI, text, SETTINGS).share_pid(None)
+    new = apply_lsp(text, outcome.edits)
+    expected = load_all(text)[0]
+    if outcome.changed:
+        at_path(expected, path)["shareProcessNamespace"] = True
+    assert load_all(new)[0] == expected
