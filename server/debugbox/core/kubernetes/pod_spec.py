@@ -23,6 +23,7 @@ change every user of it, so edits are refused there.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,8 @@ from lsprotocol import types as lsp
 from debugbox.core.documents import LINE_START, has_manifest_hints
 from debugbox.core.kubernetes.yamlstream import (
     ALL,
+    LSP_BREAK,
+    YAML_BREAK,
     Alias,
     Map,
     Node,
@@ -42,10 +45,8 @@ from debugbox.core.kubernetes.yamlstream import (
     Stub,
     bool_value,
     check_syntax,
-    count_lsp_breaks,
     count_yaml_breaks,
     is_null,
-    lsp_line_start,
     parse_tree,
     scalar_text,
     split_documents,
@@ -259,6 +260,8 @@ class DocumentScan:
     ascii: bool = True
     deferred: bool = False
     """Only syntax-checked so far (`scan_document(lazy=True)`): `ensure_full` builds `pods` when needed."""
+    line_starts: tuple[list[int], list[int]] | None = None
+    """Where LSP lines and libyaml lines start, for a text with other breaks than `\n` (`Positions`)."""
 
 
 # An `image:` key anywhere (block, flow or JSON), and the rest of its line.
@@ -506,7 +509,7 @@ class Positions:
 
     Lines are counted as LSP counts them (`\n`, `\r\n`, `\r`; LSP 3.17, "Text Documents"), from character
     offsets. libyaml's own line numbers (`Node.line`, `ParseError.line`) also break at NEL, U+2028 and
-    U+2029, so they go through `line()` before they meet an editor's line."""
+    U+2029, so they go through `line_of` / `lsp_line` before they meet an editor's line."""
 
     def __init__(self, scan: DocumentScan, line: int, start: int) -> None:
         self.scan, self.line, self.start = scan, line, start
@@ -514,22 +517,36 @@ class Positions:
         # Only `\n` breaks: libyaml's lines are LSP's lines (the common case, kept cheap).
         self._simple = "\r" not in text and (scan.ascii or not any(c in text for c in "\x85\u2028\u2029"))
 
+    def _starts(self) -> tuple[list[int], list[int]]:
+        """Offsets where LSP lines and libyaml lines start (built once per document, kept on its scan)."""
+        tables = self.scan.line_starts
+        if tables is None:
+            text = self.scan.text
+            tables = (
+                [0, *(m.end() for m in LSP_BREAK.finditer(text))],
+                [0, *(m.end() for m in YAML_BREAK.finditer(text))],
+            )
+            self.scan.line_starts = tables  # the same for every thread that computes it
+        return tables
+
     def position(self, index: int) -> lsp.Position:
         """LSP position of a character offset relative to the document."""
         text = self.scan.text
-        line_start = lsp_line_start(text, index)
-        return lsp.Position(
-            self.line + count_lsp_breaks(text, 0, line_start),
-            _utf16(text, line_start, index, self.scan.ascii),
-        )
+        if self._simple:
+            line_start = text.rfind("\n", 0, index) + 1
+            rel_line = text.count("\n", 0, line_start)
+        else:
+            starts = self._starts()[0]
+            rel_line = bisect.bisect_right(starts, index) - 1
+            line_start = starts[rel_line]
+        return lsp.Position(self.line + rel_line, _utf16(text, line_start, index, self.scan.ascii))
 
     def line_of(self, yaml_line: int, col: int = 0) -> lsp.Position:
         """Absolute LSP position of a libyaml (line, column) relative to the document."""
         if self._simple:
-            text = self.scan.text
-            start = yaml_line_offset(text, yaml_line)
-            return lsp.Position(self.line + yaml_line, _utf16(text, start, start + col, self.scan.ascii))
-        return self.position(yaml_line_offset(self.scan.text, yaml_line) + col)
+            return self.position(yaml_line_offset(self.scan.text, yaml_line) + col)
+        starts = self._starts()[1]
+        return self.position(starts[min(yaml_line, len(starts) - 1)] + col)
 
     def lsp_line(self, yaml_line: int) -> int:
         """Absolute LSP line of a libyaml line relative to the document."""

@@ -128,11 +128,6 @@ def yaml_line_start(text: str, index: int) -> int:
     return max(start, *(text.rfind(c, start, index) + 1 for c in "\x85\u2028\u2029"))
 
 
-def lsp_line_start(text: str, index: int) -> int:
-    """Offset of the start of the LSP line holding `index`."""
-    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
-
-
 class Node:
     """A positioned YAML node; offsets are relative to the chunk it was parsed from."""
 
