@@ -7,6 +7,7 @@ commands with the `workspace/applyEdit` they send.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +279,34 @@ async def test_edits_land_on_their_line_with_bare_cr_and_nel(client: EditorClien
     assert result["applied"] is True, result
     _, new = client.documents[uri]
     assert new == text.replace("Always\n", "Always\n  shareProcessNamespace: true\n")
+
+
+async def test_verifying_an_edit_in_a_huge_list_does_not_hold_up_other_requests(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    # Verifying an edit loads the whole YAML document: for a List of 3,000 pods that takes a while, and it
+    # runs beside the event loop, so a hover asked for after the code actions is answered first.
+    pod = (
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{i}}}\n  spec:\n    containers:\n"
+        "    - name: app\n      image: gcr.io/distroless/static-debian12\n"
+    )
+    text = "apiVersion: v1\nkind: List\nitems:\n" + "".join(pod.format(i=i) for i in range(3000))
+    uri = client.open(tmp_path / "big.yaml", text, language_id="yaml")
+    await client.diagnostics_for(uri, 1)
+    order: list[str] = []
+
+    async def code_actions() -> None:
+        found = await actions(client, uri, at(3 + 7 * 1500 + 5, 6))
+        assert found and found[0].edit is not None
+        order.append("codeAction")
+
+    async def hover() -> None:
+        await client.text_document_hover_async(
+            lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(8, 8))
+        )
+        order.append("hover")
+
+    first = asyncio.create_task(code_actions())
+    await asyncio.sleep(0)  # the code-action request goes out first
+    await asyncio.gather(first, hover())
+    assert order == ["hover", "codeAction"]
