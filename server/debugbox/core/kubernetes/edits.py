@@ -138,6 +138,9 @@ def _verdict(scan: DocumentScan, edits: tuple[Edit, ...], changes: tuple[Change,
         refusal = None
     except Unverified as exc:
         refusal = f"debugbox will not edit this: {exc}"
+    except (RecursionError, MemoryError, ValueError, TypeError, KeyError, IndexError) as exc:
+        # Hostile input the checks did not foresee: an edit that cannot be checked is not made.
+        refusal = f"debugbox will not edit this: the edit could not be checked ({type(exc).__name__})"
     with _VERDICTS_LOCK:
         _VERDICTS[key] = refusal
         while len(_VERDICTS) > _VERDICTS_MAX:
