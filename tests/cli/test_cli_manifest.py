@@ -146,3 +146,38 @@ def test_share_pid_bad_input_is_exit_2(project: Path, name: str, content: bytes 
     result = run("share-pid", name, cwd=project)
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(b"debugbox: ") and b"Traceback" not in result.stderr
+
+
+def test_share_pid_merge_key_shared_by_two_pods_writes_a_loadable_file(project: Path) -> None:
+    path = project / "merged.yaml"
+    text = (
+        "apiVersion: v1\nkind: List\nitems:\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: one}\n  spec:\n"
+        "    <<: &defaults {shareProcessNamespace: false, containers: [{name: a, image: nginx}]}\n"
+        "    restartPolicy: Always\n"
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {name: two}\n  spec:\n"
+        "    <<: *defaults\n    restartPolicy: Always\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    result = run("share-pid", "merged.yaml", "--write", cwd=project)
+    assert result.returncode == 0, result.stderr
+    new = path.read_text(encoding="utf-8")
+    assert "truetrue" not in new
+    items = yaml.safe_load(new)["items"]
+    assert [item["spec"]["shareProcessNamespace"] for item in items] == [True, True]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\n  - a\n  - b", " |\n    false", "\n    x: 1"],
+)
+def test_share_pid_refuses_a_value_it_cannot_edit_exit_1_and_file_unchanged(
+    project: Path, value: str
+) -> None:
+    path = project / "odd.yaml"
+    text = f"apiVersion: v1\nkind: Pod\nspec:\n  shareProcessNamespace:{value}\n  containers: []\n"
+    path.write_text(text, encoding="utf-8")
+    result = run("share-pid", "odd.yaml", "--write", cwd=project)
+    assert result.returncode == 1, result.stdout
+    assert b"refused" in result.stderr and b"set it by hand" in result.stderr
+    assert path.read_text(encoding="utf-8") == text

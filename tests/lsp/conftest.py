@@ -10,6 +10,7 @@ diagnostics notification with its version. Fixtures start one server per test in
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -40,7 +41,8 @@ def bare_capabilities() -> lsp.ClientCapabilities:
 
 
 def _position_offset(text: str, pos: lsp.Position) -> int:
-    lines = text.splitlines(keepends=True)
+    # Lines as LSP counts them: \n, \r\n and \r only (`str.splitlines` also splits at NEL, U+2028, ...).
+    lines = re.findall(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$", text)
     if pos.line >= len(lines):
         return len(text)
     return sum(len(line) for line in lines[: pos.line]) + min(

@@ -7,6 +7,7 @@ commands with the `workspace/applyEdit` they send.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
+from tests.conftest import FIXTURES
 from tests.lsp.conftest import EditorClient, apply_text_edits
 
 pytestmark = pytest.mark.lsp
@@ -236,3 +238,75 @@ async def test_bad_arguments_get_a_clear_error(
     with pytest.raises(JsonRpcException) as info:
         await command(client, name, **args)
     assert name in str(info.value)
+
+
+SHARED_SPEC = (FIXTURES / "k8s" / "anchored-pod-spec.yaml").read_text(encoding="utf-8")
+MERGED = (FIXTURES / "k8s" / "merge-key-shared.yaml").read_text(encoding="utf-8")
+
+
+async def test_anchored_pod_spec_refused_naming_the_alias_unless_every_pod_is_asked_for(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path, SHARED_SPEC)
+    spn = (await actions(client, uri, at(7, 4)))[0]
+    assert spn.edit is None and spn.disabled is not None and "alias *spec" in spn.disabled.reason
+    one = await command(client, SHARE_PID, uri=uri, line=7)
+    assert one["applied"] is False and "alias *spec" in one["refused"][0]
+    side = await command(client, SIDECAR, uri=uri, line=7)
+    assert side["applied"] is False and "alias *spec" in side["refused"][0]
+    assert client.applied_edits == []
+    every = await command(client, SHARE_PID, uri=uri)
+    assert every["applied"] is True and len(every["changed"]) == 2
+    _, text = client.documents[uri]
+    assert [item["spec"]["shareProcessNamespace"] for item in yaml.safe_load(text)["items"]] == [True, True]
+
+
+async def test_merge_key_quick_fix_changes_only_its_own_pod(client: EditorClient, tmp_path: Path) -> None:
+    uri = await open_manifest(client, tmp_path, MERGED)
+    spn = (await actions(client, uri, at(8, 4)))[0]
+    new = apply_text_edits(MERGED, list(only_edit(spn.edit).edits))  # type: ignore[arg-type]
+    items = yaml.safe_load(new)["items"]
+    assert [item["spec"]["shareProcessNamespace"] for item in items] == [True, False]
+
+
+async def test_edits_land_on_their_line_with_bare_cr_and_nel(client: EditorClient, tmp_path: Path) -> None:
+    text = (
+        'apiVersion: v1\nkind: Pod\nmetadata:\n  name: web\n  annotations: {note: "a\x85b"}\n# one\r# two\r'
+        "spec:\n  restartPolicy: Always\n  containers:\n  - name: app\n    image: nginx\n"
+    )
+    uri = await open_manifest(client, tmp_path, text)
+    result = await command(client, SHARE_PID, uri=uri, line=8)
+    assert result["applied"] is True, result
+    _, new = client.documents[uri]
+    assert new == text.replace("Always\n", "Always\n  shareProcessNamespace: true\n")
+
+
+async def test_verifying_an_edit_in_a_huge_list_does_not_hold_up_other_requests(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    # Verifying an edit loads the whole YAML document: for a List of 3,000 pods that takes a while, and it
+    # runs beside the event loop, so a hover asked for after the code actions is answered first.
+    pod = (
+        "- apiVersion: v1\n  kind: Pod\n  metadata: {{name: p{i}}}\n  spec:\n    containers:\n"
+        "    - name: app\n      image: gcr.io/distroless/static-debian12\n"
+    )
+    text = "apiVersion: v1\nkind: List\nitems:\n" + "".join(pod.format(i=i) for i in range(3000))
+    uri = client.open(tmp_path / "big.yaml", text, language_id="yaml")
+    await client.diagnostics_for(uri, 1)
+    order: list[str] = []
+
+    async def code_actions() -> None:
+        found = await actions(client, uri, at(3 + 7 * 1500 + 5, 6))
+        assert found and found[0].edit is not None
+        order.append("codeAction")
+
+    async def hover() -> None:
+        await client.text_document_hover_async(
+            lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(8, 8))
+        )
+        order.append("hover")
+
+    first = asyncio.create_task(code_actions())
+    await asyncio.sleep(0)  # the code-action request goes out first
+    await asyncio.gather(first, hover())
+    assert order == ["hover", "codeAction"]

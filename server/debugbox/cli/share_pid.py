@@ -19,7 +19,7 @@ from typing import Any
 from debugbox.cli import UsageError
 from debugbox.core.documents import DocumentKind, kind_of
 from debugbox.core.kubernetes.edits import apply_edits, plan_share_pid
-from debugbox.core.kubernetes.pod_spec import PodScan, scan_document
+from debugbox.core.kubernetes.pod_spec import PodScan, Positions, scan_document
 from debugbox.core.kubernetes.yamlstream import split_documents
 from debugbox.edge.workspace import InputError, read_text_file
 from debugbox.edge.writes import WriteRefused, write_file
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         scan = scan_document(chunk.text)
         if scan.error is not None and args.document is not None:
-            line = chunk.line + scan.error.line + 1
+            line = Positions(scan, chunk.line, chunk.start).lsp_line(scan.error.line) + 1
             raise UsageError(f"{path}:{line}: document {chunk.index} is not valid YAML: {scan.error.message}")
         docs.append((chunk.start, chunk.index, scan))
         pods.extend((len(docs) - 1, pod) for pod in scan.pods)

@@ -20,8 +20,17 @@ class DocumentKind(Enum):
 
 
 _SNIFF_BYTES = 64 * 1024
-_K8S_HINT = re.compile(r"""(?m)^\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
-_KIND_HINT = re.compile(r"""(?m)^\s*["']?kind["']?\s*:|"kind"\s*:""")
+#: The start of a line as YAML reads lines (libyaml also breaks at a bare CR, NEL, U+2028 and U+2029; `re.M`'s
+#: `^` knows only `\n`), optionally after the UTF-8 byte order mark kubectl accepts.
+LINE_START = r"(?:^|(?<=[\r\n\x85\u2028\u2029]))\ufeff?"
+_K8S_HINT = re.compile(rf"""{LINE_START}\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
+_KIND_HINT = re.compile(rf"""{LINE_START}\s*["']?kind["']?\s*:|"kind"\s*:""")
+
+
+def has_manifest_hints(text: str) -> bool:
+    """Whether `text` mentions both an `apiVersion` and a `kind` key (block, flow or JSON): the one cheap test
+    for "could be a Kubernetes manifest", used per file here and per YAML document by `core/kubernetes/`."""
+    return bool(_K8S_HINT.search(text) and _KIND_HINT.search(text))
 
 
 def file_name(uri: str) -> str:
@@ -47,7 +56,6 @@ def kind_of(uri: str, text: str, language_id: str | None = None) -> DocumentKind
         return DocumentKind.DOCKERFILE
     lower = name.lower()
     if language_id in {"yaml", "json", "jsonc"} or lower.endswith((".yaml", ".yml", ".json")):
-        head = text[:_SNIFF_BYTES]
-        if _K8S_HINT.search(head) and _KIND_HINT.search(head):
+        if has_manifest_hints(text[:_SNIFF_BYTES]):
             return DocumentKind.MANIFEST
     return DocumentKind.OTHER

@@ -146,8 +146,9 @@ class ManifestAnalysis(Analysis):
         i = max(bisect.bisect_right(self._starts, first) - 1, 0)
         while i < len(self.chunks) and self._starts[i] <= last:
             chunk, scan = self.chunks[i], ensure_full(self.scans[i])
+            pos = Positions(scan, chunk.line, chunk.start)
             for pod in scan.pods:
-                if chunk.line + pod.first_line <= last and first <= chunk.line + pod.last_line:
+                if pos.lsp_line(pod.first_line) <= last and first <= pos.lsp_line(pod.last_line):
                     out.append(Located(chunk, scan, pod))
             i += 1
         return out
@@ -162,11 +163,9 @@ class ManifestAnalysis(Analysis):
     def _compute_diagnostics(self) -> Iterator[lsp.Diagnostic]:
         for chunk, scan in zip(self.chunks, self.scans, strict=True):
             if scan.error is not None and scan.manifest and not scan.template:
-                line = chunk.line + scan.error.line
+                at = Positions(scan, chunk.line, chunk.start).line_of(scan.error.line, scan.error.col)
                 yield lsp.Diagnostic(
-                    range=lsp.Range(
-                        lsp.Position(line, scan.error.col), lsp.Position(line, scan.error.col + 1)
-                    ),
+                    range=lsp.Range(at, lsp.Position(at.line, at.character + 1)),
                     message=f"This manifest is not valid YAML ({scan.error.message}); "
                     "debugbox cannot find its pod specs until it parses.",
                     severity=lsp.DiagnosticSeverity.Warning,
@@ -212,7 +211,7 @@ class ManifestAnalysis(Analysis):
         found = [
             loc
             for loc in self.pods_in(rng.start.line, rng.start.line)
-            if loc.chunk.line + loc.pod.last_line >= rng.end.line
+            if loc.positions.lsp_line(loc.pod.last_line) >= rng.end.line
         ]
         actions: list[Action] = []
         for loc in found:
@@ -369,8 +368,16 @@ class ManifestAnalysis(Analysis):
     def share_pid(self, line: int | None = None) -> EditOutcome:
         """`shareProcessNamespace: true` for the pod spec(s) at `line`, or for every pod spec when None."""
         found = list(self.located()) if line is None else self.pods_in(line, line)
-        docs = [(loc.chunk.start, loc.chunk.index, loc.scan) for loc in found]
-        plan = plan_share_pid(docs, [(i, loc.pod) for i, loc in enumerate(found)])
+        # One entry per document: pod specs of one document are planned (and verified) together.
+        docs: list[tuple[int, int | None, DocumentScan]] = []
+        where: dict[int, int] = {}
+        pods: list[tuple[int, PodScan]] = []
+        for loc in found:
+            if loc.chunk.start not in where:
+                where[loc.chunk.start] = len(docs)
+                docs.append((loc.chunk.start, loc.chunk.index, loc.scan))
+            pods.append((where[loc.chunk.start], loc.pod))
+        plan = plan_share_pid(docs, pods)
         return self._outcome(plan, found)
 
     def _outcome(self, plan: Plan, found: list[Located]) -> EditOutcome:

@@ -29,9 +29,9 @@ def inspect_manifest(text: str) -> dict[str, Any]:
         documents += 1
         scan = scan_document(chunk.text)
         error = scan.error if scan.manifest or scan.error else check_syntax(chunk.text)
-        if error is not None:
-            errors.append({"line": chunk.line + error.line + 1, "message": error.message})
         pos = Positions(scan, chunk.line, chunk.start)
+        if error is not None:
+            errors.append({"line": pos.lsp_line(error.line) + 1, "message": error.message})
         for pod in scan.pods:
             spec = public_pod(pod, scan, chunk.index, pos)
             pod_specs.append(

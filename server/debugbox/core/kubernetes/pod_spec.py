@@ -23,14 +23,18 @@ change every user of it, so edits are refused there.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lsprotocol import types as lsp
 
+from debugbox.core.documents import LINE_START, has_manifest_hints
 from debugbox.core.kubernetes.yamlstream import (
     ALL,
+    LSP_BREAK,
+    YAML_BREAK,
     Alias,
     Map,
     Node,
@@ -41,10 +45,12 @@ from debugbox.core.kubernetes.yamlstream import (
     Stub,
     bool_value,
     check_syntax,
+    count_yaml_breaks,
     is_null,
     parse_tree,
     scalar_text,
     split_documents,
+    yaml_line_offset,
 )
 
 #: kind → the keys leading from the object to its pod spec.
@@ -60,10 +66,12 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "PodTemplate": ("template", "spec"),
 }
 
-_HINT_API = re.compile(r"""(?m)^\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
-_HINT_KIND = re.compile(r"""(?m)^\s*["']?kind["']?\s*:|"kind"\s*:""")
-_TOP_API = re.compile(r"""(?m)^["']?apiVersion["']?[ \t]*:""")
-_TOP_KIND = re.compile(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*([^\s#]*)[ \t]*(?:#.*)?$""")
+_TOP_API = re.compile(rf"""{LINE_START}["']?apiVersion["']?[ \t]*:""")
+_TOP_KIND = re.compile(
+    rf"""{LINE_START}["']?kind["']?[ \t]*:[ \t]*([^\s#]*)[ \t]*(?:#[^\r\n]*)?(?=[\r\n]|$)"""
+)
+#: A kind written plainly or quoted (`Deployment`, `"Deployment"`): one the text alone can be trusted with.
+_PLAIN_KIND = re.compile(r"""(["']?)([A-Za-z][A-Za-z0-9]*)\1""")
 _JSON_API = re.compile(r'"apiVersion"\s*:')
 _JSON_KIND = re.compile(r'"kind"\s*:')
 _MAX_LIST_DEPTH = 4
@@ -176,7 +184,7 @@ def last_line(node: Node | None, text: str) -> int | None:
                 end = node.end
                 while end > node.start and text[end - 1] in " \t\r\n":
                     end -= 1
-                return node.line + text.count("\n", node.start, end)
+                return node.line + count_yaml_breaks(text, node.start, end)
             return node.end_line
         if isinstance(node, Stub):
             return node.last if not node.flow else node.end_line
@@ -252,6 +260,8 @@ class DocumentScan:
     ascii: bool = True
     deferred: bool = False
     """Only syntax-checked so far (`scan_document(lazy=True)`): `ensure_full` builds `pods` when needed."""
+    line_starts: tuple[list[int], list[int]] | None = None
+    """Where LSP lines and libyaml lines start, for a text with other breaks than `\n` (`Positions`)."""
 
 
 # An `image:` key anywhere (block, flow or JSON), and the rest of its line.
@@ -292,22 +302,23 @@ def scan_document(text: str, lazy: bool = False) -> DocumentScan:
     Python objects) and leave finding the pod specs to `ensure_full`, at the first request that needs them.
     Opening a large stream then costs little more than parsing it once in C."""
     scan = DocumentScan(text, template="{{" in text, ascii=text.isascii())
-    if not (_HINT_API.search(text) and _HINT_KIND.search(text)):
+    if not has_manifest_hints(text):
         return scan  # not a manifest: never parsed, never reported
     json_doc = text.lstrip("\ufeff \t\r\n").startswith("{")
     clearly = bool(_TOP_API.search(text) and _TOP_KIND.search(text)) or (
         json_doc and bool(_JSON_API.search(text) and _JSON_KIND.search(text))
     )
-    kinds = _TOP_KIND.findall(text)
+    kinds = [m.group(2) for k in _TOP_KIND.findall(text) if (m := _PLAIN_KIND.fullmatch(k))]
     if (
         clearly
         and len(kinds) == 1
-        and kinds[0]
+        and len(_TOP_KIND.findall(text)) == 1
         and kinds[0] not in POD_SPEC_PATHS
         and not kinds[0].endswith("List")
     ):
-        # A manifest that cannot hold a pod spec: only whether it parses matters.
-        scan.manifest, scan.kind = True, kinds[0].strip("\"'")
+        # A manifest that cannot hold a pod spec: only whether it parses matters. A kind the text alone cannot
+        # be sure of (a tag, an alias, an escape) gets the full parse instead.
+        scan.manifest, scan.kind = True, kinds[0]
         scan.error = check_syntax(text)
         return scan
     if lazy and not may_have_shellless_image(text):
@@ -494,29 +505,58 @@ class PodSpec:
 
 
 class Positions:
-    """Turns a document's relative node positions into absolute LSP positions (UTF-16 columns)."""
+    """Turns a document's relative node positions into absolute LSP positions (UTF-16 columns).
+
+    Lines are counted as LSP counts them (`\n`, `\r\n`, `\r`; LSP 3.17, "Text Documents"), from character
+    offsets. libyaml's own line numbers (`Node.line`, `ParseError.line`) also break at NEL, U+2028 and
+    U+2029, so they go through `line_of` / `lsp_line` before they meet an editor's line."""
 
     def __init__(self, scan: DocumentScan, line: int, start: int) -> None:
         self.scan, self.line, self.start = scan, line, start
+        text = scan.text
+        # Only `\n` breaks: libyaml's lines are LSP's lines (the common case, kept cheap).
+        self._simple = "\r" not in text and (scan.ascii or not any(c in text for c in "\x85\u2028\u2029"))
+
+    def _starts(self) -> tuple[list[int], list[int]]:
+        """Offsets where LSP lines and libyaml lines start (built once per document, kept on its scan)."""
+        tables = self.scan.line_starts
+        if tables is None:
+            text = self.scan.text
+            tables = (
+                [0, *(m.end() for m in LSP_BREAK.finditer(text))],
+                [0, *(m.end() for m in YAML_BREAK.finditer(text))],
+            )
+            self.scan.line_starts = tables  # the same for every thread that computes it
+        return tables
 
     def position(self, index: int) -> lsp.Position:
         """LSP position of a character offset relative to the document."""
         text = self.scan.text
-        line_start = text.rfind("\n", 0, index) + 1
-        rel_line = text.count("\n", 0, line_start)
+        if self._simple:
+            line_start = text.rfind("\n", 0, index) + 1
+            rel_line = text.count("\n", 0, line_start)
+        else:
+            starts = self._starts()[0]
+            rel_line = bisect.bisect_right(starts, index) - 1
+            line_start = starts[rel_line]
         return lsp.Position(self.line + rel_line, _utf16(text, line_start, index, self.scan.ascii))
 
+    def line_of(self, yaml_line: int, col: int = 0) -> lsp.Position:
+        """Absolute LSP position of a libyaml (line, column) relative to the document."""
+        if self._simple:
+            return self.position(yaml_line_offset(self.scan.text, yaml_line) + col)
+        starts = self._starts()[1]
+        return self.position(starts[min(yaml_line, len(starts) - 1)] + col)
+
+    def lsp_line(self, yaml_line: int) -> int:
+        """Absolute LSP line of a libyaml line relative to the document."""
+        return self.line + yaml_line if self._simple else self.line_of(yaml_line).line
+
     def node_range(self, node: Node) -> lsp.Range:
-        text, ascii_ = self.scan.text, self.scan.ascii
+        start = self.position(node.start)
         if isinstance(node, Scalar) and node.is_empty:
-            start = lsp.Position(
-                self.line + node.line, _utf16(text, node.start - node.col, node.start, ascii_)
-            )
             return lsp.Range(start, start)
-        return lsp.Range(
-            lsp.Position(self.line + node.line, _utf16(text, node.start - node.col, node.start, ascii_)),
-            lsp.Position(self.line + node.end_line, _utf16(text, node.end - node.end_col, node.end, ascii_)),
-        )
+        return lsp.Range(start, self.position(node.end))
 
 
 def _utf16(text: str, line_start: int, index: int, ascii_: bool) -> int:
@@ -533,7 +573,7 @@ def public_pod(pod: PodScan, scan: DocumentScan, document: int, pos: Positions) 
             Container(
                 name=scalar_text(c.name),
                 image=scalar_text(c.image),
-                line=pos.line + start,
+                line=pos.lsp_line(start),
                 init=c.init,
                 sidecar=c.sidecar,
                 name_range=_own_range(pos, c, c.name, c.name_via),
@@ -546,8 +586,8 @@ def public_pod(pod: PodScan, scan: DocumentScan, document: int, pos: Positions) 
         name=pod.name,
         namespace=pod.namespace,
         path=pod.path,
-        line=pos.line + pod.first_line,
-        end_line=pos.line + pod.last_line,
+        line=pos.lsp_line(pod.first_line),
+        end_line=pos.lsp_line(pod.last_line),
         share_process_namespace=pod.share_process_namespace,
         host_pid=pod.host_pid,
         containers=tuple(containers),

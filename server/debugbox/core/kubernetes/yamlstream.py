@@ -33,8 +33,22 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
     HAVE_LIBYAML = False
 
-_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
-_CONTENT_LINE = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.M)
+# Line breaks, as YAML 1.1 (libyaml, PyYAML) reads them: also NEL and the Unicode line/paragraph separators.
+# LSP counts only \n, \r\n and \r (`LSP_BREAK`); the two disagree on lines holding NEL/LS/PS.
+_B = "\r\n\x85\u2028\u2029"
+YAML_BREAK = re.compile(rf"\r\n|[{_B}]")
+LSP_BREAK = re.compile(r"\r\n|[\r\n]")
+_LINE_START = rf"(?:^|(?<=[{_B}]))"  # `re.M`'s `^` only knows \n
+_MARKER = re.compile(rf"{_LINE_START}(?:---|\.\.\.)(?=[ \t{_B}]|$)")
+_CONTENT_LINE = re.compile(rf"{_LINE_START}[ \t]*[^ \t{_B}#%]")
+# The same for a text whose only line break is \n (nearly every file): `re.M` is three times faster.
+_MARKER_NL = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
+_CONTENT_LINE_NL = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.M)
+
+
+def _only_newlines(text: str) -> bool:
+    return "\r" not in text and (text.isascii() or not any(c in text for c in "\x85\u2028\u2029"))
+
 
 #: Nesting deeper than this is a parse error (no real manifest comes close; deep nesting is an attack).
 MAX_DEPTH = 1000
@@ -47,7 +61,7 @@ class Chunk:
     start: int
     """Character offset of the chunk in the whole text."""
     line: int
-    """0-based line of `start` in the whole text."""
+    """0-based line of `start` in the whole text, as LSP counts lines (`\n`, `\r\n`, `\r`)."""
     text: str
     index: int | None
     """0-based index of the YAML document in the stream; None for a chunk of only comments/blank lines."""
@@ -57,14 +71,15 @@ def split_documents(text: str) -> list[Chunk]:
     """Cut `text` into chunks, one per YAML document (plus comment-only chunks, `index` None)."""
     bounds: list[tuple[int, int, bool]] = []  # (start, end, explicit)
     start, explicit = 0, False
-    for m in _MARKER.finditer(text):
+    marker, content = (_MARKER_NL, _CONTENT_LINE_NL) if _only_newlines(text) else (_MARKER, _CONTENT_LINE)
+    for m in marker.finditer(text):
         if text.startswith("---", m.start()):
             if m.start() > start or explicit:
                 bounds.append((start, m.start(), explicit))
             start, explicit = m.start(), True
         else:  # `...` ends the current document; its line belongs to it
-            eol = text.find("\n", m.end())
-            end = len(text) if eol < 0 else eol + 1
+            brk = YAML_BREAK.search(text, m.end())
+            end = len(text) if brk is None else brk.end()
             bounds.append((start, end, explicit))
             start, explicit = end, False
     if start < len(text) or explicit:
@@ -72,15 +87,45 @@ def split_documents(text: str) -> list[Chunk]:
     chunks: list[Chunk] = []
     line, pos, index = 0, 0, 0
     for begin, end, is_explicit in bounds:
-        line += text.count("\n", pos, begin)
+        line += count_lsp_breaks(text, pos, begin)
         pos = begin
         body = text[begin:end]
-        if is_explicit or _CONTENT_LINE.search(body):
+        if is_explicit or content.search(body):
             chunks.append(Chunk(begin, line, body, index))
             index += 1
         else:
             chunks.append(Chunk(begin, line, body, None))
     return chunks
+
+
+def count_lsp_breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in `text[start:end]` as LSP counts them (a `\r\n` is one)."""
+    end = len(text) if end is None else end
+    n = text.count("\n", start, end) + text.count("\r", start, end)
+    return n - text.count("\r\n", start, end)
+
+
+def count_yaml_breaks(text: str, start: int = 0, end: int | None = None) -> int:
+    """Line breaks in `text[start:end]` as libyaml counts them (its marks' `line`)."""
+    end = len(text) if end is None else end
+    return count_lsp_breaks(text, start, end) + sum(text.count(c, start, end) for c in "\x85\u2028\u2029")
+
+
+def yaml_line_offset(text: str, line: int) -> int:
+    """Offset of the start of 0-based libyaml line `line` (the end of `text` past its last line)."""
+    pos = 0
+    for _ in range(line):
+        m = YAML_BREAK.search(text, pos)
+        if m is None:
+            return len(text)
+        pos = m.end()
+    return pos
+
+
+def yaml_line_start(text: str, index: int) -> int:
+    """Offset of the start of the YAML line holding `index`."""
+    start = max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    return max(start, *(text.rfind(c, start, index) + 1 for c in "\x85\u2028\u2029"))
 
 
 class Node:
@@ -218,7 +263,7 @@ def _block_scalar_last(ev: Any, source: str) -> int:
     start, end = ev.start_mark.index, ev.end_mark.index
     while end > start and source[end - 1] in " \t\r\n":
         end -= 1
-    return int(ev.start_mark.line) + source.count("\n", start, end)
+    return int(ev.start_mark.line) + count_yaml_breaks(source, start, end)
 
 
 def _skip(get: Any, ev: Any, shift: int, source: str) -> Stub:
@@ -299,6 +344,10 @@ def _build(parser: Any, shift: int, schema: Schema, source: str) -> Tree:
                     child = None if key is None else _child_schema(schemas[-1], key)
                 else:
                     child = _child_schema(schemas[-1], None)
+            if (child is None or child is False) and ev.anchor is not None:
+                # An anchored collection is built whatever the schema says: an alias or a merge key (`<<: *d`)
+                # elsewhere may bring it into a pod spec. Built once as written, never expanded.
+                child = ALL
             if child is None or child is False:
                 node = _skip(get, ev, shift, source)
             elif t is map_start:

@@ -11,6 +11,7 @@ The analysis is the cached one for the document's current version (computed now 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 
@@ -82,8 +83,11 @@ def register(server: DebugboxLanguageServer) -> None:
             return None
         only = [_kind_value(k) for k in params.context.only] if params.context.only else None
         context = ActionContext(settings=ls.settings, file_exists=ls.file_exists, only=only)
+        analysis = result.analysis
         try:
-            actions = list(result.analysis.actions(params.range, context))
+            # Off the event loop: a manifest edit is verified by loading its whole YAML document, which for a
+            # huge `kind: List` takes long enough to hold up every other request.
+            actions = await asyncio.to_thread(lambda: list(analysis.actions(params.range, context)))
         except Exception:
             log.exception("computing code actions for %s failed", uri)
             return None

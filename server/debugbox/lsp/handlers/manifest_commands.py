@@ -111,7 +111,7 @@ def register(server: DebugboxLanguageServer) -> None:
         uri = document_uri(SHARE_PID, obj)
         line = _line(SHARE_PID, obj, required=False)
         analysis, version = await _analysis(ls, SHARE_PID, uri)
-        outcome = analysis.share_pid(line)
+        outcome = await asyncio.to_thread(analysis.share_pid, line)  # verified edits: off the event loop
         return await _apply(ls, SHARE_PID, uri, version, outcome, "Add shareProcessNamespace: true")
 
     @server.command(SIDECAR)
@@ -121,5 +121,5 @@ def register(server: DebugboxLanguageServer) -> None:
         line = _line(SIDECAR, obj, required=True)
         assert line is not None
         analysis, version = await _analysis(ls, SIDECAR, uri)
-        outcome = analysis.sidecar(line, ls.settings.toolbox_image)
+        outcome = await asyncio.to_thread(analysis.sidecar, line, ls.settings.toolbox_image)
         return await _apply(ls, SIDECAR, uri, version, outcome, "Add debug sidecar container")
