@@ -8,9 +8,10 @@ Cheap by design: called on every open and change, it looks at the file name and 
 from __future__ import annotations
 
 import posixpath
-import re
 from enum import Enum
 from urllib.parse import unquote, urlparse
+
+from debugbox.core.kubernetes.sniff import looks_like_manifest
 
 
 class DocumentKind(Enum):
@@ -20,8 +21,6 @@ class DocumentKind(Enum):
 
 
 _SNIFF_BYTES = 64 * 1024
-_K8S_HINT = re.compile(r"""(?m)^\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
-_KIND_HINT = re.compile(r"""(?m)^\s*["']?kind["']?\s*:|"kind"\s*:""")
 
 
 def file_name(uri: str) -> str:
@@ -47,7 +46,6 @@ def kind_of(uri: str, text: str, language_id: str | None = None) -> DocumentKind
         return DocumentKind.DOCKERFILE
     lower = name.lower()
     if language_id in {"yaml", "json", "jsonc"} or lower.endswith((".yaml", ".yml", ".json")):
-        head = text[:_SNIFF_BYTES]
-        if _K8S_HINT.search(head) and _KIND_HINT.search(head):
+        if looks_like_manifest(text[:_SNIFF_BYTES]):
             return DocumentKind.MANIFEST
     return DocumentKind.OTHER

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
@@ -35,6 +35,9 @@ from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
 from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
+
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
 
 _SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
 _DIR = 1 << 31  # fs.ModeDir
@@ -198,7 +201,9 @@ class EngineBackend:
             extra=extra,
         )
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
         summaries = [c for c in self.client.containers() if SIDECAR_LABEL not in (c.get("Labels") or {})]
         if not probe:
             return [self._target(s, None) for s in summaries]

@@ -5,8 +5,10 @@ Plugs into `core/targets/model.py` under the runtime name `kubernetes` with the 
 and `k8s://` (target IDs: `k8s://CONTEXT/NAMESPACE/POD/CONTAINER`, the context percent-encoded, so a listing's
 target is opened in the cluster it was listed from). It is never asked for a plain container name.
 
-The edge work is here: reading the manifest file, the kubeconfig, and the cluster through `KubeClient`.
-Decisions (which pods a workload owns, strategy, profile, argv) are `pod_plans.py`'s pure functions.
+The edge work is here: the kubeconfig, and the cluster through `KubeClient`. A manifest's workloads arrive
+as typed `core.kubernetes.workloads.Workload`s (from the editor's buffer, or the file the CLI read); this
+module never parses a manifest. Decisions (which pods a workload owns, strategy, profile, argv) are the core's
+pure functions.
 """
 
 from __future__ import annotations
@@ -16,13 +18,11 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote, unquote
-
-import yaml
 
 from debugbox.core.errors import InvalidTarget, TargetNotFound
 from debugbox.core.images import classify_image
+from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
 from debugbox.core.targets import names
 from debugbox.core.targets import pod_plans as kp
@@ -35,28 +35,6 @@ log = logging.getLogger(__name__)
 
 RUNTIME = "kubernetes"
 ID_PREFIX = "k8s://"
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
-
-
-class _NoAliasLoader(yaml.SafeLoader):
-    """Safe loading without following aliases: a workspace file must not be able to blow up memory."""
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        if self.check_event(yaml.AliasEvent):
-            raise yaml.YAMLError("YAML aliases are not followed when looking for workloads")
-        return super().compose_node(parent, index)
-
-
-def manifest_documents(text: str) -> list[Any]:
-    """The documents of a manifest stream that parse (a broken one ends the stream, as for kubectl)."""
-    docs: list[Any] = []
-    try:
-        for doc in yaml.load_all(text, Loader=_NoAliasLoader):
-            docs.append(doc)
-    except yaml.YAMLError as exc:
-        log.debug("manifest stream stops at a YAML error: %s", exc)
-    return docs
 
 
 def target_id(context: str, namespace: str, pod: str, container: str) -> str:
@@ -115,7 +93,7 @@ class KubeBackend:
     # --- targets ---
 
     def _targets(
-        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None, workload: str = ""
+        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
@@ -146,22 +124,21 @@ class KubeBackend:
                     "podRestarts": restarts,
                     "ephemeralContainers": [e.to_json() for e in pod.ephemeral],
                     "owner": pod.owner,
-                    # `Kind/name` of the manifest workload the pod belongs to (related targets only).
-                    "workload": workload,
                 },
             )
 
     def pods_of_workloads(
-        self, context: KubeContext, workloads: Sequence[kp.Workload]
-    ) -> list[tuple[kp.Workload, list[kp.PodFacts]]]:
+        self, context: KubeContext, workloads: Sequence[Workload]
+    ) -> list[tuple[Workload, list[kp.PodFacts]]]:
         """Each workload with its pods: one LIST per distinct (namespace, selector), the LISTs in parallel so
-        a manifest of many workloads costs one round trip (and at most one timeout), not one each."""
+        a manifest of many workloads costs one round trip (and at most one timeout), not one each. A workload
+        that can own no pod (no selector) costs no request."""
         client = self.client(context)
         keyed = []
         for w in workloads:
             ns = names.validate_label(self.namespace_for(context, w.namespace), "namespace")
-            keyed.append((w, (ns, *kp.server_selector(w))))
-        keys = list(dict.fromkeys(key for _, key in keyed))
+            keyed.append((w, (ns, *w.server_selector())))
+        keys = list(dict.fromkeys(key for _, key in keyed if key[1:] != (None, None)))
 
         def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
             return [kp.PodFacts.from_json(p) for p in client.list_pods(*key)]
@@ -170,18 +147,13 @@ class KubeBackend:
             max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
         ) as pool:
             found = dict(zip(keys, pool.map(fetch, keys), strict=True))
-        return [(w, [p for p in found[key] if w.owns(p)]) for w, key in keyed]
+        return [(w, [p for p in found.get(key, []) if w.owns(p.name, p.labels)]) for w, key in keyed]
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
+        """The pods of `workloads` (related, with the reason), or every pod of the namespace without any."""
         context = self.context()
-        workloads: list[kp.Workload] = []
-        if document and document.lower().endswith(MANIFEST_SUFFIXES):
-            path = Path(document)
-            try:
-                if path.stat().st_size <= _MAX_MANIFEST_BYTES:
-                    workloads = kp.workloads_of(manifest_documents(path.read_text(encoding="utf-8")))
-            except (OSError, UnicodeDecodeError) as exc:
-                log.debug("cannot read manifest %s: %s", document, exc)
         if not workloads:
             ns = self.namespace_for(context)
             pods = [
@@ -192,12 +164,13 @@ class KubeBackend:
         targets: list[Target] = []
         missing: list[str] = []
         seen: set[str] = set()
+        source = f" in {Path(document).name}" if document else ""
         for w, pods in self.pods_of_workloads(context, workloads):
             if not pods:
                 missing.append(f"{w.describe()} in namespace {self.namespace_for(context, w.namespace)}")
             for pod in pods:
-                reason = f"pod of {w.describe()} in {path.name}"
-                for t in self._targets(context, pod, reason, f"{w.kind}/{w.name}"):
+                reason = f"pod of {w.describe()}{source}"
+                for t in self._targets(context, pod, reason):
                     if t.id not in seen:
                         seen.add(t.id)
                         targets.append(t)
@@ -303,4 +276,4 @@ def _factory(settings: Settings) -> KubeBackend:
 
 register_backend(RUNTIME, _factory, prefixes=("pod/", ID_PREFIX), default=False)
 
-__all__ = ["KubeBackend", "KubeconfigError", "manifest_documents", "parse_ref", "target_id"]
+__all__ = ["KubeBackend", "KubeconfigError", "parse_ref", "target_id"]

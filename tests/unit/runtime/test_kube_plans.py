@@ -1,4 +1,4 @@
-"""The pure Kubernetes planning: selectors, workloads, strategy and profile choice, names and argv."""
+"""The pure Kubernetes planning: strategy and profile choice, names and argv."""
 
 from __future__ import annotations
 
@@ -10,97 +10,6 @@ from debugbox.core.targets import names
 from debugbox.core.targets import pod_plans as kp
 from debugbox.core.targets.model import PlanOptions
 from debugbox.edge.kube_backend import parse_ref, target_id
-from hypothesis import given
-from hypothesis import strategies as st
-
-from tests.fakes.kube_apiserver import labels_match, parse_label_selector
-
-# --- selectors: debugbox's query string means, on the server, what debugbox's matcher means ---
-
-KEYS = st.sampled_from(["app", "tier", "app.kubernetes.io/name", "canary"])
-VALUES = st.sampled_from(["web", "db", "a-1", "x.y"])
-EXPRS = st.tuples(
-    KEYS, st.sampled_from(["In", "NotIn", "Exists", "DoesNotExist"]), st.lists(VALUES, min_size=1, max_size=3)
-)
-
-
-@given(
-    match_labels=st.dictionaries(KEYS, VALUES, max_size=2),
-    exprs=st.lists(EXPRS, max_size=3),
-    labels=st.dictionaries(KEYS, VALUES, max_size=4),
-)
-def test_selector_query_round_trips_through_the_servers_grammar(
-    match_labels: dict[str, str], exprs: list[Any], labels: dict[str, str]
-) -> None:
-    raw = {
-        "matchLabels": match_labels,
-        "matchExpressions": [
-            {"key": k, "operator": op, **({"values": v} if op in ("In", "NotIn") else {})}
-            for k, op, v in exprs
-        ],
-    }
-    selector = kp.LabelSelector.from_json(raw)
-    assert selector is not None
-    assert selector.matches(labels) == labels_match(parse_label_selector(selector.to_query()), labels)
-
-
-def test_selector_from_json_rejects_malformed_input() -> None:
-    assert kp.LabelSelector.from_json(None) is None
-    assert kp.LabelSelector.from_json({"matchExpressions": [{"key": "a", "operator": "Near"}]}) is None
-    assert kp.LabelSelector.from_json({"matchLabels": ["a"]}) is None
-
-
-# --- workloads ---
-
-
-def _doc(kind: str, spec: dict[str, Any], **meta: str) -> dict[str, Any]:
-    return {"kind": kind, "metadata": {"name": "w", **meta}, "spec": spec}
-
-
-TEMPLATE = {"metadata": {"labels": {"app": "w"}}, "spec": {"containers": [{"name": "c"}, {"name": "d"}]}}
-
-
-@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"])
-def test_controllers_use_their_selector(kind: str) -> None:
-    w = kp.workload_of(
-        _doc(kind, {"selector": {"matchLabels": {"app": "w"}}, "template": TEMPLATE}, namespace="ns")
-    )
-    assert w is not None and w.namespace == "ns" and w.containers == ("c", "d")
-    assert kp.server_selector(w) == ("app=w", None)
-
-
-def test_pod_is_found_by_name() -> None:
-    w = kp.workload_of({"kind": "Pod", "metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}})
-    assert w is not None and kp.server_selector(w) == (None, "metadata.name=p")
-    assert w.owns(kp.PodFacts("default", "p", "Running", ())) and not w.owns(
-        kp.PodFacts("default", "q", "Running", ())
-    )
-
-
-def test_replication_controller_selector_is_a_plain_map() -> None:
-    w = kp.workload_of(_doc("ReplicationController", {"selector": {"app": "w"}, "template": TEMPLATE}))
-    assert w is not None and kp.server_selector(w) == ("app=w", None)
-
-
-def test_job_without_selector_uses_job_name() -> None:
-    w = kp.workload_of(_doc("Job", {"template": TEMPLATE}))
-    assert w is not None and kp.server_selector(w) == ("job-name=w", None)
-
-
-def test_cronjob_without_labels_matches_job_name_prefix() -> None:
-    template = {"spec": {"containers": [{"name": "c"}]}}
-    w = kp.workload_of(_doc("CronJob", {"jobTemplate": {"spec": {"template": template}}}))
-    assert w is not None and kp.server_selector(w) == ("job-name", None)
-    pod = kp.PodFacts("default", "x", "Running", (), labels={"job-name": "w-2900"})
-    other = kp.PodFacts("default", "y", "Running", (), labels={"job-name": "wx-2900"})
-    assert w.owns(pod) and not w.owns(other)
-
-
-@pytest.mark.parametrize(
-    "doc", [None, [], {"kind": "Service", "metadata": {"name": "s"}}, {"kind": "Deployment", "metadata": {}}]
-)
-def test_not_workloads(doc: Any) -> None:
-    assert kp.workload_of(doc) is None
 
 
 def test_namespace_precedence() -> None:

@@ -29,6 +29,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from debugbox.core.kubernetes.sniff import looks_like_manifest
 from debugbox.core.kubernetes.yamlstream import (
     ALL,
     Alias,
@@ -60,8 +61,6 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
     "PodTemplate": ("template", "spec"),
 }
 
-_HINT_API = re.compile(r"""(?m)^\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
-_HINT_KIND = re.compile(r"""(?m)^\s*["']?kind["']?\s*:|"kind"\s*:""")
 _TOP_API = re.compile(r"""(?m)^["']?apiVersion["']?[ \t]*:""")
 _TOP_KIND = re.compile(r"""(?m)^["']?kind["']?[ \t]*:[ \t]*([^\s#]*)[ \t]*(?:#.*)?$""")
 _JSON_API = re.compile(r'"apiVersion"\s*:')
@@ -292,7 +291,7 @@ def scan_document(text: str, lazy: bool = False) -> DocumentScan:
     Python objects) and leave finding the pod specs to `ensure_full`, at the first request that needs them.
     Opening a large stream then costs little more than parsing it once in C."""
     scan = DocumentScan(text, template="{{" in text, ascii=text.isascii())
-    if not (_HINT_API.search(text) and _HINT_KIND.search(text)):
+    if not looks_like_manifest(text):
         return scan  # not a manifest: never parsed, never reported
     json_doc = text.lstrip("\ufeff \t\r\n").startswith("{")
     clearly = bool(_TOP_API.search(text) and _TOP_KIND.search(text)) or (
@@ -479,18 +478,6 @@ class PodSpec:
     template_labels: dict[str, Any]
     """`metadata.labels` of the pod template (of the Pod itself for kind Pod)."""
     shared: str | None
-
-    def identity(self) -> dict[str, Any]:
-        """What identifies this pod spec to other features (code lenses, live pod matching)."""
-        return {
-            "document": self.document,
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "path": self.path,
-            "selector": self.selector,
-            "templateLabels": self.template_labels,
-        }
 
 
 class Positions:
