@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, unquote
 
-from debugbox.core.errors import InvalidTarget, TargetNotFound
+from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavailable, TargetNotFound
 from debugbox.core.images import classify_image
 from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
@@ -71,6 +71,8 @@ class KubeBackend:
         self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
         self._clients: dict[str, KubeClient] = {}
         self._pods: dict[str, kp.PodFacts] = {}
+        self._preferred = PlanOptions(preferred=settings.strategy)
+        """What a listing recommends follows the plan's decision (with the preferred strategy)."""
 
     # --- edge helpers ---
 
@@ -100,6 +102,10 @@ class KubeBackend:
             image = classify_image(c.image) if c.image else None
             facts = kp.ClusterFacts(image_has_shell=image.has_shell if image else None)
             strategies = kp.available_strategies(pod, c, facts)
+            try:
+                recommended: str | None = kp.decide_strategy(pod, c, facts, self._preferred).strategy
+            except RuntimeProblem:
+                recommended = None  # nothing to debug until it runs
             yield Target(
                 id=target_id(context.name, pod.namespace, pod.name, c.name),
                 runtime=RUNTIME,
@@ -110,7 +116,7 @@ class KubeBackend:
                 related=related_reason is not None,
                 related_reason=related_reason,
                 strategies=strategies,
-                recommended=strategies[0] if strategies else None,
+                recommended=recommended,
                 labels=dict(pod.labels),
                 extra={
                     "context": context.name,
@@ -211,18 +217,27 @@ class KubeBackend:
             image_has_shell=image_info.has_shell if image_info else None,
             image_shell=(image_info.shell or "") if image_info else "",
         )
-        command = bool(options.command)
-        requested = options.strategy
-        if requested in ("", "auto"):
-            first = next(iter(kp.available_strategies(pod, container, cluster, command=command)), None)
-        else:
-            first = kp.choose_strategy(pod, container, cluster, requested, command=command)
-        if first == "ephemeral":
-            cluster = self._ask_ephemeral(client, pod, container.name, cluster, options)
-            if cluster.ephemeral == "forbidden" and requested == "ephemeral":
-                raise KubeForbidden(cluster.ephemeral_message, "patch", "pods/ephemeralcontainers")
-        if kp.choose_strategy(pod, container, cluster, requested, command=command) == "copy":
-            cluster = self._with_existing_copies(client, pod, cluster)
+        forbidden: KubeForbidden | None = None
+        asked: set[str] = set()
+        try:
+            # The core decides; this gathers exactly the facts the decision asks for, then asks again.
+            decision = kp.decide_strategy(pod, container, cluster, options)
+            while decision.needs:
+                for need in decision.needs:
+                    if need in asked:  # each answer changes the facts, so a need never comes back
+                        raise AssertionError(f"strategy decision asked twice for {need}")
+                    asked.add(need)
+                    if need == kp.NEEDS_ADMISSION:
+                        cluster, forbidden = self._ask_ephemeral(
+                            client, pod, container.name, cluster, options
+                        )
+                    else:
+                        cluster = self._with_existing_copies(client, pod, cluster)
+                decision = kp.decide_strategy(pod, container, cluster, options)
+        except StrategyUnavailable:
+            if forbidden is not None:
+                raise forbidden from None  # RBAC said no: keep the verb and resource to ask for
+            raise
         return kp.build_plan(
             pod,
             container.name,
@@ -240,7 +255,7 @@ class KubeBackend:
         container: str,
         cluster: kp.ClusterFacts,
         options: PlanOptions,
-    ) -> kp.ClusterFacts:
+    ) -> tuple[kp.ClusterFacts, KubeForbidden | None]:
         """Dry-run the PATCH kubectl would send; the answer says whether ephemeral will work."""
         name, profile = kp.new_debug_container(
             pod,
@@ -254,10 +269,10 @@ class KubeBackend:
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:
-            return replace(cluster, ephemeral="forbidden", ephemeral_message=str(exc))
+            return replace(cluster, ephemeral="forbidden", ephemeral_message=str(exc)), exc
         except EphemeralRefused as exc:
-            return replace(cluster, ephemeral=exc.kind, ephemeral_message=str(exc))
-        return replace(cluster, ephemeral="ok")
+            return replace(cluster, ephemeral=exc.kind, ephemeral_message=str(exc)), None
+        return replace(cluster, ephemeral="ok"), None
 
     def _with_existing_copies(
         self, client: KubeClient, pod: kp.PodFacts, cluster: kp.ClusterFacts

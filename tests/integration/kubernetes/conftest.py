@@ -54,8 +54,13 @@ class KubeEnv:
     def settings(self, **kube: Any) -> Settings:
         allow = kube.pop("allow_privileged", False)
         toolbox = kube.pop("toolbox_image", "busybox:1.36")
+        strategy = kube.pop("strategy", "auto")
         return replace(
-            Settings(), kubernetes=KubernetesSettings(**kube), allow_privileged=allow, toolbox_image=toolbox
+            Settings(),
+            kubernetes=KubernetesSettings(**kube),
+            allow_privileged=allow,
+            toolbox_image=toolbox,
+            strategy=strategy,
         )
 
     def backend(self, settings: Settings | None = None, **kube: Any) -> KubeBackend:

@@ -168,3 +168,37 @@ def test_pod_facts_from_api_json() -> None:
     assert pod.owner == "ReplicaSet/rs" and pod.crash_looping("app")
     assert pod.containers[0].restarts == 3 and pod.ephemeral[0].state == "running"
     assert pod.names_taken == {"app", "init", "debugbox-app"}
+
+
+# --- the one decision, and the facts it asks for ---
+
+
+@pytest.mark.parametrize(
+    "options",
+    [PlanOptions(strategy="ephemeral"), PlanOptions(preferred="ephemeral")],
+    ids=["explicit", "preferred"],
+)
+def test_preferred_and_explicit_ask_for_the_same_facts(options: PlanOptions) -> None:
+    pod, container = _pod(), _pod().containers[0]
+    decision = kp.decide_strategy(pod, container, SHELL, options)  # exec would come first on the ladder
+    assert decision == kp.StrategyDecision("ephemeral", (kp.NEEDS_ADMISSION,))
+    answered = kp.decide_strategy(
+        pod, container, kp.ClusterFacts(image_has_shell=True, ephemeral="ok"), options
+    )
+    assert answered == kp.StrategyDecision("ephemeral")
+
+
+def test_a_refused_ephemeral_falls_back_only_when_preferred() -> None:
+    pod, container = _pod(), _pod().containers[0]
+    refused = kp.ClusterFacts(image_has_shell=True, ephemeral="forbidden", ephemeral_message="RBAC said no")
+    assert kp.decide_strategy(pod, container, refused, PlanOptions(preferred="ephemeral")).strategy == "exec"
+    with pytest.raises(StrategyUnavailable, match="RBAC said no"):
+        kp.decide_strategy(pod, container, refused, PlanOptions(strategy="ephemeral"))
+
+
+def test_a_copy_asks_for_the_taken_names_first() -> None:
+    pod, container = _pod(), _pod().containers[0]
+    disabled = kp.ClusterFacts(ephemeral="disabled")
+    assert kp.decide_strategy(pod, container, disabled, PlanOptions()).needs == (kp.NEEDS_FREE_COPY_NAME,)
+    known = kp.ClusterFacts(ephemeral="disabled", existing_pods=frozenset({"web-debugbox"}))
+    assert kp.decide_strategy(pod, container, known, PlanOptions()) == kp.StrategyDecision("copy")

@@ -187,8 +187,24 @@ class ClusterFacts:
     """The server's words for a refusal, to show the user."""
     image_has_shell: bool | None = None
     image_shell: str = ""
-    existing_pods: frozenset[str] = frozenset()
-    """Pod names in the namespace that a copy must not take."""
+    existing_pods: frozenset[str] | None = None
+    """Pod names in the namespace that a copy must not take; None until asked (`NEEDS_FREE_COPY_NAME`)."""
+
+
+#: Facts a strategy decision can ask the edge for, before it is final.
+NEEDS_ADMISSION = "admission"
+"""Would the API server accept the ephemeral container? (a dry-run PATCH of pods/ephemeralcontainers)"""
+NEEDS_FREE_COPY_NAME = "free-copy-name"
+"""Which `<pod>-debugbox[-N]` names are taken in the namespace."""
+
+
+@dataclass(frozen=True)
+class StrategyDecision:
+    """The strategy for one pod container, and the facts it still needs: the edge gathers exactly those
+    (into `ClusterFacts`) and asks again, until `needs` is empty."""
+
+    strategy: str
+    needs: tuple[str, ...] = ()
 
 
 def our_debug_containers(pod: PodFacts, container: str) -> list[ContainerState]:
@@ -304,6 +320,29 @@ def choose_strategy(
     raise StrategyUnavailable(
         f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; use copy"
     )
+
+
+def decide_strategy(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, options: PlanOptions
+) -> StrategyDecision:
+    """The one strategy decision for pods: explicit `options.strategy`, else `options.preferred` (the
+    `debugbox.strategy` setting) when it would work, else the ladder — with the same checks either way: an
+    ephemeral container is asked for (dry run) before it is planned, a copy gets a free name.
+
+    Raises (`StrategyUnavailable`, `TargetNotRunning`) when an explicit strategy cannot work, or nothing can.
+    """
+    command = bool(options.command)
+    requested = options.strategy
+    if requested in ("", "auto") and options.preferred in available_strategies(
+        pod, container, cluster, command=command
+    ):
+        requested = options.preferred
+    strategy = choose_strategy(pod, container, cluster, requested, command=command)
+    if strategy == "ephemeral" and cluster.ephemeral == "unknown":
+        return StrategyDecision(strategy, (NEEDS_ADMISSION,))
+    if strategy == "copy" and cluster.existing_pods is None:
+        return StrategyDecision(strategy, (NEEDS_FREE_COPY_NAME,))
+    return StrategyDecision(strategy)
 
 
 def choose_profile(requested: str, psa_level: str | None, *, allow_privileged: bool = False) -> str:
@@ -479,15 +518,10 @@ def build_plan(
     allow_privileged: bool = False,
     target_id: str = "",
 ) -> KubePlan:
-    """The whole plan for one pod container: strategy, argv, notes and terminal title."""
+    """The whole plan for one pod container: strategy (`decide_strategy`; facts it would still need count as
+    favourable), argv, notes and terminal title."""
     container = pod.container(container_name)
-    command = bool(options.command)
-    requested = options.strategy
-    if requested in ("", "auto") and options.preferred in available_strategies(
-        pod, container, cluster, command=command
-    ):
-        requested = options.preferred
-    strategy = choose_strategy(pod, container, cluster, requested, command=command)
+    strategy = decide_strategy(pod, container, cluster, options).strategy
     image = options.toolbox_image or "busybox"
     where = f"{pod.namespace}/{pod.name}"
     notes: list[str] = []
@@ -546,7 +580,7 @@ def build_plan(
                     "(kubectl logs shows their output)."
                 )
         else:
-            copy_name = copy_name_for(pod, cluster.existing_pods)
+            copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
             argv = copy_argv(pod, copy_name, debug_name, image, profile, cluster, options)
             cleanup = delete_argv(pod.namespace, copy_name, cluster)
             title = f"Debug: copy of {pod.name} ({copy_name})"
