@@ -8,10 +8,9 @@ Cheap by design: called on every open and change, it looks at the file name and 
 from __future__ import annotations
 
 import posixpath
+import re
 from enum import Enum
 from urllib.parse import unquote, urlparse
-
-from debugbox.core.kubernetes.sniff import looks_like_manifest
 
 
 class DocumentKind(Enum):
@@ -21,6 +20,15 @@ class DocumentKind(Enum):
 
 
 _SNIFF_BYTES = 64 * 1024
+_API_VERSION = re.compile(r"""(?m)^\s*["']?apiVersion["']?\s*:|"apiVersion"\s*:""")
+_KIND = re.compile(r"""(?m)^\s*["']?kind["']?\s*:|"kind"\s*:""")
+
+
+def looks_like_manifest(text: str) -> bool:
+    """Whether `text` mentions both `apiVersion` and `kind` as keys: a block key (optionally quoted, at any
+    indentation, for `List` items) or a JSON member. Cheap, errs on the side of True. The one check, used per
+    file here (on the first 64 KiB) and per YAML document by `core/kubernetes/pod_spec.scan_document`."""
+    return bool(_API_VERSION.search(text) and _KIND.search(text))
 
 
 def file_name(uri: str) -> str:

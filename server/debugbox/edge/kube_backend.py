@@ -24,8 +24,7 @@ from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavaila
 from debugbox.core.images import classify_image
 from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
-from debugbox.core.targets import names
-from debugbox.core.targets import pod_plans as kp
+from debugbox.core.targets import names, pod_facts, pod_strategy
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
@@ -70,7 +69,7 @@ class KubeBackend:
         self.kubectl = kubectl
         self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
         self._clients: dict[str, KubeClient] = {}
-        self._pods: dict[str, kp.PodFacts] = {}
+        self._pods: dict[str, pod_facts.PodFacts] = {}
         self._preferred = PlanOptions(preferred=settings.strategy)
         """What a listing recommends follows the plan's decision (with the preferred strategy)."""
 
@@ -88,22 +87,24 @@ class KubeBackend:
         return self._clients[context.name]
 
     def namespace_for(self, context: KubeContext, manifest_namespace: str | None = None) -> str:
-        return kp.effective_namespace(
+        return pod_facts.effective_namespace(
             manifest_namespace, self.settings.kubernetes.namespace, context.namespace
         )
 
     # --- targets ---
 
     def _targets(
-        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None
+        self, context: KubeContext, pod: pod_facts.PodFacts, related_reason: str | None = None
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
             image = classify_image(c.image) if c.image else None
-            facts = kp.ClusterFacts(image_has_shell=image.has_shell if image else None)
-            strategies = kp.available_strategies(pod, c, facts)
+            facts = pod_facts.ClusterFacts(image_has_shell=image.has_shell if image else None)
+            strategies = pod_strategy.available_strategies(pod, c, facts)
             try:
-                recommended: str | None = kp.decide_strategy(pod, c, facts, self._preferred).strategy
+                recommended: str | None = pod_strategy.decide_strategy(
+                    pod, c, facts, self._preferred
+                ).strategy
             except RuntimeProblem:
                 recommended = None  # nothing to debug until it runs
             yield Target(
@@ -135,7 +136,7 @@ class KubeBackend:
 
     def pods_of_workloads(
         self, context: KubeContext, workloads: Sequence[Workload]
-    ) -> list[tuple[Workload, list[kp.PodFacts]]]:
+    ) -> list[tuple[Workload, list[pod_facts.PodFacts]]]:
         """Each workload with its pods: one LIST per distinct (namespace, selector), the LISTs in parallel so
         a manifest of many workloads costs one round trip (and at most one timeout), not one each. A workload
         that can own no pod (no selector) costs no request."""
@@ -146,8 +147,8 @@ class KubeBackend:
             keyed.append((w, (ns, *w.server_selector())))
         keys = list(dict.fromkeys(key for _, key in keyed if key[1:] != (None, None)))
 
-        def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
-            return [kp.PodFacts.from_json(p) for p in client.list_pods(*key)]
+        def fetch(key: tuple[str, str | None, str | None]) -> list[pod_facts.PodFacts]:
+            return [pod_facts.PodFacts.from_json(p) for p in client.list_pods(*key)]
 
         with ThreadPoolExecutor(
             max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
@@ -163,7 +164,7 @@ class KubeBackend:
         if not workloads:
             ns = self.namespace_for(context)
             pods = [
-                kp.PodFacts.from_json(p)
+                pod_facts.PodFacts.from_json(p)
                 for p in self.client(context).list_pods(names.validate_label(ns, "namespace"))
             ]
             return [t for p in pods for t in self._targets(context, p)]
@@ -188,7 +189,7 @@ class KubeBackend:
         ctx_name, ns, pod_name, container = parse_ref(ref)
         context = self.context(ctx_name)
         namespace = names.validate_label(ns or self.namespace_for(context), "namespace")
-        pod = kp.PodFacts.from_json(self.client(context).read_pod(namespace, pod_name))
+        pod = pod_facts.PodFacts.from_json(self.client(context).read_pod(namespace, pod_name))
         chosen = pod.container(container)
         target = next(t for t in self._targets(context, pod) if t.extra["container"] == chosen.name)
         self._pods[target.id] = pod
@@ -199,21 +200,23 @@ class KubeBackend:
     def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
         return self.kube_plan(target, options).plan
 
-    def kube_plan(self, target: Target, options: PlanOptions) -> kp.KubePlan:
+    def kube_plan(self, target: Target, options: PlanOptions) -> pod_strategy.KubePlan:
         """The plan plus, for copies, the argv that deletes the copy again."""
         if not options.toolbox_image:
             options = replace(options, toolbox_image=self.settings.toolbox_image)
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
-        pod = self._pods.pop(target.id, None) or kp.PodFacts.from_json(client.read_pod(namespace, pod_name))
+        pod = self._pods.pop(target.id, None) or pod_facts.PodFacts.from_json(
+            client.read_pod(namespace, pod_name)
+        )
         container = pod.container(str(target.extra.get("container") or "") or None)
         image_info = classify_image(container.image) if container.image else None
         ns_labels = client.namespace_labels(namespace) or {}
-        cluster = kp.ClusterFacts(
+        cluster = pod_facts.ClusterFacts(
             kubectl=self.kubectl,
             context=context.name,
-            psa_level=ns_labels.get(kp.PSA_ENFORCE_LABEL),
+            psa_level=ns_labels.get(pod_facts.PSA_ENFORCE_LABEL),
             image_has_shell=image_info.has_shell if image_info else None,
             image_shell=(image_info.shell or "") if image_info else "",
         )
@@ -221,24 +224,24 @@ class KubeBackend:
         asked: set[str] = set()
         try:
             # The core decides; this gathers exactly the facts the decision asks for, then asks again.
-            decision = kp.decide_strategy(pod, container, cluster, options)
+            decision = pod_strategy.decide_strategy(pod, container, cluster, options)
             while decision.needs:
                 for need in decision.needs:
                     if need in asked:  # each answer changes the facts, so a need never comes back
                         raise AssertionError(f"strategy decision asked twice for {need}")
                     asked.add(need)
-                    if need == kp.NEEDS_ADMISSION:
+                    if need == pod_strategy.NEEDS_ADMISSION:
                         cluster, forbidden = self._ask_ephemeral(
                             client, pod, container.name, cluster, options
                         )
                     else:
                         cluster = self._with_existing_copies(client, pod, cluster)
-                decision = kp.decide_strategy(pod, container, cluster, options)
+                decision = pod_strategy.decide_strategy(pod, container, cluster, options)
         except StrategyUnavailable:
             if forbidden is not None:
                 raise forbidden from None  # RBAC said no: keep the verb and resource to ask for
             raise
-        return kp.build_plan(
+        return pod_strategy.build_plan(
             pod,
             container.name,
             cluster,
@@ -251,13 +254,13 @@ class KubeBackend:
     def _ask_ephemeral(
         self,
         client: KubeClient,
-        pod: kp.PodFacts,
+        pod: pod_facts.PodFacts,
         container: str,
-        cluster: kp.ClusterFacts,
+        cluster: pod_facts.ClusterFacts,
         options: PlanOptions,
-    ) -> tuple[kp.ClusterFacts, KubeForbidden | None]:
+    ) -> tuple[pod_facts.ClusterFacts, KubeForbidden | None]:
         """Dry-run the PATCH kubectl would send; the answer says whether ephemeral will work."""
-        name, profile = kp.new_debug_container(
+        name, profile = pod_strategy.new_debug_container(
             pod,
             container,
             cluster,
@@ -265,7 +268,7 @@ class KubeBackend:
             profile_setting=self.settings.kubernetes.profile,
             allow_privileged=self.settings.allow_privileged,
         )
-        spec = kp.ephemeral_container_spec(name, options.toolbox_image, container, profile)
+        spec = pod_strategy.ephemeral_container_spec(name, options.toolbox_image, container, profile)
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:
@@ -275,11 +278,11 @@ class KubeBackend:
         return replace(cluster, ephemeral="ok"), None
 
     def _with_existing_copies(
-        self, client: KubeClient, pod: kp.PodFacts, cluster: kp.ClusterFacts
-    ) -> kp.ClusterFacts:
+        self, client: KubeClient, pod: pod_facts.PodFacts, cluster: pod_facts.ClusterFacts
+    ) -> pod_facts.ClusterFacts:
         taken: set[str] = set()
         while True:
-            name = kp.copy_name_for(pod, taken)
+            name = pod_strategy.copy_name_for(pod, taken)
             if not client.pod_exists(pod.namespace, name) or len(taken) >= 20:
                 return replace(cluster, existing_pods=frozenset(taken))
             taken.add(name)

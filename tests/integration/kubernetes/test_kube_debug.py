@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from debugbox.core.targets.pod_plans import PROFILE_SECURITY_CONTEXT
+from debugbox.core.targets.pod_strategy import PROFILE_SECURITY_CONTEXT
 from debugbox.edge.kube_client import KubeForbidden
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY

@@ -13,7 +13,8 @@ from debugbox.core.kubernetes.analysis import analyze
 from debugbox.core.kubernetes.pod_spec import POD_SPEC_PATHS
 from debugbox.core.kubernetes.workloads import LabelSelector, Workload, WorkloadError, workloads_in
 from debugbox.core.settings import Settings
-from debugbox.core.targets import pod_plans as kp
+from debugbox.core.targets import pod_facts as pf
+from debugbox.core.targets import pod_strategy as ps
 from debugbox.core.targets.model import PlanOptions
 from hypothesis import given
 from hypothesis import strategies as st
@@ -212,15 +213,15 @@ def test_every_corpus_workload_goes_from_lens_to_argv(corpus: Path) -> None:
                 assert labels_match(parsed, labels), (path.name, label_query)
             if anchor.data["init"]:
                 continue
-            pod = kp.PodFacts(
+            pod = pf.PodFacts(
                 w.namespace or "default",
                 name,
                 "Running",
-                tuple(kp.ContainerState(c, str(anchor.data["image"] or ""), "running") for c in w.containers),
+                tuple(pf.ContainerState(c, str(anchor.data["image"] or ""), "running") for c in w.containers),
                 labels=labels,
             )
             try:
-                plan = kp.build_plan(pod, container, kp.ClusterFacts(ephemeral="ok"), PlanOptions()).plan
+                plan = ps.build_plan(pod, container, pf.ClusterFacts(ephemeral="ok"), PlanOptions()).plan
             except InvalidTarget:
                 continue  # a name Kubernetes itself would refuse (templates, upper case): never in argv
             assert plan.argv[:3] == ("kubectl", "debug", name) or plan.argv[1] == "exec", plan.argv

@@ -29,7 +29,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from debugbox.core.kubernetes.sniff import looks_like_manifest
+from debugbox.core.documents import looks_like_manifest
 from debugbox.core.kubernetes.yamlstream import (
     ALL,
     Alias,

@@ -7,22 +7,24 @@ change. Nothing happens without a kubeconfig, and the kubernetes client is impor
 never at server start.
 
 The lens runs `debugbox.openDebugTerminal` on the first running pod of that workload for that container; the
-plan then picks exec, reattach, ephemeral or copy (see `core/targets/pod_plans.py`).
+plan then picks exec, reattach, ephemeral or copy (see `core/targets/pod_strategy.py`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
 from debugbox.core.analysis import LensAnchor
-from debugbox.core.kubernetes.workloads import Workload, WorkloadError
 from debugbox.core.wire import Command
 from debugbox.lsp.handlers.lens_watch import LensWatch, register_lens_provider
 from debugbox.lsp.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ PURPOSE = "k8s-container"
 RunningPods = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
-class PodWatch(LensWatch[Workload, None, RunningPods]):
+class PodWatch(LensWatch["Workload", None, RunningPods]):
     """Running pods (as target IDs per container) of the workloads lenses were asked for.
 
     The keys are the typed workloads of the lens anchors (from the buffer as analysed); `answers` maps each
@@ -84,6 +86,8 @@ class PodWatch(LensWatch[Workload, None, RunningPods]):
 def lenses(
     ls: DebugboxLanguageServer, watch: PodWatch, uri: str, anchor: LensAnchor
 ) -> Sequence[lsp.CodeLens]:
+    from debugbox.core.kubernetes.workloads import Workload, WorkloadError  # a manifest is open: loaded
+
     data = anchor.data
     container = data.get("container")
     if not isinstance(container, str) or data.get("init"):

@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from lsprotocol import types as lsp
 
 from debugbox.core.documents import DocumentKind
-from debugbox.core.kubernetes.workloads import Workload, WorkloadError
 from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from debugbox.lsp.handlers.arguments import (
     CommandFailed,
@@ -41,6 +40,7 @@ from debugbox.lsp.handlers.arguments import (
 from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
     from debugbox.core.targets.model import DebugPlan
 
 log = logging.getLogger(__name__)
@@ -112,6 +112,8 @@ def _workload_argument(command: str, obj: Mapping[str, Any]) -> Workload | None:
     """`"workload"`: a typed workload as the manifest analysis wrote it (`Workload.to_json`)."""
     if obj.get("workload") is None:
         return None
+    from debugbox.core.kubernetes.workloads import Workload, WorkloadError
+
     try:
         return Workload.from_json(obj["workload"])
     except WorkloadError as exc:

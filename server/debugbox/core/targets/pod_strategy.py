@@ -1,8 +1,8 @@
-"""Kubernetes debugging as pure functions over plain data: pod facts, selectors, strategy, profile and argv.
+"""The pod strategy: the ladder, the one decision (`decide_strategy`), the profile, notes and the whole plan.
 
-Nothing here talks to a cluster. The edge (`kube_client.py`, `kube_backend.py`) turns API JSON into
-`PodFacts`, asks the one question only the cluster can answer (would an ephemeral container be accepted? a
-dry-run PATCH), and hands the answers in here.
+Nothing here talks to a cluster. The edge (`edge/kube_backend.py`) turns API JSON into `PodFacts`
+(`pod_facts.py`), gathers the facts `decide_strategy` says it needs (would an ephemeral container be accepted?
+a dry-run PATCH; which copy names are taken) and hands them in here; argv come from `kubectl_argv.py`.
 
 The Kubernetes ladder (first that works wins, unless the user asked for one):
 
@@ -16,179 +16,26 @@ The Kubernetes ladder (first that works wins, unless the user asked for one):
 4. `copy` — `kubectl debug --copy-to` when ephemeral containers are unavailable (static/mirror pods, the
    subresource answering 404/422) or the pod is crash-looping. The copy has no labels and must be deleted.
 
-Every argv is a tuple of strings run without a shell; pod, container and namespace names are checked against
-the Kubernetes naming rules first, so nothing from a manifest or the cluster can turn into an option.
+Every argv is a tuple of strings run without a shell (`kubectl_argv.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
-from debugbox.core.errors import StrategyUnavailable, TargetNotFound, TargetNotRunning
+from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
+from debugbox.core.targets.kubectl_argv import attach_argv, copy_argv, delete_argv, ephemeral_argv, exec_argv
 from debugbox.core.targets.model import DebugPlan, PlanOptions
-from debugbox.core.targets.names import validate_context, validate_image, validate_label, validate_pod_name
+from debugbox.core.targets.names import validate_image, validate_label
+from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
 
 #: Kubernetes strategies, in ladder order.
 KUBE_STRATEGIES = ("exec", "reattach", "ephemeral", "copy")
 #: Prefix of the debug containers (and copies) debugbox creates, so it can find them again.
 DEBUG_PREFIX = "debugbox-"
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
-DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
-PSA_ENFORCE_LABEL = "pod-security.kubernetes.io/enforce"
 PROFILES = ("general", "baseline", "restricted", "netadmin", "sysadmin")
-
-# --- facts about pods, from API JSON ---
-
-
-@dataclass(frozen=True)
-class ContainerState:
-    name: str
-    image: str
-    state: str
-    """`running`, `waiting`, `terminated` or `unknown` (no status yet)."""
-    reason: str = ""
-    """E.g. `CrashLoopBackOff` while waiting, `Completed` when terminated."""
-    restarts: int = 0
-    target: str = ""
-    """Ephemeral containers only: `targetContainerName`."""
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"name": self.name, "image": self.image, "state": self.state}
-        if self.reason:
-            out["reason"] = self.reason
-        if self.target:
-            out["targetContainerName"] = self.target
-        return out
-
-
-def _state_of(status: Mapping[str, Any] | None) -> tuple[str, str]:
-    state = (status or {}).get("state") or {}
-    for key in ("running", "waiting", "terminated"):
-        if key in state:
-            return key, str((state.get(key) or {}).get("reason") or "")
-    return "unknown", ""
-
-
-def _containers(specs: Any, statuses: Any, *, ephemeral: bool = False) -> tuple[ContainerState, ...]:
-    by_name = {s.get("name"): s for s in statuses or [] if isinstance(s, Mapping)}
-    out = []
-    for spec in specs or []:
-        if not isinstance(spec, Mapping) or not spec.get("name"):
-            continue
-        status = by_name.get(spec["name"])
-        state, reason = _state_of(status)
-        out.append(
-            ContainerState(
-                name=str(spec["name"]),
-                image=str(spec.get("image") or ""),
-                state=state,
-                reason=reason,
-                restarts=int((status or {}).get("restartCount") or 0),
-                target=str(spec.get("targetContainerName") or "") if ephemeral else "",
-            )
-        )
-    return tuple(out)
-
-
-@dataclass(frozen=True)
-class PodFacts:
-    namespace: str
-    name: str
-    phase: str
-    containers: tuple[ContainerState, ...]
-    init_containers: tuple[str, ...] = ()
-    ephemeral: tuple[ContainerState, ...] = ()
-    labels: Mapping[str, str] = field(default_factory=dict)
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    created: str = ""
-    owner: str = ""
-    """`Kind/name` of the controlling owner, if any."""
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any]) -> PodFacts:
-        meta = obj.get("metadata") or {}
-        spec = obj.get("spec") or {}
-        status = obj.get("status") or {}
-        owners = [o for o in meta.get("ownerReferences") or [] if isinstance(o, Mapping)]
-        owner = next((o for o in owners if o.get("controller")), owners[0] if owners else None)
-        return cls(
-            namespace=str(meta.get("namespace") or ""),
-            name=str(meta.get("name") or ""),
-            phase=str(status.get("phase") or "Unknown"),
-            containers=_containers(spec.get("containers"), status.get("containerStatuses")),
-            init_containers=tuple(
-                str(c.get("name")) for c in spec.get("initContainers") or [] if c.get("name")
-            ),
-            ephemeral=_containers(
-                spec.get("ephemeralContainers"), status.get("ephemeralContainerStatuses"), ephemeral=True
-            ),
-            labels={str(k): str(v) for k, v in (meta.get("labels") or {}).items()},
-            annotations={str(k): str(v) for k, v in (meta.get("annotations") or {}).items()},
-            created=str(meta.get("creationTimestamp") or ""),
-            owner=f"{owner.get('kind')}/{owner.get('name')}" if owner else "",
-        )
-
-    @property
-    def mirror(self) -> bool:
-        """A static pod's mirror: the API server rejects ephemeral containers in it."""
-        return MIRROR_ANNOTATION in self.annotations
-
-    @property
-    def names_taken(self) -> frozenset[str]:
-        return frozenset(
-            [c.name for c in self.containers] + list(self.init_containers) + [e.name for e in self.ephemeral]
-        )
-
-    def container(self, name: str | None) -> ContainerState:
-        """The named container, or the default one (kubectl's rule: the annotation, else the first)."""
-        if not name:
-            name = self.annotations.get(DEFAULT_CONTAINER_ANNOTATION) or (
-                self.containers[0].name if self.containers else ""
-            )
-        for c in self.containers:
-            if c.name == name:
-                return c
-        known = ", ".join(c.name for c in self.containers) or "none"
-        if any(e.name == name for e in self.ephemeral):
-            raise TargetNotFound(
-                f"{name!r} is an ephemeral (debug) container of pod {self.namespace}/{self.name}, not one of "
-                f"its containers ({known}); attach to it with strategy reattach on its target instead"
-            )
-        raise TargetNotFound(f"pod {self.namespace}/{self.name} has no container {name!r} (it has: {known})")
-
-    def crash_looping(self, container: str | None = None) -> bool:
-        cs = [c for c in self.containers if container is None or c.name == container]
-        return any(c.state == "waiting" and c.reason == "CrashLoopBackOff" for c in cs)
-
-
-def effective_namespace(manifest: str | None, setting: str, context: str) -> str:
-    """The manifest's namespace, else the `debugbox.kubernetes.namespace` setting, else the context's, else
-    `default`."""
-    return manifest or setting or context or "default"
-
-
-# --- strategy choice ---
-
-
-@dataclass(frozen=True)
-class ClusterFacts:
-    """What the edge learned from the cluster for one plan, as plain data."""
-
-    kubectl: str = "kubectl"
-    context: str = ""
-    """Kubeconfig context to pass as --context; empty means kubectl's current context."""
-    psa_level: str | None = None
-    """The namespace's `pod-security.kubernetes.io/enforce` label, None when unknown or unset."""
-    ephemeral: str = "unknown"
-    """`ok`, `disabled` (404 from the subresource), `rejected` (422), `forbidden` (403) or `unknown`."""
-    ephemeral_message: str = ""
-    """The server's words for a refusal, to show the user."""
-    image_has_shell: bool | None = None
-    image_shell: str = ""
-    existing_pods: frozenset[str] | None = None
-    """Pod names in the namespace that a copy must not take; None until asked (`NEEDS_FREE_COPY_NAME`)."""
 
 
 #: Facts a strategy decision can ask the edge for, before it is final.
@@ -394,90 +241,6 @@ def ephemeral_container_spec(name: str, image: str, target: str, profile: str) -
     if context is not None:
         spec["securityContext"] = context
     return spec
-
-
-# --- argv ---
-
-
-def _scope(cluster: ClusterFacts, namespace: str) -> list[str]:
-    out = ["-n", validate_label(namespace, "namespace")]
-    if cluster.context:
-        out += ["--context", validate_context(cluster.context)]
-    return out
-
-
-def _io(options: PlanOptions) -> list[str]:
-    if options.stdin and options.tty:
-        return ["-it"]
-    return ["-i"] if options.stdin else (["-t"] if options.tty else [])
-
-
-def exec_argv(pod: PodFacts, container: str, cluster: ClusterFacts, options: PlanOptions) -> tuple[str, ...]:
-    command = list(options.command) or [cluster.image_shell or "sh"]
-    return (
-        cluster.kubectl, "exec", *_io(options), validate_pod_name(pod.name),
-        "-c", validate_label(container, "container"),
-        *_scope(cluster, pod.namespace), "--", *command,
-    )  # fmt: skip
-
-
-def attach_argv(
-    pod: PodFacts, debug_container: str, cluster: ClusterFacts, options: PlanOptions
-) -> tuple[str, ...]:
-    return (
-        cluster.kubectl, "attach", *_io(options), validate_pod_name(pod.name),
-        "-c", validate_label(debug_container, "container"), *_scope(cluster, pod.namespace),
-    )  # fmt: skip
-
-
-def _debug_argv(
-    pod: PodFacts,
-    mode: Sequence[str],
-    name: str,
-    image: str,
-    profile: str,
-    cluster: ClusterFacts,
-    options: PlanOptions,
-) -> tuple[str, ...]:
-    """`kubectl debug POD` with the flags both modes share; `mode` is `--target=C` or `--copy-to=... ...`."""
-    argv = [
-        cluster.kubectl, "debug", validate_pod_name(pod.name), *_io(options), *_scope(cluster, pod.namespace),
-        *mode, f"--image={validate_image(image)}", f"--profile={profile}",
-        "-c", validate_label(name, "container"),
-    ]  # fmt: skip
-    if options.command:
-        argv += ["--", *options.command]
-    return tuple(argv)
-
-
-def ephemeral_argv(
-    pod: PodFacts,
-    container: str,
-    name: str,
-    image: str,
-    profile: str,
-    cluster: ClusterFacts,
-    options: PlanOptions,
-) -> tuple[str, ...]:
-    mode = [f"--target={validate_label(container, 'container')}"]
-    return _debug_argv(pod, mode, name, image, profile, cluster, options)
-
-
-def copy_argv(
-    pod: PodFacts,
-    copy_name: str,
-    name: str,
-    image: str,
-    profile: str,
-    cluster: ClusterFacts,
-    options: PlanOptions,
-) -> tuple[str, ...]:
-    mode = [f"--copy-to={validate_pod_name(copy_name)}", "--share-processes"]
-    return _debug_argv(pod, mode, name, image, profile, cluster, options)
-
-
-def delete_argv(namespace: str, pod_name: str, cluster: ClusterFacts) -> tuple[str, ...]:
-    return (cluster.kubectl, "delete", "pod", validate_pod_name(pod_name), *_scope(cluster, namespace))
 
 
 def copy_name_for(pod: PodFacts, taken: Collection[str]) -> str:
