@@ -326,6 +326,10 @@ class DebugboxLanguageServer(LanguageServer):
                 roots.append(path)
         return roots
 
+    def workspace_root_of(self, path: Path) -> Path | None:
+        """The workspace folder holding `path` (where searches upwards, e.g. for compose files, stop)."""
+        return next((r for r in self.workspace_roots() if path.is_relative_to(r)), None)
+
     # -- talking to the editor
 
     def is_server_command(self, name: str) -> bool:

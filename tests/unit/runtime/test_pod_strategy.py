@@ -111,7 +111,9 @@ def test_copy_names_skip_existing_pods() -> None:
 @pytest.mark.parametrize("image", ["-it", "busybox; rm -rf /", "a b", ""])
 def test_images_that_could_change_the_argv_are_refused(image: str) -> None:
     with pytest.raises(InvalidTarget):
-        ka.ephemeral_argv(_pod(), "app", "debugbox-app", image, "general", pf.ClusterFacts(), PlanOptions())
+        ka.debug_argv(
+            _pod(), ka.target_mode("app"), "debugbox-app", image, "general", pf.ClusterFacts(), PlanOptions()
+        )
 
 
 @pytest.mark.parametrize("context", ["-n", "--kubeconfig=/tmp/x", "a\nb"])

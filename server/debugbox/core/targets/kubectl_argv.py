@@ -38,7 +38,17 @@ def attach_argv(
     )  # fmt: skip
 
 
-def _debug_argv(
+def target_mode(container: str) -> list[str]:
+    """`kubectl debug` flags for an ephemeral container joining `container`'s process namespace."""
+    return [f"--target={validate_label(container, 'container')}"]
+
+
+def copy_mode(copy_name: str) -> list[str]:
+    """`kubectl debug` flags for a copy of the pod with a shared process namespace."""
+    return [f"--copy-to={validate_pod_name(copy_name)}", "--share-processes"]
+
+
+def debug_argv(
     pod: PodFacts,
     mode: Sequence[str],
     name: str,
@@ -47,7 +57,7 @@ def _debug_argv(
     cluster: ClusterFacts,
     options: PlanOptions,
 ) -> tuple[str, ...]:
-    """`kubectl debug POD` with the flags both modes share; `mode` is `--target=C` or `--copy-to=... ...`."""
+    """`kubectl debug POD` adding debug container `name`; `mode` is `target_mode(C)` or `copy_mode(COPY)`."""
     argv = [
         cluster.kubectl, "debug", validate_pod_name(pod.name), *options.io_flags(joined=True),
         *_scope(cluster, pod.namespace),
@@ -57,32 +67,6 @@ def _debug_argv(
     if options.command:
         argv += ["--", *options.command]
     return tuple(argv)
-
-
-def ephemeral_argv(
-    pod: PodFacts,
-    container: str,
-    name: str,
-    image: str,
-    profile: str,
-    cluster: ClusterFacts,
-    options: PlanOptions,
-) -> tuple[str, ...]:
-    mode = [f"--target={validate_label(container, 'container')}"]
-    return _debug_argv(pod, mode, name, image, profile, cluster, options)
-
-
-def copy_argv(
-    pod: PodFacts,
-    copy_name: str,
-    name: str,
-    image: str,
-    profile: str,
-    cluster: ClusterFacts,
-    options: PlanOptions,
-) -> tuple[str, ...]:
-    mode = [f"--copy-to={validate_pod_name(copy_name)}", "--share-processes"]
-    return _debug_argv(pod, mode, name, image, profile, cluster, options)
 
 
 def delete_argv(namespace: str, pod_name: str, cluster: ClusterFacts) -> tuple[str, ...]:

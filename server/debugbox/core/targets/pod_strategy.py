@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
-from debugbox.core.targets.kubectl_argv import attach_argv, copy_argv, delete_argv, ephemeral_argv, exec_argv
+from debugbox.core.targets.kubectl_argv import (
+    attach_argv,
+    copy_mode,
+    debug_argv,
+    delete_argv,
+    exec_argv,
+    target_mode,
+)
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image, validate_label
 from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
@@ -325,7 +332,7 @@ def build_plan(
         if profile == "sysadmin":
             notes.append("The sysadmin profile makes the debug container privileged. Use with care.")
         if strategy == "ephemeral":
-            argv = ephemeral_argv(pod, container.name, debug_name, image, profile, cluster, options)
+            argv = debug_argv(pod, target_mode(container.name), debug_name, image, profile, cluster, options)
             title = f"Debug: {pod.name}/{container.name} (ephemeral {debug_name})"
             notes.append(
                 f"Ephemeral container {debug_name} ({image}) joins the process namespace of "
@@ -344,7 +351,7 @@ def build_plan(
                 )
         else:
             copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
-            argv = copy_argv(pod, copy_name, debug_name, image, profile, cluster, options)
+            argv = debug_argv(pod, copy_mode(copy_name), debug_name, image, profile, cluster, options)
             cleanup = delete_argv(pod.namespace, copy_name, cluster)
             title = f"Debug: copy of {pod.name} ({copy_name})"
             why = ephemeral_refusal(pod, cluster)

@@ -74,7 +74,7 @@ def _document(ls: DebugboxLanguageServer, uri: str | None) -> tuple[Path | None,
     path = ls.path_of(uri) if uri else None
     if path is None:
         return None, None
-    root = next((r for r in ls.workspace_roots() if path.is_relative_to(r)), None)
+    root = ls.workspace_root_of(path)
     return path, root
 
 
