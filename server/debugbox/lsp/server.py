@@ -2,9 +2,12 @@
 and the `create_server()` factory that registers every handler module.
 
 This is the protocol shell's core. It holds state and small helpers shared by the handlers; the handlers
-(`debugbox.handlers.*`, one module per LSP method family) hold the behaviour; the analysers (`core/dockerfile/`,
+(`lsp/handlers/`, one module per LSP method family) hold the behaviour; the analysers (`core/dockerfile/`,
 `core/kubernetes/`) and the runtime (`edge/`) are imported lazily by whoever needs them, so `debugbox lsp`
 starts with nothing heavier than pygls loaded.
+
+Over 400 lines because `DebugboxProtocol` (the pygls overrides) and the serializer warm-up belong with the
+server state they patch; the overrides are one concern (see `PYGLS_PRIVATE`).
 """
 
 from __future__ import annotations

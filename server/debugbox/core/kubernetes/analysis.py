@@ -17,6 +17,8 @@ What the editor gets (codes in docs/diagnostics.md):
   hover on the pod spec's key and on `shareProcessNamespace` (code actions have no description field).
 - Hover on a container's `name` / `image`: the image's family, package manager, shell and how to get in.
 - A code-lens anchor on every container name (`k8s-container`, with its typed `Workload`).
+
+Just over 400 lines: the hover texts (markdown) take a third of it.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ Lookups follow YAML semantics as PyYAML and Kubernetes read them: for a duplicat
 merge keys (`<<: *anchor`) and aliases are followed for reading (one node at a time, never expanded). A pod
 spec reached through an alias or a merge is reported but marked `shared`: editing the anchored text would
 change every user of it, so edits are refused there.
+
+Over 400 lines because the scan (relative positions, cached per document) and its conversion to absolute LSP
+positions (`Positions`, `public_pod`) are one model; splitting them would split every change to it.
 """
 
 from __future__ import annotations
