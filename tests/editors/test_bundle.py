@@ -31,7 +31,12 @@ def test_vsix_carries_client_bundle_server_and_deps_but_no_sources(vsix: Path) -
     assert "extension/package.json" in names
     assert "extension/readme.md" in names  # vsce lower-cases it
     assert "extension/dist/extension.js" in names
-    for module in ("debugbox/__main__.py", "debugbox/lsp/server.py", "pygls/__init__.py", "lsprotocol/types.py"):
+    for module in (
+        "debugbox/__main__.py",
+        "debugbox/lsp/server.py",
+        "pygls/__init__.py",
+        "lsprotocol/types.py",
+    ):
         assert f"extension/bundled/libs/{module}" in names, module
     assert "extension/bundled/libs/yaml/__init__.py" in names
     forbidden = ("node_modules/", "/src/", ".ts", ".map", "__pycache__", ".pyc", "dist/out/")

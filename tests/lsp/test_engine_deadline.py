@@ -57,6 +57,19 @@ def threads(pid: int) -> int:
     raise AssertionError("no Threads line")
 
 
+def settled_threads(pid: int) -> int:
+    """The thread count once it has stopped changing: a worker that is still finishing the cut-off call is
+    not a stuck thread, one blocked on the trickling socket never goes away."""
+    counts = [threads(pid)]
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        counts.append(threads(pid))
+        if len(counts) >= 4 and len(set(counts[-4:])) == 1:
+            break
+    return min(counts[-4:])
+
+
 async def list_targets(peer: RawPeer, msg_id: int) -> dict[str, object]:
     params = {"command": "debugbox.listTargets", "arguments": [{"probe": False}]}
     start = time.monotonic()
@@ -71,8 +84,11 @@ async def list_targets(peer: RawPeer, msg_id: int) -> dict[str, object]:
 async def test_a_trickling_engine_is_cut_off_and_leaves_no_stuck_threads(peer: RawPeer) -> None:
     first = await list_targets(peer, 1)
     assert any(f"did not answer within {TIMEOUT:g} s" in str(e) for e in first["errors"]), first  # type: ignore[attr-defined]
-    baseline = threads(peer.process.pid)
-    for msg_id in range(2, 6):
+    baseline = settled_threads(peer.process.pid)
+    calls = 8
+    for msg_id in range(2, 2 + calls):
         await list_targets(peer, msg_id)
-    assert threads(peer.process.pid) <= baseline
+    # A worker stuck on the engine would add one thread per call (8). asyncio's default executor may start a
+    # second idle worker when a call overlaps the previous one's cut-off: idle workers are bounded and reused.
+    assert settled_threads(peer.process.pid) <= baseline + 2
     assert os.path.exists(f"/proc/{peer.process.pid}")

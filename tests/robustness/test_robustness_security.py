@@ -1,10 +1,10 @@
 """Security checks: hostile names never change an argv's meaning, workspace files never run anything, and
 debugbox never writes outside the workspace or over a user's file.
 
-- Argv builders (core/targets/container_strategy.py, core/targets/pod_plans.py, core/targets/model.py): names with shell
-  metacharacters, spaces, leading dashes, control characters and look-alike unicode are refused; whatever
-  is accepted cannot read as an option or be split by a shell; commands stay one argv element per word;
-  privileged modes appear only when asked for explicitly.
+- Argv builders (core/targets/container_strategy.py, core/targets/kubectl_argv.py, core/targets/model.py):
+  names with shell metacharacters, spaces, leading dashes, control characters and look-alike unicode are
+  refused; whatever is accepted cannot read as an option or be split by a shell; commands stay one argv
+  element per word; privileged modes appear only when asked for explicitly.
 - Through the protocol (a real `debugbox lsp`): hostile targets in debugCommand/openDebugTerminal are answered
   with an error and no terminal is ever requested; `privileged` without `debugbox.allowPrivileged` is refused.
 - Opening hostile workspace files (Dockerfile, compose file, manifest) and using every read-only feature runs
@@ -27,8 +27,7 @@ from typing import Any
 import pytest
 from debugbox.core.errors import InvalidTarget, StrategyUnavailable
 from debugbox.core.targets import container_strategy as strategy
-from debugbox.core.targets import names
-from debugbox.core.targets import pod_plans as kube_plans
+from debugbox.core.targets import names, pod_strategy
 from debugbox.core.targets.model import PlanOptions
 from debugbox.core.targets.names import validate_container_ref
 from hypothesis import given, settings
@@ -182,10 +181,10 @@ def test_privileged_only_on_explicit_choice() -> None:
     assert "--privileged" in asked.argv
     # Kubernetes: `auto` never picks sysadmin, and sysadmin needs allowPrivileged.
     for psa in (None, "privileged", "baseline", "restricted"):
-        assert kube_plans.choose_profile("auto", psa) != "sysadmin"
+        assert pod_strategy.choose_profile("auto", psa) != "sysadmin"
     with pytest.raises(StrategyUnavailable):
-        kube_plans.choose_profile("sysadmin", None)
-    assert kube_plans.choose_profile("sysadmin", None, allow_privileged=True) == "sysadmin"
+        pod_strategy.choose_profile("sysadmin", None)
+    assert pod_strategy.choose_profile("sysadmin", None, allow_privileged=True) == "sysadmin"
 
 
 # -- through the protocol ----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ _K8S_HINT = re.compile(rf"""{LINE_START}\s*["']?apiVersion["']?\s*:|"apiVersion"
 _KIND_HINT = re.compile(rf"""{LINE_START}\s*["']?kind["']?\s*:|"kind"\s*:""")
 
 
-def has_manifest_hints(text: str) -> bool:
+def looks_like_manifest(text: str) -> bool:
     """Whether `text` mentions both an `apiVersion` and a `kind` key (block, flow or JSON): the one cheap test
     for "could be a Kubernetes manifest", used per file here and per YAML document by `core/kubernetes/`."""
     return bool(_K8S_HINT.search(text) and _KIND_HINT.search(text))
@@ -56,6 +56,6 @@ def kind_of(uri: str, text: str, language_id: str | None = None) -> DocumentKind
         return DocumentKind.DOCKERFILE
     lower = name.lower()
     if language_id in {"yaml", "json", "jsonc"} or lower.endswith((".yaml", ".yml", ".json")):
-        if has_manifest_hints(text[:_SNIFF_BYTES]):
+        if looks_like_manifest(text[:_SNIFF_BYTES]):
             return DocumentKind.MANIFEST
     return DocumentKind.OTHER

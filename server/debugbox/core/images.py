@@ -11,6 +11,8 @@ generic ones). A rule matches the normalised repository (`docker.io/library/` dr
 optionally also the tag with a regular expression, and sets the `Traits` it knows; `TAG_VARIANTS` then
 refine images that publish variants by tag (`python:3.12-alpine`, `eclipse-temurin:21-ubi9-minimal`,
 `dotnet/runtime:8.0-jammy-chiseled`).
+
+Long because it is mostly data (the rule table); the code reading it is short.
 """
 
 from __future__ import annotations

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
 
 
 class Backend(Protocol):
@@ -30,13 +33,16 @@ class Backend(Protocol):
         """
         ...
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
         """Running targets; with `probe`, each carries `strategies`/`recommended` (costs a few engine calls
         each).
 
-        `document` is the absolute path of the file the listing is for, if any. Backends that can tell which
-        of their targets belong to it (pods of a manifest) set `related` themselves; container backends ignore
-        it (the service matches containers to Dockerfiles for them, see `runtime/related.py`).
+        `document` is the absolute path of the file the listing is for, if any; `workloads` are the
+        Kubernetes workloads that document holds (from the editor's buffer when it is open). The Kubernetes
+        backend lists their pods, `related`; container backends ignore both (the service matches containers
+        to Dockerfiles for them, see `core/targets/related.py`).
         """
         ...
 

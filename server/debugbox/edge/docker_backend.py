@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.settings import Settings
@@ -37,6 +37,9 @@ from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
 from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
+
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
 
 log = logging.getLogger(__name__)
 
@@ -220,7 +223,9 @@ class EngineBackend:
             extra=extra,
         )
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
         summaries = [
             c
             for c in self.client.containers()

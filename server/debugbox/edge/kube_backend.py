@@ -5,8 +5,10 @@ Plugs into `core/targets/model.py` under the runtime name `kubernetes` with the 
 and `k8s://` (target IDs: `k8s://CONTEXT/NAMESPACE/POD/CONTAINER`, the context percent-encoded, so a listing's
 target is opened in the cluster it was listed from). It is never asked for a plain container name.
 
-The edge work is here: reading the manifest file, the kubeconfig, and the cluster through `KubeClient`.
-Decisions (which pods a workload owns, strategy, profile, argv) are `pod_plans.py`'s pure functions.
+The edge work is here: the kubeconfig, and the cluster through `KubeClient`. A manifest's workloads arrive
+as typed `core.kubernetes.workloads.Workload`s (from the editor's buffer, or the file the CLI read); this
+module never parses a manifest. Decisions (which pods a workload owns, strategy, profile, argv) are the core's
+pure functions.
 """
 
 from __future__ import annotations
@@ -19,16 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
-import yaml
-
-from debugbox.core import safe_yaml
-from debugbox.core.errors import InvalidTarget, TargetNotFound
+from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavailable, TargetNotFound
 from debugbox.core.images import classify_image
+from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
-from debugbox.core.targets import names
-from debugbox.core.targets import pod_plans as kp
+from debugbox.core.targets import names, pod_facts, pod_strategy
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
-from debugbox.edge import files
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
 from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
@@ -37,25 +35,11 @@ log = logging.getLogger(__name__)
 
 RUNTIME = "kubernetes"
 ID_PREFIX = "k8s://"
-MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
-_MAX_MANIFEST_BYTES = 4 * 1024 * 1024
 
 
-def manifest_documents(text: str) -> list[Any]:
-    """The documents of a manifest stream that parse (a broken one ends the stream, as for kubectl)."""
-    docs: list[Any] = []
-    try:
-        # Aliases are not followed: a workspace file must not be able to blow up memory.
-        for doc in safe_yaml.load_all(text, aliases=False):
-            docs.append(doc)
-    except yaml.YAMLError as exc:
-        log.debug("manifest stream stops at a YAML error: %s", exc)
-    return docs
-
-
-def checked_pod(obj: Any) -> kp.PodFacts:
+def checked_pod(obj: Any) -> pod_facts.PodFacts:
     """PodFacts from an API answer, its names checked like user input: they go into kubectl argvs."""
-    pod = kp.PodFacts.from_json(obj)
+    pod = pod_facts.PodFacts.from_json(obj)
     source = f"the API server (pod {pod.name[:80]!r})"
     names.from_answer(pod.namespace, lambda n: names.validate_label(n, "namespace"), source)
     names.from_answer(pod.name, names.validate_pod_name, source)
@@ -68,7 +52,7 @@ def checked_pod(obj: Any) -> kp.PodFacts:
     return pod
 
 
-def checked_pods(objs: Iterable[Any]) -> list[kp.PodFacts]:
+def checked_pods(objs: Iterable[Any]) -> list[pod_facts.PodFacts]:
     """`checked_pod` for a listing: a pod with an unusable name is left out (with a warning), not the list."""
     pods = []
     for obj in objs:
@@ -112,7 +96,9 @@ class KubeBackend:
         self.kubectl = kubectl
         self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
         self._clients: dict[str, KubeClient] = {}
-        self._pods: dict[str, kp.PodFacts] = {}
+        self._pods: dict[str, pod_facts.PodFacts] = {}
+        self._preferred = PlanOptions(preferred=settings.strategy)
+        """What a listing recommends follows the plan's decision (with the preferred strategy)."""
 
     # --- edge helpers ---
 
@@ -128,20 +114,26 @@ class KubeBackend:
         return self._clients[context.name]
 
     def namespace_for(self, context: KubeContext, manifest_namespace: str | None = None) -> str:
-        return kp.effective_namespace(
+        return pod_facts.effective_namespace(
             manifest_namespace, self.settings.kubernetes.namespace, context.namespace
         )
 
     # --- targets ---
 
     def _targets(
-        self, context: KubeContext, pod: kp.PodFacts, related_reason: str | None = None, workload: str = ""
+        self, context: KubeContext, pod: pod_facts.PodFacts, related_reason: str | None = None
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
             image = classify_image(c.image) if c.image else None
-            facts = kp.ClusterFacts(image_has_shell=image.has_shell if image else None)
-            strategies = kp.available_strategies(pod, c, facts)
+            facts = pod_facts.ClusterFacts(image_has_shell=image.has_shell if image else None)
+            strategies = pod_strategy.available_strategies(pod, c, facts)
+            try:
+                recommended: str | None = pod_strategy.decide_strategy(
+                    pod, c, facts, self._preferred
+                ).strategy
+            except RuntimeProblem:
+                recommended = None  # nothing to debug until it runs
             yield Target(
                 id=target_id(context.name, pod.namespace, pod.name, c.name),
                 runtime=RUNTIME,
@@ -152,7 +144,7 @@ class KubeBackend:
                 related=related_reason is not None,
                 related_reason=related_reason,
                 strategies=strategies,
-                recommended=strategies[0] if strategies else None,
+                recommended=recommended,
                 labels=dict(pod.labels),
                 extra={
                     "context": context.name,
@@ -166,41 +158,36 @@ class KubeBackend:
                     "podRestarts": restarts,
                     "ephemeralContainers": [e.to_json() for e in pod.ephemeral],
                     "owner": pod.owner,
-                    # `Kind/name` of the manifest workload the pod belongs to (related targets only).
-                    "workload": workload,
                 },
             )
 
     def pods_of_workloads(
-        self, context: KubeContext, workloads: Sequence[kp.Workload]
-    ) -> list[tuple[kp.Workload, list[kp.PodFacts]]]:
+        self, context: KubeContext, workloads: Sequence[Workload]
+    ) -> list[tuple[Workload, list[pod_facts.PodFacts]]]:
         """Each workload with its pods: one LIST per distinct (namespace, selector), the LISTs in parallel so
-        a manifest of many workloads costs one round trip (and at most one timeout), not one each."""
+        a manifest of many workloads costs one round trip (and at most one timeout), not one each. A workload
+        that can own no pod (no selector) costs no request."""
         client = self.client(context)
         keyed = []
         for w in workloads:
             ns = names.validate_label(self.namespace_for(context, w.namespace), "namespace")
-            keyed.append((w, (ns, *kp.server_selector(w))))
-        keys = list(dict.fromkeys(key for _, key in keyed))
+            keyed.append((w, (ns, *w.server_selector())))
+        keys = list(dict.fromkeys(key for _, key in keyed if key[1:] != (None, None)))
 
-        def fetch(key: tuple[str, str | None, str | None]) -> list[kp.PodFacts]:
+        def fetch(key: tuple[str, str | None, str | None]) -> list[pod_facts.PodFacts]:
             return checked_pods(client.list_pods(*key))
 
         with ThreadPoolExecutor(
             max_workers=min(8, len(keys) or 1), thread_name_prefix="debugbox-kube"
         ) as pool:
             found = dict(zip(keys, pool.map(fetch, keys), strict=True))
-        return [(w, [p for p in found[key] if w.owns(p)]) for w, key in keyed]
+        return [(w, [p for p in found.get(key, []) if w.owns(p.name, p.labels)]) for w, key in keyed]
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
+        """The pods of `workloads` (related, with the reason), or every pod of the namespace without any."""
         context = self.context()
-        workloads: list[kp.Workload] = []
-        if document and document.lower().endswith(MANIFEST_SUFFIXES):
-            path = Path(document)
-            try:
-                workloads = kp.workloads_of(manifest_documents(files.read_text(path, _MAX_MANIFEST_BYTES)))
-            except files.FileRefused as exc:
-                log.debug("cannot read manifest %s: %s", document, exc)
         if not workloads:
             ns = self.namespace_for(context)
             pods = checked_pods(self.client(context).list_pods(names.validate_label(ns, "namespace")))
@@ -208,12 +195,13 @@ class KubeBackend:
         targets: list[Target] = []
         missing: list[str] = []
         seen: set[str] = set()
+        source = f" in {Path(document).name}" if document else ""
         for w, pods in self.pods_of_workloads(context, workloads):
             if not pods:
                 missing.append(f"{w.describe()} in namespace {self.namespace_for(context, w.namespace)}")
             for pod in pods:
-                reason = f"pod of {w.describe()} in {path.name}"
-                for t in self._targets(context, pod, reason, f"{w.kind}/{w.name}"):
+                reason = f"pod of {w.describe()}{source}"
+                for t in self._targets(context, pod, reason):
                     if t.id not in seen:
                         seen.add(t.id)
                         targets.append(t)
@@ -236,7 +224,7 @@ class KubeBackend:
     def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
         return self.kube_plan(target, options).plan
 
-    def kube_plan(self, target: Target, options: PlanOptions) -> kp.KubePlan:
+    def kube_plan(self, target: Target, options: PlanOptions) -> pod_strategy.KubePlan:
         """The plan plus, for copies, the argv that deletes the copy again."""
         if not options.toolbox_image:
             options = replace(options, toolbox_image=self.settings.toolbox_image)
@@ -247,26 +235,35 @@ class KubeBackend:
         container = pod.container(str(target.extra.get("container") or "") or None)
         image_info = classify_image(container.image) if container.image else None
         ns_labels = client.namespace_labels(namespace) or {}
-        cluster = kp.ClusterFacts(
+        cluster = pod_facts.ClusterFacts(
             kubectl=self.kubectl,
             context=context.name,
-            psa_level=ns_labels.get(kp.PSA_ENFORCE_LABEL),
+            psa_level=ns_labels.get(pod_facts.PSA_ENFORCE_LABEL),
             image_has_shell=image_info.has_shell if image_info else None,
             image_shell=(image_info.shell or "") if image_info else "",
         )
-        command = bool(options.command)
-        requested = options.strategy
-        if requested in ("", "auto"):
-            first = next(iter(kp.available_strategies(pod, container, cluster, command=command)), None)
-        else:
-            first = kp.choose_strategy(pod, container, cluster, requested, command=command)
-        if first == "ephemeral":
-            cluster = self._ask_ephemeral(client, pod, container.name, cluster, options)
-            if cluster.ephemeral == "forbidden" and requested == "ephemeral":
-                raise KubeForbidden(cluster.ephemeral_message, "patch", "pods/ephemeralcontainers")
-        if kp.choose_strategy(pod, container, cluster, requested, command=command) == "copy":
-            cluster = self._with_existing_copies(client, pod, cluster)
-        return kp.build_plan(
+        forbidden: KubeForbidden | None = None
+        asked: set[str] = set()
+        try:
+            # The core decides; this gathers exactly the facts the decision asks for, then asks again.
+            decision = pod_strategy.decide_strategy(pod, container, cluster, options)
+            while decision.needs:
+                for need in decision.needs:
+                    if need in asked:  # each answer changes the facts, so a need never comes back
+                        raise AssertionError(f"strategy decision asked twice for {need}")
+                    asked.add(need)
+                    if need == pod_strategy.NEEDS_ADMISSION:
+                        cluster, forbidden = self._ask_ephemeral(
+                            client, pod, container.name, cluster, options
+                        )
+                    else:
+                        cluster = self._with_existing_copies(client, pod, cluster)
+                decision = pod_strategy.decide_strategy(pod, container, cluster, options)
+        except StrategyUnavailable:
+            if forbidden is not None:
+                raise forbidden from None  # RBAC said no: keep the verb and resource to ask for
+            raise
+        return pod_strategy.build_plan(
             pod,
             container.name,
             cluster,
@@ -279,13 +276,13 @@ class KubeBackend:
     def _ask_ephemeral(
         self,
         client: KubeClient,
-        pod: kp.PodFacts,
+        pod: pod_facts.PodFacts,
         container: str,
-        cluster: kp.ClusterFacts,
+        cluster: pod_facts.ClusterFacts,
         options: PlanOptions,
-    ) -> kp.ClusterFacts:
+    ) -> tuple[pod_facts.ClusterFacts, KubeForbidden | None]:
         """Dry-run the PATCH kubectl would send; the answer says whether ephemeral will work."""
-        name, profile = kp.new_debug_container(
+        name, profile = pod_strategy.new_debug_container(
             pod,
             container,
             cluster,
@@ -293,21 +290,21 @@ class KubeBackend:
             profile_setting=self.settings.kubernetes.profile,
             allow_privileged=self.settings.allow_privileged,
         )
-        spec = kp.ephemeral_container_spec(name, options.toolbox_image, container, profile)
+        spec = pod_strategy.ephemeral_container_spec(name, options.toolbox_image, container, profile)
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:
-            return replace(cluster, ephemeral="forbidden", ephemeral_message=str(exc))
+            return replace(cluster, ephemeral="forbidden", ephemeral_message=str(exc)), exc
         except EphemeralRefused as exc:
-            return replace(cluster, ephemeral=exc.kind, ephemeral_message=str(exc))
-        return replace(cluster, ephemeral="ok")
+            return replace(cluster, ephemeral=exc.kind, ephemeral_message=str(exc)), None
+        return replace(cluster, ephemeral="ok"), None
 
     def _with_existing_copies(
-        self, client: KubeClient, pod: kp.PodFacts, cluster: kp.ClusterFacts
-    ) -> kp.ClusterFacts:
+        self, client: KubeClient, pod: pod_facts.PodFacts, cluster: pod_facts.ClusterFacts
+    ) -> pod_facts.ClusterFacts:
         taken: set[str] = set()
         while True:
-            name = kp.copy_name_for(pod, taken)
+            name = pod_strategy.copy_name_for(pod, taken)
             if not client.pod_exists(pod.namespace, name) or len(taken) >= 20:
                 return replace(cluster, existing_pods=frozenset(taken))
             taken.add(name)
@@ -319,4 +316,4 @@ def _factory(settings: Settings) -> KubeBackend:
 
 register_backend(RUNTIME, _factory, prefixes=("pod/", ID_PREFIX), default=False)
 
-__all__ = ["KubeBackend", "KubeconfigError", "manifest_documents", "parse_ref", "target_id"]
+__all__ = ["KubeBackend", "KubeconfigError", "parse_ref", "target_id"]

@@ -12,7 +12,7 @@ import json
 import logging
 import shutil
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
@@ -28,6 +28,9 @@ from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import run_cli
+
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,9 @@ class NerdctlBackend:
             extra={"container_id": cid, "shell": shell_of(facts), "shell_source": "image knowledge"},
         )
 
-    def list_targets(self, *, probe: bool = True, document: str | None = None) -> list[Target]:
+    def list_targets(
+        self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
+    ) -> list[Target]:
         out = self.run([*self.cli, "ps", "--format", "{{json .}}"], self.timeout, "nerdctl")
         targets = []
         for row in parse_ps(out):

@@ -26,10 +26,13 @@ from debugbox.core.targets.names import validate_container_ref
 from debugbox.edge.backends import Backend, create_backends, default_runtimes, registered_runtimes, split_ref
 
 if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
     from debugbox.core.targets.related import RelationContext
 
 log = logging.getLogger(__name__)
 
+#: Files whose workloads the Kubernetes backend lists pods for.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: The runtimes that run containers (as opposed to pods).
 CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
 #: Modules that register a backend when imported, in the order their runtimes are asked for a plain name.
@@ -80,6 +83,18 @@ def _relation_context(settings: Settings, document: Path, workspace: Path | None
     )
 
 
+def manifest_workloads(document: Path) -> list[Workload]:
+    """The workloads of a manifest file on disk (for callers without an editor buffer, e.g. the CLI)."""
+    from debugbox.core.kubernetes.workloads import workloads_in
+    from debugbox.edge.workspace import InputError, read_text_file
+
+    try:
+        return workloads_in(read_text_file(document))
+    except InputError as exc:
+        log.debug("no workloads from %s: %s", document, exc)
+        return []
+
+
 def list_targets(
     settings: Settings,
     *,
@@ -87,19 +102,26 @@ def list_targets(
     workspace: Path | None = None,
     probe: bool = True,
     runtimes: Sequence[str] | None = None,
+    workloads: Sequence[Workload] | None = None,
 ) -> Listing:
-    """Targets of every present runtime; with a Dockerfile `document`, the ones built from it first."""
+    """Targets of every present runtime; with a Dockerfile `document`, the ones built from it first; with a
+    manifest, its workloads' pods (`workloads` from the editor's buffer, else read from `document`)."""
     load_backends()
     backends = [b for b in create_backends(settings, runtimes) if b.present()]
     listing = Listing()
     if not backends:
         return listing
+    if workloads is None and document is not None and document.suffix.lower() in MANIFEST_SUFFIXES:
+        workloads = manifest_workloads(document)
+    found = tuple(workloads or ())
     pool = ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="debugbox-list")
     doc = str(document) if document else None
     limit = deadline(settings)
     end = time.monotonic() + limit
     try:
-        futures = [(b, pool.submit(b.list_targets, probe=probe, document=doc)) for b in backends]
+        futures = [
+            (b, pool.submit(b.list_targets, probe=probe, document=doc, workloads=found)) for b in backends
+        ]
         for backend, future in futures:
             try:
                 listing.targets += future.result(timeout=max(0.0, end - time.monotonic()))

@@ -2,9 +2,12 @@
 and the `create_server()` factory that registers every handler module.
 
 This is the protocol shell's core. It holds state and small helpers shared by the handlers; the handlers
-(`debugbox.handlers.*`, one module per LSP method family) hold the behaviour; the analysers (`core/dockerfile/`,
+(`lsp/handlers/`, one module per LSP method family) hold the behaviour; the analysers (`core/dockerfile/`,
 `core/kubernetes/`) and the runtime (`edge/`) are imported lazily by whoever needs them, so `debugbox lsp`
 starts with nothing heavier than pygls loaded.
+
+Over 400 lines because `DebugboxProtocol` (the pygls overrides) and the serializer warm-up belong with the
+server state they patch; the overrides are one concern (see `PYGLS_PRIVATE`).
 """
 
 from __future__ import annotations
@@ -84,6 +87,13 @@ def _drop_context_diagnostics(data: dict[str, Any]) -> None:
         context["diagnostics"] = []
 
 
+#: The private pygls pieces used here (no public equivalent in pygls 2.1): the result type pygls remembers
+#: for each request it sent (to decode the client's answer), its response sender, and its serializer (used
+#: to warm up cattrs exactly as pygls will use it). Methods overridden: `OVERRIDDEN`.
+PYGLS_PRIVATE = ("_result_types", "_send_response", "_serialize_message")
+OVERRIDDEN = ("structure_message", "handle_message", "lsp_initialize", "lsp_text_document__did_change")
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -106,10 +116,19 @@ class DebugboxProtocol(LanguageServerProtocol):
     - Positions are always UTF-16. The analysers compute UTF-16 columns (the LSP default), so the server
       does not accept a client's offer of UTF-8 or UTF-32 (Neovim offers UTF-8 first).
     - Code-action requests are decoded without their `context.diagnostics` (unused, and slow to decode).
-    - Incremental changes are applied by `debugbox.textedit` (LSP line breaks, a few ms on an 80,000-line
+    - Incremental changes are applied by `lsp/text_changes.py` (LSP line breaks, a few ms on an 80,000-line
       document instead of pygls' tens of ms), and a change to a document that is not open is ignored with a
       warning instead of failing.
+
+    pygls offers no public hook for these, so this overrides its methods and uses a few private pieces
+    (`PYGLS_PRIVATE`); pyproject.toml pins pygls to the minor series tested, and
+    `tests/unit/test_server_pygls_internals.py` fails naming any of them that a pygls release drops.
     """
+
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        self.converter = converter
+        """The cattrs converter pygls was built with (kept here: pygls only has it as `_converter`)."""
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
@@ -122,7 +141,7 @@ class DebugboxProtocol(LanguageServerProtocol):
         text = doc.source
         for change in params.content_changes:
             text = apply_change(text, change)
-        doc._source = text
+        doc.apply_change(lsp.TextDocumentContentChangeWholeDocument(text=text))
         doc.version = params.text_document.version
         if (user_handler := self.fm.features.get(lsp.TEXT_DOCUMENT_DID_CHANGE)) is not None:
             yield user_handler, (params,), None
@@ -146,21 +165,21 @@ class DebugboxProtocol(LanguageServerProtocol):
         method = data.get("method")
         try:
             if "error" in data and "id" in data:
-                return self._converter.structure(data, lsp.ResponseErrorMessage)
+                return self.converter.structure(data, lsp.ResponseErrorMessage)
             if isinstance(method, str):
                 message_type = self.get_message_type(method)
                 if message_type is not None:
                     if method == lsp.TEXT_DOCUMENT_CODE_ACTION:
                         _drop_context_diagnostics(data)
                     try:
-                        return self._converter.structure(data, message_type)
+                        return self.converter.structure(data, message_type)
                     except Exception as exc:
                         return InvalidMessage(data.get("id"), method, _describe(exc), "id" in data)
                 generic = JsonRPCRequestMessage if "id" in data else JsonRPCNotification
-                return self._converter.structure(data, generic)
+                return self.converter.structure(data, generic)
             if "id" in data and "result" in data:
                 response_type = self._result_types.pop(data["id"], None) or JsonRPCResponseMessage
-                return self._converter.structure(data, response_type)
+                return self.converter.structure(data, response_type)
         except Exception:
             return data
         return data
@@ -328,6 +347,10 @@ class DebugboxLanguageServer(LanguageServer):
             if path is not None and path not in roots:
                 roots.append(path)
         return roots
+
+    def workspace_root_of(self, path: Path) -> Path | None:
+        """The workspace folder holding `path` (where searches upwards, e.g. for compose files, stop)."""
+        return next((r for r in self.workspace_roots() if path.is_relative_to(r)), None)
 
     # -- talking to the editor
 

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from debugbox.core.kubernetes.workloads import workloads_in
 from debugbox.core.settings import KubernetesSettings, Settings
-from debugbox.core.targets.model import PlanOptions
+from debugbox.core.targets.model import PlanOptions, Target
 from debugbox.edge.kube_backend import KubeBackend
 from debugbox.edge.service import plan_options
 
@@ -53,8 +54,13 @@ class KubeEnv:
     def settings(self, **kube: Any) -> Settings:
         allow = kube.pop("allow_privileged", False)
         toolbox = kube.pop("toolbox_image", "busybox:1.36")
+        strategy = kube.pop("strategy", "auto")
         return replace(
-            Settings(), kubernetes=KubernetesSettings(**kube), allow_privileged=allow, toolbox_image=toolbox
+            Settings(),
+            kubernetes=KubernetesSettings(**kube),
+            allow_privileged=allow,
+            toolbox_image=toolbox,
+            strategy=strategy,
         )
 
     def backend(self, settings: Settings | None = None, **kube: Any) -> KubeBackend:
@@ -73,6 +79,12 @@ class KubeEnv:
         path = self.tmp / name
         path.write_text(text)
         return str(path)
+
+    def manifest_targets(self, text: str, backend: KubeBackend | None = None) -> list[Target]:
+        """The targets for a manifest, as the service asks for them: its workloads, parsed by the core."""
+        return (backend or self.backend()).list_targets(
+            document=self.manifest(text), workloads=workloads_in(text)
+        )
 
     def kubectl(self, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run real kubectl: `argv` is a debugbox plan (kubectl path first) or only kubectl's arguments."""

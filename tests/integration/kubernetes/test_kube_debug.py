@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from debugbox.core.targets.pod_plans import PROFILE_SECURITY_CONTEXT
+from debugbox.core.targets.pod_strategy import PROFILE_SECURITY_CONTEXT
+from debugbox.edge.kube_client import KubeForbidden
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.fakes.kube_apiserver import MIRROR_ANNOTATION, RecordedRequest
@@ -22,7 +23,11 @@ DISTROLESS = "gcr.io/distroless/static-debian12"
 
 
 def _plan(kube: KubeEnv, ref: str = "web/app", **kw: Any) -> Any:
-    settings_kw = {k: kw.pop(k) for k in ("profile", "allow_privileged", "namespace") if k in kw}
+    settings_kw = {
+        k: kw.pop(k) for k in ("profile", "allow_privileged", "namespace", "strategy_setting") if k in kw
+    }
+    if "strategy_setting" in settings_kw:
+        settings_kw["strategy"] = settings_kw.pop("strategy_setting")
     backend = kube.backend(**settings_kw)
     target = backend.resolve(ref)
     return backend.kube_plan(target, batch_options(backend.settings, **kw))
@@ -179,6 +184,28 @@ def test_exec_when_the_image_is_known_to_have_a_shell(kube: KubeEnv) -> None:
     kube.kubectl(plan.argv, timeout=30)
     execs = kube.fake.requests_to("GET", "/pods/web/exec") + kube.fake.requests_to("POST", "/pods/web/exec")
     assert execs and execs[0].q("container") == "app" and execs[0].query["command"] == ["ls", "/"]
+
+
+@pytest.mark.parametrize("how", ["preferred", "explicit"])
+def test_preferred_and_explicit_ephemeral_ask_admission_the_same_way(kube: KubeEnv, how: str) -> None:
+    """`debugbox.strategy: ephemeral` runs the same dry run as asking for it, even where exec would come first."""
+    kube.fake.store.add_pod("web", "default", [{"name": "app", "image": "nginx:1.27"}])
+    kw = {"strategy_setting": "ephemeral"} if how == "preferred" else {"strategy": "ephemeral"}
+    plan = _plan(kube, **kw).plan
+    assert plan.strategy == "ephemeral"
+    (dry,) = _patches(kube, dry_run=True)
+    assert dry.decoded["spec"]["ephemeralContainers"][0]["name"] == "debugbox-app"
+
+
+def test_a_refused_preferred_ephemeral_falls_back_where_an_explicit_one_fails(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web", "default", [{"name": "app", "image": "nginx:1.27"}])
+    kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
+    plan = _plan(kube, strategy_setting="ephemeral").plan
+    assert plan.strategy == "exec"  # the ladder, after RBAC refused the asked-for dry run
+    assert len(_patches(kube, dry_run=True)) == 1
+    with pytest.raises(KubeForbidden):
+        _plan(kube, strategy="ephemeral")
+    assert len(_patches(kube, dry_run=True)) == 2 and not _patches(kube, dry_run=False)
 
 
 def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:

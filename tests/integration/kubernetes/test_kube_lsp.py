@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -18,12 +19,14 @@ from typing import Any
 
 import pytest
 import pytest_lsp
+from debugbox.core.kubernetes.workloads import workloads_in
 from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig
 
 from tests.fakes.kube_apiserver import FakeKubeAPIServer
+from tests.integration.kubernetes.conftest import KUBECTL
 from tests.lsp.conftest import (
     SERVER_COMMAND,
     EditorClient,
@@ -108,12 +111,16 @@ async def _command(client: EditorClient, name: str, args: dict[str, Any]) -> Any
     return await asyncio.wait_for(client.workspace_execute_command_async(params), 30)
 
 
+def _open_saved(editor: EditorClient, path: Path, text: str) -> str:
+    """Write a manifest to disk and open it in the editor, as saved."""
+    path.write_text(text)
+    return editor.open(path, text, language_id="yaml")
+
+
 async def test_debug_pod_lens_then_open_the_terminal(
     editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
 ) -> None:
-    path = tmp_path / "web.yaml"
-    path.write_text(MANIFEST)
-    uri = editor.open(path, MANIFEST, language_id="yaml")
+    uri = _open_saved(editor, tmp_path / "web.yaml", MANIFEST)
     params = lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
 
     lens = None
@@ -153,15 +160,104 @@ async def test_list_targets_for_a_manifest(editor: Any, tmp_path: Path) -> None:
     assert kube[0]["namespace"] == "shop" and kube[0]["phase"] == "Running"
 
 
+def _workload(**changes: Any) -> dict[str, Any]:
+    (workload,) = workloads_in(MANIFEST)
+    return {**workload.to_json(), **changes}
+
+
 async def test_open_a_workloads_pod_by_manifest_and_workload(editor: Any, tmp_path: Path) -> None:
-    """What a "debug now without restarting" action sends: the manifest and `Kind/name`, no target."""
+    """What a "debug now without restarting" action sends: the manifest and the typed workload, no target."""
     path = tmp_path / "web.yaml"
     path.write_text(MANIFEST)
-    args = {"uri": path.as_uri(), "workload": "Deployment/web", "strategy": "ephemeral"}
+    args = {"uri": path.as_uri(), "workload": _workload(), "strategy": "ephemeral"}
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
     assert result["target"] == "k8s://fake/shop/web-1/app" and result["strategy"] == "ephemeral"
+    other = _workload(name="other", selector={"matchLabels": {"app": "other"}})
     with pytest.raises(JsonRpcException, match="no running container is related"):
-        await _command(editor, Command.DEBUG_COMMAND.value, {**args, "workload": "Deployment/other"})
+        await _command(editor, Command.DEBUG_COMMAND.value, {**args, "workload": other})
+    # A `Kind/name` string is not a workload: it would have to be looked up again, in some text.
+    with pytest.raises(JsonRpcException, match='"workload": a workload must be an object'):
+        await _command(editor, Command.DEBUG_COMMAND.value, {**args, "workload": "Deployment/web"})
+
+
+async def _debug_now(editor: EditorClient, uri: str, line: int) -> lsp.Command:
+    """The "…or debug now without restarting" code action at `line` of the open document `uri`."""
+    params = lsp.CodeActionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        range=lsp.Range(lsp.Position(line, 0), lsp.Position(line, 0)),
+        context=lsp.CodeActionContext(diagnostics=[]),
+    )
+    for _ in range(40):  # the first request may come before the analysis of the newest version
+        actions = await asyncio.wait_for(editor.text_document_code_action_async(params), 20) or []
+        found = [a for a in actions if isinstance(a, lsp.CodeAction) and a.title.startswith("…or debug now")]
+        if found and found[0].command is not None:
+            return found[0].command
+        await asyncio.sleep(0.1)
+    raise AssertionError("no debug-now action")
+
+
+#: The same Deployment as an item of a `kind: List`, after a Service.
+LIST_MANIFEST = (
+    "apiVersion: v1\nkind: List\nitems:\n"
+    "  - {apiVersion: v1, kind: Service, metadata: {name: web, namespace: shop}, spec: {selector: {app: web}}}\n"
+    + "  - "
+    + textwrap.indent(MANIFEST, "    ")[4:]
+)
+
+
+async def test_debug_now_for_a_deployment_inside_a_list_runs_with_real_kubectl(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    uri = _open_saved(editor, tmp_path / "list.yaml", LIST_MANIFEST)
+    command = await _debug_now(editor, uri, LIST_MANIFEST.splitlines().index("            - name: app"))
+
+    result = await _command(editor, command.command, (command.arguments or [])[0])
+
+    assert result["target"] == "k8s://fake/shop/web-1/app" and result["opened"] is True
+    (terminal,) = editor.terminals
+    argv = list(terminal.argv)
+    assert argv[:3] == ["kubectl", "debug", "web-1"] and "--target=app" in argv
+    # Run it with the pinned kubectl (without -it, so it returns): the ephemeral container really is added.
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {"KUBECONFIG": str(KUBECONFIG), "HOME": str(home), "PATH": os.environ.get("PATH", "")}
+    batch = [str(KUBECTL), *(a for a in argv[1:] if a != "-it")]
+    out = subprocess.run(batch, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert out.returncode == 0, out.stderr
+    assert 'Targeting container "app"' in out.stdout
+    stored = fake_cluster.store.get("shop", "web-1")
+    assert [c["name"] for c in stored["spec"]["ephemeralContainers"]] == ["debugbox-app"]
+
+
+async def test_an_unsaved_edit_is_what_the_live_side_uses(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """The file on disk says shop/app=web; the editor's buffer (changed, not saved) says edge/app=api."""
+    fake_cluster.store.add_pod(
+        "api-1",
+        "edge",
+        [{"name": "app", "image": "gcr.io/distroless/static-debian12"}],
+        labels={"app": "api"},
+    )
+    path = tmp_path / "web.yaml"
+    uri = _open_saved(editor, path, MANIFEST)
+    edited = MANIFEST.replace("namespace: shop", "namespace: edge").replace("app: web}", "app: api}")
+    editor.replace(uri, edited)
+    assert path.read_text() == MANIFEST  # never saved
+
+    listed = await _command(editor, Command.LIST_TARGETS.value, {"uri": uri})
+    assert [t["id"] for t in listed["targets"] if t["runtime"] == "kubernetes"] == [
+        "k8s://fake/edge/api-1/app"
+    ]
+    planned = await _command(editor, Command.DEBUG_COMMAND.value, {"uri": uri})
+    assert planned["target"] == "k8s://fake/edge/api-1/app"
+    command = await _debug_now(editor, uri, edited.splitlines().index("        - name: app"))
+    (args,) = command.arguments or []
+    assert args["workload"]["namespace"] == "edge"
+    result = await _command(editor, command.command, args)
+    assert result["target"] == "k8s://fake/edge/api-1/app"
+    lists = [r for r in fake_cluster.requests if r.method == "GET" and r.path.endswith("/pods")]
+    assert {r.path for r in lists} == {"/api/v1/namespaces/edge/pods"}  # the saved text was never used
 
 
 async def _still_serving(client: EditorClient, workspace: Path) -> None:

@@ -58,7 +58,7 @@ def test_deployment_pods_by_selector_in_the_manifest_namespace(kube: KubeEnv) ->
     store.add_pod("web-other-tier", "shop", labels={"app": "web", "tier": "backend"})
     store.add_pod("web-elsewhere", "default", labels={"app": "web", "tier": "frontend"})
 
-    targets = kube.backend().list_targets(document=kube.manifest(DEPLOYMENT))
+    targets = kube.manifest_targets(DEPLOYMENT)
 
     assert [t.name for t in targets] == ["web-7d9f-abcde/app", "web-7d9f-abcde/proxy"]
     app = targets[0]
@@ -82,10 +82,10 @@ def test_pod_manifest_by_name_in_the_context_namespace(kube: KubeEnv) -> None:
     kube.kubeconfig = kube.fake.write_kubeconfig(kube.kubeconfig, namespace="team")
     kube.fake.store.add_pod("debug-me", "team", [{"name": "main", "image": "nginx:1.27"}])
     kube.fake.store.add_pod("debug-me", "default")
-    manifest = kube.manifest("apiVersion: v1\nkind: Pod\nmetadata: {name: debug-me}\nspec:\n  containers:\n"
-                             "    - {name: main, image: nginx:1.27}\n")  # fmt: skip
+    manifest = ("apiVersion: v1\nkind: Pod\nmetadata: {name: debug-me}\nspec:\n  containers:\n"
+                "    - {name: main, image: nginx:1.27}\n")  # fmt: skip
 
-    (target,) = kube.backend().list_targets(document=manifest)
+    (target,) = kube.manifest_targets(manifest)
 
     assert target.id == "k8s://fake/team/debug-me/main"
     assert target.recommended == "exec"  # nginx is known to have a shell
@@ -96,11 +96,9 @@ def test_pod_manifest_by_name_in_the_context_namespace(kube: KubeEnv) -> None:
 
 def test_namespace_setting_beats_the_context_namespace(kube: KubeEnv) -> None:
     kube.fake.store.add_pod("p", "ops")
-    manifest = kube.manifest(
-        "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: app}]}\n"
-    )
+    manifest = "kind: Pod\napiVersion: v1\nmetadata: {name: p}\nspec: {containers: [{name: app}]}\n"
 
-    (target,) = kube.backend(namespace="ops").list_targets(document=manifest)
+    (target,) = kube.manifest_targets(manifest, kube.backend(namespace="ops"))
 
     assert target.extra["namespace"] == "ops"
     assert _lists(kube)[0].path == "/api/v1/namespaces/ops/pods"
@@ -130,7 +128,7 @@ def test_cronjob_pods_by_template_labels(kube: KubeEnv) -> None:
     )  # fmt: skip
     kube.fake.store.add_pod("other", "batch", labels={"job": "other"})
 
-    targets = kube.backend().list_targets(document=kube.manifest(CRONJOB))
+    targets = kube.manifest_targets(CRONJOB)
 
     assert [t.name for t in targets] == ["report-29000000-x1/run"]
     assert _lists(kube)[0].q("labelSelector") == "job=report"
@@ -143,7 +141,7 @@ def test_cronjob_without_template_labels_matches_its_jobs_by_name_prefix(kube: K
         "        metadata:\n          labels: {job: report}\n", ""
     )
 
-    targets = kube.backend().list_targets(document=kube.manifest(manifest))
+    targets = kube.manifest_targets(manifest)
 
     assert [t.extra["pod"] for t in targets] == ["nightly-1-a"]
     assert _lists(kube)[0].q("labelSelector") == "job-name"
@@ -168,7 +166,7 @@ def test_no_pods_match_the_selector(kube: KubeEnv) -> None:
     kube.fake.store.add_pod("web-1", "shop", labels={"app": "web", "tier": "backend"})
 
     with pytest.raises(TargetNotFound) as err:
-        kube.backend().list_targets(document=kube.manifest(DEPLOYMENT))
+        kube.manifest_targets(DEPLOYMENT)
 
     message = str(err.value)
     assert "no running pods match Deployment web" in message
@@ -181,7 +179,7 @@ def test_a_yaml_alias_bomb_is_not_expanded(kube: KubeEnv) -> None:
         f"{c}: &{c} [*{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}, *{p}]\n"
         for p, c in zip("abcdefgh", "bcdefghi", strict=True)
     )
-    targets = kube.backend().list_targets(document=kube.manifest(bomb))
+    targets = kube.manifest_targets(bomb)
     assert [t.name for t in targets] == ["a/app"]  # not a manifest with workloads: the namespace's pods
 
 
@@ -196,7 +194,7 @@ def test_workloads_are_asked_for_in_parallel(kube: KubeEnv) -> None:
         kube.fake.store.add_pod(f"w{i}-pod", f"ns{i}", labels={"app": f"w{i}"})
     kube.fake.faults.delay_seconds = 1.0
     start = time.monotonic()
-    targets = kube.backend(timeout_seconds=3).list_targets(document=kube.manifest(docs))
+    targets = kube.manifest_targets(docs, kube.backend(timeout_seconds=3))
     elapsed = time.monotonic() - start
     assert sorted(t.extra["pod"] for t in targets) == ["w0-pod", "w1-pod", "w2-pod", "w3-pod"]
     assert len(_lists(kube)) == 4 and elapsed < 2.5  # four 1 s answers, not one after the other

@@ -5,6 +5,7 @@ from __future__ import annotations
 from debugbox.core.analysis import ActionContext
 from debugbox.core.kubernetes.analysis import DEBUG_NOW_TITLE, NO_SHELL, SIDECAR_TITLE, SYNTAX, analyze
 from debugbox.core.kubernetes.inspect import inspect_manifest
+from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
 from k8s_support import load_all
 from lsprotocol import types as lsp
@@ -132,7 +133,13 @@ def test_host_pid_action_is_disabled_with_the_reason() -> None:
 def test_debug_now_action_opens_an_ephemeral_terminal_for_that_workload() -> None:
     action = analyze(URI, DEPLOY, SETTINGS).actions(_range(14, 6), CTX)[1]
     assert action.edits == () and action.command == "debugbox.openDebugTerminal"
-    assert action.arguments == ({"uri": URI, "workload": "Deployment/web", "strategy": "ephemeral"},)
+    (args,) = action.arguments
+    assert args["uri"] == URI and args["strategy"] == "ephemeral"
+    # The workload travels typed (from this buffer), not as a `Kind/name` to look up again.
+    workload = Workload.from_json(args["workload"])
+    assert (workload.kind, workload.name, workload.namespace) == ("Deployment", "web", "shop")
+    assert workload.selector is not None and workload.selector.to_query() == "app=web"
+    assert workload.path == "spec.template.spec" and workload.document == 0
 
 
 def test_already_shared_pod_offers_only_the_sidecar() -> None:
@@ -165,16 +172,17 @@ def test_hover_on_the_pod_spec_key_explains_the_trade_offs() -> None:
         assert phrase in text, phrase
 
 
-def test_lens_anchors_on_every_container_name_with_the_pod_spec_identity() -> None:
+def test_lens_anchors_on_every_container_name_with_the_typed_workload() -> None:
     anchors = analyze(URI, DEPLOY, SETTINGS).lens_anchors()
     assert [(a.purpose, a.range.start.line, a.data["container"]) for a in anchors] == [
         ("k8s-container", 14, "app"),
         ("k8s-container", 16, "proxy"),
     ]
     data = anchors[0].data
-    assert data["kind"] == "Deployment" and data["name"] == "web" and data["namespace"] == "shop"
-    assert data["selector"] == {"matchLabels": {"app": "web"}}
-    assert data["templateLabels"] == {"app": "web"}
+    workload = Workload.from_json(data["workload"])
+    assert (workload.kind, workload.name, workload.namespace) == ("Deployment", "web", "shop")
+    assert data["workload"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert data["workload"]["templateLabels"] == {"app": "web"}
     assert data["image"] == "gcr.io/distroless/static-debian12:nonroot" and data["uri"] == URI
 
 

@@ -21,10 +21,11 @@ import pytest
 import yaml
 from debugbox.core import safe_yaml
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.kubernetes.workloads import workloads_in
 from debugbox.core.settings import Settings
 from debugbox.edge import files
 from debugbox.edge.compose import services_building
-from debugbox.edge.kube_backend import checked_pod, checked_pods, manifest_documents
+from debugbox.edge.kube_backend import checked_pod, checked_pods
 from debugbox.edge.kubeconfig import KubeconfigError, parse_kubeconfigs
 from debugbox.edge.nerdctl_backend import NerdctlBackend
 from debugbox.edge.workspace import image_from_compose
@@ -129,7 +130,8 @@ DEEP = [
 def test_deep_yaml_is_a_yaml_error_everywhere(text: str, tmp_path: Path) -> None:
     with pytest.raises(yaml.YAMLError, match="nested more than"):
         safe_yaml.load(text)
-    assert manifest_documents("kind: Pod\n---\n" + text) == [{"kind": "Pod"}]
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: a, image: b}]}\n"
+    assert [w.name for w in workloads_in(pod + "---\n" + text)] == ["web"]
     with pytest.raises(KubeconfigError, match="not valid YAML"):
         parse_kubeconfigs([("config", text)])
     (tmp_path / "Dockerfile").write_text("FROM alpine\n")

@@ -19,6 +19,9 @@ Lookups follow YAML semantics as PyYAML and Kubernetes read them: for a duplicat
 merge keys (`<<: *anchor`) and aliases are followed for reading (one node at a time, never expanded). A pod
 spec reached through an alias or a merge is reported but marked `shared`: editing the anchored text would
 change every user of it, so edits are refused there.
+
+Over 400 lines because the scan (relative positions, cached per document) and its conversion to absolute LSP
+positions (`Positions`, `public_pod`) are one model; splitting them would split every change to it.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
-from debugbox.core.documents import LINE_START, has_manifest_hints
+from debugbox.core.documents import LINE_START, looks_like_manifest
 from debugbox.core.kubernetes.yamlstream import (
     ALL,
     LSP_BREAK,
@@ -302,7 +305,7 @@ def scan_document(text: str, lazy: bool = False) -> DocumentScan:
     Python objects) and leave finding the pod specs to `ensure_full`, at the first request that needs them.
     Opening a large stream then costs little more than parsing it once in C."""
     scan = DocumentScan(text, template="{{" in text, ascii=text.isascii())
-    if not has_manifest_hints(text):
+    if not looks_like_manifest(text):
         return scan  # not a manifest: never parsed, never reported
     json_doc = text.lstrip("\ufeff \t\r\n").startswith("{")
     clearly = bool(_TOP_API.search(text) and _TOP_KIND.search(text)) or (
@@ -490,18 +493,6 @@ class PodSpec:
     template_labels: dict[str, Any]
     """`metadata.labels` of the pod template (of the Pod itself for kind Pod)."""
     shared: str | None
-
-    def identity(self) -> dict[str, Any]:
-        """What identifies this pod spec to other features (code lenses, live pod matching)."""
-        return {
-            "document": self.document,
-            "kind": self.kind,
-            "name": self.name,
-            "namespace": self.namespace,
-            "path": self.path,
-            "selector": self.selector,
-            "templateLabels": self.template_labels,
-        }
 
 
 class Positions:

@@ -166,19 +166,10 @@ def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
     raise TargetNotRunning(_not_running_message(facts))  # sidecar on a non-running target
 
 
-def _io_flags(options: PlanOptions) -> list[str]:
-    flags = []
-    if options.stdin:
-        flags.append("-i")
-    if options.tty:
-        flags.append("-t")
-    return flags
-
-
 def exec_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str, ...]:
     shell = shell_of(facts)
     command = list(options.command) if options.command else [shell or "/bin/sh"]
-    return (*facts.cli, "exec", *_io_flags(options), facts.id, *command)
+    return (*facts.cli, "exec", *options.io_flags(), facts.id, *command)
 
 
 def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str, ...]:
@@ -189,7 +180,7 @@ def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str,
 
 def sidecar_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
     image = validate_image(toolbox)
-    argv = [*facts.cli, "run", *_io_flags(options), "--rm"]
+    argv = [*facts.cli, "run", *options.io_flags(), "--rm"]
     argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}", "--cap-add=SYS_PTRACE"]
     if options.privileged:
         argv.append("--privileged")

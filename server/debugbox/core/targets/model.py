@@ -72,6 +72,13 @@ class PlanOptions:
     stdin: bool = True
     """Keep stdin open (`-i`)."""
 
+    def io_flags(self, *, joined: bool = False) -> list[str]:
+        """`-i` and `-t` as asked; `joined` writes them as one word (`-it`), the way kubectl's docs do."""
+        letters = ("i" if self.stdin else "") + ("t" if self.tty else "")
+        if not letters:
+            return []
+        return [f"-{letters}"] if joined else [f"-{c}" for c in letters]
+
 
 @dataclass(frozen=True)
 class DebugPlan:

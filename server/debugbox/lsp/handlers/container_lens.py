@@ -61,7 +61,7 @@ def lenses(
     if path is None:
         return []
     watch.ensure_running()
-    root = next((r for r in ls.workspace_roots() if path.is_relative_to(r)), None)
+    root = ls.workspace_root_of(path)
     watch.want(path, root, uri)
     related = watch.answers.get(path, ())
     if not related:

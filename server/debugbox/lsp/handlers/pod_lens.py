@@ -7,14 +7,14 @@ change. Nothing happens without a kubeconfig, and the kubernetes client is impor
 never at server start.
 
 The lens runs `debugbox.openDebugTerminal` on the first running pod of that workload for that container; the
-plan then picks exec, reattach, ephemeral or copy (see `core/targets/pod_plans.py`).
+plan then picks exec, reattach, ephemeral or copy (see `core/targets/pod_strategy.py`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -23,30 +23,22 @@ from debugbox.core.wire import Command
 from debugbox.lsp.handlers.lens_watch import LensWatch, register_lens_provider
 from debugbox.lsp.server import DebugboxLanguageServer
 
+if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
+
 log = logging.getLogger(__name__)
 
 PURPOSE = "k8s-container"
 
-#: A workload as the lens anchors describe it: (kind, name, namespace, selector text, template labels text).
-WorkloadKey = tuple[str, str, str, str, str]
 #: A workload's running pods: (target ID prefix `k8s://CTX/NS/POD/`, pod name, running container names) per pod.
 RunningPods = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 
-def _key(data: dict[str, Any]) -> WorkloadKey:
-    return (
-        str(data.get("kind") or ""),
-        str(data.get("name") or ""),
-        str(data.get("namespace") or ""),
-        repr(data.get("selector")),
-        repr(data.get("templateLabels")),
-    )
-
-
-class PodWatch(LensWatch[WorkloadKey, dict[str, Any], RunningPods]):
+class PodWatch(LensWatch["Workload", None, RunningPods]):
     """Running pods (as target IDs per container) of the workloads lenses were asked for.
 
-    `wanted` maps each workload to its lens anchor's data; `answers` maps it to its `RunningPods`.
+    The keys are the typed workloads of the lens anchors (from the buffer as analysed); `answers` maps each
+    to its `RunningPods`.
     """
 
     WHAT = "running pods"
@@ -59,36 +51,26 @@ class PodWatch(LensWatch[WorkloadKey, dict[str, Any], RunningPods]):
     def _timeout(self) -> float:
         return self.ls.settings.kubernetes.timeout_seconds * 2 + 1.0
 
-    def _compute(self) -> dict[WorkloadKey, RunningPods]:
+    def _compute(self) -> dict[Workload, RunningPods]:
         from debugbox.core.errors import RuntimeProblem
-        from debugbox.core.targets import pod_plans as kp
         from debugbox.edge.kube_backend import KubeBackend, target_id
 
         settings = self.ls.settings
         if self._backend is None or self._backend.settings is not settings:
-            self._backend = KubeBackend(
-                settings
-            )  # kept across refreshes: its client's connections are reused
+            # Kept across refreshes: its client's connections are reused.
+            self._backend = KubeBackend(settings)
         backend = self._backend
         if not backend.present():
             return {}
-        keys, workloads = [], []
-        for key, data in list(self.wanted.items()):
-            workload = kp.make_workload(
-                key[0], key[1], data.get("namespace"), data.get("selector"), data.get("templateLabels"), ()
-            )
-            if workload is not None:
-                keys.append(key)
-                workloads.append(workload)
+        workloads = list(self.wanted)
         try:
             context = backend.context()
             found = backend.pods_of_workloads(context, workloads)
         except RuntimeProblem as exc:
             log.info("no pod lenses: %s", exc)
             return {}
-        out = {}
-        for key, (_, pods) in zip(keys, found, strict=True):
-            out[key] = tuple(
+        return {
+            workload: tuple(
                 (
                     target_id(context.name, p.namespace, p.name, ""),
                     p.name,
@@ -97,20 +79,27 @@ class PodWatch(LensWatch[WorkloadKey, dict[str, Any], RunningPods]):
                 for p in pods
                 if p.phase == "Running"
             )
-        return out
+            for workload, pods in found
+        }
 
 
 def lenses(
     ls: DebugboxLanguageServer, watch: PodWatch, uri: str, anchor: LensAnchor
 ) -> Sequence[lsp.CodeLens]:
+    from debugbox.core.kubernetes.workloads import Workload, WorkloadError  # a manifest is open: loaded
+
     data = anchor.data
     container = data.get("container")
     if not isinstance(container, str) or data.get("init"):
         return []  # init containers have ended by the time a pod runs
+    try:
+        workload = Workload.from_json(data.get("workload"))
+    except WorkloadError as exc:  # the analyser wrote it: a mismatch is a bug, not the user's problem
+        log.warning("lens anchor without a usable workload: %s", exc)
+        return []
     watch.ensure_running()
-    key = _key(data)
-    watch.want(key, data, uri)
-    running = [(prefix, pod) for prefix, pod, names in watch.answers.get(key, ()) if container in names]
+    watch.want(workload, None, uri)
+    running = [(prefix, pod) for prefix, pod, names in watch.answers.get(workload, ()) if container in names]
     if not running:
         return []
     prefix = running[0][0]

@@ -3,8 +3,10 @@
 Arguments (one object each, see docs/commands.md):
 - listTargets `{"uri"?}` → `{"targets": [...], "errors": [...]}`; with a Dockerfile `uri`, the containers
   built from it come first, `related` with a `related_reason`.
-- debugCommand `{"target"?, "uri"?, "strategy"?, "image"?, "privileged"?}` → `{"argv", "strategy", "notes",
-  "title", "target"}`. Without `target`, the first container related to the `uri` is used.
+- debugCommand `{"target"?, "uri"?, "workload"?, "strategy"?, "image"?, "privileged"?}` → `{"argv",
+  "strategy", "notes", "title", "target"}`. Without `target`, the first container related to the `uri` is
+  used: for a manifest, a pod of `workload` (the typed object the manifest analysis put in its "debug now"
+  action) or else of any workload of the editor's buffer (unsaved edits count).
 - openDebugTerminal (same arguments): sends `debugbox/openTerminal` `{"title", "argv", "cwd"?, "env"?}` to
   clients that declared `experimental.debugbox.openTerminal`; any other client gets `window/showMessage` with
   the command line. argv[0] is an absolute path (`cli_tools.resolve_program`, workspace folders excluded), so
@@ -27,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lsprotocol import types as lsp
 
+from debugbox.core.documents import DocumentKind
 from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from debugbox.lsp.handlers.arguments import (
     CommandFailed,
@@ -39,6 +42,7 @@ from debugbox.lsp.handlers.arguments import (
 from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
+    from debugbox.core.kubernetes.workloads import Workload
     from debugbox.core.targets.model import DebugPlan
 
 log = logging.getLogger(__name__)
@@ -80,8 +84,22 @@ def _document(ls: DebugboxLanguageServer, uri: str | None) -> tuple[Path | None,
     path = ls.path_of(uri) if uri else None
     if path is None:
         return None, None
-    root = next((r for r in ls.workspace_roots() if path.is_relative_to(r)), None)
+    root = ls.workspace_root_of(path)
     return path, root
+
+
+async def buffer_workloads(ls: DebugboxLanguageServer, uri: str | None) -> list[Workload] | None:
+    """The workloads of the editor's buffer of `uri`, unsaved edits included; None when `uri` is not an open
+    manifest (then the service reads the file, if it is one)."""
+    if uri is None or ls.open_document(uri) is None:
+        return None
+    result = await ls.analyses.get(uri)
+    if result is None or result.analysis is None or result.kind is not DocumentKind.MANIFEST:
+        return None
+    from debugbox.core.kubernetes.analysis import ManifestAnalysis
+
+    analysis = result.analysis
+    return analysis.workloads() if isinstance(analysis, ManifestAnalysis) else None
 
 
 async def list_targets(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -92,12 +110,29 @@ async def list_targets(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dic
     )
     uri = document_uri(LIST, obj) if obj.get("uri") is not None else None
     path, root = _document(ls, uri)
+    workloads = await buffer_workloads(ls, uri)
     settings = ls.settings
-    listing = await off_loop(ls, LIST, lambda: service.list_targets(settings, document=path, workspace=root))
+    listing = await off_loop(
+        ls, LIST, lambda: service.list_targets(settings, document=path, workspace=root, workloads=workloads)
+    )
     return listing.to_json()
 
 
-def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...]) -> Callable[[], DebugPlan]:
+def _workload_argument(command: str, obj: Mapping[str, Any]) -> Workload | None:
+    """`"workload"`: a typed workload as the manifest analysis wrote it (`Workload.to_json`)."""
+    if obj.get("workload") is None:
+        return None
+    from debugbox.core.kubernetes.workloads import Workload, WorkloadError
+
+    try:
+        return Workload.from_json(obj["workload"])
+    except WorkloadError as exc:
+        raise invalid(command, f'"workload": {exc}') from exc
+
+
+async def _plan_request(
+    ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...]
+) -> Callable[[], DebugPlan]:
     """Check the arguments on the loop; return the blocking work that resolves the target and plans."""
     from debugbox.core.errors import TargetNotFound
     from debugbox.edge import service
@@ -110,7 +145,10 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
     strategy = optional_str(command, obj, "strategy")
     image = optional_str(command, obj, "image")
     privileged = optional_bool(command, obj, "privileged")
-    workload = optional_str(command, obj, "workload")  # manifests: `Kind/name`, to pick that workload's pods
+    workload = _workload_argument(command, obj)
+    # A given workload is the one to debug (its pods only); else the buffer's workloads, when it is a manifest.
+    workloads = [workload] if workload is not None else (None if target else await buffer_workloads(ls, uri))
+    runtimes = ["kubernetes"] if workload is not None else None
     settings = ls.settings
     if privileged and not settings.allow_privileged:
         raise invalid(command, '"privileged" needs the setting debugbox.allowPrivileged to be true')
@@ -120,10 +158,10 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
     def work() -> DebugPlan:
         ref = target
         if not ref:
-            listing = service.list_targets(settings, document=path, workspace=root, probe=False)
+            listing = service.list_targets(
+                settings, document=path, workspace=root, probe=False, workloads=workloads, runtimes=runtimes
+            )
             related = [t for t in listing.targets if t.related]
-            if workload:
-                related = [t for t in related if t.extra.get("workload") == workload]
             if not related:
                 more = f" ({'; '.join(listing.errors)})" if listing.errors else ""
                 raise TargetNotFound(f"no running container is related to {uri}{more}")
@@ -134,7 +172,7 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
 
 
 async def debug_command(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    plan = await off_loop(ls, DEBUG, _plan_request(ls, DEBUG, args))
+    plan = await off_loop(ls, DEBUG, await _plan_request(ls, DEBUG, args))
     result: dict[str, Any] = plan.to_json()
     return result
 
@@ -146,7 +184,7 @@ def command_line(argv: list[str]) -> str:
 
 async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
     try:
-        plan = await off_loop(ls, OPEN, _plan_request(ls, OPEN, args))
+        plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, args))
     except CommandFailed as exc:
         # The user clicked something and expects a terminal: say why there is none, then fail the request.
         ls.show_message(f"debugbox: {exc.message}", lsp.MessageType.Error)

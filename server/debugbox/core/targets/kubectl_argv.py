@@ -1,0 +1,73 @@
+"""The kubectl command lines of the pod strategies, as argv tuples run without a shell.
+
+Pod, container, namespace, context and image names are checked against the Kubernetes naming rules
+(`names.py`) before they are put in, so nothing from a manifest or the cluster can turn into an option.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from debugbox.core.targets.model import PlanOptions
+from debugbox.core.targets.names import validate_context, validate_image, validate_label, validate_pod_name
+from debugbox.core.targets.pod_facts import ClusterFacts, PodFacts
+
+
+def _scope(cluster: ClusterFacts, namespace: str) -> list[str]:
+    out = ["-n", validate_label(namespace, "namespace")]
+    if cluster.context:
+        out += ["--context", validate_context(cluster.context)]
+    return out
+
+
+def exec_argv(pod: PodFacts, container: str, cluster: ClusterFacts, options: PlanOptions) -> tuple[str, ...]:
+    command = list(options.command) or [cluster.image_shell or "sh"]
+    return (
+        cluster.kubectl, "exec", *options.io_flags(joined=True), validate_pod_name(pod.name),
+        "-c", validate_label(container, "container"),
+        *_scope(cluster, pod.namespace), "--", *command,
+    )  # fmt: skip
+
+
+def attach_argv(
+    pod: PodFacts, debug_container: str, cluster: ClusterFacts, options: PlanOptions
+) -> tuple[str, ...]:
+    return (
+        cluster.kubectl, "attach", *options.io_flags(joined=True), validate_pod_name(pod.name),
+        "-c", validate_label(debug_container, "container"), *_scope(cluster, pod.namespace),
+    )  # fmt: skip
+
+
+def target_mode(container: str) -> list[str]:
+    """`kubectl debug` flags for an ephemeral container joining `container`'s process namespace."""
+    return [f"--target={validate_label(container, 'container')}"]
+
+
+def copy_mode(copy_name: str) -> list[str]:
+    """`kubectl debug` flags for a copy of the pod with a shared process namespace."""
+    return [f"--copy-to={validate_pod_name(copy_name)}", "--share-processes"]
+
+
+def debug_argv(
+    pod: PodFacts,
+    mode: Sequence[str],
+    name: str,
+    image: str,
+    profile: str,
+    cluster: ClusterFacts,
+    options: PlanOptions,
+) -> tuple[str, ...]:
+    """`kubectl debug POD` adding debug container `name`; `mode` is `target_mode(C)` or `copy_mode(COPY)`."""
+    argv = [
+        cluster.kubectl, "debug", validate_pod_name(pod.name), *options.io_flags(joined=True),
+        *_scope(cluster, pod.namespace),
+        *mode, f"--image={validate_image(image)}", f"--profile={profile}",
+        "-c", validate_label(name, "container"),
+    ]  # fmt: skip
+    if options.command:
+        argv += ["--", *options.command]
+    return tuple(argv)
+
+
+def delete_argv(namespace: str, pod_name: str, cluster: ClusterFacts) -> tuple[str, ...]:
+    return (cluster.kubectl, "delete", "pod", validate_pod_name(pod_name), *_scope(cluster, namespace))

@@ -1,0 +1,372 @@
+"""The pod strategy: the ladder, the one decision (`decide_strategy`), the profile, notes and the whole plan.
+
+Nothing here talks to a cluster. The edge (`edge/kube_backend.py`) turns API JSON into `PodFacts`
+(`pod_facts.py`), gathers the facts `decide_strategy` says it needs (would an ephemeral container be accepted?
+a dry-run PATCH; which copy names are taken) and hands them in here; argv come from `kubectl_argv.py`.
+
+The Kubernetes ladder (first that works wins, unless the user asked for one):
+
+1. `exec` — only when the container's image is *known* to have a shell (image knowledge, `classify_image`);
+   nothing is probed inside the pod.
+2. `reattach` — a debug container of ours (`debugbox-<container>...`) already runs in the pod for this
+   container: `kubectl attach` to it instead of piling up another one (ephemeral containers can never be
+   removed).
+3. `ephemeral` — `kubectl debug --target=C` adds an ephemeral container sharing C's process namespace, with a
+   predictable name and a profile that follows the namespace's Pod Security level.
+4. `copy` — `kubectl debug --copy-to` when ephemeral containers are unavailable (static/mirror pods, the
+   subresource answering 404/422) or the pod is crash-looping. The copy has no labels and must be deleted.
+
+Every argv is a tuple of strings run without a shell (`kubectl_argv.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
+from debugbox.core.targets.kubectl_argv import (
+    attach_argv,
+    copy_mode,
+    debug_argv,
+    delete_argv,
+    exec_argv,
+    target_mode,
+)
+from debugbox.core.targets.model import DebugPlan, PlanOptions
+from debugbox.core.targets.names import validate_image, validate_label
+from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
+
+#: Kubernetes strategies, in ladder order.
+KUBE_STRATEGIES = ("exec", "reattach", "ephemeral", "copy")
+#: Prefix of the debug containers (and copies) debugbox creates, so it can find them again.
+DEBUG_PREFIX = "debugbox-"
+PROFILES = ("general", "baseline", "restricted", "netadmin", "sysadmin")
+
+
+#: Facts a strategy decision can ask the edge for, before it is final.
+NEEDS_ADMISSION = "admission"
+"""Would the API server accept the ephemeral container? (a dry-run PATCH of pods/ephemeralcontainers)"""
+NEEDS_FREE_COPY_NAME = "free-copy-name"
+"""Which `<pod>-debugbox[-N]` names are taken in the namespace."""
+
+
+@dataclass(frozen=True)
+class StrategyDecision:
+    """The strategy for one pod container, and the facts it still needs: the edge gathers exactly those
+    (into `ClusterFacts`) and asks again, until `needs` is empty."""
+
+    strategy: str
+    needs: tuple[str, ...] = ()
+
+
+def our_debug_containers(pod: PodFacts, container: str) -> list[ContainerState]:
+    """Ephemeral containers debugbox added for `container` (by name prefix and target)."""
+    base = debug_container_base(container)
+    return [
+        e
+        for e in pod.ephemeral
+        if (e.name == base or e.name.startswith(base[:60] + "-")) and e.target in ("", container)
+    ]
+
+
+def reattachable(pod: PodFacts, container: str) -> ContainerState | None:
+    running = [e for e in our_debug_containers(pod, container) if e.state == "running"]
+    return running[-1] if running else None
+
+
+def debug_container_base(container: str) -> str:
+    return (DEBUG_PREFIX + container)[:63].rstrip("-")
+
+
+def unique_name(base: str, taken: Collection[str], limit: int = 63) -> str:
+    """`base`, or `base-2`, `base-3`... (shortened to fit `limit`) — the first not in `taken`."""
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f"-{n}"
+        candidate = base[: limit - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        n += 1
+
+
+def ephemeral_refusal(pod: PodFacts, cluster: ClusterFacts) -> str | None:
+    """Why an ephemeral container can't be added to this pod, or None when it can (or it's not known)."""
+    if pod.mirror:
+        return "it is a static pod (mirror pod): the API server refuses ephemeral containers in static pods"
+    if cluster.ephemeral == "disabled":
+        return "this cluster does not serve pods/ephemeralcontainers (the API answered 404; feature disabled)"
+    if cluster.ephemeral == "rejected":
+        return f"the API server refused the ephemeral container: {cluster.ephemeral_message}"
+    return None
+
+
+def available_strategies(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool = False
+) -> tuple[str, ...]:
+    """Strategies that would work now, best first."""
+    out: list[str] = []
+    if pod.phase != "Running":
+        # A finished pod (a Job's) can't be exec'd or joined, but a copy of it can run again; a Pending
+        # one has nothing to debug yet.
+        return ("copy",) if pod.phase in ("Failed", "Succeeded") else ()
+    crash = pod.crash_looping(container.name)
+    if cluster.image_has_shell and container.state == "running":
+        out.append("exec")
+    if reattachable(pod, container.name) and not command:
+        out.append("reattach")
+    if ephemeral_refusal(pod, cluster) is None and cluster.ephemeral != "forbidden" and not crash:
+        out.append("ephemeral")
+    out.append("copy")
+    return tuple(out)
+
+
+def choose_strategy(
+    pod: PodFacts,
+    container: ContainerState,
+    cluster: ClusterFacts,
+    requested: str = "auto",
+    *,
+    command: bool = False,
+) -> str:
+    available = available_strategies(pod, container, cluster, command=command)
+    where = f"pod {pod.namespace}/{pod.name}"
+    if requested in ("", "auto"):
+        if not available:
+            raise TargetNotRunning(f"{where} is {pod.phase}: nothing to debug until it runs")
+        return available[0]
+    if requested not in KUBE_STRATEGIES:
+        raise StrategyUnavailable(
+            f"strategy {requested!r} is for containers; pods take one of {', '.join(KUBE_STRATEGIES)}"
+        )
+    if requested in available:
+        return requested
+    if pod.phase != "Running":
+        raise TargetNotRunning(f"{where} is {pod.phase}: only a copy (strategy copy) can be made of it")
+    if requested == "exec":
+        if container.state != "running":
+            raise StrategyUnavailable(
+                f"container {container.name} in {where} is {container.state} ({container.reason})"
+            )
+        raise StrategyUnavailable(
+            f"container {container.name} ({container.image}) is not known to have a shell; use ephemeral"
+        )
+    if requested == "reattach":
+        if command:
+            raise StrategyUnavailable(
+                "reattach joins a running session and cannot run a command; use ephemeral"
+            )
+        raise StrategyUnavailable(
+            f"no debug container of debugbox runs in {where} for container {container.name}"
+        )
+    # ephemeral
+    if cluster.ephemeral == "forbidden":
+        raise StrategyUnavailable(cluster.ephemeral_message)
+    if pod.crash_looping(container.name) and ephemeral_refusal(pod, cluster) is None:
+        raise StrategyUnavailable(
+            f"container {container.name} in {where} is crash-looping: an ephemeral container would lose "
+            "its target "
+            "on every restart; use copy"
+        )
+    raise StrategyUnavailable(
+        f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; use copy"
+    )
+
+
+def decide_strategy(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, options: PlanOptions
+) -> StrategyDecision:
+    """The one strategy decision for pods: explicit `options.strategy`, else `options.preferred` (the
+    `debugbox.strategy` setting) when it would work, else the ladder — with the same checks either way: an
+    ephemeral container is asked for (dry run) before it is planned, a copy gets a free name.
+
+    Raises (`StrategyUnavailable`, `TargetNotRunning`) when an explicit strategy cannot work, or nothing can.
+    """
+    command = bool(options.command)
+    requested = options.strategy
+    if requested in ("", "auto") and options.preferred in available_strategies(
+        pod, container, cluster, command=command
+    ):
+        requested = options.preferred
+    strategy = choose_strategy(pod, container, cluster, requested, command=command)
+    if strategy == "ephemeral" and cluster.ephemeral == "unknown":
+        return StrategyDecision(strategy, (NEEDS_ADMISSION,))
+    if strategy == "copy" and cluster.existing_pods is None:
+        return StrategyDecision(strategy, (NEEDS_FREE_COPY_NAME,))
+    return StrategyDecision(strategy)
+
+
+def choose_profile(requested: str, psa_level: str | None, *, allow_privileged: bool = False) -> str:
+    """kubectl's --profile: `auto` follows the namespace's Pod Security level; sysadmin needs
+    allowPrivileged."""
+    if requested in ("", "auto"):
+        # general adds SYS_PTRACE, which baseline and restricted namespaces refuse; their own profiles
+        # fit them.
+        return {"restricted": "restricted", "baseline": "baseline"}.get(psa_level or "", "general")
+    if requested not in PROFILES:
+        raise StrategyUnavailable(
+            f"unknown kubectl debug profile {requested!r} (one of {', '.join(PROFILES)})"
+        )
+    if requested == "sysadmin" and not allow_privileged:
+        raise StrategyUnavailable(
+            "the sysadmin profile runs the debug container privileged; set debugbox.allowPrivileged to use it"
+        )
+    return requested
+
+
+#: The securityContext each `kubectl debug --profile` gives an ephemeral container (kubectl 1.37,
+#: profiles.go);
+#: the dry-run PATCH sends the same, so admission judges what kubectl will really send.
+PROFILE_SECURITY_CONTEXT: dict[str, dict[str, Any] | None] = {
+    "general": {"capabilities": {"add": ["SYS_PTRACE"]}},
+    "baseline": None,
+    "restricted": {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "runAsNonRoot": True,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    },
+    "netadmin": {"capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
+    "sysadmin": {"privileged": True},
+}
+
+
+def ephemeral_container_spec(name: str, image: str, target: str, profile: str) -> dict[str, Any]:
+    """The ephemeral container `kubectl debug -c NAME --image=IMAGE --target=TARGET --profile=P -it` adds."""
+    spec: dict[str, Any] = {
+        "name": validate_label(name, "container"),
+        "image": validate_image(image),
+        "targetContainerName": validate_label(target, "container"),
+        "stdin": True,
+        "tty": True,
+        "terminationMessagePolicy": "File",
+    }
+    context = PROFILE_SECURITY_CONTEXT.get(profile)
+    if context is not None:
+        spec["securityContext"] = context
+    return spec
+
+
+def copy_name_for(pod: PodFacts, taken: Collection[str]) -> str:
+    base = f"{pod.name[: 253 - len('-debugbox')]}-debugbox"
+    return unique_name(base, taken, limit=253)
+
+
+def new_debug_container(
+    pod: PodFacts,
+    container: str,
+    cluster: ClusterFacts,
+    options: PlanOptions,
+    *,
+    profile_setting: str = "auto",
+    allow_privileged: bool = False,
+) -> tuple[str, str]:
+    """(name, profile) of the debug container a new session would add — the same for the dry run and argv."""
+    wanted = "sysadmin" if options.privileged else profile_setting
+    profile = choose_profile(wanted, cluster.psa_level, allow_privileged=allow_privileged)
+    return unique_name(debug_container_base(container), pod.names_taken), profile
+
+
+@dataclass(frozen=True)
+class KubePlan:
+    """A `DebugPlan` plus the clean-up command for copies."""
+
+    plan: DebugPlan
+    cleanup: tuple[str, ...] = ()
+
+
+def build_plan(
+    pod: PodFacts,
+    container_name: str | None,
+    cluster: ClusterFacts,
+    options: PlanOptions,
+    *,
+    profile_setting: str = "auto",
+    allow_privileged: bool = False,
+    target_id: str = "",
+) -> KubePlan:
+    """The whole plan for one pod container: strategy (`decide_strategy`; facts it would still need count as
+    favourable), argv, notes and terminal title."""
+    container = pod.container(container_name)
+    strategy = decide_strategy(pod, container, cluster, options).strategy
+    image = options.toolbox_image or "busybox"
+    where = f"{pod.namespace}/{pod.name}"
+    notes: list[str] = []
+    cleanup: tuple[str, ...] = ()
+    if strategy == "exec":
+        argv = exec_argv(pod, container.name, cluster, options)
+        title = f"Debug: {pod.name}/{container.name} (exec)"
+        notes.append(
+            f"{cluster.image_shell or 'sh'} runs inside container {container.name} itself, as its user."
+        )
+    elif strategy == "reattach":
+        running = reattachable(pod, container.name)
+        assert running is not None  # available_strategies checked it
+        argv = attach_argv(pod, running.name, cluster, options)
+        title = f"Debug: {pod.name}/{container.name} (attach {running.name})"
+        notes.append(
+            f"Reattaching to debug container {running.name}, which already runs in pod {where}: "
+            "no new ephemeral container is added."
+        )
+    else:
+        debug_name, profile = new_debug_container(
+            pod,
+            container.name,
+            cluster,
+            options,
+            profile_setting=profile_setting,
+            allow_privileged=allow_privileged,
+        )
+        if cluster.psa_level:
+            notes.append(
+                f"Namespace {pod.namespace} enforces Pod Security {cluster.psa_level!r}: profile {profile}."
+            )
+        if profile == "restricted":
+            notes.append(
+                "The restricted profile runs the debug container as non-root without extra capabilities; "
+                "the image must be able to run as a non-root user, and processes of other users stay hidden."
+            )
+        if profile == "sysadmin":
+            notes.append("The sysadmin profile makes the debug container privileged. Use with care.")
+        if strategy == "ephemeral":
+            argv = debug_argv(pod, target_mode(container.name), debug_name, image, profile, cluster, options)
+            title = f"Debug: {pod.name}/{container.name} (ephemeral {debug_name})"
+            notes.append(
+                f"Ephemeral container {debug_name} ({image}) joins the process namespace of "
+                f"{container.name}; "
+                "its processes and files are under /proc/1/root when the runtime supports --target."
+            )
+            notes.append(
+                f"Ephemeral containers stay in the pod until the pod is deleted; reattach later with: "
+                f"kubectl attach -it {pod.name} -c {debug_name} -n {pod.namespace}"
+            )
+            stale = [e.name for e in our_debug_containers(pod, container.name) if e.state != "running"]
+            if stale:
+                notes.append(
+                    f"Earlier debug containers have ended: {', '.join(stale)} "
+                    "(kubectl logs shows their output)."
+                )
+        else:
+            copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
+            argv = debug_argv(pod, copy_mode(copy_name), debug_name, image, profile, cluster, options)
+            cleanup = delete_argv(pod.namespace, copy_name, cluster)
+            title = f"Debug: copy of {pod.name} ({copy_name})"
+            why = ephemeral_refusal(pod, cluster)
+            if pod.crash_looping(container.name):
+                why = f"container {container.name} is crash-looping"
+            elif cluster.ephemeral == "forbidden":
+                why = cluster.ephemeral_message
+            if why:
+                notes.append(f"A copy of the pod, because {why}.")
+            notes.append(
+                f"kubectl creates pod {copy_name}, a copy of {pod.name} with a shared process namespace "
+                f"and debug container {debug_name}. The copy has no labels (Services don't route to it) "
+                "and keeps running "
+                f"until you delete it: {' '.join(cleanup)}"
+            )
+    return KubePlan(
+        DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id), cleanup
+    )
