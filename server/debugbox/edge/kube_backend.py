@@ -24,9 +24,10 @@ import yaml
 from debugbox.core.errors import InvalidTarget, TargetNotFound
 from debugbox.core.images import classify_image
 from debugbox.core.settings import Settings
-from debugbox.core.targets import names
+from debugbox.core.targets import identity, names
 from debugbox.core.targets import pod_plans as kp
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.edge import kube_session
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
 from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
@@ -92,7 +93,8 @@ class KubeBackend:
         self.kubectl = kubectl
         self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
         self._clients: dict[str, KubeClient] = {}
-        self._pods: dict[str, kp.PodFacts] = {}
+        self._pods: dict[str, dict[str, Any]] = {}
+        """Target ID → the pod's JSON as `resolve` read it (`kube_plan` uses it instead of reading again)."""
 
     # --- edge helpers ---
 
@@ -209,10 +211,11 @@ class KubeBackend:
         ctx_name, ns, pod_name, container = parse_ref(ref)
         context = self.context(ctx_name)
         namespace = names.validate_label(ns or self.namespace_for(context), "namespace")
-        pod = kp.PodFacts.from_json(self.client(context).read_pod(namespace, pod_name))
+        raw = self.client(context).read_pod(namespace, pod_name)
+        pod = kp.PodFacts.from_json(raw)
         chosen = pod.container(container)
         target = next(t for t in self._targets(context, pod) if t.extra["container"] == chosen.name)
-        self._pods[target.id] = pod
+        self._pods[target.id] = raw
         return target
 
     # --- plans ---
@@ -227,7 +230,8 @@ class KubeBackend:
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
-        pod = self._pods.pop(target.id, None) or kp.PodFacts.from_json(client.read_pod(namespace, pod_name))
+        raw = self._pods.pop(target.id, None) or client.read_pod(namespace, pod_name)
+        pod = kp.PodFacts.from_json(raw)
         container = pod.container(str(target.extra.get("container") or "") or None)
         image_info = classify_image(container.image) if container.image else None
         ns_labels = client.namespace_labels(namespace) or {}
@@ -245,12 +249,12 @@ class KubeBackend:
         else:
             first = kp.choose_strategy(pod, container, cluster, requested, command=command)
         if first == "ephemeral":
-            cluster = self._ask_ephemeral(client, pod, container.name, cluster, options)
+            cluster = self._ask_ephemeral(client, raw, pod, container.name, cluster, options)
             if cluster.ephemeral == "forbidden" and requested == "ephemeral":
                 raise KubeForbidden(cluster.ephemeral_message, "patch", "pods/ephemeralcontainers")
         if kp.choose_strategy(pod, container, cluster, requested, command=command) == "copy":
             cluster = self._with_existing_copies(client, pod, cluster)
-        return kp.build_plan(
+        kplan = kp.build_plan(
             pod,
             container.name,
             cluster,
@@ -259,10 +263,13 @@ class KubeBackend:
             allow_privileged=self.settings.allow_privileged,
             target_id=target.id,
         )
+        # --- hook (kube_session.py): the target's identity (--custom) and the debug container to watch ---
+        return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings)
 
     def _ask_ephemeral(
         self,
         client: KubeClient,
+        raw: dict[str, Any],
         pod: kp.PodFacts,
         container: str,
         cluster: kp.ClusterFacts,
@@ -278,6 +285,7 @@ class KubeBackend:
             allow_privileged=self.settings.allow_privileged,
         )
         spec = kp.ephemeral_container_spec(name, options.toolbox_image, container, profile)
+        spec = identity.apply_custom(spec, identity.debug_identity(raw, container, profile).custom)
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:

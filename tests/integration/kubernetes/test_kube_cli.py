@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 
 import pytest
 
@@ -15,18 +14,6 @@ from tests.integration.kubernetes.test_kube_targets import DEPLOYMENT
 pytestmark = pytest.mark.kubernetes
 
 
-def debugbox(kube: KubeEnv, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"}  # only the cluster matters here
-    return subprocess.run(
-        [sys.executable, "-m", "debugbox", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _kube_targets(out: subprocess.CompletedProcess[str]) -> list[dict]:
     return [t for t in json.loads(out.stdout)["targets"] if t["runtime"] == "kubernetes"]
 
@@ -35,14 +22,14 @@ def test_targets_lists_pods_of_the_namespace_and_of_a_manifest(kube: KubeEnv) ->
     kube.fake.store.add_pod("a", "default")
     kube.fake.store.add_pod("web-1", "shop", labels={"app": "web", "tier": "frontend"})
 
-    out = debugbox(kube, "targets", "--json")
+    out = kube.debugbox("targets", "--json")
     assert [t["name"] for t in _kube_targets(out)] == ["a/app"]
 
-    out = debugbox(kube, "targets", "--json", "--for", kube.manifest(DEPLOYMENT))
+    out = kube.debugbox("targets", "--json", "--for", kube.manifest(DEPLOYMENT))
     (target,) = _kube_targets(out)
     assert target["id"] == "k8s://fake/shop/web-1/app" and target["related"] is True
 
-    table = debugbox(kube, "targets", "--for", kube.manifest(DEPLOYMENT))
+    table = kube.debugbox("targets", "--for", kube.manifest(DEPLOYMENT))
     assert "kubernetes" in table.stdout and "web-1/app" in table.stdout
 
 
@@ -56,8 +43,7 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     }
     kube.fake.store.add_pod("web-1", "shop", [app])  # a pod that passes its namespace's level
 
-    out = debugbox(
-        kube,
+    out = kube.debugbox(
         "shell",
         "pod/web-1/app",
         "-n",
@@ -70,7 +56,10 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     )
 
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == [
+    argv = json.loads(out.stdout)
+    custom = argv.pop(11)  # the target's identity (test_kube_identity.py checks the file)
+    assert custom.startswith("--custom=") and custom.endswith(".json")
+    assert argv == [
         "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake", "--target=app",
         "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
     ]  # fmt: skip
@@ -79,7 +68,7 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
 def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
     kube.fake.store.add_pod("web", containers=[{"name": "app", "image": "gcr.io/distroless/static"}])
 
-    out = debugbox(kube, "shell", "pod/web", "--image", "busybox:1.36", "--", "ps", "aux")
+    out = kube.debugbox("shell", "pod/web", "--image", "busybox:1.36", "--", "ps", "aux")
 
     assert out.returncode == 0, out.stderr
     assert 'Targeting container "app"' in out.stdout
@@ -90,8 +79,8 @@ def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
 
 
 def test_shell_errors_are_one_line(kube: KubeEnv) -> None:
-    out = debugbox(kube, "shell", "pod/ghost")
+    out = kube.debugbox("shell", "pod/ghost")
     assert out.returncode == 1
     assert out.stderr.strip() == 'debugbox: pods "ghost" not found in namespace default (context fake)'
-    out = debugbox(kube, "shell", "pod/Bad_Name")
+    out = kube.debugbox("shell", "pod/Bad_Name")
     assert out.returncode == 2 and "not a valid pod name" in out.stderr
