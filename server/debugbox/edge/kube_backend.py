@@ -24,7 +24,7 @@ import yaml
 from debugbox.core.errors import InvalidTarget, TargetNotFound
 from debugbox.core.images import classify_image
 from debugbox.core.settings import Settings
-from debugbox.core.targets import identity, names
+from debugbox.core.targets import consent, identity, names
 from debugbox.core.targets import pod_plans as kp
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.edge import kube_session
@@ -263,7 +263,17 @@ class KubeBackend:
             allow_privileged=self.settings.allow_privileged,
             target_id=target.id,
         )
-        # --- hook (kube_session.py): the target's identity (--custom) and the debug container to watch ---
+        # --- hooks: a copy only when chosen (consent.py); identity and what to watch (kube_session.py) ---
+        if kplan.plan.strategy == "copy":
+            consent.require_consent(
+                "copy",
+                options.strategy,
+                pod=pod.name,
+                namespace=pod.namespace,
+                copy_name=kp.copy_name_for(pod, cluster.existing_pods),
+                why=kp.copy_reason(pod, container.name, cluster) or "",
+                cleanup=kplan.cleanup,
+            )
         return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings)
 
     def _ask_ephemeral(

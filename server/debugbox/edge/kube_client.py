@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -69,7 +70,13 @@ class KubeClient:
     def _api(self) -> Any:
         with self._lock:
             if self._core is None:
-                from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
+                try:
+                    from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
+                except ImportError as exc:  # `pip install debugbox` without the [kubernetes] extra
+                    raise RuntimeUnavailable(
+                        f"the Kubernetes client is not installed for {sys.executable} ({exc.name or exc}): "
+                        "install it with: pip install 'debugbox[kubernetes]'"
+                    ) from None
 
                 cfg = client.Configuration()
                 try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 
 import pytest
 
@@ -84,3 +85,17 @@ def test_shell_errors_are_one_line(kube: KubeEnv) -> None:
     assert out.stderr.strip() == 'debugbox: pods "ghost" not found in namespace default (context fake)'
     out = kube.debugbox("shell", "pod/Bad_Name")
     assert out.returncode == 2 and "not a valid pod name" in out.stderr
+
+
+def test_without_the_kubernetes_client_one_line_names_what_to_install(kube: KubeEnv) -> None:
+    """#13: `pip install debugbox` without the [kubernetes] extra — the import fails as it would there."""
+    kube.fake.store.add_pod("web")
+    blocked = "import sys; sys.modules['kubernetes'] = None; from debugbox.cli import main; sys.exit(main())"
+    env = {**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"}
+    for args in (["shell", "pod/web", "--print"], ["targets"]):
+        out = subprocess.run(
+            [sys.executable, "-c", blocked, *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 1, out.stderr
+        assert "Traceback" not in out.stderr and "ModuleNotFoundError" not in out.stderr
+        assert "pip install 'debugbox[kubernetes]'" in out.stderr

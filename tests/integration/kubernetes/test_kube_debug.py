@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from debugbox.core.targets.consent import CopyNeedsConsent
 from debugbox.core.targets.pod_plans import PROFILE_SECURITY_CONTEXT
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
@@ -184,6 +185,17 @@ def test_exec_when_the_image_is_known_to_have_a_shell(kube: KubeEnv) -> None:
     assert execs and execs[0].q("container") == "app" and execs[0].query["command"] == ["ls", "/"]
 
 
+def _copy_plan(kube: KubeEnv, copy_name: str) -> tuple[str, Any]:
+    """#10 §5: the ladder reaches a copy but creates nothing unasked; asked for explicitly, it plans it."""
+    with pytest.raises(CopyNeedsConsent) as refused:
+        _plan(kube)
+    message = str(refused.value)
+    assert f"it creates pod {copy_name}" in message and "--strategy copy" in message
+    assert f"kubectl delete pod {copy_name}" in message and "debugbox.dev/created-by=debugbox" in message
+    assert not kube.fake.requests_to("POST", "/pods")
+    return message, _plan(kube, strategy="copy")
+
+
 def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:
     assert plan.plan.strategy == "copy"
     assert f"--copy-to={copy_name}" in plan.plan.argv and "--share-processes" in plan.plan.argv
@@ -209,17 +221,17 @@ def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:
 def test_copy_when_ephemeral_containers_are_disabled(kube: KubeEnv) -> None:
     _web(kube)
     kube.fake.faults.ephemeral_disabled = True
-    plan = _plan(kube)
+    why, plan = _copy_plan(kube, "web-debugbox")
 
-    assert any("does not serve pods/ephemeralcontainers" in n for n in plan.plan.notes)
-    assert len(_patches(kube, dry_run=True)) == 1  # the dry run found out
+    assert "does not serve pods/ephemeralcontainers" in why
+    assert len(_patches(kube, dry_run=True)) == 1  # the dry run found out (the explicit copy needs none)
     _copy_checks(kube, plan, "web-debugbox")
 
 
-def test_copy_for_a_static_pod_without_asking(kube: KubeEnv) -> None:
+def test_copy_for_a_static_pod_only_when_chosen(kube: KubeEnv) -> None:
     _web(kube, annotations={MIRROR_ANNOTATION: "abc123"})
-    plan = _plan(kube)
-    assert any("static pod" in n for n in plan.plan.notes)
+    why, plan = _copy_plan(kube, "web-debugbox")
+    assert "static pod" in why and any("static pod" in n for n in plan.plan.notes)
     assert not _patches(kube, dry_run=True)
     _copy_checks(kube, plan, "web-debugbox")
 
@@ -229,14 +241,14 @@ def test_copy_for_a_crash_looping_container_with_a_free_name(kube: KubeEnv) -> N
         {"name": "app", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
     ]})  # fmt: skip
     kube.fake.store.add_pod("web-debugbox", "default")  # an earlier copy is still there
-    plan = _plan(kube)
-    assert any("crash-looping" in n for n in plan.plan.notes)
+    why, plan = _copy_plan(kube, "web-debugbox-2")
+    assert "crash-looping" in why and any("crash-looping" in n for n in plan.plan.notes)
     _copy_checks(kube, plan, "web-debugbox-2")
 
 
 def test_forbidden_ephemeral_falls_back_to_copy_and_names_the_verb(kube: KubeEnv) -> None:
     _web(kube)
     kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
-    plan = _plan(kube).plan
-    assert plan.strategy == "copy"
-    assert any("`patch pods/ephemeralcontainers`" in n for n in plan.notes)
+    why, kplan = _copy_plan(kube, "web-debugbox")
+    assert kplan.plan.strategy == "copy"
+    assert "`patch pods/ephemeralcontainers`" in why

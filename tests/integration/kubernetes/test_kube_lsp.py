@@ -271,3 +271,19 @@ async def test_an_unpullable_toolbox_is_explained_in_the_terminal_and_as_a_messa
         30,
     )
     assert message.type == lsp.MessageType.Error and "debugbox.toolboxImage" in message.message
+
+
+async def test_a_default_lens_click_never_creates_a_copy(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """#10 §5: where only a copy would work, the lens's command refuses and says what a copy would create;
+    the command with `"strategy": "copy"` (the explicit choice) plans it."""
+    fake_cluster.faults.ephemeral_disabled = True
+    args = {"target": "k8s://fake/shop/web-1/app"}  # what the lens sends
+    with pytest.raises(JsonRpcException, match="only a copy of pod shop/web-1 would work") as refused:
+        await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert "it creates pod web-1-debugbox" in str(refused.value) and "--strategy copy" in str(refused.value)
+    assert not editor.terminals and not fake_cluster.requests_to("POST", "/pods")
+    result = await _command(editor, Command.DEBUG_COMMAND.value, {**args, "strategy": "copy"})
+    assert result["strategy"] == "copy" and "--copy-to=web-1-debugbox" in result["argv"]
+    assert result["watch"]["pod"] == "web-1-debugbox" and result["watch"]["ephemeral"] is False
