@@ -255,6 +255,24 @@ class KubeClient:
         labels = (data.get("metadata") or {}).get("labels") if isinstance(data, dict) else None
         return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
 
+    def label_pod(self, namespace: str, name: str, labels: dict[str, str]) -> None:
+        """Add `labels` to a pod (a JSON merge patch of `metadata.labels`; other labels stay)."""
+        self._call(
+            f"labelling pod {name}",
+            "patch",
+            "pods",
+            namespace,
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}",
+            (),
+            {"metadata": {"labels": labels}},
+            "application/merge-patch+json",
+        )
+
+    def delete_pod(self, namespace: str, name: str) -> None:
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
+        self._call(f"deleting pod {name}", "delete", "pods", namespace, "DELETE", path)
+
     def dry_run_ephemeral(self, namespace: str, pod: str, container: dict[str, Any]) -> None:
         """Would the API server add this ephemeral container? Returns, or raises KubeForbidden or
         EphemeralRefused.

@@ -5,8 +5,8 @@ until `core/targets/debug_failures.judge` says the debug container runs, ended, 
 passes. `supervise` runs the debug command as a child with the terminal's stdio while that watch goes on: on a
 failure (or the deadline) it ends kubectl — which would otherwise wait forever, printing warnings — and prints
 the one sentence; the exit status is then `EXIT_NOT_STARTED`. The CLI's `debugbox shell` and the editor's
-terminals (`debugbox session`) both go through it; the language server also runs `wait_for_start` itself to
-show the sentence as a message.
+terminals (`debugbox session`) both go through it, and it labels a copy as debugbox's once kubectl made it.
+The language server also runs `wait_for_start` itself to show the sentence as a message.
 
 A failure of the watch itself (the API unreachable, RBAC without `get pods`) never ends the session: the
 command runs on as it would have without debugbox, and the log says why the watch stopped.
@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TextIO
 
 from debugbox.core.errors import RuntimeProblem, TargetNotFound
+from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED, Verdict, WatchSpec, judge, timed_out
 from debugbox.edge.kube_client import KubeClient
 from debugbox.edge.kubeconfig import load_kubeconfig
@@ -118,6 +119,19 @@ def supervise(
     return code
 
 
+def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -> bool:
+    """Label the copy kubectl created as debugbox's (kubectl debug has no flag for it), once it exists."""
+    meta = pod.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    if isinstance(labels, Mapping) and labels.get(COPY_LABEL_KEY) == COPY_LABEL_VALUE:
+        return True
+    try:
+        client.label_pod(spec.namespace, spec.pod, {COPY_LABEL_KEY: COPY_LABEL_VALUE})
+    except RuntimeProblem as exc:
+        log.warning("could not label the copy %s: %s", spec.pod, exc)
+    return True
+
+
 def run_watched(
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -132,12 +146,20 @@ def run_watched(
     except RuntimeProblem as exc:  # no usable kubeconfig here: run the command unwatched, as kubectl would
         log.warning("not watching debug container %s: %s", spec.container, exc)
         return subprocess.call(list(argv), env=dict(env))
+    labelled: list[bool] = []
+
+    def read_pod() -> Mapping[str, object]:
+        pod = client.read_pod(spec.namespace, spec.pod)
+        if not spec.ephemeral and not labelled:
+            labelled.append(label_copy(client, spec, pod))
+        return pod
+
     try:
         return supervise(
             argv,
             env,
             spec,
-            lambda: client.read_pod(spec.namespace, spec.pod),
+            read_pod,
             deadline if deadline is not None else start_deadline(api_timeout),
         )
     except OSError as exc:

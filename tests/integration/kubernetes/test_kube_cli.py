@@ -99,3 +99,29 @@ def test_without_the_kubernetes_client_one_line_names_what_to_install(kube: Kube
         assert out.returncode == 1, out.stderr
         assert "Traceback" not in out.stderr and "ModuleNotFoundError" not in out.stderr
         assert "pip install 'debugbox[kubernetes]'" in out.stderr
+
+
+def test_a_chosen_copy_is_labelled_and_cleanup_removes_only_copies(kube: KubeEnv) -> None:
+    """#10 §5 / #13 §5: `--strategy copy` runs kubectl's copy, debugbox labels it, `cleanup` lists and deletes it
+    (only with a confirmation), and the original pod and unlabelled pods stay."""
+    kube.fake.store.add_pod("web")
+    kube.fake.store.add_pod("other-debugbox")  # not ours: no label
+    out = kube.debugbox("shell", "pod/web/app", "--strategy", "copy", "--image", "busybox:1.36", "--", "true")
+    assert out.returncode == 0, out.stderr
+    copy = kube.fake.store.get("default", "web-debugbox")
+    assert copy["metadata"]["labels"] == {"debugbox.dev/created-by": "debugbox"}
+
+    listed = kube.debugbox("cleanup")  # no terminal, no --yes: list only
+    assert listed.returncode == 1 and "web-debugbox" in listed.stdout and "--yes" in listed.stderr
+    assert ("default", "web-debugbox") in kube.fake.store.pods
+
+    done = kube.debugbox("cleanup", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "deleted pod web-debugbox"
+    assert (
+        len(kube.fake.requests_to("DELETE", "/pods/web-debugbox")) == 1
+    )  # only the labelled copy was deleted
+    assert ("default", "web") in kube.fake.store.pods and (
+        "default",
+        "other-debugbox",
+    ) in kube.fake.store.pods
