@@ -24,7 +24,17 @@ from typing import Any, TextIO
 from debugbox import __version__
 
 #: The one list of subcommand modules (in `debugbox.cli`), in help order.
-SUBCOMMANDS = ("inspect", "check", "debug_image", "share_pid", "targets", "shell", "lsp")
+SUBCOMMANDS = (
+    "inspect",
+    "check",
+    "debug_image",
+    "share_pid",
+    "targets",
+    "shell",
+    "session",
+    "cleanup",
+    "lsp",
+)
 
 
 #: C0 controls but tab and newline, a CR not before LF, DEL and C1, bidi embeddings/overrides/isolates and

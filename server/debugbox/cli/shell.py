@@ -5,8 +5,12 @@ have their own). The session replaces this process (`exec`), so the terminal tal
 With `-- CMD ...` the command runs instead of an interactive shell, and a TTY is requested only when stdin is
 one, so scripts can use it. `--print` prints the argv as a JSON array instead of running it.
 
+Kubernetes sessions that add a debug container (ephemeral, copy) run kubectl as a child while debugbox watches
+that container (`edge/kube_watch.py`): when it cannot start, kubectl is ended and one line says why.
+
 Exit codes: the session's own when it runs; 1 when the target cannot be opened (not found, not running, engine
-unreachable, strategy impossible: one line says why); 2 bad usage or an invalid target name.
+unreachable, strategy impossible: one line says why); 2 bad usage or an invalid target name; 3 the debug
+container did not start (image pull, runAsNonRoot, runtime error, timeout: one line says why and what to do).
 """
 
 from __future__ import annotations
@@ -124,6 +128,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {note}", file=sys.stderr)
     sys.stdout.flush()
     env = {**os.environ, **plan.env}
+    if plan.watch:
+        # A Kubernetes debug container: run kubectl as a child and watch the container, so a container that
+        # will never start ends the session with one sentence instead of a kubectl waiting forever.
+        from debugbox.edge.kube_watch import run_watched
+
+        return run_watched(plan.argv, env, plan.watch, settings.kubernetes.timeout_seconds)
     try:
         # An absolute path from PATH's absolute folders: execvp would also try `./docker` for a `.` in PATH.
         argv = resolve_program(plan.argv, path=env.get("PATH", os.defpath))

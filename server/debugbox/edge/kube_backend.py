@@ -25,8 +25,9 @@ from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavaila
 from debugbox.core.images import classify_image
 from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
-from debugbox.core.targets import names, pod_facts, pod_strategy
+from debugbox.core.targets import consent, identity, names, pod_facts, pod_strategy
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
+from debugbox.edge import kube_session
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
 from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
@@ -96,7 +97,8 @@ class KubeBackend:
         self.kubectl = kubectl
         self.config_paths = list(config_paths) if config_paths is not None else kubeconfig_paths()
         self._clients: dict[str, KubeClient] = {}
-        self._pods: dict[str, pod_facts.PodFacts] = {}
+        self._pods: dict[str, dict[str, Any]] = {}
+        """Target ID → the pod's JSON as `resolve` read it (`kube_plan` uses it instead of reading again)."""
         self._preferred = PlanOptions(preferred=settings.strategy)
         """What a listing recommends follows the plan's decision (with the preferred strategy)."""
 
@@ -213,10 +215,11 @@ class KubeBackend:
         ctx_name, ns, pod_name, container = parse_ref(ref)
         context = self.context(ctx_name)
         namespace = names.validate_label(ns or self.namespace_for(context), "namespace")
-        pod = checked_pod(self.client(context).read_pod(namespace, pod_name))
+        raw = self.client(context).read_pod(namespace, pod_name)
+        pod = checked_pod(raw)
         chosen = pod.container(container)
         target = next(t for t in self._targets(context, pod) if t.extra["container"] == chosen.name)
-        self._pods[target.id] = pod
+        self._pods[target.id] = raw
         return target
 
     # --- plans ---
@@ -231,7 +234,8 @@ class KubeBackend:
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
-        pod = self._pods.pop(target.id, None) or checked_pod(client.read_pod(namespace, pod_name))
+        raw = self._pods.pop(target.id, None) or client.read_pod(namespace, pod_name)
+        pod = checked_pod(raw)
         container = pod.container(str(target.extra.get("container") or "") or None)
         image_info = classify_image(container.image) if container.image else None
         ns_labels = client.namespace_labels(namespace) or {}
@@ -254,7 +258,7 @@ class KubeBackend:
                     asked.add(need)
                     if need == pod_strategy.NEEDS_ADMISSION:
                         cluster, forbidden = self._ask_ephemeral(
-                            client, pod, container.name, cluster, options
+                            client, raw, pod, container.name, cluster, options
                         )
                     else:
                         cluster = self._with_existing_copies(client, pod, cluster)
@@ -263,7 +267,7 @@ class KubeBackend:
             if forbidden is not None:
                 raise forbidden from None  # RBAC said no: keep the verb and resource to ask for
             raise
-        return pod_strategy.build_plan(
+        kplan = pod_strategy.build_plan(
             pod,
             container.name,
             cluster,
@@ -272,10 +276,23 @@ class KubeBackend:
             allow_privileged=self.settings.allow_privileged,
             target_id=target.id,
         )
+        # --- hooks: a copy only when chosen (consent.py); identity and what to watch (kube_session.py) ---
+        if kplan.plan.strategy == "copy":
+            consent.require_consent(
+                "copy",
+                options.strategy,
+                pod=pod.name,
+                namespace=pod.namespace,
+                copy_name=pod_strategy.copy_name_for(pod, cluster.existing_pods or frozenset()),
+                why=pod_strategy.copy_reason(pod, container.name, cluster) or "",
+                cleanup=kplan.cleanup,
+            )
+        return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings)
 
     def _ask_ephemeral(
         self,
         client: KubeClient,
+        raw: dict[str, Any],
         pod: pod_facts.PodFacts,
         container: str,
         cluster: pod_facts.ClusterFacts,
@@ -291,6 +308,7 @@ class KubeBackend:
             allow_privileged=self.settings.allow_privileged,
         )
         spec = pod_strategy.ephemeral_container_spec(name, options.toolbox_image, container, profile)
+        spec = identity.apply_custom(spec, identity.debug_identity(raw, container, profile).custom)
         try:
             client.dry_run_ephemeral(pod.namespace, pod.name, spec)
         except KubeForbidden as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -69,7 +70,13 @@ class KubeClient:
     def _api(self) -> Any:
         with self._lock:
             if self._core is None:
-                from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
+                try:
+                    from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
+                except ImportError as exc:  # `pip install debugbox` without the [kubernetes] extra
+                    raise RuntimeUnavailable(
+                        f"the Kubernetes client is not installed for {sys.executable} ({exc.name or exc}): "
+                        "install it with: pip install 'debugbox[kubernetes]'"
+                    ) from None
 
                 cfg = client.Configuration()
                 try:
@@ -247,6 +254,24 @@ class KubeClient:
             return None
         labels = (data.get("metadata") or {}).get("labels") if isinstance(data, dict) else None
         return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+
+    def label_pod(self, namespace: str, name: str, labels: dict[str, str]) -> None:
+        """Add `labels` to a pod (a JSON merge patch of `metadata.labels`; other labels stay)."""
+        self._call(
+            f"labelling pod {name}",
+            "patch",
+            "pods",
+            namespace,
+            "PATCH",
+            f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}",
+            (),
+            {"metadata": {"labels": labels}},
+            "application/merge-patch+json",
+        )
+
+    def delete_pod(self, namespace: str, name: str) -> None:
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
+        self._call(f"deleting pod {name}", "delete", "pods", namespace, "DELETE", path)
 
     def dry_run_ephemeral(self, namespace: str, pod: str, container: dict[str, Any]) -> None:
         """Would the API server add this ephemeral container? Returns, or raises KubeForbidden or

@@ -11,7 +11,8 @@ and watches that stream the events the simulated kubelet (`kubelet.py`) causes. 
 docker-backed (`docker_kubelet.py`); `log` serves what the container wrote.
 
 Routes: discovery (`/version`, `/api`, `/api/v1`, `/apis`, `authorization.k8s.io/v1`), pods (list, watch, get,
-create, delete) and their `ephemeralcontainers`, `attach`, `exec`, `log` subresources, namespaces (get, list),
+create, delete, patch of labels/annotations/images) and their `ephemeralcontainers`, `attach`, `exec`, `log`
+subresources, namespaces (get, list),
 and `selfsubjectaccessreviews`. Any other path is 404 `NotFound`, like a real server for an unknown resource;
 server-side apply is a 500 that says it is not implemented rather than pretending. Every request is recorded
 (method, path, query, content type, accept, user agent, body, user) so tests assert on what clients sent.
@@ -608,6 +609,8 @@ class FakeKubeAPIServer:
                 h._send_json(200, self.store.get(ns, name))
             elif req.method == "DELETE":
                 self._delete_pod(h, req, ns, name)
+            elif req.method == "PATCH":
+                self._patch_pod(h, req, ns, name)
             else:
                 raise ApiError(
                     405, "MethodNotAllowed", f"the fake does not implement {req.method} on pods/NAME", {}
@@ -759,10 +762,60 @@ class FakeKubeAPIServer:
 
     # --- ephemeral containers ---
 
-    def _patch_ephemeral(self, h: _Handler, req: RecordedRequest, ns: str, name: str) -> None:
-        if self.faults.ephemeral_disabled:
-            # What a server without the subresource answers (cdebug detects exactly this: empty details.name).
-            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
+    def _patch_pod(self, h: _Handler, req: RecordedRequest, ns: str, name: str) -> None:
+        """PATCH pods/NAME: metadata (labels, annotations) may change; the spec only where `ValidatePodUpdate`
+        (`pkg/apis/core/validation/validation.go`) allows — container images, activeDeadlineSeconds,
+        tolerations — and the status stays as it was (`podStrategy.PrepareForUpdate`,
+        `pkg/registry/core/pod/strategy.go`: status changes go through pods/status)."""
+        with self.store.lock:
+            old = self.store.get(ns, name)
+            new, dry_run = self._apply_patch(req, old, name)
+            result = copy.deepcopy(old)
+            result["metadata"]["labels"] = (new.get("metadata") or {}).get("labels") or {}
+            result["metadata"]["annotations"] = (new.get("metadata") or {}).get("annotations") or {}
+            for key in ("labels", "annotations"):
+                if not result["metadata"][key]:
+                    result["metadata"].pop(key)
+
+            def mutable_removed(spec: dict[str, Any]) -> dict[str, Any]:
+                out = copy.deepcopy(spec)
+                for key in ("activeDeadlineSeconds", "tolerations"):
+                    out.pop(key, None)
+                for key in ("containers", "initContainers"):
+                    for c in out.get(key) or []:
+                        if isinstance(c, dict):
+                            c.pop("image", None)
+                return out
+
+            new_spec = new.get("spec") if isinstance(new.get("spec"), dict) else {}
+            if mutable_removed(new_spec) != mutable_removed(old["spec"]):
+                # The real message ends with a diff of the two specs, which the fake leaves out.
+                raise invalid(
+                    "Pod",
+                    name,
+                    [
+                        FieldError(
+                            "Forbidden",
+                            "spec",
+                            "pod updates may not change fields other than `spec.containers[*].image`,"
+                            "`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only "
+                            "additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to "
+                            "be set to 1 if it was previously negative)",
+                        )
+                    ],
+                )
+            result["spec"] = new_spec
+            if dry_run == "All":
+                h._send_json(200, result)
+                return
+            stored = self.store.put(result)
+        h._send_json(200, stored)
+
+    def _apply_patch(
+        self, req: RecordedRequest, old: dict[str, Any], name: str
+    ) -> tuple[dict[str, Any], str | None]:
+        """The patched object and the dryRun value: the patch types of `pkg/endpoints/handlers/patch.go`
+        (`patchResource`), 415 for any other, 400 for a body that does not decode or renames the object."""
         ctype = req.content_type.split(";")[0].strip()
         if ctype not in (SMP, JSON_PATCH, MERGE_PATCH, APPLY_PATCH):
             raise ApiError(
@@ -781,25 +834,32 @@ class FakeKubeAPIServer:
             patch = json.loads(req.body)
         except ValueError as exc:
             raise bad_request(f"error decoding patch: {exc}") from None
+        if ctype == JSON_PATCH:
+            if not isinstance(patch, list):
+                raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+            new = json_patch(old, patch)
+        elif not isinstance(patch, dict):
+            raise bad_request("error decoding patch: patch is not a JSON object")
+        elif ctype == SMP:
+            new = strategic_merge(old, patch)
+        else:
+            new = merge_patch(old, patch)
+        if not isinstance(new, dict):
+            raise bad_request("the patch did not yield an object")
+        new_name = (new.get("metadata") or {}).get("name")
+        if new_name != name:
+            raise bad_request(
+                f"the name of the object ({new_name}) does not match the name on the URL ({name})"
+            )
+        return new, dry_run
+
+    def _patch_ephemeral(self, h: _Handler, req: RecordedRequest, ns: str, name: str) -> None:
+        if self.faults.ephemeral_disabled:
+            # What a server without the subresource answers (cdebug detects exactly this: empty details.name).
+            raise ApiError(404, "NotFound", "the server could not find the requested resource", {})
         with self.store.lock:
             old = self.store.get(ns, name)
-            if ctype == JSON_PATCH:
-                if not isinstance(patch, list):
-                    raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-                new = json_patch(old, patch)
-            elif not isinstance(patch, dict):
-                raise bad_request("error decoding patch: patch is not a JSON object")
-            elif ctype == SMP:
-                new = strategic_merge(old, patch)
-            else:
-                new = merge_patch(old, patch)
-            if not isinstance(new, dict):
-                raise bad_request("the patch did not yield an object")
-            new_name = (new.get("metadata") or {}).get("name")
-            if new_name != name:
-                raise bad_request(
-                    f"the name of the object ({new_name}) does not match the name on the URL ({name})"
-                )
+            new, dry_run = self._apply_patch(req, old, name)
             for c in (new.get("spec") or {}).get("ephemeralContainers") or []:
                 if isinstance(c, dict):
                     default_container(c, ephemeral=True)

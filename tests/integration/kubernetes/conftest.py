@@ -86,6 +86,25 @@ class KubeEnv:
             document=self.manifest(text), workloads=workloads_in(text)
         )
 
+    def debugbox(
+        self, *args: str, stdin: str | None = None, timeout: float = 90
+    ) -> subprocess.CompletedProcess[str]:
+        """The real CLI (`python -m debugbox`) against the fake; no Docker engine, a per-test cache dir."""
+        env = {
+            **self.env,
+            "DOCKER_HOST": f"unix://{self.tmp}/no-docker.sock",  # only the cluster matters here
+            "XDG_CACHE_HOME": str(self.tmp / "cache"),
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "debugbox", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            input=stdin,
+            stdin=None if stdin is not None else subprocess.DEVNULL,
+        )
+
     def kubectl(self, argv: Sequence[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
         """Run real kubectl: `argv` is a debugbox plan (kubectl path first) or only kubectl's arguments."""
         args = list(argv)

@@ -15,18 +15,6 @@ from tests.integration.kubernetes.test_kube_targets import DEPLOYMENT
 pytestmark = pytest.mark.kubernetes
 
 
-def debugbox(kube: KubeEnv, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"}  # only the cluster matters here
-    return subprocess.run(
-        [sys.executable, "-m", "debugbox", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-    )
-
-
 def _kube_targets(out: subprocess.CompletedProcess[str]) -> list[dict]:
     return [t for t in json.loads(out.stdout)["targets"] if t["runtime"] == "kubernetes"]
 
@@ -35,14 +23,14 @@ def test_targets_lists_pods_of_the_namespace_and_of_a_manifest(kube: KubeEnv) ->
     kube.fake.store.add_pod("a", "default")
     kube.fake.store.add_pod("web-1", "shop", labels={"app": "web", "tier": "frontend"})
 
-    out = debugbox(kube, "targets", "--json")
+    out = kube.debugbox("targets", "--json")
     assert [t["name"] for t in _kube_targets(out)] == ["a/app"]
 
-    out = debugbox(kube, "targets", "--json", "--for", kube.manifest(DEPLOYMENT))
+    out = kube.debugbox("targets", "--json", "--for", kube.manifest(DEPLOYMENT))
     (target,) = _kube_targets(out)
     assert target["id"] == "k8s://fake/shop/web-1/app" and target["related"] is True
 
-    table = debugbox(kube, "targets", "--for", kube.manifest(DEPLOYMENT))
+    table = kube.debugbox("targets", "--for", kube.manifest(DEPLOYMENT))
     assert "kubernetes" in table.stdout and "web-1/app" in table.stdout
 
 
@@ -56,8 +44,7 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     }
     kube.fake.store.add_pod("web-1", "shop", [app])  # a pod that passes its namespace's level
 
-    out = debugbox(
-        kube,
+    out = kube.debugbox(
         "shell",
         "pod/web-1/app",
         "-n",
@@ -70,7 +57,10 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     )
 
     assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == [
+    argv = json.loads(out.stdout)
+    custom = argv.pop(11)  # the target's identity (test_kube_identity.py checks the file)
+    assert custom.startswith("--custom=") and custom.endswith(".json")
+    assert argv == [
         "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake", "--target=app",
         "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
     ]  # fmt: skip
@@ -79,7 +69,7 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
 def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
     kube.fake.store.add_pod("web", containers=[{"name": "app", "image": "gcr.io/distroless/static"}])
 
-    out = debugbox(kube, "shell", "pod/web", "--image", "busybox:1.36", "--", "ps", "aux")
+    out = kube.debugbox("shell", "pod/web", "--image", "busybox:1.36", "--", "ps", "aux")
 
     assert out.returncode == 0, out.stderr
     assert 'Targeting container "app"' in out.stdout
@@ -90,8 +80,48 @@ def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
 
 
 def test_shell_errors_are_one_line(kube: KubeEnv) -> None:
-    out = debugbox(kube, "shell", "pod/ghost")
+    out = kube.debugbox("shell", "pod/ghost")
     assert out.returncode == 1
     assert out.stderr.strip() == 'debugbox: pods "ghost" not found in namespace default (context fake)'
-    out = debugbox(kube, "shell", "pod/Bad_Name")
+    out = kube.debugbox("shell", "pod/Bad_Name")
     assert out.returncode == 2 and "not a valid pod name" in out.stderr
+
+
+def test_without_the_kubernetes_client_one_line_names_what_to_install(kube: KubeEnv) -> None:
+    """#13: `pip install debugbox` without the [kubernetes] extra — the import fails as it would there."""
+    kube.fake.store.add_pod("web")
+    blocked = "import sys; sys.modules['kubernetes'] = None; from debugbox.cli import main; sys.exit(main())"
+    env = {**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"}
+    for args in (["shell", "pod/web", "--print"], ["targets"]):
+        out = subprocess.run(
+            [sys.executable, "-c", blocked, *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 1, out.stderr
+        assert "Traceback" not in out.stderr and "ModuleNotFoundError" not in out.stderr
+        assert "pip install 'debugbox[kubernetes]'" in out.stderr
+
+
+def test_a_chosen_copy_is_labelled_and_cleanup_removes_only_copies(kube: KubeEnv) -> None:
+    """#10 §5 / #13 §5: `--strategy copy` runs kubectl's copy, debugbox labels it, `cleanup` lists and deletes it
+    (only with a confirmation), and the original pod and unlabelled pods stay."""
+    kube.fake.store.add_pod("web")
+    kube.fake.store.add_pod("other-debugbox")  # not ours: no label
+    out = kube.debugbox("shell", "pod/web/app", "--strategy", "copy", "--image", "busybox:1.36", "--", "true")
+    assert out.returncode == 0, out.stderr
+    copy = kube.fake.store.get("default", "web-debugbox")
+    assert copy["metadata"]["labels"] == {"debugbox.dev/created-by": "debugbox"}
+
+    listed = kube.debugbox("cleanup")  # no terminal, no --yes: list only
+    assert listed.returncode == 1 and "web-debugbox" in listed.stdout and "--yes" in listed.stderr
+    assert ("default", "web-debugbox") in kube.fake.store.pods
+
+    done = kube.debugbox("cleanup", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "deleted pod web-debugbox"
+    assert (
+        len(kube.fake.requests_to("DELETE", "/pods/web-debugbox")) == 1
+    )  # only the labelled copy was deleted
+    assert ("default", "web") in kube.fake.store.pods and (
+        "default",
+        "other-debugbox",
+    ) in kube.fake.store.pods

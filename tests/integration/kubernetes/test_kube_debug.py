@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from debugbox.core.targets.consent import CopyNeedsConsent
 from debugbox.core.targets.pod_strategy import PROFILE_SECURITY_CONTEXT
 from debugbox.edge.kube_client import KubeForbidden
 
@@ -111,7 +112,10 @@ def test_profile_follows_pod_security_and_kubectl_sends_its_security_context(
     assert out.returncode == 0, out.stderr
     (patch,) = _patches(kube, dry_run=False)
     sent = patch.decoded["spec"]["ephemeralContainers"][0]
-    assert sent.get("securityContext") == PROFILE_SECURITY_CONTEXT[expected]
+    wanted = PROFILE_SECURITY_CONTEXT[expected]
+    if expected == "restricted":  # and the identity a non-root pod needs (test_kube_identity.py)
+        wanted = {**(wanted or {}), "runAsUser": 65532}
+    assert sent.get("securityContext") == wanted
     (dry,) = _patches(kube, dry_run=True)
     assert dry.decoded["spec"]["ephemeralContainers"][0].get("securityContext") == sent.get("securityContext")
 
@@ -208,6 +212,17 @@ def test_a_refused_preferred_ephemeral_falls_back_where_an_explicit_one_fails(ku
     assert len(_patches(kube, dry_run=True)) == 2 and not _patches(kube, dry_run=False)
 
 
+def _copy_plan(kube: KubeEnv, copy_name: str) -> tuple[str, Any]:
+    """#10 §5: the ladder reaches a copy but creates nothing unasked; asked for explicitly, it plans it."""
+    with pytest.raises(CopyNeedsConsent) as refused:
+        _plan(kube)
+    message = str(refused.value)
+    assert f"it creates pod {copy_name}" in message and "--strategy copy" in message
+    assert f"kubectl delete pod {copy_name}" in message and "debugbox.dev/created-by=debugbox" in message
+    assert not kube.fake.requests_to("POST", "/pods")
+    return message, _plan(kube, strategy="copy")
+
+
 def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:
     assert plan.plan.strategy == "copy"
     assert f"--copy-to={copy_name}" in plan.plan.argv and "--share-processes" in plan.plan.argv
@@ -233,17 +248,17 @@ def _copy_checks(kube: KubeEnv, plan: Any, copy_name: str) -> dict[str, Any]:
 def test_copy_when_ephemeral_containers_are_disabled(kube: KubeEnv) -> None:
     _web(kube)
     kube.fake.faults.ephemeral_disabled = True
-    plan = _plan(kube)
+    why, plan = _copy_plan(kube, "web-debugbox")
 
-    assert any("does not serve pods/ephemeralcontainers" in n for n in plan.plan.notes)
-    assert len(_patches(kube, dry_run=True)) == 1  # the dry run found out
+    assert "does not serve pods/ephemeralcontainers" in why
+    assert len(_patches(kube, dry_run=True)) == 1  # the dry run found out (the explicit copy needs none)
     _copy_checks(kube, plan, "web-debugbox")
 
 
-def test_copy_for_a_static_pod_without_asking(kube: KubeEnv) -> None:
+def test_copy_for_a_static_pod_only_when_chosen(kube: KubeEnv) -> None:
     _web(kube, annotations={MIRROR_ANNOTATION: "abc123"})
-    plan = _plan(kube)
-    assert any("static pod" in n for n in plan.plan.notes)
+    why, plan = _copy_plan(kube, "web-debugbox")
+    assert "static pod" in why and any("static pod" in n for n in plan.plan.notes)
     assert not _patches(kube, dry_run=True)
     _copy_checks(kube, plan, "web-debugbox")
 
@@ -253,14 +268,14 @@ def test_copy_for_a_crash_looping_container_with_a_free_name(kube: KubeEnv) -> N
         {"name": "app", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
     ]})  # fmt: skip
     kube.fake.store.add_pod("web-debugbox", "default")  # an earlier copy is still there
-    plan = _plan(kube)
-    assert any("crash-looping" in n for n in plan.plan.notes)
+    why, plan = _copy_plan(kube, "web-debugbox-2")
+    assert "crash-looping" in why and any("crash-looping" in n for n in plan.plan.notes)
     _copy_checks(kube, plan, "web-debugbox-2")
 
 
 def test_forbidden_ephemeral_falls_back_to_copy_and_names_the_verb(kube: KubeEnv) -> None:
     _web(kube)
     kube.fake.faults.denied.add(("patch", "pods/ephemeralcontainers"))
-    plan = _plan(kube).plan
-    assert plan.strategy == "copy"
-    assert any("`patch pods/ephemeralcontainers`" in n for n in plan.notes)
+    why, kplan = _copy_plan(kube, "web-debugbox")
+    assert kplan.plan.strategy == "copy"
+    assert "`patch pods/ephemeralcontainers`" in why

@@ -345,3 +345,26 @@ def test_unknown_paths_and_logs_of_unknown_containers(kube: KubeEnv) -> None:
     assert out.returncode == 1 and "container nope is not valid for pod web" in out.stderr
     out = kube.kubectl(["get", "--raw", "/apis/apps/v1/deployments"])
     assert out.returncode == 1 and "the server could not find the requested resource" in out.stderr
+
+
+def test_pod_patch_changes_labels_but_refuses_spec_changes_like_validate_pod_update(kube: KubeEnv) -> None:
+    """PATCH pods/NAME (`ValidatePodUpdate`): real `kubectl label` (a JSON merge patch) works; a spec change
+    other than images/activeDeadlineSeconds/tolerations is 422 with the real message; status stays."""
+    kube.fake.store.add_pod("web")
+    out = kube.kubectl(["label", "pod", "web", "debugbox.dev/created-by=debugbox"])
+    assert out.returncode == 0, out.stderr
+    (patch,) = kube.fake.requests_to("PATCH", "/pods/web")
+    assert patch.content_type == "application/merge-patch+json"
+    pod = kube.fake.store.get("default", "web")
+    assert pod["metadata"]["labels"] == {"debugbox.dev/created-by": "debugbox"}
+    assert pod["status"]["phase"] == "Running"
+
+    out = kube.kubectl(["patch", "pod", "web", "-p", '{"spec":{"shareProcessNamespace":true}}'])
+    assert out.returncode == 1
+    assert (
+        'The Pod "web" is invalid: spec: Forbidden: pod updates may not change fields other than'
+        in out.stderr
+    )
+    out = kube.kubectl(["set", "image", "pod/web", "app=busybox:1.37"])
+    assert out.returncode == 0, out.stderr
+    assert kube.fake.store.get("default", "web")["spec"]["containers"][0]["image"] == "busybox:1.37"

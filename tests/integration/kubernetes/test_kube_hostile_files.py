@@ -10,7 +10,7 @@ import os
 import pytest
 
 from tests.integration.kubernetes.conftest import KubeEnv
-from tests.integration.kubernetes.test_kube_cli import _kube_targets, debugbox
+from tests.integration.kubernetes.test_kube_cli import _kube_targets
 
 pytestmark = pytest.mark.kubernetes
 
@@ -23,7 +23,7 @@ def test_targets_for_a_fifo_or_device_manifest_does_not_hang(kube: KubeEnv, kind
         os.mkfifo(manifest)
     else:
         manifest.symlink_to("/dev/zero")
-    out = debugbox(kube, "targets", "--json", "--for", str(manifest))  # its timeout fails the test on a hang
+    out = kube.debugbox("targets", "--json", "--for", str(manifest))  # its timeout fails the test on a hang
     assert [t["name"] for t in _kube_targets(out)] == ["a/app"], out.stderr
     assert "Traceback" not in out.stderr
     json.loads(out.stdout)

@@ -7,7 +7,9 @@ cluster.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -143,9 +145,19 @@ async def test_debug_pod_lens_then_open_the_terminal(
 
     assert result["strategy"] == "ephemeral" and result["opened"] is True
     (terminal,) = editor.terminals
-    argv = list(terminal.argv)
-    assert argv[:3] == ["kubectl", "debug", "web-1"] and "-it" in argv and "--target=app" in argv
+    outer = list(terminal.argv)
+    # The terminal runs the command under `debugbox session`, which watches the debug container.
+    assert outer[:5] == [sys.executable, "-P", "-m", "debugbox", "session"]
+    argv = outer[outer.index("--") + 1 :]
+    assert argv == result["argv"]
+    assert argv[0] == shutil.which("kubectl") and argv[1:3] == ["debug", "web-1"]  # absolute: never ./kubectl
+    assert "-it" in argv and "--target=app" in argv
     assert "--image=busybox:1.36" in argv and argv[-2:] == ["-c", "debugbox-app"]
+    watch = json.loads(outer[outer.index("--watch") + 1])
+    assert watch == result["watch"] == {
+        "context": "fake", "namespace": "shop", "pod": "web-1", "container": "debugbox-app",
+        "ephemeral": True, "image": "busybox:1.36",
+    }  # fmt: skip
     dry = [r for r in fake_cluster.requests if r.method == "PATCH"]
     assert dry and all(r.q("dryRun") == "All" for r in dry)  # planning changes nothing in the pod
 
@@ -215,8 +227,9 @@ async def test_debug_now_for_a_deployment_inside_a_list_runs_with_real_kubectl(
 
     assert result["target"] == "k8s://fake/shop/web-1/app" and result["opened"] is True
     (terminal,) = editor.terminals
-    argv = list(terminal.argv)
-    assert argv[:3] == ["kubectl", "debug", "web-1"] and "--target=app" in argv
+    outer = list(terminal.argv)
+    argv = outer[outer.index("--") + 1 :]  # under `debugbox session`, which watches the debug container
+    assert argv[0] == shutil.which("kubectl") and argv[1:3] == ["debug", "web-1"] and "--target=app" in argv
     # Run it with the pinned kubectl (without -it, so it returns): the ephemeral container really is added.
     home = tmp_path / "home"
     home.mkdir()
@@ -316,3 +329,60 @@ def test_no_debugbox_module_imports_the_kubernetes_client_until_a_cluster_is_ask
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+async def test_an_unpullable_toolbox_is_explained_in_the_terminal_and_as_a_message(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """#13 §3: the terminal's command ends with the sentence and exit status 3; the server shows it too."""
+    from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
+
+    from tests.fakes.kube import ImageSpec
+
+    fake_cluster.images["registry.invalid/tools:1"] = ImageSpec(pullable=False)
+    args = {"target": "k8s://fake/shop/web-1/app", "image": "registry.invalid/tools:1"}
+    result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert result["opened"] is True and result["strategy"] == "ephemeral"
+    (terminal,) = editor.terminals
+    env = {
+        **os.environ,
+        **dict(getattr(terminal, "env", None) or {}),
+        "KUBECONFIG": str(KUBECONFIG),
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+    }
+    ran = await asyncio.to_thread(
+        subprocess.run,
+        list(terminal.argv),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    assert ran.returncode == EXIT_NOT_STARTED, ran.stderr
+    assert "debugbox: the cluster (context fake) cannot pull registry.invalid/tools:1" in ran.stderr
+    message = await editor.wait_for(
+        lambda: next(
+            (m for m in editor.messages if "cannot pull registry.invalid/tools:1" in m.message), None
+        ),
+        30,
+    )
+    assert message.type == lsp.MessageType.Error and "debugbox.toolboxImage" in message.message
+
+
+async def test_a_default_lens_click_never_creates_a_copy(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """#10 §5: where only a copy would work, the lens's command refuses and says what a copy would create;
+    the command with `"strategy": "copy"` (the explicit choice) plans it."""
+    fake_cluster.faults.ephemeral_disabled = True
+    args = {"target": "k8s://fake/shop/web-1/app"}  # what the lens sends
+    with pytest.raises(JsonRpcException, match="only a copy of pod shop/web-1 would work") as refused:
+        await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert "it creates pod web-1-debugbox" in str(refused.value) and "--strategy copy" in str(refused.value)
+    assert not editor.terminals and not fake_cluster.requests_to("POST", "/pods")
+    result = await _command(editor, Command.DEBUG_COMMAND.value, {**args, "strategy": "copy"})
+    assert result["strategy"] == "copy" and "--copy-to=web-1-debugbox" in result["argv"]
+    assert result["watch"]["pod"] == "web-1-debugbox" and result["watch"]["ephemeral"] is False

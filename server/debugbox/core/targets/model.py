@@ -92,6 +92,9 @@ class DebugPlan:
     """The target's `id`."""
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment for the terminal process (e.g. KUBECONFIG), usually empty."""
+    watch: dict[str, Any] = field(default_factory=dict)
+    """Kubernetes: the debug container to watch once `argv` runs (`debug_failures.WatchSpec.to_json()`);
+    empty when there is nothing to wait for (exec, attach, containers)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -103,4 +106,6 @@ class DebugPlan:
         }
         if self.env:
             out["env"] = dict(self.env)
+        if self.watch:
+            out["watch"] = dict(self.watch)
         return out

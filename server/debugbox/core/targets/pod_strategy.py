@@ -176,6 +176,15 @@ def choose_strategy(
     )
 
 
+def copy_reason(pod: PodFacts, container: str, cluster: ClusterFacts) -> str | None:
+    """Why a copy rather than an ephemeral container (None when nothing rules ephemeral out)."""
+    if pod.crash_looping(container):
+        return f"container {container} is crash-looping"
+    if cluster.ephemeral == "forbidden":
+        return cluster.ephemeral_message
+    return ephemeral_refusal(pod, cluster)
+
+
 def decide_strategy(
     pod: PodFacts, container: ContainerState, cluster: ClusterFacts, options: PlanOptions
 ) -> StrategyDecision:
@@ -354,11 +363,7 @@ def build_plan(
             argv = debug_argv(pod, copy_mode(copy_name), debug_name, image, profile, cluster, options)
             cleanup = delete_argv(pod.namespace, copy_name, cluster)
             title = f"Debug: copy of {pod.name} ({copy_name})"
-            why = ephemeral_refusal(pod, cluster)
-            if pod.crash_looping(container.name):
-                why = f"container {container.name} is crash-looping"
-            elif cluster.ephemeral == "forbidden":
-                why = cluster.ephemeral_message
+            why = copy_reason(pod, container.name, cluster)
             if why:
                 notes.append(f"A copy of the pod, because {why}.")
             notes.append(

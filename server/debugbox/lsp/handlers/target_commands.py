@@ -192,10 +192,20 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
     result: dict[str, Any] = plan.to_json()
     argv = _absolute_argv(ls, plan.argv)
     result["argv"] = argv
+    if plan.watch:  # hook: a Kubernetes debug container is asked for; never wait blind (session_watch.py)
+        from debugbox.lsp.session_watch import watch_in_background
+
+        watch_in_background(ls, plan)
     if ls.client.open_terminal:
         params: dict[str, Any] = {"title": plan.title, "argv": argv}
         if plan.env:
             params["env"] = dict(plan.env)
+        if plan.watch:
+            from debugbox.lsp.session_watch import terminal_command
+
+            params["argv"], env = terminal_command(plan, argv, ls.settings.kubernetes.timeout_seconds)
+            if env:
+                params["env"] = env
         try:
             answer = await asyncio.wait_for(
                 ls.protocol.send_request_async(OPEN_TERMINAL_METHOD, params), CLIENT_TIMEOUT_SECONDS

@@ -1,0 +1,144 @@
+"""Why a debug container did not start, in one sentence with the fix — pure: a pod's JSON in, a verdict out.
+
+After `kubectl debug` has asked for an ephemeral container (or a copy of the pod), kubectl waits for it to run
+and waits forever when it never will: it only prints the waiting message as a warning (`waitForContainer` in
+kubectl's `pkg/cmd/debug/debug.go`). debugbox watches the same status itself (`edge/kube_watch.py`) and turns
+the states the kubelet reports into a `Verdict`:
+
+- `running` (or `terminated`: a command that already ran) — the session is under way;
+- `waiting` with a reason that will not clear by itself — a failure with its fix: `CreateContainerConfigError`
+  (most often `runAsNonRoot` against an image that runs as root, `verifyRunAsNonRoot` in the kubelet's
+  `pkg/kubelet/kuberuntime/security_context_others.go`), `ErrImagePull`/`ImagePullBackOff`/`InvalidImageName`/
+  `ErrImageNeverPull` (`pkg/kubelet/images/types.go`), `RunContainerError`/`StartError`, and for copies
+  `CrashLoopBackOff`;
+- `waiting` with `ContainerCreating`/`PodInitializing` or no status yet — keep waiting, until the caller's
+  deadline, which `timed_out` explains.
+
+The reasons are the kubelet's words (`pkg/kubelet/container/sync_result.go`, `images/types.go`); the
+kubernetes.io page "Debug Running Pods" documents the runAsNonRoot case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+#: Exit status of `debugbox shell` / `debugbox session` when the debug container did not start.
+EXIT_NOT_STARTED = 3
+
+PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
+CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
+RUN_REASONS = frozenset({"RunContainerError", "StartError", "PreStartHookError", "PostStartHookError"})
+#: Reasons that are a normal step on the way to running.
+PENDING_REASONS = frozenset({"", "ContainerCreating", "PodInitializing"})
+
+
+@dataclass(frozen=True)
+class WatchSpec:
+    """Which container to watch after the debug command was started (carried by the plan, see `DebugPlan`)."""
+
+    context: str
+    namespace: str
+    pod: str
+    """The pod holding it: the target itself (ephemeral), or the copy."""
+    container: str
+    """The debug container's name."""
+    ephemeral: bool
+    image: str
+    """The toolbox image (for the sentences)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "context": self.context,
+            "namespace": self.namespace,
+            "pod": self.pod,
+            "container": self.container,
+            "ephemeral": self.ephemeral,
+            "image": self.image,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> WatchSpec:
+        return cls(
+            context=str(obj.get("context") or ""),
+            namespace=str(obj["namespace"]),
+            pod=str(obj["pod"]),
+            container=str(obj["container"]),
+            ephemeral=bool(obj.get("ephemeral", True)),
+            image=str(obj.get("image") or ""),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    state: str
+    """`running`, `ended`, `waiting` (keep watching) or `failed`."""
+    reason: str = ""
+    message: str = ""
+    """For `failed`: the one sentence to show (why, and what to do)."""
+
+
+def container_status(pod: Mapping[str, Any], name: str, *, ephemeral: bool) -> Mapping[str, Any] | None:
+    key = "ephemeralContainerStatuses" if ephemeral else "containerStatuses"
+    statuses = (pod.get("status") or {}).get(key) or []
+    return next((s for s in statuses if isinstance(s, Mapping) and s.get("name") == name), None)
+
+
+def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
+    """What the pod's status says about the debug container `spec` names."""
+    status = container_status(pod, spec.container, ephemeral=spec.ephemeral)
+    if status is None:
+        return Verdict("waiting")
+    state = status.get("state") or {}
+    if "running" in state:
+        return Verdict("running")
+    if "terminated" in state:
+        return Verdict("ended", str((state.get("terminated") or {}).get("reason") or ""))
+    waiting = state.get("waiting") or {}
+    reason = str(waiting.get("reason") or "")
+    detail = " ".join(str(waiting.get("message") or "").split())[:400]
+    if reason in PENDING_REASONS:
+        return Verdict("waiting", reason)
+    return Verdict("failed", reason, explain(spec, reason, detail))
+
+
+def explain(spec: WatchSpec, reason: str, detail: str) -> str:
+    """One sentence: which container, why it will not start, and what to do."""
+    what = f"debug container {spec.container} in pod {spec.namespace}/{spec.pod}"
+    where = f"context {spec.context}" if spec.context else "this cluster"
+    said = f" (kubelet: {reason}: {detail})" if detail else f" (kubelet: {reason})"
+    if reason in CONFIG_REASONS and ("non-root" in detail or "runAsNonRoot" in detail):
+        return (
+            f"{what} cannot start: image {spec.image} runs as root but the pod requires non-root; run it as the "
+            "target's user (debugbox does that with kubectl --custom, which needs kubectl ≥ 1.31) or set "
+            f"debugbox.toolboxImage to an image with a numeric non-root USER{said}."
+        )
+    if reason in CONFIG_REASONS:
+        return f"{what} cannot be created{said}; fix what the kubelet names and try again."
+    if reason in PULL_REASONS:
+        return (
+            f"the cluster ({where}) cannot pull {spec.image}, so {what} cannot start: set "
+            f"debugbox.toolboxImage (or --image) to an image in a registry the cluster can pull from{said}."
+        )
+    if reason in RUN_REASONS:
+        return (
+            f"the container runtime failed to start {what}{said}; try another toolbox image "
+            "(debugbox.toolboxImage) or a copy of the pod (strategy copy)."
+        )
+    if reason == "CrashLoopBackOff":
+        return (
+            f"{what} keeps exiting{said}; its command ends at once — run a shell in it instead "
+            "(no command) or check its logs (kubectl logs)."
+        )
+    return f"{what} is stuck waiting{said}; see kubectl describe pod {spec.pod} -n {spec.namespace}."
+
+
+def timed_out(spec: WatchSpec, seconds: float, last: Verdict) -> str:
+    """The sentence for a debug container that was still not running at the deadline."""
+    state = f"still {last.reason}" if last.reason else "no status reported by the kubelet yet"
+    return (
+        f"debug container {spec.container} in pod {spec.namespace}/{spec.pod} did not start within "
+        f"{seconds:g} s ({state}); the node may be slow to pull {spec.image} — see kubectl describe pod "
+        f"{spec.pod} -n {spec.namespace}, or set debugbox.toolboxImage to a smaller or pre-pulled image."
+    )

@@ -1,0 +1,120 @@
+"""The edge half of a Kubernetes debug session's plan: the target's identity and what to watch afterwards.
+
+`finish` takes the plan `pod_strategy.build_plan` made and, for the strategies that add a debug container
+(ephemeral, copy):
+- gives that container the target's UID/GID (`core/targets/identity.py`) through kubectl's `--custom`, after
+  checking the kubectl in use supports it (`kubectl version --client`, once per binary). The spec is written to
+  a content-addressed file in the user's cache directory (`$XDG_CACHE_HOME/debugbox/kubectl-debug/`, else
+  `~/.cache/...`) that is never deleted, so a printed command still works when pasted later;
+- names the debug container to watch once the command runs (`DebugPlan.watch`, see `edge/kube_watch.py`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import subprocess
+import tempfile
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from debugbox.core.settings import Settings
+from debugbox.core.targets import identity, pod_facts, pod_strategy
+from debugbox.core.targets.debug_failures import WatchSpec
+from debugbox.core.targets.model import PlanOptions
+
+log = logging.getLogger(__name__)
+
+#: Bounds the one `kubectl version --client` call (it reads no cluster).
+VERSION_TIMEOUT_SECONDS = 10.0
+
+
+def cache_dir(env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "debugbox" / "kubectl-debug"
+
+
+def write_custom_spec(spec: Mapping[str, Any], directory: Path | None = None) -> Path:
+    """The stable file holding `spec` (named by its content): created once, left in place for pasted commands."""
+    text = json.dumps(spec, sort_keys=True, separators=(",", ":")) + "\n"
+    folder = directory or cache_dir()
+    path = folder / f"custom-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return path
+    except OSError:
+        pass
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".custom-", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, path)
+    return path
+
+
+@lru_cache(maxsize=8)
+def kubectl_version(kubectl: str) -> tuple[int, int] | None:
+    try:
+        out = subprocess.run(
+            [kubectl, "version", "--client", "-o", "json"],
+            capture_output=True,
+            text=True,
+            timeout=VERSION_TIMEOUT_SECONDS,
+            stdin=subprocess.DEVNULL,
+        )
+        return identity.kubectl_minor(json.loads(out.stdout))
+    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        log.info("cannot read the version of %s: %s", kubectl, exc)
+        return None
+
+
+def finish(
+    kplan: pod_strategy.KubePlan,
+    pod_json: Mapping[str, Any],
+    container: str,
+    cluster: pod_facts.ClusterFacts,
+    options: PlanOptions,
+    settings: Settings,
+) -> pod_strategy.KubePlan:
+    """`kplan` with the identity flags, their notes and the `watch`; plans adding no container as they are."""
+    plan = kplan.plan
+    if plan.strategy not in ("ephemeral", "copy"):
+        return kplan
+    pod = pod_facts.PodFacts.from_json(pod_json)
+    name, profile = pod_strategy.new_debug_container(
+        pod,
+        container,
+        cluster,
+        options,
+        profile_setting=settings.kubernetes.profile,
+        allow_privileged=settings.allow_privileged,
+    )
+    taken = cluster.existing_pods or frozenset()
+    where = pod.name if plan.strategy == "ephemeral" else pod_strategy.copy_name_for(pod, taken)
+    watch = WatchSpec(
+        context=cluster.context,
+        namespace=pod.namespace,
+        pod=where,
+        container=name,
+        ephemeral=plan.strategy == "ephemeral",
+        image=options.toolbox_image,
+    )
+    argv, env, notes = plan.argv, dict(plan.env), list(plan.notes)
+    who = identity.debug_identity(pod_json, container, profile)
+    if who.custom is not None:
+        usable, extra_env, note = identity.custom_support(kubectl_version(cluster.kubectl))
+        if usable:
+            argv = identity.with_custom(argv, str(write_custom_spec(who.custom)))
+            env.update(extra_env)
+            notes += identity.identity_notes(who, container)
+        if note:
+            notes.append(note)
+    plan = dataclasses.replace(plan, argv=argv, env=env, notes=tuple(notes), watch=watch.to_json())
+    return dataclasses.replace(kplan, plan=plan)

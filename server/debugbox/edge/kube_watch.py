@@ -1,0 +1,167 @@
+"""Never wait blind: watch the debug container a `kubectl debug` asked for, and stop at the first sign it won't run.
+
+`wait_for_start` reads the pod (one GET every `POLL_SECONDS`, so at most `deadline / POLL_SECONDS` requests)
+until `core/targets/debug_failures.judge` says the debug container runs, ended, or failed, or the deadline
+passes. `supervise` runs the debug command as a child with the terminal's stdio while that watch goes on: on a
+failure (or the deadline) it ends kubectl — which would otherwise wait forever, printing warnings — and prints
+the one sentence; the exit status is then `EXIT_NOT_STARTED`. The CLI's `debugbox shell` and the editor's
+terminals (`debugbox session`) both go through it, and it labels a copy as debugbox's once kubectl made it.
+The language server also runs `wait_for_start` itself to show the sentence as a message.
+
+A failure of the watch itself (the API unreachable, RBAC without `get pods`) never ends the session: the
+command runs on as it would have without debugbox, and the log says why the watch stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import TextIO
+
+from debugbox.core.errors import RuntimeProblem, TargetNotFound
+from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
+from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED, Verdict, WatchSpec, judge, timed_out
+from debugbox.edge.kube_client import KubeClient
+from debugbox.edge.kubeconfig import load_kubeconfig
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.5
+#: How long a child gets to end after SIGTERM before it is killed.
+TERM_GRACE_SECONDS = 3.0
+
+
+def start_deadline(api_timeout: float) -> float:
+    """How long a debug container may take to run: six API timeouts (60 s by default), room for an image pull."""
+    return 6.0 * api_timeout
+
+
+def client_for(spec: WatchSpec, api_timeout: float) -> KubeClient:
+    return KubeClient(load_kubeconfig().context(spec.context), api_timeout)
+
+
+def wait_for_start(
+    read_pod: Callable[[], Mapping[str, object]],
+    spec: WatchSpec,
+    deadline: float,
+    stop: threading.Event | None = None,
+) -> Verdict:
+    """Poll until the debug container runs, ended or failed; a `failed` verdict with the timeout sentence when
+    `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke."""
+    end = time.monotonic() + deadline
+    last = Verdict("waiting")
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            last = judge(read_pod(), spec)
+        except TargetNotFound:
+            last = Verdict("waiting")  # a copy kubectl has not created yet
+        except RuntimeProblem as exc:
+            log.warning("stopped watching debug container %s: %s", spec.container, exc)
+            return Verdict("waiting", message=str(exc))
+        if last.state != "waiting":
+            return last
+        if time.monotonic() >= end:
+            return Verdict("failed", "Timeout", timed_out(spec, deadline, last))
+        stop.wait(min(POLL_SECONDS, max(0.0, end - time.monotonic())))
+    return last
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(TERM_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def supervise(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    spec: WatchSpec,
+    read_pod: Callable[[], Mapping[str, object]],
+    deadline: float,
+    err: TextIO | None = None,
+) -> int:
+    """Run `argv` (stdio inherited) while watching `spec`; kubectl's exit status, or `EXIT_NOT_STARTED` with
+    one sentence on `err` when the debug container did not start."""
+    err = err or sys.stderr
+    proc = subprocess.Popen(list(argv), env=dict(env))
+    verdict: list[Verdict] = []
+    stop = threading.Event()
+
+    def watch() -> None:
+        found = wait_for_start(read_pod, spec, deadline, stop)
+        verdict.append(found)
+        if found.state == "failed":
+            _end(proc)
+
+    watcher = threading.Thread(target=watch, name="debugbox-watch", daemon=True)
+    watcher.start()
+    while True:
+        try:
+            code = proc.wait()
+            break
+        except KeyboardInterrupt:
+            continue  # the terminal's Ctrl-C reached kubectl too; its exit status is the answer
+    if code != 0 and not verdict:
+        stop.set()  # kubectl failed on its own and said why on stderr
+    # Without -i kubectl returns at once after the PATCH: the watch goes on to its own verdict.
+    watcher.join(deadline + TERM_GRACE_SECONDS + 1.0)
+    if verdict and verdict[0].state == "failed":
+        print(f"debugbox: {verdict[0].message}", file=err, flush=True)
+        return EXIT_NOT_STARTED
+    return code
+
+
+def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -> bool:
+    """Label the copy kubectl created as debugbox's (kubectl debug has no flag for it), once it exists."""
+    meta = pod.get("metadata")
+    labels = meta.get("labels") if isinstance(meta, Mapping) else None
+    if isinstance(labels, Mapping) and labels.get(COPY_LABEL_KEY) == COPY_LABEL_VALUE:
+        return True
+    try:
+        client.label_pod(spec.namespace, spec.pod, {COPY_LABEL_KEY: COPY_LABEL_VALUE})
+    except RuntimeProblem as exc:
+        log.warning("could not label the copy %s: %s", spec.pod, exc)
+    return True
+
+
+def run_watched(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    watch: Mapping[str, object],
+    api_timeout: float,
+    deadline: float | None = None,
+) -> int:
+    """`supervise` for a plan's `watch` (the CLI and `debugbox session`); the exit status to return."""
+    spec = WatchSpec.from_json(watch)
+    try:
+        client = client_for(spec, api_timeout)
+    except RuntimeProblem as exc:  # no usable kubeconfig here: run the command unwatched, as kubectl would
+        log.warning("not watching debug container %s: %s", spec.container, exc)
+        return subprocess.call(list(argv), env=dict(env))
+    labelled: list[bool] = []
+
+    def read_pod() -> Mapping[str, object]:
+        pod = client.read_pod(spec.namespace, spec.pod)
+        if not spec.ephemeral and not labelled:
+            labelled.append(label_copy(client, spec, pod))
+        return pod
+
+    try:
+        return supervise(
+            argv,
+            env,
+            spec,
+            read_pod,
+            deadline if deadline is not None else start_deadline(api_timeout),
+        )
+    except OSError as exc:
+        print(f"debugbox: cannot run {argv[0]}: {exc.strerror}", file=sys.stderr)
+        return 1

@@ -1,0 +1,74 @@
+"""Kubernetes debug sessions opened from the editor: what the terminal runs, and the server's own watch.
+
+A plan with a `watch` (a debug container was asked for) is opened as `debugbox session --watch … -- ARGV` with
+the server's own interpreter (`-P`: the workspace folder, the terminal's cwd, is never on `sys.path`), so the
+terminal shows kubectl and, when the container cannot start, the sentence saying why (`edge/kube_watch.py`).
+The server watches the same container off the event loop and shows that sentence as an error message, so
+clients that only run the argv (or a terminal the user already closed) learn it too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lsprotocol import types as lsp
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.model import DebugPlan
+    from debugbox.lsp.server import DebugboxLanguageServer
+
+log = logging.getLogger(__name__)
+
+_tasks: set[asyncio.Task[None]] = set()
+"""Running watches (a task without a reference may be collected mid-way)."""
+
+
+def terminal_command(
+    plan: DebugPlan, argv: Sequence[str], api_timeout: float
+) -> tuple[list[str], dict[str, str]]:
+    """(argv, env) for the editor's terminal: the plan's command (`argv`, its program resolved) under
+    `debugbox session`."""
+    wrapped = [
+        sys.executable, "-P", "-m", "debugbox", "session",
+        "--watch", json.dumps(plan.watch, sort_keys=True), "--timeout", f"{api_timeout:g}",
+        "--", *argv,
+    ]  # fmt: skip
+    env = dict(plan.env)
+    if os.environ.get("PYTHONPATH"):  # the VS Code extension's bundled libraries, as the server was started
+        env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
+    return wrapped, env
+
+
+def watch_in_background(ls: DebugboxLanguageServer, plan: DebugPlan) -> None:
+    """Watch the plan's debug container; a failure becomes a `window/showMessage` error."""
+    from debugbox.core.targets.debug_failures import WatchSpec
+    from debugbox.edge.kube_watch import client_for, start_deadline, wait_for_start
+
+    spec = WatchSpec.from_json(plan.watch)
+    api_timeout = ls.settings.kubernetes.timeout_seconds
+
+    def work() -> str:
+        client = client_for(spec, api_timeout)
+        verdict = wait_for_start(
+            lambda: client.read_pod(spec.namespace, spec.pod), spec, start_deadline(api_timeout)
+        )
+        return verdict.message if verdict.state == "failed" else ""
+
+    async def run() -> None:
+        try:
+            message = await asyncio.to_thread(work)
+        except Exception:  # the watch is a courtesy: it must never take the server down
+            log.exception("watching debug container %s failed", spec.container)
+            return
+        if message:
+            ls.show_message(f"debugbox: {message}", lsp.MessageType.Error)
+
+    task = asyncio.get_running_loop().create_task(run())
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)

@@ -1,0 +1,102 @@
+"""Never wait blind (#13 §3): after `kubectl debug` asked for a debug container, debugbox watches it and ends the
+session with one sentence and exit status 3 when it cannot start — through the real CLI, real kubectl and the
+fake's simulated kubelet (its image table decides pull failures, run errors and the image's user).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+
+import pytest
+from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
+
+from tests.fakes.kube import ImageSpec
+from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
+
+pytestmark = pytest.mark.kubernetes
+
+#: The per-call API timeout the tests give the CLI; the start deadline is six of them.
+API_TIMEOUT = 1.0
+START_DEADLINE = 6 * API_TIMEOUT
+
+
+def shell(kube: KubeEnv, image: str, *extra: str) -> subprocess.CompletedProcess[str]:
+    flags = ["--image", image, "--timeout", str(API_TIMEOUT), "--strategy", "ephemeral"]
+    return kube.debugbox("shell", "pod/web/app", *flags, *extra)
+
+
+def _one_line(err: str) -> str:
+    lines = [line for line in err.splitlines() if line.startswith("debugbox:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("interactive", [False, True], ids=["command", "interactive"])
+def test_unpullable_toolbox_ends_with_the_fix(kube: KubeEnv, interactive: bool) -> None:
+    kube.fake.store.add_pod("web")
+    kube.fake.images["registry.invalid/tools:1"] = ImageSpec(pullable=False)
+    # Without a command the session is interactive (-i): kubectl itself would wait for the container forever.
+    out = shell(kube, "registry.invalid/tools:1", *([] if interactive else ["--", "true"]))
+    assert out.returncode == EXIT_NOT_STARTED, out.stderr
+    line = _one_line(out.stderr)
+    assert "cannot pull registry.invalid/tools:1" in line and "debugbox.toolboxImage" in line
+    assert "ErrImagePull" in line or "ImagePullBackOff" in line
+    # kubectl really asked for it (the watch is on a container that exists in the pod).
+    patches = kube.fake.requests_to("PATCH", "/ephemeralcontainers")
+    (patch,) = [p for p in patches if "kubectl" in p.user_agent]
+    assert patch.decoded["spec"]["ephemeralContainers"][0]["image"] == "registry.invalid/tools:1"
+
+
+def test_runtime_error_is_explained(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web")
+    kube.fake.images["tools:broken"] = ImageSpec(
+        run_error="failed to create shim task: OCI runtime create failed"
+    )
+    out = shell(kube, "tools:broken", "--", "true")
+    assert out.returncode == EXIT_NOT_STARTED, out.stderr
+    line = _one_line(out.stderr)
+    assert "RunContainerError" in line and "OCI runtime create failed" in line
+
+
+def test_a_container_that_never_starts_times_out(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web")
+    kube.fake.lifecycle.start_seconds = 3600  # stays in ContainerCreating
+    started = time.monotonic()
+    out = shell(kube, "busybox:1.36")  # interactive: kubectl waits, debugbox ends it
+    took = time.monotonic() - started
+    assert out.returncode == EXIT_NOT_STARTED, out.stderr
+    line = _one_line(out.stderr)
+    assert f"did not start within {START_DEADLINE:g} s" in line and "ContainerCreating" in line
+    assert took >= START_DEADLINE  # the deadline fired, not something earlier
+
+
+def test_a_container_that_starts_is_not_interrupted(kube: KubeEnv) -> None:
+    kube.fake.store.add_pod("web")
+    out = shell(kube, "busybox:1.36", "--", "true")
+    assert out.returncode == 0, out.stderr
+    assert "debugbox:" not in out.stderr
+    pod = kube.fake.store.get("default", "web")
+    (status,) = pod["status"]["ephemeralContainerStatuses"]
+    assert "running" in status["state"]
+
+
+def test_session_explains_run_as_non_root_without_custom(kube: KubeEnv) -> None:
+    """kubectl's own restricted profile with a root image (what debugbox did before identity): the kubelet
+    refuses it, kubectl would wait forever, `debugbox session` (what editor terminals run) says why."""
+    kube.fake.store.add_namespace("shop", {"pod-security.kubernetes.io/enforce": "restricted"})
+    app = {"name": "app", "image": "app:1", "securityContext": RESTRICTED_CONTAINER_SECURITY}
+    kube.fake.store.add_pod("web", "shop", [app])
+    argv = [
+        str(KUBECTL), "debug", "web", "-i", "-n", "shop", "--target=app", "--image=nicolaka/netshoot",
+        "--profile=restricted", "-c", "dbg",
+    ]  # fmt: skip
+    watch = {"context": "fake", "namespace": "shop", "pod": "web", "container": "dbg", "ephemeral": True,
+             "image": "nicolaka/netshoot"}  # fmt: skip
+    out = kube.debugbox("session", "--watch", json.dumps(watch), "--timeout", str(API_TIMEOUT), "--", *argv)
+    assert out.returncode == EXIT_NOT_STARTED, out.stderr
+    line = _one_line(out.stderr)
+    assert "runs as root but the pod requires non-root" in line and "CreateContainerConfigError" in line

@@ -1,0 +1,83 @@
+"""The pure halves of #13 §2/§3: the verdict on a debug container's status, and the debug container's identity."""
+
+from __future__ import annotations
+
+import pytest
+from debugbox.core.targets.debug_failures import WatchSpec, judge, timed_out
+from debugbox.core.targets.identity import (
+    NONROOT_ID,
+    custom_support,
+    debug_identity,
+    identity_notes,
+    kubectl_minor,
+    with_custom,
+)
+
+SPEC = WatchSpec("prod", "shop", "web", "debugbox-app", True, "nicolaka/netshoot")
+
+
+def _pod(state: dict) -> dict:
+    return {"status": {"ephemeralContainerStatuses": [{"name": "debugbox-app", "state": state}]}}
+
+
+def test_verdicts() -> None:
+    assert judge({"status": {}}, SPEC).state == "waiting"
+    assert judge(_pod({"waiting": {"reason": "ContainerCreating"}}), SPEC).state == "waiting"
+    assert judge(_pod({"running": {}}), SPEC).state == "running"
+    assert judge(_pod({"terminated": {"reason": "Completed"}}), SPEC).state == "ended"
+    non_root = 'container has runAsNonRoot and image will run as root (pod: "web_shop(1)", container: x)'
+    v = judge(_pod({"waiting": {"reason": "CreateContainerConfigError", "message": non_root}}), SPEC)
+    assert v.state == "failed" and "runs as root but the pod requires non-root" in v.message
+    v = judge(_pod({"waiting": {"reason": "ImagePullBackOff", "message": "Back-off"}}), SPEC)
+    assert "cannot pull nicolaka/netshoot" in v.message and "context prod" in v.message
+    v = judge(
+        _pod({"waiting": {"reason": "CreateContainerConfigError", "message": 'secret "s" not found'}}), SPEC
+    )
+    assert "cannot be created" in v.message and 'secret "s" not found' in v.message
+    assert "\n" not in v.message
+
+
+def test_timeout_sentence_names_the_last_state() -> None:
+    from debugbox.core.targets.debug_failures import Verdict
+
+    text = timed_out(SPEC, 60, Verdict("waiting", "ContainerCreating"))
+    assert "within 60 s" in text and "still ContainerCreating" in text
+
+
+def _pod_spec(psc: dict, csc: dict) -> dict:
+    return {"spec": {"securityContext": psc, "containers": [{"name": "app", "securityContext": csc}]}}
+
+
+def test_identity_follows_the_target() -> None:
+    who = debug_identity(
+        _pod_spec({"runAsUser": 1000, "runAsGroup": 2000}, {"runAsUser": 1001}), "app", "general"
+    )
+    assert who.custom == {"securityContext": {"runAsUser": 1001, "runAsGroup": 2000}}
+    who = debug_identity(_pod_spec({}, {"runAsNonRoot": True}), "app", "restricted")
+    assert who.custom == {"securityContext": {"runAsUser": NONROOT_ID}}
+    who = debug_identity(_pod_spec({"runAsNonRoot": True}, {}), "app", "general")  # pod level applies to us
+    assert who.custom == {"securityContext": {"runAsUser": NONROOT_ID}}
+    assert debug_identity(_pod_spec({}, {}), "app", "baseline").custom is None
+    assert debug_identity(_pod_spec({"runAsUser": 0}, {}), "app", "general").custom is None
+    notes = identity_notes(debug_identity(_pod_spec({}, {}), "app", "restricted"), "app")
+    assert "tcpdump" in notes[1]
+
+
+def test_custom_needs_kubectl_1_31_or_the_variable_on_1_30() -> None:
+    assert kubectl_minor({"clientVersion": {"major": "1", "minor": "37+"}}) == (1, 37)
+    assert kubectl_minor({}) is None
+    assert custom_support((1, 37)) == (True, {}, "")
+    usable, env, _ = custom_support((1, 30))
+    assert usable and env == {"KUBECTL_DEBUG_CUSTOM_PROFILE": "true"}
+    usable, env, note = custom_support((1, 29))
+    assert not usable and "1.29 has no --custom" in note
+    assert not custom_support(None)[0]
+
+
+def test_with_custom_goes_after_the_profile_and_before_the_command() -> None:
+    argv = ("kubectl", "debug", "web", "--profile=restricted", "-c", "x", "--", "sh")
+    assert with_custom(argv, "/c.json") == (
+        "kubectl", "debug", "web", "--profile=restricted", "--custom=/c.json", "-c", "x", "--", "sh",
+    )  # fmt: skip
+    with pytest.raises(ValueError):
+        with_custom(("kubectl", "debug", "web", "--", "--profile=x"), "/c.json")
