@@ -205,9 +205,9 @@ async def test_open_debug_terminal_asks_the_opted_in_editor(editor: TerminalClie
     assert len(editor.terminals) == 1
     sent = editor.terminals[0]
     assert sent["argv"] == result["argv"]
-    assert sent["argv"][:2] == ["docker", "run"] and sent["argv"][-1] == TOOLBOX
+    assert sent["argv"][:2] == ["docker", "run"] and sent["argv"][-4:-2] == [TOOLBOX, "-c"]
     assert f"--pid=container:{container_id(target)}" in sent["argv"]
-    assert target in sent["title"] and "/proc/1/root" in sent["title"]
+    assert target in sent["title"] and "/target" in sent["title"]
     assert editor.messages == []  # no fallback message when the editor opened the terminal
     assert exec_ids(target) == "null"
 

@@ -39,6 +39,16 @@ def register(sub: Any) -> None:
         "--privileged", action="store_true", help="run the sidecar with --privileged (all capabilities)"
     )
     p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the toolbox's plain shell, without the session (target files at /proc/1/root, toolbox env)",
+    )
+    p.add_argument(
+        "--ptrace",
+        action="store_true",
+        help="sidecar as root with SYS_PTRACE even for a non-root target (to strace it)",
+    )
+    p.add_argument(
         "--print", dest="print_only", action="store_true", help="print the argv as JSON, run nothing"
     )
     p.add_argument("-n", "--namespace", metavar="NS", help="Kubernetes namespace (pod targets)")
@@ -106,6 +116,8 @@ def run(args: argparse.Namespace) -> int:
         command=command,
         tty=is_tty,
         stdin=is_tty or not command or stdin_has_data(),
+        raw=args.raw,
+        ptrace=args.ptrace,
     )
     try:
         plan = service.plan(settings, args.target, options)

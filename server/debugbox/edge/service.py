@@ -172,6 +172,8 @@ def plan_options(
     command: Sequence[str] = (),
     tty: bool = True,
     stdin: bool = True,
+    raw: bool = False,
+    ptrace: bool = False,
 ) -> PlanOptions:
     return PlanOptions(
         strategy=strategy or "auto",
@@ -181,4 +183,6 @@ def plan_options(
         command=tuple(command),
         tty=tty,
         stdin=stdin,
+        raw=raw or settings.session.raw,
+        ptrace=ptrace,
     )

@@ -78,8 +78,8 @@ def test_preferred_strategy_from_settings_applies_only_when_it_works() -> None:
     assert build_plan(RUNNING, PlanOptions(preferred="ephemeral"), "tb", "t").strategy == "sidecar"
 
 
-def test_sidecar_argv() -> None:
-    plan = build_plan(RUNNING, PlanOptions(), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
+def test_raw_sidecar_argv() -> None:
+    plan = build_plan(RUNNING, PlanOptions(raw=True), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
     assert plan.argv == (
         "docker",
         "run",
@@ -103,11 +103,12 @@ def test_privileged_only_when_asked_and_nonroot_note() -> None:
     assert "--privileged" in plan.argv
     assert any("65532" in n and "SYS_PTRACE" in n for n in plan.notes)
     assert any("--privileged" in n for n in plan.notes)
+    assert "--cap-add=SYS_PTRACE" in plan.argv and not any(a.startswith("--user") for a in plan.argv)
 
 
 def test_commands_replace_the_shell_without_a_tty() -> None:
     options = PlanOptions(command=("sh", "-c", "ps; ls /proc/1/root"), tty=False, stdin=False)
-    sidecar = build_plan(RUNNING, options, "toolbox:test", "t")
+    sidecar = build_plan(RUNNING, dataclasses.replace(options, raw=True), "toolbox:test", "t")
     assert sidecar.argv[-4:] == ("--entrypoint=sh", "toolbox:test", "-c", "ps; ls /proc/1/root")
     assert "-t" not in sidecar.argv and "-i" not in sidecar.argv
     exec_plan = build_plan(WITH_SHELL, dataclasses.replace(options, stdin=True), "tb", "t")

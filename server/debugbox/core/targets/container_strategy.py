@@ -8,7 +8,11 @@ Ladder (first that works wins, unless the user asked for one):
 2. `docker-debug` — the Docker Desktop CLI plugin is installed (detected, never assumed). Also the only way
    into a stopped or paused container.
 3. `sidecar` — a toolbox container joining the target's PID and network namespaces. Always possible for a
-   running target; `SYS_PTRACE` is always added because reading `/proc/1/root` of a non-root target needs it.
+   running target. Unless `raw`, its command is the session bootstrap (`bootstrap.sh`): the target's files at
+   `/target`, its working directory, environment and a banner. Its identity (`sidecar_identity`): a root target
+   gets a root sidecar with `SYS_PTRACE` (for `strace`); a target with a numeric non-root user gets a sidecar
+   with that UID/GID and no added capability (same user: its files, environment and signals are reachable),
+   unless `ptrace` asks for root with `SYS_PTRACE`. `raw` keeps the plain shell, root with `SYS_PTRACE`.
 
 Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
 tuple of strings run without a shell; names and images are validated before they get here.
@@ -16,8 +20,10 @@ tuple of strings run without a shell; names and images are validated before they
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
+from importlib import resources
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.images import classify_image
@@ -31,6 +37,11 @@ SHELL_PATHS = ("/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh", "/busybox
 #: Label put on sidecars, so they are recognisable (and left out of target lists).
 SIDECAR_LABEL = "io.debugbox.sidecar-for"
 TARGET_ROOT = "/proc/1/root"
+#: Where the session bootstrap puts the target's root filesystem.
+SESSION_ROOT = "/target"
+#: The session bootstrap (POSIX sh), run by the toolbox's own `sh -c`; package data, read once.
+BOOTSTRAP_SCRIPT = resources.files("debugbox.core.targets").joinpath("bootstrap.sh").read_text("utf-8")
+_NUMERIC_USER = re.compile(r"[0-9]+(:[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -187,20 +198,74 @@ def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str,
     return (*facts.cli, "debug", *command, facts.id)
 
 
-def sidecar_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class SidecarIdentity:
+    """Who a sidecar runs as, and the one line the banner and the notes say about it."""
+
+    user: str
+    """`--user` for the sidecar; empty keeps the toolbox's own (root)."""
+    ptrace: bool
+    """Whether `--cap-add=SYS_PTRACE` is added."""
+    explanation: str
+
+
+def sidecar_identity(target_user: str, options: PlanOptions) -> SidecarIdentity:
+    """The sidecar's identity for a target running as `target_user` (`Config.User`, empty = root)."""
+    if options.raw or not is_non_root(target_user):
+        return SidecarIdentity(
+            "", True, "root with SYS_PTRACE: reads the target's files and environment, strace works"
+        )
+    if _NUMERIC_USER.fullmatch(target_user.strip()) and not options.ptrace and not options.privileged:
+        # Same UID/GID as the target: the kernel's ptrace access check passes without any capability, so
+        # /proc/PID/root, environ and cwd are readable; attaching (strace) needs CAP_SYS_PTRACE under the
+        # host's ptrace policy, which a non-root process cannot use, hence `ptrace` for root.
+        return SidecarIdentity(
+            target_user.strip(),
+            False,
+            f"uid {target_user.strip()} like the target, no added capability: its files, environment and "
+            "signals; strace needs a root session (--ptrace)",
+        )
+    why = "asked for (--ptrace)" if options.ptrace else f"the target's user {target_user!r} is not numeric"
+    return SidecarIdentity(
+        "", True, f"root with SYS_PTRACE ({why}): reads the target's files and environment, strace works"
+    )
+
+
+def sidecar_argv(
+    facts: ContainerFacts, options: PlanOptions, toolbox: str, *, how: str = "sidecar"
+) -> tuple[str, ...]:
     image = validate_image(toolbox)
+    identity = sidecar_identity(facts.user, options)
     argv = [*facts.cli, "run", *_io_flags(options), "--rm"]
-    argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}", "--cap-add=SYS_PTRACE"]
+    argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}"]
+    if identity.user:
+        # A non-root session cannot create /target in the toolbox's root: it gets a tmpfs there instead.
+        argv += [f"--user={identity.user}", f"--tmpfs={SESSION_ROOT}:mode=1777"]
+    if identity.ptrace:
+        argv.append("--cap-add=SYS_PTRACE")
     if options.privileged:
         argv.append("--privileged")
     argv += ["--label", f"{SIDECAR_LABEL}={facts.id}"]
-    if options.command:
-        # The toolbox's own entrypoint may be a shell that would swallow the command (`sh ps` fails), so the
-        # command replaces it; without one the image's default (its interactive shell) runs.
-        argv += [f"--entrypoint={options.command[0]}", image, *options.command[1:]]
-    else:
-        argv.append(image)
+    if options.raw:
+        if options.command:
+            # The toolbox's own entrypoint may be a shell that would swallow the command (`sh ps` fails), so the
+            # command replaces it; without one the image's default (its interactive shell) runs.
+            argv += [f"--entrypoint={options.command[0]}", image, *options.command[1:]]
+        else:
+            argv.append(image)
+        return tuple(argv)
+    argv += bootstrap_env(facts.name, f"{facts.runtime} {how}, toolbox {image}", identity.explanation)
+    # `sh` from the toolbox's PATH runs the bootstrap; `debugbox` is its $0, the command its arguments.
+    argv += ["--entrypoint=sh", image, "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command]
     return tuple(argv)
+
+
+def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[str]:
+    """`--env` flags for the bootstrap (target name, how the session was made, identity, last log lines)."""
+    env = {"DEBUGBOX_TARGET": name, "DEBUGBOX_HOW": how, "DEBUGBOX_IDENTITY": identity}
+    if logs:
+        env["DEBUGBOX_LOGS"] = logs
+    return [f"--env={key}={value}" for key, value in env.items()]
 
 
 def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target_id: str) -> DebugPlan:
@@ -223,19 +288,24 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
             notes.append(f"The container is {facts.status}: changes made in the session are thrown away.")
     else:
         argv = sidecar_argv(facts, options, toolbox)
-        title = f"Debug: {facts.name} (sidecar, target files at {TARGET_ROOT})"
+        root = TARGET_ROOT if options.raw else SESSION_ROOT
+        title = f"Debug: {facts.name} (sidecar, target files at {root})"
         notes.append(
             f"A {toolbox} container shares the target's process and network namespaces: the target's main "
             "process is PID 1 and localhost is the target's."
         )
-        notes.append(
-            f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
-        )
-        if is_non_root(facts.user):
+        if options.raw:
             notes.append(
-                f"The target runs as user {facts.user}: --cap-add=SYS_PTRACE is what lets the sidecar read "
-                f"{TARGET_ROOT}."
+                f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
             )
+        else:
+            notes.append(
+                f"The session starts in the target's working directory under {SESSION_ROOT} (its filesystem, "
+                "volumes included), with the target's environment; the toolbox's PATH comes first."
+            )
+        identity = sidecar_identity(facts.user, options)
+        if is_non_root(facts.user):
+            notes.append(f"The target runs as user {facts.user}; the session: {identity.explanation}.")
         if not shell_of(facts) and facts.status == "running":
             notes.append(
                 "Chosen because the container has no shell (checked without running anything in it)."

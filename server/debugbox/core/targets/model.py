@@ -71,6 +71,10 @@ class PlanOptions:
     """Ask for a TTY (`-t`); false when stdin is not a terminal."""
     stdin: bool = True
     """Keep stdin open (`-i`)."""
+    raw: bool = False
+    """A plain toolbox shell, without the session bootstrap (`--raw`, `debugbox.session.raw`)."""
+    ptrace: bool = False
+    """Sidecars: root with `SYS_PTRACE` even for a non-root target (to `strace` it), instead of its UID."""
 
 
 @dataclass(frozen=True)

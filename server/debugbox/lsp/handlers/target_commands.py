@@ -3,8 +3,10 @@
 Arguments (one object each, see docs/commands.md):
 - listTargets `{"uri"?}` → `{"targets": [...], "errors": [...]}`; with a Dockerfile `uri`, the containers
   built from it come first, `related` with a `related_reason`.
-- debugCommand `{"target"?, "uri"?, "strategy"?, "image"?, "privileged"?}` → `{"argv", "strategy", "notes",
-  "title", "target"}`. Without `target`, the first container related to the `uri` is used.
+- debugCommand `{"target"?, "uri"?, "strategy"?, "image"?, "privileged"?, "raw"?, "ptrace"?}` → `{"argv",
+  "strategy", "notes", "title", "target"}`. `raw`: the plain toolbox shell instead of the session bootstrap;
+  `ptrace`: a root sidecar with SYS_PTRACE for a non-root target. Without `target`, the first container
+  related to the `uri` is used.
 - openDebugTerminal (same arguments): sends `debugbox/openTerminal` `{"title", "argv", "cwd"?, "env"?}` to
   clients that declared `experimental.debugbox.openTerminal`; any other client gets `window/showMessage` with
   the command line. The result is the plan plus `"opened": true|false`.
@@ -100,11 +102,15 @@ def _plan_request(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...
     strategy = optional_str(command, obj, "strategy")
     image = optional_str(command, obj, "image")
     privileged = optional_bool(command, obj, "privileged")
+    raw = optional_bool(command, obj, "raw")
+    ptrace = optional_bool(command, obj, "ptrace")
     workload = optional_str(command, obj, "workload")  # manifests: `Kind/name`, to pick that workload's pods
     settings = ls.settings
     if privileged and not settings.allow_privileged:
         raise invalid(command, '"privileged" needs the setting debugbox.allowPrivileged to be true')
-    options = service.plan_options(settings, strategy=strategy, image=image, privileged=privileged)
+    options = service.plan_options(
+        settings, strategy=strategy, image=image, privileged=privileged, raw=raw, ptrace=ptrace
+    )
     path, root = _document(ls, uri)
 
     def work() -> DebugPlan:
