@@ -186,7 +186,10 @@ def test_a_non_root_podman_target_is_readable_from_the_sidecar(started: list[str
         list(plan.argv), capture_output=True, text=True, timeout=120, check=False, env=_env()
     )
 
-    assert plan.strategy == "sidecar" and "--cap-add=SYS_PTRACE" in plan.argv
+    # Run as the target's UID: its files are readable without any added capability.
+    assert (
+        plan.strategy == "sidecar" and "--user=65532" in plan.argv and "--cap-add=SYS_PTRACE" not in plan.argv
+    )
     assert any("65532" in note for note in plan.notes)
     assert proc.returncode == 0, proc.stderr
     _, http, files = _sections(proc.stdout)
@@ -253,3 +256,29 @@ def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
     assert mine.image == f"localhost/{image}:latest"
     assert mine.related and mine.related_reason is not None
     assert "is the image: of compose service 'web'" in mine.related_reason
+
+
+# -- the session bootstrap -------------------------------------------------------------------------------------
+
+SESSION_PROBE = "id -u; echo ---; pwd; echo ---; ls /target; echo ---; env"
+
+
+@pytest.mark.parametrize(("image", "uid"), [(DISTROLESS, "0"), (NONROOT, "65532")])
+def test_a_podman_session_starts_in_the_targets_workdir_with_its_files_and_environment(
+    started: list[str], image: str, uid: str
+) -> None:
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman("run", "-d", "--name", name, "--workdir", "/www", "--env", "APP_GREETING=hello there", image)
+
+    proc = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", SESSION_PROBE)
+
+    assert proc.returncode == 0, proc.stderr
+    me, cwd, files, env_text = (part.split("\n") for part in proc.stdout.split("---\n"))
+    env = dict(line.split("=", 1) for line in env_text if "=" in line)
+    assert me[0] == uid and cwd[0] == "/target/www" and {"httpd", "www"} <= set(files)
+    assert env["APP_GREETING"] == "hello there" and "TARGET_PATH" in env and env["TARGET_PID"] == "1"
+    assert f"debugbox: inside {name} (podman sidecar, toolbox {TOOLBOX})" in proc.stderr
+    assert f"target uid {uid} gid 0; this session uid {uid} gid 0" in proc.stderr
+    assert "you are in /target/www" in proc.stderr
+    assert exec_events(name) == []
