@@ -26,6 +26,7 @@ from debugbox.edge import service
 from debugbox.edge.engine_api import Endpoint, EngineClient
 
 from tests.conftest import FIXTURES, require
+from tests.integration.toolbox_debs import PROMISES, check_promises, ensure_toolbox
 
 pytestmark = pytest.mark.podman
 
@@ -282,3 +283,29 @@ def test_a_podman_session_starts_in_the_targets_workdir_with_its_files_and_envir
     assert f"target uid {uid} gid 0; this session uid {uid} gid 0" in proc.stderr
     assert "you are in /target/www" in proc.stderr
     assert exec_events(name) == []
+
+
+@pytest.fixture(scope="module")
+def podman_debian_toolbox(podman_images: None) -> str:
+    try:
+        return "localhost/" + ensure_toolbox((PODMAN,), env=_env())
+    except (subprocess.CalledProcessError, OSError) as exc:
+        require(False, f"the Debian toolbox could not be built (scripts/download-toolbox-debs.sh): {exc}")
+        raise
+
+
+@pytest.mark.parametrize(("image", "extra"), [(DISTROLESS, ()), (NONROOT, ("--ptrace",))])
+def test_strace_tcpdump_curl_and_ps_work_from_a_podman_session(
+    started: list[str], podman_debian_toolbox: str, image: str, extra: tuple[str, ...]
+) -> None:
+    """The seed's promises on Podman, with the toolbox built from Debian's packages (toolbox_debs.py)."""
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman("run", "-d", "--name", name, "--workdir", "/www", image)
+
+    proc = debugbox_shell(
+        f"podman://{name}", "--image", podman_debian_toolbox, *extra, "--", "sh", "-c", PROMISES
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    check_promises(proc.stdout, f"hello from {image.split(':')[0].split('/')[-1]}", "/target/www")
