@@ -33,7 +33,12 @@ def register(sub: Any) -> None:
         usage="debugbox shell TARGET [options] [-- CMD ...]",
     )
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("--strategy", "-s", metavar="S", help="exec, docker-debug, sidecar (default: the ladder)")
+    p.add_argument(
+        "--strategy",
+        "-s",
+        metavar="S",
+        help="exec, docker-debug, sidecar, snapshot (stopped containers) (default: the ladder)",
+    )
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for sidecar/ephemeral sessions")
     p.add_argument(
         "--privileged", action="store_true", help="run the sidecar with --privileged (all capabilities)"
@@ -129,6 +134,15 @@ def run(args: argparse.Namespace) -> int:
     if args.print_only:
         print(json.dumps(list(plan.argv)))
         return 0
+    if plan.warning:
+        print(f"debugbox: {plan.warning}", file=sys.stderr)
+    if plan.strategy == "snapshot":
+        # Several engine calls and a cleanup: this process runs them, with the session in between.
+        try:
+            return service.open_snapshot(settings, args.target, options)
+        except RuntimeProblem as exc:
+            print(f"debugbox: {exc}", file=sys.stderr)
+            return 1
     if sys.stderr.isatty():
         print(f"debugbox: {plan.title}", file=sys.stderr)
         for note in plan.notes:

@@ -16,7 +16,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "ephemeral", "copy")
+STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "snapshot", "ephemeral", "copy")
 KUBE_PROFILES = ("auto", "general", "baseline", "restricted", "netadmin", "sysadmin")
 DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 

@@ -143,9 +143,13 @@ def test_docker_debug_is_reported_unavailable_on_docker_engine(containers: Conta
 
 
 def test_stopped_target_is_refused_with_debugboxs_own_message(containers: Containers) -> None:
+    """A sidecar cannot join a stopped container: debugbox says so (and offers the snapshot) before the engine."""
     stopped = containers.run(DISTROLESS, create_only=True)
-    with pytest.raises(TargetNotRunning, match=r"is created: start it first \(docker start "):
-        plan_for(stopped)
+    with pytest.raises(
+        TargetNotRunning, match=r"is created: start it first \(docker start .*Or open a snapshot"
+    ):
+        plan_for(stopped, strategy="sidecar")
+    assert plan_for(stopped).strategy == "snapshot"
 
 
 def test_paused_target_is_refused_with_the_way_out(containers: Containers) -> None:
@@ -284,8 +288,15 @@ def test_cli_targets_json_and_refusals(containers: Containers) -> None:
     names = {t["name"]: t for t in json.loads(listed.stdout)["targets"]}
     assert names[target]["recommended"] == "sidecar" and stopped not in names
 
+    # A stopped container opens as a snapshot; here the default toolbox cannot be pulled: said first, then why.
     refused = debugbox("shell", stopped)
-    assert refused.returncode == 1 and "start it first" in refused.stderr
+    assert refused.returncode == 1
+    assert "the toolbox image nicolaka/netshoot is not on this docker engine" in refused.stderr
+    assert "debugbox toolbox build" in refused.stderr
+    assert (
+        "copying the static busybox out of nicolaka/netshoot failed: docker: Error response" in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
     for bad_name in ("x;rm -rf /", "docker://-v"):
         bad = debugbox("shell", "--print", bad_name)
         assert bad.returncode == 2 and "not a valid container name" in bad.stderr

@@ -226,11 +226,45 @@ def test_a_stopped_podman_target_gets_debugboxs_message(started: list[str]) -> N
 
     listing = service.list_targets(SETTINGS, runtimes=["podman"])
     with pytest.raises(TargetNotRunning) as caught:
-        service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS))
+        service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS, strategy="sidecar"))
+    auto = service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS))
 
-    assert name not in [t.name for t in listing.targets]  # only running containers are listed
+    assert name not in [t.name for t in listing.targets]  # created, never run: not offered
     assert f"container {name} (podman) is created" in str(caught.value)
-    assert f"podman start {name}" in str(caught.value)
+    assert f"podman start {name}" in str(caught.value) and "snapshot" in str(caught.value)
+    assert auto.strategy == "snapshot"
+
+
+def test_an_exited_podman_container_opens_as_a_snapshot_and_nothing_is_left(started: list[str]) -> None:
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman(
+        "run",
+        "--name",
+        name,
+        "--workdir",
+        "/www",
+        "--env",
+        "APP_MODE=prod",
+        DISTROLESS,
+        "-h",
+        "/nope",
+        check=False,
+    )
+    cid = podman("inspect", "-f", "{{.Id}}", name).strip()
+
+    listed_target = listed(name)
+    ran = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", "pwd; ls; echo $APP_MODE")
+
+    assert listed_target.status == "exited" and listed_target.recommended == "snapshot"
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["/www", "index.html", "prod"]
+    assert f"debugbox: inside {name} (podman snapshot of the exited container" in ran.stderr
+    assert "| httpd: can't change directory to '/nope'" in ran.stderr
+    label = f"label=io.debugbox.snapshot-of={cid}"
+    assert podman("images", "-q", "--filter", label).split() == []
+    assert podman("volume", "ls", "-q", "--filter", label).split() == []
+    assert podman("ps", "-aq", "--filter", label).split() == []
 
 
 def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(

@@ -8,13 +8,16 @@
 #   DEBUGBOX_IDENTITY    what debugbox chose for the session's identity (one line for the banner)
 #   DEBUGBOX_LOGS        the target's last log lines (exited containers), shown in the banner
 #   DEBUGBOX_QUIET       non-empty: no banner (the environment and /target are still set up)
+#   DEBUGBOX_SNAPSHOT    non-empty: this runs inside a copy of a stopped container (its files at /, its own
+#                        environment and working directory); the toolbox's busybox is at /.debugbox
 # Sets TARGET_PID, TARGET_ROOT (/target), TARGET_PATH, TARGET_HOME and the target's own variables.
 
 dbx_say() { printf '%s\n' "$*" >&2; }
 
 # -- the target's main process ---------------------------------------------------------------------------
+dbx_snapshot=${DEBUGBOX_SNAPSHOT:-}
 dbx_pid=${DEBUGBOX_TARGET_PID:-}
-if [ -z "$dbx_pid" ]; then
+if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
   # The sidecar's own processes share its mount namespace; the target's do not (or cannot be read, when it
   # runs as another user). The lowest such PID is the target's main process; `pause` is the pod's sandbox.
   dbx_self_mnt=$(readlink /proc/self/ns/mnt 2>/dev/null)
@@ -29,7 +32,9 @@ if [ -z "$dbx_pid" ]; then
   done
 fi
 dbx_problems=
-if [ -z "$dbx_pid" ] || [ ! -d "/proc/$dbx_pid" ]; then
+if [ -n "$dbx_snapshot" ]; then
+  dbx_pid=
+elif [ -z "$dbx_pid" ] || [ ! -d "/proc/$dbx_pid" ]; then
   dbx_problems="no process of the target is visible (is the process namespace shared?)"
   dbx_pid=
 fi
@@ -76,6 +81,10 @@ if [ -n "$dbx_pid" ]; then
     dbx_problems="the toolbox's root filesystem is read-only, so there is no /target: the target's files are at $dbx_src${dbx_problems:+; $dbx_problems}"
   fi
 fi
+if [ -n "$dbx_snapshot" ]; then
+  dbx_root=/
+  export TARGET_PATH="$PATH" PATH="/.debugbox:$PATH"
+fi
 export TARGET_ROOT="$dbx_root"
 
 # -- its environment: the target's variables, the toolbox's PATH first ------------------------------------------
@@ -100,8 +109,8 @@ DBX_EOF
 fi
 
 # -- its working directory ----------------------------------------------------------------------------------
-dbx_cwd=
-if [ -n "$dbx_root" ]; then
+dbx_cwd=$PWD
+if [ -n "$dbx_pid" ] && [ -n "$dbx_root" ]; then
   dbx_cwd=$(readlink "/proc/$dbx_pid/cwd" 2>/dev/null)
   if [ -n "$dbx_cwd" ] && cd "$dbx_root$dbx_cwd" 2>/dev/null; then dbx_cwd=$dbx_root${dbx_cwd%/}; else cd "$dbx_root" 2>/dev/null; dbx_cwd=$dbx_root; fi
 fi
@@ -120,15 +129,20 @@ if [ -z "${DEBUGBOX_QUIET:-}" ]; then
     dbx_say "  user      target uid ${dbx_uid:-?} gid ${dbx_gid:-?}; this session uid $dbx_my_uid gid $dbx_my_gid"
   fi
   [ -n "${DEBUGBOX_IDENTITY:-}" ] && dbx_say "  identity  $DEBUGBOX_IDENTITY"
-  if [ -n "$dbx_root" ]; then
+  if [ -n "$dbx_snapshot" ]; then
+    dbx_say "  files     / is the container's filesystem as it stopped (a copy); you are in $dbx_cwd, its working directory"
+    dbx_say "  env       the container's own variables; its PATH is \$TARGET_PATH, the toolbox's /.debugbox comes first"
+  elif [ -n "$dbx_root" ]; then
     dbx_say "  files     $dbx_root (the target's /, volumes included; = /proc/$dbx_pid/root); you are in $dbx_cwd"
   fi
-  if [ "$dbx_env" = yes ]; then
+  if [ -n "$dbx_snapshot" ]; then
+    :
+  elif [ "$dbx_env" = yes ]; then
     dbx_say "  env       the target's variables are set; its PATH is \$TARGET_PATH, the toolbox's PATH comes first"
   elif [ -n "$dbx_pid" ]; then
     dbx_say "  env       the target's environment is not readable from here"
   fi
-  dbx_say "  network   localhost is the target's"
+  [ -n "$dbx_snapshot" ] || dbx_say "  network   localhost is the target's"
   dbx_say "  tools    ${dbx_tools:- (none of the usual ones)}"
   [ -n "$dbx_problems" ] && dbx_say "  note      $dbx_problems"
   if [ -n "${DEBUGBOX_LOGS:-}" ]; then
@@ -143,7 +157,7 @@ fi
 PS1="[debug $dbx_name] \$PWD # "
 [ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
 export PS1
-unset dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_name dbx_value dbx_t \
+unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
 unset -f dbx_say dbx_field
 if [ "$#" -gt 0 ]; then exec "$@"; fi

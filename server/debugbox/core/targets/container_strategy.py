@@ -30,8 +30,16 @@ from debugbox.core.images import classify_image
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
 
-#: Container strategies, in ladder order.
-CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar")
+#: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
+CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
+#: States a snapshot session can open: the container's filesystem is there, its process is not.
+SNAPSHOT_STATES = frozenset({"exited", "created", "dead", "restarting"})
+#: Runtimes whose engines can commit a container and copy an image's files into a new named volume.
+SNAPSHOT_RUNTIMES = frozenset({"docker", "podman"})
+#: Label on everything a snapshot session creates (image, volume, containers): the snapshotted container's ID.
+SNAPSHOT_LABEL = "io.debugbox.snapshot-of"
+#: Where a snapshot session mounts the toolbox's static busybox.
+SNAPSHOT_TOOLS = "/.debugbox"
 #: Where shells are looked for, best first (bash is preferred; `/busybox/sh` is distroless `:debug`).
 SHELL_PATHS = ("/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh", "/busybox/sh")
 #: Label put on sidecars, so they are recognisable (and left out of target lists).
@@ -113,9 +121,12 @@ def is_non_root(user: str) -> bool:
 def available_strategies(facts: ContainerFacts) -> tuple[str, ...]:
     """The strategies that would work now, in ladder order."""
     if facts.status != "running":
+        stopped: list[str] = []
         if facts.docker_debug and facts.status in {"exited", "created", "paused"}:
-            return ("docker-debug",)
-        return ()
+            stopped.append("docker-debug")
+        if facts.status in SNAPSHOT_STATES and facts.runtime in SNAPSHOT_RUNTIMES:
+            stopped.append("snapshot")
+        return tuple(stopped)
     out: list[str] = []
     if shell_of(facts):
         out.append("exec")
@@ -140,6 +151,8 @@ def _not_running_message(facts: ContainerFacts) -> str:
         if facts.docker_debug
         else " Only `docker debug` (Docker Desktop) can open a stopped container; it is not installed here."
     )
+    if facts.runtime in SNAPSHOT_RUNTIMES and facts.status in SNAPSHOT_STATES:
+        tail = " Or open a snapshot of it as it stopped (--strategy snapshot)."
     return f"{who} is {facts.status or 'not running'}: start it first ({cli} start {facts.name}).{tail}"
 
 
@@ -157,6 +170,14 @@ def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
         )
     if requested in available:
         return requested
+    if requested == "snapshot":
+        if facts.status == "running":
+            raise StrategyUnavailable(
+                f"container {facts.name} is running: a snapshot is for stopped containers (use the sidecar)"
+            )
+        if facts.runtime not in SNAPSHOT_RUNTIMES:
+            raise StrategyUnavailable(f"snapshot sessions need Docker or Podman, not {facts.runtime}")
+        raise TargetNotRunning(_not_running_message(facts))
     if facts.status != "running" and requested != "docker-debug":
         raise TargetNotRunning(_not_running_message(facts))
     if requested == "exec":
@@ -268,6 +289,101 @@ def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[st
     return [f"--env={key}={value}" for key, value in env.items()]
 
 
+#: Run in the toolbox to lend its static busybox to a snapshot session (copied into a fresh named volume).
+LEND_BUSYBOX = (
+    'b=$(command -v busybox 2>/dev/null) && b=$(readlink -f "$b" 2>/dev/null || echo "$b"); '
+    'for f in "$b" /bin/busybox /busybox/busybox; do [ -n "$f" ] && [ -x "$f" ] && b=$f && break; done; '
+    '[ -x "$b" ] || { echo "the toolbox has no busybox to lend" >&2; exit 3; }; '
+    'cp "$b" /dbx/busybox && ln -sf busybox /dbx/sh'
+)
+
+
+@dataclass(frozen=True)
+class SnapshotSession:
+    """The engine calls of one snapshot session, in order; `cleanup` runs whatever happened before it."""
+
+    commit: tuple[str, ...]
+    volume: tuple[str, ...]
+    lend: tuple[str, ...]
+    run: tuple[str, ...]
+    cleanup: tuple[tuple[str, ...], ...]
+    logs: tuple[str, ...]
+    image: str
+    container: str
+
+
+def snapshot_session(
+    facts: ContainerFacts, options: PlanOptions, toolbox: str, token: str, logs: str = ""
+) -> SnapshotSession:
+    """Commit the stopped container to a temporary labelled image and run that with the toolbox's static busybox
+    mounted and the entrypoint replaced by the bootstrap (in snapshot mode). `token` makes the names unique."""
+    image = validate_image(toolbox)
+    if not re.fullmatch(r"[a-z0-9]{4,32}", token):
+        raise ValueError("snapshot token must be 4-32 lowercase letters or digits")
+    cli = facts.cli
+    label = f"{SNAPSHOT_LABEL}={facts.id}"
+    snapshot = f"debugbox-snapshot:{token}"
+    volume = container = f"debugbox-snapshot-{token}"
+    env = bootstrap_env(
+        facts.name,
+        f"{facts.runtime} snapshot of the {facts.status} container, toolbox {image}",
+        "root in a copy of the container: everything is readable, nothing you change reaches the original",
+        logs,
+    )
+    run = (
+        *cli, "run", *_io_flags(options), "--rm", "--name", container, "--label", label, "--user=0",
+        f"--volume={volume}:{SNAPSHOT_TOOLS}:ro", f"--entrypoint={SNAPSHOT_TOOLS}/busybox",
+        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, "sh", "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command,
+    )  # fmt: skip
+    return SnapshotSession(
+        commit=(*cli, "commit", "--change", f"LABEL {label}", facts.id, snapshot),
+        volume=(*cli, "volume", "create", "--label", label, volume),
+        lend=(
+            *cli,
+            "run",
+            "--rm",
+            "--label",
+            label,
+            f"--volume={volume}:/dbx",
+            "--entrypoint=sh",
+            image,
+            "-c",
+            LEND_BUSYBOX,
+        ),
+        run=run,
+        cleanup=(
+            (*cli, "rm", "-f", container),
+            (*cli, "rmi", snapshot),
+            (*cli, "volume", "rm", volume),
+        ),
+        logs=(*cli, "logs", "--tail", "15", facts.id),
+        image=snapshot,
+        container=container,
+    )
+
+
+def snapshot_launcher_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
+    """The terminal's process for a snapshot session: debugbox's own CLI, which commits, runs and cleans up."""
+    launcher = options.launcher or ("debugbox",)
+    argv = [*launcher, "shell", f"{facts.runtime}://{facts.id}", "--strategy", "snapshot", "--image", toolbox]
+    if options.command:
+        argv += ["--", *options.command]
+    return tuple(argv)
+
+
+#: What the locally built toolbox is tagged (`debugbox toolbox build`).
+LOCAL_TOOLBOX = "debugbox/toolbox:local"
+
+
+def toolbox_missing_warning(runtime: str, toolbox: str) -> str:
+    """Said before a session whose toolbox image is not on the engine yet (an air-gapped engine cannot pull)."""
+    return (
+        f"the toolbox image {toolbox} is not on this {runtime} engine: it will be pulled when the session starts, "
+        f"which fails without registry access; to build a local one, run `debugbox toolbox build` "
+        f"(then use --image {LOCAL_TOOLBOX} or the setting debugbox.toolboxImage)"
+    )
+
+
 def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target_id: str) -> DebugPlan:
     """The whole plan for one container: strategy (ladder or requested), argv, notes and terminal title."""
     requested = options.strategy
@@ -280,6 +396,17 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
         shell = shell_of(facts) or "/bin/sh"
         title = f"Debug: {facts.name} (exec {shell.rsplit('/', 1)[-1]})"
         notes.append(f"{shell} runs inside the container itself, as its user ({facts.user or 'root'}).")
+    elif strategy == "snapshot":
+        validate_image(toolbox)
+        argv = snapshot_launcher_argv(facts, options, toolbox)
+        title = f"Debug: {facts.name} (snapshot of the {facts.status} container)"
+        notes.append(
+            f"The {facts.status} container is committed to a temporary image and started from it with the toolbox's "
+            f"static busybox at {SNAPSHOT_TOOLS} and the entrypoint replaced: its filesystem as it stopped."
+        )
+        notes.append(
+            "Changes stay in the copy; the temporary image and container are removed when the session ends."
+        )
     elif strategy == "docker-debug":
         argv = docker_debug_argv(facts, options)
         title = f"Debug: {facts.name} (docker debug)"

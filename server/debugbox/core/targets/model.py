@@ -75,6 +75,9 @@ class PlanOptions:
     """A plain toolbox shell, without the session bootstrap (`--raw`, `debugbox.session.raw`)."""
     ptrace: bool = False
     """Sidecars: root with `SYS_PTRACE` even for a non-root target (to `strace` it), instead of its UID."""
+    launcher: tuple[str, ...] = ()
+    """How to run debugbox's own CLI (e.g. `python -m debugbox`): the terminal's process for sessions that need
+    several engine calls and a cleanup (snapshots of stopped containers)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,8 @@ class DebugPlan:
     """The target's `id`."""
     env: dict[str, str] = field(default_factory=dict)
     """Extra environment for the terminal process (e.g. KUBECONFIG), usually empty."""
+    warning: str = ""
+    """Said before the terminal opens (e.g. the toolbox image must be pulled first); empty when all is well."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -100,4 +105,6 @@ class DebugPlan:
         }
         if self.env:
             out["env"] = dict(self.env)
+        if self.warning:
+            out["warning"] = self.warning
         return out

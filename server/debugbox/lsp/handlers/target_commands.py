@@ -149,6 +149,8 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         raise
     result: dict[str, Any] = plan.to_json()
     argv = list(plan.argv)
+    if plan.warning:
+        ls.show_message(f"debugbox: {plan.warning}", lsp.MessageType.Warning)
     if ls.client.open_terminal:
         params: dict[str, Any] = {"title": plan.title, "argv": argv}
         if plan.env:
