@@ -14,11 +14,12 @@ import logging
 import os
 import shutil
 import subprocess
-import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from debugbox.edge.toolbox_build import finish_rootfs, import_rootfs
 
 log = logging.getLogger(__name__)
 
@@ -26,15 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOWNLOAD = ROOT / "scripts" / "download-toolbox-debs.sh"
 BUSYBOX = Path("/bin/busybox")
 #: Bump when the root filesystem's recipe changes, so cached images are rebuilt.
-BUILDER_VERSION = "1"
+BUILDER_VERSION = "2"
 REPOSITORY = "debugbox-test/debian-toolbox"
-#: Users the tools look up: tcpdump drops to `tcpdump` after opening the capture; 65532 is the test target's.
-PASSWD = (
-    "root:x:0:0:root:/root:/bin/sh\n"
-    "tcpdump:x:104:104::/nonexistent:/bin/false\n"
-    "nonroot:x:65532:65532::/home/nonroot:/bin/sh\n"
-)
-GROUP = "root:x:0:\ntcpdump:x:104:\nnonroot:x:65532:\n"
 #: What the tests rely on, checked in the built image.
 TOOLS = ("strace", "tcpdump", "curl", "ps", "sh")
 
@@ -76,30 +70,13 @@ def build_rootfs(packages: Sequence[Path], rootfs: Path) -> None:
         "usr/share/info",
     ):
         shutil.rmtree(rootfs / bulky, ignore_errors=True)
-    etc = rootfs / "etc"
-    etc.mkdir(exist_ok=True)
-    (etc / "passwd").write_text(PASSWD)
-    (etc / "group").write_text(GROUP)
     # The libraries' folders, then ldconfig's cache inside the new root: the loader finds them wherever the
     # packages put them (/lib or /usr/lib).
+    etc = rootfs / "etc"
+    etc.mkdir(exist_ok=True)
     (etc / "ld.so.conf").write_text("/lib/x86_64-linux-gnu\n/usr/lib/x86_64-linux-gnu\n/lib\n/usr/lib\n")
     subprocess.run(["ldconfig", "-r", str(rootfs)], check=True, capture_output=True, timeout=60)
-    bin_dir = rootfs / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    shutil.copy2(BUSYBOX, bin_dir / "busybox")
-    applets = subprocess.run([str(BUSYBOX), "--list"], check=True, capture_output=True, text=True).stdout
-    taken = {
-        p.name
-        for d in ("bin", "sbin", "usr/bin", "usr/sbin")
-        if (rootfs / d).is_dir()
-        for p in (rootfs / d).iterdir()
-    }
-    for applet in applets.split():
-        if applet not in taken and "/" not in applet:
-            (bin_dir / applet).symlink_to("busybox")
-    tmp = rootfs / "tmp"
-    tmp.mkdir(exist_ok=True)
-    tmp.chmod(0o1777)
+    finish_rootfs(rootfs, BUSYBOX)  # busybox's sh and applets, users, /tmp: as `debugbox toolbox build` does
 
 
 def ensure_toolbox(cli: Sequence[str] = ("docker",), env: dict[str, str] | None = None) -> str:
@@ -115,13 +92,18 @@ def ensure_toolbox(cli: Sequence[str] = ("docker",), env: dict[str, str] | None 
     with tempfile.TemporaryDirectory(prefix="dbx-debian-toolbox-") as work:
         rootfs = Path(work) / "rootfs"
         build_rootfs(packages, rootfs)
-        archive = Path(work) / "rootfs.tar"
-        with tarfile.open(archive, "w") as tar:
-            tar.add(rootfs, arcname=".")
-        subprocess.run(
-            [*cli, "import", "--change", 'ENTRYPOINT ["/bin/sh"]', str(archive), tag],
-            check=True, capture_output=True, timeout=600, env=env,
-        )  # fmt: skip
+        import_rootfs(cli, rootfs, tag, env=env)
+    # Earlier builds (older packages or recipe) are this fixture's own images: only the current one is kept.
+    tags = subprocess.run(
+        [*cli, "images", "--format", "{{.Tag}}", REPOSITORY],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    ).stdout.split()
+    stale = [f"{REPOSITORY}:{old}" for old in tags if f"{REPOSITORY}:{old}" != tag]
+    if stale:
+        subprocess.run([*cli, "rmi", *stale], capture_output=True, timeout=120, env=env, check=False)
     log.warning(
         "built the Debian toolbox %s from %d packages in %.1f s",
         tag,
