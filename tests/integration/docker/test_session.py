@@ -126,3 +126,19 @@ def test_a_session_that_cannot_read_the_target_says_why_and_what_to_do(container
         "cannot read the target's files: it runs as uid 65532 and this session as uid 0 without SYS_PTRACE; "
         "reopen with --ptrace" in proc.stderr
     )
+
+
+def test_the_targets_environment_cannot_run_code_in_the_session(containers: Containers) -> None:
+    """Variables that make a shell or a runtime execute something stay under TARGET_ (the target may be hostile)."""
+    hostile = ("PROMPT_COMMAND=touch /tmp/owned", "BASH_ENV=/target/evil", "ENV=/target/evil",
+               "PS1=$(touch /tmp/owned)", "LD_PRELOAD=/target/evil.so", "PYTHONSTARTUP=/target/evil.py")  # fmt: skip
+    target = containers.run(DISTROLESS, options=[a for v in hostile for a in ("--env", v)])
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "env")
+
+    assert proc.returncode == 0, proc.stderr
+    env = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    for name in ("PROMPT_COMMAND", "BASH_ENV", "LD_PRELOAD", "PYTHONSTARTUP"):
+        assert name not in env and f"TARGET_{name}" in env
+    assert "ENV" not in env  # the shell's startup file is the toolbox's own, never the target's
+    assert env["PS1"].startswith(f"[debug {target}]")

@@ -61,3 +61,12 @@ def test_the_raw_setting_and_option_give_the_plain_shell() -> None:
     assert parse_settings({"debugbox.session.raw": False})[0].session.raw is False
     plan = build_plan(RUNNING, PlanOptions(raw=True), "tb", "t")
     assert plan.argv[-1] == "tb" and "/proc/1/root" in plan.title
+
+
+def test_the_raw_setting_reaches_every_sessions_options() -> None:
+    from debugbox.core.settings import SessionSettings, Settings
+    from debugbox.edge.service import plan_options
+
+    assert plan_options(Settings(session=SessionSettings(raw=True))).raw is True
+    assert plan_options(Settings()).raw is False
+    assert plan_options(Settings(), raw=True, ptrace=True).ptrace is True

@@ -99,8 +99,13 @@ if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/n
       '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
       PATH) export TARGET_PATH="$dbx_value" ;;
       HOME) export TARGET_HOME="$dbx_value" ;;
-      LD_*) export "TARGET_$dbx_name=$dbx_value" ;; # the target's libraries are not the toolbox's
-      PWD | OLDPWD | SHLVL | TERM | _ | PS1 | PS2 | ENV | IFS | DEBUGBOX_* | TARGET_* | dbx_*) ;;
+      # The target must not run code in this session (it may be the compromised party, and the session may have
+      # more rights than it): variables that make shells or language runtimes execute or load something are
+      # kept under TARGET_ only. LD_*: the target's libraries are not the toolbox's either.
+      LD_* | PROMPT_COMMAND | BASH_ENV | PS[0-4] | SHELLOPTS | BASHOPTS | CDPATH | GLOBIGNORE | HIST* | MAIL* | \
+        PYTHON* | PERL5* | PERLLIB | RUBY* | NODE_OPTIONS | NODE_PATH | GCONV_PATH | LOCPATH | GIT_* | LESS* | \
+        EDITOR | VISUAL | PAGER | MANPAGER | TMPDIR | INPUTRC | TERMINFO*) export "TARGET_$dbx_name=$dbx_value" ;;
+      PWD | OLDPWD | SHLVL | TERM | _ | ENV | IFS | DEBUGBOX_* | TARGET_* | dbx_*) ;;
       *) export "$dbx_name=$dbx_value" ;;
     esac
   done <<DBX_EOF
