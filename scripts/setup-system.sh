@@ -15,3 +15,6 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q >/dev/null
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" >/dev/null
 fi
+# The real toolbox of the tests (strace, tcpdump, curl, procps) is built from Debian's packages, downloaded here
+# into a cache (nothing is installed); the tests unpack and import them (tests/integration/toolbox_debs.py).
+bash "$(dirname "$0")/download-toolbox-debs.sh"

@@ -100,7 +100,8 @@ def test_neovim_debug_command_returns_argv(tmp_path: Path, target: str) -> None:
     ).stdout.strip()
     assert f"--pid=container:{full_id}" in argv
     assert f"--net=container:{full_id}" in argv
-    assert argv[-1] == "nicolaka/netshoot"  # the default toolbox image (debugbox.toolboxImage)
+    # The default toolbox image (debugbox.toolboxImage), running the session bootstrap with its own sh.
+    assert argv[argv.index("--entrypoint=sh") + 1] == "nicolaka/netshoot" and argv[-1] == "debugbox"
     assert TARGET_IMAGE not in argv  # the toolbox runs, not the target's image
     messages = _lines(proc.stdout, "MESSAGE")
     assert any("docker run" in m for m in messages), messages

@@ -311,7 +311,10 @@ const scenarios = {
       outputLog().split("\n").find((l) => l.includes("opened terminal: [")), 60000, 250);
     const argv = JSON.parse(line.slice(line.indexOf("opened terminal: ") + "opened terminal: ".length));
     note(`argv in restricted mode: ${JSON.stringify(argv)}`);
-    if (argv[argv.length - 1] !== process.env.TOOLBOX_IMAGE || argv.some((a) => a.includes("untrusted.invalid"))) {
+    // The toolbox image follows `--entrypoint=sh` (the session bootstrap is its command) or ends a raw argv.
+    const at = argv.indexOf("--entrypoint=sh");
+    const image = at >= 0 ? argv[at + 1] : argv[argv.length - 1];
+    if (image !== process.env.TOOLBOX_IMAGE || argv.some((a) => a.includes("untrusted.invalid"))) {
       throw new Error(`the workspace's toolbox image was not ignored: ${JSON.stringify(argv)}`);
     }
     const dialog = page.locator(".monaco-dialog-box", { hasText: "trust" });

@@ -206,11 +206,10 @@ async def test_open_debug_terminal_asks_the_opted_in_editor(editor: TerminalClie
     sent = editor.terminals[0]
     assert sent["argv"] == result["argv"]
     # argv[0] is the absolute path the server found (tests/lsp/test_terminal_argv.py: never the workspace's).
-    assert (
-        sent["argv"][0] == shutil.which("docker") and sent["argv"][1] == "run" and sent["argv"][-1] == TOOLBOX
-    )
+    assert sent["argv"][0] == shutil.which("docker") and sent["argv"][1] == "run"
+    assert sent["argv"][-4:-2] == [TOOLBOX, "-c"]
     assert f"--pid=container:{container_id(target)}" in sent["argv"]
-    assert target in sent["title"] and "/proc/1/root" in sent["title"]
+    assert target in sent["title"] and "/target" in sent["title"]
     assert editor.messages == []  # no fallback message when the editor opened the terminal
     assert exec_ids(target) == "null"
 
@@ -322,7 +321,9 @@ async def test_engine_down_is_a_clear_error_and_the_server_keeps_serving(
     elapsed = await _fails_clearly(editor_engine_down, "the socket does not exist")
     assert elapsed < TIMEOUT + SLACK
     listing = await command(editor_engine_down, Command.LIST_TARGETS.value, {})
-    assert listing["targets"] == [] and "is the daemon running?" in listing["errors"][0]
+    # Only Docker is down: a Podman service on the same machine may still list its containers.
+    docker_targets = [t for t in listing["targets"] if t["runtime"] == "docker"]
+    assert docker_targets == [] and "is the daemon running?" in listing["errors"][0]
     await still_serving(editor_engine_down, tmp_path)
 
 

@@ -16,6 +16,7 @@ debugbox never writes outside the workspace or over a user's file.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shlex
 import stat
@@ -157,10 +158,15 @@ def test_commands_stay_one_argv_element_per_word(command: tuple[str, ...]) -> No
     assert debug_argv[:3] == ("docker", "debug", "-c")
     assert shlex.split(debug_argv[3]) == list(command)
     assert debug_argv[4:] == ("3f2a9c1b7e4d",)
-    sidecar = strategy.sidecar_argv(_facts(), options, "nicolaka/netshoot")
-    assert f"--entrypoint={command[0]}" in sidecar
-    assert sidecar[-len(command) :][1:] == command[1:]
-    assert "--privileged" not in sidecar[: sidecar.index("nicolaka/netshoot")]
+    raw = strategy.sidecar_argv(_facts(), dataclasses.replace(options, raw=True), "nicolaka/netshoot")
+    assert f"--entrypoint={command[0]}" in raw
+    assert raw[-len(command) :][1:] == command[1:]
+    assert "--privileged" not in raw[: raw.index("nicolaka/netshoot")]
+    # The session: the bootstrap script is one word, `debugbox` its $0, the command its arguments, verbatim.
+    session = strategy.sidecar_argv(_facts(), options, "nicolaka/netshoot")
+    image_at = session.index("nicolaka/netshoot")
+    assert session[image_at:] == ("nicolaka/netshoot", "-c", strategy.BOOTSTRAP_SCRIPT, "debugbox", *command)
+    assert "--privileged" not in session[:image_at]
 
 
 @pytest.mark.parametrize("image", ["-v", "--privileged", "img; id", "$(id)", "img name", "", "-"])

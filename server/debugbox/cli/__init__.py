@@ -32,6 +32,7 @@ SUBCOMMANDS = (
     "targets",
     "shell",
     "session",
+    "toolbox",
     "cleanup",
     "lsp",
 )
@@ -104,9 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    # Editors start `debugbox lsp` on every launch: import only its module, not the other subcommands, which
-    # pull in the analysers and PyYAML (about 0.1 s of CPU before `initialize` could be answered).
-    parser = build_parser(only="lsp" if words[:1] == ["lsp"] else None)
+    # Import only the subcommand asked for: the others pull in the analysers, PyYAML and lsprotocol (about 0.3 s
+    # of CPU), which editors starting `debugbox lsp` and terminals opening `debugbox shell` would wait for.
+    first = words[0].replace("-", "_") if words and not words[0].startswith("-") else ""
+    parser = build_parser(only=first if first in SUBCOMMANDS else None)
     args = parser.parse_args(words)
     try:
         code: int = args.func(args)

@@ -37,10 +37,25 @@ def register(sub: Any) -> None:
         usage="debugbox shell TARGET [options] [-- CMD ...]",
     )
     p.add_argument("target", metavar="TARGET")
-    p.add_argument("--strategy", "-s", metavar="S", help="exec, docker-debug, sidecar (default: the ladder)")
+    p.add_argument(
+        "--strategy",
+        "-s",
+        metavar="S",
+        help="exec, docker-debug, sidecar, snapshot (stopped containers) (default: the ladder)",
+    )
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for sidecar/ephemeral sessions")
     p.add_argument(
         "--privileged", action="store_true", help="run the sidecar with --privileged (all capabilities)"
+    )
+    p.add_argument(
+        "--raw",
+        action="store_true",
+        help="the toolbox's plain shell, without the session (target files at /proc/1/root, toolbox env)",
+    )
+    p.add_argument(
+        "--ptrace",
+        action="store_true",
+        help="sidecar as root with SYS_PTRACE even for a non-root target (to strace it)",
     )
     p.add_argument(
         "--print", dest="print_only", action="store_true", help="print the argv as JSON, run nothing"
@@ -111,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         command=command,
         tty=is_tty,
         stdin=is_tty or not command or stdin_has_data(),
+        raw=args.raw,
+        ptrace=args.ptrace,
     )
     try:
         plan = service.plan(settings, args.target, options)
@@ -122,6 +139,15 @@ def run(args: argparse.Namespace) -> int:
     if args.print_only:
         print(json.dumps(list(plan.argv)))
         return 0
+    if plan.warning:
+        print(f"debugbox: {plan.warning}", file=sys.stderr)
+    if plan.strategy == "snapshot":
+        # Several engine calls and a cleanup: this process runs them, with the session in between.
+        try:
+            return service.open_snapshot(settings, args.target, options)
+        except RuntimeProblem as exc:
+            print(f"debugbox: {exc}", file=sys.stderr)
+            return 1
     if sys.stderr.isatty():
         print(f"debugbox: {plan.title}", file=sys.stderr)
         for note in plan.notes:

@@ -26,7 +26,7 @@ from debugbox.core.targets.names import validate_context, validate_image, valida
 
 log = logging.getLogger(__name__)
 
-STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "ephemeral", "copy")
+STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "snapshot", "ephemeral", "copy")
 KUBE_PROFILES = ("auto", "general", "baseline", "restricted", "netadmin", "sysadmin")
 DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 
@@ -56,6 +56,12 @@ class KubernetesSettings:
 
 
 @dataclass(frozen=True)
+class SessionSettings:
+    raw: bool = False
+    """Sidecar sessions without the bootstrap: the toolbox's plain shell, the target's files at /proc/1/root."""
+
+
+@dataclass(frozen=True)
 class Settings:
     toolbox_image: str = "nicolaka/netshoot"
     """Image of the sidecar / ephemeral debug container."""
@@ -67,6 +73,7 @@ class Settings:
     debug_image: DebugImageSettings = field(default_factory=DebugImageSettings)
     docker: DockerSettings = field(default_factory=DockerSettings)
     kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
+    session: SessionSettings = field(default_factory=SessionSettings)
 
 
 #: Settings that decide what gets executed or built. Editors must not apply workspace-level values of these in
@@ -123,6 +130,7 @@ def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
             "debugImage",
             "docker",
             "kubernetes",
+            "session",
             "debugbox",
             "server",
         }:

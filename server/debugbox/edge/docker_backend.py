@@ -9,6 +9,7 @@ anything inside the container: inspect for state and user, archive/stat for shel
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import shutil
@@ -25,11 +26,13 @@ from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
     SHELL_PATHS,
     SIDECAR_LABEL,
+    SNAPSHOT_LABEL,
     ContainerFacts,
     available_strategies,
     build_plan,
     container_facts,
     shell_of,
+    toolbox_missing_warning,
 )
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
@@ -46,6 +49,7 @@ log = logging.getLogger(__name__)
 _SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
 _DIR = 1 << 31  # fs.ModeDir
 _PROBE_WORKERS = 8
+_LISTED_STATES = frozenset({"running", "paused", "restarting", "exited", "dead"})
 _LIST_PROBE_TTL = 30.0
 _probe_cache: dict[tuple[str, str], tuple[float, tuple[str, ...] | None]] = {}
 _probe_lock = threading.Lock()
@@ -226,10 +230,14 @@ class EngineBackend:
     def list_targets(
         self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
     ) -> list[Target]:
+        # Running ones (with paused and restarting, as the engine's default list), and exited ones: those open as
+        # snapshots. debugbox's own sidecars and snapshot sessions are not targets.
         summaries = [
             c
-            for c in self.client.containers()
-            if SIDECAR_LABEL not in (c.get("Labels") or {}) and self._usable(c)
+            for c in self.client.containers(all=True)
+            if str(c.get("State", "")) in _LISTED_STATES
+            and not {SIDECAR_LABEL, SNAPSHOT_LABEL} & set(c.get("Labels") or {})
+            and self._usable(c)
         ]
         if not probe:
             return [self._target(s, None) for s in summaries]
@@ -269,7 +277,20 @@ class EngineBackend:
         if facts is None:
             facts = self.facts_from_inspect(self.client.inspect(cid or target.name))
         toolbox = options.toolbox_image or self.settings.toolbox_image
-        return build_plan(facts, options, toolbox, target.id)
+        plan = build_plan(facts, options, toolbox, target.id)
+        if plan.strategy in ("sidecar", "snapshot") and not self.client.has_image(toolbox):
+            plan = dataclasses.replace(plan, warning=toolbox_missing_warning(self.runtime, toolbox))
+        return plan
+
+    def open_snapshot(self, target: Target, options: PlanOptions) -> int:
+        """Run a snapshot session of the stopped `target` in this terminal (edge/snapshot.py)."""
+        from debugbox.edge.snapshot import run_snapshot_session
+
+        facts = self.facts_from_inspect(
+            self.client.inspect(str(target.extra.get("container_id") or target.name))
+        )
+        toolbox = options.toolbox_image or self.settings.toolbox_image
+        return run_snapshot_session(facts, options, toolbox)
 
 
 def _docker_factory(settings: Settings) -> EngineBackend:

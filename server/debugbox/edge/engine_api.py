@@ -175,6 +175,10 @@ class EngineClient:
                 f"the {self.product} engine at {self.endpoint.label} answered {resp.status}"
             )
 
+    def has_image(self, ref: str) -> bool:
+        """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
+        return self.request("GET", f"/images/{quote(ref, safe='')}/json").status != 404
+
     def containers(self, *, all: bool = False) -> list[dict[str, Any]]:
         data = self._json("/containers/json", {"all": "1" if all else "0"})
         if not isinstance(data, list):

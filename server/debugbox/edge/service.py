@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from debugbox.core.documents import is_dockerfile_name
-from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, TargetNotFound
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import validate_container_ref
@@ -185,6 +186,16 @@ def plan(settings: Settings, ref: str, options: PlanOptions) -> DebugPlan:
     return backend.plan(target, options)
 
 
+def open_snapshot(settings: Settings, ref: str, options: PlanOptions) -> int:
+    """Run a snapshot session of a stopped container in this terminal; its exit code."""
+    backend, target = resolve(settings, ref)
+    opener = getattr(backend, "open_snapshot", None)
+    if opener is None:
+        raise StrategyUnavailable(f"snapshot sessions need Docker or Podman, not {backend.runtime}")
+    code: int = opener(target, options)
+    return code
+
+
 def plan_options(
     settings: Settings,
     *,
@@ -194,6 +205,8 @@ def plan_options(
     command: Sequence[str] = (),
     tty: bool = True,
     stdin: bool = True,
+    raw: bool = False,
+    ptrace: bool = False,
 ) -> PlanOptions:
     return PlanOptions(
         strategy=strategy or "auto",
@@ -203,4 +216,7 @@ def plan_options(
         command=tuple(command),
         tty=tty,
         stdin=stdin,
+        raw=raw or settings.session.raw,
+        ptrace=ptrace,
+        launcher=(sys.executable, "-m", "debugbox"),
     )

@@ -78,7 +78,7 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
         if hanging is not None:
             hanging.close()
 
-    assert listing.targets == []
+    assert [t for t in listing.targets if t.runtime == "docker"] == []  # Podman may still answer
     assert len(listing.errors) == 1 and listing.errors[0].startswith("docker: ")
     assert expected in listing.errors[0] and f"unix://{path}" in listing.errors[0]
     assert "DOCKER_HOST" in listing.errors[0]

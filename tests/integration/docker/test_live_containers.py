@@ -122,8 +122,8 @@ def test_exec_for_the_shell_target_sidecar_for_distroless_and_nothing_ran_inside
     assert sidecar_plan.argv[:5] == ("docker", "run", "-i", "-t", "--rm")
     assert f"--pid=container:{cid}" in sidecar_plan.argv and f"--net=container:{cid}" in sidecar_plan.argv
     assert "--cap-add=SYS_PTRACE" in sidecar_plan.argv and "--privileged" not in sidecar_plan.argv
-    assert sidecar_plan.argv[-1] == TOOLBOX
-    assert "/proc/1/root" in sidecar_plan.title
+    assert sidecar_plan.argv[-4:-2] == (TOOLBOX, "-c") and sidecar_plan.argv[-1] == "debugbox"
+    assert "/target" in sidecar_plan.title
     # The shell checks used the engine's archive/stat API: no exec was ever created in either container.
     assert exec_ids(distroless) == "null"
     assert exec_ids(shell_target) == "null"
@@ -143,9 +143,13 @@ def test_docker_debug_is_reported_unavailable_on_docker_engine(containers: Conta
 
 
 def test_stopped_target_is_refused_with_debugboxs_own_message(containers: Containers) -> None:
+    """A sidecar cannot join a stopped container: debugbox says so (and offers the snapshot) before the engine."""
     stopped = containers.run(DISTROLESS, create_only=True)
-    with pytest.raises(TargetNotRunning, match=r"is created: start it first \(docker start "):
-        plan_for(stopped)
+    with pytest.raises(
+        TargetNotRunning, match=r"is created: start it first \(docker start .*Or open a snapshot"
+    ):
+        plan_for(stopped, strategy="sidecar")
+    assert plan_for(stopped).strategy == "snapshot"
 
 
 def test_paused_target_is_refused_with_the_way_out(containers: Containers) -> None:
@@ -163,12 +167,11 @@ def test_paused_target_is_refused_with_the_way_out(containers: Containers) -> No
 # -- running what debugbox produced ----------------------------------------------------------------------
 
 
-def _non_interactive_matches(interactive: DebugPlan, scripted: DebugPlan) -> None:
-    """The scripted argv is the interactive one without -i/-t, with a command instead of the default shell."""
+def _non_interactive_matches(interactive: DebugPlan, scripted: DebugPlan, command: tuple[str, ...]) -> None:
+    """The scripted argv is the interactive one without -i/-t, with the command as the bootstrap's arguments."""
     base = [a for a in interactive.argv if a not in ("-i", "-t")]
-    assert list(scripted.argv[: len(base) - 1]) == base[:-1]
-    assert scripted.argv[len(base) - 1] == "--entrypoint=sh"
-    assert scripted.argv[len(base)] == base[-1]  # the toolbox image
+    assert list(scripted.argv) == [*base, *command]
+    assert base[-5:-3] == ["--entrypoint=sh", TOOLBOX] and base[-1] == "debugbox"
 
 
 @pytest.mark.parametrize(("image", "page"), [(DISTROLESS, "distroless-app"), (NONROOT, "distroless-nonroot")])
@@ -178,7 +181,7 @@ def test_the_sidecar_argv_sees_pid1_the_port_and_the_filesystem(
     target = containers.run(image)
     interactive = plan_for(target)
     scripted = plan_for(target, "sh", "-c", PROBE)
-    _non_interactive_matches(interactive, scripted)
+    _non_interactive_matches(interactive, scripted, ("sh", "-c", PROBE))
 
     proc = run_argv(scripted.argv)
 
@@ -194,9 +197,9 @@ def test_the_sidecar_argv_sees_pid1_the_port_and_the_filesystem(
 
 
 def test_without_sys_ptrace_a_nonroot_targets_filesystem_is_unreadable(containers: Containers) -> None:
-    """Why the sidecar always carries SYS_PTRACE: drop it from debugbox's argv and /proc/1/root is closed."""
+    """Why a root (raw) sidecar carries SYS_PTRACE: drop it from debugbox's argv and /proc/1/root is closed."""
     target = containers.run(NONROOT)
-    scripted = plan_for(target, "ls", "/proc/1/root/")
+    scripted = plan_for(target, "ls", "/proc/1/root/", raw=True)
     without = [a for a in scripted.argv if a != "--cap-add=SYS_PTRACE"]
 
     denied = run_argv(without)
@@ -204,6 +207,23 @@ def test_without_sys_ptrace_a_nonroot_targets_filesystem_is_unreadable(container
 
     assert denied.returncode != 0 and "Permission denied" in denied.stderr
     assert allowed.returncode == 0 and "httpd" in allowed.stdout.split()
+
+
+def test_a_nonroot_targets_session_runs_as_its_uid_and_reads_its_files_without_capabilities(
+    containers: Containers,
+) -> None:
+    """The session's identity is what opens the files: without `--user` (root, no SYS_PTRACE) they are closed."""
+    target = containers.run(NONROOT)
+    scripted = plan_for(target, "sh", "-c", "id -u; ls /proc/1/root/")
+    as_root = [a for a in scripted.argv if not a.startswith("--user=")]
+
+    allowed = run_argv(scripted.argv)
+    denied = run_argv(as_root)
+
+    assert "--cap-add=SYS_PTRACE" not in scripted.argv and "--user=65532" in scripted.argv
+    assert allowed.returncode == 0, allowed.stderr
+    assert allowed.stdout.split()[0] == "65532" and "httpd" in allowed.stdout.split()
+    assert denied.returncode != 0 and "Permission denied" in denied.stderr
 
 
 def test_the_exec_argv_runs_in_the_shell_target(containers: Containers) -> None:
@@ -268,8 +288,15 @@ def test_cli_targets_json_and_refusals(containers: Containers) -> None:
     names = {t["name"]: t for t in json.loads(listed.stdout)["targets"]}
     assert names[target]["recommended"] == "sidecar" and stopped not in names
 
+    # A stopped container opens as a snapshot; here the default toolbox cannot be pulled: said first, then why.
     refused = debugbox("shell", stopped)
-    assert refused.returncode == 1 and "start it first" in refused.stderr
+    assert refused.returncode == 1
+    assert "the toolbox image nicolaka/netshoot is not on this docker engine" in refused.stderr
+    assert "debugbox toolbox build" in refused.stderr
+    assert (
+        "copying the static busybox out of nicolaka/netshoot failed: docker: Error response" in refused.stderr
+    )
+    assert "Traceback" not in refused.stderr
     for bad_name in ("x;rm -rf /", "docker://-v"):
         bad = debugbox("shell", "--print", bad_name)
         assert bad.returncode == 2 and "not a valid container name" in bad.stderr

@@ -26,6 +26,7 @@ from debugbox.edge import service
 from debugbox.edge.engine_api import Endpoint, EngineClient
 
 from tests.conftest import FIXTURES, require
+from tests.integration.toolbox_debs import PROMISES, check_promises, ensure_toolbox
 
 pytestmark = pytest.mark.podman
 
@@ -186,7 +187,10 @@ def test_a_non_root_podman_target_is_readable_from_the_sidecar(started: list[str
         list(plan.argv), capture_output=True, text=True, timeout=120, check=False, env=_env()
     )
 
-    assert plan.strategy == "sidecar" and "--cap-add=SYS_PTRACE" in plan.argv
+    # Run as the target's UID: its files are readable without any added capability.
+    assert (
+        plan.strategy == "sidecar" and "--user=65532" in plan.argv and "--cap-add=SYS_PTRACE" not in plan.argv
+    )
     assert any("65532" in note for note in plan.notes)
     assert proc.returncode == 0, proc.stderr
     _, http, files = _sections(proc.stdout)
@@ -222,11 +226,45 @@ def test_a_stopped_podman_target_gets_debugboxs_message(started: list[str]) -> N
 
     listing = service.list_targets(SETTINGS, runtimes=["podman"])
     with pytest.raises(TargetNotRunning) as caught:
-        service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS))
+        service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS, strategy="sidecar"))
+    auto = service.plan(SETTINGS, f"podman://{name}", service.plan_options(SETTINGS))
 
-    assert name not in [t.name for t in listing.targets]  # only running containers are listed
+    assert name not in [t.name for t in listing.targets]  # created, never run: not offered
     assert f"container {name} (podman) is created" in str(caught.value)
-    assert f"podman start {name}" in str(caught.value)
+    assert f"podman start {name}" in str(caught.value) and "snapshot" in str(caught.value)
+    assert auto.strategy == "snapshot"
+
+
+def test_an_exited_podman_container_opens_as_a_snapshot_and_nothing_is_left(started: list[str]) -> None:
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman(
+        "run",
+        "--name",
+        name,
+        "--workdir",
+        "/www",
+        "--env",
+        "APP_MODE=prod",
+        DISTROLESS,
+        "-h",
+        "/nope",
+        check=False,
+    )
+    cid = podman("inspect", "-f", "{{.Id}}", name).strip()
+
+    listed_target = listed(name)
+    ran = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", "pwd; ls; echo $APP_MODE")
+
+    assert listed_target.status == "exited" and listed_target.recommended == "snapshot"
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.split() == ["/www", "index.html", "prod"]
+    assert f"debugbox: inside {name} (podman snapshot of the exited container" in ran.stderr
+    assert "| httpd: can't change directory to '/nope'" in ran.stderr
+    label = f"label=io.debugbox.snapshot-of={cid}"
+    assert podman("images", "-q", "--filter", label).split() == []
+    assert podman("volume", "ls", "-q", "--filter", label).split() == []
+    assert podman("ps", "-aq", "--filter", label).split() == []
 
 
 def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
@@ -253,3 +291,55 @@ def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
     assert mine.image == f"localhost/{image}:latest"
     assert mine.related and mine.related_reason is not None
     assert "is the image: of compose service 'web'" in mine.related_reason
+
+
+# -- the session bootstrap -------------------------------------------------------------------------------------
+
+SESSION_PROBE = "id -u; echo ---; pwd; echo ---; ls /target; echo ---; env"
+
+
+@pytest.mark.parametrize(("image", "uid"), [(DISTROLESS, "0"), (NONROOT, "65532")])
+def test_a_podman_session_starts_in_the_targets_workdir_with_its_files_and_environment(
+    started: list[str], image: str, uid: str
+) -> None:
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman("run", "-d", "--name", name, "--workdir", "/www", "--env", "APP_GREETING=hello there", image)
+
+    proc = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", SESSION_PROBE)
+
+    assert proc.returncode == 0, proc.stderr
+    me, cwd, files, env_text = (part.split("\n") for part in proc.stdout.split("---\n"))
+    env = dict(line.split("=", 1) for line in env_text if "=" in line)
+    assert me[0] == uid and cwd[0] == "/target/www" and {"httpd", "www"} <= set(files)
+    assert env["APP_GREETING"] == "hello there" and "TARGET_PATH" in env and env["TARGET_PID"] == "1"
+    assert f"debugbox: inside {name} (podman sidecar, toolbox {TOOLBOX})" in proc.stderr
+    assert f"target uid {uid} gid 0; this session uid {uid} gid 0" in proc.stderr
+    assert "you are in /target/www" in proc.stderr
+    assert exec_events(name) == []
+
+
+@pytest.fixture(scope="module")
+def podman_debian_toolbox(podman_images: None) -> str:
+    try:
+        return "localhost/" + ensure_toolbox((PODMAN,), env=_env())
+    except (subprocess.CalledProcessError, OSError) as exc:
+        require(False, f"the Debian toolbox could not be built (scripts/download-toolbox-debs.sh): {exc}")
+        raise
+
+
+@pytest.mark.parametrize(("image", "extra"), [(DISTROLESS, ()), (NONROOT, ("--ptrace",))])
+def test_strace_tcpdump_curl_and_ps_work_from_a_podman_session(
+    started: list[str], podman_debian_toolbox: str, image: str, extra: tuple[str, ...]
+) -> None:
+    """The seed's promises on Podman, with the toolbox built from Debian's packages (toolbox_debs.py)."""
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman("run", "-d", "--name", name, "--workdir", "/www", image)
+
+    proc = debugbox_shell(
+        f"podman://{name}", "--image", podman_debian_toolbox, *extra, "--", "sh", "-c", PROMISES
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    check_promises(proc.stdout, f"hello from {image.split(':')[0].split('/')[-1]}", "/target/www")

@@ -40,21 +40,39 @@ def test_image_knowledge_decides_when_paths_cannot_be_checked() -> None:
 
 @pytest.mark.parametrize("status", ["exited", "created", "dead", "paused", "restarting"])
 def test_not_running_targets_are_refused_unless_docker_debug_can(status: str) -> None:
-    facts = dataclasses.replace(WITH_SHELL, status=status)
+    """nerdctl has no snapshot sessions: a stopped container is refused with the way out."""
+    facts = dataclasses.replace(WITH_SHELL, status=status, runtime="nerdctl", cli=("nerdctl",))
     assert available_strategies(facts) == ()
     with pytest.raises(TargetNotRunning) as caught:
         choose_strategy(facts)
     message = str(caught.value)
     assert "web" in message
     if status == "paused":
-        assert "docker unpause web" in message
+        assert "nerdctl unpause web" in message
     elif status == "restarting":
-        assert "docker logs web" in message
+        assert "nerdctl logs web" in message
     else:
-        assert "docker start web" in message and "docker debug" in message
-    with_plugin = dataclasses.replace(facts, docker_debug=True)
-    expected = ("docker-debug",) if status in {"exited", "created", "paused"} else ()
-    assert available_strategies(with_plugin) == expected
+        assert "nerdctl start web" in message and "docker debug" in message
+    docker = dataclasses.replace(WITH_SHELL, status=status)
+    with_plugin = dataclasses.replace(docker, docker_debug=True)
+    snapshot = ("snapshot",) if status != "paused" else ()
+    assert available_strategies(docker) == snapshot
+    debug = ("docker-debug",) if status in {"exited", "created", "paused"} else ()
+    assert available_strategies(with_plugin) == debug + snapshot
+
+
+def test_stopped_docker_and_podman_containers_open_as_snapshots_paused_ones_are_refused() -> None:
+    for runtime in ("docker", "podman"):
+        exited = dataclasses.replace(RUNNING, status="exited", runtime=runtime, cli=(runtime,))
+        assert choose_strategy(exited) == "snapshot"
+        with pytest.raises(
+            TargetNotRunning, match=rf"start it first \({runtime} start web\)\. Or open a snapshot"
+        ):
+            choose_strategy(exited, "sidecar")
+        with pytest.raises(TargetNotRunning, match=rf"unpause it first \({runtime} unpause web\)"):
+            choose_strategy(dataclasses.replace(exited, status="paused"))
+    with pytest.raises(StrategyUnavailable, match="a snapshot is for stopped containers"):
+        choose_strategy(RUNNING, "snapshot")
 
 
 def test_explicit_strategies_are_checked() -> None:
@@ -78,8 +96,8 @@ def test_preferred_strategy_from_settings_applies_only_when_it_works() -> None:
     assert build_plan(RUNNING, PlanOptions(preferred="ephemeral"), "tb", "t").strategy == "sidecar"
 
 
-def test_sidecar_argv() -> None:
-    plan = build_plan(RUNNING, PlanOptions(), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
+def test_raw_sidecar_argv() -> None:
+    plan = build_plan(RUNNING, PlanOptions(raw=True), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
     assert plan.argv == (
         "docker",
         "run",
@@ -103,11 +121,12 @@ def test_privileged_only_when_asked_and_nonroot_note() -> None:
     assert "--privileged" in plan.argv
     assert any("65532" in n and "SYS_PTRACE" in n for n in plan.notes)
     assert any("--privileged" in n for n in plan.notes)
+    assert "--cap-add=SYS_PTRACE" in plan.argv and not any(a.startswith("--user") for a in plan.argv)
 
 
 def test_commands_replace_the_shell_without_a_tty() -> None:
     options = PlanOptions(command=("sh", "-c", "ps; ls /proc/1/root"), tty=False, stdin=False)
-    sidecar = build_plan(RUNNING, options, "toolbox:test", "t")
+    sidecar = build_plan(RUNNING, dataclasses.replace(options, raw=True), "toolbox:test", "t")
     assert sidecar.argv[-4:] == ("--entrypoint=sh", "toolbox:test", "-c", "ps; ls /proc/1/root")
     assert "-t" not in sidecar.argv and "-i" not in sidecar.argv
     exec_plan = build_plan(WITH_SHELL, dataclasses.replace(options, stdin=True), "tb", "t")

@@ -8,7 +8,11 @@ Ladder (first that works wins, unless the user asked for one):
 2. `docker-debug` — the Docker Desktop CLI plugin is installed (detected, never assumed). Also the only way
    into a stopped or paused container.
 3. `sidecar` — a toolbox container joining the target's PID and network namespaces. Always possible for a
-   running target; `SYS_PTRACE` is always added because reading `/proc/1/root` of a non-root target needs it.
+   running target. Unless `raw`, its command is the session bootstrap (`bootstrap.sh`): the target's files at
+   `/target`, its working directory, environment and a banner. Its identity (`sidecar_identity`): a root target
+   gets a root sidecar with `SYS_PTRACE` (for `strace`); a target with a numeric non-root user gets a sidecar
+   with that UID/GID and no added capability (same user: its files, environment and signals are reachable),
+   unless `ptrace` asks for root with `SYS_PTRACE`. `raw` keeps the plain shell, root with `SYS_PTRACE`.
 
 Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
 tuple of strings run without a shell; names and images are validated before they get here.
@@ -16,21 +20,36 @@ tuple of strings run without a shell; names and images are validated before they
 
 from __future__ import annotations
 
+import re
 import shlex
 from dataclasses import dataclass
+from importlib import resources
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.images import classify_image
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
 
-#: Container strategies, in ladder order.
-CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar")
+#: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
+CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
+#: States a snapshot session can open: the container's filesystem is there, its process is not.
+SNAPSHOT_STATES = frozenset({"exited", "created", "dead", "restarting"})
+#: Runtimes whose engines can commit a container and copy an image's files into a new named volume.
+SNAPSHOT_RUNTIMES = frozenset({"docker", "podman"})
+#: Label on everything a snapshot session creates (image, volume, containers): the snapshotted container's ID.
+SNAPSHOT_LABEL = "io.debugbox.snapshot-of"
+#: Where a snapshot session mounts the toolbox's static busybox.
+SNAPSHOT_TOOLS = "/.debugbox"
 #: Where shells are looked for, best first (bash is preferred; `/busybox/sh` is distroless `:debug`).
 SHELL_PATHS = ("/bin/bash", "/usr/bin/bash", "/bin/sh", "/usr/bin/sh", "/busybox/sh")
 #: Label put on sidecars, so they are recognisable (and left out of target lists).
 SIDECAR_LABEL = "io.debugbox.sidecar-for"
 TARGET_ROOT = "/proc/1/root"
+#: Where the session bootstrap puts the target's root filesystem.
+SESSION_ROOT = "/target"
+#: The session bootstrap (POSIX sh), run by the toolbox's own `sh -c`; package data, read once.
+BOOTSTRAP_SCRIPT = resources.files("debugbox.core.targets").joinpath("bootstrap.sh").read_text("utf-8")
+_NUMERIC_USER = re.compile(r"[0-9]+(:[0-9]+)?")
 
 
 @dataclass(frozen=True)
@@ -102,9 +121,12 @@ def is_non_root(user: str) -> bool:
 def available_strategies(facts: ContainerFacts) -> tuple[str, ...]:
     """The strategies that would work now, in ladder order."""
     if facts.status != "running":
+        stopped: list[str] = []
         if facts.docker_debug and facts.status in {"exited", "created", "paused"}:
-            return ("docker-debug",)
-        return ()
+            stopped.append("docker-debug")
+        if facts.status in SNAPSHOT_STATES and facts.runtime in SNAPSHOT_RUNTIMES:
+            stopped.append("snapshot")
+        return tuple(stopped)
     out: list[str] = []
     if shell_of(facts):
         out.append("exec")
@@ -129,6 +151,8 @@ def _not_running_message(facts: ContainerFacts) -> str:
         if facts.docker_debug
         else " Only `docker debug` (Docker Desktop) can open a stopped container; it is not installed here."
     )
+    if facts.runtime in SNAPSHOT_RUNTIMES and facts.status in SNAPSHOT_STATES:
+        tail = " Or open a snapshot of it as it stopped (--strategy snapshot)."
     return f"{who} is {facts.status or 'not running'}: start it first ({cli} start {facts.name}).{tail}"
 
 
@@ -146,6 +170,14 @@ def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
         )
     if requested in available:
         return requested
+    if requested == "snapshot":
+        if facts.status == "running":
+            raise StrategyUnavailable(
+                f"container {facts.name} is running: a snapshot is for stopped containers (use the sidecar)"
+            )
+        if facts.runtime not in SNAPSHOT_RUNTIMES:
+            raise StrategyUnavailable(f"snapshot sessions need Docker or Podman, not {facts.runtime}")
+        raise TargetNotRunning(_not_running_message(facts))
     if facts.status != "running" and requested != "docker-debug":
         raise TargetNotRunning(_not_running_message(facts))
     if requested == "exec":
@@ -178,20 +210,169 @@ def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str,
     return (*facts.cli, "debug", *command, facts.id)
 
 
-def sidecar_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
+@dataclass(frozen=True)
+class SidecarIdentity:
+    """Who a sidecar runs as, and the one line the banner and the notes say about it."""
+
+    user: str
+    """`--user` for the sidecar; empty keeps the toolbox's own (root)."""
+    ptrace: bool
+    """Whether `--cap-add=SYS_PTRACE` is added."""
+    explanation: str
+
+
+def sidecar_identity(target_user: str, options: PlanOptions) -> SidecarIdentity:
+    """The sidecar's identity for a target running as `target_user` (`Config.User`, empty = root)."""
+    if options.raw or not is_non_root(target_user):
+        return SidecarIdentity(
+            "", True, "root with SYS_PTRACE: reads the target's files and environment, strace works"
+        )
+    if _NUMERIC_USER.fullmatch(target_user.strip()) and not options.ptrace and not options.privileged:
+        # Same UID/GID as the target: the kernel's ptrace access check passes without any capability, so
+        # /proc/PID/root, environ and cwd are readable; attaching (strace) needs CAP_SYS_PTRACE under the
+        # host's ptrace policy, which a non-root process cannot use, hence `ptrace` for root.
+        return SidecarIdentity(
+            target_user.strip(),
+            False,
+            f"uid {target_user.strip()} like the target, no added capability: its files, environment and "
+            "signals; strace needs a root session (--ptrace)",
+        )
+    why = "asked for (--ptrace)" if options.ptrace else f"the target's user {target_user!r} is not numeric"
+    return SidecarIdentity(
+        "", True, f"root with SYS_PTRACE ({why}): reads the target's files and environment, strace works"
+    )
+
+
+def sidecar_argv(
+    facts: ContainerFacts, options: PlanOptions, toolbox: str, *, how: str = "sidecar"
+) -> tuple[str, ...]:
     image = validate_image(toolbox)
+    identity = sidecar_identity(facts.user, options)
     argv = [*facts.cli, "run", *options.io_flags(), "--rm"]
-    argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}", "--cap-add=SYS_PTRACE"]
+    argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}"]
+    if identity.user:
+        # A non-root session cannot create /target in the toolbox's root: it gets a tmpfs there instead.
+        argv += [f"--user={identity.user}", f"--tmpfs={SESSION_ROOT}:mode=1777"]
+    if identity.ptrace:
+        argv.append("--cap-add=SYS_PTRACE")
     if options.privileged:
         argv.append("--privileged")
     argv += ["--label", f"{SIDECAR_LABEL}={facts.id}"]
-    if options.command:
-        # The toolbox's own entrypoint may be a shell that would swallow the command (`sh ps` fails), so the
-        # command replaces it; without one the image's default (its interactive shell) runs.
-        argv += [f"--entrypoint={options.command[0]}", image, *options.command[1:]]
-    else:
-        argv.append(image)
+    if options.raw:
+        if options.command:
+            # The toolbox's own entrypoint may be a shell that would swallow the command (`sh ps` fails), so the
+            # command replaces it; without one the image's default (its interactive shell) runs.
+            argv += [f"--entrypoint={options.command[0]}", image, *options.command[1:]]
+        else:
+            argv.append(image)
+        return tuple(argv)
+    argv += bootstrap_env(facts.name, f"{facts.runtime} {how}, toolbox {image}", identity.explanation)
+    # `sh` from the toolbox's PATH runs the bootstrap; `debugbox` is its $0, the command its arguments.
+    argv += ["--entrypoint=sh", image, "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command]
     return tuple(argv)
+
+
+def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[str]:
+    """`--env` flags for the bootstrap (target name, how the session was made, identity, last log lines)."""
+    env = {"DEBUGBOX_TARGET": name, "DEBUGBOX_HOW": how, "DEBUGBOX_IDENTITY": identity}
+    if logs:
+        env["DEBUGBOX_LOGS"] = logs
+    return [f"--env={key}={value}" for key, value in env.items()]
+
+
+#: Run in the toolbox to lend its static busybox to a snapshot session (copied into a fresh named volume).
+LEND_BUSYBOX = (
+    'b=$(command -v busybox 2>/dev/null) && b=$(readlink -f "$b" 2>/dev/null || echo "$b"); '
+    'for f in "$b" /bin/busybox /busybox/busybox; do [ -n "$f" ] && [ -x "$f" ] && b=$f && break; done; '
+    '[ -x "$b" ] || { echo "the toolbox has no busybox to lend" >&2; exit 3; }; '
+    'cp "$b" /dbx/busybox && ln -sf busybox /dbx/sh'
+)
+
+
+@dataclass(frozen=True)
+class SnapshotSession:
+    """The engine calls of one snapshot session, in order; `cleanup` runs whatever happened before it."""
+
+    commit: tuple[str, ...]
+    volume: tuple[str, ...]
+    lend: tuple[str, ...]
+    run: tuple[str, ...]
+    cleanup: tuple[tuple[str, ...], ...]
+    logs: tuple[str, ...]
+    image: str
+    container: str
+
+
+def snapshot_session(
+    facts: ContainerFacts, options: PlanOptions, toolbox: str, token: str, logs: str = ""
+) -> SnapshotSession:
+    """Commit the stopped container to a temporary labelled image and run that with the toolbox's static busybox
+    mounted and the entrypoint replaced by the bootstrap (in snapshot mode). `token` makes the names unique."""
+    image = validate_image(toolbox)
+    if not re.fullmatch(r"[a-z0-9]{4,32}", token):
+        raise ValueError("snapshot token must be 4-32 lowercase letters or digits")
+    cli = facts.cli
+    label = f"{SNAPSHOT_LABEL}={facts.id}"
+    snapshot = f"debugbox-snapshot:{token}"
+    volume = container = f"debugbox-snapshot-{token}"
+    env = bootstrap_env(
+        facts.name,
+        f"{facts.runtime} snapshot of the {facts.status} container, toolbox {image}",
+        "root in a copy of the container: everything is readable, nothing you change reaches the original",
+        logs,
+    )
+    run = (
+        *cli, "run", *options.io_flags(), "--rm", "--name", container, "--label", label, "--user=0",
+        f"--volume={volume}:{SNAPSHOT_TOOLS}:ro", f"--entrypoint={SNAPSHOT_TOOLS}/busybox",
+        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, "sh", "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command,
+    )  # fmt: skip
+    return SnapshotSession(
+        commit=(*cli, "commit", "--change", f"LABEL {label}", facts.id, snapshot),
+        volume=(*cli, "volume", "create", "--label", label, volume),
+        lend=(
+            *cli,
+            "run",
+            "--rm",
+            "--label",
+            label,
+            f"--volume={volume}:/dbx",
+            "--entrypoint=sh",
+            image,
+            "-c",
+            LEND_BUSYBOX,
+        ),
+        run=run,
+        cleanup=(
+            (*cli, "rm", "-f", container),
+            (*cli, "rmi", snapshot),
+            (*cli, "volume", "rm", volume),
+        ),
+        logs=(*cli, "logs", "--tail", "15", facts.id),
+        image=snapshot,
+        container=container,
+    )
+
+
+def snapshot_launcher_argv(facts: ContainerFacts, options: PlanOptions, toolbox: str) -> tuple[str, ...]:
+    """The terminal's process for a snapshot session: debugbox's own CLI, which commits, runs and cleans up."""
+    launcher = options.launcher or ("debugbox",)
+    argv = [*launcher, "shell", f"{facts.runtime}://{facts.id}", "--strategy", "snapshot", "--image", toolbox]
+    if options.command:
+        argv += ["--", *options.command]
+    return tuple(argv)
+
+
+#: What the locally built toolbox is tagged (`debugbox toolbox build`).
+LOCAL_TOOLBOX = "debugbox/toolbox:local"
+
+
+def toolbox_missing_warning(runtime: str, toolbox: str) -> str:
+    """Said before a session whose toolbox image is not on the engine yet (an air-gapped engine cannot pull)."""
+    return (
+        f"the toolbox image {toolbox} is not on this {runtime} engine: it will be pulled when the session starts, "
+        f"which fails without registry access; to build a local one, run `debugbox toolbox build` "
+        f"(then use --image {LOCAL_TOOLBOX} or the setting debugbox.toolboxImage)"
+    )
 
 
 def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target_id: str) -> DebugPlan:
@@ -206,6 +387,17 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
         shell = shell_of(facts) or "/bin/sh"
         title = f"Debug: {facts.name} (exec {shell.rsplit('/', 1)[-1]})"
         notes.append(f"{shell} runs inside the container itself, as its user ({facts.user or 'root'}).")
+    elif strategy == "snapshot":
+        validate_image(toolbox)
+        argv = snapshot_launcher_argv(facts, options, toolbox)
+        title = f"Debug: {facts.name} (snapshot of the {facts.status} container)"
+        notes.append(
+            f"The {facts.status} container is committed to a temporary image and started from it with the toolbox's "
+            f"static busybox at {SNAPSHOT_TOOLS} and the entrypoint replaced: its filesystem as it stopped."
+        )
+        notes.append(
+            "Changes stay in the copy; the temporary image and container are removed when the session ends."
+        )
     elif strategy == "docker-debug":
         argv = docker_debug_argv(facts, options)
         title = f"Debug: {facts.name} (docker debug)"
@@ -214,19 +406,24 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
             notes.append(f"The container is {facts.status}: changes made in the session are thrown away.")
     else:
         argv = sidecar_argv(facts, options, toolbox)
-        title = f"Debug: {facts.name} (sidecar, target files at {TARGET_ROOT})"
+        root = TARGET_ROOT if options.raw else SESSION_ROOT
+        title = f"Debug: {facts.name} (sidecar, target files at {root})"
         notes.append(
             f"A {toolbox} container shares the target's process and network namespaces: the target's main "
             "process is PID 1 and localhost is the target's."
         )
-        notes.append(
-            f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
-        )
-        if is_non_root(facts.user):
+        if options.raw:
             notes.append(
-                f"The target runs as user {facts.user}: --cap-add=SYS_PTRACE is what lets the sidecar read "
-                f"{TARGET_ROOT}."
+                f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
             )
+        else:
+            notes.append(
+                f"The session starts in the target's working directory under {SESSION_ROOT} (its filesystem, "
+                "volumes included), with the target's environment; the toolbox's PATH comes first."
+            )
+        identity = sidecar_identity(facts.user, options)
+        if is_non_root(facts.user):
+            notes.append(f"The target runs as user {facts.user}; the session: {identity.explanation}.")
         if not shell_of(facts) and facts.status == "running":
             notes.append(
                 "Chosen because the container has no shell (checked without running anything in it)."

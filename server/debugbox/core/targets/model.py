@@ -71,6 +71,13 @@ class PlanOptions:
     """Ask for a TTY (`-t`); false when stdin is not a terminal."""
     stdin: bool = True
     """Keep stdin open (`-i`)."""
+    raw: bool = False
+    """A plain toolbox shell, without the session bootstrap (`--raw`, `debugbox.session.raw`)."""
+    ptrace: bool = False
+    """Sidecars: root with `SYS_PTRACE` even for a non-root target (to `strace` it), instead of its UID."""
+    launcher: tuple[str, ...] = ()
+    """How to run debugbox's own CLI (e.g. `python -m debugbox`): the terminal's process for sessions that need
+    several engine calls and a cleanup (snapshots of stopped containers)."""
 
     def io_flags(self, *, joined: bool = False) -> list[str]:
         """`-i` and `-t` as asked; `joined` writes them as one word (`-it`), the way kubectl's docs do."""
@@ -95,6 +102,8 @@ class DebugPlan:
     watch: dict[str, Any] = field(default_factory=dict)
     """Kubernetes: the debug container to watch once `argv` runs (`debug_failures.WatchSpec.to_json()`);
     empty when there is nothing to wait for (exec, attach, containers)."""
+    warning: str = ""
+    """Said before the terminal opens (e.g. the toolbox image must be pulled first); empty when all is well."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -108,4 +117,6 @@ class DebugPlan:
             out["env"] = dict(self.env)
         if self.watch:
             out["watch"] = dict(self.watch)
+        if self.warning:
+            out["warning"] = self.warning
         return out

@@ -3,10 +3,11 @@
 Arguments (one object each, see docs/commands.md):
 - listTargets `{"uri"?}` → `{"targets": [...], "errors": [...]}`; with a Dockerfile `uri`, the containers
   built from it come first, `related` with a `related_reason`.
-- debugCommand `{"target"?, "uri"?, "workload"?, "strategy"?, "image"?, "privileged"?}` → `{"argv",
-  "strategy", "notes", "title", "target"}`. Without `target`, the first container related to the `uri` is
-  used: for a manifest, a pod of `workload` (the typed object the manifest analysis put in its "debug now"
-  action) or else of any workload of the editor's buffer (unsaved edits count).
+- debugCommand `{"target"?, "uri"?, "workload"?, "strategy"?, "image"?, "privileged"?, "raw"?, "ptrace"?}` →
+  `{"argv", "strategy", "notes", "title", "target"}`. `raw`: the plain toolbox shell instead of the session
+  bootstrap; `ptrace`: a root sidecar with SYS_PTRACE for a non-root target. Without `target`, the first
+  container related to the `uri` is used: for a manifest, a pod of `workload` (the typed object the manifest
+  analysis put in its "debug now" action) or else of any workload of the editor's buffer (unsaved edits count).
 - openDebugTerminal (same arguments): sends `debugbox/openTerminal` `{"title", "argv", "cwd"?, "env"?}` to
   clients that declared `experimental.debugbox.openTerminal`; any other client gets `window/showMessage` with
   the command line. argv[0] is an absolute path (`cli_tools.resolve_program`, workspace folders excluded), so
@@ -145,6 +146,8 @@ async def _plan_request(
     strategy = optional_str(command, obj, "strategy")
     image = optional_str(command, obj, "image")
     privileged = optional_bool(command, obj, "privileged")
+    raw = optional_bool(command, obj, "raw")
+    ptrace = optional_bool(command, obj, "ptrace")
     workload = _workload_argument(command, obj)
     # A given workload is the one to debug (its pods only); else the buffer's workloads, when it is a manifest.
     workloads = [workload] if workload is not None else (None if target else await buffer_workloads(ls, uri))
@@ -152,7 +155,9 @@ async def _plan_request(
     settings = ls.settings
     if privileged and not settings.allow_privileged:
         raise invalid(command, '"privileged" needs the setting debugbox.allowPrivileged to be true')
-    options = service.plan_options(settings, strategy=strategy, image=image, privileged=privileged)
+    options = service.plan_options(
+        settings, strategy=strategy, image=image, privileged=privileged, raw=raw, ptrace=ptrace
+    )
     path, root = _document(ls, uri)
 
     def work() -> DebugPlan:
@@ -196,6 +201,8 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         from debugbox.lsp.session_watch import watch_in_background
 
         watch_in_background(ls, plan)
+    if plan.warning:
+        ls.show_message(f"debugbox: {plan.warning}", lsp.MessageType.Warning)
     if ls.client.open_terminal:
         params: dict[str, Any] = {"title": plan.title, "argv": argv}
         if plan.env:

@@ -1,0 +1,135 @@
+"""Time from the command to the first prompt of a debug session: `debugbox shell TARGET` against running the
+same `docker run` argv by hand (the physical limit: debugbox's own cost is resolving the target, planning and
+exec'ing), and against a plain toolbox shell without the session bootstrap (what the bootstrap itself costs).
+
+Each round runs them in alternation on a pseudo-terminal, as a user's terminal would, and stops the clock when
+the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the plain shell); then it types
+`exit`. The target is the distroless-like test image, the toolbox the busybox test image
+(tests/integration/docker/engine.py; containers named `dbx-<random>`, removed at the end).
+
+    .venv/bin/python benchmarks/bench_session.py [--rounds 15]
+
+    print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
+    print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
+at most 10 %). Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pty
+import select
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from debugbox.core.settings import Settings  # noqa: E402
+from debugbox.edge import service  # noqa: E402
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, build_test_images, engine_ok  # noqa: E402
+
+#: A session that has not prompted after this long is reported as a failure, not waited for.
+PROMPT_TIMEOUT = 60.0
+
+
+def installed_env(pycache: str) -> dict[str, str]:
+    """The environment of an installed debugbox: bytecode cached (here in a scratch folder, not the checkout)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = pycache
+    return env
+
+
+def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = None) -> float:
+    """Seconds from starting `argv` on a new pty to `prompt` appearing on it; then the shell is told to exit."""
+    controller, terminal = pty.openpty()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        list(argv), stdin=terminal, stdout=terminal, stderr=terminal, start_new_session=True
+    )
+    os.close(terminal)
+    seen = b""
+    try:
+        while prompt not in seen:
+            ready, _, _ = select.select([controller], [], [], PROMPT_TIMEOUT)
+            if not ready:
+                raise TimeoutError(f"no prompt from {argv[:3]} within {PROMPT_TIMEOUT:g} s: {seen[-300:]!r}")
+            try:
+                seen += os.read(controller, 65536)
+            except OSError as exc:  # the session ended before prompting
+                raise RuntimeError(f"{argv[:3]} ended before prompting: {seen[-300:]!r}") from exc
+        elapsed = time.perf_counter() - start
+        os.write(controller, b"exit\n")
+        proc.wait(timeout=PROMPT_TIMEOUT)
+        return elapsed
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(controller)
+
+
+def row(name: str, values: list[float]) -> str:
+    ordered = sorted(values)
+    p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+    return f"| {name} | {statistics.median(values) * 1000:.0f} | {p90 * 1000:.0f} |"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=15)
+    args = parser.parse_args()
+    if not engine_ok():
+        print("no Docker engine answers (scripts/start-docker.sh starts one)", file=sys.stderr)
+        return 1
+    build_test_images()
+    pool = Containers()
+    pycache = tempfile.mkdtemp(prefix="dbx-bench-pyc-")
+    env = installed_env(pycache)
+    try:
+        target = pool.run(DISTROLESS)
+        settings = Settings(toolbox_image=TOOLBOX)
+        by_hand = service.plan(settings, target, service.plan_options(settings)).argv
+        plain = service.plan(settings, target, service.plan_options(settings, raw=True)).argv
+        debugbox = [sys.executable, "-m", "debugbox", "shell", target, "--image", TOOLBOX]
+        session_prompt = f"[debug {target}] /".encode()
+        times: dict[str, list[float]] = {"debugbox": [], "editor": [], "hand": [], "plain": []}
+        to_prompt(by_hand, session_prompt)  # warm the engine's and the page cache once
+        to_prompt(debugbox, session_prompt, env)  # and write debugbox's bytecode, as an install has it
+        for _ in range(args.rounds):
+            times["debugbox"].append(to_prompt(debugbox, session_prompt, env))
+            # The editor's path: the running language server plans in-process, the editor runs the argv.
+            start = time.perf_counter()
+            planned = service.plan(settings, target, service.plan_options(settings)).argv
+            planning = time.perf_counter() - start
+            times["editor"].append(planning + to_prompt(planned, session_prompt))
+            times["hand"].append(to_prompt(by_hand, session_prompt))
+            times["plain"].append(to_prompt(plain, b"/ # "))
+    finally:
+        pool.cleanup()
+        shutil.rmtree(pycache, ignore_errors=True)
+    overhead = statistics.median(times["debugbox"]) / statistics.median(times["hand"]) - 1
+    editor = statistics.median(times["editor"]) / statistics.median(times["hand"]) - 1
+    bootstrap = statistics.median(times["hand"]) / statistics.median(times["plain"]) - 1
+    print(f"Command to first prompt, {args.rounds} rounds (ms):\n")
+    print("| how | median | p90 |\n|---|---|---|")
+    print(row("`debugbox shell TARGET` (resolve, plan, exec the argv)", times["debugbox"]))
+    print(row("the editor: the server's plan (in-process) + the argv", times["editor"]))
+    print(row("the same `docker run` argv by hand", times["hand"]))
+    print(row("plain `docker run … toolbox` without the bootstrap (`--raw`)", times["plain"]))
+    print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
+    print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
+    print(f"the bootstrap's cost over a plain toolbox shell: {bootstrap * 100:+.1f} %")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

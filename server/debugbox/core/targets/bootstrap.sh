@@ -1,0 +1,170 @@
+# debugbox session bootstrap: makes a toolbox shell feel like being inside the target.
+# Run by the toolbox's own `sh -c` (POSIX sh; busybox ash, dash and bash all do). debugbox passes it as one argv
+# word, never through a host shell. Arguments after $0: a command to run instead of an interactive shell.
+# Environment from debugbox (all optional):
+#   DEBUGBOX_TARGET      the target's name, for the prompt and the banner
+#   DEBUGBOX_TARGET_PID  the target's main process; when empty it is found (lowest PID in another mount namespace)
+#   DEBUGBOX_HOW         how the session was made (e.g. "docker sidecar, toolbox busybox")
+#   DEBUGBOX_IDENTITY    what debugbox chose for the session's identity (one line for the banner)
+#   DEBUGBOX_LOGS        the target's last log lines (exited containers), shown in the banner
+#   DEBUGBOX_QUIET       non-empty: no banner (the environment and /target are still set up)
+#   DEBUGBOX_SNAPSHOT    non-empty: this runs inside a copy of a stopped container (its files at /, its own
+#                        environment and working directory); the toolbox's busybox is at /.debugbox
+# Sets TARGET_PID, TARGET_ROOT (/target), TARGET_PATH, TARGET_HOME and the target's own variables.
+
+dbx_say() { printf '%s\n' "$*" >&2; }
+
+# -- the target's main process ---------------------------------------------------------------------------
+dbx_snapshot=${DEBUGBOX_SNAPSHOT:-}
+dbx_pid=${DEBUGBOX_TARGET_PID:-}
+if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
+  # The sidecar's own processes share its mount namespace; the target's do not (or cannot be read, when it
+  # runs as another user). The lowest such PID is the target's main process; `pause` is the pod's sandbox.
+  dbx_self_mnt=$(readlink /proc/self/ns/mnt 2>/dev/null)
+  for dbx_dir in /proc/[0-9]*; do
+    dbx_p=${dbx_dir#/proc/}
+    [ "$dbx_p" = "$$" ] && continue
+    dbx_mnt=$(readlink "$dbx_dir/ns/mnt" 2>/dev/null)
+    [ -n "$dbx_self_mnt" ] && [ "$dbx_mnt" = "$dbx_self_mnt" ] && continue
+    dbx_comm=$(cat "$dbx_dir/comm" 2>/dev/null)
+    [ "$dbx_comm" = pause ] && continue
+    if [ -z "$dbx_pid" ] || [ "$dbx_p" -lt "$dbx_pid" ]; then dbx_pid=$dbx_p; fi
+  done
+fi
+dbx_problems=
+if [ -n "$dbx_snapshot" ]; then
+  dbx_pid=
+elif [ -z "$dbx_pid" ] || [ ! -d "/proc/$dbx_pid" ]; then
+  dbx_problems="no process of the target is visible (is the process namespace shared?)"
+  dbx_pid=
+fi
+export TARGET_PID="$dbx_pid"
+
+# -- who the target runs as, and who we are ------------------------------------------------------------------
+dbx_field() { # dbx_field FILE KEY: the first value after `KEY:` in a /proc status file
+  while IFS= read -r dbx_line; do
+    case "$dbx_line" in "$2:"*) set -- $dbx_line; echo "$2"; return 0 ;; esac
+  done <"$1" 2>/dev/null
+}
+dbx_uid=; dbx_gid=; dbx_cmd=
+if [ -n "$dbx_pid" ]; then
+  dbx_uid=$(dbx_field "/proc/$dbx_pid/status" Uid)
+  dbx_gid=$(dbx_field "/proc/$dbx_pid/status" Gid)
+  dbx_cmd=$(tr '\0' ' ' <"/proc/$dbx_pid/cmdline" 2>/dev/null)
+fi
+dbx_my_uid=$(dbx_field /proc/self/status Uid)
+dbx_my_gid=$(dbx_field /proc/self/status Gid)
+
+# -- the target's files at /target ---------------------------------------------------------------------------
+dbx_root=
+if [ -n "$dbx_pid" ]; then
+  dbx_src=/proc/$dbx_pid/root
+  if ! ls "$dbx_src/" >/dev/null 2>&1; then
+    if [ "$(readlink /proc/self/ns/user 2>/dev/null)" != "$(readlink "/proc/$dbx_pid/ns/user" 2>/dev/null)" ] \
+      && [ -n "$(readlink "/proc/$dbx_pid/ns/user" 2>/dev/null)" ]; then
+      dbx_problems="the target runs in its own user namespace (userns-remap or rootless): its files are not readable from here${dbx_problems:+; $dbx_problems}"
+    else
+      dbx_problems="cannot read the target's files: it runs as uid ${dbx_uid:-?} and this session as uid $dbx_my_uid without SYS_PTRACE; reopen with --ptrace${dbx_problems:+; $dbx_problems}"
+    fi
+  elif [ -d /target ] && [ ! -L /target ]; then
+    # A non-root session cannot create /target in the toolbox's root, so debugbox mounted a tmpfs there:
+    # one link per top-level entry of the target's root (volumes included, they are under those).
+    for dbx_e in "$dbx_src"/* "$dbx_src"/.[!.]*; do
+      [ -e "$dbx_e" ] || [ -L "$dbx_e" ] || continue
+      ln -sfn "$dbx_e" "/target/${dbx_e##*/}" 2>/dev/null
+    done
+    dbx_root=/target
+  elif ln -sfn "$dbx_src" /target 2>/dev/null; then
+    dbx_root=/target
+  else
+    dbx_root=$dbx_src
+    dbx_problems="the toolbox's root filesystem is read-only, so there is no /target: the target's files are at $dbx_src${dbx_problems:+; $dbx_problems}"
+  fi
+fi
+if [ -n "$dbx_snapshot" ]; then
+  dbx_root=/
+  export TARGET_PATH="$PATH" PATH="/.debugbox:$PATH"
+fi
+export TARGET_ROOT="$dbx_root"
+
+# -- its environment: the target's variables, the toolbox's PATH first ------------------------------------------
+dbx_env=no
+if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/null 2>&1; then
+  dbx_vars=$(tr '\0' '\n' <"/proc/$dbx_pid/environ" 2>/dev/null) && dbx_env=yes
+  while IFS= read -r dbx_line; do
+    dbx_name=${dbx_line%%=*}
+    [ "$dbx_name" = "$dbx_line" ] && continue
+    dbx_value=${dbx_line#*=}
+    case "$dbx_name" in
+      '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
+      PATH) export TARGET_PATH="$dbx_value" ;;
+      HOME) export TARGET_HOME="$dbx_value" ;;
+      # The target must not run code in this session (it may be the compromised party, and the session may have
+      # more rights than it): variables that make shells or language runtimes execute or load something are
+      # kept under TARGET_ only. LD_*: the target's libraries are not the toolbox's either.
+      LD_* | PROMPT_COMMAND | BASH_ENV | PS[0-4] | SHELLOPTS | BASHOPTS | CDPATH | GLOBIGNORE | HIST* | MAIL* | \
+        PYTHON* | PERL5* | PERLLIB | RUBY* | NODE_OPTIONS | NODE_PATH | GCONV_PATH | LOCPATH | GIT_* | LESS* | \
+        EDITOR | VISUAL | PAGER | MANPAGER | TMPDIR | INPUTRC | TERMINFO*) export "TARGET_$dbx_name=$dbx_value" ;;
+      PWD | OLDPWD | SHLVL | TERM | _ | ENV | IFS | DEBUGBOX_* | TARGET_* | dbx_*) ;;
+      *) export "$dbx_name=$dbx_value" ;;
+    esac
+  done <<DBX_EOF
+$dbx_vars
+DBX_EOF
+fi
+
+# -- its working directory ----------------------------------------------------------------------------------
+dbx_cwd=$PWD
+if [ -n "$dbx_pid" ] && [ -n "$dbx_root" ]; then
+  dbx_cwd=$(readlink "/proc/$dbx_pid/cwd" 2>/dev/null)
+  if [ -n "$dbx_cwd" ] && cd "$dbx_root$dbx_cwd" 2>/dev/null; then dbx_cwd=$dbx_root${dbx_cwd%/}; else cd "$dbx_root" 2>/dev/null; dbx_cwd=$dbx_root; fi
+fi
+
+# -- the banner ----------------------------------------------------------------------------------------------
+# Only name characters: the prompt is expanded by the shell each time it is shown.
+dbx_name=$(printf '%s' "${DEBUGBOX_TARGET:-target}" | tr -cd 'A-Za-z0-9_./:-')
+if [ -z "${DEBUGBOX_QUIET:-}" ]; then
+  dbx_tools=
+  for dbx_t in strace tcpdump curl wget ps top ss netstat ip nc dig nslookup lsof gdb ltrace vi; do
+    command -v "$dbx_t" >/dev/null 2>&1 && dbx_tools="$dbx_tools $dbx_t"
+  done
+  dbx_say "debugbox: inside $dbx_name${DEBUGBOX_HOW:+ ($DEBUGBOX_HOW)}"
+  if [ -n "$dbx_pid" ]; then
+    dbx_say "  target    PID $dbx_pid: ${dbx_cmd:-?}"
+    dbx_say "  user      target uid ${dbx_uid:-?} gid ${dbx_gid:-?}; this session uid $dbx_my_uid gid $dbx_my_gid"
+  fi
+  [ -n "${DEBUGBOX_IDENTITY:-}" ] && dbx_say "  identity  $DEBUGBOX_IDENTITY"
+  if [ -n "$dbx_snapshot" ]; then
+    dbx_say "  files     / is the container's filesystem as it stopped (a copy); you are in $dbx_cwd, its working directory"
+    dbx_say "  env       the container's own variables; its PATH is \$TARGET_PATH, the toolbox's /.debugbox comes first"
+  elif [ -n "$dbx_root" ]; then
+    dbx_say "  files     $dbx_root (the target's /, volumes included; = /proc/$dbx_pid/root); you are in $dbx_cwd"
+  fi
+  if [ -n "$dbx_snapshot" ]; then
+    :
+  elif [ "$dbx_env" = yes ]; then
+    dbx_say "  env       the target's variables are set; its PATH is \$TARGET_PATH, the toolbox's PATH comes first"
+  elif [ -n "$dbx_pid" ]; then
+    dbx_say "  env       the target's environment is not readable from here"
+  fi
+  [ -n "$dbx_snapshot" ] || dbx_say "  network   localhost is the target's"
+  dbx_say "  tools    ${dbx_tools:- (none of the usual ones)}"
+  [ -n "$dbx_problems" ] && dbx_say "  note      $dbx_problems"
+  if [ -n "${DEBUGBOX_LOGS:-}" ]; then
+    dbx_say "  last log lines:"
+    while IFS= read -r dbx_line; do dbx_say "    | $dbx_line"; done <<DBX_EOF
+$DEBUGBOX_LOGS
+DBX_EOF
+  fi
+fi
+
+# -- hand over -----------------------------------------------------------------------------------------------
+PS1="[debug $dbx_name] \$PWD # "
+[ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
+export PS1
+unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_name dbx_value dbx_t \
+  dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
+unset -f dbx_say dbx_field
+if [ "$#" -gt 0 ]; then exec "$@"; fi
+if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -i; fi
+exec sh -i

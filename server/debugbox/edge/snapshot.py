@@ -1,0 +1,102 @@
+"""Snapshot sessions into stopped containers: the side effects of `SnapshotSession` (core/targets/
+container_strategy.py), in order, with the cleanup always run.
+
+1. `commit` the stopped container to a temporary image labelled `io.debugbox.snapshot-of=<id>`;
+2. create a named volume (same label) and have the toolbox copy its static busybox into it;
+3. read the container's last log lines (shown in the banner);
+4. run the snapshot with that volume at `/.debugbox` and the bootstrap as its command, in this terminal;
+5. remove the session's container, the temporary image and the volume, also when the terminal is closed
+   (SIGHUP) or the session is killed (SIGTERM).
+
+Every step is an argv run without a shell; a failing step ends the session with one sentence saying which.
+"""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from types import FrameType
+from typing import TextIO
+
+from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.targets.container_strategy import ContainerFacts, SnapshotSession, snapshot_session
+from debugbox.core.targets.model import PlanOptions
+
+#: Engine calls around the session (commit copies the container's layer: on vfs that takes a while).
+STEP_TIMEOUT = 300.0
+
+
+class _Closed(Exception):
+    """The terminal went away (SIGHUP) or the session was told to stop (SIGTERM)."""
+
+
+def _step(argv: tuple[str, ...], what: str) -> str:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeUnavailable(f"snapshot session: {what} failed ({exc})") from exc
+    if proc.returncode != 0:
+        lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+        # The engine's own sentence (`Error response from daemon: ...`), not the CLI's "Run --help" epilogue.
+        detail = next(
+            (line for line in lines if "rror" in line), lines[0] if lines else f"exit {proc.returncode}"
+        )
+        raise RuntimeUnavailable(f"snapshot session: {what} failed: {detail}")
+    return proc.stdout
+
+
+def _cleanup(session: SnapshotSession, err: TextIO) -> None:
+    for argv in session.cleanup:
+        try:
+            subprocess.run(argv, capture_output=True, timeout=STEP_TIMEOUT, check=False)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            print(f"debugbox: could not clean up ({' '.join(argv)}: {exc})", file=err)
+
+
+def run_snapshot_session(
+    facts: ContainerFacts,
+    options: PlanOptions,
+    toolbox: str,
+    *,
+    err: TextIO = sys.stderr,
+    token: str | None = None,
+    run: Callable[[tuple[str, ...]], int] | None = None,
+) -> int:
+    """Open a snapshot session in this terminal; returns the session's exit code. Always cleans up."""
+    token = token or secrets.token_hex(6)
+    plain = snapshot_session(facts, options, toolbox, token)
+    try:
+        logs = subprocess.run(plain.logs, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
+        last = (logs.stdout + logs.stderr).strip()
+    except (OSError, subprocess.TimeoutExpired):
+        last = ""
+    session = snapshot_session(facts, options, toolbox, token, last or "(no log lines)")
+
+    def closed(signum: int, frame: FrameType | None) -> None:
+        raise _Closed
+
+    previous = {sig: signal.signal(sig, closed) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    print(f"debugbox: snapshotting {facts.name} ({facts.status}) to a temporary image...", file=err)
+    try:
+        _step(session.commit, f"committing {facts.name}")
+        _step(session.volume, "creating the tools volume")
+        _step(session.lend, f"copying the static busybox out of {toolbox}")
+        # Ctrl-C belongs to the session's shell, not to this process waiting for it.
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        code = run(session.run) if run else subprocess.call(session.run)
+        if code in (126, 127):
+            print(
+                f"debugbox: the snapshot could not start {toolbox}'s busybox (exit {code}): it must be a static "
+                "binary (debugbox toolbox build makes a toolbox with one)",
+                file=err,
+            )
+        return code
+    except _Closed:
+        return 129
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _cleanup(session, err)

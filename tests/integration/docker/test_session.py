@@ -1,0 +1,144 @@
+"""The session bootstrap on a real Docker engine, with the busybox toolbox: what a sidecar session gives (the
+target's files at /target, its working directory and environment, a prompt and a banner naming it), for a root
+target and a USER 65532 one, through `debugbox shell` and through the interactive argv the editor runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from debugbox.core.settings import Settings
+from debugbox.edge import service
+
+from tests.integration.docker.engine import DISTROLESS, NONROOT, TOOLBOX, Containers
+
+pytestmark = pytest.mark.docker
+
+SETTINGS = Settings(toolbox_image=TOOLBOX)
+#: The target runs with a working directory and variables of its own, like a real app.
+TARGET_OPTIONS = ("--workdir", "/www", "--env", "APP_GREETING=hello there", "--env", "PATH=/app/bin:/bin")
+PROBE = "id -u; echo ---; pwd; echo ---; ls /target; echo ---; env"
+
+
+def debugbox_shell(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "debugbox", "shell", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize(("image", "uid"), [(DISTROLESS, "0"), (NONROOT, "65532")])
+def test_a_session_starts_in_the_targets_workdir_with_its_files_and_environment(
+    containers: Containers, image: str, uid: str
+) -> None:
+    target = containers.run(image, options=TARGET_OPTIONS)
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", PROBE)
+
+    assert proc.returncode == 0, proc.stderr
+    me, cwd, files, env_text = (part.split("\n") for part in proc.stdout.split("---\n"))
+    env = dict(line.split("=", 1) for line in env_text if "=" in line)
+    assert me[0] == uid  # a non-root target's session runs as its UID
+    assert cwd[0] == "/target/www"
+    assert {"httpd", "www"} <= set(files)
+    assert env["APP_GREETING"] == "hello there"
+    assert env["TARGET_PATH"] == "/app/bin:/bin"
+    assert env["PATH"] != env["TARGET_PATH"]  # the toolbox's tools come first
+    assert env["TARGET_PID"] == "1" and env["TARGET_ROOT"] == "/target"
+    banner = proc.stderr
+    assert f"debugbox: inside {target} (docker sidecar, toolbox {TOOLBOX})" in banner
+    assert "PID 1: /httpd -f -p 8080 -h /www" in banner
+    assert f"target uid {uid} gid 0; this session uid {uid} gid 0" in banner
+    assert "you are in /target/www" in banner
+    assert "wget" in banner.split("tools", 1)[1]
+
+
+@pytest.mark.parametrize("image", [DISTROLESS, NONROOT])
+def test_the_interactive_session_shows_the_banner_and_a_prompt_naming_the_target(
+    containers: Containers, image: str
+) -> None:
+    """The argv the editor's terminal runs (no command: the bootstrap's interactive shell), fed from a pipe."""
+    target = containers.run(image, options=TARGET_OPTIONS)
+    options = service.plan_options(SETTINGS, tty=False, stdin=True)
+    plan = service.plan(SETTINGS, target, options)
+
+    proc = subprocess.run(
+        list(plan.argv),
+        input="pwd; cat index.html; echo $APP_GREETING\nexit\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    sign = "#" if image == DISTROLESS else "$"
+    prompt = f"[debug {target}] /target/www {sign} "  # busybox's interactive sh prompts on stdout
+    page = f"hello from {image.split(':')[0]}"
+    assert f"{prompt}/target/www\n{page}\nhello there\n{prompt}" in proc.stdout
+    assert f"debugbox: inside {target}" in proc.stderr
+    assert plan.title == f"Debug: {target} (sidecar, target files at /target)"
+
+
+def test_raw_gives_todays_plain_toolbox_shell(containers: Containers) -> None:
+    target = containers.run(DISTROLESS, options=TARGET_OPTIONS)
+
+    probe = "pwd; ls /proc/1/root; ls /target"
+    raw = debugbox_shell(target, "--image", TOOLBOX, "--raw", "--", "sh", "-c", probe)
+
+    assert raw.returncode != 0 and "/target: No such file or directory" in raw.stderr
+    assert raw.stdout.split("\n")[0] == "/"
+    assert "httpd" in raw.stdout.split()
+    assert "debugbox: inside" not in raw.stderr
+
+
+def test_a_read_only_toolbox_root_gets_a_clear_note_and_the_proc_path(containers: Containers) -> None:
+    """A read-only root (as policies impose) has no room for /target: the banner says where the files are."""
+    target = containers.run(DISTROLESS)
+    options = service.plan_options(SETTINGS, command=("sh", "-c", "echo $TARGET_ROOT; ls $TARGET_ROOT"))
+    options = type(options)(**{**options.__dict__, "tty": False, "stdin": False})
+    argv = list(service.plan(SETTINGS, target, options).argv)
+    argv.insert(argv.index("--rm"), "--read-only")
+
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[0] == "/proc/1/root" and "httpd" in proc.stdout.split()
+    assert "the toolbox's root filesystem is read-only, so there is no /target" in proc.stderr
+
+
+def test_a_session_that_cannot_read_the_target_says_why_and_what_to_do(containers: Containers) -> None:
+    """A root session without SYS_PTRACE on a 65532 target: one note naming the cause and --ptrace."""
+    target = containers.run(NONROOT)
+    options = service.plan_options(SETTINGS, command=("true",), tty=False, stdin=False, ptrace=True)
+    argv = [a for a in service.plan(SETTINGS, target, options).argv if a != "--cap-add=SYS_PTRACE"]
+
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "cannot read the target's files: it runs as uid 65532 and this session as uid 0 without SYS_PTRACE; "
+        "reopen with --ptrace" in proc.stderr
+    )
+
+
+def test_the_targets_environment_cannot_run_code_in_the_session(containers: Containers) -> None:
+    """Variables that make a shell or a runtime execute something stay under TARGET_ (the target may be hostile)."""
+    hostile = ("PROMPT_COMMAND=touch /tmp/owned", "BASH_ENV=/target/evil", "ENV=/target/evil",
+               "PS1=$(touch /tmp/owned)", "LD_PRELOAD=/target/evil.so", "PYTHONSTARTUP=/target/evil.py")  # fmt: skip
+    target = containers.run(DISTROLESS, options=[a for v in hostile for a in ("--env", v)])
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "env")
+
+    assert proc.returncode == 0, proc.stderr
+    env = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+    for name in ("PROMPT_COMMAND", "BASH_ENV", "LD_PRELOAD", "PYTHONSTARTUP"):
+        assert name not in env and f"TARGET_{name}" in env
+    assert "ENV" not in env  # the shell's startup file is the toolbox's own, never the target's
+    assert env["PS1"].startswith(f"[debug {target}]")

@@ -1,0 +1,91 @@
+"""Snapshot sessions into stopped containers on a real Docker engine: offered in the listing, the container's
+filesystem, environment and working directory as it stopped, its last log lines in the banner, and nothing left
+behind (image, volume, containers), also when the terminal is closed mid-session.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from debugbox.core.settings import Settings
+from debugbox.edge import service
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
+
+pytestmark = pytest.mark.docker
+
+SETTINGS = Settings(toolbox_image=TOOLBOX)
+CRASH_LINE = "httpd: can't change directory to '/nonexistent'"
+
+
+def crashed(containers: Containers) -> str:
+    """A distroless-like container that exited with an error (its server could not find its folder)."""
+    name = containers.run(
+        DISTROLESS, "-h", "/nonexistent", options=("--workdir", "/www", "--env", "APP_MODE=prod")
+    )
+    for _ in range(100):
+        if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
+            return name
+        time.sleep(0.1)
+    raise AssertionError(f"{name} did not exit")
+
+
+def leftovers(cid: str) -> list[str]:
+    label = f"label=io.debugbox.snapshot-of={cid}"
+    return (
+        docker("images", "-q", "--filter", label).split()
+        + docker("volume", "ls", "-q", "--filter", label).split()
+        + docker("ps", "-aq", "--filter", label).split()
+    )
+
+
+def test_an_exited_container_is_offered_as_a_snapshot_and_opens_as_it_stopped(containers: Containers) -> None:
+    name = crashed(containers)
+    cid = container_id(name)
+
+    listed = next(t for t in service.list_targets(SETTINGS, runtimes=["docker"]).targets if t.name == name)
+    plan = service.plan(SETTINGS, name, service.plan_options(SETTINGS))
+    proc = subprocess.run(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX, "--", "sh", "-c",
+         "pwd; ls; echo $APP_MODE; ls /.debugbox"],
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    assert (
+        listed.status == "exited" and listed.strategies == ("snapshot",) and listed.recommended == "snapshot"
+    )
+    assert plan.strategy == "snapshot" and plan.argv[1:4] == ("-m", "debugbox", "shell")
+    assert plan.argv[-4:] == ("--strategy", "snapshot", "--image", TOOLBOX)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["/www", "index.html", "prod", "busybox", "sh"]
+    assert f"debugbox: inside {name} (docker snapshot of the exited container" in proc.stderr
+    assert f"    | {CRASH_LINE}" in proc.stderr  # its last log lines, in the banner
+    assert leftovers(cid) == []
+    assert docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited"  # the original is untouched
+
+
+def test_closing_the_terminal_mid_session_still_cleans_up(containers: Containers) -> None:
+    name = crashed(containers)
+    cid = container_id(name)
+    session = subprocess.Popen(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert session.stderr is not None
+        seen = ""
+        while "debugbox: inside" not in seen:  # the banner: the snapshot container is up
+            line = session.stderr.readline()
+            assert line, f"the session ended early: {seen}"
+            seen += line
+        assert leftovers(cid) != []  # the snapshot image, the volume and the session's container exist now
+        session.send_signal(signal.SIGHUP)  # what closing the terminal does
+        session.wait(timeout=120)
+    finally:
+        if session.poll() is None:
+            session.kill()
+    assert leftovers(cid) == []

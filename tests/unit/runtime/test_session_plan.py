@@ -1,0 +1,72 @@
+"""The sidecar session: the bootstrap in the argv, the session's identity per target user, and the setting."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+from debugbox.core.settings import parse_settings
+from debugbox.core.targets.container_strategy import BOOTSTRAP_SCRIPT, build_plan, sidecar_identity
+from debugbox.core.targets.model import PlanOptions
+
+from tests.unit.runtime.test_strategy import RUNNING
+
+
+def test_the_session_argv_runs_the_bootstrap_with_the_toolboxs_sh() -> None:
+    plan = build_plan(RUNNING, PlanOptions(), "nicolaka/netshoot", "docker://3f2a9c1b7e4d")
+    argv = plan.argv
+    at = argv.index("nicolaka/netshoot")
+    assert argv[at - 1] == "--entrypoint=sh"
+    assert argv[at:] == ("nicolaka/netshoot", "-c", BOOTSTRAP_SCRIPT, "debugbox")
+    assert "--env=DEBUGBOX_TARGET=web" in argv
+    assert "--env=DEBUGBOX_HOW=docker sidecar, toolbox nicolaka/netshoot" in argv
+    assert "--cap-add=SYS_PTRACE" in argv and not any(a.startswith("--user") for a in argv)
+    assert plan.title == "Debug: web (sidecar, target files at /target)"
+    assert any("/target" in n and "working directory" in n for n in plan.notes)
+    # The script is plain POSIX sh that the toolbox runs: it sets up /target, the cwd and the environment.
+    assert BOOTSTRAP_SCRIPT.lstrip().startswith("#") and "/proc/$dbx_pid/environ" in BOOTSTRAP_SCRIPT
+
+
+@pytest.mark.parametrize(
+    ("user", "options", "expected_user", "ptrace"),
+    [
+        ("", PlanOptions(), "", True),
+        ("root", PlanOptions(), "", True),
+        ("0:0", PlanOptions(), "", True),
+        ("65532", PlanOptions(), "65532", False),
+        ("65532:65532", PlanOptions(), "65532:65532", False),
+        ("65532", PlanOptions(ptrace=True), "", True),
+        ("65532", PlanOptions(raw=True), "", True),
+        ("65532", PlanOptions(privileged=True), "", True),
+        ("nonroot", PlanOptions(), "", True),  # a name: its UID is not known without reading the image
+    ],
+)
+def test_the_sessions_identity_follows_the_target_user(
+    user: str, options: PlanOptions, expected_user: str, ptrace: bool
+) -> None:
+    identity = sidecar_identity(user, options)
+    assert (identity.user, identity.ptrace) == (expected_user, ptrace)
+    argv = build_plan(dataclasses.replace(RUNNING, user=user), options, "tb", "t").argv
+    assert ("--cap-add=SYS_PTRACE" in argv) == ptrace
+    if expected_user:
+        assert f"--user={expected_user}" in argv and "--tmpfs=/target:mode=1777" in argv
+        assert "strace needs a root session (--ptrace)" in identity.explanation
+    else:
+        assert not any(a.startswith(("--user", "--tmpfs")) for a in argv)
+
+
+def test_the_raw_setting_and_option_give_the_plain_shell() -> None:
+    settings, problems = parse_settings({"session": {"raw": True}})
+    assert problems == [] and settings.session.raw is True
+    assert parse_settings({"debugbox.session.raw": False})[0].session.raw is False
+    plan = build_plan(RUNNING, PlanOptions(raw=True), "tb", "t")
+    assert plan.argv[-1] == "tb" and "/proc/1/root" in plan.title
+
+
+def test_the_raw_setting_reaches_every_sessions_options() -> None:
+    from debugbox.core.settings import SessionSettings, Settings
+    from debugbox.edge.service import plan_options
+
+    assert plan_options(Settings(session=SessionSettings(raw=True))).raw is True
+    assert plan_options(Settings()).raw is False
+    assert plan_options(Settings(), raw=True, ptrace=True).ptrace is True
