@@ -135,12 +135,12 @@ async def test_a_dockerfile_debug_cannot_be_generated_from_nothing(
     (tmp_path / "Dockerfile").write_text("# nothing here yet\n")
     uri = (tmp_path / "Dockerfile").as_uri()
 
-    try:
-        result = await client.workspace_execute_command_async(
+    with pytest.raises(JsonRpcException) as raised:
+        await client.workspace_execute_command_async(
             lsp.ExecuteCommandParams(command=GENERATE, arguments=[{"uri": uri}])
         )
-    except JsonRpcException as exc:
-        assert exc.code == -32803 and "cannot generate" in exc.message
-    else:
-        assert result["created"] is True  # the core chose to render a file anyway; still no crash
+    assert raised.value.code == lsp.LSPErrorCodes.RequestFailed
+    assert "cannot generate Dockerfile.debug for Dockerfile" in raised.value.message
+    assert "no FROM instruction" in raised.value.message
+    assert not (tmp_path / "Dockerfile.debug").exists()
     assert await hover(client, uri) is None

@@ -102,8 +102,12 @@ async def test_no_shell_diagnostic_on_open(client: EditorClient, tmp_path: Path)
 
 async def test_other_yaml_gets_no_diagnostics_and_no_actions(client: EditorClient, tmp_path: Path) -> None:
     uri = client.open(tmp_path / "values.yaml", "image:\n  repository: nginx\nspec: {}\n", language_id="yaml")
-    assert await actions(client, uri, at(1, 2)) == []
-    assert uri not in client.diagnostics or client.diagnostics[uri] == []
+    assert await actions(client, uri, at(1, 2)) == []  # awaits the analysis of version 1
+    # A later version that is a manifest is published; the server's messages arrive in order, so anything
+    # it sent for version 1 (even an empty list) is in by then.
+    client.replace(uri, DEPLOY)
+    assert [d.code for d in await client.diagnostics_for(uri, 2)] == ["DBX200"]
+    assert [p.version for p in client.published if p.uri == uri] == [2]
 
 
 async def test_actions_offered_exactly_inside_pod_specs(client: EditorClient, tmp_path: Path) -> None:
@@ -135,13 +139,22 @@ async def test_share_pid_action_is_a_versioned_one_line_edit(client: EditorClien
     assert titles == ["Add debug sidecar container (development only)"]
 
 
-async def test_an_edit_for_an_older_version_is_refused_by_the_editor(
-    client: EditorClient, tmp_path: Path
-) -> None:
+async def test_actions_after_a_change_are_for_the_new_version(client: EditorClient, tmp_path: Path) -> None:
+    # The server, not the editor, must stamp each edit with the version it analysed and place it in that text:
+    # an action computed before the change (version 1) and one computed after it (version 2, one line lower).
     uri = await open_manifest(client, tmp_path)
-    action = (await actions(client, uri, at(INSIDE, 6)))[0]
-    client.replace(uri, "# edited meanwhile\n" + DEPLOY)
-    assert not await client.workspace_apply_edit_async_local(action.edit)  # type: ignore[arg-type]
+    before = only_edit((await actions(client, uri, at(INSIDE, 6)))[0].edit)
+    edited = "# edited meanwhile\n" + DEPLOY
+    assert client.replace(uri, edited) == 2
+    after = only_edit((await actions(client, uri, at(INSIDE + 1, 6)))[0].edit)
+
+    assert before.text_document.version == 1 and after.text_document.version == 2
+    new = apply_text_edits(edited, list(after.edits))  # type: ignore[arg-type]
+    assert new == edited.replace(
+        "      serviceAccountName: api\n",
+        "      serviceAccountName: api\n      shareProcessNamespace: true\n",
+    )
+    assert await actions(client, uri, at(16, 1)) == []  # the `---` line, one lower
 
 
 async def test_host_pid_pod_gets_the_action_disabled_with_the_reason(

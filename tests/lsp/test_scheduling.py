@@ -86,8 +86,14 @@ async def test_requests_during_a_burst_are_all_answered(probe: EditorClient, tmp
     answers = await asyncio.wait_for(asyncio.gather(*pending), 60)
 
     assert len(answers) == 10 and all(len(a) == 1 for a in answers)
-    numbers = [int(a[0].split("#")[1]) for a in answers]
-    assert max(numbers) < 200  # each answered from one analysis of its version, not one per change
+    # Each request is answered from an analysis of the document as it was when the request was handled: never
+    # older than the change sent before it (the connection is ordered), versions never going back, and one
+    # analysis per version however many requests asked for it.
+    answered = [(int(a[0].split("#")[1].split(":")[0]), int(a[0].rsplit(" v", 1)[1])) for a in answers]
+    asked = range(20, 202, 20)
+    assert all(version >= n for (_, version), n in zip(answered, asked, strict=True)), answered
+    assert [v for _, v in answered] == sorted(v for _, v in answered)
+    assert len({number for number, _ in answered}) == len({version for _, version in answered}), answered
     final = await probe.diagnostics_for(uri, 201)
     assert "v201" in final[0].message
 
@@ -101,7 +107,7 @@ async def test_requests_reuse_the_analysis_of_the_current_version(
     first = await action_titles(probe, uri)
     second = await action_titles(probe, uri)
 
-    assert first == second == [f"analysis #{published}"]
+    assert first == second == [f"analysis #{published}: # v1"]
 
 
 async def test_a_failing_analyser_gives_no_results_and_the_server_carries_on(

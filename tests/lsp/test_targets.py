@@ -20,7 +20,7 @@ import pytest
 import pytest_lsp
 from debugbox.core.wire import OPEN_TERMINAL_METHOD, Command
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from pytest_lsp import ClientServerConfig
 
 from tests.conftest import require
@@ -379,9 +379,28 @@ async def test_target_gone_between_list_and_open(
     await still_serving(editor, tmp_path)
 
 
-async def test_bad_arguments_are_invalid_params(editor: TerminalClient) -> None:
-    for args in ({}, {"target": 5}, {"target": "web", "privileged": True}):
-        with pytest.raises(JsonRpcException):
-            await command(editor, Command.DEBUG_COMMAND.value, args)
-    with pytest.raises(JsonRpcException, match="not a valid container name"):
-        await command(editor, Command.DEBUG_COMMAND.value, {"target": "web; rm -rf /"})
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        ({}, '"target" is required'),
+        ({"target": 5}, '"target" must be a string, got 5'),
+        # A valid, running-or-not target name: only the missing setting may refuse it (before the engine is asked).
+        ({"target": "web", "privileged": True}, '"privileged" needs the setting debugbox.allowPrivileged'),
+    ],
+)
+async def test_bad_arguments_are_invalid_params(
+    editor_engine_down: TerminalClient, args: dict[str, Any], problem: str
+) -> None:
+    # On an engine that is down, so an argument that slipped through would fail differently (RequestFailed,
+    # "the socket does not exist"), not pass as the expected InvalidParams.
+    with pytest.raises(JsonRpcInvalidParams) as raised:
+        await command(editor_engine_down, Command.DEBUG_COMMAND.value, args)
+    assert raised.value.code == JsonRpcInvalidParams.CODE
+    assert raised.value.message.startswith(f"{Command.DEBUG_COMMAND.value}: {problem}"), raised.value.message
+
+
+async def test_a_target_that_is_not_a_container_name_is_refused(editor_engine_down: TerminalClient) -> None:
+    with pytest.raises(JsonRpcException) as raised:
+        await command(editor_engine_down, Command.DEBUG_COMMAND.value, {"target": "web; rm -rf /"})
+    assert "'web; rm -rf /' is not a valid container name or ID" in raised.value.message
+    assert "socket" not in raised.value.message  # refused by the name check, not by the engine

@@ -18,6 +18,7 @@ import pytest
 from debugbox.core.settings import Settings
 from debugbox.edge import service
 
+from tests.conftest import require
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
 
 pytestmark = pytest.mark.docker
@@ -42,8 +43,7 @@ def _scripted(name: str, runtime_ref: str) -> list[str]:
 def test_a_docker_context_is_used_and_named_in_the_argv(
     containers: Containers, short_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not ENGINE_SOCKET.is_socket():
-        pytest.skip("the engine does not listen on the default socket here")
+    require(ENGINE_SOCKET.is_socket(), f"the engine does not listen on the default socket {ENGINE_SOCKET}")
     target = containers.run(DISTROLESS)
     config = short_dir / "docker-config"
     meta = config / "contexts" / "meta" / hashlib.sha256(b"dbx-test").hexdigest()
@@ -71,8 +71,7 @@ def test_a_docker_context_is_used_and_named_in_the_argv(
 def test_podman_compatible_socket_without_the_podman_cli(
     containers: Containers, short_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not ENGINE_SOCKET.is_socket():
-        pytest.skip("the engine does not listen on the default socket here")
+    require(ENGINE_SOCKET.is_socket(), f"the engine does not listen on the default socket {ENGINE_SOCKET}")
     target = containers.run(DISTROLESS)
     docker = shutil.which("docker")
     assert docker is not None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from debugbox.core.errors import StrategyUnavailable
 from debugbox.core.targets.consent import CopyNeedsConsent
 from debugbox.core.targets.pod_strategy import PROFILE_SECURITY_CONTEXT
 from debugbox.edge.kube_client import KubeForbidden
@@ -122,8 +123,12 @@ def test_profile_follows_pod_security_and_kubectl_sends_its_security_context(
 
 def test_sysadmin_needs_allow_privileged(kube: KubeEnv) -> None:
     _web(kube)
-    with pytest.raises(Exception, match="allowPrivileged"):
+    with pytest.raises(StrategyUnavailable) as refused:
         _plan(kube, profile="sysadmin")
+    assert str(refused.value) == (
+        "the sysadmin profile runs the debug container privileged; set debugbox.allowPrivileged to use it"
+    )
+    assert _patches(kube, dry_run=True) == [] and _patches(kube, dry_run=False) == []  # nothing was tried
 
 
 def test_a_taken_name_gets_a_suffix_and_ended_ones_are_mentioned(kube: KubeEnv) -> None:

@@ -2,9 +2,10 @@
 outside.
 
 The probe numbers its calls and says so in what it returns: one diagnostic "analysis #N (previous #M): <first
-line>" and one code action titled "analysis #N". The first line of the text steers it: `SLEEP <ms>` makes the
-analysis take that long, `RAISE` makes it fail. Two lens providers are registered: one titles its lens after
-the analysis number, the other always fails. Everything else is the real server (create_server, real stdio).
+line>" and one code action titled "analysis #N: <first line>". The first line of the text steers it:
+`SLEEP <ms>` makes the analysis take that long, `RAISE` makes it fail. Two lens providers are registered: one
+titles its lens after the analysis number, the other always fails. Everything else is the real server
+(create_server, real stdio).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class ProbeAnalysis:
         return [lsp.Diagnostic(range=_ORIGIN, message=message, source="probe")]
 
     def actions(self, rng: lsp.Range, context: ActionContext) -> Sequence[Action]:
-        return [Action(title=f"analysis #{self.number}")]
+        return [Action(title=f"analysis #{self.number}: {self.first_line}")]
 
     def hover(self, position: lsp.Position) -> lsp.Hover | None:
         return None
