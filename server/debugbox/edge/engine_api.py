@@ -12,12 +12,14 @@ the event loop).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
 import ssl
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
@@ -95,14 +97,11 @@ class EngineClient:
             "by debugbox; use a unix:// or tcp:// DOCKER_HOST"
         )
 
-    def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
-        url = path + ("?" + urlencode(query) if query else "")
-        conn = self._connection()
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Every way a call can fail, as one `RuntimeUnavailable` sentence saying why and what to do."""
         try:
-            conn.request(method, url, headers={"Host": "docker"})
-            resp = conn.getresponse()
-            body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
-            return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+            yield
         except TimeoutError as exc:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} did not answer within "
@@ -127,6 +126,42 @@ class EngineClient:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} failed: {exc}"
             ) from exc
+
+    def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
+        url = path + ("?" + urlencode(query) if query else "")
+        conn = self._connection()
+        try:
+            with self._failures():
+                conn.request(method, url, headers={"Host": "docker"})
+                resp = conn.getresponse()
+                body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
+                return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        *,
+        body: IO[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[http.client.HTTPResponse]:
+        """A call whose request body (chunked) and answer are streamed, for archives of any size.
+
+        The socket timeout bounds each read and write: a stalled engine ends the transfer (`TimeoutError` from
+        the caller's reads), a slow one does not.
+        """
+        url = path + ("?" + urlencode(query) if query else "")
+        conn = self._connection()
+        try:
+            with self._failures():
+                conn.request(method, url, body=body, headers={"Host": "docker", **(headers or {})})
+                resp = conn.getresponse()
+            # Failures while the caller reads are the caller's to explain: it knows what it was copying.
+            yield resp
         finally:
             conn.close()
 
@@ -137,7 +172,7 @@ class EngineClient:
         if resp.status >= 400:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} answered {resp.status} to {path}: "
-                f"{_message(resp.body)}"
+                f"{error_message(resp.body)}"
             )
         try:
             return resp.json()
@@ -187,7 +222,7 @@ class EngineClient:
         return stat if isinstance(stat, dict) else None
 
 
-def _message(body: bytes) -> str:
+def error_message(body: bytes) -> str:
     try:
         data = json.loads(body)
     except ValueError:

@@ -83,13 +83,18 @@ class Containers:
         self.names: list[str] = []
 
     def run(
-        self, image: str, *args: str, labels: dict[str, str] | None = None, create_only: bool = False
+        self,
+        image: str,
+        *args: str,
+        labels: dict[str, str] | None = None,
+        create_only: bool = False,
+        options: Sequence[str] = (),
     ) -> str:
         name = unique_name()
         self.names.append(name)
         label_args = [a for k, v in (labels or {}).items() for a in ("--label", f"{k}={v}")]
         verb = ["create"] if create_only else ["run", "-d"]
-        docker(*verb, "--name", name, *label_args, image, *args)
+        docker(*verb, "--name", name, *label_args, *options, image, *args)
         return name
 
     def remove(self, names: Sequence[str]) -> None:
