@@ -15,7 +15,18 @@ from collections.abc import Sequence
 from debugbox import __version__
 
 #: The one list of subcommand modules (in `debugbox.cli`), in help order.
-SUBCOMMANDS = ("inspect", "check", "debug_image", "share_pid", "targets", "shell", "cp", "forward", "lsp")
+SUBCOMMANDS = (
+    "inspect",
+    "check",
+    "debug_image",
+    "share_pid",
+    "targets",
+    "shell",
+    "cp",
+    "forward",
+    "capture",
+    "lsp",
+)
 
 
 class UsageError(Exception):

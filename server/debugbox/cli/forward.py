@@ -101,7 +101,8 @@ def run(args: argparse.Namespace) -> int:
     def stop(signum: int, frame: FrameType | None) -> None:
         threading.Thread(target=forward.close, daemon=True).start()
 
-    signal.signal(signal.SIGTERM, stop)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
+        signal.signal(sig, stop)
     print(
         f"debugbox: forwarding {host}:{bound} → {clean(target.name)}:{port} (helper {forward.helper}); "
         "Ctrl-C stops",

@@ -7,6 +7,7 @@ from pathlib import PurePosixPath
 
 import pytest
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.capture import CAPTURE_LABEL, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import FORWARD_LABEL, connect_argv, helper_argv, validate_port
 from debugbox.core.targets.transfer import (
     TargetPath,
@@ -87,3 +88,35 @@ def test_connections_go_to_the_targets_loopback() -> None:
     for bad in ("0", "65536", "-1", "http"):
         with pytest.raises(InvalidTarget):
             validate_port(bad)
+
+
+def _pcap(*payloads: bytes, cut: int = 0) -> bytes:
+    import struct
+
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 113)
+    body = b"".join(struct.pack("<IIII", 0, 0, len(p), len(p)) + p for p in payloads)
+    data = head + body
+    return data[: len(data) - cut] if cut else data
+
+
+def test_a_pcap_is_counted_and_a_cut_off_one_is_said_so() -> None:
+    full = summarize_pcap(_pcap(b"a" * 60, b"b" * 1500))
+    assert (full.packets, full.captured_bytes, full.link_type, full.truncated) == (2, 1560, 113, False)
+    cut = summarize_pcap(_pcap(b"a" * 60, b"b" * 1500, cut=10))
+    assert (cut.packets, cut.truncated) == (1, True)
+    assert summarize_pcap(_pcap()).packets == 0
+    with pytest.raises(ValueError, match="not a pcap"):
+        summarize_pcap(b"\r\n" + _pcap(b"x"))  # what a TTY does to a pcap: no longer one
+
+
+def test_the_capture_helper_has_no_tty_and_only_the_capabilities_it_needs() -> None:
+    argv = capture_argv(("docker",), "abc", "toolbox:test", "cap-1", "tcp port 8080", count=5)
+    assert "-t" not in argv and "-it" not in argv and "--privileged" not in argv
+    assert argv[argv.index("--entrypoint") + 1] == "tcpdump"
+    assert argv[-8:] == ("-c", "5", "-w", "-", "--", "tcp", "port", "8080")
+    assert f"{CAPTURE_LABEL}=abc" in argv
+    for bad in ("-w /etc/passwd", "port 80\n-w x", "x" * 1001):
+        with pytest.raises(InvalidTarget):
+            capture_argv(("docker",), "abc", "toolbox:test", "cap-1", bad)
+    with pytest.raises(InvalidTarget):
+        capture_argv(("docker",), "abc", "toolbox:test", "cap-1", interface="-w")
