@@ -46,21 +46,13 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.settings import Settings
     from debugbox.core.targets.transfer import human_size
     from debugbox.edge.capture import Capture
-    from debugbox.edge.docker_backend import EngineBackend
-    from debugbox.edge.service import resolve
+    from debugbox.edge.service import resolve_engine_container
 
     if args.duration is not None and not 0 < args.duration <= 86400:
         raise UsageError("--duration must be between 0 and 86400 seconds")
     settings = Settings()
     try:
-        backend, target = resolve(settings, args.target)
-        if not isinstance(backend, EngineBackend):
-            print(
-                f"debugbox: capture works with Docker and Podman containers; {target.runtime} targets are not "
-                "supported yet (run tcpdump -w in a debug container instead)",
-                file=sys.stderr,
-            )
-            return 1
+        backend, target = resolve_engine_container(settings, args.target, "capture")
         if target.status != "running":
             print(f"debugbox: {clean(target.name)} is {target.status}, not running", file=sys.stderr)
             return 1

@@ -37,8 +37,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import human_size, split_target_path
     from debugbox.edge import transfer
-    from debugbox.edge.docker_backend import EngineBackend
-    from debugbox.edge.service import resolve
+    from debugbox.edge.service import resolve_engine_container
 
     try:
         src, dest = split_target_path(args.src), split_target_path(args.dest)
@@ -51,14 +50,7 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        backend, target = resolve(settings, remote.target)
-        if not isinstance(backend, EngineBackend):
-            print(
-                f"debugbox: cp works with Docker and Podman containers; {target.runtime} targets are not "
-                "supported yet (open a debug shell and read /proc/1/root instead)",
-                file=sys.stderr,
-            )
-            return 1
+        backend, target = resolve_engine_container(settings, remote.target, "cp")
         cid = str(target.extra.get("container_id") or target.name)
         if src is not None:
             summary = transfer.copy_out(

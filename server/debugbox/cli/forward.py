@@ -40,9 +40,8 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.settings import Settings
     from debugbox.core.targets.port_forward import validate_port
-    from debugbox.edge.docker_backend import EngineBackend
     from debugbox.edge.forwarder import Forward
-    from debugbox.edge.service import resolve
+    from debugbox.edge.service import resolve_engine_container
 
     try:
         port = validate_port(args.port)
@@ -61,14 +60,7 @@ def run(args: argparse.Namespace) -> int:
             settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
         )
     try:
-        backend, target = resolve(settings, args.target)
-        if not isinstance(backend, EngineBackend):
-            print(
-                f"debugbox: forward works with Docker and Podman containers; for {target.runtime} targets use "
-                "`kubectl port-forward`, which reaches the pod's 127.0.0.1 too",
-                file=sys.stderr,
-            )
-            return 1
+        backend, target = resolve_engine_container(settings, args.target, "forward")
         if target.status != "running":
             print(
                 f"debugbox: {clean(target.name)} is {target.status}, not running: nothing listens",
