@@ -34,6 +34,9 @@ SUBCOMMANDS = (
     "session",
     "toolbox",
     "cleanup",
+    "cp",
+    "forward",
+    "capture",
     "lsp",
 )
 
@@ -65,8 +68,18 @@ class _Printable:
         self._stream.write(printable(text))
         return len(text)
 
+    @property
+    def unfiltered(self) -> TextIO:
+        """The wrapped stream, for debugbox's own control output (a progress line redrawn with `\\r`)."""
+        return self._stream
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def own_stream(stream: TextIO) -> TextIO:
+    """`stream` without the printable filter: only for text debugbox itself wrote, with no data in it."""
+    return stream.unfiltered if isinstance(stream, _Printable) else stream
 
 
 class UsageError(Exception):

@@ -17,6 +17,10 @@ class Command(StrEnum):
     LIST_TARGETS = "debugbox.listTargets"
     DEBUG_COMMAND = "debugbox.debugCommand"
     OPEN_DEBUG_TERMINAL = "debugbox.openDebugTerminal"
+    COPY_FROM_TARGET = "debugbox.copyFromTarget"
+    COPY_TO_TARGET = "debugbox.copyToTarget"
+    FORWARD_PORT = "debugbox.forwardPort"
+    CAPTURE_TRAFFIC = "debugbox.captureTraffic"
 
 
 #: Server → client request asking the editor to open a terminal running `argv` directly.

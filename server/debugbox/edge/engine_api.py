@@ -12,14 +12,16 @@ the event loop).
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.client
 import json
 import socket
 import ssl
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
@@ -97,32 +99,11 @@ class EngineClient:
             "by debugbox; use a unix:// or tcp:// DOCKER_HOST"
         )
 
-    def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
-        url = path + ("?" + urlencode(query) if query else "")
-        conn = self._connection()
-        # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
-        # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
-        # read in progress at once.
-        start = time.monotonic()
-        expired = threading.Event()
-        deadline: threading.Timer | None = None
+    @contextlib.contextmanager
+    def _failures(self) -> Iterator[None]:
+        """Every way a call can fail, as one `RuntimeUnavailable` sentence saying why and what to do."""
         try:
-            try:
-                conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
-                remaining = max(0.001, self.timeout - (time.monotonic() - start))
-                deadline = threading.Timer(remaining, _expire, (conn, expired))
-                deadline.daemon = True
-                deadline.start()
-                conn.request(method, url, headers={"Host": "docker"})
-                resp = conn.getresponse()
-                body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
-                if expired.is_set():
-                    raise TimeoutError
-                return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
-            except (OSError, http.client.HTTPException) as exc:
-                if expired.is_set() and not isinstance(exc, TimeoutError):
-                    raise TimeoutError from exc
-                raise
+            yield
         except TimeoutError as exc:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} did not answer within "
@@ -147,10 +128,68 @@ class EngineClient:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} failed: {exc}"
             ) from exc
+
+    def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
+        url = path + ("?" + urlencode(query) if query else "")
+        conn = self._connection()
+        # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
+        # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
+        # read in progress at once. (Streams are exempt: a 100 MB copy may take longer than any call should.)
+        start = time.monotonic()
+        expired = threading.Event()
+        deadline: threading.Timer | None = None
+        try:
+            with self._failures():
+                try:
+                    conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                    remaining = max(0.001, self.timeout - (time.monotonic() - start))
+                    deadline = threading.Timer(remaining, _expire, (conn, expired))
+                    deadline.daemon = True
+                    deadline.start()
+                    conn.request(method, url, headers={"Host": "docker"})
+                    resp = conn.getresponse()
+                    body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
+                    if expired.is_set():
+                        raise TimeoutError
+                    return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+                except (OSError, http.client.HTTPException) as exc:
+                    if expired.is_set() and not isinstance(exc, TimeoutError):
+                        raise TimeoutError from exc
+                    raise
         finally:
             if deadline is not None:
                 deadline.cancel()
             conn.close()
+
+    @contextlib.contextmanager
+    def stream(
+        self,
+        method: str,
+        path: str,
+        query: dict[str, str] | None = None,
+        *,
+        body: IO[bytes] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Iterator[http.client.HTTPResponse]:
+        """A call whose request body (chunked) and answer are streamed, for archives of any size.
+
+        The socket timeout bounds each read and write: a stalled engine ends the transfer (`TimeoutError` from
+        the caller's reads), a slow one does not.
+        """
+        url = path + ("?" + urlencode(query) if query else "")
+        conn = self._connection()
+        try:
+            with self._failures():
+                conn.request(method, url, body=body, headers={"Host": "docker", **(headers or {})})
+                resp = conn.getresponse()
+            # Failures while the caller reads are the caller's to explain: it knows what it was copying.
+            yield resp
+        finally:
+            conn.close()
+
+    def has_image(self, ref: str) -> bool:
+        """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
+        return self.request("GET", f"/images/{quote(ref, safe='')}/json").status != 404
 
     def _json(self, path: str, query: dict[str, str] | None = None, *, what: str = "") -> Any:
         resp = self.request("GET", path, query)
@@ -159,7 +198,7 @@ class EngineClient:
         if resp.status >= 400:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} answered {resp.status} to {path}: "
-                f"{_message(resp.body)}"
+                f"{error_message(resp.body)}"
             )
         try:
             return resp.json()
@@ -174,10 +213,6 @@ class EngineClient:
             raise RuntimeUnavailable(
                 f"the {self.product} engine at {self.endpoint.label} answered {resp.status}"
             )
-
-    def has_image(self, ref: str) -> bool:
-        """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
-        return self.request("GET", f"/images/{quote(ref, safe='')}/json").status != 404
 
     def containers(self, *, all: bool = False) -> list[dict[str, Any]]:
         data = self._json("/containers/json", {"all": "1" if all else "0"})
@@ -223,7 +258,7 @@ def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
             pass
 
 
-def _message(body: bytes) -> str:
+def error_message(body: bytes) -> str:
     try:
         data = json.loads(body)
     except ValueError:

@@ -29,6 +29,7 @@ from debugbox.edge.backends import Backend, create_backends, default_runtimes, r
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
     from debugbox.core.targets.related import RelationContext
+    from debugbox.edge.docker_backend import EngineBackend
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +180,32 @@ def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:
         raise RuntimeUnavailable(f"could not look for {ref!r}: " + "; ".join(problems))
     where = ", ".join(asked) or "any container engine (none found)"
     raise TargetNotFound(f"no running target named {ref!r} on {where} (removed, or a typo?)")
+
+
+def resolve_engine_container(settings: Settings, ref: str, what: str) -> tuple[EngineBackend, Target]:
+    """A Docker or Podman container for the tools that use the Engine API directly (`cp`, `forward`,
+    `capture`); any other target is refused with one sentence naming `what` could not be done."""
+    from debugbox.edge.docker_backend import EngineBackend
+
+    backend, target = resolve(settings, ref)
+    if not isinstance(backend, EngineBackend):
+        raise StrategyUnavailable(
+            f"{what} works with Docker and Podman containers; {target.runtime} targets are not supported yet"
+        )
+    return backend, target
+
+
+def self_command() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The argv prefix and environment that run this same debugbox as a CLI (for an editor's terminal).
+
+    `-P`: the terminal's folder is the user's workspace, which must never be on `sys.path`. PYTHONPATH is
+    passed on because an editor may have started the server from its bundled libraries.
+    """
+    import os
+    import sys
+
+    env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
+    return (sys.executable, "-P", "-m", "debugbox"), env
 
 
 def plan(settings: Settings, ref: str, options: PlanOptions) -> DebugPlan:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -34,15 +32,15 @@ def terminal_command(
 ) -> tuple[list[str], dict[str, str]]:
     """(argv, env) for the editor's terminal: the plan's command (`argv`, its program resolved) under
     `debugbox session`."""
+    from debugbox.edge.service import self_command
+
+    prefix, own_env = self_command()
     wrapped = [
-        sys.executable, "-P", "-m", "debugbox", "session",
+        *prefix, "session",
         "--watch", json.dumps(plan.watch, sort_keys=True), "--timeout", f"{api_timeout:g}",
         "--", *argv,
     ]  # fmt: skip
-    env = dict(plan.env)
-    if os.environ.get("PYTHONPATH"):  # the VS Code extension's bundled libraries, as the server was started
-        env.setdefault("PYTHONPATH", os.environ["PYTHONPATH"])
-    return wrapped, env
+    return wrapped, {**own_env, **plan.env}
 
 
 def watch_in_background(ls: DebugboxLanguageServer, plan: DebugPlan) -> None:

@@ -25,6 +25,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "dockerfile_commands",
     "manifest_commands",
     "target_commands",
+    "data_commands",
     "container_lens",
     "pod_lens",
 )

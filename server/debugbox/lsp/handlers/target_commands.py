@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shlex
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -203,16 +203,32 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         watch_in_background(ls, plan)
     if plan.warning:
         ls.show_message(f"debugbox: {plan.warning}", lsp.MessageType.Warning)
-    if ls.client.open_terminal:
-        params: dict[str, Any] = {"title": plan.title, "argv": argv}
-        if plan.env:
-            params["env"] = dict(plan.env)
-        if plan.watch:
-            from debugbox.lsp.session_watch import terminal_command
+    terminal_argv, env = argv, dict(plan.env)
+    if plan.watch:
+        from debugbox.lsp.session_watch import terminal_command
 
-            params["argv"], env = terminal_command(plan, argv, ls.settings.kubernetes.timeout_seconds)
-            if env:
-                params["env"] = env
+        terminal_argv, env = terminal_command(plan, argv, ls.settings.kubernetes.timeout_seconds)
+    opened = await open_terminal(ls, plan.title, terminal_argv, env, plan.notes)
+    opened.pop("argv")  # the result names the plan's own command; the terminal may run it under `session`
+    return {**result, **opened}
+
+
+async def open_terminal(
+    ls: DebugboxLanguageServer,
+    title: str,
+    argv: list[str],
+    env: Mapping[str, str] | None = None,
+    notes: Sequence[str] = (),
+) -> dict[str, Any]:
+    """Ask the editor to run `argv` in a terminal; a client that cannot (or fails to) is shown the command line.
+
+    Returns `{"argv", "opened"}` plus `"error"` when the editor was asked and did not open it.
+    """
+    result: dict[str, Any] = {"argv": argv}
+    if ls.client.open_terminal:
+        params: dict[str, Any] = {"title": title, "argv": argv}
+        if env:
+            params["env"] = dict(env)
         try:
             answer = await asyncio.wait_for(
                 ls.protocol.send_request_async(OPEN_TERMINAL_METHOD, params), CLIENT_TIMEOUT_SECONDS
@@ -227,8 +243,8 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         result["error"] = str(_answer_field(answer, "error") or "the editor did not open the terminal")
     else:
         result["opened"] = False
-    notes = " ".join(plan.notes[:2])
-    ls.show_message(f"{plan.title}. Run: {command_line(argv)}" + (f"  ({notes})" if notes else ""))
+    shown = " ".join(notes[:2])
+    ls.show_message(f"{title}. Run: {command_line(argv)}" + (f"  ({shown})" if shown else ""))
     return result
 
 

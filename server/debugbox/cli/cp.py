@@ -1,0 +1,127 @@
+"""`debugbox cp SRC DEST`: copy a file or folder out of or into a container, with nothing running inside it.
+
+One side is `TARGET:/PATH` (a container name or ID, optionally `docker://` or `podman://`), the other a local
+path; as with `docker cp`, a local name holding a colon is written `./name`. The engine's archive API does the
+copy, so distroless and stopped containers work. An existing local or target file is replaced only with
+`--force`; links are never written through.
+
+Exit codes: 0 copied; 1 the copy could not be made (one line says why); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from debugbox.cli import UsageError, own_stream
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "cp",
+        help="copy files out of or into a container (distroless and stopped ones too)",
+        description="Copy between a container and the local disk through the engine's archive API: "
+        "nothing runs inside the target. One of SRC and DEST is TARGET:/PATH.",
+    )
+    p.add_argument("src", metavar="SRC")
+    p.add_argument("dest", metavar="DEST")
+    p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine idle timeout (default 5)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from debugbox.core.errors import InvalidTarget, RuntimeProblem
+    from debugbox.core.targets.transfer import human_size, split_target_path
+    from debugbox.edge import transfer
+    from debugbox.edge.service import resolve_engine_container
+
+    try:
+        src, dest = split_target_path(args.src), split_target_path(args.dest)
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    if (src is None) == (dest is None):
+        raise UsageError("exactly one of SRC and DEST must be TARGET:/PATH (a local name with ':' is ./name)")
+    remote = src or dest
+    assert remote is not None
+    settings = _settings(args)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        backend, target = resolve_engine_container(settings, remote.target, "cp")
+        cid = str(target.extra.get("container_id") or target.name)
+        if src is not None:
+            summary = transfer.copy_out(
+                backend.client, cid, src.path, Path(args.dest), force=args.force, progress=progress or _quiet
+            )
+            what = f"{(target.name)}:{(src.path)} → {(args.dest)}"
+        else:
+            assert dest is not None
+            summary = transfer.copy_in(
+                backend.client, cid, Path(args.src), dest.path, force=args.force, progress=progress or _quiet
+            )
+            what = f"{(args.src)} → {(target.name)}:{(dest.path)}"
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    except (RuntimeProblem, transfer.TransferRefused) as exc:
+        _end(progress)
+        print(f"debugbox: {exc!s}", file=sys.stderr)
+        return 1
+    except TimeoutError:
+        _end(progress)
+        print(
+            "debugbox: the engine stopped sending within the timeout; the copy is incomplete", file=sys.stderr
+        )
+        return 1
+    except OSError as exc:
+        _end(progress)
+        print(f"debugbox: {exc.filename or ''!s}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    _end(progress)
+    counts = f"{summary.files} file(s), {summary.directories} folder(s), {human_size(summary.bytes)}"
+    print(f"copied {what}: {counts}", file=sys.stderr)
+    for why in summary.skipped or []:
+        print(f"  skipped {(why)}", file=sys.stderr)
+    return 0
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    import dataclasses
+
+    from debugbox.core.settings import Settings
+
+    settings = Settings()
+    if args.timeout is not None:
+        if not 0 < args.timeout <= 3600:
+            raise UsageError("--timeout must be between 0 and 3600 seconds")
+        settings = dataclasses.replace(
+            settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
+        )
+    return settings
+
+
+def _quiet(_: int) -> None:
+    return None
+
+
+class _Progress:
+    """A one-line byte counter on a terminal's stderr, redrawn at most every 8 MiB."""
+
+    def __init__(self) -> None:
+        self._shown = -1
+
+    def __call__(self, done: int) -> None:
+        step = done >> 23
+        if step != self._shown:
+            self._shown = step
+            print(f"\r{done / 1048576:8.1f} MiB", end="", file=own_stream(sys.stderr), flush=True)
+
+    def end(self) -> None:
+        if self._shown >= 0:
+            print("\r", end="", file=own_stream(sys.stderr))
+
+
+def _end(progress: _Progress | None) -> None:
+    if progress is not None:
+        progress.end()

@@ -1,0 +1,112 @@
+"""`debugbox forward TARGET PORT`: reach a port that listens only inside a container, from this machine.
+
+Works for ports bound to the container's `127.0.0.1` and ports never published, on distroless targets: a
+labelled helper from the toolbox image joins the target's network namespace and each connection is piped
+through it (`edge/forwarder.py`). Runs until Ctrl-C (or SIGTERM); the helper is removed on the way out.
+
+Exit codes: 0 stopped by the user; 1 the forward could not be set up (one line says why); 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from types import FrameType
+from typing import Any
+
+from debugbox.cli import UsageError
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "forward",
+        help="make a port inside a container reachable here (also one bound to its 127.0.0.1)",
+        description="Forward LOCAL (default: PORT) on this machine to PORT in TARGET's network namespace. "
+        "Nothing runs inside the target: a helper from the toolbox image shares its network namespace.",
+    )
+    p.add_argument("target", metavar="TARGET")
+    p.add_argument("port", metavar="PORT")
+    p.add_argument("--local", metavar="N", help="local port (default: PORT; 0 picks a free one)")
+    p.add_argument("--address", default="127.0.0.1", help="local address to listen on (default 127.0.0.1)")
+    p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for the helper (needs nc)")
+    p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine timeout (default 5)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from debugbox.core.errors import InvalidTarget, RuntimeProblem
+    from debugbox.core.settings import Settings
+    from debugbox.core.targets.port_forward import validate_port
+    from debugbox.edge.forwarder import Forward
+    from debugbox.edge.service import resolve_engine_container
+
+    try:
+        port = validate_port(args.port)
+        local = (
+            port if args.local is None else (0 if args.local == "0" else validate_port(args.local, "--local"))
+        )
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    settings = Settings()
+    if args.timeout is not None:
+        if not 0 < args.timeout <= 3600:
+            raise UsageError("--timeout must be between 0 and 3600 seconds")
+        import dataclasses
+
+        settings = dataclasses.replace(
+            settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
+        )
+    try:
+        backend, target = resolve_engine_container(settings, args.target, "forward")
+        if target.status != "running":
+            print(
+                f"debugbox: {(target.name)} is {target.status}, not running: nothing listens",
+                file=sys.stderr,
+            )
+            return 1
+        forward = Forward(
+            cli=backend.cli,
+            container_id=str(target.extra.get("container_id") or target.name),
+            port=port,
+            toolbox=args.image or settings.toolbox_image,
+            address=args.address,
+            local=local,
+        )
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc!s}", file=sys.stderr)
+        return 1
+    try:
+        host, bound = forward.start()
+    except OSError as exc:
+        print(f"debugbox: cannot listen on {args.address}:{local}: {exc.strerror or exc}", file=sys.stderr)
+        forward.close()
+        return 1
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc!s}", file=sys.stderr)
+        return 1
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        threading.Thread(target=forward.close, daemon=True).start()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
+        signal.signal(sig, stop)
+    print(
+        f"debugbox: forwarding {host}:{bound} → {(target.name)}:{port} (helper {forward.helper}); "
+        "Ctrl-C stops",
+        file=sys.stderr,
+        flush=True,
+    )
+    try:
+        forward.serve()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        forward.close()
+    print(
+        f"debugbox: stopped; {forward.connections} connection(s) forwarded, helper removed", file=sys.stderr
+    )
+    return 0

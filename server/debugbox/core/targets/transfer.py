@@ -1,0 +1,100 @@
+"""Copying files out of and into a target, decided without touching anything: which side is the target, where
+each archive entry lands, and which entries are refused.
+
+The engine's archive API (`GET`/`PUT /containers/{id}/archive`) reads and writes a container's filesystem from
+the engine's side, so nothing has to run inside the target: it works on distroless images and on stopped
+containers, where `kubectl cp` (which needs `tar` in the target) and `docker exec` cannot. The edge
+(`edge/transfer.py`) streams the archive; every decision about what an entry may do to the local disk is here.
+
+Archive entries come from the target, which is as hostile as a workspace: an entry never lands outside the
+destination the user named (no absolute names, no `..`, no writing through a link), and only regular files and
+directories are written — links, devices and FIFOs are counted and reported, never created.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from debugbox.core.errors import InvalidTarget
+
+
+@dataclass(frozen=True)
+class TargetPath:
+    """`TARGET:PATH` from the command line: a target reference and an absolute path inside it."""
+
+    target: str
+    path: str
+
+
+def split_target_path(word: str) -> TargetPath | None:
+    """`web:/etc/hosts` → TargetPath; a local path → None.
+
+    Like `docker cp`: the first `:` separates the target, so a local file whose name holds a colon is written
+    with a leading `./` or `/`. A path in the target must be absolute (the archive API resolves relative paths
+    against `/`, which would hide a typo).
+    """
+    if word.startswith(("/", "./", "../", "~")) or ":" not in word:
+        return None
+    # `docker://web:/p` and `pod/web/app:/p`: the separator is the last `:` before the path's leading `/`.
+    cut = word.find(":/", word.find("://") + 3 if "://" in word else 0)
+    if cut <= 0:
+        target, _, path = word.partition(":")
+        raise InvalidTarget(f"the path in {word!r} must be absolute (write {target}:/{path})")
+    target, path = word[:cut], word[cut + 1 :]
+    if "\x00" in path or any(ord(c) < 0x20 for c in path):
+        raise InvalidTarget("the path in the target holds control characters")
+    normal = posixpath.normpath(path)
+    return TargetPath(target, "/" if normal == "//" else normal)
+
+
+def archive_parent_and_name(path: str) -> tuple[str, str]:
+    """Where an upload's archive is extracted and the entry name it carries: `/a/b c` → (`/a`, `b c`)."""
+    normal = posixpath.normpath(path)
+    if normal == "/":
+        raise InvalidTarget("cannot replace the target's root directory; name a path inside it")
+    parent, name = posixpath.split(normal)
+    return parent or "/", name
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where one archive entry goes, relative to the local destination root; None: skipped (with why)."""
+
+    relative: PurePosixPath | None
+    skipped: str | None = None
+
+
+def land(entry_name: str, top: str, rename_top_to: str | None) -> Landing:
+    """Map an archive entry to a path relative to the destination directory, refusing escapes.
+
+    `top` is the archive's first component (the basename of the copied path, as the engine writes it); with
+    `rename_top_to` (the destination did not exist: `cp web:/etc ./conf` makes `./conf`, as cp does) the top
+    component is renamed.
+    """
+    name = entry_name.rstrip("/")
+    if not name or name.startswith("/") or "\\" in name:
+        return Landing(None, f"{entry_name!r}: not a relative name")
+    parts = PurePosixPath(name).parts
+    if any(p in ("..", "") for p in parts):
+        return Landing(None, f"{entry_name!r}: leaves the destination")
+    if parts[0] == ".":
+        parts = parts[1:]
+        if not parts:
+            return Landing(PurePosixPath("."))
+    if parts[0] != top:
+        return Landing(None, f"{entry_name!r}: outside the copied path {top!r}")
+    if rename_top_to is not None:
+        parts = (rename_top_to, *parts[1:])
+    return Landing(PurePosixPath(*parts))
+
+
+def human_size(n: int) -> str:
+    """`1536` → `1.5 KiB`: sizes in one-line summaries."""
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"

@@ -1,0 +1,109 @@
+"""Run a packet capture against a container (see `core/targets/capture.py`) and store the pcap binary-safe.
+
+Owns the side effects: the output file (created new, never through a link; an existing one only with `force`),
+the capture helper (always removed: at the duration's end, on Ctrl-C, SIGTERM or SIGHUP — the editor closing
+its terminal), and reading tcpdump's own count from its stderr.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
+from debugbox.core.targets.port_forward import remove_argv
+
+_SUMMARY_LIMIT = 512 * 1024 * 1024
+"""Larger pcaps are not read back to count packets (tcpdump's own count is shown instead)."""
+
+
+@dataclass
+class CaptureResult:
+    path: Path
+    summary: PcapSummary | None
+    tcpdump_said: str
+    """tcpdump's last lines on stderr (its own packet counts), for the user."""
+
+
+class Capture:
+    def __init__(
+        self,
+        cli: tuple[str, ...],
+        container_id: str,
+        toolbox: str,
+        output: Path,
+        *,
+        expr: str = "",
+        count: int | None = None,
+        force: bool = False,
+    ) -> None:
+        program = shutil.which(cli[0])
+        if program is None:
+            raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
+        self.cli = (program, *cli[1:])
+        self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
+        self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
+        self.output = output
+        self.force = force
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stopped = threading.Event()
+
+    def _open_output(self) -> int:
+        if os.path.islink(self.output):
+            raise RuntimeUnavailable(
+                f"{self.output} is a symbolic link: debugbox does not write through links"
+            )
+        if self.output.exists() and not self.force:
+            raise RuntimeUnavailable(f"{self.output} exists: pass --force to replace it")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if self.force else os.O_EXCL)
+        return os.open(self.output, flags, 0o644)
+
+    def start(self) -> None:
+        fd = self._open_output()
+        try:
+            self._proc = subprocess.Popen(  # an argv from validated parts, never a shell string
+                self.argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.PIPE
+            )
+        finally:
+            os.close(fd)
+
+    def stop(self) -> None:
+        """End the capture (idempotent, callable from a signal handler's thread)."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        # `stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper.
+        subprocess.run(
+            [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
+        )
+
+    def wait(self, duration: float | None = None) -> CaptureResult:
+        assert self._proc is not None, "start() first"
+        try:
+            self._proc.wait(timeout=duration)
+        except subprocess.TimeoutExpired:
+            self.stop()
+        finally:
+            try:
+                err = self._proc.communicate(timeout=60)[1]
+            finally:
+                # Whatever happened, nothing of ours stays on the engine.
+                subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+        said = err.decode("utf-8", "replace").strip().splitlines()
+        summary = None
+        size = self.output.stat().st_size
+        if 0 < size <= _SUMMARY_LIMIT:
+            try:
+                summary = summarize_pcap(self.output.read_bytes())
+            except ValueError:
+                summary = None
+        if self._proc.returncode not in (0, 143, -15) and summary is None:
+            tail = " ".join(said[-2:])
+            raise RuntimeUnavailable(f"the capture failed: {tail or f'exit status {self._proc.returncode}'}")
+        return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))

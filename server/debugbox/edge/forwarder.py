@@ -1,0 +1,143 @@
+"""Forward a local TCP port to a port inside a container's network namespace (see `core/targets/port_forward`).
+
+Owns the side effects: the helper container (started, labelled, always removed: on Ctrl-C, SIGTERM, an error
+or the end of `serve`), the local listener (loopback unless the user names another address), and one
+`exec -i … nc` process per connection whose stdio is pumped to and from the accepted socket.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import shutil
+import socket
+import subprocess
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO
+
+from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.targets.port_forward import connect_argv, helper_argv, remove_argv
+
+log = logging.getLogger(__name__)
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class Forward:
+    cli: tuple[str, ...]
+    container_id: str
+    port: int
+    toolbox: str
+    address: str = "127.0.0.1"
+    local: int = 0
+    timeout: float = 60.0
+    """For starting the helper (an image may need to be pulled)."""
+
+    def __post_init__(self) -> None:
+        program = shutil.which(self.cli[0])
+        if program is None:
+            raise RuntimeUnavailable(
+                f"{self.cli[0]} is not on PATH: it is needed to start the forwarding helper"
+            )
+        # An absolute program: never whatever `docker` the current folder holds.
+        self.cli = (program, *self.cli[1:])
+        self.helper = f"debugbox-forward-{uuid.uuid4().hex[:10]}"
+        self._listener: socket.socket | None = None
+        self._stop = threading.Event()
+        self.connections = 0
+        self._removed = False
+
+    def start(self) -> tuple[str, int]:
+        """Start the helper and listen; returns the local address and port actually bound."""
+        self._listener = socket.create_server((self.address, self.local), reuse_port=False)
+        try:
+            proc = subprocess.run(
+                helper_argv(self.cli, self.container_id, self.toolbox, self.helper),
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            self.close()
+            raise RuntimeUnavailable(
+                f"the forwarding helper ({self.toolbox}) did not start within {self.timeout:g} s"
+            ) from None
+        if proc.returncode != 0:
+            self.close()
+            raise RuntimeUnavailable(
+                f"the forwarding helper ({self.toolbox}) did not start: {proc.stderr.strip()[-300:]}"
+            )
+        host, port = self._listener.getsockname()[:2]
+        return str(host), int(port)
+
+    def serve(self, on_connection: Callable[[str], None] | None = None) -> None:
+        """Accept connections until `close()`; each gets its own `nc` in the helper."""
+        assert self._listener is not None, "start() first"
+        self._listener.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, peer = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                break
+            self.connections += 1
+            if on_connection is not None:
+                on_connection(f"{peer[0]}:{peer[1]}")
+            threading.Thread(target=self._pipe, args=(conn,), daemon=True, name="debugbox-forward").start()
+
+    def _pipe(self, conn: socket.socket) -> None:
+        proc = subprocess.Popen(  # an argv built from validated parts, never a shell string
+            connect_argv(self.cli, self.helper, self.port),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None and proc.stdout is not None
+        out = proc.stdout
+        assert isinstance(out, io.BufferedReader)
+
+        def upstream(dst: IO[bytes]) -> None:
+            try:
+                while data := conn.recv(_CHUNK):
+                    dst.write(data)
+                    dst.flush()
+            except OSError:
+                pass
+            finally:
+                try:
+                    dst.close()
+                except OSError:
+                    pass
+
+        up = threading.Thread(target=upstream, args=(proc.stdin,), daemon=True)
+        up.start()
+        try:
+            while data := out.read1(_CHUNK):
+                conn.sendall(data)
+        except OSError:
+            pass
+        finally:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            conn.close()
+            proc.kill()
+            proc.wait()
+            up.join(timeout=1)
+
+    def close(self) -> None:
+        """Stop listening and remove the helper (idempotent)."""
+        self._stop.set()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        if self._removed:
+            return
+        self._removed = True
+        subprocess.run(remove_argv(self.cli, self.helper), capture_output=True, timeout=60, check=False)

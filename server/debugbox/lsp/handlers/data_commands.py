@@ -1,0 +1,164 @@
+"""`debugbox.copyFromTarget`, `debugbox.copyToTarget`, `debugbox.forwardPort`, `debugbox.captureTraffic`: data
+in and out of a live container, over LSP.
+
+Arguments (one object each, see docs/commands.md):
+- copyFromTarget `{"target", "path", "dest", "force"?}` → copies `path` in the target to the local file URI
+  `dest` (which the user chose, e.g. in a save dialog) → `{"files", "directories", "bytes", "skipped"}`.
+- copyToTarget `{"target", "src", "path", "force"?}` → the local file URI `src` to `path` in the target.
+- forwardPort `{"target", "port", "local"?}` → opens a terminal running `debugbox forward` (closing it stops
+  the forward and removes the helper) → `{"argv", "opened", "local", "url"}`.
+- captureTraffic `{"target", "output", "filter"?, "duration"?}` → opens a terminal running `debugbox capture -o
+  output` → `{"argv", "opened", "output"}`.
+
+Copies run in a worker thread (the archive is streamed; a 100 MB file takes seconds, so the deadline is the
+engine timeout per read, not per copy). Long-running work (forward, capture) runs in the editor's terminal as the
+same CLI a user would type, so it is visible, stoppable and identical to the documented command.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from debugbox.core.wire import Command
+from debugbox.lsp.handlers.arguments import (
+    CommandFailed,
+    invalid,
+    object_argument,
+    optional_bool,
+    optional_str,
+    required_str,
+)
+from debugbox.lsp.handlers.target_commands import open_terminal
+from debugbox.lsp.server import DebugboxLanguageServer
+
+COPY_FROM = Command.COPY_FROM_TARGET.value
+COPY_TO = Command.COPY_TO_TARGET.value
+FORWARD = Command.FORWARD_PORT.value
+CAPTURE = Command.CAPTURE_TRAFFIC.value
+
+
+def _local_path(ls: DebugboxLanguageServer, command: str, obj: Mapping[str, Any], key: str) -> Path:
+    uri = required_str(command, obj, key)
+    path = ls.path_of(uri)
+    if path is None:
+        raise invalid(command, f'"{key}" must be a file:// URI, got {uri[:80]!r}')
+    return path
+
+
+def _port(command: str, obj: Mapping[str, Any], key: str, required: bool = True) -> int | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise invalid(command, f'"{key}" must be a port number 1-65535, got {value!r}')
+    return value
+
+
+async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...], out: bool) -> dict[str, Any]:
+    from debugbox.core.errors import InvalidTarget, RuntimeProblem
+    from debugbox.core.targets.transfer import split_target_path
+    from debugbox.edge import transfer
+    from debugbox.edge.service import resolve_engine_container
+
+    example = '{"target": "docker://web", "path": "/var/log/app.log", "dest": "file:///…"}'
+    obj = object_argument(command, args, example)
+    target = required_str(command, obj, "target")
+    try:
+        where = split_target_path(f"{target}:{required_str(command, obj, 'path')}")
+    except InvalidTarget as exc:
+        raise invalid(command, str(exc)) from exc
+    assert where is not None
+    local = _local_path(ls, command, obj, "dest" if out else "src")
+    force = optional_bool(command, obj, "force")
+    settings = ls.settings
+
+    def work() -> transfer.Summary:
+        backend, found = resolve_engine_container(settings, target, "copying files")
+        cid = str(found.extra.get("container_id") or found.name)
+        if out:
+            return transfer.copy_out(backend.client, cid, where.path, local, force=force)
+        return transfer.copy_in(backend.client, cid, local, where.path, force=force)
+
+    try:
+        summary = await asyncio.to_thread(work)
+    except (RuntimeProblem, transfer.TransferRefused, OSError) as exc:
+        message = f"{command}: {exc}" if not isinstance(exc, OSError) else f"{command}: {exc.strerror or exc}"
+        ls.show_message(f"debugbox: {message.split(': ', 1)[1]}", lsp.MessageType.Error)
+        raise CommandFailed(message) from exc
+    return {
+        "files": summary.files,
+        "directories": summary.directories,
+        "bytes": summary.bytes,
+        "skipped": list(summary.skipped or []),
+    }
+
+
+async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from debugbox.edge.service import self_command
+
+    obj = object_argument(FORWARD, args, '{"target": "docker://web", "port": 8080}')
+    target = required_str(FORWARD, obj, "target")
+    port = _port(FORWARD, obj, "port")
+    local = _port(FORWARD, obj, "local", required=False) or port
+    prefix, env = self_command()
+    argv = [
+        *prefix,
+        "forward",
+        target,
+        str(port),
+        "--local",
+        str(local),
+        "--image",
+        ls.settings.toolbox_image,
+    ]
+    result = await open_terminal(ls, f"debugbox: forward {local} → {target}:{port}", argv, env)
+    return {**result, "local": local, "url": f"http://localhost:{local}"}
+
+
+async def capture_traffic(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from debugbox.core.errors import InvalidTarget
+    from debugbox.core.targets.capture import validate_filter
+    from debugbox.edge.service import self_command
+
+    obj = object_argument(CAPTURE, args, '{"target": "docker://web", "output": "file:///…/web.pcap"}')
+    target = required_str(CAPTURE, obj, "target")
+    output = _local_path(ls, CAPTURE, obj, "output")
+    expr = optional_str(CAPTURE, obj, "filter") or ""
+    try:
+        validate_filter(expr)
+    except InvalidTarget as exc:
+        raise invalid(CAPTURE, str(exc)) from exc
+    duration = obj.get("duration")
+    if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int | float)):
+        raise invalid(CAPTURE, f'"duration" must be a number of seconds, got {duration!r}')
+    prefix, env = self_command()
+    argv = [*prefix, "capture", target, "-o", str(output), "--image", ls.settings.toolbox_image]
+    if expr:
+        argv += ["--filter", expr]
+    if duration is not None:
+        argv += ["--duration", f"{float(duration):g}"]
+    result = await open_terminal(ls, f"debugbox: capture {target}", argv, env)
+    return {**result, "output": output.as_uri()}
+
+
+def register(server: DebugboxLanguageServer) -> None:
+    @server.command(COPY_FROM)
+    async def _copy_from(ls: DebugboxLanguageServer, *args: Any) -> dict[str, Any]:
+        return await _copy(ls, COPY_FROM, args, out=True)
+
+    @server.command(COPY_TO)
+    async def _copy_to(ls: DebugboxLanguageServer, *args: Any) -> dict[str, Any]:
+        return await _copy(ls, COPY_TO, args, out=False)
+
+    @server.command(FORWARD)
+    async def _forward(ls: DebugboxLanguageServer, *args: Any) -> dict[str, Any]:
+        return await forward_port(ls, args)
+
+    @server.command(CAPTURE)
+    async def _capture(ls: DebugboxLanguageServer, *args: Any) -> dict[str, Any]:
+        return await capture_traffic(ls, args)

@@ -1,0 +1,203 @@
+"""`debugbox cp` and `debugbox forward` on a real Docker engine, against the distroless-like target (no shell, no
+tar, no nc inside): files round-trip byte for byte through the archive API, and a port bound to the target's
+127.0.0.1 only answers on this machine; nothing debugbox started is left behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import socket
+import stat
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
+
+pytestmark = pytest.mark.docker
+
+BIG = 100 * 1024 * 1024
+NAME = "dir with space/naïve ünïcode — файл.txt"
+
+
+def debugbox(*args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "debugbox", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def test_a_100_mb_binary_file_round_trips_through_a_distroless_target(
+    containers: Containers, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    src = tmp_path / "big.bin"
+    with src.open("wb") as f:
+        for _ in range(BIG // (1 << 20)):
+            f.write(os.urandom(1 << 20))
+    sent = debugbox("cp", str(src), f"{name}:/big.bin")
+    assert sent.returncode == 0, sent.stderr
+    assert "1 file(s)" in sent.stderr and "100.0 MiB" in sent.stderr, sent.stderr
+    back = tmp_path / "back.bin"
+    got = debugbox("cp", f"{name}:/big.bin", str(back))
+    assert got.returncode == 0, got.stderr
+    assert back.stat().st_size == BIG
+    assert sha256(back) == sha256(src)
+
+
+def test_names_with_spaces_and_non_ascii_round_trip_as_a_folder(
+    containers: Containers, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    tree = tmp_path / "up"
+    (tree / NAME).parent.mkdir(parents=True)
+    (tree / NAME).write_bytes(b"\x00\xffbinary and text\n" * 1000)
+    (tree / "run.sh").write_text("#!/bin/sh\necho hi\n")
+    (tree / "run.sh").chmod(0o755)
+    assert debugbox("cp", str(tree), f"{name}:/www").returncode == 0
+    out = tmp_path / "down"
+    got = debugbox("cp", f"{name}:/www/up", str(out))
+    assert got.returncode == 0, got.stderr
+    assert (out / NAME).read_bytes() == (tree / NAME).read_bytes()
+    assert stat.S_IMODE((out / "run.sh").stat().st_mode) == 0o755
+    # The target's own files came through the same API: the app's page, copied from a stopped container too.
+    docker("stop", "-t", "1", name)
+    page = tmp_path / "index.html"
+    stopped = debugbox("cp", f"{name}:/www/index.html", str(page))
+    assert stopped.returncode == 0, stopped.stderr
+    assert page.read_bytes() == docker_export_file(name, "www/index.html")
+
+
+def docker_export_file(name: str, member: str) -> bytes:
+    """The same file read by the engine's own CLI (`docker cp … -` gives a tar), to compare against."""
+    import io
+    import tarfile
+
+    raw = subprocess.run(
+        ["docker", "cp", f"{name}:/{member}", "-"], capture_output=True, timeout=60, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        f = tar.extractfile(tar.getmembers()[0])
+        assert f is not None
+        return f.read()
+
+
+def test_nothing_is_replaced_without_force_and_links_are_not_followed(
+    containers: Containers, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    mine = tmp_path / "index.html"
+    mine.write_text("my own work")
+    mine.chmod(0o640)
+    refused = debugbox("cp", f"{name}:/www/index.html", str(mine))
+    assert refused.returncode == 1 and "--force" in refused.stderr
+    assert mine.read_text() == "my own work"
+    forced = debugbox("cp", "--force", f"{name}:/www/index.html", str(mine))
+    assert forced.returncode == 0, forced.stderr
+    assert mine.read_text() != "my own work"
+    assert stat.S_IMODE(mine.stat().st_mode) == 0o640  # the replaced file keeps its mode
+    # Into the target: an existing file is not replaced without --force either.
+    again = debugbox("cp", str(mine), f"{name}:/www/index.html")
+    assert again.returncode == 1 and "exists in the target" in again.stderr
+    # A link planted in the target (here by copying one in) is reported, never recreated on this machine.
+    link_dir = tmp_path / "links"
+    link_dir.mkdir()
+    (link_dir / "passwd").symlink_to("/etc/passwd")
+    assert debugbox("cp", str(link_dir), f"{name}:/").returncode == 0
+    out = tmp_path / "out"
+    got = debugbox("cp", f"{name}:/links", str(out))
+    assert got.returncode == 0, got.stderr
+    assert "a link, not copied" in got.stderr
+    assert not (out / "passwd").exists() and not (out / "passwd").is_symlink()
+    # A destination that is a link is refused by name.
+    trap = tmp_path / "trap"
+    trap.symlink_to(tmp_path / "elsewhere")
+    linked = debugbox("cp", f"{name}:/www/index.html", str(trap))
+    assert linked.returncode == 1 and "symbolic link" in linked.stderr
+    assert not (tmp_path / "elsewhere").exists()
+
+
+def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:
+    name = containers.run(DISTROLESS)
+    missing = debugbox("cp", f"{name}:/no/such/file", str(tmp_path / "x"))
+    assert missing.returncode == 1 and "does not exist in the target" in missing.stderr
+    relative = debugbox("cp", f"{name}:www/index.html", str(tmp_path / "x"))
+    assert relative.returncode == 2 and "must be absolute" in relative.stderr
+    both_local = debugbox("cp", str(tmp_path / "a"), str(tmp_path / "b"))
+    assert both_local.returncode == 2 and "exactly one" in both_local.stderr
+    no_folder = debugbox("cp", str(tmp_path), f"{name}:/nonexistent/dir/x")
+    assert no_folder.returncode == 1 and "is not a folder in the target" in no_folder.stderr
+    for result in (missing, relative, both_local, no_folder):
+        assert "Traceback" not in result.stderr
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_removed(
+    containers: Containers,
+) -> None:
+    # The app listens on 127.0.0.1:9090 only and publishes nothing: unreachable from outside its namespace.
+    name = containers.run(
+        DISTROLESS, "-f", "-p", "127.0.0.1:9090", "-h", "/www", options=("--entrypoint", "/httpd")
+    )
+    ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
+    with pytest.raises(OSError):  # proof that the app is bound to its loopback: its own address refuses
+        socket.create_connection((ip, 9090), timeout=5).close()
+    local = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "debugbox",
+            "forward",
+            name,
+            "9090",
+            "--local",
+            str(local),
+            "--image",
+            TOOLBOX,
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert f"forwarding 127.0.0.1:{local} →" in line, line
+        helper = line.split("(helper ")[1].split(")")[0]
+        labels = docker("inspect", "-f", "{{json .Config.Labels}}", helper)
+        assert container_id(name) in labels
+        for _ in range(2):  # two connections, each through its own nc in the helper
+            with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=30) as resp:
+                assert resp.status == 200
+                assert resp.read() == b"hello from distroless-app\n"
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert "2 connection(s) forwarded, helper removed" in err
+    deadline = time.monotonic() + 30  # `rm -f` returned; the engine's list may lag a moment behind
+    while docker("ps", "-aq", "--filter", f"name={helper}").strip() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()

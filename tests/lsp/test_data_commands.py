@@ -1,0 +1,141 @@
+# ruff: noqa: F811 - the fixtures `editor` and `live` are imported from test_targets and named as parameters
+"""Data in and out of a live container over a real stdio LSP connection: copies the server makes itself, and
+the forward/capture terminals it asks the editor for — whose argv, run as the editor would run it, really
+forwards a loopback-only port and cleans up when the terminal closes (SIGHUP)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from debugbox.core.wire import Command
+from pygls.exceptions import JsonRpcException
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, docker
+from tests.lsp.test_targets import TerminalClient, command, editor, live  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.docker
+
+
+async def test_copies_out_and_in_are_made_by_the_server(
+    editor: TerminalClient,
+    live: Containers,
+    tmp_path: Path,
+) -> None:
+    name = live.run(DISTROLESS)
+    dest = tmp_path / "page.html"
+    got = await command(
+        editor,
+        Command.COPY_FROM_TARGET.value,
+        {"target": name, "path": "/www/index.html", "dest": dest.as_uri()},
+    )
+    assert got["files"] == 1 and dest.read_bytes() == b"hello from distroless-app\n"
+    src = tmp_path / "über config.bin"
+    src.write_bytes(os.urandom(70_000))
+    sent = await command(
+        editor, Command.COPY_TO_TARGET.value, {"target": name, "src": src.as_uri(), "path": "/www/"}
+    )
+    assert sent["bytes"] == 70_000
+    back = tmp_path / "back.bin"
+    await command(
+        editor,
+        Command.COPY_FROM_TARGET.value,
+        {"target": name, "path": f"/www/{src.name}", "dest": back.as_uri()},
+    )
+    assert back.read_bytes() == src.read_bytes()
+    # The user's file is not replaced unless the request says so: a RequestFailed that says how.
+    with pytest.raises(JsonRpcException, match="--force"):
+        await command(
+            editor,
+            Command.COPY_FROM_TARGET.value,
+            {"target": name, "path": "/www/index.html", "dest": back.as_uri()},
+        )
+    assert back.read_bytes() == src.read_bytes()
+
+
+async def test_bad_arguments_are_invalid_params(editor: TerminalClient) -> None:
+    for name, args in (
+        (Command.FORWARD_PORT.value, {"target": "web", "port": 70000}),
+        (Command.FORWARD_PORT.value, {"target": "web", "port": "80"}),
+        (Command.CAPTURE_TRAFFIC.value, {"target": "web", "output": "file:///tmp/x.pcap", "filter": "-w /x"}),
+        (Command.COPY_FROM_TARGET.value, {"target": "web", "path": "etc/hosts", "dest": "file:///tmp/x"}),
+        (Command.COPY_TO_TARGET.value, {"target": "web", "path": "/etc/", "src": "untitled:Untitled-1"}),
+    ):
+        with pytest.raises(JsonRpcException) as caught:
+            await command(editor, name, args)
+        assert caught.value.code == -32602, (name, caught.value)
+        assert name in str(caught.value)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_forward_port_opens_a_terminal_whose_command_forwards_and_cleans_up(
+    editor: TerminalClient,
+    live: Containers,
+) -> None:
+    name = live.run(
+        DISTROLESS, "-f", "-p", "127.0.0.1:9090", "-h", "/www", options=("--entrypoint", "/httpd")
+    )
+    local = _free_port()
+    result = await command(editor, Command.FORWARD_PORT.value, {"target": name, "port": 9090, "local": local})
+    assert result["opened"] is True and result["url"] == f"http://localhost:{local}"
+    terminal: dict[str, Any] = editor.terminals[-1]
+    argv = terminal["argv"]
+    assert os.path.isabs(argv[0]) and argv[1:4] == ["-P", "-m", "debugbox"]
+    assert argv[4:] == ["forward", name, "9090", "--local", str(local), "--image", TOOLBOX]
+    # Run it as the editor's terminal would, from a folder that is not the server's.
+    env = {**os.environ, **(terminal.get("env") or {})}
+    proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, cwd="/")
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()
+        assert "forwarding" in line, line
+        helper = line.split("(helper ")[1].split(")")[0]
+        with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=30) as resp:
+            assert resp.read() == b"hello from distroless-app\n"
+    finally:
+        proc.send_signal(signal.SIGHUP)  # what closing the terminal does
+        _, err = proc.communicate(timeout=60)
+    assert "helper removed" in err, err
+    deadline = time.monotonic() + 30
+    while docker("ps", "-aq", "--filter", f"name={helper}").strip() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()
+
+
+async def test_capture_traffic_opens_a_terminal_running_the_capture_cli(
+    editor: TerminalClient,
+    live: Containers,
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "web.pcap"
+    result = await command(
+        editor,
+        Command.CAPTURE_TRAFFIC.value,
+        {"target": "web", "output": out.as_uri(), "filter": "tcp port 8080", "duration": 5},
+    )
+    assert result["opened"] is True and result["output"] == out.as_uri()
+    argv = editor.terminals[-1]["argv"]
+    assert argv[4:] == [
+        "capture",
+        "web",
+        "-o",
+        str(out),
+        "--image",
+        TOOLBOX,
+        "--filter",
+        "tcp port 8080",
+        "--duration",
+        "5",
+    ]

@@ -1,0 +1,122 @@
+"""The pure decisions behind `debugbox cp` and `debugbox forward`: which word names the target, where an archive
+entry may land (never outside the destination), and the argv of the forwarding helper."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import pytest
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.capture import CAPTURE_LABEL, capture_argv, summarize_pcap
+from debugbox.core.targets.port_forward import FORWARD_LABEL, connect_argv, helper_argv, validate_port
+from debugbox.core.targets.transfer import (
+    TargetPath,
+    archive_parent_and_name,
+    human_size,
+    land,
+    split_target_path,
+)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("web:/etc/hosts", TargetPath("web", "/etc/hosts")),
+        ("docker://web:/a b/ü", TargetPath("docker://web", "/a b/ü")),
+        ("3f2a9c:/", TargetPath("3f2a9c", "/")),
+        ("web:/x/../y//z", TargetPath("web", "/y/z")),
+        ("./odd:name", None),
+        ("/abs/odd:name", None),
+        ("plain.txt", None),
+    ],
+)
+def test_split_target_path(word: str, expected: TargetPath | None) -> None:
+    assert split_target_path(word) == expected
+
+
+def test_a_relative_or_controlled_path_in_the_target_is_refused() -> None:
+    with pytest.raises(InvalidTarget, match="must be absolute"):
+        split_target_path("web:etc/hosts")
+    with pytest.raises(InvalidTarget, match="control"):
+        split_target_path("web:/etc/\x1b]52;c;x\x07")
+
+
+@pytest.mark.parametrize(
+    ("entry", "rename", "expected"),
+    [
+        ("etc", None, "etc"),
+        ("etc/hosts", None, "etc/hosts"),
+        ("etc/hosts", "conf", "conf/hosts"),
+        ("./etc/x", None, "etc/x"),
+    ],
+)
+def test_entries_land_under_the_destination(entry: str, rename: str | None, expected: str) -> None:
+    assert land(entry, "etc", rename).relative == PurePosixPath(expected)
+
+
+@pytest.mark.parametrize("entry", ["/etc/passwd", "etc/../../x", "../x", "other/file", "etc\\..\\x", ""])
+def test_entries_that_would_escape_are_skipped_with_a_reason(entry: str) -> None:
+    landing = land(entry, "etc", None)
+    assert landing.relative is None and landing.skipped
+
+
+def test_upload_parent_and_name() -> None:
+    assert archive_parent_and_name("/a/b c") == ("/a", "b c")
+    assert archive_parent_and_name("/x") == ("/", "x")
+    with pytest.raises(InvalidTarget):
+        archive_parent_and_name("/")
+
+
+def test_human_size() -> None:
+    assert human_size(10) == "10 B"
+    assert human_size(1536) == "1.5 KiB"
+    assert human_size(100 * 1024 * 1024) == "100.0 MiB"
+
+
+def test_the_helper_joins_the_targets_network_and_is_labelled() -> None:
+    argv = helper_argv(("/usr/bin/docker",), "abc123", "toolbox:test", "debugbox-forward-1")
+    assert argv[:3] == ("/usr/bin/docker", "run", "-d")
+    assert ("--network", "container:abc123") == argv[argv.index("--network") : argv.index("--network") + 2]
+    assert f"{FORWARD_LABEL}=abc123" in argv and "--rm" in argv
+    assert "--privileged" not in argv
+    with pytest.raises(InvalidTarget):
+        helper_argv(("docker",), "abc", "bad\nimage", "h")
+
+
+def test_connections_go_to_the_targets_loopback() -> None:
+    assert connect_argv(("podman",), "h", 9090) == ("podman", "exec", "-i", "h", "nc", "127.0.0.1", "9090")
+    for bad in ("0", "65536", "-1", "http"):
+        with pytest.raises(InvalidTarget):
+            validate_port(bad)
+
+
+def _pcap(*payloads: bytes, cut: int = 0) -> bytes:
+    import struct
+
+    head = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 113)
+    body = b"".join(struct.pack("<IIII", 0, 0, len(p), len(p)) + p for p in payloads)
+    data = head + body
+    return data[: len(data) - cut] if cut else data
+
+
+def test_a_pcap_is_counted_and_a_cut_off_one_is_said_so() -> None:
+    full = summarize_pcap(_pcap(b"a" * 60, b"b" * 1500))
+    assert (full.packets, full.captured_bytes, full.link_type, full.truncated) == (2, 1560, 113, False)
+    cut = summarize_pcap(_pcap(b"a" * 60, b"b" * 1500, cut=10))
+    assert (cut.packets, cut.truncated) == (1, True)
+    assert summarize_pcap(_pcap()).packets == 0
+    with pytest.raises(ValueError, match="not a pcap"):
+        summarize_pcap(b"\r\n" + _pcap(b"x"))  # what a TTY does to a pcap: no longer one
+
+
+def test_the_capture_helper_has_no_tty_and_only_the_capabilities_it_needs() -> None:
+    argv = capture_argv(("docker",), "abc", "toolbox:test", "cap-1", "tcp port 8080", count=5)
+    assert "-t" not in argv and "-it" not in argv and "--privileged" not in argv
+    assert argv[argv.index("--entrypoint") + 1] == "tcpdump"
+    assert argv[-8:] == ("-c", "5", "-w", "-", "--", "tcp", "port", "8080")
+    assert f"{CAPTURE_LABEL}=abc" in argv
+    for bad in ("-w /etc/passwd", "port 80\n-w x", "x" * 1001):
+        with pytest.raises(InvalidTarget):
+            capture_argv(("docker",), "abc", "toolbox:test", "cap-1", bad)
+    with pytest.raises(InvalidTarget):
+        capture_argv(("docker",), "abc", "toolbox:test", "cap-1", interface="-w")
