@@ -49,6 +49,9 @@ class Forward:
         self._stop = threading.Event()
         self.connections = 0
         self._removed = False
+        self._closing = threading.Lock()
+        """Held while the helper is removed: a second `close()` (the signal's thread and the main thread's
+        `finally`) waits for the first, so the process never exits with the removal half-done."""
 
     def start(self) -> tuple[str, int]:
         """Start the helper and listen; returns the local address and port actually bound."""
@@ -132,12 +135,13 @@ class Forward:
             up.join(timeout=1)
 
     def close(self) -> None:
-        """Stop listening and remove the helper (idempotent)."""
+        """Stop listening and remove the helper (idempotent; returns once the helper is removed)."""
         self._stop.set()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        if self._removed:
-            return
-        self._removed = True
-        subprocess.run(remove_argv(self.cli, self.helper), capture_output=True, timeout=60, check=False)
+        with self._closing:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+            if self._removed:
+                return
+            subprocess.run(remove_argv(self.cli, self.helper), capture_output=True, timeout=60, check=False)
+            self._removed = True
