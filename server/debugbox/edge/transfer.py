@@ -15,6 +15,7 @@ import os
 import stat
 import tarfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -283,4 +284,15 @@ def copy_in(
         )
     if status != 200:
         raise RuntimeUnavailable(f"the engine refused to write {path} ({status}): {error_message(answer)}")
+    if writer.is_alive():
+        raise RuntimeUnavailable(
+            f"the engine answered before {src} was sent in full: nothing is certain, try again"
+        )
+    landed = str(PurePosixPath(extract_to, arcname))
+    # Copied means visible in the target: Podman has answered an upload (loaded machine) before a stat saw it.
+    deadline = time.monotonic() + client.timeout
+    while client.stat_path(container_id, landed) is None:
+        if time.monotonic() > deadline:
+            raise RuntimeUnavailable(f"the engine accepted the upload, but {landed} is not in the target")
+        time.sleep(0.1)
     return summary
