@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import re
 import sys
 from collections.abc import Sequence
@@ -75,6 +76,14 @@ class _Printable:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
+
+
+def json_text(value: Any) -> str:
+    """`--json` output: indented for a person at a terminal, compact (Python's C encoder, several times faster
+    on a 25,000-stage Dockerfile) when piped into another program."""
+    if sys.stdout.isatty():
+        return json.dumps(value, indent=2)
+    return json.dumps(value)
 
 
 def own_stream(stream: TextIO) -> TextIO:

@@ -7,12 +7,11 @@ Exit codes: 0 no errors (warnings and information may be printed), 1 at least on
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from debugbox.cli import UsageError
+from debugbox.cli import UsageError, json_text
 from debugbox.cli.inspect import document_kind, kubernetes_function, load_dockerfile, read_input
 from debugbox.core.documents import DocumentKind
 from debugbox.core.settings import Settings
@@ -75,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                 }
             )
     if args.json:
-        print(json.dumps(findings, indent=2))
+        print(json_text(findings))
     else:
         for f in findings:
             print(f"{f['path']}:{f['line']}:{f['column']}: {f['severity']} {f['code']} {f['message']}")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from debugbox.cli import UsageError
+from debugbox.cli import UsageError, json_text
 from debugbox.core.dockerfile.stages import DockerfileModel, analyze_text, inspect_dockerfile
 from debugbox.core.documents import DocumentKind, kind_of
 from debugbox.edge.workspace import InputError, read_text_file
@@ -69,12 +68,12 @@ def run(args: argparse.Namespace) -> int:
     kind = document_kind(path, text)
     if kind is DocumentKind.MANIFEST:
         result = kubernetes_function("debugbox.core.kubernetes.inspect", "inspect_manifest")(text)
-        print(json.dumps(result, indent=2) if args.json else _manifest_table(result))
+        print(json_text(result) if args.json else _manifest_table(result))
         return 0
     if kind is not DocumentKind.DOCKERFILE:
         raise UsageError(f"{path}: no FROM instruction and not a Kubernetes manifest")
     result = inspect_dockerfile(load_dockerfile(path, text))
-    print(json.dumps(result, indent=2) if args.json else dockerfile_table(result))
+    print(json_text(result) if args.json else dockerfile_table(result))
     return 0
 
 
@@ -139,4 +138,4 @@ def _manifest_table(result: Any) -> str:
         lines += [f"error: {e}" for e in result.get("errors", [])]
         return "\n".join(lines)
     except (KeyError, TypeError):
-        return json.dumps(result, indent=2)
+        return json_text(result)

@@ -7,11 +7,11 @@ which; targets from the other engines are still printed); 2 bad usage.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
+from debugbox.cli import json_text
 from debugbox.core.settings import Settings
 
 
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     document = Path(args.document) if args.document else None
     listing = service.list_targets(Settings(), document=document, probe=not args.no_probe)
     if args.json:
-        print(json.dumps(listing.to_json(), indent=2))
+        print(json_text(listing.to_json()))
     else:
         rows = [["RUNTIME", "NAME", "IMAGE", "STATUS", "WAY IN", "ID"]]
         for t in listing.targets:
