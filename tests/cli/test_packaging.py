@@ -1,8 +1,10 @@
 """The project as people pick it up: `python -m build` makes a wheel and an sdist, and the wheel installs into a
-fresh virtual environment (with its dependencies, through pip) where `debugbox --version` and `--help` run."""
+fresh virtual environment (with its dependencies, through pip) and through pipx, where `debugbox --version` and
+`--help` run."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -41,4 +43,15 @@ def test_build_then_install_the_wheel_into_a_fresh_venv(tmp_path: Path) -> None:
     version = _run([str(venv / "bin" / "debugbox"), "--version"], timeout=60)
     assert version.returncode == 0 and __version__ in version.stdout, version.stdout + version.stderr
     helped = _run([str(venv / "bin" / "debugbox"), "--help"], timeout=60)
+    assert helped.returncode == 0 and "share-pid" in helped.stdout, helped.stderr
+
+    # The way the README suggests for a command-line tool: pipx, with its homes in the test's folder.
+    env = {**os.environ, "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin")}
+    env["PIPX_MAN_DIR"] = str(tmp_path / "man")
+    piped = subprocess.run(
+        [sys.executable, "-m", "pipx", "install", str(wheel)],
+        capture_output=True, text=True, timeout=600, check=False, env=env,
+    )  # fmt: skip
+    assert piped.returncode == 0, piped.stderr[-3000:]
+    helped = _run([str(tmp_path / "bin" / "debugbox"), "--help"], timeout=60)
     assert helped.returncode == 0 and "share-pid" in helped.stdout, helped.stderr

@@ -31,6 +31,7 @@ def test_vsix_carries_client_bundle_server_and_deps_but_no_sources(vsix: Path) -
     assert "extension/package.json" in names
     assert "extension/readme.md" in names  # vsce lower-cases it
     assert "extension/dist/extension.js" in names
+    assert "extension/images/icon.png" in names  # package.json `icon`
     for module in (
         "debugbox/__main__.py",
         "debugbox/lsp/server.py",

@@ -106,13 +106,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     for name in SUBCOMMANDS:
         if only is not None and name != only:
             continue
-        try:
-            module = importlib.import_module(f"debugbox.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"debugbox.cli.{name}":
-                continue  # not built yet
-            raise
-        module.register(sub)
+        importlib.import_module(f"debugbox.cli.{name}").register(sub)
     return parser
 
 

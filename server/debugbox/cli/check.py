@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from debugbox.cli import UsageError, json_text
-from debugbox.cli.inspect import document_kind, kubernetes_function, load_dockerfile, read_input
+from debugbox.cli.inspect import document_kind, load_dockerfile, read_input
 from debugbox.core.documents import DocumentKind
 from debugbox.core.settings import Settings
 
@@ -44,7 +44,8 @@ def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
             return [f.diagnostic for f in check_dockerfile(model)]
         load_dockerfile(path, text)  # no FROM and nothing BuildKit rejects: its usage error (exit 2)
     if kind is DocumentKind.MANIFEST:
-        analyze = kubernetes_function("debugbox.core.kubernetes.analysis", "analyze")
+        from debugbox.core.kubernetes.analysis import analyze  # only when a manifest is checked
+
         diagnostics: Sequence[lsp.Diagnostic] = analyze(
             path.resolve().as_uri(), text, Settings()
         ).diagnostics()

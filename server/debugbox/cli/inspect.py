@@ -8,8 +8,6 @@ in docs/cli.md). For a manifest it defers to `debugbox.kubernetes.inspect.inspec
 from __future__ import annotations
 
 import argparse
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,22 +50,13 @@ def document_kind(path: Path, text: str) -> DocumentKind:
     return kind
 
 
-def kubernetes_function(module: str, name: str) -> Callable[..., Any]:
-    try:
-        mod = importlib.import_module(module)
-        func: Callable[..., Any] = getattr(mod, name)
-    except (ImportError, AttributeError) as exc:
-        raise UsageError(
-            f"Kubernetes manifests are not supported by this build ({module}.{name} missing)"
-        ) from exc
-    return func
-
-
 def run(args: argparse.Namespace) -> int:
     path, text = read_input(args.file)
     kind = document_kind(path, text)
     if kind is DocumentKind.MANIFEST:
-        result = kubernetes_function("debugbox.core.kubernetes.inspect", "inspect_manifest")(text)
+        from debugbox.core.kubernetes.inspect import inspect_manifest  # only when a manifest is inspected
+
+        result = inspect_manifest(text)
         print(json_text(result) if args.json else _manifest_table(result))
         return 0
     if kind is not DocumentKind.DOCKERFILE:

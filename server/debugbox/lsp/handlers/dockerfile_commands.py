@@ -38,7 +38,13 @@ from debugbox.lsp.handlers.arguments import (
     optional_bool,
     optional_choice,
 )
-from debugbox.lsp.handlers.workspace_edits import document_edit, position_encoding, whole_text_range
+from debugbox.lsp.handlers.workspace_edits import (
+    CLIENT_TIMEOUT_SECONDS,
+    apply_edit,
+    document_edit,
+    position_encoding,
+    whole_text_range,
+)
 from debugbox.lsp.server import DebugboxLanguageServer
 
 log = logging.getLogger(__name__)
@@ -50,7 +56,6 @@ VARIANTS = ("default", "debug")
 #: A Dockerfile read from disk (not open in the editor) larger than this is refused rather than read.
 MAX_DOCKERFILE_BYTES = 8 * 1024 * 1024
 #: Waiting for the editor to apply an edit or show a document; a client that never answers must not hang us.
-CLIENT_TIMEOUT_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -133,11 +138,7 @@ def _check_target(ls: DebugboxLanguageServer, target: Path) -> None:
 async def _apply(
     ls: DebugboxLanguageServer, edit: lsp.WorkspaceEdit, label: str
 ) -> lsp.ApplyWorkspaceEditResult:
-    params = lsp.ApplyWorkspaceEditParams(edit=edit, label=label)
-    try:
-        return await asyncio.wait_for(ls.workspace_apply_edit_async(params), CLIENT_TIMEOUT_SECONDS)
-    except TimeoutError as exc:
-        raise CommandFailed(f"{COMMAND}: the editor did not answer workspace/applyEdit") from exc
+    return await apply_edit(ls, edit, label, COMMAND)
 
 
 async def _show(ls: DebugboxLanguageServer, uri: str) -> None:

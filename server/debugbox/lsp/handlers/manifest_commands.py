@@ -25,7 +25,7 @@ from lsprotocol import types as lsp
 from debugbox.core.documents import DocumentKind, kind_of
 from debugbox.core.wire import Command
 from debugbox.lsp.handlers.arguments import CommandFailed, document_uri, invalid, object_argument
-from debugbox.lsp.handlers.workspace_edits import document_edit
+from debugbox.lsp.handlers.workspace_edits import apply_edit, document_edit
 from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 SHARE_PID = Command.ADD_SHARE_PROCESS_NAMESPACE.value
 SIDECAR = Command.ADD_DEBUG_SIDECAR.value
 #: Waiting for the editor to apply an edit; a client that never answers must not hang the command.
-CLIENT_TIMEOUT_SECONDS = 60.0
 
 
 def _line(command: str, obj: Mapping[str, Any], required: bool) -> int | None:
@@ -93,11 +92,7 @@ async def _apply(
         return reply
     if not ls.client.apply_edit:
         raise CommandFailed(f"{command}: this editor cannot apply workspace edits")
-    params = lsp.ApplyWorkspaceEditParams(edit=document_edit(ls, uri, version, outcome.edits), label=label)
-    try:
-        result = await asyncio.wait_for(ls.workspace_apply_edit_async(params), CLIENT_TIMEOUT_SECONDS)
-    except TimeoutError as exc:
-        raise CommandFailed(f"{command}: the editor did not answer workspace/applyEdit") from exc
+    result = await apply_edit(ls, document_edit(ls, uri, version, outcome.edits), label, command)
     reply["applied"] = bool(result.applied)
     if not result.applied:
         reply["reason"] = result.failure_reason or "the editor did not apply the edit"

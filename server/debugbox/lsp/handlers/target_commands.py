@@ -40,6 +40,7 @@ from debugbox.lsp.handlers.arguments import (
     optional_bool,
     optional_str,
 )
+from debugbox.lsp.handlers.workspace_edits import CLIENT_TIMEOUT_SECONDS
 from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ DEBUG = Command.DEBUG_COMMAND.value
 OPEN = Command.OPEN_DEBUG_TERMINAL.value
 TARGET_EXAMPLE = '{"target": "docker://3f2a9c1b7e4d", "strategy": "auto"}'
 #: Waiting for the editor to open the terminal; one that never answers must not hold the command forever.
-CLIENT_TIMEOUT_SECONDS = 30.0
 
 T = TypeVar("T")
 

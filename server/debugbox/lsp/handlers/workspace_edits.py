@@ -1,17 +1,35 @@
 """Building `WorkspaceEdit`s the connected client can apply: versioned `documentChanges` when it understands
-them, plain `changes` otherwise, and whole-document ranges measured in the negotiated position encoding.
+them, plain `changes` otherwise, and whole-document ranges measured in the negotiated position encoding; and
+the one way to ask the client to apply one (`apply_edit`, under `CLIENT_TIMEOUT_SECONDS`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Sequence
 
 from lsprotocol import types as lsp
 
+from debugbox.lsp.handlers.arguments import CommandFailed
 from debugbox.lsp.server import DebugboxLanguageServer
 
+#: How long a request to the client (applyEdit, showDocument, debugbox/openTerminal) may take: the user may be
+#: looking at a dialog, so generous; an editor that never answers still ends in an error, not a hang.
+CLIENT_TIMEOUT_SECONDS = 60.0
+
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+async def apply_edit(
+    ls: DebugboxLanguageServer, edit: lsp.WorkspaceEdit, label: str, command: str
+) -> lsp.ApplyWorkspaceEditResult:
+    """`workspace/applyEdit`; an editor that does not answer in time is a `CommandFailed` naming `command`."""
+    params = lsp.ApplyWorkspaceEditParams(edit=edit, label=label)
+    try:
+        return await asyncio.wait_for(ls.workspace_apply_edit_async(params), CLIENT_TIMEOUT_SECONDS)
+    except TimeoutError as exc:
+        raise CommandFailed(f"{command}: the editor did not answer workspace/applyEdit") from exc
 
 
 def document_edit(
