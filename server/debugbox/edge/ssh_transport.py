@@ -7,7 +7,7 @@ the far side runs `docker --host=unix://PATH system dial-stdio`. debugbox runs t
 same arguments, so the user's ssh configuration, agent, keys and known hosts decide for debugbox exactly as
 they do for the terminal's `docker --host ssh://…`. Two additions: `BatchMode=yes` (no password or host-key
 prompt can wait on a terminal nobody sees; the failure becomes a sentence instead) and a `ConnectTimeout`
-from the engine timeout.
+just beyond the engine timeout.
 
 The process's stdin and stdout are one end of a socket pair, so the client holds a real socket: per-read
 timeouts and the overall deadline (a `shutdown` ends a blocked read at once) work exactly as over a unix
@@ -67,7 +67,9 @@ def parse_ssh_url(url: str) -> SshHost:
 
 def ssh_argv(target: SshHost, timeout: float) -> list[str]:
     """The ssh command the docker CLI would run for this host, made non-interactive and bounded."""
-    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={max(1, math.ceil(timeout))}", "-T"]
+    # ssh's own connect timeout is a second beyond the call's, so a silent host gets debugbox's sentence (with
+    # the setting to raise) rather than a race between the two.
+    argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={math.ceil(timeout) + 1}", "-T"]
     if target.user:
         argv += ["-l", target.user]
     if target.port:
@@ -88,6 +90,7 @@ class SshConnection(http.client.HTTPConnection):
         self._stderr: IO[bytes] | None = None
         self._code: int | None = None
         self._said = ""
+        self._ended_by_us = False
 
     def connect(self) -> None:
         ours, theirs = socket.socketpair()
@@ -136,7 +139,7 @@ class SshConnection(http.client.HTTPConnection):
     def explain(self) -> str | None:
         """Why ssh failed, in its own last words, when it exited with an error; None while it still runs."""
         # When the stream ended, ssh is exiting: a moment to collect it.
-        if not self._reap(0.3) or not self._code:
+        if not self._reap(0.3) or not self._code or self._ended_by_us:
             return None
         return self._said or f"ssh exited with code {self._code}"
 
@@ -146,6 +149,7 @@ class SshConnection(http.client.HTTPConnection):
         # answer) would wait for ConnectTimeout, longer than the call may take.
         proc = self._proc
         if proc is not None and not self._reap(0.5):
+            self._ended_by_us = True  # its exit code is ours then, not a reason to report
             proc.terminate()
             if not self._reap(2):
                 proc.kill()
