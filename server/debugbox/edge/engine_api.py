@@ -13,6 +13,7 @@ worker threads off the event loop).
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import http.client
@@ -192,36 +193,55 @@ class EngineClient:
 
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
+        start = time.monotonic()
+        idle = _idle_pool.take(self.endpoint.url)
+        if idle is not None:
+            try:
+                return self._exchange(idle, method, url, start, reused=True)
+            except _Stale:
+                pass  # the kept connection had ended meanwhile: one fresh one, in the time left
         with self._failures():
             conn = self._connection()
+        return self._exchange(conn, method, url, start)
+
+    def _exchange(
+        self, conn: http.client.HTTPConnection, method: str, url: str, start: float, *, reused: bool = False
+    ) -> Response:
         # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
         # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
         # read in progress at once. (Streams are exempt: a 100 MB copy may take longer than any call should.)
-        start = time.monotonic()
         expired = threading.Event()
         deadline: threading.Timer | None = None
+        keep = False
         try:
             with self._failures(conn):
                 try:
-                    conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                    if conn.sock is None:
+                        conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
                     remaining = max(0.001, self.timeout - (time.monotonic() - start))
                     deadline = threading.Timer(remaining, _expire, (conn, expired))
                     deadline.daemon = True
                     deadline.start()
                     conn.request(method, url, headers={"Host": "docker"})
                     resp = conn.getresponse()
-                    body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
+                    body = resp.read(_MAX_BODY)  # b"" for HEAD
                     if expired.is_set():
                         raise TimeoutError
+                    keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
                     return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
                 except (OSError, http.client.HTTPException) as exc:
                     if expired.is_set() and not isinstance(exc, TimeoutError):
                         raise TimeoutError from exc
+                    if reused and isinstance(exc, _STALE):
+                        raise _Stale from exc
                     raise
         finally:
             if deadline is not None:
                 deadline.cancel()
-            conn.close()
+            if keep:
+                _idle_pool.put(self.endpoint.url, conn)
+            else:
+                conn.close()
 
     @contextlib.contextmanager
     def stream(
@@ -309,6 +329,67 @@ class EngineClient:
         except ValueError:
             return None
         return stat if isinstance(stat, dict) else None
+
+
+class _Stale(Exception):
+    """A kept-alive connection turned out closed before it answered (not an engine fault: retried once)."""
+
+
+_STALE = (
+    http.client.RemoteDisconnected,
+    http.client.CannotSendRequest,
+    BrokenPipeError,
+    ConnectionResetError,
+)
+
+
+class _IdlePool:
+    """Connections kept open between calls, for transports whose connecting is expensive (ssh: a process
+    and a handshake, about half a second). Each is used by one call at a time; one idle for longer than
+    `_MAX_IDLE` seconds is closed instead of reused.
+    """
+
+    _MAX_IDLE = 30.0
+    _MAX_PER_ENGINE = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[tuple[float, http.client.HTTPConnection]]] = {}
+
+    def take(self, url: str) -> http.client.HTTPConnection | None:
+        now = time.monotonic()
+        stale: list[http.client.HTTPConnection] = []
+        found = None
+        with self._lock:
+            kept = self._idle.get(url, [])
+            while kept:
+                since, conn = kept.pop()
+                if now - since < self._MAX_IDLE:
+                    found = conn
+                    break
+                stale.append(conn)
+        for conn in stale:
+            conn.close()
+        return found
+
+    def put(self, url: str, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            kept = self._idle.setdefault(url, [])
+            if len(kept) < self._MAX_PER_ENGINE:
+                kept.append((time.monotonic(), conn))
+                return
+        conn.close()
+
+    def close_all(self) -> None:
+        with self._lock:
+            kept = [conn for conns in self._idle.values() for _, conn in conns]
+            self._idle.clear()
+        for conn in kept:
+            conn.close()
+
+
+_idle_pool = _IdlePool()
+atexit.register(_idle_pool.close_all)
 
 
 def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:

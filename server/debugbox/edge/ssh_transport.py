@@ -9,7 +9,9 @@ they do for the terminal's `docker --host ssh://…`. Two additions: `BatchMode=
 prompt can wait on a terminal nobody sees; the failure becomes a sentence instead) and a `ConnectTimeout`
 just beyond the engine timeout.
 
-The process's stdin and stdout are one end of a socket pair, so the client holds a real socket: per-read
+Connecting costs a process and a handshake (about half a second), so a connection is kept open between
+calls for a while (`engine_api._IdlePool`); a listing's shell probes reuse them. The process's stdin and
+stdout are one end of a socket pair, so the client holds a real socket: per-read
 timeouts and the overall deadline (a `shutdown` ends a blocked read at once) work exactly as over a unix
 socket, and so do streamed archives. ssh's stderr is kept to explain a failure in its own words ("Permission
 denied (publickey)", "Connection refused", "Host key verification failed").
@@ -82,6 +84,9 @@ def ssh_argv(target: SshHost, timeout: float) -> list[str]:
 
 class SshConnection(http.client.HTTPConnection):
     """An HTTP connection whose socket is one end of a pair whose other end is `ssh … dial-stdio`."""
+
+    keep_alive = True
+    """Kept open between calls (`engine_api._IdlePool`): a new one costs a process and an ssh handshake."""
 
     def __init__(self, target: SshHost, timeout: float) -> None:
         super().__init__("docker", timeout=timeout)

@@ -243,3 +243,25 @@ def test_a_silent_ssh_server_is_cut_off_at_the_timeout(
         server.close()
     assert f"did not answer within {TIMEOUT:g} s" in message
     assert TIMEOUT * 0.9 <= took < TIMEOUT + SLACK
+
+
+def test_kept_ssh_connections_that_ended_are_replaced(
+    remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Connections are kept between calls (an ssh handshake each is slow); one whose ssh ended meanwhile (a
+    dropped link, a server's idle limit) is replaced without an error."""
+    from debugbox.edge import engine_api
+
+    monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{remote.ssh.port}")
+    monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    client = EngineClient(docker_endpoint().endpoint, SETTINGS.docker.timeout_seconds)
+    client.ping()
+    kept = engine_api._idle_pool._idle.get(client.endpoint.url, [])
+    assert kept, "the connection was kept for the next call"
+    for _, conn in kept:
+        conn._proc.kill()  # type: ignore[attr-defined]
+        conn._proc.wait()  # type: ignore[attr-defined]
+
+    assert {c["Id"] for c in client.containers()} >= {
+        remote.engine.docker("inspect", "-f", "{{.Id}}", remote.distroless).strip()  # type: ignore[union-attr]
+    }
