@@ -345,8 +345,8 @@ _STALE = (
 
 class _IdlePool:
     """Connections kept open between calls, for transports whose connecting is expensive (ssh: a process
-    and a handshake, about half a second). Each is used by one call at a time; one idle for longer than
-    `_MAX_IDLE` seconds is closed instead of reused.
+    and a handshake, about half a second). Each is used by one call at a time; one idle for `_MAX_IDLE`
+    seconds is closed (by the next call, or by a janitor thread that runs while any are kept).
     """
 
     _MAX_IDLE = 30.0
@@ -355,21 +355,24 @@ class _IdlePool:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._idle: dict[str, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._janitor: threading.Thread | None = None
+
+    def _expired(self, now: float) -> list[http.client.HTTPConnection]:
+        """Take the expired connections out (the caller closes them, outside the lock)."""
+        old: list[http.client.HTTPConnection] = []
+        for url, kept in list(self._idle.items()):
+            old += [conn for since, conn in kept if now - since >= self._MAX_IDLE]
+            kept[:] = [(since, conn) for since, conn in kept if now - since < self._MAX_IDLE]
+            if not kept:
+                del self._idle[url]
+        return old
 
     def take(self, url: str) -> http.client.HTTPConnection | None:
-        now = time.monotonic()
-        stale: list[http.client.HTTPConnection] = []
-        found = None
         with self._lock:
-            kept = self._idle.get(url, [])
-            while kept:
-                since, conn = kept.pop()
-                if now - since < self._MAX_IDLE:
-                    found = conn
-                    break
-                stale.append(conn)
-        for conn in stale:
-            conn.close()
+            old = self._expired(time.monotonic())
+            kept = self._idle.get(url)
+            found = kept.pop()[1] if kept else None
+        _close_all(old)
         return found
 
     def put(self, url: str, conn: http.client.HTTPConnection) -> None:
@@ -377,15 +380,39 @@ class _IdlePool:
             kept = self._idle.setdefault(url, [])
             if len(kept) < self._MAX_PER_ENGINE:
                 kept.append((time.monotonic(), conn))
+                if self._janitor is None:
+                    self._janitor = threading.Thread(target=self._sweep, name="debugbox-idle", daemon=True)
+                    self._janitor.start()
                 return
         conn.close()
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self._MAX_IDLE / 3)
+            with self._lock:
+                old = self._expired(time.monotonic())
+                done = not self._idle
+                if done:
+                    self._janitor = None
+            _close_all(old)
+            if done:
+                return
 
     def close_all(self) -> None:
         with self._lock:
             kept = [conn for conns in self._idle.values() for _, conn in conns]
             self._idle.clear()
-        for conn in kept:
-            conn.close()
+        _close_all(kept)
+
+
+def _close_all(conns: list[http.client.HTTPConnection]) -> None:
+    """Close several at once: every peer is told first (an ssh process exits on it), then each is reaped."""
+    for conn in conns:
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+    for conn in conns:
+        conn.close()
 
 
 _idle_pool = _IdlePool()

@@ -265,3 +265,26 @@ def test_kept_ssh_connections_that_ended_are_replaced(
     assert {c["Id"] for c in client.containers()} >= {
         remote.engine.docker("inspect", "-f", "{{.Id}}", remote.distroless).strip()  # type: ignore[union-attr]
     }
+
+
+def test_idle_ssh_connections_are_closed(
+    remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept connection is an ssh process on both machines: it is ended once idle, not kept forever."""
+    from debugbox.edge import engine_api
+
+    pool = engine_api._IdlePool()
+    pool._MAX_IDLE = 0.5
+    monkeypatch.setattr(engine_api, "_idle_pool", pool)
+    monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{remote.ssh.port}")
+    monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    client = EngineClient(docker_endpoint().endpoint, SETTINGS.docker.timeout_seconds)
+    client.ping()
+    [(_, conn)] = pool._idle[client.endpoint.url]
+    process = conn._proc  # type: ignore[attr-defined]
+    assert process is not None and process.poll() is None
+
+    deadline = time.monotonic() + pool._MAX_IDLE * 2 + 5  # the janitor looks every _MAX_IDLE / 3
+    while process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is not None and pool._idle == {}
