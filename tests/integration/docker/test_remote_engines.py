@@ -1,10 +1,11 @@
 """Remote engines, for real: a second `dockerd` serving TLS on TCP (certificates made here), reached through
 `DOCKER_HOST=tcp://…` with `DOCKER_TLS_VERIFY`/`DOCKER_CERT_PATH` and through a named context with TLS files;
 and the same engine through `ssh://` (OpenSSH's server on a high port, `docker system dial-stdio` on the far
-side). Each way: the listing, shell detection without executing anything in the target, a copy out through
-the archive stream (`debugbox cp`), and the sidecar argv run for real by the docker CLI. Then the faults: a
-wrong CA, a missing client certificate, an unreachable ssh host, a refused login and a silent server, each one
-sentence within the timeout.
+side). Each way: the listing, shell detection without executing anything in the target, copies in and out
+through the archive streams (`debugbox cp`), and the sidecar argv run for real by the docker CLI. Then the
+faults: a wrong CA, a missing client certificate, an unreachable ssh host, a refused login and a silent
+server, each one sentence within the timeout; and the kept ssh connections (replaced when ended, closed when
+idle).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from debugbox.core.settings import DockerSettings, Settings
 from debugbox.edge import service
 from debugbox.edge.endpoints import docker_endpoint
 from debugbox.edge.engine_api import EngineClient
-from debugbox.edge.transfer import copy_out
+from debugbox.edge.transfer import copy_in, copy_out
 
 from tests.conftest import require
 from tests.integration.docker.engine import DISTROLESS, SHELL_APP, TOOLBOX
@@ -104,6 +105,9 @@ def _exercise(remote: Remote, env: dict[str, str], tmp_path: Path) -> list[str]:
     cid = str(by_name[remote.distroless].extra["container_id"])
     copy_out(client, cid, "/www/index.html", tmp_path / "index.html")
     assert (tmp_path / "index.html").read_text().strip() == "hello from distroless-app"
+    (tmp_path / "note.txt").write_text("sent over the remote transport\n")
+    # a streamed (chunked) request body; each way of reaching the engine writes it again
+    copy_in(client, cid, tmp_path / "note.txt", "/www/note.txt", force=True)
 
     options = service.plan_options(
         SETTINGS, command=("sh", "-c", "ps; wget -qO- localhost:8080"), tty=False, stdin=False
@@ -112,6 +116,8 @@ def _exercise(remote: Remote, env: dict[str, str], tmp_path: Path) -> list[str]:
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False, env=env)
     assert proc.returncode == 0, proc.stderr
     assert "/httpd -f -p 8080" in proc.stdout and proc.stdout.strip().endswith("hello from distroless-app")
+    copy_out(client, cid, "/www/note.txt", tmp_path / "back.txt")
+    assert (tmp_path / "back.txt").read_text() == "sent over the remote transport\n"
     return argv
 
 
