@@ -225,12 +225,19 @@ class SshServer:
 
         _wait(listening, "sshd", self.log, 20)
 
-    def ssh_on_path(self, bin_dir: Path) -> None:
-        """An `ssh` in `bin_dir` that is OpenSSH's with this server's client configuration."""
+    def ssh_on_path(self, bin_dir: Path, *, knows_the_host: bool = True) -> None:
+        """An `ssh` in `bin_dir` that is OpenSSH's with this server's client configuration (without its host
+        key in the known hosts when not `knows_the_host`)."""
         real = shutil.which("ssh")
         assert real is not None
+        config = self.folder / "ssh_config"
+        if not knows_the_host:
+            config = self.folder / "ssh_config_stranger"
+            text = (self.folder / "ssh_config").read_text()
+            config.write_text(text.replace(str(self.folder / "known_hosts"), "/dev/null"))
+        bin_dir.mkdir(parents=True, exist_ok=True)
         wrapper = bin_dir / "ssh"
-        wrapper.write_text(f'#!/bin/sh\nexec {real} -F {self.folder / "ssh_config"} "$@"\n')
+        wrapper.write_text(f'#!/bin/sh\nexec {real} -F {config} "$@"\n')
         wrapper.chmod(0o755)
 
     def stop(self) -> None:

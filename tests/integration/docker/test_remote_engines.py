@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 from debugbox.core.settings import DockerSettings, Settings
-from debugbox.edge import service
+from debugbox.edge import engine_api, service
 from debugbox.edge.endpoints import docker_endpoint
 from debugbox.edge.engine_api import EngineClient
 from debugbox.edge.transfer import copy_in, copy_out
@@ -75,14 +75,18 @@ def remote(images: None) -> Iterator[Remote]:
 
 
 @pytest.fixture
-def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
-    """No engine variables, no Podman, and an empty docker config folder (returned)."""
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
+    """No engine variables, no Podman, an empty docker config folder (yielded), and no ssh connection kept
+    from another test (each test connects afresh; what it kept is closed after it)."""
     for name in (*TLS_VARIABLES, "XDG_RUNTIME_DIR"):
         monkeypatch.delenv(name, raising=False)
     config = tmp_path / "docker-config"
     config.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(config))
-    return config
+    pool = engine_api._IdlePool()
+    monkeypatch.setattr(engine_api, "_idle_pool", pool)
+    yield config
+    pool.close_all()
 
 
 def _exercise(remote: Remote, env: dict[str, str], tmp_path: Path) -> list[str]:
@@ -216,6 +220,16 @@ def test_ssh_unreachable_and_refused_logins_are_one_sentence(
     assert took < TIMEOUT + SLACK
 
 
+def test_an_unknown_host_key_is_one_sentence_not_a_prompt(
+    remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    remote.ssh.ssh_on_path(tmp_path / "bin", knows_the_host=False)
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    message, took = _fault(monkeypatch, {"DOCKER_HOST": f"ssh://root@127.0.0.1:{remote.ssh.port}"})
+    assert "Host key verification failed" in message and "connect once with `ssh`" in message
+    assert took < TIMEOUT + SLACK
+
+
 def test_a_silent_ssh_server_is_cut_off_at_the_timeout(
     remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -256,8 +270,6 @@ def test_kept_ssh_connections_that_ended_are_replaced(
 ) -> None:
     """Connections are kept between calls (an ssh handshake each is slow); one whose ssh ended meanwhile (a
     dropped link, a server's idle limit) is replaced without an error."""
-    from debugbox.edge import engine_api
-
     monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{remote.ssh.port}")
     monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
     client = EngineClient(docker_endpoint().endpoint, SETTINGS.docker.timeout_seconds)
@@ -277,8 +289,6 @@ def test_idle_ssh_connections_are_closed(
     remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A kept connection is an ssh process on both machines: it is ended once idle, not kept forever."""
-    from debugbox.edge import engine_api
-
     pool = engine_api._IdlePool()
     pool._MAX_IDLE = 0.5
     monkeypatch.setattr(engine_api, "_idle_pool", pool)

@@ -151,3 +151,19 @@ def test_tls_variables_become_the_cli_flags(tmp_path: Path) -> None:
     assert docker_endpoint({"DOCKER_HOST": "tcp://h:2375"}, tmp_path).endpoint.tls is None
     ssh = docker_endpoint({"DOCKER_HOST": "ssh://me@h", "DOCKER_TLS_VERIFY": "1"}, tmp_path)
     assert ssh.endpoint.tls is None and ssh.cli_args == ("--host", "ssh://me@h")
+
+
+def test_unusable_tls_files_are_one_sentence_when_the_engine_is_called(tmp_path: Path) -> None:
+    import pytest
+    from debugbox.core.errors import RuntimeUnavailable
+    from debugbox.edge.engine_api import EngineClient
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "ca.pem").write_text("not a certificate")
+    env = {"DOCKER_HOST": "tcp://127.0.0.1:1", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
+    client = EngineClient(docker_endpoint(env, tmp_path).endpoint, 1)
+    with pytest.raises(
+        RuntimeUnavailable, match=f"cannot use DOCKER_CERT_PATH {certs} for TLS: .*readable PEM"
+    ):
+        client.ping()
