@@ -59,18 +59,19 @@ def remote(images: None) -> Iterator[Remote]:
     require(shutil.which("dockerd") is not None, "dockerd (Debian's docker.io) runs the second engine")
     require(sshd_ok(), "Debian's openssh-server (scripts/setup-system.sh installs it) runs the ssh engine")
     folder = Path(tempfile.mkdtemp(prefix="dbx-re-"))  # short: unix socket paths are limited to 107 bytes
-    pki = Pki(folder / "pki")
-    engine = SecondEngine(folder / "e", pki, (TOOLBOX, DISTROLESS, SHELL_APP))
+    engine: SecondEngine | None = None
     ssh: SshServer | None = None
     try:
+        pki = Pki(folder / "pki")
+        engine = SecondEngine(folder / "e", pki, (TOOLBOX, DISTROLESS, SHELL_APP))
         ssh = SshServer(folder / "ssh", f"unix://{engine.socket}")
-        (folder / "bin").mkdir()
         ssh.ssh_on_path(folder / "bin")
         yield Remote(folder, pki, engine, ssh, engine.run(DISTROLESS), engine.run(SHELL_APP))
     finally:
         if ssh is not None:
             ssh.stop()
-        engine.stop()
+        if engine is not None:
+            engine.stop()
         shutil.rmtree(folder, ignore_errors=True)
 
 
