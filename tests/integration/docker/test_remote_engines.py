@@ -305,3 +305,29 @@ def test_idle_ssh_connections_are_closed(
     while process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert process.poll() is not None and pool._idle == {}
+
+
+async def test_the_language_server_reaches_the_ssh_engine_without_disturbing_its_stdio(
+    remote: Remote, clean_env: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """`debugbox lsp` speaks JSON-RPC on stdin/stdout; the ssh processes it starts get neither (a socket pair
+    and a file for stderr), so the answers stay well-framed, also on a second call over kept connections."""
+    from tests.lsp.rawrpc import RawPeer
+
+    monkeypatch.setenv("DOCKER_HOST", f"ssh://root@127.0.0.1:{remote.ssh.port}")
+    monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    server = await RawPeer.start()
+    try:
+        await server.initialize(tmp_path.as_uri())
+        for msg_id in (1, 2):
+            answer = await server.request(
+                msg_id, "workspace/executeCommand", {"command": "debugbox.listTargets", "arguments": [{}]}
+            )
+            result = answer["result"]
+            by_name = {t["name"]: t for t in result["targets"] if t["runtime"] == "docker"}
+            assert not [e for e in result["errors"] if e.startswith("docker")]
+            assert by_name[remote.distroless]["recommended"] == "sidecar"
+            assert by_name[remote.shelled]["recommended"] == "exec"
+    finally:
+        assert await server.stop() == 0
