@@ -218,6 +218,8 @@ class EngineClient:
                 try:
                     if conn.sock is None:
                         conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                    else:  # kept from an earlier call, perhaps made under another timeout setting
+                        conn.sock.settimeout(self.timeout)
                     remaining = max(0.001, self.timeout - (time.monotonic() - start))
                     deadline = threading.Timer(remaining, _expire, (conn, expired))
                     deadline.daemon = True
