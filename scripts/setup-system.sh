@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need (Docker engine, Podman, static busybox, Neovim, Chromium for the VS
-# Code tests), skipping what is already there. Needs root (as on the project's machines and CI).
+# Code tests, OpenSSH's server for the ssh:// engine tests), skipping what is already there. Needs root (as on
+# the project's machines and CI).
 set -euo pipefail
 need=()
 command -v dockerd >/dev/null 2>&1 || need+=(docker.io)
@@ -9,6 +10,9 @@ command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)
+# The tests start their own sshd on a high port (tests/integration/docker/remote_engine.py); the package's
+# service is not needed and, where policy-rc.d forbids it, not started.
+[ -x /usr/sbin/sshd ] && command -v ssh >/dev/null 2>&1 || need+=(openssh-server openssh-client)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; fi

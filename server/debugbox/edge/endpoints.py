@@ -2,10 +2,13 @@
 
 Docker: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the `currentContext` of `~/.docker/config.json` (or
 `$DOCKER_CONFIG/config.json`), whose endpoint is in `contexts/meta/<sha256 of the name>/meta.json` under
-`Endpoints.docker.Host`; else `unix:///var/run/docker.sock`. Podman: its Docker-compatible socket,
-`$XDG_RUNTIME_DIR/podman/podman.sock` (rootless) or `/run/podman/podman.sock` (root), when the file exists.
-The functions read a few small files; they take the environment and home folder as arguments so tests can
-point them anywhere.
+`Endpoints.docker.Host`; else `unix:///var/run/docker.sock`. TLS for a `tcp://` engine comes from
+`DOCKER_TLS_VERIFY`/`DOCKER_TLS` with the PEM files of `DOCKER_CERT_PATH` (default: the config folder) for
+`DOCKER_HOST`, and from `contexts/tls/<sha256 of the name>/docker/` with the meta's `SkipTLSVerify` for a
+context — the docker CLI's rules (docker/cli `cli/flags/options.go`, `cli/context/docker/load.go`).
+Podman: its Docker-compatible socket, `$XDG_RUNTIME_DIR/podman/podman.sock` (rootless) or
+`/run/podman/podman.sock` (root), when the file exists. The functions read a few small files; they take
+the environment and home folder as arguments so tests can point them anywhere.
 """
 
 from __future__ import annotations
@@ -13,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from debugbox.edge import files
-from debugbox.edge.engine_api import Endpoint
+from debugbox.edge.engine_api import Endpoint, TlsFiles
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
@@ -47,31 +49,61 @@ def _read_json(path: Path) -> Any:
         return None
 
 
+def _digest(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()
+
+
+def _context_meta(name: str, env: Mapping[str, str], home: Path) -> dict[str, Any]:
+    """The `Endpoints.docker` entry of context `name`'s metadata, or {} when there is none."""
+    meta = _read_json(_config_dir(env, home) / "contexts" / "meta" / _digest(name) / "meta.json")
+    endpoints = meta.get("Endpoints") if isinstance(meta, dict) else None
+    docker = endpoints.get("docker") if isinstance(endpoints, dict) else None
+    return docker if isinstance(docker, dict) else {}
+
+
 def context_host(name: str, env: Mapping[str, str], home: Path) -> str | None:
     """The docker endpoint of context `name`, or None when the context has no readable metadata."""
-    digest = hashlib.sha256(name.encode()).hexdigest()
-    meta = _read_json(_config_dir(env, home) / "contexts" / "meta" / digest / "meta.json")
-    if not isinstance(meta, dict):
-        return None
-    host = (
-        meta.get("Endpoints", {}).get("docker", {}).get("Host")
-        if isinstance(meta.get("Endpoints"), dict)
-        else None
-    )
+    host = _context_meta(name, env, home).get("Host")
     return host if isinstance(host, str) and host else None
 
 
-def _tls_from_env(env: Mapping[str, str], home: Path) -> ssl.SSLContext | None:
-    if not env.get("DOCKER_TLS_VERIFY") and not env.get("DOCKER_CERT_PATH"):
+def _pem(folder: Path, name: str) -> str | None:
+    return str(folder / name) if (folder / name).is_file() else None
+
+
+def context_tls(name: str, env: Mapping[str, str], home: Path) -> TlsFiles | None:
+    """The TLS of context `name`: its files in `contexts/tls/<digest>/docker/`, verified unless the meta says
+    `SkipTLSVerify`; None (plain TCP) when there are no files and verification is not skipped, as the CLI does.
+    """
+    folder = _config_dir(env, home) / "contexts" / "tls" / _digest(name) / "docker"
+    ca, cert, key = _pem(folder, "ca.pem"), _pem(folder, "cert.pem"), _pem(folder, "key.pem")
+    skip = _context_meta(name, env, home).get("SkipTLSVerify") is True
+    if not (ca or cert or skip):
+        return None
+    return TlsFiles(f"the TLS files of context {name} ({folder})", ca, cert, key, verify=not skip)
+
+
+def _tls_from_env(env: Mapping[str, str], home: Path) -> TlsFiles | None:
+    """`DOCKER_TLS_VERIFY` (any value: verify) or `DOCKER_TLS` (encrypt only), files in `DOCKER_CERT_PATH`.
+
+    A `DOCKER_CERT_PATH` alone also means TLS (debugbox has always read it so; the CLI wants one of the two
+    switches, which the terminal's argv then spells out as flags).
+    """
+    verify = bool(env.get("DOCKER_TLS_VERIFY"))
+    if not verify and not env.get("DOCKER_TLS") and not env.get("DOCKER_CERT_PATH"):
         return None
     certs = Path(env["DOCKER_CERT_PATH"]) if env.get("DOCKER_CERT_PATH") else _config_dir(env, home)
-    ctx = ssl.create_default_context(cafile=str(certs / "ca.pem") if (certs / "ca.pem").exists() else None)
-    if not env.get("DOCKER_TLS_VERIFY"):
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
-    if (certs / "cert.pem").exists():
-        ctx.load_cert_chain(str(certs / "cert.pem"), str(certs / "key.pem"))
-    return ctx
+    origin = f"DOCKER_CERT_PATH {certs}" if env.get("DOCKER_CERT_PATH") else f"the TLS files in {certs}"
+    return TlsFiles(origin, _pem(certs, "ca.pem"), _pem(certs, "cert.pem"), _pem(certs, "key.pem"), verify)
+
+
+def tls_cli_args(tls: TlsFiles) -> tuple[str, ...]:
+    """The docker CLI's TLS flags for these files, so a terminal without the TLS variables reaches the engine."""
+    args: list[str] = ["--tlsverify" if tls.verify else "--tls"]
+    for flag, path in (("--tlscacert", tls.ca), ("--tlscert", tls.cert), ("--tlskey", tls.key)):
+        if path:
+            args.append(f"{flag}={path}")
+    return tuple(args)
 
 
 def docker_endpoint(env: Mapping[str, str] | None = None, home: Path | None = None) -> DockerEndpoint:
@@ -81,8 +113,10 @@ def docker_endpoint(env: Mapping[str, str] | None = None, home: Path | None = No
     host = env.get("DOCKER_HOST", "")
     if host:
         tls = _tls_from_env(env, home) if host.startswith("tcp://") else None
-        # Spelled out in the argv so a terminal whose environment lacks DOCKER_HOST still reaches this engine.
-        return DockerEndpoint(Endpoint(host, "DOCKER_HOST", tls), ("--host", host))
+        # Spelled out in the argv so a terminal whose environment lacks DOCKER_HOST (or the TLS variables)
+        # still reaches this engine.
+        cli = ("--host", host, *(tls_cli_args(tls) if tls else ()))
+        return DockerEndpoint(Endpoint(host, "DOCKER_HOST", tls), cli)
     context = env.get("DOCKER_CONTEXT", "")
     source = "DOCKER_CONTEXT"
     if not context:
@@ -93,7 +127,9 @@ def docker_endpoint(env: Mapping[str, str] | None = None, home: Path | None = No
     if context and context != "default":
         ctx_host = context_host(context, env, home)
         if ctx_host:
-            return DockerEndpoint(Endpoint(ctx_host, f"{source} {context}"), ("--context", context))
+            tls = context_tls(context, env, home) if ctx_host.startswith("tcp://") else None
+            # `--context` carries the host and the TLS files to the terminal's docker CLI.
+            return DockerEndpoint(Endpoint(ctx_host, f"{source} {context}", tls), ("--context", context))
     return DockerEndpoint(Endpoint(DEFAULT_DOCKER_HOST, "default"), ())
 
 

@@ -1,16 +1,19 @@
 """A small, blocking client for the Docker Engine API (also served by Podman's compatible socket), stdlib
-only.
+only: `unix://`, `tcp://` (with TLS: CA, client certificate and key, as the docker CLI takes them) and `ssh://`
+(the `ssh` program running `docker system dial-stdio` on the far side, `edge/ssh_transport.py`).
 
-Why not the docker SDK: debugbox needs four read-only calls (list, inspect, archive stat, ping). Over a unix
-socket `http.client` does them in about a millisecond each, with no import cost (the SDK plus requests/urllib3
-costs ~150 ms to import) and with exact control of the one thing that matters most here: every call carries a
-socket timeout, so a daemon that accepts and never answers becomes `RuntimeUnavailable` after `timeout`
-seconds instead of a hang. A fresh connection per call keeps it thread-safe (calls run in worker threads off
-the event loop).
+Why not the docker SDK: debugbox needs a handful of calls (list, inspect, archive stat and stream, ping). Over a
+unix socket `http.client` does them in about a millisecond each, with no import cost (the SDK plus
+requests/urllib3 costs ~150 ms to import) and with exact control of the one thing that matters most here: every
+call carries a socket timeout and an overall deadline, so a daemon that accepts and never answers becomes
+`RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote transports lose exactly that
+(see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it thread-safe (calls run in
+worker threads off the event loop).
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import contextlib
 import http.client
@@ -31,13 +34,41 @@ _MAX_BODY = 32 * 1024 * 1024
 
 
 @dataclass(frozen=True)
+class TlsFiles:
+    """TLS for a `tcp://` engine as the docker CLI takes it: PEM files, and whether to verify the engine."""
+
+    origin: str
+    """Where the files are, for messages: `DOCKER_CERT_PATH /x`, `the TLS files of context NAME`."""
+    ca: str | None = None
+    cert: str | None = None
+    key: str | None = None
+    verify: bool = True
+
+    def context(self) -> ssl.SSLContext:
+        """The client's SSL context; RuntimeUnavailable (one sentence) when a file is missing or unusable."""
+        try:
+            ctx = ssl.create_default_context(cafile=self.ca)
+            if not self.verify:
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+            if self.cert:
+                ctx.load_cert_chain(self.cert, self.key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise RuntimeUnavailable(
+                f"cannot use {self.origin} for TLS: {getattr(exc, 'strerror', None) or exc} "
+                "(ca.pem, cert.pem and key.pem must be readable PEM files)"
+            ) from exc
+        return ctx
+
+
+@dataclass(frozen=True)
 class Endpoint:
-    """Where an engine listens: `unix:///path` or `tcp://host:port` (optionally TLS); `ssh://` is refused."""
+    """Where an engine listens: `unix:///path`, `tcp://host:port` (optionally TLS) or `ssh://[user@]host`."""
 
     url: str
     source: str = "default"
     """Where it came from, for messages: `DOCKER_HOST`, `context NAME`, `default`, `podman socket`."""
-    tls: ssl.SSLContext | None = None
+    tls: TlsFiles | None = None
 
     @property
     def label(self) -> str:
@@ -89,77 +120,130 @@ class EngineClient:
         if parsed.scheme in {"tcp", "http", "https"}:
             host = parsed.hostname or "localhost"
             if parsed.scheme == "https" or self.endpoint.tls is not None:
-                ctx = self.endpoint.tls or ssl.create_default_context()
+                tls = self.endpoint.tls or TlsFiles("the system's CAs")
                 return http.client.HTTPSConnection(
-                    host, parsed.port or 2376, timeout=self.timeout, context=ctx
+                    host, parsed.port or 2376, timeout=self.timeout, context=tls.context()
                 )
             return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
+        if parsed.scheme == "ssh":
+            from debugbox.edge.ssh_transport import SshConnection, parse_ssh_url
+
+            try:
+                target = parse_ssh_url(self.endpoint.url)
+            except ValueError as exc:
+                raise RuntimeUnavailable(f"{self.product} endpoint {self.endpoint.label}: {exc}") from exc
+            return SshConnection(target, self.timeout)
         raise RuntimeUnavailable(
             f"{self.product} endpoint {self.endpoint.label}: the {parsed.scheme}:// scheme is not supported "
-            "by debugbox; use a unix:// or tcp:// DOCKER_HOST"
+            "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
         )
 
     @contextlib.contextmanager
-    def _failures(self) -> Iterator[None]:
+    def _failures(self, conn: http.client.HTTPConnection | None = None) -> Iterator[None]:
         """Every way a call can fail, as one `RuntimeUnavailable` sentence saying why and what to do."""
         try:
             yield
-        except TimeoutError as exc:
-            raise RuntimeUnavailable(
-                f"the {self.product} engine at {self.endpoint.label} did not answer within "
-                f"{self.timeout:g} s (hung? if only slow, raise debugbox.docker.timeoutSeconds)"
-            ) from exc
-        except FileNotFoundError as exc:
-            raise RuntimeUnavailable(
+        except (OSError, http.client.HTTPException) as exc:
+            # ssh's own words come first: a refused login ends the stream just like a dead engine would.
+            explain = getattr(conn, "explain", None)
+            said = explain() if explain is not None else None
+            if said:
+                from debugbox.edge.ssh_transport import ssh_hint
+
+                raise RuntimeUnavailable(
+                    f"could not reach the {self.product} engine at {self.endpoint.label} over ssh: "
+                    f"{said.rstrip('.')} ({ssh_hint(said)})"
+                ) from exc
+            raise RuntimeUnavailable(self._sentence(exc)) from exc
+
+    def _sentence(self, exc: OSError | http.client.HTTPException) -> str:
+        where = f"the {self.product} engine at {self.endpoint.label}"
+        origin = self.endpoint.tls.origin if self.endpoint.tls else "the system's CAs"
+        if isinstance(exc, TimeoutError):
+            return (
+                f"{where} did not answer within {self.timeout:g} s "
+                "(hung? if only slow, raise debugbox.docker.timeoutSeconds)"
+            )
+        if isinstance(exc, FileNotFoundError):
+            return (
                 f"no {self.product} engine at {self.endpoint.label}: the socket does not exist "
-                f"(is the daemon running?)"
-            ) from exc
-        except ConnectionRefusedError as exc:
-            raise RuntimeUnavailable(
-                f"the {self.product} engine at {self.endpoint.label} refused the connection "
                 "(is the daemon running?)"
-            ) from exc
-        except PermissionError as exc:
-            raise RuntimeUnavailable(
+            )
+        if isinstance(exc, ConnectionRefusedError):
+            return f"{where} refused the connection (is the daemon running?)"
+        if isinstance(exc, PermissionError):
+            return (
                 f"permission denied on the {self.product} socket {self.endpoint.label} "
                 "(is your user in the docker group?)"
-            ) from exc
-        except (OSError, http.client.HTTPException) as exc:
-            raise RuntimeUnavailable(
-                f"the {self.product} engine at {self.endpoint.label} failed: {exc}"
-            ) from exc
+            )
+        if isinstance(exc, ssl.SSLCertVerificationError):
+            return (
+                f"{where} presented a certificate that does not verify against the CA of {origin} "
+                f"({exc.verify_message}); is ca.pem the CA that signed the daemon's certificate?"
+            )
+        if isinstance(exc, ssl.SSLError):
+            reason = exc.reason or str(exc)
+            if "CERTIFICATE" in reason or "UNKNOWN_CA" in reason:
+                return (
+                    f"{where} refused the client certificate of {origin} ({reason}); it needs a "
+                    "cert.pem/key.pem signed by the CA the daemon trusts"
+                )
+            return f"TLS with {where} failed ({reason}); does it serve TLS on that port?"
+        return f"{where} failed: {exc}"
 
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
-        conn = self._connection()
+        start = time.monotonic()
+        idle = _idle_pool.take(self.endpoint.url)
+        if idle is not None:
+            try:
+                return self._exchange(idle, method, url, start, reused=True)
+            except _Stale:
+                pass  # the kept connection had ended meanwhile: one fresh one, in the time left
+        with self._failures():
+            conn = self._connection()
+        return self._exchange(conn, method, url, start)
+
+    def _exchange(
+        self, conn: http.client.HTTPConnection, method: str, url: str, start: float, *, reused: bool = False
+    ) -> Response:
         # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
         # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
         # read in progress at once. (Streams are exempt: a 100 MB copy may take longer than any call should.)
-        start = time.monotonic()
         expired = threading.Event()
         deadline: threading.Timer | None = None
+        keep = False
         try:
-            with self._failures():
+            with self._failures(conn):
                 try:
-                    conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                    if conn.sock is None:
+                        conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                    else:  # kept from an earlier call, perhaps made under another timeout setting
+                        conn.sock.settimeout(self.timeout)
                     remaining = max(0.001, self.timeout - (time.monotonic() - start))
                     deadline = threading.Timer(remaining, _expire, (conn, expired))
                     deadline.daemon = True
                     deadline.start()
                     conn.request(method, url, headers={"Host": "docker"})
                     resp = conn.getresponse()
-                    body = b"" if method == "HEAD" else resp.read(_MAX_BODY)
+                    body = resp.read(_MAX_BODY)  # b"" for HEAD
                     if expired.is_set():
                         raise TimeoutError
+                    keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
                     return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
                 except (OSError, http.client.HTTPException) as exc:
                     if expired.is_set() and not isinstance(exc, TimeoutError):
                         raise TimeoutError from exc
+                    if reused and isinstance(exc, _STALE):
+                        raise _Stale from exc
                     raise
         finally:
             if deadline is not None:
                 deadline.cancel()
-            conn.close()
+            if keep:
+                _idle_pool.put(self.endpoint.url, conn)
+            else:
+                conn.close()
 
     @contextlib.contextmanager
     def stream(
@@ -177,9 +261,10 @@ class EngineClient:
         the caller's reads), a slow one does not.
         """
         url = path + ("?" + urlencode(query) if query else "")
-        conn = self._connection()
+        with self._failures():
+            conn = self._connection()
         try:
-            with self._failures():
+            with self._failures(conn):
                 conn.request(method, url, body=body, headers={"Host": "docker", **(headers or {})})
                 resp = conn.getresponse()
             # Failures while the caller reads are the caller's to explain: it knows what it was copying.
@@ -246,6 +331,94 @@ class EngineClient:
         except ValueError:
             return None
         return stat if isinstance(stat, dict) else None
+
+
+class _Stale(Exception):
+    """A kept-alive connection turned out closed before it answered (not an engine fault: retried once)."""
+
+
+_STALE = (
+    http.client.RemoteDisconnected,
+    http.client.CannotSendRequest,
+    BrokenPipeError,
+    ConnectionResetError,
+)
+
+
+class _IdlePool:
+    """Connections kept open between calls, for transports whose connecting is expensive (ssh: a process
+    and a handshake, about half a second). Each is used by one call at a time; one idle for `_MAX_IDLE`
+    seconds is closed (by the next call, or by a janitor thread that runs while any are kept).
+    """
+
+    _MAX_IDLE = 30.0
+    _MAX_PER_ENGINE = 8
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[str, list[tuple[float, http.client.HTTPConnection]]] = {}
+        self._janitor: threading.Thread | None = None
+
+    def _expired(self, now: float) -> list[http.client.HTTPConnection]:
+        """Take the expired connections out (the caller closes them, outside the lock)."""
+        old: list[http.client.HTTPConnection] = []
+        for url, kept in list(self._idle.items()):
+            old += [conn for since, conn in kept if now - since >= self._MAX_IDLE]
+            kept[:] = [(since, conn) for since, conn in kept if now - since < self._MAX_IDLE]
+            if not kept:
+                del self._idle[url]
+        return old
+
+    def take(self, url: str) -> http.client.HTTPConnection | None:
+        with self._lock:
+            old = self._expired(time.monotonic())
+            kept = self._idle.get(url)
+            found = kept.pop()[1] if kept else None
+        _close_all(old)
+        return found
+
+    def put(self, url: str, conn: http.client.HTTPConnection) -> None:
+        with self._lock:
+            kept = self._idle.setdefault(url, [])
+            if len(kept) < self._MAX_PER_ENGINE:
+                kept.append((time.monotonic(), conn))
+                if self._janitor is None:
+                    self._janitor = threading.Thread(target=self._sweep, name="debugbox-idle", daemon=True)
+                    self._janitor.start()
+                return
+        conn.close()
+
+    def _sweep(self) -> None:
+        while True:
+            time.sleep(self._MAX_IDLE / 3)
+            with self._lock:
+                old = self._expired(time.monotonic())
+                done = not self._idle
+                if done:
+                    self._janitor = None
+            _close_all(old)
+            if done:
+                return
+
+    def close_all(self) -> None:
+        with self._lock:
+            kept = [conn for conns in self._idle.values() for _, conn in conns]
+            self._idle.clear()
+        _close_all(kept)
+
+
+def _close_all(conns: list[http.client.HTTPConnection]) -> None:
+    """Close several at once: every peer is told first (an ssh process exits on it), then each is reaped."""
+    for conn in conns:
+        if conn.sock is not None:
+            with contextlib.suppress(OSError):
+                conn.sock.shutdown(socket.SHUT_RDWR)
+    for conn in conns:
+        conn.close()
+
+
+_idle_pool = _IdlePool()
+atexit.register(_idle_pool.close_all)
 
 
 def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:

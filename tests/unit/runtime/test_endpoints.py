@@ -75,3 +75,95 @@ def test_podman_cli_falls_back_to_docker_on_the_compatible_socket() -> None:
         "--host",
         "unix:///run/podman/podman.sock",
     )
+
+
+def _tls_context(home: Path, name: str, host: str, files: tuple[str, ...], skip: bool | None = None) -> Path:
+    digest = hashlib.sha256(name.encode()).hexdigest()
+    meta = home / ".docker" / "contexts" / "meta" / digest
+    meta.mkdir(parents=True)
+    endpoint: dict[str, object] = {"Host": host}
+    if skip is not None:
+        endpoint["SkipTLSVerify"] = skip
+    (meta / "meta.json").write_text(json.dumps({"Name": name, "Endpoints": {"docker": endpoint}}))
+    tls = home / ".docker" / "contexts" / "tls" / digest / "docker"
+    tls.mkdir(parents=True)
+    for f in files:
+        (tls / f).write_text("PEM")
+    return tls
+
+
+def test_a_context_with_tls_files_verifies_with_them(tmp_path: Path) -> None:
+    tls = _tls_context(tmp_path, "prod", "tcp://prod:2376", ("ca.pem", "cert.pem", "key.pem"))
+    found = docker_endpoint({"DOCKER_CONTEXT": "prod"}, tmp_path)
+    assert found.endpoint.tls is not None and found.endpoint.tls.verify
+    assert (found.endpoint.tls.ca, found.endpoint.tls.cert, found.endpoint.tls.key) == (
+        str(tls / "ca.pem"),
+        str(tls / "cert.pem"),
+        str(tls / "key.pem"),
+    )
+    assert "context prod" in found.endpoint.tls.origin
+    assert found.cli_args == ("--context", "prod")  # the context carries the TLS files to the CLI
+
+
+def test_a_context_without_tls_files_is_plain_tcp_unless_verification_is_skipped(tmp_path: Path) -> None:
+    """The CLI's rule (docker/cli cli/context/docker/load.go, tlsConfig): no TLS data and no skip → no TLS."""
+    _tls_context(tmp_path, "plain", "tcp://plain:2375", ())
+    assert docker_endpoint({"DOCKER_CONTEXT": "plain"}, tmp_path).endpoint.tls is None
+    _tls_context(tmp_path, "insecure", "tcp://insecure:2376", (), skip=True)
+    tls = docker_endpoint({"DOCKER_CONTEXT": "insecure"}, tmp_path).endpoint.tls
+    assert tls is not None and not tls.verify and tls.ca is None
+
+
+def test_an_ssh_context_has_no_tls(tmp_path: Path) -> None:
+    _tls_context(tmp_path, "box", "ssh://me@box", ("ca.pem",))
+    found = docker_endpoint({"DOCKER_CONTEXT": "box"}, tmp_path)
+    assert found.endpoint.url == "ssh://me@box" and found.endpoint.tls is None
+
+
+def test_tls_variables_become_the_cli_flags(tmp_path: Path) -> None:
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    for f in ("ca.pem", "cert.pem", "key.pem"):
+        (certs / f).write_text("PEM")
+    env = {"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
+    found = docker_endpoint(env, tmp_path)
+    assert found.endpoint.tls is not None and found.endpoint.tls.verify
+    assert found.cli_args == (
+        "--host",
+        "tcp://h:2376",
+        "--tlsverify",
+        f"--tlscacert={certs / 'ca.pem'}",
+        f"--tlscert={certs / 'cert.pem'}",
+        f"--tlskey={certs / 'key.pem'}",
+    )
+    # DOCKER_TLS: encrypted, not verified; the default folder is the config folder
+    (tmp_path / ".docker").mkdir()
+    (tmp_path / ".docker" / "ca.pem").write_text("PEM")
+    found = docker_endpoint({"DOCKER_HOST": "tcp://h:2376", "DOCKER_TLS": "1"}, tmp_path)
+    assert found.endpoint.tls is not None and not found.endpoint.tls.verify
+    assert found.cli_args == (
+        "--host",
+        "tcp://h:2376",
+        "--tls",
+        f"--tlscacert={tmp_path / '.docker' / 'ca.pem'}",
+    )
+    # plain TCP without the variables; no TLS for ssh whatever the variables
+    assert docker_endpoint({"DOCKER_HOST": "tcp://h:2375"}, tmp_path).endpoint.tls is None
+    ssh = docker_endpoint({"DOCKER_HOST": "ssh://me@h", "DOCKER_TLS_VERIFY": "1"}, tmp_path)
+    assert ssh.endpoint.tls is None and ssh.cli_args == ("--host", "ssh://me@h")
+
+
+def test_unusable_tls_files_are_one_sentence_when_the_engine_is_called(tmp_path: Path) -> None:
+    import pytest
+    from debugbox.core.errors import RuntimeUnavailable
+    from debugbox.edge.engine_api import EngineClient
+
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    (certs / "ca.pem").write_text("not a certificate")
+    env = {"DOCKER_HOST": "tcp://127.0.0.1:1", "DOCKER_TLS_VERIFY": "1", "DOCKER_CERT_PATH": str(certs)}
+    client = EngineClient(docker_endpoint(env, tmp_path).endpoint, 1)
+    with pytest.raises(
+        RuntimeUnavailable, match=f"cannot use DOCKER_CERT_PATH {certs} for TLS: .*readable PEM"
+    ):
+        client.ping()
