@@ -2,7 +2,7 @@
 
 - `Pki`: a CA made for the test, the daemon's serving certificate (127.0.0.1, localhost), a client certificate,
   written as the docker CLI wants them (`ca.pem`, `cert.pem`, `key.pem`), plus the CA of a stranger.
-- `SecondEngine`: a second real `dockerd` (vfs, no iptables, no bridge: the flags that work on these machines)
+- `SecondEngine`: a second real `dockerd` (vfs, no iptables, its own bridge: the flags that work on these machines)
   with its own data and exec roots, listening on its own unix socket and on `tcp://127.0.0.1:PORT` with
   `--tlsverify` (client certificates required). The test images are copied in with `docker save | load`.
 - `SshServer`: Debian's OpenSSH server on a high port of 127.0.0.1, run by the test as root with a throw-away
@@ -76,6 +76,15 @@ class SecondEngine:
         self.log = folder / "dockerd.log"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "daemon.json").write_text("{}")  # not the machine's /etc/docker/daemon.json
+        # Its own bridge: `--bridge=none` would make this dockerd delete the machine's docker0 at start-up
+        # (moby daemon_unix.go, removeDefaultBridgeInterface), which breaks every other container on the host.
+        self.bridge = f"dbxre{self.port}"
+        subnet = f"10.222.{self.port % 250}.1/24"
+        for ip in (
+            ["link", "add", self.bridge, "type", "bridge"],
+            ["addr", "add", subnet, "dev", self.bridge],
+        ):
+            subprocess.run(["ip", *ip], capture_output=True, timeout=10, check=True)
         argv = [
             "dockerd",
             f"--config-file={folder / 'daemon.json'}",
@@ -91,7 +100,7 @@ class SecondEngine:
             "--iptables=false",
             "--ip-forward=false",
             "--ip-masq=false",
-            "--bridge=none",
+            f"--bridge={self.bridge}",
             "--storage-driver=vfs",
         ]
         with self.log.open("wb") as log:
@@ -160,6 +169,7 @@ class SecondEngine:
                 os.kill(int(containerd_pid.read_text().strip()), signal.SIGTERM)
             except (ValueError, OSError):
                 pass
+        subprocess.run(["ip", "link", "delete", self.bridge], capture_output=True, timeout=10, check=False)
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
