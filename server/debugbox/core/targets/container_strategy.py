@@ -291,13 +291,19 @@ LEND_BUSYBOX = (
 
 @dataclass(frozen=True)
 class SnapshotSession:
-    """The engine calls of one snapshot session, in order; `cleanup` runs whatever happened before it."""
+    """The engine calls of one snapshot session, in order. The clean-up runs whatever happened before it:
+    `remove_container`, then `container_left` until it prints nothing (the engine may still be removing the
+    container: `--rm` races `rm -f`, which then answers "removal already in progress" at once, and the image
+    cannot be removed while a container uses it), then `remove_image` and `remove_volume`."""
 
     commit: tuple[str, ...]
     volume: tuple[str, ...]
     lend: tuple[str, ...]
     run: tuple[str, ...]
-    cleanup: tuple[tuple[str, ...], ...]
+    remove_container: tuple[str, ...]
+    container_left: tuple[str, ...]
+    remove_image: tuple[str, ...]
+    remove_volume: tuple[str, ...]
     logs: tuple[str, ...]
     image: str
     container: str
@@ -342,11 +348,11 @@ def snapshot_session(
             LEND_BUSYBOX,
         ),
         run=run,
-        cleanup=(
-            (*cli, "rm", "-f", container),
-            (*cli, "rmi", snapshot),
-            (*cli, "volume", "rm", volume),
-        ),
+        remove_container=(*cli, "rm", "-f", container),
+        # The name filter is a regular expression on both engines; the token makes the name unique.
+        container_left=(*cli, "ps", "-aq", "--filter", f"name={container}"),
+        remove_image=(*cli, "rmi", snapshot),
+        remove_volume=(*cli, "volume", "rm", volume),
         logs=(*cli, "logs", "--tail", "15", facts.id),
         image=snapshot,
         container=container,
