@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from importlib import resources
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.images import classify_image
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
+from debugbox.core.targets.session import BOOTSTRAP_SCRIPT as BOOTSTRAP_SCRIPT
+from debugbox.core.targets.session import bootstrap_command, bootstrap_env
 
 #: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
 CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
@@ -47,8 +48,6 @@ SIDECAR_LABEL = "io.debugbox.sidecar-for"
 TARGET_ROOT = "/proc/1/root"
 #: Where the session bootstrap puts the target's root filesystem.
 SESSION_ROOT = "/target"
-#: The session bootstrap (POSIX sh), run by the toolbox's own `sh -c`; package data, read once.
-BOOTSTRAP_SCRIPT = resources.files("debugbox.core.targets").joinpath("bootstrap.sh").read_text("utf-8")
 _NUMERIC_USER = re.compile(r"[0-9]+(:[0-9]+)?")
 
 
@@ -268,16 +267,8 @@ def sidecar_argv(
         return tuple(argv)
     argv += bootstrap_env(facts.name, f"{facts.runtime} {how}, toolbox {image}", identity.explanation)
     # `sh` from the toolbox's PATH runs the bootstrap; `debugbox` is its $0, the command its arguments.
-    argv += ["--entrypoint=sh", image, "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command]
+    argv += ["--entrypoint=sh", image, *bootstrap_command(options.command)[1:]]
     return tuple(argv)
-
-
-def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[str]:
-    """`--env` flags for the bootstrap (target name, how the session was made, identity, last log lines)."""
-    env = {"DEBUGBOX_TARGET": name, "DEBUGBOX_HOW": how, "DEBUGBOX_IDENTITY": identity}
-    if logs:
-        env["DEBUGBOX_LOGS"] = logs
-    return [f"--env={key}={value}" for key, value in env.items()]
 
 
 #: Run in the toolbox to lend its static busybox to a snapshot session (copied into a fresh named volume).
@@ -330,7 +321,7 @@ def snapshot_session(
     run = (
         *cli, "run", *options.io_flags(), "--rm", "--name", container, "--label", label, "--user=0",
         f"--volume={volume}:{SNAPSHOT_TOOLS}:ro", f"--entrypoint={SNAPSHOT_TOOLS}/busybox",
-        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, "sh", "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command,
+        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, *bootstrap_command(options.command),
     )  # fmt: skip
     return SnapshotSession(
         commit=(*cli, "commit", "--change", f"LABEL {label}", facts.id, snapshot),
