@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv, batch_options
+from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
+from tests.integration.docker.engine import TOOLBOX
+from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KUBECTL, KubeEnv, _env, batch_options
+from tests.integration.toolbox_debs import ensure_toolbox
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -31,6 +36,17 @@ SCRIPT = (
     "\n"
     + "ls /target\npwd\necho mode=$APP_MODE pid=$TARGET_PID ld=$TARGET_LD_PRELOAD/${LD_PRELOAD:-}\nexit\n"
 )
+
+
+#: The Debian toolbox (strace, tcpdump, curl) as the fake cluster's image of that name.
+DEBIAN_TOOLBOX = "example.com/debian-toolbox:1"
+
+
+@pytest.fixture
+def kube_debian(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
+    """`kube_docker` whose cluster also has the Debian toolbox built from packages."""
+    table = ImageTable({**DOCKER_IMAGES, DEBIAN_TOOLBOX: ImageSpec(docker_image=ensure_toolbox())})
+    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)
 
 
 def _plan(kube: KubeEnv, ref: str, **kw: Any) -> Any:
@@ -140,3 +156,24 @@ def test_reattach_shows_the_banner_to_the_first_terminal_that_attaches(kube_dock
     assert again.strategy == "reattach" and again.argv[:2] == (str(KUBECTL), "attach")
     assert out.returncode == 0, out.stderr
     assert "debugbox: inside web/app" in out.stderr and "/target/www" in out.stdout.split()
+
+
+def test_strace_of_the_target_from_an_ephemeral_session(kube_debian: KubeEnv) -> None:
+    kube = kube_debian
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    plan = _plan(kube, "web/app", image=DEBIAN_TOOLBOX).plan
+    out = _run(
+        kube,
+        plan.argv,
+        "\nstrace -f -e trace=read,write -p $TARGET_PID 2>/tmp/strace.out & sleep 1; curl -s localhost:8080; "
+        "sleep 1; kill $!; wait; cat /tmp/strace.out\nexit\n",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert "tools     strace tcpdump curl" in out.stderr  # the banner names the toolbox's tools
+    assert "hello from distroless-app" in out.stdout  # curl localhost:8080: the target's network
+    assert (
+        'read(0, "GET / HTTP/1.1' in out.stdout and 'write(1, "HTTP/1.1 200 OK' in out.stdout
+    )  # its syscalls
