@@ -59,11 +59,15 @@ def build_images(ctx: Path) -> None:
         )
 
 
-def run_target() -> str:
-    """Start a distroless-like container with a unique name; the caller removes it with `remove(name)`."""
+def run_target(*options: str) -> str:
+    """Start a distroless-like container with a unique name (`options` go to `docker run`); the caller removes it
+    with `remove(name)`."""
     name = f"dbx-e2e-{uuid.uuid4().hex[:8]}"
     subprocess.run(
-        ["docker", "run", "-d", "--name", name, TARGET_IMAGE], check=True, capture_output=True, timeout=60
+        ["docker", "run", "-d", "--name", name, *options, TARGET_IMAGE],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return name
 

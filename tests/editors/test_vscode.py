@@ -15,6 +15,10 @@ would:
   shows the copied command line;
 - interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
   setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
+- session (its own code-server, the Debian toolbox of `tests/integration/toolbox_debs.py` as
+  `debugbox.toolboxImage`): "Open Debug Terminal…" on a target started with `--workdir /www` → the session
+  bootstrap's banner, `ls /target` and `pwd` (`/target/www`), then `strace -p $TARGET_PID` while `curl` makes a
+  request: strace's lines show in the terminal (the docs' screenshot, `vscode-session-panel.png`);
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
   `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
@@ -331,6 +335,35 @@ def untrusted_run(built_vsix: Path, docker_target: str) -> Run:
             "debugbox.logLevel": "debug",
         },
     )
+
+
+@pytest.fixture(scope="module")
+def session_run(built_vsix: Path, artifacts: None) -> Iterator[Run]:
+    """A session with the Debian toolbox (strace, curl) against a target started in its own working directory."""
+    _prerequisites()
+    require(docker_ok(), "no Docker engine answers (scripts/start-docker.sh)")
+    from tests.integration.toolbox_debs import ensure_toolbox
+
+    toolbox = ensure_toolbox()
+    build_images(E2E / "images")
+    name = run_target("--workdir", "/www", "--env", "APP_MODE=prod")
+    try:
+        yield _session(
+            built_vsix,
+            "run-vscode-session",
+            ["session"],
+            trusted=True,
+            target_name=name,
+            user_settings={"debugbox.toolboxImage": toolbox},
+        )
+    finally:
+        remove(name)
+
+
+def test_debug_terminal_session_shows_the_banner_target_files_and_strace(session_run: Run) -> None:
+    """The session bootstrap in VS Code's terminal: banner, /target, the target's cwd, strace -p of its process."""
+    assert session_run.verdict("session").startswith("PASS"), session_run.verdict("session")
+    assert (SHOTS / "vscode-session-panel.png").is_file()
 
 
 def test_dockerfile_diagnostic_and_generate_debug_dockerfile(vscode_run: Run) -> None:

@@ -267,6 +267,52 @@ const scenarios = {
     }
   },
 
+  // The session bootstrap in the editor's terminal, with the real Debian toolbox (debugbox.toolboxImage is a user
+  // setting of this run): the banner, `/target` and the target's working directory, then `strace -p` on the
+  // target's process while a request is served. The terminal panel's screenshot is the one in the docs.
+  async session(page) {
+    const name = process.env.TARGET_NAME;
+    if (!name) {
+      throw new Error("TARGET_NAME is not set");
+    }
+    await openFile(page, "Dockerfile");
+    await pickTarget(page, name, "vscode-session-pick.png");
+    await until("the session's prompt in the terminal", async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => l.includes(`[debug ${name}]`)) ? r : undefined;
+    }, 90000, 500);
+    // Only the visible rows are in the page: a maximized panel without the side bar shows the whole banner.
+    await runCommand(page, "View: Toggle Maximized Panel");
+    await runCommand(page, "View: Close Primary Side Bar");
+    await until("the session's banner in the terminal", async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => l.includes(`debugbox: inside ${name}`)) ? r : undefined;
+    }, 30000, 500);
+    await page.locator(".terminal-wrapper.active .xterm").first().click();
+    await page.keyboard.type("ls /target; pwd\n", { delay: 5 });
+    await until("ls /target and the working directory", async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => /\bhttpd\b.*\bwww\b|\bwww\b.*\bhttpd\b/.test(l) || l.trim() === "httpd") && r.some((l) => l.trim() === "/target/www") ? r : undefined;
+    }, 30000, 500);
+    await page.keyboard.type(
+      "strace -f -e trace=accept,read,write,sendfile -p $TARGET_PID & sleep 1; curl -s localhost:8080 >/dev/null; sleep 1; kill $!\n",
+      { delay: 5 },
+    );
+    // Syscalls of the request (the forked child reading it and writing the answer), and the command is over:
+    // strace detached.
+    const rows = await until("strace output of the target's syscalls", async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => /strace: Process \d+ attached/.test(l)) &&
+        r.some((l) => /write\(\d+, "HTTP\/1\.1 200 OK/.test(l)) &&
+        r.some((l) => /read\(\d+, "GET \/ HTTP/.test(l)) &&
+        r.some((l) => /strace: Process \d+ detached/.test(l)) ? r : undefined;
+    }, 30000, 500);
+    note(`session terminal rows: ${JSON.stringify(rows)}`);
+    await shot(page, "vscode-session-terminal.png");
+    const panel = page.locator(".part.panel").first();
+    await panel.screenshot({ path: path.join(SHOTS, "vscode-session-panel.png") });
+  },
+
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
   // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
   // item goes away (it is there only while something needs attention).

@@ -78,6 +78,8 @@ CONTAINER: Schema = {
     3: ("command", "strs"),
     4: ("args", "strs"),
     5: ("workingDir", "str"),
+    # EnvVar {1 name, 2 value, 3 valueFrom (not mapped: skipped)}
+    7: ("env", ("list", {1: ("name", "str"), 2: ("value", "str")})),
     13: ("terminationMessagePath", "str"),
     14: ("imagePullPolicy", "str"),
     15: ("securityContext", SECURITY_CONTEXT),

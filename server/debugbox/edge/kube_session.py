@@ -112,6 +112,7 @@ def finish(
         usable, extra_env, note = identity.custom_support(kubectl_version(cluster.kubectl))
         if usable:
             argv = identity.with_custom(argv, str(write_custom_spec(who.custom)))
+            argv = pod_strategy.with_session_identity(argv, identity.session_line(who))
             env.update(extra_env)
             notes += identity.identity_notes(who, container)
         if note:

@@ -5,18 +5,21 @@ container_strategy.py), in order, with the cleanup always run.
 2. create a named volume (same label) and have the toolbox copy its static busybox into it;
 3. read the container's last log lines (shown in the banner);
 4. run the snapshot with that volume at `/.debugbox` and the bootstrap as its command, in this terminal;
-5. remove the session's container, the temporary image and the volume, also when the terminal is closed
-   (SIGHUP) or the session is killed (SIGTERM).
+5. remove the session's container, wait until the engine has removed it (bounded), then the temporary image
+   and the volume, also when the terminal is closed (SIGHUP) or the session is killed (SIGTERM).
 
 Every step is an argv run without a shell; a failing step ends the session with one sentence saying which.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
+import shlex
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
@@ -27,6 +30,9 @@ from debugbox.core.targets.model import PlanOptions
 
 #: Engine calls around the session (commit copies the container's layer: on vfs that takes a while).
 STEP_TIMEOUT = 300.0
+#: How long the clean-up waits for the engine to finish removing the session's container before it removes the
+#: image and the volume (removal of a vfs container copies nothing, so seconds are plenty; bounded anyway).
+REMOVAL_WAIT = 60.0
 
 
 class _Closed(Exception):
@@ -48,12 +54,45 @@ def _step(argv: tuple[str, ...], what: str) -> str:
     return proc.stdout
 
 
-def _cleanup(session: SnapshotSession, err: TextIO) -> None:
-    for argv in session.cleanup:
-        try:
-            subprocess.run(argv, capture_output=True, timeout=STEP_TIMEOUT, check=False)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            print(f"debugbox: could not clean up ({' '.join(argv)}: {exc})", file=err)
+def _call(argv: tuple[str, ...], err: TextIO) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        print(f"debugbox: could not clean up ({shlex.join(argv)}: {exc})", file=err)
+        return None
+
+
+def _cleanup(session: SnapshotSession, err: TextIO, wait: float = REMOVAL_WAIT) -> None:
+    """Remove the session's container, wait (bounded) until the engine has really removed it, then the image
+    and the volume, which the engine refuses to remove while a container still uses them."""
+    _call(session.remove_container, err)
+    deadline = time.monotonic() + wait
+    while True:
+        left = _call(session.container_left, err)
+        if left is not None and left.returncode == 0 and not left.stdout.strip():
+            break
+        if time.monotonic() >= deadline:
+            print(
+                f"debugbox: the session's container {session.container} was still there after {wait:.0f} s; "
+                f"remove it with: {shlex.join(session.remove_container)}",
+                file=err,
+            )
+            break
+        time.sleep(0.1)
+    for argv, what in ((session.remove_image, "image"), (session.remove_volume, "volume")):
+        proc = _call(argv, err)
+        detail = (proc.stderr or proc.stdout).strip().splitlines() if proc is not None else []
+        # A session that failed before creating it: Docker says "No such image", Podman "image not known".
+        if (
+            proc is not None
+            and proc.returncode != 0
+            and not re.search(r"(?i)no such|not known", " ".join(detail))
+        ):
+            print(
+                f"debugbox: could not remove the snapshot's {what} ({detail[-1] if detail else proc.returncode}); "
+                f"remove it with: {shlex.join(argv)}",
+                file=err,
+            )
 
 
 def run_snapshot_session(
@@ -97,6 +136,9 @@ def run_snapshot_session(
     except _Closed:
         return 129
     finally:
+        # A second SIGHUP (the terminal's whole process group) must not cut the clean-up short; it is bounded.
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)
+        _cleanup(session, err)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        _cleanup(session, err)

@@ -8,7 +8,8 @@ https://kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/):
 - each container has its own PID namespace, unless `shareProcessNamespace` (then the sandbox's), or it is an
   ephemeral container with `targetContainerName` on a runtime that supports it (then the target's);
 - `command` replaces the image's entrypoint and `args` its cmd; `runAsUser`/`runAsGroup` become the user,
-  `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach;
+  `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach; `workingDir` and
+  literal `env` values are passed on (`valueFrom` is not modelled);
 - exec and attach run `docker exec` / `docker attach`; logs are `docker logs`.
 
 Images: pods name images the way manifests do (e.g. `busybox:1.36`); the image table maps each to a local
@@ -132,6 +133,11 @@ class DockerRuntime:
         argv += [a for cap in caps.get("add") or [] for a in ("--cap-add", str(cap))]
         if c.get("stdin"):
             argv.append("-i")
+        if c.get("workingDir"):
+            argv += ["--workdir", str(c["workingDir"])]
+        argv += [
+            f"--env={e['name']}={e.get('value', '')}" for e in c.get("env") or [] if "valueFrom" not in e
+        ]
         command, args = list(c.get("command") or []), list(c.get("args") or [])
         if command:
             argv += ["--entrypoint", command[0], self.local_image(c["image"]), *command[1:], *args]

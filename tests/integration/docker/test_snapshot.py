@@ -84,8 +84,9 @@ def test_closing_the_terminal_mid_session_still_cleans_up(containers: Containers
             seen += line
         assert leftovers(cid) != []  # the snapshot image, the volume and the session's container exist now
         session.send_signal(signal.SIGHUP)  # what closing the terminal does
-        session.wait(timeout=120)
+        _, rest = session.communicate(timeout=120)
     finally:
         if session.poll() is None:
             session.kill()
     assert leftovers(cid) == []
+    assert "debugbox: could not" not in rest  # the clean-up waited for the container, nothing was refused

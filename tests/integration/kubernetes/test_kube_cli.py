@@ -7,8 +7,10 @@ import subprocess
 import sys
 
 import pytest
+from debugbox.core.targets.session import BOOTSTRAP_SCRIPT
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
+from tests.integration.kubernetes.bootstrap_argv import split_session
 from tests.integration.kubernetes.conftest import KubeEnv
 from tests.integration.kubernetes.test_kube_targets import DEPLOYMENT
 
@@ -57,13 +59,15 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
     )
 
     assert out.returncode == 0, out.stderr
-    argv = json.loads(out.stdout)
+    argv, env, command = split_session(json.loads(out.stdout))
     custom = argv.pop(11)  # the target's identity (test_kube_identity.py checks the file)
     assert custom.startswith("--custom=") and custom.endswith(".json")
     assert argv == [
         "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake", "--target=app",
         "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
     ]  # fmt: skip
+    assert command == [] and env["DEBUGBOX_TARGET"] == "web-1/app" and env["DEBUGBOX_ATTACH"] == "1"
+    assert env["DEBUGBOX_IDENTITY"].startswith("uid 65532 (")  # the identity --custom gives, in the banner
 
 
 def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
@@ -75,7 +79,9 @@ def test_shell_runs_kubectl_with_a_command(kube: KubeEnv) -> None:
     assert 'Targeting container "app"' in out.stdout
     (patch,) = [r for r in kube.fake.requests_to("PATCH", "/ephemeralcontainers") if not r.q("dryRun")]
     sent = patch.decoded["spec"]["ephemeralContainers"][0]
-    assert sent["command"] == ["ps", "aux"] and sent["name"] == "debugbox-app"
+    assert sent["command"] == ["sh", "-c", BOOTSTRAP_SCRIPT, "debugbox", "ps", "aux"]  # the session, then ps
+    assert sent["name"] == "debugbox-app"
+    assert {"name": "DEBUGBOX_TARGET", "value": "web/app"} in sent["env"]
     assert patch.user_agent.startswith("kubectl/v1.37.1")
 
 

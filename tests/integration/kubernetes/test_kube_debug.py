@@ -13,10 +13,12 @@ import pytest
 from debugbox.core.errors import StrategyUnavailable
 from debugbox.core.targets.consent import CopyNeedsConsent
 from debugbox.core.targets.pod_strategy import PROFILE_SECURITY_CONTEXT
+from debugbox.core.targets.session import BOOTSTRAP_SCRIPT
 from debugbox.edge.kube_client import KubeForbidden
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.fakes.kube_apiserver import MIRROR_ANNOTATION, RecordedRequest
+from tests.integration.kubernetes.bootstrap_argv import split_session
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv, batch_options
 
 pytestmark = pytest.mark.kubernetes
@@ -53,10 +55,12 @@ def test_ephemeral_for_a_distroless_container_and_kubectl_sends_that_patch(kube:
     plan = kp.plan
 
     assert plan.strategy == "ephemeral"
-    assert list(plan.argv) == [
+    argv, env, command = split_session(plan.argv)  # the session bootstrap is the debug container's command
+    assert argv == [
         str(KUBECTL), "debug", "web", "-n", "default", "--context", "fake", "--target=app",
         "--image=busybox:1.36", "--profile=general", "-c", "debugbox-app",
     ]  # fmt: skip
+    assert command == [] and env["DEBUGBOX_IDENTITY"].startswith("root with SYS_PTRACE (profile general)")
     assert any("stay in the pod until the pod is deleted" in n for n in plan.notes)
     # debugbox asked first, with a dry run of the same container, through the real Python client:
     (dry,) = _patches(kube, dry_run=True)
@@ -77,10 +81,13 @@ def test_ephemeral_for_a_distroless_container_and_kubectl_sends_that_patch(kube:
     assert sent["name"] == "debugbox-app" and sent["image"] == "busybox:1.36"
     assert sent["targetContainerName"] == "app"
     assert sent["securityContext"] == {"capabilities": {"add": ["SYS_PTRACE"]}}
-    # What debugbox dry-ran is what kubectl then sent (apart from the -it flags the batch run leaves out).
+    assert sent["command"] == ["sh", "-c", BOOTSTRAP_SCRIPT, "debugbox"]  # the session bootstrap
+    assert {"name": "DEBUGBOX_TARGET", "value": "web/app"} in sent["env"]
+    # What debugbox dry-ran is what kubectl then sent (apart from the -it flags the batch run leaves out, and the
+    # session's command and variables, which admission does not judge).
     dry_sent = dry.decoded["spec"]["ephemeralContainers"][0]
     assert {k: v for k, v in dry_sent.items() if k not in ("stdin", "tty")} == {
-        k: v for k, v in sent.items() if k != "resources"
+        k: v for k, v in sent.items() if k not in ("resources", "command", "env")
     }
     stored = kube.fake.store.get("default", "web")
     assert [c["name"] for c in stored["spec"]["ephemeralContainers"]] == ["debugbox-app"]
@@ -179,7 +186,8 @@ def test_reattach_when_our_debug_container_already_runs(kube: KubeEnv) -> None:
 def test_not_reattach_when_a_command_is_given(kube: KubeEnv) -> None:
     _web(kube, ephemeral=[{"name": "debugbox-app", "image": "busybox", "targetContainerName": "app"}])
     plan = _plan(kube, command=["ps"]).plan
-    assert plan.strategy == "ephemeral" and plan.argv[-3:] == ("debugbox-app-2", "--", "ps")
+    argv, _, command = split_session(plan.argv)
+    assert plan.strategy == "ephemeral" and argv[-1] == "debugbox-app-2" and command == ["ps"]
 
 
 def test_exec_when_the_image_is_known_to_have_a_shell(kube: KubeEnv) -> None:

@@ -28,6 +28,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import ClientServerConfig
 
 from tests.fakes.kube_apiserver import FakeKubeAPIServer
+from tests.integration.kubernetes.bootstrap_argv import split_session
 from tests.integration.kubernetes.conftest import KUBECTL
 from tests.lsp.conftest import (
     SERVER_COMMAND,
@@ -152,7 +153,9 @@ async def test_debug_pod_lens_then_open_the_terminal(
     assert argv == result["argv"]
     assert argv[0] == shutil.which("kubectl") and argv[1:3] == ["debug", "web-1"]  # absolute: never ./kubectl
     assert "-it" in argv and "--target=app" in argv
-    assert "--image=busybox:1.36" in argv and argv[-2:] == ["-c", "debugbox-app"]
+    plain, env, command = split_session(argv)  # the session bootstrap, waiting for the attach
+    assert "--image=busybox:1.36" in plain and plain[-2:] == ["-c", "debugbox-app"] and command == []
+    assert env["DEBUGBOX_ATTACH"] == "1"
     watch = json.loads(outer[outer.index("--watch") + 1])
     assert watch == result["watch"] == {
         "context": "fake", "namespace": "shop", "pod": "web-1", "container": "debugbox-app",

@@ -70,3 +70,34 @@ def test_the_raw_setting_reaches_every_sessions_options() -> None:
     assert plan_options(Settings(session=SessionSettings(raw=True))).raw is True
     assert plan_options(Settings()).raw is False
     assert plan_options(Settings(), raw=True, ptrace=True).ptrace is True
+
+
+def test_kubernetes_debug_containers_get_the_bootstrap_unless_raw() -> None:
+    from debugbox.core.targets import pod_facts as pf
+    from debugbox.core.targets.pod_strategy import kube_session, with_session_identity
+
+    pod = pf.PodFacts("ns", "web", "Running", (pf.ContainerState("app", "img", "running", ""),))
+    env, command = kube_session(pod, "app", "ephemeral", "busybox", "general", PlanOptions()) or ([], [])
+    assert command == ["sh", "-c", BOOTSTRAP_SCRIPT, "debugbox"]
+    assert "--env=DEBUGBOX_TARGET=web/app" in env and "--env=DEBUGBOX_ATTACH=1" in env
+    assert not any("SANDBOX_PID1" in a for a in env)  # through --target the target's namespace has no sandbox
+    copy_env, _ = kube_session(pod, "app", "copy", "busybox", "baseline", PlanOptions(command=("ps",))) or (
+        [],
+        [],
+    )
+    assert (
+        "--env=DEBUGBOX_SANDBOX_PID1=1" in copy_env
+    )  # a copy shares the pod's processes: PID 1 is the sandbox
+    assert kube_session(pod, "app", "ephemeral", "busybox", "general", PlanOptions(raw=True)) is None
+    # The identity line is replaced before `--` only; the bootstrap itself (after it) is untouched.
+    argv = ("kubectl", "debug", *env, "--", *command)
+    replaced = with_session_identity(argv, "uid 65532 (the UID of container app)")
+    assert "--env=DEBUGBOX_IDENTITY=uid 65532 (the UID of container app)" in replaced
+    assert replaced[replaced.index("--") :] == argv[argv.index("--") :]
+
+
+def test_kubectl_env_values_cannot_carry_a_comma() -> None:
+    from debugbox.core.targets.session import kube_env
+
+    with pytest.raises(ValueError, match="comma"):
+        kube_env({"DEBUGBOX_HOW": "a, b"})  # kubectl's --env would split it into a second variable

@@ -10,6 +10,10 @@
 #   DEBUGBOX_QUIET       non-empty: no banner (the environment and /target are still set up)
 #   DEBUGBOX_SNAPSHOT    non-empty: this runs inside a copy of a stopped container (its files at /, its own
 #                        environment and working directory); the toolbox's busybox is at /.debugbox
+#   DEBUGBOX_SANDBOX_PID1 non-empty: PID 1 is the pod's sandbox, not the target (a pod copy sharing its processes)
+#   DEBUGBOX_ATTACH      non-empty: the terminal attaches after the container started (kubectl debug/attach), so
+#                        anything printed before is lost: an interactive session waits for the first line (the
+#                        Enter kubectl asks for), then shows the banner and runs that line if it is a command
 # Sets TARGET_PID, TARGET_ROOT (/target), TARGET_PATH, TARGET_HOME and the target's own variables.
 
 dbx_say() { printf '%s\n' "$*" >&2; }
@@ -24,6 +28,7 @@ if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
   for dbx_dir in /proc/[0-9]*; do
     dbx_p=${dbx_dir#/proc/}
     [ "$dbx_p" = "$$" ] && continue
+    [ "$dbx_p" = 1 ] && [ -n "${DEBUGBOX_SANDBOX_PID1:-}" ] && continue
     dbx_mnt=$(readlink "$dbx_dir/ns/mnt" 2>/dev/null)
     [ -n "$dbx_self_mnt" ] && [ "$dbx_mnt" = "$dbx_self_mnt" ] && continue
     dbx_comm=$(cat "$dbx_dir/comm" 2>/dev/null)
@@ -76,9 +81,13 @@ if [ -n "$dbx_pid" ]; then
     dbx_root=/target
   elif ln -sfn "$dbx_src" /target 2>/dev/null; then
     dbx_root=/target
+  elif [ "$dbx_my_uid" != 0 ] && [ -d /tmp ] && ln -sfn "$dbx_src" /tmp/target 2>/dev/null; then
+    # A non-root session where debugbox could not mount a tmpfs at /target (a Kubernetes debug container).
+    dbx_root=/tmp/target
   else
     dbx_root=$dbx_src
-    dbx_problems="the toolbox's root filesystem is read-only, so there is no /target: the target's files are at $dbx_src${dbx_problems:+; $dbx_problems}"
+    if [ "$dbx_my_uid" = 0 ]; then dbx_why="the toolbox's root filesystem is read-only"; else dbx_why="this session (uid $dbx_my_uid) cannot write to the toolbox's / or /tmp"; fi
+    dbx_problems="$dbx_why, so there is no /target: the target's files are at $dbx_src${dbx_problems:+; $dbx_problems}"
   fi
 fi
 if [ -n "$dbx_snapshot" ]; then
@@ -123,6 +132,10 @@ fi
 # -- the banner ----------------------------------------------------------------------------------------------
 # Only name characters: the prompt is expanded by the shell each time it is shown.
 dbx_name=$(printf '%s' "${DEBUGBOX_TARGET:-target}" | tr -cd 'A-Za-z0-9_./:-')
+dbx_first=
+if [ -n "${DEBUGBOX_ATTACH:-}" ] && [ "$#" -eq 0 ]; then
+  IFS= read -r dbx_first || :
+fi
 if [ -z "${DEBUGBOX_QUIET:-}" ]; then
   dbx_tools=
   for dbx_t in strace tcpdump curl wget ps top ss netstat ip nc dig nslookup lsof gdb ltrace vi; do
@@ -165,6 +178,11 @@ export PS1
 unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
 unset -f dbx_say dbx_field
+if [ -n "$dbx_first" ]; then
+  # The line typed before the banner (kubectl's "press enter" moment) is the user's first command.
+  eval "$dbx_first"
+fi
+unset dbx_first dbx_why
 if [ "$#" -gt 0 ]; then exec "$@"; fi
 if command -v bash >/dev/null 2>&1; then exec bash --noprofile --norc -i; fi
 exec sh -i

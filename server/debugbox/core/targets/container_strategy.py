@@ -23,12 +23,13 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from importlib import resources
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.images import classify_image
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
+from debugbox.core.targets.session import BOOTSTRAP_SCRIPT as BOOTSTRAP_SCRIPT
+from debugbox.core.targets.session import bootstrap_command, bootstrap_env
 
 #: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
 CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
@@ -47,8 +48,6 @@ SIDECAR_LABEL = "io.debugbox.sidecar-for"
 TARGET_ROOT = "/proc/1/root"
 #: Where the session bootstrap puts the target's root filesystem.
 SESSION_ROOT = "/target"
-#: The session bootstrap (POSIX sh), run by the toolbox's own `sh -c`; package data, read once.
-BOOTSTRAP_SCRIPT = resources.files("debugbox.core.targets").joinpath("bootstrap.sh").read_text("utf-8")
 _NUMERIC_USER = re.compile(r"[0-9]+(:[0-9]+)?")
 
 
@@ -268,16 +267,8 @@ def sidecar_argv(
         return tuple(argv)
     argv += bootstrap_env(facts.name, f"{facts.runtime} {how}, toolbox {image}", identity.explanation)
     # `sh` from the toolbox's PATH runs the bootstrap; `debugbox` is its $0, the command its arguments.
-    argv += ["--entrypoint=sh", image, "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command]
+    argv += ["--entrypoint=sh", image, *bootstrap_command(options.command)[1:]]
     return tuple(argv)
-
-
-def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[str]:
-    """`--env` flags for the bootstrap (target name, how the session was made, identity, last log lines)."""
-    env = {"DEBUGBOX_TARGET": name, "DEBUGBOX_HOW": how, "DEBUGBOX_IDENTITY": identity}
-    if logs:
-        env["DEBUGBOX_LOGS"] = logs
-    return [f"--env={key}={value}" for key, value in env.items()]
 
 
 #: Run in the toolbox to lend its static busybox to a snapshot session (copied into a fresh named volume).
@@ -291,13 +282,19 @@ LEND_BUSYBOX = (
 
 @dataclass(frozen=True)
 class SnapshotSession:
-    """The engine calls of one snapshot session, in order; `cleanup` runs whatever happened before it."""
+    """The engine calls of one snapshot session, in order. The clean-up runs whatever happened before it:
+    `remove_container`, then `container_left` until it prints nothing (the engine may still be removing the
+    container: `--rm` races `rm -f`, which then answers "removal already in progress" at once, and the image
+    cannot be removed while a container uses it), then `remove_image` and `remove_volume`."""
 
     commit: tuple[str, ...]
     volume: tuple[str, ...]
     lend: tuple[str, ...]
     run: tuple[str, ...]
-    cleanup: tuple[tuple[str, ...], ...]
+    remove_container: tuple[str, ...]
+    container_left: tuple[str, ...]
+    remove_image: tuple[str, ...]
+    remove_volume: tuple[str, ...]
     logs: tuple[str, ...]
     image: str
     container: str
@@ -324,7 +321,7 @@ def snapshot_session(
     run = (
         *cli, "run", *options.io_flags(), "--rm", "--name", container, "--label", label, "--user=0",
         f"--volume={volume}:{SNAPSHOT_TOOLS}:ro", f"--entrypoint={SNAPSHOT_TOOLS}/busybox",
-        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, "sh", "-c", BOOTSTRAP_SCRIPT, "debugbox", *options.command,
+        *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, *bootstrap_command(options.command),
     )  # fmt: skip
     return SnapshotSession(
         commit=(*cli, "commit", "--change", f"LABEL {label}", facts.id, snapshot),
@@ -342,11 +339,11 @@ def snapshot_session(
             LEND_BUSYBOX,
         ),
         run=run,
-        cleanup=(
-            (*cli, "rm", "-f", container),
-            (*cli, "rmi", snapshot),
-            (*cli, "volume", "rm", volume),
-        ),
+        remove_container=(*cli, "rm", "-f", container),
+        # The name filter is a regular expression on both engines; the token makes the name unique.
+        container_left=(*cli, "ps", "-aq", "--filter", f"name={container}"),
+        remove_image=(*cli, "rmi", snapshot),
+        remove_volume=(*cli, "volume", "rm", volume),
         logs=(*cli, "logs", "--tail", "15", facts.id),
         image=snapshot,
         container=container,

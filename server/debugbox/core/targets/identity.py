@@ -107,6 +107,15 @@ def identity_notes(identity: DebugIdentity, container: str) -> tuple[str, ...]:
     )
 
 
+def session_line(identity: DebugIdentity) -> str:
+    """The banner's identity line for a debug container given the target's UID (no commas: kubectl's --env)."""
+    gid = f" gid {identity.gid}" if identity.gid is not None else ""
+    return (
+        f"uid {identity.uid}{gid} ({identity.why}) without capabilities: the target's files and environment "
+        "when it runs as that uid; strace and tcpdump need root"
+    )
+
+
 def kubectl_minor(version_json: Mapping[str, Any]) -> tuple[int, int] | None:
     """(major, minor) from `kubectl version --client -o json`; None when it cannot be read."""
     client = version_json.get("clientVersion")

@@ -56,16 +56,19 @@ def debug_argv(
     profile: str,
     cluster: ClusterFacts,
     options: PlanOptions,
+    session: tuple[Sequence[str], Sequence[str]] | None = None,
 ) -> tuple[str, ...]:
-    """`kubectl debug POD` adding debug container `name`; `mode` is `target_mode(C)` or `copy_mode(COPY)`."""
+    """`kubectl debug POD` adding debug container `name`; `mode` is `target_mode(C)` or `copy_mode(COPY)`.
+    `session` is (its `--env` flags, its command) when the session bootstrap runs in it; else `options.command`."""
+    env, command = session if session is not None else ((), options.command)
     argv = [
         cluster.kubectl, "debug", validate_pod_name(pod.name), *options.io_flags(joined=True),
         *_scope(cluster, pod.namespace),
         *mode, f"--image={validate_image(image)}", f"--profile={profile}",
-        "-c", validate_label(name, "container"),
+        "-c", validate_label(name, "container"), *env,
     ]  # fmt: skip
-    if options.command:
-        argv += ["--", *options.command]
+    if command:
+        argv += ["--", *command]
     return tuple(argv)
 
 

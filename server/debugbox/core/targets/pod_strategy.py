@@ -37,6 +37,7 @@ from debugbox.core.targets.kubectl_argv import (
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image, validate_label
 from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
+from debugbox.core.targets.session import bootstrap_command, bootstrap_vars, kube_env
 
 #: Kubernetes strategies, in ladder order.
 KUBE_STRATEGIES = ("exec", "reattach", "ephemeral", "copy")
@@ -259,6 +260,42 @@ def ephemeral_container_spec(name: str, image: str, target: str, profile: str) -
     return spec
 
 
+#: What each profile lets the session do, for the banner's identity line (no commas: see `session.kube_env`).
+PROFILE_IDENTITY = {
+    "general": "root with SYS_PTRACE (profile general): the target's files and environment; strace works",
+    "baseline": "root without added capabilities (profile baseline): a root target's files; no strace",
+    "restricted": "non-root without capabilities (profile restricted): only a target of the same uid is readable",
+    "netadmin": "root with NET_ADMIN and NET_RAW (profile netadmin): tcpdump works; no strace",
+    "sysadmin": "privileged (profile sysadmin): everything",
+}
+
+
+def kube_session(
+    pod: PodFacts, container: str, strategy: str, image: str, profile: str, options: PlanOptions
+) -> tuple[list[str], list[str]] | None:
+    """The debug container's `--env` flags and command for the session bootstrap (None for `raw`: the toolbox's
+    own shell). kubectl attaches after the container started, so the bootstrap waits for the first line
+    (`DEBUGBOX_ATTACH`) before its banner; in a copy the pod's processes are shared and PID 1 is the sandbox."""
+    if options.raw:
+        return None
+    kind = "ephemeral container" if strategy == "ephemeral" else "pod copy"
+    env = bootstrap_vars(
+        f"{pod.name}/{container}", f"kubernetes {kind} - toolbox {image}", PROFILE_IDENTITY[profile]
+    )
+    env["DEBUGBOX_ATTACH"] = "1"
+    if strategy == "copy":
+        env["DEBUGBOX_SANDBOX_PID1"] = "1"
+    return kube_env(env), bootstrap_command(options.command)
+
+
+def with_session_identity(argv: tuple[str, ...], line: str) -> tuple[str, ...]:
+    """`argv` of `kubectl debug` with the bootstrap's identity line replaced (the edge knows the UID it chose)."""
+    flag = "--env=DEBUGBOX_IDENTITY="
+    end = argv.index("--") if "--" in argv else len(argv)
+    (new,) = kube_env({"DEBUGBOX_IDENTITY": line})
+    return tuple(new if i < end and a.startswith(flag) else a for i, a in enumerate(argv))
+
+
 def copy_name_for(pod: PodFacts, taken: Collection[str]) -> str:
     base = f"{pod.name[: 253 - len('-debugbox')]}-debugbox"
     return unique_name(base, taken, limit=253)
@@ -340,13 +377,21 @@ def build_plan(
             )
         if profile == "sysadmin":
             notes.append("The sysadmin profile makes the debug container privileged. Use with care.")
+        session = kube_session(pod, container.name, strategy, image, profile, options)
         if strategy == "ephemeral":
-            argv = debug_argv(pod, target_mode(container.name), debug_name, image, profile, cluster, options)
+            argv = debug_argv(
+                pod, target_mode(container.name), debug_name, image, profile, cluster, options, session
+            )
             title = f"Debug: {pod.name}/{container.name} (ephemeral {debug_name})"
             notes.append(
                 f"Ephemeral container {debug_name} ({image}) joins the process namespace of "
                 f"{container.name}; "
-                "its processes and files are under /proc/1/root when the runtime supports --target."
+                + (
+                    "its processes and files are under /proc/1/root when the runtime supports --target."
+                    if session is None
+                    else "the session finds the target's process through it and shows its files at /target; "
+                    "press Enter for the banner once attached."
+                )
             )
             notes.append(
                 f"Ephemeral containers stay in the pod until the pod is deleted; reattach later with: "
@@ -360,7 +405,9 @@ def build_plan(
                 )
         else:
             copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
-            argv = debug_argv(pod, copy_mode(copy_name), debug_name, image, profile, cluster, options)
+            argv = debug_argv(
+                pod, copy_mode(copy_name), debug_name, image, profile, cluster, options, session
+            )
             cleanup = delete_argv(pod.namespace, copy_name, cluster)
             title = f"Debug: copy of {pod.name} ({copy_name})"
             why = copy_reason(pod, container.name, cluster)

@@ -1,0 +1,179 @@
+"""The session bootstrap in Kubernetes debug containers, through real kubectl against the docker-backed fake:
+the argv debugbox plans (`kubectl debug -i` with the bootstrap as the debug container's command) run with
+real processes, so the banner, `/target`, the target's working directory and variables come from the real
+script in a real container that shares the target's process namespace.
+
+kubectl attaches after the container started, so the bootstrap waits for the first line before its banner;
+these tests send an empty line first, as a user presses Enter when kubectl says so.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
+from tests.integration.docker.engine import TOOLBOX
+from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KUBECTL, KubeEnv, _env, batch_options
+from tests.integration.toolbox_debs import ensure_toolbox
+
+pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
+
+DISTROLESS = "example.com/distroless-app:1"
+NONROOT = "example.com/distroless-nonroot:1"
+APP = {
+    "name": "app",
+    "image": DISTROLESS,
+    "workingDir": "/www",
+    "env": [{"name": "APP_MODE", "value": "prod"}, {"name": "LD_PRELOAD", "value": "/evil.so"}],
+}
+SCRIPT = (
+    "\n"
+    + "ls /target\npwd\necho mode=$APP_MODE pid=$TARGET_PID ld=$TARGET_LD_PRELOAD/${LD_PRELOAD:-}\nexit\n"
+)
+
+
+#: The Debian toolbox (strace, tcpdump, curl) as the fake cluster's image of that name.
+DEBIAN_TOOLBOX = "example.com/debian-toolbox:1"
+
+
+@pytest.fixture
+def kube_debian(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
+    """`kube_docker` whose cluster also has the Debian toolbox built from packages."""
+    table = ImageTable({**DOCKER_IMAGES, DEBIAN_TOOLBOX: ImageSpec(docker_image=ensure_toolbox())})
+    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)
+
+
+def _plan(kube: KubeEnv, ref: str, **kw: Any) -> Any:
+    backend = kube.backend()
+    return backend.kube_plan(backend.resolve(ref), batch_options(backend.settings, stdin=True, **kw))
+
+
+def _run(kube: KubeEnv, argv: Any, text: str = SCRIPT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(argv), env=kube.env, input=text, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_ephemeral_session_shows_the_banner_and_lands_in_the_targets_files(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    plan = _plan(kube, "web/app").plan
+    out = _run(kube, plan.argv)
+
+    assert plan.strategy == "ephemeral" and out.returncode == 0, out.stderr
+    assert "debugbox: inside web/app (kubernetes ephemeral container - toolbox busybox:1.36)" in out.stderr
+    assert "  target    PID 1: /httpd -f -p 8080 -h /www" in out.stderr  # found through --target's namespace
+    assert "identity  root with SYS_PTRACE (profile general)" in out.stderr
+    lines = out.stdout.split()
+    assert "httpd" in lines and "www" in lines  # ls /target: the target's root filesystem
+    assert "/target/www" in lines  # pwd: its working directory
+    # its variables; LD_PRELOAD only as TARGET_LD_PRELOAD
+    assert "mode=prod" in lines and "pid=1" in lines and "ld=/evil.so/" in lines
+
+
+def test_raw_keeps_the_toolbox_shell(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    plan = _plan(kube, "web/app", raw=True).plan
+    out = _run(kube, plan.argv, "pwd\nls /proc/1/root/www\nexit\n")
+
+    assert "--" not in plan.argv and not any(a.startswith("--env=") for a in plan.argv)
+    assert out.returncode == 0, out.stderr
+    assert "debugbox: inside" not in out.stderr
+    # kubectl's own lines first ("Targeting container ..."), then the toolbox's own / and the target's files
+    assert out.stdout.split()[-2:] == ["/", "index.html"]
+
+
+def test_copy_session_finds_the_target_behind_the_sandbox(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    kp = _plan(kube, "web/app", strategy="copy")
+    try:
+        out = _run(kube, kp.plan.argv)
+    finally:
+        kube.kubectl(kp.cleanup)
+
+    assert kp.plan.strategy == "copy" and out.returncode == 0, out.stderr
+    assert "(kubernetes pod copy - toolbox busybox:1.36)" in out.stderr
+    # In the copy the processes are shared: PID 1 is the pod's sandbox, the target's process is another one.
+    (line,) = [x for x in out.stderr.splitlines() if x.startswith("  target    PID ")]
+    assert line.rstrip().endswith(": /httpd -f -p 8080 -h /www") and not line.startswith("  target    PID 1:")
+    assert "/target/www" in out.stdout.split() and "mode=prod" in out.stdout.split()
+
+
+def test_non_root_target_session_runs_as_its_uid(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    app = {**APP, "image": NONROOT, "securityContext": {"runAsUser": 65532, "runAsGroup": 65532}}
+    kube.fake.store.add_pod("web", containers=[app], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    plan = _plan(kube, "web/app").plan
+    out = _run(kube, plan.argv, "\nid -u\nls $TARGET_ROOT/www\nexit\n")
+
+    assert out.returncode == 0, out.stderr
+    assert "user      target uid 65532 gid 65532; this session uid 65532 gid 65532" in out.stderr
+    assert "identity  uid 65532 gid 65532 (the UID of container app) without capabilities" in out.stderr
+    # The busybox toolbox has no /tmp and a non-root session cannot write /: the banner says where files are.
+    assert "this session (uid 65532) cannot write to the toolbox's / or /tmp" in out.stderr
+    lines = out.stdout.split()  # the shell's prompts are among them (no TTY)
+    assert "65532" in lines and "index.html" in lines
+
+
+def test_reattach_shows_the_banner_to_the_first_terminal_that_attaches(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    plan = _plan(kube, "web/app").plan
+
+    # The terminal that created the debug container goes away before anything was typed.
+    first = subprocess.Popen(
+        list(plan.argv), env=kube.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while not kube.fake.docker.running("default", "web", "debugbox-app"):
+            assert time.monotonic() < deadline and first.poll() is None, "the debug container did not start"
+            time.sleep(0.2)
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
+
+    again = _plan(kube, "web/app").plan
+    out = _run(kube, again.argv)
+
+    assert again.strategy == "reattach" and again.argv[:2] == (str(KUBECTL), "attach")
+    assert out.returncode == 0, out.stderr
+    assert "debugbox: inside web/app" in out.stderr and "/target/www" in out.stdout.split()
+
+
+def test_strace_of_the_target_from_an_ephemeral_session(kube_debian: KubeEnv) -> None:
+    kube = kube_debian
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+
+    plan = _plan(kube, "web/app", image=DEBIAN_TOOLBOX).plan
+    out = _run(
+        kube,
+        plan.argv,
+        "\nstrace -f -e trace=read,write -p $TARGET_PID 2>/tmp/strace.out & sleep 1; curl -s localhost:8080; "
+        "sleep 1; kill $!; wait; cat /tmp/strace.out\nexit\n",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert "tools     strace tcpdump curl" in out.stderr  # the banner names the toolbox's tools
+    assert "hello from distroless-app" in out.stdout  # curl localhost:8080: the target's network
+    assert (
+        'read(0, "GET / HTTP/1.1' in out.stdout and 'write(1, "HTTP/1.1 200 OK' in out.stdout
+    )  # its syscalls
