@@ -15,6 +15,10 @@ export const ServerCommand = {
   listTargets: "debugbox.listTargets",
   debugCommand: "debugbox.debugCommand",
   openDebugTerminal: "debugbox.openDebugTerminal",
+  copyFromTarget: "debugbox.copyFromTarget",
+  copyToTarget: "debugbox.copyToTarget",
+  forwardPort: "debugbox.forwardPort",
+  captureTraffic: "debugbox.captureTraffic",
 } as const;
 
 /** Server → client request asking the editor to open a terminal running `argv` directly. */
@@ -33,6 +37,11 @@ export const ClientCommand = {
   copyDebugCommand: "debugbox.client.copyDebugCommand",
   restartServer: "debugbox.client.restartServer",
   showOutput: "debugbox.client.showOutput",
+  copyFromTarget: "debugbox.client.copyFromTarget",
+  copyToTarget: "debugbox.client.copyToTarget",
+  forwardPort: "debugbox.client.forwardPort",
+  captureTraffic: "debugbox.client.captureTraffic",
+  stopCapture: "debugbox.client.stopCapture",
 } as const;
 
 /** Oldest Python that runs the server. */
