@@ -13,6 +13,9 @@ would:
   namespace) shows the target's PID 1 in `ps` output; the toolbox image is set in the Settings editor just
   before, so this also proves that a settings change reaches the running server; then "Copy Debug Command"
   shows the copied command line;
+- copyout: "debugbox: Copy File from Target…" → pick the same container → `/httpd` (a 2 MB binary) → the save
+  dialog names a file with a space and non-ASCII in the workspace → its bytes are the target's, as `docker cp`
+  reads them;
 - interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
   setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
@@ -30,6 +33,7 @@ test-artifacts/logs/.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -37,6 +41,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -301,7 +306,9 @@ def docker_target(artifacts: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
-    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else []) + ["interpreter"]
+    scenarios = (
+        ["dockerfile", "manifest"] + (["terminal", "copyout"] if docker_target else []) + ["interpreter"]
+    )
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
@@ -379,6 +386,24 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+COPY_OUT_NAME = "copied httpd ü.bin"  # as in vscode_driver.js
+
+
+def test_copy_file_from_a_distroless_target_through_the_palette(vscode_run: Run, docker_target: str) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("copyout").startswith("PASS"), vscode_run.verdict("copyout")
+    got = (vscode_run.workspace / COPY_OUT_NAME).read_bytes()
+    raw = subprocess.run(
+        ["docker", "cp", f"{docker_target}:/httpd", "-"], capture_output=True, timeout=60, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        assert member is not None
+        expected = member.read()
+    assert len(expected) > 100_000 and b"\x00" in expected  # a real binary, not a text page
+    assert got == expected
 
 
 def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:

@@ -6,7 +6,7 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,interpreter,untrusted
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
@@ -27,6 +27,8 @@ const CS_URL = process.env.CS_URL;
 const WS = process.env.WS;
 const SHOTS = process.env.SHOTS;
 const LOG = process.env.LOG;
+/** The name the copied file gets in the workspace (also in tests/editors/test_vscode.py). */
+const COPY_OUT_NAME = "copied httpd ü.bin";
 const SCENARIOS = (process.env.SCENARIOS || "dockerfile,manifest,terminal").split(",").filter(Boolean);
 
 const logLines = [];
@@ -265,6 +267,42 @@ const scenarios = {
     if (!/copied docker run .*--pid=container:\S+ .*debugbox-e2e-toolbox:test/.test(text.replace(/`/g, ""))) {
       throw new Error(`unexpected Copy Debug Command notification: ${text}`);
     }
+  },
+
+  // "Copy File from Target…": pick the distroless-like container, type the path of its (binary) /httpd, answer
+  // the save dialog (code-server's simple dialog: a path in a quick input) with a name holding a space and
+  // non-ASCII; the notification says what was copied. The bytes are compared by the pytest side.
+  async copyout(page) {
+    const name = process.env.TARGET_NAME;
+    if (!name) {
+      throw new Error("TARGET_NAME is not set");
+    }
+    const dest = path.join(WS, COPY_OUT_NAME);
+    await openFile(page, "Dockerfile"); // activates the extension
+    await runCommand(page, "debugbox: Copy File from Target");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    await title("copy a file from which container?").waitFor({ timeout: 60000 });
+    await page.keyboard.type(name, { delay: 5 });
+    await page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    await title(`path in ${name}`).waitFor({ timeout: 15000 });
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("/httpd", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await title("save /httpd from").waitFor({ timeout: 15000 });
+    const input = page.locator(`${quickInput} .quick-input-box input`);
+    await input.fill(dest);
+    await shot(page, "vscode-copyout-save.png");
+    await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
+    await page.keyboard.press("Enter");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
+    await toast.waitFor({ timeout: 60000 });
+    const text = (await toast.textContent()) || "";
+    note(`copy notification: ${text}`);
+    if (!text.includes(`1 file(s)`) || !text.includes(`from ${name}`) || !fs.existsSync(dest)) {
+      throw new Error(`unexpected copy result: ${text} (file there: ${fs.existsSync(dest)})`);
+    }
+    await shot(page, "vscode-copyout-done.png");
   },
 
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
