@@ -19,6 +19,9 @@ export const ServerCommand = {
   copyToTarget: "debugbox.copyToTarget",
   forwardPort: "debugbox.forwardPort",
   captureTraffic: "debugbox.captureTraffic",
+  statTargetPath: "debugbox.statTargetPath",
+  readTargetDirectory: "debugbox.readTargetDirectory",
+  readTargetFile: "debugbox.readTargetFile",
 } as const;
 
 /** Server → client request asking the editor to open a terminal running `argv` directly. */
