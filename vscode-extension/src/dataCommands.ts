@@ -1,5 +1,6 @@
-// The palette's data commands: "Copy File from Target…", "Copy File to Target…", "Forward Port…" and "Capture
-// Traffic…" — the user's picks and dialogs here, the work in the server (`debugbox.copyFromTarget` and friends:
+// The palette's data commands: "Copy File from Target…", "Copy File to Target…", "Forward Port…", "Capture
+// Traffic…" and "Browse Target Files…" (the read-only `debugbox-target:` file view, with Download…/Upload…) — the
+// user's picks and dialogs here, the work in the server (`debugbox.copyFromTarget` and friends:
 // copies through the engine's archive API; forward and capture as the documented CLI in a terminal).
 //
 // Nothing is written without the user's choice: a download goes where the save dialog said (VS Code's dialog asks
@@ -31,6 +32,8 @@ import {
   uploadPath,
 } from "./common/data";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
+import { decodeTarget, FileKind, joinPath, parentPath, TARGET_FS_SCHEME, targetUriParts, toListing } from "./common/targetFs";
+import { TargetFileSystem } from "./targetFs";
 
 export interface DataDeps {
   /** `workspace/executeCommand` on the server; rejects with the server's message. */
@@ -86,21 +89,8 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     return chosen?.value;
   };
 
-  const copyFrom = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: copy a file from which container?", false);
-    if (!target) {
-      return;
-    }
-    const where = await vscode.window.showInputBox({
-      title: `debugbox: path in ${target.name}`,
-      prompt: "An absolute path of a file or folder in the container (nothing runs inside it)",
-      value: "/",
-      valueSelection: [1, 1],
-      validateInput: checkTargetPath,
-    });
-    if (where === undefined) {
-      return;
-    }
+  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). */
+  const download = async (target: Target, where: string): Promise<void> => {
     const folder = workspaceFolder();
     const dest = await vscode.window.showSaveDialog({
       title: `debugbox: save ${where} from ${target.name} as`,
@@ -125,7 +115,24 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     }
   };
 
-  const copyTo = async (): Promise<void> => {
+  const copyFrom = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: copy a file from which container?", false);
+    if (!target) {
+      return;
+    }
+    const where = await vscode.window.showInputBox({
+      title: `debugbox: path in ${target.name}`,
+      prompt: "An absolute path of a file or folder in the container (nothing runs inside it)",
+      value: "/",
+      valueSelection: [1, 1],
+      validateInput: checkTargetPath,
+    });
+    if (where !== undefined) {
+      await download(target, where);
+    }
+  };
+
+  const chooseSource = async (): Promise<vscode.Uri | undefined> => {
     const picked = await vscode.window.showOpenDialog({
       title: "debugbox: copy which file or folder into a container?",
       canSelectFiles: true,
@@ -134,19 +141,16 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       defaultUri: workspaceFolder(),
       openLabel: "Choose",
     });
-    const src = picked?.[0];
-    if (!src) {
-      return;
-    }
-    const target = await pickContainer("debugbox: copy into which container?", false);
-    if (!target) {
-      return;
-    }
+    return picked?.[0];
+  };
+
+  /** Copy `src` into `target` at a path the user confirms (named in the confirmation); never replaces silently. */
+  const upload = async (target: Target, src: vscode.Uri, suggested: string): Promise<void> => {
     const name = path.basename(src.fsPath);
     const typed = await vscode.window.showInputBox({
       title: `debugbox: where in ${target.name}?`,
       prompt: "An absolute path; ending in / copies into that folder under the same name",
-      value: "/tmp/",
+      value: suggested,
       validateInput: checkTargetPath,
     });
     if (typed === undefined) {
@@ -187,6 +191,99 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (summary) {
       void vscode.window.showInformationMessage(copyMessage(summary, "to", `${target.name}:${where}`));
     }
+  };
+
+  const copyTo = async (): Promise<void> => {
+    const src = await chooseSource();
+    if (!src) {
+      return;
+    }
+    const target = await pickContainer("debugbox: copy into which container?", false);
+    if (target) {
+      await upload(target, src, "/tmp/");
+    }
+  };
+
+  /** A quick-pick walk through the container's folders (the read-only file view): open, download, upload. */
+  const browse = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: browse the files of which container?", false);
+    if (!target) {
+      return;
+    }
+    const downloadButton = { iconPath: new vscode.ThemeIcon("cloud-download"), tooltip: "Download…" };
+    type Item = vscode.QuickPickItem & { action: "up" | "upload" | "open"; path: string; fileKind: number };
+    let dir = "/";
+    for (;;) {
+      const listing = toListing(
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
+          () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
+        ),
+      );
+      const items: Item[] = [];
+      if (dir !== "/") {
+        items.push({ label: "$(arrow-up) ..", action: "up", path: parentPath(dir), fileKind: FileKind.Directory });
+      }
+      items.push({ label: "$(cloud-upload) Upload a file here…", action: "upload", path: dir, fileKind: 0 });
+      for (const [name, kind] of listing.entries) {
+        const icon = kind & FileKind.SymbolicLink ? "file-symlink-file" : kind === FileKind.Directory ? "folder" : "file";
+        items.push({
+          label: `$(${icon}) ${name}`,
+          action: "open",
+          path: joinPath(dir, name),
+          fileKind: kind,
+          buttons: kind === FileKind.Directory ? [] : [downloadButton],
+        });
+      }
+      const pick = vscode.window.createQuickPick<Item>();
+      pick.title = `debugbox: ${target.name}:${dir} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
+      pick.placeholder = "Enter opens a file or folder; the cloud button downloads a file";
+      pick.items = items;
+      const chosen = await new Promise<Item | undefined>((resolve) => {
+        pick.onDidTriggerItemButton((e) => {
+          pick.hide();
+          void download(target, e.item.path);
+          resolve(undefined);
+        });
+        pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+        pick.onDidHide(() => resolve(undefined));
+        pick.show();
+      });
+      pick.dispose();
+      if (!chosen) {
+        return;
+      }
+      if (chosen.action === "upload") {
+        const src = await chooseSource();
+        if (src) {
+          await upload(target, src, joinPath(dir, ""));
+        }
+        return;
+      }
+      let kind = chosen.fileKind;
+      if (chosen.action === "open" && kind & FileKind.SymbolicLink) {
+        const uri = vscode.Uri.from(targetUriParts(target.id, chosen.path));
+        kind = (await vscode.workspace.fs.stat(uri).then((st) => st.type, () => FileKind.File)) & ~FileKind.SymbolicLink;
+      }
+      if (chosen.action === "up" || kind === FileKind.Directory) {
+        dir = chosen.path;
+        continue;
+      }
+      const uri = vscode.Uri.from(targetUriParts(target.id, chosen.path));
+      await vscode.commands.executeCommand("vscode.open", uri);
+      return;
+    }
+  };
+
+  /** "Download…" on an open `debugbox-target:` file. */
+  const downloadOpen = async (arg?: unknown): Promise<void> => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const id = uri?.scheme === TARGET_FS_SCHEME ? decodeTarget(uri.authority) : undefined;
+    if (!uri || id === undefined) {
+      void vscode.window.showWarningMessage("debugbox: open a file of a container first (debugbox: Browse Target Files…).");
+      return;
+    }
+    await download({ id, name: id, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
   };
 
   const forward = async (): Promise<void> => {
@@ -360,6 +457,12 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     vscode.commands.registerCommand(ClientCommand.copyToTarget, copyTo),
     vscode.commands.registerCommand(ClientCommand.forwardPort, forward),
     vscode.commands.registerCommand(ClientCommand.captureTraffic, capture),
+    vscode.commands.registerCommand(ClientCommand.browseTargetFiles, browse),
+    vscode.commands.registerCommand(ClientCommand.downloadTargetFile, downloadOpen),
+    vscode.workspace.registerFileSystemProvider(TARGET_FS_SCHEME, new TargetFileSystem(deps.execute, log), {
+      isCaseSensitive: true,
+      isReadonly: true,
+    }),
     vscode.commands.registerCommand(ClientCommand.stopCapture, () => {
       if (stopCurrent) {
         stopCurrent();

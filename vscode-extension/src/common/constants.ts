@@ -45,6 +45,8 @@ export const ClientCommand = {
   forwardPort: "debugbox.client.forwardPort",
   captureTraffic: "debugbox.client.captureTraffic",
   stopCapture: "debugbox.client.stopCapture",
+  browseTargetFiles: "debugbox.client.browseTargetFiles",
+  downloadTargetFile: "debugbox.client.downloadTargetFile",
 } as const;
 
 /** Oldest Python that runs the server. */
