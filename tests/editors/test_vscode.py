@@ -16,6 +16,8 @@ would:
 - copyout: "debugbox: Copy File from Target…" → pick the same container → `/httpd` (a 2 MB binary) → the save
   dialog names a file with a space and non-ASCII in the workspace → its bytes are the target's, as `docker cp`
   reads them;
+- fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
+  (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
 - interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
   setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
@@ -306,9 +308,8 @@ def docker_target(artifacts: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
-    scenarios = (
-        ["dockerfile", "manifest"] + (["terminal", "copyout"] if docker_target else []) + ["interpreter"]
-    )
+    live = ["terminal", "copyout", "fileview"] if docker_target else []
+    scenarios = ["dockerfile", "manifest", *live, "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
@@ -404,6 +405,13 @@ def test_copy_file_from_a_distroless_target_through_the_palette(vscode_run: Run,
         expected = member.read()
     assert len(expected) > 100_000 and b"\x00" in expected  # a real binary, not a text page
     assert got == expected
+
+
+def test_open_a_distroless_targets_file_from_the_file_view(vscode_run: Run) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("fileview").startswith("PASS"), vscode_run.verdict("fileview")
+    page = (LOGS / "run-vscode-page.log").read_text(encoding="utf-8")
+    assert 'opened from the target: "hello"' in page
 
 
 def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:

@@ -305,6 +305,35 @@ const scenarios = {
     await shot(page, "vscode-copyout-done.png");
   },
 
+  // "Browse Target Files…": pick the distroless-like container, walk from / into www, open index.html: the editor
+  // tab shows the target's page, read through the engine's archive API (the target has no shell and no ls).
+  async fileview(page) {
+    const name = process.env.TARGET_NAME;
+    if (!name) {
+      throw new Error("TARGET_NAME is not set");
+    }
+    await openFile(page, "Dockerfile"); // activates the extension
+    await runCommand(page, "debugbox: Browse Target Files");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    const choose = async (heading, label) => {
+      await title(heading).waitFor({ timeout: 60000 });
+      await page.keyboard.type(label, { delay: 5 });
+      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press("Enter");
+    };
+    await choose("browse the files of which container?", name);
+    await choose(`${name}:/ (read-only)`, "www");
+    await shot(page, "vscode-fileview-www.png").catch(() => undefined);
+    await choose(`${name}:/www (read-only)`, "index.html");
+    await page.locator('.tabs-container .tab.active[data-resource-name="index.html"]').waitFor({ timeout: 30000 });
+    const text = await until("the target's page in the editor", async () => {
+      const t = await page.locator(".editor-group-container.active .view-lines").first().textContent();
+      return t && t.includes("hello") ? t : undefined;
+    });
+    note(`opened from the target: ${JSON.stringify(text)}`);
+    await shot(page, "vscode-fileview-open.png");
+  },
+
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
   // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
   // item goes away (it is there only while something needs attention).
