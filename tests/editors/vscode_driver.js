@@ -334,6 +334,63 @@ const scenarios = {
     await shot(page, "vscode-fileview-open.png");
   },
 
+  // "Capture Traffic…" with the toolbox built from Debian's packages (it has tcpdump): pick the container, a
+  // filter, no duration; requests flow to the target while the terminal captures; the status bar's "Stop capture"
+  // ends it; the pcap is in the workspace and debugbox says how to open it (no Wireshark on this machine). The
+  // file itself is checked by the pytest side (the host's tcpdump reads it).
+  async capture(page) {
+    const name = process.env.TARGET_NAME;
+    const toolbox = process.env.DEBIAN_TOOLBOX;
+    if (!name || !toolbox) {
+      throw new Error("TARGET_NAME or DEBIAN_TOOLBOX is not set");
+    }
+    await openFile(page, "Dockerfile");
+    const lifecycleLine = /debugbox\.lsp\.handlers\.lifecycle: debugbox \S+ \(pid/;
+    await until("the language server to start", async () => lifecycleLine.test(outputLog()), 60000, 250);
+    const applied = () => (outputLog().match(/settings from (workspace\/configuration|workspace\/didChangeConfiguration) applied/g) || []).length;
+    const before = applied();
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", toolbox);
+    await until("the server to apply the changed settings", async () => applied() > before, 30000, 250);
+    await runCommand(page, "debugbox: Capture Traffic");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    await title("capture the traffic of which container?").waitFor({ timeout: 60000 });
+    await page.keyboard.type(name, { delay: 5 });
+    await page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    await title("capture filter").waitFor({ timeout: 15000 });
+    await page.keyboard.type("tcp port 8080", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await title("stop after how many seconds?").waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    const stop = page.locator(".statusbar-item", { hasText: `Stop capture of ${name}` });
+    await stop.waitFor({ timeout: 30000 });
+    const ip = require("node:child_process")
+      .execFileSync("docker", ["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name], { encoding: "utf8" })
+      .trim();
+    const http = require("node:http");
+    const pcap = () => fs.readdirSync(WS).find((f) => f.startsWith(`debugbox-${name}-`) && f.endsWith(".pcap"));
+    let answered = 0;
+    const size = () => (pcap() ? fs.statSync(path.join(WS, pcap())).size : 0);
+    await until("packets in the workspace's pcap", async () => {
+      await new Promise((resolve) => {
+        http.get(`http://${ip}:8080/`, (res) => { res.resume(); res.on("end", () => { answered++; resolve(); }); }).on("error", () => resolve());
+      });
+      return size() > 200;
+    }, 90000, 300);
+    note(`capture file ${pcap()} (${size()} bytes) after ${answered} request(s)`);
+    await shot(page, "vscode-capture-running.png");
+    await stop.click();
+    await stop.waitFor({ state: "hidden", timeout: 60000 });
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: pcap() }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.locator(".notification-list-item-message").first().textContent()) || "";
+    note(`capture ended: ${text}`);
+    if (!text.includes("tcpdump -r") && !text.includes("capture saved")) {
+      throw new Error(`unexpected message at the capture's end: ${text}`);
+    }
+    await shot(page, "vscode-capture-done.png");
+  },
+
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
   // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
   // item goes away (it is there only while something needs attention).

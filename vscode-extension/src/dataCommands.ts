@@ -361,21 +361,30 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (seconds) {
       args.duration = seconds;
     }
-    // The server's terminal opens while the command runs: remember it to stop it and to see it end.
-    let terminal: vscode.Terminal | undefined;
-    const opened = vscode.window.onDidOpenTerminal((t) => {
-      if (!terminal && t.name.startsWith("debugbox: capture")) {
-        terminal = t;
-      }
+    // The server asks for the terminal while the command runs; VS Code reports it (onDidOpenTerminal) around the
+    // command's answer, possibly after it: remember it, to stop it and to see it end.
+    const before = new Set(vscode.window.terminals);
+    const isCapture = (t: vscode.Terminal): boolean => !before.has(t) && t.name.startsWith("debugbox: capture");
+    let found: (t: vscode.Terminal) => void = () => undefined;
+    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
+      found = resolve;
     });
+    const opened = vscode.window.onDidOpenTerminal((t) => isCapture(t) && found(t));
     let result: unknown;
+    let terminal: vscode.Terminal | undefined;
     try {
       result = await run(ServerCommand.captureTraffic, args);
+      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
+        return;
+      }
+      const already = vscode.window.terminals.find(isCapture);
+      terminal =
+        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
     } finally {
       opened.dispose();
     }
-    if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
-      return;
+    if (!terminal) {
+      log.warn("capture: its terminal was not seen; stop it with Ctrl-C in the terminal");
     }
     watchCapture(terminal, output, target.name);
   };
