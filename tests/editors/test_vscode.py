@@ -38,6 +38,7 @@ test-artifacts/logs/.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -180,8 +181,12 @@ def _session(
     workspace_settings: dict[str, object] | None = None,
     extra_env: dict[str, str] | None = None,
 ) -> Run:
-    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME) driven once."""
-    run_dir = E2E / name
+    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME-CHECKOUT) driven once.
+
+    `.e2e` may be shared by several checkouts (a link to one installation): the folder is per checkout, so a run
+    elsewhere cannot replace this run's workspace while it is being checked.
+    """
+    run_dir = E2E / f"{name}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
     shutil.rmtree(run_dir, ignore_errors=True)
     for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)

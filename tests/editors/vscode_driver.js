@@ -291,6 +291,9 @@ const scenarios = {
     await page.keyboard.press("Enter");
     await title("save /httpd from").waitFor({ timeout: 15000 });
     const input = page.locator(`${quickInput} .quick-input-box input`);
+    // The simple dialog fills in its own path (the default: the workspace's `httpd`) once it has read the folder;
+    // replacing the value before that gets both.
+    await until("the save dialog's default path", async () => (await input.inputValue()).endsWith("/httpd"), 15000);
     await input.fill(dest);
     await shot(page, "vscode-copyout-save.png");
     await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
@@ -364,19 +367,21 @@ const scenarios = {
     await page.keyboard.press("Enter");
     const stop = page.locator(".statusbar-item", { hasText: `Stop capture of ${name}` });
     await stop.waitFor({ timeout: 30000 });
-    const ip = require("node:child_process")
-      .execFileSync("docker", ["inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name], { encoding: "utf8" })
-      .trim();
-    const http = require("node:http");
+    // Requests from inside the target's network namespace (a toolbox sharing it, busybox wget to localhost): the
+    // capture sees them on the target's loopback whatever the host's route to the engine's bridge is.
+    const { execFile } = require("node:child_process");
+    const request = () =>
+      new Promise((resolve) => {
+        const argv = ["run", "--rm", "--network", `container:${name}`, process.env.TOOLBOX_IMAGE, "wget", "-qO-", "http://127.0.0.1:8080/"];
+        execFile("docker", argv, { timeout: 30000 }, (err) => resolve(!err));
+      });
     const pcap = () => fs.readdirSync(WS).find((f) => f.startsWith(`debugbox-${name}-`) && f.endsWith(".pcap"));
     let answered = 0;
     const size = () => (pcap() ? fs.statSync(path.join(WS, pcap())).size : 0);
     await until("packets in the workspace's pcap", async () => {
-      await new Promise((resolve) => {
-        http.get(`http://${ip}:8080/`, (res) => { res.resume(); res.on("end", () => { answered++; resolve(); }); }).on("error", () => resolve());
-      });
+      answered += (await request()) ? 1 : 0;
       return size() > 200;
-    }, 90000, 300);
+    }, 120000, 300);
     note(`capture file ${pcap()} (${size()} bytes) after ${answered} request(s)`);
     await shot(page, "vscode-capture-running.png");
     await stop.click();
