@@ -9,6 +9,8 @@ command -v podman >/dev/null 2>&1 || need+=(podman)
 [ -x /bin/busybox ] && /bin/busybox --list 2>/dev/null | grep -qx httpd || need+=(busybox-static)
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
+# The capture tests read the pcap debugbox wrote with the host's own tcpdump.
+command -v tcpdump >/dev/null 2>&1 || need+=(tcpdump)
 [ -f /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)
 # The tests start their own sshd on a high port (tests/integration/docker/remote_engine.py); the package's
 # service is not needed and, where policy-rc.d forbids it, not started.

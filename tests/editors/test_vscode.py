@@ -13,6 +13,14 @@ would:
   namespace) shows the target's PID 1 in `ps` output; the toolbox image is set in the Settings editor just
   before, so this also proves that a settings change reaches the running server; then "Copy Debug Command"
   shows the copied command line;
+- copyout: "debugbox: Copy File from Target…" → pick the same container → `/httpd` (a 2 MB binary) → the save
+  dialog names a file with a space and non-ASCII in the workspace → its bytes are the target's, as `docker cp`
+  reads them;
+- capture: "debugbox: Capture Traffic…" with the toolbox built from Debian's packages (tcpdump) → requests flow
+  to the target → the status bar's "Stop capture" → the workspace holds a pcap the host's tcpdump reads, the
+  end message says how to open it, and no capture helper is left;
+- fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
+  (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
 - interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
   setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
 - session (its own code-server, the Debian toolbox of `tests/integration/toolbox_debs.py` as
@@ -34,6 +42,8 @@ test-artifacts/logs/.
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
@@ -41,6 +51,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -49,9 +60,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from debugbox.core.targets.capture import CAPTURE_LABEL, summarize_pcap
 
 from tests.conftest import ROOT, require
 from tests.editors.docker_images import TOOLBOX_IMAGE, build_images, docker_ok, remove, run_target
+from tests.integration.capture_checks import host_reads
+from tests.integration.toolbox_debs import ensure_toolbox
 
 pytestmark = pytest.mark.vscode
 
@@ -169,9 +183,14 @@ def _session(
     target_name: str = "",
     user_settings: dict[str, object] | None = None,
     workspace_settings: dict[str, object] | None = None,
+    extra_env: dict[str, str] | None = None,
 ) -> Run:
-    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME) driven once."""
-    run_dir = E2E / name
+    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME-CHECKOUT) driven once.
+
+    `.e2e` may be shared by several checkouts (a link to one installation): the folder is per checkout, so a run
+    elsewhere cannot replace this run's workspace while it is being checked.
+    """
+    run_dir = E2E / f"{name}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
     shutil.rmtree(run_dir, ignore_errors=True)
     for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -264,6 +283,7 @@ def _session(
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
                 "CS_DATA": str(run_dir / "cs-data"),
+                **(extra_env or {}),
             },
             capture_output=True,
             text=True,
@@ -305,12 +325,21 @@ def docker_target(artifacts: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
-    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else []) + ["interpreter"]
+    live = ["terminal", "copyout", "fileview", "capture"] if docker_target else []
+    scenarios = ["dockerfile", "manifest", *live, "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
         scenarios = [s for s in scenarios if s in only.split(",")]
-    return _session(built_vsix, "run-vscode", scenarios, trusted=True, target_name=docker_target)
+    extra: dict[str, str] = {}
+    if "capture" in scenarios:
+        try:  # built once per machine from cached Debian packages; without it only the capture scenario fails
+            extra["DEBIAN_TOOLBOX"] = ensure_toolbox(("docker",))
+        except (subprocess.CalledProcessError, OSError):
+            scenarios.remove("capture")
+    return _session(
+        built_vsix, "run-vscode", scenarios, trusted=True, target_name=docker_target, extra_env=extra
+    )
 
 
 @pytest.fixture(scope="module")
@@ -412,6 +441,57 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+COPY_OUT_NAME = "copied httpd ü.bin"  # as in vscode_driver.js
+
+
+def test_copy_file_from_a_distroless_target_through_the_palette(vscode_run: Run, docker_target: str) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("copyout").startswith("PASS"), vscode_run.verdict("copyout")
+    got = (vscode_run.workspace / COPY_OUT_NAME).read_bytes()
+    raw = subprocess.run(
+        ["docker", "cp", f"{docker_target}:/httpd", "-"], capture_output=True, timeout=60, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(raw)) as tar:
+        member = tar.extractfile(tar.getmembers()[0])
+        assert member is not None
+        expected = member.read()
+    assert len(expected) > 100_000 and b"\x00" in expected  # a real binary, not a text page
+    assert got == expected
+
+
+def test_open_a_distroless_targets_file_from_the_file_view(vscode_run: Run) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("fileview").startswith("PASS"), vscode_run.verdict("fileview")
+    page = (LOGS / "run-vscode-page.log").read_text(encoding="utf-8")
+    assert 'opened from the target: "hello"' in page
+
+
+def test_capture_traffic_to_a_pcap_in_the_workspace(vscode_run: Run, docker_target: str) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("capture").startswith("PASS"), vscode_run.verdict("capture")
+    tcpdump = shutil.which("tcpdump")
+    require(
+        tcpdump is not None, "tcpdump is not installed on this machine (scripts/setup-system.sh installs it)"
+    )
+    assert tcpdump is not None
+    pcaps = sorted(vscode_run.workspace.glob(f"debugbox-{docker_target}-*.pcap"))
+    assert len(pcaps) == 1, pcaps
+    summary = summarize_pcap(pcaps[0].read_bytes())
+    packets = host_reads(tcpdump, pcaps[0])
+    assert len(packets) == summary.packets > 0 and not summary.truncated
+    assert all(".8080" in line for line in packets), packets[:5]  # the filter the palette was given
+    target_id = subprocess.run(
+        ["docker", "inspect", "-f", "{{.Id}}", docker_target], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    helpers = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label={CAPTURE_LABEL}={target_id}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert helpers.strip() == ""
 
 
 def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:

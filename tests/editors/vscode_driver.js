@@ -6,7 +6,7 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,interpreter,untrusted
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
@@ -27,6 +27,8 @@ const CS_URL = process.env.CS_URL;
 const WS = process.env.WS;
 const SHOTS = process.env.SHOTS;
 const LOG = process.env.LOG;
+/** The name the copied file gets in the workspace (also in tests/editors/test_vscode.py). */
+const COPY_OUT_NAME = "copied httpd ü.bin";
 const SCENARIOS = (process.env.SCENARIOS || "dockerfile,manifest,terminal").split(",").filter(Boolean);
 
 const logLines = [];
@@ -311,6 +313,133 @@ const scenarios = {
     await shot(page, "vscode-session-terminal.png");
     const panel = page.locator(".part.panel").first();
     await panel.screenshot({ path: path.join(SHOTS, "vscode-session-panel.png") });
+  },
+
+  // "Copy File from Target…": pick the distroless-like container, type the path of its (binary) /httpd, answer
+  // the save dialog (code-server's simple dialog: a path in a quick input) with a name holding a space and
+  // non-ASCII; the notification says what was copied. The bytes are compared by the pytest side.
+  async copyout(page) {
+    const name = process.env.TARGET_NAME;
+    if (!name) {
+      throw new Error("TARGET_NAME is not set");
+    }
+    const dest = path.join(WS, COPY_OUT_NAME);
+    await openFile(page, "Dockerfile"); // activates the extension
+    await runCommand(page, "debugbox: Copy File from Target");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    await title("copy a file from which container?").waitFor({ timeout: 60000 });
+    await page.keyboard.type(name, { delay: 5 });
+    await page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    await title(`path in ${name}`).waitFor({ timeout: 15000 });
+    await page.keyboard.press("Control+A");
+    await page.keyboard.type("/httpd", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await title("save /httpd from").waitFor({ timeout: 15000 });
+    const input = page.locator(`${quickInput} .quick-input-box input`);
+    // The simple dialog fills in its own path (the default: the workspace's `httpd`) once it has read the folder;
+    // replacing the value before that gets both.
+    await until("the save dialog's default path", async () => (await input.inputValue()).endsWith("/httpd"), 15000);
+    await input.fill(dest);
+    await shot(page, "vscode-copyout-save.png");
+    await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
+    await page.keyboard.press("Enter");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
+    await toast.waitFor({ timeout: 60000 });
+    const text = (await toast.textContent()) || "";
+    note(`copy notification: ${text}`);
+    if (!text.includes(`1 file(s)`) || !text.includes(`from ${name}`) || !fs.existsSync(dest)) {
+      throw new Error(`unexpected copy result: ${text} (file there: ${fs.existsSync(dest)})`);
+    }
+    await shot(page, "vscode-copyout-done.png");
+  },
+
+  // "Browse Target Files…": pick the distroless-like container, walk from / into www, open index.html: the editor
+  // tab shows the target's page, read through the engine's archive API (the target has no shell and no ls).
+  async fileview(page) {
+    const name = process.env.TARGET_NAME;
+    if (!name) {
+      throw new Error("TARGET_NAME is not set");
+    }
+    await openFile(page, "Dockerfile"); // activates the extension
+    await runCommand(page, "debugbox: Browse Target Files");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    const choose = async (heading, label) => {
+      await title(heading).waitFor({ timeout: 60000 });
+      await page.keyboard.type(label, { delay: 5 });
+      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press("Enter");
+    };
+    await choose("browse the files of which container?", name);
+    await choose(`${name}:/ (read-only)`, "www");
+    await shot(page, "vscode-fileview-www.png").catch(() => undefined);
+    await choose(`${name}:/www (read-only)`, "index.html");
+    await page.locator('.tabs-container .tab.active[data-resource-name="index.html"]').waitFor({ timeout: 30000 });
+    const text = await until("the target's page in the editor", async () => {
+      const t = await page.locator(".editor-group-container.active .view-lines").first().textContent();
+      return t && t.includes("hello") ? t : undefined;
+    });
+    note(`opened from the target: ${JSON.stringify(text)}`);
+    await shot(page, "vscode-fileview-open.png");
+  },
+
+  // "Capture Traffic…" with the toolbox built from Debian's packages (it has tcpdump): pick the container, a
+  // filter, no duration; requests flow to the target while the terminal captures; the status bar's "Stop capture"
+  // ends it; the pcap is in the workspace and debugbox says how to open it (no Wireshark on this machine). The
+  // file itself is checked by the pytest side (the host's tcpdump reads it).
+  async capture(page) {
+    const name = process.env.TARGET_NAME;
+    const toolbox = process.env.DEBIAN_TOOLBOX;
+    if (!name || !toolbox) {
+      throw new Error("TARGET_NAME or DEBIAN_TOOLBOX is not set");
+    }
+    await openFile(page, "Dockerfile");
+    const lifecycleLine = /debugbox\.lsp\.handlers\.lifecycle: debugbox \S+ \(pid/;
+    await until("the language server to start", async () => lifecycleLine.test(outputLog()), 60000, 250);
+    const applied = () => (outputLog().match(/settings from (workspace\/configuration|workspace\/didChangeConfiguration) applied/g) || []).length;
+    const before = applied();
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", toolbox);
+    await until("the server to apply the changed settings", async () => applied() > before, 30000, 250);
+    await runCommand(page, "debugbox: Capture Traffic");
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    await title("capture the traffic of which container?").waitFor({ timeout: 60000 });
+    await page.keyboard.type(name, { delay: 5 });
+    await page.locator(`${quickInput} .monaco-list-row`, { hasText: name }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    await title("capture filter").waitFor({ timeout: 15000 });
+    await page.keyboard.type("tcp port 8080", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await title("stop after how many seconds?").waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    const stop = page.locator(".statusbar-item", { hasText: `Stop capture of ${name}` });
+    await stop.waitFor({ timeout: 30000 });
+    // Requests from inside the target's network namespace (a toolbox sharing it, busybox wget to localhost): the
+    // capture sees them on the target's loopback whatever the host's route to the engine's bridge is.
+    const { execFile } = require("node:child_process");
+    const request = () =>
+      new Promise((resolve) => {
+        const argv = ["run", "--rm", "--network", `container:${name}`, process.env.TOOLBOX_IMAGE, "wget", "-qO-", "http://127.0.0.1:8080/"];
+        execFile("docker", argv, { timeout: 30000 }, (err) => resolve(!err));
+      });
+    const pcap = () => fs.readdirSync(WS).find((f) => f.startsWith(`debugbox-${name}-`) && f.endsWith(".pcap"));
+    let answered = 0;
+    const size = () => (pcap() ? fs.statSync(path.join(WS, pcap())).size : 0);
+    await until("packets in the workspace's pcap", async () => {
+      answered += (await request()) ? 1 : 0;
+      return size() > 200;
+    }, 120000, 300);
+    note(`capture file ${pcap()} (${size()} bytes) after ${answered} request(s)`);
+    await shot(page, "vscode-capture-running.png");
+    await stop.click();
+    await stop.waitFor({ state: "hidden", timeout: 60000 });
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: pcap() }).first();
+    await toast.waitFor({ timeout: 30000 });
+    const text = (await toast.locator(".notification-list-item-message").first().textContent()) || "";
+    note(`capture ended: ${text}`);
+    if (!text.includes("tcpdump -r") && !text.includes("capture saved")) {
+      throw new Error(`unexpected message at the capture's end: ${text}`);
+    }
+    await shot(page, "vscode-capture-done.png");
   },
 
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error

@@ -3,6 +3,7 @@
 import * as vscode from "vscode";
 import { type Attention, DebugboxClient } from "./client";
 import { ClientCommand, ServerCommand } from "./common/constants";
+import { registerDataCommands } from "./dataCommands";
 import { shellQuote } from "./common/terminals";
 import { parseTargetList, type Target, strategyItems, targetItems } from "./common/targets";
 
@@ -184,6 +185,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       void vscode.window.showInformationMessage(`debugbox: copied \`${line}\`${notes.length ? ` — ${notes.join(" ")}` : ""}`);
     }),
   );
+
+  registerDataCommands(context, { execute: (command, args) => dbx.executeServerCommand(command, args), log });
 
   // Start right away: activation happens only for Dockerfiles and YAML/JSON documents.
   void dbx.ensureStarted();

@@ -85,10 +85,7 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     try:
-        result = capture.wait(args.duration)
-    except KeyboardInterrupt:
-        capture.stop()
-        result = capture.wait()
+        result = capture.wait(args.duration)  # Ctrl-C while waiting stops the capture and keeps the file
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1

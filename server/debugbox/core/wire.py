@@ -21,6 +21,9 @@ class Command(StrEnum):
     COPY_TO_TARGET = "debugbox.copyToTarget"
     FORWARD_PORT = "debugbox.forwardPort"
     CAPTURE_TRAFFIC = "debugbox.captureTraffic"
+    STAT_TARGET_PATH = "debugbox.statTargetPath"
+    READ_TARGET_DIRECTORY = "debugbox.readTargetDirectory"
+    READ_TARGET_FILE = "debugbox.readTargetFile"
 
 
 #: Server → client request asking the editor to open a terminal running `argv` directly.

@@ -86,15 +86,16 @@ class Capture:
     def wait(self, duration: float | None = None) -> CaptureResult:
         assert self._proc is not None, "start() first"
         try:
-            self._proc.wait(timeout=duration)
-        except subprocess.TimeoutExpired:
-            self.stop()
-        finally:
             try:
-                err = self._proc.communicate(timeout=60)[1]
-            finally:
-                # Whatever happened, nothing of ours stays on the engine.
-                subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+                self._proc.wait(timeout=duration)
+            except (subprocess.TimeoutExpired, KeyboardInterrupt):
+                # The duration's end, or Ctrl-C / `kill -INT` reaching debugbox alone (not the engine CLI in
+                # its process group): tcpdump is still running until it is stopped.
+                self.stop()
+            err = self._proc.communicate(timeout=60)[1]
+        finally:
+            # Whatever happened, nothing of ours stays on the engine.
+            subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
         said = err.decode("utf-8", "replace").strip().splitlines()
         summary = None
         size = self.output.stat().st_size

@@ -327,7 +327,9 @@ class EngineClient:
             raise StatUnsupported(f"{self.endpoint.label} answered {resp.status} to an archive stat")
         raw = resp.headers.get("x-docker-container-path-stat", "")
         try:
-            stat = json.loads(base64.b64decode(raw)) if raw else {}
+            # Docker sends standard base64, Podman the URL-safe alphabet (`-`, `_`); standard decoding silently
+            # drops `-`/`_`, which turned some paths (non-ASCII names) into "missing" on Podman.
+            stat = json.loads(base64.b64decode(raw.replace("-", "+").replace("_", "/"))) if raw else {}
         except ValueError:
             return None
         return stat if isinstance(stat, dict) else None

@@ -17,6 +17,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -101,6 +102,17 @@ def _write_file(
     summary.files += 1
 
 
+@contextmanager
+def read_archive(client: EngineClient, container_id: str, path: str) -> Iterator[IO[bytes]]:
+    """The engine's tar stream of `path` in the container (`GET …/archive`), its refusals as one sentence."""
+    with client.stream("GET", f"/containers/{quote(container_id, safe='')}/archive", {"path": path}) as resp:
+        if resp.status == 404:
+            raise TargetNotFound(f"{path} does not exist in the target")
+        if resp.status != 200:
+            raise RuntimeUnavailable(f"the engine refused to read {path}: {error_message(resp.read(1000))}")
+        yield resp
+
+
 def copy_out(
     client: EngineClient,
     container_id: str,
@@ -133,37 +145,32 @@ def copy_out(
             raise TransferRefused(f"{dest.parent} is not an existing folder")
         root, rename = dest.parent, dest.name
     summary = Summary()
-    with client.stream("GET", f"/containers/{quote(container_id, safe='')}/archive", {"path": path}) as resp:
-        if resp.status == 404:
-            raise TargetNotFound(f"{path} does not exist in the target")
-        if resp.status != 200:
-            raise RuntimeUnavailable(f"the engine refused to read {path}: {error_message(resp.read(1000))}")
-        with tarfile.open(fileobj=resp, mode="r|") as archive:
-            for member in archive:
-                where = land(member.name, top, rename)
-                if where.relative is None:
-                    summary.skip(where.skipped or member.name)
+    with read_archive(client, container_id, path) as resp, tarfile.open(fileobj=resp, mode="r|") as archive:
+        for member in archive:
+            where = land(member.name, top, rename)
+            if where.relative is None:
+                summary.skip(where.skipped or member.name)
+                continue
+            local = root / where.relative
+            if _under_links(root, where.relative):
+                summary.skip(f"{member.name!r}: would be written through a link")
+                continue
+            if member.isdir():
+                if not local.is_dir():
+                    local.mkdir(mode=0o700)
+                    os.chmod(local, member.mode & 0o777 | 0o700)
+                    summary.directories += 1
+            elif member.isreg():
+                data = archive.extractfile(member)
+                assert data is not None  # a regular member always has data
+                replace = local.exists()
+                if replace and not force:
+                    summary.skip(f"{member.name!r}: {local} exists (--force replaces it)")
                     continue
-                local = root / where.relative
-                if _under_links(root, where.relative):
-                    summary.skip(f"{member.name!r}: would be written through a link")
-                    continue
-                if member.isdir():
-                    if not local.is_dir():
-                        local.mkdir(mode=0o700)
-                        os.chmod(local, member.mode & 0o777 | 0o700)
-                        summary.directories += 1
-                elif member.isreg():
-                    data = archive.extractfile(member)
-                    assert data is not None  # a regular member always has data
-                    replace = local.exists()
-                    if replace and not force:
-                        summary.skip(f"{member.name!r}: {local} exists (--force replaces it)")
-                        continue
-                    _write_file(data, local, member.mode, replace=replace, summary=summary, progress=progress)
-                else:
-                    kind = "link" if member.issym() or member.islnk() else "special file"
-                    summary.skip(f"{member.name!r}: a {kind}, not copied")
+                _write_file(data, local, member.mode, replace=replace, summary=summary, progress=progress)
+            else:
+                kind = "link" if member.issym() or member.islnk() else "special file"
+                summary.skip(f"{member.name!r}: a {kind}, not copied")
     return summary
 
 

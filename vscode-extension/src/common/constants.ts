@@ -15,6 +15,13 @@ export const ServerCommand = {
   listTargets: "debugbox.listTargets",
   debugCommand: "debugbox.debugCommand",
   openDebugTerminal: "debugbox.openDebugTerminal",
+  copyFromTarget: "debugbox.copyFromTarget",
+  copyToTarget: "debugbox.copyToTarget",
+  forwardPort: "debugbox.forwardPort",
+  captureTraffic: "debugbox.captureTraffic",
+  statTargetPath: "debugbox.statTargetPath",
+  readTargetDirectory: "debugbox.readTargetDirectory",
+  readTargetFile: "debugbox.readTargetFile",
 } as const;
 
 /** Server → client request asking the editor to open a terminal running `argv` directly. */
@@ -33,6 +40,13 @@ export const ClientCommand = {
   copyDebugCommand: "debugbox.client.copyDebugCommand",
   restartServer: "debugbox.client.restartServer",
   showOutput: "debugbox.client.showOutput",
+  copyFromTarget: "debugbox.client.copyFromTarget",
+  copyToTarget: "debugbox.client.copyToTarget",
+  forwardPort: "debugbox.client.forwardPort",
+  captureTraffic: "debugbox.client.captureTraffic",
+  stopCapture: "debugbox.client.stopCapture",
+  browseTargetFiles: "debugbox.client.browseTargetFiles",
+  downloadTargetFile: "debugbox.client.downloadTargetFile",
 } as const;
 
 /** Oldest Python that runs the server. */

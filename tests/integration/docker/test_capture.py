@@ -1,0 +1,99 @@
+# ruff: noqa: F811 - the fixture `debian_toolbox` is imported from test_toolbox_promises and named as a parameter
+"""`debugbox capture` on a real Docker engine against the distroless-like target (no shell, no tcpdump inside),
+with the real toolbox built from Debian's packages (tests/integration/toolbox_debs.py): while requests flow to
+the target, the pcap written is one the host's own `tcpdump -r` reads, the summary counts what is in the file,
+Ctrl-C stops the capture and still leaves a valid file, and no helper container is left.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from debugbox.core.targets.capture import CAPTURE_LABEL
+
+from tests.conftest import require
+from tests.integration.capture_checks import assert_valid_capture, requests_to
+from tests.integration.docker.engine import DISTROLESS, Containers, container_id, docker
+from tests.integration.docker.test_toolbox_promises import debian_toolbox  # noqa: F401 - a fixture
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture(scope="module")
+def host_tcpdump() -> str:
+    found = shutil.which("tcpdump")
+    require(
+        found is not None, "tcpdump is not installed on this machine (scripts/setup-system.sh installs it)"
+    )
+    assert found is not None
+    return found
+
+
+def address_of(name: str) -> str:
+    return docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
+
+
+def helpers_of(name: str) -> str:
+    return docker("ps", "-aq", "--filter", f"label={CAPTURE_LABEL}={container_id(name)}").strip()
+
+
+def test_a_capture_of_requests_to_a_distroless_target_is_a_pcap_the_hosts_tcpdump_reads(
+    containers: Containers, debian_toolbox: str, host_tcpdump: str, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    ip = address_of(name)
+    out = tmp_path / "web.pcap"
+    argv = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "6", "-o", str(out)]
+    with requests_to(f"http://{ip}:8080/") as answered:
+        proc = subprocess.run(
+            [*argv, "--filter", "tcp port 8080", "--image", debian_toolbox],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+    assert proc.returncode == 0, proc.stderr
+    assert answered, "no request reached the target while the capture ran"
+    assert_valid_capture(out, proc.stderr, host_tcpdump)
+    assert helpers_of(name) == ""
+    # The file is never replaced without --force, and the refusal says how.
+    again = subprocess.run([*argv, "--image", debian_toolbox], capture_output=True, text=True, timeout=60)
+    assert again.returncode == 1 and "--force" in again.stderr, again.stderr
+    assert helpers_of(name) == ""
+
+
+def test_ctrl_c_stops_the_capture_and_still_writes_a_valid_file(
+    containers: Containers, debian_toolbox: str, host_tcpdump: str, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    ip = address_of(name)
+    out = tmp_path / "interrupted.pcap"
+    with requests_to(f"http://{ip}:8080/"):
+        # Its own session: the Ctrl-C below reaches only debugbox (not the docker CLI it started), as with
+        # `kill -INT`; a terminal's Ctrl-C, which reaches the whole group, is the easier case.
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "debugbox", "capture", name, "-o", str(out), "--image", debian_toolbox],
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        try:
+            assert proc.stderr is not None
+            assert "Ctrl-C stops" in proc.stderr.readline()
+            deadline = time.monotonic() + 120
+            while out.stat().st_size <= 24 and time.monotonic() < deadline:  # packets are being written
+                time.sleep(0.2)
+            assert out.stat().st_size > 24
+        finally:
+            os.kill(proc.pid, signal.SIGINT)
+            _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert_valid_capture(out, err, host_tcpdump)
+    assert helpers_of(name) == ""

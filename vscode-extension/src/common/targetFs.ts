@@ -1,0 +1,124 @@
+// The `debugbox-target:` file system's pure parts: which target and path a URI names, and how the server's
+// answers (`debugbox.statTargetPath`, `readTargetDirectory`, `readTargetFile`) become VS Code's stat, listing and
+// bytes, and its refusals the file-system errors VS Code understands.
+//
+// A URI is `debugbox-target://<hex of the target id>/<path in the target>`: target ids hold `:` and `/`
+// (`docker://web`), and an authority in hex survives every URI round trip VS Code makes (it lowercases
+// authorities). Pure: no `vscode` import at run time, so the unit tests run under plain Node.
+
+export const TARGET_FS_SCHEME = "debugbox-target";
+
+/** VS Code's FileType bits (vscode.FileType), repeated here so that this module stays pure. */
+export const FileKind = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
+
+export function encodeTarget(id: string): string {
+  return Buffer.from(id, "utf8").toString("hex");
+}
+
+export function decodeTarget(authority: string): string | undefined {
+  if (authority === "" || !/^([0-9a-f]{2})+$/.test(authority)) {
+    return undefined;
+  }
+  return Buffer.from(authority, "hex").toString("utf8");
+}
+
+/** The URI parts (scheme, authority, path) for a path in a target. */
+export function targetUriParts(id: string, targetPath: string): { scheme: string; authority: string; path: string } {
+  return { scheme: TARGET_FS_SCHEME, authority: encodeTarget(id), path: targetPath.startsWith("/") ? targetPath : `/${targetPath}` };
+}
+
+function kindBits(type: unknown, resolved: unknown): number {
+  const base = (t: unknown): number => (t === "directory" ? FileKind.Directory : t === "file" ? FileKind.File : FileKind.Unknown);
+  if (type === "symlink") {
+    return FileKind.SymbolicLink | base(resolved);
+  }
+  return base(type);
+}
+
+export interface Stat {
+  type: number;
+  ctime: number;
+  mtime: number;
+  size: number;
+  /** Always read-only (vscode.FilePermission.Readonly = 1). */
+  permissions: 1;
+}
+
+/** `statTargetPath`'s answer as a vscode.FileStat; undefined when malformed. */
+export function toStat(raw: unknown): Stat | undefined {
+  if (typeof raw !== "object" || raw === null) {
+    return undefined;
+  }
+  const r = raw as Record<string, unknown>;
+  if (typeof r.type !== "string") {
+    return undefined;
+  }
+  const mtime = typeof r.mtime === "number" && Number.isFinite(r.mtime) ? Math.round(r.mtime * 1000) : 0;
+  const size = typeof r.size === "number" && r.size >= 0 ? r.size : 0;
+  return { type: kindBits(r.type, r.resolvedType), ctime: mtime, mtime, size, permissions: 1 };
+}
+
+export interface Listing {
+  entries: [string, number][];
+  truncated: boolean;
+}
+
+/** `readTargetDirectory`'s answer as vscode's `[name, FileType][]` (folders first, then by name). */
+export function toListing(raw: unknown): Listing {
+  const out: Listing = { entries: [], truncated: false };
+  if (typeof raw !== "object" || raw === null) {
+    return out;
+  }
+  const r = raw as Record<string, unknown>;
+  out.truncated = r.truncated === true;
+  if (!Array.isArray(r.entries)) {
+    return out;
+  }
+  for (const e of r.entries) {
+    if (typeof e !== "object" || e === null) {
+      continue;
+    }
+    const name = (e as Record<string, unknown>).name;
+    // A name from the target is data: never a path (no separators, no dot entries).
+    if (typeof name !== "string" || name === "" || name === "." || name === ".." || name.includes("/")) {
+      continue;
+    }
+    out.entries.push([name, kindBits((e as Record<string, unknown>).type, undefined)]);
+  }
+  out.entries.sort((a, b) => Number(b[1] === FileKind.Directory) - Number(a[1] === FileKind.Directory) || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return out;
+}
+
+/** `readTargetFile`'s answer as bytes; undefined when malformed. */
+export function toBytes(raw: unknown): Uint8Array | undefined {
+  if (typeof raw !== "object" || raw === null || typeof (raw as { data?: unknown }).data !== "string") {
+    return undefined;
+  }
+  return new Uint8Array(Buffer.from((raw as { data: string }).data, "base64"));
+}
+
+export type FsErrorKind = "FileNotFound" | "FileIsADirectory" | "FileNotADirectory" | "Unavailable" | "NoPermissions";
+
+/** Which vscode.FileSystemError a server message becomes (the server's wording is in file_view.py). */
+export function errorKind(message: string): FsErrorKind {
+  if (message.includes("does not exist in the target") || message.includes("not a regular file")) {
+    return "FileNotFound";
+  }
+  if (message.includes("is a directory in the target")) {
+    return "FileIsADirectory";
+  }
+  if (message.includes("not a directory in the target")) {
+    return "FileNotADirectory";
+  }
+  return "Unavailable";
+}
+
+/** The parent folder of a path in the target (`/a/b` → `/a`, `/a` → `/`). */
+export function parentPath(p: string): string {
+  const cut = p.replace(/\/+$/, "").lastIndexOf("/");
+  return cut <= 0 ? "/" : p.slice(0, cut);
+}
+
+export function joinPath(dir: string, name: string): string {
+  return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
+}

@@ -1,0 +1,483 @@
+// The palette's data commands: "Copy File from Target…", "Copy File to Target…", "Forward Port…", "Capture
+// Traffic…" and "Browse Target Files…" (the read-only `debugbox-target:` file view, with Download…/Upload…) — the
+// user's picks and dialogs here, the work in the server (`debugbox.copyFromTarget` and friends:
+// copies through the engine's archive API; forward and capture as the documented CLI in a terminal).
+//
+// Nothing is written without the user's choice: a download goes where the save dialog said (VS Code's dialog asks
+// before replacing a file); an upload is confirmed with the target and path named, and an existing file in the
+// target is replaced only after a second confirmation. Restricted Mode: as "Open Debug Terminal…" (the server
+// gets trust-filtered settings; VS Code itself asks before a terminal process starts).
+
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { spawn } from "node:child_process";
+import * as vscode from "vscode";
+import { ClientCommand, ServerCommand } from "./common/constants";
+import {
+  baseName,
+  captureFileName,
+  checkDuration,
+  checkFilter,
+  checkPort,
+  checkTargetPath,
+  copyMessage,
+  dataTargets,
+  findViewer,
+  forwardUrl,
+  noViewerHint,
+  parseCopySummary,
+  parseDuration,
+  parsePort,
+  uploadConfirmation,
+  uploadPath,
+} from "./common/data";
+import { parseTargetList, type Target, targetItems } from "./common/targets";
+import { decodeTarget, FileKind, joinPath, parentPath, TARGET_FS_SCHEME, targetUriParts, toListing } from "./common/targetFs";
+import { TargetFileSystem } from "./targetFs";
+
+export interface DataDeps {
+  /** `workspace/executeCommand` on the server; rejects with the server's message. */
+  execute(command: string, args: unknown[]): Promise<unknown>;
+  log: vscode.LogOutputChannel;
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function workspaceFolder(): vscode.Uri | undefined {
+  return vscode.workspace.workspaceFolders?.[0]?.uri;
+}
+
+export function registerDataCommands(context: vscode.ExtensionContext, deps: DataDeps): void {
+  const { log } = deps;
+
+  /** Run a server command; on failure show its one line and return undefined (or rethrow with `raw`). */
+  const run = async (command: string, args: Record<string, unknown>): Promise<unknown> => {
+    try {
+      return await deps.execute(command, [args]);
+    } catch (err) {
+      log.error(`${command}: ${errorText(err)}`);
+      void vscode.window.showErrorMessage(`debugbox: ${errorText(err)}`, "Show Output").then((c) => c && log.show());
+      return undefined;
+    }
+  };
+
+  /** A Docker or Podman container (running ones only for forward and capture); undefined when cancelled. */
+  const pickContainer = async (title: string, running: boolean): Promise<Target | undefined> => {
+    const raw = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: "debugbox: listing containers" },
+      () => run(ServerCommand.listTargets, {}),
+    );
+    if (raw === undefined) {
+      return undefined;
+    }
+    const list = parseTargetList(raw);
+    const targets = dataTargets(list.targets, running);
+    if (targets.length === 0) {
+      const why = list.problems.length > 0 ? ` (${list.problems.join("; ")})` : "";
+      const which = running ? "running Docker or Podman containers" : "Docker or Podman containers";
+      void vscode.window.showInformationMessage(`debugbox: no ${which} found${why}.`);
+      return undefined;
+    }
+    const chosen = await vscode.window.showQuickPick(targetItems(targets), {
+      title,
+      placeHolder: "Docker and Podman containers (related to this file first)",
+      matchOnDescription: true,
+      matchOnDetail: true,
+    });
+    return chosen?.value;
+  };
+
+  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). */
+  const download = async (target: Target, where: string): Promise<void> => {
+    const folder = workspaceFolder();
+    const dest = await vscode.window.showSaveDialog({
+      title: `debugbox: save ${where} from ${target.name} as`,
+      saveLabel: "Save",
+      defaultUri: folder ? vscode.Uri.joinPath(folder, baseName(where)) : undefined,
+    });
+    if (!dest) {
+      return;
+    }
+    // The save dialog asked before pointing at an existing file: choosing it is the user's explicit choice.
+    const result = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `debugbox: copying ${where} from ${target.name}` },
+      () => run(ServerCommand.copyFromTarget, { target: target.id, path: where, dest: dest.toString(), force: true }),
+    );
+    const summary = parseCopySummary(result);
+    if (summary) {
+      for (const s of summary.skipped) {
+        log.warn(`copy from ${target.name}: skipped ${s}`);
+      }
+      log.info(`copied ${where} from ${target.id} to ${dest.fsPath}: ${JSON.stringify(summary)}`);
+      void vscode.window.showInformationMessage(copyMessage(summary, "from", target.name));
+    }
+  };
+
+  const copyFrom = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: copy a file from which container?", false);
+    if (!target) {
+      return;
+    }
+    const where = await vscode.window.showInputBox({
+      title: `debugbox: path in ${target.name}`,
+      prompt: "An absolute path of a file or folder in the container (nothing runs inside it)",
+      value: "/",
+      valueSelection: [1, 1],
+      validateInput: checkTargetPath,
+    });
+    if (where !== undefined) {
+      await download(target, where);
+    }
+  };
+
+  const chooseSource = async (): Promise<vscode.Uri | undefined> => {
+    const picked = await vscode.window.showOpenDialog({
+      title: "debugbox: copy which file or folder into a container?",
+      canSelectFiles: true,
+      canSelectFolders: true,
+      canSelectMany: false,
+      defaultUri: workspaceFolder(),
+      openLabel: "Choose",
+    });
+    return picked?.[0];
+  };
+
+  /** Copy `src` into `target` at a path the user confirms (named in the confirmation); never replaces silently. */
+  const upload = async (target: Target, src: vscode.Uri, suggested: string): Promise<void> => {
+    const name = path.basename(src.fsPath);
+    const typed = await vscode.window.showInputBox({
+      title: `debugbox: where in ${target.name}?`,
+      prompt: "An absolute path; ending in / copies into that folder under the same name",
+      value: suggested,
+      validateInput: checkTargetPath,
+    });
+    if (typed === undefined) {
+      return;
+    }
+    const where = uploadPath(typed, name);
+    const ok = await vscode.window.showWarningMessage(uploadConfirmation(name, target.name, where), { modal: true }, "Copy");
+    if (ok !== "Copy") {
+      return;
+    }
+    const args = { target: target.id, src: src.toString(), path: where };
+    const title = `debugbox: copying ${name} to ${target.name}`;
+    let result: unknown;
+    try {
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+        deps.execute(ServerCommand.copyToTarget, [args]),
+      );
+    } catch (err) {
+      const text = errorText(err);
+      log.error(`${ServerCommand.copyToTarget}: ${text}`);
+      if (!text.includes("exists in the target")) {
+        void vscode.window.showErrorMessage(`debugbox: ${text}`);
+        return;
+      }
+      const replace = await vscode.window.showWarningMessage(
+        `${where} already exists in ${target.name}. Replace it with ${name}?`,
+        { modal: true },
+        "Replace",
+      );
+      if (replace !== "Replace") {
+        return;
+      }
+      result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
+        run(ServerCommand.copyToTarget, { ...args, force: true }),
+      );
+    }
+    const summary = parseCopySummary(result);
+    if (summary) {
+      void vscode.window.showInformationMessage(copyMessage(summary, "to", `${target.name}:${where}`));
+    }
+  };
+
+  const copyTo = async (): Promise<void> => {
+    const src = await chooseSource();
+    if (!src) {
+      return;
+    }
+    const target = await pickContainer("debugbox: copy into which container?", false);
+    if (target) {
+      await upload(target, src, "/tmp/");
+    }
+  };
+
+  /** A quick-pick walk through the container's folders (the read-only file view): open, download, upload. */
+  const browse = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: browse the files of which container?", false);
+    if (!target) {
+      return;
+    }
+    const downloadButton = { iconPath: new vscode.ThemeIcon("cloud-download"), tooltip: "Download…" };
+    type Item = vscode.QuickPickItem & { action: "up" | "upload" | "open"; path: string; fileKind: number };
+    let dir = "/";
+    for (;;) {
+      const listing = toListing(
+        await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
+          () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
+        ),
+      );
+      const items: Item[] = [];
+      if (dir !== "/") {
+        items.push({ label: "$(arrow-up) ..", action: "up", path: parentPath(dir), fileKind: FileKind.Directory });
+      }
+      items.push({ label: "$(cloud-upload) Upload a file here…", action: "upload", path: dir, fileKind: 0 });
+      for (const [name, kind] of listing.entries) {
+        const icon = kind & FileKind.SymbolicLink ? "file-symlink-file" : kind === FileKind.Directory ? "folder" : "file";
+        items.push({
+          label: `$(${icon}) ${name}`,
+          action: "open",
+          path: joinPath(dir, name),
+          fileKind: kind,
+          buttons: kind === FileKind.Directory ? [] : [downloadButton],
+        });
+      }
+      const pick = vscode.window.createQuickPick<Item>();
+      pick.title = `debugbox: ${target.name}:${dir} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
+      pick.placeholder = "Enter opens a file or folder; the cloud button downloads a file";
+      pick.items = items;
+      const chosen = await new Promise<Item | undefined>((resolve) => {
+        pick.onDidTriggerItemButton((e) => {
+          pick.hide();
+          void download(target, e.item.path);
+          resolve(undefined);
+        });
+        pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+        pick.onDidHide(() => resolve(undefined));
+        pick.show();
+      });
+      pick.dispose();
+      if (!chosen) {
+        return;
+      }
+      if (chosen.action === "upload") {
+        const src = await chooseSource();
+        if (src) {
+          await upload(target, src, joinPath(dir, ""));
+        }
+        return;
+      }
+      let kind = chosen.fileKind;
+      if (chosen.action === "open" && kind & FileKind.SymbolicLink) {
+        const uri = vscode.Uri.from(targetUriParts(target.id, chosen.path));
+        kind = (await vscode.workspace.fs.stat(uri).then((st) => st.type, () => FileKind.File)) & ~FileKind.SymbolicLink;
+      }
+      if (chosen.action === "up" || kind === FileKind.Directory) {
+        dir = chosen.path;
+        continue;
+      }
+      const uri = vscode.Uri.from(targetUriParts(target.id, chosen.path));
+      await vscode.commands.executeCommand("vscode.open", uri);
+      return;
+    }
+  };
+
+  /** "Download…" on an open `debugbox-target:` file. */
+  const downloadOpen = async (arg?: unknown): Promise<void> => {
+    const uri = arg instanceof vscode.Uri ? arg : vscode.window.activeTextEditor?.document.uri;
+    const id = uri?.scheme === TARGET_FS_SCHEME ? decodeTarget(uri.authority) : undefined;
+    if (!uri || id === undefined) {
+      void vscode.window.showWarningMessage("debugbox: open a file of a container first (debugbox: Browse Target Files…).");
+      return;
+    }
+    await download({ id, name: id, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
+  };
+
+  const forward = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: forward a port of which container?", true);
+    if (!target) {
+      return;
+    }
+    const port = await vscode.window.showInputBox({
+      title: `debugbox: which port of ${target.name}?`,
+      prompt: "A port that listens inside the container (also one bound to its 127.0.0.1 only)",
+      placeHolder: "8080",
+      validateInput: checkPort,
+    });
+    if (port === undefined) {
+      return;
+    }
+    const local = await vscode.window.showInputBox({
+      title: "debugbox: on which local port?",
+      prompt: "Listens on this machine's 127.0.0.1 only",
+      value: port,
+      validateInput: checkPort,
+    });
+    if (local === undefined) {
+      return;
+    }
+    const result = await run(ServerCommand.forwardPort, { target: target.id, port: parsePort(port), local: parsePort(local) });
+    const url = forwardUrl(result);
+    if (!url) {
+      return;
+    }
+    const open = await vscode.window.showInformationMessage(
+      `debugbox: forwarding ${url} → ${target.name}:${port} (closing its terminal stops it).`,
+      "Open in Browser",
+    );
+    if (open === "Open in Browser") {
+      await vscode.env.openExternal(await vscode.env.asExternalUri(vscode.Uri.parse(url)));
+    }
+  };
+
+  const capture = async (): Promise<void> => {
+    const target = await pickContainer("debugbox: capture the traffic of which container?", true);
+    if (!target) {
+      return;
+    }
+    const filter = await vscode.window.showInputBox({
+      title: `debugbox: capture filter for ${target.name} (optional)`,
+      prompt: "A tcpdump filter; empty captures everything",
+      placeHolder: "tcp port 8080",
+      validateInput: checkFilter,
+    });
+    if (filter === undefined) {
+      return;
+    }
+    const duration = await vscode.window.showInputBox({
+      title: "debugbox: stop after how many seconds? (optional)",
+      prompt: "Empty: until you stop it (the status bar's Stop Capture, or Ctrl-C in its terminal)",
+      validateInput: checkDuration,
+    });
+    if (duration === undefined) {
+      return;
+    }
+    const folder = workspaceFolder();
+    const fileName = captureFileName(target.name, new Date());
+    const output = folder
+      ? vscode.Uri.joinPath(folder, fileName)
+      : await vscode.window.showSaveDialog({ title: "debugbox: save the capture as", filters: { pcap: ["pcap"] } });
+    if (!output) {
+      return;
+    }
+    const args: Record<string, unknown> = { target: target.id, output: output.toString() };
+    if (filter.trim() !== "") {
+      args.filter = filter.trim();
+    }
+    const seconds = parseDuration(duration);
+    if (seconds) {
+      args.duration = seconds;
+    }
+    // The server asks for the terminal while the command runs; VS Code reports it (onDidOpenTerminal) around the
+    // command's answer, possibly after it: remember it, to stop it and to see it end.
+    const before = new Set(vscode.window.terminals);
+    const isCapture = (t: vscode.Terminal): boolean => !before.has(t) && t.name.startsWith("debugbox: capture");
+    let found: (t: vscode.Terminal) => void = () => undefined;
+    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
+      found = resolve;
+    });
+    const opened = vscode.window.onDidOpenTerminal((t) => isCapture(t) && found(t));
+    let result: unknown;
+    let terminal: vscode.Terminal | undefined;
+    try {
+      result = await run(ServerCommand.captureTraffic, args);
+      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
+        return;
+      }
+      const already = vscode.window.terminals.find(isCapture);
+      terminal =
+        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
+    } finally {
+      opened.dispose();
+    }
+    if (!terminal) {
+      log.warn("capture: its terminal was not seen; stop it with Ctrl-C in the terminal");
+    }
+    watchCapture(terminal, output, target.name);
+  };
+
+  /** The visible stop (a status bar item) while the capture's terminal runs; at its end, the viewer offer. */
+  const watchCapture = (terminal: vscode.Terminal | undefined, output: vscode.Uri, name: string): void => {
+    const item = vscode.window.createStatusBarItem("debugbox.capture", vscode.StatusBarAlignment.Left, 9);
+    item.name = "debugbox capture";
+    item.text = `$(debug-stop) Stop capture of ${name}`;
+    item.tooltip = `debugbox is capturing ${name}'s traffic to ${output.fsPath}; click to stop`;
+    item.command = ClientCommand.stopCapture;
+    item.show();
+    stopCurrent = () => {
+      // Ctrl-C in the terminal: the CLI stops tcpdump, keeps the file and prints the summary.
+      terminal?.sendText("\x03", false);
+    };
+    let done = false;
+    const finish = (): void => {
+      if (done) {
+        return;
+      }
+      done = true;
+      clearInterval(poll);
+      closed.dispose();
+      item.dispose();
+      stopCurrent = undefined;
+      void offerViewer(output.fsPath);
+    };
+    const closed = vscode.window.onDidCloseTerminal((t) => t === terminal && finish());
+    // The process may end (duration reached) while its terminal stays open to show the summary.
+    const poll = setInterval(() => terminal?.exitStatus !== undefined && finish(), 500);
+    if (!terminal) {
+      finish();
+    }
+    context.subscriptions.push({ dispose: finish });
+  };
+
+  const offerViewer = async (pcap: string): Promise<void> => {
+    if (!fs.existsSync(pcap)) {
+      void vscode.window.showWarningMessage(`debugbox: the capture wrote no file (${pcap}); see its terminal.`);
+      return;
+    }
+    const viewer = findViewer(pcap, process.env.PATH, (f) => {
+      try {
+        fs.accessSync(f, fs.constants.X_OK);
+        return fs.statSync(f).isFile();
+      } catch {
+        return false;
+      }
+    });
+    const reveal = "Reveal in Explorer";
+    if (!viewer) {
+      const c = await vscode.window.showInformationMessage(noViewerHint(pcap), reveal);
+      if (c === reveal) {
+        await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(pcap));
+      }
+      return;
+    }
+    const open = `Open in ${viewer.name === "wireshark" ? "Wireshark" : "termshark"}`;
+    const c = await vscode.window.showInformationMessage(`debugbox: capture saved to ${path.basename(pcap)}.`, open, reveal);
+    if (c === reveal) {
+      await vscode.commands.executeCommand("revealInExplorer", vscode.Uri.file(pcap));
+    } else if (c === open) {
+      log.info(`opening ${pcap} with ${viewer.program}`);
+      if (viewer.inTerminal) {
+        vscode.window.createTerminal({ name: `termshark ${path.basename(pcap)}`, shellPath: viewer.program, shellArgs: viewer.args }).show();
+      } else {
+        const child = spawn(viewer.program, viewer.args, { detached: true, stdio: "ignore" });
+        child.on("error", (err) => void vscode.window.showErrorMessage(`debugbox: ${viewer.program}: ${err.message}`));
+        child.unref();
+      }
+    }
+  };
+
+  let stopCurrent: (() => void) | undefined;
+
+  context.subscriptions.push(
+    vscode.commands.registerCommand(ClientCommand.copyFromTarget, copyFrom),
+    vscode.commands.registerCommand(ClientCommand.copyToTarget, copyTo),
+    vscode.commands.registerCommand(ClientCommand.forwardPort, forward),
+    vscode.commands.registerCommand(ClientCommand.captureTraffic, capture),
+    vscode.commands.registerCommand(ClientCommand.browseTargetFiles, browse),
+    vscode.commands.registerCommand(ClientCommand.downloadTargetFile, downloadOpen),
+    vscode.workspace.registerFileSystemProvider(TARGET_FS_SCHEME, new TargetFileSystem(deps.execute, log), {
+      isCaseSensitive: true,
+      isReadonly: true,
+    }),
+    vscode.commands.registerCommand(ClientCommand.stopCapture, () => {
+      if (stopCurrent) {
+        stopCurrent();
+      } else {
+        void vscode.window.showInformationMessage("debugbox: no capture is running.");
+      }
+    }),
+  );
+}

@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  decodeTarget,
+  encodeTarget,
+  errorKind,
+  FileKind,
+  joinPath,
+  parentPath,
+  targetUriParts,
+  toBytes,
+  toListing,
+  toStat,
+} from "../common/targetFs";
+
+describe("debugbox-target URIs", () => {
+  it("carry any target id in a hex authority, and back", () => {
+    for (const id of ["docker://web", "podman://a b/ü", "3f2a9c"]) {
+      assert.equal(decodeTarget(encodeTarget(id)), id);
+      assert.match(encodeTarget(id), /^[0-9a-f]+$/);
+    }
+    assert.equal(decodeTarget(""), undefined);
+    assert.equal(decodeTarget("xyz"), undefined);
+    assert.equal(decodeTarget("abc"), undefined); // odd length
+    assert.deepEqual(targetUriParts("docker://w", "etc/hosts"), { scheme: "debugbox-target", authority: encodeTarget("docker://w"), path: "/etc/hosts" });
+  });
+
+  it("walks paths in the target", () => {
+    assert.equal(parentPath("/a/b c"), "/a");
+    assert.equal(parentPath("/a"), "/");
+    assert.equal(parentPath("/a/b/"), "/a");
+    assert.equal(joinPath("/", "etc"), "/etc");
+    assert.equal(joinPath("/etc", "ü x"), "/etc/ü x");
+  });
+});
+
+describe("server answers", () => {
+  it("maps a stat, links by what they point to, always read-only", () => {
+    assert.deepEqual(toStat({ type: "file", size: 10, mtime: 1.5 }), { type: FileKind.File, ctime: 1500, mtime: 1500, size: 10, permissions: 1 });
+    assert.equal(toStat({ type: "symlink", resolvedType: "directory" })!.type, FileKind.SymbolicLink | FileKind.Directory);
+    assert.equal(toStat({ type: "other" })!.type, FileKind.Unknown);
+    assert.equal(toStat({ size: 1 }), undefined);
+  });
+
+  it("lists folders first and drops names that are not plain names", () => {
+    const listing = toListing({
+      entries: [
+        { name: "b.txt", type: "file" },
+        { name: "etc", type: "directory" },
+        { name: "../escape", type: "file" },
+        { name: "..", type: "directory" },
+        { name: "link", type: "symlink" },
+        { type: "file" },
+        "junk",
+      ],
+      truncated: true,
+    });
+    assert.deepEqual(listing.entries, [
+      ["etc", FileKind.Directory],
+      ["b.txt", FileKind.File],
+      ["link", FileKind.SymbolicLink],
+    ]);
+    assert.equal(listing.truncated, true);
+    assert.deepEqual(toListing(null), { entries: [], truncated: false });
+  });
+
+  it("decodes file bytes exactly", () => {
+    const bytes = new Uint8Array([0, 255, 13, 10, 0xc3, 0xbc]);
+    assert.deepEqual(toBytes({ data: Buffer.from(bytes).toString("base64"), size: 6 }), bytes);
+    assert.equal(toBytes({ data: 1 }), undefined);
+  });
+
+  it("turns the server's refusals into file-system errors", () => {
+    assert.equal(errorKind("debugbox.readTargetFile: /x does not exist in the target"), "FileNotFound");
+    assert.equal(errorKind("/www is a directory in the target"), "FileIsADirectory");
+    assert.equal(errorKind("/httpd is not a directory in the target"), "FileNotADirectory");
+    assert.equal(errorKind("the engine did not answer"), "Unavailable");
+  });
+});
