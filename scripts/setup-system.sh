@@ -9,6 +9,7 @@ command -v podman >/dev/null 2>&1 || need+=(podman)
 command -v nvim >/dev/null 2>&1 || need+=(neovim)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 [ -f /usr/include/gssapi/gssapi.h ] || need+=(libkrb5-dev)
+command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)  # the compose tests' judge (1.29)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   if [ "$(id -u)" != 0 ]; then echo "setup: need root to apt-get install ${need[*]}" >&2; exit 1; fi

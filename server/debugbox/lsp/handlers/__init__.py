@@ -28,6 +28,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "data_commands",
     "container_lens",
     "pod_lens",
+    "compose",
 )
 
 
