@@ -252,4 +252,45 @@ def analyze(
     return ComposeAnalysis(uri, text, settings, dockerfiles)
 
 
-__all__ = ["ENGINE_NOTES", "ComposeAnalysis", "analyze", "findings", "service_facts"]
+def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
+    """What `debugbox inspect` prints for a compose file (schema in docs/cli.md): each service with its image
+    or build, and what its container has (from the Dockerfile's stage or the image table)."""
+    services = []
+    for service in analysis.compose.services:
+        fact = analysis.facts.get(service.name)
+        read = analysis.dockerfiles.get(service.name)
+        build = service.build
+        entry: dict[str, Any] = {
+            "name": service.name,
+            "line": analysis.lines.position(service.key.start).line + 1,
+            "image": service.image.value if service.image else None,
+            "build": None
+            if build is None
+            else {
+                "context": build.context,
+                "dockerfile": read[0] if read else build.dockerfile,
+                "target": build.target,
+                "read": read is not None,
+                "why_not_read": skipped.get(service.name),
+            },
+            "base": fact.label if fact else None,
+            "family": fact.info.family if fact else None,
+            "shell": fact.info.shell if fact and fact.info.has_shell else None,
+            "has_shell": fact.info.has_shell if fact else None,
+            "user": (fact.stage.user if fact and fact.stage and fact.stage.user else None)
+            or (fact.info.default_user if fact else None),
+            "pid": service.pid.value if service.pid else None,
+            "network_mode": service.network_mode.value if service.network_mode else None,
+            "profiles": list(service.profiles),
+        }
+        services.append(entry)
+    error = analysis.compose.error
+    return {
+        "kind": "compose",
+        "name": analysis.compose.name,
+        "services": services,
+        "error": None if error is None else {"line": error.line + 1, "message": error.message},
+    }
+
+
+__all__ = ["ENGINE_NOTES", "ComposeAnalysis", "analyze", "findings", "inspect_compose", "service_facts"]
