@@ -66,7 +66,7 @@ def kind_of(uri: str, text: str, language_id: str | None = None) -> DocumentKind
     name = file_name(uri)
     if language_id == "dockerfile" or is_dockerfile_name(name):
         return DocumentKind.DOCKERFILE
-    if is_compose_name(name):
+    if language_id == "dockercompose" or is_compose_name(name):  # the Docker extension's language id
         return DocumentKind.COMPOSE
     lower = name.lower()
     if language_id in {"yaml", "json", "jsonc"} or lower.endswith((".yaml", ".yml", ".json")):

@@ -37,6 +37,8 @@ def test_compose_names(name: str) -> None:
 def test_not_compose_names(name: str) -> None:
     assert not is_compose_name(name)
     assert kind_of(f"file:///w/{name}", "services:\n  a:\n    image: x\n") is DocumentKind.OTHER
+    # The Docker extension for VS Code names the language of compose files, whatever their name.
+    assert kind_of(f"file:///w/{name}", "services: {}\n", "dockercompose") is DocumentKind.COMPOSE
 
 
 TEXT = """\
