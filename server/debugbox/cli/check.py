@@ -57,7 +57,7 @@ def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
             path.resolve().as_uri(), text, Settings()
         ).diagnostics()
         return diagnostics
-    raise UsageError(f"{path}: no FROM instruction and not a compose file or Kubernetes manifest")
+    raise UsageError(f"{path}: no FROM instruction, not a compose file and not a Kubernetes manifest")
 
 
 def run(args: argparse.Namespace) -> int:

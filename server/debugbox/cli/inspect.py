@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(result, indent=2) if args.json else _manifest_table(result))
         return 0
     if kind is not DocumentKind.DOCKERFILE:
-        raise UsageError(f"{path}: no FROM instruction and not a compose file or Kubernetes manifest")
+        raise UsageError(f"{path}: no FROM instruction, not a compose file and not a Kubernetes manifest")
     result = inspect_dockerfile(load_dockerfile(path, text))
     print(json.dumps(result, indent=2) if args.json else dockerfile_table(result))
     return 0

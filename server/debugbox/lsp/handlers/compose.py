@@ -76,9 +76,9 @@ def lenses(
 
 
 def register(server: DebugboxLanguageServer) -> None:
-    from debugbox.core.compose import analysis
-
     def analyze(uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> Analysis:
+        # Imported on first use, in the analysis thread: `debugbox lsp` starts without the analysers.
+        from debugbox.core.compose import analysis
         from debugbox.core.compose.model import read_compose
         from debugbox.edge.workspace import build_dockerfiles
 
