@@ -62,3 +62,24 @@ def test_edge_reads_only_inside_the_workspace(tmp_path: Path) -> None:
     assert list(found) == ["app"] and found["app"][1] == "FROM scratch\n"
     assert set(skipped) == {"up", "link", "git"}
     assert "outside the workspace" in skipped["up"] and "outside the workspace" in skipped["link"]
+
+
+def test_sidecar_action_offered_inside_a_service_and_disabled_with_the_reason() -> None:
+    from debugbox.core.analysis import ActionContext
+    from lsprotocol import types as lsp
+
+    def at(text: str, line: int, character: int = 4) -> list[tuple[str, str | None, int]]:
+        analysis = analyze("file:///w/compose.yaml", text, Settings(), None, None)
+        pos = lsp.Position(line=line, character=character)
+        found = analysis.actions(lsp.Range(start=pos, end=pos), ActionContext(Settings(), lambda _uri: False))
+        return [(a.title, a.disabled_reason, len(a.edits)) for a in found]
+
+    block = "name: shop\nservices:\n  api:\n    image: busybox\nvolumes: {}\n"
+    assert at(block, 3) == [("Add a debug sidecar service (profile debug): debug-api", None, 1)]
+    assert at(block, 4) == []  # outside every service
+    (title, reason, edits), *_ = at("services: {api: {image: busybox}}\n", 0, 12)
+    assert reason is not None and "not a block mapping" in reason and edits == 0
+    # The image is the setting; an invalid one is refused, not written.
+    analysis = analyze("file:///w/compose.yaml", block, Settings(), None, None)
+    bad = analysis.sidecar_action("api", "Not An Image")
+    assert bad.disabled_reason is not None and "debugbox.toolboxImage" in bad.disabled_reason

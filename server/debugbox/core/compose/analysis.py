@@ -169,7 +169,7 @@ class ComposeAnalysis(Analysis):
             if fact is not None:
                 self.facts[service.name] = fact
         self._diagnostics = findings(self.compose, self.facts, self.lines)
-        self._sidecars: dict[str, Action] = {}
+        self._sidecars: dict[tuple[str, str], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
         return self._diagnostics
@@ -198,20 +198,22 @@ class ComposeAnalysis(Analysis):
         return (self.sidecar_action(service.name, context.settings.toolbox_image),)
 
     def sidecar_action(self, service: str, image: str) -> Action:
-        if service not in self._sidecars:
+        """The action for `service` (verified once per image: an editor asks again on every cursor move)."""
+        key = (service, image)
+        if key not in self._sidecars:
             title = f"{SIDECAR_TITLE}: debug-{service}"
             kind = lsp.CodeActionKind.RefactorRewrite.value
             try:
                 planned = plan_sidecar(self.compose, service, image)
             except Refused as exc:
-                self._sidecars[service] = Action(title=title, kind=kind, disabled_reason=str(exc))
+                self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
             else:
                 edit = planned.edit
                 text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
-                self._sidecars[service] = Action(
+                self._sidecars[key] = Action(
                     title=f"{SIDECAR_TITLE}: {planned.service}", kind=kind, edits=(text_edit,)
                 )
-        return self._sidecars[service]
+        return self._sidecars[key]
 
     def hover(self, position: lsp.Position) -> lsp.Hover | None:
         for service in self.compose.services:
