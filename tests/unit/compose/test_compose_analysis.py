@@ -77,7 +77,7 @@ def test_sidecar_action_offered_inside_a_service_and_disabled_with_the_reason() 
     block = "name: shop\nservices:\n  api:\n    image: busybox\nvolumes: {}\n"
     assert at(block, 3) == [("Add a debug sidecar service (profile debug): debug-api", None, 1)]
     assert at(block, 4) == []  # outside every service
-    (title, reason, edits), *_ = at("services: {api: {image: busybox}}\n", 0, 12)
+    (_title, reason, edits), *_ = at("services: {api: {image: busybox}}\n", 0, 12)
     assert reason is not None and "not a block mapping" in reason and edits == 0
     # The image is the setting; an invalid one is refused, not written.
     analysis = analyze("file:///w/compose.yaml", block, Settings(), None, None)
