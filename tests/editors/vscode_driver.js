@@ -6,7 +6,7 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,compose
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
@@ -265,6 +265,42 @@ const scenarios = {
     if (!/copied docker run .*--pid=container:\S+ .*debugbox-e2e-toolbox:test/.test(text.replace(/`/g, ""))) {
       throw new Error(`unexpected Copy Debug Command notification: ${text}`);
     }
+  },
+
+  // Open a compose file, apply "Add a debug sidecar service" from the quick-fix menu inside a service, save, and
+  // find the new service in the file on disk.
+  async compose(page) {
+    const file = path.join(WS, "compose", "compose.yaml");
+    const before = fs.readFileSync(file, "utf8");
+    await openFile(page, "compose.yaml");
+    await focusEditor(page);
+    await page.keyboard.press("Control+G");
+    await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
+    await page.keyboard.type("4"); // `image:` of the api service
+    await page.keyboard.press("Enter");
+    const item = await until("the Add a debug sidecar service action", async () => {
+      await page.keyboard.press("Control+.");
+      const loc = page.locator(".action-widget .monaco-list-row", { hasText: "debug sidecar service" }).first();
+      try {
+        await loc.waitFor({ state: "visible", timeout: 3000 });
+        return loc;
+      } catch {
+        await page.keyboard.press("Escape");
+        return undefined;
+      }
+    }, 60000, 500);
+    await shot(page, "vscode-compose-action.png");
+    await item.click();
+    await until("the editor to show the new service", async () =>
+      (await page.locator(".editor-group-container.active .view-lines").first().textContent()).includes("debug-api"),
+    );
+    await page.keyboard.press("Control+S");
+    const after = await until("the debug-api service in the file on disk", async () => {
+      const t = readIfExists(file);
+      return t && t !== before && t.includes("debug-api") ? t : undefined;
+    });
+    note(`compose.yaml after save:\n${after}`);
+    await shot(page, "vscode-compose-saved.png");
   },
 
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error

@@ -77,6 +77,20 @@ def test_block_file_with_comments_and_other_top_level_keys(tmp_path: Path) -> No
     )
 
 
+def test_comments_indented_under_the_last_service_stay_with_it(tmp_path: Path) -> None:
+    text = (
+        "services:\n  api:\n    image: busybox\n    # the API answers on 8080\n\n      # still about api\n"
+        "\n# about the volumes\nvolumes: {}\n"
+    )
+    edited = _check(text, "api", tmp_path)
+    head = "services:\n  api:\n    image: busybox\n    # the API answers on 8080\n\n      # still about api\n"
+    assert edited.startswith(head + "  debug-api:\n")
+    assert edited.endswith("    profiles: [debug]\n\n# about the volumes\nvolumes: {}\n")
+    # The same with no final newline after the comment.
+    bare = "services:\n  api:\n    image: busybox\n    # last words"
+    assert _check(bare, "api", tmp_path).startswith(bare + "\n  debug-api:\n")
+
+
 def test_crlf_and_no_final_newline(tmp_path: Path) -> None:
     text = "services:\r\n    api:\r\n        image: busybox"
     edited = _check(text, "api", tmp_path)

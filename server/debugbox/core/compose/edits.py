@@ -4,9 +4,10 @@ The new service joins the target's PID and network namespaces (`pid: "service:<s
 "service:<s>"`), can trace its processes (`cap_add: [SYS_PTRACE]`), keeps a terminal (`stdin_open`, `tty`) and
 sits in the `debug` profile, so a plain `docker compose up` does not start it (`--profile debug` does).
 
-Where it goes: directly after the last line holding text of the last service in `services:` (so comments and
-blank lines that follow stay below it), indented like the other service keys, its keys indented like the
-first block-style service's keys (two spaces when none is). Line endings follow the file; a file without a
+Where it goes: after the last line holding text of the last service in `services:` and the comment lines
+indented under it (they describe that service); comments at the service keys' indentation or less, and blank
+lines before them, stay below the new service (they describe what follows). Indented like the other service
+keys, its keys indented like the first block-style service's keys (two spaces when none is). Line endings follow the file; a file without a
 final newline keeps having none. Refused: a flow-style or aliased `services:` mapping, an unknown service,
 an invalid toolbox image.
 
@@ -92,6 +93,26 @@ def _lines(name: str, target: str, image: str, indent: str, step: str, eol: str)
     return f"{indent}{_quoted(name)}:{eol}" + "".join(f"{indent}{step}{line}{eol}" for line in body)
 
 
+_LINE = re.compile(r"([ \t]*)([^\r\n]*)(\r\n|[\r\n]|$)")
+
+
+def _after_own_comments(text: str, at: int, key_col: int) -> int:
+    """`at`, moved past the comment lines indented deeper than the service keys that follow it (they belong to
+    the last service: `    # the API answers on 8080`); blank lines count only when such a comment follows."""
+    pos = at
+    while pos < len(text):
+        m = _LINE.match(text, pos)
+        if m is None or m.end() == pos:
+            break
+        indent, body = m.group(1), m.group(2)
+        if body.startswith("#") and len(indent.expandtabs()) > key_col:
+            at = m.end()
+        elif body.strip():
+            break
+        pos = m.end()
+    return at
+
+
 def plan_sidecar(compose: ComposeFile, target: str, image: str) -> SidecarEdit:
     """The edit adding a debug sidecar service for `target`; `Refused` with the reason when it cannot."""
     if compose.error is not None:
@@ -121,7 +142,7 @@ def plan_sidecar(compose: ComposeFile, target: str, image: str) -> SidecarEdit:
     last = last_line(node.pairs[-1][1], chunk)
     if last is None:
         last = node.pairs[-1][0].end_line
-    at = yaml_line_offset(chunk, last + 1)
+    at = _after_own_comments(chunk, yaml_line_offset(chunk, last + 1), first_key.col)
     m = _EOL.search(text)
     eol = m.group(0) if m else "\n"
     name = sidecar_name(compose, target)
