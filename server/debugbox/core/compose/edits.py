@@ -7,9 +7,9 @@ sits in the `debug` profile, so a plain `docker compose up` does not start it (`
 Where it goes: after the last line holding text of the last service in `services:` and the comment lines
 indented under it (they describe that service); comments at the service keys' indentation or less, and blank
 lines before them, stay below the new service (they describe what follows). Indented like the other service
-keys, its keys indented like the first block-style service's keys (two spaces when none is). Line endings follow the file; a file without a
-final newline keeps having none. Refused: a flow-style or aliased `services:` mapping, an unknown service,
-an invalid toolbox image.
+keys, its keys indented like the first block-style service's keys (two spaces when none is). Line endings
+follow the file; a file without a final newline keeps having none. Refused: a flow-style or aliased
+`services:` mapping, an unknown service, an invalid toolbox image.
 
 The one gate (`verified`), as for the manifest edits (`core/kubernetes/verify.py`): the edited text is loaded
 by an independent judge (PyYAML's safe loader, which follows aliases and merge keys) and must equal the
