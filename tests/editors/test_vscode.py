@@ -304,7 +304,6 @@ def docker_target(artifacts: None) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
-    # `compose` after `terminal`, which sets debugbox.toolboxImage to the local test toolbox the sidecar uses.
     scenarios = (
         ["dockerfile", "manifest"] + (["terminal"] if docker_target else []) + ["compose", "interpreter"]
     )
@@ -395,7 +394,7 @@ def test_compose_debug_sidecar_quick_fix_and_compose_up(vscode_run: Run) -> None
     assert services["debug-api"]["pid"] == "service:api" and services["debug-api"]["profiles"] == ["debug"]
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
-    assert services["debug-api"]["image"] == TOOLBOX_IMAGE  # set by the terminal scenario before
+    assert services["debug-api"]["image"] == TOOLBOX_IMAGE  # the setting, changed in the Settings editor before
     project = f"dbxe2e{os.getpid()}"
 
     def compose(*args: str) -> str:

@@ -272,6 +272,8 @@ const scenarios = {
   async compose(page) {
     const file = path.join(WS, "compose", "compose.yaml");
     const before = fs.readFileSync(file, "utf8");
+    // The new service's image is this setting (the terminal scenario sets the same value when it runs).
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", process.env.TOOLBOX_IMAGE);
     await openFile(page, "compose.yaml");
     await focusEditor(page);
     await page.keyboard.press("Control+G");
@@ -387,13 +389,9 @@ async function setSetting(page, key, title, value, { remote = false } = {}) {
   await page.keyboard.type(key, { delay: 5 });
   const input = page.locator(".settings-editor .setting-item-contents", { hasText: title }).locator("input").first();
   await input.waitFor({ timeout: 15000 });
-  await input.click();
-  await page.keyboard.press("Control+A");
-  if (value) {
-    await page.keyboard.type(value, { delay: 5 });
-  } else {
-    await page.keyboard.press("Backspace");
-  }
+  // `fill` focuses, replaces the whole value and fires the input event in one step: typed keys can arrive before
+  // the focus on a loaded machine (the first characters were lost, the old value kept).
+  await input.fill(value || "");
   await page.keyboard.press("Tab");
   await until(`${key} saved in ${file}`, async () => saved(), 15000, 200);
   await shot(page, `vscode-setting-${key.replace(/^debugbox\./, "").replace(/\W+/g, "-")}.png`);
