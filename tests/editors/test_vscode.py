@@ -394,7 +394,9 @@ def test_compose_debug_sidecar_quick_fix_and_compose_up(vscode_run: Run) -> None
     assert services["debug-api"]["pid"] == "service:api" and services["debug-api"]["profiles"] == ["debug"]
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
-    assert services["debug-api"]["image"] == TOOLBOX_IMAGE  # the setting, changed in the Settings editor before
+    assert (
+        services["debug-api"]["image"] == TOOLBOX_IMAGE
+    )  # the setting, changed in the Settings editor before
     project = f"dbxe2e{os.getpid()}"
 
     def compose(*args: str) -> str:

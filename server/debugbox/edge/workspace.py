@@ -22,8 +22,10 @@ COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-c
 PARENT_LEVELS = 3
 #: A compose file larger than this is not read (compose files are small; this bounds a stray huge file).
 MAX_COMPOSE_BYTES = 1024 * 1024
-#: At most this many `build:` Dockerfiles are read for one compose file.
-MAX_BUILD_READS = 64
+#: At most this many `build:` Dockerfiles, each at most this large, are read for one compose file (the editor
+#: reads them on every analysis of the compose file: bounded, whatever a workspace holds).
+MAX_BUILD_READS = 32
+MAX_BUILD_DOCKERFILE_BYTES = 1024 * 1024
 
 
 def load_compose(path: Path) -> ComposeFile | None:
@@ -99,7 +101,10 @@ def build_dockerfiles(
             skipped[service.name] = f"{path} is outside the workspace folder {boundary}; not read"
             continue
         try:
-            found[service.name] = (str(path), files.read_text(path, files.MAX_INPUT_BYTES, errors="replace"))
+            found[service.name] = (
+                str(path),
+                files.read_text(path, MAX_BUILD_DOCKERFILE_BYTES, errors="replace"),
+            )
         except files.FileRefused as exc:
             skipped[service.name] = str(exc)
     return found, skipped

@@ -54,14 +54,17 @@ def test_edge_reads_only_inside_the_workspace(tmp_path: Path) -> None:
     (work / "app" / "Dockerfile").write_text("FROM scratch\n")
     (outside / "Dockerfile").write_text("FROM scratch\n")
     (work / "linked").symlink_to(outside)
+    (work / "big").mkdir()
+    (work / "big" / "Dockerfile").write_text("FROM scratch\n" + "# padding\n" * 200_000)
     text = (
         "services:\n  app:\n    build: app\n  up:\n    build: ../outside\n  link:\n    build: linked\n"
-        "  git:\n    build: https://example.invalid/r.git\n"
+        "  git:\n    build: https://example.invalid/r.git\n  big:\n    build: big\n"
     )
     found, skipped = build_dockerfiles(read_compose(text), work / "compose.yaml", work)
     assert list(found) == ["app"] and found["app"][1] == "FROM scratch\n"
-    assert set(skipped) == {"up", "link", "git"}
+    assert set(skipped) == {"up", "link", "git", "big"}
     assert "outside the workspace" in skipped["up"] and "outside the workspace" in skipped["link"]
+    assert "larger than" in skipped["big"]
 
 
 def test_sidecar_action_offered_inside_a_service_and_disabled_with_the_reason() -> None:
