@@ -90,7 +90,12 @@ def test_constants_mirror_protocol_and_client_commands_do_not_collide() -> None:
 
 def test_activation_covers_dockerfiles_and_manifests() -> None:
     events = set(MANIFEST["activationEvents"])
-    assert {"onLanguage:dockerfile", "onLanguage:yaml", "onLanguage:json"} <= events
+    assert {
+        "onLanguage:dockerfile",
+        "onLanguage:yaml",
+        "onLanguage:json",
+        "onLanguage:dockercompose",
+    } <= events
     (lang,) = [lang for lang in MANIFEST["contributes"]["languages"] if lang["id"] == "dockerfile"]
     assert "Containerfile" in lang["filenames"]
     assert "*.Dockerfile" in lang["filenamePatterns"]

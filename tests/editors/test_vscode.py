@@ -21,6 +21,9 @@ would:
   end message says how to open it, and no capture helper is left;
 - fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
   (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
+- compose: open a compose file → the "Add a debug sidecar service" quick fix inside a service → save → the
+  file on disk has only the new service added, and the real `docker-compose --profile debug up` starts a
+  sidecar that sees the service's processes;
 - interpreter: `debugbox.server.pythonPath` set to a missing file → the server restarts, an error names the
   setting and what to do, a status bar item appears; cleared → a working server again, the item goes away;
 - session (its own code-server, the Debian toolbox of `tests/integration/toolbox_debs.py` as
@@ -326,7 +329,7 @@ def docker_target(artifacts: None) -> Iterator[str]:
 def vscode_run(built_vsix: Path, docker_target: str) -> Run:
     _prerequisites()
     live = ["terminal", "copyout", "fileview", "capture"] if docker_target else []
-    scenarios = ["dockerfile", "manifest", *live, "interpreter"]
+    scenarios = ["dockerfile", "manifest", *live, "compose", "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
@@ -436,6 +439,48 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
     pod_inserted = [line for line in pod_after if line not in pod_before]
     assert pod_inserted == ["  shareProcessNamespace: true"], pod_inserted
     assert [line for line in pod_after if line != pod_inserted[0]] == pod_before
+
+
+def test_compose_debug_sidecar_quick_fix_and_compose_up(vscode_run: Run) -> None:
+    """The quick fix's edit as VS Code saved it: only the new service added; with an engine, the real
+    `docker-compose --profile debug up` starts a sidecar that sees the service's processes."""
+    assert vscode_run.verdict("compose").startswith("PASS"), vscode_run.verdict("compose")
+    before = (HERE / "workspace" / "compose" / "compose.yaml").read_text(encoding="utf-8")
+    folder = vscode_run.workspace / "compose"
+    after = (folder / "compose.yaml").read_text(encoding="utf-8")
+    assert after.startswith(before)
+    services = yaml.safe_load(after)["services"]
+    assert set(services) == {"api", "debug-api"}
+    assert services["debug-api"]["pid"] == "service:api" and services["debug-api"]["profiles"] == ["debug"]
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
+    assert (
+        services["debug-api"]["image"] == TOOLBOX_IMAGE
+    )  # the setting, changed in the Settings editor before
+    project = f"dbxe2e{os.getpid()}"
+
+    def compose(*args: str) -> str:
+        done = subprocess.run(
+            ["docker-compose", "-p", project, "--profile", "debug", *args],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    try:
+        compose("up", "-d")
+        sidecar = compose("ps", "-q", "debug-api").split()
+        assert len(sidecar) == 1
+        ps = subprocess.run(
+            ["docker", "exec", sidecar[0], "ps"], capture_output=True, text=True, timeout=60, check=True
+        ).stdout
+        assert "/httpd -f -p 8080" in ps
+    finally:
+        compose("down", "-t", "0")
 
 
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:

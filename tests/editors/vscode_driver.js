@@ -6,7 +6,7 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,interpreter,untrusted
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,fileview,capture,compose,interpreter,session,untrusted
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
@@ -442,6 +442,44 @@ const scenarios = {
     await shot(page, "vscode-capture-done.png");
   },
 
+  // Open a compose file, apply "Add a debug sidecar service" from the quick-fix menu inside a service, save, and
+  // find the new service in the file on disk.
+  async compose(page) {
+    const file = path.join(WS, "compose", "compose.yaml");
+    const before = fs.readFileSync(file, "utf8");
+    // The new service's image is this setting (the terminal scenario sets the same value when it runs).
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", process.env.TOOLBOX_IMAGE);
+    await openFile(page, "compose.yaml");
+    await focusEditor(page);
+    await page.keyboard.press("Control+G");
+    await page.locator(`${quickInput} .quick-input-box input`).waitFor({ state: "visible", timeout: 15000 });
+    await page.keyboard.type("4"); // `image:` of the api service
+    await page.keyboard.press("Enter");
+    const item = await until("the Add a debug sidecar service action", async () => {
+      await page.keyboard.press("Control+.");
+      const loc = page.locator(".action-widget .monaco-list-row", { hasText: "debug sidecar service" }).first();
+      try {
+        await loc.waitFor({ state: "visible", timeout: 3000 });
+        return loc;
+      } catch {
+        await page.keyboard.press("Escape");
+        return undefined;
+      }
+    }, 60000, 500);
+    await shot(page, "vscode-compose-action.png");
+    await item.click();
+    await until("the editor to show the new service", async () =>
+      (await page.locator(".editor-group-container.active .view-lines").first().textContent()).includes("debug-api"),
+    );
+    await page.keyboard.press("Control+S");
+    const after = await until("the debug-api service in the file on disk", async () => {
+      const t = readIfExists(file);
+      return t && t !== before && t.includes("debug-api") ? t : undefined;
+    });
+    note(`compose.yaml after save:\n${after}`);
+    await shot(page, "vscode-compose-saved.png");
+  },
+
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
   // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
   // item goes away (it is there only while something needs attention).
@@ -526,13 +564,9 @@ async function setSetting(page, key, title, value, { remote = false } = {}) {
   await page.keyboard.type(key, { delay: 5 });
   const input = page.locator(".settings-editor .setting-item-contents", { hasText: title }).locator("input").first();
   await input.waitFor({ timeout: 15000 });
-  await input.click();
-  await page.keyboard.press("Control+A");
-  if (value) {
-    await page.keyboard.type(value, { delay: 5 });
-  } else {
-    await page.keyboard.press("Backspace");
-  }
+  // `fill` focuses, replaces the whole value and fires the input event in one step: typed keys can arrive before
+  // the focus on a loaded machine (the first characters were lost, the old value kept).
+  await input.fill(value || "");
   await page.keyboard.press("Tab");
   await until(`${key} saved in ${file}`, async () => saved(), 15000, 200);
   await shot(page, `vscode-setting-${key.replace(/^debugbox\./, "").replace(/\W+/g, "-")}.png`);

@@ -33,13 +33,14 @@ import {
 import { handleOpenTerminal } from "./common/terminals";
 
 /**
- * Dockerfiles (any name VS Code or we map to `dockerfile`, plus the usual names), YAML and JSON manifests; files on
+ * Dockerfiles (any name VS Code or we map to `dockerfile`, plus the usual names), YAML (compose files too) and JSON manifests; files on
  * disk and unsaved new files only (not settings, output or other virtual documents).
  */
 export const DOCUMENT_SELECTOR = ["file", "untitled"].flatMap((scheme) => [
   { scheme, language: "dockerfile" },
   { scheme, pattern: "**/{Dockerfile,Containerfile,*.Dockerfile,*.dockerfile,*.Containerfile,Dockerfile.*,Containerfile.*}" },
   { scheme, language: "yaml" },
+  { scheme, language: "dockercompose" }, // compose files, when the Docker extension names their language
   { scheme, language: "json" },
 ]);
 

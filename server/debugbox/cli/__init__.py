@@ -30,6 +30,7 @@ SUBCOMMANDS = (
     "check",
     "debug_image",
     "share_pid",
+    "compose_sidecar",
     "targets",
     "shell",
     "session",

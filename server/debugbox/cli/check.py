@@ -25,9 +25,12 @@ SEVERITY_NAMES = {1: "error", 2: "warning", 3: "information", 4: "hint"}
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "check", help="print debugbox's diagnostics for Dockerfiles and manifests; exit 1 on errors"
+        "check",
+        help="print debugbox's diagnostics for Dockerfiles, compose files and manifests; exit 1 on errors",
     )
-    p.add_argument("files", metavar="FILE", nargs="+", help="Dockerfiles or Kubernetes manifests")
+    p.add_argument(
+        "files", metavar="FILE", nargs="+", help="Dockerfiles, compose files or Kubernetes manifests"
+    )
     p.add_argument("--json", action="store_true", help="print a JSON array of findings")
     p.set_defaults(func=run)
 
@@ -43,6 +46,10 @@ def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
             # A file BuildKit rejects ("file with no instructions", …) is an error finding (exit 1).
             return [f.diagnostic for f in check_dockerfile(model)]
         load_dockerfile(path, text)  # no FROM and nothing BuildKit rejects: its usage error (exit 2)
+    if kind is DocumentKind.COMPOSE:
+        from debugbox.cli.compose_file import compose_analysis
+
+        return compose_analysis(path, text, Settings())[0].diagnostics()
     if kind is DocumentKind.MANIFEST:
         from debugbox.core.kubernetes.analysis import analyze  # only when a manifest is checked
 
@@ -50,7 +57,7 @@ def diagnostics_for(path: Path, text: str) -> Sequence[lsp.Diagnostic]:
             path.resolve().as_uri(), text, Settings()
         ).diagnostics()
         return diagnostics
-    raise UsageError(f"{path}: no FROM instruction and not a Kubernetes manifest")
+    raise UsageError(f"{path}: no FROM instruction, not a compose file and not a Kubernetes manifest")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""`debugbox inspect FILE [--json]`: what debugbox understands of a Dockerfile or a Kubernetes manifest.
+"""`debugbox inspect FILE [--json]`: what debugbox understands of a Dockerfile, a compose file or a Kubernetes
+manifest (compose: each service's image or build and what its container has, `core.compose.analysis`).
 
 For a Dockerfile: each stage with its image, family, package manager, shell and effective user (JSON schema
 in docs/cli.md). For a manifest it defers to `debugbox.kubernetes.inspect.inspect_manifest`. Exit codes:
@@ -19,9 +20,10 @@ from debugbox.edge.workspace import InputError, read_text_file
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
-        "inspect", help="show the stages, images, shells and users debugbox sees in a Dockerfile or manifest"
+        "inspect",
+        help="show the stages, images, shells and users debugbox sees in a Dockerfile, compose file or manifest",
     )
-    p.add_argument("file", metavar="FILE", help="a Dockerfile or a Kubernetes manifest")
+    p.add_argument("file", metavar="FILE", help="a Dockerfile, a compose file or a Kubernetes manifest")
     p.add_argument("--json", action="store_true", help="print JSON (schema in docs/cli.md)")
     p.set_defaults(func=run)
 
@@ -53,6 +55,14 @@ def document_kind(path: Path, text: str) -> DocumentKind:
 def run(args: argparse.Namespace) -> int:
     path, text = read_input(args.file)
     kind = document_kind(path, text)
+    if kind is DocumentKind.COMPOSE:
+        from debugbox.cli.compose_file import compose_analysis
+        from debugbox.core.compose.analysis import inspect_compose
+        from debugbox.core.settings import Settings
+
+        found = inspect_compose(*compose_analysis(path, text, Settings()))
+        print(json_text(found) if args.json else _compose_table(found))
+        return 0
     if kind is DocumentKind.MANIFEST:
         from debugbox.core.kubernetes.inspect import inspect_manifest  # only when a manifest is inspected
 
@@ -60,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(json_text(result) if args.json else _manifest_table(result))
         return 0
     if kind is not DocumentKind.DOCKERFILE:
-        raise UsageError(f"{path}: no FROM instruction and not a Kubernetes manifest")
+        raise UsageError(f"{path}: no FROM instruction, not a compose file and not a Kubernetes manifest")
     result = inspect_dockerfile(load_dockerfile(path, text))
     print(json_text(result) if args.json else dockerfile_table(result))
     return 0
@@ -79,6 +89,26 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
     lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     return "\n".join(lines)
+
+
+def _compose_table(result: dict[str, Any]) -> str:
+    headers = ["SERVICE", "LINE", "IMAGE / BUILD", "BASE", "FAMILY", "SHELL", "USER"]
+    rows = []
+    for s in result["services"]:
+        build = s["build"]
+        source = s["image"] or "-"
+        if build is not None:
+            source = f"build {build['dockerfile']}" + (
+                f" ({build['why_not_read']})" if build["why_not_read"] else ""
+            )
+        shell = _cell(s["has_shell"]) + (f" ({s['shell']})" if s["shell"] else "")
+        rows.append(
+            [s["name"], str(s["line"]), source, _cell(s["base"]), _cell(s["family"]), shell, _cell(s["user"])]
+        )
+    out = _table(headers, rows)
+    if result["error"]:
+        out += f"\nnot valid YAML at line {result['error']['line']}: {result['error']['message']}"
+    return out
 
 
 def dockerfile_table(result: dict[str, Any]) -> str:

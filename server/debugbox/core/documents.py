@@ -1,4 +1,5 @@
-"""Which kind of document a URI and its text are: a Dockerfile, a Kubernetes manifest, or something else.
+"""Which kind of document a URI and its text are: a Dockerfile, a compose file, a Kubernetes manifest, or
+something else. Compose files are known by their name only (`is_compose_name`).
 
 Cheap by design: called on every open and change, it looks at the file name and at most the first
 `_SNIFF_BYTES` of text. The decision whether a YAML document is a manifest is refined per document by
@@ -16,6 +17,7 @@ from urllib.parse import unquote, urlparse
 class DocumentKind(Enum):
     DOCKERFILE = "dockerfile"
     MANIFEST = "kubernetes"
+    COMPOSE = "compose"
     OTHER = "other"
 
 
@@ -49,11 +51,23 @@ def is_dockerfile_name(name: str) -> bool:
     return lower.startswith(("dockerfile.", "containerfile."))
 
 
+#: `compose.yaml`, `compose.yml`, `docker-compose.yml`/`.yaml`, and their variants and overrides
+#: (`compose.override.yaml`, `docker-compose.prod.yml`, `docker-compose.override.yml`).
+_COMPOSE_NAME = re.compile(r"(?:docker-)?compose(?:\.[A-Za-z0-9_-][A-Za-z0-9_.-]*)?\.ya?ml", re.IGNORECASE)
+
+
+def is_compose_name(name: str) -> bool:
+    """Whether a file name is one compose looks for (or an override/variant of one)."""
+    return bool(_COMPOSE_NAME.fullmatch(name))
+
+
 def kind_of(uri: str, text: str, language_id: str | None = None) -> DocumentKind:
     """Classify a document; `language_id` is what the editor said, if anything."""
     name = file_name(uri)
     if language_id == "dockerfile" or is_dockerfile_name(name):
         return DocumentKind.DOCKERFILE
+    if language_id == "dockercompose" or is_compose_name(name):  # the Docker extension's language id
+        return DocumentKind.COMPOSE
     lower = name.lower()
     if language_id in {"yaml", "json", "jsonc"} or lower.endswith((".yaml", ".yml", ".json")):
         if looks_like_manifest(text[:_SNIFF_BYTES]):

@@ -1,4 +1,5 @@
-"""The one way debugbox loads YAML into Python data (compose files, manifests read from disk, kubeconfigs).
+"""The one way debugbox loads YAML into Python data (manifests read from disk, kubeconfigs; compose files are read
+by `core/compose/model.py` over the positioned tree instead).
 
 PyYAML's composer recurses once per nesting level, so a file of 10,000 `[` (or maps nested as deep) raises
 `RecursionError`, which no caller expects: a CLI traceback, a -32603 over LSP. `load_all` / `load` bound the

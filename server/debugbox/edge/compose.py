@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import Any
 
+from debugbox.core.compose.model import ComposeFile
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
@@ -22,11 +22,10 @@ from debugbox.edge.workspace import COMPOSE_NAMES, PARENT_LEVELS, compose_build_
 log = logging.getLogger(__name__)
 
 
-def project_name(compose: dict[str, Any], folder: Path) -> str:
+def project_name(compose: ComposeFile, folder: Path) -> str:
     """Compose's project name: top-level `name:`, else the folder name lower-cased, odd characters dropped."""
-    name = compose.get("name")
-    if isinstance(name, str) and name:
-        return name
+    if compose.name:
+        return compose.name
     return re.sub(r"[^a-z0-9_-]", "", folder.name.lower())
 
 
@@ -50,17 +49,17 @@ def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[Com
         for file_name in COMPOSE_NAMES:
             path = folder / file_name
             compose = load_compose(path)
-            if not isinstance(compose, dict) or not isinstance(compose.get("services"), dict):
+            if compose is None:
                 continue
             project = project_name(compose, folder)
-            for name, spec in compose["services"].items():
-                if not isinstance(spec, dict) or not _usable(name, project, path):
+            for service in compose.services:
+                if not _usable(service.name, project, path):
                     continue
-                built = compose_build_dockerfile(folder, spec.get("build"))
+                built = compose_build_dockerfile(folder, service.build)
                 if built is None or built.resolve() != target:
                     continue
-                image = spec.get("image") if isinstance(spec.get("image"), str) else ""
-                found.append(ComposeService(str(name), project, str(folder), str(path), image or ""))
+                image = service.image.value if service.image else ""
+                found.append(ComposeService(service.name, project, str(folder), str(path), image))
         if (stop is not None and folder == stop) or folder.parent == folder:
             break
         folder = folder.parent

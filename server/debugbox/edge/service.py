@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from debugbox.core.documents import is_dockerfile_name
+from debugbox.core.documents import is_compose_name, is_dockerfile_name
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
@@ -152,7 +152,35 @@ def relate_to_document(
         containers = [t for t in targets if t.runtime != "kubernetes"]
         others = [t for t in targets if t.runtime == "kubernetes"]
         return relate(containers, ctx) + others
+    if document is not None and is_compose_name(document.name):
+        return _relate_to_compose(targets, document)
     return sorted(targets, key=lambda t: not t.related)
+
+
+def _relate_to_compose(targets: list[Target], document: Path) -> list[Target]:
+    """Mark the containers of the compose file `document`'s services (by compose's labels); related first."""
+    import dataclasses
+
+    from debugbox.core.targets.related import compose_service_of
+    from debugbox.edge.compose import project_name
+    from debugbox.edge.workspace import load_compose
+
+    compose = load_compose(document)
+    if compose is None:
+        return targets
+    folder = document.resolve().parent
+    project = project_name(compose, folder)
+    names = [s.name for s in compose.services]
+    marked = []
+    for target in targets:
+        service = (
+            compose_service_of(target, str(folder), project, names)
+            if target.runtime != "kubernetes"
+            else None
+        )
+        reason = f"compose service '{service}' of {document}" if service else None
+        marked.append(dataclasses.replace(target, related=service is not None, related_reason=reason))
+    return sorted(marked, key=lambda t: not t.related)
 
 
 def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:

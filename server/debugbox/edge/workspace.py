@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
-import yaml
-
-from debugbox.core import safe_yaml
+from debugbox.core.compose.model import Build, ComposeFile, build_dockerfile, read_compose
 from debugbox.core.images import is_valid_reference
 from debugbox.core.settings import Settings
 from debugbox.edge import files
@@ -25,17 +22,26 @@ COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-c
 PARENT_LEVELS = 3
 #: A compose file larger than this is not read (compose files are small; this bounds a stray huge file).
 MAX_COMPOSE_BYTES = 1024 * 1024
+#: At most this many `build:` Dockerfiles, each at most this large, are read for one compose file (the editor
+#: reads them on every analysis of the compose file: bounded, whatever a workspace holds).
+MAX_BUILD_READS = 32
+MAX_BUILD_DOCKERFILE_BYTES = 1024 * 1024
 
 
-def load_compose(path: Path) -> Any:
-    """The data of the compose file `path`, or None when it is missing, odd or not valid YAML (logged)."""
+def load_compose(path: Path) -> ComposeFile | None:
+    """The compose file `path` as the core reader reads it (`core/compose/model.py`), or None when it is
+    missing, unreadable or not valid YAML (logged)."""
     try:
         if not path.is_file():
             return None
-        return safe_yaml.load(files.read_text(path, MAX_COMPOSE_BYTES, errors="replace"))
-    except (files.FileRefused, yaml.YAMLError) as exc:
+        compose = read_compose(files.read_text(path, MAX_COMPOSE_BYTES, errors="replace"))
+    except (OSError, files.FileRefused) as exc:
         log.info("ignoring compose file %s: %s", path, exc)
         return None
+    if compose.error is not None:
+        log.info("ignoring compose file %s: %s", path, compose.error.message)
+        return None
+    return compose
 
 
 def _same(a: Path, b: Path) -> bool:
@@ -45,38 +51,63 @@ def _same(a: Path, b: Path) -> bool:
         return False
 
 
-def compose_build_dockerfile(compose_dir: Path, build: Any) -> Path | None:
-    """The Dockerfile a compose service `build:` entry uses (string context or mapping), not resolved; None for
-    a git or URL context or an odd entry. `compose_dir` is the compose file's folder."""
-    if isinstance(build, str):
-        return compose_dir / build / "Dockerfile"
-    if isinstance(build, dict):
-        context = build.get("context", ".")
-        dockerfile = build.get("dockerfile", "Dockerfile")
-        if not isinstance(context, str) or not isinstance(dockerfile, str):
-            return None
-        if "://" in context:  # a git or URL context is not this file
-            return None
-        return compose_dir / context / dockerfile
-    return None
+def compose_build_dockerfile(compose_dir: Path, build: Build | None) -> Path | None:
+    """The Dockerfile a compose service's `build:` uses (`core.compose.model.build_dockerfile`), not
+    resolved; None for a git or URL context, an inline Dockerfile or no build."""
+    if build is None:
+        return None
+    found = build_dockerfile(compose_dir, build)
+    return None if found is None else Path(found.dockerfile)
 
 
 def image_from_compose(compose: Path, dockerfile: Path) -> str | None:
     data = load_compose(compose)
-    services = data.get("services") if isinstance(data, dict) else None
-    if not isinstance(services, dict):
+    if data is None:
         return None
-    for service in services.values():
-        if not isinstance(service, dict):
-            continue
-        image = service.get("image")
-        target = compose_build_dockerfile(compose.parent, service.get("build"))
-        if isinstance(image, str) and image.strip() and target is not None and _same(target, dockerfile):
-            if is_valid_reference(image.strip()):
-                return image.strip()
+    for service in data.services:
+        image = service.image.value.strip() if service.image else ""
+        target = compose_build_dockerfile(compose.parent, service.build)
+        if image and target is not None and _same(target, dockerfile):
+            if is_valid_reference(image):
+                return image
             # e.g. `${REGISTRY}/app:${TAG}`: compose interpolates it, a Dockerfile ARG default would not.
             log.info("compose image %r of %s is not a plain image reference; not using it", image, compose)
     return None
+
+
+def build_dockerfiles(
+    compose: ComposeFile, compose_path: Path, root: Path | None
+) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
+    """The Dockerfiles of the `build:` services of `compose` (read from disk): `{service: (path, text)}`, and
+    `{service: why not}` for those not read. `root` (the workspace folder; the compose file's folder when
+    None) bounds what is read: a Dockerfile outside it (after following symlinks) is named, not read."""
+    boundary = (root or compose_path.parent).resolve()
+    found: dict[str, tuple[str, str]] = {}
+    skipped: dict[str, str] = {}
+    for service in compose.services[:MAX_BUILD_READS]:
+        if service.build is None:
+            continue
+        where = build_dockerfile(compose_path.parent, service.build, boundary)
+        if where is None:
+            skipped[service.name] = "its build context is a git repository or URL, or an inline Dockerfile"
+            continue
+        path = Path(where.dockerfile)
+        try:
+            real = path.resolve()
+            outside = where.outside or not real.is_relative_to(boundary)
+        except (OSError, RuntimeError):
+            outside = True
+        if outside:
+            skipped[service.name] = f"{path} is outside the workspace folder {boundary}; not read"
+            continue
+        try:
+            found[service.name] = (
+                str(path),
+                files.read_text(path, MAX_BUILD_DOCKERFILE_BYTES, errors="replace"),
+            )
+        except files.FileRefused as exc:
+            skipped[service.name] = str(exc)
+    return found, skipped
 
 
 def find_app_image(dockerfile_path: Path, settings: Settings) -> str | None:

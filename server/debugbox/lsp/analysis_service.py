@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 DEFAULT_ANALYZERS: Mapping[DocumentKind, str] = {
     DocumentKind.DOCKERFILE: "debugbox.core.dockerfile.analysis",
     DocumentKind.MANIFEST: "debugbox.core.kubernetes.analysis",
+    DocumentKind.COMPOSE: "debugbox.core.compose.analysis",
 }
 
 #: Documents longer than this are not analysed at all (logged once): no Dockerfile or manifest is that big,
@@ -121,6 +122,7 @@ class AnalysisService:
         self._sources: dict[DocumentKind, AnalyzerSource] = dict(
             DEFAULT_ANALYZERS if analyzers is None else analyzers
         )
+        self._custom = analyzers is not None
         self._resolved: dict[DocumentKind, Analyzer | None] = {}
         # One lock per kind: importing the manifest analyser must not hold up the first Dockerfile.
         self._resolve_locks = {kind: threading.Lock() for kind in DocumentKind}
@@ -187,6 +189,13 @@ class AnalysisService:
                 "analysis of %s (version %s) took longer than %.0f s", uri, snap.version, self.request_timeout
             )
             return None
+
+    def provide(self, kind: DocumentKind, analyzer: Analyzer) -> None:
+        """A handler module's analyser for `kind` (one that needs the server, e.g. to read files beside the
+        document), unless the analysers were given when this service was made (tests)."""
+        if not self._custom:
+            self._sources[kind] = analyzer
+            self._resolved.pop(kind, None)
 
     def load_analyzers(self) -> None:
         """Import every analyser now (blocking; call it from a worker thread when the server is idle).

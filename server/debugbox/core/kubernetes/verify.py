@@ -108,6 +108,10 @@ def _load(text: str) -> list[Any]:
         raise Unverified(f"it would not load as YAML ({_reason(exc)})") from None
 
 
+#: The independent judge's reading of a YAML text, for the other edit checks (`core/compose/edits.py`).
+judge_load = _load
+
+
 @functools.lru_cache(maxsize=4)
 def _load_original(text: str) -> list[Any]:
     # Code actions ask for the same document again and again; the trees are never mutated (see `_expected`).

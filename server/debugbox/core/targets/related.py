@@ -115,3 +115,16 @@ def relate(targets: Sequence[Target], ctx: RelationContext) -> list[Target]:
         reason = relation(target, ctx)
         marked.append(dataclasses.replace(target, related=reason is not None, related_reason=reason))
     return [t for t in marked if t.related] + [t for t in marked if not t.related]
+
+
+def compose_service_of(target: Target, project_dir: str, project: str, services: Sequence[str]) -> str | None:
+    """The service of the compose file in `project_dir` (project `project`, services `services`) that
+    `target` runs, from its compose labels (rule 1 above), or None."""
+    labels = target.labels
+    service = labels.get(SERVICE, "")
+    if not service or service not in services:
+        return None
+    working_dir = labels.get(WORKING_DIR, "")
+    if _same_dir(working_dir, project_dir) or (not working_dir and labels.get(PROJECT) == project):
+        return service
+    return None

@@ -29,6 +29,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "file_view",
     "container_lens",
     "pod_lens",
+    "compose",
 )
 
 

@@ -66,14 +66,21 @@ def lenses(
     related = watch.answers.get(path, ())
     if not related:
         return []
+    return [debug_lens(ls, uri, anchor.range, [t[0] for t in related])]
+
+
+def debug_lens(ls: DebugboxLanguageServer, uri: str, rng: lsp.Range, related: Sequence[str]) -> lsp.CodeLens:
+    """ "Debug running container (N)" over the related container ids `related` (best first) of the document
+    `uri`: the editor's picker when there are several and the editor has one, else the first one's terminal.
+    Also the compose services' lens (`compose_lens`)."""
     title = f"Debug running container ({len(related)})"
     if len(related) > 1 and ls.client.open_terminal:
         command = lsp.Command(title=title, command=CLIENT_PICK_COMMAND, arguments=[{"uri": uri}])
     else:
         # One container (or an editor without debugbox's extension): open the first, best-related one.
-        args = {"target": related[0][0], "uri": uri}
+        args = {"target": related[0], "uri": uri}
         command = lsp.Command(title=title, command=Command.OPEN_DEBUG_TERMINAL.value, arguments=[args])
-    return [lsp.CodeLens(range=anchor.range, command=command, data={"targets": [t[0] for t in related]})]
+    return lsp.CodeLens(range=rng, command=command, data={"targets": list(related)})
 
 
 def register(server: DebugboxLanguageServer) -> None:

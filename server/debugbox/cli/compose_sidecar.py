@@ -1,0 +1,69 @@
+"""`debugbox compose-sidecar COMPOSE SERVICE [--image IMG] [--write]`: add a debug sidecar service for SERVICE.
+
+The same verified, minimal edit as the editor's action (docs/compose.md): a `debug-SERVICE` service in the
+`debug` profile sharing SERVICE's PID and network namespaces. The edited text goes to stdout, byte for byte,
+or with `--write` back into the file (`edge/writes.py`: atomically, its mode kept, a link only followed inside
+the file's folder). The image is `--image`, else the `debugbox.toolboxImage` default. Exit codes: 0 changed,
+1 refused (the reason on stderr), 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from debugbox.cli import UsageError
+from debugbox.cli.inspect import read_input
+from debugbox.core.documents import DocumentKind, kind_of
+
+
+def register(sub: Any) -> None:
+    p: argparse.ArgumentParser = sub.add_parser(
+        "compose-sidecar",
+        help="add a debug sidecar service (profile debug) sharing a compose service's PID and network namespaces",
+    )
+    p.add_argument("compose", metavar="COMPOSE", help="a compose file (compose.yaml, docker-compose.yml, …)")
+    p.add_argument("service", metavar="SERVICE", help="the service to debug")
+    p.add_argument(
+        "--image", metavar="IMG", help="the toolbox image (default: the debugbox.toolboxImage default)"
+    )
+    p.add_argument("--write", action="store_true", help="edit the file in place instead of printing it")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from debugbox.core.compose.edits import ENGINE_NOTES, plan_sidecar
+    from debugbox.core.compose.model import read_compose
+    from debugbox.core.kubernetes.edits import Refused
+    from debugbox.core.settings import Settings
+    from debugbox.edge.writes import WriteRefused, write_file
+
+    path, text = read_input(args.compose)
+    if kind_of(str(path), text) is not DocumentKind.COMPOSE:
+        raise UsageError(f"{path}: not a compose file by its name (compose.yaml, docker-compose.yml, …)")
+    image = args.image or Settings().toolbox_image
+    try:
+        planned = plan_sidecar(read_compose(text), args.service, image)
+    except Refused as exc:
+        print(f"debugbox: {path}: {exc}", file=sys.stderr)
+        return 1
+    if args.write:
+        try:
+            write_file(path, planned.text.encode("utf-8"), Path(os.path.abspath(path)).parent, replace=True)
+        except WriteRefused as exc:
+            print(f"debugbox: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        print(
+            f"debugbox: added service {planned.service}; start it with "
+            f"`docker compose --profile debug run --rm {planned.service}`. {ENGINE_NOTES}",
+            file=sys.stderr,
+        )
+    else:
+        sys.stdout.buffer.write(planned.text.encode("utf-8"))
+        sys.stdout.flush()
+    return 0

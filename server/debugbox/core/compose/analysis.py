@@ -1,0 +1,298 @@
+"""`analyze(uri, text, settings, previous, dockerfiles)`: one compose file version → diagnostics, the debug
+sidecar action, hover and code-lens anchors.
+
+What a service's container has (a shell or not) comes from the image table (`core/images.py`) for `image:`
+services, and from the Dockerfile analysis (`core/dockerfile/`, the stage `build.target` names, else the final
+one) for `build:` services, whose Dockerfile texts the caller read (`dockerfiles`, by service name; the core
+never reads the disk). Codes (docs/diagnostics.md):
+
+- DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
+  `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
+- DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file.
+- DBX303 (warning) the file does not parse.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lsprotocol import types as lsp
+
+from debugbox.core import markdown as md
+from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
+from debugbox.core.compose.edits import ENGINE_NOTES, plan_sidecar
+from debugbox.core.compose.model import ComposeFile, Lines, Service, read_compose
+from debugbox.core.dockerfile.analysis import hover_markdown
+from debugbox.core.dockerfile.rules import lacks_bin_sh
+from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
+from debugbox.core.images import ImageInfo, classify_image
+from debugbox.core.kubernetes.edits import Refused
+from debugbox.core.settings import Settings
+from debugbox.core.wire import SOURCE
+
+SHELL_FORM = "DBX301"
+MISSING_SERVICE = "DBX302"
+SYNTAX = "DBX303"
+SIDECAR_TITLE = "Add a debug sidecar service (profile debug)"
+LENS_PURPOSE = "compose-service"
+_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+_BIN_SH = frozenset({"/bin/sh", "/bin/bash"})
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceFacts:
+    """What the container of a service runs: from its Dockerfile's stage, else its image."""
+
+    label: str
+    info: ImageInfo
+    stage: Stage | None = None
+    model: DockerfileModel | None = None
+
+    @property
+    def lacks_sh(self) -> bool:
+        if self.stage is not None:
+            return lacks_bin_sh(self.stage)
+        info = self.info
+        if info.family == "windows":
+            return False
+        return info.has_shell is False or (info.has_shell is True and info.shell not in _BIN_SH)
+
+
+def service_facts(service: Service, dockerfile: str | None) -> ServiceFacts | None:
+    """The facts of `service` (`dockerfile`: the text of its build's Dockerfile, when the caller read it)."""
+    if service.build is not None and dockerfile is not None:
+        model = analyze_text(dockerfile)
+        stage = model.final
+        if service.build.target is not None:
+            stage = next((s for s in model.stages if s.name == service.build.target), None)
+        if stage is not None:
+            return ServiceFacts(stage.image or stage.from_text, stage.info, stage, model)
+        return None
+    if service.build is None and service.image is not None:
+        return ServiceFacts(service.image.value, classify_image(service.image.value))
+    return None
+
+
+def _diag(rng: lsp.Range, severity: lsp.DiagnosticSeverity, code: str, message: str) -> lsp.Diagnostic:
+    return lsp.Diagnostic(range=rng, message=message, severity=severity, code=code, source=SOURCE)
+
+
+def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines) -> list[lsp.Diagnostic]:
+    out: list[lsp.Diagnostic] = []
+    if compose.error is not None:
+        pos = lsp.Position(line=compose.error.line, character=compose.error.col)
+        message = f"This compose file is not valid YAML: {compose.error.message}."
+        out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
+        return out
+    names = {s.name for s in compose.services}
+    for service in compose.services:
+        for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
+            if value is not None and value.value.startswith("service:"):
+                other = value.value.removeprefix("service:")
+                if other not in names:
+                    message = (
+                        f"{key}: service:{other} names a service that is not in this file: compose refuses to "
+                        f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
+                    )
+                    rng = lines.range(value.start, value.end)
+                    out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
+        fact = facts.get(service.name)
+        if fact is None or not fact.lacks_sh:
+            continue
+        where = (
+            "has no shell"
+            if fact.info.has_shell is False
+            else f"has its shell at {fact.info.shell}, not /bin/sh"
+        )
+        for command in service.commands:
+            shell = command.shell or (bool(command.words) and posixpath.basename(command.words[0]) in _SHELLS)
+            if not shell:
+                continue
+            what = (
+                "the health check runs /bin/sh -c"
+                if command.shell
+                else f"{command.key} starts {command.words[0]}"
+            )
+            consequence = (
+                "the health check will always fail" if command.shell else "the container will not start"
+            )
+            fix = (
+                'Use the exec form: test: ["CMD", "/app", "--health"].'
+                if command.shell
+                else "Run the program directly, without a shell."
+            )
+            message = f"In service {service.name}, {what}, but {fact.label} {where}: {consequence}. {fix}"
+            rng = lines.range(command.where.start, command.where.end)
+            out.append(_diag(rng, lsp.DiagnosticSeverity.Error, SHELL_FORM, message))
+    return out
+
+
+def service_hover(service: Service, fact: ServiceFacts | None, dockerfile_path: str | None) -> str:
+    lines = [f"**Compose service {md.code(service.name)}**", ""]
+    if service.build is not None:
+        where = md.code(dockerfile_path) if dockerfile_path else "a Dockerfile debugbox did not read"
+        lines.append(
+            f"- builds {where}" + (f", stage {md.code(service.build.target)}" if service.build.target else "")
+        )
+    if service.image is not None:
+        lines.append(f"- image: {md.code(service.image.value)}")
+    if fact is not None and fact.stage is not None and fact.model is not None:
+        lines += ["", hover_markdown(fact.stage, fact.model)]
+    elif fact is not None:
+        info = fact.info
+        shell = {True: "yes", False: "no", None: "unknown"}[info.has_shell]
+        lines.append(f"- family: {md.text(info.family)}")
+        lines.append(f"- shell: {shell}" + (f" ({md.code(info.shell)})" if info.shell else ""))
+        lines.append(f"- user: {md.code(info.default_user)}" if info.default_user else "- user: not known")
+    return "\n".join(lines)
+
+
+class ComposeAnalysis(Analysis):
+    def __init__(
+        self,
+        uri: str,
+        text: str,
+        settings: Settings,
+        dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+    ) -> None:
+        self.uri, self.text, self.settings = uri, text, settings
+        self.compose = read_compose(text)
+        self.lines = Lines(text)
+        self.dockerfiles = dict(dockerfiles or {})
+        self.facts: dict[str, ServiceFacts] = {}
+        for service in self.compose.services:
+            read = self.dockerfiles.get(service.name)
+            fact = service_facts(service, read[1] if read else None)
+            if fact is not None:
+                self.facts[service.name] = fact
+        self._diagnostics = findings(self.compose, self.facts, self.lines)
+        self._sidecars: dict[tuple[str, str], Action] = {}
+
+    def diagnostics(self) -> Sequence[lsp.Diagnostic]:
+        return self._diagnostics
+
+    def service_at(self, position: lsp.Position) -> Service | None:
+        for service in self.compose.services:
+            rng = self.lines.range(service.start, service.end)
+            if (
+                (rng.start.line, rng.start.character)
+                <= (position.line, position.character)
+                <= (
+                    rng.end.line,
+                    rng.end.character,
+                )
+            ):
+                return service
+        return None
+
+    def actions(self, rng: lsp.Range, context: ActionContext) -> Sequence[Action]:
+        service = self.service_at(rng.start)
+        kind = lsp.CodeActionKind.RefactorRewrite.value
+        if service is None or (
+            context.only is not None and not any(kind.startswith(o) for o in context.only)
+        ):
+            return ()
+        return (self.sidecar_action(service.name, context.settings.toolbox_image),)
+
+    def sidecar_action(self, service: str, image: str) -> Action:
+        """The action for `service` (verified once per image: an editor asks again on every cursor move)."""
+        key = (service, image)
+        if key not in self._sidecars:
+            title = f"{SIDECAR_TITLE}: debug-{service}"
+            kind = lsp.CodeActionKind.RefactorRewrite.value
+            try:
+                planned = plan_sidecar(self.compose, service, image)
+            except Refused as exc:
+                self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
+            else:
+                edit = planned.edit
+                text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
+                self._sidecars[key] = Action(
+                    title=f"{SIDECAR_TITLE}: {planned.service}", kind=kind, edits=(text_edit,)
+                )
+        return self._sidecars[key]
+
+    def hover(self, position: lsp.Position) -> lsp.Hover | None:
+        for service in self.compose.services:
+            rng = self.lines.range(service.key.start, service.key.end)
+            if (
+                rng.start.line == position.line
+                and rng.start.character <= position.character <= rng.end.character
+            ):
+                read = self.dockerfiles.get(service.name)
+                value = service_hover(service, self.facts.get(service.name), read[0] if read else None)
+                return lsp.Hover(
+                    contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=rng
+                )
+        return None
+
+    def lens_anchors(self) -> Sequence[LensAnchor]:
+        out = []
+        for service in self.compose.services:
+            data: dict[str, Any] = {"uri": self.uri, "service": service.name, "project": self.compose.name}
+            read = self.dockerfiles.get(service.name)
+            if read is not None:
+                data["dockerfile"] = read[0]
+            rng = self.lines.range(service.key.start, service.key.end)
+            out.append(LensAnchor(range=rng, purpose=LENS_PURPOSE, data=data))
+        return out
+
+
+def analyze(
+    uri: str,
+    text: str,
+    settings: Settings,
+    previous: Analysis | None = None,
+    dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+) -> ComposeAnalysis:
+    """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
+    Dockerfile, as the caller read it. `previous` is not needed (compose files are small)."""
+    del previous
+    return ComposeAnalysis(uri, text, settings, dockerfiles)
+
+
+def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
+    """What `debugbox inspect` prints for a compose file (schema in docs/cli.md): each service with its image
+    or build, and what its container has (from the Dockerfile's stage or the image table)."""
+    services = []
+    for service in analysis.compose.services:
+        fact = analysis.facts.get(service.name)
+        read = analysis.dockerfiles.get(service.name)
+        build = service.build
+        entry: dict[str, Any] = {
+            "name": service.name,
+            "line": analysis.lines.position(service.key.start).line + 1,
+            "image": service.image.value if service.image else None,
+            "build": None
+            if build is None
+            else {
+                "context": build.context,
+                "dockerfile": read[0] if read else build.dockerfile,
+                "target": build.target,
+                "read": read is not None,
+                "why_not_read": skipped.get(service.name),
+            },
+            "base": fact.label if fact else None,
+            "family": fact.info.family if fact else None,
+            "shell": fact.info.shell if fact and fact.info.has_shell else None,
+            "has_shell": fact.info.has_shell if fact else None,
+            "user": (fact.stage.user if fact and fact.stage and fact.stage.user else None)
+            or (fact.info.default_user if fact else None),
+            "pid": service.pid.value if service.pid else None,
+            "network_mode": service.network_mode.value if service.network_mode else None,
+            "profiles": list(service.profiles),
+        }
+        services.append(entry)
+    error = analysis.compose.error
+    return {
+        "kind": "compose",
+        "name": analysis.compose.name,
+        "services": services,
+        "error": None if error is None else {"line": error.line + 1, "message": error.message},
+    }
+
+
+__all__ = ["ENGINE_NOTES", "ComposeAnalysis", "analyze", "findings", "inspect_compose", "service_facts"]

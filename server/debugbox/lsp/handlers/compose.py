@@ -1,0 +1,92 @@
+"""Compose files in the editor: the analyser (with the `build:` Dockerfiles read beside the file) and the
+per-service code lenses.
+
+- The analyser is the pure `core.compose.analysis.analyze`, given the Dockerfiles of the `build:` services
+  (read by `edge.workspace.build_dockerfiles`, bounded by the workspace folder holding the compose file, or
+  its own folder outside any): their facts make the diagnostics and the hover on a service.
+- Lenses on each service key: "Debug running container (N)" when containers with the compose labels of this
+  file's project and that service run (the same watch, picker and terminal as the Dockerfile lens,
+  `container_lens`), and "Generate Dockerfile.debug" for a service whose `build:` Dockerfile debugbox read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
+
+from debugbox.core.analysis import Analysis, LensAnchor
+from debugbox.core.documents import DocumentKind, is_dockerfile_name
+from debugbox.core.settings import Settings
+from debugbox.core.wire import Command
+from debugbox.lsp.handlers.container_lens import TargetWatch, debug_lens
+from debugbox.lsp.handlers.lens_watch import register_lens_provider
+from debugbox.lsp.handlers.target_commands import bind_program_search
+from debugbox.lsp.server import DebugboxLanguageServer
+
+PURPOSE = "compose-service"
+
+
+class ComposeWatch(TargetWatch):
+    """Per compose file: its services' running containers as (target id, service) pairs in the answer's
+    (id, name) slots, so the lens can pick a service's own."""
+
+    def _compute(self) -> dict[Path, tuple[tuple[str, str], ...]]:
+        from debugbox.edge import service
+
+        bind_program_search(self.ls)
+        settings = self.ls.settings
+        listing = service.list_targets(settings, probe=False, runtimes=service.CONTAINER_RUNTIMES)
+        running = [t for t in listing.targets if t.status == "running"]
+        out: dict[Path, tuple[tuple[str, str], ...]] = {}
+        for path, root in list(self.wanted.items()):
+            marked = service.relate_to_document(settings, running, path, root)
+            out[path] = tuple(
+                (t.id, t.labels.get("com.docker.compose.service", "")) for t in marked if t.related
+            )
+        return out
+
+
+def lenses(
+    ls: DebugboxLanguageServer, watch: ComposeWatch, uri: str, anchor: LensAnchor
+) -> Sequence[lsp.CodeLens]:
+    out: list[lsp.CodeLens] = []
+    dockerfile = anchor.data.get("dockerfile")
+    if isinstance(dockerfile, str) and is_dockerfile_name(Path(dockerfile).name):
+        target_uri = from_fs_path(dockerfile) or dockerfile
+        command = lsp.Command(
+            title="Generate Dockerfile.debug",
+            command=Command.GENERATE_DEBUG_DOCKERFILE.value,
+            arguments=[{"uri": target_uri}],
+        )
+        out.append(lsp.CodeLens(range=anchor.range, command=command))
+    path = ls.path_of(uri)
+    if path is None:
+        return out
+    watch.ensure_running()
+    watch.want(path, ls.workspace_root_of(path), uri)
+    related = [
+        target for target, service in watch.answers.get(path, ()) if service == anchor.data.get("service")
+    ]
+    if related:
+        out.insert(0, debug_lens(ls, uri, anchor.range, related))
+    return out
+
+
+def register(server: DebugboxLanguageServer) -> None:
+    def analyze(uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> Analysis:
+        # Imported on first use, in the analysis thread: `debugbox lsp` starts without the analysers.
+        from debugbox.core.compose import analysis
+        from debugbox.core.compose.model import read_compose
+        from debugbox.edge.workspace import build_dockerfiles
+
+        path = server.path_of(uri)
+        dockerfiles: dict[str, tuple[str, str]] = {}
+        if path is not None:
+            dockerfiles, _ = build_dockerfiles(read_compose(text), path, server.workspace_root_of(path))
+        return analysis.analyze(uri, text, settings, previous, dockerfiles)
+
+    server.analyses.provide(DocumentKind.COMPOSE, analyze)
+    register_lens_provider(server, PURPOSE, ComposeWatch, lenses)

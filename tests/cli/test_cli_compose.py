@@ -1,0 +1,87 @@
+"""The real `debugbox` console script on compose files: `inspect --json`, `check`, `compose-sidecar`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+from tests.cli.test_cli_manifest import run
+
+COMPOSE = """\
+services:
+  api:
+    build:
+      context: ./api
+      target: runtime
+    healthcheck:
+      test: /app --health || exit 1
+  db:
+    image: postgres:16
+    network_mode: service:gone
+"""
+DOCKERFILE = (
+    "FROM golang:1.22 AS build\nFROM gcr.io/distroless/static AS runtime\nUSER nonroot\nFROM alpine\n"
+)
+
+
+def _project(tmp_path: Path) -> Path:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text(DOCKERFILE)
+    (tmp_path / "compose.yaml").write_text(COMPOSE)
+    return tmp_path
+
+
+def test_inspect_json(tmp_path: Path) -> None:
+    done = run("inspect", "--json", "compose.yaml", cwd=_project(tmp_path))
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    api, db = result["services"]
+    assert api["build"]["read"] and api["build"]["target"] == "runtime"
+    # The `target:` stage, not the last one: distroless, no shell, its USER.
+    assert (api["base"], api["family"], api["has_shell"], api["user"]) == (
+        "gcr.io/distroless/static",
+        "distroless",
+        False,
+        "nonroot",
+    )
+    assert db["image"] == "postgres:16" and db["network_mode"] == "service:gone"
+
+
+def test_check_reports_and_fails(tmp_path: Path) -> None:
+    done = run("check", "compose.yaml", cwd=_project(tmp_path))
+    assert done.returncode == 1
+    lines = done.stdout.decode().splitlines()
+    assert lines[0].startswith("compose.yaml:7:13: error DBX301")
+    assert lines[1].startswith("compose.yaml:10:19: error DBX302")
+
+
+def test_inspect_names_a_dockerfile_outside_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "Dockerfile").write_text("FROM scratch\n")
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "compose.yaml").write_text("services:\n  a:\n    build: ../other\n")
+    done = run("inspect", "--json", "compose.yaml", cwd=project)
+    assert done.returncode == 0, done.stderr
+    (a,) = json.loads(done.stdout)["services"]
+    assert not a["build"]["read"] and "outside the workspace" in a["build"]["why_not_read"]
+    assert a["has_shell"] is None
+
+
+def test_compose_sidecar_prints_then_writes(tmp_path: Path) -> None:
+    project = _project(tmp_path)
+    printed = run("compose-sidecar", "compose.yaml", "api", cwd=project)
+    assert printed.returncode == 0, printed.stderr
+    assert (project / "compose.yaml").read_text() == COMPOSE  # printing does not touch the file
+    out = printed.stdout.decode()
+    assert out.startswith(COMPOSE)
+    assert yaml.safe_load(out)["services"]["debug-api"]["pid"] == "service:api"
+    written = run("compose-sidecar", "compose.yaml", "api", "--image", "busybox:1.36", "--write", cwd=project)
+    assert written.returncode == 0, written.stderr
+    assert b"debug-api" in written.stderr and b"nerdctl" in written.stderr
+    new = (project / "compose.yaml").read_text()
+    assert new.startswith(COMPOSE) and yaml.safe_load(new)["services"]["debug-api"]["image"] == "busybox:1.36"
+    refused = run("compose-sidecar", "compose.yaml", "nope", cwd=project)
+    assert refused.returncode == 1 and b"no service 'nope'" in refused.stderr

@@ -1,0 +1,83 @@
+"""Compose files in a VS Code-like editor over a real stdio connection to `debugbox lsp`: diagnostics from the
+`build:` Dockerfile's facts and the image table, the missing `service:` reference, the hover on a service with
+the Dockerfile's facts, the "Add a debug sidecar service" action applied as an edit, and the per-service lenses.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from lsprotocol import types as lsp
+
+from tests.lsp.conftest import EditorClient, apply_text_edits
+
+pytestmark = pytest.mark.lsp
+
+COMPOSE = """\
+services:
+  api:
+    build:
+      context: ./api
+    healthcheck:
+      test: wget -q -O- http://localhost/ || exit 1
+  db:
+    image: postgres:16
+    pid: "service:nope"
+  static:
+    image: gcr.io/distroless/static-debian12
+    command: ["sh", "-c", "serve"]
+"""
+DOCKERFILE = (
+    "FROM golang:1.22 AS build\nRUN go build -o /app .\nFROM gcr.io/distroless/base-debian12\nUSER nonroot\n"
+)
+
+
+def _workspace(tmp_path: Path) -> None:
+    (tmp_path / "api").mkdir()
+    (tmp_path / "api" / "Dockerfile").write_text(DOCKERFILE)
+
+
+async def test_diagnostics_hover_action_and_lenses(client: EditorClient, tmp_path: Path) -> None:
+    _workspace(tmp_path)
+    uri = client.open(tmp_path / "compose.yaml", COMPOSE, language_id="dockercompose")
+    found = await client.diagnostics_for(uri, 1)
+    by_line = {d.range.start.line: d for d in found}
+    assert sorted(by_line) == [5, 8, 11]
+    # The build service's facts come from its Dockerfile's final stage (distroless base: no shell).
+    assert by_line[5].code == "DBX301" and "gcr.io/distroless/base-debian12" in by_line[5].message
+    assert by_line[8].code == "DBX302" and "service:nope" in by_line[8].message
+    assert by_line[11].code == "DBX301" and "starts sh" in by_line[11].message
+
+    hover = await client.text_document_hover_async(
+        lsp.HoverParams(text_document=lsp.TextDocumentIdentifier(uri=uri), position=lsp.Position(1, 3))
+    )
+    assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
+    value = hover.contents.value
+    assert "api/Dockerfile" in value and "gcr.io/distroless/base-debian12" in value
+    assert "shell: no" in value and "nonroot" in value
+
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(lsp.Position(7, 4), lsp.Position(7, 4)),
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+    (action,) = [a for a in result or [] if isinstance(a, lsp.CodeAction) and "sidecar" in a.title]
+    assert action.title.endswith("debug-db") and action.edit is not None
+    assert action.edit.document_changes is not None
+    (change,) = action.edit.document_changes
+    assert isinstance(change, lsp.TextDocumentEdit) and change.text_document.version == 1
+    edited = apply_text_edits(COMPOSE, list(change.edits))  # type: ignore[arg-type]
+    services = yaml.safe_load(edited)["services"]
+    assert services["debug-db"]["pid"] == "service:db" and services["debug-db"]["profiles"] == ["debug"]
+    assert edited.startswith(COMPOSE)  # appended after the last service, nothing else touched
+
+    lenses = await client.text_document_code_lens_async(
+        lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
+    titles = {(lens.range.start.line, lens.command.title) for lens in lenses or [] if lens.command}
+    assert (1, "Generate Dockerfile.debug") in titles
+    assert not any(line != 1 and "Generate" in title for line, title in titles)
