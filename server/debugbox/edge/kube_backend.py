@@ -131,15 +131,7 @@ class KubeBackend:
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
-            facts = self._listing_facts(c, access)
-            ways = [w.to_json() for w in pod_strategy.preflight_ways(pod, c, facts)]
-            strategies = pod_strategy.available_strategies(pod, c, facts)
-            try:
-                recommended: str | None = pod_strategy.decide_strategy(
-                    pod, c, facts, self._preferred
-                ).strategy
-            except RuntimeProblem:
-                recommended = None  # nothing to debug until it runs
+            strategies, recommended, ways = self.container_ways(pod, c, access)
             yield Target(
                 id=target_id(context.name, pod.namespace, pod.name, c.name),
                 runtime=RUNTIME,
@@ -167,6 +159,19 @@ class KubeBackend:
                     **({"ways": ways} if access is not None else {}),
                 },
             )
+
+    def container_ways(
+        self, pod: pod_facts.PodFacts, c: pod_facts.ContainerState, access: preflight.Access | None
+    ) -> tuple[tuple[str, ...], str | None, list[dict[str, Any]]]:
+        """(open strategies, the recommended one, every way in with why not) from what a listing knows."""
+        facts = self._listing_facts(c, access)
+        ways = [w.to_json() for w in pod_strategy.preflight_ways(pod, c, facts)]
+        strategies = pod_strategy.available_strategies(pod, c, facts)
+        try:
+            recommended: str | None = pod_strategy.decide_strategy(pod, c, facts, self._preferred).strategy
+        except RuntimeProblem:
+            recommended = None  # nothing to debug until it runs (or RBAC closes every way)
+        return strategies, recommended, ways
 
     @staticmethod
     def _listing_facts(

@@ -133,13 +133,15 @@ async def test_debug_pod_lens_then_open_the_terminal(
             break
         await asyncio.sleep(0.25)
     assert lens is not None and lens.command is not None
-    assert lens.command.title == "Debug pod…"
+    assert lens.command.title == "Debug pod… (ephemeral)"  # the way a click takes (#13 §1)
+    assert lens.command.tooltip is not None
+    assert "ephemeral: open" in lens.command.tooltip and "exec: closed (" in lens.command.tooltip
     assert lens.range.start.line == MANIFEST.splitlines().index("        - name: app")
     (args,) = lens.command.arguments or []
     assert args["target"] == "k8s://fake/shop/web-1/app"
     assert editor.code_lens_refreshes >= 1
     listed = [r for r in fake_cluster.requests if r.path == "/api/v1/namespaces/shop/pods"]
-    assert listed and listed[0].q("labelSelector") == "app=web"
+    assert listed and listed[0].q("labelSelector") is None  # one LIST per namespace, shared by all workloads
 
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
 
