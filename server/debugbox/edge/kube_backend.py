@@ -181,14 +181,19 @@ class KubeBackend:
         return pod_facts.ClusterFacts(image_has_shell=image.has_shell if image else None, access=access)
 
     def namespace_access(
-        self, context: KubeContext, pods: Sequence[pod_facts.PodFacts]
+        self, context: KubeContext, pods: Sequence[pod_facts.PodFacts], *, skip: Sequence[str] = ()
     ) -> dict[str, preflight.Access]:
         """The preflight for a listing: per namespace, one SelfSubjectAccessReview per permission any of its
-        pods' candidate ways needs (RBAC is per namespace here: debugbox never asks for named pods)."""
+        pods' candidate ways (but those in `skip`) needs (RBAC is per namespace here: debugbox never asks for
+        named pods)."""
         wanted: dict[str, set[preflight.Permission]] = {}
         for pod in pods:
             for c in pod.containers:
-                ways = pod_strategy.candidate_strategies(pod, c, self._listing_facts(c))
+                ways = [
+                    w
+                    for w in pod_strategy.candidate_strategies(pod, c, self._listing_facts(c))
+                    if w not in skip
+                ]
                 wanted.setdefault(pod.namespace, set()).update(preflight.permissions_to_ask(ways))
         client = self.client(context)
         if not wanted:
