@@ -73,8 +73,10 @@ class PodWatch(LensWatch["Workload", None, PodAnswer]):
         """(context, namespace) → (when asked, the access reviews' answers)."""
 
     def _timeout(self) -> float:
-        # The LISTs run in parallel (one round), then at most one round of access reviews.
-        return self.ls.settings.kubernetes.timeout_seconds * 2 + 1.0
+        # The LISTs run in parallel (one round), then the access reviews (one round per 8 namespaces
+        # needing them, each namespace's reviews in parallel).
+        rounds = 1 + -(-poll_budget.MAX_NAMESPACES // 8)
+        return self.ls.settings.kubernetes.timeout_seconds * rounds + 1.0
 
     def _compute(self) -> dict[Workload, PodAnswer]:
         from debugbox.core.errors import InvalidTarget, RuntimeProblem
@@ -121,9 +123,8 @@ class PodWatch(LensWatch["Workload", None, PodAnswer]):
 
         listed: dict[str, list[Any]] = {}
         failed: dict[str, str] = {}
-        with ThreadPoolExecutor(
-            max_workers=min(8, len(plan.poll) or 1), thread_name_prefix="debugbox-kube"
-        ) as pool:
+        # All LISTs at once (at most MAX_NAMESPACES): one round trip, so one timeout at worst.
+        with ThreadPoolExecutor(max_workers=len(plan.poll) or 1, thread_name_prefix="debugbox-kube") as pool:
             for ns, got in zip(plan.poll, pool.map(fetch, plan.poll), strict=True):
                 if isinstance(got, RuntimeProblem):
                     self.backoff.failed((context.name, ns), now, str(got))
