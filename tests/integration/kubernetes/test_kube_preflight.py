@@ -178,3 +178,33 @@ def test_a_service_account_gets_a_service_account_subject(kube: KubeEnv) -> None
 
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "runner", "namespace": "ci"}]
     assert granted.returncode == 0, granted.stderr
+
+
+def test_an_interactive_session_runs_with_exactly_the_role_it_asked_for(kube_docker: KubeEnv) -> None:
+    """The interactive path (`kubectl debug -i`: LIST + WATCH of the pod while it waits, then attach) on a
+    docker-backed pod: denied with the Role, then, with that Role applied, a real shell in the debug container."""
+    kube = kube_docker
+    kube.fake.store.add_pod(
+        "web", containers=[{"name": "app", "image": "example.com/distroless-app:1"}], docker=True
+    )
+    kube.fake.rbac.allow("alice", ["get"], ["pods"], namespaces=["default"])
+    kube.login("alice")
+    argv = ["shell", "pod/web", "--strategy", "ephemeral", "--image", "busybox:1.36", "--", "sh"]
+    script = "echo from-the-debug-container\nexit\n"
+
+    denied = kube.debugbox(*argv, stdin=script)
+    assert denied.returncode == 1 and not _writes(kube)
+    kube.fake.rbac.apply(_role_yaml(denied.stderr))
+    kube.fake.clear_requests()
+    granted = kube.debugbox(*argv, stdin=script)
+
+    assert granted.returncode == 0, granted.stderr
+    assert "from-the-debug-container" in granted.stdout
+    by_kubectl = {
+        (r.method, r.q("watch") == "true", r.path.rsplit("/", 1)[-1])
+        for r in kube.fake.requests
+        if r.user_agent.startswith("kubectl/")
+    }
+    # what the Role's watch pods and create pods/attach are for (kubectl 1.37 waits with a WATCH alone; the
+    # guide's 1.33 sent a LIST first, hence list pods in the Role too)
+    assert {("GET", True, "pods"), ("GET", False, "attach")} <= by_kubectl

@@ -8,8 +8,8 @@ the cluster admin for (`role_request`: a namespaced Role and RoleBinding grantin
 
 What each way needs is what kubectl (1.37) and debugbox's own session really send
 (`docs/kubernetes-debugging.md`, "Preflight"): `kubectl exec`/`attach` GET the pod then open the stream
-(`create pods/exec`, `create pods/attach`); `kubectl debug -it` also LISTs and WATCHes the pod (field
-selector) while it waits for the container, and debugbox's watch GETs it; a copy is a `create pods`, the
+(`create pods/exec`, `create pods/attach`); `kubectl debug -it` also WATCHes the pod (field selector; 1.33 LISTed it
+first) while it waits for the container, and debugbox's watch GETs it; a copy is a `create pods`, the
 session labels it (`patch pods`) and clean-up deletes it (`delete pods`).
 """
 
