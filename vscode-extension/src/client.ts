@@ -252,7 +252,8 @@ export class DebugboxClient implements vscode.Disposable {
       documentSelector: DOCUMENT_SELECTOR,
       outputChannel: this.log,
       revealOutputChannelOn: RevealOutputChannelOn.Never,
-      initializationOptions: { settings: this.settings(undefined) },
+      // workspaceTrusted: in Restricted Mode the server polls only the context's own namespace for pod lenses.
+      initializationOptions: { settings: this.settings(undefined), workspaceTrusted: vscode.workspace.isTrusted },
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {

@@ -136,11 +136,11 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeProblem as exc:
         print(f"debugbox: {exc}", file=sys.stderr)
         return 1
+    if plan.warning:  # also with --print: e.g. the way RBAC closed, and the Role to ask for
+        print(f"debugbox: {plan.warning}", file=sys.stderr)
     if args.print_only:
         print(json.dumps(list(plan.argv)))
         return 0
-    if plan.warning:
-        print(f"debugbox: {plan.warning}", file=sys.stderr)
     if plan.strategy == "snapshot":
         # Several engine calls and a cleanup: this process runs them, with the session in between.
         try:

@@ -40,6 +40,7 @@ def _table(rows: list[list[str]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from debugbox.core.targets.preflight import describe
     from debugbox.edge import service
 
     document = Path(args.document) if args.document else None
@@ -55,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
             for t in listing.targets:
                 if t.related:
                     print(f"{t.name}: related: {t.related_reason}")
+            for t in listing.targets:
+                ways = t.extra.get("ways")
+                if ways:  # pods: the preflight's answer, which ways in are open and why the others are not
+                    print(f"{t.name}: {describe(ways)}")
         else:
             print("no running targets")
     for error in listing.errors:

@@ -25,7 +25,7 @@ from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavaila
 from debugbox.core.images import classify_image
 from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
-from debugbox.core.targets import consent, identity, names, pod_facts, pod_strategy
+from debugbox.core.targets import consent, identity, names, pod_facts, pod_strategy, preflight
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.edge import kube_session
 from debugbox.edge.backends import register_backend
@@ -123,19 +123,15 @@ class KubeBackend:
     # --- targets ---
 
     def _targets(
-        self, context: KubeContext, pod: pod_facts.PodFacts, related_reason: str | None = None
+        self,
+        context: KubeContext,
+        pod: pod_facts.PodFacts,
+        related_reason: str | None = None,
+        access: preflight.Access | None = None,
     ) -> Iterator[Target]:
         restarts = sum(c.restarts for c in pod.containers)
         for c in pod.containers:
-            image = classify_image(c.image) if c.image else None
-            facts = pod_facts.ClusterFacts(image_has_shell=image.has_shell if image else None)
-            strategies = pod_strategy.available_strategies(pod, c, facts)
-            try:
-                recommended: str | None = pod_strategy.decide_strategy(
-                    pod, c, facts, self._preferred
-                ).strategy
-            except RuntimeProblem:
-                recommended = None  # nothing to debug until it runs
+            strategies, recommended, ways = self.container_ways(pod, c, access)
             yield Target(
                 id=target_id(context.name, pod.namespace, pod.name, c.name),
                 runtime=RUNTIME,
@@ -160,8 +156,51 @@ class KubeBackend:
                     "podRestarts": restarts,
                     "ephemeralContainers": [e.to_json() for e in pod.ephemeral],
                     "owner": pod.owner,
+                    **({"ways": ways} if access is not None else {}),
                 },
             )
+
+    def container_ways(
+        self, pod: pod_facts.PodFacts, c: pod_facts.ContainerState, access: preflight.Access | None
+    ) -> tuple[tuple[str, ...], str | None, list[dict[str, Any]]]:
+        """(open strategies, the recommended one, every way in with why not) from what a listing knows."""
+        facts = self._listing_facts(c, access)
+        ways = [w.to_json() for w in pod_strategy.preflight_ways(pod, c, facts)]
+        strategies = pod_strategy.available_strategies(pod, c, facts)
+        try:
+            recommended: str | None = pod_strategy.decide_strategy(pod, c, facts, self._preferred).strategy
+        except RuntimeProblem:
+            recommended = None  # nothing to debug until it runs (or RBAC closes every way)
+        return strategies, recommended, ways
+
+    @staticmethod
+    def _listing_facts(
+        c: pod_facts.ContainerState, access: preflight.Access | None = None
+    ) -> pod_facts.ClusterFacts:
+        image = classify_image(c.image) if c.image else None
+        return pod_facts.ClusterFacts(image_has_shell=image.has_shell if image else None, access=access)
+
+    def namespace_access(
+        self, context: KubeContext, pods: Sequence[pod_facts.PodFacts], *, skip: Sequence[str] = ()
+    ) -> dict[str, preflight.Access]:
+        """The preflight for a listing: per namespace, one SelfSubjectAccessReview per permission any of its
+        pods' candidate ways (but those in `skip`) needs (RBAC is per namespace here: debugbox never asks for
+        named pods)."""
+        wanted: dict[str, set[preflight.Permission]] = {}
+        for pod in pods:
+            for c in pod.containers:
+                ways = [
+                    w
+                    for w in pod_strategy.candidate_strategies(pod, c, self._listing_facts(c))
+                    if w not in skip
+                ]
+                wanted.setdefault(pod.namespace, set()).update(preflight.permissions_to_ask(ways))
+        client = self.client(context)
+        if not wanted:
+            return {}
+        with ThreadPoolExecutor(max_workers=min(8, len(wanted)), thread_name_prefix="debugbox-kube") as pool:
+            answers = pool.map(lambda ns: client.access_review(ns, sorted(wanted[ns])), list(wanted))
+            return dict(zip(list(wanted), answers, strict=True))
 
     def pods_of_workloads(
         self, context: KubeContext, workloads: Sequence[Workload]
@@ -193,17 +232,20 @@ class KubeBackend:
         if not workloads:
             ns = self.namespace_for(context)
             pods = checked_pods(self.client(context).list_pods(names.validate_label(ns, "namespace")))
-            return [t for p in pods for t in self._targets(context, p)]
+            access = self.namespace_access(context, pods) if probe else {}
+            return [t for p in pods for t in self._targets(context, p, None, access.get(p.namespace))]
         targets: list[Target] = []
         missing: list[str] = []
         seen: set[str] = set()
         source = f" in {Path(document).name}" if document else ""
-        for w, pods in self.pods_of_workloads(context, workloads):
+        found = self.pods_of_workloads(context, workloads)
+        access = self.namespace_access(context, [p for _, ps in found for p in ps]) if probe else {}
+        for w, pods in found:
             if not pods:
                 missing.append(f"{w.describe()} in namespace {self.namespace_for(context, w.namespace)}")
             for pod in pods:
                 reason = f"pod of {w.describe()}{source}"
-                for t in self._targets(context, pod, reason):
+                for t in self._targets(context, pod, reason, access.get(pod.namespace)):
                     if t.id not in seen:
                         seen.add(t.id)
                         targets.append(t)
@@ -256,7 +298,9 @@ class KubeBackend:
                     if need in asked:  # each answer changes the facts, so a need never comes back
                         raise AssertionError(f"strategy decision asked twice for {need}")
                     asked.add(need)
-                    if need == pod_strategy.NEEDS_ADMISSION:
+                    if need == pod_strategy.NEEDS_ACCESS:
+                        cluster = self._ask_access(client, pod, container, cluster, options)
+                    elif need == pod_strategy.NEEDS_ADMISSION:
                         cluster, forbidden = self._ask_ephemeral(
                             client, raw, pod, container.name, cluster, options
                         )
@@ -277,17 +321,45 @@ class KubeBackend:
             target_id=target.id,
         )
         # --- hooks: a copy only when chosen (consent.py); identity and what to watch (kube_session.py) ---
+        fallback = pod_strategy.rbac_fallback(pod, container, cluster, kplan.plan.strategy, options)
         if kplan.plan.strategy == "copy":
-            consent.require_consent(
-                "copy",
-                options.strategy,
-                pod=pod.name,
-                namespace=pod.namespace,
-                copy_name=pod_strategy.copy_name_for(pod, cluster.existing_pods or frozenset()),
-                why=pod_strategy.copy_reason(pod, container.name, cluster) or "",
-                cleanup=kplan.cleanup,
-            )
+            try:
+                consent.require_consent(
+                    "copy",
+                    options.strategy,
+                    pod=pod.name,
+                    namespace=pod.namespace,
+                    copy_name=pod_strategy.copy_name_for(pod, cluster.existing_pods or frozenset()),
+                    why=(fallback[0] if fallback else pod_strategy.copy_reason(pod, container.name, cluster))
+                    or "",
+                    cleanup=kplan.cleanup,
+                )
+            except consent.CopyNeedsConsent as exc:
+                if fallback is None:
+                    raise
+                raise consent.CopyNeedsConsent(f"{exc}\n{fallback[1]}", exc.copy_name, exc.cleanup) from None
+        if fallback is not None:  # RBAC closed a better way: say so (every front end shows the warning)
+            why, ask = fallback
+            plan = kplan.plan
+            warning = f"{why}; using {plan.strategy}.\n{ask}"
+            kplan = replace(kplan, plan=replace(plan, warning=warning, notes=(*plan.notes, f"{why}.")))
         return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings)
+
+    def _ask_access(
+        self,
+        client: KubeClient,
+        pod: pod_facts.PodFacts,
+        container: pod_facts.ContainerState,
+        cluster: pod_facts.ClusterFacts,
+        options: PlanOptions,
+    ) -> pod_facts.ClusterFacts:
+        """The preflight: SelfSubjectAccessReviews for what the candidate ways need; on a denial, also who
+        the user is (for the RoleBinding to ask for)."""
+        access = client.access_review(
+            pod.namespace, pod_strategy.access_questions(pod, container, cluster, options)
+        )
+        user = client.who_am_i() if not all(access.values()) else ""
+        return replace(cluster, access=access, user=user)
 
     def _ask_ephemeral(
         self,

@@ -1,9 +1,9 @@
 """The cluster edge: the few API calls debugbox makes, through the real `kubernetes` client.
 
-Calls: list pods (label/field selectors), read a pod, read a namespace (for its Pod Security label), and a
-dry-run PATCH of `pods/ephemeralcontainers` — the one question that tells whether `kubectl debug --target`
-would be accepted (RBAC, the feature being served, the server's validation and admission) without changing the
-pod.
+Calls: list pods (label/field selectors), read a pod, read a namespace (for its Pod Security label), the
+preflight's SelfSubjectAccessReviews (and a SelfSubjectReview for the user's name), and a dry-run PATCH of
+`pods/ephemeralcontainers` — the one question that tells whether `kubectl debug --target` would be accepted
+(RBAC, the feature being served, the server's validation and admission) without changing the pod.
 
 The client is imported on first use, never at server start (it costs about 0.4 s). Requests go through its
 `ApiClient` (kubeconfig loading, auth, TLS, the REST layer) but not its generated `CoreV1Api`: building that
@@ -21,11 +21,16 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import quote
 
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
+from debugbox.core.targets.preflight import Permission
 from debugbox.edge.kubeconfig import KubeContext
+
+SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
+SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
 class KubeForbidden(StrategyUnavailable):
@@ -272,6 +277,66 @@ class KubeClient:
     def delete_pod(self, namespace: str, name: str) -> None:
         path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
         self._call(f"deleting pod {name}", "delete", "pods", namespace, "DELETE", path)
+
+    def access_review(self, namespace: str, permissions: Sequence[Permission]) -> dict[Permission, bool]:
+        """The preflight: one SelfSubjectAccessReview per permission (in parallel), the answers by permission.
+
+        A review that cannot be made (old server, an authorizer that refuses even that) leaves its permission
+        out: unknown counts as allowed, and the request itself will then say no if it must.
+        """
+
+        def ask(p: Permission) -> bool | None:
+            body = {
+                "apiVersion": "authorization.k8s.io/v1",
+                "kind": "SelfSubjectAccessReview",
+                "spec": {"resourceAttributes": p.review(namespace)},
+            }
+            try:
+                data = self._call(
+                    f"asking whether you may {p.text}",
+                    "create",
+                    "selfsubjectaccessreviews",
+                    namespace,
+                    "POST",
+                    SSAR_PATH,
+                    (),
+                    body,
+                    "application/json",
+                )
+            except (StrategyUnavailable, TargetNotFound):
+                return None
+            allowed = (data.get("status") or {}).get("allowed") if isinstance(data, dict) else None
+            return allowed if isinstance(allowed, bool) else None
+
+        if not permissions:
+            return {}
+        with ThreadPoolExecutor(
+            max_workers=min(8, len(permissions)), thread_name_prefix="debugbox-ssar"
+        ) as pool:
+            answers = list(pool.map(ask, permissions))
+        return {p: a for p, a in zip(permissions, answers, strict=True) if a is not None}
+
+    def who_am_i(self) -> str:
+        """The user name the API server authenticated (a SelfSubjectReview, GA in 1.28), or "" when it
+        won't say."""
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+        try:
+            data = self._call(
+                "asking who you are",
+                "create",
+                "selfsubjectreviews",
+                "",
+                "POST",
+                SSR_PATH,
+                (),
+                body,
+                "application/json",
+            )
+        except RuntimeProblem:
+            return ""
+        user = ((data.get("status") or {}).get("userInfo") or {}) if isinstance(data, dict) else {}
+        name = user.get("username") if isinstance(user, dict) else None
+        return name if isinstance(name, str) and name.isprintable() and len(name) <= 253 else ""
 
     def dry_run_ephemeral(self, namespace: str, pod: str, container: dict[str, Any]) -> None:
         """Would the API server add this ephemeral container? Returns, or raises KubeForbidden or

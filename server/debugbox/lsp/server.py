@@ -226,6 +226,9 @@ class DebugboxLanguageServer(LanguageServer):
         self._warmed_up = False
         self.client = ClientFeatures()
         """What the editor can do; set at `initialize`."""
+        self.workspace_trusted = True
+        """False when the editor said the workspace is not trusted (`initializationOptions.workspaceTrusted`,
+        sent by the VS Code extension in Restricted Mode); editors without workspace trust say nothing."""
         self.analyses = AnalysisService(self.snapshot, analyzers=analyzers)
         """Per-document analysis scheduler and cache; `handlers.diagnostics` sets its publisher."""
         self.lens_providers: dict[str, LensProvider] = {}

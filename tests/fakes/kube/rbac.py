@@ -32,6 +32,7 @@ from typing import Any
 
 from tests.fakes.kube.status import ApiError, forbidden
 
+AUTHN_GROUP = "authentication.k8s.io"
 MASTERS = "system:masters"
 AUTHENTICATED = "system:authenticated"
 UNAUTHENTICATED = "system:unauthenticated"
@@ -115,6 +116,8 @@ def _bootstrap_rules() -> dict[str, list[Rule]]:
             frozenset({"selfsubjectaccessreviews", "selfsubjectrulesreviews"}),
             frozenset({"authorization.k8s.io"}),
         ),
+        # system:basic-user also grants creating selfsubjectreviews (policy.go, since 1.28)
+        Rule(frozenset({"create"}), frozenset({"selfsubjectreviews"}), frozenset({AUTHN_GROUP})),
     ]
     return {"group:*": everyone, f"group:{AUTHENTICATED}": authenticated}
 
@@ -151,6 +154,45 @@ class RBAC:
         with self.lock:
             self.rules.setdefault(subject, []).append(rule)
         return rule
+
+    def apply(self, documents: Iterable[Any]) -> None:
+        """Apply `Role`s and `RoleBinding`s (rbac.authorization.k8s.io/v1, as parsed YAML) the way the RBAC
+        authorizer evaluates them (`rbac.go` `VisitRulesFor`): a RoleBinding grants its namespace's Role's
+        rules, in that namespace only, to each subject (`User` → the name, `Group` → `group:NAME`,
+        `ServiceAccount` → `system:serviceaccount:NS:NAME`). A binding whose Role is not among `documents`
+        grants nothing. Only what a namespaced Role can say is modelled (no ClusterRole, no aggregation)."""
+        docs = [d for d in documents if isinstance(d, dict)]
+        for d in docs:
+            if d.get("apiVersion") != "rbac.authorization.k8s.io/v1" or d.get("kind") not in (
+                "Role",
+                "RoleBinding",
+            ):
+                raise ValueError(f"not a Role or RoleBinding of rbac.authorization.k8s.io/v1: {d!r}"[:200])
+        roles = {
+            (d["metadata"]["namespace"], d["metadata"]["name"]): d.get("rules") or []
+            for d in docs
+            if d["kind"] == "Role"
+        }
+        for b in (d for d in docs if d["kind"] == "RoleBinding"):
+            ns, ref = b["metadata"]["namespace"], b["roleRef"]
+            if ref.get("kind") != "Role" or ref.get("apiGroup") != "rbac.authorization.k8s.io":
+                continue
+            for subject in b.get("subjects") or []:
+                kind, name = subject.get("kind"), subject.get("name")
+                key = {
+                    "User": name,
+                    "Group": f"group:{name}",
+                    "ServiceAccount": f"system:serviceaccount:{subject.get('namespace', ns)}:{name}",
+                }.get(kind)
+                for rule in roles.get((ns, ref.get("name")), []) if key else []:
+                    self.allow(
+                        key,
+                        rule.get("verbs") or [],
+                        rule.get("resources") or [],
+                        namespaces=[ns],
+                        api_groups=rule.get("apiGroups") or [],
+                        resource_names=rule.get("resourceNames") or [],
+                    )
 
     def revoke_all(self, subject: str) -> None:
         with self.lock:
@@ -208,6 +250,18 @@ class Authenticator:
         if self.anonymous:
             return User(ANONYMOUS, (UNAUTHENTICATED,))
         return None
+
+
+def self_subject_review(user: User) -> dict[str, Any]:
+    """`POST /apis/authentication.k8s.io/v1/selfsubjectreviews` (GA in 1.28,
+    `pkg/registry/authentication/selfsubjectreview/rest.go`): the requesting user's attributes as the
+    authenticators saw them (https://kubernetes.io/docs/reference/access-authn-authz/authentication/#self-subject-review)."""
+    return {
+        "kind": "SelfSubjectReview",
+        "apiVersion": f"{AUTHN_GROUP}/v1",
+        "metadata": {"creationTimestamp": None},
+        "status": {"userInfo": {"username": user.name, "groups": list(user.groups)}},
+    }
 
 
 def self_subject_access_review(rbac: RBAC, user: User, body: Any) -> dict[str, Any]:

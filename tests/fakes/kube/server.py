@@ -13,7 +13,8 @@ docker-backed (`docker_kubelet.py`); `log` serves what the container wrote.
 Routes: discovery (`/version`, `/api`, `/api/v1`, `/apis`, `authorization.k8s.io/v1`), pods (list, watch, get,
 create, delete, patch of labels/annotations/images) and their `ephemeralcontainers`, `attach`, `exec`, `log`
 subresources, namespaces (get, list),
-and `selfsubjectaccessreviews`. Any other path is 404 `NotFound`, like a real server for an unknown resource;
+`selfsubjectaccessreviews` and `selfsubjectreviews` (authentication.k8s.io/v1). Any other path is 404
+`NotFound`, like a real server for an unknown resource;
 server-side apply is a 500 that says it is not implemented rather than pretending. Every request is recorded
 (method, path, query, content type, accept, user agent, body, user) so tests assert on what clients sent.
 
@@ -119,6 +120,7 @@ class Faults:
 _POD_PATH = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/pods(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
 _NS_PATH = re.compile(r"^/api/v1/namespaces(?:/(?P<name>[^/]+))?$")
 _SSAR_PATH = f"/apis/{AUTHZ_GROUP}/v1/selfsubjectaccessreviews"
+_SSR_PATH = f"/apis/{rbac.AUTHN_GROUP}/v1/selfsubjectreviews"
 _VERBS = {"GET": "get", "POST": "create", "PATCH": "patch", "PUT": "update", "DELETE": "delete"}
 
 
@@ -144,6 +146,8 @@ def request_attributes(method: str, path: str, query: dict[str, list[str]]) -> A
         return Attributes(verb, "namespaces", "", m["name"], m["name"])
     if path == _SSAR_PATH:
         return Attributes(verb, "selfsubjectaccessreviews", group=AUTHZ_GROUP)
+    if path == _SSR_PATH:
+        return Attributes(verb, "selfsubjectreviews", group=rbac.AUTHN_GROUP)
     return Attributes(verb, path=path)
 
 
@@ -551,6 +555,9 @@ class FakeKubeAPIServer:
             return
         if path == _SSAR_PATH and req.method == "POST":
             h._send_json(201, rbac.self_subject_access_review(self.rbac, user, req.decoded))
+            return
+        if path == _SSR_PATH and req.method == "POST":
+            h._send_json(201, rbac.self_subject_review(user))
             return
         if req.method == "GET" and path == "/api/v1/pods":
             self._list_pods(h, req, None)

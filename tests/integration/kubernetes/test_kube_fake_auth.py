@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import pytest
-from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.errors import RuntimeUnavailable, StrategyUnavailable
 from debugbox.edge.kube_client import KubeForbidden
 
 from tests.fakes.kube import ADMIN
@@ -168,14 +168,17 @@ def test_rbac_denial_has_the_authorizers_message(kube: KubeEnv, credentials: str
         'namespaces "default" is forbidden: User "alice" cannot get resource "namespaces" in API group "" '
         'in the namespace "default"' in out.stderr
     )
-    # debugbox's planning asks with a dry run and is told the same
+    # debugbox's preflight (SelfSubjectAccessReviews) is told the same before anything is sent
     backend = kube.backend()
     target = backend.resolve("web/app")
     from tests.integration.kubernetes.conftest import batch_options
 
-    with pytest.raises(KubeForbidden) as err:
+    kube.fake.clear_requests()
+    with pytest.raises(StrategyUnavailable) as err:
         backend.plan(target, batch_options(backend.settings, strategy="ephemeral"))
-    assert err.value.verb == "patch" and 'User "alice" cannot patch' in str(err.value)
+    assert "RBAC does not allow you to patch pods/ephemeralcontainers" in str(err.value)
+    assert 'name: "alice"' in str(err.value)  # the RoleBinding to ask for names who the API says you are
+    assert not kube.fake.requests_to("PATCH")
 
 
 def test_rbac_grants_subresources_separately_and_by_wildcard(kube: KubeEnv) -> None:

@@ -134,13 +134,15 @@ async def test_debug_pod_lens_then_open_the_terminal(
             break
         await asyncio.sleep(0.25)
     assert lens is not None and lens.command is not None
-    assert lens.command.title == "Debug pod…"
+    assert lens.command.title == "Debug pod… (ephemeral)"  # the way a click takes (#13 §1)
+    assert lens.command.tooltip is not None
+    assert "ephemeral: open" in lens.command.tooltip and "exec: closed (" in lens.command.tooltip
     assert lens.range.start.line == MANIFEST.splitlines().index("        - name: app")
     (args,) = lens.command.arguments or []
     assert args["target"] == "k8s://fake/shop/web-1/app"
     assert editor.code_lens_refreshes >= 1
     listed = [r for r in fake_cluster.requests if r.path == "/api/v1/namespaces/shop/pods"]
-    assert listed and listed[0].q("labelSelector") == "app=web"
+    assert listed and listed[0].q("labelSelector") is None  # one LIST per namespace, shared by all workloads
 
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
 
@@ -389,3 +391,21 @@ async def test_a_default_lens_click_never_creates_a_copy(
     result = await _command(editor, Command.DEBUG_COMMAND.value, {**args, "strategy": "copy"})
     assert result["strategy"] == "copy" and "--copy-to=web-1-debugbox" in result["argv"]
     assert result["watch"]["pod"] == "web-1-debugbox" and result["watch"]["ephemeral"] is False
+
+
+async def test_an_rbac_denial_is_an_error_message_with_the_role_to_ask_for(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """#13 §1: a lens click whose ways RBAC closes fails with the sentence and the Role + RoleBinding, shown as an
+    error message too; nothing is written to the cluster."""
+    fake_cluster.rbac.allow("alice", ["get"], ["pods"], namespaces=["shop"])
+    fake_cluster.write_kubeconfig(KUBECONFIG, user="alice")
+    args = {"target": "k8s://fake/shop/web-1/app", "strategy": "ephemeral"}
+    with pytest.raises(JsonRpcException, match="RBAC does not allow you to"):
+        await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    message = await editor.wait_for(
+        lambda: next((m for m in editor.messages if "kind: RoleBinding" in m.message), None), 30
+    )
+    assert message.type == lsp.MessageType.Error
+    assert 'name: "alice"' in message.message and '"pods/ephemeralcontainers"' in message.message
+    assert not editor.terminals and not fake_cluster.requests_to("PATCH")

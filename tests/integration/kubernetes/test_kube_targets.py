@@ -6,6 +6,7 @@ import time
 
 import pytest
 from debugbox.core.errors import TargetNotFound
+from debugbox.core.kubernetes.workloads import workloads_in
 
 from tests.integration.kubernetes.conftest import KubeEnv
 
@@ -194,7 +195,10 @@ def test_workloads_are_asked_for_in_parallel(kube: KubeEnv) -> None:
         kube.fake.store.add_pod(f"w{i}-pod", f"ns{i}", labels={"app": f"w{i}"})
     kube.fake.faults.delay_seconds = 1.0
     start = time.monotonic()
-    targets = kube.manifest_targets(docs, kube.backend(timeout_seconds=3))
+    # probe=False: the LISTs alone (a probed listing adds one round of access reviews, also in parallel)
+    targets = kube.backend(timeout_seconds=3).list_targets(
+        probe=False, document=kube.manifest(docs), workloads=workloads_in(docs)
+    )
     elapsed = time.monotonic() - start
     assert sorted(t.extra["pod"] for t in targets) == ["w0-pod", "w1-pod", "w2-pod", "w3-pod"]
     assert len(_lists(kube)) == 4 and elapsed < 2.5  # four 1 s answers, not one after the other

@@ -3,6 +3,7 @@ choice, the facts a decision asks for, names and argv."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from debugbox.core.targets import names
 from debugbox.core.targets import pod_facts as pf
 from debugbox.core.targets import pod_strategy as ps
 from debugbox.core.targets.model import PlanOptions
+from debugbox.core.targets.preflight import Permission
 from debugbox.edge.kube_backend import parse_ref, target_id
 
 
@@ -185,10 +187,13 @@ def test_pod_facts_from_api_json() -> None:
 )
 def test_preferred_and_explicit_ask_for_the_same_facts(options: PlanOptions) -> None:
     pod, container = _pod(), _pod().containers[0]
-    decision = ps.decide_strategy(pod, container, SHELL, options)  # exec would come first on the ladder
+    # the preflight comes first, for both
+    assert ps.decide_strategy(pod, container, SHELL, options).needs == (ps.NEEDS_ACCESS,)
+    asked = replace(SHELL, access={})  # RBAC denies nothing
+    decision = ps.decide_strategy(pod, container, asked, options)  # exec would come first on the ladder
     assert decision == ps.StrategyDecision("ephemeral", (ps.NEEDS_ADMISSION,))
     answered = ps.decide_strategy(
-        pod, container, pf.ClusterFacts(image_has_shell=True, ephemeral="ok"), options
+        pod, container, pf.ClusterFacts(image_has_shell=True, ephemeral="ok", access={}), options
     )
     assert answered == ps.StrategyDecision("ephemeral")
 
@@ -203,7 +208,36 @@ def test_a_refused_ephemeral_falls_back_only_when_preferred() -> None:
 
 def test_a_copy_asks_for_the_taken_names_first() -> None:
     pod, container = _pod(), _pod().containers[0]
-    disabled = pf.ClusterFacts(ephemeral="disabled")
+    disabled = pf.ClusterFacts(ephemeral="disabled", access={})
     assert ps.decide_strategy(pod, container, disabled, PlanOptions()).needs == (ps.NEEDS_FREE_COPY_NAME,)
-    known = pf.ClusterFacts(ephemeral="disabled", existing_pods=frozenset({"web-debugbox"}))
+    known = pf.ClusterFacts(ephemeral="disabled", existing_pods=frozenset({"web-debugbox"}), access={})
     assert ps.decide_strategy(pod, container, known, PlanOptions()) == ps.StrategyDecision("copy")
+
+
+PATCH_EPHEMERAL = Permission("patch", "pods/ephemeralcontainers")
+
+
+def test_rbac_closes_ephemeral_before_any_dry_run_and_says_what_to_ask_for() -> None:
+    pod, container = _pod(), _pod().containers[0]
+    denied = pf.ClusterFacts(image_has_shell=False, access={PATCH_EPHEMERAL: False}, user="alice")
+    assert "ephemeral" not in ps.available_strategies(pod, container, denied)
+    # auto: the ladder goes on (to a copy, which then needs consent); no dry run is asked for
+    assert ps.decide_strategy(pod, container, denied, PlanOptions()).strategy == "copy"
+    why, ask = ps.rbac_fallback(pod, container, denied, "copy", PlanOptions()) or ("", "")
+    assert why.startswith("ephemeral is closed: RBAC does not allow you to patch pods/ephemeralcontainers")
+    assert 'name: "alice"' in ask and 'resources: ["pods/ephemeralcontainers"]' in ask
+    # explicit: refused with the Role to ask for
+    with pytest.raises(StrategyUnavailable, match="kind: RoleBinding"):
+        ps.decide_strategy(pod, container, denied, PlanOptions(strategy="ephemeral"))
+    ways = {w.strategy: w for w in ps.preflight_ways(pod, container, denied)}
+    assert not ways["ephemeral"].open and ways["ephemeral"].missing == (PATCH_EPHEMERAL,)
+    assert ways["exec"].why_not.endswith("is not known to have a shell")
+
+
+def test_the_preflight_asks_only_what_the_candidate_ways_need() -> None:
+    pod, container = _pod(), _pod().containers[0]
+    explicit = ps.access_questions(pod, container, NO_SHELL, PlanOptions(strategy="exec"))
+    assert explicit == (Permission("create", "pods/exec"), Permission("get", "pods"))
+    auto = ps.access_questions(pod, container, NO_SHELL, PlanOptions())
+    assert Permission("create", "pods/exec") not in auto  # exec is not a candidate without a known shell
+    assert PATCH_EPHEMERAL in auto and Permission("create", "pods") in auto

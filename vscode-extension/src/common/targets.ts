@@ -12,6 +12,8 @@ export interface Target {
   relatedReason?: string;
   strategies: string[];
   recommended?: string;
+  /** Pods: the ways in the preflight found closed, each as "way: why not" (from the server's `ways`). */
+  closed?: string[];
 }
 
 export interface TargetList {
@@ -92,6 +94,14 @@ export function parseTargetList(result: unknown): TargetList {
     if (reason) {
       target.relatedReason = reason;
     }
+    if (Array.isArray(t.ways)) {
+      const closed = t.ways
+        .filter((w): w is Record<string, unknown> => typeof w === "object" && w !== null && w.open === false)
+        .map((w) => `${str(w.strategy) ?? "?"}: ${str(w.whyNot) ?? "closed"}`);
+      if (closed.length > 0) {
+        target.closed = closed;
+      }
+    }
     const recommended = str(t.recommended) ?? strategies[0];
     if (recommended) {
       target.recommended = recommended;
@@ -112,6 +122,7 @@ export function targetItems(targets: readonly Target[]): PickItem<Target>[] {
       t.status || "unknown status",
       t.recommended ? `recommended: ${t.recommended}` : "no strategy available",
       t.related ? `related${t.relatedReason ? ` (${t.relatedReason})` : ""}` : undefined,
+      t.closed ? `closed: ${t.closed.join("; ")}` : undefined,
     ].filter((s): s is string => !!s);
     return {
       label: `${t.related ? "$(star-full) " : ""}${t.name}`,

@@ -33,6 +33,21 @@ describe("listTargets result", () => {
     assert.equal(sortTargets([]).length, 0);
   });
 
+  it("says which ways into a pod are closed and why (the preflight's `ways`)", () => {
+    const ways = [
+      { strategy: "exec", open: false, whyNot: "gcr.io/distroless/static is not known to have a shell" },
+      { strategy: "ephemeral", open: false, whyNot: "RBAC does not allow you to patch pods/ephemeralcontainers in namespace shop" },
+      { strategy: "copy", open: true },
+      "garbage",
+    ];
+    const t = parseTargetList({ targets: [{ id: "k8s://c/shop/web/app", status: "running", strategies: ["copy"], ways }] }).targets[0];
+    assert.deepEqual(t.closed, [
+      "exec: gcr.io/distroless/static is not known to have a shell",
+      "ephemeral: RBAC does not allow you to patch pods/ephemeralcontainers in namespace shop",
+    ]);
+    assert.match(targetItems([t])[0].detail!, /closed: exec: .*; ephemeral: RBAC does not allow you to patch/);
+  });
+
   it("offers the recommended strategy first, then the others", () => {
     const t = parseTargetList({ targets: [{ id: "x", strategies: ["exec", "docker-debug", "sidecar"], recommended: "sidecar" }] }).targets[0];
     const items = strategyItems(t);

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from debugbox.core.errors import TargetNotFound
+from debugbox.core.targets.preflight import Permission
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 DEFAULT_CONTAINER_ANNOTATION = "kubectl.kubernetes.io/default-container"
@@ -162,3 +163,8 @@ class ClusterFacts:
     image_shell: str = ""
     existing_pods: frozenset[str] | None = None
     """Pod names in the namespace that a copy must not take; None until asked (`NEEDS_FREE_COPY_NAME`)."""
+    access: Mapping[Permission, bool] | None = None
+    """The preflight's SelfSubjectAccessReview answers in the pod's namespace; None until asked
+    (`NEEDS_ACCESS`). Permissions not asked about count as allowed."""
+    user: str = ""
+    """Who the API says the user is (SelfSubjectReview), for the RoleBinding to ask for; "" when unknown."""

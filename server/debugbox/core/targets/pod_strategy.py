@@ -22,7 +22,7 @@ Every argv is a tuple of strings run without a shell (`kubectl_argv.py`).
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
@@ -37,6 +37,15 @@ from debugbox.core.targets.kubectl_argv import (
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image, validate_label
 from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
+from debugbox.core.targets.preflight import (
+    Permission,
+    WayIn,
+    denial_help,
+    permissions_to_ask,
+    rbac_missing,
+    rbac_reason,
+    ways_in,
+)
 from debugbox.core.targets.session import bootstrap_command, bootstrap_vars, kube_env
 
 #: Kubernetes strategies, in ladder order.
@@ -47,6 +56,8 @@ PROFILES = ("general", "baseline", "restricted", "netadmin", "sysadmin")
 
 
 #: Facts a strategy decision can ask the edge for, before it is final.
+NEEDS_ACCESS = "access"
+"""May the user do what the candidate ways need? (SelfSubjectAccessReviews, `preflight.permissions_to_ask`)"""
 NEEDS_ADMISSION = "admission"
 """Would the API server accept the ephemeral container? (a dry-run PATCH of pods/ephemeralcontainers)"""
 NEEDS_FREE_COPY_NAME = "free-copy-name"
@@ -122,7 +133,98 @@ def available_strategies(
     if ephemeral_refusal(pod, cluster) is None and cluster.ephemeral != "forbidden" and not crash:
         out.append("ephemeral")
     out.append("copy")
-    return tuple(out)
+    # The preflight's answers: a way RBAC would refuse is not open (nothing asked yet: all count as open).
+    return tuple(way for way in out if not rbac_missing(way, cluster.access))
+
+
+def candidate_strategies(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool = False
+) -> tuple[str, ...]:
+    """The ways that would work as far as the facts other than RBAC tell: what the preflight asks about."""
+    return available_strategies(pod, container, replace(cluster, access=None), command=command)
+
+
+def access_questions(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, options: PlanOptions
+) -> tuple[Permission, ...]:
+    """What the preflight asks RBAC for this plan: the permissions of the explicit strategy, or of every way
+    the ladder could still take (`NEEDS_ACCESS`)."""
+    command = bool(options.command)
+    explicit = options.strategy not in ("", "auto")
+    ways = (options.strategy,) if explicit else candidate_strategies(pod, container, cluster, command=command)
+    return permissions_to_ask(ways)
+
+
+def why_not(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, way: str, *, command: bool = False
+) -> str:
+    """Why `way` is not open for this container, from the pod's own facts (RBAC aside; "" when it is)."""
+    if pod.phase != "Running":
+        if way == "copy" and pod.phase in ("Failed", "Succeeded"):
+            return ""
+        return f"the pod is {pod.phase}"
+    if way == "exec":
+        if container.state != "running":
+            return f"container {container.name} is {container.state} ({container.reason or 'no reason'})"
+        if not cluster.image_has_shell:
+            return f"{container.image} is not known to have a shell"
+    elif way == "reattach":
+        if command:
+            return "a command runs in a new container"
+        if not reattachable(pod, container.name):
+            return "no debug container of debugbox runs for this container"
+    elif way == "ephemeral":
+        if pod.crash_looping(container.name):
+            return f"container {container.name} is crash-looping"
+        refusal = ephemeral_refusal(pod, cluster)
+        if refusal:
+            return refusal
+        if cluster.ephemeral == "forbidden":
+            return cluster.ephemeral_message
+    return ""
+
+
+def preflight_ways(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool = False
+) -> tuple[WayIn, ...]:
+    """Every pod way in, open or closed with the reason (RBAC's from the preflight, else the pod's)."""
+    reasons = {way: why_not(pod, container, cluster, way, command=command) for way in KUBE_STRATEGIES}
+    if "copy" in available_strategies(pod, container, cluster, command=command):
+        reasons["copy"] = "only when chosen (it creates a pod)"
+    opened = [w for w in available_strategies(pod, container, cluster, command=command) if w != "copy"]
+    return ways_in(KUBE_STRATEGIES, opened, reasons, cluster.access, pod.namespace)
+
+
+def rbac_closed_ahead(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, chosen: str, options: PlanOptions
+) -> tuple[str, tuple[Permission, ...]] | None:
+    """The way the user asked for or prefers, or the ladder would have taken before `chosen`, that only RBAC
+    closes — with what it lacks; None when RBAC changed nothing."""
+    command = bool(options.command)
+    candidates = candidate_strategies(pod, container, cluster, command=command)
+    wanted = [w for w in (options.strategy, options.preferred) if w in candidates]
+    for way in (*wanted, *candidates):
+        if way == chosen:
+            return None
+        missing = rbac_missing(way, cluster.access)
+        if missing:
+            return way, missing
+    return None
+
+
+def rbac_fallback(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, chosen: str, options: PlanOptions
+) -> tuple[str, str] | None:
+    """When RBAC made the decision take `chosen` instead of a better way: (why that way is closed, the
+    Role and RoleBinding to ask for); None when it did not."""
+    closed = rbac_closed_ahead(pod, container, cluster, chosen, options)
+    if closed is None:
+        return None
+    way, missing = closed
+    return (
+        f"{way} is closed: {rbac_reason(way, cluster.access, pod.namespace)}",
+        denial_help(pod.namespace, cluster.user, way, missing),
+    )
 
 
 def choose_strategy(
@@ -145,6 +247,12 @@ def choose_strategy(
         )
     if requested in available:
         return requested
+    missing = rbac_missing(requested, cluster.access)
+    if missing:
+        raise StrategyUnavailable(
+            f"{requested} is closed for {where}: {rbac_reason(requested, cluster.access, pod.namespace)}.\n"
+            + denial_help(pod.namespace, cluster.user, requested, missing)
+        )
     if pod.phase != "Running":
         raise TargetNotRunning(f"{where} is {pod.phase}: only a copy (strategy copy) can be made of it")
     if requested == "exec":
@@ -201,6 +309,11 @@ def decide_strategy(
         pod, container, cluster, command=command
     ):
         requested = options.preferred
+    if cluster.access is None and pod.phase in ("Running", "Failed", "Succeeded"):
+        # Preflight first: RBAC may close ways before anything is written (or dry-run).
+        return StrategyDecision(
+            choose_strategy(pod, container, cluster, requested, command=command), (NEEDS_ACCESS,)
+        )
     strategy = choose_strategy(pod, container, cluster, requested, command=command)
     if strategy == "ephemeral" and cluster.ephemeral == "unknown":
         return StrategyDecision(strategy, (NEEDS_ADMISSION,))

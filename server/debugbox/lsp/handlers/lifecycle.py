@@ -45,6 +45,9 @@ def register(server: DebugboxLanguageServer) -> None:
         ls.client = read_client_features(params.capabilities)
         ls.client_log.attach(asyncio.get_running_loop())
         ls.apply_settings(settings_from_initialization_options(params.initialization_options), initial=True)
+        options = params.initialization_options
+        # Only an explicit `false` means untrusted: editors without workspace trust send nothing.
+        ls.workspace_trusted = not (isinstance(options, Mapping) and options.get("workspaceTrusted") is False)
         client = params.client_info
         log.info(
             "debugbox %s (pid %d, Python %s) for %s %s; cwd %s",
