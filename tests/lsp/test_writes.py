@@ -121,3 +121,29 @@ async def test_a_linked_folder_leaving_the_workspace_gets_no_edit(
 
     assert "outside" in message
     assert not (outside / "Dockerfile.debug").exists()
+
+
+async def test_a_manifest_linked_from_outside_the_workspace_gets_no_edit(
+    client: EditorClient, tmp_path: Path, outside: Path
+) -> None:
+    """#10 §3 for manifest edits: the editor would save the quick fix through the link, so none is offered (a
+    disabled action naming the link, or none), and the share-pid command is refused naming it."""
+    from tests.lsp.test_manifests import DEPLOY, INSIDE, actions, at, command
+
+    victim = outside / "deploy.yaml"
+    victim.write_text(DEPLOY)
+    link = tmp_path / "deploy.yaml"
+    link.symlink_to(victim)
+    uri = client.open(link, DEPLOY, language_id="yaml")
+    await client.diagnostics_for(uri, 1)
+
+    offered = await actions(client, uri, at(INSIDE, 2))
+    assert offered, "the debug-now action (no edit) is still offered"
+    assert all(a.edit is None for a in offered)
+    disabled = [a for a in offered if a.disabled is not None]
+    assert all(str(link) in a.disabled.reason for a in disabled)  # type: ignore[union-attr]
+
+    with pytest.raises(JsonRpcException) as err:
+        await command(client, Command.ADD_SHARE_PROCESS_NAMESPACE.value, uri=uri)
+    assert str(link) in str(err.value) and client.applied_edits == []
+    assert victim.read_text() == DEPLOY

@@ -44,24 +44,37 @@ def _real(path: Path) -> Path:
     return Path(os.path.realpath(path))
 
 
-def write_target(path: Path, boundary: Path) -> WriteTarget:
-    """Check a write to `path` against the rules above; WriteRefused (naming the link) when it breaks one."""
+def link_refusal(path: Path, boundary: Path) -> str | None:
+    """Why a write to `path` would leave `boundary` through a link (or follow a dangling one); None when not.
+
+    The one link rule, for the files debugbox writes and for the edits it asks an editor to make (an editor
+    saving a buffer writes through the link too)."""
     path = Path(os.path.abspath(path))
     root = _real(boundary)
     real = _real(path)
     if path.is_symlink():
         if not os.path.exists(real):
-            raise WriteRefused(
+            return (
                 f"{path} is a symbolic link to {os.readlink(path)}, which does not exist; "
                 "debugbox does not create files through links"
             )
         if not real.is_relative_to(root):
-            raise WriteRefused(
+            return (
                 f"{path} is a symbolic link to {real}, outside {root}; debugbox does not write through it "
                 "(replace the link with a file, or write the file there yourself)"
             )
     elif not real.is_relative_to(root):
-        raise WriteRefused(f"{path} resolves to {real}, outside {root} (a linked folder); not writing there")
+        return f"{path} resolves to {real}, outside {root} (a linked folder); not writing there"
+    return None
+
+
+def write_target(path: Path, boundary: Path) -> WriteTarget:
+    """Check a write to `path` against the rules above; WriteRefused (naming the link) when it breaks one."""
+    path = Path(os.path.abspath(path))
+    refusal = link_refusal(path, boundary)
+    if refusal is not None:
+        raise WriteRefused(refusal)
+    real = _real(path)
     try:
         st = os.stat(real)
     except FileNotFoundError:

@@ -12,13 +12,14 @@ The analysis is the cached one for the document's current version (computed now 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Sequence
 
 from lsprotocol import types as lsp
 
 from debugbox.core.analysis import Action, ActionContext
-from debugbox.lsp.handlers.workspace_edits import document_edit
+from debugbox.lsp.handlers.workspace_edits import document_edit, edit_refusal
 from debugbox.lsp.server import DebugboxLanguageServer
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,11 @@ def register(server: DebugboxLanguageServer) -> None:
         except Exception:
             log.exception("computing code actions for %s failed", uri)
             return None
+        refusal = edit_refusal(ls, uri) if any(a.edits for a in actions) else None
+        if refusal is not None:  # the editor would save the edit through a link leaving the workspace
+            actions = [
+                dataclasses.replace(a, edits=(), disabled_reason=refusal) if a.edits else a for a in actions
+            ]
         converted = [
             to_code_action(ls, action, uri, result.version)
             for action in actions

@@ -21,6 +21,20 @@ CLIENT_TIMEOUT_SECONDS = 60.0
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
+def edit_refusal(ls: DebugboxLanguageServer, uri: str) -> str | None:
+    """Why no edit may be offered for the file behind `uri` (a link leaving its workspace folder, or dangling:
+    the editor would save through it), else None. Untitled and remote documents have no such file."""
+    from debugbox.edge.writes import link_refusal
+
+    path = ls.path_of(uri)
+    if path is None:
+        return None
+    try:
+        return link_refusal(path, ls.workspace_root_of(path) or path.parent)
+    except OSError as exc:
+        return f"cannot check {path}: {exc.strerror or exc}"
+
+
 async def apply_edit(
     ls: DebugboxLanguageServer, edit: lsp.WorkspaceEdit, label: str, command: str
 ) -> lsp.ApplyWorkspaceEditResult:
