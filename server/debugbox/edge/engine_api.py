@@ -9,6 +9,9 @@ call carries a socket timeout and an overall deadline, so a daemon that accepts 
 `RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote transports lose exactly that
 (see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it thread-safe (calls run in
 worker threads off the event loop).
+
+Size: over 400 lines because every engine call shares one failure path (`_failures`) and one deadline;
+the transports live elsewhere (`ssh_transport.py`), the callers in the backends.
 """
 
 from __future__ import annotations

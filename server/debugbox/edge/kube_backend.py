@@ -9,6 +9,9 @@ The edge work is here: the kubeconfig, and the cluster through `KubeClient`. A m
 as typed `core.kubernetes.workloads.Workload`s (from the editor's buffer, or the file the CLI read); this
 module never parses a manifest. Decisions (which pods a workload owns, strategy, profile, argv) are the core's
 pure functions.
+
+Size: just over 400 lines: it is the one place that turns every fact the decision asks for into API calls
+(pods, namespaces, access reviews, dry runs, copy names).
 """
 
 from __future__ import annotations

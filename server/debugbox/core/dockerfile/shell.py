@@ -14,6 +14,9 @@ document spends at most `Budget.max_work` characters of output in total; past ei
 *unknown* (`Expansion.unknown` says why), never computed. A variable can also be unknown by nature (an
 ARG without a default, whose value comes from `--build-arg`; an ENV of the base image): `UNSET_ARG`
 (`None` in a scope) and `Unknown` values propagate the same way.
+
+Size: over 400 lines because it is one port of one Go file, kept function for function beside its source so
+that a BuildKit change can be followed here; splitting it would scatter the lexer's shared state.
 """
 
 from __future__ import annotations

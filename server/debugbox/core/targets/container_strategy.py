@@ -16,6 +16,9 @@ Ladder (first that works wins, unless the user asked for one):
 
 Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
 tuple of strings run without a shell; names and images are validated before they get here.
+
+Size: over 400 lines because the ladder, each strategy's argv and the sidecar's identity are one decision
+that changes together (a new strategy touches all three).
 """
 
 from __future__ import annotations

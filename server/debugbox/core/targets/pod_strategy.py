@@ -14,9 +14,13 @@ The Kubernetes ladder (first that works wins, unless the user asked for one):
 3. `ephemeral` — `kubectl debug --target=C` adds an ephemeral container sharing C's process namespace, with a
    predictable name and a profile that follows the namespace's Pod Security level.
 4. `copy` — `kubectl debug --copy-to` when ephemeral containers are unavailable (static/mirror pods, the
-   subresource answering 404/422) or the pod is crash-looping. The copy has no labels and must be deleted.
+   subresource answering 404/422) or the pod is crash-looping; planned only when chosen (`consent.py`),
+   labelled, removed by `debugbox cleanup`.
 
 Every argv is a tuple of strings run without a shell (`kubectl_argv.py`).
+
+Size: over 400 lines because the ladder, the access and admission facts it asks for, the profile and the
+plan's notes are the one pod decision (issue #11: "each decision in one place").
 """
 
 from __future__ import annotations
