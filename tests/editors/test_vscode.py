@@ -158,6 +158,21 @@ def _clean_path() -> str:
     return os.pathsep.join([str(NODE.parent), *parts])
 
 
+def _expected_problems(dockerfile: Path) -> str:
+    """What the Problems panel must show for `dockerfile`: the CLI's findings (one shared analysis), as JSON."""
+    # `-P` and another working directory: the workspace is poisoned (POISONED_MODULES).
+    out = subprocess.run(
+        [sys.executable, "-P", "-m", "debugbox", "check", "--json", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=HERE,
+    )
+    findings = json.loads(out.stdout)
+    assert findings, f"debugbox check found nothing in {dockerfile}: {out.stderr}"
+    return json.dumps([{"code": f["code"], "line": f["line"], "column": f["column"]} for f in findings])
+
+
 def _prerequisites() -> None:
     require(sys.platform == "linux", "the real-editor tests run on Linux")
     require(NODE.is_file() and CODE_SERVER.exists() and PLAYWRIGHT.is_dir(), "run scripts/setup-extension.sh")
@@ -264,6 +279,7 @@ def _session(
                 "SCENARIOS": ",".join(scenarios),
                 "TARGET_NAME": target_name,
                 "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
+                "EXPECTED_PROBLEMS": _expected_problems(ws / "Dockerfile"),
                 "CHROMIUM": CHROMIUM,
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
