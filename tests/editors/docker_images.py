@@ -59,11 +59,15 @@ def build_images(ctx: Path) -> None:
         )
 
 
-def run_target() -> str:
+def run_target(labels: dict[str, str] | None = None) -> str:
     """Start a distroless-like container with a unique name; the caller removes it with `remove(name)`."""
     name = f"dbx-e2e-{uuid.uuid4().hex[:8]}"
+    label_args = [f"--label={key}={value}" for key, value in (labels or {}).items()]
     subprocess.run(
-        ["docker", "run", "-d", "--name", name, TARGET_IMAGE], check=True, capture_output=True, timeout=60
+        ["docker", "run", "-d", "--name", name, *label_args, TARGET_IMAGE],
+        check=True,
+        capture_output=True,
+        timeout=60,
     )
     return name
 

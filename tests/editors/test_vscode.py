@@ -188,6 +188,8 @@ def _session(
     target_name: str = "",
     user_settings: dict[str, object] | None = None,
     workspace_settings: dict[str, object] | None = None,
+    extra_env: dict[str, str] | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> Run:
     """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME) driven once."""
     run_dir = RUNS / name
@@ -198,6 +200,8 @@ def _session(
     shutil.copy(vsix_file, vsix)
     ws = run_dir / "ws"
     shutil.copytree(HERE / "workspace", ws)
+    for relative, content in (extra_files or {}).items():
+        (ws / relative).write_text(content, encoding="utf-8")
     for module in POISONED_MODULES:
         (ws / f"{module}.py").write_text(POISON, encoding="utf-8")
     poison_dir = run_dir / "poison-markers"
@@ -284,6 +288,7 @@ def _session(
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
                 "CS_DATA": str(run_dir / "cs-data"),
+                **(extra_env or {}),
             },
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -332,15 +337,39 @@ def docker_target(artifacts: None) -> Iterator[str]:
         remove(name)
 
 
+#: The workspace's compose file in the trusted session: the service `web` is built from its Dockerfile, so a
+#: container compose labelled as `web` of this folder is related to the Dockerfile (its code lens counts it).
+COMPOSE = "services:\n  web:\n    build: .\n"
+
+
 @pytest.fixture(scope="module")
-def vscode_run(built_vsix: Path, docker_target: str) -> Run:
+def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
     _prerequisites()
-    scenarios = ["dockerfile", "manifest"] + (["terminal"] if docker_target else []) + ["interpreter"]
+    live = ["terminal", "lens"] if docker_target else []
+    scenarios = ["dockerfile", "manifest", *live, "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
     if only:
         scenarios = [s for s in scenarios if s in only.split(",")]
-    return _session(built_vsix, "run-vscode", scenarios, trusted=True, target_name=docker_target)
+    related = ""
+    if docker_target:
+        # What `docker compose up` labels a container with (com.docker.compose.*), for the session's workspace.
+        ws = RUNS / "run-vscode" / "ws"
+        compose = {"project.working_dir": str(ws), "service": "web", "project": "ws"}
+        related = run_target({f"com.docker.compose.{key}": value for key, value in compose.items()})
+    try:
+        yield _session(
+            built_vsix,
+            "run-vscode",
+            scenarios,
+            trusted=True,
+            target_name=docker_target,
+            extra_env={"LENS_TARGET": related},
+            extra_files={"compose.yaml": COMPOSE},
+        )
+    finally:
+        if related:
+            remove(related)
 
 
 @pytest.fixture(scope="module")
@@ -413,6 +442,11 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
 def test_open_debug_terminal_runs_sidecar(vscode_run: Run) -> None:
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("terminal").startswith("PASS"), vscode_run.verdict("terminal")
+
+
+def test_clicking_the_code_lens_opens_a_session_in_the_related_container(vscode_run: Run) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("lens").startswith("PASS"), vscode_run.verdict("lens")
 
 
 def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:

@@ -310,6 +310,30 @@ const scenarios = {
     }
   },
 
+  // A container compose labelled as the workspace's `web` service (LENS_TARGET) is related to the Dockerfile: its
+  // "Debug running container (1)" code lens shows on the final FROM; clicking it opens a session in that container
+  // (after the terminal scenario, so the toolbox image setting is the local one).
+  async lens(page) {
+    const name = process.env.LENS_TARGET;
+    if (!name) {
+      throw new Error("LENS_TARGET is not set");
+    }
+    await openFile(page, "Dockerfile");
+    const lens = await until("the Debug running container code lens", async () => {
+      const loc = page.locator(".codelens-decoration a", { hasText: "Debug running container (1)" }).first();
+      return (await loc.count()) > 0 ? loc : undefined;
+    }, 60000, 500);
+    await shot(page, "vscode-code-lens.png");
+    await lens.click();
+    // The session's prompt names the container it is in: this terminal is the lens's, not an earlier one.
+    const rows = await until(`a session in ${name} showing the target's PID 1`, async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => l.includes(`[debug ${name}]`)) && r.some((l) => /^\s*1\s+\S+\s+\/httpd\b/.test(l)) ? r : undefined;
+    }, 90000, 500);
+    note(`lens terminal rows: ${JSON.stringify(rows)}`);
+    await shot(page, "vscode-code-lens-terminal.png");
+  },
+
   // An unusable interpreter in debugbox.server.pythonPath: the server restarts on the change, an actionable error
   // names the setting, and the status bar item appears; clearing the setting restarts a working server and the
   // item goes away (it is there only while something needs attention).
