@@ -59,12 +59,13 @@ def build_images(ctx: Path) -> None:
         )
 
 
-def run_target(*options: str) -> str:
+def run_target(*options: str, labels: dict[str, str] | None = None) -> str:
     """Start a distroless-like container with a unique name (`options` go to `docker run`); the caller removes it
     with `remove(name)`."""
     name = f"dbx-e2e-{uuid.uuid4().hex[:8]}"
+    label_args = [f"--label={key}={value}" for key, value in (labels or {}).items()]
     subprocess.run(
-        ["docker", "run", "-d", "--name", name, *options, TARGET_IMAGE],
+        ["docker", "run", "-d", "--name", name, *options, *label_args, TARGET_IMAGE],
         check=True,
         capture_output=True,
         timeout=60,

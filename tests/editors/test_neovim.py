@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
+import select
 import shutil
 import subprocess
 import sys
@@ -20,7 +23,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, require
-from tests.editors.docker_images import TARGET_IMAGE, build_images, docker_ok, remove, run_target
+from tests.editors.docker_images import (
+    TARGET_IMAGE,
+    TOOLBOX_IMAGE,
+    build_images,
+    docker_ok,
+    remove,
+    run_target,
+)
 
 pytestmark = pytest.mark.neovim
 
@@ -43,6 +53,8 @@ def _nvim(tmp_path: Path, target: str = "") -> tuple[subprocess.CompletedProcess
         "WORKDIR": str(work),
         "TARGET": target,
     }
+    if target:
+        env["TOOLBOX"] = TOOLBOX_IMAGE
     start = time.monotonic()
     proc = subprocess.run(
         [nvim, "--headless", "-u", "NONE", "-i", "NONE", "-c", f"luafile {CLIENT}"],
@@ -100,11 +112,60 @@ def test_neovim_debug_command_returns_argv(tmp_path: Path, target: str) -> None:
     ).stdout.strip()
     assert f"--pid=container:{full_id}" in argv
     assert f"--net=container:{full_id}" in argv
-    # The default toolbox image (debugbox.toolboxImage), running the session bootstrap with its own sh.
-    assert argv[argv.index("--entrypoint=sh") + 1] == "nicolaka/netshoot" and argv[-1] == "debugbox"
+    # The configured toolbox image (debugbox.toolboxImage), running the session bootstrap with its own sh.
+    assert argv[argv.index("--entrypoint=sh") + 1] == TOOLBOX_IMAGE and argv[-1] == "debugbox"
     assert TARGET_IMAGE not in argv  # the toolbox runs, not the target's image
     messages = _lines(proc.stdout, "MESSAGE")
     assert any("docker run" in m for m in messages), messages
+
+    # The argv Neovim received, run as it is on the real engine (in a terminal, as an editor would): the shell
+    # it opens sees the target's processes, PID 1 being the target's /httpd.
+    seen, rc = _run_in_terminal(argv, until=PID1_HTTPD, then="exit\n")
+    assert PID1_HTTPD.search(seen), seen[-3000:]
+    assert rc == 0, seen[-3000:]  # the session ended with the `exit` typed into it
+
+
+#: A `ps` line for PID 1 running /httpd: the target's own process, seen from the debug session.
+PID1_HTTPD = re.compile(r"^\s*1\s+\S+\s+/httpd\b", re.MULTILINE)
+
+
+def _run_in_terminal(
+    argv: list[str], until: re.Pattern[str], then: str, seconds: float = 90
+) -> tuple[str, int | None]:
+    """Run `argv` on a pseudo-terminal; once its output matches `until`, type `then`. Returns the output and
+    the exit code (None if it was still running after `seconds`, then killed)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    out = b""
+    typed = False
+    deadline = time.monotonic() + seconds
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.5)
+            if ready:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:  # EIO: the session ended and closed the terminal
+                    break
+                if not chunk:
+                    break
+                out += chunk
+            elif proc.poll() is not None:
+                break
+            text = out.decode(errors="replace").replace("\r\n", "\n")
+            if not typed and until.search(text):
+                os.write(master, then.encode())
+                typed = True
+        rc: int | None = proc.wait(timeout=30) if typed else proc.poll()
+    except subprocess.TimeoutExpired:
+        rc = None
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)
+    return out.decode(errors="replace").replace("\r\n", "\n"), rc
 
 
 def test_documented_neovim_config_works(tmp_path: Path) -> None:

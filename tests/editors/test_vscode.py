@@ -60,6 +60,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -81,7 +82,15 @@ HERE = Path(__file__).resolve().parent
 ARTIFACTS = ROOT / "test-artifacts"
 SHOTS = ARTIFACTS / "screenshots"
 LOGS = Path(os.environ.get("DEBUGBOX_LOG_DIR", ARTIFACTS / "logs"))
-DRIVER_TIMEOUT = 300
+#: The driver's time budget for every scenario of one session. Past it the driver is stopped and the run is
+#: recorded as timed out (test_driver_verdict fails on that), so a slow scenario is a failed assertion naming
+#: the budget, never a TimeoutExpired raised from the fixture.
+DRIVER_TIMEOUT = float(os.environ.get("DEBUGBOX_VSCODE_DRIVER_TIMEOUT", "300"))
+#: Where each session's code-server state goes (one folder per session, emptied first). By default beside the
+#: installed tools; a checkout whose `.e2e` is shared with other checkouts can point it elsewhere.
+RUNS = Path(
+    os.environ.get("DEBUGBOX_E2E_RUNS") or E2E / f"runs-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
+)
 
 # Modules a server started with the workspace on sys.path would import from it: the package itself, a standard
 # library module and the server's dependencies (PyYAML, attrs via cattrs/lsprotocol; `json` by pygls).
@@ -131,6 +140,7 @@ class Run:
     seconds: float
     docker: bool
     poison_dir: Path
+    timed_out: bool = False
 
     def markers(self) -> list[str]:
         """Marker files written by a poisoned module, inside the workspace or outside it."""
@@ -151,7 +161,7 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[Any]) -> None:
     try:
         os.killpg(proc.pid, signal.SIGTERM)
     except ProcessLookupError:
@@ -171,6 +181,21 @@ def _clean_path() -> str:
     return os.pathsep.join([str(NODE.parent), *parts])
 
 
+def _expected_problems(dockerfile: Path) -> str:
+    """What the Problems panel must show for `dockerfile`: the CLI's findings (one shared analysis), as JSON."""
+    # `-P` and another working directory: the workspace is poisoned (POISONED_MODULES).
+    out = subprocess.run(
+        [sys.executable, "-P", "-m", "debugbox", "check", "--json", str(dockerfile)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=HERE,
+    )
+    findings = json.loads(out.stdout)
+    assert findings, f"debugbox check found nothing in {dockerfile}: {out.stderr}"
+    return json.dumps([{"code": f["code"], "line": f["line"], "column": f["column"]} for f in findings])
+
+
 def _prerequisites() -> None:
     require(sys.platform == "linux", "the real-editor tests run on Linux")
     require(NODE.is_file() and CODE_SERVER.exists() and PLAYWRIGHT.is_dir(), "run scripts/setup-extension.sh")
@@ -187,13 +212,14 @@ def _session(
     user_settings: dict[str, object] | None = None,
     workspace_settings: dict[str, object] | None = None,
     extra_env: dict[str, str] | None = None,
+    extra_files: dict[str, str] | None = None,
 ) -> Run:
-    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under .e2e/NAME-CHECKOUT) driven once.
+    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under RUNS/NAME) driven once.
 
-    `.e2e` may be shared by several checkouts (a link to one installation): the folder is per checkout, so a run
+    `.e2e` may be shared by several checkouts (a link to one installation): RUNS is per checkout, so a run
     elsewhere cannot replace this run's workspace while it is being checked.
     """
-    run_dir = E2E / f"{name}-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
+    run_dir = RUNS / name
     shutil.rmtree(run_dir, ignore_errors=True)
     for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
@@ -201,6 +227,8 @@ def _session(
     shutil.copy(vsix_file, vsix)
     ws = run_dir / "ws"
     shutil.copytree(HERE / "workspace", ws)
+    for relative, content in (extra_files or {}).items():
+        (ws / relative).write_text(content, encoding="utf-8")
     for module in POISONED_MODULES:
         (ws / f"{module}.py").write_text(POISON, encoding="utf-8")
     poison_dir = run_dir / "poison-markers"
@@ -270,7 +298,7 @@ def _session(
                     ) from None
                 time.sleep(0.2)
         start = time.monotonic()
-        driver = subprocess.run(
+        driver = subprocess.Popen(
             [str(NODE), str(HERE / "vscode_driver.js")],
             env={
                 **env,
@@ -282,19 +310,30 @@ def _session(
                 "SCENARIOS": ",".join(scenarios),
                 "TARGET_NAME": target_name,
                 "MANIFEST_LINE": "17",  # `containers:` inside the pod spec
+                "EXPECTED_PROBLEMS": _expected_problems(ws / "Dockerfile"),
                 "CHROMIUM": CHROMIUM,
                 "TOOLBOX_IMAGE": TOOLBOX_IMAGE,
                 "CS_LOGS": str(run_dir / "cs-data" / "logs"),
                 "CS_DATA": str(run_dir / "cs-data"),
                 **(extra_env or {}),
             },
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=DRIVER_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # own process group: a stopped driver takes its Chromium with it
         )
+        timed_out = False
+        try:
+            out, err = driver.communicate(timeout=DRIVER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(driver)
+            out, err = driver.communicate()  # what the driver printed before it was stopped
         seconds = time.monotonic() - start
-        (LOGS / f"{name}-driver.log").write_text(driver.stdout + "\n--- stderr\n" + driver.stderr)
-        return Run(driver.returncode, driver.stdout, ws, seconds, bool(target_name), poison_dir)
+        (LOGS / f"{name}-driver.log").write_text(out + "\n--- stderr\n" + err)
+        rc = -1 if driver.returncode is None else driver.returncode
+        return Run(rc, out, ws, seconds, bool(target_name), poison_dir, timed_out)
     finally:
         _kill_group(proc)
         server_log.close()
@@ -325,10 +364,15 @@ def docker_target(artifacts: None) -> Iterator[str]:
         remove(name)
 
 
+#: The workspace's compose file in the trusted session: the service `web` is built from its Dockerfile, so a
+#: container compose labelled as `web` of this folder is related to the Dockerfile (its code lens counts it).
+COMPOSE = "services:\n  web:\n    build: .\n"
+
+
 @pytest.fixture(scope="module")
-def vscode_run(built_vsix: Path, docker_target: str) -> Run:
+def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
     _prerequisites()
-    live = ["terminal", "copyout", "fileview", "capture"] if docker_target else []
+    live = ["terminal", "lens", "copyout", "fileview", "capture"] if docker_target else []
     scenarios = ["dockerfile", "manifest", *live, "compose", "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
@@ -340,9 +384,25 @@ def vscode_run(built_vsix: Path, docker_target: str) -> Run:
             extra["DEBIAN_TOOLBOX"] = ensure_toolbox(("docker",))
         except (subprocess.CalledProcessError, OSError):
             scenarios.remove("capture")
-    return _session(
-        built_vsix, "run-vscode", scenarios, trusted=True, target_name=docker_target, extra_env=extra
-    )
+    related = ""
+    if docker_target:
+        # What `docker compose up` labels a container with (com.docker.compose.*), for the session's workspace.
+        ws = RUNS / "run-vscode" / "ws"
+        compose = {"project.working_dir": str(ws), "service": "web", "project": "ws"}
+        related = run_target(labels={f"com.docker.compose.{key}": value for key, value in compose.items()})
+    try:
+        yield _session(
+            built_vsix,
+            "run-vscode",
+            scenarios,
+            trusted=True,
+            target_name=docker_target,
+            extra_env={"LENS_TARGET": related, **extra},
+            extra_files={"docker-compose.yml": COMPOSE},
+        )
+    finally:
+        if related:
+            remove(related)
 
 
 @pytest.fixture(scope="module")
@@ -539,6 +599,11 @@ def test_capture_traffic_to_a_pcap_in_the_workspace(vscode_run: Run, docker_targ
     assert helpers.strip() == ""
 
 
+def test_clicking_the_code_lens_opens_a_session_in_the_related_container(vscode_run: Run) -> None:
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("lens").startswith("PASS"), vscode_run.verdict("lens")
+
+
 def test_unusable_interpreter_gives_an_actionable_error_and_recovers(vscode_run: Run) -> None:
     assert vscode_run.verdict("interpreter").startswith("PASS"), vscode_run.verdict("interpreter")
 
@@ -559,5 +624,7 @@ def test_poisoned_workspace_code_never_runs(vscode_run: Run, untrusted_run: Run)
 
 def test_driver_verdict(vscode_run: Run) -> None:
     """The whole run: every scenario passed, no request left loopback, within the time budget."""
+    assert not vscode_run.timed_out, (
+        f"the driver was stopped after {DRIVER_TIMEOUT:g} s, its budget; it printed:\n{vscode_run.stdout[-3000:]}"
+    )
     assert vscode_run.rc == 0, vscode_run.stdout[-3000:]
-    assert vscode_run.seconds < DRIVER_TIMEOUT

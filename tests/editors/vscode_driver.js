@@ -119,14 +119,36 @@ async function terminalRows(page) {
   );
 }
 
-/** The Problems panel shows a debugbox diagnostic for the open file: the server runs. */
+/** The debugbox diagnostics of the Problems panel as "DBX101 7:6" (code, line and column as the panel shows them). */
+function debugboxProblems(rows) {
+  return rows
+    .map((t) => /debugbox(DBX\d+)\[Ln (\d+), Col (\d+)\]/.exec(t))
+    .filter(Boolean)
+    .map((m) => `${m[1]} ${m[2]}:${m[3]}`)
+    .sort();
+}
+
+/**
+ * The Problems panel shows exactly the debugbox diagnostics the CLI finds in the open Dockerfile (EXPECTED_PROBLEMS:
+ * `debugbox check --json`, run by the test): the server runs, and it reports the same codes at the same places.
+ */
 async function waitForDiagnostic(page, screenshot) {
+  const expected = JSON.parse(process.env.EXPECTED_PROBLEMS || "[]")
+    .map((f) => `${f.code} ${f.line}:${f.column}`)
+    .sort();
+  if (expected.length === 0) {
+    throw new Error("EXPECTED_PROBLEMS is empty: nothing to check the Problems panel against");
+  }
   await page.keyboard.press("Control+Shift+M"); // Problems panel
-  const rows = await until("a debugbox diagnostic in the Problems panel", async () => {
-    const r = await problemsRows(page);
-    return r.some((t) => t.includes("debugbox")) ? r : undefined;
-  }, 60000);
-  note(`problems: ${JSON.stringify(rows)}`);
+  let rows = [];
+  try {
+    await until(`the Problems panel to show ${expected.join(", ")}`, async () => {
+      rows = await problemsRows(page);
+      return JSON.stringify(debugboxProblems(rows)) === JSON.stringify(expected) ? rows : undefined;
+    }, 60000);
+  } finally {
+    note(`problems: ${JSON.stringify(rows)}`);
+  }
   await shot(page, screenshot);
 }
 
@@ -179,8 +201,18 @@ const scenarios = {
     });
     note(`Dockerfile.debug:\n${text}`);
     await page.locator(".tabs-container .tab", { hasText: "Dockerfile.debug" }).first().waitFor({ timeout: 15000 }).catch(() => {
-      note("Dockerfile.debug was written but no editor tab showed it");
+      throw new Error("Dockerfile.debug was written but no editor tab shows it");
     });
+    // The tab is the active editor, and it shows the file's content (not an empty, unsaved buffer).
+    const active = page.locator(".tabs-container .tab.active", { hasText: "Dockerfile.debug" }).first();
+    await active.waitFor({ timeout: 15000 }).catch(() => {
+      throw new Error("Dockerfile.debug is open but not the active editor");
+    });
+    const firstLine = text.split("\n").find((l) => l.startsWith("FROM ")) || "";
+    await until("the Dockerfile.debug editor to show the file", async () => {
+      const shown = (await page.locator(".editor-group-container.active .view-lines").first().textContent()) || "";
+      return shown.replace(/\u00a0/g, " ").includes(firstLine.slice(0, 30)) ? true : undefined;
+    }, 15000);
     await shot(page, "vscode-dockerfile-generated.png");
   },
 
@@ -258,7 +290,10 @@ const scenarios = {
     note(`settings applied live (${before} -> ${applied()})`);
     await openDebugTerminal(page, name, "vscode-debug-terminal.png");
 
-    // Copy Debug Command: the same picks; the command line is copied and shown in a notification.
+    // Copy Debug Command: the same picks; the command line is copied (read back from the browser's clipboard,
+    // which held a sentinel before) and shown in a notification.
+    const sentinel = `debugbox-e2e-sentinel-${Date.now()}`;
+    await page.evaluate((s) => navigator.clipboard.writeText(s), sentinel);
     await pickTarget(page, name, "vscode-copy-command-pick.png", "debugbox: Copy Debug Command");
     const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
     await toast.waitFor({ timeout: 30000 });
@@ -267,6 +302,38 @@ const scenarios = {
     if (!/copied docker run .*--pid=container:\S+ .*debugbox-e2e-toolbox:test/.test(text.replace(/`/g, ""))) {
       throw new Error(`unexpected Copy Debug Command notification: ${text}`);
     }
+    const copied = await until("the debug command on the clipboard", async () => {
+      const c = await page.evaluate(() => navigator.clipboard.readText());
+      return c && c !== sentinel ? c : undefined;
+    }, 15000);
+    note(`clipboard: ${copied}`);
+    if (!/^docker run [^\n]*--pid=container:\S+ [^\n]*debugbox-e2e-toolbox:test/.test(copied)) {
+      throw new Error(`unexpected command on the clipboard: ${copied}`);
+    }
+  },
+
+  // A container compose labelled as the workspace's `web` service (LENS_TARGET) is related to the Dockerfile: its
+  // "Debug running container (1)" code lens shows on the final FROM; clicking it opens a session in that container
+  // (after the terminal scenario, so the toolbox image setting is the local one).
+  async lens(page) {
+    const name = process.env.LENS_TARGET;
+    if (!name) {
+      throw new Error("LENS_TARGET is not set");
+    }
+    await openFile(page, "Dockerfile");
+    const lens = await until("the Debug running container code lens", async () => {
+      const loc = page.locator(".codelens-decoration a", { hasText: "Debug running container (1)" }).first();
+      return (await loc.count()) > 0 ? loc : undefined;
+    }, 60000, 500);
+    await shot(page, "vscode-code-lens.png");
+    await lens.click();
+    // The session's prompt names the container it is in: this terminal is the lens's, not an earlier one.
+    const rows = await until(`a session in ${name} showing the target's PID 1`, async () => {
+      const r = await terminalRows(page);
+      return r.some((l) => l.includes(`[debug ${name}]`)) && r.some((l) => /^\s*1\s+\S+\s+\/httpd\b/.test(l)) ? r : undefined;
+    }, 90000, 500);
+    note(`lens terminal rows: ${JSON.stringify(rows)}`);
+    await shot(page, "vscode-code-lens-terminal.png");
   },
 
   // The session bootstrap in the editor's terminal, with the real Debian toolbox (debugbox.toolboxImage is a user
@@ -629,6 +696,8 @@ async function main() {
   });
   let passed = 0;
   let failed = 0;
+  // "Copy Debug Command" goes through the browser's clipboard (code-server's clipboard service): let the page use it.
+  await ctx.grantPermissions(["clipboard-read", "clipboard-write"], { origin: new URL(CS_URL).origin });
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on("console", (m) => note(`console.${m.type()}: ${m.text()}`));
   page.on("pageerror", (e) => note(`pageerror: ${e.message}`));

@@ -19,7 +19,8 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 import { EXPERIMENTAL_KEY, EXPERIMENTAL_OPEN_TERMINAL, OPEN_TERMINAL_METHOD, ServerCommand } from "./common/constants";
-import { type Discovery, execProbe, findInterpreter, formatVersion, serverLaunch } from "./common/python";
+import { type Discovery, execProbe, findInterpreter, formatVersion, interpreterFromPythonApi, serverLaunch } from "./common/python";
+import { RestartPolicy } from "./common/restarts";
 import {
   effectiveSettings,
   type Manifest,
@@ -59,8 +60,8 @@ export class DebugboxClient implements vscode.Disposable {
   private readonly restricted: Set<string>;
   private warnedIgnored = new Set<string>();
   private watchingPython = false;
-  private crashes: number[] = [];
-  private interpreterSource: string | undefined;
+  /** When to restart (crashes, trust, interpreter changes): common/restarts.ts, tested without VS Code. */
+  private readonly policy: RestartPolicy;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -70,12 +71,18 @@ export class DebugboxClient implements vscode.Disposable {
     const manifest = context.extension.packageJSON as Manifest;
     this.keys = settingKeys(manifest);
     this.restricted = restrictedKeys(manifest);
+    this.policy = new RestartPolicy(
+      {
+        restart: () => void this.restart(),
+        notifySettings: () => this.notifySettings(),
+        info: (message) => this.log.info(message),
+      },
+      RESTART_KEYS,
+      SECTION,
+    );
     this.disposables.push(
-      vscode.workspace.onDidChangeConfiguration((e) => this.onConfigurationChanged(e)),
-      vscode.workspace.onDidGrantWorkspaceTrust(() => {
-        this.log.info("workspace trusted: applying its debugbox settings");
-        void this.restart();
-      }),
+      vscode.workspace.onDidChangeConfiguration((e) => this.policy.configurationChanged((s) => e.affectsConfiguration(s))),
+      vscode.workspace.onDidGrantWorkspaceTrust(() => this.policy.trustGranted()),
     );
   }
 
@@ -161,26 +168,9 @@ export class DebugboxClient implements vscode.Disposable {
     if (!this.watchingPython && typeof envs?.onDidChangeActiveEnvironmentPath === "function") {
       // A different interpreter selected in the Python extension: restart on it, unless the setting decides.
       this.watchingPython = true;
-      this.disposables.push(
-        envs.onDidChangeActiveEnvironmentPath(() => {
-          if (this.interpreterSource === "Python extension") {
-            this.log.info("the Python extension's interpreter changed: restarting the server");
-            void this.restart();
-          }
-        }),
-      );
+      this.disposables.push(envs.onDidChangeActiveEnvironmentPath(() => this.policy.pythonExtensionInterpreterChanged()));
     }
-    if (envs?.getActiveEnvironmentPath) {
-      const envPath = envs.getActiveEnvironmentPath(resource);
-      const resolved = envPath ? await envs.resolveEnvironment?.(envPath) : undefined;
-      const exe: string | undefined = resolved?.executable?.uri?.fsPath ?? envPath?.path;
-      if (exe) {
-        return exe;
-      }
-    }
-    const details = api?.settings?.getExecutionDetails?.(resource);
-    const cmd = details?.execCommand;
-    return Array.isArray(cmd) && typeof cmd[0] === "string" ? cmd[0] : undefined;
+    return interpreterFromPythonApi(api, resource);
   }
 
   private async discover(): Promise<Discovery> {
@@ -218,7 +208,7 @@ export class DebugboxClient implements vscode.Disposable {
       return undefined;
     }
 
-    this.interpreterSource = found.source;
+    this.policy.interpreterSource = found.source;
     const libs = path.join(this.context.extensionPath, "bundled", "libs");
     const hasLibs = fs.existsSync(libs);
     if (!hasLibs) {
@@ -257,19 +247,14 @@ export class DebugboxClient implements vscode.Disposable {
       errorHandler: {
         error: () => ({ action: ErrorAction.Continue }),
         closed: () => {
-          // Restart after a crash, but not in a loop: at most 3 times in 3 minutes, then tell the user.
-          const now = Date.now();
-          this.crashes = this.crashes.filter((t) => now - t < 180_000);
-          this.crashes.push(now);
-          if (this.crashes.length <= 3) {
-            this.log.warn(`the server stopped unexpectedly; restarting it (${this.crashes.length} of 3)`);
+          // Restart after a crash, but not in a loop (RestartPolicy.serverClosed): then tell the user.
+          const decision = this.policy.serverClosed(Date.now());
+          if (decision.restart) {
+            this.log.warn(decision.note);
             return { action: CloseAction.Restart, handled: true };
           }
           this.attention.set("$(error) debugbox: server stopped", "The debugbox server stopped. Click to see its log.");
-          return {
-            action: CloseAction.DoNotRestart,
-            message: "The debugbox server stopped 4 times in 3 minutes; see debugbox: Show Output, then Restart Server.",
-          };
+          return { action: CloseAction.DoNotRestart, message: decision.message };
         },
       },
       middleware: {
@@ -360,17 +345,9 @@ export class DebugboxClient implements vscode.Disposable {
     }
   }
 
-  private onConfigurationChanged(e: vscode.ConfigurationChangeEvent): void {
-    if (!e.affectsConfiguration(SECTION)) {
-      return;
-    }
-    if (RESTART_KEYS.some((k) => e.affectsConfiguration(`${SECTION}.${k}`))) {
-      this.log.info("the Python interpreter setting changed: restarting the server");
-      void this.restart();
-      return;
-    }
+  /** Tell the running server its settings changed; false when no server runs. */
+  private notifySettings(): boolean {
     const client = this.running;
-    this.log.info(`debugbox settings changed${client ? ": notifying the server" : ""}`);
     if (client) {
       // The server re-pulls `workspace/configuration` (served by the middleware above); the payload is for
       // servers that do not pull.
@@ -378,6 +355,7 @@ export class DebugboxClient implements vscode.Disposable {
         settings: { [SECTION]: this.settings(undefined) },
       });
     }
+    return client !== undefined;
   }
 
   dispose(): void {

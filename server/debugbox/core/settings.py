@@ -118,7 +118,11 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+#: Keys whose value is a group of settings (`server` holds the VS Code-only settings the server never uses).
+_SECTIONS = frozenset({"debugImage", "docker", "kubernetes", "session", "debugbox", "server"})
+
+
+def _flatten(raw: Mapping[str, Any], problems: list[str], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in raw.items():
         if not isinstance(key, str):
@@ -126,18 +130,20 @@ def _flatten(raw: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         name = f"{prefix}{key}"
         if name.startswith("debugbox."):
             name = name[len("debugbox.") :]
-        if isinstance(value, Mapping) and name in {
-            "debugImage",
-            "docker",
-            "kubernetes",
-            "session",
-            "debugbox",
-            "server",
-        }:
-            flat.update(_flatten(value, "" if name == "debugbox" else f"{name}."))
+        if name in _SECTIONS:
+            if isinstance(value, Mapping):
+                flat.update(_flatten(value, problems, "" if name == "debugbox" else f"{name}."))
+            elif value is not None:  # `"docker": "fast"` would otherwise drop every docker.* value silently
+                shown = _shown(value)
+                what = "debugbox" if name == "debugbox" else f"debugbox.{name}"
+                problems.append(f"invalid value for {what}: {shown} (expected an object of settings)")
         else:
             flat[name] = value
     return flat
+
+
+def _shown(value: Any) -> str:
+    return repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
 
 
 def _coerce(key: str, value: Any, default: Any) -> Any:
@@ -174,8 +180,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         expected = "a list of non-empty strings"
         if isinstance(value, list | tuple) and all(isinstance(v, str) and v for v in value):
             return tuple(value)
-    shown = repr(value) if len(repr(value)) <= 80 else repr(value)[:77] + "..."
-    raise ValueError(f"invalid value for debugbox.{key}: {shown} (expected {expected})")
+    raise ValueError(f"invalid value for debugbox.{key}: {_shown(value)} (expected {expected})")
 
 
 def _build(cls: type[Any], flat: dict[str, Any], prefix: str, problems: list[str]) -> Any:
@@ -200,7 +205,7 @@ def parse_settings(raw: Any) -> tuple[Settings, list[str]]:
         return Settings(), problems
     if not isinstance(raw, Mapping):
         return Settings(), [f"debugbox settings must be an object, got {type(raw).__name__}"]
-    settings = _build(Settings, _flatten(raw), "", problems)
+    settings = _build(Settings, _flatten(raw, problems), "", problems)
     for problem in problems:
         log.warning("%s; using the default", problem)
     return settings, problems

@@ -48,7 +48,9 @@ local function run()
     name = "debugbox",
     cmd = cmd,
     root_dir = workdir,
-    settings = { debugbox = { logLevel = "debug" } },
+    -- TOOLBOX (optional): the toolbox image, one the engine has (the default cannot be pulled here).
+    settings = { debugbox = { logLevel = "debug", toolboxImage = os.getenv("TOOLBOX") or nil } },
+    init_options = { settings = { debugbox = { logLevel = "debug", toolboxImage = os.getenv("TOOLBOX") or nil } } },
     handlers = {
       ["textDocument/publishDiagnostics"] = function(err, result, ctx, config)
         diagnostics[result.uri] = result.diagnostics

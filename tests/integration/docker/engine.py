@@ -136,6 +136,11 @@ class HangingSocket:
     def url(self) -> str:
         return f"unix://{self.path}"
 
+    @property
+    def accepted(self) -> int:
+        """How many connections a client has opened (and is left waiting on)."""
+        return len(self._held)
+
     def _accept(self) -> None:
         self._server.settimeout(0.2)
         while not self._stop.is_set():

@@ -19,14 +19,13 @@ from debugbox.core.errors import RuntimeUnavailable
 from debugbox.core.settings import DockerSettings, Settings
 from debugbox.edge import service
 
+from tests.deadlines import returns_within, within
 from tests.integration.docker.engine import HangingSocket
 
 pytestmark = pytest.mark.docker
 
 TIMEOUT = 1.0
 SETTINGS = Settings(docker=DockerSettings(timeout_seconds=TIMEOUT))
-#: Time allowed beyond the timeout for the work around the engine call (thread start, a slow shared machine).
-SLACK = 1.5
 
 
 @pytest.fixture
@@ -66,14 +65,15 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
         "hanging": f"did not answer within {TIMEOUT:g} s",
     }[kind]
     try:
+        # A hung engine never answers: without the deadline these calls would not return at all.
         start = time.monotonic()
-        listing = service.list_targets(SETTINGS)
+        listing = returns_within(within(TIMEOUT), lambda: service.list_targets(SETTINGS))
         listed_in = time.monotonic() - start
 
-        start = time.monotonic()
         with pytest.raises(RuntimeUnavailable) as caught:
-            service.plan(SETTINGS, "web", service.plan_options(SETTINGS))
-        planned_in = time.monotonic() - start
+            returns_within(
+                within(TIMEOUT), lambda: service.plan(SETTINGS, "web", service.plan_options(SETTINGS))
+            )
     finally:
         if hanging is not None:
             hanging.close()
@@ -82,8 +82,7 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
     assert len(listing.errors) == 1 and listing.errors[0].startswith("docker: ")
     assert expected in listing.errors[0] and f"unix://{path}" in listing.errors[0]
     assert "DOCKER_HOST" in listing.errors[0]
-    assert expected in str(caught.value)
-    assert listed_in < TIMEOUT + SLACK and planned_in < TIMEOUT + SLACK
+    assert expected in str(caught.value)  # the message names what happened (for a hung engine: the deadline)
     if kind == "hanging":
         assert listed_in >= TIMEOUT * 0.9  # it did wait for the daemon, for the configured time
 

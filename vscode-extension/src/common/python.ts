@@ -223,3 +223,23 @@ export async function findInterpreter(input: DiscoveryInput): Promise<Discovery>
       `or select it in the Python extension.`,
   };
 }
+
+/**
+ * The interpreter the Python extension has selected for `resource`, read from its exported API: the environments
+ * API (the resolved executable, else the active environment's path), then the older `settings.getExecutionDetails`.
+ * The API changed over the years and comes from another extension: anything unexpected is "no interpreter".
+ */
+export async function interpreterFromPythonApi(api: Record<string, any> | undefined, resource: unknown): Promise<string | undefined> {
+  const envs = api?.environments;
+  if (typeof envs?.getActiveEnvironmentPath === "function") {
+    const envPath = envs.getActiveEnvironmentPath(resource);
+    const resolved = envPath && typeof envs.resolveEnvironment === "function" ? await envs.resolveEnvironment(envPath) : undefined;
+    const exe: unknown = resolved?.executable?.uri?.fsPath ?? envPath?.path;
+    if (typeof exe === "string" && exe) {
+      return exe;
+    }
+  }
+  const details = typeof api?.settings?.getExecutionDetails === "function" ? api.settings.getExecutionDetails(resource) : undefined;
+  const cmd: unknown = details?.execCommand;
+  return Array.isArray(cmd) && typeof cmd[0] === "string" && cmd[0] ? cmd[0] : undefined;
+}

@@ -184,3 +184,40 @@ describe("serverLaunch", () => {
     assert.equal(launch.args[0], "-P");
   });
 });
+
+describe("interpreter discovery order: setting, then the Python extension, then PATH", () => {
+  /** Records, in order, the Python extension being asked and each interpreter probed. */
+  function ordered(extension: string | undefined, table: Record<string, ProbeResult>) {
+    const order: string[] = [];
+    const probe = (async (cmd: string) => {
+      order.push(`probe ${cmd}`);
+      return table[cmd] ?? { ok: false, error: "not found" };
+    }) as Probe;
+    const fromPythonExtension = async () => {
+      order.push("ask the Python extension");
+      return extension;
+    };
+    return { order, probe, fromPythonExtension };
+  }
+
+  it("with the setting: only the setting", async () => {
+    const o = ordered("/venv/bin/python", { "/opt/py": py("/opt/py", [3, 12, 0]) });
+    const found = await findInterpreter({ configured: "/opt/py", fromPythonExtension: o.fromPythonExtension, probe: o.probe });
+    assert.ok(found.ok && found.source === "setting debugbox.server.pythonPath");
+    assert.deepEqual(o.order, ["probe /opt/py"]);
+  });
+
+  it("without it: the Python extension's interpreter, then python3 and python on PATH", async () => {
+    const o = ordered("/venv/bin/python", { python: py("/usr/bin/python", [3, 11, 0]) });
+    const found = await findInterpreter({ fromPythonExtension: o.fromPythonExtension, probe: o.probe });
+    assert.ok(found.ok && found.source === "PATH" && found.command === "python");
+    assert.deepEqual(o.order, ["ask the Python extension", "probe /venv/bin/python", "probe python3", "probe python"]);
+  });
+
+  it("stops at the first interpreter that works", async () => {
+    const o = ordered("/venv/bin/python", { "/venv/bin/python": py("/venv/bin/python", [3, 13, 0]), python3: py("/usr/bin/python3", [3, 12, 0]) });
+    const found = await findInterpreter({ fromPythonExtension: o.fromPythonExtension, probe: o.probe });
+    assert.ok(found.ok && found.source === "Python extension");
+    assert.deepEqual(o.order, ["ask the Python extension", "probe /venv/bin/python"]);
+  });
+});
