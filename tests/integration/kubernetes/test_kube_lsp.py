@@ -68,6 +68,16 @@ spec:
 def make_client() -> EditorClient:
     client = make_editor_client()
     client.terminals = []  # type: ignore[attr-defined]
+    client.choice = None  # type: ignore[attr-defined]  # the button a test "clicks" in a showMessageRequest
+    client.asked = []  # type: ignore[attr-defined]
+
+    @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
+    def message_request(
+        c: EditorClient, params: lsp.ShowMessageRequestParams
+    ) -> lsp.MessageActionItem | None:
+        c.asked.append(params)  # type: ignore[attr-defined]
+        choice = c.choice  # type: ignore[attr-defined]
+        return lsp.MessageActionItem(title=choice) if choice else None
 
     @client.feature(OPEN_TERMINAL_METHOD)
     def open_terminal(c: EditorClient, params: Any) -> dict[str, Any]:
@@ -390,6 +400,29 @@ async def test_a_default_lens_click_never_creates_a_copy(
     result = await _command(editor, Command.DEBUG_COMMAND.value, {**args, "strategy": "copy"})
     assert result["strategy"] == "copy" and "--copy-to=web-1-debugbox" in result["argv"]
     assert result["watch"]["pod"] == "web-1-debugbox" and result["watch"]["ephemeral"] is False
+
+
+async def test_the_copy_confirmation_creates_the_copy_only_when_chosen(
+    editor: Any, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """#10 §5 in any editor: the lens click asks (`window/showMessageRequest`, saying what is created and how to
+    delete it); "Cancel" creates nothing, "Create the copy" opens the terminal that creates the labelled copy."""
+    fake_cluster.faults.ephemeral_disabled = True
+    args = {"target": "k8s://fake/shop/web-1/app"}
+    editor.choice = "Cancel"
+    with pytest.raises(JsonRpcException, match="only a copy of pod shop/web-1 would work"):
+        await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    (asked,) = editor.asked
+    assert "it creates pod web-1-debugbox" in asked.message and "delete pod web-1-debugbox" in asked.message
+    assert [a.title for a in asked.actions] == ["Create the copy", "Cancel"]
+    assert not editor.terminals and not fake_cluster.requests_to("POST", "/pods")
+
+    editor.choice = "Create the copy"
+    result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert result["strategy"] == "copy" and result["opened"] is True
+    (terminal,) = editor.terminals
+    assert "--copy-to=web-1-debugbox" in list(terminal.argv)
+    assert not fake_cluster.requests_to("POST", "/pods")  # kubectl in the terminal creates it, not the server
 
 
 async def test_an_rbac_denial_is_an_error_message_with_the_role_to_ask_for(

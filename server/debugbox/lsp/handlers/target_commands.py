@@ -189,7 +189,13 @@ def command_line(argv: list[str]) -> str:
 
 async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
     try:
-        plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, args))
+        try:
+            plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, args))
+        except CommandFailed as exc:
+            if not await _copy_chosen(ls, exc):
+                raise
+            # The user chose the copy in the confirmation: that is the explicit choice consent.py asks for.
+            plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, _with_strategy(args, "copy")))
     except CommandFailed as exc:
         # The user clicked something and expects a terminal: say why there is none, then fail the request.
         ls.show_message(f"debugbox: {exc.message}", lsp.MessageType.Error)
@@ -246,6 +252,39 @@ async def open_terminal(
     shown = " ".join(notes[:2])
     ls.show_message(f"{title}. Run: {command_line(argv)}" + (f"  ({shown})" if shown else ""))
     return result
+
+
+#: The confirmation's button that creates a copy of the pod (`window/showMessageRequest`).
+CREATE_COPY = "Create the copy"
+
+
+async def _copy_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) -> bool:
+    """When only a copy would work (`consent.CopyNeedsConsent`), ask the user — the message says what is created
+    and how to delete it — and whether they chose to create it. Any other failure, a client without
+    `window/showMessageRequest`, no answer or another answer: False."""
+    from debugbox.core.targets.consent import CopyNeedsConsent
+
+    consent = failure.__cause__
+    if not isinstance(consent, CopyNeedsConsent):
+        return False
+    params = lsp.ShowMessageRequestParams(
+        type=lsp.MessageType.Warning,
+        message=f"debugbox: {str(consent).split('; choose it explicitly')[0]}. Create it?",
+        actions=[lsp.MessageActionItem(title=CREATE_COPY), lsp.MessageActionItem(title="Cancel")],
+    )
+    try:
+        answer = await asyncio.wait_for(ls.window_show_message_request_async(params), CLIENT_TIMEOUT_SECONDS)
+    except Exception as exc:  # no such request in this client, or no answer: nothing is created
+        log.info("no answer to the copy confirmation: %s", exc)
+        return False
+    return bool(_answer_field(answer, "title") == CREATE_COPY)
+
+
+def _with_strategy(args: tuple[Any, ...], strategy: str) -> tuple[Any, ...]:
+    """The command's arguments with `strategy` set (the object form; anything else is left to be refused)."""
+    if args and isinstance(args[0], Mapping):
+        return ({**args[0], "strategy": strategy}, *args[1:])
+    return args
 
 
 def _absolute_argv(ls: DebugboxLanguageServer, argv: tuple[str, ...]) -> list[str]:
