@@ -33,6 +33,14 @@ SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
 SSR_PATH = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
 
 
+#: What `debugbox[kubernetes]` adds (pyproject.toml's extra): offered for installation when it is missing.
+CLIENT_REQUIREMENT = "kubernetes>=31"
+
+
+class ClientMissing(RuntimeUnavailable):
+    """The `kubernetes` package is not importable by the interpreter debugbox runs on."""
+
+
 class KubeForbidden(StrategyUnavailable):
     """RBAC said no; `verb` and `resource` say what to ask the cluster admin for."""
 
@@ -78,7 +86,7 @@ class KubeClient:
                 try:
                     from kubernetes import client, config  # lazy: ~0.4 s, only when a cluster is asked
                 except ImportError as exc:  # `pip install debugbox` without the [kubernetes] extra
-                    raise RuntimeUnavailable(
+                    raise ClientMissing(
                         f"the Kubernetes client is not installed for {sys.executable} ({exc.name or exc}): "
                         "install it with: pip install 'debugbox[kubernetes]'"
                     ) from None

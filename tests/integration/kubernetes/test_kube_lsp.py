@@ -441,3 +441,45 @@ async def test_an_rbac_denial_is_an_error_message_with_the_role_to_ask_for(
     assert message.type == lsp.MessageType.Error
     assert 'name: "alice"' in message.message and '"pods/ephemeralcontainers"' in message.message
     assert not editor.terminals and not fake_cluster.requests_to("PATCH")
+
+
+#: The server as `pip install debugbox` (without the [kubernetes] extra) runs it: the import fails as it would.
+NO_CLIENT = (
+    "import sys; sys.modules['kubernetes'] = None; from debugbox.cli import main; sys.exit(main(['lsp']))"
+)
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=[sys.executable, "-P", "-c", NO_CLIENT],
+        client_factory=make_client,
+        server_env={**os.environ, "KUBECONFIG": str(KUBECONFIG)},
+    )
+)
+async def bare_editor(
+    lsp_client: EditorClient, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> AsyncIterator[None]:
+    await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), {}))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_missing_kubernetes_client_is_offered_for_installation(bare_editor: Any) -> None:
+    """#13 §6: no pip step to work out. The lens click asks to install the client into the server's interpreter;
+    "Install" opens a terminal running that interpreter's pip (run by the user, in view); "Cancel" only says what
+    to install. Never a traceback."""
+    args = {"target": "k8s://fake/shop/web-1/app"}
+    bare_editor.choice = "Cancel"
+    with pytest.raises(JsonRpcException, match=r"pip install 'debugbox\[kubernetes\]'"):
+        await _command(bare_editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    (asked,) = bare_editor.asked
+    assert sys.executable in asked.message and "kubernetes>=31" in asked.message
+    assert not bare_editor.terminals
+
+    bare_editor.choice = "Install the Kubernetes client"
+    with pytest.raises(JsonRpcException, match="being installed in the terminal"):
+        await _command(bare_editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    (terminal,) = bare_editor.terminals
+    user = ["--user"] if sys.prefix == sys.base_prefix else []
+    assert list(terminal.argv) == [sys.executable, "-m", "pip", "install", *user, "kubernetes>=31"]
+    assert "Traceback" not in "".join(m.message for m in bare_editor.messages)

@@ -192,6 +192,11 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         try:
             plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, args))
         except CommandFailed as exc:
+            if await _install_chosen(ls, exc):
+                raise CommandFailed(
+                    f"{OPEN}: the Kubernetes client is being installed in the terminal; when pip has finished, "
+                    "restart the server (debugbox: Restart Server) and open the debug terminal again"
+                ) from exc
             if not await _copy_chosen(ls, exc):
                 raise
             # The user chose the copy in the confirmation: that is the explicit choice consent.py asks for.
@@ -278,6 +283,40 @@ async def _copy_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) -> bo
         log.info("no answer to the copy confirmation: %s", exc)
         return False
     return bool(_answer_field(answer, "title") == CREATE_COPY)
+
+
+#: The button that installs the missing Kubernetes client into the server's interpreter.
+INSTALL_CLIENT = "Install the Kubernetes client"
+
+
+async def _install_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) -> bool:
+    """When the `kubernetes` package is missing (#13 §6: no pip step the user has to work out), offer to install
+    it into the interpreter this server runs on, in a terminal the user watches; True when that terminal opened.
+
+    `pip install --user` outside a virtual environment (never into the system's site-packages); pip's own
+    refusal (an externally managed Python) shows in that terminal."""
+    import sys
+
+    from debugbox.edge.kube_client import CLIENT_REQUIREMENT, ClientMissing
+
+    if not isinstance(failure.__cause__, ClientMissing) or not ls.client.open_terminal:
+        return False
+    params = lsp.ShowMessageRequestParams(
+        type=lsp.MessageType.Warning,
+        message=f"debugbox: {failure.__cause__}. Install {CLIENT_REQUIREMENT} into {sys.executable} now?",
+        actions=[lsp.MessageActionItem(title=INSTALL_CLIENT), lsp.MessageActionItem(title="Cancel")],
+    )
+    try:
+        answer = await asyncio.wait_for(ls.window_show_message_request_async(params), CLIENT_TIMEOUT_SECONDS)
+    except Exception as exc:  # no such request in this client, or no answer: nothing is installed
+        log.info("no answer to the install offer: %s", exc)
+        return False
+    if _answer_field(answer, "title") != INSTALL_CLIENT:
+        return False
+    user = ["--user"] if sys.prefix == sys.base_prefix else []
+    argv = [sys.executable, "-m", "pip", "install", *user, CLIENT_REQUIREMENT]
+    opened = await open_terminal(ls, "debugbox: install the Kubernetes client", argv)
+    return bool(opened.get("opened"))
 
 
 def _with_strategy(args: tuple[Any, ...], strategy: str) -> tuple[Any, ...]:
