@@ -21,12 +21,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
 from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavailable, TargetNotFound
 from debugbox.core.images import classify_image
-from debugbox.core.kubernetes.workloads import Workload
 from debugbox.core.settings import Settings
 from debugbox.core.targets import consent, identity, names, pod_facts, pod_strategy, preflight
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
@@ -34,6 +33,11 @@ from debugbox.edge import kube_session
 from debugbox.edge.backends import register_backend
 from debugbox.edge.kube_client import EphemeralRefused, KubeClient, KubeForbidden
 from debugbox.edge.kubeconfig import KubeconfigError, KubeContext, kubeconfig_paths, load_kubeconfig
+
+if (
+    TYPE_CHECKING
+):  # a type only: importing it would load the manifest analysers (lsprotocol) for every CLI call
+    from debugbox.core.kubernetes.workloads import Workload
 
 log = logging.getLogger(__name__)
 
