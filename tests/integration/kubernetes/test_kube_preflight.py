@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 
 import pytest
 import yaml
@@ -165,7 +166,11 @@ def test_a_copy_denial_prints_the_role_and_that_role_lets_the_copy_and_its_clean
     assert kube.fake.store.get("default", "web-debugbox")["metadata"]["labels"]  # labelled: patch pods
     done = kube.debugbox("cleanup", "--yes")
     assert done.returncode == 0, done.stderr  # list + delete pods: granted too
-    assert ("default", "web-debugbox") not in kube.fake.store.pods
+    # Deletion is graceful (the simulated kubelet stops the pod first), as on a real cluster: wait for it, bounded.
+    deadline = time.monotonic() + 30
+    while ("default", "web-debugbox") in kube.fake.store.pods and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert ("default", "web-debugbox") not in kube.fake.store.pods, done.stdout + done.stderr
 
 
 def test_a_service_account_gets_a_service_account_subject(kube: KubeEnv) -> None:
