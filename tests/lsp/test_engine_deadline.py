@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from tests.deadlines import answers_within, outlasting, within
 from tests.lsp.rawrpc import RawPeer
-from tests.unit.runtime.test_engine_api import _TricklingEngine
+from tests.unit.edge.test_engine_api import _TricklingEngine
 
 pytestmark = pytest.mark.lsp
 

@@ -9,7 +9,7 @@ from debugbox.core.settings import parse_settings
 from debugbox.core.targets.container_strategy import BOOTSTRAP_SCRIPT, build_plan, sidecar_identity
 from debugbox.core.targets.model import PlanOptions
 
-from tests.unit.runtime.test_strategy import RUNNING
+from tests.unit.targets.test_container_strategy import RUNNING
 
 
 def test_the_session_argv_runs_the_bootstrap_with_the_toolboxs_sh() -> None:
