@@ -308,14 +308,16 @@ def scan_document(text: str, lazy: bool = False) -> DocumentScan:
     if not looks_like_manifest(text):
         return scan  # not a manifest: never parsed, never reported
     json_doc = text.lstrip("\ufeff \t\r\n").startswith("{")
-    clearly = bool(_TOP_API.search(text) and _TOP_KIND.search(text)) or (
+    # Once: each scan walks the whole document (the line-start lookbehind).
+    top_kinds = _TOP_KIND.findall(text)
+    clearly = bool(top_kinds and _TOP_API.search(text)) or (
         json_doc and bool(_JSON_API.search(text) and _JSON_KIND.search(text))
     )
-    kinds = [m.group(2) for k in _TOP_KIND.findall(text) if (m := _PLAIN_KIND.fullmatch(k))]
+    kinds = [m.group(2) for k in top_kinds if (m := _PLAIN_KIND.fullmatch(k))]
     if (
         clearly
         and len(kinds) == 1
-        and len(_TOP_KIND.findall(text)) == 1
+        and len(top_kinds) == 1
         and kinds[0] not in POD_SPEC_PATHS
         and not kinds[0].endswith("List")
     ):
