@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -99,8 +100,14 @@ def started(podman_images: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[li
     try:
         yield names
     finally:
-        if names:
-            podman("rm", "-f", "-t", "0", *names, check=False)
+        # A container whose network namespace a helper still uses (forward, capture) cannot be removed until
+        # that helper is gone: retry, bounded, so nothing this test started outlives it.
+        for _ in range(20):
+            left = [n for n in names if podman("ps", "-aq", "--filter", f"name=^{n}$", check=False).strip()]
+            if not left:
+                break
+            podman("rm", "-f", "-t", "0", *left, check=False)
+            time.sleep(0.5)
 
 
 def start(names: list[str], image: str, *, create_only: bool = False) -> str:
