@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 from pygls.uris import from_fs_path
@@ -23,8 +24,10 @@ from debugbox.core.settings import Settings
 from debugbox.core.wire import Command
 from debugbox.lsp.handlers.container_lens import TargetWatch, debug_lens
 from debugbox.lsp.handlers.lens_watch import register_lens_provider
-from debugbox.lsp.handlers.target_commands import bind_program_search
 from debugbox.lsp.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.model import Target
 
 PURPOSE = "compose-service"
 
@@ -33,20 +36,8 @@ class ComposeWatch(TargetWatch):
     """Per compose file: its services' running containers as (target id, service) pairs in the answer's
     (id, name) slots, so the lens can pick a service's own."""
 
-    def _compute(self) -> dict[Path, tuple[tuple[str, str], ...]]:
-        from debugbox.edge import service
-
-        bind_program_search(self.ls)
-        settings = self.ls.settings
-        listing = service.list_targets(settings, probe=False, runtimes=service.CONTAINER_RUNTIMES)
-        running = [t for t in listing.targets if t.status == "running"]
-        out: dict[Path, tuple[tuple[str, str], ...]] = {}
-        for path, root in list(self.wanted.items()):
-            marked = service.relate_to_document(settings, running, path, root)
-            out[path] = tuple(
-                (t.id, t.labels.get("com.docker.compose.service", "")) for t in marked if t.related
-            )
-        return out
+    def _pair(self, target: Target) -> tuple[str, str]:
+        return target.id, target.labels.get("com.docker.compose.service", "")
 
 
 def lenses(

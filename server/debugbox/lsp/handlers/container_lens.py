@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 
@@ -20,6 +21,9 @@ from debugbox.core.wire import Command
 from debugbox.lsp.handlers.lens_watch import LensWatch, register_lens_provider
 from debugbox.lsp.handlers.target_commands import bind_program_search
 from debugbox.lsp.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.model import Target
 
 PURPOSE = "dockerfile-final-from"
 #: The VS Code extension's own command: a quick pick over the related containers (see vscode-extension).
@@ -50,8 +54,12 @@ class TargetWatch(LensWatch[Path, Path | None, tuple[tuple[str, str], ...]]):
         out: dict[Path, tuple[tuple[str, str], ...]] = {}
         for path, root in list(self.wanted.items()):
             marked = service.relate_to_document(settings, running, path, root)
-            out[path] = tuple((t.id, t.name) for t in marked if t.related)
+            out[path] = tuple(self._pair(t) for t in marked if t.related)
         return out
+
+    def _pair(self, target: Target) -> tuple[str, str]:
+        """What the lens keeps of a related target: its id and the name it shows."""
+        return target.id, target.name
 
 
 def lenses(

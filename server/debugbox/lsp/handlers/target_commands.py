@@ -272,17 +272,24 @@ async def _copy_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) -> bo
     consent = failure.__cause__
     if not isinstance(consent, CopyNeedsConsent):
         return False
+    message = f"debugbox: {str(consent).split('; choose it explicitly')[0]}. Create it?"
+    return await _confirmed(ls, message, CREATE_COPY)
+
+
+async def _confirmed(ls: DebugboxLanguageServer, message: str, button: str) -> bool:
+    """Ask with `window/showMessageRequest` (buttons `button` and Cancel); True only when `button` was chosen.
+    A client without that request, no answer in time or another answer: False (nothing is done)."""
     params = lsp.ShowMessageRequestParams(
         type=lsp.MessageType.Warning,
-        message=f"debugbox: {str(consent).split('; choose it explicitly')[0]}. Create it?",
-        actions=[lsp.MessageActionItem(title=CREATE_COPY), lsp.MessageActionItem(title="Cancel")],
+        message=message,
+        actions=[lsp.MessageActionItem(title=button), lsp.MessageActionItem(title="Cancel")],
     )
     try:
         answer = await asyncio.wait_for(ls.window_show_message_request_async(params), CLIENT_TIMEOUT_SECONDS)
-    except Exception as exc:  # no such request in this client, or no answer: nothing is created
-        log.info("no answer to the copy confirmation: %s", exc)
+    except Exception as exc:  # no such request in this client, or no answer
+        log.info("no answer to %r: %s", button, exc)
         return False
-    return bool(_answer_field(answer, "title") == CREATE_COPY)
+    return bool(_answer_field(answer, "title") == button)
 
 
 #: The button that installs the missing Kubernetes client into the server's interpreter.
@@ -301,17 +308,8 @@ async def _install_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) ->
 
     if not isinstance(failure.__cause__, ClientMissing) or not ls.client.open_terminal:
         return False
-    params = lsp.ShowMessageRequestParams(
-        type=lsp.MessageType.Warning,
-        message=f"debugbox: {failure.__cause__}. Install {CLIENT_REQUIREMENT} into {sys.executable} now?",
-        actions=[lsp.MessageActionItem(title=INSTALL_CLIENT), lsp.MessageActionItem(title="Cancel")],
-    )
-    try:
-        answer = await asyncio.wait_for(ls.window_show_message_request_async(params), CLIENT_TIMEOUT_SECONDS)
-    except Exception as exc:  # no such request in this client, or no answer: nothing is installed
-        log.info("no answer to the install offer: %s", exc)
-        return False
-    if _answer_field(answer, "title") != INSTALL_CLIENT:
+    message = f"debugbox: {failure.__cause__}. Install {CLIENT_REQUIREMENT} into {sys.executable} now?"
+    if not await _confirmed(ls, message, INSTALL_CLIENT):
         return False
     user = ["--user"] if sys.prefix == sys.base_prefix else []
     argv = [sys.executable, "-m", "pip", "install", *user, CLIENT_REQUIREMENT]
