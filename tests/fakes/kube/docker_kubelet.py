@@ -17,8 +17,10 @@ image built FROM scratch (`ImageSpec.docker_image`), since no registry is reacha
 counterpart cannot be pulled (ErrImagePull), as on a node without registry access. The runtime reads the image's
 `User` from `docker image inspect` for the runAsNonRoot check.
 
-Not modelled: TTYs (tty: true runs without one), privileged containers (refused: the engine is shared),
-volumes, resources, probes. Every container is labelled `io.debugbox.fake-kube=<id>` and removed by `cleanup()`.
+`tty: true` creates the container with a terminal (`docker run -t`); exec and attach with a TTY run the docker
+CLI on a pseudo-terminal (`streaming.bridge_tty`). Not modelled: privileged containers (refused: the engine is
+shared), volumes, resources, probes. Every container is labelled `io.debugbox.fake-kube=<id>` and removed by
+`cleanup()`.
 """
 
 from __future__ import annotations
@@ -133,6 +135,8 @@ class DockerRuntime:
         argv += [a for cap in caps.get("add") or [] for a in ("--cap-add", str(cap))]
         if c.get("stdin"):
             argv.append("-i")
+        if c.get("tty"):
+            argv.append("-t")  # the container's process gets a terminal; `docker attach` then carries it
         if c.get("workingDir"):
             argv += ["--workdir", str(c["workingDir"])]
         argv += [
@@ -173,11 +177,14 @@ class DockerRuntime:
         )
         return out.stdout + out.stderr
 
-    def exec_argv(self, ns: str, pod: str, container: str, command: list[str], stdin: bool) -> list[str]:
+    def exec_argv(
+        self, ns: str, pod: str, container: str, command: list[str], stdin: bool, *, tty: bool = False
+    ) -> list[str]:
         return [
             "docker",
             "exec",
             *(["-i"] if stdin else []),
+            *(["-t"] if tty else []),  # run on the fake's pseudo-terminal (`streaming.bridge_tty`)
             self.container_name(ns, pod, container),
             *command,
         ]

@@ -962,25 +962,60 @@ class FakeKubeAPIServer:
         if not self.docker.running(ns, name, container):
             raise bad_request(f'container "{container}" in pod "{name}" is not running')
         stdin = req.q("stdin") in ("true", "1")
+        tty, refusal = self._stream_tty(pod, container, sub, req)
         if sub == "exec":
             command = req.query.get("command") or []
             if not command:
                 raise bad_request("you must specify at least 1 command")
-            argv = self.docker.exec_argv(ns, name, container, command, stdin)
+            argv = self.docker.exec_argv(ns, name, container, command, stdin, tty=tty)
             describe = f"error executing command {command}"
         else:
             argv = self.docker.attach_argv(ns, name, container, stdin)
             describe = "error attaching"
         ws = h.upgrade_websocket()
+        if refusal:
+            # The API server has answered the client's upgrade before its own connection to the kubelet fails
+            # (`StreamTranslatorHandler.ServeHTTP`), so the refusal arrives as a status on the error channel.
+            ws.send_status(streaming.internal_error_status(refusal))
+            ws.close()
+            return
 
         def on_exit(code: int) -> dict[str, Any] | None:
             if sub == "attach":
                 return streaming.success_status()  # attach ends when the stream ends, with no exit code
             return None
 
+        if tty:
+            streaming.bridge_tty(ws, argv, stdin=stdin, describe=describe, on_exit=on_exit)
+            return
         streaming.bridge(
             ws, argv, stdin=stdin, describe=describe, on_exit=on_exit, stdin_close_ends_input=sub == "exec"
         )
+
+    def _stream_tty(
+        self, pod: dict[str, Any], container: str, sub: str, req: RecordedRequest
+    ) -> tuple[bool, str]:
+        """(whether the session has a TTY, the refusal's text or ""), as the kubelet decides:
+        - `NewOptions` (`pkg/kubelet/cri/streaming/remotecommand/httpstream.go`): a request with tty drops
+          stderr (one stream);
+        - attach: the TTY is the container's own (`spec.tty`), whatever the request says, since a process's
+          terminal cannot change after it started (`Kubelet.GetAttach`, `pkg/kubelet/kubelet_pods.go`);
+        - the runtime's streaming server refuses tty with stderr (`validateAttachRequest`,
+          `pkg/kubelet/cri/streaming/server.go`: gRPC InvalidArgument), which the kubelet answers 500 with the
+          error's text (`streaming.WriteError`), the API server's SPDY client reports as "unable to upgrade
+          connection: ..." (`SpdyRoundTripper.NewConnection`) and its stream translator as an internal error.
+          That is what `kubectl attach -i` without a terminal meets on a container created with `tty: true`.
+        """
+        tty = req.q("tty") in ("true", "1")
+        stderr = req.q("stderr") in ("true", "1") and not tty
+        if sub == "attach":
+            tty = bool(self.kubelet._spec(pod, container).get("tty"))
+            if tty and stderr:
+                return tty, (
+                    "unable to upgrade connection: rpc error: code = InvalidArgument "
+                    "desc = tty and stderr cannot both be true"
+                )
+        return tty, ""
 
 
 def _all_container_names(pod: dict[str, Any]) -> set[str]:

@@ -17,18 +17,38 @@ Models:
 
 The process behind a session is a local subprocess (`docker exec` / `docker attach`); its stdout and stderr are
 copied to channels 1 and 2 as they come.
+
+With a TTY (`bridge_tty`) the process runs on a pseudo-terminal of the fake's own, so the docker CLI gives the
+container a terminal (`docker exec -t`, or `docker attach` to a container created with `-t`): what the
+container writes, stdout and stderr alike, comes back as one stream on channel 1, as a CRI runtime's terminal
+gives it (the kubelet opens no stderr stream with a TTY: `NewOptions` in
+`pkg/kubelet/cri/streaming/remotecommand/httpstream.go`). Channel 4 carries the client's terminal size, one
+client-go `TerminalSize` JSON object per message (`{"Width":W,"Height":H}`, written by the websocket executor's
+resize stream in `staging/src/k8s.io/client-go/tools/remotecommand/websocket.go`, decoded as a stream of
+objects by the API server's `handleResizeEvents` in `staging/src/k8s.io/apiserver/pkg/util/proxy/websocket.go`);
+each becomes the pseudo-terminal's size, and the docker CLI, told by SIGWINCH, resizes the container's terminal
+(its `MonitorTtySize`), so `stty size` inside reports it.
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
+import itertools
 import json
+import os
+import pty
+import queue
+import signal
 import socket
 import struct
 import subprocess
+import termios
 import threading
+import time
+import tty
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -207,8 +227,130 @@ def bridge(
     code = proc.wait()
     for t in pumps:
         t.join(timeout=10)
+    _finish(ws, code, describe, on_exit)
+
+
+def _finish(
+    ws: WebSocket, code: int, describe: str, on_exit: Callable[[int], dict[str, Any] | None] | None
+) -> None:
     status = on_exit(code) if on_exit is not None else None
     if status is None:
         status = success_status() if code == 0 else exit_status(code, f"{describe}, exit code {code}")
     ws.send_status(status)
     ws.close()
+
+
+def terminal_sizes(data: bytes) -> list[tuple[int, int]]:
+    """(width, height) of each `TerminalSize` object in a resize message; what does not decode is skipped, as
+    the API server's decoder stops at the first malformed object."""
+    sizes: list[tuple[int, int]] = []
+    decoder, text, at = json.JSONDecoder(), data.decode("utf-8", "replace"), 0
+    while True:
+        while at < len(text) and text[at].isspace():
+            at += 1
+        if at >= len(text):
+            return sizes
+        try:
+            obj, at = decoder.raw_decode(text, at)
+        except ValueError:
+            return sizes
+        if not isinstance(obj, dict):
+            return sizes
+        width, height = obj.get("Width", 0), obj.get("Height", 0)
+        if (
+            isinstance(width, int)
+            and isinstance(height, int)
+            and 0 <= width < 1 << 16
+            and 0 <= height < 1 << 16
+        ):
+            sizes.append((width, height))
+
+
+#: How long a TTY session waits for the client's first size before the process starts without one: kubectl
+#: sends it as soon as the stream is open (its size queue yields the terminal's current size first).
+FIRST_SIZE_SECONDS = 2.0
+
+
+def _set_size(master: int, width: int, height: int) -> None:
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+
+
+def bridge_tty(
+    ws: WebSocket,
+    argv: list[str],
+    *,
+    stdin: bool,
+    describe: str,
+    on_exit: Callable[[int], dict[str, Any] | None] | None = None,
+) -> None:
+    """`bridge` for a session with a TTY: `argv` runs on a pseudo-terminal; its output is channel 1 only;
+    channel 4 resizes it. When the client leaves, the docker CLI is stopped (the container's process stays, as
+    a terminal's process outlives a dropped attach)."""
+    master, slave = pty.openpty()
+    # Raw: the container's own terminal echoes and edits lines; this one only carries bytes and the size.
+    tty.setraw(slave)
+    incoming: queue.Queue[bytes | None] = queue.Queue()
+
+    def read_client() -> None:
+        for message in ws.messages():
+            if message:
+                incoming.put(message)
+        incoming.put(None)
+
+    threading.Thread(target=read_client, daemon=True).start()
+    # The docker CLI reads the terminal's size once when it starts and then only on SIGWINCH, which it listens
+    # for a moment later: the first size is set before it starts, so no signal falls in between.
+    early: list[bytes | None] = []
+    deadline = time.monotonic() + FIRST_SIZE_SECONDS
+    while (left := deadline - time.monotonic()) > 0:
+        try:
+            message = incoming.get(timeout=left)
+        except queue.Empty:
+            break
+        early.append(message)
+        if message is None:
+            break
+        if message[0] == RESIZE:
+            for width, height in terminal_sizes(message[1:]):
+                _set_size(master, width, height)
+            break
+    try:
+        proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    finally:
+        os.close(slave)
+
+    def pump() -> None:
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: every holder of the terminal's other end has gone
+                return
+            if not chunk:
+                return
+            ws.send(STDOUT, chunk)
+
+    output = threading.Thread(target=pump, daemon=True)
+    output.start()
+
+    def feed() -> None:
+        for message in itertools.chain(early, iter(incoming.get, None)):
+            if message is None:
+                break
+            channel, data = message[0], message[1:]
+            with contextlib.suppress(OSError):
+                if channel == STDIN and stdin:
+                    os.write(master, data)
+                elif channel == RESIZE:
+                    for width, height in terminal_sizes(data):
+                        _set_size(master, width, height)
+                        if proc.poll() is None:
+                            proc.send_signal(signal.SIGWINCH)
+        # The client went away: a terminal has no end of input to pass on, so the CLI is stopped instead.
+        if proc.poll() is None:
+            proc.terminate()
+
+    threading.Thread(target=feed, daemon=True).start()
+    code = proc.wait()
+    output.join(timeout=10)
+    os.close(master)
+    _finish(ws, code, describe, on_exit)
