@@ -77,16 +77,27 @@ def test_attach_it_carries_the_terminal_of_a_container_created_with_one(kube_doc
     assert piped.returncode != 0 and "never" not in piped.stdout
     assert "tty and stderr cannot both be true" in piped.stderr, piped.stderr
 
-    term = _kubectl(kube, "attach", "-it", "web", rows=27, cols=90)
+    first = _kubectl(kube, "attach", "-it", "web", rows=27, cols=90)
     try:
-        term.expect("try pressing enter", STEP)  # kubectl's own line: the shell prompted before we came
-        term.type("\n")
-        term.expect(PROMPT, STEP)
-        term.type("echo attached-$((6*7))\n")
-        term.expect("attached-42", STEP)
-        term.expect(PROMPT, STEP)
-        _size_reported(term, 27, 90)  # attaching sized the container's terminal to ours
-        term.type("exit\n")  # the container's process ends, and with it the attach
-        assert term.wait(STEP) == 0
+        first.expect("try pressing enter", STEP)  # kubectl's own line: the shell prompted before we came
+        first.type("\n")
+        first.expect(PROMPT, STEP)
+        first.type("echo attached-$((6*7))\n")
+        first.expect("attached-42", STEP)
+        first.expect(PROMPT, STEP)
+        _size_reported(first, 27, 90)  # attaching sized the container's terminal to ours
     finally:
-        term.close()
+        first.close()  # the terminal goes away without a word: the container's shell stays
+
+    assert kube.fake.docker is not None and kube.fake.docker.running("default", "web", "app")
+    again = _kubectl(kube, "attach", "-it", "web", rows=33, cols=120)
+    try:
+        again.expect("try pressing enter", STEP)
+        again.type("echo again-$((6*7))\n")
+        again.expect("again-42", STEP)  # the same shell, reached by a second attach
+        again.expect(PROMPT, STEP)
+        _size_reported(again, 33, 120)
+        again.type("exit\n")  # the container's process ends, and with it the attach
+        assert again.wait(STEP) == 0
+    finally:
+        again.close()
