@@ -55,15 +55,21 @@ def _same_uid_ptrace_allowed() -> bool:
     return not scope.exists() or scope.read_text().strip() == "0"
 
 
-def _session(kube: KubeEnv) -> Terminal:
-    env = {
+def _session_env(kube: KubeEnv) -> dict[str, str]:
+    return {
         **kube.env,
         "TERM": "xterm",
         "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock",  # only the cluster matters here
         "XDG_CACHE_HOME": str(kube.tmp / "cache"),
     }
-    argv = [sys.executable, "-m", "debugbox", "shell", "pod/web/app", "--image", DEBIAN_TOOLBOX]
-    return Terminal(argv, env, rows=40, cols=200)
+
+
+def _shell_argv(image: str) -> list[str]:
+    return [sys.executable, "-m", "debugbox", "shell", "pod/web/app", "--image", image]
+
+
+def _session(kube: KubeEnv) -> Terminal:
+    return Terminal(_shell_argv(DEBIAN_TOOLBOX), _session_env(kube), rows=40, cols=200)
 
 
 def _section(text: str, name: str) -> str:
@@ -126,3 +132,30 @@ def test_the_session_in_a_terminal_shows_the_target_and_its_tools_work(
         assert term.wait(STEP) == 0
     finally:
         term.close()
+
+
+def test_a_session_without_a_terminal_does_not_join_a_debug_container_with_one(kube_docker: KubeEnv) -> None:
+    """After a session in a terminal (its debug container has `tty: true`), a piped one gets a new debug
+    container: kubectl cannot attach to a TTY without a terminal (the runtime refuses tty with stderr)."""
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    term = Terminal(_shell_argv("busybox:1.36"), _session_env(kube))
+    try:
+        term.expect("try pressing enter", STEP)
+        term.type("\n")
+        term.expect(PROMPT, STEP)
+    finally:
+        term.close()  # the terminal goes away; its debug container stays in the pod
+
+    piped = kube.debugbox(
+        "shell", "pod/web/app", "--image", "busybox:1.36", stdin="\necho piped-$((6*7))\nexit\n"
+    )
+
+    assert piped.returncode == 0, piped.stderr
+    assert "piped-42" in piped.stdout  # a new debug container ran it (below), not a refused attach
+    spec = kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"]
+    assert [(e["name"], e.get("tty", False)) for e in spec] == [
+        ("debugbox-app", True),
+        ("debugbox-app-2", False),
+    ]

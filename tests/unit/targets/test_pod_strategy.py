@@ -60,6 +60,37 @@ def test_available_strategies(pod: pf.PodFacts, cluster: pf.ClusterFacts, expect
     assert ps.available_strategies(pod, pod.containers[0], cluster) == expected
 
 
+def test_a_debug_container_with_a_tty_is_reattached_only_from_a_terminal() -> None:
+    tty = pf.ContainerState("debugbox-app", "busybox", "running", target="app", tty=True)
+    pod = _pod(ephemeral=(tty,))
+    c = pod.containers[0]
+    assert ps.available_strategies(pod, c, NO_SHELL) == ("reattach", "ephemeral", "copy")
+    # without a terminal kubectl would ask for stderr, which the runtime refuses next to a TTY
+    assert ps.available_strategies(pod, c, NO_SHELL, terminal=False) == ("ephemeral", "copy")
+    assert "attaches to it only from a terminal" in ps.why_not(pod, c, NO_SHELL, "reattach", terminal=False)
+    with pytest.raises(StrategyUnavailable, match="cannot reattach in pod ns/web: our debug container has a"):
+        ps.choose_strategy(pod, c, NO_SHELL, "reattach", terminal=False)
+    # one made without a TTY (a batch session) is joined either way
+    plain = _pod(ephemeral=(_ours(),))
+    assert ps.available_strategies(plain, plain.containers[0], NO_SHELL, terminal=False)[0] == "reattach"
+
+
+def test_the_tty_of_an_ephemeral_container_is_read_from_its_spec() -> None:
+    raw = {
+        "metadata": {"namespace": "ns", "name": "web"},
+        "spec": {
+            "containers": [{"name": "app", "image": "img"}],
+            "ephemeralContainers": [
+                {"name": "debugbox-app", "image": "b", "targetContainerName": "app", "tty": True},
+                {"name": "debugbox-app-2", "image": "b", "targetContainerName": "app", "tty": "yes"},
+            ],
+        },
+        "status": {"phase": "Running"},
+    }
+    facts = pf.PodFacts.from_json(raw)
+    assert [e.tty for e in facts.ephemeral] == [True, False]  # only a JSON true is one
+
+
 def test_explicit_strategies_that_cannot_work_say_why() -> None:
     pod = _pod()
     c = pod.containers[0]

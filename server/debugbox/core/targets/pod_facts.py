@@ -30,6 +30,8 @@ class ContainerState:
     restarts: int = 0
     target: str = ""
     """Ephemeral containers only: `targetContainerName`."""
+    tty: bool = False
+    """Ephemeral containers only: created with a terminal (`tty: true`, what `kubectl debug -it` asks for)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name, "image": self.image, "state": self.state}
@@ -64,6 +66,7 @@ def _containers(specs: Any, statuses: Any, *, ephemeral: bool = False) -> tuple[
                 reason=reason,
                 restarts=int((status or {}).get("restartCount") or 0),
                 target=str(spec.get("targetContainerName") or "") if ephemeral else "",
+                tty=ephemeral and spec.get("tty") is True,
             )
         )
     return tuple(out)

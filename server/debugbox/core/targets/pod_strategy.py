@@ -87,8 +87,22 @@ def our_debug_containers(pod: PodFacts, container: str) -> list[ContainerState]:
     ]
 
 
-def reattachable(pod: PodFacts, container: str) -> ContainerState | None:
-    running = [e for e in our_debug_containers(pod, container) if e.state == "running"]
+#: Why a session without a terminal cannot join our debug container that has one.
+NO_TERMINAL_FOR_TTY = (
+    "our debug container has a terminal (tty), and kubectl attaches to it only from a terminal; "
+    "run this from a terminal, or use ephemeral for a new debug container"
+)
+
+
+def reattachable(pod: PodFacts, container: str, *, terminal: bool = True) -> ContainerState | None:
+    """Our running debug container for `container` that a session can attach to. One created with a TTY only
+    from a terminal: without one kubectl asks for stderr too, and the runtime refuses stderr next to a TTY
+    ("tty and stderr cannot both be true": `validateAttachRequest` of the kubelet's CRI streaming server,
+    `pkg/kubelet/cri/streaming/server.go`; the kubelet attaches with the container's own TTY setting,
+    `Kubelet.GetAttach`)."""
+    running = [
+        e for e in our_debug_containers(pod, container) if e.state == "running" and (terminal or not e.tty)
+    ]
     return running[-1] if running else None
 
 
@@ -121,9 +135,14 @@ def ephemeral_refusal(pod: PodFacts, cluster: ClusterFacts) -> str | None:
 
 
 def available_strategies(
-    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool = False
+    pod: PodFacts,
+    container: ContainerState,
+    cluster: ClusterFacts,
+    *,
+    command: bool = False,
+    terminal: bool = True,
 ) -> tuple[str, ...]:
-    """Strategies that would work now, best first."""
+    """Strategies that would work now, best first (`terminal`: the session has one, see `reattachable`)."""
     out: list[str] = []
     if pod.phase != "Running":
         # A finished pod (a Job's) can't be exec'd or joined, but a copy of it can run again; a Pending
@@ -132,7 +151,7 @@ def available_strategies(
     crash = pod.crash_looping(container.name)
     if cluster.image_has_shell and container.state == "running":
         out.append("exec")
-    if reattachable(pod, container.name) and not command:
+    if reattachable(pod, container.name, terminal=terminal) and not command:
         out.append("reattach")
     if ephemeral_refusal(pod, cluster) is None and cluster.ephemeral != "forbidden" and not crash:
         out.append("ephemeral")
@@ -142,10 +161,17 @@ def available_strategies(
 
 
 def candidate_strategies(
-    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool = False
+    pod: PodFacts,
+    container: ContainerState,
+    cluster: ClusterFacts,
+    *,
+    command: bool = False,
+    terminal: bool = True,
 ) -> tuple[str, ...]:
     """The ways that would work as far as the facts other than RBAC tell: what the preflight asks about."""
-    return available_strategies(pod, container, replace(cluster, access=None), command=command)
+    return available_strategies(
+        pod, container, replace(cluster, access=None), command=command, terminal=terminal
+    )
 
 
 def access_questions(
@@ -155,12 +181,22 @@ def access_questions(
     the ladder could still take (`NEEDS_ACCESS`)."""
     command = bool(options.command)
     explicit = options.strategy not in ("", "auto")
-    ways = (options.strategy,) if explicit else candidate_strategies(pod, container, cluster, command=command)
+    ways = (
+        (options.strategy,)
+        if explicit
+        else candidate_strategies(pod, container, cluster, command=command, terminal=options.tty)
+    )
     return permissions_to_ask(ways)
 
 
 def why_not(
-    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, way: str, *, command: bool = False
+    pod: PodFacts,
+    container: ContainerState,
+    cluster: ClusterFacts,
+    way: str,
+    *,
+    command: bool = False,
+    terminal: bool = True,
 ) -> str:
     """Why `way` is not open for this container, from the pod's own facts (RBAC aside; "" when it is)."""
     if pod.phase != "Running":
@@ -177,6 +213,8 @@ def why_not(
             return "a command runs in a new container"
         if not reattachable(pod, container.name):
             return "no debug container of debugbox runs for this container"
+        if not reattachable(pod, container.name, terminal=terminal):
+            return NO_TERMINAL_FOR_TTY
     elif way == "ephemeral":
         if pod.crash_looping(container.name):
             return f"container {container.name} is crash-looping"
@@ -205,7 +243,7 @@ def rbac_closed_ahead(
     """The way the user asked for or prefers, or the ladder would have taken before `chosen`, that only RBAC
     closes — with what it lacks; None when RBAC changed nothing."""
     command = bool(options.command)
-    candidates = candidate_strategies(pod, container, cluster, command=command)
+    candidates = candidate_strategies(pod, container, cluster, command=command, terminal=options.tty)
     wanted = [w for w in (options.strategy, options.preferred) if w in candidates]
     for way in (*wanted, *candidates):
         if way == chosen:
@@ -238,8 +276,9 @@ def choose_strategy(
     requested: str = "auto",
     *,
     command: bool = False,
+    terminal: bool = True,
 ) -> str:
-    available = available_strategies(pod, container, cluster, command=command)
+    available = available_strategies(pod, container, cluster, command=command, terminal=terminal)
     where = f"pod {pod.namespace}/{pod.name}"
     if requested in ("", "auto"):
         if not available:
@@ -272,6 +311,8 @@ def choose_strategy(
             raise StrategyUnavailable(
                 "reattach joins a running session and cannot run a command; use ephemeral"
             )
+        if reattachable(pod, container.name):
+            raise StrategyUnavailable(f"cannot reattach in {where}: {NO_TERMINAL_FOR_TTY}")
         raise StrategyUnavailable(
             f"no debug container of debugbox runs in {where} for container {container.name}"
         )
@@ -309,16 +350,18 @@ def decide_strategy(
     """
     command = bool(options.command)
     requested = options.strategy
+    terminal = options.tty
     if requested in ("", "auto") and options.preferred in available_strategies(
-        pod, container, cluster, command=command
+        pod, container, cluster, command=command, terminal=terminal
     ):
         requested = options.preferred
     if cluster.access is None and pod.phase in ("Running", "Failed", "Succeeded"):
         # Preflight first: RBAC may close ways before anything is written (or dry-run).
         return StrategyDecision(
-            choose_strategy(pod, container, cluster, requested, command=command), (NEEDS_ACCESS,)
+            choose_strategy(pod, container, cluster, requested, command=command, terminal=terminal),
+            (NEEDS_ACCESS,),
         )
-    strategy = choose_strategy(pod, container, cluster, requested, command=command)
+    strategy = choose_strategy(pod, container, cluster, requested, command=command, terminal=terminal)
     if strategy == "ephemeral" and cluster.ephemeral == "unknown":
         return StrategyDecision(strategy, (NEEDS_ADMISSION,))
     if strategy == "copy" and cluster.existing_pods is None:
@@ -466,7 +509,7 @@ def build_plan(
             f"{cluster.image_shell or 'sh'} runs inside container {container.name} itself, as its user."
         )
     elif strategy == "reattach":
-        running = reattachable(pod, container.name)
+        running = reattachable(pod, container.name, terminal=options.tty)
         assert running is not None  # available_strategies checked it
         argv = attach_argv(pod, running.name, cluster, options)
         title = f"Debug: {pod.name}/{container.name} (attach {running.name})"
