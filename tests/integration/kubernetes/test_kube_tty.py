@@ -59,6 +59,17 @@ def test_exec_it_gives_the_process_a_terminal_of_the_clients_size(kube_docker: K
     # kubectl asks for a TTY and no stderr stream (a terminal has one output)
     assert request.q("tty") == "true" and request.q("stderr") in (None, "false")
 
+    # A command that ends at once: everything it printed arrives before the session's end, and its exit code.
+    term = _kubectl(kube, "exec", "-it", "web", "--", "sh", "-c", "seq 1 2000; echo last-$((6*7)); exit 5")
+    try:
+        assert term.wait(STEP) == 5
+        words = term.text.split()
+        end = words.index("last-42")
+        assert words[end - 2000 : end] == [str(n) for n in range(1, 2001)]
+        assert "command terminated with exit code 5" in term.text  # kubectl's own line, after the output
+    finally:
+        term.close()
+
 
 def test_attach_it_carries_the_terminal_of_a_container_created_with_one(kube_docker: KubeEnv) -> None:
     kube = kube_docker
