@@ -159,3 +159,34 @@ def test_a_session_without_a_terminal_does_not_join_a_debug_container_with_one(k
         ("debugbox-app", True),
         ("debugbox-app-2", False),
     ]
+
+
+def test_a_second_terminal_reattaches_and_gets_the_banner(kube_docker: KubeEnv) -> None:
+    """The first terminal goes away before anything was typed: `debugbox shell` from another terminal joins the
+    same debug container through real `kubectl attach -it`, and the bootstrap's banner shows there."""
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    first = Terminal(_shell_argv("busybox:1.36"), _session_env(kube))
+    try:
+        first.expect("try pressing enter", STEP)
+    finally:
+        first.close()
+
+    again = Terminal(_shell_argv("busybox:1.36"), _session_env(kube), rows=30, cols=120)
+    try:
+        plan = again.expect("try pressing enter", STEP)
+        assert "(attach debugbox-app)" in plan  # reattach: no second debug container
+        again.type("\n")
+        banner = again.expect(PROMPT, STEP)
+        assert "debugbox: inside web/app (kubernetes ephemeral container - toolbox busybox:1.36)" in banner
+        again.type("stty size; echo mode=$APP_MODE\n")
+        seen = again.expect(PROMPT, STEP)
+        assert "30 120" in seen and "mode=prod" in seen
+        again.type("exit\n")
+        assert again.wait(STEP) == 0
+    finally:
+        again.close()
+    assert [e["name"] for e in kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"]] == [
+        "debugbox-app"
+    ]
