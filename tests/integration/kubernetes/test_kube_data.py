@@ -1,0 +1,101 @@
+"""Data in and out of a shell-less pod through debugbox's debug container (issue #15 for pods): `debugbox cp`,
+`debugbox capture` and `debugbox forward` as a user runs them, with real kubectl against the docker-backed fake
+(real containers behind `kubectl exec` over the websocket v5 protocol)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+import pytest
+
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
+
+pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
+
+DISTROLESS = "example.com/distroless-app:1"
+#: A name with spaces and non-ASCII letters, as the issue asks.
+ODD_NAME = "rapport final — été 2026.bin"
+
+
+def _pod(kube: KubeEnv, name: str = "web") -> None:
+    kube.fake.store.add_pod(name, containers=[{"name": "app", "image": DISTROLESS}], docker=True)
+
+
+def _patches(kube: KubeEnv) -> int:
+    """Real writes of an ephemeral container (the plan's dry run, `dryRun=All`, writes nothing)."""
+    sent = kube.fake.requests_to("PATCH", "/pods/web/ephemeralcontainers")
+    return len([r for r in sent if not r.query.get("dryRun")])
+
+
+def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    local = kube.tmp / "in.txt"
+    local.write_bytes(b"x")
+    out = kube.debugbox("cp", str(local), "pod/web:/www/", "--image", "busybox:1.36")
+    assert out.returncode == 1
+    assert "--yes" in out.stderr and "cannot be removed" in out.stderr and "Traceback" not in out.stderr
+    assert _patches(kube) == 0  # nothing was written to the cluster
+    assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
+def test_cp_round_trips_a_binary_file_with_an_odd_name_both_ways(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    # 100 MB (the issue's size; about 4 s each way through the fake) ending in what a TTY would mangle.
+    data = os.urandom(100 * 1024 * 1024) + b"\r\n\x00\x1b[0m\n\r\x03\x04"
+    src = kube.tmp / ODD_NAME
+    src.write_bytes(data)
+
+    out = kube.debugbox("cp", str(src), "pod/web/app:/www", "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert f"/www/{ODD_NAME}" in out.stderr and "debugbox-app" in out.stderr
+    assert _patches(kube) == 1
+    spec = kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"][0]
+    assert spec["name"] == "debugbox-app" and spec["targetContainerName"] == "app"
+
+    back = kube.tmp / "back"
+    back.mkdir()
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back))
+    assert out.returncode == 0, out.stderr
+    assert (back / ODD_NAME).read_bytes() == data
+    del data
+    assert _patches(kube) == 1  # the running debug container was reused, without asking
+
+    # No overwrite without --force, on either side; with it, both replace.
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back))
+    assert out.returncode == 1 and "--force" in out.stderr
+    out = kube.debugbox("cp", str(src), f"pod/web:/www/{ODD_NAME}")
+    assert out.returncode == 1 and "exists in the target" in out.stderr and "--force" in out.stderr
+    src.write_bytes(b"second version\n")
+    out = kube.debugbox("cp", str(src), f"pod/web:/www/{ODD_NAME}", "--force")
+    assert out.returncode == 0, out.stderr
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back / ODD_NAME), "--force")
+    assert out.returncode == 0, out.stderr
+    assert (back / ODD_NAME).read_bytes() == b"second version\n"
+    # The target's own server sees the uploaded file: it landed in the target's filesystem, not the toolbox's.
+    name = ODD_NAME.replace(" ", "%20")
+    served = subprocess.run(
+        [str(KUBECTL), "exec", "web", "-c", "debugbox-app", "--", "wget", "-qO-", f"http://127.0.0.1:8080/{name}"],
+        env=kube.env, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert served.stdout == b"second version\n", served.stderr
+
+
+def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    dest = kube.tmp / "out"
+    dest.mkdir()
+    out = kube.debugbox("cp", "pod/web:/nope/missing", str(dest), "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == "debugbox: /nope/missing does not exist in the target"
+    assert list(dest.iterdir()) == []  # nothing half-written
+    out = kube.debugbox("cp", "pod/web:/www", str(dest))
+    assert out.returncode == 1 and "is a folder" in out.stderr
+    local = kube.tmp / "f.txt"
+    local.write_text("hello")
+    out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")
+    assert out.returncode == 1 and "folder of /no-such-folder/f.txt does not exist" in out.stderr
+    assert "Traceback" not in out.stderr
