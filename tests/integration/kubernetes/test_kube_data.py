@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixture `host_tcpdump` is imported from test_capture and named as a parameter
 """Data in and out of a shell-less pod through debugbox's debug container (issue #15 for pods): `debugbox cp`,
 `debugbox capture` and `debugbox forward` as a user runs them, with real kubectl against the docker-backed fake
 (real containers behind `kubectl exec` over the websocket v5 protocol)."""
@@ -9,6 +10,7 @@ import subprocess
 
 import pytest
 
+from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
@@ -99,3 +101,55 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")
     assert out.returncode == 1 and "folder of /no-such-folder/f.txt does not exist" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+@pytest.fixture(scope="module")
+def debian_toolbox_tag() -> str:
+    """The Debian toolbox (real tcpdump) on the Docker engine, as `tests/integration/docker` builds it."""
+    from tests.conftest import require
+    from tests.integration.toolbox_debs import ensure_toolbox
+
+    try:
+        return ensure_toolbox(("docker",))
+    except (subprocess.CalledProcessError, OSError) as exc:
+        require(False, f"the Debian toolbox could not be built (scripts/download-toolbox-debs.sh): {exc}")
+        raise
+
+
+def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
+    kube_docker: KubeEnv,
+    debian_toolbox_tag: str,
+    host_tcpdump: str,
+) -> None:
+    import threading
+
+    from tests.fakes.kube import ImageSpec
+    from tests.integration.capture_checks import assert_valid_capture
+
+    kube = kube_docker
+    toolbox = "example.com/debian-toolbox:1"
+    kube.fake.images[toolbox] = ImageSpec(docker_image=debian_toolbox_tag)
+    _pod(kube)
+    pcap = kube.tmp / "web.pcap"
+    stop = threading.Event()
+
+    def requests() -> None:
+        # The fake's pods have only loopback; the request is made inside the pod, to the target's port.
+        while not stop.wait(0.5):
+            kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "curl", "-s", "http://127.0.0.1:8080/"])
+
+    argv = ["capture", "pod/web", "--duration", "8", "-o", str(pcap), "--image", toolbox, "--yes"]
+    load = threading.Thread(target=requests, daemon=True)
+    load.start()
+    try:
+        out = kube.debugbox(*argv, "--filter", "tcp port 8080", timeout=180)
+    finally:
+        stop.set()
+        load.join(timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert_valid_capture(pcap, out.stderr, host_tcpdump)
+    # tcpdump stopped with the capture: nothing of it runs on in the debug container.
+    ps = kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "ps", "-eo", "comm"])
+    assert "tcpdump" not in ps.stdout, ps.stdout
+    again = kube.debugbox(*argv)
+    assert again.returncode == 1 and "--force" in again.stderr
