@@ -149,3 +149,47 @@ def terminal_consent(yes: bool) -> Consent:
             return False
 
     return ask
+
+
+def port_forward(
+    found: PodTarget, port: int, local: int, address: str, on_start: Callable[[str], None]
+) -> int:
+    """Run `kubectl port-forward` for the pod until it ends or Ctrl-C/SIGTERM; its exit status (0: stopped by
+    the user). Its stdout (the "Forwarding from" lines) is the user's; a failure raises RuntimeUnavailable with
+    kubectl's last line."""
+    import signal
+    import threading
+
+    argv = pod_data.port_forward_argv(found.cluster(), found.namespace, found.pod, port, local, address)
+    on_start(" ".join(argv))
+    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said: list[bytes] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            said[:] = [*said[-20:], line]
+
+    reader = threading.Thread(target=read, daemon=True, name="debugbox-port-forward")
+    reader.start()
+
+    def end(signum: int, frame: object) -> None:
+        proc.terminate()
+
+    previous = {sig: signal.signal(sig, end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    stopped = False
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        stopped = True
+        proc.terminate()
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    reader.join(timeout=5)
+    if stopped or code in (0, -signal.SIGTERM):
+        return 0
+    lines = [x.decode("utf-8", "replace").strip() for x in said if x.strip()]
+    last = lines[-1].removeprefix("error: ") if lines else f"exit status {code}"
+    raise RuntimeUnavailable(f"kubectl port-forward to pod {found.namespace}/{found.pod} failed: {last}")

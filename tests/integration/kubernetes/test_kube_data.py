@@ -153,3 +153,23 @@ def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
     assert "tcpdump" not in ps.stdout, ps.stdout
     again = kube.debugbox(*argv)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_forward_runs_kubectl_port_forward_on_loopback(kube: KubeEnv) -> None:
+    """The fake does not model port-forward (it answers 404, as a server without the subresource would): what
+    is proven is the argv, through the request real kubectl makes from it, and the one-sentence failure."""
+    kube.fake.store.add_namespace("shop", {})
+    kube.fake.store.add_pod("web-1", "shop")
+    out = kube.debugbox("forward", "pod/web-1", "8080", "--local", "18080", "-n", "shop", timeout=60)
+    assert out.returncode == 1
+    first, *rest = out.stderr.strip().splitlines()
+    assert first.startswith("debugbox: forwarding with ") and first.endswith("; Ctrl-C stops")
+    assert "port-forward pod/web-1 18080:8080 -n shop --context fake --address 127.0.0.1" in first
+    assert rest[-1].startswith("debugbox: kubectl port-forward to pod shop/web-1 failed: "), rest
+    assert "Traceback" not in out.stderr
+    # kubectl read the pod, then dialled its portforward subresource: the websocket tunnel (GET), then the SPDY
+    # fallback (POST). The remote port travels in the tunnel's stream headers once it is up, which the fake does
+    # not model: not proven here.
+    paths = [(r.method, r.path) for r in kube.fake.requests]
+    pod, forward = "/api/v1/namespaces/shop/pods/web-1", "/api/v1/namespaces/shop/pods/web-1/portforward"
+    assert paths.index(("GET", pod)) < paths.index(("GET", forward)) < paths.index(("POST", forward)), paths
