@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -35,6 +35,9 @@ from debugbox.lsp.handlers.arguments import (
 )
 from debugbox.lsp.handlers.target_commands import open_terminal
 from debugbox.lsp.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.edge.transfer import Summary
 
 COPY_FROM = Command.COPY_FROM_TARGET.value
 COPY_TO = Command.COPY_TO_TARGET.value
@@ -63,6 +66,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import split_target_path
     from debugbox.edge import transfer
+    from debugbox.edge.kube_data import is_pod_ref
     from debugbox.edge.service import resolve_engine_container
 
     example = '{"target": "docker://web", "path": "/var/log/app.log", "dest": "file:///…"}'
@@ -76,8 +80,11 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     local = _local_path(ls, command, obj, "dest" if out else "src")
     force = optional_bool(command, obj, "force")
     settings = ls.settings
+    loop = asyncio.get_running_loop()
 
     def work() -> transfer.Summary:
+        if is_pod_ref(target):
+            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force)
         backend, found = resolve_engine_container(settings, target, "copying files")
         cid = str(found.extra.get("container_id") or found.name)
         if out:
@@ -96,6 +103,42 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
         "bytes": summary.bytes,
         "skipped": list(summary.skipped or []),
     }
+
+
+#: The button that agrees to adding a debug container to a pod for a data command.
+ADD_DEBUG_CONTAINER = "Add the debug container"
+
+
+def _pod_copy(
+    ls: DebugboxLanguageServer,
+    loop: asyncio.AbstractEventLoop,
+    target: str,
+    path: str,
+    local: Path,
+    *,
+    out: bool,
+    force: bool,
+) -> Summary:
+    """A pod's file through debugbox's debug container (runs in the worker thread; the consent question goes to
+    the editor through the event loop, with the same confirmation helper as the other offers)."""
+    from debugbox.edge import kube_data, kube_transfer
+    from debugbox.edge.kube_watch import start_deadline
+    from debugbox.lsp.handlers.target_commands import _confirmed
+    from debugbox.lsp.handlers.workspace_edits import CLIENT_TIMEOUT_SECONDS
+
+    def consent(question: str) -> bool:
+        asked = asyncio.run_coroutine_threadsafe(
+            _confirmed(ls, f"debugbox: {question}", ADD_DEBUG_CONTAINER), loop
+        )
+        return bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+
+    settings = ls.settings
+    found = kube_data.resolve_pod(settings, target)
+    ref = kube_data.debug_container(settings, found, settings.toolbox_image, consent)
+    idle = start_deadline(settings.kubernetes.timeout_seconds)
+    if out:
+        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
+    return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
 
 async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
