@@ -10,6 +10,12 @@ Arguments (one object each, see docs/commands.md):
 - captureTraffic `{"target", "output", "filter"?, "duration"?}` → opens a terminal running `debugbox capture -o
   output` → `{"argv", "opened", "output"}`.
 
+`target` may be a pod (`pod/NAME[/CONTAINER]` or a listing's `k8s://` ID): copies then go through debugbox's debug
+container of the pod (`edge/kube_transfer.py`); when none runs, the editor is asked first (`ADD_DEBUG_CONTAINER`,
+the same confirmation helper as the other offers), because an ephemeral container cannot be removed again.
+Forward and capture on a pod run the same CLI in the terminal (`kubectl port-forward`; the capture's own y/N
+question on the terminal).
+
 Copies run in a worker thread (the archive is streamed; a 100 MB file takes seconds, so the deadline is the
 engine timeout per read, not per copy). Long-running work (forward, capture) runs in the editor's terminal as the
 same CLI a user would type, so it is visible, stoppable and identical to the documented command.
