@@ -100,7 +100,14 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     local.write_text("hello")
     out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")
     assert out.returncode == 1 and "folder of /no-such-folder/f.txt does not exist" in out.stderr
-    assert "Traceback" not in out.stderr
+    # An absolute link in the target would resolve in the debug container under /proc/<pid>/root: refused.
+    made = kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "ln", "-s", "/www", "/proc/1/root/site"])
+    assert made.returncode == 0, made.stderr
+    out = kube.debugbox("cp", "pod/web:/site/index.html", str(dest))
+    assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
+    out = kube.debugbox("cp", str(local), "pod/web:/site/f.txt")
+    assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
+    assert list(dest.iterdir()) == [] and "Traceback" not in out.stderr
 
 
 @pytest.fixture(scope="module")

@@ -120,7 +120,12 @@ _MEANINGS = {
 
 def explain(code: int, path: str, stderr: str) -> str:
     """One sentence for a data script's (or kubectl's) failure."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    # kubectl adds its own last line for a non-zero exit; the script's line before it is the detail.
+    lines = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith("command terminated with exit code")
+    ]
     detail = lines[-1] if lines else f"exit code {code}"
     if code in _MEANINGS:
         return _MEANINGS[code].format(path=path, detail=detail)
