@@ -210,7 +210,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
 
   /** A quick-pick walk through the container's folders (the read-only file view): open, download, upload. */
   const browse = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: browse the files of which container?", false);
+    const target = await pickContainer("debugbox: browse the files of which container?", false, true);
     if (!target) {
       return;
     }

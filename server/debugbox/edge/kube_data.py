@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -71,10 +72,22 @@ def resolve_pod(settings: Settings, ref: str) -> PodTarget:
     return PodTarget(backend, target)
 
 
+#: One debug container decision at a time in this process: callers in parallel (the file view's requests) wait,
+#: then find the container the first one added, instead of each asking and adding another.
+_deciding = threading.Lock()
+
+
 def debug_container(
     settings: Settings, found: PodTarget, image: str, consent: Consent
 ) -> pod_data.DebugContainerRef:
     """The running debug container to use for `found`: ours if one runs, else a new one (after `consent`)."""
+    with _deciding:
+        return _debug_container(settings, found, image, consent)
+
+
+def _debug_container(
+    settings: Settings, found: PodTarget, image: str, consent: Consent
+) -> pod_data.DebugContainerRef:
     backend, target = found.backend, found.target
     context = backend.context(str(target.extra.get("context") or "") or None)
     client = backend.client(context)

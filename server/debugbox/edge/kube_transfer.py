@@ -186,3 +186,23 @@ def _drain(stream: IO[bytes] | None, into: list[bytes], run: _Run) -> None:
     for chunk in iter(lambda: stream.read(4096), b""):
         run.touch()
         into.append(chunk)
+
+
+def read_bounded(ref: pod_data.DebugContainerRef, path: str, idle: float, max_bytes: int) -> bytes | None:
+    """The target's file `path` in memory (the file view), None when it holds more than `max_bytes`."""
+    run = _Run(pod_data.read_argv(ref, path), idle, stdin=False)
+    data = bytearray()
+    try:
+        stream = run.proc.stdout
+        assert isinstance(stream, io.BufferedReader)
+        while chunk := stream.read1(CHUNK):
+            run.touch()
+            data += chunk
+            if len(data) > max_bytes:
+                return None
+        code, stderr = run.finish()
+    finally:
+        run.abort()
+    if code != 0:
+        raise run.failure(code, stderr, path)
+    return bytes(data)

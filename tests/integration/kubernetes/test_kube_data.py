@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,10 @@ from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
 DISTROLESS = "example.com/distroless-app:1"
+#: The distroless test image's only file besides its server.
+FIXTURE_INDEX = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "images" / "distroless-app" / "www" / "index.html"
+).read_bytes()
 #: A name with spaces and non-ASCII letters, as the issue asks.
 ODD_NAME = "rapport final — été 2026.bin"
 

@@ -95,3 +95,22 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     result = await _command(editor, Command.COPY_FROM_TARGET.value, pulled)
     assert down.read_bytes() == data and result["bytes"] == len(data)
     assert len(editor.asked) == 2  # the second copy reused the running debug container without asking
+
+    # The read-only file view reads the pod's files through the same (running) debug container.
+    import base64
+
+    from tests.integration.kubernetes.test_kube_data import FIXTURE_INDEX
+
+    www = {"target": "pod/web/app", "path": "/www"}
+    assert (await _command(editor, Command.STAT_TARGET_PATH.value, www))["type"] == "directory"
+    listing = await _command(editor, Command.READ_TARGET_DIRECTORY.value, www)
+    sizes = {e["name"]: (e["type"], e["size"]) for e in listing["entries"]}
+    assert sizes == {"index.html": ("file", len(FIXTURE_INDEX)), src.name: ("file", len(data))}
+    assert listing["truncated"] is False
+    page = await _command(editor, Command.READ_TARGET_FILE.value, {**www, "path": "/www/index.html"})
+    assert base64.b64decode(page["data"]) == FIXTURE_INDEX
+    with pytest.raises(JsonRpcException, match="does not exist in the target"):
+        await _command(editor, Command.STAT_TARGET_PATH.value, {**www, "path": "/nope"})
+    with pytest.raises(JsonRpcException, match="is not a directory"):
+        await _command(editor, Command.READ_TARGET_DIRECTORY.value, {**www, "path": "/www/index.html"})
+    assert len(editor.asked) == 2  # still no new question: nothing more was added

@@ -63,3 +63,24 @@ def test_failures_read_as_one_sentence() -> None:
     assert pod_data.explain(1, "/x", "cat: can't open '/x': Permission denied\n") == (
         "kubectl exec failed: cat: can't open '/x': Permission denied"
     )
+
+
+def test_file_view_records_are_parsed_as_data() -> None:
+    records = (
+        b"file 12 1700000000\0a b\n\xc3\xa9.txt\0\0"
+        b"symlink 7 1700000001\0cur\0/etc/../x\0"
+        b"directory 4096 1700000002\0www\0\0"
+        b"file 1 1\0..\0\0"  # never a name that leaves the folder
+        b"weird 1 1\0x\0\0"  # an unknown kind is dropped
+        b"truncated 0 0\0\0\0"
+    )
+    entries, truncated = pod_data.parse_entries(records)
+    assert [(e.name, e.kind, e.size, e.mtime, e.link_target) for e in entries] == [
+        ("a b\né.txt", "file", 12, 1700000000.0, ""),
+        ("cur", "symlink", 0, 1700000001.0, "/etc/../x"),
+        ("www", "directory", 0, 1700000002.0, ""),
+    ]
+    assert truncated is True
+    assert pod_data.parse_entries(b"") == ([], False)
+    argv = pod_data.view_argv(REF, "/www", "list", 5000)
+    assert argv[-3:] == ("/www", "list", "5000") and "-i" not in argv

@@ -11,12 +11,12 @@ import type { Target } from "./targets";
 /** Runtimes whose containers the engine's archive API and the capture/forward helpers reach (the server's rule). */
 export const ENGINE_RUNTIMES: ReadonlySet<string> = new Set(["docker", "podman"]);
 
-/** The runtime of pods: copies, forward and capture reach them through debugbox's debug container (the server adds
- * one only after asking), so only running pods are offered; the read-only file view does not take them yet. */
+/** The runtime of pods: copies, the file view and capture reach them through debugbox's debug container (the
+ * server adds one only after asking), forward through `kubectl port-forward`; only running pods are offered. */
 export const POD_RUNTIME = "kubernetes";
 
 /** Containers the data commands can work on; `running` for forward and capture (copies also reach stopped ones);
- * `pods` adds running pod containers. */
+ * `pods` adds running pods' containers. */
 export function dataTargets(targets: readonly Target[], running: boolean, pods = false): Target[] {
   return targets.filter(
     (t) =>

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets.capture import validate_filter
+from debugbox.core.targets.file_view import Entry
 from debugbox.core.targets.kubectl_argv import scope
 from debugbox.core.targets.names import validate_label, validate_pod_name
 from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
@@ -86,6 +87,43 @@ printf '%s\n' "$dest"
 """
 )
 
+#: The file view: `stat` ($2) prints the entry of $1 (a final link as itself), `list` its children (at most $3,
+#: then a `truncated` record). A record is `KIND SIZE MTIME\0NAME\0LINK-TARGET\0` (`parse_entries`).
+VIEW_SCRIPT = (
+    _PRELUDE
+    + r"""
+dbx_entry() {
+  t=
+  if [ -L "$1" ]; then k=symlink; t=$(readlink "$1"); elif [ -d "$1" ]; then k=directory
+  elif [ -f "$1" ]; then k=file; else k=other; fi
+  m=$(stat -c '%s %Y' "$1" 2>/dev/null) || m='0 0'
+  printf '%s %s\0%s\0%s\0' "$k" "$m" "$2" "$t"
+}
+p=$1
+if [ "$2" = stat ]; then
+  dbx_nolinks "${p%/*}"
+  [ -e "$r$p" ] || [ -L "$r$p" ] || exit 91
+  name=${p##*/}
+  dbx_entry "$r$p" "${name:-/}"
+  exit 0
+fi
+dbx_nolinks "$p"
+d=$r${p%/}
+if [ ! -d "$d/" ]; then
+  if [ -e "$d" ]; then exit 99; fi
+  exit 91
+fi
+n=0
+set +f
+for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
+  [ -e "$e" ] || [ -L "$e" ] || continue
+  n=$((n + 1))
+  if [ "$n" -gt "$3" ]; then printf 'truncated 0 0\0\0\0'; exit 0; fi
+  dbx_entry "$e" "${e##*/}"
+done
+"""
+)
+
 #: Capture: tcpdump with the arguments given; it stops when stdin ends (the user stopped the capture: kubectl's
 #: stdin closed, which the v5 streaming protocol forwards), or by itself (`-c`). The watcher reads a copy of
 #: stdin (fd 3): an asynchronous command's own stdin is /dev/null.
@@ -115,6 +153,7 @@ _MEANINGS = {
     96: "{path} exists in the target: pass --force to replace it",
     97: "writing {path} in the target failed: {detail}",
     98: "the upload to {path} was cut off (not every byte arrived); nothing was replaced",
+    99: "{path} is not a directory in the target",
 }
 
 
@@ -186,6 +225,44 @@ def write_argv(
         raise InvalidTarget(f"cannot upload a file named {name!r}")
     args = (_absolute(path), "1" if force else "0", str(int(size)), f"{mode & 0o777:o}", name)
     return exec_argv(ref, _in_target(WRITE_SCRIPT, *args), stdin=True)
+
+
+def view_argv(ref: DebugContainerRef, path: str, op: str, max_entries: int = 0) -> tuple[str, ...]:
+    """The file view's `stat` or `list` of `path` (records on stdout, see `VIEW_SCRIPT`)."""
+    if op not in ("stat", "list"):
+        raise InvalidTarget(f"internal: unknown file view operation {op!r}")
+    return exec_argv(ref, _in_target(VIEW_SCRIPT, _absolute(path), op, str(int(max_entries))), stdin=False)
+
+
+def parse_entries(data: bytes) -> tuple[list[Entry], bool]:
+    """`VIEW_SCRIPT`'s records → entries, and whether the listing stopped at its cap. Names come from the
+    target: one with `/` or a NUL cannot be produced by the script; `.`/`..` are dropped."""
+    fields = data.split(b"\0")
+    entries: list[Entry] = []
+    truncated = False
+    for i in range(0, len(fields) - 2, 3):
+        head, name, link = (f.decode("utf-8", "surrogateescape") for f in fields[i : i + 3])
+        kind, _, rest = head.partition(" ")
+        size, _, mtime = rest.partition(" ")
+        if kind == "truncated":
+            truncated = True
+            continue
+        if (
+            kind not in ("file", "directory", "symlink", "other")
+            or name in ("", ".", "..")
+            or "/" in name[1:]
+        ):
+            continue
+        entries.append(
+            Entry(
+                name,
+                kind,  # type: ignore[arg-type]  # checked against the Kind literals above
+                int(size) if size.isdigit() and kind == "file" else 0,
+                float(mtime) if mtime.isdigit() else 0.0,
+                link if kind == "symlink" else "",
+            )
+        )
+    return entries, truncated
 
 
 def capture_argv(ref: DebugContainerRef, expr: str = "", count: int | None = None) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ from debugbox.lsp.handlers.target_commands import open_terminal
 from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
+    from debugbox.core.targets.pod_data import DebugContainerRef
     from debugbox.edge.transfer import Summary
 
 COPY_FROM = Command.COPY_FROM_TARGET.value
@@ -115,19 +116,12 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
 ADD_DEBUG_CONTAINER = "Add the debug container"
 
 
-def _pod_copy(
-    ls: DebugboxLanguageServer,
-    loop: asyncio.AbstractEventLoop,
-    target: str,
-    path: str,
-    local: Path,
-    *,
-    out: bool,
-    force: bool,
-) -> Summary:
-    """A pod's file through debugbox's debug container (runs in the worker thread; the consent question goes to
-    the editor through the event loop, with the same confirmation helper as the other offers)."""
-    from debugbox.edge import kube_data, kube_transfer
+def pod_debug_container(
+    ls: DebugboxLanguageServer, loop: asyncio.AbstractEventLoop, target: str
+) -> tuple[DebugContainerRef, float]:
+    """debugbox's debug container of the pod `target` and the idle deadline for kubectl (in a worker thread):
+    a running one, or one added after the editor's confirmation (the helper every offer uses)."""
+    from debugbox.edge import kube_data
     from debugbox.edge.kube_watch import start_deadline
     from debugbox.lsp.handlers.target_commands import _confirmed
     from debugbox.lsp.handlers.workspace_edits import CLIENT_TIMEOUT_SECONDS
@@ -141,7 +135,24 @@ def _pod_copy(
     settings = ls.settings
     found = kube_data.resolve_pod(settings, target)
     ref = kube_data.debug_container(settings, found, settings.toolbox_image, consent)
-    idle = start_deadline(settings.kubernetes.timeout_seconds)
+    return ref, start_deadline(settings.kubernetes.timeout_seconds)
+
+
+def _pod_copy(
+    ls: DebugboxLanguageServer,
+    loop: asyncio.AbstractEventLoop,
+    target: str,
+    path: str,
+    local: Path,
+    *,
+    out: bool,
+    force: bool,
+) -> Summary:
+    """A pod's file through debugbox's debug container (runs in the worker thread; the consent question goes to
+    the editor through the event loop, with the same confirmation helper as the other offers)."""
+    from debugbox.edge import kube_transfer
+
+    ref, idle = pod_debug_container(ls, loop, target)
     if out:
         return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
     return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
