@@ -185,3 +185,27 @@ def test_forward_runs_kubectl_port_forward_on_loopback(kube: KubeEnv) -> None:
     paths = [(r.method, r.path) for r in kube.fake.requests]
     pod, forward = "/api/v1/namespaces/shop/pods/web-1", "/api/v1/namespaces/shop/pods/web-1/portforward"
     assert paths.index(("GET", pod)) < paths.index(("GET", forward)) < paths.index(("POST", forward)), paths
+
+
+def test_cp_from_a_non_root_pod_and_a_runtime_without_target_support(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    nonroot = {"name": "app", "image": "example.com/distroless-nonroot:1"}
+    kube.fake.store.add_pod("lone", containers=[nonroot], docker=True)
+    dest = kube.tmp / "index.html"
+    # A target running as 65532: the debug container (root with SYS_PTRACE, profile general) reads its files.
+    out = kube.debugbox("cp", "pod/lone:/www/index.html", str(dest), "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert dest.read_bytes() == FIXTURE_INDEX.replace(b"distroless-app", b"distroless-nonroot")
+
+    # A runtime that ignores --target: the debug container sees only itself, and says so in one sentence.
+    kube.fake.lifecycle.supports_target = False
+    _pod(kube, "web")
+    out = kube.debugbox(
+        "cp", "pod/web:/www/index.html", str(kube.tmp / "x"), "--image", "busybox:1.36", "--yes"
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "debugbox: no process of the target is visible from the debug container (is its process namespace "
+        "shared? the runtime may not support --target)"
+    )
+    assert not (kube.tmp / "x").exists()
