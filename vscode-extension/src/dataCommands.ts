@@ -63,8 +63,9 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     }
   };
 
-  /** A Docker or Podman container (running ones only for forward and capture); undefined when cancelled. */
-  const pickContainer = async (title: string, running: boolean): Promise<Target | undefined> => {
+  /** A Docker or Podman container (running ones only for forward and capture), or with `pods` also a running
+   * pod's container; undefined when cancelled. */
+  const pickContainer = async (title: string, running: boolean, pods = false): Promise<Target | undefined> => {
     const raw = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Window, title: "debugbox: listing containers" },
       () => run(ServerCommand.listTargets, {}),
@@ -73,16 +74,19 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return undefined;
     }
     const list = parseTargetList(raw);
-    const targets = dataTargets(list.targets, running);
+    const targets = dataTargets(list.targets, running, pods);
     if (targets.length === 0) {
       const why = list.problems.length > 0 ? ` (${list.problems.join("; ")})` : "";
-      const which = running ? "running Docker or Podman containers" : "Docker or Podman containers";
+      const engines = running ? "running Docker or Podman containers" : "Docker or Podman containers";
+      const which = pods ? `${engines} or running pods` : engines;
       void vscode.window.showInformationMessage(`debugbox: no ${which} found${why}.`);
       return undefined;
     }
     const chosen = await vscode.window.showQuickPick(targetItems(targets), {
       title,
-      placeHolder: "Docker and Podman containers (related to this file first)",
+      placeHolder: pods
+        ? "Docker and Podman containers, pods (related to this file first)"
+        : "Docker and Podman containers (related to this file first)",
       matchOnDescription: true,
       matchOnDetail: true,
     });
@@ -116,7 +120,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
   };
 
   const copyFrom = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: copy a file from which container?", false);
+    const target = await pickContainer("debugbox: copy a file from which container?", false, true);
     if (!target) {
       return;
     }
@@ -198,7 +202,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (!src) {
       return;
     }
-    const target = await pickContainer("debugbox: copy into which container?", false);
+    const target = await pickContainer("debugbox: copy into which container?", false, true);
     if (target) {
       await upload(target, src, "/tmp/");
     }
@@ -206,7 +210,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
 
   /** A quick-pick walk through the container's folders (the read-only file view): open, download, upload. */
   const browse = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: browse the files of which container?", false);
+    const target = await pickContainer("debugbox: browse the files of which container?", false, true);
     if (!target) {
       return;
     }
@@ -287,7 +291,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
   };
 
   const forward = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: forward a port of which container?", true);
+    const target = await pickContainer("debugbox: forward a port of which container?", true, true);
     if (!target) {
       return;
     }
@@ -324,7 +328,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
   };
 
   const capture = async (): Promise<void> => {
-    const target = await pickContainer("debugbox: capture the traffic of which container?", true);
+    const target = await pickContainer("debugbox: capture the traffic of which container?", true, true);
     if (!target) {
       return;
     }

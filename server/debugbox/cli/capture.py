@@ -21,6 +21,7 @@ from types import FrameType
 from typing import Any
 
 from debugbox.cli import UsageError
+from debugbox.cli.cp import add_pod_options, pod_settings
 
 
 def register(sub: Any) -> None:
@@ -37,6 +38,7 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="pcap file (default: debugbox-NAME-TIME.pcap here)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for the helper (needs tcpdump)")
+    add_pod_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,28 +46,19 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.settings import Settings
     from debugbox.core.targets.transfer import human_size
-    from debugbox.edge.capture import Capture
-    from debugbox.edge.service import resolve_engine_container
+    from debugbox.edge.capture import PcapRun
+    from debugbox.edge.kube_data import is_pod_ref
 
     if args.duration is not None and not 0 < args.duration <= 86400:
         raise UsageError("--duration must be between 0 and 86400 seconds")
     settings = Settings()
+    capture: PcapRun
     try:
-        backend, target = resolve_engine_container(settings, args.target, "capture")
-        if target.status != "running":
-            print(f"debugbox: {(target.name)} is {target.status}, not running", file=sys.stderr)
-            return 1
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        output = Path(args.output or f"debugbox-{target.name}-{stamp}.pcap")
-        capture = Capture(
-            backend.cli,
-            str(target.extra.get("container_id") or target.name),
-            args.image or settings.toolbox_image,
-            output,
-            expr=args.filter,
-            count=args.count,
-            force=args.force,
-        )
+        if is_pod_ref(args.target):
+            name, capture = _pod_capture(args, pod_settings(settings, args))
+        else:
+            name, capture = _engine_capture(args, settings)
+        output = capture.output
         capture.start()
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
@@ -80,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(sig, stop)
     until = f" for {args.duration:g} s" if args.duration else ""
     print(
-        f"debugbox: capturing {(target.name)}'s traffic{until} → {output!s}; Ctrl-C stops",
+        f"debugbox: capturing {name}'s traffic{until} → {output!s}; Ctrl-C stops",
         file=sys.stderr,
         flush=True,
     )
@@ -106,3 +99,44 @@ def run(args: argparse.Namespace) -> int:
             "debugbox: open it in Wireshark, or `tcpdump -r FILE` (termshark in a terminal)", file=sys.stderr
         )
     return 0
+
+
+def _output(args: argparse.Namespace, name: str) -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path(args.output or f"debugbox-{name.replace('/', '-')}-{stamp}.pcap")
+
+
+def _engine_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
+    """tcpdump in a helper container sharing a Docker or Podman container's network namespace."""
+    from debugbox.core.errors import TargetNotRunning
+    from debugbox.edge.capture import Capture
+    from debugbox.edge.service import resolve_engine_container
+
+    backend, target = resolve_engine_container(settings, args.target, "capture")
+    if target.status != "running":
+        raise TargetNotRunning(f"{(target.name)} is {target.status}, not running")
+    capture = Capture(
+        backend.cli,
+        str(target.extra.get("container_id") or target.name),
+        args.image or settings.toolbox_image,
+        _output(args, target.name),
+        expr=args.filter,
+        count=args.count,
+        force=args.force,
+    )
+    return str(target.name), capture
+
+
+def _pod_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
+    """tcpdump in debugbox's debug container of the pod (it shares the pod's network namespace)."""
+    from debugbox.core.targets.pod_data import capture_argv
+    from debugbox.edge import kube_data
+    from debugbox.edge.capture import KubeCapture
+
+    found = kube_data.resolve_pod(settings, args.target)
+    ref = kube_data.debug_container(
+        settings, found, args.image or settings.toolbox_image, kube_data.terminal_consent(args.yes)
+    )
+    name = f"pod/{ref.pod}"
+    argv = capture_argv(ref, args.filter, args.count)
+    return name, KubeCapture(argv, _output(args, f"{ref.pod}"), force=args.force)

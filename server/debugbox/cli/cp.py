@@ -28,15 +28,40 @@ def register(sub: Any) -> None:
     p.add_argument("src", metavar="SRC")
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--force", action="store_true", help="replace existing files")
+    p.add_argument("--image", metavar="TOOLBOX", help="pods: the debug container's toolbox image")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine idle timeout (default 5)")
+    add_pod_options(p)
     p.set_defaults(func=run)
+
+
+def add_pod_options(p: argparse.ArgumentParser) -> None:
+    """`-n`, `--context`, `--yes` of the data commands on pods (`cp`, `capture`)."""
+    p.add_argument("-n", "--namespace", metavar="NS", help="Kubernetes namespace (pod targets)")
+    p.add_argument("--context", metavar="CTX", help="Kubernetes context (pod targets)")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="pods: agree to adding a debug container when none of debugbox's runs (it cannot be removed)",
+    )
+
+
+def pod_settings(settings: Any, args: argparse.Namespace) -> Any:
+    """`settings` with `-n`/`--context` applied to the Kubernetes part."""
+    import dataclasses
+
+    kube = settings.kubernetes
+    if args.namespace or args.context:
+        kube = dataclasses.replace(
+            kube, namespace=args.namespace or kube.namespace, context=args.context or kube.context
+        )
+    return dataclasses.replace(settings, kubernetes=kube)
 
 
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import human_size, split_target_path
     from debugbox.edge import transfer
-    from debugbox.edge.service import resolve_engine_container
+    from debugbox.edge.kube_data import is_pod_ref
 
     try:
         src, dest = split_target_path(args.src), split_target_path(args.dest)
@@ -49,19 +74,10 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        backend, target = resolve_engine_container(settings, remote.target, "cp")
-        cid = str(target.extra.get("container_id") or target.name)
-        if src is not None:
-            summary = transfer.copy_out(
-                backend.client, cid, src.path, Path(args.dest), force=args.force, progress=progress or _quiet
-            )
-            what = f"{(target.name)}:{(src.path)} → {(args.dest)}"
+        if is_pod_ref(remote.target):
+            what, summary = _pod_copy(args, settings, src, dest, progress)
         else:
-            assert dest is not None
-            summary = transfer.copy_in(
-                backend.client, cid, Path(args.src), dest.path, force=args.force, progress=progress or _quiet
-            )
-            what = f"{(args.src)} → {(target.name)}:{(dest.path)}"
+            what, summary = _engine_copy(args, settings, src, dest, progress)
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
     except (RuntimeProblem, transfer.TransferRefused) as exc:
@@ -84,6 +100,50 @@ def run(args: argparse.Namespace) -> int:
     for why in summary.skipped or []:
         print(f"  skipped {(why)}", file=sys.stderr)
     return 0
+
+
+def _engine_copy(
+    args: argparse.Namespace, settings: Any, src: Any, dest: Any, progress: Any
+) -> tuple[str, Any]:
+    """A Docker or Podman container's files through the engine's archive API: (what was copied, summary)."""
+    from debugbox.edge import transfer
+    from debugbox.edge.service import resolve_engine_container
+
+    backend, target = resolve_engine_container(settings, (src or dest).target, "cp")
+    cid = str(target.extra.get("container_id") or target.name)
+    if src is not None:
+        summary = transfer.copy_out(
+            backend.client, cid, src.path, Path(args.dest), force=args.force, progress=progress or _quiet
+        )
+        return f"{(target.name)}:{(src.path)} → {(args.dest)}", summary
+    summary = transfer.copy_in(
+        backend.client, cid, Path(args.src), dest.path, force=args.force, progress=progress or _quiet
+    )
+    return f"{(args.src)} → {(target.name)}:{(dest.path)}", summary
+
+
+def _pod_copy(args: argparse.Namespace, settings: Any, src: Any, dest: Any, progress: Any) -> tuple[str, Any]:
+    """A pod's file through debugbox's debug container (`edge/kube_transfer.py`): (what was copied, summary)."""
+    from debugbox.edge import kube_data, kube_transfer
+    from debugbox.edge.kube_watch import start_deadline
+
+    settings = pod_settings(settings, args)
+    idle = start_deadline(settings.kubernetes.timeout_seconds)
+    found = kube_data.resolve_pod(settings, (src or dest).target)
+    ref = kube_data.debug_container(
+        settings, found, args.image or settings.toolbox_image, kube_data.terminal_consent(args.yes)
+    )
+    where = f"pod/{ref.pod}/{ref.target}"
+    via = f" (through debug container {ref.container})"
+    if src is not None:
+        summary = kube_transfer.copy_out(
+            ref, src.path, Path(args.dest), idle=idle, force=args.force, progress=progress
+        )
+        return f"{where}:{src.path} → {args.dest}{via}", summary
+    summary, landed = kube_transfer.copy_in(
+        ref, Path(args.src), dest.path, idle=idle, force=args.force, progress=progress
+    )
+    return f"{args.src} → {where}:{landed}{via}", summary
 
 
 def _settings(args: argparse.Namespace) -> Any:

@@ -14,9 +14,12 @@ import signal
 import sys
 import threading
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from debugbox.cli import UsageError
+
+if TYPE_CHECKING:
+    from debugbox.core.settings import Settings
 
 
 def register(sub: Any) -> None:
@@ -32,6 +35,8 @@ def register(sub: Any) -> None:
     p.add_argument("--address", default="127.0.0.1", help="local address to listen on (default 127.0.0.1)")
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for the helper (needs nc)")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine timeout (default 5)")
+    p.add_argument("-n", "--namespace", metavar="NS", help="Kubernetes namespace (pod targets)")
+    p.add_argument("--context", metavar="CTX", help="Kubernetes context (pod targets)")
     p.set_defaults(func=run)
 
 
@@ -58,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
         )
+    from debugbox.edge.kube_data import is_pod_ref
+
+    if is_pod_ref(args.target):
+        return _pod_forward(args, settings, port, local)
     try:
         backend, target = resolve_engine_container(settings, args.target, "forward")
         if target.status != "running":
@@ -110,3 +119,22 @@ def run(args: argparse.Namespace) -> int:
         f"debugbox: stopped; {forward.connections} connection(s) forwarded, helper removed", file=sys.stderr
     )
     return 0
+
+
+def _pod_forward(args: argparse.Namespace, settings: Settings, port: int, local: int) -> int:
+    """`kubectl port-forward` (the kubelet connects inside the pod's network namespace, loopback included)."""
+    from debugbox.cli.cp import pod_settings
+    from debugbox.core.errors import InvalidTarget, RuntimeProblem
+    from debugbox.edge import kube_data
+
+    def started(command: str) -> None:
+        print(f"debugbox: forwarding with {command}; Ctrl-C stops", file=sys.stderr, flush=True)
+
+    try:
+        found = kube_data.resolve_pod(pod_settings(settings, args), args.target)
+        return kube_data.port_forward(found, port, local, args.address, started)
+    except InvalidTarget as exc:
+        raise UsageError(str(exc)) from exc
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc!s}", file=sys.stderr)
+        return 1

@@ -1,12 +1,15 @@
-"""Run a packet capture against a container (see `core/targets/capture.py`) and store the pcap binary-safe.
+"""Run a packet capture against a container (see `core/targets/capture.py`) or a pod (`pod_data.py`) and store
+the pcap binary-safe.
 
 Owns the side effects: the output file (created new, never through a link; an existing one only with `force`),
-the capture helper (always removed: at the duration's end, on Ctrl-C, SIGTERM or SIGHUP — the editor closing
-its terminal), and reading tcpdump's own count from its stderr.
+the capture helper of a container (always removed: at the duration's end, on Ctrl-C, SIGTERM or SIGHUP — the
+editor closing its terminal), the `kubectl exec` of a pod's capture (stopped by closing its stdin; the debug
+container it runs in stays, as ephemeral containers do), and reading tcpdump's own count from its stderr.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -31,24 +34,14 @@ class CaptureResult:
     """tcpdump's last lines on stderr (its own packet counts), for the user."""
 
 
-class Capture:
-    def __init__(
-        self,
-        cli: tuple[str, ...],
-        container_id: str,
-        toolbox: str,
-        output: Path,
-        *,
-        expr: str = "",
-        count: int | None = None,
-        force: bool = False,
-    ) -> None:
-        program = shutil.which(cli[0])
-        if program is None:
-            raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
-        self.cli = (program, *cli[1:])
-        self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
-        self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
+class PcapRun:
+    """One tcpdump writing its pcap on stdout into `output`; how it is stopped and cleaned up is the subclass's."""
+
+    argv: tuple[str, ...]
+    stdin_pipe = False
+    """Whether tcpdump's side keeps a stdin (closing it stops the capture)."""
+
+    def __init__(self, output: Path, *, force: bool = False) -> None:
         self.output = output
         self.force = force
         self._proc: subprocess.Popen[bytes] | None = None
@@ -68,7 +61,10 @@ class Capture:
         fd = self._open_output()
         try:
             self._proc = subprocess.Popen(  # an argv from validated parts, never a shell string
-                self.argv, stdin=subprocess.DEVNULL, stdout=fd, stderr=subprocess.PIPE
+                self.argv,
+                stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
+                stdout=fd,
+                stderr=subprocess.PIPE,
             )
         finally:
             os.close(fd)
@@ -78,10 +74,13 @@ class Capture:
         if self._stopped.is_set():
             return
         self._stopped.set()
-        # `stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper.
-        subprocess.run(
-            [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
-        )
+        self._stop()
+
+    def _stop(self) -> None:
+        raise NotImplementedError
+
+    def _cleanup(self) -> None:
+        """After tcpdump ended, whatever happened."""
 
     def wait(self, duration: float | None = None) -> CaptureResult:
         assert self._proc is not None, "start() first"
@@ -94,8 +93,7 @@ class Capture:
                 self.stop()
             err = self._proc.communicate(timeout=60)[1]
         finally:
-            # Whatever happened, nothing of ours stays on the engine.
-            subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+            self._cleanup()
         said = err.decode("utf-8", "replace").strip().splitlines()
         summary = None
         size = self.output.stat().st_size
@@ -108,3 +106,62 @@ class Capture:
             tail = " ".join(said[-2:])
             raise RuntimeUnavailable(f"the capture failed: {tail or f'exit status {self._proc.returncode}'}")
         return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))
+
+
+class Capture(PcapRun):
+    """tcpdump in a labelled helper container sharing the target's network namespace (Docker, Podman)."""
+
+    def __init__(
+        self,
+        cli: tuple[str, ...],
+        container_id: str,
+        toolbox: str,
+        output: Path,
+        *,
+        expr: str = "",
+        count: int | None = None,
+        force: bool = False,
+    ) -> None:
+        super().__init__(output, force=force)
+        program = shutil.which(cli[0])
+        if program is None:
+            raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
+        self.cli = (program, *cli[1:])
+        self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
+        self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
+
+    def _stop(self) -> None:
+        # `stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper.
+        subprocess.run(
+            [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
+        )
+
+    def _cleanup(self) -> None:
+        # Whatever happened, nothing of ours stays on the engine.
+        subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+
+
+class KubeCapture(PcapRun):
+    """tcpdump in debugbox's debug container of a pod (`pod_data.capture_argv`), through `kubectl exec -i`:
+    closing kubectl's stdin stops it (the script in the container watches its stdin); a kubectl that does not
+    end within `STOP_GRACE_SECONDS` after that (a server without the v5 stdin close) is terminated."""
+
+    stdin_pipe = True
+    STOP_GRACE_SECONDS = 10.0
+
+    def __init__(self, argv: tuple[str, ...], output: Path, *, force: bool = False) -> None:
+        super().__init__(output, force=force)
+        self.argv = argv
+
+    def _stop(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
+            proc.stdin = None  # closed: `communicate` in `wait` must not flush it
+        try:
+            proc.wait(timeout=self.STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            proc.terminate()

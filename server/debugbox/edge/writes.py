@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,12 +91,23 @@ def write_target(path: Path, boundary: Path) -> WriteTarget:
 
 def write_file(path: Path, data: bytes, boundary: Path, *, replace: bool) -> WriteTarget:
     """Write `data` to `path` under the rules above. Without `replace`, an existing file is FileExistsError."""
+    return write_stream(path, (data,), boundary, replace=replace)
+
+
+def write_stream(path: Path, chunks: Iterable[bytes], boundary: Path, *, replace: bool) -> WriteTarget:
+    """`write_file` for data that arrives in pieces (a copy out of a pod): the same rules, and a failure while
+    `chunks` is read (it may raise) leaves nothing behind — neither a partial new file nor a changed old one."""
     target = write_target(path, boundary)
     if not target.exists:
         # Exclusive create at the checked path: fails on anything that appeared there since (file or link).
         fd = os.open(target.real, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+        except BaseException:
+            target.real.unlink(missing_ok=True)
+            raise
         return target
     if not replace:
         raise FileExistsError(f"{path} exists")
@@ -105,7 +117,8 @@ def write_file(path: Path, data: bytes, boundary: Path, *, replace: bool) -> Wri
     fd, tmp = tempfile.mkstemp(dir=target.real.parent, prefix=f".{target.real.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            for chunk in chunks:
+                handle.write(chunk)
             os.fchmod(handle.fileno(), mode)
         os.replace(tmp, target.real)
     except BaseException:

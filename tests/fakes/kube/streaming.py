@@ -92,6 +92,14 @@ def internal_error_status(message: str) -> dict[str, Any]:
     }
 
 
+def unmask(payload: bytes, mask: bytes) -> bytes:
+    """RFC 6455 §5.3: byte i XOR mask[i % 4]; as one integer XOR, since a per-byte loop made large stdin (a file
+    uploaded through `kubectl exec -i`) cost seconds per megabyte."""
+    n = len(payload)
+    key = (mask * (n // 4 + 1))[:n]
+    return (int.from_bytes(payload, "little") ^ int.from_bytes(key, "little")).to_bytes(n, "little")
+
+
 class WebSocket:
     """Server side of one upgraded connection: thread-safe sends, one reader."""
 
@@ -99,6 +107,7 @@ class WebSocket:
         self.rfile, self.wfile, self.conn, self.protocol = rfile, wfile, conn, protocol
         self._send_lock = threading.Lock()
         self.closed = False
+        self._sent_at = time.monotonic()
 
     def _frame(self, opcode: int, payload: bytes) -> None:
         header = bytes([0x80 | opcode])
@@ -115,8 +124,13 @@ class WebSocket:
             try:
                 self.wfile.write(header + payload)
                 self.wfile.flush()
+                self._sent_at = time.monotonic()
             except OSError:
                 self.closed = True
+
+    def progressed(self, seconds: float) -> bool:
+        """Whether a frame went out in the last `seconds` (the client is still reading)."""
+        return time.monotonic() - self._sent_at < seconds
 
     def send(self, channel: int, data: bytes) -> None:
         self._frame(0x2, bytes([channel]) + data)
@@ -152,7 +166,7 @@ class WebSocket:
             mask = self._read_exact(4) if b1 & 0x80 else b""
             payload = self._read_exact(n)
             if mask:
-                payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+                payload = unmask(payload, mask)
             if opcode == 0x8:
                 self.close()
                 return
@@ -226,7 +240,12 @@ def bridge(
     reader.start()
     code = proc.wait()
     for t in pumps:
-        t.join(timeout=10)
+        # Everything the process wrote goes out before its status (the kubelet copies the streams to the end
+        # before `writeStatus`); a pump that still makes progress is waited for, one stalled for 10 s is not.
+        while t.is_alive() and not ws.closed:
+            t.join(timeout=10)
+            if t.is_alive() and not ws.progressed(10):
+                break
     _finish(ws, code, describe, on_exit)
 
 

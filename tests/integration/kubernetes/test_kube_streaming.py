@@ -125,3 +125,14 @@ def test_a_copy_with_shared_processes_runs_real_containers_and_delete_removes_th
         timeout=30,
     )
     assert listed.stdout.split() == []
+
+
+def test_unmasking_follows_rfc_6455_for_every_length() -> None:
+    import os
+
+    from tests.fakes.kube.streaming import unmask
+
+    mask = bytes([0x37, 0xFA, 0x21, 0x3D])
+    for n in (0, 1, 3, 4, 5, 125, 126, 65536, 65537):
+        payload = os.urandom(n)
+        assert unmask(payload, mask) == bytes(b ^ mask[i % 4] for i, b in enumerate(payload))

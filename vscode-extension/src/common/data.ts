@@ -11,9 +11,18 @@ import type { Target } from "./targets";
 /** Runtimes whose containers the engine's archive API and the capture/forward helpers reach (the server's rule). */
 export const ENGINE_RUNTIMES: ReadonlySet<string> = new Set(["docker", "podman"]);
 
-/** Containers the data commands can work on; `running` for forward and capture (copies also reach stopped ones). */
-export function dataTargets(targets: readonly Target[], running: boolean): Target[] {
-  return targets.filter((t) => ENGINE_RUNTIMES.has(t.runtime) && (!running || t.status === "running"));
+/** The runtime of pods: copies, the file view and capture reach them through debugbox's debug container (the
+ * server adds one only after asking), forward through `kubectl port-forward`; only running pods are offered. */
+export const POD_RUNTIME = "kubernetes";
+
+/** Containers the data commands can work on; `running` for forward and capture (copies also reach stopped ones);
+ * `pods` adds running pods' containers. */
+export function dataTargets(targets: readonly Target[], running: boolean, pods = false): Target[] {
+  return targets.filter(
+    (t) =>
+      (ENGINE_RUNTIMES.has(t.runtime) || (pods && t.runtime === POD_RUNTIME && t.status === "running")) &&
+      (!running || t.status === "running"),
+  );
 }
 
 /** An input box's check of a path in the target: a message, or undefined when it is acceptable. */

@@ -33,6 +33,15 @@ describe("data command targets", () => {
     assert.deepEqual(dataTargets(list, false).map((t) => t.id), ["docker://a", "podman://b"]);
     assert.deepEqual(dataTargets(list, true).map((t) => t.id), ["docker://a"]);
   });
+
+  it("adds running pods for copies, forward and capture when asked", () => {
+    assert.deepEqual(dataTargets(list, false, true).map((t) => t.id), ["docker://a", "podman://b", "pod/default/api/app"]);
+    assert.deepEqual(dataTargets(list, true, true).map((t) => t.id), ["docker://a", "pod/default/api/app"]);
+    const pending = parseTargetList({
+      targets: [{ id: "k8s://c/ns/p/app", runtime: "kubernetes", name: "p/app", status: "pending", strategies: [] }],
+    }).targets;
+    assert.deepEqual(dataTargets(pending, false, true), []);
+  });
 });
 
 describe("inputs", () => {

@@ -20,6 +20,10 @@ def _scope(cluster: ClusterFacts, namespace: str) -> list[str]:
     return out
 
 
+#: Public for the other kubectl argvs (`pod_data.py`): `-n NS [--context CTX]`, checked.
+scope = _scope
+
+
 def exec_argv(pod: PodFacts, container: str, cluster: ClusterFacts, options: PlanOptions) -> tuple[str, ...]:
     command = list(options.command) or [cluster.image_shell or "sh"]
     return (

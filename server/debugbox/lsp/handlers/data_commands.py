@@ -10,6 +10,12 @@ Arguments (one object each, see docs/commands.md):
 - captureTraffic `{"target", "output", "filter"?, "duration"?}` → opens a terminal running `debugbox capture -o
   output` → `{"argv", "opened", "output"}`.
 
+`target` may be a pod (`pod/NAME[/CONTAINER]` or a listing's `k8s://` ID): copies then go through debugbox's debug
+container of the pod (`edge/kube_transfer.py`); when none runs, the editor is asked first (`ADD_DEBUG_CONTAINER`,
+the same confirmation helper as the other offers), because an ephemeral container cannot be removed again.
+Forward and capture on a pod run the same CLI in the terminal (`kubectl port-forward`; the capture's own y/N
+question on the terminal).
+
 Copies run in a worker thread (the archive is streamed; a 100 MB file takes seconds, so the deadline is the
 engine timeout per read, not per copy). Long-running work (forward, capture) runs in the editor's terminal as the
 same CLI a user would type, so it is visible, stoppable and identical to the documented command.
@@ -20,7 +26,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 
@@ -35,6 +41,10 @@ from debugbox.lsp.handlers.arguments import (
 )
 from debugbox.lsp.handlers.target_commands import open_terminal
 from debugbox.lsp.server import DebugboxLanguageServer
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.pod_data import DebugContainerRef
+    from debugbox.edge.transfer import Summary
 
 COPY_FROM = Command.COPY_FROM_TARGET.value
 COPY_TO = Command.COPY_TO_TARGET.value
@@ -63,6 +73,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import split_target_path
     from debugbox.edge import transfer
+    from debugbox.edge.kube_data import is_pod_ref
     from debugbox.edge.service import resolve_engine_container
 
     example = '{"target": "docker://web", "path": "/var/log/app.log", "dest": "file:///…"}'
@@ -76,8 +87,11 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     local = _local_path(ls, command, obj, "dest" if out else "src")
     force = optional_bool(command, obj, "force")
     settings = ls.settings
+    loop = asyncio.get_running_loop()
 
     def work() -> transfer.Summary:
+        if is_pod_ref(target):
+            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force)
         backend, found = resolve_engine_container(settings, target, "copying files")
         cid = str(found.extra.get("container_id") or found.name)
         if out:
@@ -96,6 +110,52 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
         "bytes": summary.bytes,
         "skipped": list(summary.skipped or []),
     }
+
+
+#: The button that agrees to adding a debug container to a pod for a data command.
+ADD_DEBUG_CONTAINER = "Add the debug container"
+
+
+def pod_debug_container(
+    ls: DebugboxLanguageServer, loop: asyncio.AbstractEventLoop, target: str
+) -> tuple[DebugContainerRef, float]:
+    """debugbox's debug container of the pod `target` and the idle deadline for kubectl (in a worker thread):
+    a running one, or one added after the editor's confirmation (the helper every offer uses)."""
+    from debugbox.edge import kube_data
+    from debugbox.edge.kube_watch import start_deadline
+    from debugbox.lsp.handlers.target_commands import _confirmed
+    from debugbox.lsp.handlers.workspace_edits import CLIENT_TIMEOUT_SECONDS
+
+    def consent(question: str) -> bool:
+        asked = asyncio.run_coroutine_threadsafe(
+            _confirmed(ls, f"debugbox: {question}", ADD_DEBUG_CONTAINER), loop
+        )
+        return bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+
+    settings = ls.settings
+    found = kube_data.resolve_pod(settings, target)
+    ref = kube_data.debug_container(settings, found, settings.toolbox_image, consent)
+    return ref, start_deadline(settings.kubernetes.timeout_seconds)
+
+
+def _pod_copy(
+    ls: DebugboxLanguageServer,
+    loop: asyncio.AbstractEventLoop,
+    target: str,
+    path: str,
+    local: Path,
+    *,
+    out: bool,
+    force: bool,
+) -> Summary:
+    """A pod's file through debugbox's debug container (runs in the worker thread; the consent question goes to
+    the editor through the event loop, with the same confirmation helper as the other offers)."""
+    from debugbox.edge import kube_transfer
+
+    ref, idle = pod_debug_container(ls, loop, target)
+    if out:
+        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
+    return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
 
 async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:

@@ -8,7 +8,9 @@ Arguments: one object `{"target", "path"}` each (see docs/commands.md); answers:
 - readTargetFile → `{"data": base64, "size"}`, refused above the view's size cap (download it instead).
 
 A missing path is a `RequestFailed` whose message says "does not exist in the target" (the editor maps it to
-FileNotFound). The engine's archive API does the reading (`edge/file_view.py`): nothing runs in the target. The
+FileNotFound). The engine's archive API does the reading (`edge/file_view.py`): nothing runs in the target. On a
+pod (`pod/NAME[/CONTAINER]`, `k8s://…`) debugbox's debug container reads `/proc/<pid>/root` instead
+(`edge/kube_file_view.py`); adding one is asked first, as for copies (`data_commands.pod_debug_container`). The
 work runs in a worker thread; each engine read is bounded by the engine timeout.
 """
 
@@ -37,12 +39,16 @@ async def _on_target(
     command: str,
     args: tuple[Any, ...],
     work: Callable[[Any, str, str], T],
+    pod_work: Callable[[Any, str, float], T],
 ) -> T:
-    """Validate `{"target", "path"}`, resolve the container and run `work(client, container_id, path)`."""
+    """Validate `{"target", "path"}`, then `work(client, container_id, path)` on an engine container, or
+    `pod_work(debug_container, path, idle)` on a pod (through debugbox's debug container, `edge/kube_file_view`)."""
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.file_view import target_path
     from debugbox.edge.file_view import TooLarge
+    from debugbox.edge.kube_data import is_pod_ref
     from debugbox.edge.service import resolve_engine_container
+    from debugbox.lsp.handlers.data_commands import pod_debug_container
 
     obj = object_argument(command, args, '{"target": "docker://web", "path": "/etc"}')
     target = required_str(command, obj, "target")
@@ -51,8 +57,12 @@ async def _on_target(
     except InvalidTarget as exc:
         raise invalid(command, str(exc)) from exc
     settings = ls.settings
+    loop = asyncio.get_running_loop()
 
     def run() -> T:
+        if is_pod_ref(target):
+            ref, idle = pod_debug_container(ls, loop, target)
+            return pod_work(ref, path, idle)
         backend, found = resolve_engine_container(settings, target, "the file view")
         return work(backend.client, str(found.extra.get("container_id") or found.name), path)
 
@@ -65,7 +75,7 @@ async def _on_target(
 
 
 async def stat_path(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from debugbox.edge import file_view
+    from debugbox.edge import file_view, kube_file_view
 
     def work(client: Any, cid: str, path: str) -> dict[str, Any]:
         entry, resolved = file_view.stat(client, cid, path)
@@ -75,27 +85,38 @@ async def stat_path(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[s
             out["size"] = resolved.size
         return out
 
-    return await _on_target(ls, STAT, args, work)
+    def pod_work(ref: Any, path: str, idle: float) -> dict[str, Any]:
+        return kube_file_view.stat(ref, path, idle).wire()
+
+    return await _on_target(ls, STAT, args, work, pod_work)
 
 
 async def read_directory(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from debugbox.edge import file_view
+    from debugbox.edge import file_view, kube_file_view
 
     def work(client: Any, cid: str, path: str) -> dict[str, Any]:
         listing = file_view.read_directory(client, cid, path)
         return {"entries": [e.wire() for e in listing.entries], "truncated": listing.truncated}
 
-    return await _on_target(ls, READ_DIRECTORY, args, work)
+    def pod_work(ref: Any, path: str, idle: float) -> dict[str, Any]:
+        listing = kube_file_view.read_directory(ref, path, idle)
+        return {"entries": [e.wire() for e in listing.entries], "truncated": listing.truncated}
+
+    return await _on_target(ls, READ_DIRECTORY, args, work, pod_work)
 
 
 async def read_file(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
-    from debugbox.edge import file_view
+    from debugbox.edge import file_view, kube_file_view
 
     def work(client: Any, cid: str, path: str) -> dict[str, Any]:
         data = file_view.read_file(client, cid, path)
         return {"data": base64.b64encode(data).decode("ascii"), "size": len(data)}
 
-    return await _on_target(ls, READ_FILE, args, work)
+    def pod_work(ref: Any, path: str, idle: float) -> dict[str, Any]:
+        data = kube_file_view.read_file(ref, path, idle)
+        return {"data": base64.b64encode(data).decode("ascii"), "size": len(data)}
+
+    return await _on_target(ls, READ_FILE, args, work, pod_work)
 
 
 def register(server: DebugboxLanguageServer) -> None:

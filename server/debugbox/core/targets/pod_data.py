@@ -1,0 +1,298 @@
+"""Data in and out of a pod through a debug container, decided without touching the cluster: which debug
+container is reused, the `kubectl` argv of each copy, capture and port-forward, and what a failure means.
+
+`kubectl cp` runs `tar` inside the target container, which a distroless image does not have. debugbox instead
+runs everything in a debug container of its own that shares the target's processes (`kubectl debug --target`):
+the target's files are under `/proc/<pid>/root` of its main process, which the session bootstrap finds (the same
+script as a `debugbox shell` session, `bootstrap.sh`, run quietly), and the pod's network namespace is shared by
+every container of the pod, so tcpdump there sees the pod's traffic.
+
+- Reuse: a running `debugbox-<container>` ephemeral container (`pod_strategy.reattachable`) is used as it is.
+  Otherwise one is added — a cluster write that can never be undone (ephemeral containers cannot be removed), so
+  the front ends ask first. It is the same container `debugbox shell` would add (same name, profile, identity and
+  bootstrap), created without attaching (`--attach=false`): its bootstrap waits for a terminal, so a later
+  `debugbox shell` reattaches to it.
+- Every data command is `kubectl exec` without a TTY (`-i` only where stdin carries data): a TTY rewrites line
+  endings, so a pcap or a binary file would not arrive intact.
+- Paths: an absolute symbolic link under `/proc/<pid>/root` resolves against the *debug container's* root, not
+  the target's, so a path with a link anywhere on the way is refused by name instead of reading the wrong file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.capture import validate_filter
+from debugbox.core.targets.file_view import Entry
+from debugbox.core.targets.kubectl_argv import scope
+from debugbox.core.targets.names import validate_label, validate_pod_name
+from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
+from debugbox.core.targets.pod_strategy import reattachable
+from debugbox.core.targets.port_forward import validate_port
+from debugbox.core.targets.session import bootstrap_command
+
+#: The prefix every data script shares: the target's root (from the bootstrap's TARGET_PID) and the link check.
+_PRELUDE = r"""
+set -f
+[ -n "$TARGET_PID" ] || exit 90
+r=/proc/$TARGET_PID/root
+dbx_nolinks() {
+  c=$r
+  rest=${1#/}
+  while [ -n "$rest" ]; do
+    part=${rest%%/*}
+    if [ "$part" = "$rest" ]; then rest=; else rest=${rest#*/}; fi
+    c=$c/$part
+    if [ -L "$c" ]; then printf '%s\n' "${c#"$r"}" >&2; exit 94; fi
+  done
+}
+"""
+
+#: Copy out: $1 the absolute path; the file's bytes on stdout.
+READ_SCRIPT = (
+    _PRELUDE
+    + r"""
+dbx_nolinks "$1"
+f=$r$1
+[ -e "$f" ] || exit 91
+[ -d "$f" ] && exit 92
+[ -f "$f" ] || exit 93
+exec cat "$f"
+"""
+)
+
+#: Copy in: $1 the absolute path (an existing folder receives $5, the local file's name), $2 "1" to replace,
+#: $3 the size that must arrive, $4 the mode (octal). The bytes on stdin land in a temporary file beside the
+#: destination, renamed over it only when all of them arrived; the landed path is printed.
+WRITE_SCRIPT = (
+    _PRELUDE
+    + r"""
+dest=$1
+if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$5; fi
+dbx_nolinks "$dest"
+parent=${dest%/*}
+[ -d "$r$parent/" ] || exit 95
+f=$r$dest
+if [ -e "$f" ]; then
+  [ -f "$f" ] || exit 93
+  [ "$2" = 1 ] || exit 96
+fi
+tmp=$r$parent/.debugbox-upload-$$
+if ! cat >"$tmp"; then rm -f "$tmp"; exit 97; fi
+n=$(wc -c <"$tmp")
+if [ "$n" -ne "$3" ]; then rm -f "$tmp"; exit 98; fi
+if ! chmod "$4" "$tmp" || ! mv -f "$tmp" "$f"; then rm -f "$tmp"; exit 97; fi
+printf '%s\n' "$dest"
+"""
+)
+
+#: The file view: `stat` ($2) prints the entry of $1 (a final link as itself), `list` its children (at most $3,
+#: then a `truncated` record). A record is `KIND SIZE MTIME\0NAME\0LINK-TARGET\0` (`parse_entries`).
+VIEW_SCRIPT = (
+    _PRELUDE
+    + r"""
+dbx_entry() {
+  t=
+  if [ -L "$1" ]; then k=symlink; t=$(readlink "$1"); elif [ -d "$1" ]; then k=directory
+  elif [ -f "$1" ]; then k=file; else k=other; fi
+  m=$(stat -c '%s %Y' "$1" 2>/dev/null) || m='0 0'
+  printf '%s %s\0%s\0%s\0' "$k" "$m" "$2" "$t"
+}
+p=$1
+if [ "$2" = stat ]; then
+  dbx_nolinks "${p%/*}"
+  [ -e "$r$p" ] || [ -L "$r$p" ] || exit 91
+  name=${p##*/}
+  dbx_entry "$r$p" "${name:-/}"
+  exit 0
+fi
+dbx_nolinks "$p"
+d=$r${p%/}
+if [ ! -d "$d/" ]; then
+  if [ -e "$d" ]; then exit 99; fi
+  exit 91
+fi
+n=0
+set +f
+for e in "$d"/* "$d"/.[!.]* "$d"/..?*; do
+  [ -e "$e" ] || [ -L "$e" ] || continue
+  n=$((n + 1))
+  if [ "$n" -gt "$3" ]; then printf 'truncated 0 0\0\0\0'; exit 0; fi
+  dbx_entry "$e" "${e##*/}"
+done
+"""
+)
+
+#: Capture: tcpdump with the arguments given; it stops when stdin ends (the user stopped the capture: kubectl's
+#: stdin closed, which the v5 streaming protocol forwards), or by itself (`-c`). The watcher reads a copy of
+#: stdin (fd 3): an asynchronous command's own stdin is /dev/null.
+CAPTURE_SCRIPT = r"""
+exec 3<&0
+tcpdump "$@" &
+p=$!
+{ cat <&3 >/dev/null 2>&1; kill -TERM "$p" 2>/dev/null; } >/dev/null 2>&1 &
+w=$!
+exec 3<&-
+wait "$p"
+code=$?
+kill "$w" 2>/dev/null
+exit "$code"
+"""
+
+#: Exit codes of the scripts above, and what they mean (`{path}` and `{detail}` filled in by `explain`).
+_MEANINGS = {
+    90: "no process of the target is visible from the debug container (is its process namespace shared? "
+    "the runtime may not support --target)",
+    91: "{path} does not exist in the target",
+    92: "{path} is a folder; copying folders out of a pod is not supported yet (copy its files one by one)",
+    93: "{path} is not a regular file in the target",
+    94: "{detail} is a symbolic link in the target: name the path it points to (links under /proc/PID/root "
+    "resolve inside the debug container, not the target)",
+    95: "the folder of {path} does not exist in the target",
+    96: "{path} exists in the target: pass --force to replace it",
+    97: "writing {path} in the target failed: {detail}",
+    98: "the upload to {path} was cut off (not every byte arrived); nothing was replaced",
+    99: "{path} is not a directory in the target",
+}
+
+
+def explain(code: int, path: str, stderr: str) -> str:
+    """One sentence for a data script's (or kubectl's) failure."""
+    # kubectl adds its own last line for a non-zero exit; the script's line before it is the detail.
+    lines = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith("command terminated with exit code")
+    ]
+    detail = lines[-1] if lines else f"exit code {code}"
+    if code in _MEANINGS:
+        return _MEANINGS[code].format(path=path, detail=detail)
+    return f"kubectl exec failed: {detail}"
+
+
+@dataclass(frozen=True)
+class DebugContainerRef:
+    """Where data commands run: the pod, its namespace, the cluster and the debug container's name."""
+
+    pod: str
+    namespace: str
+    container: str
+    """The debug container (ephemeral, ours)."""
+    target: str
+    """The container it targets."""
+    cluster: ClusterFacts
+
+
+def reusable_debug_container(pod: PodFacts, container: str) -> ContainerState | None:
+    """A debug container of ours that runs for `container` (the one `debugbox shell` reattaches to)."""
+    return reattachable(pod, container)
+
+
+def detached(debug_argv: tuple[str, ...]) -> tuple[str, ...]:
+    """`kubectl debug … -it …` that creates the container without attaching to it (kubectl's `--attach=false`;
+    `-it` still gives it the stdin and TTY the bootstrap waits on, for a later `kubectl attach`)."""
+    end = debug_argv.index("--") if "--" in debug_argv else len(debug_argv)
+    if "-it" not in debug_argv[:end]:
+        raise InvalidTarget("internal: the debug container's argv has no -it")
+    at = debug_argv.index("-it") + 1
+    return (*debug_argv[:at], "--attach=false", *debug_argv[at:])
+
+
+def exec_argv(ref: DebugContainerRef, command: list[str], *, stdin: bool) -> tuple[str, ...]:
+    """`kubectl exec [-i] POD -c DEBUG -n NS [--context C] -- COMMAND`: never a TTY (binary-safe)."""
+    return (
+        ref.cluster.kubectl, "exec", *(["-i"] if stdin else []), validate_pod_name(ref.pod),
+        "-c", validate_label(ref.container, "container"), *scope(ref.cluster, ref.namespace), "--", *command,
+    )  # fmt: skip
+
+
+def _in_target(script: str, *args: str) -> list[str]:
+    """`script` run by the quiet bootstrap, which finds the target's main process (TARGET_PID) first."""
+    return ["env", "DEBUGBOX_QUIET=1", *bootstrap_command(["sh", "-c", script, "debugbox-data", *args])]
+
+
+def read_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
+    """Stream the target's file `path` to stdout."""
+    return exec_argv(ref, _in_target(READ_SCRIPT, _absolute(path)), stdin=False)
+
+
+def write_argv(
+    ref: DebugContainerRef, path: str, *, size: int, mode: int, name: str, force: bool
+) -> tuple[str, ...]:
+    """Write stdin (exactly `size` bytes) to `path` in the target (into it, as `name`, when it is a folder)."""
+    if "/" in name or name in ("", ".", "..") or any(ord(c) < 0x20 for c in name):
+        raise InvalidTarget(f"cannot upload a file named {name!r}")
+    args = (_absolute(path), "1" if force else "0", str(int(size)), f"{mode & 0o777:o}", name)
+    return exec_argv(ref, _in_target(WRITE_SCRIPT, *args), stdin=True)
+
+
+def view_argv(ref: DebugContainerRef, path: str, op: str, max_entries: int = 0) -> tuple[str, ...]:
+    """The file view's `stat` or `list` of `path` (records on stdout, see `VIEW_SCRIPT`)."""
+    if op not in ("stat", "list"):
+        raise InvalidTarget(f"internal: unknown file view operation {op!r}")
+    return exec_argv(ref, _in_target(VIEW_SCRIPT, _absolute(path), op, str(int(max_entries))), stdin=False)
+
+
+def parse_entries(data: bytes) -> tuple[list[Entry], bool]:
+    """`VIEW_SCRIPT`'s records → entries, and whether the listing stopped at its cap. Names come from the
+    target: one with `/` or a NUL cannot be produced by the script; `.`/`..` are dropped."""
+    fields = data.split(b"\0")
+    entries: list[Entry] = []
+    truncated = False
+    for i in range(0, len(fields) - 2, 3):
+        head, name, link = (f.decode("utf-8", "surrogateescape") for f in fields[i : i + 3])
+        kind, _, rest = head.partition(" ")
+        size, _, mtime = rest.partition(" ")
+        if kind == "truncated":
+            truncated = True
+            continue
+        if (
+            kind not in ("file", "directory", "symlink", "other")
+            or name in ("", ".", "..")
+            or "/" in name[1:]
+        ):
+            continue
+        entries.append(
+            Entry(
+                name,
+                kind,  # type: ignore[arg-type]  # checked against the Kind literals above
+                int(size) if size.isdigit() and kind == "file" else 0,
+                float(mtime) if mtime.isdigit() else 0.0,
+                link if kind == "symlink" else "",
+            )
+        )
+    return entries, truncated
+
+
+def capture_argv(ref: DebugContainerRef, expr: str = "", count: int | None = None) -> tuple[str, ...]:
+    """tcpdump in the debug container (the pod's network namespace), pcap on stdout, stopped by closing stdin."""
+    words = validate_filter(expr).split() if expr else []
+    if count is not None and not 0 < count <= 10_000_000:
+        raise InvalidTarget("the packet count must be between 1 and 10000000")
+    tcpdump = ["-i", "any", "-U", *(["-c", str(count)] if count is not None else []), "-w", "-"]
+    if words:
+        tcpdump += ["--", *words]
+    return exec_argv(ref, ["sh", "-c", CAPTURE_SCRIPT, "debugbox-capture", *tcpdump], stdin=True)
+
+
+def port_forward_argv(
+    cluster: ClusterFacts, namespace: str, pod: str, port: int, local: int, address: str = "127.0.0.1"
+) -> tuple[str, ...]:
+    """`kubectl port-forward pod/NAME LOCAL:PORT --address ADDR` (loopback unless the user names another address;
+    `local` 0 lets kubectl pick a free port). It reaches the pod's loopback too: the kubelet connects inside the
+    pod's network namespace."""
+    remote = validate_port(port)
+    near = "" if local == 0 else str(validate_port(local, "local port"))
+    if not address or address.startswith("-") or any(c in address for c in " ,\t\n"):
+        raise InvalidTarget(f"invalid local address {address!r}")
+    return (
+        cluster.kubectl, "port-forward", f"pod/{validate_pod_name(pod)}", f"{near}:{remote}",
+        *scope(cluster, namespace), "--address", address,
+    )  # fmt: skip
+
+
+def _absolute(path: str) -> str:
+    if not path.startswith("/") or "\x00" in path:
+        raise InvalidTarget(f"the path in the pod must be absolute, got {path!r}")
+    return path

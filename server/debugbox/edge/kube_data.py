@@ -1,0 +1,208 @@
+"""The debug container that data commands on a pod run in (`core/targets/pod_data.py` decides; this acts).
+
+Owns the cluster side of `debugbox cp`/`capture` on pods: resolving `pod/NAME[/CONTAINER]`, reusing a running
+debugbox ephemeral container of that pod, or — only after `consent` said yes — adding one with the same plan as
+`debugbox shell` (`KubeBackend.kube_plan`, strategy ephemeral) created without attaching, then waiting until it
+runs (`kube_watch.wait_for_start`: a container that will never start ends with one sentence, not a hang). And
+`kubectl port-forward` for `debugbox forward` (no debug container: the kubelet forwards inside the pod).
+
+What it creates stays: an ephemeral container cannot be removed from a pod (the API has no way to), which is why
+it is asked for, named `debugbox-<container>`, and reused by every later data command and `debugbox shell`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from debugbox.core.errors import RuntimeUnavailable, StrategyUnavailable, TargetNotRunning
+from debugbox.core.settings import Settings
+from debugbox.core.targets import pod_data
+from debugbox.core.targets.debug_failures import WatchSpec
+from debugbox.core.targets.model import PlanOptions, Target
+from debugbox.core.targets.pod_facts import ClusterFacts
+from debugbox.edge.cli_tools import resolve_program
+from debugbox.edge.kube_backend import KubeBackend, checked_pod
+from debugbox.edge.kube_watch import start_deadline, wait_for_start
+
+Consent = Callable[[str], bool]
+"""Asked once, with the sentence saying what would be created and that it stays; True: create it."""
+
+
+class ConsentRefused(StrategyUnavailable):
+    """The data command needs a new debug container and the user did not agree (or could not be asked)."""
+
+
+@dataclass(frozen=True)
+class PodTarget:
+    backend: KubeBackend
+    target: Target
+
+    @property
+    def namespace(self) -> str:
+        return str(self.target.extra["namespace"])
+
+    @property
+    def pod(self) -> str:
+        return str(self.target.extra["pod"])
+
+    @property
+    def container(self) -> str:
+        return str(self.target.extra["container"])
+
+    def cluster(self) -> ClusterFacts:
+        kubectl = resolve_program([self.backend.kubectl])[0]
+        return ClusterFacts(kubectl=kubectl, context=str(self.target.extra.get("context") or ""))
+
+
+def is_pod_ref(ref: str) -> bool:
+    return ref.startswith(("pod/", "k8s://"))
+
+
+def resolve_pod(settings: Settings, ref: str) -> PodTarget:
+    """`pod/NAME[/CONTAINER]` or a `k8s://` ID → the pod target (the API read once)."""
+    from debugbox.edge.service import resolve
+
+    backend, target = resolve(settings, ref)
+    if not isinstance(backend, KubeBackend):
+        raise StrategyUnavailable(f"{ref} is not a pod")
+    return PodTarget(backend, target)
+
+
+#: One debug container decision at a time in this process: callers in parallel (the file view's requests) wait,
+#: then find the container the first one added, instead of each asking and adding another.
+_deciding = threading.Lock()
+
+
+def debug_container(
+    settings: Settings, found: PodTarget, image: str, consent: Consent
+) -> pod_data.DebugContainerRef:
+    """The running debug container to use for `found`: ours if one runs, else a new one (after `consent`)."""
+    with _deciding:
+        return _debug_container(settings, found, image, consent)
+
+
+def _debug_container(
+    settings: Settings, found: PodTarget, image: str, consent: Consent
+) -> pod_data.DebugContainerRef:
+    backend, target = found.backend, found.target
+    context = backend.context(str(target.extra.get("context") or "") or None)
+    client = backend.client(context)
+    pod = checked_pod(client.read_pod(found.namespace, found.pod))
+    cluster = found.cluster()
+    existing = pod_data.reusable_debug_container(pod, found.container)
+    if existing is not None:
+        return pod_data.DebugContainerRef(pod.name, pod.namespace, existing.name, found.container, cluster)
+    if pod.phase != "Running":
+        raise TargetNotRunning(
+            f"pod {pod.namespace}/{pod.name} is {pod.phase}: nothing to reach until it runs"
+        )
+    options = PlanOptions(
+        strategy="ephemeral", preferred=settings.strategy, toolbox_image=image, stdin=True, tty=True
+    )
+    plan = backend.kube_plan(target, options).plan
+    if plan.watch is None:
+        raise RuntimeUnavailable("internal: the ephemeral plan names no debug container")
+    watch = WatchSpec.from_json(plan.watch)
+    missing = (
+        f"pod {pod.namespace}/{pod.name} has no running debug container of debugbox for {found.container}"
+    )
+    stays = "it stays in the pod until the pod is deleted (ephemeral containers cannot be removed)"
+    question = (
+        f"{missing}: add ephemeral container {watch.container} ({image}) sharing its processes? {stays[0].upper()}"
+        f"{stays[1:]}; later data commands and debugbox shell reuse it."
+    )
+    if not consent(question):
+        raise ConsentRefused(
+            f"{missing}; adding {watch.container} needs your consent because {stays} (CLI: --yes)"
+        )
+    argv = (cluster.kubectl, *pod_data.detached(plan.argv)[1:])
+    timeout = settings.kubernetes.timeout_seconds
+    try:
+        done = subprocess.run(
+            list(argv),
+            env={**os.environ, **plan.env},
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=start_deadline(timeout),
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise RuntimeUnavailable(f"kubectl debug did not finish within {exc.timeout:g} s") from exc
+    if done.returncode != 0:
+        said = done.stderr.strip().splitlines()
+        raise RuntimeUnavailable(f"kubectl debug failed: {said[-1] if said else done.returncode}")
+    verdict = wait_for_start(lambda: client.read_pod(pod.namespace, pod.name), watch, start_deadline(timeout))
+    if verdict.state != "running":
+        raise RuntimeUnavailable(
+            verdict.message
+            or f"debug container {watch.container} did not start ({verdict.reason or verdict.state})"
+        )
+    return pod_data.DebugContainerRef(pod.name, pod.namespace, watch.container, found.container, cluster)
+
+
+def terminal_consent(yes: bool) -> Consent:
+    """The CLI's consent: `--yes`, else a y/N question on a terminal, else no (with how to agree)."""
+    import sys
+
+    def ask(question: str) -> bool:
+        if yes:
+            print(f"debugbox: {question.split('?')[0]}: yes (--yes)", file=sys.stderr)
+            return True
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        print(f"debugbox: {question} [y/N] ", end="", file=sys.stderr, flush=True)
+        try:
+            return sys.stdin.readline().strip().lower() in ("y", "yes")
+        except (OSError, KeyboardInterrupt):
+            return False
+
+    return ask
+
+
+def port_forward(
+    found: PodTarget, port: int, local: int, address: str, on_start: Callable[[str], None]
+) -> int:
+    """Run `kubectl port-forward` for the pod until it ends or Ctrl-C/SIGTERM; its exit status (0: stopped by
+    the user). Its stdout (the "Forwarding from" lines) is the user's; a failure raises RuntimeUnavailable with
+    kubectl's last line."""
+    import signal
+    import threading
+
+    argv = pod_data.port_forward_argv(found.cluster(), found.namespace, found.pod, port, local, address)
+    on_start(" ".join(argv))
+    proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    said: list[bytes] = []
+
+    def read() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            said[:] = [*said[-20:], line]
+
+    reader = threading.Thread(target=read, daemon=True, name="debugbox-port-forward")
+    reader.start()
+
+    def end(signum: int, frame: object) -> None:
+        proc.terminate()
+
+    previous = {sig: signal.signal(sig, end) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    stopped = False
+    try:
+        code = proc.wait()
+    except KeyboardInterrupt:
+        stopped = True
+        proc.terminate()
+        code = proc.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    reader.join(timeout=5)
+    if stopped or code in (0, -signal.SIGTERM):
+        return 0
+    lines = [x.decode("utf-8", "replace").strip() for x in said if x.strip()]
+    last = lines[-1].removeprefix("error: ") if lines else f"exit status {code}"
+    raise RuntimeUnavailable(f"kubectl port-forward to pod {found.namespace}/{found.pod} failed: {last}")

@@ -1,0 +1,211 @@
+# ruff: noqa: F811 - the fixture `host_tcpdump` is imported from test_capture and named as a parameter
+"""Data in and out of a shell-less pod through debugbox's debug container (issue #15 for pods): `debugbox cp`,
+`debugbox capture` and `debugbox forward` as a user runs them, with real kubectl against the docker-backed fake
+(real containers behind `kubectl exec` over the websocket v5 protocol)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
+
+pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
+
+DISTROLESS = "example.com/distroless-app:1"
+#: The distroless test image's only file besides its server.
+FIXTURE_INDEX = (
+    Path(__file__).resolve().parents[2] / "fixtures" / "images" / "distroless-app" / "www" / "index.html"
+).read_bytes()
+#: A name with spaces and non-ASCII letters, as the issue asks.
+ODD_NAME = "rapport final — été 2026.bin"
+
+
+def _pod(kube: KubeEnv, name: str = "web") -> None:
+    kube.fake.store.add_pod(name, containers=[{"name": "app", "image": DISTROLESS}], docker=True)
+
+
+def _patches(kube: KubeEnv) -> int:
+    """Real writes of an ephemeral container (the plan's dry run, `dryRun=All`, writes nothing)."""
+    sent = kube.fake.requests_to("PATCH", "/pods/web/ephemeralcontainers")
+    return len([r for r in sent if not r.query.get("dryRun")])
+
+
+def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    local = kube.tmp / "in.txt"
+    local.write_bytes(b"x")
+    out = kube.debugbox("cp", str(local), "pod/web:/www/", "--image", "busybox:1.36")
+    assert out.returncode == 1
+    assert "--yes" in out.stderr and "cannot be removed" in out.stderr and "Traceback" not in out.stderr
+    assert _patches(kube) == 0  # nothing was written to the cluster
+    assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
+def test_cp_round_trips_a_binary_file_with_an_odd_name_both_ways(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    # 100 MB (the issue's size; about 4 s each way through the fake) ending in what a TTY would mangle.
+    data = os.urandom(100 * 1024 * 1024) + b"\r\n\x00\x1b[0m\n\r\x03\x04"
+    src = kube.tmp / ODD_NAME
+    src.write_bytes(data)
+
+    out = kube.debugbox("cp", str(src), "pod/web/app:/www", "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert f"/www/{ODD_NAME}" in out.stderr and "debugbox-app" in out.stderr
+    assert _patches(kube) == 1
+    spec = kube.fake.store.get("default", "web")["spec"]["ephemeralContainers"][0]
+    assert spec["name"] == "debugbox-app" and spec["targetContainerName"] == "app"
+
+    back = kube.tmp / "back"
+    back.mkdir()
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back))
+    assert out.returncode == 0, out.stderr
+    assert (back / ODD_NAME).read_bytes() == data
+    del data
+    assert _patches(kube) == 1  # the running debug container was reused, without asking
+
+    # No overwrite without --force, on either side; with it, both replace.
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back))
+    assert out.returncode == 1 and "--force" in out.stderr
+    out = kube.debugbox("cp", str(src), f"pod/web:/www/{ODD_NAME}")
+    assert out.returncode == 1 and "exists in the target" in out.stderr and "--force" in out.stderr
+    src.write_bytes(b"second version\n")
+    out = kube.debugbox("cp", str(src), f"pod/web:/www/{ODD_NAME}", "--force")
+    assert out.returncode == 0, out.stderr
+    out = kube.debugbox("cp", f"pod/web:/www/{ODD_NAME}", str(back / ODD_NAME), "--force")
+    assert out.returncode == 0, out.stderr
+    assert (back / ODD_NAME).read_bytes() == b"second version\n"
+    # The target's own server sees the uploaded file: it landed in the target's filesystem, not the toolbox's.
+    name = ODD_NAME.replace(" ", "%20")
+    served = subprocess.run(
+        [str(KUBECTL), "exec", "web", "-c", "debugbox-app", "--", "wget", "-qO-", f"http://127.0.0.1:8080/{name}"],
+        env=kube.env, capture_output=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert served.stdout == b"second version\n", served.stderr
+
+
+def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    _pod(kube)
+    dest = kube.tmp / "out"
+    dest.mkdir()
+    out = kube.debugbox("cp", "pod/web:/nope/missing", str(dest), "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == "debugbox: /nope/missing does not exist in the target"
+    assert list(dest.iterdir()) == []  # nothing half-written
+    out = kube.debugbox("cp", "pod/web:/www", str(dest))
+    assert out.returncode == 1 and "is a folder" in out.stderr
+    local = kube.tmp / "f.txt"
+    local.write_text("hello")
+    out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")
+    assert out.returncode == 1 and "folder of /no-such-folder/f.txt does not exist" in out.stderr
+    # An absolute link in the target would resolve in the debug container under /proc/<pid>/root: refused.
+    made = kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "ln", "-s", "/www", "/proc/1/root/site"])
+    assert made.returncode == 0, made.stderr
+    out = kube.debugbox("cp", "pod/web:/site/index.html", str(dest))
+    assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
+    out = kube.debugbox("cp", str(local), "pod/web:/site/f.txt")
+    assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
+    assert list(dest.iterdir()) == [] and "Traceback" not in out.stderr
+
+
+@pytest.fixture(scope="module")
+def debian_toolbox_tag() -> str:
+    """The Debian toolbox (real tcpdump) on the Docker engine, as `tests/integration/docker` builds it."""
+    from tests.conftest import require
+    from tests.integration.toolbox_debs import ensure_toolbox
+
+    try:
+        return ensure_toolbox(("docker",))
+    except (subprocess.CalledProcessError, OSError) as exc:
+        require(False, f"the Debian toolbox could not be built (scripts/download-toolbox-debs.sh): {exc}")
+        raise
+
+
+def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
+    kube_docker: KubeEnv,
+    debian_toolbox_tag: str,
+    host_tcpdump: str,
+) -> None:
+    import threading
+
+    from tests.fakes.kube import ImageSpec
+    from tests.integration.capture_checks import assert_valid_capture
+
+    kube = kube_docker
+    toolbox = "example.com/debian-toolbox:1"
+    kube.fake.images[toolbox] = ImageSpec(docker_image=debian_toolbox_tag)
+    _pod(kube)
+    pcap = kube.tmp / "web.pcap"
+    stop = threading.Event()
+
+    def requests() -> None:
+        # The fake's pods have only loopback; the request is made inside the pod, to the target's port.
+        while not stop.wait(0.5):
+            kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "curl", "-s", "http://127.0.0.1:8080/"])
+
+    argv = ["capture", "pod/web", "--duration", "8", "-o", str(pcap), "--image", toolbox, "--yes"]
+    load = threading.Thread(target=requests, daemon=True)
+    load.start()
+    try:
+        out = kube.debugbox(*argv, "--filter", "tcp port 8080", timeout=180)
+    finally:
+        stop.set()
+        load.join(timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert_valid_capture(pcap, out.stderr, host_tcpdump)
+    # tcpdump stopped with the capture: nothing of it runs on in the debug container.
+    ps = kube.kubectl(["exec", "web", "-c", "debugbox-app", "--", "ps", "-eo", "comm"])
+    assert "tcpdump" not in ps.stdout, ps.stdout
+    again = kube.debugbox(*argv)
+    assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_forward_runs_kubectl_port_forward_on_loopback(kube: KubeEnv) -> None:
+    """The fake does not model port-forward (it answers 404, as a server without the subresource would): what
+    is proven is the argv, through the request real kubectl makes from it, and the one-sentence failure."""
+    kube.fake.store.add_namespace("shop", {})
+    kube.fake.store.add_pod("web-1", "shop")
+    out = kube.debugbox("forward", "pod/web-1", "8080", "--local", "18080", "-n", "shop", timeout=60)
+    assert out.returncode == 1
+    first, *rest = out.stderr.strip().splitlines()
+    assert first.startswith("debugbox: forwarding with ") and first.endswith("; Ctrl-C stops")
+    assert "port-forward pod/web-1 18080:8080 -n shop --context fake --address 127.0.0.1" in first
+    assert rest[-1].startswith("debugbox: kubectl port-forward to pod shop/web-1 failed: "), rest
+    assert "Traceback" not in out.stderr
+    # kubectl read the pod, then dialled its portforward subresource: the websocket tunnel (GET), then the SPDY
+    # fallback (POST). The remote port travels in the tunnel's stream headers once it is up, which the fake does
+    # not model: not proven here.
+    paths = [(r.method, r.path) for r in kube.fake.requests]
+    pod, forward = "/api/v1/namespaces/shop/pods/web-1", "/api/v1/namespaces/shop/pods/web-1/portforward"
+    assert paths.index(("GET", pod)) < paths.index(("GET", forward)) < paths.index(("POST", forward)), paths
+
+
+def test_cp_from_a_non_root_pod_and_a_runtime_without_target_support(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    nonroot = {"name": "app", "image": "example.com/distroless-nonroot:1"}
+    kube.fake.store.add_pod("lone", containers=[nonroot], docker=True)
+    dest = kube.tmp / "index.html"
+    # A target running as 65532: the debug container (root with SYS_PTRACE, profile general) reads its files.
+    out = kube.debugbox("cp", "pod/lone:/www/index.html", str(dest), "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert dest.read_bytes() == FIXTURE_INDEX.replace(b"distroless-app", b"distroless-nonroot")
+
+    # A runtime that ignores --target: the debug container sees only itself, and says so in one sentence.
+    kube.fake.lifecycle.supports_target = False
+    _pod(kube, "web")
+    out = kube.debugbox(
+        "cp", "pod/web:/www/index.html", str(kube.tmp / "x"), "--image", "busybox:1.36", "--yes"
+    )
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1] == (
+        "debugbox: no process of the target is visible from the debug container (is its process namespace "
+        "shared? the runtime may not support --target)"
+    )
+    assert not (kube.tmp / "x").exists()

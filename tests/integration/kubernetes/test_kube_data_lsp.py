@@ -1,0 +1,116 @@
+"""`debugbox.copyToTarget` / `debugbox.copyFromTarget` on a pod over a real stdio LSP connection: the server asks
+the editor before it adds a debug container (`window/showMessageRequest`), then copies through it, with real
+kubectl against the docker-backed fake."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_lsp
+from debugbox.core.wire import Command
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig
+
+from tests.fakes.kube import FakeKubeAPIServer, ImageTable
+from tests.integration.docker.engine import TOOLBOX
+from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KUBECTL
+from tests.integration.kubernetes.test_kube_lsp import make_client
+from tests.lsp.conftest import SERVER_COMMAND, EditorClient, initialize_params, vscode_capabilities
+
+pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
+
+KUBECONFIG = Path(tempfile.mkdtemp(prefix="dbx-kube-data-lsp-")) / "config"
+ADD = "Add the debug container"
+
+CONFIG = ClientServerConfig(
+    server_command=SERVER_COMMAND,
+    client_factory=make_client,
+    server_env={
+        **os.environ,
+        "KUBECONFIG": str(KUBECONFIG),
+        "PATH": f"{KUBECTL.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    },
+)
+
+
+@pytest.fixture
+def docker_cluster(kubectl_path: Path, test_images: None) -> Iterator[FakeKubeAPIServer]:
+    fake = FakeKubeAPIServer(docker=True, images=ImageTable(DOCKER_IMAGES), pause_image=TOOLBOX).start()
+    fake.write_kubeconfig(KUBECONFIG)
+    try:
+        fake.store.add_pod(
+            "web", "default", [{"name": "app", "image": "example.com/distroless-app:1"}], docker=True
+        )
+        yield fake
+    finally:
+        fake.stop()
+    assert not fake.errors
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def editor(
+    lsp_client: EditorClient, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> AsyncIterator[None]:
+    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"namespace": "default"}}
+    await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def _command(client: EditorClient, name: str, args: dict[str, Any]) -> Any:
+    params = lsp.ExecuteCommandParams(command=name, arguments=[args])
+    return await asyncio.wait_for(client.workspace_execute_command_async(params), 120)
+
+
+async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
+    editor: Any, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> None:
+    data = os.urandom(256 * 1024) + "é\r\n".encode()
+    src = tmp_path / "up load é.bin"
+    src.write_bytes(data)
+    up = {"target": "pod/web/app", "src": src.as_uri(), "path": "/www"}
+
+    # The editor's answer is Cancel (no button): nothing is created, and the refusal says why.
+    with pytest.raises(JsonRpcException, match="cannot be removed"):
+        await _command(editor, Command.COPY_TO_TARGET.value, up)
+    (question,) = editor.asked
+    assert "ephemeral container debugbox-app" in question.message and "cannot be removed" in question.message
+    assert [a.title for a in question.actions or []] == [ADD, "Cancel"]
+    writes = [r for r in docker_cluster.requests if r.method == "PATCH" and not r.query.get("dryRun")]
+    assert writes == []
+
+    editor.choice = ADD
+    result = await _command(editor, Command.COPY_TO_TARGET.value, up)
+    assert result["files"] == 1 and result["bytes"] == len(data)
+
+    down = tmp_path / "down.bin"
+    pulled = {"target": "pod/web/app", "path": f"/www/{src.name}", "dest": down.as_uri()}
+    result = await _command(editor, Command.COPY_FROM_TARGET.value, pulled)
+    assert down.read_bytes() == data and result["bytes"] == len(data)
+    assert len(editor.asked) == 2  # the second copy reused the running debug container without asking
+
+    # The read-only file view reads the pod's files through the same (running) debug container.
+    import base64
+
+    from tests.integration.kubernetes.test_kube_data import FIXTURE_INDEX
+
+    www = {"target": "pod/web/app", "path": "/www"}
+    assert (await _command(editor, Command.STAT_TARGET_PATH.value, www))["type"] == "directory"
+    listing = await _command(editor, Command.READ_TARGET_DIRECTORY.value, www)
+    sizes = {e["name"]: (e["type"], e["size"]) for e in listing["entries"]}
+    assert sizes == {"index.html": ("file", len(FIXTURE_INDEX)), src.name: ("file", len(data))}
+    assert listing["truncated"] is False
+    page = await _command(editor, Command.READ_TARGET_FILE.value, {**www, "path": "/www/index.html"})
+    assert base64.b64decode(page["data"]) == FIXTURE_INDEX
+    with pytest.raises(JsonRpcException, match="does not exist in the target"):
+        await _command(editor, Command.STAT_TARGET_PATH.value, {**www, "path": "/nope"})
+    with pytest.raises(JsonRpcException, match="is not a directory"):
+        await _command(editor, Command.READ_TARGET_DIRECTORY.value, {**www, "path": "/www/index.html"})
+    assert len(editor.asked) == 2  # still no new question: nothing more was added
