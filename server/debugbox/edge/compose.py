@@ -5,21 +5,56 @@ workspace folder, when given) for `compose.yaml`, `compose.yml`, `docker-compose
 (the files `workspace.find_app_image` reads too). A service counts when its `build:` (a context string, or
 `context` + `dockerfile`; `workspace.compose_build_dockerfile`) resolves to the Dockerfile. Unreadable or odd
 compose files are skipped: this only ever adds evidence.
+
+`installed_engines` says which compose implementations are installed (for `debugbox.compose.engine` = auto):
+Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl. Programs are
+looked up as everywhere (`cli_tools.resolve_program`: PATH's absolute folders, workspace folders never); only
+their presence counts, nothing is run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from debugbox.core.compose.model import ComposeFile
-from debugbox.core.errors import InvalidTarget
+from debugbox.core.errors import InvalidTarget, RuntimeUnavailable
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
 from debugbox.edge.workspace import COMPOSE_NAMES, PARENT_LEVELS, compose_build_dockerfile, load_compose
 
 log = logging.getLogger(__name__)
+
+#: Each compose implementation and the programs any one of which means it is installed.
+_ENGINE_PROGRAMS = (("docker", "docker-compose"), ("podman", "podman-compose"), ("nerdctl", "nerdctl"))
+
+
+def _installed(program: str, path: str | None, exclude: Sequence[Path]) -> bool:
+    from debugbox.edge.cli_tools import resolve_program
+
+    try:
+        resolve_program([program], path=path, exclude=exclude)
+    except RuntimeUnavailable:
+        return False
+    return True
+
+
+def installed_engines(
+    exclude: Sequence[Path] = (), path: str | None = None, home: Path | None = None
+) -> frozenset[str]:
+    """The compose implementations installed here (`exclude`: the workspace folders; `path`: the PATH to
+    search, else the environment's; `home`: where the docker CLI's plugins are looked for, else the user's)."""
+    from debugbox.edge.cli_tools import plugin_dirs
+
+    found = {engine for engine, program in _ENGINE_PROGRAMS if _installed(program, path, exclude)}
+    if "docker" not in found:
+        folders = plugin_dirs(os.environ, home or Path.home())
+        if any(os.access(folder / "docker-compose", os.X_OK) for folder in folders):
+            found.add("docker")
+    return frozenset(found)
 
 
 def project_name(compose: ComposeFile, folder: Path) -> str:

@@ -15,15 +15,16 @@ never reads the disk). Codes (docs/diagnostics.md):
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
-from debugbox.core.compose.edits import ENGINE_NOTES, plan_sidecar
+from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
 from debugbox.core.compose.model import ComposeFile, Lines, Service, read_compose
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
@@ -31,12 +32,13 @@ from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
 from debugbox.core.images import ImageInfo, classify_image
 from debugbox.core.kubernetes.edits import Refused
 from debugbox.core.settings import Settings
-from debugbox.core.wire import SOURCE
+from debugbox.core.wire import SOURCE, Command
 
 SHELL_FORM = "DBX301"
 MISSING_SERVICE = "DBX302"
 SYNTAX = "DBX303"
 SIDECAR_TITLE = "Add a debug sidecar service (profile debug)"
+TERMINAL_TITLE = "Debug service {service} in a terminal (nerdctl compose has no `service:` namespaces)"
 LENS_PURPOSE = "compose-service"
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 _BIN_SH = frozenset({"/bin/sh", "/bin/bash"})
@@ -157,8 +159,12 @@ class ComposeAnalysis(Analysis):
         text: str,
         settings: Settings,
         dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+        installed: Collection[str] = (),
     ) -> None:
         self.uri, self.text, self.settings = uri, text, settings
+        self.installed = frozenset(installed)
+        """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
+        self.folder_name = posixpath.basename(posixpath.dirname(unquote(urlparse(uri).path)))
         self.compose = read_compose(text)
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
@@ -169,7 +175,7 @@ class ComposeAnalysis(Analysis):
             if fact is not None:
                 self.facts[service.name] = fact
         self._diagnostics = findings(self.compose, self.facts, self.lines)
-        self._sidecars: dict[tuple[str, str], Action] = {}
+        self._sidecars: dict[tuple[str, str, str, bool], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
         return self._diagnostics
@@ -195,25 +201,42 @@ class ComposeAnalysis(Analysis):
             context.only is not None and not any(kind.startswith(o) for o in context.only)
         ):
             return ()
-        return (self.sidecar_action(service.name, context.settings.toolbox_image),)
+        forms = engine_forms(context.settings.compose.engine, self.installed)
+        return tuple(
+            self.terminal_action(service.name)
+            if form == "nerdctl"
+            else self.sidecar_action(service.name, context.settings.toolbox_image, form, len(forms) > 1)
+            for form in forms
+        )
 
-    def sidecar_action(self, service: str, image: str) -> Action:
-        """The action for `service` (verified once per image: an editor asks again on every cursor move)."""
-        key = (service, image)
+    def sidecar_action(self, service: str, image: str, engine: str = "docker", named: bool = False) -> Action:
+        """The action for `service` in `engine`'s form (`named`: say which implementation, as when several are
+        offered); verified once per image: an editor asks again on every cursor move."""
+        key = (service, image, engine, named)
         if key not in self._sidecars:
-            title = f"{SIDECAR_TITLE}: debug-{service}"
+            label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
+            title = f"{SIDECAR_TITLE}{label}: debug-{service}"
             kind = lsp.CodeActionKind.RefactorRewrite.value
             try:
-                planned = plan_sidecar(self.compose, service, image)
+                planned = plan_sidecar(self.compose, service, image, engine, self.folder_name)
             except Refused as exc:
                 self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
             else:
                 edit = planned.edit
                 text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
                 self._sidecars[key] = Action(
-                    title=f"{SIDECAR_TITLE}: {planned.service}", kind=kind, edits=(text_edit,)
+                    title=f"{SIDECAR_TITLE}{label}: {planned.service}", kind=kind, edits=(text_edit,)
                 )
         return self._sidecars[key]
+
+    def terminal_action(self, service: str) -> Action:
+        """For nerdctl compose: the debug terminal on the service's running container instead of an edit."""
+        return Action(
+            title=TERMINAL_TITLE.format(service=service),
+            kind=lsp.CodeActionKind.RefactorRewrite.value,
+            command=Command.OPEN_DEBUG_TERMINAL.value,
+            arguments=({"uri": self.uri, "service": service},),
+        )
 
     def hover(self, position: lsp.Position) -> lsp.Hover | None:
         for service in self.compose.services:
@@ -247,11 +270,13 @@ def analyze(
     settings: Settings,
     previous: Analysis | None = None,
     dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+    installed: Collection[str] = (),
 ) -> ComposeAnalysis:
     """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
-    Dockerfile, as the caller read it. `previous` is not needed (compose files are small)."""
+    Dockerfile, as the caller read it; `installed`: the compose implementations installed. `previous` is not
+    needed (compose files are small)."""
     del previous
-    return ComposeAnalysis(uri, text, settings, dockerfiles)
+    return ComposeAnalysis(uri, text, settings, dockerfiles, installed)
 
 
 def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
@@ -295,4 +320,12 @@ def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> di
     }
 
 
-__all__ = ["ENGINE_NOTES", "ComposeAnalysis", "analyze", "findings", "inspect_compose", "service_facts"]
+__all__ = [
+    "ENGINE_NOTES",
+    "NERDCTL_NOTE",
+    "ComposeAnalysis",
+    "analyze",
+    "findings",
+    "inspect_compose",
+    "service_facts",
+]

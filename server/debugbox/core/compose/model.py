@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -33,7 +34,17 @@ from debugbox.core.kubernetes.yamlstream import (
 )
 
 #: The service keys the reader looks at (everything else is left as it is written).
-SERVICE_KEYS = ("image", "build", "pid", "network_mode", "command", "entrypoint", "healthcheck", "profiles")
+SERVICE_KEYS = (
+    "image",
+    "build",
+    "pid",
+    "network_mode",
+    "command",
+    "entrypoint",
+    "healthcheck",
+    "profiles",
+    "container_name",
+)
 
 
 class Lines:
@@ -99,6 +110,7 @@ class Service:
     network_mode: Located | None = None
     commands: tuple[Command, ...] = ()
     profiles: tuple[str, ...] = ()
+    container_name: Located | None = None
 
 
 @dataclass(slots=True)
@@ -114,6 +126,8 @@ class ComposeFile:
     root: Map | None = None
     anchors: dict[str, Node] = field(default_factory=dict)
     doc_start: int = 0
+    x_podman: dict[str, Any] = field(default_factory=dict)
+    """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
@@ -205,6 +219,7 @@ def _service(name_node: Scalar, value: Node, anchors: dict[str, Node], base: int
         network_mode=_scalar(found["network_mode"], anchors, base),
         commands=tuple(c for c in commands if c is not None),
         profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
+        container_name=_scalar(found["container_name"], anchors, base),
     )
 
 
@@ -232,6 +247,8 @@ def read_compose(text: str) -> ComposeFile:
         return out
     out.root, out.anchors, out.doc_start = root, tree.anchors, chunk.start
     out.name = scalar_text(get(root, "name", tree.anchors)[1])
+    x_podman = to_python(get(root, "x-podman", tree.anchors)[1], tree.anchors)
+    out.x_podman = x_podman if isinstance(x_podman, dict) else {}
     services_value = get(root, "services", tree.anchors)[1]
     out.services_node = services_value
     services, _ = deref(services_value, tree.anchors)

@@ -71,13 +71,15 @@ def register(server: DebugboxLanguageServer) -> None:
         # Imported on first use, in the analysis thread: `debugbox lsp` starts without the analysers.
         from debugbox.core.compose import analysis
         from debugbox.core.compose.model import read_compose
+        from debugbox.edge.compose import installed_engines
         from debugbox.edge.workspace import build_dockerfiles
 
         path = server.path_of(uri)
         dockerfiles: dict[str, tuple[str, str]] = {}
         if path is not None:
             dockerfiles, _ = build_dockerfiles(read_compose(text), path, server.workspace_root_of(path))
-        return analysis.analyze(uri, text, settings, previous, dockerfiles)
+        installed = installed_engines(server.workspace_roots()) if settings.compose.engine == "auto" else ()
+        return analysis.analyze(uri, text, settings, previous, dockerfiles, installed)
 
     server.analyses.provide(DocumentKind.COMPOSE, analyze)
     register_lens_provider(server, PURPOSE, ComposeWatch, lenses)
