@@ -81,3 +81,34 @@ async def test_nerdctl_action_opens_the_terminal_of_that_services_container(
     with pytest.raises(Exception, match="no running container of service nope"):
         await command(editor, action.command.command, {"uri": uri, "service": "nope"})
     assert len(editor.terminals) == 1
+
+
+async def test_included_service_lens_at_its_include_entry(
+    editor: TerminalClient,  # noqa: F811
+    live: Containers,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """A service from an included file (compose spec `include:`) is this project's: its running container gets
+    a lens on the `include:` entry, named after it, and no DBX302 for a reference to it."""
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "compose.yaml").write_text("services:\n  cache:\n    image: redis:7\n")
+    compose = tmp_path / "compose.yaml"
+    compose.write_text(
+        "include:\n  - db/compose.yaml\nservices:\n  web:\n    image: busybox\n    pid: service:cache\n"
+    )
+    labels = {"com.docker.compose.project.working_dir": str(tmp_path), "com.docker.compose.service": "cache"}
+    cache = live.run(DISTROLESS, labels=labels)
+    uri = editor.open(compose, language_id="dockercompose")
+    assert await editor.diagnostics_for(uri, 1) == []
+    params = lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    lenses: list[lsp.CodeLens] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        lenses = await asyncio.wait_for(editor.text_document_code_lens_async(params), 20) or []
+        if any(lens.command for lens in lenses):
+            break
+        await asyncio.sleep(0.2)
+    titles = [(lens.range.start.line, lens.command.title) for lens in lenses if lens.command]
+    assert titles == [(1, "Debug cache (1)")]
+    (args,) = lenses[0].command.arguments or []  # type: ignore[union-attr]
+    assert args["target"] == f"docker://{container_id(cache)[:12]}"

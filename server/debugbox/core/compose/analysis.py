@@ -8,7 +8,13 @@ never reads the disk). Codes (docs/diagnostics.md):
 
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
-- DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file.
+- DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
+  a file it includes.
+
+`extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
+caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
+one action per compose implementation installed with `auto` (`installed`, as the caller found them), and
+for nerdctl the debug terminal of the service instead of an edit.
 - DBX303 (warning) the file does not parse.
 """
 
@@ -17,6 +23,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -25,6 +32,7 @@ from lsprotocol import types as lsp
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
+from debugbox.core.compose.includes import resolve
 from debugbox.core.compose.model import ComposeFile, Lines, Service, read_compose
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
@@ -89,7 +97,7 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         message = f"This compose file is not valid YAML: {compose.error.message}."
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
-    names = {s.name for s in compose.services}
+    names = {s.name for s in (*compose.services, *compose.included)}
     for service in compose.services:
         for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
             if value is not None and value.value.startswith("service:"):
@@ -134,6 +142,10 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
 
 def service_hover(service: Service, fact: ServiceFacts | None, dockerfile_path: str | None) -> str:
     lines = [f"**Compose service {md.code(service.name)}**", ""]
+    if service.origin is not None:
+        lines.append(f"- included from {md.code(service.origin)}")
+    if service.inherited is not None:
+        lines.append(f"- extends {md.code(service.inherited)}")
     if service.build is not None:
         where = md.code(dockerfile_path) if dockerfile_path else "a Dockerfile debugbox did not read"
         lines.append(
@@ -160,16 +172,19 @@ class ComposeAnalysis(Analysis):
         settings: Settings,
         dockerfiles: Mapping[str, tuple[str, str]] | None = None,
         installed: Collection[str] = (),
+        related: Mapping[str, str] | None = None,
     ) -> None:
         self.uri, self.text, self.settings = uri, text, settings
         self.installed = frozenset(installed)
         """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
-        self.folder_name = posixpath.basename(posixpath.dirname(unquote(urlparse(uri).path)))
-        self.compose = read_compose(text)
+        folder = PurePosixPath(unquote(urlparse(uri).path)).parent
+        self.folder_name = folder.name
+        # `extends:` followed and included services added, from the files the caller read (`related`).
+        self.compose = resolve(read_compose(text), folder, related or {})
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
         self.facts: dict[str, ServiceFacts] = {}
-        for service in self.compose.services:
+        for service in (*self.compose.services, *self.compose.included):
             read = self.dockerfiles.get(service.name)
             fact = service_facts(service, read[1] if read else None)
             if fact is not None:
@@ -239,25 +254,32 @@ class ComposeAnalysis(Analysis):
         )
 
     def hover(self, position: lsp.Position) -> lsp.Hover | None:
-        for service in self.compose.services:
+        """On a service's name; on an `include:` entry, each service that file gives."""
+        found: list[str] = []
+        at: lsp.Range | None = None
+        for service in (*self.compose.services, *self.compose.included):
             rng = self.lines.range(service.key.start, service.key.end)
             if (
                 rng.start.line == position.line
                 and rng.start.character <= position.character <= rng.end.character
             ):
                 read = self.dockerfiles.get(service.name)
-                value = service_hover(service, self.facts.get(service.name), read[0] if read else None)
-                return lsp.Hover(
-                    contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=rng
-                )
-        return None
+                found.append(service_hover(service, self.facts.get(service.name), read[0] if read else None))
+                at = rng
+        if at is None:
+            return None
+        value = "\n\n---\n\n".join(found)
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=at)
 
     def lens_anchors(self) -> Sequence[LensAnchor]:
+        """One per service at its name; an included service's at its `include:` entry, marked `included`."""
         out = []
-        for service in self.compose.services:
+        for service in (*self.compose.services, *self.compose.included):
             data: dict[str, Any] = {"uri": self.uri, "service": service.name, "project": self.compose.name}
             read = self.dockerfiles.get(service.name)
-            if read is not None:
+            if service.origin is not None:
+                data["included"] = service.origin
+            elif read is not None:
                 data["dockerfile"] = read[0]
             rng = self.lines.range(service.key.start, service.key.end)
             out.append(LensAnchor(range=rng, purpose=LENS_PURPOSE, data=data))
@@ -271,19 +293,21 @@ def analyze(
     previous: Analysis | None = None,
     dockerfiles: Mapping[str, tuple[str, str]] | None = None,
     installed: Collection[str] = (),
+    related: Mapping[str, str] | None = None,
 ) -> ComposeAnalysis:
     """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
-    Dockerfile, as the caller read it; `installed`: the compose implementations installed. `previous` is not
+    Dockerfile, as the caller read it; `installed`: the compose implementations installed; `related`: the
+    files it includes or extends, as the caller read them (`core/compose/includes.py`). `previous` is not
     needed (compose files are small)."""
     del previous
-    return ComposeAnalysis(uri, text, settings, dockerfiles, installed)
+    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related)
 
 
 def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
     """What `debugbox inspect` prints for a compose file (schema in docs/cli.md): each service with its image
     or build, and what its container has (from the Dockerfile's stage or the image table)."""
     services = []
-    for service in analysis.compose.services:
+    for service in (*analysis.compose.services, *analysis.compose.included):
         fact = analysis.facts.get(service.name)
         read = analysis.dockerfiles.get(service.name)
         build = service.build
@@ -309,6 +333,8 @@ def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> di
             "pid": service.pid.value if service.pid else None,
             "network_mode": service.network_mode.value if service.network_mode else None,
             "profiles": list(service.profiles),
+            "extends": service.inherited,
+            "included_from": service.origin,
         }
         services.append(entry)
     error = analysis.compose.error
