@@ -32,8 +32,8 @@ from lsprotocol import types as lsp
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
-from debugbox.core.compose.includes import resolve
-from debugbox.core.compose.model import ComposeFile, Lines, Service, read_compose
+from debugbox.core.compose.includes import references, resolve
+from debugbox.core.compose.model import ComposeFile, Lines, Service, build_dockerfile, read_compose
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
 from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
@@ -180,7 +180,8 @@ class ComposeAnalysis(Analysis):
         folder = PurePosixPath(unquote(urlparse(uri).path)).parent
         self.folder_name = folder.name
         # `extends:` followed and included services added, from the files the caller read (`related`).
-        self.compose = resolve(read_compose(text), folder, related or {})
+        own = read_compose(text)
+        self.compose = resolve(own, folder, related or {})
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
         self.facts: dict[str, ServiceFacts] = {}
@@ -190,6 +191,18 @@ class ComposeAnalysis(Analysis):
             if fact is not None:
                 self.facts[service.name] = fact
         self._diagnostics = findings(self.compose, self.facts, self.lines)
+        built = (
+            build_dockerfile(folder, s.build)
+            for s in self.compose.services + self.compose.included
+            if s.build
+        )
+        self.inputs = frozenset(
+            [str(b.dockerfile) for b in built if b is not None]
+            + [str(p) for p in references(own, folder)]
+            + list(related or {})
+        )
+        """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when
+        one changes, the compose file is analysed again (`lsp/handlers/watched_files.py`)."""
         self._sidecars: dict[tuple[str, str, str, bool], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
