@@ -2,8 +2,9 @@
 
 Looks in the Dockerfile's folder and up to `workspace.PARENT_LEVELS` parents (not above `stop_at`, the
 workspace folder, when given) for `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`
-(the files `workspace.find_app_image` reads too). A service counts when its `build:` (a context string, or
-`context` + `dockerfile`; `workspace.compose_build_dockerfile`) resolves to the Dockerfile. Unreadable or odd
+(the files `workspace.find_app_image` reads too), their `extends:` followed and included services added
+(`workspace.load_compose_followed`). A service counts when its `build:` (a context string, or `context` +
+`dockerfile`; `workspace.compose_build_dockerfile`) resolves to the Dockerfile. Unreadable or odd
 compose files are skipped: this only ever adds evidence.
 
 `installed_engines` says which compose implementations are installed (for `debugbox.compose.engine` = auto):
@@ -24,7 +25,12 @@ from debugbox.core.compose.model import ComposeFile
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
-from debugbox.edge.workspace import COMPOSE_NAMES, PARENT_LEVELS, compose_build_dockerfile, load_compose
+from debugbox.edge.workspace import (
+    COMPOSE_NAMES,
+    PARENT_LEVELS,
+    compose_build_dockerfile,
+    load_compose_followed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,11 +89,11 @@ def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[Com
     for _ in range(PARENT_LEVELS + 1):
         for file_name in COMPOSE_NAMES:
             path = folder / file_name
-            compose = load_compose(path)
+            compose = load_compose_followed(path, stop)
             if compose is None:
                 continue
             project = project_name(compose, folder)
-            for service in compose.services:
+            for service in (*compose.services, *compose.included):
                 if not _usable(service.name, project, path):
                     continue
                 built = compose_build_dockerfile(folder, service.build)

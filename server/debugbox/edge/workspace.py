@@ -116,7 +116,7 @@ def _inside(path: Path, lexical_root: Path, real_root: Path) -> bool:
     """`path` lies under the root both as written and after following links."""
     try:
         return path.is_relative_to(lexical_root) and path.resolve().is_relative_to(real_root)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a name a workspace file wrote
         return False
 
 
@@ -175,7 +175,7 @@ def build_dockerfiles(
         try:
             real = path.resolve()
             outside = where.outside or not real.is_relative_to(boundary)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the context the file wrote
             outside = True
         if outside:
             skipped[service.name] = f"{path} is outside the workspace folder {boundary}; not read"

@@ -181,6 +181,9 @@ def test_cycles_depth_and_count_are_bounded(tmp_path: Path) -> None:
     analysis = _analysis(tmp_path)
     names = [s.name for s in analysis.compose.included]
     assert "z" in names and "s0" in names and f"s{len(chain) - 1}" not in names
+    assert len(names) == len(
+        set(names)
+    )  # a file included again (or including itself) gives its services once
     assert [s.name for s in analysis.compose.services] == ["x", "y"]
     many = "include:\n" + "".join(f"  - m{i}.yaml\n" for i in range(MAX_FILES + 4)) + "services: {}\n"
     _write(
@@ -203,3 +206,13 @@ def test_odd_extends_are_ignored(extends: str) -> None:
     assert (
         resolve(compose, PurePath("/w"), {"/w/common.yaml": "services: {}\n"}).services[0].inherited is None
     )
+
+
+def test_a_nul_in_a_path_is_not_read_and_not_a_crash(tmp_path: Path) -> None:
+    text = (
+        'include: ["a\\0b.yaml"]\nservices:\n  a:\n    build: "x\\0y"\n'
+        '    extends: {file: "q\\0.yaml", service: a}\n'
+    )
+    _write(tmp_path, {"compose.yaml": text})
+    analysis = _analysis(tmp_path)
+    assert analysis.diagnostics() == [] and analysis.dockerfiles == {} and analysis.compose.included == []

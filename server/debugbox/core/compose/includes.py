@@ -177,7 +177,12 @@ def resolve(compose: ComposeFile, folder: PurePath, texts: Mapping[str, str]) ->
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
     included = _included(compose, folder, files, 0, None)
-    own = {s.name for s in services}
-    return dataclasses.replace(
-        compose, services=services, included=[s for s in included if s.name not in own]
-    )
+    # A name is defined once: this file's own services win, then the first file that gives it (a file
+    # included twice, or including itself, gives its services once).
+    seen = {s.name for s in services}
+    unique = []
+    for service in included:
+        if service.name not in seen:
+            seen.add(service.name)
+            unique.append(service)
+    return dataclasses.replace(compose, services=services, included=unique)
