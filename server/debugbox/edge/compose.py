@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -34,6 +35,8 @@ from debugbox.edge.workspace import (
 
 log = logging.getLogger(__name__)
 
+_CACHE_SECONDS = 30.0
+_cache: dict[tuple[str, ...], tuple[float, frozenset[str]]] = {}
 #: Each compose implementation and the programs any one of which means it is installed.
 _ENGINE_PROGRAMS = (("docker", "docker-compose"), ("podman", "podman-compose"), ("nerdctl", "nerdctl"))
 
@@ -52,14 +55,23 @@ def installed_engines(
     exclude: Sequence[Path] = (), path: str | None = None, home: Path | None = None
 ) -> frozenset[str]:
     """The compose implementations installed here (`exclude`: the workspace folders; `path`: the PATH to
-    search, else the environment's; `home`: where the docker CLI's plugins are looked for, else the user's)."""
+    search, else the environment's; `home`: where the docker CLI's plugins are looked for, else the user's).
+    The environment's answer is kept `_CACHE_SECONDS` (the analysis asks on every edit of a compose file)."""
     from debugbox.edge.cli_tools import plugin_dirs
+
+    key = tuple(str(e) for e in exclude)
+    if path is None and home is None:
+        cached = _cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < _CACHE_SECONDS:
+            return cached[1]
 
     found = {engine for engine, program in _ENGINE_PROGRAMS if _installed(program, path, exclude)}
     if "docker" not in found:
         folders = plugin_dirs(os.environ, home or Path.home())
         if any(os.access(folder / "docker-compose", os.X_OK) for folder in folders):
             found.add("docker")
+    if path is None and home is None:
+        _cache[key] = (time.monotonic(), frozenset(found))
     return frozenset(found)
 
 
