@@ -48,6 +48,10 @@ EXTENDS = {
         "  sidecar:\n"
         "    image: busybox\n"
         "    pid: service:worker\n"
+        "  quiet:\n"
+        "    extends: web\n"
+        "    healthcheck:\n"
+        "      disable: true\n"
     ),
     "common/base.yaml": (
         "services:\n"
@@ -81,9 +85,10 @@ def test_extends_agrees_with_docker_compose_config(tmp_path: Path) -> None:
             assert "build" not in theirs
     # The inherited build's Dockerfile was read: its facts (no shell) make the inherited shell-form health
     # check an error, shown on the `extends:` of each service that inherits it.
-    assert set(analysis.dockerfiles) == {"web", "worker"}
+    assert set(analysis.dockerfiles) == {"web", "worker", "quiet"}
     found = [(d.code, d.range.start.line) for d in analysis.diagnostics()]
-    assert found == [("DBX301", 3), ("DBX301", 7)]
+    assert found == [("DBX301", 3), ("DBX301", 7)]  # not `quiet`: its own healthcheck turns the base's off
+    assert judged["quiet"]["healthcheck"] == {"test": ["NONE"]}  # compose: no health check either
     hover = analysis.hover(lsp.Position(line=1, character=3))
     assert hover is not None and isinstance(hover.contents, lsp.MarkupContent)
     assert "extends `app in common/base.yaml`" in hover.contents.value and DISTROLESS in hover.contents.value

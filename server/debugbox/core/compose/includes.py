@@ -124,19 +124,25 @@ def _extended(
     base = _extended(base, base_file, base_folder, files, depth + 1, seen | {key})
     if base_file is not compose:
         base = _with_folder(base, base_folder)
+    # A key the service sets at all is its own, whatever it says (`healthcheck: {disable: true}` turns the
+    # base's health check off): only keys it does not set are inherited.
     taken: dict[str, object] = {}
     for name in _INHERITED:
-        own, theirs = getattr(service, name), getattr(base, name)
-        if (own is None or own == ()) and theirs not in (None, ()):
+        theirs = getattr(base, name)
+        if name not in service.present and theirs not in (None, ()):
             taken[name] = theirs
-    own_keys = {c.key for c in service.commands}
-    inherited_commands: tuple[Command, ...] = tuple(c for c in base.commands if c.key not in own_keys)
+    inherited_commands: tuple[Command, ...] = tuple(
+        c for c in base.commands if c.key.split(".")[0] not in service.present
+    )
+    present = service.present | base.present
+    origin = _origin(ext.service, ext.file)
     if not taken and not inherited_commands:
-        return dataclasses.replace(service, inherited=_origin(ext.service, ext.file))
+        return dataclasses.replace(service, inherited=origin, present=present)
     merged = dataclasses.replace(
         service,
         commands=service.commands + inherited_commands,
-        inherited=_origin(ext.service, ext.file),
+        inherited=origin,
+        present=present,
         **taken,  # type: ignore[arg-type]
     )
     moved = (*taken, *(c.key for c in inherited_commands))

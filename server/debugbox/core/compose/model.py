@@ -131,6 +131,9 @@ class Service:
     """Where the keys it does not set itself come from (`api in common.yaml`), once `extends:` is followed."""
     origin: str | None = None
     """The file it is defined in when it was included (`include:`); None for this file's own services."""
+    present: frozenset[str] = frozenset()
+    """Which of `SERVICE_KEYS` it sets (even to something debugbox does not use, as `healthcheck: {disable:
+    true}`): those are not inherited through `extends:`."""
 
 
 @dataclass(slots=True)
@@ -245,6 +248,7 @@ def _service(name_node: Scalar, value: Node, anchors: dict[str, Node], base: int
         profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
         container_name=_scalar(found["container_name"], anchors, base),
         extends=_extends(found["extends"], anchors, base),
+        present=frozenset(k for k, v in found.items() if v is not None),
     )
 
 
