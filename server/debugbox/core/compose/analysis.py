@@ -351,10 +351,14 @@ def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> di
         }
         services.append(entry)
     error = analysis.compose.error
+    names = {entry["name"] for entry in services}
     return {
         "kind": "compose",
         "name": analysis.compose.name,
         "services": services,
+        "files_not_read": {
+            k: v for k, v in skipped.items() if k not in names and k not in analysis.dockerfiles
+        },
         "error": None if error is None else {"line": error.line + 1, "message": error.message},
     }
 
