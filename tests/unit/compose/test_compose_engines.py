@@ -75,7 +75,7 @@ def test_podman_form_is_one_verified_insertion_that_docker_compose_config_accept
     assert planned.text == BLOCK + (
         "  debug-api:\n"
         "    image: nicolaka/netshoot\n"
-        '    pid: "container:shop_api_1"\n'
+        '    pid: "container:shop_api_1"  # podman-compose\'s name for it; another with -p or COMPOSE_PROJECT_NAME\n'
         '    network_mode: "service:api"\n'
         "    cap_add: [SYS_PTRACE]\n"
         "    stdin_open: true\n"
@@ -150,3 +150,9 @@ def test_installed_engines_are_found_on_path_never_in_the_workspace(tmp_path: Pa
     # The `docker compose` CLI plugin counts as Docker Compose.
     _program(home / ".docker" / "cli-plugins", "docker-compose")
     assert installed_engines([workspace], path=str(bin_dir), home=home) == {"podman", "docker"}
+
+
+def test_a_container_name_needs_no_note() -> None:
+    text = "services:\n  api:\n    image: busybox\n    container_name: the-api\n"
+    planned = plan_sidecar(read_compose(text), "api", TOOLBOX, "podman", "shop")
+    assert '    pid: "container:the-api"\n' in planned.text

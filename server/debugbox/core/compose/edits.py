@@ -27,7 +27,7 @@ Per compose implementation (`engine_forms`, from the `debugbox.compose.engine` s
   project is the top-level `name:`, else the folder's name, lower-cased, keeping `[-_a-z0-9]`). Source:
   podman_compose.py 1.6.0, `get_net_args_from_network_mode`, `container_to_args` (`--pid`),
   `_parse_compose_file` (project name) and `join_name_parts`. Starting the project with `-p` or
-  `COMPOSE_PROJECT_NAME` changes that name, which the action says.
+  `COMPOSE_PROJECT_NAME` changes that name, which a comment on the derived `pid:` line says.
 - **nerdctl**: nerdctl compose accepts only `container:` in `network_mode` ("unsupported network_mode",
   nerdctl `pkg/composer/serviceparser`), and has no `service:` namespaces; no edit is offered for it
   (`NERDCTL_NOTE`): the debug terminal (a sidecar container debugbox starts) is offered instead.
@@ -134,10 +134,10 @@ def sidecar_value(target: str, image: str, pid: str | None = None) -> dict[str, 
     }
 
 
-def _lines(name: str, target: str, image: str, pid: str, indent: str, step: str, eol: str) -> str:
+def _lines(name: str, target: str, image: str, pid: str, note: str, indent: str, step: str, eol: str) -> str:
     body = [
         f"image: {_quoted(image)}",
-        f"pid: {json.dumps(pid)}",
+        f"pid: {json.dumps(pid)}" + (f"  # {note}" if note else ""),
         f"network_mode: {json.dumps('service:' + target)}",
         "cap_add: [SYS_PTRACE]",
         "stdin_open: true",
@@ -206,7 +206,11 @@ def plan_sidecar(
     eol = m.group(0) if m else "\n"
     name = sidecar_name(compose, target)
     pid = f"container:{podman_container(compose, target, folder_name)}" if engine == "podman" else None
-    new = _lines(name, target, image, pid or f"service:{target}", indent, step, eol)
+    named = (service := compose.service(target)) is not None and service.container_name is not None
+    note = (
+        "podman-compose's name for it; another with -p or COMPOSE_PROJECT_NAME" if pid and not named else ""
+    )
+    new = _lines(name, target, image, pid or f"service:{target}", note, indent, step, eol)
     if at >= len(chunk) and not chunk.endswith(("\n", "\r")):
         new = eol + new[: -len(eol)]  # no final newline before: none after
     edit = Edit(base + at, base + at, new)
