@@ -125,6 +125,7 @@ def test_included_services_count_and_show_at_their_include_entry(tmp_path: Path)
     assert (
         missing.code == "DBX302" and "service:nowhere" in missing.message and missing.range.start.line == 10
     )
+    assert "nor in the files it includes" in missing.message and "postgres" in missing.message
     # The included build's Dockerfile is read relative to the included file.
     assert analysis.dockerfiles["postgres"][0] == str(tmp_path / "db" / "Dockerfile")
     hover = analysis.hover(lsp.Position(line=1, character=6))

@@ -104,7 +104,8 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
                 other = value.value.removeprefix("service:")
                 if other not in names:
                     message = (
-                        f"{key}: service:{other} names a service that is not in this file: compose refuses to "
+                        f"{key}: service:{other} names a service that is not in this file"
+                        f"{' nor in the files it includes' if compose.includes else ''}: compose refuses to "
                         f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
                     )
                     rng = lines.range(value.start, value.end)
