@@ -85,3 +85,24 @@ def test_compose_sidecar_prints_then_writes(tmp_path: Path) -> None:
     assert new.startswith(COMPOSE) and yaml.safe_load(new)["services"]["debug-api"]["image"] == "busybox:1.36"
     refused = run("compose-sidecar", "compose.yaml", "nope", cwd=project)
     assert refused.returncode == 1 and b"no service 'nope'" in refused.stderr
+
+
+def test_inspect_names_an_included_file_outside_the_folder(tmp_path: Path) -> None:
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "compose.yaml").write_text("services:\n  secret:\n    image: busybox\n")
+    project = tmp_path / "project"
+    (project / "db").mkdir(parents=True)
+    (project / "db" / "compose.yaml").write_text("services:\n  db:\n    image: postgres:16\n")
+    (project / "compose.yaml").write_text(
+        "include:\n  - db/compose.yaml\n  - ../other/compose.yaml\nservices:\n  a:\n    image: busybox\n"
+    )
+    done = run("inspect", "--json", "compose.yaml", cwd=project)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert [(s["name"], s["included_from"]) for s in result["services"]] == [
+        ("a", None),
+        ("db", str(project / "db" / "compose.yaml")),
+    ]
+    (why,) = result["files_not_read"].values()
+    assert list(result["files_not_read"]) == [str(tmp_path / "other" / "compose.yaml")]
+    assert "outside the workspace" in why

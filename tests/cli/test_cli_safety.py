@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from tests.cli.test_cli_dockerfile import run
-from tests.conftest import EXAMPLES
+from tests.conftest import EXAMPLES, require
 from tests.unit.dockerfile.test_dockerfile_analysis import DISTROLESS
 
 MINE = "# someone else's file\n"
@@ -151,3 +151,26 @@ def test_python_m_debugbox_in_a_repository_imports_none_of_its_modules(project: 
         )
         assert result.returncode in (0, 1), result.stderr
         assert sorted(p.name for p in markers.iterdir()) == [], (args, result.stderr)
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o2775, 0o600])
+def test_replacing_a_file_keeps_its_owner_group_and_mode(project: Path, mode: int) -> None:
+    """`compose-sidecar --write` (like every replacement through edge/writes.py) leaves the file as it found it:
+    the same owner, group and permission bits (setgid included), not the writer's 0600 temporary file."""
+    require(
+        os.geteuid() == 0, "giving a file to another owner needs root (as on the project's machines and CI)"
+    )
+    target = project / "compose.yaml"
+    target.write_text("services:\n  api:\n    image: busybox\n", encoding="utf-8")
+    os.chown(target, 4321, 4322)
+    target.chmod(mode)
+
+    result = run("compose-sidecar", "compose.yaml", "api", "--write", cwd=project)
+
+    assert result.returncode == 0, result.stderr
+    assert "debug-api:" in target.read_text(encoding="utf-8")
+    st = target.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (4321, 4322, mode)
+    assert [
+        p.name for p in project.iterdir() if p.name.startswith(".compose.yaml.")
+    ] == []  # no temporary left

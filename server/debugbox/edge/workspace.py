@@ -8,7 +8,9 @@ service whose `build` points at this Dockerfile (compose files in its folder and
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
 
 from debugbox.core.compose.model import Build, ComposeFile, build_dockerfile, read_compose
 from debugbox.core.images import is_valid_reference
@@ -75,6 +77,84 @@ def image_from_compose(compose: Path, dockerfile: Path) -> str | None:
     return None
 
 
+@dataclass
+class ComposeInputs:
+    """What the compose analysis needs from disk, read under the workspace folder's rules."""
+
+    related: dict[str, str] = field(default_factory=dict)
+    """The files `include:` and `extends: {file}` name (recursively): text by normalised path."""
+    dockerfiles: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """The `build:` Dockerfiles, by service: (path, text)."""
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Why a Dockerfile (by service) or a related file (by path) was not read."""
+
+
+def compose_inputs(text: str, compose_path: Path, root: Path | None) -> ComposeInputs:
+    """Read what the compose file `compose_path` (text `text`) refers to: the files it includes or extends,
+    then the Dockerfiles of its services, own, inherited and included (`build_dockerfiles`)."""
+    from debugbox.core.compose.includes import resolve
+
+    compose = read_compose(text)
+    related, skipped = compose_related(compose, compose_path, root)
+    folder = PurePath(os.path.abspath(compose_path)).parent
+    dockerfiles, not_read = build_dockerfiles(resolve(compose, folder, related), compose_path, root)
+    return ComposeInputs(related, dockerfiles, {**skipped, **not_read})
+
+
+def load_compose_followed(path: Path, root: Path | None = None) -> ComposeFile | None:
+    """`load_compose`, with its `extends:` followed and its included services added (`compose_related`)."""
+    from debugbox.core.compose.includes import resolve
+
+    compose = load_compose(path)
+    if compose is None:
+        return None
+    related, _ = compose_related(compose, path, root)
+    return resolve(compose, PurePath(os.path.abspath(path)).parent, related)
+
+
+def _inside(path: Path, lexical_root: Path, real_root: Path) -> bool:
+    """`path` lies under the root both as written and after following links."""
+    try:
+        return path.is_relative_to(lexical_root) and path.resolve().is_relative_to(real_root)
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in a name a workspace file wrote
+        return False
+
+
+def compose_related(
+    compose: ComposeFile, compose_path: Path, root: Path | None
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The texts of the files `compose` includes or extends, recursively (`core/compose/includes.py` bounds:
+    `MAX_DEPTH` levels, `MAX_FILES` files), by normalised path, and `{path: why not}` for those not read.
+    Only regular files under `root` (the workspace folder; the compose file's folder when None), as written
+    and after following links, at most `MAX_COMPOSE_BYTES` each."""
+    from debugbox.core.compose.includes import MAX_DEPTH, MAX_FILES, references
+
+    base = root or compose_path.parent
+    lexical_root, real_root = Path(os.path.abspath(base)), base.resolve()
+    start = PurePath(os.path.abspath(compose_path))
+    texts: dict[str, str] = {}
+    skipped: dict[str, str] = {}
+    seen = {str(start)}
+    queue = [(path, 1) for path in references(compose, start.parent)]
+    while queue and len(texts) < MAX_FILES:
+        path, depth = queue.pop(0)
+        if str(path) in seen:
+            continue
+        seen.add(str(path))
+        if not _inside(Path(path), lexical_root, real_root):
+            skipped[str(path)] = f"{path} is outside the workspace folder {real_root}; not read"
+            continue
+        try:
+            text = files.read_text(Path(path), MAX_COMPOSE_BYTES, errors="replace")
+        except files.FileRefused as exc:
+            skipped[str(path)] = str(exc)
+            continue
+        texts[str(path)] = text
+        if depth < MAX_DEPTH:
+            queue += [(p, depth + 1) for p in references(read_compose(text), path.parent)]
+    return texts, skipped
+
+
 def build_dockerfiles(
     compose: ComposeFile, compose_path: Path, root: Path | None
 ) -> tuple[dict[str, tuple[str, str]], dict[str, str]]:
@@ -84,7 +164,7 @@ def build_dockerfiles(
     boundary = (root or compose_path.parent).resolve()
     found: dict[str, tuple[str, str]] = {}
     skipped: dict[str, str] = {}
-    for service in compose.services[:MAX_BUILD_READS]:
+    for service in [*compose.services, *compose.included][:MAX_BUILD_READS]:
         if service.build is None:
             continue
         where = build_dockerfile(compose_path.parent, service.build, boundary)
@@ -95,7 +175,7 @@ def build_dockerfiles(
         try:
             real = path.resolve()
             outside = where.outside or not real.is_relative_to(boundary)
-        except (OSError, RuntimeError):
+        except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the context the file wrote
             outside = True
         if outside:
             skipped[service.name] = f"{path} is outside the workspace folder {boundary}; not read"

@@ -10,8 +10,10 @@ the folder of the file the user named for the CLI.
   Never is anything created at a dangling link's target.
 - A folder on the way that leaves the boundary (`ws/sub -> /etc`) is refused the same way.
 - Only regular files are replaced; a file with several hard links is refused (replacing it would split it).
-- Replacing is atomic (a temporary file beside the target, then `rename`) and keeps the file's permission bits,
-  so `--force` never leaves a 0600 file where a 0644 one was. A new file is created exclusively (`O_EXCL`:
+- Replacing is atomic (a temporary file beside the target, then `rename`) and keeps the file's permission bits
+  (setuid/setgid/sticky included), so `--force` never leaves a 0600 file where a 0644 one was, and its owner and
+  group where the writer may set them (root; a user may give it back a group they belong to): otherwise the
+  replacement belongs to the writer, as any editor's save-by-rename does. A new file is created exclusively (`O_EXCL`:
   neither an existing file nor a link planted meanwhile is followed) with the usual mode (0666 minus umask).
 """
 
@@ -89,6 +91,19 @@ def write_target(path: Path, boundary: Path) -> WriteTarget:
     return WriteTarget(path, real, exists=True, via_link=real != path)
 
 
+def _keep_owner(fd: int, before: os.stat_result) -> None:
+    """Give the open replacement `fd` the owner and group of the file it replaces, as far as permitted."""
+    now = os.fstat(fd)
+    if (now.st_uid, now.st_gid) == (before.st_uid, before.st_gid):
+        return
+    for uid in (before.st_uid, -1):  # owner and group (root); else the group alone (a group the user is in)
+        try:
+            os.fchown(fd, uid, before.st_gid)
+            return
+        except PermissionError:
+            continue
+
+
 def write_file(path: Path, data: bytes, boundary: Path, *, replace: bool) -> WriteTarget:
     """Write `data` to `path` under the rules above. Without `replace`, an existing file is FileExistsError."""
     return write_stream(path, (data,), boundary, replace=replace)
@@ -111,15 +126,17 @@ def write_stream(path: Path, chunks: Iterable[bytes], boundary: Path, *, replace
         return target
     if not replace:
         raise FileExistsError(f"{path} exists")
-    mode = stat.S_IMODE(os.stat(target.real).st_mode)
-    # Atomic: a crash never leaves a half-written file where the user's was. mkstemp makes it 0600: set the mode
-    # the file had before the rename, so that the replacement is the same kind of file.
+    before = os.stat(target.real)
+    # Atomic: a crash never leaves a half-written file where the user's was. mkstemp makes it 0600 and the
+    # writer's: set the owner and mode the file had before the rename, so that the replacement is the same kind
+    # of file. The owner first: chown clears setuid/setgid bits, which the chmod then restores.
     fd, tmp = tempfile.mkstemp(dir=target.real.parent, prefix=f".{target.real.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             for chunk in chunks:
                 handle.write(chunk)
-            os.fchmod(handle.fileno(), mode)
+            _keep_owner(handle.fileno(), before)
+            os.fchmod(handle.fileno(), stat.S_IMODE(before.st_mode))
         os.replace(tmp, target.real)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -162,6 +162,16 @@ class AnalysisService:
         slot.publisher = asyncio.get_running_loop().create_task(self._publish_loop(uri, slot))
         slot.publisher.add_done_callback(self._log_task_failure)
 
+    def refresh(self, uris: Sequence[str]) -> None:
+        """Files on disk that `uris` were analysed with changed (a compose file's Dockerfile): analyse them
+        again and publish. Every cached result is outdated (as by a settings change); other documents are
+        analysed again only when next asked."""
+        if not uris:
+            return
+        self._generation += 1
+        for uri in uris:
+            self.schedule(uri)
+
     def forget(self, uri: str) -> bool:
         """The document was closed: stop its work and drop its cache. True if diagnostics were ever published
         for it."""

@@ -96,3 +96,29 @@ def test_compose_services_building_the_dockerfile(tmp_path: Path) -> None:
     assert (
         services_building(app / "Dockerfile", stop_at=app) == []
     )  # the search stops at the workspace folder
+
+
+def test_services_building_through_extends_and_include(tmp_path: Path) -> None:
+    """A Dockerfile built by a service only through `extends:` (a base in another file) or `include:` is
+    that service's: its containers are related to the Dockerfile."""
+    repo = tmp_path / "repo"
+    (repo / "api").mkdir(parents=True)
+    (repo / "api" / "Dockerfile").write_text("FROM scratch\n")
+    (repo / "db").mkdir()
+    (repo / "db" / "Dockerfile").write_text("FROM scratch\n")
+    (repo / "common.yaml").write_text("services:\n  base:\n    build: api\n")
+    (repo / "db" / "compose.yaml").write_text("services:\n  store:\n    build: .\n")
+    (repo / "compose.yaml").write_text(
+        "name: acme\ninclude:\n  - db/compose.yaml\n"
+        "services:\n  web:\n    extends: {file: common.yaml, service: base}\n"
+    )
+
+    api = services_building(repo / "api" / "Dockerfile", stop_at=repo)
+    db = services_building(repo / "db" / "Dockerfile", stop_at=repo)
+
+    assert [(s.service, s.project) for s in api] == [("web", "acme")]
+    # db/compose.yaml alone is a project too (`db`); included from the repo's file, `store` is acme's.
+    assert [(s.service, s.project, s.project_dir) for s in db] == [
+        ("store", "db", str((repo / "db").resolve())),
+        ("store", "acme", str(repo.resolve())),
+    ]

@@ -8,35 +8,45 @@ never reads the disk). Codes (docs/diagnostics.md):
 
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
-- DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file.
+- DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
+  a file it includes.
+
+`extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
+caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
+one action per compose implementation installed with `auto` (`installed`, as the caller found them), and
+for nerdctl the debug terminal of the service instead of an edit.
 - DBX303 (warning) the file does not parse.
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from lsprotocol import types as lsp
 
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
-from debugbox.core.compose.edits import ENGINE_NOTES, plan_sidecar
-from debugbox.core.compose.model import ComposeFile, Lines, Service, read_compose
+from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
+from debugbox.core.compose.includes import references, resolve
+from debugbox.core.compose.model import ComposeFile, Lines, Service, build_dockerfile, read_compose
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
 from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
 from debugbox.core.images import ImageInfo, classify_image
 from debugbox.core.kubernetes.edits import Refused
 from debugbox.core.settings import Settings
-from debugbox.core.wire import SOURCE
+from debugbox.core.wire import SOURCE, Command
 
 SHELL_FORM = "DBX301"
 MISSING_SERVICE = "DBX302"
 SYNTAX = "DBX303"
 SIDECAR_TITLE = "Add a debug sidecar service (profile debug)"
+TERMINAL_TITLE = "Debug service {service} in a terminal (nerdctl compose has no `service:` namespaces)"
 LENS_PURPOSE = "compose-service"
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
 _BIN_SH = frozenset({"/bin/sh", "/bin/bash"})
@@ -87,14 +97,15 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         message = f"This compose file is not valid YAML: {compose.error.message}."
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
-    names = {s.name for s in compose.services}
+    names = {s.name for s in (*compose.services, *compose.included)}
     for service in compose.services:
         for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
             if value is not None and value.value.startswith("service:"):
                 other = value.value.removeprefix("service:")
                 if other not in names:
                     message = (
-                        f"{key}: service:{other} names a service that is not in this file: compose refuses to "
+                        f"{key}: service:{other} names a service that is not in this file"
+                        f"{' nor in the files it includes' if compose.includes else ''}: compose refuses to "
                         f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
                     )
                     rng = lines.range(value.start, value.end)
@@ -132,6 +143,10 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
 
 def service_hover(service: Service, fact: ServiceFacts | None, dockerfile_path: str | None) -> str:
     lines = [f"**Compose service {md.code(service.name)}**", ""]
+    if service.origin is not None:
+        lines.append(f"- included from {md.code(service.origin)}")
+    if service.inherited is not None:
+        lines.append(f"- extends {md.code(service.inherited)}")
     if service.build is not None:
         where = md.code(dockerfile_path) if dockerfile_path else "a Dockerfile debugbox did not read"
         lines.append(
@@ -157,19 +172,39 @@ class ComposeAnalysis(Analysis):
         text: str,
         settings: Settings,
         dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+        installed: Collection[str] = (),
+        related: Mapping[str, str] | None = None,
     ) -> None:
         self.uri, self.text, self.settings = uri, text, settings
-        self.compose = read_compose(text)
+        self.installed = frozenset(installed)
+        """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
+        folder = PurePosixPath(unquote(urlparse(uri).path)).parent
+        self.folder_name = folder.name
+        # `extends:` followed and included services added, from the files the caller read (`related`).
+        own = read_compose(text)
+        self.compose = resolve(own, folder, related or {})
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
         self.facts: dict[str, ServiceFacts] = {}
-        for service in self.compose.services:
+        for service in (*self.compose.services, *self.compose.included):
             read = self.dockerfiles.get(service.name)
             fact = service_facts(service, read[1] if read else None)
             if fact is not None:
                 self.facts[service.name] = fact
         self._diagnostics = findings(self.compose, self.facts, self.lines)
-        self._sidecars: dict[tuple[str, str], Action] = {}
+        built = (
+            build_dockerfile(folder, s.build)
+            for s in self.compose.services + self.compose.included
+            if s.build
+        )
+        self.inputs = frozenset(
+            [str(b.dockerfile) for b in built if b is not None]
+            + [str(p) for p in references(own, folder)]
+            + list(related or {})
+        )
+        """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when
+        one changes, the compose file is analysed again (`lsp/handlers/watched_files.py`)."""
+        self._sidecars: dict[tuple[str, str, str, bool], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
         return self._diagnostics
@@ -195,46 +230,70 @@ class ComposeAnalysis(Analysis):
             context.only is not None and not any(kind.startswith(o) for o in context.only)
         ):
             return ()
-        return (self.sidecar_action(service.name, context.settings.toolbox_image),)
+        forms = engine_forms(context.settings.compose.engine, self.installed)
+        return tuple(
+            self.terminal_action(service.name)
+            if form == "nerdctl"
+            else self.sidecar_action(service.name, context.settings.toolbox_image, form, len(forms) > 1)
+            for form in forms
+        )
 
-    def sidecar_action(self, service: str, image: str) -> Action:
-        """The action for `service` (verified once per image: an editor asks again on every cursor move)."""
-        key = (service, image)
+    def sidecar_action(self, service: str, image: str, engine: str = "docker", named: bool = False) -> Action:
+        """The action for `service` in `engine`'s form (`named`: say which implementation, as when several are
+        offered); verified once per image: an editor asks again on every cursor move."""
+        key = (service, image, engine, named)
         if key not in self._sidecars:
-            title = f"{SIDECAR_TITLE}: debug-{service}"
+            label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
+            title = f"{SIDECAR_TITLE}{label}: debug-{service}"
             kind = lsp.CodeActionKind.RefactorRewrite.value
             try:
-                planned = plan_sidecar(self.compose, service, image)
+                planned = plan_sidecar(self.compose, service, image, engine, self.folder_name)
             except Refused as exc:
                 self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
             else:
                 edit = planned.edit
                 text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
                 self._sidecars[key] = Action(
-                    title=f"{SIDECAR_TITLE}: {planned.service}", kind=kind, edits=(text_edit,)
+                    title=f"{SIDECAR_TITLE}{label}: {planned.service}", kind=kind, edits=(text_edit,)
                 )
         return self._sidecars[key]
 
+    def terminal_action(self, service: str) -> Action:
+        """For nerdctl compose: the debug terminal on the service's running container instead of an edit."""
+        return Action(
+            title=TERMINAL_TITLE.format(service=service),
+            kind=lsp.CodeActionKind.RefactorRewrite.value,
+            command=Command.OPEN_DEBUG_TERMINAL.value,
+            arguments=({"uri": self.uri, "service": service},),
+        )
+
     def hover(self, position: lsp.Position) -> lsp.Hover | None:
-        for service in self.compose.services:
+        """On a service's name; on an `include:` entry, each service that file gives."""
+        found: list[str] = []
+        at: lsp.Range | None = None
+        for service in (*self.compose.services, *self.compose.included):
             rng = self.lines.range(service.key.start, service.key.end)
             if (
                 rng.start.line == position.line
                 and rng.start.character <= position.character <= rng.end.character
             ):
                 read = self.dockerfiles.get(service.name)
-                value = service_hover(service, self.facts.get(service.name), read[0] if read else None)
-                return lsp.Hover(
-                    contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=rng
-                )
-        return None
+                found.append(service_hover(service, self.facts.get(service.name), read[0] if read else None))
+                at = rng
+        if at is None:
+            return None
+        value = "\n\n---\n\n".join(found)
+        return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=value), range=at)
 
     def lens_anchors(self) -> Sequence[LensAnchor]:
+        """One per service at its name; an included service's at its `include:` entry, marked `included`."""
         out = []
-        for service in self.compose.services:
+        for service in (*self.compose.services, *self.compose.included):
             data: dict[str, Any] = {"uri": self.uri, "service": service.name, "project": self.compose.name}
             read = self.dockerfiles.get(service.name)
-            if read is not None:
+            if service.origin is not None:
+                data["included"] = service.origin
+            elif read is not None:
                 data["dockerfile"] = read[0]
             rng = self.lines.range(service.key.start, service.key.end)
             out.append(LensAnchor(range=rng, purpose=LENS_PURPOSE, data=data))
@@ -247,18 +306,22 @@ def analyze(
     settings: Settings,
     previous: Analysis | None = None,
     dockerfiles: Mapping[str, tuple[str, str]] | None = None,
+    installed: Collection[str] = (),
+    related: Mapping[str, str] | None = None,
 ) -> ComposeAnalysis:
     """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
-    Dockerfile, as the caller read it. `previous` is not needed (compose files are small)."""
+    Dockerfile, as the caller read it; `installed`: the compose implementations installed; `related`: the
+    files it includes or extends, as the caller read them (`core/compose/includes.py`). `previous` is not
+    needed (compose files are small)."""
     del previous
-    return ComposeAnalysis(uri, text, settings, dockerfiles)
+    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related)
 
 
 def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
     """What `debugbox inspect` prints for a compose file (schema in docs/cli.md): each service with its image
     or build, and what its container has (from the Dockerfile's stage or the image table)."""
     services = []
-    for service in analysis.compose.services:
+    for service in (*analysis.compose.services, *analysis.compose.included):
         fact = analysis.facts.get(service.name)
         read = analysis.dockerfiles.get(service.name)
         build = service.build
@@ -284,15 +347,29 @@ def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> di
             "pid": service.pid.value if service.pid else None,
             "network_mode": service.network_mode.value if service.network_mode else None,
             "profiles": list(service.profiles),
+            "extends": service.inherited,
+            "included_from": service.origin,
         }
         services.append(entry)
     error = analysis.compose.error
+    names = {entry["name"] for entry in services}
     return {
         "kind": "compose",
         "name": analysis.compose.name,
         "services": services,
+        "files_not_read": {
+            k: v for k, v in skipped.items() if k not in names and k not in analysis.dockerfiles
+        },
         "error": None if error is None else {"line": error.line + 1, "message": error.message},
     }
 
 
-__all__ = ["ENGINE_NOTES", "ComposeAnalysis", "analyze", "findings", "inspect_compose", "service_facts"]
+__all__ = [
+    "ENGINE_NOTES",
+    "NERDCTL_NOTE",
+    "ComposeAnalysis",
+    "analyze",
+    "findings",
+    "inspect_compose",
+    "service_facts",
+]

@@ -15,12 +15,29 @@ The one gate (`verified`), as for the manifest edits (`core/kubernetes/verify.py
 by an independent judge (PyYAML's safe loader, which follows aliases and merge keys) and must equal the
 original plus exactly the new service; debugbox's own reader must then find the same services plus the new
 one. Only one edit is ever made (an insertion), so the rest of the file stays byte-identical.
+
+Per compose implementation (`engine_forms`, from the `debugbox.compose.engine` setting and what is installed):
+
+- **docker** (Docker Compose v2, and v1 1.28+): `pid: "service:<s>"` and `network_mode: "service:<s>"`.
+- **podman** (podman-compose 1.0.6+): podman-compose turns `network_mode: service:<s>` into
+  `--network=container:<the service's first container>` itself, but passes `pid:` to `podman run --pid`
+  unchanged, and Podman refuses `service:` there ("unrecognized namespace mode"); so `pid:` names the
+  container: the target's `container_name`, else podman-compose's own name for it, `<project>_<s>_1`
+  (`-` instead of `_` with `x-podman: {name_separator_compat: true}` or `docker_compose_compat: true`; the
+  project is the top-level `name:`, else the folder's name, lower-cased, keeping `[-_a-z0-9]`). Source:
+  podman_compose.py 1.6.0, `get_net_args_from_network_mode`, `container_to_args` (`--pid`),
+  `_parse_compose_file` (project name) and `join_name_parts`. Starting the project with `-p` or
+  `COMPOSE_PROJECT_NAME` changes that name, which a comment on the derived `pid:` line says.
+- **nerdctl**: nerdctl compose accepts only `container:` in `network_mode` ("unsupported network_mode",
+  nerdctl `pkg/composer/serviceparser`), and has no `service:` namespaces; no edit is offered for it
+  (`NERDCTL_NOTE`): the debug terminal (a sidecar container debugbox starts) is offered instead.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,15 +47,52 @@ from debugbox.core.kubernetes.edits import Edit, Refused, apply_edits
 from debugbox.core.kubernetes.pod_spec import last_line
 from debugbox.core.kubernetes.verify import Unverified, first_difference, judge_load
 from debugbox.core.kubernetes.yamlstream import Alias, Map, yaml_line_offset
+from debugbox.core.settings import COMPOSE_ENGINES
 
 PROFILE = "debug"
 _PLAIN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/:@-]*")
 _EOL = re.compile(r"\r\n|[\r\n]")
 ENGINE_NOTES = (
-    "Docker Compose (v1 and v2) runs it with `--profile debug`. podman-compose names containers, not services: "
-    'write `pid: "container:<project>_<service>_1"` (and the same for network_mode) there. nerdctl compose has no '
-    "`service:` namespaces: use the debug terminal (a sidecar container) instead."
+    "Docker Compose (v1 and v2) runs it with `--profile debug`. podman-compose needs `pid: "
+    '"container:<its container>"` (debugbox writes that form when the engine is Podman: setting '
+    "debugbox.compose.engine or `--engine podman`). nerdctl compose has no `service:` namespaces: use the debug "
+    "terminal (a sidecar container) instead."
 )
+#: The compose implementations whose sidecar differs (`debugbox.compose.engine`, besides `auto`).
+ENGINES = COMPOSE_ENGINES[1:]
+ENGINE_LABELS = {"docker": "Docker Compose", "podman": "podman-compose", "nerdctl": "nerdctl compose"}
+NERDCTL_NOTE = (
+    "nerdctl compose has no `service:` namespaces (its network_mode takes only `container:`), so no sidecar "
+    "service is added for it: open the debug terminal, a sidecar container sharing the service's PID and "
+    "network namespaces"
+)
+_PODMAN_PROJECT = re.compile(r"[^-_a-z0-9]")
+
+
+def engine_forms(setting: str, installed: Collection[str]) -> tuple[str, ...]:
+    """The sidecar forms to offer: the one the setting names, else (`auto`) one per compose implementation
+    installed, in `ENGINES` order (several when ambiguous), Docker Compose's when none is."""
+    if setting in ENGINES:
+        return (setting,)
+    return tuple(e for e in ENGINES if e in installed) or ("docker",)
+
+
+def podman_container(compose: ComposeFile, target: str, folder_name: str) -> str:
+    """The name podman-compose gives the first container of `target` (see the module docstring)."""
+    service = compose.service(target)
+    if service is not None and service.container_name is not None and service.container_name.value:
+        return service.container_name.value
+    project = _PODMAN_PROJECT.sub("", compose.name if compose.name else folder_name.lower())
+    compat = {
+        str(compose.x_podman.get(k)).lower() for k in ("name_separator_compat", "docker_compose_compat")
+    }
+    separator = "-" if "true" in compat else "_"
+    if not project:
+        raise Refused(
+            "podman-compose would find no project name here (the top-level `name:` or the folder's name keeps "
+            "none of [-_a-z0-9]): set `name:` or the target's `container_name`"
+        )
+    return separator.join((project, target, "1"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +121,11 @@ def _quoted(value: str) -> str:
     )
 
 
-def sidecar_value(target: str, image: str) -> dict[str, Any]:
-    """The new service as loaded data (what the judge must find)."""
+def sidecar_value(target: str, image: str, pid: str | None = None) -> dict[str, Any]:
+    """The new service as loaded data (what the judge must find); `pid` defaults to `service:<target>`."""
     return {
         "image": image,
-        "pid": f"service:{target}",
+        "pid": pid or f"service:{target}",
         "network_mode": f"service:{target}",
         "cap_add": ["SYS_PTRACE"],
         "stdin_open": True,
@@ -80,10 +134,10 @@ def sidecar_value(target: str, image: str) -> dict[str, Any]:
     }
 
 
-def _lines(name: str, target: str, image: str, indent: str, step: str, eol: str) -> str:
+def _lines(name: str, target: str, image: str, pid: str, note: str, indent: str, step: str, eol: str) -> str:
     body = [
         f"image: {_quoted(image)}",
-        f"pid: {json.dumps('service:' + target)}",
+        f"pid: {json.dumps(pid)}" + (f"  # {note}" if note else ""),
         f"network_mode: {json.dumps('service:' + target)}",
         "cap_add: [SYS_PTRACE]",
         "stdin_open: true",
@@ -113,8 +167,13 @@ def _after_own_comments(text: str, at: int, key_col: int) -> int:
     return at
 
 
-def plan_sidecar(compose: ComposeFile, target: str, image: str) -> SidecarEdit:
-    """The edit adding a debug sidecar service for `target`; `Refused` with the reason when it cannot."""
+def plan_sidecar(
+    compose: ComposeFile, target: str, image: str, engine: str = "docker", folder_name: str = ""
+) -> SidecarEdit:
+    """The edit adding a debug sidecar service for `target`, in `engine`'s form (`folder_name`: the compose
+    file's folder, podman-compose's default project); `Refused` with the reason when it cannot."""
+    if engine == "nerdctl":
+        raise Refused(NERDCTL_NOTE)
     if compose.error is not None:
         raise Refused(
             f"the compose file does not parse (line {compose.error.line + 1}: {compose.error.message})"
@@ -146,12 +205,17 @@ def plan_sidecar(compose: ComposeFile, target: str, image: str) -> SidecarEdit:
     m = _EOL.search(text)
     eol = m.group(0) if m else "\n"
     name = sidecar_name(compose, target)
-    new = _lines(name, target, image, indent, step, eol)
+    pid = f"container:{podman_container(compose, target, folder_name)}" if engine == "podman" else None
+    named = (service := compose.service(target)) is not None and service.container_name is not None
+    note = (
+        "podman-compose's name for it; another with -p or COMPOSE_PROJECT_NAME" if pid and not named else ""
+    )
+    new = _lines(name, target, image, pid or f"service:{target}", note, indent, step, eol)
     if at >= len(chunk) and not chunk.endswith(("\n", "\r")):
         new = eol + new[: -len(eol)]  # no final newline before: none after
     edit = Edit(base + at, base + at, new)
     edited = apply_edits(text, [edit])
-    refusal = _verify(compose, edited, name, sidecar_value(target, image))
+    refusal = _verify(compose, edited, name, sidecar_value(target, image, pid))
     if refusal is not None:
         raise Refused(f"debugbox will not edit this: {refusal}")
     return SidecarEdit(name, edit, edited)

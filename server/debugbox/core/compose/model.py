@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 from pathlib import PurePath
+from typing import Any
 
 from lsprotocol import types as lsp
 
@@ -32,8 +33,21 @@ from debugbox.core.kubernetes.yamlstream import (
     split_documents,
 )
 
+#: At most this many `include:` paths are read from one file.
+MAX_INCLUDES = 16
 #: The service keys the reader looks at (everything else is left as it is written).
-SERVICE_KEYS = ("image", "build", "pid", "network_mode", "command", "entrypoint", "healthcheck", "profiles")
+SERVICE_KEYS = (
+    "image",
+    "build",
+    "pid",
+    "network_mode",
+    "command",
+    "entrypoint",
+    "healthcheck",
+    "profiles",
+    "container_name",
+    "extends",
+)
 
 
 class Lines:
@@ -72,6 +86,9 @@ class Build:
     where: Located
     inline: bool = False
     """`dockerfile_inline:`: there is no file to read."""
+    folder: str | None = None
+    """The folder of the file that declared it, when not this compose file's (a service inherited with
+    `extends: {file: …}` or included): its context is relative to that folder (`core/compose/includes.py`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,15 @@ class Command:
     words: tuple[str, ...]
     shell: bool
     """True when it runs `/bin/sh -c` (a health check string or `CMD-SHELL`)."""
+    where: Located
+
+
+@dataclass(frozen=True, slots=True)
+class Extends:
+    """A service's `extends:`: the base service, and its file (None: this file), as written."""
+
+    service: str
+    file: str | None
     where: Located
 
 
@@ -99,6 +125,15 @@ class Service:
     network_mode: Located | None = None
     commands: tuple[Command, ...] = ()
     profiles: tuple[str, ...] = ()
+    container_name: Located | None = None
+    extends: Extends | None = None
+    inherited: str | None = None
+    """Where the keys it does not set itself come from (`api in common.yaml`), once `extends:` is followed."""
+    origin: str | None = None
+    """The file it is defined in when it was included (`include:`); None for this file's own services."""
+    present: frozenset[str] = frozenset()
+    """Which of `SERVICE_KEYS` it sets (even to something debugbox does not use, as `healthcheck: {disable:
+    true}`): those are not inherited through `extends:`."""
 
 
 @dataclass(slots=True)
@@ -114,6 +149,12 @@ class ComposeFile:
     root: Map | None = None
     anchors: dict[str, Node] = field(default_factory=dict)
     doc_start: int = 0
+    includes: list[Located] = field(default_factory=list)
+    """The top-level `include:` paths as written (short syntax, and each `path` of the long one)."""
+    included: list[Service] = field(default_factory=list)
+    """The services of the included files (`core/compose/includes.resolve`), located at their `include:` entry."""
+    x_podman: dict[str, Any] = field(default_factory=dict)
+    """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
     def service(self, name: str) -> Service | None:
         return next((s for s in self.services if s.name == name), None)
@@ -205,7 +246,44 @@ def _service(name_node: Scalar, value: Node, anchors: dict[str, Node], base: int
         network_mode=_scalar(found["network_mode"], anchors, base),
         commands=tuple(c for c in commands if c is not None),
         profiles=tuple(str(p) for p in profiles) if isinstance(profiles, list) else (),
+        container_name=_scalar(found["container_name"], anchors, base),
+        extends=_extends(found["extends"], anchors, base),
+        present=frozenset(k for k, v in found.items() if v is not None),
     )
+
+
+def _extends(node: Node | None, anchors: dict[str, Node], base: int) -> Extends | None:
+    """`extends: base` or `extends: {service: base, file: common.yaml}`."""
+    value, _ = deref(node, anchors)
+    if value is None:
+        return None
+    where = Located(scalar_text(value) or "", value.start + base, value.end + base)
+    text = scalar_text(value)
+    if text is not None:
+        return Extends(text, None, where) if text else None
+    service = scalar_text(get(value, "service", anchors)[1])
+    if not isinstance(value, Map) or not service:
+        return None
+    return Extends(service, scalar_text(get(value, "file", anchors)[1]) or None, where)
+
+
+def _includes(node: Node | None, anchors: dict[str, Node], base: int) -> list[Located]:
+    """The paths of a top-level `include:` (compose spec, 14-include.md): strings, or `path:` (a string or a
+    list of strings) in the long syntax."""
+    value, _ = deref(node, anchors)
+    out: list[Located] = []
+    if not isinstance(value, Seq):
+        return out
+    for item in value.items[:MAX_INCLUDES]:
+        entry, _ = deref(item, anchors)
+        if isinstance(entry, Map):
+            entry, _ = deref(get(entry, "path", anchors)[1], anchors)
+        paths = entry.items[:MAX_INCLUDES] if isinstance(entry, Seq) else [entry]
+        for path in paths:
+            located = _scalar(path, anchors, base)
+            if located is not None and located.value:
+                out.append(located)
+    return out[:MAX_INCLUDES]
 
 
 def _scalar(node: Node | None, anchors: dict[str, Node], base: int) -> Located | None:
@@ -232,6 +310,9 @@ def read_compose(text: str) -> ComposeFile:
         return out
     out.root, out.anchors, out.doc_start = root, tree.anchors, chunk.start
     out.name = scalar_text(get(root, "name", tree.anchors)[1])
+    out.includes = _includes(get(root, "include", tree.anchors)[1], tree.anchors, chunk.start)
+    x_podman = to_python(get(root, "x-podman", tree.anchors)[1], tree.anchors)
+    out.x_podman = x_podman if isinstance(x_podman, dict) else {}
     services_value = get(root, "services", tree.anchors)[1]
     out.services_node = services_value
     services, _ = deref(services_value, tree.anchors)
@@ -267,6 +348,11 @@ def _normal(path: PurePath) -> PurePath:
     return type(path)(*parts) if parts else type(path)(".")
 
 
+def normal_path(path: PurePath) -> PurePath:
+    """`path` with `.` and `..` resolved lexically (what compose does with the relative paths it reads)."""
+    return _normal(path)
+
+
 def build_dockerfile(
     compose_dir: PurePath, build: Build, workspace: PurePath | None = None
 ) -> BuildPath | None:
@@ -274,7 +360,8 @@ def build_dockerfile(
     relative to the context, as compose resolves them); None for a git/URL context or `dockerfile_inline`."""
     if build.context is None or build.inline:
         return None
-    path = _normal(compose_dir / build.context / build.dockerfile)
+    folder = type(compose_dir)(build.folder) if build.folder is not None else compose_dir
+    path = _normal(folder / build.context / build.dockerfile)
     outside = False
     if workspace is not None:
         root = _normal(workspace)

@@ -30,6 +30,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "container_lens",
     "pod_lens",
     "compose",
+    "watched_files",
 )
 
 

@@ -7,6 +7,7 @@ per-service code lenses.
 - Lenses on each service key: "Debug running container (N)" when containers with the compose labels of this
   file's project and that service run (the same watch, picker and terminal as the Dockerfile lens,
   `container_lens`), and "Generate Dockerfile.debug" for a service whose `build:` Dockerfile debugbox read.
+  An included service's lens sits on its `include:` entry and is titled "Debug <service> (N)".
 """
 
 from __future__ import annotations
@@ -62,7 +63,11 @@ def lenses(
         target for target, service in watch.answers.get(path, ()) if service == anchor.data.get("service")
     ]
     if related:
-        out.insert(0, debug_lens(ls, uri, anchor.range, related))
+        lens = debug_lens(ls, uri, anchor.range, related)
+        if anchor.data.get("included") and lens.command is not None:
+            # Several included services share their `include:` entry: each lens names its own.
+            lens.command.title = f"Debug {anchor.data.get('service')} ({len(related)})"
+        out.insert(0, lens)
     return out
 
 
@@ -70,14 +75,13 @@ def register(server: DebugboxLanguageServer) -> None:
     def analyze(uri: str, text: str, settings: Settings, previous: Analysis | None = None) -> Analysis:
         # Imported on first use, in the analysis thread: `debugbox lsp` starts without the analysers.
         from debugbox.core.compose import analysis
-        from debugbox.core.compose.model import read_compose
-        from debugbox.edge.workspace import build_dockerfiles
+        from debugbox.edge.compose import installed_engines
+        from debugbox.edge.workspace import ComposeInputs, compose_inputs
 
         path = server.path_of(uri)
-        dockerfiles: dict[str, tuple[str, str]] = {}
-        if path is not None:
-            dockerfiles, _ = build_dockerfiles(read_compose(text), path, server.workspace_root_of(path))
-        return analysis.analyze(uri, text, settings, previous, dockerfiles)
+        read = compose_inputs(text, path, server.workspace_root_of(path)) if path else ComposeInputs()
+        installed = installed_engines(server.workspace_roots()) if settings.compose.engine == "auto" else ()
+        return analysis.analyze(uri, text, settings, previous, read.dockerfiles, installed, read.related)
 
     server.analyses.provide(DocumentKind.COMPOSE, analyze)
     register_lens_provider(server, PURPOSE, ComposeWatch, lenses)

@@ -62,6 +62,10 @@ def register(server: DebugboxLanguageServer) -> None:
 
     @server.feature(lsp.INITIALIZED)
     async def initialized(ls: DebugboxLanguageServer, params: lsp.InitializedParams) -> None:
+        from debugbox.lsp.handlers.watched_files import register_watchers
+
+        # Not awaited: an editor slow to answer the registration must not delay the settings.
+        ls.watch_registration = asyncio.get_running_loop().create_task(register_watchers(ls))
         if ls.client.configuration:
             await configuration.pull(ls)
 

@@ -7,7 +7,8 @@ Arguments (one object each, see docs/commands.md):
   `{"argv", "strategy", "notes", "title", "target"}`. `raw`: the plain toolbox shell instead of the session
   bootstrap; `ptrace`: a root sidecar with SYS_PTRACE for a non-root target. Without `target`, the first
   container related to the `uri` is used: for a manifest, a pod of `workload` (the typed object the manifest
-  analysis put in its "debug now" action) or else of any workload of the editor's buffer (unsaved edits count).
+  analysis put in its "debug now" action) or else of any workload of the editor's buffer (unsaved edits count);
+  for a compose file, `service` keeps that service's containers (the nerdctl action of `core/compose`).
 - openDebugTerminal (same arguments): sends `debugbox/openTerminal` `{"title", "argv", "cwd"?, "env"?}` to
   clients that declared `experimental.debugbox.openTerminal`; any other client gets `window/showMessage` with
   the command line. argv[0] is an absolute path (`cli_tools.resolve_program`, workspace folders excluded), so
@@ -148,6 +149,7 @@ async def _plan_request(
     privileged = optional_bool(command, obj, "privileged")
     raw = optional_bool(command, obj, "raw")
     ptrace = optional_bool(command, obj, "ptrace")
+    compose_service = optional_str(command, obj, "service")
     workload = _workload_argument(command, obj)
     # A given workload is the one to debug (its pods only); else the buffer's workloads, when it is a manifest.
     workloads = [workload] if workload is not None else (None if target else await buffer_workloads(ls, uri))
@@ -166,10 +168,16 @@ async def _plan_request(
             listing = service.list_targets(
                 settings, document=path, workspace=root, probe=False, workloads=workloads, runtimes=runtimes
             )
-            related = [t for t in listing.targets if t.related]
+            related = [
+                t
+                for t in listing.targets
+                if t.related
+                and (not compose_service or t.labels.get("com.docker.compose.service") == compose_service)
+            ]
             if not related:
                 more = f" ({'; '.join(listing.errors)})" if listing.errors else ""
-                raise TargetNotFound(f"no running container is related to {uri}{more}")
+                of = f"of service {compose_service} " if compose_service else ""
+                raise TargetNotFound(f"no running container {of}is related to {uri}{more}")
             ref = related[0].id
         return service.plan(settings, ref, options)
 
