@@ -642,6 +642,9 @@ const scenarios = {
     if (!text.includes("debugbox.kubernetes.toolboxImages entry for namespace airgap")) {
       throw new Error(`the notification does not name the setting for this namespace: ${text}`);
     }
+    // The terminal stays to be read (`debugbox session --hold`): VS Code would close it with the ended process.
+    await until("the terminal to hold the sentence until Enter", async () =>
+      squeezed(await terminalRows(page)).includes("pressEntertoclosethisterminal"), 15000, 200);
     await shot(page, "vscode-kube-unpullable.png");
   },
 

@@ -88,3 +88,10 @@ def test_the_watch_carries_the_fix_through_json() -> None:
     assert WatchSpec.from_json(spec.to_json()) == spec
     old = {k: v for k, v in spec.to_json().items() if k != "fix"}  # a watch written before the field
     assert WatchSpec.from_json(old) == dataclasses.replace(spec, fix="")
+
+
+def test_thousands_of_bad_entries_are_a_few_lines() -> None:
+    raw = {"kubernetes": {"toolboxImages": [{"namespace": "-n", "image": "t:1"}] * 5000}}
+    parsed, problems = parse_settings(raw)
+    assert parsed.kubernetes.toolbox_images == ()
+    assert len(problems) == 6 and problems[-1].endswith("4995 more entries ignored")

@@ -218,6 +218,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
 
 
 TOOLBOX_IMAGES = "kubernetes.toolboxImages"
+#: Bad entries named one by one; the rest are counted in one line.
+_MAX_RULE_PROBLEMS = 5
 _RULE_KEYS = ("context", "namespace", "image")
 _RULE_EXPECTED = (
     'a list of {"context", "namespace", "image"} objects: image an image reference, context a kubeconfig '
@@ -258,14 +260,21 @@ def _toolbox_rules(value: Any, problems: list[str]) -> tuple[ToolboxImageRule, .
         )
         return ()
     rules: list[ToolboxImageRule] = []
+    bad = 0
     for index, entry in enumerate(value):
         try:
             rules.append(_toolbox_rule(entry))
         except ValueError as exc:
-            problems.append(
-                f"invalid value for debugbox.{TOOLBOX_IMAGES}[{index}]: {_shown(entry)}: {exc} "
-                f"(expected {_RULE_EXPECTED}); entry ignored"
-            )
+            bad += 1
+            if bad <= _MAX_RULE_PROBLEMS:
+                problems.append(
+                    f"invalid value for debugbox.{TOOLBOX_IMAGES}[{index}]: {_shown(entry)}: {exc} "
+                    f"(expected {_RULE_EXPECTED}); entry ignored"
+                )
+    if bad > _MAX_RULE_PROBLEMS:  # a hostile list of thousands of entries is one more line, not thousands
+        problems.append(
+            f"invalid value for debugbox.{TOOLBOX_IMAGES}: {bad - _MAX_RULE_PROBLEMS} more entries ignored"
+        )
     return tuple(rules)
 
 
