@@ -107,3 +107,15 @@ def test_settings_reference_documents_every_setting_with_its_default() -> None:
         row = re.search(rf"^\| `{re.escape(name)}` \|(.*)$", doc, re.MULTILINE)
         assert row, f"docs/settings.md has no table row for {name}"
         assert f"`{json.dumps(prop['default'])}`" in row.group(1), f"{name}: default missing in its row"
+
+
+def test_the_toolbox_the_palette_builds_is_the_clis_default_tag() -> None:
+    """ "Build Local Toolbox Image" offers the image `debugbox toolbox build` makes: the extension's copy of the
+    name must be the server's."""
+    from debugbox.core.targets.container_strategy import LOCAL_TOOLBOX
+
+    toolbox = (EXT / "src" / "common" / "toolbox.ts").read_text(encoding="utf-8")
+    assert f'export const LOCAL_TOOLBOX = "{LOCAL_TOOLBOX}";' in toolbox
+    titles = {c["command"]: c["title"] for c in MANIFEST["contributes"]["commands"]}
+    assert titles["debugbox.client.buildToolboxImage"] == "Build Local Toolbox Image"
+    assert titles["debugbox.client.openRawShell"] == "Open Raw Shell…"

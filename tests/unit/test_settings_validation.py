@@ -59,6 +59,26 @@ INVALID: list[tuple[str, Any, str]] = [
     ("debugImage.tools", "curl", "list"),
     ("debugImage.tools", ["curl", 5], "list"),
     ("debugImage.tools", ["curl", ""], "list"),
+    # toolbox images per context/namespace: each entry is checked; a typo'd key would widen the entry
+    ("kubernetes.toolboxImages", "registry.example/tools:1", "expected a list"),
+    ("kubernetes.toolboxImages", {"namespace": "shop", "image": "tools:1"}, "expected a list"),
+    (
+        "kubernetes.toolboxImages",
+        [{"namespace": "shop", "image": "tools:1\nRUN id"}],
+        "not an image reference",
+    ),
+    ("kubernetes.toolboxImages", [{"namespace": "shop", "image": "--privileged"}], "not an image reference"),
+    ("kubernetes.toolboxImages", [{"namespace": "shop"}], "not an image reference"),
+    ("kubernetes.toolboxImages", [{"namespaces": "shop", "image": "tools:1"}], "unknown key 'namespaces'"),
+    ("kubernetes.toolboxImages", [{"image": "tools:1"}], "names neither a context nor a namespace"),
+    (
+        "kubernetes.toolboxImages",
+        [{"context": "--kubeconfig=/x", "image": "t:1"}],
+        "not a kubeconfig context",
+    ),
+    ("kubernetes.toolboxImages", [{"namespace": "-n", "image": "tools:1"}], "not a namespace name"),
+    ("kubernetes.toolboxImages", [{"namespace": 5, "image": "tools:1"}], "is not a string"),
+    ("kubernetes.toolboxImages", ["tools:1"], "not an object"),
     # strings given as other JSON types
     ("toolboxImage", 5, "image reference"),
     ("kubernetes.namespace", ["default"], "namespace"),

@@ -19,7 +19,15 @@ import {
   type StaticFeature,
 } from "vscode-languageclient/node";
 import { EXPERIMENTAL_KEY, EXPERIMENTAL_OPEN_TERMINAL, OPEN_TERMINAL_METHOD, ServerCommand } from "./common/constants";
-import { type Discovery, execProbe, findInterpreter, formatVersion, interpreterFromPythonApi, serverLaunch } from "./common/python";
+import {
+  type Discovery,
+  execProbe,
+  findInterpreter,
+  formatVersion,
+  interpreterFromPythonApi,
+  type Launch,
+  serverLaunch,
+} from "./common/python";
 import { RestartPolicy } from "./common/restarts";
 import {
   effectiveSettings,
@@ -62,6 +70,8 @@ export class DebugboxClient implements vscode.Disposable {
   private watchingPython = false;
   /** When to restart (crashes, trust, interpreter changes): common/restarts.ts, tested without VS Code. */
   private readonly policy: RestartPolicy;
+  /** How the running server was started (interpreter, bundled libraries): the CLI runs the same way. */
+  launch: Launch | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -226,6 +236,7 @@ export class DebugboxClient implements vscode.Disposable {
       process.env as Record<string, string>,
       hasLibs ? libs : undefined,
     );
+    this.launch = launch;
     const args = launch.args;
     this.log.info(
       vscode.workspace.isTrusted

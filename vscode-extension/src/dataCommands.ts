@@ -34,6 +34,7 @@ import {
 import { parseTargetList, type Target, targetItems } from "./common/targets";
 import { decodeTarget, FileKind, joinPath, parentPath, TARGET_FS_SCHEME, targetUriParts, toListing } from "./common/targetFs";
 import { TargetFileSystem } from "./targetFs";
+import { whenTerminalEnds } from "./terminalEnd";
 
 export interface DataDeps {
   /** `workspace/executeCommand` on the server; rejects with the server's message. */
@@ -406,20 +407,19 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       terminal?.sendText("\x03", false);
     };
     let done = false;
+    let ended: vscode.Disposable | undefined;
     const finish = (): void => {
       if (done) {
         return;
       }
       done = true;
-      clearInterval(poll);
-      closed.dispose();
+      ended?.dispose();
       item.dispose();
       stopCurrent = undefined;
       void offerViewer(output.fsPath);
     };
-    const closed = vscode.window.onDidCloseTerminal((t) => t === terminal && finish());
     // The process may end (duration reached) while its terminal stays open to show the summary.
-    const poll = setInterval(() => terminal?.exitStatus !== undefined && finish(), 500);
+    ended = terminal ? whenTerminalEnds(terminal, finish) : undefined;
     if (!terminal) {
       finish();
     }

@@ -5,7 +5,9 @@ import { type Attention, DebugboxClient } from "./client";
 import { ClientCommand, ServerCommand } from "./common/constants";
 import { registerDataCommands } from "./dataCommands";
 import { shellQuote } from "./common/terminals";
+import { whenTerminalEnds } from "./terminalEnd";
 import { parseTargetList, type Target, strategyItems, targetItems } from "./common/targets";
+import { type Engine, ENGINES, LOCAL_TOOLBOX, openTerminalArgs, toolboxBuildTerminal, toolboxOffer } from "./common/toolbox";
 
 let debugbox: DebugboxClient | undefined;
 
@@ -122,6 +124,53 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     return undefined;
   };
 
+  /** "Open Debug Terminal…" and "Open Raw Shell…": the same picks; raw is the toolbox's plain shell. */
+  const openTerminal = async (arg: unknown, raw: boolean): Promise<void> => {
+    const picked = await pickTarget(docUriArg(arg) ?? activeUri()?.toString());
+    if (picked) {
+      log.info(`open ${raw ? "raw shell" : "debug terminal"}: ${picked.target.id} (${picked.strategy})`);
+      await run(ServerCommand.openDebugTerminal, openTerminalArgs(picked.target.id, picked.strategy, raw));
+    }
+  };
+
+  /** `debugbox toolbox build` in a terminal the user watches; once it succeeded, offer the image as the setting. */
+  const buildToolbox = async (): Promise<void> => {
+    const launch = dbx.launch;
+    if (!launch) {
+      void vscode.window.showErrorMessage(
+        "debugbox: no Python runs the server yet, so the toolbox cannot be built; see the debugbox output.",
+        "Show Output",
+      ).then((c) => c && log.show());
+      return;
+    }
+    const engine = await vscode.window.showQuickPick([...ENGINES], {
+      title: `debugbox: build ${LOCAL_TOOLBOX} into which engine?`,
+      placeHolder: "A static busybox from this machine, imported into the engine (no registry)",
+    });
+    if (!engine) {
+      return;
+    }
+    const terminal = vscode.window.createTerminal(toolboxBuildTerminal(launch, engine as Engine));
+    terminal.show(false);
+    log.info(`building ${LOCAL_TOOLBOX} into ${engine} in a terminal`);
+    const offerImage = (): void => {
+      const config = vscode.workspace.getConfiguration("debugbox");
+      const offer = toolboxOffer(terminal.exitStatus?.code, config.inspect<string>("toolboxImage")?.globalValue);
+      if (!offer) {
+        return;
+      }
+      const buttons = offer.button ? [offer.button] : [];
+      void vscode.window.showInformationMessage(offer.message, ...buttons).then(async (choice) => {
+        if (choice && choice === offer.button) {
+          // User settings: toolboxImage decides what runs, so a workspace value is ignored in untrusted folders.
+          await config.update("toolboxImage", LOCAL_TOOLBOX, vscode.ConfigurationTarget.Global);
+          log.info(`debugbox.toolboxImage set to ${LOCAL_TOOLBOX} (user settings)`);
+        }
+      });
+    };
+    context.subscriptions.push(whenTerminalEnds(terminal, offerImage));
+  };
+
   context.subscriptions.push(
     vscode.commands.registerCommand(ClientCommand.showOutput, () => log.show()),
     vscode.commands.registerCommand(ClientCommand.restartServer, async () => {
@@ -159,13 +208,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       // No `line`: every pod spec in the file (the quick fix on a pod spec does one).
       await run(ServerCommand.addShareProcessNamespace, { uri });
     }),
-    vscode.commands.registerCommand(ClientCommand.openDebugTerminal, async (arg?: unknown) => {
-      const picked = await pickTarget(docUriArg(arg) ?? activeUri()?.toString());
-      if (picked) {
-        log.info(`open debug terminal: ${picked.target.id} (${picked.strategy})`);
-        await run(ServerCommand.openDebugTerminal, { target: picked.target.id, strategy: picked.strategy });
-      }
-    }),
+    vscode.commands.registerCommand(ClientCommand.openDebugTerminal, (arg?: unknown) => openTerminal(arg, false)),
+    vscode.commands.registerCommand(ClientCommand.openRawShell, (arg?: unknown) => openTerminal(arg, true)),
+    vscode.commands.registerCommand(ClientCommand.buildToolboxImage, () => buildToolbox()),
     vscode.commands.registerCommand(ClientCommand.copyDebugCommand, async (arg?: unknown) => {
       const picked = await pickTarget(docUriArg(arg) ?? activeUri()?.toString());
       if (!picked) {

@@ -6,6 +6,10 @@ terminal as usual, and when the debug container cannot start (image pull, runAsN
 timeout) kubectl is ended and one line in the terminal says why and what to do (`edge/kube_watch.py`).
 `--watch` is a plan's `watch` object (`debugbox.debugCommand`'s result carries it).
 
+`--hold` (the editors' terminals): editors close a terminal as soon as its process ends, which took the
+sentence with it; when the debug container did not start and stdin is a terminal, the sentence stays until
+the user presses Enter (the line says so; never a silent wait).
+
 Exit codes: the command's own; 3 when the debug container did not start; 2 bad usage.
 """
 
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from typing import Any
 
 from debugbox.cli import UsageError
@@ -29,12 +34,18 @@ def register(sub: Any) -> None:
     p.add_argument("--watch", required=True, metavar="JSON", help="the plan's watch object")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per API call (default 10)")
     p.add_argument("--start-timeout", type=float, metavar="SECONDS", help="for the container to run")
+    p.add_argument(
+        "--hold",
+        action="store_true",
+        help="when the debug container did not start, wait for Enter before ending (editor terminals)",
+    )
     p.set_defaults(func=run, command=[])
     p.__class__ = _CommandAfterDashDash
 
 
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.settings import Settings
+    from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
     from debugbox.edge.kube_watch import run_watched
 
     if not args.command:
@@ -49,4 +60,22 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and not 0 < value < 86400:
             raise UsageError("timeouts must be positive seconds (under a day)")
     api_timeout = args.timeout or Settings().kubernetes.timeout_seconds
-    return run_watched(args.command, dict(os.environ), watch, api_timeout, args.start_timeout)
+    code = run_watched(args.command, dict(os.environ), watch, api_timeout, args.start_timeout)
+    if code == EXIT_NOT_STARTED and args.hold:
+        hold_until_enter(sys.stdin.fileno())
+    return code
+
+
+def hold_until_enter(fd: int) -> None:
+    """On a terminal, wait for Enter (or Ctrl-C / Ctrl-D) so the sentence above stays readable. Reads bytes, not
+    lines: kubectl may have left the terminal in raw mode, where Enter is a lone carriage return."""
+    if not os.isatty(fd):
+        return
+    print("debugbox: press Enter to close this terminal.", file=sys.stderr, flush=True)
+    try:
+        while True:
+            data = os.read(fd, 1024)
+            if not data or any(b in data for b in b"\r\n\x03\x04"):
+                return
+    except (OSError, KeyboardInterrupt):
+        return

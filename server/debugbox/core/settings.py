@@ -9,12 +9,17 @@ Settings are data from the user's or the workspace's configuration, so each is c
 not only for its JSON type: numbers of seconds must be finite and within `TIMEOUT_RANGE` (1e300 overflowed the
 socket layer), image references go through `names.validate_image` (a newline in `debugImage.toolsImage` wrote
 an extra instruction into Dockerfile.debug), context and namespace through their `names` validators, enums
-must be one of their values, booleans must be JSON booleans (not the string "true").
+must be one of their values, booleans must be JSON booleans (not the string "true"). `kubernetes.toolboxImages`
+is checked entry by entry (a bad entry is left out, the others apply).
+
+The toolbox image a pod gets is decided here, in `toolbox_image_for` (an explicit `--image`, else the most
+specific `kubernetes.toolboxImages` entry, else `toolboxImage`), with the clause that says what to change.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import math
 from collections.abc import Callable, Mapping
@@ -50,11 +55,39 @@ class DockerSettings:
 
 
 @dataclass(frozen=True)
+class ToolboxImageRule:
+    """One entry of `debugbox.kubernetes.toolboxImages`: the toolbox for a context, a namespace, or both."""
+
+    image: str
+    context: str = ""
+    """Empty: any context."""
+    namespace: str = ""
+    """Empty: any namespace."""
+
+    @property
+    def rank(self) -> int:
+        """How specific the entry is (higher wins): context and namespace > context > namespace. A context is a
+        cluster, and which registries a cluster can pull from is the reason for these entries."""
+        return (2 if self.context else 0) + (1 if self.namespace else 0)
+
+    def matches(self, context: str, namespace: str) -> bool:
+        return self.context in ("", context) and self.namespace in ("", namespace)
+
+    def describe(self) -> str:
+        where = [f"context {self.context}"] if self.context else []
+        where += [f"namespace {self.namespace}"] if self.namespace else []
+        return ", ".join(where)
+
+
+@dataclass(frozen=True)
 class KubernetesSettings:
     context: str = ""
     namespace: str = ""
     profile: str = "auto"
     timeout_seconds: float = 10.0
+    toolbox_images: tuple[ToolboxImageRule, ...] = ()
+    """Toolbox images per context and/or namespace (private registries, air-gapped clusters); see
+    `toolbox_image_for` for which one applies."""
 
 
 @dataclass(frozen=True)
@@ -98,6 +131,7 @@ EXECUTION_SETTINGS = frozenset(
         "kubernetes.context",
         "kubernetes.namespace",
         "kubernetes.profile",
+        "kubernetes.toolboxImages",
     }
 )
 
@@ -193,6 +227,109 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
     raise ValueError(f"invalid value for debugbox.{key}: {_shown(value)} (expected {expected})")
 
 
+TOOLBOX_IMAGES = "kubernetes.toolboxImages"
+#: Bad entries named one by one; the rest are counted in one line.
+_MAX_RULE_PROBLEMS = 5
+_RULE_KEYS = ("context", "namespace", "image")
+_RULE_EXPECTED = (
+    'a list of {"context", "namespace", "image"} objects: image an image reference, context a kubeconfig '
+    "context name and/or namespace a namespace name"
+)
+
+
+def _toolbox_rule(entry: Any) -> ToolboxImageRule:
+    """One `toolboxImages` entry, or ValueError saying what is wrong with it. Unknown keys are refused: a typo
+    (`"namespaces"`) would otherwise turn an entry for one namespace into one for every namespace."""
+    if not isinstance(entry, Mapping):
+        raise ValueError("not an object")
+    unknown = sorted(str(k) for k in entry if k not in _RULE_KEYS)
+    if unknown:
+        raise ValueError(f"unknown key {_shown(unknown[0])}")
+    values: dict[str, str] = {}
+    for name in _RULE_KEYS:
+        value = entry.get(name, "")
+        if not isinstance(value, str):
+            raise ValueError(f"{name} {_shown(value)} is not a string")
+        check, what = _STRING_CHECKS["toolboxImage" if name == "image" else f"kubernetes.{name}"]
+        if value or name == "image":
+            try:
+                check(value)
+            except InvalidTarget:
+                raise ValueError(f"{name} {_shown(value)} is not {what.removesuffix(', or empty')}") from None
+        values[name] = value
+    if not values["context"] and not values["namespace"]:
+        raise ValueError("names neither a context nor a namespace (that is debugbox.toolboxImage)")
+    return ToolboxImageRule(**values)
+
+
+def _toolbox_rules(value: Any, problems: list[str]) -> tuple[ToolboxImageRule, ...]:
+    """The valid entries; one message per entry left out (the others still apply)."""
+    if not isinstance(value, list | tuple):
+        problems.append(
+            f"invalid value for debugbox.{TOOLBOX_IMAGES}: {_shown(value)} (expected {_RULE_EXPECTED})"
+        )
+        return ()
+    rules: list[ToolboxImageRule] = []
+    bad = 0
+    for index, entry in enumerate(value):
+        try:
+            rules.append(_toolbox_rule(entry))
+        except ValueError as exc:
+            bad += 1
+            if bad <= _MAX_RULE_PROBLEMS:
+                problems.append(
+                    f"invalid value for debugbox.{TOOLBOX_IMAGES}[{index}]: {_shown(entry)}: {exc} "
+                    f"(expected {_RULE_EXPECTED}); entry ignored"
+                )
+    if bad > _MAX_RULE_PROBLEMS:  # a hostile list of thousands of entries is one more line, not thousands
+        problems.append(
+            f"invalid value for debugbox.{TOOLBOX_IMAGES}: {bad - _MAX_RULE_PROBLEMS} more entries ignored"
+        )
+    return tuple(rules)
+
+
+@dataclass(frozen=True)
+class ToolboxChoice:
+    """The toolbox image for one pod, and the setting that decides it there (for the sentences that say
+    what to change)."""
+
+    image: str
+    rule: ToolboxImageRule | None
+    """The `toolboxImages` entry that matched; None: `debugbox.toolboxImage` (or its default)."""
+    context: str
+    namespace: str
+    explicit: bool = False
+    """The image was given for this one run (`--image`, a command's `image` argument)."""
+
+    def fix(self) -> str:
+        """What to change so another image is used for this context and namespace (a clause of a sentence)."""
+        entry = json.dumps(
+            {"context": self.context, "namespace": self.namespace, "image": "…"}, ensure_ascii=False
+        )
+        if self.rule is not None:
+            how = (
+                f"change the debugbox.{TOOLBOX_IMAGES} entry for {self.rule.describe()} to an image in a "
+                "registry the cluster can pull from"
+            )
+        else:
+            how = (
+                f"add {entry} to debugbox.{TOOLBOX_IMAGES} (or set debugbox.toolboxImage) with an image in a "
+                "registry the cluster can pull from"
+            )
+        return f"pass another --image, or {how}" if self.explicit else f"{how} (or pass --image)"
+
+
+def toolbox_image_for(settings: Settings, context: str, namespace: str, given: str = "") -> ToolboxChoice:
+    """The toolbox image for a pod in `namespace` of `context`: `given` (an explicit `--image`) wins; else the
+    most specific matching `kubernetes.toolboxImages` entry (context and namespace, then context, then
+    namespace; the first listed among equals); else `toolboxImage`."""
+    matching = [r for r in settings.kubernetes.toolbox_images if r.matches(context, namespace)]
+    rule = max(matching, key=lambda r: r.rank, default=None)  # max keeps the first of equal ranks
+    if given:
+        return ToolboxChoice(given, rule, context, namespace, explicit=True)
+    return ToolboxChoice(rule.image if rule else settings.toolbox_image, rule, context, namespace)
+
+
 def _build(cls: type[Any], flat: dict[str, Any], prefix: str, problems: list[str]) -> Any:
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
@@ -200,6 +337,8 @@ def _build(cls: type[Any], flat: dict[str, Any], prefix: str, problems: list[str
         default = getattr(cls(), f.name)
         if dataclasses.is_dataclass(default):
             kwargs[f.name] = _build(type(default), flat, key + ".", problems)
+        elif key == TOOLBOX_IMAGES and flat.get(key) is not None:
+            kwargs[f.name] = _toolbox_rules(flat[key], problems)
         elif key in flat and flat[key] is not None:
             try:
                 kwargs[f.name] = _coerce(key, flat[key], default)

@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote
 
 from debugbox.core.errors import InvalidTarget, RuntimeProblem, StrategyUnavailable, TargetNotFound
 from debugbox.core.images import classify_image
-from debugbox.core.settings import Settings
+from debugbox.core.settings import Settings, toolbox_image_for
 from debugbox.core.targets import consent, identity, names, pod_facts, pod_strategy, preflight
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.edge import kube_session
@@ -278,11 +278,11 @@ class KubeBackend:
 
     def kube_plan(self, target: Target, options: PlanOptions) -> pod_strategy.KubePlan:
         """The plan plus, for copies, the argv that deletes the copy again."""
-        if not options.toolbox_image:
-            options = replace(options, toolbox_image=self.settings.toolbox_image)
         context = self.context(str(target.extra.get("context") or "") or None)
         client = self.client(context)
         namespace, pod_name = str(target.extra["namespace"]), str(target.extra["pod"])
+        toolbox = toolbox_image_for(self.settings, context.name, namespace, options.toolbox_image)
+        options = replace(options, toolbox_image=toolbox.image)
         raw = self._pods.pop(target.id, None) or client.read_pod(namespace, pod_name)
         pod = checked_pod(raw)
         container = pod.container(str(target.extra.get("container") or "") or None)
@@ -350,7 +350,7 @@ class KubeBackend:
             plan = kplan.plan
             warning = f"{why}; using {plan.strategy}.\n{ask}"
             kplan = replace(kplan, plan=replace(plan, warning=warning, notes=(*plan.notes, f"{why}.")))
-        return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings)
+        return kube_session.finish(kplan, raw, container.name, cluster, options, self.settings, toolbox.fix())
 
     def _ask_access(
         self,

@@ -82,6 +82,7 @@ def finish(
     cluster: pod_facts.ClusterFacts,
     options: PlanOptions,
     settings: Settings,
+    image_fix: str = "",
 ) -> pod_strategy.KubePlan:
     """`kplan` with the identity flags, their notes and the `watch`; plans adding no container as they are."""
     plan = kplan.plan
@@ -105,6 +106,7 @@ def finish(
         container=name,
         ephemeral=plan.strategy == "ephemeral",
         image=options.toolbox_image,
+        fix=image_fix,
     )
     argv, env, notes = plan.argv, dict(plan.env), list(plan.notes)
     who = identity.debug_identity(pod_json, container, profile)

@@ -267,7 +267,9 @@ def plan_options(
     return PlanOptions(
         strategy=strategy or "auto",
         preferred=settings.strategy,
-        toolbox_image=image or settings.toolbox_image,
+        # Empty unless given: each backend picks the setting that applies to the target (Kubernetes: per
+        # context and namespace, `settings.toolbox_image_for`).
+        toolbox_image=image or "",
         privileged=privileged,
         command=tuple(command),
         tty=tty,

@@ -31,12 +31,13 @@ def terminal_command(
     plan: DebugPlan, argv: Sequence[str], api_timeout: float
 ) -> tuple[list[str], dict[str, str]]:
     """(argv, env) for the editor's terminal: the plan's command (`argv`, its program resolved) under
-    `debugbox session`."""
+    `debugbox session --hold` (the editor closes the terminal when it ends: a failure's sentence stays until
+    Enter)."""
     from debugbox.edge.service import self_command
 
     prefix, own_env = self_command()
     wrapped = [
-        *prefix, "session",
+        *prefix, "session", "--hold",
         "--watch", json.dumps(plan.watch, sort_keys=True), "--timeout", f"{api_timeout:g}",
         "--", *argv,
     ]  # fmt: skip

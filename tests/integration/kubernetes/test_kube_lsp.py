@@ -160,7 +160,8 @@ async def test_debug_pod_lens_then_open_the_terminal(
     (terminal,) = editor.terminals
     outer = list(terminal.argv)
     # The terminal runs the command under `debugbox session`, which watches the debug container.
-    assert outer[:5] == [sys.executable, "-P", "-m", "debugbox", "session"]
+    # `--hold`: the editor closes a terminal whose process ended; a failure's sentence stays until Enter.
+    assert outer[:6] == [sys.executable, "-P", "-m", "debugbox", "session", "--hold"]
     argv = outer[outer.index("--") + 1 :]
     assert argv == result["argv"]
     assert argv[0] == shutil.which("kubectl") and argv[1:3] == ["debug", "web-1"]  # absolute: never ./kubectl
@@ -169,7 +170,10 @@ async def test_debug_pod_lens_then_open_the_terminal(
     assert "--image=busybox:1.36" in plain and plain[-2:] == ["-c", "debugbox-app"] and command == []
     assert env["DEBUGBOX_ATTACH"] == "1"
     watch = json.loads(outer[outer.index("--watch") + 1])
-    assert watch == result["watch"] == {
+    assert watch == result["watch"]
+    # The fix a failure names: the toolboxImages entry to add for this context and namespace.
+    assert '{"context": "fake", "namespace": "shop", "image": "…"}' in watch.pop("fix")
+    assert watch == {
         "context": "fake", "namespace": "shop", "pod": "web-1", "container": "debugbox-app",
         "ephemeral": True, "image": "busybox:1.36",
     }  # fmt: skip

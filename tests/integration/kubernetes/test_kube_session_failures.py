@@ -100,3 +100,59 @@ def test_session_explains_run_as_non_root_without_custom(kube: KubeEnv) -> None:
     assert out.returncode == EXIT_NOT_STARTED, out.stderr
     line = _one_line(out.stderr)
     assert "runs as root but the pod requires non-root" in line and "CreateContainerConfigError" in line
+
+
+def test_hold_keeps_the_sentence_on_a_terminal_until_enter(kube: KubeEnv) -> None:
+    """`debugbox session --hold` (what editor terminals run): editors close a terminal when its process ends, so on a
+    terminal the failure waits for Enter, and says so; without a terminal it ends at once (the test above)."""
+    import os
+    import pty
+    import select
+    import sys
+
+    from tests.deadlines import within
+
+    kube.fake.store.add_pod("web")
+    kube.fake.images["registry.invalid/tools:1"] = ImageSpec(pullable=False)
+    argv = [
+        str(KUBECTL),
+        "debug",
+        "web",
+        "-i",
+        "--target=app",
+        "--image=registry.invalid/tools:1",
+        "-c",
+        "dbg",
+    ]
+    watch = {"context": "fake", "namespace": "default", "pod": "web", "container": "dbg", "ephemeral": True,
+             "image": "registry.invalid/tools:1"}  # fmt: skip
+    controller, terminal = pty.openpty()
+    env = {
+        **kube.env,
+        "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock",
+        "XDG_CACHE_HOME": str(kube.tmp / "c"),
+    }
+    cli = [sys.executable, "-m", "debugbox", "session", "--hold", "--watch", json.dumps(watch)]
+    proc = subprocess.Popen(
+        [*cli, "--timeout", str(API_TIMEOUT), "--", *argv],
+        stdin=terminal, stdout=terminal, stderr=terminal, env=env, close_fds=True,
+    )  # fmt: skip
+    os.close(terminal)
+    shown = b""
+    try:
+        deadline = time.monotonic() + within(START_DEADLINE)
+        while b"press Enter to close this terminal" not in shown and time.monotonic() < deadline:
+            if select.select([controller], [], [], 0.2)[0]:
+                shown += os.read(controller, 4096)
+        text = shown.decode(errors="replace")
+        assert (
+            "cannot pull registry.invalid/tools:1" in text and "press Enter to close this terminal" in text
+        ), text
+        assert proc.poll() is None  # held: the sentence stays on screen
+        os.write(controller, b"\r")  # Enter, as a raw-mode terminal sends it
+        assert proc.wait(timeout=within(API_TIMEOUT)) == EXIT_NOT_STARTED
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(controller)

@@ -272,3 +272,18 @@ def test_the_preflight_asks_only_what_the_candidate_ways_need() -> None:
     auto = ps.access_questions(pod, container, NO_SHELL, PlanOptions())
     assert Permission("create", "pods/exec") not in auto  # exec is not a candidate without a known shell
     assert PATCH_EPHEMERAL in auto and Permission("create", "pods") in auto
+
+
+@pytest.mark.parametrize(("toolbox", "noted"), [("busybox", False), ("mirror.example/tools:1", True)])
+def test_reattach_says_when_the_running_debug_container_has_another_toolbox(
+    toolbox: str, noted: bool
+) -> None:
+    """The toolbox setting for the namespace changed since the debug container was added: reattaching keeps
+    the old image, so the note says so and how to get the new one."""
+    pod = _pod(ephemeral=(_ours(),))
+    plan = ps.build_plan(pod, "app", NO_SHELL, PlanOptions(toolbox_image=toolbox)).plan
+    assert plan.strategy == "reattach"
+    said = [n for n in plan.notes if "runs busybox, not" in n]
+    assert bool(said) == noted
+    if noted:
+        assert f"not {toolbox} (the toolbox image for namespace ns now)" in said[0]

@@ -37,6 +37,8 @@ export const ClientCommand = {
   generateDebugDockerfile: "debugbox.client.generateDebugDockerfile",
   addShareProcessNamespace: "debugbox.client.addShareProcessNamespace",
   openDebugTerminal: "debugbox.client.openDebugTerminal",
+  openRawShell: "debugbox.client.openRawShell",
+  buildToolboxImage: "debugbox.client.buildToolboxImage",
   copyDebugCommand: "debugbox.client.copyDebugCommand",
   restartServer: "debugbox.client.restartServer",
   showOutput: "debugbox.client.showOutput",

@@ -47,9 +47,13 @@ class WatchSpec:
     ephemeral: bool
     image: str
     """The toolbox image (for the sentences)."""
+    fix: str = ""
+    """How to choose another toolbox image for this context and namespace (`settings.ToolboxChoice.fix`); empty:
+    the generic advice."""
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "fix": self.fix,
             "context": self.context,
             "namespace": self.namespace,
             "pod": self.pod,
@@ -67,6 +71,7 @@ class WatchSpec:
             container=str(obj["container"]),
             ephemeral=bool(obj.get("ephemeral", True)),
             image=str(obj.get("image") or ""),
+            fix=str(obj.get("fix") or ""),
         )
 
 
@@ -117,10 +122,10 @@ def explain(spec: WatchSpec, reason: str, detail: str) -> str:
     if reason in CONFIG_REASONS:
         return f"{what} cannot be created{said}; fix what the kubelet names and try again."
     if reason in PULL_REASONS:
-        return (
-            f"the cluster ({where}) cannot pull {spec.image}, so {what} cannot start: set "
-            f"debugbox.toolboxImage (or --image) to an image in a registry the cluster can pull from{said}."
+        fix = spec.fix or (
+            "set debugbox.toolboxImage (or --image) to an image in a registry the cluster can pull from"
         )
+        return f"the cluster ({where}) cannot pull {spec.image}, so {what} cannot start: {fix}{said}."
     if reason in RUN_REASONS:
         return (
             f"the container runtime failed to start {what}{said}; try another toolbox image "

@@ -62,7 +62,8 @@ class PlanOptions:
     preferred: str = "auto"
     """`settings.strategy`: used when it applies to this target and would work, else the ladder decides."""
     toolbox_image: str = ""
-    """Sidecar/ephemeral image; empty means `settings.toolbox_image`."""
+    """Sidecar/ephemeral image given for this run (`--image`); empty means the settings decide
+    (`settings.toolbox_image`; for pods `settings.toolbox_image_for` the context and namespace)."""
     privileged: bool = False
     """An explicit choice for `--privileged` sidecars; callers check `settings.allow_privileged` first."""
     command: tuple[str, ...] = ()

@@ -517,6 +517,12 @@ def build_plan(
             f"Reattaching to debug container {running.name}, which already runs in pod {where}: "
             "no new ephemeral container is added."
         )
+        if running.image and running.image != image:
+            # The toolbox setting for this context/namespace changed since that container was added.
+            notes.append(
+                f"{running.name} runs {running.image}, not {image} (the toolbox image for namespace "
+                f"{pod.namespace} now): choose strategy ephemeral for a new debug container with it."
+            )
     else:
         debug_name, profile = new_debug_container(
             pod,
