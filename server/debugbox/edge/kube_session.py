@@ -105,6 +105,8 @@ def finish(
         container=name,
         ephemeral=plan.strategy == "ephemeral",
         image=options.toolbox_image,
+        # The bootstrap checks that --target really shares the target's processes (not with --raw: no bootstrap).
+        target=container if plan.strategy == "ephemeral" and not options.raw else "",
     )
     argv, env, notes = plan.argv, dict(plan.env), list(plan.notes)
     who = identity.debug_identity(pod_json, container, profile)

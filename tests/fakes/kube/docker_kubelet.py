@@ -6,7 +6,12 @@ https://kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/):
 - a sandbox ("pause") container holds the pod's network and IPC namespaces (here `--network none`: loopback
   only, so nothing leaves the machine); every container joins them;
 - each container has its own PID namespace, unless `shareProcessNamespace` (then the sandbox's), or it is an
-  ephemeral container with `targetContainerName` on a runtime that supports it (then the target's);
+  ephemeral container with `targetContainerName` on a runtime that supports it (then the target's). The
+  kubelet only asks: `generateLinuxContainerConfig` (`pkg/kubelet/kuberuntime/kuberuntime_container_linux.go`)
+  turns the target into CRI `NamespaceOption{pid: TARGET, target_id}`, and a runtime that does not implement
+  `NamespaceMode.TARGET` (cri-api `api.proto`) starts the container with a PID namespace of its own, silently
+  ("Debug Running Pods", kubernetes.io: "it may be started with an isolated process namespace so that `ps` does
+  not reveal processes in other containers"). `Lifecycle.supports_target=False` is that runtime: no `--pid`;
 - `command` replaces the image's entrypoint and `args` its cmd; `runAsUser`/`runAsGroup` become the user,
   `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach; `workingDir` and
   literal `env` values are passed on (`valueFrom` is not modelled);

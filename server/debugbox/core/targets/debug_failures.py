@@ -20,12 +20,20 @@ kubernetes.io page "Debug Running Pods" documents the runAsNonRoot case.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 #: Exit status of `debugbox shell` / `debugbox session` when the debug container did not start.
 EXIT_NOT_STARTED = 3
+#: Exit status of `debugbox shell` / `debugbox session` when the debug container ran but could not see the
+#: target's processes (the runtime ignored `--target`, or the target is not running): a copy is offered.
+EXIT_TARGET_INVISIBLE = 4
+#: The session bootstrap's exit status for the same (`bootstrap.sh`, `DEBUGBOX_EXPECT_TARGET`).
+BOOTSTRAP_NO_TARGET = 97
+#: The verdict's reason for it.
+TARGET_NOT_VISIBLE = "TargetNotVisible"
 
 PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
@@ -47,9 +55,12 @@ class WatchSpec:
     ephemeral: bool
     image: str
     """The toolbox image (for the sentences)."""
+    target: str = ""
+    """For an ephemeral container with `--target`: the target container, whose processes the session bootstrap
+    must see (else it ends with `BOOTSTRAP_NO_TARGET` and the verdict offers a copy)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "context": self.context,
             "namespace": self.namespace,
             "pod": self.pod,
@@ -57,6 +68,7 @@ class WatchSpec:
             "ephemeral": self.ephemeral,
             "image": self.image,
         }
+        return {**out, "target": self.target} if self.target else out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> WatchSpec:
@@ -67,6 +79,7 @@ class WatchSpec:
             container=str(obj["container"]),
             ephemeral=bool(obj.get("ephemeral", True)),
             image=str(obj.get("image") or ""),
+            target=str(obj.get("target") or ""),
         )
 
 
@@ -94,7 +107,10 @@ def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
     if "running" in state:
         return Verdict("running")
     if "terminated" in state:
-        return Verdict("ended", str((state.get("terminated") or {}).get("reason") or ""))
+        ended = state.get("terminated") or {}
+        if spec.target and ended.get("exitCode") == BOOTSTRAP_NO_TARGET:
+            return Verdict("failed", TARGET_NOT_VISIBLE, target_invisible(spec))
+        return Verdict("ended", str(ended.get("reason") or ""))
     waiting = state.get("waiting") or {}
     reason = str(waiting.get("reason") or "")
     detail = " ".join(str(waiting.get("message") or "").split())[:400]
@@ -141,4 +157,22 @@ def timed_out(spec: WatchSpec, seconds: float, last: Verdict) -> str:
         f"debug container {spec.container} in pod {spec.namespace}/{spec.pod} did not start within "
         f"{seconds:g} s ({state}); the node may be slow to pull {spec.image} — see kubectl describe pod "
         f"{spec.pod} -n {spec.namespace}, or set debugbox.toolboxImage to a smaller or pre-pulled image."
+    )
+
+
+def copy_command(spec: WatchSpec) -> str:
+    """The CLI command that opens the same target through a copy of its pod (names were checked by the plan)."""
+    context = ["--context", spec.context] if spec.context else []
+    ref = f"pod/{spec.pod}/{spec.target}"
+    image = ["--image", spec.image] if spec.image else []
+    argv = ["debugbox", "shell", ref, "-n", spec.namespace, *context, *image, "--strategy", "copy"]
+    return shlex.join(argv)
+
+
+def target_invisible(spec: WatchSpec) -> str:
+    """The sentence for a debug container that ran without seeing the target's processes."""
+    return (
+        f"debug container {spec.container} in pod {spec.namespace}/{spec.pod} cannot see the processes of "
+        f"container {spec.target}: the container runtime ignored --target (or {spec.target} is not running); "
+        f"a copy of the pod with shared processes sees them: {copy_command(spec)}"
     )

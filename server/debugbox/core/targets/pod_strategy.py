@@ -400,6 +400,9 @@ def kube_session(
         f"{pod.name}/{container}", f"kubernetes {kind} - toolbox {image}", PROFILE_IDENTITY[profile]
     )
     env["DEBUGBOX_ATTACH"] = "1"
+    if strategy == "ephemeral":
+        # --target is a request the runtime may ignore: the bootstrap checks it (`debug_failures.judge`).
+        env["DEBUGBOX_EXPECT_TARGET"] = "1"
     if strategy == "copy":
         env["DEBUGBOX_SANDBOX_PID1"] = "1"
     return kube_env(env), bootstrap_command(options.command)
