@@ -16,12 +16,14 @@ command runs on as it would have without debugbox, and the log says why the watc
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from debugbox.core.errors import RuntimeProblem, TargetNotFound
@@ -161,6 +163,23 @@ def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -
     return True
 
 
+def create_copy(client: KubeClient, spec: WatchSpec) -> None:
+    """Create the copy `spec.create` holds, unless debugbox's copy of that name exists already (a terminal run
+    again); a pod of that name that is not debugbox's is refused."""
+    try:
+        body = json.loads(Path(spec.create).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuntimeProblem(f"cannot read its spec {spec.create}: {exc}") from None
+    try:
+        existing = client.read_pod(spec.namespace, spec.pod)
+    except TargetNotFound:
+        client.create_pod(spec.namespace, body)
+        return
+    labels = (existing.get("metadata") or {}).get("labels") or {}
+    if labels.get(COPY_LABEL_KEY) != COPY_LABEL_VALUE:
+        raise RuntimeProblem(f"pod {spec.namespace}/{spec.pod} exists and is not a copy made by debugbox")
+
+
 def run_watched(
     argv: Sequence[str],
     env: Mapping[str, str],
@@ -183,6 +202,19 @@ def run_watched(
             labelled.append(label_copy(client, spec, pod))
         return pod
 
+    if spec.create:
+        # A copy debugbox builds itself (`copy_pod.py`): created here, and running, before kubectl attaches.
+        try:
+            create_copy(client, spec)
+        except RuntimeProblem as exc:
+            print(f"debugbox: cannot create the copy {spec.pod}: {exc}", file=sys.stderr)
+            return 1
+        started = wait_for_start(
+            read_pod, spec, deadline if deadline is not None else start_deadline(api_timeout)
+        )
+        if started.state == "failed":
+            print(f"debugbox: {started.message}", file=sys.stderr, flush=True)
+            return EXIT_NOT_STARTED
     try:
         return supervise(
             argv,

@@ -59,8 +59,12 @@ class WatchSpec:
     """For an ephemeral container with `--target`: the target container, whose processes the session bootstrap
     must see (else it ends with `BOOTSTRAP_NO_TARGET` and the verdict offers a copy)."""
 
+    create: str = ""
+    """For a copy debugbox makes itself (`copy_pod.py`): the file holding the copy's pod, created before the
+    debug command (`kubectl attach`) runs."""
+
     def to_json(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "context": self.context,
             "namespace": self.namespace,
             "pod": self.pod,
@@ -68,7 +72,11 @@ class WatchSpec:
             "ephemeral": self.ephemeral,
             "image": self.image,
         }
-        return {**out, "target": self.target} if self.target else out
+        if self.target:
+            out["target"] = self.target
+        if self.create:
+            out["create"] = self.create
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> WatchSpec:
@@ -80,6 +88,7 @@ class WatchSpec:
             ephemeral=bool(obj.get("ephemeral", True)),
             image=str(obj.get("image") or ""),
             target=str(obj.get("target") or ""),
+            create=str(obj.get("create") or ""),
         )
 
 
