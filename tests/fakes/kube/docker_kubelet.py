@@ -22,11 +22,11 @@ image built FROM scratch (`ImageSpec.docker_image`), since no registry is reacha
 counterpart cannot be pulled (ErrImagePull), as on a node without registry access. The runtime reads the image's
 `User` from `docker image inspect` for the runAsNonRoot check.
 
-Volumes: `emptyDir` only (`pkg/volume/emptydir`: a fresh directory per pod, shared by the containers that mount
-it, removed with the pod) — a labelled docker volume per pod, mounted at each `volumeMounts[].mountPath`
-(`readOnly` honoured); other volume types are not mounted. Init containers run one after the other, each to its
-end, before the pod's containers (`kuberuntime_manager.go` `computePodActions`; `kubelet.py` drives it, `wait`
-here).
+Volumes: `emptyDir` only (`pkg/volume/emptydir`: a fresh world-writable directory per pod, shared by the
+containers that mount it, removed with the pod) — a labelled docker volume per pod, mounted at each
+`volumeMounts[].mountPath` (`readOnly` honoured); other volume types are not mounted. Init containers run one
+after the other, each to its end, before the pod's containers (`kuberuntime_manager.go` `computePodActions`;
+`kubelet.py` drives it, `wait` here).
 
 Not modelled: TTYs (tty: true runs without one), privileged containers (refused: the engine is shared),
 volumes other than emptyDir, resources, probes. Every container (and volume) is labelled
@@ -116,6 +116,13 @@ class DockerRuntime:
                 volume = self._volume(ns, name, v["name"])
                 docker("volume", "rm", "-f", volume, check=False)
                 docker("volume", "create", "--label", f"{LABEL}={self.id}", volume)
+                # The kubelet makes an emptyDir world-writable (`pkg/volume/emptydir/empty_dir.go`, `setupDir`:
+                # 0777), so containers running as any user can write to it.
+                docker(
+                    "run", "--rm", "--name", f"{volume}-setup", "--network", "none",
+                    "--mount", f"type=volume,src={volume},dst=/v",
+                    "--entrypoint", "/bin/busybox", self.pause_image, "chmod", "0777", "/v",
+                )  # fmt: skip
         docker(
             "run", "-d", "--name", sandbox, *self._labels(ns, name, "POD"),
             "--network", "none", "--ipc", "shareable", "--hostname", name[:63],

@@ -116,17 +116,15 @@ def _volumes(volumes: list[Any]) -> tuple[set[str], list[FieldError]]:
         at = f"spec.volumes[{i}]"
         v = v if isinstance(v, dict) else {}
         name = v.get("name") or ""
-        label_errors = dns1123_label_errors(name, f"{at}.name") if name else []
+        if not [k for k in v if k != "name"]:  # validateVolumeSource comes first
+            errors.append(FieldError("Required", at, "must specify a volume type"))
         if not name:
             errors.append(FieldError("Required", f"{at}.name"))
-        elif label_errors:
-            errors += label_errors
-        elif name in names:
-            errors.append(FieldError("Duplicate", f"{at}.name", value=name))
         else:
-            names.add(name)
-        if not [k for k in v if k != "name"]:
-            errors.append(FieldError("Required", at, "must specify a volume type"))
+            errors += dns1123_label_errors(name, f"{at}.name")
+        if name in names:
+            errors.append(FieldError("Duplicate", f"{at}.name", value=name))
+        names.add(name)
     return names, errors
 
 
@@ -140,7 +138,7 @@ def _mount_errors(c: dict[str, Any], at: str, volumes: set[str]) -> list[FieldEr
         name, path = m.get("name") or "", m.get("mountPath") or ""
         if not name:
             errors.append(FieldError("Required", f"{where}.name"))
-        elif name not in volumes:
+        if name not in volumes:
             errors.append(FieldError("NotFound", f"{where}.name", value=name))
         if not path:
             errors.append(FieldError("Required", f"{where}.mountPath"))

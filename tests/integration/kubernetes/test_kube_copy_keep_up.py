@@ -13,6 +13,7 @@ import pytest
 from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.copy_pod import KEEP_UP_COMMAND
 
+from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.integration.kubernetes.conftest import KubeEnv
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
@@ -86,3 +87,28 @@ def test_a_crash_looping_container_stays_up_in_the_copy_and_cleanup_removes_it(k
         assert time.monotonic() < deadline, "the copy was not removed"
         time.sleep(0.1)
     assert ("default", "web") in kube.fake.store.pods  # only the copy
+
+
+def test_in_a_restricted_namespace_the_copy_runs_as_the_targets_user(kube_docker: KubeEnv) -> None:
+    """The copy's added containers get the restricted profile and the target's UID: admitted, and the session
+    reads the failing container's files as that user."""
+    kube = kube_docker
+    kube.fake.store.add_namespace("default", {"pod-security.kubernetes.io/enforce": "restricted"})
+    kube.fake.lifecycle.backoff_seconds = 600
+    security = {**RESTRICTED_CONTAINER_SECURITY, "runAsUser": 65532, "runAsGroup": 65532}
+    app = {**CRASHING, "image": "example.com/distroless-nonroot:1", "securityContext": security}
+    kube.fake.store.add_pod("web", "default", [app], docker=True)
+    kube.fake.wait_for("default", "web", _backing_off)
+
+    out = kube.debugbox(
+        "shell", "pod/web/app", "--image", "busybox:1.36", "--strategy", "copy",
+        stdin="\nid -u\nls $TARGET_ROOT/\nexit\n",
+    )  # fmt: skip
+
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "user      target uid 65532 gid 65532; this session uid 65532 gid 65532" in out.stderr
+    lines = out.stdout.split()
+    assert "65532" in lines and "httpd" in lines and "www" in lines
+    copy = kube.fake.store.get("default", "web-debugbox")
+    for c in [*copy["spec"]["initContainers"], *copy["spec"]["containers"]]:
+        assert c["securityContext"]["runAsNonRoot"] is True and c["securityContext"]["runAsUser"] == 65532
