@@ -44,6 +44,15 @@ def test_a_crash_looping_container_stays_up_in_the_copy_and_cleanup_removes_it(k
     kube.fake.store.add_pod("web", "default", [CRASHING], docker=True)
     kube.fake.wait_for("default", "web", _backing_off)
 
+    printed = kube.debugbox(
+        "shell", "pod/web/app", "--image", "busybox:1.36", "--strategy", "copy", "--print"
+    )
+    assert json.loads(printed.stdout)[1:3] == ["attach", "-it"] and "web-debugbox" in json.loads(
+        printed.stdout
+    )
+    assert "debugbox: create the copy first: kubectl create -f " in printed.stderr
+    assert not kube.fake.requests_to("POST", "/namespaces/default/pods")  # --print creates nothing
+
     out = kube.debugbox("shell", "pod/web/app", "--image", "busybox:1.36", "--strategy", "copy", stdin=SCRIPT)
 
     assert out.returncode == 0, out.stdout + out.stderr
