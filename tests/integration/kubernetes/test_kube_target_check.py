@@ -2,6 +2,8 @@
 fake, whose runtime switch `Lifecycle.supports_target` decides whether the ephemeral container really joins the
 target's PID namespace (`docker_kubelet.py`). Without it the session bootstrap sees no process of the target,
 says so in one line, and debugbox ends with `EXIT_TARGET_INVISIBLE` and the command for a copy — which works.
+Over LSP the server offers that copy; the last test shows the copy of a crash-looping container (#13 §5) opened
+from an editor, created by the terminal's `debugbox session` only after the confirmation.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from debugbox.core.wire import Command
 from tests.fakes.kube import FakeKubeAPIServer, ImageTable
 from tests.integration.docker.engine import TOOLBOX
 from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KubeEnv
+from tests.integration.kubernetes.test_kube_copy_keep_up import CRASHING, _backing_off
 from tests.integration.kubernetes.test_kube_lsp import CONFIG, KUBECONFIG, _command
 from tests.lsp.conftest import EditorClient, initialize_params, vscode_capabilities
 
@@ -109,13 +112,21 @@ async def _run_terminal(terminal: Any, home: Path) -> subprocess.CompletedProces
 
 
 @pytest.fixture
-def docker_cluster(kubectl_path: Path, test_images: None) -> Iterator[FakeKubeAPIServer]:
-    """The docker-backed fake, on a runtime that ignores `--target`, behind the LSP tests' kubeconfig."""
+def docker_cluster(
+    request: pytest.FixtureRequest, kubectl_path: Path, test_images: None
+) -> Iterator[FakeKubeAPIServer]:
+    """The docker-backed fake behind the LSP tests' kubeconfig: by default a runtime that ignores `--target`;
+    with the parameter "crash-loop", pod web's container crash-loops (a kubelet's long back-off)."""
     fake = FakeKubeAPIServer(docker=True, images=ImageTable(DOCKER_IMAGES), pause_image=TOOLBOX).start()
-    fake.lifecycle.supports_target = False
     fake.write_kubeconfig(KUBECONFIG)
-    fake.store.add_pod("web", "default", [APP], docker=True)
-    fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    if getattr(request, "param", "") == "crash-loop":
+        fake.lifecycle.backoff_seconds = 600
+        fake.store.add_pod("web", "default", [CRASHING], docker=True)
+        fake.wait_for("default", "web", _backing_off)
+    else:
+        fake.lifecycle.supports_target = False
+        fake.store.add_pod("web", "default", [APP], docker=True)
+        fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
     yield fake
     fake.stop()
     assert not fake.errors
@@ -153,3 +164,32 @@ async def test_over_lsp_the_terminal_says_it_and_the_server_offers_the_copy(
     copied = await _run_terminal(second, tmp_path)  # the fake removes the copy's containers when it stops
     assert copied.returncode == 0, copied.stderr
     assert "httpd" in copied.stdout.split() and "www" in copied.stdout.split()  # ls /target in the copy
+
+
+@pytest.mark.parametrize("docker_cluster", ["crash-loop"], indirect=True)
+async def test_over_lsp_a_chosen_copy_of_a_crash_looping_container_is_created_by_the_terminal(
+    editor: Any, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> None:
+    """#13 §5 in editors: the lens click asks first; the server itself creates nothing, the terminal's `debugbox
+    session` creates the copy that keeps the container up and attaches to its debug container."""
+    editor.choice = "Create the copy"
+    result = await _command(
+        editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": "k8s://fake/default/web/app"}
+    )
+    (asked,) = editor.asked
+    assert "only a copy of pod default/web would work" in asked.message and "crash-looping" in asked.message
+    assert result["strategy"] == "copy" and result["watch"]["create"]
+    assert not docker_cluster.requests_to("POST", "/namespaces/default/pods")  # not by the server
+    (terminal,) = editor.terminals
+    argv = list(terminal.argv)
+    assert argv[argv.index("--") + 2 : argv.index("--") + 4] == ["attach", "-it"]
+
+    ran = await _run_terminal(terminal, tmp_path)
+
+    assert ran.returncode == 0, ran.stderr
+    assert "httpd" in ran.stdout.split() and "www" in ran.stdout.split()  # ls /target: the failing container
+    (create,) = docker_cluster.requests_to("POST", "/namespaces/default/pods")
+    assert "kubectl" not in create.user_agent
+    assert docker_cluster.docker is not None and docker_cluster.docker.running(
+        "default", "web-debugbox", "app"
+    )
