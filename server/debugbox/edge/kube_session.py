@@ -125,7 +125,7 @@ def finish(
             who.custom,
             identity.session_line(who) if who.custom is not None else "",
         )
-        watch = dataclasses.replace(watch, create=str(write_custom_spec(body, prefix="copy")))
+        watch = dataclasses.replace(watch, create=str(write_custom_spec(body, prefix="copy")), kept=container)
         if who.custom is not None:
             notes += identity.identity_notes(who, container)
         notes.append(f"The copy's spec: {watch.create} (kubectl create -f creates the same pod).")

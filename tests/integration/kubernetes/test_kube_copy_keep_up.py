@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.copy_pod import KEEP_UP_COMMAND
+from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
 from tests.integration.kubernetes.conftest import KubeEnv
@@ -121,3 +122,23 @@ def test_in_a_restricted_namespace_the_copy_runs_as_the_targets_user(kube_docker
     copy = kube.fake.store.get("default", "web-debugbox")
     for c in [*copy["spec"]["initContainers"], *copy["spec"]["containers"]]:
         assert c["securityContext"]["runAsNonRoot"] is True and c["securityContext"]["runAsUser"] == 65532
+
+
+def test_a_toolbox_without_busybox_to_lend_is_explained_in_one_sentence(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.lifecycle.backoff_seconds = 600
+    kube.fake.store.add_pod("web", "default", [CRASHING], docker=True)
+    kube.fake.wait_for("default", "web", _backing_off)
+
+    # The distroless image as the toolbox: no shell, no busybox by that name.
+    flags = ("--image", "example.com/distroless-app:1", "--strategy", "copy", "--timeout", "2")
+    out = kube.debugbox("shell", "pod/web/app", *flags, stdin=SCRIPT)
+
+    assert out.returncode == EXIT_NOT_STARTED, out.stdout + out.stderr
+    (line,) = [x for x in out.stderr.splitlines() if x.startswith("debugbox:")]
+    assert line.startswith(
+        "debugbox: init container debugbox-tools of the copy pod default/web-debugbox could not copy busybox "
+        "from example.com/distroless-app:1"
+    )
+    assert "busybox:1.36 has one" in line and "kubectl delete pod web-debugbox -n default" in line
+    assert "Traceback" not in out.stderr

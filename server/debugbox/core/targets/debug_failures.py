@@ -25,6 +25,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from debugbox.core.targets.copy_pod import TOOLS_VOLUME
+
 #: Exit status of `debugbox shell` / `debugbox session` when the debug container did not start.
 EXIT_NOT_STARTED = 3
 #: Exit status of `debugbox shell` / `debugbox session` when the debug container ran but could not see the
@@ -62,6 +64,8 @@ class WatchSpec:
     create: str = ""
     """For a copy debugbox makes itself (`copy_pod.py`): the file holding the copy's pod, created before the
     debug command (`kubectl attach`) runs."""
+    kept: str = ""
+    """For that copy: the container it keeps up (its init container and it are watched too)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -76,6 +80,8 @@ class WatchSpec:
             out["target"] = self.target
         if self.create:
             out["create"] = self.create
+        if self.kept:
+            out["kept"] = self.kept
         return out
 
     @classmethod
@@ -89,6 +95,7 @@ class WatchSpec:
             image=str(obj.get("image") or ""),
             target=str(obj.get("target") or ""),
             create=str(obj.get("create") or ""),
+            kept=str(obj.get("kept") or ""),
         )
 
 
@@ -108,7 +115,12 @@ def container_status(pod: Mapping[str, Any], name: str, *, ephemeral: bool) -> M
 
 
 def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
-    """What the pod's status says about the debug container `spec` names."""
+    """What the pod's status says about the debug container `spec` names (and, in a copy debugbox made, about
+    the copy's init container and the container it keeps up)."""
+    if spec.kept:
+        problem = copy_problem(pod, spec)
+        if problem is not None:
+            return problem
     status = container_status(pod, spec.container, ephemeral=spec.ephemeral)
     if status is None:
         return Verdict("waiting")
@@ -126,6 +138,45 @@ def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
     if reason in PENDING_REASONS:
         return Verdict("waiting", reason)
     return Verdict("failed", reason, explain(spec, reason, detail))
+
+
+def _failure(status: Mapping[str, Any]) -> tuple[str, str]:
+    """(reason, detail) when a container's status says it failed; ("", "") while it runs or is on its way."""
+    state = status.get("state") or {}
+    if "terminated" in state:
+        ended = state.get("terminated") or {}
+        if ended.get("exitCode", 0) == 0:
+            return "", ""
+        detail = str(ended.get("message") or f"exit code {ended.get('exitCode')}")
+        return str(ended.get("reason") or "Error"), " ".join(detail.split())[:400]
+    waiting = state.get("waiting") or {}
+    reason = str(waiting.get("reason") or "")
+    if "running" in state or reason in PENDING_REASONS:
+        return "", ""
+    return reason, " ".join(str(waiting.get("message") or "").split())[:400]
+
+
+def copy_problem(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict | None:
+    """In a copy debugbox made (`copy_pod.py`): its init container could not bring busybox in, or the container
+    it keeps up did not stay up — both mean the toolbox image has no static busybox to lend."""
+    where = f"the copy pod {spec.namespace}/{spec.pod}"
+    inits = (pod.get("status") or {}).get("initContainerStatuses") or []
+    init = next((s for s in inits if isinstance(s, Mapping) and s.get("name") == TOOLS_VOLUME), None)
+    kept = container_status(pod, spec.kept, ephemeral=False)
+    for status, what in (
+        (init, f"init container {TOOLS_VOLUME} of {where} could not copy busybox from {spec.image}"),
+        (kept, f"container {spec.kept} in {where} did not stay up on busybox from {spec.image}"),
+    ):
+        reason, detail = _failure(status) if status is not None else ("", "")
+        if reason:
+            said = f" (kubelet: {reason}: {detail})" if detail else f" (kubelet: {reason})"
+            return Verdict(
+                "failed",
+                reason,
+                f"{what}{said}; set debugbox.toolboxImage (or --image) to an image with a static busybox "
+                f"(busybox:1.36 has one); delete the copy: kubectl delete pod {spec.pod} -n {spec.namespace}.",
+            )
+    return None
 
 
 def explain(spec: WatchSpec, reason: str, detail: str) -> str:
