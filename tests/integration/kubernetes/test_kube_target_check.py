@@ -25,6 +25,7 @@ from tests.integration.docker.engine import TOOLBOX
 from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KubeEnv
 from tests.integration.kubernetes.test_kube_copy_keep_up import CRASHING, _backing_off
 from tests.integration.kubernetes.test_kube_lsp import CONFIG, KUBECONFIG, _command
+from tests.integration.terminal import Terminal
 from tests.lsp.conftest import EditorClient, initialize_params, vscode_capabilities
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
@@ -92,23 +93,25 @@ async def _poll(predicate: Callable[[], Any], timeout: float) -> Any:
 
 
 async def _run_terminal(terminal: Any, home: Path) -> subprocess.CompletedProcess[str]:
-    """Run what the editor's terminal runs (the user typing SCRIPT)."""
+    """Run what the editor's terminal runs on a pseudo-terminal, as the editor does (the argv asks kubectl for
+    `-it`), the user typing SCRIPT; stdout and stderr are the terminal's one stream."""
     env = {
         **os.environ,
         **dict(getattr(terminal, "env", None) or {}),
         "KUBECONFIG": str(KUBECONFIG),
         "HOME": str(home),
     }
-    return await asyncio.to_thread(
-        subprocess.run,
-        list(terminal.argv),
-        env=env,
-        input=SCRIPT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=home,
-    )
+
+    def run() -> subprocess.CompletedProcess[str]:
+        term = Terminal(list(terminal.argv), env)
+        try:
+            term.type(SCRIPT)
+            code = term.wait(120)
+        finally:
+            term.close()
+        return subprocess.CompletedProcess(list(terminal.argv), code, term.text, term.text)
+
+    return await asyncio.to_thread(run)
 
 
 @pytest.fixture
