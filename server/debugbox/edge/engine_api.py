@@ -25,12 +25,16 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+
+_SEND_STEP = 8 * 1024 * 1024
+"""An upload's file goes to the socket in steps of this size: each is one `sendfile` loop in the kernel, and
+between them the caller's progress line moves."""
 
 _MAX_BODY = 32 * 1024 * 1024
 """A `/containers/json` answer for thousands of containers fits; anything bigger is not an engine talking."""
@@ -92,6 +96,10 @@ class _UnixConnection(http.client.HTTPConnection):
             sock.close()
             raise
         self.sock = sock
+
+
+class ShortSource(Exception):
+    """An upload's file held fewer bytes than announced (it changed while it was sent): the upload was cut."""
 
 
 class StatUnsupported(Exception):
@@ -275,6 +283,55 @@ class EngineClient:
         finally:
             conn.close()
 
+    def upload(
+        self,
+        path: str,
+        query: dict[str, str],
+        *,
+        head: bytes,
+        source: IO[bytes],
+        count: int,
+        tail: bytes,
+        headers: dict[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, bytes]:
+        """PUT `head`, then `count` bytes of the file `source` from its start, then `tail`, with the exact
+        Content-Length: the file's bytes go from the kernel's page cache to the socket (`socket.sendfile`), not
+        through Python in chunks as a chunked body does; `progress` hears the bytes of the file sent so far,
+        every `_SEND_STEP`. Returns the status and up to 1,000 bytes of the answer.
+
+        The socket timeout bounds each send. When `source` holds fewer than `count` bytes (it shrank meanwhile),
+        the connection is dropped before the body is complete (the engine fails the extraction instead of
+        writing a shorter file), and `ShortSource` says so.
+        """
+        url = path + ("?" + urlencode(query) if query else "")
+        with self._failures():
+            conn = self._connection()
+        try:
+            with self._failures(conn):
+                conn.putrequest("PUT", url, skip_host=True, skip_accept_encoding=True)
+                for key, value in {"Host": "docker", **(headers or {})}.items():
+                    conn.putheader(key, value)
+                conn.putheader("Content-Length", str(len(head) + count + len(tail)))
+                conn.endheaders()
+                sock = conn.sock
+                sock.sendall(head)
+                sent = 0
+                while sent < count:
+                    step = sock.sendfile(source, sent, min(_SEND_STEP, count - sent))
+                    if not step:
+                        break  # the file ended early
+                    sent += step
+                    if progress is not None:
+                        progress(sent)
+                if sent == count:
+                    sock.sendall(tail)
+                    resp = conn.getresponse()
+                    return resp.status, resp.read(1000)
+        finally:
+            conn.close()  # before the body is complete: the engine sees an upload cut short, not a smaller file
+        raise ShortSource(f"the file shrank while it was sent ({sent} of {count} bytes)")
+
     def has_image(self, ref: str) -> bool:
         """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
         return self.request("GET", f"/images/{quote(ref, safe='')}/json").status != 404
@@ -328,14 +385,19 @@ class EngineClient:
             # Not "missing": this engine (or its storage) cannot stat paths; the caller falls back to image
             # knowledge rather than concluding there is no shell.
             raise StatUnsupported(f"{self.endpoint.label} answered {resp.status} to an archive stat")
-        raw = resp.headers.get("x-docker-container-path-stat", "")
-        try:
-            # Docker sends standard base64, Podman the URL-safe alphabet (`-`, `_`); standard decoding silently
-            # drops `-`/`_`, which turned some paths (non-ASCII names) into "missing" on Podman.
-            stat = json.loads(base64.b64decode(raw.replace("-", "+").replace("_", "/"))) if raw else {}
-        except ValueError:
-            return None
-        return stat if isinstance(stat, dict) else None
+        return decode_path_stat(resp.headers.get("x-docker-container-path-stat", ""))
+
+
+def decode_path_stat(raw: str) -> dict[str, Any] | None:
+    """The `X-Docker-Container-Path-Stat` header (sent with a HEAD and with a GET of `…/archive`) as a dict;
+    {} when absent, None when unreadable."""
+    try:
+        # Docker sends standard base64, Podman the URL-safe alphabet (`-`, `_`); standard decoding silently
+        # drops `-`/`_`, which turned some paths (non-ASCII names) into "missing" on Podman.
+        stat = json.loads(base64.b64decode(raw.replace("-", "+").replace("_", "/"))) if raw else {}
+    except ValueError:
+        return None
+    return stat if isinstance(stat, dict) else None
 
 
 class _Stale(Exception):
