@@ -3,12 +3,13 @@ only: `unix://`, `tcp://` (with TLS: CA, client certificate and key, as the dock
 (the `ssh` program running `docker system dial-stdio` on the far side, `edge/ssh_transport.py`).
 
 Why not the docker SDK: debugbox needs a handful of calls (list, inspect, archive stat and stream, ping). Over a
-unix socket `http.client` does them in about a millisecond each, with no import cost (the SDK plus
-requests/urllib3 costs ~150 ms to import) and with exact control of the one thing that matters most here: every
-call carries a socket timeout and an overall deadline, so a daemon that accepts and never answers becomes
-`RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote transports lose exactly that
-(see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it thread-safe (calls run in
-worker threads off the event loop).
+unix socket they take about a millisecond each, with no import cost (the SDK plus requests/urllib3 costs ~150 ms
+to import; even `http.client` costs ~12 ms, so the short calls on a unix socket use `engine_http.py` and
+`http.client` is imported only for streams and the other transports) and with exact control of the one thing
+that matters most here: every call carries a socket timeout and an overall deadline, so a daemon that accepts
+and never answers becomes `RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote
+transports lose exactly that (see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it
+thread-safe (calls run in worker threads off the event loop).
 
 Size: over 400 lines because every engine call shares one failure path (`_failures`) and one deadline;
 the transports live elsewhere (`ssh_transport.py`), the callers in the backends.
@@ -19,18 +20,22 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
-import http.client
 import json
 import socket
-import ssl
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.edge.engine_http import BadAnswer, exchange
+
+if TYPE_CHECKING:
+    import http.client
+    import ssl
 
 _SEND_STEP = 8 * 1024 * 1024
 """An upload's file goes to the socket in steps of this size: each is one `sendfile` loop in the kernel, and
@@ -53,6 +58,8 @@ class TlsFiles:
 
     def context(self) -> ssl.SSLContext:
         """The client's SSL context; RuntimeUnavailable (one sentence) when a file is missing or unusable."""
+        import ssl
+
         try:
             ctx = ssl.create_default_context(cafile=self.ca)
             if not self.verify:
@@ -82,20 +89,35 @@ class Endpoint:
         return f"{self.url} ({self.source})"
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+def unix_socket(path: str, timeout: float) -> socket.socket:
+    """A stream socket connected to `path`, every operation bounded by `timeout`."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
+
+def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
+    """An `http.client` connection over a unix socket, for streams (imports http.client: not on the short
+    calls' path, see `engine_http.py`)."""
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = unix_socket(path, timeout)
+
+    return UnixConnection("localhost", timeout=timeout)
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """What a call may fail with: the socket's errors, a malformed answer, and `http.client`'s own (when it
+    was used: it is imported only by the calls that need it)."""
+    loaded = sys.modules.get("http.client")
+    return (OSError, BadAnswer, loaded.HTTPException) if loaded else (OSError, BadAnswer)
 
 
 class ShortSource(Exception):
@@ -127,8 +149,10 @@ class EngineClient:
     def _connection(self) -> http.client.HTTPConnection:
         parsed = urlparse(self.endpoint.url)
         if parsed.scheme == "unix":
-            return _UnixConnection(parsed.path, self.timeout)
+            return _unix_connection(parsed.path, self.timeout)
         if parsed.scheme in {"tcp", "http", "https"}:
+            import http.client
+
             host = parsed.hostname or "localhost"
             if parsed.scheme == "https" or self.endpoint.tls is not None:
                 tls = self.endpoint.tls or TlsFiles("the system's CAs")
@@ -154,7 +178,9 @@ class EngineClient:
         """Every way a call can fail, as one `RuntimeUnavailable` sentence saying why and what to do."""
         try:
             yield
-        except (OSError, http.client.HTTPException) as exc:
+        except Exception as exc:
+            if not isinstance(exc, _transport_errors()):
+                raise
             # ssh's own words come first: a refused login ends the stream just like a dead engine would.
             explain = getattr(conn, "explain", None)
             said = explain() if explain is not None else None
@@ -167,7 +193,7 @@ class EngineClient:
                 ) from exc
             raise RuntimeUnavailable(self._sentence(exc)) from exc
 
-    def _sentence(self, exc: OSError | http.client.HTTPException) -> str:
+    def _sentence(self, exc: Exception) -> str:
         where = f"the {self.product} engine at {self.endpoint.label}"
         origin = self.endpoint.tls.origin if self.endpoint.tls else "the system's CAs"
         if isinstance(exc, TimeoutError):
@@ -187,6 +213,9 @@ class EngineClient:
                 f"permission denied on the {self.product} socket {self.endpoint.label} "
                 "(is your user in the docker group?)"
             )
+        ssl = sys.modules.get("ssl")  # loaded when TLS was used; no TLS error can come from elsewhere
+        if ssl is None:
+            return f"{where} failed: {exc}"
         if isinstance(exc, ssl.SSLCertVerificationError):
             return (
                 f"{where} presented a certificate that does not verify against the CA of {origin} "
@@ -205,6 +234,8 @@ class EngineClient:
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
         start = time.monotonic()
+        if self.endpoint.url.startswith("unix://"):
+            return self._unix_request(method, url, start)
         idle = _idle_pool.take(self.endpoint.url)
         if idle is not None:
             try:
@@ -215,42 +246,60 @@ class EngineClient:
             conn = self._connection()
         return self._exchange(conn, method, url, start)
 
+    def _unix_request(self, method: str, url: str, start: float) -> Response:
+        """A short call on a unix socket: one connection, `engine_http.exchange`, the same deadline."""
+        with self._failures():
+            sock = unix_socket(urlparse(self.endpoint.url).path, self.timeout)
+        remaining = max(0.001, self.timeout - (time.monotonic() - start))
+        try:
+            with self._failures(), _deadline(sock, remaining) as expired:
+                try:
+                    status, headers, body = exchange(sock, method, url, "docker", max_body=_MAX_BODY)
+                except (OSError, BadAnswer) as exc:
+                    if expired.is_set() and not isinstance(exc, TimeoutError):
+                        raise TimeoutError from exc
+                    raise
+                if expired.is_set():
+                    raise TimeoutError
+                return Response(status, headers, body)
+        finally:
+            sock.close()
+
     def _exchange(
         self, conn: http.client.HTTPConnection, method: str, url: str, start: float, *, reused: bool = False
     ) -> Response:
-        # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
-        # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
-        # read in progress at once. (Streams are exempt: a 100 MB copy may take longer than any call should.)
-        expired = threading.Event()
-        deadline: threading.Timer | None = None
+        import http.client
+
         keep = False
         try:
             with self._failures(conn):
-                try:
-                    if conn.sock is None:
-                        conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
-                    else:  # kept from an earlier call, perhaps made under another timeout setting
-                        conn.sock.settimeout(self.timeout)
-                    remaining = max(0.001, self.timeout - (time.monotonic() - start))
-                    deadline = threading.Timer(remaining, _expire, (conn, expired))
-                    deadline.daemon = True
-                    deadline.start()
-                    conn.request(method, url, headers={"Host": "docker"})
-                    resp = conn.getresponse()
-                    body = resp.read(_MAX_BODY)  # b"" for HEAD
-                    if expired.is_set():
-                        raise TimeoutError
-                    keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
-                    return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
-                except (OSError, http.client.HTTPException) as exc:
-                    if expired.is_set() and not isinstance(exc, TimeoutError):
-                        raise TimeoutError from exc
-                    if reused and isinstance(exc, _STALE):
-                        raise _Stale from exc
-                    raise
+                if conn.sock is None:
+                    conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                else:  # kept from an earlier call, perhaps made under another timeout setting
+                    conn.sock.settimeout(self.timeout)
+                remaining = max(0.001, self.timeout - (time.monotonic() - start))
+                with _deadline(conn.sock, remaining) as expired:
+                    try:
+                        conn.request(method, url, headers={"Host": "docker"})
+                        resp = conn.getresponse()
+                        body = resp.read(_MAX_BODY)  # b"" for HEAD
+                        if expired.is_set():
+                            raise TimeoutError
+                        keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
+                        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+                    except (OSError, http.client.HTTPException) as exc:
+                        if expired.is_set() and not isinstance(exc, TimeoutError):
+                            raise TimeoutError from exc
+                        stale = (
+                            http.client.RemoteDisconnected,
+                            http.client.CannotSendRequest,
+                            BrokenPipeError,
+                            ConnectionResetError,
+                        )
+                        if reused and isinstance(exc, stale):
+                            raise _Stale from exc
+                        raise
         finally:
-            if deadline is not None:
-                deadline.cancel()
             if keep:
                 _idle_pool.put(self.endpoint.url, conn)
             else:
@@ -404,14 +453,6 @@ class _Stale(Exception):
     """A kept-alive connection turned out closed before it answered (not an engine fault: retried once)."""
 
 
-_STALE = (
-    http.client.RemoteDisconnected,
-    http.client.CannotSendRequest,
-    BrokenPipeError,
-    ConnectionResetError,
-)
-
-
 class _IdlePool:
     """Connections kept open between calls, for transports whose connecting is expensive (ssh: a process
     and a handshake, about half a second). Each is used by one call at a time; one idle for `_MAX_IDLE`
@@ -488,14 +529,25 @@ _idle_pool = _IdlePool()
 atexit.register(_idle_pool.close_all)
 
 
-def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+@contextlib.contextmanager
+def _deadline(sock: socket.socket, seconds: float) -> Iterator[threading.Event]:
+    """Bound a whole call: the socket timeout bounds each recv, and an engine trickling a byte at a time would
+    pass every one of them; when `seconds` pass, the socket is shut down, which ends any read in progress at
+    once, and the event is set. (Streams are exempt: a 100 MB copy may take longer than any call should.)"""
+    expired = threading.Event()
+    timer = threading.Timer(seconds, _expire, (sock, expired))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+
+
+def _expire(sock: socket.socket, expired: threading.Event) -> None:
     expired.set()
-    sock = conn.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def error_message(body: bytes) -> str:

@@ -211,9 +211,12 @@ def resolve(settings: Settings, ref: str, *, probe: bool = True) -> tuple[Backen
     validate_container_ref(parsed.name)
     problems: list[str] = []
     asked: list[str] = []
-    for backend in create_backends(settings, default_runtimes()):
-        if not backend.present():
+    for runtime in default_runtimes():
+        # One at a time: a name Docker knows needs neither Podman's socket search nor the nerdctl backend.
+        made = create_backends(settings, [runtime])
+        if not made or not made[0].present():
             continue
+        backend = made[0]
         asked.append(backend.runtime)
         try:
             return backend, _lookup(backend, parsed.name, probe)

@@ -1,0 +1,136 @@
+"""The Engine API's short calls on a unix socket (`edge/engine_http.py`) against a scripted engine that sends
+exactly the bytes a test chooses: every framing an engine may use (Content-Length, chunked with extensions and
+trailers, the end of the connection), and every way an answer can be wrong, each ending as one sentence. And
+proof that those calls leave `http.client` (with `email` and `ssl`) unimported.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from debugbox.core.errors import RuntimeUnavailable
+from debugbox.edge.engine_api import Endpoint, EngineClient
+
+from tests.raw_engine import RawEngine
+
+
+class Scripted(RawEngine):
+    """Answers every connection with `answer` (after reading the request), then closes."""
+
+    def __init__(self, path: Path) -> None:
+        self.answer = b""
+        self.requests: list[bytes] = []
+        super().__init__(path)
+
+    def handle(self, conn: socket.socket) -> None:
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            self.requests.append(request)
+            conn.sendall(self.answer)
+
+
+@pytest.fixture
+def scripted() -> Iterator[tuple[Scripted, EngineClient]]:
+    with tempfile.TemporaryDirectory(prefix="dbx-http-") as folder:
+        path = Path(folder) / "engine.sock"
+        server = Scripted(path)
+        try:
+            yield server, EngineClient(Endpoint(f"unix://{path}", "test"), 5.0)
+        finally:
+            server.sock.close()
+
+
+BODY = json.dumps({"Id": "a1" * 32, "Name": "/web"}).encode()
+
+
+def test_content_length_chunked_and_close_framed_answers_read_alike(
+    scripted: tuple[Scripted, EngineClient],
+) -> None:
+    server, client = scripted
+    server.answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(BODY),
+        BODY,
+    )
+    assert client.request("GET", "/containers/web/json").json()["Name"] == "/web"
+    half = len(BODY) // 2
+    server.answer = (
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + b"%x;ext=1\r\n%s\r\n%x\r\n%s\r\n0\r\nX-Trailer: t\r\n\r\n"
+        % (half, BODY[:half], len(BODY) - half, BODY[half:])
+    )
+    assert client.request("GET", "/containers/web/json").json()["Name"] == "/web"
+    server.answer = b"HTTP/1.0 200 OK\r\n\r\n" + BODY  # no length: the end of the connection frames it
+    answer = client.request("GET", "/containers/web/json")
+    assert answer.status == 200 and answer.body == BODY
+    request = server.requests[-1].decode()
+    assert request.startswith("GET /containers/web/json HTTP/1.1\r\n") and "Host: docker\r\n" in request
+
+
+def test_a_head_answer_has_headers_and_no_body(scripted: tuple[Scripted, EngineClient]) -> None:
+    server, client = scripted
+    server.answer = b"HTTP/1.1 200 OK\r\nX-Docker-Container-Path-Stat: e30=\r\nContent-Length: 999\r\n\r\n"
+    answer = client.request("HEAD", "/containers/web/archive", {"path": "/bin/sh"})
+    assert answer.body == b"" and answer.headers["x-docker-container-path-stat"] == "e30="
+
+
+@pytest.mark.parametrize(
+    ("answer", "why"),
+    [
+        (b"", "no answer"),
+        (b"SSH-2.0-OpenSSH_9.2\r\n", "not an HTTP answer"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "ended after 5 of 10"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "larger than"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", "ended in a chunk"),
+        (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "without a colon"),
+        (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 300 + b"\r\n", "more than 200 headers"),
+        (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n", "longer than 64 KiB"),
+        (b"HTTP/1.1 200 OK\r\nContent-Le", "ended in its headers"),
+    ],
+)
+def test_every_wrong_answer_is_one_sentence(
+    scripted: tuple[Scripted, EngineClient], answer: bytes, why: str
+) -> None:
+    server, client = scripted
+    server.answer = answer
+    with pytest.raises(RuntimeUnavailable, match=f"the Docker engine at unix://.* failed: .*{why}"):
+        client.request("GET", "/containers/json")
+
+
+def test_short_calls_on_a_unix_socket_never_import_http_client(
+    scripted: tuple[Scripted, EngineClient],
+) -> None:
+    server, client = scripted
+    server.answer = b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(BODY), BODY)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import sys
+                from debugbox.edge.engine_api import Endpoint, EngineClient
+                client = EngineClient(Endpoint({client.endpoint.url!r}), 5.0)
+                client.inspect("web")
+                client.stat_path("a1" * 32, "/bin/sh")
+                print(sorted(m for m in ("http.client", "email", "ssl") if m in sys.modules))
+                """
+            ),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert out.stdout.strip() == "[]", out.stderr
