@@ -9,9 +9,10 @@ the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the plain
 
     .venv/bin/python benchmarks/bench_session.py [--rounds 15]
 
-    print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
-    print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
-at most 10 %). Asserts nothing.
+Also in each round, to show where `debugbox shell`'s extra time goes: `debugbox shell TARGET --print` (all
+of debugbox's own work: start, imports, the engine calls, the plan; it prints the argv instead of exec'ing it)
+and the interpreter's floor, `python -S -c pass` and `python -c pass`. Prints medians, p90, the overheads
+(target: at most +10 %) and the load average before and after. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -77,6 +78,13 @@ def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = N
         os.close(controller)
 
 
+def run_timed(argv: Sequence[str], env: dict[str, str]) -> float:
+    """Seconds from spawning `argv` (output discarded) to its exit."""
+    start = time.perf_counter()
+    subprocess.run(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
 def row(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
@@ -101,7 +109,16 @@ def main() -> int:
         plain = service.plan(settings, target, service.plan_options(settings, raw=True)).argv
         debugbox = [sys.executable, "-m", "debugbox", "shell", target, "--image", TOOLBOX]
         session_prompt = f"[debug {target}] /".encode()
-        times: dict[str, list[float]] = {"debugbox": [], "editor": [], "hand": [], "plain": []}
+        times: dict[str, list[float]] = {
+            "debugbox": [],
+            "editor": [],
+            "hand": [],
+            "plain": [],
+            "print": [],
+            "python": [],
+            "python-S": [],
+        }
+        load_before = os.getloadavg()[0]
         to_prompt(by_hand, session_prompt)  # warm the engine's and the page cache once
         to_prompt(debugbox, session_prompt, env)  # and write debugbox's bytecode, as an install has it
         for _ in range(args.rounds):
@@ -113,21 +130,34 @@ def main() -> int:
             times["editor"].append(planning + to_prompt(planned, session_prompt))
             times["hand"].append(to_prompt(by_hand, session_prompt))
             times["plain"].append(to_prompt(plain, b"/ # "))
+            times["print"].append(run_timed([*debugbox, "--print"], env))
+            times["python"].append(run_timed([sys.executable, "-c", "pass"], env))
+            times["python-S"].append(run_timed([sys.executable, "-S", "-c", "pass"], env))
     finally:
         pool.cleanup()
         shutil.rmtree(pycache, ignore_errors=True)
     overhead = statistics.median(times["debugbox"]) / statistics.median(times["hand"]) - 1
     editor = statistics.median(times["editor"]) / statistics.median(times["hand"]) - 1
     bootstrap = statistics.median(times["hand"]) / statistics.median(times["plain"]) - 1
-    print(f"Command to first prompt, {args.rounds} rounds (ms):\n")
+    print(
+        f"Command to first prompt, {args.rounds} rounds, load average {load_before:.1f} before / "
+        f"{os.getloadavg()[0]:.1f} after (ms):\n"
+    )
     print("| how | median | p90 |\n|---|---|---|")
     print(row("`debugbox shell TARGET` (resolve, plan, exec the argv)", times["debugbox"]))
     print(row("the editor: the server's plan (in-process) + the argv", times["editor"]))
     print(row("the same `docker run` argv by hand", times["hand"]))
     print(row("plain `docker run … toolbox` without the bootstrap (`--raw`)", times["plain"]))
+    print(row("`debugbox shell TARGET --print`: debugbox's own work, no session", times["print"]))
+    print(row("`python -c pass`: the interpreter's start (site included)", times["python"]))
+    print(row("`python -S -c pass`: the interpreter alone", times["python-S"]))
+    own = statistics.median(times["print"]) / statistics.median(times["hand"])
+    floor = statistics.median(times["python"]) / statistics.median(times["hand"])
     print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
     print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
     print(f"the bootstrap's cost over a plain toolbox shell: {bootstrap * 100:+.1f} %")
+    print(f"debugbox's own work (--print): {own * 100:.1f} % of the argv by hand's time")
+    print(f"the interpreter's start alone (python -c pass): {floor * 100:.1f} % of it")
     return 0
 
 

@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
             expr=args.filter,
             count=args.count,
             force=args.force,
+            engine=backend.client,
         )
         capture.start()
     except InvalidTarget as exc:

@@ -14,10 +14,14 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
 from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
+
+if TYPE_CHECKING:
+    from debugbox.edge.engine_api import EngineClient
 
 _SUMMARY_LIMIT = 512 * 1024 * 1024
 """Larger pcaps are not read back to count packets (tcpdump's own count is shown instead)."""
@@ -42,7 +46,9 @@ class Capture:
         expr: str = "",
         count: int | None = None,
         force: bool = False,
+        engine: EngineClient | None = None,
     ) -> None:
+        """`engine`: the target's Engine API, which removes the helper in one call (else the CLI does)."""
         program = shutil.which(cli[0])
         if program is None:
             raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
@@ -53,6 +59,7 @@ class Capture:
         self.force = force
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = threading.Event()
+        self._engine = engine
 
     def _open_output(self) -> int:
         if os.path.islink(self.output):
@@ -83,6 +90,17 @@ class Capture:
             [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
         )
 
+    def _remove(self) -> None:
+        """Whatever happened, nothing of ours stays on the engine: removed through the API when there is one,
+        else (or when that fails) with the CLI's `rm -f`."""
+        if self._engine is not None:
+            try:
+                self._engine.remove_container(self.name)
+                return
+            except RuntimeProblem:
+                pass
+        subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+
     def wait(self, duration: float | None = None) -> CaptureResult:
         assert self._proc is not None, "start() first"
         try:
@@ -94,8 +112,7 @@ class Capture:
                 self.stop()
             err = self._proc.communicate(timeout=60)[1]
         finally:
-            # Whatever happened, nothing of ours stays on the engine.
-            subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
+            self._remove()
         said = err.decode("utf-8", "replace").strip().splitlines()
         summary = None
         size = self.output.stat().st_size

@@ -381,6 +381,27 @@ class EngineClient:
             conn.close()  # before the body is complete: the engine sees an upload cut short, not a smaller file
         raise ShortSource(f"the file shrank while it was sent ({sent} of {count} bytes)")
 
+    def remove_container(self, ref: str) -> bool:
+        """`docker rm -f ref` as one call (a CLI process costs 50 to 200 ms): True when this removed it, False when
+        it was gone already or is being removed by the engine (`--rm`; waited for, within the timeout)."""
+        where = f"/containers/{quote(ref, safe='')}"
+        resp = self.request("DELETE", where, {"force": "1"})
+        if resp.status in (200, 204):
+            return True
+        if resp.status == 409:  # "removal already in progress": done when inspect no longer finds it
+            end = time.monotonic() + self.timeout
+            while self.request("GET", f"{where}/json").status != 404:
+                if time.monotonic() > end:
+                    raise RuntimeUnavailable(f"{ref} is still being removed after {self.timeout:g} s")
+                time.sleep(0.05)
+            return False
+        if resp.status == 404:
+            return False
+        raise RuntimeUnavailable(
+            f"the {self.product} engine at {self.endpoint.label} refused to remove {ref} ({resp.status}): "
+            f"{error_message(resp.body)}"
+        )
+
     def has_image(self, ref: str) -> bool:
         """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
         return self.request("GET", f"/images/{quote(ref, safe='')}/json").status != 404

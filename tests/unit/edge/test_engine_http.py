@@ -23,10 +23,12 @@ from tests.raw_engine import RawEngine
 
 
 class Scripted(RawEngine):
-    """Answers every connection with `answer` (after reading the request), then closes."""
+    """Answers every connection with `answer` (after reading the request), then closes; with `answers`, each
+    connection gets the next one (the last one repeats)."""
 
     def __init__(self, path: Path) -> None:
         self.answer = b""
+        self.answers: list[bytes] = []
         self.requests: list[bytes] = []
         super().__init__(path)
 
@@ -36,6 +38,8 @@ class Scripted(RawEngine):
             while b"\r\n\r\n" not in request:
                 request += conn.recv(65536)
             self.requests.append(request)
+            if self.answers:
+                self.answer = self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
             conn.sendall(self.answer)
 
 
@@ -134,3 +138,23 @@ def test_short_calls_on_a_unix_socket_never_import_http_client(
         check=True,
     )
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_removing_a_container_is_one_call_and_waits_out_a_removal_in_progress(
+    scripted: tuple[Scripted, EngineClient],
+) -> None:
+    server, client = scripted
+    server.answers = [b"HTTP/1.1 204 No Content\r\n\r\n"]
+    assert client.remove_container("debugbox-capture-1") is True
+    assert server.requests[-1].startswith(b"DELETE /containers/debugbox-capture-1?force=1 HTTP/1.1")
+    server.answers = [b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}"]
+    assert client.remove_container("gone") is False
+    busy = b"HTTP/1.1 409 Conflict\r\nContent-Length: 2\r\n\r\n{}"
+    still = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+    server.answers = [busy, still, still, b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}"]
+    seen = len(server.requests)
+    assert client.remove_container("going") is False
+    assert len(server.requests) - seen == 4  # the DELETE, then inspects until the engine no longer has it
+    server.answers = [b'HTTP/1.1 500 Oops\r\nContent-Length: 20\r\n\r\n{"message": "disk!"}']
+    with pytest.raises(RuntimeUnavailable, match=r"refused to remove stuck .*disk!"):
+        client.remove_container("stuck")
