@@ -11,8 +11,9 @@ the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the plain
 
 Also in each round, to show where `debugbox shell`'s extra time goes: `debugbox shell TARGET --print` (all
 of debugbox's own work: start, imports, the engine calls, the plan; it prints the argv instead of exec'ing it)
-and the interpreter's floor, `python -S -c pass` and `python -c pass`. Prints medians, p90, the overheads
-(target: at most +10 %) and the load average before and after. Asserts nothing.
+and the floor under it: `python -S -c pass`, `python -c pass`, and Python importing the standard library a CLI
+like this needs (`STDLIB`), with their CPU times. Prints medians, p90, the overheads (target: at most +10 %) and
+the load average before and after. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import resource
 import select
 import shutil
 import statistics
@@ -78,11 +80,22 @@ def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = N
         os.close(controller)
 
 
-def run_timed(argv: Sequence[str], env: dict[str, str]) -> float:
-    """Seconds from spawning `argv` (output discarded) to its exit."""
+#: What `debugbox shell` cannot do without in the standard library (argument parsing, JSON, dataclasses,
+#: logging, sockets, paths, threads for the engine deadline, URL quoting): the floor of any Python CLI doing
+#: its job, measured as its own row.
+STDLIB = "import argparse, json, re, dataclasses, logging, socket, pathlib, threading, urllib.parse, typing, base64"
+
+
+def run_timed(argv: Sequence[str], env: dict[str, str], cpu: list[float]) -> float:
+    """Seconds from spawning `argv` (output discarded) to its exit; its CPU seconds are appended to `cpu` (the
+    figure the load distorts least)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return elapsed
 
 
 def row(name: str, values: list[float]) -> str:
@@ -117,7 +130,9 @@ def main() -> int:
             "print": [],
             "python": [],
             "python-S": [],
+            "stdlib": [],
         }
+        cpu: dict[str, list[float]] = {key: [] for key in ("print", "python", "python-S", "stdlib")}
         load_before = os.getloadavg()[0]
         to_prompt(by_hand, session_prompt)  # warm the engine's and the page cache once
         to_prompt(debugbox, session_prompt, env)  # and write debugbox's bytecode, as an install has it
@@ -130,9 +145,10 @@ def main() -> int:
             times["editor"].append(planning + to_prompt(planned, session_prompt))
             times["hand"].append(to_prompt(by_hand, session_prompt))
             times["plain"].append(to_prompt(plain, b"/ # "))
-            times["print"].append(run_timed([*debugbox, "--print"], env))
-            times["python"].append(run_timed([sys.executable, "-c", "pass"], env))
-            times["python-S"].append(run_timed([sys.executable, "-S", "-c", "pass"], env))
+            times["print"].append(run_timed([*debugbox, "--print"], env, cpu["print"]))
+            times["python"].append(run_timed([sys.executable, "-c", "pass"], env, cpu["python"]))
+            times["python-S"].append(run_timed([sys.executable, "-S", "-c", "pass"], env, cpu["python-S"]))
+            times["stdlib"].append(run_timed([sys.executable, "-c", STDLIB], env, cpu["stdlib"]))
     finally:
         pool.cleanup()
         shutil.rmtree(pycache, ignore_errors=True)
@@ -151,6 +167,16 @@ def main() -> int:
     print(row("`debugbox shell TARGET --print`: debugbox's own work, no session", times["print"]))
     print(row("`python -c pass`: the interpreter's start (site included)", times["python"]))
     print(row("`python -S -c pass`: the interpreter alone", times["python-S"]))
+    print(
+        row(
+            "`python -c 'import argparse, json, dataclasses, socket, …'`: the stdlib it needs",
+            times["stdlib"],
+        )
+    )
+    print(
+        "\nCPU time (user + system), medians, ms: "
+        + ", ".join(f"{name} {statistics.median(values) * 1000:.0f}" for name, values in cpu.items())
+    )
     own = statistics.median(times["print"]) / statistics.median(times["hand"])
     floor = statistics.median(times["python"]) / statistics.median(times["hand"])
     print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
