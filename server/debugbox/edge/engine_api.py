@@ -31,7 +31,7 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
-from debugbox.edge.engine_http import BadAnswer, exchange
+from debugbox.edge.engine_http import Answer, BadAnswer, exchange, send_request
 
 if TYPE_CHECKING:
     import http.client
@@ -305,6 +305,22 @@ class EngineClient:
             else:
                 conn.close()
 
+    def _open(self) -> tuple[socket.socket, http.client.HTTPConnection | None]:
+        """A connected socket to the engine, with the `http.client` connection that made it (TCP, TLS, ssh:
+        its `explain` names ssh's own failure) or None (a unix socket, connected here)."""
+        if self.endpoint.url.startswith("unix://"):
+            with self._failures():
+                return unix_socket(urlparse(self.endpoint.url).path, self.timeout), None
+        with self._failures():
+            conn = self._connection()
+        try:
+            with self._failures(conn):
+                conn.connect()
+        except BaseException:
+            conn.close()
+            raise
+        return conn.sock, conn
+
     @contextlib.contextmanager
     def stream(
         self,
@@ -314,23 +330,22 @@ class EngineClient:
         *,
         body: IO[bytes] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Iterator[http.client.HTTPResponse]:
+    ) -> Iterator[Answer]:
         """A call whose request body (chunked) and answer are streamed, for archives of any size.
 
         The socket timeout bounds each read and write: a stalled engine ends the transfer (`TimeoutError` from
         the caller's reads), a slow one does not.
         """
         url = path + ("?" + urlencode(query) if query else "")
-        with self._failures():
-            conn = self._connection()
+        sock, conn = self._open()
         try:
             with self._failures(conn):
-                conn.request(method, url, body=body, headers={"Host": "docker", **(headers or {})})
-                resp = conn.getresponse()
+                send_request(sock, method, url, {"Host": "docker", **(headers or {})}, body=body)
+                answer = Answer(sock, method)
             # Failures while the caller reads are the caller's to explain: it knows what it was copying.
-            yield resp
+            yield answer
         finally:
-            conn.close()
+            (conn or sock).close()
 
     def upload(
         self,
@@ -354,16 +369,13 @@ class EngineClient:
         writing a shorter file), and `ShortSource` says so.
         """
         url = path + ("?" + urlencode(query) if query else "")
-        with self._failures():
-            conn = self._connection()
+        length = str(len(head) + count + len(tail))
+        sock, conn = self._open()
         try:
             with self._failures(conn):
-                conn.putrequest("PUT", url, skip_host=True, skip_accept_encoding=True)
-                for key, value in {"Host": "docker", **(headers or {})}.items():
-                    conn.putheader(key, value)
-                conn.putheader("Content-Length", str(len(head) + count + len(tail)))
-                conn.endheaders()
-                sock = conn.sock
+                send_request(
+                    sock, "PUT", url, {"Host": "docker", **(headers or {}), "Content-Length": length}
+                )
                 sock.sendall(head)
                 sent = 0
                 while sent < count:
@@ -375,10 +387,10 @@ class EngineClient:
                         progress(sent)
                 if sent == count:
                     sock.sendall(tail)
-                    resp = conn.getresponse()
-                    return resp.status, resp.read(1000)
+                    answer = Answer(sock, "PUT")
+                    return answer.status, answer.read(1000)
         finally:
-            conn.close()  # before the body is complete: the engine sees an upload cut short, not a smaller file
+            (conn or sock).close()  # before the body is complete: the engine sees an upload cut short
         raise ShortSource(f"the file shrank while it was sent ({sent} of {count} bytes)")
 
     def remove_container(self, ref: str) -> bool:

@@ -1,69 +1,56 @@
-"""One small HTTP/1.1 exchange over a connected socket: the Engine API's short calls on a unix socket (inspect,
-stat, image check, ping), without `http.client`.
+"""HTTP/1.1 on a connected socket, for the Engine API, without `http.client`: requests written as bytes, answers
+read through one buffer (`Answer`), bodies framed by `Content-Length`, `Transfer-Encoding: chunked` or the end
+of the connection.
 
-Why not `http.client` for these: importing it loads the `email` package (its header parser) and `ssl`, about
-12 ms of a 100 ms CLI start that a terminal waits for before `docker run` even begins (`debugbox shell`'s
-overhead target is 10 % of that `docker run`). The engine's answers to these calls are plain: a status line,
-headers, and a body framed by `Content-Length`, `Transfer-Encoding: chunked` or the end of the connection.
-Streams (archives) and the other transports (TCP, TLS, ssh) keep `http.client`, imported when used.
+Why not `http.client`: importing it loads the `email` package (its header parser) and `ssl`, about 12 ms of a
+100 ms CLI start that a terminal waits for before `docker run` even begins (`debugbox shell`'s overhead target
+is 10 % of that `docker run`). And for archives it reads a chunked body one chunk at a time (Go's engine sends
+32 KiB chunks: two system calls and several Python calls each), where `Answer` takes whatever the socket holds,
+up to `_RECV` bytes, in one call. `http.client` is still what connects to TCP, TLS and ssh engines
+(`engine_api.py`); once connected, their sockets are read here too.
 
-Everything the engine sends is bounded: a line at `MAX_LINE` bytes, `MAX_HEADERS` headers, the body at the
-caller's limit; anything else is `BadAnswer`. Time is the caller's: the socket's timeout bounds each read, the
-caller's deadline shuts the socket down.
+Everything the engine sends is bounded: a line at `MAX_LINE` bytes, `MAX_HEADERS` headers, a whole body read
+by `read()` at the caller's limit; anything else is `BadAnswer`. Time is the caller's: the socket's timeout
+bounds each read and write, the caller's deadline shuts the socket down.
 """
 
 from __future__ import annotations
 
+import io
 import socket
-from typing import BinaryIO
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 MAX_LINE = 65536
 MAX_HEADERS = 200
+_RECV = 256 * 1024
+_NO_LENGTH = -1
 
 
 class BadAnswer(Exception):
     """What the engine sent is not an HTTP/1.x answer (or ended in the middle of one)."""
 
 
-def exchange(
-    sock: socket.socket, method: str, target: str, host: str, *, max_body: int
-) -> tuple[int, dict[str, str], bytes]:
-    """Send `method target` and read the answer: status, headers (names lower-cased), body (a longer one than
-    `max_body` bytes is `BadAnswer`)."""
-    sock.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode("latin-1"))
-    with sock.makefile("rb") as reader:
-        status = _status(_line(reader))
-        headers = _headers(reader)
-        if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
-            return status, headers, b""
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            return status, headers, _chunked(reader, max_body)
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.isdigit():
-                raise BadAnswer(f"a Content-Length of {length[:40]!r}")
-            want = int(length)
-            if want > max_body:
-                raise BadAnswer(f"an answer larger than {max_body} bytes")
-            body = reader.read(want)
-            if len(body) != want:
-                raise BadAnswer(f"the answer ended after {len(body)} of {want} bytes")
-            return status, headers, body
-        body = reader.read(max_body + 1)  # framed by the end of the connection
-        if len(body) > max_body:
-            raise BadAnswer(f"an answer larger than {max_body} bytes")
-        return status, headers, body
-
-
-def _line(reader: BinaryIO) -> bytes:
-    line = reader.readline(MAX_LINE + 1)
-    if len(line) > MAX_LINE:
-        raise BadAnswer("a header line longer than 64 KiB")
-    if not line.endswith(b"\n"):
-        raise BadAnswer(
-            "the answer ended in its headers" if line else "no answer (the connection was closed)"
-        )
-    return line
+def send_request(
+    sock: socket.socket,
+    method: str,
+    target: str,
+    headers: Mapping[str, str],
+    *,
+    body: IO[bytes] | None = None,
+) -> None:
+    """Write the request line and `headers`; with `body`, send it chunked as it is read (any length)."""
+    lines = [f"{method} {target} HTTP/1.1", *(f"{k}: {v}" for k, v in headers.items())]
+    if body is not None:
+        lines.append("Transfer-Encoding: chunked")
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+    if body is not None:
+        while block := body.read(1 << 20):
+            sock.sendall(b"%x\r\n" % len(block) + block + b"\r\n")
+        sock.sendall(b"0\r\n\r\n")
 
 
 def _status(line: bytes) -> int:
@@ -73,35 +60,149 @@ def _status(line: bytes) -> int:
     return int(parts[1])
 
 
-def _headers(reader: BinaryIO) -> dict[str, str]:
-    headers: dict[str, str] = {}
-    for _ in range(MAX_HEADERS):
-        line = _line(reader)
-        if line in (b"\r\n", b"\n"):
-            return headers
-        name, colon, value = line.decode("latin-1").partition(":")
-        if not colon:
-            raise BadAnswer(f"a header line without a colon: {line[:60]!r}")
-        headers[name.strip().lower()] = value.strip()
-    raise BadAnswer(f"more than {MAX_HEADERS} headers")
+class Answer(io.BufferedIOBase, BinaryIO):  # type: ignore[misc]  # as http.client's HTTPResponse is
+    """An answer read from `sock`: `status` and `headers` (names lower-cased) at once, the body as it arrives
+    (a readable binary stream: tarfile reads archives from it)."""
 
+    def __init__(self, sock: socket.socket, method: str) -> None:
+        super().__init__()
+        self._sock = sock
+        self._buf = bytearray()
+        self._pos = 0
+        self._seen = False  # any byte received at all
+        self.status = _status(self._line())
+        self.headers = self._headers()
+        self._chunked = False
+        self._left = 0  # body bytes left: of the current chunk, of Content-Length, or _NO_LENGTH (to the end)
+        self._done = method == "HEAD" or self.status in (204, 304) or 100 <= self.status < 200
+        if self._done:
+            return
+        length = self.headers.get("content-length")
+        if "chunked" in self.headers.get("transfer-encoding", "").lower():
+            self._chunked = True
+            self._next_chunk()
+        elif length is not None:
+            if not length.isdigit():
+                raise BadAnswer(f"a Content-Length of {length[:40]!r}")
+            self._left = int(length)
+            self._done = self._left == 0
+        else:
+            self._left = _NO_LENGTH
 
-def _chunked(reader: BinaryIO, max_body: int) -> bytes:
-    body = bytearray()
-    while True:
-        size_text = _line(reader).split(b";", 1)[0].strip()
+    def getheader(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+    # -- the raw buffer --------------------------------------------------------------------------------------
+
+    def _more(self) -> bool:
+        """Receive what the socket holds (up to `_RECV` bytes) into the buffer; False at the end."""
+        if self._pos:
+            del self._buf[: self._pos]  # what was read is dropped before more arrives
+            self._pos = 0
+        got = self._sock.recv(_RECV)
+        self._buf += got
+        self._seen = self._seen or bool(got)
+        return bool(got)
+
+    def _line(self) -> bytes:
+        while True:
+            end = self._buf.find(b"\n", self._pos)
+            if end >= 0:
+                line = bytes(self._buf[self._pos : end + 1])
+                self._pos = end + 1
+                if len(line) > MAX_LINE:
+                    raise BadAnswer("a header line longer than 64 KiB")
+                return line
+            if len(self._buf) - self._pos > MAX_LINE:
+                raise BadAnswer("a header line longer than 64 KiB")
+            if not self._more():
+                raise BadAnswer(
+                    "the answer ended in its headers"
+                    if self._seen
+                    else "no answer (the connection was closed)"
+                )
+
+    def _headers(self) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        for _ in range(MAX_HEADERS):
+            line = self._line()
+            if line in (b"\r\n", b"\n"):
+                return headers
+            name, colon, value = line.decode("latin-1").partition(":")
+            if not colon:
+                raise BadAnswer(f"a header line without a colon: {line[:60]!r}")
+            headers[name.strip().lower()] = value.strip()
+        raise BadAnswer(f"more than {MAX_HEADERS} headers")
+
+    def _next_chunk(self) -> None:
+        size_text = self._line().split(b";", 1)[0].strip()
         try:
-            size = int(size_text, 16)
+            self._left = int(size_text, 16)
         except ValueError:
             raise BadAnswer(f"a chunk size of {size_text[:20]!r}") from None
-        if size == 0:
-            while _line(reader) not in (b"\r\n", b"\n"):  # trailers, ignored
+        if self._left == 0:
+            while self._line() not in (b"\r\n", b"\n"):  # trailers, ignored
                 pass
-            return bytes(body)
-        if len(body) + size > max_body:
-            raise BadAnswer(f"an answer larger than {max_body} bytes")
-        chunk = reader.read(size)
-        if len(chunk) != size:
-            raise BadAnswer("the answer ended in a chunk")
-        body += chunk
-        _line(reader)  # the chunk's CRLF
+            self._done = True
+
+    # -- the body ----------------------------------------------------------------------------------------------
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target: WriteableBuffer) -> int:
+        """Fill `target` with body bytes; fewer only at the body's end (0: the end)."""
+        view = memoryview(target).cast("B")
+        filled = 0
+        while filled < len(view) and not self._done:
+            have = len(self._buf) - self._pos
+            if not have:
+                if not self._more():
+                    if self._left == _NO_LENGTH:
+                        self._done = True
+                        break
+                    raise BadAnswer("the answer ended in its body")
+                continue
+            take = min(have, len(view) - filled)
+            if self._left != _NO_LENGTH:
+                take = min(take, self._left)
+                self._left -= take
+            view[filled : filled + take] = self._buf[self._pos : self._pos + take]
+            self._pos += take
+            filled += take
+            if self._left == 0:
+                if self._chunked:
+                    self._line()  # the CRLF after the chunk's data
+                    self._next_chunk()
+                else:
+                    self._done = True
+        return filled
+
+    def read(self, amount: int | None = -1) -> bytes:
+        """Up to `amount` body bytes (fewer only at the end); the whole body when `amount` is None or -1."""
+        if amount is not None and amount >= 0:
+            buffer = bytearray(amount)
+            return bytes(buffer[: self.readinto(buffer)])
+        whole = bytearray()
+        while part := self.read(_RECV):
+            whole += part
+        return bytes(whole)
+
+    def body(self, limit: int) -> bytes:
+        """The whole body; `BadAnswer` when it is longer than `limit` bytes (said before reading it when the
+        engine announced its length)."""
+        if not self._chunked and self._left > limit:
+            raise BadAnswer(f"an answer larger than {limit} bytes")
+        data = self.read(limit + 1)
+        if len(data) > limit:
+            raise BadAnswer(f"an answer larger than {limit} bytes")
+        return data
+
+
+def exchange(
+    sock: socket.socket, method: str, target: str, host: str, *, max_body: int
+) -> tuple[int, dict[str, str], bytes]:
+    """One short call: send `method target`, read the whole answer (a body over `max_body` is `BadAnswer`)."""
+    send_request(sock, method, target, {"Host": host, "Connection": "close"})
+    answer = Answer(sock, method)
+    return answer.status, answer.headers, answer.body(max_body)

@@ -27,7 +27,7 @@ from debugbox.core.targets.transfer import archive_parent_and_name, land
 from debugbox.edge.engine_api import EngineClient, ShortSource, decode_path_stat, error_message
 
 if TYPE_CHECKING:
-    from http.client import HTTPResponse
+    from debugbox.edge.engine_http import Answer
 
 #: tarfile's stream buffer: its default (10 KiB) makes a 100 MB copy spend most of its time in small reads.
 _STREAM_BUFFER = 1 << 20
@@ -127,7 +127,7 @@ def _copy_read(src: IO[bytes], summary: Summary, progress: Progress) -> Callable
     return fill
 
 
-def _copy_exact(src: HTTPResponse, size: int, summary: Summary, progress: Progress) -> Callable[[int], None]:
+def _copy_exact(src: Answer, size: int, summary: Summary, progress: Progress) -> Callable[[int], None]:
     """A `fill` that moves exactly `size` bytes of `src` (a response: `readinto`) through one reused buffer."""
 
     def fill(fd: int) -> None:
@@ -146,7 +146,7 @@ def _copy_exact(src: HTTPResponse, size: int, summary: Summary, progress: Progre
 
 
 @contextmanager
-def read_archive(client: EngineClient, container_id: str, path: str) -> Iterator[HTTPResponse]:
+def read_archive(client: EngineClient, container_id: str, path: str) -> Iterator[Answer]:
     """The engine's tar stream of `path` in the container (`GET …/archive`), its refusals as one sentence."""
     with client.stream("GET", f"/containers/{quote(container_id, safe='')}/archive", {"path": path}) as resp:
         if resp.status == 404:
@@ -265,7 +265,7 @@ def _each_member(
 
 
 def _single_file(
-    resp: HTTPResponse,
+    resp: Answer,
     path: str,
     top: str,
     root: Path,

@@ -6,18 +6,22 @@ proof that those calls leave `http.client` (with `email` and `ssl`) unimported.
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import socket
 import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from debugbox.core.errors import RuntimeUnavailable
 from debugbox.edge.engine_api import Endpoint, EngineClient
+from debugbox.edge.engine_http import Answer, send_request
 
 from tests.raw_engine import RawEngine
 
@@ -92,11 +96,11 @@ def test_a_head_answer_has_headers_and_no_body(scripted: tuple[Scripted, EngineC
     [
         (b"", "no answer"),
         (b"SSH-2.0-OpenSSH_9.2\r\n", "not an HTTP answer"),
-        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "ended after 5 of 10"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nshort", "ended in its body"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "Content-Length"),
         (b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n", "larger than"),
         (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", "chunk size"),
-        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", "ended in a chunk"),
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc", "ended in its body"),
         (b"HTTP/1.1 200 OK\r\nno colon here\r\n\r\n", "without a colon"),
         (b"HTTP/1.1 200 OK\r\n" + b"X: y\r\n" * 300 + b"\r\n", "more than 200 headers"),
         (b"HTTP/1.1 200 OK\r\nX: " + b"y" * 70000 + b"\r\n\r\n", "longer than 64 KiB"),
@@ -158,3 +162,76 @@ def test_removing_a_container_is_one_call_and_waits_out_a_removal_in_progress(
     server.answers = [b'HTTP/1.1 500 Oops\r\nContent-Length: 20\r\n\r\n{"message": "disk!"}']
     with pytest.raises(RuntimeUnavailable, match=r"refused to remove stuck .*disk!"):
         client.remove_container("stuck")
+
+
+def chunked(data: bytes, sizes: list[int]) -> bytes:
+    """`data` in chunks of the given sizes (cycled), as the engine frames an archive."""
+    out, pos, i = bytearray(), 0, 0
+    while pos < len(data):
+        size = sizes[i % len(sizes)]
+        out += b"%x\r\n" % len(data[pos : pos + size]) + data[pos : pos + size] + b"\r\n"
+        pos, i = pos + size, i + 1
+    return bytes(out + b"0\r\n\r\n")
+
+
+@pytest.mark.parametrize("framing", ["chunked", "length", "close"])
+def test_a_streamed_body_arrives_whole_however_it_is_cut(framing: str) -> None:
+    data = bytes(range(256)) * 4099  # ~1 MiB, no multiple of anything
+    body = {"chunked": chunked(data, [32768, 1, 7000, 65536]), "length": data, "close": data}[framing]
+    head = {
+        "chunked": b"Transfer-Encoding: chunked\r\n",
+        "length": b"Content-Length: %d\r\n" % len(data),
+        "close": b"",
+    }[framing]
+    wire = b"HTTP/1.1 200 OK\r\nX-Docker-Container-Path-Stat: e30=\r\n" + head + b"\r\n" + body
+    ours, theirs = socket.socketpair()
+
+    def send() -> None:  # in uneven pieces, as a socket delivers them
+        with theirs:
+            for start in range(0, len(wire), 99_991):
+                theirs.sendall(wire[start : start + 99_991])
+
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    with ours:
+        answer = Answer(ours, "GET")
+        assert answer.status == 200 and answer.getheader("X-Docker-Container-Path-Stat") == "e30="
+        got = bytearray()
+        got += answer.read(5)
+        buffer = bytearray(300_000)
+        while n := answer.readinto(buffer):
+            got += buffer[:n]
+        assert bytes(got) == data
+        assert answer.read(10) == b""
+    sender.join(timeout=10)
+
+
+def test_a_request_body_is_sent_chunked_as_it_is_read() -> None:
+    ours, theirs = socket.socketpair()
+    payload = os.urandom(3 * 1024 * 1024 + 5)
+    received = bytearray()
+
+    def receive() -> None:  # the engine's side, reading while the request is written
+        while part := theirs.recv(1 << 20):
+            received.extend(part)
+
+    reader = threading.Thread(target=receive, daemon=True)
+    reader.start()
+    with ours, theirs:
+        target = "/containers/x/archive?path=%2F"
+        send_request(ours, "PUT", target, {"Host": "docker"}, body=io.BytesIO(payload))
+        ours.shutdown(socket.SHUT_WR)
+        reader.join(timeout=30)
+    raw = bytes(received)
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.startswith(b"PUT /containers/x/archive?path=%2F HTTP/1.1\r\nHost: docker\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    decoded, pos = bytearray(), 0
+    while True:
+        end = body.index(b"\r\n", pos)
+        size = int(body[pos:end], 16)
+        if size == 0:
+            break
+        decoded += body[end + 2 : end + 2 + size]
+        pos = end + 2 + size + 2
+    assert bytes(decoded) == payload
