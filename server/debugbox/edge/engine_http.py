@@ -181,6 +181,10 @@ class Answer(io.BufferedIOBase, BinaryIO):  # type: ignore[misc]  # as http.clie
     def read(self, amount: int | None = -1) -> bytes:
         """Up to `amount` body bytes (fewer only at the end); the whole body when `amount` is None or -1."""
         if amount is not None and amount >= 0:
+            if self._done:
+                return b""
+            if not self._chunked and self._left != _NO_LENGTH:
+                amount = min(amount, self._left)  # a buffer no larger than what is left
             buffer = bytearray(amount)
             return bytes(buffer[: self.readinto(buffer)])
         whole = bytearray()
@@ -193,10 +197,12 @@ class Answer(io.BufferedIOBase, BinaryIO):  # type: ignore[misc]  # as http.clie
         engine announced its length)."""
         if not self._chunked and self._left > limit:
             raise BadAnswer(f"an answer larger than {limit} bytes")
-        data = self.read(limit + 1)
-        if len(data) > limit:
-            raise BadAnswer(f"an answer larger than {limit} bytes")
-        return data
+        whole = bytearray()
+        while part := self.read(min(_RECV, limit + 1 - len(whole))):  # never a buffer of `limit` bytes
+            whole += part
+            if len(whole) > limit:
+                raise BadAnswer(f"an answer larger than {limit} bytes")
+        return bytes(whole)
 
 
 def exchange(
