@@ -158,13 +158,14 @@ def session_line(identity: DebugIdentity) -> str:
     (`ptrace_may_access`), and the runtime's default seccomp profile allows `ptrace` on kernels >= 4.8; the
     Yama LSM's `ptrace_scope` >= 1 (Ubuntu's default) still refuses a non-descendant. Raw sockets need
     CAP_NET_RAW, which a non-root container process never has in effect."""
-    gid = (
-        f" gid {identity.gid}"
+    gid = f" gid {identity.gid}" if identity.gid is not None else ""
+    guess = (
+        ""
         if identity.gid is not None
-        else " gid from the toolbox image (a guess: no runAsGroup and no applied identity reported)"
+        else "; its gid is the toolbox image's - a guess: no runAsGroup and no applied identity reported"
     )
     return (
-        f"uid {identity.uid}{gid} ({identity.why}) without capabilities: the target's files and environment "
+        f"uid {identity.uid}{gid} ({identity.why}{guess}) without capabilities: the target's files and environment "
         "when it runs as that uid; strace of it where the node's ptrace policy allows a same-uid attach (no Yama "
         "or ptrace_scope 0); tcpdump needs root"
     )
