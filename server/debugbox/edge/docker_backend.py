@@ -206,7 +206,11 @@ class EngineBackend:
 
     def _process_ids(self, cid: str, pid: Any, user: str) -> tuple[tuple[int, int] | None, str]:
         """The main process's (uid, gid) from the engine's `top`, or None and the sentence that says why."""
-        fallback = "the session's gid follows the toolbox's user database and may differ from the target's"
+        fallback = (
+            "the session's gid follows the toolbox's user database and may differ from the target's"
+            if config_uid(user) is not None
+            else "the session runs as root with SYS_PTRACE instead"
+        )
         host_pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else 0
         try:
             ids = top_identity(self.client.top(cid, TOP_ARGS[self.runtime]), host_pid)

@@ -257,3 +257,12 @@ def test_without_the_engines_ids_the_plan_falls_back_and_says_why(
     (note,) = [n for n in plan.notes if "the session's gid follows the toolbox's user database" in n]
     assert said in note and "\n" not in note
     assert any("its gid is the toolbox's guess" in n for n in plan.notes)  # the identity line says it too
+
+
+def test_a_named_user_without_the_engines_ids_gets_root_and_the_note_says_so(
+    engine: Callable[[Route], Endpoint],
+) -> None:
+    b = backend(engine(_nonroot_route((500, b'{"message": "no ps"}'), user="nonroot")))
+    plan = b.plan(b.resolve("web"), PlanOptions())
+    assert "--cap-add=SYS_PTRACE" in plan.argv and not any(a.startswith("--user") for a in plan.argv)
+    assert any("could not be read" in n and "root with SYS_PTRACE instead" in n for n in plan.notes)
