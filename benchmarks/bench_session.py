@@ -9,9 +9,11 @@ the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the plain
 
     .venv/bin/python benchmarks/bench_session.py [--rounds 15]
 
-    print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
-    print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
-at most 10 %). Asserts nothing.
+Also in each round, to show where `debugbox shell`'s extra time goes: `debugbox shell TARGET --print` (all
+of debugbox's own work: start, imports, the engine calls, the plan; it prints the argv instead of exec'ing it)
+and the floor under it: `python -S -c pass`, `python -c pass`, and Python importing the standard library a CLI
+like this needs (`STDLIB`), with their CPU times. Prints medians, p90, the overheads (target: at most +10 %) and
+the load average before and after. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import pty
+import resource
 import select
 import shutil
 import statistics
@@ -77,6 +80,24 @@ def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = N
         os.close(controller)
 
 
+#: What `debugbox shell` cannot do without in the standard library (argument parsing, JSON, dataclasses,
+#: logging, sockets, paths, threads for the engine deadline, URL quoting): the floor of any Python CLI doing
+#: its job, measured as its own row.
+STDLIB = "import argparse, json, re, dataclasses, logging, socket, pathlib, threading, urllib.parse, typing, base64"
+
+
+def run_timed(argv: Sequence[str], env: dict[str, str], cpu: list[float]) -> float:
+    """Seconds from spawning `argv` (output discarded) to its exit; its CPU seconds are appended to `cpu` (the
+    figure the load distorts least)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(list(argv), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return elapsed
+
+
 def row(name: str, values: list[float]) -> str:
     ordered = sorted(values)
     p90 = ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
@@ -101,7 +122,18 @@ def main() -> int:
         plain = service.plan(settings, target, service.plan_options(settings, raw=True)).argv
         debugbox = [sys.executable, "-m", "debugbox", "shell", target, "--image", TOOLBOX]
         session_prompt = f"[debug {target}] /".encode()
-        times: dict[str, list[float]] = {"debugbox": [], "editor": [], "hand": [], "plain": []}
+        times: dict[str, list[float]] = {
+            "debugbox": [],
+            "editor": [],
+            "hand": [],
+            "plain": [],
+            "print": [],
+            "python": [],
+            "python-S": [],
+            "stdlib": [],
+        }
+        cpu: dict[str, list[float]] = {key: [] for key in ("print", "python", "python-S", "stdlib")}
+        load_before = os.getloadavg()[0]
         to_prompt(by_hand, session_prompt)  # warm the engine's and the page cache once
         to_prompt(debugbox, session_prompt, env)  # and write debugbox's bytecode, as an install has it
         for _ in range(args.rounds):
@@ -113,21 +145,45 @@ def main() -> int:
             times["editor"].append(planning + to_prompt(planned, session_prompt))
             times["hand"].append(to_prompt(by_hand, session_prompt))
             times["plain"].append(to_prompt(plain, b"/ # "))
+            times["print"].append(run_timed([*debugbox, "--print"], env, cpu["print"]))
+            times["python"].append(run_timed([sys.executable, "-c", "pass"], env, cpu["python"]))
+            times["python-S"].append(run_timed([sys.executable, "-S", "-c", "pass"], env, cpu["python-S"]))
+            times["stdlib"].append(run_timed([sys.executable, "-c", STDLIB], env, cpu["stdlib"]))
     finally:
         pool.cleanup()
         shutil.rmtree(pycache, ignore_errors=True)
     overhead = statistics.median(times["debugbox"]) / statistics.median(times["hand"]) - 1
     editor = statistics.median(times["editor"]) / statistics.median(times["hand"]) - 1
     bootstrap = statistics.median(times["hand"]) / statistics.median(times["plain"]) - 1
-    print(f"Command to first prompt, {args.rounds} rounds (ms):\n")
+    print(
+        f"Command to first prompt, {args.rounds} rounds, load average {load_before:.1f} before / "
+        f"{os.getloadavg()[0]:.1f} after (ms):\n"
+    )
     print("| how | median | p90 |\n|---|---|---|")
     print(row("`debugbox shell TARGET` (resolve, plan, exec the argv)", times["debugbox"]))
     print(row("the editor: the server's plan (in-process) + the argv", times["editor"]))
     print(row("the same `docker run` argv by hand", times["hand"]))
     print(row("plain `docker run … toolbox` without the bootstrap (`--raw`)", times["plain"]))
+    print(row("`debugbox shell TARGET --print`: debugbox's own work, no session", times["print"]))
+    print(row("`python -c pass`: the interpreter's start (site included)", times["python"]))
+    print(row("`python -S -c pass`: the interpreter alone", times["python-S"]))
+    print(
+        row(
+            "`python -c 'import argparse, json, dataclasses, socket, …'`: the stdlib it needs",
+            times["stdlib"],
+        )
+    )
+    print(
+        "\nCPU time (user + system), medians, ms: "
+        + ", ".join(f"{name} {statistics.median(values) * 1000:.0f}" for name, values in cpu.items())
+    )
+    own = statistics.median(times["print"]) / statistics.median(times["hand"])
+    floor = statistics.median(times["python"]) / statistics.median(times["hand"])
     print(f"\n`debugbox shell`: {overhead * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
     print(f"the editor's path: {editor * 100:+.1f} % over the same argv by hand (target: at most +10 %)")
     print(f"the bootstrap's cost over a plain toolbox shell: {bootstrap * 100:+.1f} %")
+    print(f"debugbox's own work (--print): {own * 100:.1f} % of the argv by hand's time")
+    print(f"the interpreter's start alone (python -c pass): {floor * 100:.1f} % of it")
     return 0
 
 

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.settings import Settings
     from debugbox.core.targets.transfer import human_size
     from debugbox.edge.capture import PcapRun
-    from debugbox.edge.kube_data import is_pod_ref
+    from debugbox.edge.service import is_pod_ref
 
     if args.duration is not None and not 0 < args.duration <= 86400:
         raise UsageError("--duration must be between 0 and 86400 seconds")
@@ -123,6 +123,7 @@ def _engine_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
         expr=args.filter,
         count=args.count,
         force=args.force,
+        engine=backend.client,
     )
     return str(target.name), capture
 

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import human_size, split_target_path
     from debugbox.edge import transfer
-    from debugbox.edge.kube_data import is_pod_ref
+    from debugbox.edge.service import is_pod_ref
 
     try:
         src, dest = split_target_path(args.src), split_target_path(args.dest)

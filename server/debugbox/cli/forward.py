@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         settings = dataclasses.replace(
             settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
         )
-    from debugbox.edge.kube_data import is_pod_ref
+    from debugbox.edge.service import is_pod_ref
 
     if is_pod_ref(args.target):
         return _pod_forward(args, settings, port, local)

@@ -139,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     if plan.warning:  # also with --print: e.g. the way RBAC closed, and the Role to ask for
         print(f"debugbox: {plan.warning}", file=sys.stderr)
     if args.print_only:
+        if plan.watch.get("create"):  # a copy debugbox creates itself: the printed attach needs it first
+            print(
+                f"debugbox: create the copy first: kubectl create -f {plan.watch['create']}", file=sys.stderr
+            )
         print(json.dumps(list(plan.argv)))
         return 0
     if plan.strategy == "snapshot":

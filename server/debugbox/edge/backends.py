@@ -4,10 +4,17 @@ A `Backend` lists targets of one runtime and plans a debug session for one of th
 under their runtime name together with the target-reference prefixes they own (`docker://`, `pod/`...), so that
 `split_ref` can send `debugbox shell pod/web` and `debugbox shell docker://web` to the right one without knowing
 them.
+
+A runtime can be *declared* before its module is imported (`declare_backend`: its module, prefixes and whether
+plain names are asked of it): routing a reference then needs no import, and `create_backends` imports a
+backend's module only when that runtime is asked for. That keeps `debugbox shell web` from loading the
+Kubernetes backend (PyYAML, the kubeconfig loader: about a third of the CLI's start-up). When the module
+registers, its prefixes and default must match the declaration (a mismatch is a programming error, raised).
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
@@ -61,30 +68,68 @@ BackendFactory = Callable[[Settings], Backend]
 @dataclass(frozen=True)
 class _Registration:
     runtime: str
-    factory: BackendFactory
+    factory: BackendFactory | None
+    """None while only declared: `module` is imported (and registers the factory) when the runtime is needed."""
     prefixes: tuple[str, ...]
     default: bool
     """Asked for plain names/IDs (the container engines are; Kubernetes wants its `pod/` prefix)."""
+    module: str | None = None
 
 
 _REGISTRY: dict[str, _Registration] = {}
+
+
+def declare_backend(runtime: str, module: str, *, prefixes: Sequence[str] = (), default: bool = True) -> None:
+    """Make a runtime known without importing it: `module` registers its factory when first imported."""
+    if runtime not in _REGISTRY:
+        _REGISTRY[runtime] = _Registration(runtime, None, tuple(prefixes), default, module)
 
 
 def register_backend(
     runtime: str, factory: BackendFactory, *, prefixes: Sequence[str] = (), default: bool = True
 ) -> None:
     """Make a runtime known: `prefixes` are the target-reference prefixes it owns (e.g. `("pod/",)`)."""
-    _REGISTRY[runtime] = _Registration(runtime, factory, tuple(prefixes), default)
+    declared = _REGISTRY.get(runtime)
+    if declared is not None and (declared.prefixes, declared.default) != (tuple(prefixes), default):
+        raise ValueError(
+            f"backend {runtime!r} registers prefixes {tuple(prefixes)} default={default}, but was declared "
+            f"with {declared.prefixes} default={declared.default}"
+        )
+    module = declared.module if declared is not None else None
+    _REGISTRY[runtime] = _Registration(runtime, factory, tuple(prefixes), default, module)
 
 
 def registered_runtimes() -> list[str]:
     return list(_REGISTRY)
 
 
+def _factory(runtime: str) -> BackendFactory | None:
+    """The runtime's factory, importing its declared module first; None when that module is not there."""
+    reg = _REGISTRY[runtime]
+    if reg.factory is None and reg.module is not None:
+        try:
+            importlib.import_module(reg.module)
+        except ModuleNotFoundError as exc:
+            if exc.name != reg.module:
+                raise
+            del _REGISTRY[runtime]  # not part of this build (yet): as if never declared
+            return None
+        reg = _REGISTRY[runtime]
+        if reg.factory is None:
+            raise RuntimeError(f"{reg.module} did not register the {runtime!r} backend it was declared for")
+    return reg.factory
+
+
 def create_backends(settings: Settings, runtimes: Sequence[str] | None = None) -> list[Backend]:
-    """One backend per registered runtime (or only those named), in registration order."""
+    """One backend per registered runtime (or only those named), in registration order; a declared runtime's
+    module is imported here, on first use."""
     names = list(_REGISTRY) if runtimes is None else [r for r in runtimes if r in _REGISTRY]
-    return [_REGISTRY[name].factory(settings) for name in names]
+    made = []
+    for name in names:
+        factory = _factory(name)
+        if factory is not None:
+            made.append(factory(settings))
+    return made
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,14 @@ import threading
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
 from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
+
+if TYPE_CHECKING:
+    from debugbox.edge.engine_api import EngineClient
 
 _SUMMARY_LIMIT = 512 * 1024 * 1024
 """Larger pcaps are not read back to count packets (tcpdump's own count is shown instead)."""
@@ -121,8 +125,11 @@ class Capture(PcapRun):
         expr: str = "",
         count: int | None = None,
         force: bool = False,
+        engine: EngineClient | None = None,
     ) -> None:
+        """`engine`: the target's Engine API, which removes the helper in one call (else the CLI does)."""
         super().__init__(output, force=force)
+        self._engine = engine
         program = shutil.which(cli[0])
         if program is None:
             raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
@@ -137,7 +144,14 @@ class Capture(PcapRun):
         )
 
     def _cleanup(self) -> None:
-        # Whatever happened, nothing of ours stays on the engine.
+        """Whatever happened, nothing of ours stays on the engine: removed through the API when there is one,
+        else (or when that fails) with the CLI's `rm -f`."""
+        if self._engine is not None:
+            try:
+                self._engine.remove_container(self.name)
+                return
+            except RuntimeProblem:
+                pass
         subprocess.run(remove_argv(self.cli, self.name), capture_output=True, timeout=60, check=False)
 
 

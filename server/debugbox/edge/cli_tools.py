@@ -18,7 +18,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -89,6 +88,8 @@ def run_cli(argv: Sequence[str], timeout: float, what: str) -> str:
         resolved = resolve_program(argv)
     except RuntimeUnavailable as exc:
         raise RuntimeUnavailable(f"{what}: {exc}") from exc
+    import subprocess  # here: `debugbox shell` on a container runs no CLI before its exec, and need not load it
+
     try:
         proc = subprocess.run(
             list(resolved),

@@ -16,8 +16,6 @@ import shutil
 import threading
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +58,8 @@ _probe_lock = threading.Lock()
 def _iso(value: Any) -> str:
     """Engine timestamps: list gives epoch seconds, inspect an RFC 3339 string; both become ISO 8601 UTC."""
     if isinstance(value, int | float):
+        from datetime import UTC, datetime  # listings only: not on a terminal's path
+
         return datetime.fromtimestamp(value, UTC).isoformat().replace("+00:00", "Z")
     return str(value or "")
 
@@ -182,18 +182,24 @@ class EngineBackend:
             return False
         return True
 
-    def facts_from_inspect(self, data: dict[str, Any]) -> ContainerFacts:
+    def _identity(self, data: dict[str, Any]) -> tuple[str, str, str]:
+        """ID, name and status of an inspect answer."""
         # The ID and name go into argvs (`docker exec <id>`, `--pid=container:<id>`): checked like user input.
         cid = from_answer(data.get("Id"), validate_container_id, self._source)
         state = data.get("State") if isinstance(data.get("State"), dict) else {}
-        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
         status = str(state.get("Status", "")) if state else ""
         if state and state.get("Restarting"):
             status = "restarting"
         name = data.get("Name")
+        return cid, from_answer(name, validate_container_ref, self._source) if name else cid[:12], status
+
+    def facts_from_inspect(self, data: dict[str, Any]) -> ContainerFacts:
+        cid, name, status = self._identity(data)
+        state = data.get("State") if isinstance(data.get("State"), dict) else {}
+        config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
         facts = self._gather(
             cid,
-            from_answer(name, validate_container_ref, self._source) if name else cid[:12],
+            name,
             status,
             str(config.get("Image", "") or "") if config else "",
             str(config.get("User", "") or "") if config else "",
@@ -281,26 +287,38 @@ class EngineBackend:
             status = str(summary.get("State", ""))
             return self._gather(cid, cid[:12], status, image, "", docker_debug, listing=True)
 
+        from concurrent.futures import ThreadPoolExecutor  # listings only: not on a terminal's path
+
         with ThreadPoolExecutor(max_workers=min(_PROBE_WORKERS, max(1, len(summaries)))) as pool:
             all_facts = list(pool.map(facts, summaries))
         return [self._target(s, f) for s, f in zip(summaries, all_facts, strict=True)]
 
     def resolve(self, ref: str) -> Target:
-        name = validate_container_ref(ref)
-        data = self.client.inspect(name)
+        data = self.client.inspect(validate_container_ref(ref))
         facts = self.facts_from_inspect(data)
         with self._lock:
             self._facts[facts.id] = facts
+        return self._target(self._summary(data, facts.id, facts.name, facts.status), facts)
+
+    def locate(self, ref: str) -> Target:
+        """The container named `ref` from one inspect, without the probes a session's plan needs (shells,
+        `docker debug`): what `cp`, `capture` and `forward` use, which talk to the Engine API themselves."""
+        data = self.client.inspect(validate_container_ref(ref))
+        cid, name, status = self._identity(data)
+        return self._target(self._summary(data, cid, name, status), None)
+
+    @staticmethod
+    def _summary(data: dict[str, Any], cid: str, name: str, status: str) -> dict[str, Any]:
+        """An inspect answer in the shape of a `/containers/json` entry, for `_target`."""
         config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
-        summary = {
-            "Id": facts.id,
-            "Names": [facts.name],
+        return {
+            "Id": cid,
+            "Names": [name],
             "Image": (config or {}).get("Image", ""),
-            "State": facts.status,
+            "State": status,
             "Created": data.get("Created", ""),
             "Labels": (config or {}).get("Labels") or {},
         }
-        return self._target(summary, facts)
 
     def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
         cid = str(target.extra.get("container_id", ""))

@@ -13,7 +13,6 @@ the environment and home folder as arguments so tests can point them anywhere.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -50,6 +49,8 @@ def _read_json(path: Path) -> Any:
 
 
 def _digest(name: str) -> str:
+    import hashlib  # only for named contexts: loading OpenSSL's hashes is a cost every CLI start would pay
+
     return hashlib.sha256(name.encode()).hexdigest()
 
 

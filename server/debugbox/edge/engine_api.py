@@ -3,12 +3,13 @@ only: `unix://`, `tcp://` (with TLS: CA, client certificate and key, as the dock
 (the `ssh` program running `docker system dial-stdio` on the far side, `edge/ssh_transport.py`).
 
 Why not the docker SDK: debugbox needs a handful of calls (list, inspect, archive stat and stream, ping). Over a
-unix socket `http.client` does them in about a millisecond each, with no import cost (the SDK plus
-requests/urllib3 costs ~150 ms to import) and with exact control of the one thing that matters most here: every
-call carries a socket timeout and an overall deadline, so a daemon that accepts and never answers becomes
-`RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote transports lose exactly that
-(see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it thread-safe (calls run in
-worker threads off the event loop).
+unix socket they take about a millisecond each, with no import cost (the SDK plus requests/urllib3 costs ~150 ms
+to import; even `http.client` costs ~12 ms, so the short calls on a unix socket use `engine_http.py` and
+`http.client` is imported only for streams and the other transports) and with exact control of the one thing
+that matters most here: every call carries a socket timeout and an overall deadline, so a daemon that accepts
+and never answers becomes `RuntimeUnavailable` after `timeout` seconds instead of a hang. The SDK's remote
+transports lose exactly that (see docs/architecture.md, "Remote engines"). A fresh connection per call keeps it
+thread-safe (calls run in worker threads off the event loop).
 
 Size: over 400 lines because every engine call shares one failure path (`_failures`) and one deadline;
 the transports live elsewhere (`ssh_transport.py`), the callers in the backends.
@@ -19,18 +20,26 @@ from __future__ import annotations
 import atexit
 import base64
 import contextlib
-import http.client
 import json
 import socket
-import ssl
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.edge.engine_http import Answer, BadAnswer, exchange, send_request
+
+if TYPE_CHECKING:
+    import http.client
+    import ssl
+
+_SEND_STEP = 8 * 1024 * 1024
+"""An upload's file goes to the socket in steps of this size: each is one `sendfile` loop in the kernel, and
+between them the caller's progress line moves."""
 
 _MAX_BODY = 32 * 1024 * 1024
 """A `/containers/json` answer for thousands of containers fits; anything bigger is not an engine talking."""
@@ -49,6 +58,8 @@ class TlsFiles:
 
     def context(self) -> ssl.SSLContext:
         """The client's SSL context; RuntimeUnavailable (one sentence) when a file is missing or unusable."""
+        import ssl
+
         try:
             ctx = ssl.create_default_context(cafile=self.ca)
             if not self.verify:
@@ -78,20 +89,39 @@ class Endpoint:
         return f"{self.url} ({self.source})"
 
 
-class _UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
+def unix_socket(path: str, timeout: float) -> socket.socket:
+    """A stream socket connected to `path`, every operation bounded by `timeout`."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(timeout)
+    try:
+        sock.connect(path)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        try:
-            sock.connect(self._path)
-        except BaseException:
-            sock.close()
-            raise
-        self.sock = sock
+
+def _unix_connection(path: str, timeout: float) -> http.client.HTTPConnection:
+    """An `http.client` connection over a unix socket, for streams (imports http.client: not on the short
+    calls' path, see `engine_http.py`)."""
+    import http.client
+
+    class UnixConnection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            self.sock = unix_socket(path, timeout)
+
+    return UnixConnection("localhost", timeout=timeout)
+
+
+def _transport_errors() -> tuple[type[Exception], ...]:
+    """What a call may fail with: the socket's errors, a malformed answer, and `http.client`'s own (when it
+    was used: it is imported only by the calls that need it)."""
+    loaded = sys.modules.get("http.client")
+    return (OSError, BadAnswer, loaded.HTTPException) if loaded else (OSError, BadAnswer)
+
+
+class ShortSource(Exception):
+    """An upload's file held fewer bytes than announced (it changed while it was sent): the upload was cut."""
 
 
 class StatUnsupported(Exception):
@@ -119,8 +149,10 @@ class EngineClient:
     def _connection(self) -> http.client.HTTPConnection:
         parsed = urlparse(self.endpoint.url)
         if parsed.scheme == "unix":
-            return _UnixConnection(parsed.path, self.timeout)
+            return _unix_connection(parsed.path, self.timeout)
         if parsed.scheme in {"tcp", "http", "https"}:
+            import http.client
+
             host = parsed.hostname or "localhost"
             if parsed.scheme == "https" or self.endpoint.tls is not None:
                 tls = self.endpoint.tls or TlsFiles("the system's CAs")
@@ -146,7 +178,9 @@ class EngineClient:
         """Every way a call can fail, as one `RuntimeUnavailable` sentence saying why and what to do."""
         try:
             yield
-        except (OSError, http.client.HTTPException) as exc:
+        except Exception as exc:
+            if not isinstance(exc, _transport_errors()):
+                raise
             # ssh's own words come first: a refused login ends the stream just like a dead engine would.
             explain = getattr(conn, "explain", None)
             said = explain() if explain is not None else None
@@ -159,7 +193,7 @@ class EngineClient:
                 ) from exc
             raise RuntimeUnavailable(self._sentence(exc)) from exc
 
-    def _sentence(self, exc: OSError | http.client.HTTPException) -> str:
+    def _sentence(self, exc: Exception) -> str:
         where = f"the {self.product} engine at {self.endpoint.label}"
         origin = self.endpoint.tls.origin if self.endpoint.tls else "the system's CAs"
         if isinstance(exc, TimeoutError):
@@ -179,6 +213,9 @@ class EngineClient:
                 f"permission denied on the {self.product} socket {self.endpoint.label} "
                 "(is your user in the docker group?)"
             )
+        ssl = sys.modules.get("ssl")  # loaded when TLS was used; no TLS error can come from elsewhere
+        if ssl is None:
+            return f"{where} failed: {exc}"
         if isinstance(exc, ssl.SSLCertVerificationError):
             return (
                 f"{where} presented a certificate that does not verify against the CA of {origin} "
@@ -197,6 +234,8 @@ class EngineClient:
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
         start = time.monotonic()
+        if self.endpoint.url.startswith("unix://"):
+            return self._unix_request(method, url, start)
         idle = _idle_pool.take(self.endpoint.url)
         if idle is not None:
             try:
@@ -207,46 +246,80 @@ class EngineClient:
             conn = self._connection()
         return self._exchange(conn, method, url, start)
 
+    def _unix_request(self, method: str, url: str, start: float) -> Response:
+        """A short call on a unix socket: one connection, `engine_http.exchange`, the same deadline."""
+        with self._failures():
+            sock = unix_socket(urlparse(self.endpoint.url).path, self.timeout)
+        remaining = max(0.001, self.timeout - (time.monotonic() - start))
+        try:
+            with self._failures(), _deadline(sock, remaining) as expired:
+                try:
+                    status, headers, body = exchange(sock, method, url, "docker", max_body=_MAX_BODY)
+                except (OSError, BadAnswer) as exc:
+                    if expired.is_set() and not isinstance(exc, TimeoutError):
+                        raise TimeoutError from exc
+                    raise
+                if expired.is_set():
+                    raise TimeoutError
+                return Response(status, headers, body)
+        finally:
+            sock.close()
+
     def _exchange(
         self, conn: http.client.HTTPConnection, method: str, url: str, start: float, *, reused: bool = False
     ) -> Response:
-        # The socket timeout bounds each recv; an engine trickling a byte at a time would pass every one of
-        # them. The deadline bounds the whole call: when it passes, the socket is shut down, which ends any
-        # read in progress at once. (Streams are exempt: a 100 MB copy may take longer than any call should.)
-        expired = threading.Event()
-        deadline: threading.Timer | None = None
+        import http.client
+
         keep = False
         try:
             with self._failures(conn):
-                try:
-                    if conn.sock is None:
-                        conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
-                    else:  # kept from an earlier call, perhaps made under another timeout setting
-                        conn.sock.settimeout(self.timeout)
-                    remaining = max(0.001, self.timeout - (time.monotonic() - start))
-                    deadline = threading.Timer(remaining, _expire, (conn, expired))
-                    deadline.daemon = True
-                    deadline.start()
-                    conn.request(method, url, headers={"Host": "docker"})
-                    resp = conn.getresponse()
-                    body = resp.read(_MAX_BODY)  # b"" for HEAD
-                    if expired.is_set():
-                        raise TimeoutError
-                    keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
-                    return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
-                except (OSError, http.client.HTTPException) as exc:
-                    if expired.is_set() and not isinstance(exc, TimeoutError):
-                        raise TimeoutError from exc
-                    if reused and isinstance(exc, _STALE):
-                        raise _Stale from exc
-                    raise
+                if conn.sock is None:
+                    conn.connect()  # bounded by the socket timeout; the deadline needs the socket to exist
+                else:  # kept from an earlier call, perhaps made under another timeout setting
+                    conn.sock.settimeout(self.timeout)
+                remaining = max(0.001, self.timeout - (time.monotonic() - start))
+                with _deadline(conn.sock, remaining) as expired:
+                    try:
+                        conn.request(method, url, headers={"Host": "docker"})
+                        resp = conn.getresponse()
+                        body = resp.read(_MAX_BODY)  # b"" for HEAD
+                        if expired.is_set():
+                            raise TimeoutError
+                        keep = getattr(conn, "keep_alive", False) and resp.isclosed() and not resp.will_close
+                        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, body)
+                    except (OSError, http.client.HTTPException) as exc:
+                        if expired.is_set() and not isinstance(exc, TimeoutError):
+                            raise TimeoutError from exc
+                        stale = (
+                            http.client.RemoteDisconnected,
+                            http.client.CannotSendRequest,
+                            BrokenPipeError,
+                            ConnectionResetError,
+                        )
+                        if reused and isinstance(exc, stale):
+                            raise _Stale from exc
+                        raise
         finally:
-            if deadline is not None:
-                deadline.cancel()
             if keep:
                 _idle_pool.put(self.endpoint.url, conn)
             else:
                 conn.close()
+
+    def _open(self) -> tuple[socket.socket, http.client.HTTPConnection | None]:
+        """A connected socket to the engine, with the `http.client` connection that made it (TCP, TLS, ssh:
+        its `explain` names ssh's own failure) or None (a unix socket, connected here)."""
+        if self.endpoint.url.startswith("unix://"):
+            with self._failures():
+                return unix_socket(urlparse(self.endpoint.url).path, self.timeout), None
+        with self._failures():
+            conn = self._connection()
+        try:
+            with self._failures(conn):
+                conn.connect()
+        except BaseException:
+            conn.close()
+            raise
+        return conn.sock, conn
 
     @contextlib.contextmanager
     def stream(
@@ -257,23 +330,89 @@ class EngineClient:
         *,
         body: IO[bytes] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> Iterator[http.client.HTTPResponse]:
+    ) -> Iterator[Answer]:
         """A call whose request body (chunked) and answer are streamed, for archives of any size.
 
         The socket timeout bounds each read and write: a stalled engine ends the transfer (`TimeoutError` from
         the caller's reads), a slow one does not.
         """
         url = path + ("?" + urlencode(query) if query else "")
-        with self._failures():
-            conn = self._connection()
+        sock, conn = self._open()
         try:
             with self._failures(conn):
-                conn.request(method, url, body=body, headers={"Host": "docker", **(headers or {})})
-                resp = conn.getresponse()
+                send_request(sock, method, url, {"Host": "docker", **(headers or {})}, body=body)
+                answer = Answer(sock, method)
             # Failures while the caller reads are the caller's to explain: it knows what it was copying.
-            yield resp
+            yield answer
         finally:
-            conn.close()
+            (conn or sock).close()
+
+    def upload(
+        self,
+        path: str,
+        query: dict[str, str],
+        *,
+        head: bytes,
+        source: IO[bytes],
+        count: int,
+        tail: bytes,
+        headers: dict[str, str] | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> tuple[int, bytes]:
+        """PUT `head`, then `count` bytes of the file `source` from its start, then `tail`, with the exact
+        Content-Length: the file's bytes go from the kernel's page cache to the socket (`socket.sendfile`), not
+        through Python in chunks as a chunked body does; `progress` hears the bytes of the file sent so far,
+        every `_SEND_STEP`. Returns the status and up to 1,000 bytes of the answer.
+
+        The socket timeout bounds each send. When `source` holds fewer than `count` bytes (it shrank meanwhile),
+        the connection is dropped before the body is complete (the engine fails the extraction instead of
+        writing a shorter file), and `ShortSource` says so.
+        """
+        url = path + ("?" + urlencode(query) if query else "")
+        length = str(len(head) + count + len(tail))
+        sock, conn = self._open()
+        try:
+            with self._failures(conn):
+                send_request(
+                    sock, "PUT", url, {"Host": "docker", **(headers or {}), "Content-Length": length}
+                )
+                sock.sendall(head)
+                sent = 0
+                while sent < count:
+                    step = sock.sendfile(source, sent, min(_SEND_STEP, count - sent))
+                    if not step:
+                        break  # the file ended early
+                    sent += step
+                    if progress is not None:
+                        progress(sent)
+                if sent == count:
+                    sock.sendall(tail)
+                    answer = Answer(sock, "PUT")
+                    return answer.status, answer.read(1000)
+        finally:
+            (conn or sock).close()  # before the body is complete: the engine sees an upload cut short
+        raise ShortSource(f"the file shrank while it was sent ({sent} of {count} bytes)")
+
+    def remove_container(self, ref: str) -> bool:
+        """`docker rm -f ref` as one call (a CLI process costs 50 to 200 ms): True when this removed it, False when
+        it was gone already or is being removed by the engine (`--rm`; waited for, within the timeout)."""
+        where = f"/containers/{quote(ref, safe='')}"
+        resp = self.request("DELETE", where, {"force": "1"})
+        if resp.status in (200, 204):
+            return True
+        if resp.status == 409:  # "removal already in progress": done when inspect no longer finds it
+            end = time.monotonic() + self.timeout
+            while self.request("GET", f"{where}/json").status != 404:
+                if time.monotonic() > end:
+                    raise RuntimeUnavailable(f"{ref} is still being removed after {self.timeout:g} s")
+                time.sleep(0.05)
+            return False
+        if resp.status == 404:
+            return False
+        raise RuntimeUnavailable(
+            f"the {self.product} engine at {self.endpoint.label} refused to remove {ref} ({resp.status}): "
+            f"{error_message(resp.body)}"
+        )
 
     def has_image(self, ref: str) -> bool:
         """Whether the engine has the image `ref` locally (so running it needs no pull); True when unsure."""
@@ -333,26 +472,23 @@ class EngineClient:
             # Not "missing": this engine (or its storage) cannot stat paths; the caller falls back to image
             # knowledge rather than concluding there is no shell.
             raise StatUnsupported(f"{self.endpoint.label} answered {resp.status} to an archive stat")
-        raw = resp.headers.get("x-docker-container-path-stat", "")
-        try:
-            # Docker sends standard base64, Podman the URL-safe alphabet (`-`, `_`); standard decoding silently
-            # drops `-`/`_`, which turned some paths (non-ASCII names) into "missing" on Podman.
-            stat = json.loads(base64.b64decode(raw.replace("-", "+").replace("_", "/"))) if raw else {}
-        except ValueError:
-            return None
-        return stat if isinstance(stat, dict) else None
+        return decode_path_stat(resp.headers.get("x-docker-container-path-stat", ""))
+
+
+def decode_path_stat(raw: str) -> dict[str, Any] | None:
+    """The `X-Docker-Container-Path-Stat` header (sent with a HEAD and with a GET of `…/archive`) as a dict;
+    {} when absent, None when unreadable."""
+    try:
+        # Docker sends standard base64, Podman the URL-safe alphabet (`-`, `_`); standard decoding silently
+        # drops `-`/`_`, which turned some paths (non-ASCII names) into "missing" on Podman.
+        stat = json.loads(base64.b64decode(raw.replace("-", "+").replace("_", "/"))) if raw else {}
+    except ValueError:
+        return None
+    return stat if isinstance(stat, dict) else None
 
 
 class _Stale(Exception):
     """A kept-alive connection turned out closed before it answered (not an engine fault: retried once)."""
-
-
-_STALE = (
-    http.client.RemoteDisconnected,
-    http.client.CannotSendRequest,
-    BrokenPipeError,
-    ConnectionResetError,
-)
 
 
 class _IdlePool:
@@ -431,14 +567,25 @@ _idle_pool = _IdlePool()
 atexit.register(_idle_pool.close_all)
 
 
-def _expire(conn: http.client.HTTPConnection, expired: threading.Event) -> None:
+@contextlib.contextmanager
+def _deadline(sock: socket.socket, seconds: float) -> Iterator[threading.Event]:
+    """Bound a whole call: the socket timeout bounds each recv, and an engine trickling a byte at a time would
+    pass every one of them; when `seconds` pass, the socket is shut down, which ends any read in progress at
+    once, and the event is set. (Streams are exempt: a 100 MB copy may take longer than any call should.)"""
+    expired = threading.Event()
+    timer = threading.Timer(seconds, _expire, (sock, expired))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield expired
+    finally:
+        timer.cancel()
+
+
+def _expire(sock: socket.socket, expired: threading.Event) -> None:
     expired.set()
-    sock = conn.sock
-    if sock is not None:
-        try:
-            sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def error_message(body: bytes) -> str:

@@ -282,6 +282,15 @@ class KubeClient:
             "application/merge-patch+json",
         )
 
+    def create_pod(self, namespace: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create a pod (a copy debugbox builds itself); the API's answer."""
+        name = str((body.get("metadata") or {}).get("name") or "")
+        path = f"/api/v1/namespaces/{_seg(namespace)}/pods"
+        data = self._call(
+            f"creating pod {name}", "create", "pods", namespace, "POST", path, (), body, "application/json"
+        )
+        return data if isinstance(data, dict) else {}
+
     def delete_pod(self, namespace: str, name: str) -> None:
         path = f"/api/v1/namespaces/{_seg(namespace)}/pods/{_seg(name)}"
         self._call(f"deleting pod {name}", "delete", "pods", namespace, "DELETE", path)

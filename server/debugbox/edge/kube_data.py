@@ -58,10 +58,6 @@ class PodTarget:
         return ClusterFacts(kubectl=kubectl, context=str(self.target.extra.get("context") or ""))
 
 
-def is_pod_ref(ref: str) -> bool:
-    return ref.startswith(("pod/", "k8s://"))
-
-
 def resolve_pod(settings: Settings, ref: str) -> PodTarget:
     """`pod/NAME[/CONTAINER]` or a `k8s://` ID → the pod target (the API read once)."""
     from debugbox.edge.service import resolve

@@ -6,7 +6,10 @@
   checking the kubectl in use supports it (`kubectl version --client`, once per binary). The spec is written to
   a content-addressed file in the user's cache directory (`$XDG_CACHE_HOME/debugbox/kubectl-debug/`, else
   `~/.cache/...`) that is never deleted, so a printed command still works when pasted later;
-- names the debug container to watch once the command runs (`DebugPlan.watch`, see `edge/kube_watch.py`).
+- names the debug container to watch once the command runs (`DebugPlan.watch`, see `edge/kube_watch.py`);
+- for a copy that keeps a failing container up, builds the copy's pod from the pod's JSON
+  (`core/targets/copy_pod.py`, with the identity in its spec) and writes it to a content-addressed file in the
+  same folder, which the watch (`WatchSpec.create`) creates before `kubectl attach` runs.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from debugbox.core.settings import Settings
-from debugbox.core.targets import identity, pod_facts, pod_strategy
+from debugbox.core.targets import copy_pod, identity, pod_facts, pod_strategy
 from debugbox.core.targets.debug_failures import WatchSpec
 from debugbox.core.targets.model import PlanOptions
 
@@ -40,18 +43,18 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     return Path(base) / "debugbox" / "kubectl-debug"
 
 
-def write_custom_spec(spec: Mapping[str, Any], directory: Path | None = None) -> Path:
+def write_custom_spec(spec: Mapping[str, Any], directory: Path | None = None, prefix: str = "custom") -> Path:
     """The stable file holding `spec` (named by its content): created once, left in place for pasted commands."""
     text = json.dumps(spec, sort_keys=True, separators=(",", ":")) + "\n"
     folder = directory or cache_dir()
-    path = folder / f"custom-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    path = folder / f"{prefix}-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
     try:
         if path.read_text(encoding="utf-8") == text:
             return path
     except OSError:
         pass
     folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".custom-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{prefix}-", suffix=".tmp")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
     os.chmod(tmp, 0o644)
@@ -107,10 +110,28 @@ def finish(
         ephemeral=plan.strategy == "ephemeral",
         image=options.toolbox_image,
         fix=image_fix,
+        # The bootstrap checks that --target really shares the target's processes (not with --raw: no bootstrap).
+        target=container if plan.strategy == "ephemeral" and not options.raw else "",
     )
     argv, env, notes = plan.argv, dict(plan.env), list(plan.notes)
     who = identity.debug_identity(pod_json, container, profile)
-    if who.custom is not None:
+    if kplan.keep_up is not None:
+        # debugbox creates this copy itself (through the API, no --custom): the identity goes into its spec.
+        body = copy_pod.keep_up_copy(
+            pod_json,
+            container,
+            where,
+            kplan.keep_up,
+            options.toolbox_image,
+            pod_strategy.PROFILE_SECURITY_CONTEXT.get(profile),
+            who.custom,
+            identity.session_line(who) if who.custom is not None else "",
+        )
+        watch = dataclasses.replace(watch, create=str(write_custom_spec(body, prefix="copy")), kept=container)
+        if who.custom is not None:
+            notes += identity.identity_notes(who, container)
+        notes.append(f"The copy's spec: {watch.create} (kubectl create -f creates the same pod).")
+    elif who.custom is not None:
         usable, extra_env, note = identity.custom_support(kubectl_version(cluster.kubectl))
         if usable:
             argv = identity.with_custom(argv, str(write_custom_spec(who.custom)))

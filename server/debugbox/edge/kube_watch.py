@@ -4,9 +4,11 @@
 until `core/targets/debug_failures.judge` says the debug container runs, ended, or failed, or the deadline
 passes. `supervise` runs the debug command as a child with the terminal's stdio while that watch goes on: on a
 failure (or the deadline) it ends kubectl — which would otherwise wait forever, printing warnings — and prints
-the one sentence; the exit status is then `EXIT_NOT_STARTED`. The CLI's `debugbox shell` and the editor's
-terminals (`debugbox session`) both go through it, and it labels a copy as debugbox's once kubectl made it.
-The language server also runs `wait_for_start` itself to show the sentence as a message.
+the one sentence; the exit status is then `EXIT_NOT_STARTED` (or `EXIT_TARGET_INVISIBLE` when the session
+bootstrap could not see the target's processes: the sentence gives the command for a copy). The CLI's
+`debugbox shell` and the editor's terminals (`debugbox session`) both go through it, and it labels a copy as
+debugbox's once kubectl made it. The language server also runs `wait_for_start` itself to show the sentence
+(a message).
 
 A failure of the watch itself (the API unreachable, RBAC without `get pods`) never ends the session: the
 command runs on as it would have without debugbox, and the log says why the watch stopped.
@@ -14,23 +16,40 @@ command runs on as it would have without debugbox, and the log says why the watc
 
 from __future__ import annotations
 
+import json
 import logging
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from debugbox.core.errors import RuntimeProblem, TargetNotFound
 from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
-from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED, Verdict, WatchSpec, judge, timed_out
+from debugbox.core.targets.debug_failures import (
+    EXIT_NOT_STARTED,
+    EXIT_TARGET_INVISIBLE,
+    TARGET_NOT_VISIBLE,
+    Verdict,
+    WatchSpec,
+    judge,
+    timed_out,
+)
 from debugbox.edge.kube_client import KubeClient
 from debugbox.edge.kubeconfig import load_kubeconfig
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+#: The session bootstrap checks for the target's processes as soon as it starts (`DEBUGBOX_EXPECT_TARGET`): a
+#: debug container with a `target` is watched this long after it runs, to see that check end it. A kubelet
+#: reports a container's end within its PLEG relist period (1 s) and a status sync.
+TARGET_CHECK_SECONDS = 10.0
+#: How long a report of that check is waited for after kubectl failed on its own (it may have failed because the
+#: container ended at once).
+END_REPORT_SECONDS = 5.0
 #: How long a child gets to end after SIGTERM before it is killed.
 TERM_GRACE_SECONDS = 3.0
 
@@ -51,10 +70,13 @@ def wait_for_start(
     stop: threading.Event | None = None,
 ) -> Verdict:
     """Poll until the debug container runs, ended or failed; a `failed` verdict with the timeout sentence when
-    `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke."""
+    `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke. With a `target`
+    (the bootstrap checks it sees the target's processes), a running container is watched on for
+    `TARGET_CHECK_SECONDS`, so that check's verdict is not missed."""
     end = time.monotonic() + deadline
     last = Verdict("waiting")
     stop = stop or threading.Event()
+    running_since: float | None = None
     while not stop.is_set():
         try:
             last = judge(read_pod(), spec)
@@ -63,9 +85,15 @@ def wait_for_start(
         except RuntimeProblem as exc:
             log.warning("stopped watching debug container %s: %s", spec.container, exc)
             return Verdict("waiting", message=str(exc))
-        if last.state != "waiting":
+        now = time.monotonic()
+        if last.state == "running" and spec.target:
+            running_since = now if running_since is None else running_since
+            if now - running_since >= TARGET_CHECK_SECONDS:
+                return last
+            end = max(end, running_since + TARGET_CHECK_SECONDS)
+        elif last.state != "waiting":
             return last
-        if time.monotonic() >= end:
+        elif now >= end:
             return Verdict("failed", "Timeout", timed_out(spec, deadline, last))
         stop.wait(min(POLL_SECONDS, max(0.0, end - time.monotonic())))
     return last
@@ -110,12 +138,15 @@ def supervise(
         except KeyboardInterrupt:
             continue  # the terminal's Ctrl-C reached kubectl too; its exit status is the answer
     if code != 0 and not verdict:
-        stop.set()  # kubectl failed on its own and said why on stderr
+        # kubectl failed on its own and said why on stderr. It may have failed because the debug container ended
+        # at once (the bootstrap's target check): with a target, its status gets a moment to say so.
+        watcher.join(END_REPORT_SECONDS if spec.target else 0.0)
+        stop.set()
     # Without -i kubectl returns at once after the PATCH: the watch goes on to its own verdict.
-    watcher.join(deadline + TERM_GRACE_SECONDS + 1.0)
+    watcher.join(deadline + TARGET_CHECK_SECONDS + TERM_GRACE_SECONDS + 1.0)
     if verdict and verdict[0].state == "failed":
         print(f"debugbox: {verdict[0].message}", file=err, flush=True)
-        return EXIT_NOT_STARTED
+        return EXIT_TARGET_INVISIBLE if verdict[0].reason == TARGET_NOT_VISIBLE else EXIT_NOT_STARTED
     return code
 
 
@@ -130,6 +161,23 @@ def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -
     except RuntimeProblem as exc:
         log.warning("could not label the copy %s: %s", spec.pod, exc)
     return True
+
+
+def create_copy(client: KubeClient, spec: WatchSpec) -> None:
+    """Create the copy `spec.create` holds, unless debugbox's copy of that name exists already (a terminal run
+    again); a pod of that name that is not debugbox's is refused."""
+    try:
+        body = json.loads(Path(spec.create).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RuntimeProblem(f"cannot read its spec {spec.create}: {exc}") from None
+    try:
+        existing = client.read_pod(spec.namespace, spec.pod)
+    except TargetNotFound:
+        client.create_pod(spec.namespace, body)
+        return
+    labels = (existing.get("metadata") or {}).get("labels") or {}
+    if labels.get(COPY_LABEL_KEY) != COPY_LABEL_VALUE:
+        raise RuntimeProblem(f"pod {spec.namespace}/{spec.pod} exists and is not a copy made by debugbox")
 
 
 def run_watched(
@@ -154,6 +202,19 @@ def run_watched(
             labelled.append(label_copy(client, spec, pod))
         return pod
 
+    if spec.create:
+        # A copy debugbox builds itself (`copy_pod.py`): created here, and running, before kubectl attaches.
+        try:
+            create_copy(client, spec)
+        except RuntimeProblem as exc:
+            print(f"debugbox: cannot create the copy {spec.pod}: {exc}", file=sys.stderr)
+            return 1
+        started = wait_for_start(
+            read_pod, spec, deadline if deadline is not None else start_deadline(api_timeout)
+        )
+        if started.state == "failed":
+            print(f"debugbox: {started.message}", file=sys.stderr, flush=True)
+            return EXIT_NOT_STARTED
     try:
         return supervise(
             argv,

@@ -1,20 +1,17 @@
 """The one entry point the LSP handlers and the CLI use for live targets: list, resolve, plan.
 
-Loads the backends lazily (`BACKEND_MODULES`; a module that is not there yet is skipped, which is how the
-Kubernetes backend plugs in), asks the present ones in parallel with a deadline, turns every expected failure
-into an entry of `errors` (listing) or a `RuntimeProblem` (resolving), and adds the Dockerfile relation to
-container targets. All calls block: the LSP layer runs them in a worker thread.
+Declares the backends (`BACKENDS`) and imports each one's module only when its runtime is asked for (a module
+that is not there yet is skipped), asks the present ones in parallel with a deadline, turns every expected
+failure into an entry of `errors` (listing) or a `RuntimeProblem` (resolving), and adds the Dockerfile relation
+to container targets. All calls block: the LSP layer runs them in a worker thread.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +21,14 @@ from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUna
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import validate_container_ref
-from debugbox.edge.backends import Backend, create_backends, default_runtimes, registered_runtimes, split_ref
+from debugbox.edge.backends import (
+    Backend,
+    create_backends,
+    declare_backend,
+    default_runtimes,
+    registered_runtimes,
+    split_ref,
+)
 
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
@@ -37,26 +41,27 @@ log = logging.getLogger(__name__)
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: The runtimes that run containers (as opposed to pods).
 CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
-#: Modules that register a backend when imported, in the order their runtimes are asked for a plain name.
-BACKEND_MODULES = (
-    "debugbox.edge.docker_backend",
-    "debugbox.edge.nerdctl_backend",
-    "debugbox.edge.kube_backend",
+#: Every backend: (runtime, the module that registers it when imported, the reference prefixes it owns, whether
+#: plain names are asked of it), in the order runtimes are asked for a plain name. Declared here so that routing
+#: `debugbox shell web` imports the container backends only, not Kubernetes' (PyYAML, kubeconfig: ~50 ms of a
+#: terminal's start). Each module's `register_backend` must repeat the same prefixes (checked when it registers).
+BACKENDS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
+    ("docker", "debugbox.edge.docker_backend", ("docker://",), True),
+    ("podman", "debugbox.edge.docker_backend", ("podman://",), True),
+    ("nerdctl", "debugbox.edge.nerdctl_backend", ("nerdctl://",), True),
+    ("kubernetes", "debugbox.edge.kube_backend", ("pod/", "k8s://"), False),
 )
-_loaded = False
+
+
+def is_pod_ref(ref: str) -> bool:
+    """Whether `ref` names a pod (the Kubernetes backend's prefixes), decided without importing that backend."""
+    return any(ref.startswith(prefixes) for runtime, _, prefixes, _ in BACKENDS if runtime == "kubernetes")
 
 
 def load_backends() -> list[str]:
-    """Import the backend modules once; returns the registered runtime names."""
-    global _loaded
-    if not _loaded:
-        for module in BACKEND_MODULES:
-            try:
-                importlib.import_module(module)
-            except ModuleNotFoundError as exc:
-                if exc.name != module:
-                    raise
-        _loaded = True
+    """Declare the backends (no import: see `BACKENDS`); returns the known runtime names."""
+    for runtime, module, prefixes, default in BACKENDS:
+        declare_backend(runtime, module, prefixes=prefixes, default=default)
     return registered_runtimes()
 
 
@@ -116,6 +121,9 @@ def list_targets(
     if workloads is None and document is not None and document.suffix.lower() in MANIFEST_SUFFIXES:
         workloads = manifest_workloads(document)
     found = tuple(workloads or ())
+    from concurrent.futures import ThreadPoolExecutor  # listings only: not on a terminal's path
+    from concurrent.futures import TimeoutError as FutureTimeout
+
     pool = ThreadPoolExecutor(max_workers=len(backends), thread_name_prefix="debugbox-list")
     doc = str(document) if document else None
     limit = deadline(settings)
@@ -184,23 +192,40 @@ def _relate_to_compose(targets: list[Target], document: Path, workspace: Path | 
     return sorted(marked, key=lambda t: not t.related)
 
 
-def resolve(settings: Settings, ref: str) -> tuple[Backend, Target]:
-    """The backend and target for a reference (`web`, `3f2a9c`, `docker://web`, `pod/web/app`...)."""
+def _lookup(backend: Backend, name: str, probe: bool) -> Target:
+    """`backend.resolve(name)`; without `probe`, the backend's one-call `locate` where it has one."""
+    locate = None if probe else getattr(backend, "locate", None)
+    if locate is None:
+        return backend.resolve(name)
+    found: Target = locate(name)
+    return found
+
+
+def resolve(settings: Settings, ref: str, *, probe: bool = True) -> tuple[Backend, Target]:
+    """The backend and target for a reference (`web`, `3f2a9c`, `docker://web`, `pod/web/app`...); without
+    `probe`, a container is only inspected (no shell probes: its strategies are left empty)."""
     load_backends()
     parsed = split_ref(ref)
     if parsed.runtime is not None:
-        backend = create_backends(settings, [parsed.runtime])[0]
-        return backend, backend.resolve(parsed.name)
+        made = create_backends(settings, [parsed.runtime])
+        if not made:  # declared, but its module is not part of this installation
+            raise RuntimeUnavailable(
+                f"{parsed.runtime} targets are not supported by this debugbox installation"
+            )
+        return made[0], _lookup(made[0], parsed.name, probe)
     # A plain reference is a container name or ID to every default runtime: refuse a bad one up front.
     validate_container_ref(parsed.name)
     problems: list[str] = []
     asked: list[str] = []
-    for backend in create_backends(settings, default_runtimes()):
-        if not backend.present():
+    for runtime in default_runtimes():
+        # One at a time: a name Docker knows needs neither Podman's socket search nor the nerdctl backend.
+        made = create_backends(settings, [runtime])
+        if not made or not made[0].present():
             continue
+        backend = made[0]
         asked.append(backend.runtime)
         try:
-            return backend, backend.resolve(parsed.name)
+            return backend, _lookup(backend, parsed.name, probe)
         except TargetNotFound:
             continue
         except RuntimeUnavailable as exc:
@@ -216,7 +241,7 @@ def resolve_engine_container(settings: Settings, ref: str, what: str) -> tuple[E
     `capture`); any other target is refused with one sentence naming `what` could not be done."""
     from debugbox.edge.docker_backend import EngineBackend
 
-    backend, target = resolve(settings, ref)
+    backend, target = resolve(settings, ref, probe=False)  # they need the container's ID, not its shells
     if not isinstance(backend, EngineBackend):
         raise StrategyUnavailable(
             f"{what} works with Docker and Podman containers; {target.runtime} targets are not supported yet"

@@ -4,7 +4,9 @@ A plan with a `watch` (a debug container was asked for) is opened as `debugbox s
 the server's own interpreter (`-P`: the workspace folder, the terminal's cwd, is never on `sys.path`), so the
 terminal shows kubectl and, when the container cannot start, the sentence saying why (`edge/kube_watch.py`).
 The server watches the same container off the event loop and shows that sentence as an error message, so
-clients that only run the argv (or a terminal the user already closed) learn it too.
+clients that only run the argv (or a terminal the user already closed) learn it too. When the debug container
+cannot see the target's processes (a runtime that ignores `--target`), the server offers a copy of the pod
+instead (`window/showMessageRequest`, the same confirmation as every copy).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
@@ -44,29 +46,38 @@ def terminal_command(
     return wrapped, {**own_env, **plan.env}
 
 
-def watch_in_background(ls: DebugboxLanguageServer, plan: DebugPlan) -> None:
-    """Watch the plan's debug container; a failure becomes a `window/showMessage` error."""
-    from debugbox.core.targets.debug_failures import WatchSpec
+def watch_in_background(
+    ls: DebugboxLanguageServer,
+    plan: DebugPlan,
+    offer_copy: Callable[[str], Awaitable[None]] | None = None,
+) -> None:
+    """Watch the plan's debug container; a failure becomes a `window/showMessage` error — except a session that
+    cannot see the target's processes (`--target` ignored by the runtime), which `offer_copy` turns into the
+    offer of a copy of the pod (when given)."""
+    from debugbox.core.targets.debug_failures import TARGET_NOT_VISIBLE, Verdict, WatchSpec
     from debugbox.edge.kube_watch import client_for, start_deadline, wait_for_start
 
     spec = WatchSpec.from_json(plan.watch)
     api_timeout = ls.settings.kubernetes.timeout_seconds
 
-    def work() -> str:
+    def work() -> Verdict:
         client = client_for(spec, api_timeout)
-        verdict = wait_for_start(
+        return wait_for_start(
             lambda: client.read_pod(spec.namespace, spec.pod), spec, start_deadline(api_timeout)
         )
-        return verdict.message if verdict.state == "failed" else ""
 
     async def run() -> None:
         try:
-            message = await asyncio.to_thread(work)
+            verdict = await asyncio.to_thread(work)
         except Exception:  # the watch is a courtesy: it must never take the server down
             log.exception("watching debug container %s failed", spec.container)
             return
-        if message:
-            ls.show_message(f"debugbox: {message}", lsp.MessageType.Error)
+        if verdict.state != "failed":
+            return
+        if verdict.reason == TARGET_NOT_VISIBLE and offer_copy is not None:
+            await offer_copy(verdict.message)
+        else:
+            ls.show_message(f"debugbox: {verdict.message}", lsp.MessageType.Error)
 
     task = asyncio.get_running_loop().create_task(run())
     _tasks.add(task)

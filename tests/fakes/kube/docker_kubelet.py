@@ -6,7 +6,12 @@ https://kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/):
 - a sandbox ("pause") container holds the pod's network and IPC namespaces (here `--network none`: loopback
   only, so nothing leaves the machine); every container joins them;
 - each container has its own PID namespace, unless `shareProcessNamespace` (then the sandbox's), or it is an
-  ephemeral container with `targetContainerName` on a runtime that supports it (then the target's);
+  ephemeral container with `targetContainerName` on a runtime that supports it (then the target's). The
+  kubelet only asks: `generateLinuxContainerConfig` (`pkg/kubelet/kuberuntime/kuberuntime_container_linux.go`)
+  turns the target into CRI `NamespaceOption{pid: TARGET, target_id}`, and a runtime that does not implement
+  `NamespaceMode.TARGET` (cri-api `api.proto`) starts the container with a PID namespace of its own, silently
+  ("Debug Running Pods", kubernetes.io: "it may be started with an isolated process namespace so that `ps` does
+  not reveal processes in other containers"). `Lifecycle.supports_target=False` is that runtime: no `--pid`;
 - `command` replaces the image's entrypoint and `args` its cmd; `runAsUser`/`runAsGroup` become the user,
   `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach; `workingDir` and
   literal `env` values are passed on (`valueFrom` is not modelled);
@@ -17,10 +22,16 @@ image built FROM scratch (`ImageSpec.docker_image`), since no registry is reacha
 counterpart cannot be pulled (ErrImagePull), as on a node without registry access. The runtime reads the image's
 `User` from `docker image inspect` for the runAsNonRoot check.
 
+Volumes: `emptyDir` only (`pkg/volume/emptydir`: a fresh world-writable directory per pod, shared by the
+containers that mount it, removed with the pod) — a labelled docker volume per pod, mounted at each
+`volumeMounts[].mountPath` (`readOnly` honoured); other volume types are not mounted. Init containers run one
+after the other, each to its end, before the pod's containers (`kuberuntime_manager.go` `computePodActions`;
+`kubelet.py` drives it, `wait` here).
+
 `tty: true` creates the container with a terminal (`docker run -t`); exec and attach with a TTY run the docker
 CLI on a pseudo-terminal (`streaming.bridge_tty`). Not modelled: privileged containers (refused: the engine is
-shared), volumes, resources, probes. Every container is labelled `io.debugbox.fake-kube=<id>` and removed by
-`cleanup()`.
+shared), volumes other than emptyDir, resources, probes. Every container (and volume) is labelled
+`io.debugbox.fake-kube=<id>` and removed by `cleanup()`.
 """
 
 from __future__ import annotations
@@ -95,10 +106,25 @@ class DockerRuntime:
 
     # --- pods ---
 
+    def _volume(self, ns: str, pod: str, volume: str) -> str:
+        return f"dbx-fk-{self.id}-{ns}-{pod}-vol-{volume}"[:200]
+
     def start_sandbox(self, pod: dict[str, Any]) -> None:
         ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
         sandbox = self._name(ns, name, "POD")
         docker("rm", "-f", sandbox, check=False)
+        for v in pod["spec"].get("volumes") or []:
+            if "emptyDir" in v:  # a fresh, empty directory for this pod
+                volume = self._volume(ns, name, v["name"])
+                docker("volume", "rm", "-f", volume, check=False)
+                docker("volume", "create", "--label", f"{LABEL}={self.id}", volume)
+                # The kubelet makes an emptyDir world-writable (`pkg/volume/emptydir/empty_dir.go`, `setupDir`:
+                # 0777), so containers running as any user can write to it.
+                docker(
+                    "run", "--rm", "--name", f"{volume}-setup", "--network", "none",
+                    "--mount", f"type=volume,src={volume},dst=/v",
+                    "--entrypoint", "/bin/busybox", self.pause_image, "chmod", "0777", "/v",
+                )  # fmt: skip
         docker(
             "run", "-d", "--name", sandbox, *self._labels(ns, name, "POD"),
             "--network", "none", "--ipc", "shareable", "--hostname", name[:63],
@@ -134,6 +160,11 @@ class DockerRuntime:
         caps = sc.get("capabilities") or {}
         argv += [a for cap in caps.get("drop") or [] for a in ("--cap-drop", str(cap))]
         argv += [a for cap in caps.get("add") or [] for a in ("--cap-add", str(cap))]
+        empty_dirs = {v["name"] for v in pod["spec"].get("volumes") or [] if "emptyDir" in v}
+        for m in c.get("volumeMounts") or []:
+            if m["name"] in empty_dirs:
+                where = f"type=volume,src={self._volume(ns, pod_name, m['name'])},dst={m['mountPath']}"
+                argv += ["--mount", where + (",readonly" if m.get("readOnly") else "")]
         if c.get("stdin"):
             argv.append("-i")
         if c.get("tty"):
@@ -202,6 +233,11 @@ class DockerRuntime:
         running, code = out.stdout.split()
         return None if running == "true" else int(code)
 
+    def wait(self, ns: str, pod: str, container: str, timeout: float = 60) -> int:
+        """Wait for the container to end (an init container); its exit code."""
+        out = docker("wait", self.container_name(ns, pod, container), timeout=timeout, check=False)
+        return int(out.stdout.strip() or "1") if out.returncode == 0 else 1
+
     def logs(self, ns: str, pod: str, container: str) -> bytes:
         out = subprocess.run(
             ["docker", "logs", self.container_name(ns, pod, container)], capture_output=True, timeout=60
@@ -239,6 +275,13 @@ class DockerRuntime:
                 del self._names[key]
         if names:
             docker("rm", "-f", *names, check=False)
+        self._remove_volumes(f"dbx-fk-{self.id}-{ns}-{pod}-vol-")
+
+    def _remove_volumes(self, prefix: str = "") -> None:
+        out = docker("volume", "ls", "-q", "--filter", f"label={LABEL}={self.id}", check=False)
+        volumes = [v for v in out.stdout.split() if v.startswith(prefix)]
+        if volumes:
+            docker("volume", "rm", "-f", *volumes, check=False)
 
     def cleanup(self) -> None:
         """Remove every container this runtime made (by its label, so none escapes)."""
@@ -248,3 +291,4 @@ class DockerRuntime:
             docker("rm", "-f", *ids, check=False)
         with self._lock:
             self._names.clear()
+        self._remove_volumes()

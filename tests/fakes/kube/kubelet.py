@@ -332,11 +332,57 @@ class Kubelet:
             self.store.put(pod)
 
     def _start_all(self, ns: str, name: str) -> None:
+        if not self._run_init_containers(ns, name):
+            return
         with self.store.lock:
             pod = self._pod(ns, name)
             names = [c["name"] for c in pod["spec"]["containers"]] if pod else []
         for c in names:
             self._start(ns, name, c, ephemeral=False)
+
+    def _run_init_containers(self, ns: str, name: str) -> bool:
+        """Init containers one after the other, each to its end, before the pod's containers
+        (`pkg/kubelet/kuberuntime/kuberuntime_manager.go` `computePodActions`, `findNextInitContainerToRun`);
+        False when one failed (the pod stays Pending: restarts of failed init containers are not modelled).
+        Simulated pods run nothing: their init containers complete at once."""
+        with self.store.lock:
+            pod = self._pod(ns, name)
+            inits = [dict(c) for c in (pod["spec"].get("initContainers") or [])] if pod else []
+            docker = self.docker_backed(ns, name) and self.docker is not None
+            snapshot = copy.deepcopy(pod) if pod else None
+        for c in inits:
+            code, error = 0, ""
+            if docker and self.docker is not None and snapshot is not None:
+                share = "pod" if snapshot["spec"].get("shareProcessNamespace") else c["name"]
+                error = self.docker.start_container(snapshot, c, ephemeral=False, pid_from=share)
+                code = self.docker.wait(ns, name, c["name"]) if not error else 128
+            ended = {
+                "exitCode": code,
+                "reason": "Completed" if code == 0 else "Error",
+                **({"message": error} if error else {}),
+                "startedAt": now(),
+                "finishedAt": now(),
+            }
+            status = {
+                "name": c["name"],
+                "state": {"terminated": ended},
+                "lastState": {},
+                "ready": code == 0,
+                "restartCount": 0,
+                "image": c.get("image", ""),
+                "imageID": "",
+                "started": False,
+            }
+            with self.store.lock:
+                pod = self._pod(ns, name)
+                if pod is None:
+                    return False
+                statuses = pod["status"].setdefault("initContainerStatuses", [])
+                statuses[:] = [s for s in statuses if s["name"] != c["name"]] + [status]
+                self.store.put(pod)
+            if code != 0:
+                return False
+        return True
 
     def _statuses(self, pod: dict[str, Any], ephemeral: bool) -> list[dict[str, Any]]:
         key = "ephemeralContainerStatuses" if ephemeral else "containerStatuses"

@@ -5,7 +5,10 @@ Sources, all in `pkg/apis/core/validation/validation.go` unless named:
   (a DNS-1123 subdomain; `staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go`: "name or
   generateName is required") and `ValidatePodSpec`: `validateContainers` / `validateInitContainers`
   (`spec.containers` required, names DNS-1123 labels unique across containers and init containers, `image`
-  required, `imagePullPolicy` and `terminationMessagePolicy` among their values) and `validateRestartPolicy`.
+  required, `imagePullPolicy` and `terminationMessagePolicy` among their values), `validateRestartPolicy`,
+  `ValidateVolumes` (names DNS-1123 labels, unique; exactly one volume source: "must specify a volume type")
+  and `ValidateVolumeMounts` (a mount's `name` must be a volume of the pod: NotFound; `mountPath` required and
+  unique within the container: "must be unique").
 - `ValidatePodEphemeralContainersUpdate` and `validateEphemeralContainers`: only ephemeral containers change,
   none is removed or changed, names unique across all containers, `targetContainerName` names a container
   or init container, no ports, probes, lifecycle, resources; static (mirror) pods refuse them.
@@ -105,6 +108,46 @@ def _container_errors(c: Any, at: str, taken: set[str]) -> list[FieldError]:
     return errors
 
 
+def _volumes(volumes: list[Any]) -> tuple[set[str], list[FieldError]]:
+    """`ValidateVolumes`: the names of the valid volumes, and the errors."""
+    names: set[str] = set()
+    errors: list[FieldError] = []
+    for i, v in enumerate(volumes):
+        at = f"spec.volumes[{i}]"
+        v = v if isinstance(v, dict) else {}
+        name = v.get("name") or ""
+        if not [k for k in v if k != "name"]:  # validateVolumeSource comes first
+            errors.append(FieldError("Required", at, "must specify a volume type"))
+        if not name:
+            errors.append(FieldError("Required", f"{at}.name"))
+        else:
+            errors += dns1123_label_errors(name, f"{at}.name")
+        if name in names:
+            errors.append(FieldError("Duplicate", f"{at}.name", value=name))
+        names.add(name)
+    return names, errors
+
+
+def _mount_errors(c: dict[str, Any], at: str, volumes: set[str]) -> list[FieldError]:
+    """`ValidateVolumeMounts` for one container."""
+    errors: list[FieldError] = []
+    paths: set[str] = set()
+    for j, m in enumerate(c.get("volumeMounts") or []):
+        where = f"{at}.volumeMounts[{j}]"
+        m = m if isinstance(m, dict) else {}
+        name, path = m.get("name") or "", m.get("mountPath") or ""
+        if not name:
+            errors.append(FieldError("Required", f"{where}.name"))
+        if name not in volumes:
+            errors.append(FieldError("NotFound", f"{where}.name", value=name))
+        if not path:
+            errors.append(FieldError("Required", f"{where}.mountPath"))
+        elif path in paths:
+            errors.append(FieldError("Invalid", f"{where}.mountPath", "must be unique", path))
+        paths.add(path)
+    return errors
+
+
 def validate_pod_create(pod: dict[str, Any]) -> list[FieldError]:
     """`ValidatePodCreate` for what a copy pod carries. `pod` has its final name (generateName applied)."""
     errors: list[FieldError] = []
@@ -118,10 +161,14 @@ def validate_pod_create(pod: dict[str, Any]) -> list[FieldError]:
     containers = spec.get("containers") or []
     if not containers:
         errors.append(FieldError("Required", "spec.containers"))
+    volumes, volume_errors = _volumes(spec.get("volumes") or [])
+    errors += volume_errors
     for i, c in enumerate(containers):
         errors += _container_errors(c, f"spec.containers[{i}]", taken)
+        errors += _mount_errors(c, f"spec.containers[{i}]", volumes)
     for i, c in enumerate(spec.get("initContainers") or []):
         errors += _container_errors(c, f"spec.initContainers[{i}]", taken)
+        errors += _mount_errors(c, f"spec.initContainers[{i}]", volumes)
     if spec.get("ephemeralContainers"):
         # validateEphemeralContainers on create: a new pod may not bring them along.
         errors.append(FieldError("Forbidden", "spec.ephemeralContainers", "cannot be set on create"))

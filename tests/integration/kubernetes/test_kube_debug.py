@@ -283,7 +283,27 @@ def test_copy_for_a_crash_looping_container_with_a_free_name(kube: KubeEnv) -> N
     kube.fake.store.add_pod("web-debugbox", "default")  # an earlier copy is still there
     why, plan = _copy_plan(kube, "web-debugbox-2")
     assert "crash-looping" in why and any("crash-looping" in n for n in plan.plan.notes)
-    _copy_checks(kube, plan, "web-debugbox-2")
+    # #13 §5: debugbox builds this copy itself (the container kept up), and the terminal attaches to it.
+    assert plan.plan.argv[1:4] == ("attach", "web-debugbox-2", "-c")
+    assert plan.cleanup == (
+        str(KUBECTL),
+        "delete",
+        "pod",
+        "web-debugbox-2",
+        "-n",
+        "default",
+        "--context",
+        "fake",
+    )
+    spec_file = plan.plan.watch["create"]
+    assert any("kubectl create -f creates the same pod" in n and spec_file in n for n in plan.plan.notes)
+    # The spec is a pod the API server accepts (the fake serves no OpenAPI for kubectl's client-side check).
+    out = kube.kubectl(["create", "--validate=false", "-f", spec_file])
+    assert out.returncode == 0, out.stderr
+    pod = kube.fake.store.get("default", "web-debugbox-2")
+    assert pod["metadata"]["labels"] == {"debugbox.dev/created-by": "debugbox"}
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["app", "debugbox-app"]
+    assert pod["spec"]["containers"][0]["command"] == ["/.debugbox/busybox", "sleep", "2147483647"]
 
 
 def test_forbidden_ephemeral_falls_back_to_copy_and_names_the_verb(kube: KubeEnv) -> None:

@@ -368,3 +368,49 @@ def test_pod_patch_changes_labels_but_refuses_spec_changes_like_validate_pod_upd
     out = kube.kubectl(["set", "image", "pod/web", "app=busybox:1.37"])
     assert out.returncode == 0, out.stderr
     assert kube.fake.store.get("default", "web")["spec"]["containers"][0]["image"] == "busybox:1.37"
+
+
+# --- volumes and volume mounts (`ValidateVolumes` / `ValidateVolumeMounts`, validation.go): the copy debugbox
+# builds (`core/targets/copy_pod.py`) brings an emptyDir volume and mounts ---
+
+VOLUME = {"name": "tools", "emptyDir": {}}
+
+
+def _refused(core: Any, volumes: list[Any], mounts: list[Any]) -> list[tuple[str, str]]:
+    from kubernetes.client.exceptions import ApiException
+
+    container = {"name": "app", "image": "busybox", "volumeMounts": mounts}
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [container], "volumes": volumes}}
+    with pytest.raises(ApiException) as err:
+        core.create_namespaced_pod("default", body)
+    status = json.loads(err.value.body)
+    assert err.value.status == 422 and status["reason"] == "Invalid"
+    return [(c["field"], c["message"]) for c in status["details"]["causes"]]
+
+
+def test_a_mount_must_name_a_volume_of_the_pod(core: Any) -> None:
+    causes = _refused(core, [VOLUME], [{"name": "tool", "mountPath": "/t"}])
+    assert causes == [("spec.containers[0].volumeMounts[0].name", 'Not found: "tool"')]
+
+
+def test_volume_names_are_unique_dns_labels_with_a_source(core: Any) -> None:
+    causes = _refused(core, [VOLUME, VOLUME, {"name": "Tools_"}], [])
+    assert ("spec.volumes[1].name", 'Duplicate value: "tools"') in causes
+    assert ("spec.volumes[2]", "Required value: must specify a volume type") in causes
+    assert any(f == "spec.volumes[2].name" and "RFC 1123 label" in m for f, m in causes)
+
+
+def test_mount_paths_are_required_and_unique_in_a_container(core: Any) -> None:
+    causes = _refused(
+        core, [VOLUME], [{"name": "tools", "mountPath": "/t"}, {"name": "tools", "mountPath": "/t"}]
+    )
+    assert causes == [("spec.containers[0].volumeMounts[1].mountPath", 'Invalid value: "/t": must be unique')]
+    causes = _refused(core, [VOLUME], [{"name": "tools", "mountPath": ""}])
+    assert causes == [("spec.containers[0].volumeMounts[0].mountPath", "Required value")]
+
+
+def test_a_valid_empty_dir_and_mount_are_accepted(core: Any) -> None:
+    container = {"name": "app", "image": "busybox", "volumeMounts": [{"name": "tools", "mountPath": "/t"}]}
+    body = {"metadata": {"name": "p"}, "spec": {"containers": [container], "volumes": [VOLUME]}}
+    created = core.create_namespaced_pod("default", body)
+    assert created.spec.volumes[0].empty_dir is not None

@@ -10,13 +10,18 @@ Sources (cited in `tests/fakes/kube/kubelet.py`): `pkg/registry/core/pod/strateg
 
 from __future__ import annotations
 
+import subprocess
+import time
 from typing import Any
 
 import pytest
 
 from tests.fakes.kube import ImageSpec
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
-from tests.integration.kubernetes.conftest import KubeEnv
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
+
+#: How long real kubectl may take to start and open its watch on a loaded machine.
+WATCH_START_SECONDS = 60
 
 pytestmark = pytest.mark.kubernetes
 
@@ -73,11 +78,42 @@ def test_a_created_pod_goes_pending_scheduled_creating_running_and_watches_see_i
 
 
 def test_kubectl_get_watch_prints_the_transitions(kube: KubeEnv) -> None:
-    kube.fake.store.add_pod("web", lifecycle=True)
-    out = kube.kubectl(
-        ["get", "pod", "web", "--watch", "--request-timeout=3s", "-o", "jsonpath={.status.phase}{'\\n'}"]
+    # The watch is open before the pod exists (a list watch by name), so no transition can happen before kubectl
+    # has started, however loaded the machine is.
+    watch = subprocess.Popen(
+        [
+            str(KUBECTL),
+            "get",
+            "pods",
+            "--watch",
+            "--field-selector=metadata.name=web",
+            "-o",
+            "jsonpath={.status.phase}{'\\n'}",
+        ],
+        env=kube.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        stdin=subprocess.DEVNULL,
     )
-    assert "Pending" in out.stdout.split() and out.stdout.split()[-1] == "Running"
+    try:
+        deadline = time.monotonic() + WATCH_START_SECONDS
+        while not any(r.query.get("watch") for r in kube.fake.requests_to("GET", "/namespaces/default/pods")):
+            assert watch.poll() is None and time.monotonic() < deadline, "kubectl never opened its watch"
+            time.sleep(0.05)
+        kube.fake.store.add_pod("web", lifecycle=True)
+        phases: list[str] = []
+        assert watch.stdout is not None
+        while "Running" not in phases:
+            line = watch.stdout.readline()
+            assert line, (
+                f"the watch ended before Running: {phases}, {watch.stderr.read() if watch.stderr else ''}"
+            )
+            phases.append(line.strip())
+    finally:
+        watch.kill()
+        watch.wait(timeout=30)
+    assert phases[0] == "Pending" and phases[-1] == "Running", phases
 
 
 def test_an_image_that_cannot_be_pulled(kube: KubeEnv) -> None:

@@ -175,7 +175,7 @@ async def test_debug_pod_lens_then_open_the_terminal(
     assert '{"context": "fake", "namespace": "shop", "image": "…"}' in watch.pop("fix")
     assert watch == {
         "context": "fake", "namespace": "shop", "pod": "web-1", "container": "debugbox-app",
-        "ephemeral": True, "image": "busybox:1.36",
+        "ephemeral": True, "image": "busybox:1.36", "target": "app",
     }  # fmt: skip
     dry = [r for r in fake_cluster.requests if r.method == "PATCH"]
     assert dry and all(r.q("dryRun") == "All" for r in dry)  # planning changes nothing in the pod

@@ -26,6 +26,7 @@ from debugbox.edge.docker_backend import EngineBackend
 from debugbox.edge.engine_api import Endpoint, EngineClient
 
 from tests.deadlines import outlasting, returns_within, within
+from tests.raw_engine import RawEngine
 
 Route = Callable[[str, str], tuple[int, dict[str, str], bytes]]
 CID = "a1" * 32
@@ -168,25 +169,14 @@ def test_a_hostile_engine_cannot_put_an_option_into_an_argv(engine: Callable[[Ro
         b.resolve("named")
 
 
-class _TricklingEngine:
+class _TricklingEngine(RawEngine):
     """An engine that answers headers, then one byte of the body every `interval` s: every recv succeeds."""
 
     def __init__(self, path: Path, interval: float, total: float) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        self.sock.listen(8)
         self.interval, self.total = interval, total
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__(path)
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._trickle, args=(conn,), daemon=True).start()
-
-    def _trickle(self, conn: socket.socket) -> None:
+    def handle(self, conn: socket.socket) -> None:
         size = int(self.total / self.interval)
         try:
             conn.recv(65536)

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
-from debugbox.core.targets.debug_failures import WatchSpec, judge, timed_out
+from debugbox.core.targets.debug_failures import (
+    BOOTSTRAP_NO_TARGET,
+    TARGET_NOT_VISIBLE,
+    WatchSpec,
+    judge,
+    timed_out,
+)
 from debugbox.core.targets.identity import (
     NONROOT_ID,
     custom_support,
@@ -36,6 +44,43 @@ def test_verdicts() -> None:
     )
     assert "cannot be created" in v.message and 'secret "s" not found' in v.message
     assert "\n" not in v.message
+
+
+def test_the_bootstraps_missing_target_is_a_failure_offering_the_copy_command() -> None:
+    """#13 §4: exit 97 of the bootstrap means no process of the target was visible; only with a target to check
+    (a command of the user's may exit 97 in a --raw session)."""
+    checked = replace(SPEC, context="arn:aws:eks:eu/x", target="app")
+    ended = _pod({"terminated": {"reason": "Error", "exitCode": BOOTSTRAP_NO_TARGET}})
+    v = judge(ended, checked)
+    assert v.state == "failed" and v.reason == TARGET_NOT_VISIBLE and "\n" not in v.message
+    assert v.message.endswith(
+        "debugbox shell pod/web/app -n shop --context arn:aws:eks:eu/x --image nicolaka/netshoot --strategy copy"
+    )
+    assert judge(ended, SPEC).state == "ended"
+    assert WatchSpec.from_json(checked.to_json()) == checked and "target" not in SPEC.to_json()
+
+
+def test_in_a_copy_debugbox_made_the_init_and_kept_up_containers_are_judged_too() -> None:
+    copy = replace(SPEC, pod="web-debugbox", ephemeral=False, create="/c.json", kept="app")
+    running = {"name": "debugbox-app", "state": {"running": {}}}
+    crashed = {
+        "name": "app",
+        "state": {"waiting": {"reason": "RunContainerError", "message": "exec: no such file"}},
+    }
+    v = judge({"status": {"containerStatuses": [crashed, running]}}, copy)
+    assert v.state == "failed" and v.message.startswith(
+        "container app in the copy pod shop/web-debugbox did not"
+    )
+    assert "RunContainerError: exec: no such file" in v.message and "static busybox" in v.message
+    init = {"name": "debugbox-tools", "state": {"terminated": {"exitCode": 1, "reason": "Error"}}}
+    v = judge({"status": {"initContainerStatuses": [init]}}, copy)
+    assert v.state == "failed" and "init container debugbox-tools" in v.message and "exit code 1" in v.message
+    up = {"name": "app", "state": {"running": {}}}
+    done = {"name": "debugbox-tools", "state": {"terminated": {"exitCode": 0}}}
+    assert judge(
+        {"status": {"initContainerStatuses": [done], "containerStatuses": [up, running]}}, copy
+    ).state == ("running")
+    assert WatchSpec.from_json(copy.to_json()) == copy
 
 
 def test_timeout_sentence_names_the_last_state() -> None:

@@ -11,6 +11,11 @@
 #   DEBUGBOX_SNAPSHOT    non-empty: this runs inside a copy of a stopped container (its files at /, its own
 #                        environment and working directory); the toolbox's busybox is at /.debugbox
 #   DEBUGBOX_SANDBOX_PID1 non-empty: PID 1 is the pod's sandbox, not the target (a pod copy sharing its processes)
+#   DEBUGBOX_TARGET_CMDLINE the target's exact command line (NUL-separated words joined by spaces): the process
+#                        running it is the target (a pod copy whose failing container debugbox keeps up)
+#   DEBUGBOX_EXPECT_TARGET non-empty: the target's processes must be visible (an ephemeral container asked for
+#                        --target); when none is, say so in one line and exit 97 before anything else, so
+#                        debugbox can offer a copy of the pod with shared processes (edge/kube_watch.py)
 #   DEBUGBOX_ATTACH      non-empty: the terminal attaches after the container started (kubectl debug/attach), so
 #                        anything printed before is lost: an interactive session waits for the first line (the
 #                        Enter kubectl asks for), then shows the banner and runs that line if it is a command
@@ -33,6 +38,11 @@ if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
     [ -n "$dbx_self_mnt" ] && [ "$dbx_mnt" = "$dbx_self_mnt" ] && continue
     dbx_comm=$(cat "$dbx_dir/comm" 2>/dev/null)
     [ "$dbx_comm" = pause ] && continue
+    if [ -n "${DEBUGBOX_TARGET_CMDLINE:-}" ] \
+      && [ "$(tr '\0' ' ' <"$dbx_dir/cmdline" 2>/dev/null)" = "$DEBUGBOX_TARGET_CMDLINE " ]; then
+      dbx_pid=$dbx_p
+      break
+    fi
     if [ -z "$dbx_pid" ] || [ "$dbx_p" -lt "$dbx_pid" ]; then dbx_pid=$dbx_p; fi
   done
 fi
@@ -44,6 +54,12 @@ elif [ -z "$dbx_pid" ] || [ ! -d "/proc/$dbx_pid" ]; then
   dbx_pid=
 fi
 export TARGET_PID="$dbx_pid"
+if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ] && [ -n "${DEBUGBOX_EXPECT_TARGET:-}" ]; then
+  # Some runtimes ignore --target (the debug container then has a PID namespace of its own), and a target that
+  # is not running has no process: a session without the target is not what was asked for.
+  dbx_say "debugbox: no process of ${DEBUGBOX_TARGET:-the target} is visible from this debug container (the container runtime did not share its processes through --target, or it is not running); a copy of the pod with shared processes can see them."
+  exit 97
+fi
 
 # -- who the target runs as, and who we are ------------------------------------------------------------------
 dbx_field() { # dbx_field FILE KEY: the first value after `KEY:` in a /proc status file

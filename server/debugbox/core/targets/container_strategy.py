@@ -29,7 +29,6 @@ import shlex
 from dataclasses import dataclass
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
-from debugbox.core.images import classify_image
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
 from debugbox.core.targets.session import BOOTSTRAP_SCRIPT as BOOTSTRAP_SCRIPT
@@ -95,7 +94,13 @@ def container_facts(
     docker_debug: bool = False,
 ) -> ContainerFacts:
     """Facts for one container; `shells` None means they could not be checked: the image table decides."""
-    info = classify_image(image) if shells is None and image else None
+    info = None
+    if shells is None and image:
+        # Imported only here: the image table compiles ~150 patterns, which a terminal's start need not pay for
+        # when the engine could stat the container's paths (the usual case).
+        from debugbox.core.images import classify_image
+
+        info = classify_image(image)
     return ContainerFacts(
         runtime=runtime,
         cli=cli,

@@ -20,12 +20,22 @@ kubernetes.io page "Debug Running Pods" documents the runAsNonRoot case.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from debugbox.core.targets.copy_pod import TOOLS_VOLUME
+
 #: Exit status of `debugbox shell` / `debugbox session` when the debug container did not start.
 EXIT_NOT_STARTED = 3
+#: Exit status of `debugbox shell` / `debugbox session` when the debug container ran but could not see the
+#: target's processes (the runtime ignored `--target`, or the target is not running): a copy is offered.
+EXIT_TARGET_INVISIBLE = 4
+#: The session bootstrap's exit status for the same (`bootstrap.sh`, `DEBUGBOX_EXPECT_TARGET`).
+BOOTSTRAP_NO_TARGET = 97
+#: The verdict's reason for it.
+TARGET_NOT_VISIBLE = "TargetNotVisible"
 
 PULL_REASONS = frozenset({"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})
 CONFIG_REASONS = frozenset({"CreateContainerConfigError", "CreateContainerError"})
@@ -50,9 +60,18 @@ class WatchSpec:
     fix: str = ""
     """How to choose another toolbox image for this context and namespace (`settings.ToolboxChoice.fix`); empty:
     the generic advice."""
+    target: str = ""
+    """For an ephemeral container with `--target`: the target container, whose processes the session bootstrap
+    must see (else it ends with `BOOTSTRAP_NO_TARGET` and the verdict offers a copy)."""
+
+    create: str = ""
+    """For a copy debugbox makes itself (`copy_pod.py`): the file holding the copy's pod, created before the
+    debug command (`kubectl attach`) runs."""
+    kept: str = ""
+    """For that copy: the container it keeps up (its init container and it are watched too)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "fix": self.fix,
             "context": self.context,
             "namespace": self.namespace,
@@ -61,6 +80,13 @@ class WatchSpec:
             "ephemeral": self.ephemeral,
             "image": self.image,
         }
+        if self.target:
+            out["target"] = self.target
+        if self.create:
+            out["create"] = self.create
+        if self.kept:
+            out["kept"] = self.kept
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> WatchSpec:
@@ -72,6 +98,9 @@ class WatchSpec:
             ephemeral=bool(obj.get("ephemeral", True)),
             image=str(obj.get("image") or ""),
             fix=str(obj.get("fix") or ""),
+            target=str(obj.get("target") or ""),
+            create=str(obj.get("create") or ""),
+            kept=str(obj.get("kept") or ""),
         )
 
 
@@ -91,7 +120,12 @@ def container_status(pod: Mapping[str, Any], name: str, *, ephemeral: bool) -> M
 
 
 def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
-    """What the pod's status says about the debug container `spec` names."""
+    """What the pod's status says about the debug container `spec` names (and, in a copy debugbox made, about
+    the copy's init container and the container it keeps up)."""
+    if spec.kept:
+        problem = copy_problem(pod, spec)
+        if problem is not None:
+            return problem
     status = container_status(pod, spec.container, ephemeral=spec.ephemeral)
     if status is None:
         return Verdict("waiting")
@@ -99,13 +133,55 @@ def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
     if "running" in state:
         return Verdict("running")
     if "terminated" in state:
-        return Verdict("ended", str((state.get("terminated") or {}).get("reason") or ""))
+        ended = state.get("terminated") or {}
+        if spec.target and ended.get("exitCode") == BOOTSTRAP_NO_TARGET:
+            return Verdict("failed", TARGET_NOT_VISIBLE, target_invisible(spec))
+        return Verdict("ended", str(ended.get("reason") or ""))
     waiting = state.get("waiting") or {}
     reason = str(waiting.get("reason") or "")
     detail = " ".join(str(waiting.get("message") or "").split())[:400]
     if reason in PENDING_REASONS:
         return Verdict("waiting", reason)
     return Verdict("failed", reason, explain(spec, reason, detail))
+
+
+def _failure(status: Mapping[str, Any]) -> tuple[str, str]:
+    """(reason, detail) when a container's status says it failed; ("", "") while it runs or is on its way."""
+    state = status.get("state") or {}
+    if "terminated" in state:
+        ended = state.get("terminated") or {}
+        if ended.get("exitCode", 0) == 0:
+            return "", ""
+        detail = str(ended.get("message") or f"exit code {ended.get('exitCode')}")
+        return str(ended.get("reason") or "Error"), " ".join(detail.split())[:400]
+    waiting = state.get("waiting") or {}
+    reason = str(waiting.get("reason") or "")
+    if "running" in state or reason in PENDING_REASONS:
+        return "", ""
+    return reason, " ".join(str(waiting.get("message") or "").split())[:400]
+
+
+def copy_problem(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict | None:
+    """In a copy debugbox made (`copy_pod.py`): its init container could not bring busybox in, or the container
+    it keeps up did not stay up — both mean the toolbox image has no static busybox to lend."""
+    where = f"the copy pod {spec.namespace}/{spec.pod}"
+    inits = (pod.get("status") or {}).get("initContainerStatuses") or []
+    init = next((s for s in inits if isinstance(s, Mapping) and s.get("name") == TOOLS_VOLUME), None)
+    kept = container_status(pod, spec.kept, ephemeral=False)
+    for status, what in (
+        (init, f"init container {TOOLS_VOLUME} of {where} could not copy busybox from {spec.image}"),
+        (kept, f"container {spec.kept} in {where} did not stay up on busybox from {spec.image}"),
+    ):
+        reason, detail = _failure(status) if status is not None else ("", "")
+        if reason:
+            said = f" (kubelet: {reason}: {detail})" if detail else f" (kubelet: {reason})"
+            return Verdict(
+                "failed",
+                reason,
+                f"{what}{said}; set debugbox.toolboxImage (or --image) to an image with a static busybox "
+                f"(busybox:1.36 has one); delete the copy: kubectl delete pod {spec.pod} -n {spec.namespace}.",
+            )
+    return None
 
 
 def explain(spec: WatchSpec, reason: str, detail: str) -> str:
@@ -146,4 +222,22 @@ def timed_out(spec: WatchSpec, seconds: float, last: Verdict) -> str:
         f"debug container {spec.container} in pod {spec.namespace}/{spec.pod} did not start within "
         f"{seconds:g} s ({state}); the node may be slow to pull {spec.image} — see kubectl describe pod "
         f"{spec.pod} -n {spec.namespace}, or set debugbox.toolboxImage to a smaller or pre-pulled image."
+    )
+
+
+def copy_command(spec: WatchSpec) -> str:
+    """The CLI command that opens the same target through a copy of its pod (names were checked by the plan)."""
+    context = ["--context", spec.context] if spec.context else []
+    ref = f"pod/{spec.pod}/{spec.target}"
+    image = ["--image", spec.image] if spec.image else []
+    argv = ["debugbox", "shell", ref, "-n", spec.namespace, *context, *image, "--strategy", "copy"]
+    return shlex.join(argv)
+
+
+def target_invisible(spec: WatchSpec) -> str:
+    """The sentence for a debug container that ran without seeing the target's processes."""
+    return (
+        f"debug container {spec.container} in pod {spec.namespace}/{spec.pod} cannot see the processes of "
+        f"container {spec.target}: the container runtime ignored --target (or {spec.target} is not running); "
+        f"a copy of the pod with shared processes sees them: {copy_command(spec)}"
     )

@@ -34,10 +34,15 @@ def exec_argv(pod: PodFacts, container: str, cluster: ClusterFacts, options: Pla
 
 
 def attach_argv(
-    pod: PodFacts, debug_container: str, cluster: ClusterFacts, options: PlanOptions
+    pod: PodFacts,
+    debug_container: str,
+    cluster: ClusterFacts,
+    options: PlanOptions,
+    pod_name: str | None = None,
 ) -> tuple[str, ...]:
+    """`kubectl attach` to `debug_container` in `pod` (or in its copy `pod_name`)."""
     return (
-        cluster.kubectl, "attach", *options.io_flags(joined=True), validate_pod_name(pod.name),
+        cluster.kubectl, "attach", *options.io_flags(joined=True), validate_pod_name(pod_name or pod.name),
         "-c", validate_label(debug_container, "container"), *_scope(cluster, pod.namespace),
     )  # fmt: skip
 

@@ -30,6 +30,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
+from debugbox.core.targets.consent import COPY_LABEL
+from debugbox.core.targets.copy_pod import KEEP_UP_COMMAND, debug_container, keeps_up
 from debugbox.core.targets.kubectl_argv import (
     attach_argv,
     copy_mode,
@@ -434,8 +436,17 @@ def kube_session(
     pod: PodFacts, container: str, strategy: str, image: str, profile: str, options: PlanOptions
 ) -> tuple[list[str], list[str]] | None:
     """The debug container's `--env` flags and command for the session bootstrap (None for `raw`: the toolbox's
-    own shell). kubectl attaches after the container started, so the bootstrap waits for the first line
-    (`DEBUGBOX_ATTACH`) before its banner; in a copy the pod's processes are shared and PID 1 is the sandbox."""
+    own shell)."""
+    env = session_vars(pod, container, strategy, image, profile, options)
+    return None if env is None else (kube_env(env), bootstrap_command(options.command))
+
+
+def session_vars(
+    pod: PodFacts, container: str, strategy: str, image: str, profile: str, options: PlanOptions
+) -> dict[str, str] | None:
+    """The session bootstrap's variables in a debug container (None for `raw`). kubectl attaches after the
+    container started, so the bootstrap waits for the first line (`DEBUGBOX_ATTACH`) before its banner; in a
+    copy the pod's processes are shared and PID 1 is the sandbox."""
     if options.raw:
         return None
     kind = "ephemeral container" if strategy == "ephemeral" else "pod copy"
@@ -443,9 +454,12 @@ def kube_session(
         f"{pod.name}/{container}", f"kubernetes {kind} - toolbox {image}", PROFILE_IDENTITY[profile]
     )
     env["DEBUGBOX_ATTACH"] = "1"
+    if strategy == "ephemeral":
+        # --target is a request the runtime may ignore: the bootstrap checks it (`debug_failures.judge`).
+        env["DEBUGBOX_EXPECT_TARGET"] = "1"
     if strategy == "copy":
         env["DEBUGBOX_SANDBOX_PID1"] = "1"
-    return kube_env(env), bootstrap_command(options.command)
+    return env
 
 
 def with_session_identity(argv: tuple[str, ...], line: str) -> tuple[str, ...]:
@@ -482,6 +496,9 @@ class KubePlan:
 
     plan: DebugPlan
     cleanup: tuple[str, ...] = ()
+    keep_up: dict[str, Any] | None = None
+    """For a copy that keeps a failing container up (`copy_pod.py`): the copy's debug container; the edge
+    builds the copy from the pod's JSON around it and creates it before the plan's `kubectl attach` runs."""
 
 
 def build_plan(
@@ -502,6 +519,7 @@ def build_plan(
     where = f"{pod.namespace}/{pod.name}"
     notes: list[str] = []
     cleanup: tuple[str, ...] = ()
+    keep_up: dict[str, Any] | None = None
     if strategy == "exec":
         argv = exec_argv(pod, container.name, cluster, options)
         title = f"Debug: {pod.name}/{container.name} (exec)"
@@ -569,6 +587,31 @@ def build_plan(
                     f"Earlier debug containers have ended: {', '.join(stale)} "
                     "(kubectl logs shows their output)."
                 )
+        elif keeps_up(pod.phase, container.state):
+            copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
+            cleanup = delete_argv(pod.namespace, copy_name, cluster)
+            env = session_vars(pod, container.name, strategy, image, profile, options)
+            if env is not None:
+                env["DEBUGBOX_TARGET_CMDLINE"] = " ".join(KEEP_UP_COMMAND)
+            keep_up = debug_container(
+                debug_name,
+                image,
+                bootstrap_command(options.command) if env is not None else (list(options.command) or ["sh"]),
+                env or {},
+                tty=options.tty,
+                security_context=PROFILE_SECURITY_CONTEXT.get(profile),
+            )
+            argv = attach_argv(pod, debug_name, cluster, options, pod_name=copy_name)
+            title = f"Debug: copy of {pod.name} ({copy_name})"
+            reason = copy_reason(pod, container.name, cluster) or f"container {container.name} is not running"
+            notes.append(f"A copy of the pod, because {reason}.")
+            notes.append(
+                f"debugbox creates pod {copy_name}, a copy of {pod.name} labelled {COPY_LABEL} with shared "
+                f"processes, in which container {container.name} keeps its image and files but only sleeps "
+                f"(busybox from the toolbox image, probes dropped), and attaches to debug container "
+                f"{debug_name}; its files are at /target. Delete the copy when done: {' '.join(cleanup)} "
+                "(or debugbox cleanup)."
+            )
         else:
             copy_name = copy_name_for(pod, cluster.existing_pods or frozenset())
             argv = debug_argv(
@@ -586,5 +629,7 @@ def build_plan(
                 f"until you delete it: {' '.join(cleanup)}"
             )
     return KubePlan(
-        DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id), cleanup
+        DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id),
+        cleanup,
+        keep_up,
     )

@@ -73,8 +73,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import split_target_path
     from debugbox.edge import transfer
-    from debugbox.edge.kube_data import is_pod_ref
-    from debugbox.edge.service import resolve_engine_container
+    from debugbox.edge.service import is_pod_ref, resolve_engine_container
 
     example = '{"target": "docker://web", "path": "/var/log/app.log", "dest": "file:///…"}'
     obj = object_argument(command, args, example)

@@ -46,8 +46,7 @@ async def _on_target(
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.file_view import target_path
     from debugbox.edge.file_view import TooLarge
-    from debugbox.edge.kube_data import is_pod_ref
-    from debugbox.edge.service import resolve_engine_container
+    from debugbox.edge.service import is_pod_ref, resolve_engine_container
     from debugbox.lsp.handlers.data_commands import pod_debug_container
 
     obj = object_argument(command, args, '{"target": "docker://web", "path": "/etc"}')

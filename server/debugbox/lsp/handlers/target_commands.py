@@ -219,7 +219,10 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
     if plan.watch:  # hook: a Kubernetes debug container is asked for; never wait blind (session_watch.py)
         from debugbox.lsp.session_watch import watch_in_background
 
-        watch_in_background(ls, plan)
+        async def offer_copy(why: str) -> None:
+            await _offer_copy_instead(ls, args, why)
+
+        watch_in_background(ls, plan, offer_copy)
     if plan.warning:
         ls.show_message(f"debugbox: {plan.warning}", lsp.MessageType.Warning)
     terminal_argv, env = argv, dict(plan.env)
@@ -282,6 +285,18 @@ async def _copy_chosen(ls: DebugboxLanguageServer, failure: CommandFailed) -> bo
         return False
     message = f"debugbox: {str(consent).split('; choose it explicitly')[0]}. Create it?"
     return await _confirmed(ls, message, CREATE_COPY)
+
+
+async def _offer_copy_instead(ls: DebugboxLanguageServer, args: tuple[Any, ...], why: str) -> None:
+    """The session could not see the target's processes (`why`, with the CLI command): offer a copy of the pod
+    with shared processes; open it only when chosen (a cluster write)."""
+    if not await _confirmed(ls, f"debugbox: {why.split(': debugbox shell')[0]}. Create a copy?", CREATE_COPY):
+        ls.show_message(f"debugbox: {why}", lsp.MessageType.Error)
+        return
+    try:
+        await open_debug_terminal(ls, _with_strategy(args, "copy"))
+    except CommandFailed as exc:  # open_debug_terminal has shown why
+        log.info("the offered copy was not opened: %s", exc.message)
 
 
 async def _confirmed(ls: DebugboxLanguageServer, message: str, button: str) -> bool:
