@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from debugbox.core.errors import InvalidTarget
+from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
     SHELL_PATHS,
@@ -29,11 +29,13 @@ from debugbox.core.targets.container_strategy import (
     available_strategies,
     build_plan,
     container_facts,
+    is_non_root,
     shell_of,
     toolbox_missing_warning,
 )
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
+from debugbox.core.targets.process_identity import TOP_ARGS, config_uid, top_identity
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
@@ -193,8 +195,9 @@ class EngineBackend:
 
     def facts_from_inspect(self, data: dict[str, Any]) -> ContainerFacts:
         cid, name, status = self._identity(data)
+        state = data.get("State") if isinstance(data.get("State"), dict) else {}
         config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
-        return self._gather(
+        facts = self._gather(
             cid,
             name,
             status,
@@ -202,6 +205,36 @@ class EngineBackend:
             str(config.get("User", "") or "") if config else "",
             self._docker_debug(),
         )
+        if status != "running" or not is_non_root(facts.user):
+            return facts
+        ids, note = self._process_ids(cid, state.get("Pid") if state else None, facts.user)
+        return dataclasses.replace(facts, ids=ids, ids_note=note)
+
+    def _process_ids(self, cid: str, pid: Any, user: str) -> tuple[tuple[int, int] | None, str]:
+        """The main process's (uid, gid) from the engine's `top`, or None and the sentence that says why."""
+        fallback = (
+            "the session's gid follows the toolbox's user database and may differ from the target's"
+            if config_uid(user) is not None
+            else "the session runs as root with SYS_PTRACE instead"
+        )
+        host_pid = pid if isinstance(pid, int) and not isinstance(pid, bool) else 0
+        try:
+            ids = top_identity(self.client.top(cid, TOP_ARGS[self.runtime]), host_pid)
+        except (RuntimeUnavailable, TargetNotFound) as exc:
+            return None, f"The engine's process list could not be read ({exc}): {fallback}."
+        if ids is None:
+            return (
+                None,
+                f"The engine's process list does not give the target's uid and gid in numbers: {fallback}.",
+            )
+        configured = config_uid(user)
+        if configured is not None and configured != ids[0]:
+            # The host's view differs from the container's: a user namespace (userns-remap) maps the IDs.
+            return None, (
+                f"The engine reports uid {ids[0]} for the target, its config {configured} (a user namespace?): "
+                f"{fallback}."
+            )
+        return ids, ""
 
     # -- Backend --------------------------------------------------------------------------------------------
 

@@ -453,6 +453,11 @@ class EngineClient:
             raise RuntimeUnavailable(f"unexpected answer from {self.endpoint.label} to inspect {ref}")
         return data
 
+    def top(self, container_id: str, ps_args: str) -> Any:
+        """The engine's process list of a running container (`GET /containers/{id}/top`): read from the
+        engine's side, nothing runs inside the container; one call, bounded like every other."""
+        return self._json(f"/containers/{quote(container_id, safe='')}/top", {"ps_args": ps_args})
+
     def stat_path(self, container_id: str, path: str) -> dict[str, Any] | None:
         """The engine's stat of `path` in the container's filesystem, or None when it does not exist.
 

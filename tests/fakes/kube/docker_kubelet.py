@@ -40,6 +40,7 @@ import json
 import subprocess
 import threading
 import uuid
+from pathlib import Path
 from typing import Any
 
 from tests.fakes.kube.kubelet import ImageTable
@@ -189,6 +190,36 @@ class DockerRuntime:
         with self._lock:
             self._names[(ns, pod_name, c["name"])] = name
         return ""
+
+    def process_user(self, ns: str, pod: str, container: str) -> dict[str, Any] | None:
+        """`status.containerStatuses[].user` as the kubelet reports it (`convertContainerStatusUser` in
+        `pkg/kubelet/kubelet_pods.go`, from the CRI's `ContainerStatus.user`, which runtimes fill from the OCI
+        spec's `process.user`): here read from the started process itself; None when it is not running."""
+        try:
+            name = self.container_name(ns, pod, container)
+        except KeyError:
+            return None
+        out = docker("inspect", "--format", "{{.State.Pid}}", name, check=False)
+        pid = out.stdout.strip()
+        if out.returncode != 0 or not pid.isdigit() or pid == "0":
+            return None
+        fields: dict[str, list[int]] = {}
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                key, _, value = line.partition(":")
+                if key in ("Uid", "Gid", "Groups"):
+                    fields[key] = [int(v) for v in value.split()]
+        except (OSError, ValueError):
+            return None
+        if not fields.get("Uid") or not fields.get("Gid"):
+            return None
+        return {
+            "linux": {
+                "uid": fields["Uid"][0],
+                "gid": fields["Gid"][0],
+                "supplementalGroups": fields.get("Groups") or [],
+            }
+        }
 
     def exit_code(self, ns: str, pod: str, container: str) -> int | None:
         """None while it runs, else its exit code."""

@@ -13,7 +13,8 @@ Models, with small configurable delays (`Lifecycle`):
     message of `verifyRunAsNonRoot` (`pkg/kubelet/kuberuntime/security_context_others.go`), where the pod is
     `format.Pod`: `name_namespace(uid)` (`pkg/kubelet/util/format/pod.go`);
   - the runtime fails to start it: `RunContainerError`;
-  - it runs: `running.startedAt`; if its process exits, `terminated` with the exit code, and for pod
+  - it runs: `running.startedAt` (and, docker-backed, `user.linux` with the process's uid/gid/groups when
+    `Lifecycle.reports_user`); if its process exits, `terminated` with the exit code, and for pod
     containers whose restart policy says so, `restartCount + 1`, `lastState.terminated`, and `waiting`
     `CrashLoopBackOff` with "back-off 10s restarting failed container=C pod=P" (`kuberuntime_manager.go`
     `doBackOff`); ephemeral containers are never restarted;
@@ -100,6 +101,9 @@ class Lifecycle:
     """Whether the runtime honours `targetContainerName` (shares the target's PID namespace)."""
     poll_seconds: float = 0.2
     """How often docker-backed containers are checked for an exit."""
+    reports_user: bool = True
+    """The kubelet's `SupplementalGroupsPolicy` feature gate (alpha in 1.31, on by default from 1.33): running
+    docker-backed containers' statuses carry `user.linux` {uid, gid, supplementalGroups}; off like older nodes."""
 
 
 def format_pod(pod: dict[str, Any]) -> str:
@@ -489,6 +493,10 @@ class Kubelet:
                 else f"containerd://{ns}-{name}-{container}-{record.restarts}",
                 "started": True,
             }
+            if record.docker and self.docker is not None and self.lifecycle.reports_user:
+                user = self.docker.process_user(ns, name, container)
+                if user is not None:
+                    status["user"] = user
             self._set_status(pod, ephemeral, status)
             self.store.put(pod)
             if record.docker:

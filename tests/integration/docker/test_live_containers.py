@@ -220,7 +220,8 @@ def test_a_nonroot_targets_session_runs_as_its_uid_and_reads_its_files_without_c
     allowed = run_argv(scripted.argv)
     denied = run_argv(as_root)
 
-    assert "--cap-add=SYS_PTRACE" not in scripted.argv and "--user=65532" in scripted.argv
+    # Exactly the UID:GID the engine reports for the target (its image has no /etc/passwd: GID 0).
+    assert "--cap-add=SYS_PTRACE" not in scripted.argv and "--user=65532:0" in scripted.argv
     assert allowed.returncode == 0, allowed.stderr
     assert allowed.stdout.split()[0] == "65532" and "httpd" in allowed.stdout.split()
     assert denied.returncode != 0 and "Permission denied" in denied.stderr

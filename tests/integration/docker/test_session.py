@@ -128,6 +128,27 @@ def test_a_session_that_cannot_read_the_target_says_why_and_what_to_do(container
     )
 
 
+def test_a_session_with_the_targets_uid_but_another_gid_names_the_gid_not_ptrace(
+    containers: Containers,
+) -> None:
+    """The kernel's ptrace access check compares the GIDs too: a session run as 65532:65532 (a toolbox's own
+    /etc/passwd, or a debug container without runAsGroup) next to a target run as 65532:0 is told exactly that."""
+    target = containers.run(NONROOT)
+    options = service.plan_options(SETTINGS, command=("true",), tty=False, stdin=False)
+    argv = list(service.plan(SETTINGS, target, options).argv)
+    assert "--user=65532:0" in argv  # the engine's process list gave the target's real GID
+    argv[argv.index("--user=65532:0")] = "--user=65532:65532"
+
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    assert proc.returncode == 0, proc.stderr
+    assert (
+        "cannot read the target's files or environment: the target runs as 65532:0, this session as "
+        "65532:65532 — without SYS_PTRACE both uid and gid must match" in proc.stderr
+    )
+    assert "runAsGroup: 0" in proc.stderr and "SYS_PTRACE; reopen with --ptrace" not in proc.stderr
+
+
 def test_the_targets_environment_cannot_run_code_in_the_session(containers: Containers) -> None:
     """Variables that make a shell or a runtime execute something stay under TARGET_ (the target may be hostile)."""
     hostile = ("PROMPT_COMMAND=touch /tmp/owned", "BASH_ENV=/target/evil", "ENV=/target/evil",

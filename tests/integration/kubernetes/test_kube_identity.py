@@ -6,12 +6,13 @@ it at the first attempt and the target's files are readable — real CLI, real k
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
-from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
+from tests.integration.kubernetes.conftest import DEBIAN_TOOLBOX, KUBECTL, KubeEnv, batch_options
 
 pytestmark = pytest.mark.kubernetes
 
@@ -87,3 +88,73 @@ def test_restricted_target_as_65532_lists_its_files(kube_docker: KubeEnv) -> Non
     assert "httpd" in words and "www" in words, (
         out.stdout + out.stderr
     )  # the target's root filesystem, as its own user
+
+
+#: A target run as `runAsUser: 65532` without `runAsGroup`, on an image without /etc/passwd: its GID is 0.
+BARE_UID_APP = {
+    "name": "app",
+    "image": "example.com/distroless-app:1",
+    "securityContext": {"runAsUser": 65532},
+    "env": [{"name": "DBX_GID_PROBE", "value": "from-the-target"}],
+}
+#: The first line is the Enter kubectl asks for (the bootstrap then shows its banner); then the probe.
+GID_SCRIPT = '\necho "ids=$(id -u):$(id -g)" "probe=$DBX_GID_PROBE"; ls /proc/1/root/\nexit\n'
+
+
+def _gid_session(kube: KubeEnv) -> tuple[tuple[str, ...], subprocess.CompletedProcess[str]]:
+    """The bare-UID target's debug session with the Debian toolbox: the plan's notes, and its run through real
+    kubectl (the argv debugbox's terminal runs)."""
+    kube.fake.store.add_pod("web", "default", [BARE_UID_APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    backend = kube.backend()
+    options = batch_options(backend.settings, stdin=True, image=DEBIAN_TOOLBOX)
+    plan = backend.kube_plan(backend.resolve("web/app"), options).plan
+    out = subprocess.run(
+        list(plan.argv),
+        env=kube.env,
+        input=GID_SCRIPT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return plan.notes, out
+
+
+@pytest.mark.docker
+def test_without_run_as_group_the_kubelets_reported_gid_is_used(kube_debian: KubeEnv) -> None:
+    """The Debian toolbox has a `nonroot` user (65532:65532): without the GID the kubelet reports as applied to
+    the target (0), the debug container would run as 65532:65532 and could not read the target."""
+    kube = kube_debian
+
+    notes, out = _gid_session(kube)
+
+    (status,) = kube.fake.store.get("default", "web")["status"]["containerStatuses"]
+    assert (status["user"]["linux"]["uid"], status["user"]["linux"]["gid"]) == (65532, 0)
+    assert out.returncode == 0, out.stderr
+    sc = _debug_patch(kube)["securityContext"]
+    assert (sc["runAsUser"], sc["runAsGroup"]) == (65532, 0)
+    assert {"ids=65532:0", "probe=from-the-target"} <= set(out.stdout.split()), out.stdout + out.stderr
+    assert {"httpd", "www"} <= set(out.stdout.split())
+    assert any("GID 0 (from the kubelet's report)" in n for n in notes), notes
+    assert "target uid 65532 gid 0; this session uid 65532 gid 0" in out.stderr
+    assert "reopen with --ptrace" not in out.stderr and "not readable" not in out.stderr
+
+
+@pytest.mark.docker
+def test_without_run_as_group_or_a_report_the_gid_is_called_a_guess(kube_debian: KubeEnv) -> None:
+    """A node that does not report `user.linux` (before 1.31, or the feature gate off): debugbox says the GID is
+    a guess and how to set runAsGroup, and the session's banner names the real cause, not ptrace."""
+    kube = kube_debian
+    kube.fake.lifecycle.reports_user = False
+
+    notes, out = _gid_session(kube)
+
+    assert "user" not in kube.fake.store.get("default", "web")["status"]["containerStatuses"][0]
+    sc = _debug_patch(kube)["securityContext"]
+    assert sc["runAsUser"] == 65532 and "runAsGroup" not in sc
+    assert any("The GID is a guess" in n and "securityContext.runAsGroup" in n for n in notes), notes
+    assert {"ids=65532:65532", "probe="} <= set(out.stdout.split()), out.stdout + out.stderr
+    assert "the target runs as 65532:0, this session as 65532:65532" in out.stderr
+    assert "a guess" in out.stderr.split("identity", 1)[1].splitlines()[0]  # the banner's identity line
+    assert "SYS_PTRACE; reopen with --ptrace" not in out.stderr

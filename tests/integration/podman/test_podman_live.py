@@ -194,9 +194,11 @@ def test_a_non_root_podman_target_is_readable_from_the_sidecar(started: list[str
         list(plan.argv), capture_output=True, text=True, timeout=120, check=False, env=_env()
     )
 
-    # Run as the target's UID: its files are readable without any added capability.
+    # Run as the target's UID and GID (from Podman's `top`): its files are readable without any added capability.
     assert (
-        plan.strategy == "sidecar" and "--user=65532" in plan.argv and "--cap-add=SYS_PTRACE" not in plan.argv
+        plan.strategy == "sidecar"
+        and "--user=65532:0" in plan.argv
+        and "--cap-add=SYS_PTRACE" not in plan.argv
     )
     assert any("65532" in note for note in plan.notes)
     assert proc.returncode == 0, proc.stderr
@@ -350,3 +352,29 @@ def test_strace_tcpdump_curl_and_ps_work_from_a_podman_session(
 
     assert proc.returncode == 0, proc.stderr
     check_promises(proc.stdout, f"hello from {image.split(':')[0].split('/')[-1]}", "/target/www")
+
+
+def test_a_podman_target_run_as_a_bare_uid_gets_a_session_with_its_real_gid(
+    started: list[str], podman_debian_toolbox: str
+) -> None:
+    """As on Docker: `--user 65532` on an image without /etc/passwd runs with GID 0; Podman's `top`
+    (`hpid,user,group`) says so, and the session next to it reads its environment and files."""
+    name = f"dbx-{uuid.uuid4().hex[:10]}"
+    started.append(name)
+    podman("run", "-d", "--name", name, "--user", "65532", "--workdir", "/www", "--env", "DBX_GID_PROBE=seen",
+           DISTROLESS)  # fmt: skip
+
+    proc = debugbox_shell(
+        f"podman://{name}",
+        "--image",
+        podman_debian_toolbox,
+        "--",
+        "sh",
+        "-c",
+        'id -u; id -g; echo "$DBX_GID_PROBE"; pwd',
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["65532", "0", "seen", "/target/www"], (proc.stdout, proc.stderr)
+    assert "target uid 65532 gid 0; this session uid 65532 gid 0" in proc.stderr
+    assert "reopen with --ptrace" not in proc.stderr

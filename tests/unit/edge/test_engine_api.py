@@ -202,3 +202,57 @@ def test_an_engine_trickling_bytes_is_cut_off_at_the_deadline() -> None:
                 returns_within(within(timeout), client.containers)
         finally:
             server.sock.close()
+
+
+def _nonroot_route(top: tuple[int, bytes], user: str = "65532") -> Route:
+    def route(method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+        if "/top" in path:
+            assert "ps_args=-o+pid%2Cuid%2Cgid" in path  # Docker: host `ps`, the host PID and effective ids
+            return top[0], {}, top[1]
+        if "/json" in path:
+            data = json.loads(inspect_body("distroless-app:test", user=user))
+            data["State"]["Pid"] = 4242
+            return 200, {}, json.dumps(data).encode()
+        return 404, {}, b""  # no shell: the sidecar
+
+    return route
+
+
+def test_the_engines_top_gives_the_sidecar_the_targets_uid_and_gid(
+    engine: Callable[[Route], Endpoint],
+) -> None:
+    answer = {"Titles": ["PID", "UID", "GID"], "Processes": [["4242", "65532", "0"]]}
+    b = backend(engine(_nonroot_route((200, json.dumps(answer).encode()))))
+    plan = b.plan(b.resolve("web"), PlanOptions())
+    assert "--user=65532:0" in plan.argv and "--cap-add=SYS_PTRACE" not in plan.argv
+
+
+@pytest.mark.parametrize(
+    ("top", "said"),
+    [
+        ((500, b'{"message": "ps: executable file not found"}'), "could not be read"),
+        ((200, b'{"Titles": ["PID", "UID", "GID"], "Processes": [["4242", "nonroot", "0"]]}'), "in numbers"),
+        (
+            (200, b'{"Titles": ["PID", "UID", "GID"], "Processes": [["4242", "165532", "165536"]]}'),
+            "user namespace",
+        ),
+    ],
+)
+def test_without_the_engines_ids_the_plan_falls_back_and_says_why(
+    engine: Callable[[Route], Endpoint], top: tuple[int, bytes], said: str
+) -> None:
+    b = backend(engine(_nonroot_route(top)))
+    plan = b.plan(b.resolve("web"), PlanOptions())
+    assert "--user=65532" in plan.argv and "--cap-add=SYS_PTRACE" not in plan.argv  # today's logic
+    (note,) = [n for n in plan.notes if "the session's gid follows the toolbox's user database" in n]
+    assert said in note and "\n" not in note
+    assert any("its gid is the toolbox's guess" in n for n in plan.notes)  # the identity line says it too
+
+
+def test_a_named_user_without_the_engines_ids_gets_root_and_the_note_says_so(
+    engine: Callable[[Route], Endpoint],
+) -> None:
+    b = backend(engine(_nonroot_route((500, b'{"message": "no ps"}'), user="nonroot")))
+    plan = b.plan(b.resolve("web"), PlanOptions())
+    assert "--cap-add=SYS_PTRACE" in plan.argv and not any(a.startswith("--user") for a in plan.argv)
+    assert any("could not be read" in n and "root with SYS_PTRACE instead" in n for n in plan.notes)

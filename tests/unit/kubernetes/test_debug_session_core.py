@@ -18,6 +18,7 @@ from debugbox.core.targets.identity import (
     debug_identity,
     identity_notes,
     kubectl_minor,
+    session_line,
     with_custom,
 )
 
@@ -106,6 +107,39 @@ def test_identity_follows_the_target() -> None:
     assert debug_identity(_pod_spec({"runAsUser": 0}, {}), "app", "general").custom is None
     notes = identity_notes(debug_identity(_pod_spec({}, {}), "app", "restricted"), "app")
     assert "tcpdump" in notes[1]
+
+
+def _reported(pod: dict, uid: int, gid: int) -> dict:
+    user = {"linux": {"uid": uid, "gid": gid, "supplementalGroups": [gid]}}
+    return {**pod, "status": {"containerStatuses": [{"name": "app", "user": user}]}}
+
+
+def test_the_gid_is_runasgroup_else_the_kubelets_report_else_a_guess_said_so() -> None:
+    bare = _pod_spec({}, {"runAsUser": 65532})
+    # runAsGroup wins; the kubelet's report fills in a missing one; without either the notes say it is a guess.
+    who = debug_identity(
+        _reported(_pod_spec({"runAsGroup": 7}, {"runAsUser": 65532}), 65532, 0), "app", "general"
+    )
+    assert (
+        who.custom == {"securityContext": {"runAsUser": 65532, "runAsGroup": 7}}
+        and who.gid_from == "runAsGroup"
+    )
+    who = debug_identity(_reported(bare, 65532, 0), "app", "general")
+    assert who.custom == {"securityContext": {"runAsUser": 65532, "runAsGroup": 0}}
+    assert "GID 0 (from the kubelet's report)" in identity_notes(who, "app")[0]
+    assert "gid 0 " in session_line(who)
+    who = debug_identity(bare, "app", "general")
+    assert who.custom == {"securityContext": {"runAsUser": 65532}} and who.gid is None
+    assert "The GID is a guess" in identity_notes(who, "app")[-1]
+    assert "runAsGroup" in identity_notes(who, "app")[-1]
+    assert "a guess" in session_line(who) and "," not in session_line(who)  # kubectl --env splits on commas
+    # A report for another UID (the spec's runAsUser differs) is not this identity's GID.
+    assert debug_identity(_reported(bare, 1000, 0), "app", "general").gid is None
+    # No runAsUser: the image's USER decided, and the report says which UID that became.
+    who = debug_identity(_reported(_pod_spec({}, {}), 65532, 0), "app", "restricted")
+    assert who.custom == {"securityContext": {"runAsUser": 65532, "runAsGroup": 0}}
+    # A root target stays as it was.
+    assert debug_identity(_reported(_pod_spec({}, {}), 0, 0), "app", "general").custom is None
 
 
 def test_custom_needs_kubectl_1_31_or_the_variable_on_1_30() -> None:

@@ -50,9 +50,43 @@ def test_the_sessions_identity_follows_the_target_user(
     assert ("--cap-add=SYS_PTRACE" in argv) == ptrace
     if expected_user:
         assert f"--user={expected_user}" in argv and "--tmpfs=/target:mode=1777" in argv
-        assert "strace needs a root session (--ptrace)" in identity.explanation
+        assert "else a root session (--ptrace)" in identity.explanation
+        # Without the engine's answer a bare UID leaves the GID to the toolbox: the banner says it is a guess.
+        assert ("gid is the toolbox's guess" in identity.explanation) == (":" not in user)
     else:
         assert not any(a.startswith(("--user", "--tmpfs")) for a in argv)
+
+
+@pytest.mark.parametrize(
+    ("user", "ids", "options", "expected_user", "ptrace"),
+    [
+        ("65532", (65532, 0), PlanOptions(), "65532:0", False),  # no user database in the image: GID 0
+        ("65532:65532", (65532, 65532), PlanOptions(), "65532:65532", False),
+        ("nonroot", (65532, 65532), PlanOptions(), "65532:65532", False),  # a name the engine resolved
+        ("65532", (0, 0), PlanOptions(), "", True),  # the engine's truth wins over the config
+        ("65532", (65532, 0), PlanOptions(ptrace=True), "", True),
+        ("", (0, 0), PlanOptions(), "", True),
+    ],
+)
+def test_the_engines_process_ids_give_the_session_the_targets_exact_uid_and_gid(
+    user: str, ids: tuple[int, int], options: PlanOptions, expected_user: str, ptrace: bool
+) -> None:
+    identity = sidecar_identity(user, options, ids)
+    assert (identity.user, identity.ptrace) == (expected_user, ptrace)
+    argv = build_plan(dataclasses.replace(RUNNING, user=user, ids=ids), options, "tb", "t").argv
+    assert ("--cap-add=SYS_PTRACE" in argv) == ptrace
+    assert (f"--user={expected_user}" in argv) == bool(expected_user)
+    if expected_user:
+        assert f"uid {ids[0]} gid {ids[1]} like the target's main process" in identity.explanation
+
+
+def test_the_plan_says_why_the_gid_is_a_guess() -> None:
+    facts = dataclasses.replace(
+        RUNNING, user="65532", ids_note="The engine's process list could not be read."
+    )
+    plan = build_plan(facts, PlanOptions(), "tb", "t")
+    assert "The engine's process list could not be read." in plan.notes
+    assert "--user=65532" in plan.argv
 
 
 def test_the_raw_setting_and_option_give_the_plain_shell() -> None:

@@ -84,6 +84,9 @@ if [ -n "$dbx_pid" ]; then
     if [ "$(readlink /proc/self/ns/user 2>/dev/null)" != "$(readlink "/proc/$dbx_pid/ns/user" 2>/dev/null)" ] \
       && [ -n "$(readlink "/proc/$dbx_pid/ns/user" 2>/dev/null)" ]; then
       dbx_problems="the target runs in its own user namespace (userns-remap or rootless): its files are not readable from here${dbx_problems:+; $dbx_problems}"
+    elif [ "$dbx_my_uid" != 0 ] && [ "$dbx_my_uid:$dbx_my_gid" != "${dbx_uid:-?}:${dbx_gid:-?}" ]; then
+      # The kernel's ptrace access check (which guards /proc/<pid>/root and environ) compares uid AND gid.
+      dbx_problems="cannot read the target's files or environment: the target runs as ${dbx_uid:-?}:${dbx_gid:-?}, this session as $dbx_my_uid:$dbx_my_gid — without SYS_PTRACE both uid and gid must match (give the session the target's group, e.g. runAsGroup: ${dbx_gid:-?}, or reopen with --ptrace)${dbx_problems:+; $dbx_problems}"
     else
       dbx_problems="cannot read the target's files: it runs as uid ${dbx_uid:-?} and this session as uid $dbx_my_uid without SYS_PTRACE; reopen with --ptrace${dbx_problems:+; $dbx_problems}"
     fi

@@ -10,9 +10,10 @@ Ladder (first that works wins, unless the user asked for one):
 3. `sidecar` — a toolbox container joining the target's PID and network namespaces. Always possible for a
    running target. Unless `raw`, its command is the session bootstrap (`bootstrap.sh`): the target's files at
    `/target`, its working directory, environment and a banner. Its identity (`sidecar_identity`): a root target
-   gets a root sidecar with `SYS_PTRACE` (for `strace`); a target with a numeric non-root user gets a sidecar
-   with that UID/GID and no added capability (same user: its files, environment and signals are reachable),
-   unless `ptrace` asks for root with `SYS_PTRACE`. `raw` keeps the plain shell, root with `SYS_PTRACE`.
+   gets a root sidecar with `SYS_PTRACE` (for `strace`); a non-root target gets a sidecar with exactly the
+   UID:GID the engine reports for its main process (`process_identity`; else its numeric `User`) and no added
+   capability (same user: its files, environment and signals are reachable), unless `ptrace` asks for root
+   with `SYS_PTRACE`. `raw` keeps the plain shell, root with `SYS_PTRACE`.
 
 Privileged sidecars (`--privileged`) are built only when `PlanOptions.privileged` says so. Every argv is a
 tuple of strings run without a shell; names and images are validated before they get here.
@@ -74,6 +75,10 @@ class ContainerFacts:
     image_shell: str = ""
     docker_debug: bool = False
     """The `docker debug` CLI plugin is installed (docker runtime only)."""
+    ids: tuple[int, int] | None = None
+    """The main process's effective (uid, gid) as the engine reports it (`process_identity`); None: not known."""
+    ids_note: str = ""
+    """Why `ids` is None for a running non-root target (said in the plan's notes)."""
 
 
 def container_facts(
@@ -228,22 +233,37 @@ class SidecarIdentity:
     explanation: str
 
 
-def sidecar_identity(target_user: str, options: PlanOptions) -> SidecarIdentity:
-    """The sidecar's identity for a target running as `target_user` (`Config.User`, empty = root)."""
-    if options.raw or not is_non_root(target_user):
+def sidecar_identity(
+    target_user: str, options: PlanOptions, ids: tuple[int, int] | None = None
+) -> SidecarIdentity:
+    """The sidecar's identity for a target running as `target_user` (`Config.User`, empty = root), whose main
+    process the engine reports as `ids` (uid, gid) when it could be asked."""
+    if options.raw or not is_non_root(target_user) or (ids is not None and ids[0] == 0):
         return SidecarIdentity(
             "", True, "root with SYS_PTRACE: reads the target's files and environment, strace works"
         )
-    if _NUMERIC_USER.fullmatch(target_user.strip()) and not options.ptrace and not options.privileged:
-        # Same UID/GID as the target: the kernel's ptrace access check passes without any capability, so
-        # /proc/PID/root, environ and cwd are readable; attaching (strace) needs CAP_SYS_PTRACE under the
-        # host's ptrace policy, which a non-root process cannot use, hence `ptrace` for root.
-        return SidecarIdentity(
-            target_user.strip(),
-            False,
-            f"uid {target_user.strip()} like the target, no added capability: its files, environment and "
-            "signals; strace needs a root session (--ptrace)",
+    if not options.ptrace and not options.privileged:
+        # Same UID *and* GID as the target: the kernel's ptrace access check passes without any capability, so
+        # /proc/PID/root, environ and cwd are readable, and attaching (strace) too unless the Yama LSM's
+        # ptrace_scope >= 1 refuses a non-descendant — then only CAP_SYS_PTRACE helps, hence `ptrace` for root.
+        can = (
+            "no added capability: its files, environment and signals; strace where the host's ptrace policy "
+            "allows a same-user attach (no Yama or ptrace_scope 0), else a root session (--ptrace)"
         )
+        if ids is not None:
+            return SidecarIdentity(
+                f"{ids[0]}:{ids[1]}",
+                False,
+                f"uid {ids[0]} gid {ids[1]} like the target's main process, {can}",
+            )
+        if _NUMERIC_USER.fullmatch(target_user.strip()):
+            user = target_user.strip()
+            # The engine did not say the target's GID: without one in `User`, the toolbox's user database picks
+            # the sidecar's, which may differ from the target's (0 when its image has no /etc/passwd).
+            guess = (
+                "" if ":" in user else " (its gid is the toolbox's guess: it may differ from the target's)"
+            )
+            return SidecarIdentity(user, False, f"uid {user} like the target{guess}, {can}")
     why = "asked for (--ptrace)" if options.ptrace else f"the target's user {target_user!r} is not numeric"
     return SidecarIdentity(
         "", True, f"root with SYS_PTRACE ({why}): reads the target's files and environment, strace works"
@@ -254,7 +274,7 @@ def sidecar_argv(
     facts: ContainerFacts, options: PlanOptions, toolbox: str, *, how: str = "sidecar"
 ) -> tuple[str, ...]:
     image = validate_image(toolbox)
-    identity = sidecar_identity(facts.user, options)
+    identity = sidecar_identity(facts.user, options, facts.ids)
     argv = [*facts.cli, "run", *options.io_flags(), "--rm"]
     argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}"]
     if identity.user:
@@ -426,9 +446,11 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
                 f"The session starts in the target's working directory under {SESSION_ROOT} (its filesystem, "
                 "volumes included), with the target's environment; the toolbox's PATH comes first."
             )
-        identity = sidecar_identity(facts.user, options)
+        identity = sidecar_identity(facts.user, options, facts.ids)
         if is_non_root(facts.user):
             notes.append(f"The target runs as user {facts.user}; the session: {identity.explanation}.")
+            if facts.ids_note:
+                notes.append(facts.ids_note)
         if not shell_of(facts) and facts.status == "running":
             notes.append(
                 "Chosen because the container has no shell (checked without running anything in it)."

@@ -7,9 +7,16 @@ admitted and then refused by the kubelet ("container has runAsNonRoot and image 
 `SYS_PTRACE` (the `baseline` and `restricted` profiles add none) a process may only open `/proc/<pid>/root` of
 processes of its own UID (ptrace access mode checks, `ptrace_may_access` in the kernel's `kernel/ptrace.c`). So:
 
-- a target whose UID is known (container, else pod `securityContext.runAsUser`) and not root: the debug
-  container runs as that UID (and its GID when known) — it passes admission, starts, and reads the target's
-  files under `/proc/<pid>/root`;
+- a target whose UID is known (container, else pod `securityContext.runAsUser`; else the identity the kubelet
+  reports) and not root: the debug container runs as that UID and GID — it passes admission, starts, and reads
+  the target's files under `/proc/<pid>/root`. The same check compares the GIDs too (`__ptrace_may_access`), and
+  without `runAsGroup` the runtime takes the GID from the *image's* user database: 0 for a distroless target
+  without /etc/passwd, 65532 for a Debian toolbox that has a `nonroot` user. So the GID is the pod's
+  `runAsGroup`, else the one the kubelet reports as applied (`status.containerStatuses[].user.linux.gid`:
+  `ContainerStatus.User` → `ContainerUser.Linux` → `LinuxContainerUser{UID, GID, SupplementalGroups}` in
+  k8s.io/api `core/v1/types.go`, Kubernetes ≥ 1.31, filled by the kubelet's `convertToAPIContainerStatuses`
+  behind the `SupplementalGroupsPolicy` feature gate), else unknown — and the notes say it is a guess and how
+  to set `runAsGroup`;
 - non-root required but no UID known (the image's `USER` is not visible through the API): UID 65532, the
   distroless `nonroot` user, so the kubelet's check passes whatever the toolbox image says (the GID is left to
   the image: see `debug_identity`);
@@ -45,6 +52,8 @@ class DebugIdentity:
     """Where the UID comes from, for the note."""
     custom: dict[str, Any] | None
     """The `--custom` spec, or None when the debug container keeps the profile's identity."""
+    gid_from: str = ""
+    """Where the GID comes from ("runAsGroup", "the kubelet's report"); empty: not known, the image decides."""
 
 
 def _int(value: Any) -> int | None:
@@ -75,17 +84,40 @@ def target_security(pod: Mapping[str, Any], container: str) -> dict[str, Any]:
     }
 
 
+def reported_user(pod: Mapping[str, Any], container: str) -> tuple[int, int] | None:
+    """(uid, gid) the kubelet reports as applied to `container` (`status.containerStatuses[].user.linux`)."""
+    status = pod.get("status")
+    statuses = status.get("containerStatuses") if isinstance(status, Mapping) else None
+    for cs in statuses if isinstance(statuses, list) else []:
+        if isinstance(cs, Mapping) and cs.get("name") == container:
+            user = cs.get("user")
+            linux = user.get("linux") if isinstance(user, Mapping) else None
+            if isinstance(linux, Mapping):
+                uid, gid = _int(linux.get("uid")), _int(linux.get("gid"))
+                if uid is not None and gid is not None:
+                    return uid, gid
+    return None
+
+
 def debug_identity(pod: Mapping[str, Any], container: str, profile: str) -> DebugIdentity:
     """Which UID/GID the debug container for `container` should run as under `profile`."""
     facts = target_security(pod, container)
     uid, gid = facts["runAsUser"], facts["runAsGroup"]
+    reported = reported_user(pod, container)
+    gid_from = "runAsGroup" if gid is not None else ""
+    why = f"the UID of container {container}"
+    if uid is None and reported is not None and reported[0] != 0:
+        # No runAsUser: the image's USER decided, and the kubelet says which UID it became.
+        uid, why = reported[0], f"the UID the kubelet reports for container {container}"
+    if gid is None and uid and reported is not None and reported[0] == uid:
+        gid, gid_from = reported[1], "the kubelet's report"
     # A pod-level runAsNonRoot applies to ephemeral containers too; the restricted profile sets it itself.
     non_root = profile == "restricted" or facts["podRunAsNonRoot"]
     if uid:
         custom: dict[str, Any] = {"runAsUser": uid}
         if gid is not None:
             custom["runAsGroup"] = gid
-        return DebugIdentity(uid, gid, f"the UID of container {container}", {"securityContext": custom})
+        return DebugIdentity(uid, gid, why, {"securityContext": custom}, gid_from)
     if non_root:
         # No runAsGroup: the GID then comes from the toolbox image's user database, usually 0 — the GID of a
         # target whose image says only `USER 65532`. A guessed 65532 would differ from it, and /proc/<pid>/root
@@ -95,16 +127,28 @@ def debug_identity(pod: Mapping[str, Any], container: str, profile: str) -> Debu
     return DebugIdentity(None, None, "", None)
 
 
+def gid_guess_note(container: str) -> str:
+    """The one sentence for a debug container whose GID is not known (no runAsGroup, no kubelet report)."""
+    return (
+        f"The GID is a guess: the pod sets no runAsGroup for {container} and the cluster does not report the "
+        "container's applied identity (status.containerStatuses[].user; Kubernetes 1.31 or newer with "
+        "SupplementalGroupsPolicy), so the toolbox image's user database picks it; if the target's files or "
+        "environment are unreadable, set securityContext.runAsGroup on the pod (0 for an image without "
+        "/etc/passwd)."
+    )
+
+
 def identity_notes(identity: DebugIdentity, container: str) -> tuple[str, ...]:
     if identity.custom is None:
         return ()
-    gid = f", GID {identity.gid}" if identity.gid is not None else ""
-    return (
+    gid = f", GID {identity.gid} (from {identity.gid_from})" if identity.gid is not None else ""
+    notes = (
         f"The debug container runs as UID {identity.uid}{gid} ({identity.why}), so admission and the kubelet "
         f"accept it and the files of {container} are readable under /proc/<pid>/root.",
         f"Without root, these toolbox tools will not work in this session: {', '.join(ROOT_TOOLS)}; "
         "ps, ls, cat, curl, wget, nc and dig do.",
     )
+    return notes if identity.gid is not None else (*notes, gid_guess_note(container))
 
 
 def session_line(identity: DebugIdentity) -> str:
@@ -115,8 +159,13 @@ def session_line(identity: DebugIdentity) -> str:
     Yama LSM's `ptrace_scope` >= 1 (Ubuntu's default) still refuses a non-descendant. Raw sockets need
     CAP_NET_RAW, which a non-root container process never has in effect."""
     gid = f" gid {identity.gid}" if identity.gid is not None else ""
+    guess = (
+        ""
+        if identity.gid is not None
+        else "; its gid is the toolbox image's - a guess: no runAsGroup and no applied identity reported"
+    )
     return (
-        f"uid {identity.uid}{gid} ({identity.why}) without capabilities: the target's files and environment "
+        f"uid {identity.uid}{gid} ({identity.why}{guess}) without capabilities: the target's files and environment "
         "when it runs as that uid; strace of it where the node's ptrace policy allows a same-uid attach (no Yama "
         "or ptrace_scope 0); tcpdump needs root"
     )

@@ -1,0 +1,50 @@
+"""The target's real uid/gid from an engine's `top` answer (Docker's host `ps`, Podman's psgo descriptors)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from debugbox.core.targets.process_identity import TOP_ARGS, config_uid, top_identity
+
+# As the engines answered on this project's test machine (Docker 20.10 `-o pid,uid,gid`; Podman 4.3
+# `hpid,user,group`) for a busybox httpd started with `--user 65532` on an image without /etc/passwd.
+DOCKER = {"Processes": [["13163", "65532", "0"], ["13200", "0", "0"]], "Titles": ["PID", "UID", "GID"]}
+PODMAN = {"Processes": [["18509", "65532", "0"]], "Titles": ["HPID", "USER", "GROUP"]}
+
+
+def test_the_engines_are_asked_for_the_host_pid_and_effective_ids() -> None:
+    assert TOP_ARGS == {"docker": "-o pid,uid,gid", "podman": "hpid,user,group"}
+
+
+@pytest.mark.parametrize(
+    ("answer", "pid", "expected"), [(DOCKER, 13163, (65532, 0)), (PODMAN, 18509, (65532, 0))]
+)
+def test_the_main_processs_row_gives_its_ids(answer: Any, pid: int, expected: tuple[int, int]) -> None:
+    assert top_identity(answer, pid) == expected
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        None,
+        [],
+        {"Processes": [["13163", "65532", "0"]], "Titles": ["PID", "UID"]},  # no GID column
+        {"Processes": [["13163", "nonroot", "0"]], "Titles": ["PID", "USER", "GROUP"]},  # a name: not guessed
+        {"Processes": [["13163", "65532"]], "Titles": ["PID", "UID", "GID"]},  # a short row
+        {"Processes": "x", "Titles": ["PID", "UID", "GID"]},
+        {"Processes": [["99", "65532", "0"]], "Titles": ["PID", "UID", "GID"]},  # not the main process
+    ],
+)
+def test_an_answer_that_does_not_say_it_in_numbers_gives_none(answer: Any) -> None:
+    assert top_identity(answer, 13163) is None
+
+
+def test_root_is_the_one_name_taken_as_a_number() -> None:
+    answer = {"Processes": [["7", "65532", "root"]], "Titles": ["HPID", "USER", "GROUP"]}
+    assert top_identity(answer, 7) == (65532, 0)
+    assert top_identity(answer, 0) is None  # State.Pid 0: not running
+
+
+def test_config_uid_reads_only_numbers() -> None:
+    assert [config_uid(u) for u in ("65532", "65532:0", "nonroot", "", "0")] == [65532, 65532, None, None, 0]
