@@ -14,11 +14,14 @@ from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
+from tests.deadlines import answers_within, within
 from tests.fakes.kube_apiserver import FakeKubeAPIServer
 from tests.integration.kubernetes.test_kube_lsp import CONFIG, KUBECONFIG, _command
 from tests.lsp.conftest import EditorClient, initialize_params, vscode_capabilities
 
 pytestmark = pytest.mark.kubernetes
+
+TIMEOUT = 5.0
 
 CLEANUP = Command.CLEANUP_COPIES.value
 LABELS = {"debugbox.dev/created-by": "debugbox"}
@@ -39,7 +42,7 @@ def cluster(kubectl_path: Path) -> Iterator[FakeKubeAPIServer]:
 
 @pytest_lsp.fixture(config=CONFIG)
 async def editor(lsp_client: EditorClient, tmp_path: Path, cluster: FakeKubeAPIServer) -> AsyncIterator[None]:
-    options = {"kubernetes": {"namespace": "shop", "timeoutSeconds": 5}}
+    options = {"kubernetes": {"namespace": "shop", "timeoutSeconds": TIMEOUT}}
     await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
     yield
     await lsp_client.shutdown_session()
@@ -88,10 +91,28 @@ async def test_an_rbac_denial_of_delete_is_one_sentence(editor: Any, cluster: Fa
     editor.choice = "Delete"
     with pytest.raises(JsonRpcException) as raised:
         await _command(editor, CLEANUP, {})
-    assert "Traceback" not in str(raised.value)
+    message = await _error_message(editor)
+    assert "delete" in message and "web-1-debugbox" in message, message
+    assert message in str(raised.value)
+    assert ("shop", "web-1-debugbox") in _pods(cluster)
+
+
+async def test_an_unreachable_cluster_is_one_sentence_within_the_timeout(
+    editor: Any, cluster: FakeKubeAPIServer
+) -> None:
+    cluster.stop()
+    with pytest.raises(JsonRpcException):
+        await answers_within(within(TIMEOUT), _command(editor, CLEANUP, {}))
+    message = await _error_message(editor)
+    assert "fake" in message, message  # names the cluster it could not reach
+    assert not editor.asked
+
+
+async def _error_message(editor: Any) -> str:
+    """The one error message shown: a single line, no traceback."""
     message = await editor.wait_for(
         lambda: next((m for m in editor.messages if m.type == lsp.MessageType.Error), None), 10
     )
-    assert "delete" in message.message and "web-1-debugbox" in message.message
-    assert "\n" not in message.message.strip() and "Traceback" not in message.message
-    assert ("shop", "web-1-debugbox") in _pods(cluster)
+    text = str(message.message)
+    assert text.startswith("debugbox: ") and "\n" not in text.strip() and "Traceback" not in text, text
+    return text.removeprefix("debugbox: ")
