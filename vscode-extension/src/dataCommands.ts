@@ -31,6 +31,7 @@ import {
   uploadConfirmation,
   uploadPath,
 } from "./common/data";
+import { cleanupArgs } from "./common/cleanup";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
 import { decodeTarget, FileKind, joinPath, parentPath, TARGET_FS_SCHEME, targetUriParts, toListing } from "./common/targetFs";
 import { TargetFileSystem } from "./targetFs";
@@ -463,6 +464,17 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     }
   };
 
+  /** "Clean Up Debug Copies": the server lists the labelled copies, asks Delete/Cancel
+   * (`window/showMessageRequest`) and reports what it deleted, or why not, as a message of its own. */
+  const cleanup = async (): Promise<void> => {
+    const config = vscode.workspace.getConfiguration("debugbox");
+    const args = cleanupArgs(config.get("kubernetes.context"), config.get("kubernetes.namespace"));
+    await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: "debugbox: cleaning up debug copies" },
+      () => run(ServerCommand.cleanupCopies, args),
+    );
+  };
+
   let stopCurrent: (() => void) | undefined;
 
   context.subscriptions.push(
@@ -472,6 +484,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     vscode.commands.registerCommand(ClientCommand.captureTraffic, capture),
     vscode.commands.registerCommand(ClientCommand.browseTargetFiles, browse),
     vscode.commands.registerCommand(ClientCommand.downloadTargetFile, downloadOpen),
+    vscode.commands.registerCommand(ClientCommand.cleanupCopies, cleanup),
     vscode.workspace.registerFileSystemProvider(TARGET_FS_SCHEME, new TargetFileSystem(deps.execute, log), {
       isCaseSensitive: true,
       isReadonly: true,

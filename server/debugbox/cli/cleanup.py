@@ -1,9 +1,8 @@
 """`debugbox cleanup`: list the pod copies debugbox made (label `debugbox.dev/created-by=debugbox`) and delete
-them after a confirmation.
+them after a confirmation (the listing and deleting are `edge/kube_cleanup.py`, shared with the editors'
+`debugbox.cleanupCopies`).
 
-Ephemeral containers cannot be removed (the API only adds them); copies are whole pods that keep running, so
-this is how they go away again. Without `--yes` a terminal is asked; with no terminal the copies are listed and
-nothing is deleted.
+Without `--yes` a terminal is asked; with no terminal the copies are listed and nothing is deleted.
 
 Exit codes: 0 deleted (or none found); 1 not confirmed, or the cluster could not be asked (one line says why).
 """
@@ -28,33 +27,22 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import RuntimeProblem
     from debugbox.core.settings import Settings
-    from debugbox.core.targets import names
-    from debugbox.core.targets.consent import COPY_LABEL
-    from debugbox.edge.kube_backend import KubeBackend
+    from debugbox.edge.kube_cleanup import delete_copies, find_copies
 
-    backend = KubeBackend(Settings())
     try:
-        context = backend.context(args.context)
-        namespace = names.validate_label(args.namespace or backend.namespace_for(context), "namespace")
-        client = backend.client(context)
-        copies = [
-            str((p.get("metadata") or {}).get("name") or "")
-            for p in client.list_pods(namespace, label_selector=COPY_LABEL)
-        ]
-        if not copies:
-            print(f"no debug copies in namespace {namespace} (context {context.name})")
+        copies = find_copies(Settings(), args.context, args.namespace)
+        if not copies.pods:
+            print(f"no debug copies in {copies.where}")
             return 0
-        print(f"debug copies in namespace {namespace} (context {context.name}): {', '.join(copies)}")
+        print(f"debug copies in {copies.where}: {', '.join(copies.pods)}")
         if not args.yes:
             if not sys.stdin.isatty():
                 print("debugbox: nothing deleted; pass --yes to delete them", file=sys.stderr)
                 return 1
-            if input(f"Delete {len(copies)} pod(s)? [y/N] ").strip().lower() not in ("y", "yes"):
+            if input(f"{copies.question()} [y/N] ").strip().lower() not in ("y", "yes"):
                 print("debugbox: nothing deleted", file=sys.stderr)
                 return 1
-        for name in copies:
-            client.delete_pod(namespace, names.validate_pod_name(name))
-            print(f"deleted pod {name}")
+        delete_copies(copies, lambda name: print(f"deleted pod {name}"))
     except RuntimeProblem as exc:
         print(f"debugbox: {exc}", file=sys.stderr)
         return 1

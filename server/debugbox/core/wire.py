@@ -24,6 +24,7 @@ class Command(StrEnum):
     STAT_TARGET_PATH = "debugbox.statTargetPath"
     READ_TARGET_DIRECTORY = "debugbox.readTargetDirectory"
     READ_TARGET_FILE = "debugbox.readTargetFile"
+    CLEANUP_COPIES = "debugbox.cleanupCopies"
 
 
 #: Server → client request asking the editor to open a terminal running `argv` directly.

@@ -22,6 +22,7 @@ export const ServerCommand = {
   statTargetPath: "debugbox.statTargetPath",
   readTargetDirectory: "debugbox.readTargetDirectory",
   readTargetFile: "debugbox.readTargetFile",
+  cleanupCopies: "debugbox.cleanupCopies",
 } as const;
 
 /** Server → client request asking the editor to open a terminal running `argv` directly. */
@@ -49,6 +50,7 @@ export const ClientCommand = {
   stopCapture: "debugbox.client.stopCapture",
   browseTargetFiles: "debugbox.client.browseTargetFiles",
   downloadTargetFile: "debugbox.client.downloadTargetFile",
+  cleanupCopies: "debugbox.client.cleanupCopies",
 } as const;
 
 /** Oldest Python that runs the server. */

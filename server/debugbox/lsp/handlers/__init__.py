@@ -26,6 +26,7 @@ HANDLER_MODULES: tuple[str, ...] = (
     "manifest_commands",
     "target_commands",
     "data_commands",
+    "cleanup_commands",
     "file_view",
     "container_lens",
     "pod_lens",
