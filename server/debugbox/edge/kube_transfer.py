@@ -25,8 +25,8 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from debugbox.core.targets import pod_data
-from debugbox.edge.transfer import CHUNK, Progress, Summary, TransferRefused
-from debugbox.edge.writes import write_stream, write_target
+from debugbox.edge.transfer import CHUNK, Progress, Summary, TransferRefused, local_destination
+from debugbox.edge.writes import write_stream
 
 _STDERR_KEEP = 16 * 1024
 
@@ -104,11 +104,8 @@ def copy_out(
     name = PurePosixPath(path).name
     if not name:
         raise TransferRefused("/ is a folder; copying folders out of a pod is not supported yet")
-    final = dest / name if dest.is_dir() and not dest.is_symlink() else dest
-    if not final.parent.is_dir():
-        raise TransferRefused(f"{final.parent} is not an existing folder")
-    if write_target(final, final.parent).exists and not force:
-        raise TransferRefused(f"{final} exists: pass --force to replace it")
+    root, rename = local_destination(dest, path, {}, force)  # a file: pods' folders are refused above
+    final = root / (rename or name)
     summary = Summary()
     run = _Run(pod_data.read_argv(ref, path), idle, stdin=False)
 

@@ -156,7 +156,7 @@ def read_archive(client: EngineClient, container_id: str, path: str) -> Iterator
         yield resp
 
 
-def _destination(dest: Path, path: str, found: dict[str, Any], force: bool) -> tuple[Path, str | None]:
+def local_destination(dest: Path, path: str, found: dict[str, Any], force: bool) -> tuple[Path, str | None]:
     """Where a copy of the container's `path` (stat `found`) lands for `dest`, as `cp -r` names it: the local
     folder entries are written under, and the new name of the top entry (None: its own name)."""
     top = PurePosixPath(path).name or "/"
@@ -201,7 +201,7 @@ def copy_out(
             if found is None:
                 raise TargetNotFound(f"{path} does not exist in the target")
         top = PurePosixPath(path).name or "/"
-        root, rename = _destination(dest, path, found, force)
+        root, rename = local_destination(dest, path, found, force)
         if not int(found.get("mode", 0)) & (_DIR | _SYMLINK):
             _single_file(resp, path, top, root, rename, force=force, summary=summary, progress=progress)
         else:
