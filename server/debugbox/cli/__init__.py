@@ -19,7 +19,7 @@ import importlib
 import json
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from debugbox import __version__
@@ -141,3 +141,22 @@ def _main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     return code
+
+
+def terminal_consent(yes: bool) -> Callable[[str], bool]:
+    """The CLI's consent to a change that asks first (a debug container added to a pod, copies deleted):
+    `--yes`, else a y/N question on a terminal, else no."""
+
+    def ask(question: str) -> bool:
+        if yes:
+            print(f"debugbox: {question.split('?')[0]}: yes (--yes)", file=sys.stderr)
+            return True
+        if not (sys.stdin.isatty() and sys.stderr.isatty()):
+            return False
+        print(f"debugbox: {question} [y/N] ", end="", file=sys.stderr, flush=True)
+        try:
+            return sys.stdin.readline().strip().lower() in ("y", "yes")
+        except (OSError, KeyboardInterrupt):
+            return False
+
+    return ask

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from debugbox.cli import UsageError
+from debugbox.cli import UsageError, terminal_consent
 from debugbox.cli.cp import add_pod_options, pod_settings
 
 
@@ -136,7 +136,7 @@ def _pod_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
 
     found = kube_data.resolve_pod(settings, args.target)
     ref = kube_data.debug_container(
-        settings, found, args.image or settings.toolbox_image, kube_data.terminal_consent(args.yes)
+        settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes)
     )
     name = f"pod/{ref.pod}"
     argv = capture_argv(ref, args.filter, args.count)

@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import Any
 
+from debugbox.cli import terminal_consent
+
 
 def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
@@ -35,13 +37,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"no debug copies in {copies.where}")
             return 0
         print(f"debug copies in {copies.where}: {', '.join(copies.pods)}")
-        if not args.yes:
-            if not sys.stdin.isatty():
-                print("debugbox: nothing deleted; pass --yes to delete them", file=sys.stderr)
-                return 1
-            if input(f"{copies.question()} [y/N] ").strip().lower() not in ("y", "yes"):
-                print("debugbox: nothing deleted", file=sys.stderr)
-                return 1
+        if not terminal_consent(args.yes)(copies.question()):
+            print("debugbox: nothing deleted; pass --yes to delete them", file=sys.stderr)
+            return 1
         delete_copies(copies, lambda name: print(f"deleted pod {name}"))
     except RuntimeProblem as exc:
         print(f"debugbox: {exc}", file=sys.stderr)

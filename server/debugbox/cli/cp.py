@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from debugbox.cli import UsageError, own_stream
+from debugbox.cli import UsageError, own_stream, terminal_consent
 
 
 def register(sub: Any) -> None:
@@ -131,7 +131,7 @@ def _pod_copy(args: argparse.Namespace, settings: Any, src: Any, dest: Any, prog
     idle = start_deadline(settings.kubernetes.timeout_seconds)
     found = kube_data.resolve_pod(settings, (src or dest).target)
     ref = kube_data.debug_container(
-        settings, found, args.image or settings.toolbox_image, kube_data.terminal_consent(args.yes)
+        settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes)
     )
     where = f"pod/{ref.pod}/{ref.target}"
     via = f" (through debug container {ref.container})"

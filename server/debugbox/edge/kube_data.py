@@ -141,25 +141,6 @@ def _debug_container(
     return pod_data.DebugContainerRef(pod.name, pod.namespace, watch.container, found.container, cluster)
 
 
-def terminal_consent(yes: bool) -> Consent:
-    """The CLI's consent: `--yes`, else a y/N question on a terminal, else no (with how to agree)."""
-    import sys
-
-    def ask(question: str) -> bool:
-        if yes:
-            print(f"debugbox: {question.split('?')[0]}: yes (--yes)", file=sys.stderr)
-            return True
-        if not (sys.stdin.isatty() and sys.stderr.isatty()):
-            return False
-        print(f"debugbox: {question} [y/N] ", end="", file=sys.stderr, flush=True)
-        try:
-            return sys.stdin.readline().strip().lower() in ("y", "yes")
-        except (OSError, KeyboardInterrupt):
-            return False
-
-    return ask
-
-
 def port_forward(
     found: PodTarget, port: int, local: int, address: str, on_start: Callable[[str], None]
 ) -> int:
