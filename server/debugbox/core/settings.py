@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets.names import validate_context, validate_image, validate_label
 
-log = logging.getLogger(__name__)
+log = deferred_log.get(__name__)
 
 STRATEGIES = ("auto", "exec", "docker-debug", "sidecar", "snapshot", "ephemeral", "copy")
 KUBE_PROFILES = ("auto", "general", "baseline", "restricted", "netadmin", "sysadmin")

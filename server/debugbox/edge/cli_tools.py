@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -80,6 +79,16 @@ def resolve_program(
     raise RuntimeUnavailable(
         f"{name} is not installed (not found in the absolute folders of PATH, workspace folders excluded)"
     )
+
+
+def find_program(name: str) -> str | None:
+    """Where `resolve_program` would find `name` (the same folders, the same refusals), or None. Used for "is it
+    installed" questions, so the answer matches what would run (`shutil.which` also searches relative PATH
+    entries such as `.`)."""
+    try:
+        return resolve_program((name,))[0]
+    except RuntimeUnavailable:
+        return None
 
 
 def run_cli(argv: Sequence[str], timeout: float, what: str) -> str:
@@ -153,7 +162,7 @@ def docker_debug_available(
         if hit and now - hit[0] < _CACHE_SECONDS:
             return hit[1]
     found = False
-    if shutil.which(cli[0]) and _plugin_file(env, home) is not None:
+    if find_program(cli[0]) and _plugin_file(env, home) is not None:
         try:
             found = help_names_docker_debug(run_cli([*cli, "debug", "--help"], timeout, "docker debug"))
         except RuntimeUnavailable:

@@ -10,15 +10,14 @@ anything inside the container: inspect for state and user, archive/stat for shel
 from __future__ import annotations
 
 import dataclasses
-import logging
 import os
-import shutil
+import posixpath
 import threading
 import time
 from collections.abc import Sequence
-from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
@@ -37,14 +36,14 @@ from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.core.targets.process_identity import TOP_ARGS, config_uid, top_identity
 from debugbox.edge.backends import register_backend
-from debugbox.edge.cli_tools import docker_debug_available
+from debugbox.edge.cli_tools import docker_debug_available, find_program
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
 from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
 
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
 
-log = logging.getLogger(__name__)
+log = deferred_log.get(__name__)
 
 _SYMLINK = 1 << 27  # Go's fs.ModeSymlink, as the stat header reports it
 _DIR = 1 << 31  # fs.ModeDir
@@ -99,7 +98,7 @@ class EngineBackend:
             mode = int(stat.get("mode", 0))
             link = str(stat.get("linkTarget", "") or "")
             if mode & _SYMLINK and link:
-                path = link if link.startswith("/") else str(PurePosixPath(path).parent / link)
+                path = link if link.startswith("/") else posixpath.join(posixpath.dirname(path), link)
                 continue
             return not mode & _DIR
         return False
@@ -350,12 +349,12 @@ def _docker_factory(settings: Settings) -> EngineBackend:
     present = (
         found.endpoint.source != "default"
         or os.path.exists(url[len("unix://") :])
-        or bool(shutil.which("docker"))
+        or bool(find_program("docker"))
     )
     return EngineBackend("docker", found.endpoint, ("docker", *found.cli_args), settings, present=present)
 
 
-def podman_cli(socket_path: str, which: Any = shutil.which) -> tuple[str, ...]:
+def podman_cli(socket_path: str, which: Any = find_program) -> tuple[str, ...]:
     """`podman` when installed; else the docker CLI pointed at Podman's compatible socket."""
     if which("podman"):
         return ("podman",)

@@ -8,7 +8,6 @@ to container targets. All calls block: the LSP layer runs them in a worker threa
 
 from __future__ import annotations
 
-import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from debugbox import deferred_log
 from debugbox.core.documents import is_compose_name, is_dockerfile_name
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from debugbox.core.targets.related import RelationContext
     from debugbox.edge.docker_backend import EngineBackend
 
-log = logging.getLogger(__name__)
+log = deferred_log.get(__name__)
 
 #: Files whose workloads the Kubernetes backend lists pods for.
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")

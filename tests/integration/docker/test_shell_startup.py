@@ -1,0 +1,54 @@
+"""What `debugbox shell` loads before it execs the engine's CLI: every module is time a terminal waits for
+(benchmarks/bench_session.py measures it; the target is at most +10 % over the same `docker run` by hand).
+The heavy parts of the standard library and every optional dependency stay out of that path."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
+
+#: Modules the container path must not import: logging (deferred_log), shutil and the compression modules
+#: (argparse's formatter, which programs are installed), subprocess (no CLI runs before the exec), the
+#: http.client/email/ssl stack (engine_http), and the language server's and Kubernetes' dependencies.
+NOT_ON_THE_PATH = (
+    "logging",
+    "shutil",
+    "bz2",
+    "lzma",
+    "subprocess",
+    "http.client",
+    "email",
+    "ssl",
+    "yaml",
+    "lsprotocol",
+    "pygls",
+    "debugbox.edge.kube_backend",
+)
+
+
+def test_shell_on_a_container_imports_none_of_the_heavy_modules(containers: Containers) -> None:
+    target = containers.run(DISTROLESS)
+    code = textwrap.dedent(
+        f"""
+        import contextlib, io, json, sys
+        from debugbox.cli import main
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            code = main(["shell", {target!r}, "--image", {TOOLBOX!r}, "--print"])
+        print(json.dumps({{"code": code, "argv": json.loads(out.getvalue()),
+                          "loaded": sorted(m for m in {NOT_ON_THE_PATH!r} if m in sys.modules)}}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    # The plan is the real one (a sidecar joining the target's namespaces), so the path measured is the real one.
+    assert answer["code"] == 0
+    assert any(word.startswith("--pid") for word in answer["argv"]), answer["argv"]
+    assert answer["loaded"] == [], answer["loaded"]
