@@ -11,7 +11,6 @@ Exit codes: 0 captured; 1 the capture could not be made (one line says why); 2 b
 from __future__ import annotations
 
 import argparse
-import shutil
 import signal
 import sys
 import threading
@@ -22,6 +21,7 @@ from typing import Any
 
 from debugbox.cli import UsageError, terminal_consent
 from debugbox.cli.cp import add_pod_options, pod_settings
+from debugbox.edge.cli_tools import find_program
 
 
 def register(sub: Any) -> None:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         )
     elif result.tcpdump_said:
         print(f"debugbox: {(result.tcpdump_said)} ({output!s})", file=sys.stderr)
-    viewer = shutil.which("wireshark") or shutil.which("termshark")
+    viewer = find_program("wireshark") or find_program("termshark")
     if viewer:
         print(f"debugbox: open it with: {Path(viewer).name} -r {output!s}", file=sys.stderr)
     else:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import subprocess
 import threading
 import uuid
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
 from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
+from debugbox.edge.cli_tools import resolve_program
 
 if TYPE_CHECKING:
     from debugbox.edge.engine_api import EngineClient
@@ -130,10 +130,11 @@ class Capture(PcapRun):
         """`engine`: the target's Engine API, which removes the helper in one call (else the CLI does)."""
         super().__init__(output, force=force)
         self._engine = engine
-        program = shutil.which(cli[0])
-        if program is None:
-            raise RuntimeUnavailable(f"{cli[0]} is not on PATH: it is needed to start the capture helper")
-        self.cli = (program, *cli[1:])
+        # An absolute program from PATH's absolute folders, never the workspace's `docker`.
+        try:
+            self.cli = resolve_program(cli)
+        except RuntimeUnavailable as exc:
+            raise RuntimeUnavailable(f"{exc}: it is needed to start the capture helper") from exc
         self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
         self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
 

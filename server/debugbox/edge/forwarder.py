@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import shutil
 import socket
 import subprocess
 import threading
@@ -20,6 +19,7 @@ from typing import IO
 
 from debugbox.core.errors import RuntimeUnavailable
 from debugbox.core.targets.port_forward import connect_argv, helper_argv, remove_argv
+from debugbox.edge.cli_tools import resolve_program
 
 log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
@@ -37,13 +37,11 @@ class Forward:
     """For starting the helper (an image may need to be pulled)."""
 
     def __post_init__(self) -> None:
-        program = shutil.which(self.cli[0])
-        if program is None:
-            raise RuntimeUnavailable(
-                f"{self.cli[0]} is not on PATH: it is needed to start the forwarding helper"
-            )
-        # An absolute program: never whatever `docker` the current folder holds.
-        self.cli = (program, *self.cli[1:])
+        # An absolute program from PATH's absolute folders: never whatever `docker` the workspace holds.
+        try:
+            self.cli = resolve_program(self.cli)
+        except RuntimeUnavailable as exc:
+            raise RuntimeUnavailable(f"{exc}: it is needed to start the forwarding helper") from exc
         self.helper = f"debugbox-forward-{uuid.uuid4().hex[:10]}"
         self._listener: socket.socket | None = None
         self._stop = threading.Event()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from debugbox.core.targets.container_strategy import (
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.edge.backends import register_backend
-from debugbox.edge.cli_tools import run_cli
+from debugbox.edge.cli_tools import find_program, run_cli
 
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
@@ -80,7 +79,7 @@ class NerdctlBackend:
         self.cli = (cli,)
 
     def present(self) -> bool:
-        return shutil.which(self.cli[0]) is not None
+        return find_program(self.cli[0]) is not None
 
     def _facts(self, cid: str, name: str, image: str, status: str, user: str) -> ContainerFacts:
         # nerdctl cannot stat paths without running something in the container: the image table decides.

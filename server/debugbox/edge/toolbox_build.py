@@ -26,6 +26,7 @@ from debugbox.core.targets.toolbox import (
     missing_libraries,
     program_header_span,
 )
+from debugbox.edge.cli_tools import find_program
 
 BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
 TIMEOUT = 300.0
@@ -51,7 +52,7 @@ def is_static(path: Path) -> bool:
 
 
 def find_busybox(explicit: str | None = None) -> Path:
-    candidates = [explicit] if explicit else [*BUSYBOX_PATHS, shutil.which("busybox")]
+    candidates = [explicit] if explicit else [*BUSYBOX_PATHS, find_program("busybox")]
     for candidate in candidates:
         if candidate and Path(candidate).is_file():
             path = Path(candidate).resolve()
@@ -93,7 +94,7 @@ def _copy_resolved(source: str, rootfs: Path) -> None:
 
 def add_host_tool(rootfs: Path, name: str) -> str:
     """Copy the host tool `name` (from PATH) and its libraries; returns its path."""
-    found = shutil.which(name)
+    found = find_program(name)
     if found is None:
         raise RuntimeUnavailable(f"no tool named {name!r} on this machine's PATH")
     ldd = subprocess.run(["ldd", found], capture_output=True, text=True, timeout=60, check=False)

@@ -59,3 +59,29 @@ def test_run_cli_does_not_run_a_program_from_the_current_folder(
     monkeypatch.setenv("PATH", os.pathsep.join([".", str(real.parent), os.environ.get("PATH", "")]))
 
     assert run_cli(["nerdctl"], 5.0, "nerdctl ps").strip() == str(real.parent)
+
+
+def test_helpers_and_installed_checks_never_pick_the_current_folders_program(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The capture and forwarding helpers, and every "is it installed" question (`find_program`), use the same
+    walk: with `.` first on PATH (as `shutil.which` would honour) the repository's `docker` is never chosen."""
+    from debugbox.edge.capture import Capture
+    from debugbox.edge.cli_tools import find_program
+    from debugbox.edge.forwarder import Forward
+
+    repo = tmp_path / "repo"
+    _program(repo)
+    _program(repo, "wireshark")
+    real = _program(tmp_path / "usr" / "bin")
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PATH", os.pathsep.join([".", "", str(real.parent)]))
+
+    assert find_program("docker") == str(real)
+    assert find_program("wireshark") is None
+    capture = Capture(("docker",), "a1" * 32, "toolbox:test", repo / "out.pcap")
+    assert capture.cli[0] == str(real) and capture.argv[0] == str(real)
+    assert Forward(("docker",), "a1" * 32, 8080, "toolbox:test").cli[0] == str(real)
+    monkeypatch.setenv("PATH", ".")
+    with pytest.raises(RuntimeUnavailable, match="not installed.*capture helper"):
+        Capture(("docker",), "a1" * 32, "toolbox:test", repo / "out.pcap")
