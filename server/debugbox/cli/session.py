@@ -44,8 +44,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from debugbox.core.errors import RuntimeProblem
     from debugbox.core.settings import Settings
     from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
+    from debugbox.edge.cli_tools import resolve_program
     from debugbox.edge.kube_watch import run_watched
 
     if not args.command:
@@ -60,7 +62,13 @@ def run(args: argparse.Namespace) -> int:
         if value is not None and not 0 < value < 86400:
             raise UsageError("timeouts must be positive seconds (under a day)")
     api_timeout = args.timeout or Settings().kubernetes.timeout_seconds
-    code = run_watched(args.command, dict(os.environ), watch, api_timeout, args.start_timeout)
+    try:
+        # The editor gives the command; what runs is found in PATH's absolute folders, never `./kubectl`.
+        command = resolve_program(args.command)
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc}", file=sys.stderr)
+        return 1
+    code = run_watched(command, dict(os.environ), watch, api_timeout, args.start_timeout)
     if code == EXIT_NOT_STARTED and args.hold:
         hold_until_enter(sys.stdin.fileno())
     return code

@@ -158,18 +158,19 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {note}", file=sys.stderr)
     sys.stdout.flush()
     env = {**os.environ, **plan.env}
+    try:
+        # An absolute path from PATH's absolute folders: execvp would also try `./docker` (or `./kubectl`) for a
+        # `.` in PATH.
+        argv = resolve_program(plan.argv, path=env.get("PATH", os.defpath))
+    except RuntimeProblem as exc:
+        print(f"debugbox: {exc}", file=sys.stderr)
+        return 1
     if plan.watch:
         # A Kubernetes debug container: run kubectl as a child and watch the container, so a container that
         # will never start ends the session with one sentence instead of a kubectl waiting forever.
         from debugbox.edge.kube_watch import run_watched
 
-        return run_watched(plan.argv, env, plan.watch, settings.kubernetes.timeout_seconds)
-    try:
-        # An absolute path from PATH's absolute folders: execvp would also try `./docker` for a `.` in PATH.
-        argv = resolve_program(plan.argv, path=env.get("PATH", os.defpath))
-    except RuntimeProblem as exc:
-        print(f"debugbox: {exc}", file=sys.stderr)
-        return 1
+        return run_watched(argv, env, plan.watch, settings.kubernetes.timeout_seconds)
     try:
         os.execve(argv[0], list(argv), env)  # noqa: S606 - an argv, never a shell string
     except OSError as exc:

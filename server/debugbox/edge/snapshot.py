@@ -13,6 +13,7 @@ Every step is an argv run without a shell; a failing step ends the session with 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 import shlex
@@ -27,6 +28,7 @@ from typing import TextIO
 from debugbox.core.errors import RuntimeUnavailable
 from debugbox.core.targets.container_strategy import ContainerFacts, SnapshotSession, snapshot_session
 from debugbox.core.targets.model import PlanOptions
+from debugbox.edge.cli_tools import resolve_program
 
 #: Engine calls around the session (commit copies the container's layer: on vfs that takes a while).
 STEP_TIMEOUT = 300.0
@@ -106,6 +108,8 @@ def run_snapshot_session(
 ) -> int:
     """Open a snapshot session in this terminal; returns the session's exit code. Always cleans up."""
     token = token or secrets.token_hex(6)
+    # Every step runs the engine's CLI: an absolute one from PATH's absolute folders, never the workspace's.
+    facts = dataclasses.replace(facts, cli=resolve_program(facts.cli))
     plain = snapshot_session(facts, options, toolbox, token)
     try:
         logs = subprocess.run(plain.logs, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)

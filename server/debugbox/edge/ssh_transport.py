@@ -30,6 +30,7 @@ from typing import IO
 from urllib.parse import unquote, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable
+from debugbox.edge.cli_tools import resolve_program
 
 #: A host name, IPv4 or bracket-less IPv6 address as ssh takes it; nothing that could read as an option.
 _HOST = re.compile(r"[A-Za-z0-9_.:%\[\]-]+")
@@ -102,13 +103,13 @@ class SshConnection(http.client.HTTPConnection):
         self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
-                ssh_argv(self._target, self.timeout or 5.0),
+                resolve_program(ssh_argv(self._target, self.timeout or 5.0)),
                 stdin=theirs.fileno(),
                 stdout=theirs.fileno(),
                 stderr=self._stderr,
                 start_new_session=True,  # a Ctrl-C in the CLI's terminal is debugbox's to handle, not ssh's
             )
-        except FileNotFoundError as exc:
+        except (FileNotFoundError, RuntimeUnavailable) as exc:
             ours.close()
             raise RuntimeUnavailable(
                 "DOCKER_HOST is an ssh:// URL but the ssh program is not installed "

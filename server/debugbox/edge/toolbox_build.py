@@ -26,7 +26,7 @@ from debugbox.core.targets.toolbox import (
     missing_libraries,
     program_header_span,
 )
-from debugbox.edge.cli_tools import find_program
+from debugbox.edge.cli_tools import find_program, resolve_program
 
 BUSYBOX_PATHS = ("/bin/busybox", "/usr/bin/busybox")
 TIMEOUT = 300.0
@@ -97,7 +97,9 @@ def add_host_tool(rootfs: Path, name: str) -> str:
     found = find_program(name)
     if found is None:
         raise RuntimeUnavailable(f"no tool named {name!r} on this machine's PATH")
-    ldd = subprocess.run(["ldd", found], capture_output=True, text=True, timeout=60, check=False)
+    ldd = subprocess.run(
+        list(resolve_program(["ldd", found])), capture_output=True, text=True, timeout=60, check=False
+    )
     missing = missing_libraries(ldd.stdout)
     if missing:
         raise RuntimeUnavailable(f"{name} needs libraries this machine lacks: {', '.join(missing)}")
@@ -109,12 +111,13 @@ def add_host_tool(rootfs: Path, name: str) -> str:
 
 def import_rootfs(cli: Sequence[str], rootfs: Path, tag: str, *, env: dict[str, str] | None = None) -> None:
     """`<cli> import` the folder as image `tag`, with `/bin/sh` as its entrypoint."""
+    program = resolve_program(cli)
     with tempfile.TemporaryDirectory(prefix="dbx-toolbox-tar-") as work:
         archive = Path(work) / "rootfs.tar"
         with tarfile.open(archive, "w") as tar:
             tar.add(rootfs, arcname=".")
         proc = subprocess.run(
-            [*cli, "import", "--change", 'ENTRYPOINT ["/bin/sh"]', "--change", "LABEL io.debugbox.toolbox=local",
+            [*program, "import", "--change", 'ENTRYPOINT ["/bin/sh"]', "--change", "LABEL io.debugbox.toolbox=local",
              str(archive), tag],
             capture_output=True, text=True, timeout=TIMEOUT, env=env, check=False,
         )  # fmt: skip

@@ -83,5 +83,5 @@ def test_helpers_and_installed_checks_never_pick_the_current_folders_program(
     assert capture.cli[0] == str(real) and capture.argv[0] == str(real)
     assert Forward(("docker",), "a1" * 32, 8080, "toolbox:test").cli[0] == str(real)
     monkeypatch.setenv("PATH", ".")
-    with pytest.raises(RuntimeUnavailable, match="not installed.*capture helper"):
+    with pytest.raises(RuntimeUnavailable, match=r"not installed.*capture helper"):
         Capture(("docker",), "a1" * 32, "toolbox:test", repo / "out.pcap")

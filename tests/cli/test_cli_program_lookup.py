@@ -1,0 +1,58 @@
+"""Every program debugbox runs is found by `cli_tools.resolve_program` (PATH's absolute folders, never a relative
+entry): here `debugbox session`, the editor terminal's kubectl wrapper, run from a repository that ships its own
+`kubectl` with `.` first on PATH. (`debugbox shell`'s docker: tests/integration/docker/test_cli_shell_path.py.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import require
+
+KUBECTL = Path(sys.executable).parent / "kubectl"
+
+
+def test_session_never_runs_a_kubectl_from_the_current_folder(tmp_path: Path) -> None:
+    require(KUBECTL.is_file(), "the pinned kubectl (test extras) is not installed next to this Python")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    marker = tmp_path / "the-repository-kubectl-ran"
+    fake = repo / "kubectl"
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\necho fake\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    env = {
+        **os.environ,
+        "PATH": os.pathsep.join([".", str(KUBECTL.parent), os.environ.get("PATH", os.defpath)]),
+        "KUBECONFIG": str(tmp_path / "no-kubeconfig"),  # nothing to watch: the command runs unwatched
+    }
+    watch = json.dumps({"namespace": "default", "pod": "web", "container": "debugbox-app"})
+
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "debugbox",
+            "session",
+            "--watch",
+            watch,
+            "--",
+            "kubectl",
+            "version",
+            "--client",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert "Client Version" in proc.stdout and "fake" not in proc.stdout
+    assert not marker.exists()
