@@ -3,7 +3,10 @@
 Owns the cluster side of `debugbox cp`/`capture` on pods: resolving `pod/NAME[/CONTAINER]`, reusing a running
 debugbox ephemeral container of that pod, or — only after `consent` said yes — adding one with the same plan as
 `debugbox shell` (`KubeBackend.kube_plan`, strategy ephemeral) created without attaching, then waiting until it
-runs (`kube_watch.wait_for_start`: a container that will never start ends with one sentence, not a hang). And
+runs (`kube_watch.wait_for_start`: a container that will never start ends with one sentence, not a hang) and
+running the session bootstrap's `--target` check in it at once (`check_target`) — a runtime that ignored
+`--target` is said in the sentence a `debugbox shell` says, without watching the container for
+`kube_watch.TARGET_CHECK_SECONDS` to see its own check end it. And
 `kubectl port-forward` for `debugbox forward` (no debug container: the kubelet forwards inside the pod).
 
 What it creates stays: an ephemeral container cannot be removed from a pod (the API has no way to), which is why
@@ -15,18 +18,18 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from debugbox.core.errors import RuntimeUnavailable, StrategyUnavailable, TargetNotRunning
 from debugbox.core.settings import Settings
 from debugbox.core.targets import pod_data
-from debugbox.core.targets.debug_failures import WatchSpec
+from debugbox.core.targets.debug_failures import Verdict, WatchSpec, target_check
 from debugbox.core.targets.model import PlanOptions, Target
 from debugbox.core.targets.pod_facts import ClusterFacts
 from debugbox.edge.cli_tools import resolve_program
 from debugbox.edge.kube_backend import KubeBackend, checked_pod
-from debugbox.edge.kube_watch import start_deadline, wait_for_start
+from debugbox.edge.kube_watch import END_REPORT_SECONDS, start_deadline, wait_for_start
 
 Consent = Callable[[str], bool]
 """Asked once, with the sentence saying what would be created and that it stays; True: create it."""
@@ -132,13 +135,47 @@ def _debug_container(
     if done.returncode != 0:
         said = done.stderr.strip().splitlines()
         raise RuntimeUnavailable(f"kubectl debug failed: {said[-1] if said else done.returncode}")
-    verdict = wait_for_start(lambda: client.read_pod(pod.namespace, pod.name), watch, start_deadline(timeout))
+
+    def read_pod() -> Mapping[str, object]:
+        return client.read_pod(pod.namespace, pod.name)
+
+    ref = pod_data.DebugContainerRef(pod.name, pod.namespace, watch.container, found.container, cluster)
+    verdict = wait_for_start(read_pod, watch, start_deadline(timeout), target_check=0.0)
+    if verdict.state == "running" and watch.target:
+        verdict = check_target(ref, watch, read_pod, timeout)
     if verdict.state != "running":
         raise RuntimeUnavailable(
             verdict.message
             or f"debug container {watch.container} did not start ({verdict.reason or verdict.state})"
         )
-    return pod_data.DebugContainerRef(pod.name, pod.namespace, watch.container, found.container, cluster)
+    return ref
+
+
+def check_target(
+    ref: pod_data.DebugContainerRef,
+    spec: WatchSpec,
+    read_pod: Callable[[], Mapping[str, object]],
+    api_timeout: float,
+) -> Verdict:
+    """The bootstrap's `--target` check, run through `kubectl exec` in the debug container that just started:
+    its verdict (`debug_failures.target_check`). When the exec itself failed, the container may have ended by
+    its own check a moment before: its status is read until it says so, for at most `END_REPORT_SECONDS`."""
+    try:
+        done = subprocess.run(
+            list(pod_data.target_check_argv(ref)),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=start_deadline(api_timeout),
+            check=False,
+        )
+        verdict = target_check(spec, done.returncode)
+    except subprocess.TimeoutExpired:
+        verdict = Verdict("waiting", "Timeout")
+    if verdict.state != "waiting":
+        return verdict
+    # A container that still runs after that failed the exec for another reason (RBAC without pods/exec, the
+    # API unreachable): the data command's own exec says which, in its sentence.
+    return wait_for_start(read_pod, spec, END_REPORT_SECONDS, target_check=END_REPORT_SECONDS)
 
 
 def port_forward(

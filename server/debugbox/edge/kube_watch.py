@@ -5,10 +5,12 @@ until `core/targets/debug_failures.judge` says the debug container runs, ended, 
 passes. `supervise` runs the debug command as a child with the terminal's stdio while that watch goes on: on a
 failure (or the deadline) it ends kubectl — which would otherwise wait forever, printing warnings — and prints
 the one sentence; the exit status is then `EXIT_NOT_STARTED` (or `EXIT_TARGET_INVISIBLE` when the session
-bootstrap could not see the target's processes: the sentence gives the command for a copy). The CLI's
+bootstrap could not see the target's processes: the sentence gives the command for a copy; a session is under way
+meanwhile, so that check is watched for, `TARGET_CHECK_SECONDS`). The CLI's
 `debugbox shell` and the editor's terminals (`debugbox session`) both go through it, and it labels a copy as
 debugbox's once kubectl made it. The language server also runs `wait_for_start` itself to show the sentence
-(a message).
+(a message). The data commands' debug container (`kube_data`) is only waited for until it runs: they run the
+bootstrap's check in it themselves, at once.
 
 A failure of the watch itself (the API unreachable, RBAC without `get pods`) never ends the session: the
 command runs on as it would have without debugbox, and the log says why the watch stopped.
@@ -68,11 +70,14 @@ def wait_for_start(
     spec: WatchSpec,
     deadline: float,
     stop: threading.Event | None = None,
+    *,
+    target_check: float = TARGET_CHECK_SECONDS,
 ) -> Verdict:
     """Poll until the debug container runs, ended or failed; a `failed` verdict with the timeout sentence when
     `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke. With a `target`
     (the bootstrap checks it sees the target's processes), a running container is watched on for
-    `TARGET_CHECK_SECONDS`, so that check's verdict is not missed."""
+    `target_check` seconds, so that check's verdict is not missed; 0 when the caller runs the check itself
+    (`kube_data`, which cannot keep a data command waiting that long)."""
     end = time.monotonic() + deadline
     last = Verdict("waiting")
     stop = stop or threading.Event()
@@ -88,9 +93,9 @@ def wait_for_start(
         now = time.monotonic()
         if last.state == "running" and spec.target:
             running_since = now if running_since is None else running_since
-            if now - running_since >= TARGET_CHECK_SECONDS:
+            if now - running_since >= target_check:
                 return last
-            end = max(end, running_since + TARGET_CHECK_SECONDS)
+            end = max(end, running_since + target_check)
         elif last.state != "waiting":
             return last
         elif now >= end:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.kube import FakeKubeAPIServer
 from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
 
@@ -45,6 +46,52 @@ def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) 
     assert "--yes" in out.stderr and "cannot be removed" in out.stderr and "Traceback" not in out.stderr
     assert _patches(kube) == 0  # nothing was written to the cluster
     assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
+def test_the_first_cp_after_consent_checks_the_target_at_once_instead_of_watching_for_it(
+    kube_docker: KubeEnv,
+) -> None:
+    """The debug container just added is waited for until it runs, then the bootstrap's `--target` check runs
+    in it through `kubectl exec` (`kube_data.check_target`): no watching it for `TARGET_CHECK_SECONDS` (one pod
+    read every `POLL_SECONDS`, some 20 reads) to see its own check end it."""
+    from debugbox.edge.kube_watch import POLL_SECONDS, TARGET_CHECK_SECONDS
+
+    kube = kube_docker
+    _pod(kube)
+    dest = kube.tmp / "index.html"
+    out = kube.debugbox("cp", "pod/web:/www/index.html", str(dest), "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    assert dest.read_bytes() == FIXTURE_INDEX
+
+    assert 0 < watched_before_checking(kube.fake) <= TARGET_CHECK_SECONDS / POLL_SECONDS / 2
+
+
+def watched_before_checking(fake: FakeKubeAPIServer, pod: str = "web") -> int:
+    """How many times debugbox read the pod (the kubernetes client, not kubectl) between adding its debug
+    container and the first data command in it, after asserting that the bootstrap's `--target` check ran in
+    between, once those reads were over."""
+    sent = fake.requests
+    (patch,) = [
+        i
+        for i, r in enumerate(sent)
+        if r.path.endswith(f"/pods/{pod}/ephemeralcontainers") and not r.q("dryRun")
+    ]
+    execs = [
+        (i, " ".join(r.query.get("command") or []))
+        for i, r in enumerate(sent)
+        if r.path.endswith(f"/pods/{pod}/exec")
+    ]
+    data = next(i for i, command in execs if "debugbox-data" in command)
+    reads = [
+        i
+        for i, r in enumerate(sent[patch:data], patch)
+        if r.method == "GET"
+        and r.path.endswith(f"/pods/{pod}")
+        and r.user_agent.startswith("OpenAPI-Generator/")
+    ]
+    checks = [i for i, command in execs if "DEBUGBOX_EXPECT_TARGET=1" in command]
+    assert reads and len(checks) == 1 and reads[-1] < checks[0] < data, (len(reads), checks, data)
+    return len(reads)
 
 
 def test_cp_round_trips_a_binary_file_with_an_odd_name_both_ways(kube_docker: KubeEnv) -> None:

@@ -89,6 +89,12 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     editor.choice = ADD
     result = await _command(editor, Command.COPY_TO_TARGET.value, up)
     assert result["files"] == 1 and result["bytes"] == len(data)
+    # The new debug container's --target was checked at once, not watched for TARGET_CHECK_SECONDS.
+    from debugbox.edge.kube_watch import POLL_SECONDS, TARGET_CHECK_SECONDS
+
+    from tests.integration.kubernetes.test_kube_data import watched_before_checking
+
+    assert watched_before_checking(docker_cluster) <= TARGET_CHECK_SECONDS / POLL_SECONDS / 2
 
     down = tmp_path / "down.bin"
     pulled = {"target": "pod/web/app", "path": f"/www/{src.name}", "dest": down.as_uri()}

@@ -60,6 +60,21 @@ def test_the_bootstraps_missing_target_is_a_failure_offering_the_copy_command() 
     assert WatchSpec.from_json(checked.to_json()) == checked and "target" not in SPEC.to_json()
 
 
+def test_the_target_check_run_in_the_debug_container_says_what_its_status_would() -> None:
+    """The data commands run the bootstrap's check through `kubectl exec` (`target_check`) instead of watching the
+    container for its own check: the same sentence as `judge` for its exit 97; an exec that failed otherwise
+    leaves the verdict to the container's status."""
+    from debugbox.core.targets.debug_failures import target_check
+
+    checked = replace(SPEC, target="app")
+    assert target_check(checked, 0).state == "running"
+    ended = judge(_pod({"terminated": {"reason": "Error", "exitCode": BOOTSTRAP_NO_TARGET}}), checked)
+    assert target_check(checked, BOOTSTRAP_NO_TARGET) == ended and ended.reason == TARGET_NOT_VISIBLE
+    assert target_check(checked, 1).state == "waiting"  # e.g. "container is not running": read its status
+    assert target_check(checked, 137).state == "waiting"
+    assert target_check(SPEC, BOOTSTRAP_NO_TARGET).state == "waiting"  # nothing was asked to be checked
+
+
 def test_in_a_copy_debugbox_made_the_init_and_kept_up_containers_are_judged_too() -> None:
     copy = replace(SPEC, pod="web-debugbox", ephemeral=False, create="/c.json", kept="app")
     running = {"name": "debugbox-app", "state": {"running": {}}}

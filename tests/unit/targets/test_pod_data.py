@@ -31,6 +31,18 @@ def test_data_commands_exec_in_the_debug_container_without_a_tty() -> None:
         pod_data.read_argv(REF, "relative/path")
 
 
+def test_the_target_check_is_the_bootstraps_and_nothing_else() -> None:
+    from debugbox.core.targets.session import bootstrap_command
+
+    argv = pod_data.target_check_argv(REF)
+    assert argv[: argv.index("--")] == (
+        "/usr/bin/kubectl", "exec", "web-1", "-c", "debugbox-app", "-n", "shop", "--context", "kind-dev",
+    )  # fmt: skip
+    command = argv[argv.index("--") + 1 :]
+    # Asked explicitly, not left to the container's environment; no banner; `true` once the check passed.
+    assert command == ("env", "DEBUGBOX_QUIET=1", "DEBUGBOX_EXPECT_TARGET=1", *bootstrap_command(["true"]))
+
+
 def test_a_new_debug_container_is_created_without_attaching() -> None:
     plan = ("kubectl", "debug", "web-1", "-it", "-n", "shop", "--target=app", "--", "sh", "-c", "-it")
     assert pod_data.detached(plan) == (

@@ -14,6 +14,10 @@ the states the kubelet reports into a `Verdict`:
 - `waiting` with `ContainerCreating`/`PodInitializing` or no status yet — keep waiting, until the caller's
   deadline, which `timed_out` explains.
 
+With a `target`, the session bootstrap ends with `BOOTSTRAP_NO_TARGET` when it sees none of the target's
+processes; `no_target` turns that exit into the sentence offering a copy, whether the container's status reports
+it (`judge`) or the same check run through `kubectl exec` in a running debug container does (`target_check`).
+
 The reasons are the kubelet's words (`pkg/kubelet/container/sync_result.go`, `images/types.go`); the
 kubernetes.io page "Debug Running Pods" documents the runAsNonRoot case.
 """
@@ -134,15 +138,31 @@ def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
         return Verdict("running")
     if "terminated" in state:
         ended = state.get("terminated") or {}
-        if spec.target and ended.get("exitCode") == BOOTSTRAP_NO_TARGET:
-            return Verdict("failed", TARGET_NOT_VISIBLE, target_invisible(spec))
-        return Verdict("ended", str(ended.get("reason") or ""))
+        return no_target(spec, ended.get("exitCode")) or Verdict("ended", str(ended.get("reason") or ""))
     waiting = state.get("waiting") or {}
     reason = str(waiting.get("reason") or "")
     detail = " ".join(str(waiting.get("message") or "").split())[:400]
     if reason in PENDING_REASONS:
         return Verdict("waiting", reason)
     return Verdict("failed", reason, explain(spec, reason, detail))
+
+
+def no_target(spec: WatchSpec, exit_code: object) -> Verdict | None:
+    """The failure offering a copy when the session bootstrap ended with `BOOTSTRAP_NO_TARGET`; None otherwise.
+    Only with a target to check: a command of the user's may exit 97 in a --raw session."""
+    if spec.target and exit_code == BOOTSTRAP_NO_TARGET:
+        return Verdict("failed", TARGET_NOT_VISIBLE, target_invisible(spec))
+    return None
+
+
+def target_check(spec: WatchSpec, exit_code: int) -> Verdict:
+    """What the bootstrap's target check run in a running debug container (`pod_data.target_check_argv`) says:
+    `running` when it saw the target's processes, the failure offering a copy when it saw none, `waiting` when
+    the exec itself failed — most often because the container's own bootstrap has just ended it for the same
+    reason, which its status will say (`judge`)."""
+    if exit_code == 0:
+        return Verdict("running")
+    return no_target(spec, exit_code) or Verdict("waiting", f"exit code {exit_code}")
 
 
 def _failure(status: Mapping[str, Any]) -> tuple[str, str]:

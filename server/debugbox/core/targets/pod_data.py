@@ -11,7 +11,9 @@ every container of the pod, so tcpdump there sees the pod's traffic.
   Otherwise one is added — a cluster write that can never be undone (ephemeral containers cannot be removed), so
   the front ends ask first. It is the same container `debugbox shell` would add (same name, profile, identity and
   bootstrap), created without attaching (`--attach=false`): its bootstrap waits for a terminal, so a later
-  `debugbox shell` reattaches to it.
+  `debugbox shell` reattaches to it. Once it runs, the bootstrap's `--target` check is run in it at once
+  (`target_check_argv`; `debug_failures.target_check` reads the answer) instead of watching the container for
+  its own check to end it.
 - Every data command is `kubectl exec` without a TTY (`-i` only where stdin carries data): a TTY rewrites line
   endings, so a pcap or a binary file would not arrive intact.
 - Paths: an absolute symbolic link under `/proc/<pid>/root` resolves against the *debug container's* root, not
@@ -210,6 +212,14 @@ def exec_argv(ref: DebugContainerRef, command: list[str], *, stdin: bool) -> tup
 def _in_target(script: str, *args: str) -> list[str]:
     """`script` run by the quiet bootstrap, which finds the target's main process (TARGET_PID) first."""
     return ["env", "DEBUGBOX_QUIET=1", *bootstrap_command(["sh", "-c", script, "debugbox-data", *args])]
+
+
+def target_check_argv(ref: DebugContainerRef) -> tuple[str, ...]:
+    """The session bootstrap's `--target` check (`DEBUGBOX_EXPECT_TARGET`) in the debug container, and nothing
+    else: exit 0 when the target's processes are visible, `BOOTSTRAP_NO_TARGET` (one line on stderr) when not.
+    The same lookup as every data command's, so what it finds is what they will find."""
+    command = ["env", "DEBUGBOX_QUIET=1", "DEBUGBOX_EXPECT_TARGET=1", *bootstrap_command(["true"])]
+    return exec_argv(ref, command, stdin=False)
 
 
 def read_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
