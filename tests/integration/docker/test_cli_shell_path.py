@@ -4,12 +4,9 @@ PATH: the session runs through the real docker CLI (found in PATH's absolute fol
 
 from __future__ import annotations
 
-import os
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.cli.test_cli_program_lookup import run_in_hostile_repo
 from tests.integration.docker.engine import SHELL_APP, Containers
 
 
@@ -17,23 +14,9 @@ def test_cli_shell_never_runs_a_docker_from_the_current_folder(
     containers: Containers, tmp_path: Path
 ) -> None:
     target = containers.run(SHELL_APP)
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    marker = tmp_path / "the-repository-docker-ran"
-    fake = repo / "docker"
-    fake.write_text(f"#!/bin/sh\ntouch {marker}\necho fake\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    env = {**os.environ, "PATH": os.pathsep.join([".", os.environ.get("PATH", os.defpath)])}
 
-    proc = subprocess.run(
-        [sys.executable, "-P", "-m", "debugbox", "shell", target, "--", "echo", "inside the target"],
-        cwd=repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
+    proc, marker = run_in_hostile_repo(
+        tmp_path, "docker", ["shell", target, "--", "echo", "inside the target"]
     )
 
     assert proc.returncode == 0, proc.stderr
