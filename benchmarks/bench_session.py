@@ -81,9 +81,9 @@ def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = N
 
 
 #: What `debugbox shell` cannot do without in the standard library (argument parsing, JSON, dataclasses,
-#: logging, sockets, paths, threads for the engine deadline, URL quoting): the floor of any Python CLI doing
+#: sockets, paths, threads for the engine deadline, URL quoting): the floor of any Python CLI doing
 #: its job, measured as its own row.
-STDLIB = "import argparse, json, re, dataclasses, logging, socket, pathlib, threading, urllib.parse, typing, base64"
+STDLIB = "import argparse, json, re, dataclasses, socket, pathlib, threading, urllib.parse, typing, base64"
 
 
 def run_timed(argv: Sequence[str], env: dict[str, str], cpu: list[float]) -> float:
