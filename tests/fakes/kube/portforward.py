@@ -117,8 +117,10 @@ def check_stream_headers(headers: dict[str, str]) -> str:
     port = headers.get("port", "")
     if not port:
         return '"port" header is required'
-    if not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        return f'unable to parse "{port}" as a port'
+    if not (port.isascii() and port.isdigit()):
+        return f'unable to parse "{port}" as a port: strconv.ParseUint: parsing "{port}": invalid syntax'
+    if int(port) > 65535:
+        return f'unable to parse "{port}" as a port: strconv.ParseUint: parsing "{port}": value out of range'
     if int(port) < 1:
         return f'port "{port}" must be > 0'
     kind = headers.get("streamtype", "")

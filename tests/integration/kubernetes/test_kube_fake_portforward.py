@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import ssl
 import struct
+import subprocess
 import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -123,8 +124,13 @@ def test_stream_headers_are_checked_like_the_kubelet() -> None:
     assert check_stream_headers(ok) == ""
     assert check_stream_headers({**ok, "port": "65535"}) == ""
     assert check_stream_headers({"streamtype": "data"}) == '"port" header is required'
-    for bad in ("x", "-1", "65536", "80a", "\uff18\uff10"):  # full-width digits: Go parses ASCII only
-        assert check_stream_headers({**ok, "port": bad}) == f'unable to parse "{bad}" as a port'
+    for bad in ("x", "-1", "80a", "\uff18\uff10"):  # full-width digits: Go parses ASCII only
+        assert check_stream_headers({**ok, "port": bad}) == (
+            f'unable to parse "{bad}" as a port: strconv.ParseUint: parsing "{bad}": invalid syntax'
+        )
+    assert check_stream_headers({**ok, "port": "65536"}) == (
+        'unable to parse "65536" as a port: strconv.ParseUint: parsing "65536": value out of range'
+    )
     assert check_stream_headers({**ok, "port": "0"}) == 'port "0" must be > 0'
     assert check_stream_headers({"port": "80"}) == '"streamType" header is required'
     assert check_stream_headers({**ok, "streamtype": "stdin"}) == 'invalid stream type "stdin"'
@@ -260,8 +266,8 @@ def test_streams_with_bad_headers_are_reset_and_a_pair_reaches_the_pods_loopback
     (session,) = kube.fake.portforward_sessions
     assert [reason for _, reason in session.refused] == [
         'port "0" must be > 0',
-        'unable to parse "70000" as a port',
-        'unable to parse "http" as a port',
+        'unable to parse "70000" as a port: strconv.ParseUint: parsing "70000": value out of range',
+        'unable to parse "http" as a port: strconv.ParseUint: parsing "http": invalid syntax',
         'invalid stream type "stdin"',
         '"port" header is required',
     ]
@@ -296,8 +302,6 @@ def test_refusals_before_the_upgrade(kube_docker: KubeEnv) -> None:
     assert c.status == 403 and b'cannot create resource \\"pods/portforward\\"' in c.body
     # The kubelet without the pod's sandbox (it stopped): a plain-text 500 passed through by the API server.
     sandbox, _ = kube.fake.docker.sandbox("default", "web")  # type: ignore[union-attr]
-    import subprocess
-
     subprocess.run(["docker", "stop", "-t", "0", sandbox], check=True, capture_output=True, timeout=60)
     c = _Client(kube, _pod_path("web"), UPGRADE)
     c.close()
