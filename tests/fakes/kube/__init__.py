@@ -6,7 +6,8 @@
 - `store`: pods, namespaces, resource versions, watch events, create-time defaults;
 - `selectors`, `patches`, `validation`, `admission` (Pod Security), `status` (Status bodies);
 - `kubelet`: the simulated scheduler and kubelet (lifecycle, image table); `docker_kubelet`: real containers;
-- `streaming`: the websocket remote-command protocol (v5.channel.k8s.io) for exec and attach.
+- `streaming`: the websocket remote-command protocol (v5.channel.k8s.io) for exec and attach;
+- `portforward` and `spdy`: port-forward's SPDY/3.1 session (websocket tunnel or SPDY upgrade) to a pod's ports.
 """
 
 from tests.fakes.kube.kubelet import ImageSpec, ImageTable, Lifecycle

@@ -15,7 +15,12 @@ https://kubernetes.io/docs/concepts/workloads/pods/ephemeral-containers/):
 - `command` replaces the image's entrypoint and `args` its cmd; `runAsUser`/`runAsGroup` become the user,
   `capabilities.add/drop` the capabilities; `stdin: true` keeps stdin open for attach; `workingDir` and
   literal `env` values are passed on (`valueFrom` is not modelled);
-- exec and attach run `docker exec` / `docker attach`; logs are `docker logs`.
+- exec and attach run `docker exec` / `docker attach`; logs are `docker logs`;
+- port-forward connects inside the sandbox's network namespace, as containerd's `PortForward` does
+  (`internal/cri/server/sandbox_portforward_linux.go`: `netns.Do`, then a dial to `localhost:PORT`, IPv4 then
+  IPv6): a thread of the fake enters the namespace of the sandbox's process (`setns(2)` on
+  `/proc/PID/ns/net`, through ctypes: Python 3.11 has no `os.setns`; the fake runs as root beside the engine),
+  connects, and ends; the socket stays in that namespace. So a server bound to the pod's 127.0.0.1 is reached.
 
 Images: pods name images the way manifests do (e.g. `busybox:1.36`); the image table maps each to a local
 image built FROM scratch (`ImageSpec.docker_image`), since no registry is reachable. An image without a local
@@ -36,7 +41,11 @@ shared), volumes other than emptyDir, resources, probes. Every container (and vo
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
+import os
+import socket
 import subprocess
 import threading
 import uuid
@@ -46,6 +55,58 @@ from typing import Any
 from tests.fakes.kube.kubelet import ImageTable
 
 LABEL = "io.debugbox.fake-kube"
+CLONE_NEWNET = 0x40000000
+
+
+def connect_in_netns(netns: str, port: int, sandbox: str, timeout: float = 5.0) -> socket.socket:
+    """A TCP connection to localhost:`port` made inside the network namespace at `netns` (IPv4, then IPv6, as
+    containerd dials); raises OSError with containerd's text when neither answers. The namespace is entered by
+    a thread of its own, which then ends, so no other work of the fake runs in it."""
+    result: list[socket.socket | OSError] = []
+
+    def enter() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            fd = os.open(netns, os.O_RDONLY)
+            try:
+                if libc.setns(fd, CLONE_NEWNET) != 0:
+                    code = ctypes.get_errno()
+                    raise OSError(code, f"setns {netns}: {os.strerror(code)}")
+            finally:
+                os.close(fd)
+            errors: list[str] = []
+            for family, host, label in (
+                (socket.AF_INET, "127.0.0.1", "tcp4"),
+                (socket.AF_INET6, "::1", "tcp6"),
+            ):
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sock.settimeout(timeout)
+                try:
+                    sock.connect((host, port))
+                except OSError as exc:
+                    sock.close()
+                    shown = f"[{host}]" if family == socket.AF_INET6 else host
+                    why = os.strerror(exc.errno) if exc.errno else str(exc)
+                    errors.append(f"dial {label} {shown}:{port}: connect: {why.lower()}")
+                    continue
+                sock.settimeout(None)
+                result.append(sock)
+                return
+            raise OSError(
+                errno.ECONNREFUSED,
+                f'failed to connect to localhost:{port} inside namespace "{sandbox}", '
+                f"IPv4: {errors[0]} IPv6 {errors[1]} ",
+            )
+        except OSError as exc:
+            result.append(exc)
+
+    t = threading.Thread(target=enter, name="fake-kubelet-netns", daemon=True)
+    t.start()
+    t.join()
+    found = result[0] if result else OSError("the namespace thread ended without a result")
+    if isinstance(found, OSError):
+        raise found
+    return found
 
 
 def docker(*args: str, timeout: float = 60, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -267,6 +328,19 @@ class DockerRuntime:
             return False
         out = docker("inspect", "--format", "{{.State.Running}}", name, check=False)
         return out.stdout.strip() == "true"
+
+    def sandbox(self, ns: str, pod: str) -> tuple[str, int]:
+        """(the sandbox container's id, its process id); pid 0 when it is not running."""
+        out = docker("inspect", "--format", "{{.Id}} {{.State.Pid}}", self._name(ns, pod, "POD"), check=False)
+        ident, _, pid = out.stdout.strip().partition(" ")
+        return (ident, int(pid)) if out.returncode == 0 and pid.isdigit() else ("", 0)
+
+    def dial(self, ns: str, pod: str, port: int) -> socket.socket:
+        """Connect to `port` inside the pod's network namespace (port-forward)."""
+        ident, pid = self.sandbox(ns, pod)
+        if not pid:
+            raise OSError(errno.ESRCH, f"sandbox container {ident[:12] or pod!r} is not running")
+        return connect_in_netns(f"/proc/{pid}/ns/net", port, ident)
 
     def remove_pod(self, ns: str, pod: str) -> None:
         with self._lock:

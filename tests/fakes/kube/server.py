@@ -8,11 +8,13 @@ What it owns: the HTTP layer and the request pipeline of a real kube-apiserver, 
 `validation.py`: 422), validating admission (`admission.py`, Pod Security: 403), storage (409 on a taken name),
 and watches that stream the events the simulated kubelet (`kubelet.py`) causes. Streaming subresources
 (`attach`, `exec`) speak the websocket remote-command protocol (`streaming.py`) to real processes when the pod is
-docker-backed (`docker_kubelet.py`); `log` serves what the container wrote.
+docker-backed (`docker_kubelet.py`); `portforward` serves kubectl's SPDY session (`portforward.py`, `spdy.py`),
+tunnelled in websocket messages or on a SPDY/3.1 upgrade, to ports inside the pod's network namespace; `log`
+serves what the container wrote.
 
 Routes: discovery (`/version`, `/api`, `/api/v1`, `/apis`, `authorization.k8s.io/v1`), pods (list, watch, get,
-create, delete, patch of labels/annotations/images) and their `ephemeralcontainers`, `attach`, `exec`, `log`
-subresources, namespaces (get, list),
+create, delete, patch of labels/annotations/images) and their `ephemeralcontainers`, `attach`, `exec`,
+`portforward`, `log` subresources, namespaces (get, list),
 `selfsubjectaccessreviews` and `selfsubjectreviews` (authentication.k8s.io/v1). Any other path is 404
 `NotFound`, like a real server for an unknown resource;
 server-side apply is a 500 that says it is not implemented rather than pretending. Every request is recorded
@@ -41,7 +43,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
-from tests.fakes.kube import admission, rbac, streaming
+from tests.fakes.kube import admission, portforward, rbac, streaming
 from tests.fakes.kube.docker_kubelet import DockerRuntime
 from tests.fakes.kube.kubelet import PULL_ERRORS, ImageTable, Kubelet, Lifecycle
 from tests.fakes.kube.patches import json_patch, merge_patch, strategic_merge
@@ -113,6 +115,11 @@ class Faults:
     """Every API request answers 200 with a truncated JSON body."""
     delay_seconds: float = 0.0
     """Sleep this long before answering any request (a slow or overloaded server)."""
+    portforward_websockets_disabled: bool = False
+    """The API server's `PortForwardWebsockets` feature is off: a websocket GET on pods/portforward is proxied
+    to the kubelet's legacy websocket handler, whose handshake refuses the tunnelling subprotocol (`handshake`
+    in `staging/src/k8s.io/apimachinery/pkg/util/httpstream/wsstream/conn.go`; golang.org/x/net/websocket
+    answers a failed handshake 403 with no body), and kubectl falls back to the SPDY POST."""
 
 
 # --- request attributes (RequestInfoFactory.NewRequestInfo, staging/src/k8s.io/apiserver/pkg/endpoints/request) ---
@@ -134,8 +141,11 @@ def request_attributes(method: str, path: str, query: dict[str, list[str]]) -> A
             verb = "watch" if watching else ("list" if verb == "get" else verb)
             if verb == "delete":
                 verb = "deletecollection"
-        if sub in ("attach", "exec"):
-            verb = "create"  # websocket GETs are authorised as create, like SPDY POSTs (since 1.30)
+        if sub in ("attach", "exec", "portforward"):
+            # Websocket GETs are authorised as create, like SPDY POSTs (feature
+            # AuthorizePodWebsocketUpgradeCreatePermission, `staging/src/k8s.io/apiserver/pkg/endpoints/filters/
+            # authorization.go`): `create` on `pods/portforward` is what `kubectl port-forward` needs.
+            verb = "create"
         return Attributes(verb, "pods", sub, m["ns"], m["name"] or "")
     if path == "/api/v1/pods":
         return Attributes("watch" if watching else "list", "pods")
@@ -178,6 +188,7 @@ def _api_resources() -> dict[str, Any]:
             res("pods/ephemeralcontainers", "Pod", ["get", "patch", "update"]),
             res("pods/exec", "PodExecOptions", ["create", "get"]),
             res("pods/log", "Pod", ["get"]),
+            res("pods/portforward", "PodPortForwardOptions", ["create", "get"]),
             res("pods/status", "Pod", ["get", "patch", "update"]),
         ],
     }  # fmt: skip
@@ -294,6 +305,8 @@ class _Handler(BaseHTTPRequestHandler):
             fake.route(self, req, user)
         except ApiError as err:
             self._send_json(err.code, err.status())
+        except _Answered:
+            pass
         except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
             # The client went away mid-answer (a watch that gave up after its timeout closes its TLS connection):
             # nothing is left to answer, and it is not a bug of the fake. Writing a 500 on that socket fails too.
@@ -334,15 +347,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._chunk(json.dumps(event).encode() + b"\n")
         self._end_chunked()
 
-    def upgrade_websocket(self) -> streaming.WebSocket:
-        """Answer the RFC 6455 handshake; raises ApiError 400 when it is not one."""
+    def upgrade_websocket(self, protocols: tuple[str, ...] = streaming.PROTOCOLS) -> streaming.WebSocket:
+        """Answer the RFC 6455 handshake with the first of `protocols` the client offers; raises ApiError 400
+        when it is not one."""
         if (self.headers.get("Upgrade") or "").lower() != "websocket" or not self.headers.get(
             "Sec-WebSocket-Key"
         ):
             raise bad_request("Upgrade request required")
-        protocol = streaming.choose_protocol(self.headers.get("Sec-WebSocket-Protocol") or "")
+        protocol = streaming.choose_protocol(self.headers.get("Sec-WebSocket-Protocol") or "", protocols)
         if protocol is None:
-            raise bad_request("unable to upgrade: no supported remote-command subprotocol was offered")
+            raise bad_request("unable to upgrade: no supported subprotocol was offered")
         self.send_response(101, "Switching Protocols")
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
@@ -352,6 +366,41 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
         return streaming.WebSocket(self.rfile, self.wfile, self.connection, protocol)  # type: ignore[arg-type]
+
+    def upgrade_spdy(self, protocol: str) -> None:
+        """Answer a SPDY/3.1 upgrade (`httpstream.Handshake`, then `spdy.responseUpgrader.UpgradeResponse` in
+        `staging/src/k8s.io/apimachinery/pkg/util/httpstream/`): the client must name `protocol` in
+        `X-Stream-Protocol-Version` (403 otherwise) and send `Connection: Upgrade`, `Upgrade: SPDY/3.1` (400
+        otherwise); both refusals are plain text, as `http.Error` writes them."""
+        offered = self.headers.get_all("X-Stream-Protocol-Version") or []
+        offered = [p.strip() for value in offered for p in value.split(",") if p.strip()]
+        if not offered:
+            self._send(400, b"unable to upgrade: X-Stream-Protocol-Version is required", "text/plain")
+            raise _Answered
+        if protocol not in offered:
+            text = (
+                "unable to upgrade: unable to negotiate protocol: "
+                f"client supports {offered}, server accepts [{protocol}]"
+            )
+            self._send(403, text.encode(), "text/plain")
+            raise _Answered
+        if (
+            "upgrade" not in (self.headers.get("Connection") or "").lower()
+            or "spdy/3.1" not in (self.headers.get("Upgrade") or "").lower()
+        ):
+            self._send(400, b"unable to upgrade: missing upgrade headers in request", "text/plain")
+            raise _Answered
+        self.send_response(101, "Switching Protocols")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Upgrade", "SPDY/3.1")
+        self.send_header("X-Stream-Protocol-Version", protocol)
+        self.end_headers()
+        self.wfile.flush()
+        self.close_connection = True
+
+
+class _Answered(Exception):
+    """The handler has already written its (non-Status) answer."""
 
 
 class _Server(ThreadingHTTPServer):
@@ -394,6 +443,8 @@ class FakeKubeAPIServer:
         self.requests: list[RecordedRequest] = []
         self.errors: list[str] = []
         """Exceptions inside the fake itself (its bugs); the test fixture fails when any happened."""
+        self.portforward_sessions: list[portforward.SessionLog] = []
+        """What each port-forward session saw: the streams' headers, accepted and refused."""
         self.lock = threading.Lock()
         self.watch_seconds = 30.0
         """The longest a watch stays open (a real server closes watches after a random 30-60 min)."""
@@ -638,6 +689,8 @@ class FakeKubeAPIServer:
                 )
         elif sub in ("attach", "exec"):
             self._stream(h, req, ns, name, sub)
+        elif sub == "portforward" and req.method in ("GET", "POST"):
+            self._port_forward(h, req, ns, name)
         elif sub == "log" and req.method == "GET":
             self._log(h, req, ns, name)
         else:
@@ -993,6 +1046,41 @@ class FakeKubeAPIServer:
         streaming.bridge(
             ws, argv, stdin=stdin, describe=describe, on_exit=on_exit, stdin_close_ends_input=sub == "exec"
         )
+
+    def _port_forward(self, h: _Handler, req: RecordedRequest, ns: str, name: str) -> None:
+        """`PortForwardREST.Connect` (`pkg/registry/core/pod/rest/subresources.go`) and `PortForwardLocation`
+        (`pkg/registry/core/pod/strategy.go`): the pod must exist (404) and have a node (400); the kubelet then
+        needs the pod's sandbox (`kubeGenericRuntimeManager.GetPortForward`: "failed to find sandboxID for
+        pod ...", written by `streaming.WriteError` as a plain-text 500 that the API server passes on). Then
+        the session of `portforward.py`, on a websocket GET or a SPDY POST."""
+        pod = self.store.get(ns, name)
+        if not pod["spec"].get("nodeName"):
+            raise bad_request(f"pod {name} does not have a host assigned")
+        if self.docker is None or not self.kubelet.docker_backed(ns, name):
+            raise bad_request(
+                f"the fake's simulated kubelet runs no processes: pod {name} is not docker-backed, "
+                "so nothing listens to forward to"
+            )
+        sandbox, pid = self.docker.sandbox(ns, name)
+        if not pid:
+            uid = pod["metadata"].get("uid", "")
+            h._send(500, f"failed to find sandboxID for pod {name}_{ns}({uid})".encode(), "text/plain")
+            return
+        transport: portforward.Transport
+        if req.method == "GET" and self.faults.portforward_websockets_disabled:
+            h._send(403, b"", "text/plain")
+            return
+        if req.method == "GET":
+            ws = h.upgrade_websocket((portforward.WEBSOCKET_PROTOCOL,))
+            transport = portforward.MessageTransport(ws.messages(), ws.send_binary, ws.close)
+        else:
+            h.upgrade_spdy(portforward.STREAM_PROTOCOL)
+            transport = portforward.StreamTransport(h.rfile, h.wfile)
+        log = portforward.SessionLog()
+        with self.lock:
+            self.portforward_sessions.append(log)
+        docker = self.docker
+        portforward.Session(transport, lambda port: docker.dial(ns, name, port), sandbox, log).serve()
 
     def _stream_tty(
         self, pod: dict[str, Any], container: str, sub: str, req: RecordedRequest

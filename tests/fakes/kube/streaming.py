@@ -61,9 +61,9 @@ def accept_key(key: str) -> str:
     return base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
 
 
-def choose_protocol(offered: str) -> str | None:
+def choose_protocol(offered: str, supported: tuple[str, ...] = PROTOCOLS) -> str | None:
     wanted = [p.strip() for p in offered.split(",") if p.strip()]
-    return next((p for p in PROTOCOLS if p in wanted), None)
+    return next((p for p in supported if p in wanted), None)
 
 
 def success_status() -> dict[str, Any]:
@@ -134,6 +134,10 @@ class WebSocket:
 
     def send(self, channel: int, data: bytes) -> None:
         self._frame(0x2, bytes([channel]) + data)
+
+    def send_binary(self, data: bytes) -> None:
+        """One binary message as it is (the port-forward tunnel carries SPDY bytes with no channel byte)."""
+        self._frame(0x2, data)
 
     def send_status(self, status: dict[str, Any]) -> None:
         self.send(ERROR, json.dumps(status).encode())

@@ -6,7 +6,13 @@
 from __future__ import annotations
 
 import os
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -214,24 +220,140 @@ def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
     assert again.returncode == 1 and "--force" in again.stderr
 
 
-def test_forward_runs_kubectl_port_forward_on_loopback(kube: KubeEnv) -> None:
-    """The fake does not model port-forward (it answers 404, as a server without the subresource would): what
-    is proven is the argv, through the request real kubectl makes from it, and the one-sentence failure."""
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _forward(kube: KubeEnv, *args: str) -> subprocess.Popen[str]:
+    """`debugbox forward` as a user runs it: in the foreground until a signal."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "debugbox", "forward", *args],
+        env={**kube.env, "DOCKER_HOST": f"unix://{kube.tmp}/no-docker.sock"},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _fetch(port: int) -> bytes:
+    """GET / on the local port, once kubectl listens there."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as resp:
+                assert resp.status == 200
+                return bytes(resp.read())
+        except (ConnectionRefusedError, urllib.error.URLError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of processes on this machine containing `text` (to show nothing is left running)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if text in cmdline:
+                found.append(cmdline)
+    return found
+
+
+def test_forward_reaches_ports_inside_a_pod_including_one_bound_to_its_loopback(kube_docker: KubeEnv) -> None:
+    """Bytes through real kubectl port-forward: the fake's kubelet connects inside the pod's network namespace
+    (the pods have loopback only), so the app's 8080 and a server bound to 127.0.0.1:9090 alone answer here;
+    Ctrl-C and SIGTERM end the forward and leave nothing running."""
+    kube = kube_docker
+    loopback_only = {
+        "name": "sidecar",
+        "image": DISTROLESS,
+        "command": ["/httpd"],
+        "args": ["-f", "-p", "127.0.0.1:9090", "-h", "/www"],
+    }
     kube.fake.store.add_namespace("shop", {})
-    kube.fake.store.add_pod("web-1", "shop")
-    out = kube.debugbox("forward", "pod/web-1", "8080", "--local", "18080", "-n", "shop", timeout=60)
+    kube.fake.store.add_pod(
+        "web-1", "shop", containers=[{"name": "app", "image": DISTROLESS}, loopback_only], docker=True
+    )
+    for port, sig in ((8080, signal.SIGINT), (9090, signal.SIGTERM)):
+        local = _free_port()
+        proc = _forward(kube, "pod/web-1", str(port), "--local", str(local), "-n", "shop")
+        try:
+            assert proc.stderr is not None
+            first = proc.stderr.readline().strip()
+            assert first.startswith("debugbox: forwarding with ") and first.endswith("; Ctrl-C stops"), first
+            argv = f"port-forward pod/web-1 {local}:{port} -n shop --context fake --address 127.0.0.1"
+            assert argv in first
+            for _ in range(2):  # two connections: two stream pairs on kubectl's one SPDY connection
+                assert _fetch(local) == FIXTURE_INDEX
+        finally:
+            proc.send_signal(sig)
+            out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err
+        assert f"Forwarding from 127.0.0.1:{local} -> {port}" in out
+        assert "Traceback" not in err
+        assert not _processes_mentioning(f"{local}:{port}")  # kubectl ended with debugbox
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", local), timeout=5).close()
+    # What kubectl sent: the websocket tunnel (a GET, no SPDY POST fallback), then per local connection an
+    # error stream and a data stream naming the remote port and one request id.
+    forward = "/api/v1/namespaces/shop/pods/web-1/portforward"
+    assert [r.method for r in kube.fake.requests if r.path == forward] == ["GET", "GET"]
+    for session, port in zip(kube.fake.portforward_sessions, (8080, 9090), strict=True):
+        assert not session.refused and not session.errors
+        assert [(h["streamtype"], h["port"], h["requestid"]) for h in session.accepted] == [
+            ("error", str(port), "0"),
+            ("data", str(port), "0"),
+            ("error", str(port), "1"),
+            ("data", str(port), "1"),
+        ]
+
+
+def test_forward_falls_back_to_the_spdy_upgrade_when_the_server_has_no_websocket_tunnel(
+    kube_docker: KubeEnv,
+) -> None:
+    kube = kube_docker
+    kube.fake.faults.portforward_websockets_disabled = True
+    _pod(kube)
+    local = _free_port()
+    proc = _forward(kube, "pod/web", "8080", "--local", str(local))
+    try:
+        assert _fetch(local) == FIXTURE_INDEX
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    # kubectl tried the tunnel, was refused, and spoke SPDY on the upgraded connection instead.
+    forward = "/api/v1/namespaces/default/pods/web/portforward"
+    assert [r.method for r in kube.fake.requests if r.path == forward] == ["GET", "POST"]
+    (session,) = kube.fake.portforward_sessions
+    assert [h["streamtype"] for h in session.accepted] == ["error", "data"]
+
+
+def test_forward_fails_in_one_sentence_for_a_pod_not_running_or_not_allowed(kube_docker: KubeEnv) -> None:
+    kube = kube_docker
+    kube.fake.store.add_pod("idle", status={"phase": "Pending"})
+    out = kube.debugbox("forward", "pod/idle", "8080", "--local", str(_free_port()), timeout=60)
     assert out.returncode == 1
-    first, *rest = out.stderr.strip().splitlines()
-    assert first.startswith("debugbox: forwarding with ") and first.endswith("; Ctrl-C stops")
-    assert "port-forward pod/web-1 18080:8080 -n shop --context fake --address 127.0.0.1" in first
-    assert rest[-1].startswith("debugbox: kubectl port-forward to pod shop/web-1 failed: "), rest
-    assert "Traceback" not in out.stderr
-    # kubectl read the pod, then dialled its portforward subresource: the websocket tunnel (GET), then the SPDY
-    # fallback (POST). The remote port travels in the tunnel's stream headers once it is up, which the fake does
-    # not model: not proven here.
-    paths = [(r.method, r.path) for r in kube.fake.requests]
-    pod, forward = "/api/v1/namespaces/shop/pods/web-1", "/api/v1/namespaces/shop/pods/web-1/portforward"
-    assert paths.index(("GET", pod)) < paths.index(("GET", forward)) < paths.index(("POST", forward)), paths
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("debugbox: kubectl port-forward to pod default/idle failed: "), out.stderr
+    assert "pod is not running" in last and "Traceback" not in out.stderr
+    # RBAC: reading pods is not enough; `create` on pods/portforward is what the fake (and a cluster) asks.
+    _pod(kube)
+    kube.login("alice")
+    kube.fake.rbac.allow("alice", ["get", "list"], ["pods"])
+    out = kube.debugbox("forward", "pod/web", "8080", "--local", str(_free_port()), timeout=60)
+    assert out.returncode == 1
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith("debugbox: kubectl port-forward to pod default/web failed: "), out.stderr
+    assert "forbidden" in last.lower() and "Traceback" not in out.stderr, last
+    assert not kube.fake.portforward_sessions
 
 
 def test_cp_from_a_non_root_pod_and_a_runtime_without_target_support(kube_docker: KubeEnv) -> None:
