@@ -61,7 +61,7 @@ async def test_cancel_deletes_nothing_and_delete_removes_only_the_copy(
     result = await _command(editor, CLEANUP, {})
     (asked,) = editor.asked
     assert (
-        asked.message == "debugbox: Delete 1 debug copies in namespace shop (context fake): web-1-debugbox?"
+        asked.message == "debugbox: Delete the debug copy in namespace shop (context fake): web-1-debugbox?"
     )
     assert [a.title for a in asked.actions] == ["Delete", "Cancel"]
     assert result == {"context": "fake", "namespace": "shop", "found": ["web-1-debugbox"], "deleted": []}
