@@ -29,6 +29,8 @@ const SHOTS = process.env.SHOTS;
 const LOG = process.env.LOG;
 /** The name the copied file gets in the workspace (also in tests/editors/test_vscode.py). */
 const COPY_OUT_NAME = "copied httpd ü.bin";
+/** The name the pod's file is downloaded as (also in tests/editors/test_vscode.py). */
+const KUBE_FILES_NAME = "from the pod ü.html";
 const SCENARIOS = (process.env.SCENARIOS || "dockerfile,manifest,terminal").split(",").filter(Boolean);
 
 const logLines = [];
@@ -659,6 +661,122 @@ const scenarios = {
     const rows = await typeUntil(page, 'echo "raw=$(pwd) root=${TARGET_ROOT:-none} $(ls /proc/1/root/www)"',
       (r) => squeezed(r).includes("raw=/root=noneindex.html"), Number(process.env.KUBE_SESSION_MS || 60000));
     note(`raw-shell rows: ${JSON.stringify(rows)}`);
+  },
+
+  // The read-only file view of a pod (docker-backed, distroless-like): "Browse Target Files…" → the pod → the
+  // server asks before adding its ephemeral debug container (the notification names it). Cancel first: nothing is
+  // added (kubectl reads the pod's ephemeralContainers). Then "Add the debug container" → www → index.html opens
+  // in an editor tab → the title bar's "Download…" saves it into the workspace under a name with a space and
+  // non-ASCII; the notification names the pod as picked. The bytes are compared by the pytest side (docker cp).
+  async "kube-files"(page) {
+    const pod = process.env.KUBE_FILES_POD;
+    const name = `${pod}/app`;
+    const dest = path.join(WS, KUBE_FILES_NAME);
+    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+    const choose = async (heading, label, timeout = 60000) => {
+      await title(heading).waitFor({ timeout });
+      await page.keyboard.type(label, { delay: 5 });
+      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
+      await page.keyboard.press("Enter");
+    };
+    const consent = page.locator(".notifications-toasts .notification-toast", { hasText: "add ephemeral container" }).first();
+    const ephemeral = () => {
+      const { execFileSync } = require("node:child_process");
+      const pod = JSON.parse(execFileSync("kubectl", ["get", "pod", process.env.KUBE_FILES_POD, "-o", "json"], { encoding: "utf8", timeout: 30000 }));
+      return (pod.spec.ephemeralContainers || []).map((c) => c.name);
+    };
+    await openFile(page, "raw-pod.yaml"); // the extension is active
+    await runCommand(page, "View: Hide Panel"); // the earlier scenarios' terminals: not part of the docs' screenshot
+    await runCommand(page, "debugbox: Browse Target Files");
+    await choose("browse the files of which container?", name);
+    await consent.waitFor({ timeout: 60000 });
+    const question = (await consent.locator(".notification-list-item-message").first().textContent()) || "";
+    note(`kube-files consent: ${question}`);
+    if (!question.includes("debugbox-app") || !question.includes("cannot be removed")) {
+      throw new Error(`the consent does not name the debug container or say it stays: ${question}`);
+    }
+    await shot(page, "vscode-kube-files-consent.png");
+    await consent.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+    await consent.waitFor({ state: "hidden", timeout: 15000 });
+    // The user's own Cancel: no error about it, and no listing as if the pod's / were empty (both came within a
+    // second before they were fixed).
+    await new Promise((r) => setTimeout(r, 3000));
+    const complaints = await page.locator(".notifications-toasts .notification-toast", { hasText: "consent" }).count();
+    if (complaints !== 0 || (await title(`${name}:/`).count()) !== 0) {
+      throw new Error(`after Cancel: ${complaints} message(s) about the consent, or a listing showed`);
+    }
+    const after = ephemeral();
+    note(`kube-files ephemeral containers after Cancel: ${JSON.stringify(after)}`);
+    if (after.length !== 0) {
+      throw new Error(`Cancel added to the pod: ${JSON.stringify(after)}`);
+    }
+    await page.keyboard.press("Escape");
+
+    await runCommand(page, "debugbox: Browse Target Files");
+    await choose("browse the files of which container?", name);
+    await consent.waitFor({ timeout: 60000 });
+    await consent.locator(".monaco-button", { hasText: "Add the debug container" }).first().click();
+    const accepted = Date.now();
+    // The debug container starts before the first listing (kube_data waits for it): the budget is the start deadline.
+    await choose(`${name}:/ (read-only)`, "www", Number(process.env.KUBE_FILES_MS || 60000));
+    note(`kube-files: listing after ${(Date.now() - accepted) / 1000}s from the consent`);
+    await title(`${name}:/www (read-only)`).waitFor({ timeout: 60000 });
+    await page.keyboard.type("index.html", { delay: 5 });
+    // The filtered row is the active one: it shows its Download… button (the docs' screenshot).
+    await page.locator(`${quickInput} .monaco-list-row.focused`, { hasText: "index.html" }).first().waitFor({ timeout: 15000 });
+    await shot(page, "vscode-kube-file-view.png");
+    await page.keyboard.press("Enter");
+    await page.locator('.tabs-container .tab.active[data-resource-name="index.html"]').waitFor({ timeout: 30000 });
+    const text = await until("the pod's page in the editor", async () => {
+      const t = await page.locator(".editor-group-container.active .view-lines").first().textContent();
+      return t && t.includes("hello") ? t : undefined;
+    });
+    note(`kube-files opened from the pod: ${JSON.stringify(text)}`);
+    await shot(page, "vscode-kube-file-open.png");
+
+    // "Download…" in the open file's editor title bar.
+    await page.locator('.editor-group-container.active .editor-actions .action-label[aria-label^="Download"]').first().click();
+    await title(`save /www/index.html from ${name}`).waitFor({ timeout: 15000 });
+    const input = page.locator(`${quickInput} .quick-input-box input`);
+    await until("the save dialog's default path", async () => (await input.inputValue()).endsWith("/index.html"), 15000);
+    await input.fill(dest);
+    await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
+    await page.keyboard.press("Enter");
+    const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
+    await toast.waitFor({ timeout: 60000 });
+    const done = (await toast.textContent()) || "";
+    note(`kube-files download: ${done}`);
+    if (!done.includes(`from ${name}`) || done.includes("k8s://") || !fs.existsSync(dest)) {
+      throw new Error(`unexpected download result: ${done} (file there: ${fs.existsSync(dest)})`);
+    }
+    if (JSON.stringify(ephemeral()) !== JSON.stringify(["debugbox-app"])) {
+      throw new Error(`the pod's ephemeral containers are not exactly debugbox's one: ${JSON.stringify(ephemeral())}`);
+    }
+  },
+
+  // "Clean Up Debug Copies": a copy made by `debugbox shell --strategy copy` and an unlabelled pod named like one;
+  // the server names the copy and asks; "Delete" → it says what it deleted. The pytest side checks the store.
+  async "kube-cleanup"(page) {
+    const copy = process.env.KUBE_COPY;
+    await openFile(page, "raw-pod.yaml");
+    await runCommand(page, "debugbox: Clean Up Debug Copies");
+    const ask = page.locator(".notifications-toasts .notification-toast", { hasText: "Delete the debug copy" }).first();
+    await ask.waitFor({ timeout: 60000 });
+    const question = (await ask.locator(".notification-list-item-message").first().textContent()) || "";
+    note(`kube-cleanup question: ${question}`);
+    if (!question.includes(`: ${copy}?`) || question.includes(process.env.KUBE_STRAY)) {
+      throw new Error(`the question does not name exactly the copy: ${question}`);
+    }
+    await shot(page, "vscode-kube-cleanup-ask.png");
+    await ask.locator(".monaco-button", { hasText: "Delete" }).first().click();
+    const done = page.locator(".notifications-toasts .notification-toast", { hasText: `deleted ${copy}` }).first();
+    await done.waitFor({ timeout: 60000 });
+    note(`kube-cleanup: ${await done.textContent()}`);
+    // One message: no second, client-side one for the same outcome.
+    const errors = await page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox.cleanupCopies" }).count();
+    if (errors !== 0) {
+      throw new Error("a message names the command id");
+    }
   },
 };
 

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from debugbox.core.wire import Command
+from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, docker
@@ -50,14 +51,30 @@ async def test_copies_out_and_in_are_made_by_the_server(
         {"target": name, "path": f"/www/{src.name}", "dest": back.as_uri()},
     )
     assert back.read_bytes() == src.read_bytes()
-    # The user's file is not replaced unless the request says so: a RequestFailed that says how.
-    with pytest.raises(JsonRpcException, match="--force"):
+    # A file that exists in the target: a refusal marked for the editor to ask "Replace?" (and shown by nobody).
+    with pytest.raises(JsonRpcException, match="exists in the target") as exists:
+        await command(
+            editor, Command.COPY_TO_TARGET.value, {"target": name, "src": src.as_uri(), "path": "/www/"}
+        )
+    assert exists.value.data == {"exists": True}
+    # The user's file is not replaced unless the request says so: a RequestFailed that says how, shown once by
+    # the server without the command's name, and marked as shown so that the editor does not repeat it.
+    with pytest.raises(JsonRpcException, match="--force") as refused:
         await command(
             editor,
             Command.COPY_FROM_TARGET.value,
             {"target": name, "path": "/www/index.html", "dest": back.as_uri()},
         )
     assert back.read_bytes() == src.read_bytes()
+    assert refused.value.data == {"shown": True}
+    assert (
+        refused.value.message
+        == f"{Command.COPY_FROM_TARGET.value}: {back} exists: pass --force to replace it"
+    )
+    shown = await editor.wait_for(lambda: [m for m in editor.messages if "--force" in m.message] or None)
+    assert [m.message for m in shown] == [f"debugbox: {back} exists: pass --force to replace it"]
+    assert shown[0].type == lsp.MessageType.Error
+    assert not [m for m in editor.messages if "exists in the target" in m.message]
 
 
 async def test_bad_arguments_are_invalid_params(editor: TerminalClient) -> None:

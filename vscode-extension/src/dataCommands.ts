@@ -33,7 +33,18 @@ import {
 } from "./common/data";
 import { cleanupArgs } from "./common/cleanup";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
-import { decodeTarget, FileKind, joinPath, parentPath, TARGET_FS_SCHEME, targetUriParts, toListing } from "./common/targetFs";
+import { failureOf } from "./common/failures";
+import {
+  decodeTarget,
+  FileKind,
+  joinPath,
+  parentPath,
+  TARGET_FS_SCHEME,
+  targetLabel,
+  targetUriParts,
+  toListing,
+} from "./common/targetFs";
+import { reportFailure } from "./report";
 import { TargetFileSystem } from "./targetFs";
 import { whenTerminalEnds } from "./terminalEnd";
 
@@ -43,10 +54,6 @@ export interface DataDeps {
   log: vscode.LogOutputChannel;
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function workspaceFolder(): vscode.Uri | undefined {
   return vscode.workspace.workspaceFolders?.[0]?.uri;
 }
@@ -54,16 +61,18 @@ function workspaceFolder(): vscode.Uri | undefined {
 export function registerDataCommands(context: vscode.ExtensionContext, deps: DataDeps): void {
   const { log } = deps;
 
-  /** Run a server command; on failure show its one line and return undefined (or rethrow with `raw`). */
+  /** Run a server command; on failure report it once (`reportFailure`) and return undefined. */
   const run = async (command: string, args: Record<string, unknown>): Promise<unknown> => {
     try {
       return await deps.execute(command, [args]);
     } catch (err) {
-      log.error(`${command}: ${errorText(err)}`);
-      void vscode.window.showErrorMessage(`debugbox: ${errorText(err)}`, "Show Output").then((c) => c && log.show());
+      reportFailure(log, command, err);
       return undefined;
     }
   };
+
+  /** The name the user picked each target by (its listing's name), for messages about an open target file. */
+  const pickedNames = new Map<string, string>();
 
   /** A Docker or Podman container (running ones only for forward and capture), or with `pods` also a running
    * pod's container; undefined when cancelled. */
@@ -92,6 +101,9 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       matchOnDescription: true,
       matchOnDetail: true,
     });
+    if (chosen) {
+      pickedNames.set(chosen.value.id, chosen.value.name);
+    }
     return chosen?.value;
   };
 
@@ -175,10 +187,9 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
         deps.execute(ServerCommand.copyToTarget, [args]),
       );
     } catch (err) {
-      const text = errorText(err);
-      log.error(`${ServerCommand.copyToTarget}: ${text}`);
-      if (!text.includes("exists in the target")) {
-        void vscode.window.showErrorMessage(`debugbox: ${text}`);
+      // Only "exists in the target" is a question (the server showed nothing for it); anything else is reported.
+      if (!failureOf(err, ServerCommand.copyToTarget).exists) {
+        reportFailure(log, ServerCommand.copyToTarget, err);
         return;
       }
       const replace = await vscode.window.showWarningMessage(
@@ -220,12 +231,14 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     type Item = vscode.QuickPickItem & { action: "up" | "upload" | "open"; path: string; fileKind: number };
     let dir = "/";
     for (;;) {
-      const listing = toListing(
-        await vscode.window.withProgress(
-          { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
-          () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
-        ),
+      const raw = await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
+        () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
       );
+      if (raw === undefined) {
+        return; // refused or cancelled (reported once by `run`): no empty listing that looks like an empty folder
+      }
+      const listing = toListing(raw);
       const items: Item[] = [];
       if (dir !== "/") {
         items.push({ label: "$(arrow-up) ..", action: "up", path: parentPath(dir), fileKind: FileKind.Directory });
@@ -289,7 +302,8 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       void vscode.window.showWarningMessage("debugbox: open a file of a container first (debugbox: Browse Target Files…).");
       return;
     }
-    await download({ id, name: id, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
+    const name = targetLabel(id, pickedNames);
+    await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
   };
 
   const forward = async (): Promise<void> => {

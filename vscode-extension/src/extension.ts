@@ -5,18 +5,13 @@ import { type Attention, DebugboxClient } from "./client";
 import { ClientCommand, ServerCommand } from "./common/constants";
 import { registerDataCommands } from "./dataCommands";
 import { shellQuote } from "./common/terminals";
+import { reportFailure } from "./report";
 import { whenTerminalEnds } from "./terminalEnd";
 import { parseTargetList, type Target, strategyItems, targetItems } from "./common/targets";
 import { type Engine, ENGINES, LOCAL_TOOLBOX, openTerminalArgs, toolboxBuildTerminal, toolboxOffer } from "./common/toolbox";
 
 let debugbox: DebugboxClient | undefined;
 
-function errorText(err: unknown): string {
-  if (err instanceof Error) {
-    return err.message;
-  }
-  return String(err);
-}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   const log = vscode.window.createOutputChannel("debugbox", { log: true });
@@ -46,9 +41,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     try {
       return await dbx.executeServerCommand(command, [args]);
     } catch (err) {
-      const msg = `debugbox: ${errorText(err)}`;
-      log.error(`${command}: ${errorText(err)}`);
-      void vscode.window.showErrorMessage(msg, "Show Output").then((c) => c && log.show());
+      reportFailure(log, command, err);
       return undefined;
     }
   };

@@ -5,12 +5,13 @@
 
 import * as vscode from "vscode";
 import { ServerCommand } from "./common/constants";
+import { failureOf } from "./common/failures";
 import { decodeTarget, errorKind, toBytes, toListing, toStat } from "./common/targetFs";
 
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
 
-function fsError(err: unknown, uri: vscode.Uri): vscode.FileSystemError {
-  const text = err instanceof Error ? err.message : String(err);
+function fsError(err: unknown, uri: vscode.Uri, command: string): vscode.FileSystemError {
+  const text = failureOf(err, command).text; // the server's sentence, without the command's id
   switch (errorKind(text)) {
     case "FileNotFound":
       return vscode.FileSystemError.FileNotFound(uri);
@@ -41,7 +42,7 @@ export class TargetFileSystem implements vscode.FileSystemProvider {
       return await this.execute(command, [{ target, path: uri.path || "/" }]);
     } catch (err) {
       this.log.debug(`${command} ${uri.path}: ${err instanceof Error ? err.message : String(err)}`);
-      throw fsError(err, uri);
+      throw fsError(err, uri, command);
     }
   }
 

@@ -3,8 +3,8 @@ implementation behind `debugbox cleanup` (CLI) and `debugbox.cleanupCopies` (LSP
 
 Ephemeral containers cannot be removed (the API only adds them); copies are whole pods that keep running until
 deleted, so this is how they go away again. Asking the user is the caller's part (a terminal's y/N, the editor's
-`window/showMessageRequest`); `question` is the one wording both use. Names come from the cluster and are checked
-as pod names before they go into a DELETE path.
+`window/showMessageRequest`); `question` is the one wording both use (`consent.delete_copies_question`).
+Names come from the cluster and are checked as pod names before they go into a DELETE path.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from debugbox.core.settings import Settings
-from debugbox.core.targets import names
+from debugbox.core.targets import consent, names
 from debugbox.core.targets.consent import COPY_LABEL
 from debugbox.edge.kube_client import KubeClient
 
@@ -33,7 +33,7 @@ class Copies:
 
     def question(self) -> str:
         """What the user confirms before `delete` (the same words in the terminal and in the editor)."""
-        return f"Delete {len(self.pods)} debug copies in {self.where}: {', '.join(self.pods)}?"
+        return consent.delete_copies_question(self.pods, self.where)
 
 
 def find_copies(settings: Settings, context: str | None = None, namespace: str | None = None) -> Copies:

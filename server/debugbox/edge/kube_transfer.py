@@ -25,7 +25,14 @@ from pathlib import Path, PurePosixPath
 from typing import IO
 
 from debugbox.core.targets import pod_data
-from debugbox.edge.transfer import CHUNK, Progress, Summary, TransferRefused, local_destination
+from debugbox.edge.transfer import (
+    CHUNK,
+    ExistsInTarget,
+    Progress,
+    Summary,
+    TransferRefused,
+    local_destination,
+)
 from debugbox.edge.writes import write_stream
 
 _STDERR_KEEP = 16 * 1024
@@ -88,6 +95,8 @@ class _Run:
             return TransferRefused(
                 f"kubectl sent nothing for {self.idle:g} s; the copy of {path} was stopped and is incomplete"
             )
+        if code == pod_data.EXISTS_IN_TARGET:
+            return ExistsInTarget(pod_data.explain(code, path, stderr))
         return TransferRefused(pod_data.explain(code, path, stderr))
 
 

@@ -43,6 +43,11 @@ class TransferRefused(Exception):
     """A copy debugbox will not make (a file would be replaced without --force, a link, a missing folder)."""
 
 
+class ExistsInTarget(TransferRefused):
+    """The refusal an editor can turn into a question: the path exists in the target and `force` was not given
+    (it asks "Replace?" and copies again with force; nothing else is shown for it)."""
+
+
 @dataclass
 class Summary:
     files: int = 0
@@ -498,13 +503,13 @@ def copy_in(
         extract_to, arcname = path, src.name
         existing = client.stat_path(container_id, str(PurePosixPath(path, arcname)))
         if existing is not None and not force and not _is_dir(existing):
-            raise TransferRefused(
+            raise ExistsInTarget(
                 f"{PurePosixPath(path, arcname)} exists in the target: pass --force to replace it"
             )
     else:
         extract_to, arcname = archive_parent_and_name(path)
         if found is not None and not force:
-            raise TransferRefused(f"{path} exists in the target: pass --force to replace it")
+            raise ExistsInTarget(f"{path} exists in the target: pass --force to replace it")
         parent = client.stat_path(container_id, extract_to)
         if parent is None or not _is_dir(parent):
             raise TransferRefused(f"{extract_to} is not a folder in the target")

@@ -78,8 +78,9 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     up = {"target": "pod/web/app", "src": src.as_uri(), "path": "/www"}
 
     # The editor's answer is Cancel (no button): nothing is created, and the refusal says why.
-    with pytest.raises(JsonRpcException, match="cannot be removed"):
+    with pytest.raises(JsonRpcException, match="cannot be removed") as cancelled:
         await _command(editor, Command.COPY_TO_TARGET.value, up)
+    assert cancelled.value.data == {"cancelled": True}  # the editor shows nothing for the user's own Cancel
     (question,) = editor.asked
     assert "ephemeral container debugbox-app" in question.message and "cannot be removed" in question.message
     assert [a.title for a in question.actions or []] == [ADD, "Cancel"]
@@ -95,6 +96,10 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     from tests.integration.kubernetes.test_kube_data import watched_before_checking
 
     assert watched_before_checking(docker_cluster) <= TARGET_CHECK_SECONDS / POLL_SECONDS / 2
+    # Again: the file is there now, a refusal marked for the editor's "Replace?" question (not shown).
+    with pytest.raises(JsonRpcException, match="exists in the target") as exists:
+        await _command(editor, Command.COPY_TO_TARGET.value, up)
+    assert exists.value.data == {"exists": True}
 
     down = tmp_path / "down.bin"
     pulled = {"target": "pod/web/app", "path": f"/www/{src.name}", "dest": down.as_uri()}

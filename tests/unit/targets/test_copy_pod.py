@@ -90,3 +90,15 @@ def test_which_containers_need_keeping_up() -> None:
         and keeps_up("Succeeded", "running")
     )
     assert not keeps_up("Running", "running")
+
+
+def test_the_cleanup_question_counts_in_words_a_user_reads() -> None:
+    from debugbox.core.targets.consent import delete_copies_question
+
+    where = "namespace shop (context prod)"
+    assert delete_copies_question(("web-debugbox",), where) == (
+        "Delete the debug copy in namespace shop (context prod): web-debugbox?"
+    )
+    assert delete_copies_question(("a-debugbox", "b-debugbox"), where) == (
+        "Delete 2 debug copies in namespace shop (context prod): a-debugbox, b-debugbox?"
+    )

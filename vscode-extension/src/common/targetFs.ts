@@ -122,3 +122,14 @@ export function parentPath(p: string): string {
 export function joinPath(dir: string, name: string): string {
   return dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`;
 }
+
+/** How messages name the target of an open `debugbox-target:` file: the name the user picked it by (`picked`, id →
+ * name), else a pod's `POD/CONTAINER` from its `k8s://CONTEXT/NAMESPACE/POD/CONTAINER` id, else the id itself. */
+export function targetLabel(id: string, picked: ReadonlyMap<string, string>): string {
+  const known = picked.get(id);
+  if (known) {
+    return known;
+  }
+  const pod = /^k8s:\/\/[^/]+\/[^/]+\/([^/]+)\/([^/]+)$/.exec(id);
+  return pod ? `${pod[1]}/${pod[2]}` : id;
+}

@@ -5,7 +5,7 @@ An ephemeral container only adds to the pod the user picked. A copy (`kubectl de
 instance of the workload — same service account, secrets and volumes — that keeps running until deleted, so
 the ladder may *propose* it but only an explicit `strategy: copy` (CLI `--strategy copy`, the command's
 `"strategy": "copy"` argument, a picker choice) makes it. A copy carries `COPY_LABEL` so it can be listed and
-removed again (`debugbox cleanup`).
+removed again (`debugbox cleanup`), after the user confirmed `delete_copies_question`.
 """
 
 from __future__ import annotations
@@ -47,3 +47,10 @@ def require_consent(
         copy_name,
         cleanup,
     )
+
+
+def delete_copies_question(pods: tuple[str, ...], where: str) -> str:
+    """What the user confirms before debugbox deletes its copies `pods` in `where` (the same words in the
+    terminal and in the editor)."""
+    what = "the debug copy" if len(pods) == 1 else f"{len(pods)} debug copies"
+    return f"Delete {what} in {where}: {', '.join(pods)}?"

@@ -142,6 +142,9 @@ kill "$w" 2>/dev/null
 exit "$code"
 """
 
+#: The upload script's exit code when the path exists and replacing it was not asked for.
+EXISTS_IN_TARGET = 96
+
 #: Exit codes of the scripts above, and what they mean (`{path}` and `{detail}` filled in by `explain`).
 _MEANINGS = {
     90: "no process of the target is visible from the debug container (is its process namespace shared? "
@@ -152,7 +155,7 @@ _MEANINGS = {
     94: "{detail} is a symbolic link in the target: name the path it points to (links under /proc/PID/root "
     "resolve inside the debug container, not the target)",
     95: "the folder of {path} does not exist in the target",
-    96: "{path} exists in the target: pass --force to replace it",
+    EXISTS_IN_TARGET: "{path} exists in the target: pass --force to replace it",
     97: "writing {path} in the target failed: {detail}",
     98: "the upload to {path} was cut off (not every byte arrived); nothing was replaced",
     99: "{path} is not a directory in the target",

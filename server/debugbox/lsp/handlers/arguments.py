@@ -3,16 +3,21 @@
 Commands take one JSON object (`{"uri": ..., ...}`). Anything else is answered with a JSON-RPC InvalidParams
 error whose message names the command and what was wrong, so a bad call from any editor or script gets a clear
 answer and the server carries on. `CommandFailed` (LSP RequestFailed) is for well-formed requests that cannot
-be done.
+be done; `shown_failure` is the one way a command both shows its sentence (`window/showMessage`, for every
+editor) and fails, marking the error `{"shown": true}` so that a client showing its own errors does not show it a
+second time (the VS Code extension: `failureOf` in `vscode-extension/src/common/failures.ts`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
 
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+if TYPE_CHECKING:
+    from debugbox.lsp.server import DebugboxLanguageServer
 
 _SHOWN_CHARS = 80
 
@@ -22,6 +27,19 @@ class CommandFailed(JsonRpcException):
 
     CODE = -32803
     MESSAGE = "Request failed"
+
+
+#: `ResponseError.data` of a failure whose sentence the server has already shown to the user.
+SHOWN = {"shown": True}
+
+
+def shown_failure(ls: DebugboxLanguageServer, command: str, why: str) -> CommandFailed:
+    """Show `why` (one sentence) as an error message, and the failure to raise for `command`: marked `SHOWN`,
+    with the command in its message for logs and scripts (the user sees `why` once, without it)."""
+    from lsprotocol import types as lsp
+
+    ls.show_message(f"debugbox: {why}", lsp.MessageType.Error)
+    return CommandFailed(f"{command}: {why}", data=SHOWN)
 
 
 def _shown(value: Any) -> str:

@@ -12,21 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from lsprotocol import types as lsp
-
 from debugbox.core.wire import Command
-from debugbox.lsp.handlers.arguments import CommandFailed, object_argument, optional_str
+from debugbox.lsp.handlers.arguments import object_argument, optional_str, shown_failure
 from debugbox.lsp.server import DebugboxLanguageServer
 
 CLEANUP = Command.CLEANUP_COPIES.value
 
 #: The button that agrees to deleting the listed copies.
 DELETE = "Delete"
-
-
-def _failed(ls: DebugboxLanguageServer, why: str) -> CommandFailed:
-    ls.show_message(f"debugbox: {why}", lsp.MessageType.Error)
-    return CommandFailed(f"{CLEANUP}: {why}")
 
 
 async def cleanup_copies(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -40,7 +33,7 @@ async def cleanup_copies(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> d
     try:
         copies = await asyncio.to_thread(find_copies, settings, context, namespace)
     except RuntimeProblem as exc:
-        raise _failed(ls, str(exc)) from exc
+        raise shown_failure(ls, CLEANUP, str(exc)) from exc
     result: dict[str, Any] = {
         "context": copies.context,
         "namespace": copies.namespace,
@@ -57,7 +50,7 @@ async def cleanup_copies(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> d
         await asyncio.to_thread(delete_copies, copies, deleted.append)
     except RuntimeProblem as exc:
         before = f" (deleted before it: {', '.join(deleted)})" if deleted else ""
-        raise _failed(ls, f"{exc}{before}") from exc
+        raise shown_failure(ls, CLEANUP, f"{exc}{before}") from exc
     ls.show_message(f"debugbox: deleted {', '.join(deleted)} in {copies.where}")
     return {**result, "deleted": deleted}
 

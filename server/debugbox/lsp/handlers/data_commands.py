@@ -13,6 +13,8 @@ Arguments (one object each, see docs/commands.md):
 `target` may be a pod (`pod/NAME[/CONTAINER]` or a listing's `k8s://` ID): copies then go through debugbox's debug
 container of the pod (`edge/kube_transfer.py`); when none runs, the editor is asked first (`ADD_DEBUG_CONTAINER`,
 the same confirmation helper as the other offers), because an ephemeral container cannot be removed again.
+A failed copy is shown once by the server (`shown_failure`), except two the editor handles itself: the user's
+Cancel (`CANCELLED`) and a path that exists in the target (`EXISTS`, answered with a "Replace?" question).
 Forward and capture on a pod run the same CLI in the terminal (`kubectl port-forward`; the capture's own y/N
 question on the terminal).
 
@@ -28,8 +30,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lsprotocol import types as lsp
-
 from debugbox.core.wire import Command
 from debugbox.lsp.handlers.arguments import (
     CommandFailed,
@@ -38,6 +38,7 @@ from debugbox.lsp.handlers.arguments import (
     optional_bool,
     optional_str,
     required_str,
+    shown_failure,
 )
 from debugbox.lsp.handlers.target_commands import open_terminal
 from debugbox.lsp.server import DebugboxLanguageServer
@@ -45,6 +46,12 @@ from debugbox.lsp.server import DebugboxLanguageServer
 if TYPE_CHECKING:
     from debugbox.core.targets.pod_data import DebugContainerRef
     from debugbox.edge.transfer import Summary
+
+#: `ResponseError.data` of a copy refused because the path exists and `force` was not given.
+EXISTS = {"exists": True}
+#: `ResponseError.data` of a pod's data command the user cancelled (the question to add a debug container):
+#: nothing to show, the user knows.
+CANCELLED = {"cancelled": True}
 
 COPY_FROM = Command.COPY_FROM_TARGET.value
 COPY_TO = Command.COPY_TO_TARGET.value
@@ -73,6 +80,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.transfer import split_target_path
     from debugbox.edge import transfer
+    from debugbox.edge.kube_data import ConsentRefused
     from debugbox.edge.service import is_pod_ref, resolve_engine_container
 
     example = '{"target": "docker://web", "path": "/var/log/app.log", "dest": "file:///…"}'
@@ -99,10 +107,14 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
 
     try:
         summary = await asyncio.to_thread(work)
+    except ConsentRefused as exc:
+        raise CommandFailed(f"{command}: {exc}", data=CANCELLED) from exc
+    except transfer.ExistsInTarget as exc:
+        # Not shown: the editor asks "Replace?" and copies again with `force` (a script reads the message).
+        raise CommandFailed(f"{command}: {exc}", data=EXISTS) from exc
     except (RuntimeProblem, transfer.TransferRefused, OSError) as exc:
-        message = f"{command}: {exc}" if not isinstance(exc, OSError) else f"{command}: {exc.strerror or exc}"
-        ls.show_message(f"debugbox: {message.split(': ', 1)[1]}", lsp.MessageType.Error)
-        raise CommandFailed(message) from exc
+        why = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+        raise shown_failure(ls, command, why) from exc
     return {
         "files": summary.files,
         "directories": summary.directories,

@@ -37,6 +37,7 @@ from debugbox.lsp.handlers.arguments import (
     object_argument,
     optional_bool,
     optional_choice,
+    shown_failure,
 )
 from debugbox.lsp.handlers.workspace_edits import (
     CLIENT_TIMEOUT_SECONDS,
@@ -129,8 +130,7 @@ def _check_target(ls: DebugboxLanguageServer, target: Path) -> None:
     try:
         write_target(target, _workspace_root(ls, target) or target.parent)
     except WriteRefused as exc:
-        ls.show_message(f"debugbox: {exc}", lsp.MessageType.Error)
-        raise CommandFailed(f"{COMMAND}: {exc}") from exc
+        raise shown_failure(ls, COMMAND, str(exc)) from exc
     except OSError as exc:
         raise CommandFailed(f"{COMMAND}: cannot check {target}: {exc.strerror or exc}") from exc
 
@@ -179,8 +179,7 @@ async def _create(ls: DebugboxLanguageServer, name: str, target: Path, content: 
     try:
         write_file(target, content.encode("utf-8"), root, replace=False)
     except WriteRefused as exc:
-        ls.show_message(f"debugbox: {exc}", lsp.MessageType.Error)
-        raise CommandFailed(f"{COMMAND}: {exc}") from exc
+        raise shown_failure(ls, COMMAND, str(exc)) from exc
     except FileExistsError:
         return _exists(ls, name, target_uri)
     except OSError as exc:

@@ -10,7 +10,8 @@ Arguments: one object `{"target", "path"}` each (see docs/commands.md); answers:
 A missing path is a `RequestFailed` whose message says "does not exist in the target" (the editor maps it to
 FileNotFound). The engine's archive API does the reading (`edge/file_view.py`): nothing runs in the target. On a
 pod (`pod/NAME[/CONTAINER]`, `k8s://…`) debugbox's debug container reads `/proc/<pid>/root` instead
-(`edge/kube_file_view.py`); adding one is asked first, as for copies (`data_commands.pod_debug_container`). The
+(`edge/kube_file_view.py`); adding one is asked first, as for copies (`data_commands.pod_debug_container`), and a
+Cancel fails the request marked `data_commands.CANCELLED`. The
 work runs in a worker thread; each engine read is bounded by the engine timeout.
 """
 
@@ -46,8 +47,9 @@ async def _on_target(
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.targets.file_view import target_path
     from debugbox.edge.file_view import TooLarge
+    from debugbox.edge.kube_data import ConsentRefused
     from debugbox.edge.service import is_pod_ref, resolve_engine_container
-    from debugbox.lsp.handlers.data_commands import pod_debug_container
+    from debugbox.lsp.handlers.data_commands import CANCELLED, pod_debug_container
 
     obj = object_argument(command, args, '{"target": "docker://web", "path": "/etc"}')
     target = required_str(command, obj, "target")
@@ -67,6 +69,8 @@ async def _on_target(
 
     try:
         return await asyncio.to_thread(run)
+    except ConsentRefused as exc:
+        raise CommandFailed(f"{command}: {exc}", data=CANCELLED) from exc
     except (RuntimeProblem, TooLarge, OSError) as exc:
         text = str(exc) if not isinstance(exc, OSError) or exc.strerror is None else exc.strerror
         log.info("%s: %s", command, text)  # the view asks often; a missing path is no error to show

@@ -24,7 +24,13 @@ from lsprotocol import types as lsp
 
 from debugbox.core.documents import DocumentKind, kind_of
 from debugbox.core.wire import Command
-from debugbox.lsp.handlers.arguments import CommandFailed, document_uri, invalid, object_argument
+from debugbox.lsp.handlers.arguments import (
+    CommandFailed,
+    document_uri,
+    invalid,
+    object_argument,
+    shown_failure,
+)
 from debugbox.lsp.handlers.workspace_edits import apply_edit, document_edit, edit_refusal
 from debugbox.lsp.server import DebugboxLanguageServer
 
@@ -94,8 +100,7 @@ async def _apply(
         raise CommandFailed(f"{command}: this editor cannot apply workspace edits")
     refusal = edit_refusal(ls, uri)
     if refusal is not None:
-        ls.show_message(f"debugbox: {refusal}", lsp.MessageType.Error)
-        raise CommandFailed(f"{command}: {refusal}")
+        raise shown_failure(ls, command, refusal)
     result = await apply_edit(ls, document_edit(ls, uri, version, outcome.edits), label, command)
     reply["applied"] = bool(result.applied)
     if not result.applied:

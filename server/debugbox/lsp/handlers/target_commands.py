@@ -40,6 +40,7 @@ from debugbox.lsp.handlers.arguments import (
     object_argument,
     optional_bool,
     optional_str,
+    shown_failure,
 )
 from debugbox.lsp.handlers.workspace_edits import CLIENT_TIMEOUT_SECONDS
 from debugbox.lsp.server import DebugboxLanguageServer
@@ -211,8 +212,7 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
             plan = await off_loop(ls, OPEN, await _plan_request(ls, OPEN, _with_strategy(args, "copy")))
     except CommandFailed as exc:
         # The user clicked something and expects a terminal: say why there is none, then fail the request.
-        ls.show_message(f"debugbox: {exc.message}", lsp.MessageType.Error)
-        raise
+        raise shown_failure(ls, OPEN, exc.message.removeprefix(f"{OPEN}: ")) from exc
     result: dict[str, Any] = plan.to_json()
     argv = _absolute_argv(ls, plan.argv)
     result["argv"] = argv
@@ -355,8 +355,7 @@ def _absolute_argv(ls: DebugboxLanguageServer, argv: tuple[str, ...]) -> list[st
     try:
         return list(resolve_program(argv, exclude=ls.workspace_roots()))
     except RuntimeProblem as exc:
-        ls.show_message(f"debugbox: {OPEN}: {exc}", lsp.MessageType.Error)
-        raise CommandFailed(f"{OPEN}: {exc}") from exc
+        raise shown_failure(ls, OPEN, str(exc)) from exc
 
 
 def _answer_field(answer: Any, key: str) -> Any:
