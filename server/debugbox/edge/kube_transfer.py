@@ -1,12 +1,17 @@
-"""Copy a file out of or into a pod's container through debugbox's debug container (`kubectl exec`, no TTY).
+"""Copy a file or a folder out of a pod's container, or a file into it, through debugbox's debug container
+(`kubectl exec`, no TTY).
 
 The target needs nothing (`kubectl cp` needs `tar` in it): the debug container reads or writes
-`/proc/<pid>/root/PATH` of the target's main process (`core/targets/pod_data.py` has the scripts and argv).
-Both directions stream in 1 MiB pieces through kubectl's stdin/stdout, so a large file never sits in memory.
+`/proc/<pid>/root/PATH` of the target's main process (`core/targets/pod_data.py` has the scripts and argv); a
+folder is archived by the debug container's own `tar`, links kept as links. Both directions stream in 1 MiB
+pieces through kubectl's stdin/stdout, so a large file never sits in memory.
 
 Local writes follow the one write rule (`edge/writes.py`): nothing replaced without `force`, no write through a
-link leaving the folder, a failed copy leaves nothing behind. An upload lands in a temporary file in the target
-that is renamed over the destination only when every byte arrived (the script counts them).
+link leaving the folder, a failed copy leaves nothing behind. A folder lands through the containers' landing code
+(`edge/transfer.py`: `local_destination`, `land_archive`, `removed_on_failure`), so both follow one set of rules.
+Folders are not uploaded: the debug container's `tar` would resolve the target's links against its own root.
+An upload lands in a temporary file in the target that is renamed over the destination only when every byte
+arrived (the script counts them).
 
 A kubectl that stops sending or receiving for the idle deadline (`kube_watch.start_deadline` of the API
 timeout) is ended, with one sentence: never a silent hang.
@@ -16,13 +21,14 @@ from __future__ import annotations
 
 import io
 import os
+import posixpath
 import stat
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from debugbox.core.targets import pod_data
 from debugbox.edge.transfer import (
@@ -31,9 +37,14 @@ from debugbox.edge.transfer import (
     Progress,
     Summary,
     TransferRefused,
+    land_archive,
     local_destination,
+    removed_on_failure,
 )
 from debugbox.edge.writes import write_stream
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 _STDERR_KEEP = 16 * 1024
 
@@ -109,34 +120,100 @@ def copy_out(
     force: bool = False,
     progress: Progress | None = None,
 ) -> Summary:
-    """The target's file `path` to `dest` (into it, when `dest` is a folder), byte for byte."""
+    """The target's file or folder `path` to `dest` (into it, when `dest` is a folder), as `cp -r` names it: a
+    file byte for byte, a folder through the same landing code as a container's (`transfer.land_archive`)."""
+    argv = pod_data.copy_out_argv(ref, path)  # refuses the root before anything runs
+    path = posixpath.normpath(path)
     name = PurePosixPath(path).name
-    if not name:
-        raise TransferRefused("/ is a folder; copying folders out of a pod is not supported yet")
-    root, rename = local_destination(dest, path, {}, force)  # a file: pods' folders are refused above
-    final = root / (rename or name)
     summary = Summary()
-    run = _Run(pod_data.read_argv(ref, path), idle, stdin=False)
-
-    def chunks() -> Iterator[bytes]:
+    run = _Run(argv, idle, stdin=False)
+    try:
         stream = run.proc.stdout
         assert isinstance(stream, io.BufferedReader)
-        while chunk := stream.read1(CHUNK):
-            run.touch()
-            summary.bytes += len(chunk)
-            if progress is not None:
-                progress(summary.bytes)
-            yield chunk
-        code, stderr = run.finish()
-        if code != 0:  # raised inside the write: the partial file is removed
-            raise run.failure(code, stderr, path)
+        kind = pod_data.COPY_OUT_KINDS.get(stream.read(1))
+        if kind is None:  # nothing sent: the script refused (or kubectl failed) before the first byte
+            code, stderr = run.finish()
+            raise run.failure(code or 1, stderr, path)
+        run.touch()
+        root, rename = local_destination(dest, path, kind == "folder", force)
+        if kind == "folder":
+            with removed_on_failure(root, rename or name):
+                _land_folder(run, stream, path, root, rename, force=force, summary=summary, progress=progress)
+            return summary
+        final = root / (rename or name)
 
-    try:
+        def chunks() -> Iterator[bytes]:
+            while chunk := stream.read1(CHUNK):
+                run.touch()
+                summary.bytes += len(chunk)
+                if progress is not None:
+                    progress(summary.bytes)
+                yield chunk
+            _finish(run, stream, path)  # raised inside the write: the partial file is removed
+
         write_stream(final, chunks(), final.parent, replace=force)
     finally:
         run.abort()
     summary.files = 1
     return summary
+
+
+def _land_folder(
+    run: _Run,
+    stream: io.BufferedReader,
+    path: str,
+    root: Path,
+    rename: str | None,
+    *,
+    force: bool,
+    summary: Summary,
+    progress: Progress | None,
+) -> None:
+    """The folder's tar stream landed by the containers' landing code, then kubectl's verdict: a stream cut
+    short (kubectl ended, or stalled and was stopped) is reported as kubectl's failure, not tar's."""
+    import tarfile
+
+    try:
+        land_archive(
+            _Touching(stream, run), PurePosixPath(path).name, root, rename, force=force, summary=summary,
+            progress=progress or (lambda _: None),
+        )  # fmt: skip
+    except tarfile.TarError as exc:
+        code, stderr = run.finish()
+        if code != 0:
+            raise run.failure(code, stderr, path) from None
+        raise TransferRefused(f"the debug container's archive of {path} could not be read ({exc})") from None
+    _finish(run, stream, path)
+
+
+def _finish(run: _Run, stream: io.BufferedReader, path: str) -> None:
+    """The end of a copy out: what follows the archive read to its end (tar's padding), then kubectl's exit
+    code, its failure as one sentence (an unreadable file in a folder ends `tar` with an error)."""
+    while stream.read1(CHUNK):
+        run.touch()
+    code, stderr = run.finish()
+    if code != 0:
+        raise run.failure(code, stderr, path)
+
+
+class _Touching(io.RawIOBase):
+    """kubectl's stdout as tarfile reads it: each read is as much as has arrived (at most what was asked), and
+    counts as activity for the idle deadline."""
+
+    def __init__(self, stream: io.BufferedReader, run: _Run) -> None:
+        super().__init__()
+        self._stream = stream
+        self._run = run
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._stream.read1(len(view))
+        view[: len(data)] = data
+        self._run.touch()
+        return len(data)
 
 
 def copy_in(

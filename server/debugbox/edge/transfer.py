@@ -11,6 +11,7 @@ a replaced file keeps its mode.
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import threading
@@ -161,18 +162,19 @@ def read_archive(client: EngineClient, container_id: str, path: str) -> Iterator
         yield resp
 
 
-def local_destination(dest: Path, path: str, found: dict[str, Any], force: bool) -> tuple[Path, str | None]:
-    """Where a copy of the container's `path` (stat `found`) lands for `dest`, as `cp -r` names it: the local
-    folder entries are written under, and the new name of the top entry (None: its own name)."""
+def local_destination(dest: Path, path: str, is_dir: bool, force: bool) -> tuple[Path, str | None]:
+    """Where a copy of the target's `path` (a folder when `is_dir`) lands for `dest`, as `cp -r` names it: the
+    local folder entries are written under, and the new name of the top entry (None: its own name). The one
+    rule for containers and pods."""
     top = PurePosixPath(path).name or "/"
     if os.path.islink(dest):
         raise TransferRefused(f"{dest} is a symbolic link: debugbox does not write through links")
     if dest.is_dir():
-        if (dest / top).exists() and not _is_dir(found) and not force:
+        if (dest / top).exists() and not is_dir and not force:
             raise TransferRefused(f"{dest / top} exists: pass --force to replace it")
         return dest, None
     if dest.exists():
-        if _is_dir(found):
+        if is_dir:
             raise TransferRefused(f"{dest} is a file; {path} is a directory")
         if not force:
             raise TransferRefused(f"{dest} exists: pass --force to replace it")
@@ -206,12 +208,33 @@ def copy_out(
             if found is None:
                 raise TargetNotFound(f"{path} does not exist in the target")
         top = PurePosixPath(path).name or "/"
-        root, rename = local_destination(dest, path, found, force)
+        root, rename = local_destination(dest, path, _is_dir(found), force)
         if not int(found.get("mode", 0)) & (_DIR | _SYMLINK):
             _single_file(resp, path, top, root, rename, force=force, summary=summary, progress=progress)
         else:
-            _each_member(resp, top, root, rename, force=force, summary=summary, progress=progress)
+            with removed_on_failure(root, rename or top):
+                land_archive(resp, top, root, rename, force=force, summary=summary, progress=progress)
     return summary
+
+
+@contextmanager
+def removed_on_failure(root: Path, name: str) -> Iterator[None]:
+    """A folder copy that fails (a cut stream, a refusal at its end) removes the folder `root/name` it created,
+    so a failed copy leaves nothing behind; a folder that existed before (a merge into it) is left as it is,
+    with the files already written (each one whole: `_write_file`)."""
+    if name in ("", ".", "..", "/") or "/" in name:
+        yield  # the root of a target ("/"): its entries land in `root` itself, which is the user's
+        return
+    top = root / name
+    created = not os.path.lexists(top)
+    try:
+        yield
+    except BaseException:
+        if created and os.path.isdir(top) and not os.path.islink(top):
+            import shutil
+
+            shutil.rmtree(top, ignore_errors=True)  # never follows links: entries are never links
+        raise
 
 
 def _land_locally(name: str, top: str, root: Path, rename: str | None, summary: Summary) -> Path | None:
@@ -236,8 +259,8 @@ def _write_entry(
     _write_file(local, mode, replace=replace, summary=summary, fill=fill)
 
 
-def _each_member(
-    resp: IO[bytes],
+def land_archive(
+    resp: IO[bytes] | io.RawIOBase,
     top: str,
     root: Path,
     rename: str | None,
@@ -246,7 +269,8 @@ def _each_member(
     summary: Summary,
     progress: Progress,
 ) -> None:
-    """Write the archive's entries one by one (a folder, a link): tarfile parses, `land` decides."""
+    """Write the tar stream's entries one by one (a folder, a link): tarfile parses, `land` decides. The one
+    landing code of a folder copied out, from a container's engine or a pod's debug container."""
     import tarfile
 
     with tarfile.open(fileobj=resp, mode="r|", bufsize=_STREAM_BUFFER) as archive:

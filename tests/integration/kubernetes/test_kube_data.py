@@ -152,8 +152,10 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == "debugbox: /nope/missing does not exist in the target"
     assert list(dest.iterdir()) == []  # nothing half-written
-    out = kube.debugbox("cp", "pod/web:/www", str(dest))
-    assert out.returncode == 1 and "is a folder" in out.stderr
+    # Folders go out (`test_cp_copies_a_folder_out_…`), never in: the target's links would resolve in the debug
+    # container's root.
+    out = kube.debugbox("cp", str(dest), "pod/web:/www")
+    assert out.returncode == 1 and "copying folders into a pod is not supported" in out.stderr
     local = kube.tmp / "f.txt"
     local.write_text("hello")
     out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")
@@ -166,6 +168,74 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     out = kube.debugbox("cp", str(local), "pod/web:/site/f.txt")
     assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
     assert list(dest.iterdir()) == [] and "Traceback" not in out.stderr
+
+
+def test_cp_copies_a_folder_out_of_a_pod_as_a_containers_folder_copy_lands(kube_docker: KubeEnv) -> None:
+    """The debug container's busybox `tar` (links kept as links) through `kubectl exec`, landed by the containers'
+    landing code: nested files, a binary file and an odd name byte for byte, links leaving the folder skipped."""
+    kube = kube_docker
+    _pod(kube)
+    folder = "/dossier été"
+    mkdir = ["exec", "web", "-c", "debugbox-app", "--", "mkdir", "-p", f"/proc/1/root{folder}/sub/deeper"]
+    # The first cp adds the debug container (with consent); the tree is then made and filled through it.
+    warm = kube.debugbox(
+        "cp", "pod/web:/www/index.html", str(kube.tmp / "warm"), "--image", "busybox:1.36", "--yes"
+    )
+    assert warm.returncode == 0, warm.stderr
+    assert kube.kubectl(mkdir).returncode == 0
+    up = kube.tmp / "up"
+    files = {
+        ODD_NAME: os.urandom(3 * 1024 * 1024) + b"\r\n\x00\x1b[0m\n\r\x03\x04",
+        "sub/a.txt": b"nested\r\n",
+        "sub/deeper/empty": b"",
+        "sub/deeper/b.bin": bytes(range(256)) * 64,
+    }
+    for rel, data in files.items():
+        (up / rel).parent.mkdir(parents=True, exist_ok=True)
+        (up / rel).write_bytes(data)
+        sent = kube.debugbox("cp", str(up / rel), f"pod/web:{folder}/{rel}")
+        assert sent.returncode == 0, sent.stderr
+    for link, to in (("abs", "/etc"), ("sub/up", "../../www/index.html")):
+        made = kube.kubectl(
+            ["exec", "web", "-c", "debugbox-app", "--", "ln", "-s", to, f"/proc/1/root{folder}/{link}"]
+        )
+        assert made.returncode == 0, made.stderr
+
+    down = kube.tmp / "down"
+    down.mkdir()
+    out = kube.debugbox("cp", f"pod/web:{folder}", str(down))
+    assert out.returncode == 0, out.stderr
+    landed = down / folder[1:]
+    for rel, data in files.items():
+        assert (landed / rel).read_bytes() == data, rel
+    assert "4 file(s), 3 folder(s)" in out.stderr
+    # Links leaving the folder (absolute or `..`) are skipped and said, as for a container: never created here.
+    assert out.stderr.count("a link, not copied") == 2, out.stderr
+    assert not os.path.lexists(landed / "abs") and not os.path.lexists(landed / "sub" / "up")
+
+    # To a new name, the folder takes it (`cp -r`); onto a file, refused in one sentence.
+    renamed = kube.debugbox("cp", f"pod/web:{folder}/sub", str(kube.tmp / "renamed"))
+    assert renamed.returncode == 0, renamed.stderr
+    assert (kube.tmp / "renamed" / "deeper" / "b.bin").read_bytes() == files["sub/deeper/b.bin"]
+    onto = kube.debugbox("cp", f"pod/web:{folder}", str(kube.tmp / "warm"))
+    assert onto.returncode == 1 and "is a file" in onto.stderr and "Traceback" not in onto.stderr
+
+    # An existing destination: its files are kept without --force (each said), replaced with it.
+    (landed / "sub" / "a.txt").write_bytes(b"my own work")
+    kept = kube.debugbox("cp", f"pod/web:{folder}", str(down))
+    assert kept.returncode == 0 and "exists (--force replaces it)" in kept.stderr, kept.stderr
+    assert (landed / "sub" / "a.txt").read_bytes() == b"my own work"
+    forced = kube.debugbox("cp", f"pod/web:{folder}", str(down), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert (landed / "sub" / "a.txt").read_bytes() == files["sub/a.txt"]
+
+    # A missing folder: one sentence, nothing left behind.
+    fresh = kube.tmp / "fresh"
+    fresh.mkdir()
+    missing = kube.debugbox("cp", f"pod/web:{folder}/nope/", str(fresh))
+    assert missing.returncode == 1
+    assert missing.stderr.strip().splitlines()[-1] == f"debugbox: {folder}/nope does not exist in the target"
+    assert list(fresh.iterdir()) == [] and "Traceback" not in missing.stderr
 
 
 @pytest.fixture(scope="module")

@@ -106,6 +106,13 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     result = await _command(editor, Command.COPY_FROM_TARGET.value, pulled)
     assert down.read_bytes() == data and result["bytes"] == len(data)
     assert len(editor.asked) == 2  # the second copy reused the running debug container without asking
+    # A folder comes out through the same command (the debug container's tar, the containers' landing code).
+    folder = tmp_path / "site"
+    result = await _command(
+        editor, Command.COPY_FROM_TARGET.value, {**pulled, "path": "/www", "dest": folder.as_uri()}
+    )
+    assert (result["files"], result["directories"], result["skipped"]) == (2, 1, [])
+    assert (folder / src.name).read_bytes() == data
 
     # The read-only file view reads the pod's files through the same (running) debug container.
     import base64

@@ -19,9 +19,13 @@ def test_data_commands_exec_in_the_debug_container_without_a_tty() -> None:
     assert "-t" not in argv and "-it" not in argv and "-i" not in argv  # nothing to send: no stdin either
     command = argv[argv.index("--") + 1 :]
     assert command[:4] == ("env", "DEBUGBOX_QUIET=1", "sh", "-c")  # the bootstrap finds the target's PID
-    assert (
-        command[-4:-1] == ("-c", pod_data.READ_SCRIPT, "debugbox-data") and command[-1] == "/var/log/app.log"
-    )
+    assert command[-5:] == ("-c", pod_data.READ_SCRIPT, "debugbox-data", "/var/log/app.log", "file")
+    # A copy out also sends folders (the script's `folders`), for a normalized path; never the target's root.
+    copy = pod_data.copy_out_argv(REF, "/srv/a b/./ü/")
+    assert copy[:9] == argv[:9] and copy[-3:] == ("debugbox-data", "/srv/a b/ü", "folders")
+    for root in ("/", "//", "/srv/.."):
+        with pytest.raises(InvalidTarget, match="root"):
+            pod_data.copy_out_argv(REF, root)
 
     argv = pod_data.write_argv(REF, "/tmp", size=12, mode=0o100644, name="a b é.bin", force=False)
     assert argv[2] == "-i" and argv[-5:] == ("/tmp", "0", "12", "644", "a b é.bin")
@@ -69,6 +73,11 @@ def test_capture_and_port_forward_argv() -> None:
 
 def test_failures_read_as_one_sentence() -> None:
     assert pod_data.explain(91, "/x", "") == "/x does not exist in the target"
+    assert pod_data.explain(92, "/x", "") == "/x is a folder in the target"  # the file view reads files only
+    assert pod_data.explain(89, "/x", "") == (
+        "/x is a folder, and the debug container's image has no tar to send it with: copy it with a toolbox "
+        "image that has tar (--image, e.g. busybox), or copy its files one by one"
+    )
     assert "--force" in pod_data.explain(96, "/x", "")
     kubectl_said = "/a\ncommand terminated with exit code 94\n"  # kubectl's own last line is not the detail
     assert pod_data.explain(94, "/a/b", kubectl_said).startswith("/a is a symbolic link")

@@ -22,6 +22,7 @@ every container of the pod, so tcpdump there sees the pod's traffic.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 
 from debugbox.core.errors import InvalidTarget
@@ -51,18 +52,32 @@ dbx_nolinks() {
 }
 """
 
-#: Copy out: $1 the absolute path; the file's bytes on stdout.
+#: Copy out: $1 the absolute path; the file's bytes on stdout. With $2 `folders` (a copy, not the file view), a
+#: folder is sent too, and one byte first says what follows (`COPY_OUT_KINDS`): the file's bytes, or a tar of the
+#: folder made by the debug container's `tar` *without following links* (no `-h`: a link travels as a link and
+#: the landing code skips it), its entries named from the folder's own name as the engine names its archive
+#: (`./NAME/…`: a name starting with `-` is never an option).
+#: That byte goes out only once the path is known to be copyable, so a refusal leaves stdout empty.
 READ_SCRIPT = (
     _PRELUDE
     + r"""
 dbx_nolinks "$1"
 f=$r$1
 [ -e "$f" ] || exit 91
-[ -d "$f" ] && exit 92
+if [ -d "$f" ]; then
+  [ "$2" = folders ] || exit 92
+  command -v tar >/dev/null 2>&1 || exit 89
+  printf d
+  exec tar -cf - -C "${f%/*}/" "./${f##*/}"
+fi
 [ -f "$f" ] || exit 93
+if [ "$2" = folders ]; then printf f; fi
 exec cat "$f"
 """
 )
+
+#: The first byte of `READ_SCRIPT`'s output for a copy (`copy_out_argv`) → what the rest of it is.
+COPY_OUT_KINDS = {b"f": "file", b"d": "folder"}
 
 #: Copy in: $1 the absolute path (an existing folder receives $5, the local file's name), $2 "1" to replace,
 #: $3 the size that must arrive, $4 the mode (octal). The bytes on stdin land in a temporary file beside the
@@ -147,10 +162,12 @@ EXISTS_IN_TARGET = 96
 
 #: Exit codes of the scripts above, and what they mean (`{path}` and `{detail}` filled in by `explain`).
 _MEANINGS = {
+    89: "{path} is a folder, and the debug container's image has no tar to send it with: copy it with a "
+    "toolbox image that has tar (--image, e.g. busybox), or copy its files one by one",
     90: "no process of the target is visible from the debug container (is its process namespace shared? "
     "the runtime may not support --target)",
     91: "{path} does not exist in the target",
-    92: "{path} is a folder; copying folders out of a pod is not supported yet (copy its files one by one)",
+    92: "{path} is a folder in the target",
     93: "{path} is not a regular file in the target",
     94: "{detail} is a symbolic link in the target: name the path it points to (links under /proc/PID/root "
     "resolve inside the debug container, not the target)",
@@ -226,8 +243,16 @@ def target_check_argv(ref: DebugContainerRef) -> tuple[str, ...]:
 
 
 def read_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
-    """Stream the target's file `path` to stdout."""
-    return exec_argv(ref, _in_target(READ_SCRIPT, _absolute(path)), stdin=False)
+    """Stream the target's file `path` to stdout (a folder is refused: the file view lists it instead)."""
+    return exec_argv(ref, _in_target(READ_SCRIPT, _absolute(path), "file"), stdin=False)
+
+
+def copy_out_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
+    """Stream the target's file or folder `path` to stdout, after the byte saying which (`READ_SCRIPT`). The
+    target's root is refused: a copy names a folder inside it."""
+    if posixpath.normpath(_absolute(path)) in ("/", "//"):
+        raise InvalidTarget("copying the root of a pod's container is not supported: name a folder inside it")
+    return exec_argv(ref, _in_target(READ_SCRIPT, posixpath.normpath(path), "folders"), stdin=False)
 
 
 def write_argv(
