@@ -3,7 +3,8 @@
 One side is `TARGET:/PATH` (a container name or ID, optionally `docker://` or `podman://`), the other a local
 path; as with `docker cp`, a local name holding a colon is written `./name`. The engine's archive API does the
 copy, so distroless and stopped containers work. An existing local or target file is replaced only with
-`--force`; links are never written through.
+`--force`; links are never written through. A pod (`pod/NAME[/CONTAINER]:/PATH`) goes through debugbox's debug
+container (`edge/kube_transfer.py`): a file or a folder out, a file in.
 
 Exit codes: 0 copied; 1 the copy could not be made (one line says why); 2 bad usage.
 """
@@ -123,7 +124,8 @@ def _engine_copy(
 
 
 def _pod_copy(args: argparse.Namespace, settings: Any, src: Any, dest: Any, progress: Any) -> tuple[str, Any]:
-    """A pod's file through debugbox's debug container (`edge/kube_transfer.py`): (what was copied, summary)."""
+    """A pod's file or folder through debugbox's debug container (`edge/kube_transfer.py`): (what was copied,
+    summary)."""
     from debugbox.edge import kube_data, kube_transfer
     from debugbox.edge.kube_watch import start_deadline
 
