@@ -2,7 +2,8 @@
 
 `find_app_image`: the image name users build from a Dockerfile, so that Dockerfile.debug can default
 `ARG APP_IMAGE` to it: the `debugbox.debugImage.appImage` setting, else the `image:` of the compose
-service whose `build` points at this Dockerfile (compose files in its folder and up to 3 parents).
+service whose `build` points at this Dockerfile (compose files in its folder and up to 3 parents, never above or
+outside the workspace folder when one is given).
 """
 
 from __future__ import annotations
@@ -190,17 +191,29 @@ def build_dockerfiles(
     return found, skipped
 
 
-def find_app_image(dockerfile_path: Path, settings: Settings) -> str | None:
-    """The application image for `dockerfile_path`, or None when neither a setting nor compose says."""
+def find_app_image(dockerfile_path: Path, settings: Settings, root: Path | None = None) -> str | None:
+    """The application image for `dockerfile_path`, or None when neither a setting nor compose says.
+
+    With `root` (the workspace folder: the server passes it) the compose files are looked for no higher than
+    `root`, and one that leaves it through a link is not read (logged): the image lands in Dockerfile.debug, a
+    file in the workspace, so it must come from the workspace, as for `compose_related`."""
     if settings.debug_image.app_image and is_valid_reference(settings.debug_image.app_image):
         return settings.debug_image.app_image
+    lexical_root = Path(os.path.abspath(root)) if root is not None else None
+    real_root = root.resolve() if root is not None else None
     folder = dockerfile_path.parent
     for _ in range(PARENT_LEVELS + 1):
         for name in COMPOSE_NAMES:
-            image = image_from_compose(folder / name, dockerfile_path)
+            compose = folder / name
+            if lexical_root is not None and real_root is not None:
+                if not _inside(compose, lexical_root, real_root):
+                    if compose.is_symlink():
+                        log.info("not reading %s: it leaves the workspace folder %s", compose, real_root)
+                    continue
+            image = image_from_compose(compose, dockerfile_path)
             if image is not None:
                 return image
-        if folder.parent == folder:
+        if folder.parent == folder or Path(os.path.abspath(folder)) == lexical_root:
             break
         folder = folder.parent
     return None
