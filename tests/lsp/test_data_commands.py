@@ -156,3 +156,51 @@ async def test_capture_traffic_opens_a_terminal_running_the_capture_cli(
         "--duration",
         "5",
     ]
+
+
+async def test_a_destination_through_a_linked_folder_leaving_the_workspace_is_refused(
+    editor: TerminalClient,
+    live: Containers,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A cloned repository holds `captures -> ~/.config/autostart` (any folder outside it); the user picks
+    `captures/…` in the save dialog. The copy's `cp -r` rules and the capture's `O_NOFOLLOW` look at the last
+    name only: the file landed outside the workspace. Refused by the workspace's one link rule, naming the link;
+    nothing is written and no terminal opens."""
+    outside = tmp_path_factory.mktemp("outside")
+    (tmp_path / "captures").symlink_to(outside, target_is_directory=True)
+    name = live.run(DISTROLESS)
+    opened = len(editor.terminals)
+    for cmd, args in (
+        (
+            Command.COPY_FROM_TARGET.value,
+            {
+                "target": name,
+                "path": "/www/index.html",
+                "dest": (tmp_path / "captures" / "page.html").as_uri(),
+            },
+        ),
+        (
+            Command.COPY_FROM_TARGET.value,
+            {"target": name, "path": "/www", "dest": (tmp_path / "captures").as_uri()},
+        ),
+        (
+            Command.CAPTURE_TRAFFIC.value,
+            {"target": name, "output": (tmp_path / "captures" / "web.pcap").as_uri()},
+        ),
+    ):
+        with pytest.raises(JsonRpcException, match="outside") as refused:
+            await command(editor, cmd, args)
+        assert refused.value.data == {"shown": True}, cmd
+    assert list(outside.iterdir()) == []
+    assert len(editor.terminals) == opened
+    # A folder link that stays inside the workspace is a place the user may choose.
+    (tmp_path / "inside").mkdir()
+    (tmp_path / "here").symlink_to(tmp_path / "inside", target_is_directory=True)
+    got = await command(
+        editor,
+        Command.COPY_FROM_TARGET.value,
+        {"target": name, "path": "/www/index.html", "dest": (tmp_path / "here" / "page.html").as_uri()},
+    )
+    assert got["files"] == 1 and (tmp_path / "inside" / "page.html").is_file()

@@ -358,3 +358,24 @@ async def test_clients_without_code_action_literals_get_commands(
         "Generate Dockerfile.debug",
         "Use the :debug variant in Dockerfile.debug",
     }
+
+
+async def test_the_app_image_never_comes_from_a_compose_file_outside_the_workspace(
+    client: EditorClient, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """`compose.yaml` in the workspace is a link to another project's compose file: its `image:` (a private
+    registry's name) went into the generated Dockerfile.debug — a file in the cloned repository, which may be
+    committed back. Compose files are read for the app image only inside the workspace folder, as written and
+    after following links, like the compose analysis' `include:`/`extends:` files."""
+    private = tmp_path_factory.mktemp("private")
+    (private / "compose.yaml").write_text(
+        "services:\n  app:\n    build: .\n    image: registry.internal.example/secret-app:1\n"
+    )
+    (tmp_path / "compose.yaml").symlink_to(private / "compose.yaml")
+    (tmp_path / "Dockerfile").write_text(ALPINE)
+
+    result = await generate(client, uri=(tmp_path / "Dockerfile").as_uri())
+
+    assert result["created"] is True
+    text = (tmp_path / "Dockerfile.debug").read_text()
+    assert "secret-app" not in text and "ARG APP_IMAGE=" in text

@@ -5,9 +5,10 @@ the parsed namespace and returning an exit code. Exit codes: 0 ok, 1 findings/re
 2 bad input or usage. Errors are one line on stderr, never a traceback.
 
 Everything printed comes partly from files or clusters (names, images, paths, messages), so `main` routes
-stdout and stderr through `printable` while a command runs: control characters (an OSC 52 clipboard write or a
-screen clear hidden in `metadata.name`), lone carriage returns, bidirectional overrides and lone surrogates
-are shown as `\\xNN` / `\\uNNNN` escapes instead of reaching the terminal. Newlines, tabs and CRLF stay.
+stdout and stderr through `printable` (`core/printable.py`) while a command runs: control characters (an OSC 52
+clipboard write or a screen clear hidden in `metadata.name`), lone carriage returns, bidirectional overrides and
+lone surrogates are shown as `\\xNN` / `\\uNNNN` escapes instead of reaching the terminal. Newlines, tabs and
+CRLF stay.
 Bytes written to `sys.stdout.buffer` (a manifest printed by `share-pid`, the user's own file) are not
 touched.
 """
@@ -18,12 +19,12 @@ import argparse
 import importlib
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
 from debugbox import __version__
+from debugbox.core.printable import printable
 
 #: The one list of subcommand modules (in `debugbox.cli`), in help order.
 SUBCOMMANDS = (
@@ -42,23 +43,6 @@ SUBCOMMANDS = (
     "capture",
     "lsp",
 )
-
-
-#: C0 controls but tab and newline, a CR not before LF, DEL and C1, bidi embeddings/overrides/isolates and
-#: marks, and surrogates (which cannot even be encoded).
-_UNSAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]|\r(?!\n)"
-)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
-
-
-def printable(text: str) -> str:
-    """`text` with every character that could act on a terminal shown as an escape (see the module doc)."""
-    return _UNSAFE.sub(_escape, text)
 
 
 class _Printable:

@@ -1,11 +1,11 @@
 """Find the compose services that build a given Dockerfile, from compose files near it (reads the disk).
 
 Looks in the Dockerfile's folder and up to `workspace.PARENT_LEVELS` parents (not above `stop_at`, the
-workspace folder, when given) for `compose.yaml`, `compose.yml`, `docker-compose.yaml`, `docker-compose.yml`
-(the files `workspace.find_app_image` reads too), their `extends:` followed and included services added
-(`workspace.load_compose_followed`). A service counts when its `build:` (a context string, or `context` +
-`dockerfile`; `workspace.compose_build_dockerfile`) resolves to the Dockerfile. Unreadable or odd
-compose files are skipped: this only ever adds evidence.
+workspace folder, when given, nor through a link leaving it) for `compose.yaml`, `compose.yml`,
+`docker-compose.yaml`, `docker-compose.yml` (`workspace.compose_files_near`, which `find_app_image` walks too),
+their `extends:` followed and included services added (`workspace.load_compose_followed`). A service counts
+when its `build:` (a context string, or `context` + `dockerfile`; `workspace.compose_build_dockerfile`)
+resolves to the Dockerfile. Unreadable or odd compose files are skipped: this only ever adds evidence.
 
 `installed_engines` says which compose implementations are installed (for `debugbox.compose.engine` = auto):
 Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl. Programs are
@@ -26,12 +26,7 @@ from debugbox.core.compose.model import ComposeFile
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
-from debugbox.edge.workspace import (
-    COMPOSE_NAMES,
-    PARENT_LEVELS,
-    compose_build_dockerfile,
-    load_compose_followed,
-)
+from debugbox.edge.workspace import compose_build_dockerfile, compose_files_near, load_compose_followed
 
 log = logging.getLogger(__name__)
 
@@ -96,24 +91,19 @@ def _usable(service: object, project: str, path: Path) -> bool:
 def services_building(dockerfile: Path, stop_at: Path | None = None) -> list[ComposeService]:
     target = dockerfile.resolve()
     found: list[ComposeService] = []
-    folder = target.parent
     stop = stop_at.resolve() if stop_at else None
-    for _ in range(PARENT_LEVELS + 1):
-        for file_name in COMPOSE_NAMES:
-            path = folder / file_name
-            compose = load_compose_followed(path, stop)
-            if compose is None:
+    for path in compose_files_near(target.parent, stop):
+        compose = load_compose_followed(path, stop)
+        if compose is None:
+            continue
+        folder = path.parent
+        project = project_name(compose, folder)
+        for service in (*compose.services, *compose.included):
+            if not _usable(service.name, project, path):
                 continue
-            project = project_name(compose, folder)
-            for service in (*compose.services, *compose.included):
-                if not _usable(service.name, project, path):
-                    continue
-                built = compose_build_dockerfile(folder, service.build)
-                if built is None or built.resolve() != target:
-                    continue
-                image = service.image.value if service.image else ""
-                found.append(ComposeService(service.name, project, str(folder), str(path), image))
-        if (stop is not None and folder == stop) or folder.parent == folder:
-            break
-        folder = folder.parent
+            built = compose_build_dockerfile(folder, service.build)
+            if built is None or built.resolve() != target:
+                continue
+            image = service.image.value if service.image else ""
+            found.append(ComposeService(service.name, project, str(folder), str(path), image))
     return found

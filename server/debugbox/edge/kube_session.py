@@ -19,17 +19,18 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
 import tempfile
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from debugbox.core.errors import RuntimeUnavailable
 from debugbox.core.settings import Settings
 from debugbox.core.targets import copy_pod, identity, pod_facts, pod_strategy
 from debugbox.core.targets.debug_failures import WatchSpec
 from debugbox.core.targets.model import PlanOptions
+from debugbox.edge.cli_tools import run_cli
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +65,14 @@ def write_custom_spec(spec: Mapping[str, Any], directory: Path | None = None, pr
 
 @lru_cache(maxsize=8)
 def kubectl_version(kubectl: str) -> tuple[int, int] | None:
+    """(major, minor) of `kubectl version --client`, or None. Run through `cli_tools.run_cli`, like every CLI
+    call: a bare `kubectl` is looked up in PATH's absolute folders only, never `.` or a workspace folder."""
     try:
-        out = subprocess.run(
-            [kubectl, "version", "--client", "-o", "json"],
-            capture_output=True,
-            text=True,
-            timeout=VERSION_TIMEOUT_SECONDS,
-            stdin=subprocess.DEVNULL,
+        out = run_cli(
+            [kubectl, "version", "--client", "-o", "json"], VERSION_TIMEOUT_SECONDS, "kubectl version"
         )
-        return identity.kubectl_minor(json.loads(out.stdout))
-    except (OSError, subprocess.SubprocessError, ValueError) as exc:
+        return identity.kubectl_minor(json.loads(out))
+    except (RuntimeUnavailable, ValueError) as exc:
         log.info("cannot read the version of %s: %s", kubectl, exc)
         return None
 

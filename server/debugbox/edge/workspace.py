@@ -2,13 +2,15 @@
 
 `find_app_image`: the image name users build from a Dockerfile, so that Dockerfile.debug can default
 `ARG APP_IMAGE` to it: the `debugbox.debugImage.appImage` setting, else the `image:` of the compose
-service whose `build` points at this Dockerfile (compose files in its folder and up to 3 parents).
+service whose `build` points at this Dockerfile (compose files in its folder and up to 3 parents, never above or
+outside the workspace folder when one is given).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -190,19 +192,44 @@ def build_dockerfiles(
     return found, skipped
 
 
-def find_app_image(dockerfile_path: Path, settings: Settings) -> str | None:
-    """The application image for `dockerfile_path`, or None when neither a setting nor compose says."""
-    if settings.debug_image.app_image and is_valid_reference(settings.debug_image.app_image):
-        return settings.debug_image.app_image
-    folder = dockerfile_path.parent
+def compose_files_near(folder: Path, root: Path | None) -> Iterator[Path]:
+    """The compose files to look at for a Dockerfile in `folder`: each of `COMPOSE_NAMES` in it and up to
+    `PARENT_LEVELS` parents. With `root` (the workspace folder) the walk stops at `root`, and a file that leaves
+    it through a link is not offered (logged): what is read about a workspace comes from the workspace, as for
+    the compose analysis' `include:`/`extends:` files (`compose_related`)."""
+    real_root = root.resolve() if root is not None else None
+    lexical_root = Path(os.path.abspath(root)) if root is not None else None
     for _ in range(PARENT_LEVELS + 1):
         for name in COMPOSE_NAMES:
-            image = image_from_compose(folder / name, dockerfile_path)
-            if image is not None:
-                return image
-        if folder.parent == folder:
-            break
+            path = folder / name
+            try:
+                leaves = real_root is not None and not path.resolve().is_relative_to(real_root)
+            except (OSError, RuntimeError, ValueError):
+                leaves = True
+            if leaves:
+                if path.is_symlink():
+                    log.info("not reading %s: it leaves the workspace folder %s", path, real_root)
+                continue
+            yield path
+        if (
+            folder.parent == folder
+            or Path(os.path.abspath(folder)) == lexical_root
+            or folder.resolve() == real_root
+        ):
+            return
         folder = folder.parent
+
+
+def find_app_image(dockerfile_path: Path, settings: Settings, root: Path | None = None) -> str | None:
+    """The application image for `dockerfile_path`, or None when neither a setting nor compose says. `root`:
+    the workspace folder (the server passes it; `compose_files_near`): the image lands in Dockerfile.debug, a
+    file in the workspace."""
+    if settings.debug_image.app_image and is_valid_reference(settings.debug_image.app_image):
+        return settings.debug_image.app_image
+    for compose in compose_files_near(dockerfile_path.parent, root):
+        image = image_from_compose(compose, dockerfile_path)
+        if image is not None:
+            return image
     return None
 
 

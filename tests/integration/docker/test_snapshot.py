@@ -90,3 +90,27 @@ def test_closing_the_terminal_mid_session_still_cleans_up(containers: Containers
             session.kill()
     assert leftovers(cid) == []
     assert "debugbox: could not" not in rest  # the clean-up waited for the container, nothing was refused
+
+
+def test_escape_sequences_in_the_last_log_lines_never_reach_the_terminal(containers: Containers) -> None:
+    """The banner prints the stopped container's last log lines from inside the snapshot, straight to the
+    user's terminal (not through the CLI's filter). A target that logged an OSC 52 clipboard write and a
+    screen clear had them played by the terminal; they are shown as escapes."""
+    hostile = r"printf 'boot \033]52;c;cm0gLXJmIH4=\007 \033[2J done\n'; exit 3"
+    name = containers.run(TOOLBOX, "-c", hostile, options=("--entrypoint", "sh"))
+    for _ in range(100):
+        if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
+            break
+        time.sleep(0.1)
+    cid = container_id(name)
+    proc = subprocess.run(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX, "--", "true"],
+        capture_output=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    err = proc.stderr.decode("utf-8", "replace")
+
+    assert proc.returncode == 0, err
+    assert "    | boot " in err  # the log line is in the banner
+    assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
+    assert r"\x1b]52;c;cm0gLXJmIH4=\x07" in err and r"\x1b[2J done" in err
+    assert leftovers(cid) == []

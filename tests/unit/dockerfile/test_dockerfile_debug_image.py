@@ -158,3 +158,20 @@ def test_find_app_image_ignores_bad_compose_and_far_parents(tmp_path: Path) -> N
         tmp_path / "a" / "b" / "compose.yml", "services:\n  x:\n    build: c/d/e\n    image: near/enough:1\n"
     )
     assert find_app_image(dockerfile, Settings()) == "near/enough:1"
+
+
+def test_find_app_image_stays_inside_the_workspace_folder(tmp_path: Path) -> None:
+    """With the workspace folder given (the server's case) no compose file above it, nor one that leaves it
+    through a link, is read: the image would land in the workspace's Dockerfile.debug."""
+    ws = tmp_path / "home" / "ws"
+    dockerfile = write(ws / "svc" / "Dockerfile", "FROM alpine\n")
+    write(tmp_path / "home" / "compose.yaml", "services:\n  x:\n    build: ws/svc\n    image: above/ws:1\n")
+    assert find_app_image(dockerfile, Settings()) == "above/ws:1"  # the CLI's walk: 3 parents
+    assert find_app_image(dockerfile, Settings(), ws) is None
+    other = write(
+        tmp_path / "other" / "compose.yaml", "services:\n  x:\n    build: .\n    image: other/secret:1\n"
+    )
+    (ws / "svc" / "compose.yaml").symlink_to(other)
+    assert find_app_image(dockerfile, Settings(), ws) is None
+    write(ws / "compose.yaml", "services:\n  x:\n    build: svc\n    image: in/ws:1\n")
+    assert find_app_image(dockerfile, Settings(), ws) == "in/ws:1"

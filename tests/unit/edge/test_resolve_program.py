@@ -85,3 +85,37 @@ def test_helpers_and_installed_checks_never_pick_the_current_folders_program(
     monkeypatch.setenv("PATH", ".")
     with pytest.raises(RuntimeUnavailable, match=r"not installed.*capture helper"):
         Capture(("docker",), "a1" * 32, "toolbox:test", repo / "out.pcap")
+
+
+def test_the_kubectl_version_probe_never_runs_the_current_folders_kubectl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Planning a pod session whose target has its own UID asks `kubectl version --client` whether `--custom`
+    works (`kube_session.kubectl_version`). That probe ran the bare name with `subprocess.run`, which searches
+    `.` and empty PATH entries: a repository's `./kubectl` ran whenever the server or the CLI planned there."""
+    from debugbox.edge.kube_session import kubectl_version
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    marker = tmp_path / "ran"
+    fake = repo / "kubectl"
+    fake.write_text(
+        f'#!/bin/sh\ntouch {marker}\necho \'{{"clientVersion": {{"major": "1", "minor": "99"}}}}\'\n'
+    )
+    fake.chmod(0o755)
+    real = tmp_path / "usr" / "bin" / "kubectl"
+    real.parent.mkdir(parents=True)
+    real.write_text('#!/bin/sh\necho \'{"clientVersion": {"major": "1", "minor": "30"}}\'\n')
+    real.chmod(0o755)
+    monkeypatch.chdir(repo)
+    monkeypatch.setenv("PATH", os.pathsep.join([".", "", str(real.parent)]))
+    kubectl_version.cache_clear()
+    try:
+        assert kubectl_version("kubectl") == (1, 30)
+        assert not marker.exists(), "the repository's ./kubectl ran"
+        monkeypatch.setenv("PATH", ".")
+        kubectl_version.cache_clear()
+        assert kubectl_version("kubectl") is None  # only the current folder's: not run, no version
+        assert not marker.exists()
+    finally:
+        kubectl_version.cache_clear()

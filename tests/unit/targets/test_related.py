@@ -98,6 +98,21 @@ def test_compose_services_building_the_dockerfile(tmp_path: Path) -> None:
     )  # the search stops at the workspace folder
 
 
+def test_services_building_skips_a_compose_file_linked_from_outside_the_workspace(tmp_path: Path) -> None:
+    """The walk the app image uses (`workspace.compose_files_near`): a compose file that is a link leaving the
+    workspace folder is not read; without a workspace folder (the CLI) it is."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "Dockerfile").write_text("FROM scratch\n")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "compose.yaml").write_text("name: private\nservices:\n  secret:\n    build: .\n")
+    (ws / "compose.yaml").symlink_to(other / "compose.yaml")
+
+    assert services_building(ws / "Dockerfile", stop_at=ws) == []
+    assert [s.service for s in services_building(ws / "Dockerfile")] == ["secret"]
+
+
 def test_services_building_through_extends_and_include(tmp_path: Path) -> None:
     """A Dockerfile built by a service only through `extends:` (a base in another file) or `include:` is
     that service's: its containers are related to the Dockerfile."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 
+from debugbox.core.printable import printable
+
 #: The session bootstrap (POSIX sh), run by the toolbox's own `sh -c`; package data beside this module, read
 #: once. (A plain read: `importlib.resources` costs a terminal's start ~2 ms of imports for the same bytes, and
 #: debugbox is installed as files, never zipped.)
@@ -18,11 +20,14 @@ with open(os.path.join(os.path.dirname(__file__), "bootstrap.sh"), encoding="utf
 
 
 def bootstrap_vars(name: str, how: str, identity: str, logs: str = "") -> dict[str, str]:
-    """The bootstrap's variables: the target's name, how the session was made, its identity, last log lines."""
+    """The bootstrap's variables: the target's name, how the session was made, its identity, last log lines.
+
+    The banner prints them on the user's terminal from inside the toolbox, past the CLI's own filter, and the
+    log lines are whatever the target wrote: every value goes through `printable` (escapes, not sequences)."""
     env = {"DEBUGBOX_TARGET": name, "DEBUGBOX_HOW": how, "DEBUGBOX_IDENTITY": identity}
     if logs:
         env["DEBUGBOX_LOGS"] = logs
-    return env
+    return {key: printable(value) for key, value in env.items()}
 
 
 def bootstrap_env(name: str, how: str, identity: str, logs: str = "") -> list[str]:

@@ -59,11 +59,22 @@ FORWARD = Command.FORWARD_PORT.value
 CAPTURE = Command.CAPTURE_TRAFFIC.value
 
 
-def _local_path(ls: DebugboxLanguageServer, command: str, obj: Mapping[str, Any], key: str) -> Path:
+def _local_path(
+    ls: DebugboxLanguageServer, command: str, obj: Mapping[str, Any], key: str, *, written: bool = False
+) -> Path:
+    """The local file `obj[key]` names. A place debugbox writes to (`written`) follows the workspace's one link
+    rule (`edge/writes.link_refusal` through `edit_refusal`): a folder on the way, or the file itself, that is a
+    link leaving its workspace folder is refused, naming the link — the copy's and the capture's own checks
+    look at the last name only, so `ws/captures -> ~/.config/autostart` would land the file there."""
+    from debugbox.lsp.handlers.workspace_edits import edit_refusal
+
     uri = required_str(command, obj, key)
     path = ls.path_of(uri)
     if path is None:
         raise invalid(command, f'"{key}" must be a file:// URI, got {uri[:80]!r}')
+    refusal = edit_refusal(ls, uri) if written else None
+    if refusal is not None:
+        raise shown_failure(ls, command, refusal)
     return path
 
 
@@ -91,7 +102,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     except InvalidTarget as exc:
         raise invalid(command, str(exc)) from exc
     assert where is not None
-    local = _local_path(ls, command, obj, "dest" if out else "src")
+    local = _local_path(ls, command, obj, "dest" if out else "src", written=out)
     force = optional_bool(command, obj, "force")
     settings = ls.settings
     loop = asyncio.get_running_loop()
@@ -198,7 +209,7 @@ async def capture_traffic(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> 
 
     obj = object_argument(CAPTURE, args, '{"target": "docker://web", "output": "file:///…/web.pcap"}')
     target = required_str(CAPTURE, obj, "target")
-    output = _local_path(ls, CAPTURE, obj, "output")
+    output = _local_path(ls, CAPTURE, obj, "output", written=True)
     expr = optional_str(CAPTURE, obj, "filter") or ""
     try:
         validate_filter(expr)

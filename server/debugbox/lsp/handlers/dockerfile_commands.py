@@ -108,7 +108,7 @@ def _render(ls: DebugboxLanguageServer, req: Request) -> tuple[str, str]:
         content = render_debug_dockerfile(
             req.text,
             settings=ls.settings,
-            app_image=find_app_image(req.path, ls.settings),
+            app_image=find_app_image(req.path, ls.settings, _workspace_root(ls, req.path)),
             folder_name=req.path.parent.name,
             use_debug_variant=req.use_debug_variant,
         )
