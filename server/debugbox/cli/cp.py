@@ -132,6 +132,7 @@ def _pod_copy(args: argparse.Namespace, settings: Any, src: Any, dest: Any, prog
     settings = pod_settings(settings, args)
     idle = start_deadline(settings.kubernetes.timeout_seconds)
     found = kube_data.resolve_pod(settings, (src or dest).target)
+    kube_transfer.check_local(Path(args.dest if src is not None else args.src), out=src is not None)
     ref = kube_data.debug_container(
         settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes)
     )

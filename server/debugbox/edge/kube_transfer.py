@@ -37,6 +37,7 @@ from debugbox.edge.transfer import (
     Progress,
     Summary,
     TransferRefused,
+    check_destination,
     land_archive,
     local_destination,
     removed_on_failure,
@@ -216,6 +217,29 @@ class _Touching(io.RawIOBase):
         return len(data)
 
 
+def check_local(local: Path, *, out: bool) -> None:
+    """What can be refused about the local side before anything is asked of the cluster: a copy out's
+    destination (`transfer.check_destination`), an upload's source (`_upload_source`). The front ends call it
+    before `kube_data.debug_container`, which may add a container that can never be removed."""
+    if out:
+        check_destination(local)
+    else:
+        _upload_source(local)
+
+
+def _upload_source(src: Path) -> os.stat_result:
+    """`src`'s stat when it is a file that can be uploaded; TransferRefused says why not."""
+    try:
+        st = os.stat(src)
+    except OSError as exc:
+        raise TransferRefused(f"{src}: {exc.strerror or exc}") from exc
+    if stat.S_ISDIR(st.st_mode):
+        raise TransferRefused(f"{src} is a folder; copying folders into a pod is not supported yet")
+    if not stat.S_ISREG(st.st_mode):
+        raise TransferRefused(f"{src} is not a regular file")
+    return st
+
+
 def copy_in(
     ref: pod_data.DebugContainerRef,
     src: Path,
@@ -226,14 +250,7 @@ def copy_in(
     progress: Progress | None = None,
 ) -> tuple[Summary, str]:
     """The local file `src` to `path` in the target; the summary and the path it landed at."""
-    try:
-        st = os.stat(src)
-    except OSError as exc:
-        raise TransferRefused(f"{src}: {exc.strerror or exc}") from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise TransferRefused(f"{src} is a folder; copying folders into a pod is not supported yet")
-    if not stat.S_ISREG(st.st_mode):
-        raise TransferRefused(f"{src} is not a regular file")
+    st = _upload_source(src)
     argv = pod_data.write_argv(ref, path, size=st.st_size, mode=st.st_mode, name=src.name, force=force)
     summary = Summary()
     run = _Run(argv, idle, stdin=True)

@@ -167,8 +167,7 @@ def local_destination(dest: Path, path: str, is_dir: bool, force: bool) -> tuple
     local folder entries are written under, and the new name of the top entry (None: its own name). The one
     rule for containers and pods."""
     top = PurePosixPath(path).name or "/"
-    if os.path.islink(dest):
-        raise TransferRefused(f"{dest} is a symbolic link: debugbox does not write through links")
+    check_destination(dest)
     if dest.is_dir():
         if (dest / top).exists() and not is_dir and not force:
             raise TransferRefused(f"{dest / top} exists: pass --force to replace it")
@@ -179,9 +178,17 @@ def local_destination(dest: Path, path: str, is_dir: bool, force: bool) -> tuple
         if not force:
             raise TransferRefused(f"{dest} exists: pass --force to replace it")
         return dest.parent, dest.name
-    if not dest.parent.is_dir():
-        raise TransferRefused(f"{dest.parent} is not an existing folder")
     return dest.parent, dest.name
+
+
+def check_destination(dest: Path) -> None:
+    """The refusals of `local_destination` that hold whatever the target's path turns out to be: `dest` is a
+    link, or it does not exist and neither does its folder. A pod's copy checks them before it asks for a debug
+    container (which can never be removed), so a typo in the local path costs nothing in the cluster."""
+    if os.path.islink(dest):
+        raise TransferRefused(f"{dest} is a symbolic link: debugbox does not write through links")
+    if not dest.exists() and not dest.parent.is_dir():
+        raise TransferRefused(f"{dest.parent} is not an existing folder")
 
 
 def copy_out(

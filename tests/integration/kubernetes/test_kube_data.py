@@ -54,6 +54,25 @@ def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) 
     assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
 
 
+def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: KubeEnv) -> None:
+    """With --yes, a copy whose local side is refused whatever the pod holds (no such local folder, a folder to
+    upload, a link as destination) adds nothing to the pod: the debug container can never be removed."""
+    kube = kube_docker
+    _pod(kube)
+    folder = kube.tmp / "a folder"
+    folder.mkdir()
+    (kube.tmp / "link").symlink_to(folder)
+    for args, said in (
+        (["pod/web:/www/index.html", str(kube.tmp / "missing" / "x")], "is not an existing folder"),
+        ([str(folder), "pod/web:/www/"], "copying folders into a pod is not supported"),
+        (["pod/web:/www/index.html", str(kube.tmp / "link")], "is a symbolic link"),
+    ):
+        out = kube.debugbox("cp", *args, "--image", "busybox:1.36", "--yes")
+        assert out.returncode == 1 and said in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert _patches(kube) == 0
+    assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
 def test_the_first_cp_after_consent_checks_the_target_at_once_instead_of_watching_for_it(
     kube_docker: KubeEnv,
 ) -> None:

@@ -170,10 +170,12 @@ def _pod_copy(
     out: bool,
     force: bool,
 ) -> Summary:
-    """A pod's file through debugbox's debug container (runs in the worker thread; the consent question goes to
-    the editor through the event loop, with the same confirmation helper as the other offers)."""
+    """A pod's file (out: or folder) through debugbox's debug container (runs in the worker thread; the consent
+    question goes to the editor through the event loop, with the same confirmation helper as the other offers).
+    The local side is checked first: a refusal there never adds a debug container."""
     from debugbox.edge import kube_transfer
 
+    kube_transfer.check_local(local, out=out)
     ref, idle = pod_debug_container(ls, loop, target)
     if out:
         return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
