@@ -193,8 +193,8 @@ def build_dockerfiles(
 
 
 def compose_files_near(folder: Path, root: Path | None) -> Iterator[Path]:
-    """The compose files to look at for a Dockerfile in `folder`: each of `COMPOSE_NAMES` in it and up to
-    `PARENT_LEVELS` parents. With `root` (the workspace folder) the walk stops at `root`, and a file that leaves
+    """The compose files to look at for a Dockerfile in `folder`: each of `COMPOSE_NAMES` that exists in it and
+    up to `PARENT_LEVELS` parents. With `root` (the workspace folder) the walk stops at `root`, and a file that leaves
     it through a link is not offered (logged): what is read about a workspace comes from the workspace, as for
     the compose analysis' `include:`/`extends:` files (`compose_related`)."""
     real_root = root.resolve() if root is not None else None
@@ -202,6 +202,8 @@ def compose_files_near(folder: Path, root: Path | None) -> Iterator[Path]:
     for _ in range(PARENT_LEVELS + 1):
         for name in COMPOSE_NAMES:
             path = folder / name
+            if not os.path.lexists(path):
+                continue  # most of the 16 candidates: one lstat, not a resolve of every component
             try:
                 leaves = real_root is not None and not path.resolve().is_relative_to(real_root)
             except (OSError, RuntimeError, ValueError):
