@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import io
 import os
-import posixpath
 import stat
 import subprocess
 import threading
@@ -123,8 +122,8 @@ def copy_out(
 ) -> Summary:
     """The target's file or folder `path` to `dest` (into it, when `dest` is a folder), as `cp -r` names it: a
     file byte for byte, a folder through the same landing code as a container's (`transfer.land_archive`)."""
-    argv = pod_data.copy_out_argv(ref, path)  # refuses the root before anything runs
-    path = posixpath.normpath(path)
+    path = pod_data.copy_out_path(path)  # refuses the root before anything runs
+    argv = pod_data.copy_out_argv(ref, path)
     name = PurePosixPath(path).name
     summary = Summary()
     run = _Run(argv, idle, stdin=False)

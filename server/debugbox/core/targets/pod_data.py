@@ -247,12 +247,19 @@ def read_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
     return exec_argv(ref, _in_target(READ_SCRIPT, _absolute(path), "file"), stdin=False)
 
 
-def copy_out_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
-    """Stream the target's file or folder `path` to stdout, after the byte saying which (`READ_SCRIPT`). The
+def copy_out_path(path: str) -> str:
+    """The path a copy out names, normalised (`/www/./site/` is `/www/site`, whose name the copy takes); the
     target's root is refused: a copy names a folder inside it."""
-    if posixpath.normpath(_absolute(path)) in ("/", "//"):
+    normal = posixpath.normpath(_absolute(path))
+    if normal in ("/", "//"):
         raise InvalidTarget("copying the root of a pod's container is not supported: name a folder inside it")
-    return exec_argv(ref, _in_target(READ_SCRIPT, posixpath.normpath(path), "folders"), stdin=False)
+    return normal
+
+
+def copy_out_argv(ref: DebugContainerRef, path: str) -> tuple[str, ...]:
+    """Stream the target's file or folder `path` (`copy_out_path`) to stdout, after the byte saying which
+    (`READ_SCRIPT`)."""
+    return exec_argv(ref, _in_target(READ_SCRIPT, copy_out_path(path), "folders"), stdin=False)
 
 
 def write_argv(
