@@ -114,6 +114,8 @@ class _Run:
             return TransferRefused(
                 f"kubectl sent nothing for {self.idle:g} s; the copy of {path} was stopped and is incomplete"
             )
+        if code < 0:  # kubectl itself was ended by a signal (not by us: the idle deadline is `stalled`)
+            return TransferRefused(f"kubectl was stopped (signal {-code}); the copy of {path} is incomplete")
         if code == pod_data.EXISTS_IN_TARGET:
             return ExistsInTarget(pod_data.explain(code, path, stderr))
         return TransferRefused(pod_data.explain(code, path, stderr))

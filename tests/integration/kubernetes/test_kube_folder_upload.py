@@ -6,6 +6,7 @@ distroless: nothing to exec in it)."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import time
@@ -161,7 +162,9 @@ def test_a_cut_upload_leaves_no_temporary_folder_in_the_pod(
             for pid in seen:
                 os.kill(pid, signal.SIGKILL)
 
-    with pytest.raises(TransferRefused):
+    with pytest.raises(
+        TransferRefused, match=re.escape("kubectl was stopped (signal 9); the copy of /www/cut is incomplete")
+    ):
         kube_transfer.copy_in(ref, up, "/www/cut", idle=30, progress=kill_kubectl)
     assert seen, "the upload ended before kubectl could be killed"
     assert _until_no_leftovers(kube, "/www") == []
