@@ -24,6 +24,7 @@ timeout) is ended, with one sentence: never a silent hang.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
@@ -263,32 +264,45 @@ def copy_in(
         return _copy_folder_in(ref, src, path, idle=idle, progress=progress)
     argv = pod_data.write_argv(ref, path, size=st.st_size, mode=st.st_mode, name=src.name, force=force)
     summary = Summary()
+
+    def feed(stdin: IO[bytes], run: _Run) -> None:
+        with open(src, "rb") as f:
+            while chunk := f.read(CHUNK):
+                stdin.write(chunk)
+                run.touch()
+                summary.bytes += len(chunk)
+                if progress is not None:
+                    progress(summary.bytes)
+
+    run, code, stderr, landed = _upload(argv, idle, feed)
+    if code != 0:
+        raise run.failure(code, stderr, path)
+    summary.files = 1
+    return summary, landed or path
+
+
+def _upload(
+    argv: tuple[str, ...], idle: float, feed: Callable[[IO[bytes], _Run], None]
+) -> tuple[_Run, int, str, str]:
+    """One upload's `kubectl exec -i`: `feed` writes its stdin, which is then closed; kubectl's run, exit code,
+    stderr, and what the script printed (the landed path). A kubectl that ended early (a refusal before the
+    script read its stdin) stops the feed: its exit code says why."""
     run = _Run(argv, idle, stdin=True)
     out: list[bytes] = []
     reader = threading.Thread(target=_drain, args=(run.proc.stdout, out, run), daemon=True)
     reader.start()
     try:
-        assert run.proc.stdin is not None
-        try:
-            with open(src, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    run.proc.stdin.write(chunk)
-                    run.touch()
-                    summary.bytes += len(chunk)
-                    if progress is not None:
-                        progress(summary.bytes)
-            run.proc.stdin.close()
-        except BrokenPipeError:
-            pass  # kubectl ended early (a refusal before any byte was read): its exit code says why
+        stdin = run.proc.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            feed(stdin, run)
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
         code, stderr = run.finish()
         reader.join(timeout=idle)
     finally:
         run.abort()
-    if code != 0:
-        raise run.failure(code, stderr, path)
-    summary.files = 1
-    landed = b"".join(out).decode("utf-8", "replace").strip() or path
-    return summary, landed
+    return run, code, stderr, b"".join(out).decode("utf-8", "replace").strip()
 
 
 def _copy_folder_in(
@@ -297,40 +311,25 @@ def _copy_folder_in(
     """The local folder `src` as a tar on kubectl's stdin (`send_folder`), extracted by
     `pod_data.UPLOAD_FOLDER_SCRIPT`. A local file that cannot be read ends the archive there, without its last
     entry: the script then removes what it extracted, and the local reason is the one said."""
-    name = src.name
-    argv = pod_data.upload_folder_argv(ref, path, name)
+    argv = pod_data.upload_folder_argv(ref, path, src.name)
     summary = Summary()
-    run = _Run(argv, idle, stdin=True)
-    out: list[bytes] = []
-    reader = threading.Thread(target=_drain, args=(run.proc.stdout, out, run), daemon=True)
-    reader.start()
-    unreadable: TransferRefused | None = None
-    try:
-        stdin = run.proc.stdin
-        assert stdin is not None
+    unreadable: list[TransferRefused] = []
+
+    def feed(stdin: IO[bytes], run: _Run) -> None:
         try:
-            send_folder(src, name, Sink(stdin, run.touch), summary, progress)
+            send_folder(src, src.name, Sink(stdin, run.touch), summary, progress)
         except _Unreadable as exc:
-            unreadable = exc
-        except BrokenPipeError:
-            pass  # kubectl ended early (a refusal before the archive was read): its exit code says why
-        try:
-            stdin.close()
-        except BrokenPipeError:
-            pass
-        code, stderr = run.finish()
-        reader.join(timeout=idle)
-    finally:
-        run.abort()
-    if unreadable is not None:
+            unreadable.append(exc)
+
+    run, code, stderr, landed = _upload(argv, idle, feed)
+    if unreadable:
         # The archive ended without its marker: the script refused it (98, or 97 for tar's own error) and its
         # EXIT trap removed the temporary folder before kubectl ended.
         left = "; nothing was left in the target" if code in (97, 98) else ""
-        raise TransferRefused(f"{unreadable}{left}")
+        raise TransferRefused(f"{unreadable[0]}{left}")
     if code != 0:
         raise run.failure(code, stderr, path)
-    landed = b"".join(out).decode("utf-8", "replace").strip() or path
-    return summary, landed
+    return summary, landed or path
 
 
 class _Unreadable(TransferRefused):

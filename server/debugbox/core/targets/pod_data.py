@@ -79,17 +79,26 @@ exec cat "$f"
 #: The first byte of `READ_SCRIPT`'s output for a copy (`copy_out_argv`) → what the rest of it is.
 COPY_OUT_KINDS = {b"f": "file", b"d": "folder"}
 
+#: Where an upload lands (`dbx_dest PATH NAME`): PATH, or PATH/NAME when PATH is a folder (`cp -r` naming), every
+#: component checked for links; sets `dest` (in the target) and `parent`, which must be a folder.
+_DESTINATION = r"""
+dbx_dest() {
+  dest=$1
+  if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$2; fi
+  dbx_nolinks "$dest"
+  parent=${dest%/*}
+  [ -d "$r$parent/" ] || exit 95
+}
+"""
+
 #: Copy in: $1 the absolute path (an existing folder receives $5, the local file's name), $2 "1" to replace,
 #: $3 the size that must arrive, $4 the mode (octal). The bytes on stdin land in a temporary file beside the
 #: destination, renamed over it only when all of them arrived; the landed path is printed.
 WRITE_SCRIPT = (
     _PRELUDE
+    + _DESTINATION
     + r"""
-dest=$1
-if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$5; fi
-dbx_nolinks "$dest"
-parent=${dest%/*}
-[ -d "$r$parent/" ] || exit 95
+dbx_dest "$1" "$5"
 f=$r$dest
 if [ -e "$f" ]; then
   [ -f "$f" ] || exit 93
@@ -116,12 +125,9 @@ printf '%s\n' "$dest"
 #: the source still there afterwards says it did not move. The landed path is printed.
 UPLOAD_FOLDER_SCRIPT = (
     _PRELUDE
+    + _DESTINATION
     + r"""
-dest=$1
-if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$2; fi
-dbx_nolinks "$dest"
-parent=${dest%/*}
-[ -d "$r$parent/" ] || exit 95
+dbx_dest "$1" "$2"
 if [ -e "$r$dest" ] || [ -L "$r$dest" ]; then printf '%s\n' "$dest" >&2; exit 88; fi
 command -v tar >/dev/null 2>&1 || exit 87
 tmp=$r$parent/.debugbox-upload-$$
