@@ -35,6 +35,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
+from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets import pod_data
 from debugbox.edge.transfer import (
     CHUNK,
@@ -238,14 +239,25 @@ def check_local(local: Path, *, out: bool) -> None:
 
 
 def _upload_source(src: Path) -> os.stat_result:
-    """`src`'s stat when it is a file that can be uploaded; TransferRefused says why not."""
+    """`src`'s stat when it is a file or folder that can be uploaded (a link named here is followed, as `cp`
+    follows the source it is given; links inside a folder never are); TransferRefused says why not."""
     try:
         st = os.stat(src)
     except OSError as exc:
         raise TransferRefused(f"{src}: {exc.strerror or exc}") from exc
     if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
         raise TransferRefused(f"{src} is not a regular file or folder")
+    try:
+        pod_data.upload_name(upload_name(src))
+    except InvalidTarget as exc:
+        raise TransferRefused(str(exc)) from exc
     return st
+
+
+def upload_name(src: Path) -> str:
+    """The name `src` arrives under in the target: its last name once `.` and `..` are resolved by name
+    (`debugbox cp . pod/web:/srv/` sends the current folder under its own name)."""
+    return os.path.basename(os.path.abspath(src))
 
 
 def copy_in(
@@ -262,7 +274,9 @@ def copy_in(
     st = _upload_source(src)
     if stat.S_ISDIR(st.st_mode):
         return _copy_folder_in(ref, src, path, idle=idle, progress=progress)
-    argv = pod_data.write_argv(ref, path, size=st.st_size, mode=st.st_mode, name=src.name, force=force)
+    argv = pod_data.write_argv(
+        ref, path, size=st.st_size, mode=st.st_mode, name=upload_name(src), force=force
+    )
     summary = Summary()
 
     def feed(stdin: IO[bytes], run: _Run) -> None:
@@ -311,13 +325,14 @@ def _copy_folder_in(
     """The local folder `src` as a tar on kubectl's stdin (`send_folder`), extracted by
     `pod_data.UPLOAD_FOLDER_SCRIPT`. A local file that cannot be read ends the archive there, without its last
     entry: the script then removes what it extracted, and the local reason is the one said."""
-    argv = pod_data.upload_folder_argv(ref, path, src.name)
+    name = upload_name(src)
+    argv = pod_data.upload_folder_argv(ref, path, name)
     summary = Summary()
     unreadable: list[TransferRefused] = []
 
     def feed(stdin: IO[bytes], run: _Run) -> None:
         try:
-            send_folder(src, src.name, Sink(stdin, run.touch), summary, progress)
+            send_folder(src, name, Sink(stdin, run.touch), summary, progress)
         except _Unreadable as exc:
             unreadable.append(exc)
 

@@ -16,8 +16,8 @@ import pytest
 from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets import pod_data
 from debugbox.core.targets.pod_facts import ClusterFacts
-from debugbox.edge.kube_transfer import Sink, send_folder
-from debugbox.edge.transfer import Summary
+from debugbox.edge.kube_transfer import Sink, check_local, send_folder, upload_name
+from debugbox.edge.transfer import Summary, TransferRefused
 
 DATA = bytes(range(256)) * 40 + b"\r\n\x00"
 ODD = "rapport final — été.bin"
@@ -171,3 +171,23 @@ def test_upload_paths_names_and_argv() -> None:
     # The script's arguments follow it, after the script's own name: a name starting with `-` stays an argument.
     script_at = argv.index(pod_data.UPLOAD_FOLDER_SCRIPT)
     assert argv[script_at + 1 :] == ("debugbox-data", "/srv", "-site", ".debugbox-complete")
+
+
+def test_the_local_side_names_the_upload_and_refuses_what_cannot_be_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`check_local` (before any debug container is added): `.` is sent under the folder's own name, a name
+    the target could not take and a FIFO are refused in one sentence."""
+    (tmp_path / "app").mkdir()
+    monkeypatch.chdir(tmp_path / "app")
+    assert upload_name(Path(".")) == "app" and upload_name(Path("sub/..")) == "app"
+    check_local(Path("."), out=False)
+    odd = tmp_path / "line\nbreak"
+    odd.mkdir()
+    os.mkfifo(tmp_path / "fifo")
+    for src, said in (
+        (odd, "cannot upload a file or folder named"),
+        (tmp_path / "fifo", "not a regular file"),
+    ):
+        with pytest.raises(TransferRefused, match=said):
+            check_local(src, out=False)
