@@ -4,7 +4,8 @@ One side is `TARGET:/PATH` (a container name or ID, optionally `docker://` or `p
 path; as with `docker cp`, a local name holding a colon is written `./name`. The engine's archive API does the
 copy, so distroless and stopped containers work. An existing local or target file is replaced only with
 `--force`; links are never written through. A pod (`pod/NAME[/CONTAINER]:/PATH`) goes through debugbox's debug
-container (`edge/kube_transfer.py`): a file or a folder out, a file in.
+container (`edge/kube_transfer.py`): a file or a folder out or in (a folder only to a path that does not exist
+yet in the pod, never merged into or replacing one).
 
 Exit codes: 0 copied; 1 the copy could not be made (one line says why); 2 bad usage.
 """

@@ -9,9 +9,14 @@ pieces through kubectl's stdin/stdout, so a large file never sits in memory.
 Local writes follow the one write rule (`edge/writes.py`): nothing replaced without `force`, no write through a
 link leaving the folder, a failed copy leaves nothing behind. A folder lands through the containers' landing code
 (`edge/transfer.py`: `local_destination`, `land_archive`, `removed_on_failure`), so both follow one set of rules.
-Folders are not uploaded: the debug container's `tar` would resolve the target's links against its own root.
-An upload lands in a temporary file in the target that is renamed over the destination only when every byte
-arrived (the script counts them).
+An upload of a file lands in a temporary file in the target that is renamed over the destination only when every
+byte arrived (the script counts them). A folder is archived here (`send_folder`: Python's `tarfile`, streamed,
+regular files and folders only, links and special files skipped and listed, opened by descriptor so nothing is
+read through a link swapped in meanwhile) and extracted by the debug container's `tar` into a new temporary
+folder beside the destination, renamed into place only when the archive's last entry arrived; an existing
+destination is refused, never merged into (`pod_data.UPLOAD_FOLDER_SCRIPT`). The archive holds no link, so the
+target-side `tar` never writes through one of its own making, and every component of the destination is checked
+for links in the target.
 
 A kubectl that stops sending or receiving for the idle deadline (`kube_watch.start_deadline` of the API
 timeout) is ended, with one sentence: never a silent hang.
@@ -19,19 +24,22 @@ timeout) is ended, with one sentence: never a silent hang.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
+from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets import pod_data
 from debugbox.edge.transfer import (
     CHUNK,
+    CountingReader,
     ExistsInTarget,
     Progress,
     Summary,
@@ -44,7 +52,9 @@ from debugbox.edge.transfer import (
 from debugbox.edge.writes import write_stream
 
 if TYPE_CHECKING:
-    from _typeshed import WriteableBuffer
+    import tarfile
+
+    from _typeshed import ReadableBuffer, WriteableBuffer
 
 _STDERR_KEEP = 16 * 1024
 
@@ -106,6 +116,8 @@ class _Run:
             return TransferRefused(
                 f"kubectl sent nothing for {self.idle:g} s; the copy of {path} was stopped and is incomplete"
             )
+        if code < 0:  # kubectl itself was ended by a signal (not by us: the idle deadline is `stalled`)
+            return TransferRefused(f"kubectl was stopped (signal {-code}); the copy of {path} is incomplete")
         if code == pod_data.EXISTS_IN_TARGET:
             return ExistsInTarget(pod_data.explain(code, path, stderr))
         return TransferRefused(pod_data.explain(code, path, stderr))
@@ -227,16 +239,25 @@ def check_local(local: Path, *, out: bool) -> None:
 
 
 def _upload_source(src: Path) -> os.stat_result:
-    """`src`'s stat when it is a file that can be uploaded; TransferRefused says why not."""
+    """`src`'s stat when it is a file or folder that can be uploaded (a link named here is followed, as `cp`
+    follows the source it is given; links inside a folder never are); TransferRefused says why not."""
     try:
         st = os.stat(src)
     except OSError as exc:
         raise TransferRefused(f"{src}: {exc.strerror or exc}") from exc
-    if stat.S_ISDIR(st.st_mode):
-        raise TransferRefused(f"{src} is a folder; copying folders into a pod is not supported yet")
-    if not stat.S_ISREG(st.st_mode):
-        raise TransferRefused(f"{src} is not a regular file")
+    if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+        raise TransferRefused(f"{src} is not a regular file or folder")
+    try:
+        pod_data.upload_name(upload_name(src))
+    except InvalidTarget as exc:
+        raise TransferRefused(str(exc)) from exc
     return st
+
+
+def upload_name(src: Path) -> str:
+    """The name `src` arrives under in the target: its last name once `.` and `..` are resolved by name
+    (`debugbox cp . pod/web:/srv/` sends the current folder under its own name)."""
+    return os.path.basename(os.path.abspath(src))
 
 
 def copy_in(
@@ -248,36 +269,217 @@ def copy_in(
     force: bool = False,
     progress: Progress | None = None,
 ) -> tuple[Summary, str]:
-    """The local file `src` to `path` in the target; the summary and the path it landed at."""
+    """The local file or folder `src` to `path` in the target; the summary and the path it landed at. A file
+    replaces an existing one only with `force`; a folder never lands on anything that exists."""
     st = _upload_source(src)
-    argv = pod_data.write_argv(ref, path, size=st.st_size, mode=st.st_mode, name=src.name, force=force)
+    if stat.S_ISDIR(st.st_mode):
+        return _copy_folder_in(ref, src, path, idle=idle, progress=progress)
+    argv = pod_data.write_argv(
+        ref, path, size=st.st_size, mode=st.st_mode, name=upload_name(src), force=force
+    )
     summary = Summary()
+
+    def feed(stdin: IO[bytes], run: _Run) -> None:
+        with open(src, "rb") as f:
+            while chunk := f.read(CHUNK):
+                stdin.write(chunk)
+                run.touch()
+                summary.bytes += len(chunk)
+                if progress is not None:
+                    progress(summary.bytes)
+
+    run, code, stderr, landed = _upload(argv, idle, feed)
+    if code != 0:
+        raise run.failure(code, stderr, path)
+    summary.files = 1
+    return summary, landed or path
+
+
+def _upload(
+    argv: tuple[str, ...], idle: float, feed: Callable[[IO[bytes], _Run], None]
+) -> tuple[_Run, int, str, str]:
+    """One upload's `kubectl exec -i`: `feed` writes its stdin, which is then closed; kubectl's run, exit code,
+    stderr, and what the script printed (the landed path). A kubectl that ended early (a refusal before the
+    script read its stdin) stops the feed: its exit code says why."""
     run = _Run(argv, idle, stdin=True)
     out: list[bytes] = []
     reader = threading.Thread(target=_drain, args=(run.proc.stdout, out, run), daemon=True)
     reader.start()
     try:
-        assert run.proc.stdin is not None
-        try:
-            with open(src, "rb") as f:
-                while chunk := f.read(CHUNK):
-                    run.proc.stdin.write(chunk)
-                    run.touch()
-                    summary.bytes += len(chunk)
-                    if progress is not None:
-                        progress(summary.bytes)
-            run.proc.stdin.close()
-        except BrokenPipeError:
-            pass  # kubectl ended early (a refusal before any byte was read): its exit code says why
+        stdin = run.proc.stdin
+        assert stdin is not None
+        with contextlib.suppress(BrokenPipeError):
+            feed(stdin, run)
+        with contextlib.suppress(BrokenPipeError):
+            stdin.close()
         code, stderr = run.finish()
         reader.join(timeout=idle)
     finally:
         run.abort()
+    return run, code, stderr, b"".join(out).decode("utf-8", "replace").strip()
+
+
+def _copy_folder_in(
+    ref: pod_data.DebugContainerRef, src: Path, path: str, *, idle: float, progress: Progress | None
+) -> tuple[Summary, str]:
+    """The local folder `src` as a tar on kubectl's stdin (`send_folder`), extracted by
+    `pod_data.UPLOAD_FOLDER_SCRIPT`. A local file that cannot be read ends the archive there, without its last
+    entry: the script then removes what it extracted, and the local reason is the one said."""
+    name = upload_name(src)
+    argv = pod_data.upload_folder_argv(ref, path, name)
+    summary = Summary()
+    unreadable: list[TransferRefused] = []
+
+    def feed(stdin: IO[bytes], run: _Run) -> None:
+        try:
+            send_folder(src, name, Sink(stdin, run.touch), summary, progress)
+        except _Unreadable as exc:
+            unreadable.append(exc)
+
+    run, code, stderr, landed = _upload(argv, idle, feed)
+    if unreadable:
+        # The archive ended without its marker: the script refused it (98, or 97 for tar's own error) and its
+        # EXIT trap removed the temporary folder before kubectl ended.
+        left = "; nothing was left in the target" if code in (97, 98) else ""
+        raise TransferRefused(f"{unreadable[0]}{left}")
     if code != 0:
         raise run.failure(code, stderr, path)
-    summary.files = 1
-    landed = b"".join(out).decode("utf-8", "replace").strip() or path
-    return summary, landed
+    return summary, landed or path
+
+
+class _Unreadable(TransferRefused):
+    """A local file or folder of an upload could not be read (or changed while it was): the upload is cut."""
+
+
+class Sink(io.RawIOBase):
+    """kubectl's stdin as tarfile writes to it (mode "w": it asks where it is, `tell`); every write calls
+    `touch`, activity for the idle deadline."""
+
+    def __init__(self, stdin: IO[bytes], touch: Callable[[], None]) -> None:
+        super().__init__()
+        self._stdin = stdin
+        self._touch = touch
+        self.position = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: ReadableBuffer) -> int:
+        written = self._stdin.write(data)
+        self._touch()
+        self.position += written
+        return written
+
+    def tell(self) -> int:
+        return self.position
+
+
+def send_folder(src: Path, name: str, sink: Sink, summary: Summary, progress: Progress | None) -> None:
+    """A tar of the local folder `src` written to `sink` as it is read: entries `name/…` (relative, never `..`),
+    regular files and folders only — a link or a special file is skipped and listed, never followed — then the
+    marker entry (`pod_data.upload_marker`) that tells the target the archive is whole. Each folder and file is
+    opened relative to its folder's descriptor with `O_NOFOLLOW`, so a link swapped in after the listing is
+    refused rather than read. Owned by root in the target, as `docker cp` does; the mode travels without
+    setuid/setgid/sticky bits."""
+    import tarfile
+
+    # Mode "w" writes each header and data block straight to the sink (kubectl's stdin buffers them): nothing is
+    # held back, so a failure below simply stops the archive, without its marker or its end blocks.
+    tar = tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT)
+    top = _open_folder(str(src), None, src)
+    try:
+        _add_folder(tar, top, os.fstat(top), name, src, summary, progress or (lambda _: None))
+    finally:
+        os.close(top)
+    tar.addfile(tarfile.TarInfo(pod_data.upload_marker(name)))
+    tar.close()
+
+
+def _open_folder(name: str, parent: int | None, shown: Path) -> int:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        return (
+            os.open(name, flags, dir_fd=parent)
+            if parent is not None
+            else os.open(name, flags & ~os.O_NOFOLLOW)
+        )
+    except OSError as exc:
+        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
+
+
+def _add_folder(
+    tar: tarfile.TarFile,
+    fd: int,
+    st: os.stat_result,
+    arcname: str,
+    shown: Path,
+    summary: Summary,
+    progress: Progress,
+) -> None:
+    """The folder open at `fd` and everything under it, sorted by name (a stable archive)."""
+    import tarfile
+
+    info = tarfile.TarInfo(arcname)
+    info.type, info.mode, info.mtime = tarfile.DIRTYPE, st.st_mode & 0o777, int(st.st_mtime)
+    tar.addfile(info)
+    summary.directories += 1
+    try:
+        names = sorted(os.listdir(fd))
+    except OSError as exc:
+        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    for child in names:
+        where, entry = shown / child, f"{arcname}/{child}"
+        try:
+            found = os.stat(child, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # removed since the listing
+        if stat.S_ISLNK(found.st_mode):
+            summary.skip(f"{where}: a link, not copied")
+        elif stat.S_ISDIR(found.st_mode):
+            sub = _open_folder(child, fd, where)
+            try:
+                _add_folder(tar, sub, os.fstat(sub), entry, where, summary, progress)
+            finally:
+                os.close(sub)
+        elif stat.S_ISREG(found.st_mode):
+            _add_file(tar, fd, child, entry, where, summary, progress)
+        else:
+            summary.skip(f"{where}: a special file, not copied")
+
+
+def _add_file(
+    tar: tarfile.TarFile,
+    parent: int,
+    name: str,
+    arcname: str,
+    shown: Path,
+    summary: Summary,
+    progress: Progress,
+) -> None:
+    import tarfile
+
+    try:
+        # O_NONBLOCK: a FIFO swapped in since the listing opens without waiting, and is refused below.
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+    except OSError as exc:
+        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            summary.skip(f"{shown}: not a regular file any more, not copied")
+            return
+        info = tarfile.TarInfo(arcname)
+        info.size, info.mode, info.mtime = st.st_size, st.st_mode & 0o777, int(st.st_mtime)
+        try:
+            tar.addfile(info, CountingReader(f, summary, progress))
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise
+            raise _Unreadable(
+                f"{shown} changed or could not be read while it was copied ({exc.strerror or exc}); "
+                "nothing was left in the target"
+            ) from exc
+    summary.files += 1
 
 
 def _drain(stream: IO[bytes] | None, into: list[bytes], run: _Run) -> None:

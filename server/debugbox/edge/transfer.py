@@ -437,7 +437,7 @@ def _tar_stream(
                     info.mode &= 0o777
                     if info.isreg():
                         with open(path, "rb") as f:
-                            tar.addfile(info, _Counting(f, summary, progress))
+                            tar.addfile(info, CountingReader(f, summary, progress))
                         summary.files += 1
                     elif info.isdir():
                         tar.addfile(info)
@@ -454,8 +454,9 @@ def _tar_stream(
     return os.fdopen(read_fd, "rb"), thread, errors
 
 
-class _Counting:
-    """A file wrapper counting bytes read into the summary (tarfile reads the data through it)."""
+class CountingReader:
+    """A file wrapper counting bytes read into the summary and the progress (tarfile reads the data through it:
+    a container's folder upload here, a pod's in `kube_transfer`)."""
 
     def __init__(self, f: IO[bytes], summary: Summary, progress: Progress) -> None:
         self._f = f

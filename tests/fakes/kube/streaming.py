@@ -159,16 +159,18 @@ class WebSocket:
         while True:
             try:
                 b0, b1 = self._read_exact(2)
+                fin, opcode = b0 & 0x80, b0 & 0x0F
+                n = b1 & 0x7F
+                if n == 126:
+                    n = struct.unpack(">H", self._read_exact(2))[0]
+                elif n == 127:
+                    n = struct.unpack(">Q", self._read_exact(8))[0]
+                mask = self._read_exact(4) if b1 & 0x80 else b""
+                payload = self._read_exact(n)
             except (EOFError, OSError, ValueError):
+                # The connection ended, also mid-frame, or the session closed it under this reader: the process
+                # ended while the client was still sending (a refusal before its stdin was read).
                 return
-            fin, opcode = b0 & 0x80, b0 & 0x0F
-            n = b1 & 0x7F
-            if n == 126:
-                n = struct.unpack(">H", self._read_exact(2))[0]
-            elif n == 127:
-                n = struct.unpack(">Q", self._read_exact(8))[0]
-            mask = self._read_exact(4) if b1 & 0x80 else b""
-            payload = self._read_exact(n)
             if mask:
                 payload = unmask(payload, mask)
             if opcode == 0x8:

@@ -55,16 +55,17 @@ def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) 
 
 
 def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: KubeEnv) -> None:
-    """With --yes, a copy whose local side is refused whatever the pod holds (no such local folder, a folder to
+    """With --yes, a copy whose local side is refused whatever the pod holds (no such local folder, a FIFO to
     upload, a link as destination) adds nothing to the pod: the debug container can never be removed."""
     kube = kube_docker
     _pod(kube)
     folder = kube.tmp / "a folder"
     folder.mkdir()
     (kube.tmp / "link").symlink_to(folder)
+    os.mkfifo(kube.tmp / "fifo")
     for args, said in (
         (["pod/web:/www/index.html", str(kube.tmp / "missing" / "x")], "is not an existing folder"),
-        ([str(folder), "pod/web:/www/"], "copying folders into a pod is not supported"),
+        ([str(kube.tmp / "fifo"), "pod/web:/www/"], "is not a regular file or folder"),
         (["pod/web:/www/index.html", str(kube.tmp / "link")], "is a symbolic link"),
     ):
         out = kube.debugbox("cp", *args, "--image", "busybox:1.36", "--yes")
@@ -171,10 +172,7 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1] == "debugbox: /nope/missing does not exist in the target"
     assert list(dest.iterdir()) == []  # nothing half-written
-    # Folders go out (`test_cp_copies_a_folder_out_…`), never in: the target's links would resolve in the debug
-    # container's root.
-    out = kube.debugbox("cp", str(dest), "pod/web:/www")
-    assert out.returncode == 1 and "copying folders into a pod is not supported" in out.stderr
+    # Folders go in too: `test_kube_folder_upload.py`.
     local = kube.tmp / "f.txt"
     local.write_text("hello")
     out = kube.debugbox("cp", str(local), "pod/web:/no-such-folder/f.txt")

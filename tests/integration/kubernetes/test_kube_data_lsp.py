@@ -113,6 +113,22 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     )
     assert (result["files"], result["directories"], result["skipped"]) == (2, 1, [])
     assert (folder / src.name).read_bytes() == data
+    # And a folder goes in through copyToTarget (debugbox's archive, the debug container's tar); never onto a
+    # path that exists: a plain refusal, shown by the server, not the "Replace?" question of a file.
+    tree = tmp_path / "tree"
+    (tree / "empty").mkdir(parents=True)
+    (tree / "a.bin").write_bytes(data)
+    pushed = {"target": "pod/web/app", "src": tree.as_uri(), "path": "/"}
+    result = await _command(editor, Command.COPY_TO_TARGET.value, pushed)
+    assert (result["files"], result["directories"], result["bytes"]) == (1, 2, len(data))
+    with pytest.raises(JsonRpcException, match="never merges into or replaces a folder") as onto:
+        await _command(editor, Command.COPY_TO_TARGET.value, {**pushed, "force": True})
+    assert onto.value.data != {"exists": True}
+    back = tmp_path / "back"
+    result = await _command(
+        editor, Command.COPY_FROM_TARGET.value, {**pulled, "path": "/tree", "dest": back.as_uri()}
+    )
+    assert (back / "a.bin").read_bytes() == data and (back / "empty").is_dir()
 
     # The read-only file view reads the pod's files through the same (running) debug container.
     import base64

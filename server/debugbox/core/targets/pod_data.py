@@ -79,17 +79,26 @@ exec cat "$f"
 #: The first byte of `READ_SCRIPT`'s output for a copy (`copy_out_argv`) → what the rest of it is.
 COPY_OUT_KINDS = {b"f": "file", b"d": "folder"}
 
+#: Where an upload lands (`dbx_dest PATH NAME`): PATH, or PATH/NAME when PATH is a folder (`cp -r` naming), every
+#: component checked for links; sets `dest` (in the target) and `parent`, which must be a folder.
+_DESTINATION = r"""
+dbx_dest() {
+  dest=$1
+  if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$2; fi
+  dbx_nolinks "$dest"
+  parent=${dest%/*}
+  [ -d "$r$parent/" ] || exit 95
+}
+"""
+
 #: Copy in: $1 the absolute path (an existing folder receives $5, the local file's name), $2 "1" to replace,
 #: $3 the size that must arrive, $4 the mode (octal). The bytes on stdin land in a temporary file beside the
 #: destination, renamed over it only when all of them arrived; the landed path is printed.
 WRITE_SCRIPT = (
     _PRELUDE
+    + _DESTINATION
     + r"""
-dest=$1
-if [ -d "$r$dest" ] && [ ! -L "$r$dest" ]; then dest=${dest%/}/$5; fi
-dbx_nolinks "$dest"
-parent=${dest%/*}
-[ -d "$r$parent/" ] || exit 95
+dbx_dest "$1" "$5"
 f=$r$dest
 if [ -e "$f" ]; then
   [ -f "$f" ] || exit 93
@@ -100,6 +109,36 @@ if ! cat >"$tmp"; then rm -f "$tmp"; exit 97; fi
 n=$(wc -c <"$tmp")
 if [ "$n" -ne "$3" ]; then rm -f "$tmp"; exit 98; fi
 if ! chmod "$4" "$tmp" || ! mv -f "$tmp" "$f"; then rm -f "$tmp"; exit 97; fi
+printf '%s\n' "$dest"
+"""
+)
+
+#: Folder upload: $1 the absolute destination (an existing folder receives $2, the local folder's name, as `cp -r`
+#: names it), $3 the name of the archive's last entry (`upload_marker`). The tar on stdin — built by debugbox from
+#: the local folder: entries `$2/…`, regular files and folders only, then the marker — is extracted by the debug
+#: container's `tar` without restoring owners (`-o`: busybox's and GNU tar's "don't restore user:group" on
+#: extraction) into a temporary folder beside the destination made by `mkdir` (so it is new and empty), and
+#: renamed into place only when `tar` succeeded *and* the marker arrived: a stream cut between two entries ends
+#: `tar` without an error, and the marker says every entry before it was extracted. An existing destination is
+#: refused (never merged into or replaced). Whatever ends the script — a refusal, a cut stream, a signal — the
+#: temporary folder is removed (the EXIT trap). `mv -n -T` never moves into a folder that appeared meanwhile;
+#: the source still there afterwards says it did not move. The landed path is printed.
+UPLOAD_FOLDER_SCRIPT = (
+    _PRELUDE
+    + _DESTINATION
+    + r"""
+dbx_dest "$1" "$2"
+if [ -e "$r$dest" ] || [ -L "$r$dest" ]; then printf '%s\n' "$dest" >&2; exit 88; fi
+command -v tar >/dev/null 2>&1 || exit 87
+tmp=$r$parent/.debugbox-upload-$$
+mkdir "$tmp" || exit 97
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 97' HUP INT TERM PIPE
+tar -x -o -f - -C "$tmp" || exit 97
+[ -f "$tmp/$3" ] || exit 98
+if [ ! -d "$tmp/$2" ] || [ -L "$tmp/$2" ]; then exit 97; fi
+mv -n -T "$tmp/$2" "$r$dest" || exit 97
+if [ -e "$tmp/$2" ]; then printf '%s\n' "$dest" >&2; exit 88; fi
 printf '%s\n' "$dest"
 """
 )
@@ -173,6 +212,10 @@ _MEANINGS = {
     "resolve inside the debug container, not the target)",
     95: "the folder of {path} does not exist in the target",
     EXISTS_IN_TARGET: "{path} exists in the target: pass --force to replace it",
+    87: "the debug container's image has no tar to receive the folder {path} with: copy it with a toolbox image "
+    "that has tar (--image, e.g. busybox)",
+    88: "{detail} exists in the target: debugbox never merges into or replaces a folder in a pod (not even "
+    "with --force); name a path that does not exist yet",
     97: "writing {path} in the target failed: {detail}",
     98: "the upload to {path} was cut off (not every byte arrived); nothing was replaced",
     99: "{path} is not a directory in the target",
@@ -266,10 +309,35 @@ def write_argv(
     ref: DebugContainerRef, path: str, *, size: int, mode: int, name: str, force: bool
 ) -> tuple[str, ...]:
     """Write stdin (exactly `size` bytes) to `path` in the target (into it, as `name`, when it is a folder)."""
-    if "/" in name or name in ("", ".", "..") or any(ord(c) < 0x20 for c in name):
-        raise InvalidTarget(f"cannot upload a file named {name!r}")
-    args = (_absolute(path), "1" if force else "0", str(int(size)), f"{mode & 0o777:o}", name)
+    args = (_absolute(path), "1" if force else "0", str(int(size)), f"{mode & 0o777:o}", upload_name(name))
     return exec_argv(ref, _in_target(WRITE_SCRIPT, *args), stdin=True)
+
+
+def upload_folder_path(path: str) -> str:
+    """The destination a folder upload names, normalised: `..` is resolved here, by name (every component is
+    then checked for links in the target, so a name is what it says), never under `/proc/<pid>/root`, where
+    `..` at the target's root would climb into the debug container's."""
+    normal = posixpath.normpath(_absolute(path))
+    return "/" + normal.lstrip("/")
+
+
+def upload_name(name: str) -> str:
+    """The local file's or folder's name as the target receives it: one path component, no control characters."""
+    if "/" in name or name in ("", ".", "..") or any(ord(c) < 0x20 or ord(c) == 0x7F for c in name):
+        raise InvalidTarget(f"cannot upload a file or folder named {name!r}")
+    return name
+
+
+def upload_marker(name: str) -> str:
+    """The name of a folder upload's last archive entry (`UPLOAD_FOLDER_SCRIPT`): never the folder's own."""
+    return ".debugbox-complete" if name != ".debugbox-complete" else ".debugbox-complete-"
+
+
+def upload_folder_argv(ref: DebugContainerRef, path: str, name: str) -> tuple[str, ...]:
+    """Extract the tar on stdin (the local folder `name`, then `upload_marker(name)`) to `path` in the target
+    (into it, as `name`, when it is a folder), a new folder only (`UPLOAD_FOLDER_SCRIPT`)."""
+    args = (upload_folder_path(path), upload_name(name), upload_marker(name))
+    return exec_argv(ref, _in_target(UPLOAD_FOLDER_SCRIPT, *args), stdin=True)
 
 
 def view_argv(ref: DebugContainerRef, path: str, op: str, max_entries: int = 0) -> tuple[str, ...]:

@@ -170,7 +170,7 @@ def _pod_copy(
     out: bool,
     force: bool,
 ) -> Summary:
-    """A pod's file (out: or folder) through debugbox's debug container (runs in the worker thread; the consent
+    """A pod's file or folder through debugbox's debug container (runs in the worker thread; the consent
     question goes to the editor through the event loop, with the same confirmation helper as the other offers).
     The local side is checked first: a refusal there never adds a debug container."""
     from debugbox.edge import kube_transfer
