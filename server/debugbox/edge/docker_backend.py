@@ -29,6 +29,7 @@ from debugbox.core.targets.container_strategy import (
     build_plan,
     container_facts,
     is_non_root,
+    own_user_namespace,
     shell_of,
     toolbox_missing_warning,
 )
@@ -204,6 +205,10 @@ class EngineBackend:
             str(config.get("User", "") or "") if config else "",
             self._docker_debug(),
         )
+        host = data.get("HostConfig") if isinstance(data.get("HostConfig"), dict) else {}
+        userns = str(host.get("UsernsMode", "") or "") if host else ""
+        if own_user_namespace(self.runtime, userns):
+            facts = dataclasses.replace(facts, own_userns=True)
         if status != "running" or not is_non_root(facts.user):
             return facts
         ids, note = self._process_ids(cid, state.get("Pid") if state else None, facts.user)

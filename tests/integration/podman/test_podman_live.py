@@ -307,13 +307,30 @@ def test_a_container_of_an_image_podman_built_is_related_to_its_dockerfile(
 SESSION_PROBE = "id -u; echo ---; pwd; echo ---; ls /target; echo ---; env"
 
 
-@pytest.mark.parametrize(("image", "uid"), [(DISTROLESS, "0"), (NONROOT, "65532")])
+#: `podman run` options giving a target a user namespace of its own: uid 0 inside is 100000 on the host.
+OWN_USERNS = ("--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536")
+
+
+@pytest.mark.parametrize(
+    ("image", "uid", "userns"),
+    [
+        (DISTROLESS, "0", ()),
+        (NONROOT, "65532", ()),
+        (DISTROLESS, "0", OWN_USERNS),
+        (NONROOT, "65532", OWN_USERNS),
+    ],
+    ids=["root", "nonroot", "root-own-userns", "nonroot-own-userns"],
+)
 def test_a_podman_session_starts_in_the_targets_workdir_with_its_files_and_environment(
-    started: list[str], image: str, uid: str
+    started: list[str], image: str, uid: str, userns: tuple[str, ...]
 ) -> None:
+    """Also for a target in a user namespace of its own: the session joins it, so it reads the target's files
+    as the target's uid without any capability (from the host's namespace, uid 65532 is refused)."""
     name = f"dbx-{uuid.uuid4().hex[:10]}"
     started.append(name)
-    podman("run", "-d", "--name", name, "--workdir", "/www", "--env", "APP_GREETING=hello there", image)
+    podman(
+        "run", "-d", "--name", name, *userns, "--workdir", "/www", "--env", "APP_GREETING=hello there", image
+    )
 
     proc = debugbox_shell(f"podman://{name}", "--image", TOOLBOX, "--", "sh", "-c", SESSION_PROBE)
 
@@ -325,6 +342,7 @@ def test_a_podman_session_starts_in_the_targets_workdir_with_its_files_and_envir
     assert f"debugbox: inside {name} (podman sidecar, toolbox {TOOLBOX})" in proc.stderr
     assert f"target uid {uid} gid 0; this session uid {uid} gid 0" in proc.stderr
     assert "you are in /target/www" in proc.stderr
+    assert ("in the target's own user namespace" in proc.stderr) == bool(userns)
     assert exec_events(name) == []
 
 
@@ -337,14 +355,23 @@ def podman_debian_toolbox(podman_images: None) -> str:
         raise
 
 
-@pytest.mark.parametrize(("image", "extra"), [(DISTROLESS, ()), (NONROOT, ("--ptrace",))])
+@pytest.mark.parametrize(
+    ("image", "extra", "userns"),
+    [(DISTROLESS, (), ()), (NONROOT, ("--ptrace",), ()), (NONROOT, ("--ptrace",), OWN_USERNS)],
+    ids=["root", "nonroot-ptrace", "nonroot-ptrace-own-userns"],
+)
 def test_strace_tcpdump_curl_and_ps_work_from_a_podman_session(
-    started: list[str], podman_debian_toolbox: str, image: str, extra: tuple[str, ...]
+    started: list[str],
+    podman_debian_toolbox: str,
+    image: str,
+    extra: tuple[str, ...],
+    userns: tuple[str, ...],
 ) -> None:
-    """The seed's promises on Podman, with the toolbox built from Debian's packages (toolbox_debs.py)."""
+    """The seed's promises on Podman, with the toolbox built from Debian's packages (toolbox_debs.py); also
+    from inside a target's own user namespace (root there, with SYS_PTRACE over that namespace only)."""
     name = f"dbx-{uuid.uuid4().hex[:10]}"
     started.append(name)
-    podman("run", "-d", "--name", name, "--workdir", "/www", image)
+    podman("run", "-d", "--name", name, *userns, "--workdir", "/www", image)
 
     proc = debugbox_shell(
         f"podman://{name}", "--image", podman_debian_toolbox, *extra, "--", "sh", "-c", PROMISES

@@ -11,6 +11,7 @@ from debugbox.core.targets.container_strategy import (
     available_strategies,
     build_plan,
     choose_strategy,
+    own_user_namespace,
     validate_image,
 )
 from debugbox.core.targets.model import PlanOptions
@@ -113,6 +114,43 @@ def test_raw_sidecar_argv() -> None:
     )
     assert "/proc/1/root" in plan.title and any("/proc/1/root" in n for n in plan.notes)
     assert not any("--privileged" in a or "SYS_ADMIN" in a for a in plan.argv)
+
+
+@pytest.mark.parametrize(
+    ("runtime", "mode", "own"),
+    [
+        ("podman", "private", True),  # `--uidmap` / `--gidmap`
+        ("podman", "auto", True),
+        ("podman", "keep-id", True),
+        ("podman", "ns:/proc/7/ns/user", True),
+        ("podman", "", False),  # a rootful engine's default: the host's namespace
+        ("podman", "host", False),
+        (
+            "docker",
+            "private",
+            False,
+        ),  # Docker: every container of a daemon in one namespace; no container: mode
+        ("docker", "", False),
+    ],
+)
+def test_which_targets_have_a_user_namespace_of_their_own(runtime: str, mode: str, own: bool) -> None:
+    assert own_user_namespace(runtime, mode) is own
+
+
+def test_a_sidecar_joins_a_targets_own_user_namespace_as_its_uid() -> None:
+    podman = dataclasses.replace(RUNNING, runtime="podman", cli=("podman",), user="65532", ids=(65532, 0))
+    joined = build_plan(dataclasses.replace(podman, own_userns=True), PlanOptions(), "tb", "t")
+    plain = build_plan(podman, PlanOptions(), "tb", "t")
+
+    assert f"--userns=container:{CID}" in joined.argv and "--user=65532:0" in joined.argv
+    assert "--cap-add=SYS_PTRACE" not in joined.argv
+    assert not any(a.startswith("--userns") for a in plain.argv)
+    assert any("user namespace of its own" in n and CID[:12] in n for n in joined.notes)
+    assert "in the target's own user namespace" in " ".join(joined.argv)  # the banner's identity line
+    root = build_plan(
+        dataclasses.replace(podman, user="", ids=None, own_userns=True), PlanOptions(), "tb", "t"
+    )
+    assert f"--userns=container:{CID}" in root.argv and "--cap-add=SYS_PTRACE" in root.argv
 
 
 def test_privileged_only_when_asked_and_nonroot_note() -> None:

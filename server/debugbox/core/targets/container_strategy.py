@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.targets.model import DebugPlan, PlanOptions
@@ -79,6 +79,23 @@ class ContainerFacts:
     """The main process's effective (uid, gid) as the engine reports it (`process_identity`); None: not known."""
     ids_note: str = ""
     """Why `ids` is None for a running non-root target (said in the plan's notes)."""
+    own_userns: bool = False
+    """The target runs in a user namespace of its own (`own_user_namespace`): a sidecar joins it."""
+
+
+#: Podman's `HostConfig.UsernsMode` values that give a container the host's user namespace (`""`: the default of
+#: a rootful engine, `host`: asked for). Any other (`private` for `--uidmap`, `auto`, `keep-id`, `nomap`,
+#: `ns:PATH`, `container:ID`) is a namespace the target does not share with the host.
+_HOST_USERNS = frozenset({"", "host"})
+
+
+def own_user_namespace(runtime: str, userns_mode: str) -> bool:
+    """Whether a container inspected as `HostConfig.UsernsMode == userns_mode` has a user namespace of its own
+    that a sidecar must join to see its files as the target does.
+
+    Podman only: Docker puts every container of a daemon in the same namespace (the host's, or userns-remap's
+    one for all of them, sidecars included), and its `run` has no `--userns=container:`."""
+    return runtime == "podman" and userns_mode.strip() not in _HOST_USERNS
 
 
 def container_facts(
@@ -234,10 +251,21 @@ class SidecarIdentity:
 
 
 def sidecar_identity(
-    target_user: str, options: PlanOptions, ids: tuple[int, int] | None = None
+    target_user: str, options: PlanOptions, ids: tuple[int, int] | None = None, *, own_userns: bool = False
 ) -> SidecarIdentity:
     """The sidecar's identity for a target running as `target_user` (`Config.User`, empty = root), whose main
-    process the engine reports as `ids` (uid, gid) when it could be asked."""
+    process the engine reports as `ids` (uid, gid) when it could be asked; with `own_userns` the sidecar runs
+    in the target's own user namespace (`sidecar_argv`), and the explanation says so."""
+    identity = _sidecar_identity(target_user, options, ids)
+    if not own_userns:
+        return identity
+    return replace(
+        identity,
+        explanation=f"{identity.explanation}; in the target's own user namespace (its IDs as it sees them)",
+    )
+
+
+def _sidecar_identity(target_user: str, options: PlanOptions, ids: tuple[int, int] | None) -> SidecarIdentity:
     if options.raw or not is_non_root(target_user) or (ids is not None and ids[0] == 0):
         return SidecarIdentity(
             "", True, "root with SYS_PTRACE: reads the target's files and environment, strace works"
@@ -274,9 +302,15 @@ def sidecar_argv(
     facts: ContainerFacts, options: PlanOptions, toolbox: str, *, how: str = "sidecar"
 ) -> tuple[str, ...]:
     image = validate_image(toolbox)
-    identity = sidecar_identity(facts.user, options, facts.ids)
+    identity = sidecar_identity(facts.user, options, facts.ids, own_userns=facts.own_userns)
     argv = [*facts.cli, "run", *options.io_flags(), "--rm"]
     argv += [f"--pid=container:{facts.id}", f"--net=container:{facts.id}"]
+    if facts.own_userns:
+        # The kernel lets one process read another's /proc/PID/root and environ from the *same* user namespace
+        # with the same uid and gid, or with CAP_SYS_PTRACE over the target's namespace (`cap_ptrace_access_check`
+        # in security/commoncap.c): from the host's, the target's own uid is not enough, and root there is far
+        # more than the target has. Joined, the session is the target's uid in the target's namespace.
+        argv.append(f"--userns=container:{facts.id}")
     if identity.user:
         # A non-root session cannot create /target in the toolbox's root: it gets a tmpfs there instead.
         argv += [f"--user={identity.user}", f"--tmpfs={SESSION_ROOT}:mode=1777"]
@@ -446,11 +480,16 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
                 f"The session starts in the target's working directory under {SESSION_ROOT} (its filesystem, "
                 "volumes included), with the target's environment; the toolbox's PATH comes first."
             )
-        identity = sidecar_identity(facts.user, options, facts.ids)
+        identity = sidecar_identity(facts.user, options, facts.ids, own_userns=facts.own_userns)
         if is_non_root(facts.user):
             notes.append(f"The target runs as user {facts.user}; the session: {identity.explanation}.")
             if facts.ids_note:
                 notes.append(facts.ids_note)
+        if facts.own_userns:
+            notes.append(
+                "The target runs in a user namespace of its own: the session joins it "
+                f"(--userns=container:{facts.id[:12]}), so it has the target's IDs and no more than its rights there."
+            )
         if not shell_of(facts) and facts.status == "running":
             notes.append(
                 "Chosen because the container has no shell (checked without running anything in it)."
