@@ -1,7 +1,8 @@
 # ruff: noqa: F811 - the fixture `podman_debian_toolbox` is imported from test_podman_live and named as a parameter
-"""`debugbox cp` and `debugbox forward` on a real Podman (its Docker-compatible service): a binary file with a
-non-ASCII name round-trips through the distroless-like target, and its loopback-only port is forwarded, with
-the helper removed afterwards."""
+"""`debugbox cp`, `forward` and `capture` on a real Podman (its Docker-compatible service): a binary file with a
+non-ASCII name round-trips through the distroless-like target, its loopback-only port is forwarded, and a capture
+of its traffic is a valid pcap, with the helpers removed afterwards; each also for a target in a user namespace
+of its own (`--uidmap`), whose namespaces the helpers join from the host's."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from tests.conftest import require
 from tests.integration.capture_checks import assert_valid_capture, requests_to
 from tests.integration.podman.test_podman_live import (  # noqa: F401 - a fixture
     DISTROLESS,
+    OWN_USERNS,
     TOOLBOX,
     _env,
     podman,
@@ -30,6 +32,9 @@ from tests.integration.podman.test_podman_live import (  # noqa: F401 - a fixtur
 
 pytestmark = pytest.mark.podman
 
+#: Each test's target: the host's user namespace, or one of its own.
+USERNS = pytest.mark.parametrize("userns", [(), OWN_USERNS], ids=["host-userns", "own-userns"])
+
 
 def debugbox(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -37,10 +42,13 @@ def debugbox(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_binary_file_with_a_non_ascii_name_round_trips(started: list[str], tmp_path: Path) -> None:
+@USERNS
+def test_a_binary_file_with_a_non_ascii_name_round_trips(
+    started: list[str], tmp_path: Path, userns: tuple[str, ...]
+) -> None:
     name = f"dbx-{uuid.uuid4().hex[:10]}"
     started.append(name)
-    podman("run", "-d", "--name", name, DISTROLESS)
+    podman("run", "-d", "--name", name, *userns, DISTROLESS)
     src = tmp_path / "ünïcode name.bin"
     src.write_bytes(os.urandom(3 * 1024 * 1024 + 7))
     sent = debugbox("cp", str(src), f"podman://{name}:/www")
@@ -51,7 +59,10 @@ def test_a_binary_file_with_a_non_ascii_name_round_trips(started: list[str], tmp
     assert back.read_bytes() == src.read_bytes()
 
 
-def test_a_loopback_only_port_is_forwarded_and_the_helper_removed(started: list[str]) -> None:
+@USERNS
+def test_a_loopback_only_port_is_forwarded_and_the_helper_removed(
+    started: list[str], userns: tuple[str, ...]
+) -> None:
     name = f"dbx-{uuid.uuid4().hex[:10]}"
     started.append(name)
     podman(
@@ -59,6 +70,7 @@ def test_a_loopback_only_port_is_forwarded_and_the_helper_removed(started: list[
         "-d",
         "--name",
         name,
+        *userns,
         "--entrypoint",
         "/httpd",
         DISTROLESS,
@@ -106,8 +118,9 @@ def test_a_loopback_only_port_is_forwarded_and_the_helper_removed(started: list[
     assert not podman("ps", "-aq", "--filter", f"name={helper}").strip()
 
 
+@USERNS
 def test_a_capture_of_requests_to_a_distroless_podman_target_is_a_valid_pcap(
-    started: list[str], podman_debian_toolbox: str, tmp_path: Path
+    started: list[str], podman_debian_toolbox: str, tmp_path: Path, userns: tuple[str, ...]
 ) -> None:
     """`debugbox capture` on Podman, with the toolbox built from Debian's packages: the host's tcpdump reads the
     file, the summary counts it, and the helper is gone."""
@@ -118,7 +131,7 @@ def test_a_capture_of_requests_to_a_distroless_podman_target_is_a_valid_pcap(
     assert tcpdump is not None
     name = f"dbx-{uuid.uuid4().hex[:10]}"
     started.append(name)
-    podman("run", "-d", "--name", name, DISTROLESS)
+    podman("run", "-d", "--name", name, *userns, DISTROLESS)
     ip = podman("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
     out = tmp_path / "podman web.pcap"
     with requests_to(f"http://{ip}:8080/") as answered:
