@@ -12,6 +12,7 @@
 //   LOG          file for the page's console/network log
 //   MANIFEST_LINE  1-based line inside the pod spec where the quick fix is asked for
 //   TOOLBOX_IMAGE, CS_LOGS, CS_DATA  for the settings changes (code-server's log and user-data folders)
+//   UPLOAD_SNAPSHOT  where the upload scenario saves the target's file after the cancelled "Replace?" (docker cp)
 //
 // Output: one "PASS <scenario>" or "FAIL <scenario>: <why>" line per scenario, then "N passed, N failed".
 // Exit code 0 only when every scenario passed.
@@ -73,6 +74,19 @@ async function runCommand(page, title) {
     await page.keyboard.press("Escape");
     return false;
   }, 60000, 500);
+  await page.keyboard.press("Enter");
+}
+
+/** The quick input whose title holds `text`. */
+function quickTitle(page, text) {
+  return page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+}
+
+/** In the quick pick titled `heading` (within `timeout` ms), type `label` and take the row that shows it. */
+async function choosePick(page, heading, label, timeout = 60000) {
+  await quickTitle(page, heading).waitFor({ timeout });
+  await page.keyboard.type(label, { delay: 5 });
+  await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
   await page.keyboard.press("Enter");
 }
 
@@ -434,13 +448,8 @@ const scenarios = {
     }
     await openFile(page, "Dockerfile"); // activates the extension
     await runCommand(page, "debugbox: Browse Target Files");
-    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
-    const choose = async (heading, label) => {
-      await title(heading).waitFor({ timeout: 60000 });
-      await page.keyboard.type(label, { delay: 5 });
-      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
-      await page.keyboard.press("Enter");
-    };
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label) => choosePick(page, heading, label);
     await choose("browse the files of which container?", name);
     await choose(`${name}:/ (read-only)`, "www");
     await shot(page, "vscode-fileview-www.png").catch(() => undefined);
@@ -467,13 +476,8 @@ const scenarios = {
       throw new Error("TARGET_NAME or UPLOAD_SNAPSHOT is not set");
     }
     const where = `/www/${UPLOAD_NAME}`;
-    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
-    const choose = async (heading, label) => {
-      await title(heading).waitFor({ timeout: 60000 });
-      await page.keyboard.type(label, { delay: 5 });
-      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
-      await page.keyboard.press("Enter");
-    };
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label) => choosePick(page, heading, label);
     const toasts = page.locator(".notifications-toasts .notification-toast");
     const errors = async () => {
       const shown = [];
@@ -809,13 +813,8 @@ const scenarios = {
     const pod = process.env.KUBE_FILES_POD;
     const name = `${pod}/app`;
     const dest = path.join(WS, KUBE_FILES_NAME);
-    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
-    const choose = async (heading, label, timeout = 60000) => {
-      await title(heading).waitFor({ timeout });
-      await page.keyboard.type(label, { delay: 5 });
-      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
-      await page.keyboard.press("Enter");
-    };
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label, timeout) => choosePick(page, heading, label, timeout);
     const consent = page.locator(".notifications-toasts .notification-toast", { hasText: "add ephemeral container" }).first();
     const ephemeral = () => {
       const { execFileSync } = require("node:child_process");
