@@ -21,6 +21,10 @@ would:
   end message says how to open it, and no capture helper is left;
 - fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
   (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
+- upload: the file view's "Upload a file here…" in `/www` → a binary workspace file named with a space and
+  non-ASCII → the confirmation names `/www/NAME` → Copy → `docker cp` reads the same bytes; a second file of that
+  name → only the "Replace?" question, no error → Cancel → unchanged; again → Replace → the new bytes, and the
+  target file's open editor tab shows them;
 - compose: open a compose file → the "Add a debug sidecar service" quick fix inside a service → save → the
   file on disk has only the new service added, and the real `docker-compose --profile debug up` starts a
   sidecar that sees the service's processes;
