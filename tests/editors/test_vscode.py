@@ -21,6 +21,10 @@ would:
   end message says how to open it, and no capture helper is left;
 - fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
   (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
+- upload: the file view's "Upload a file here…" in `/www` → a binary workspace file named with a space and
+  non-ASCII → the confirmation names `/www/NAME` → Copy → `docker cp` reads the same bytes; a second file of that
+  name → only the "Replace?" question, no error → Cancel → unchanged; again → Replace → the new bytes, and the
+  target file's open editor tab shows them;
 - compose: open a compose file → the "Add a debug sidecar service" quick fix inside a service → save → the
   file on disk has only the new service added, and the real `docker-compose --profile debug up` starts a
   sidecar that sees the service's processes;
@@ -228,7 +232,7 @@ def _session(
     user_settings: dict[str, object] | None = None,
     workspace_settings: dict[str, object] | None = None,
     extra_env: dict[str, str] | None = None,
-    extra_files: dict[str, str] | None = None,
+    extra_files: dict[str, str | bytes] | None = None,
     server_env: dict[str, str] | None = None,
     machine_settings: dict[str, object] | None = None,
 ) -> Run:
@@ -247,7 +251,10 @@ def _session(
     shutil.copytree(HERE / "workspace", ws)
     for relative, content in (extra_files or {}).items():
         (ws / relative).parent.mkdir(parents=True, exist_ok=True)
-        (ws / relative).write_text(content, encoding="utf-8")
+        if isinstance(content, bytes):
+            (ws / relative).write_bytes(content)
+        else:
+            (ws / relative).write_text(content, encoding="utf-8")
     for module in POISONED_MODULES:
         (ws / f"{module}.py").write_text(POISON, encoding="utf-8")
     poison_dir = run_dir / "poison-markers"
@@ -387,6 +394,19 @@ def docker_target(artifacts: None) -> Iterator[str]:
         remove(name)
 
 
+#: The upload scenario's two local files: the same name (a space, non-ASCII) in two folders, different binary
+#: content (every byte value, NUL included). The first is uploaded, the second is refused once (Cancel on
+#: "Replace?") and then replaces it (as in vscode_driver.js). Each starts with 600 bytes of text, so that VS Code
+#: (which calls a file binary only for a NUL in its first 512 bytes) shows the uploaded file in an editor tab,
+#: where the driver sees the tab follow the replacement.
+UPLOAD_NAME = "uploaded ü.bin"
+UPLOADS = {
+    f"upload-a/{UPLOAD_NAME}": b"first upload\n" * 50 + bytes(range(256)) * 64,
+    f"upload-b/{UPLOAD_NAME}": b"second upload\n" * 50 + bytes(reversed(range(256))) * 80,
+}
+#: Where the driver saves the target's file (`docker cp`) right after the cancelled "Replace?" question.
+UPLOAD_SNAPSHOT = RUNS / "run-vscode" / "upload-after-cancel.bin"
+
 #: The workspace's compose file in the trusted session: the service `web` is built from its Dockerfile, so a
 #: container compose labelled as `web` of this folder is related to the Dockerfile (its code lens counts it).
 COMPOSE = "services:\n  web:\n    build: .\n"
@@ -395,7 +415,7 @@ COMPOSE = "services:\n  web:\n    build: .\n"
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
     _prerequisites()
-    live = ["terminal", "lens", "copyout", "fileview", "capture"] if docker_target else []
+    live = ["terminal", "lens", "copyout", "fileview", "upload", "capture"] if docker_target else []
     scenarios = ["dockerfile", "manifest", *live, "compose", "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
@@ -420,8 +440,8 @@ def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
             scenarios,
             trusted=True,
             target_name=docker_target,
-            extra_env={"LENS_TARGET": related, **extra},
-            extra_files={"docker-compose.yml": COMPOSE},
+            extra_env={"LENS_TARGET": related, "UPLOAD_SNAPSHOT": str(UPLOAD_SNAPSHOT), **extra},
+            extra_files={"docker-compose.yml": COMPOSE, **UPLOADS},
         )
     finally:
         if related:
@@ -788,6 +808,22 @@ def test_open_a_distroless_targets_file_from_the_file_view(vscode_run: Run) -> N
     assert vscode_run.verdict("fileview").startswith("PASS"), vscode_run.verdict("fileview")
     page = (LOGS / "run-vscode-page.log").read_text(encoding="utf-8")
     assert 'opened from the target: "hello"' in page
+
+
+def test_upload_from_the_file_view_asks_before_replacing(vscode_run: Run, docker_target: str) -> None:
+    """#15: the file view's "Upload a file here…" puts a binary workspace file (a space and non-ASCII in its name)
+    into the distroless-like target after a confirmation naming the target path; uploading onto it again shows
+    only the "Replace?" question (no error next to it): Cancel leaves the target's bytes as they were (read by the
+    driver with `docker cp` right then), Replace puts the other file's bytes there (read here with `docker cp`), and
+    the target file's open editor tab shows the new content."""
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("upload").startswith("PASS"), vscode_run.verdict("upload")
+    first = (vscode_run.workspace / f"upload-a/{UPLOAD_NAME}").read_bytes()
+    second = (vscode_run.workspace / f"upload-b/{UPLOAD_NAME}").read_bytes()
+    assert first == UPLOADS[f"upload-a/{UPLOAD_NAME}"] and first != second
+    assert b"\x00" in first and b"\x00" in second
+    assert UPLOAD_SNAPSHOT.read_bytes() == first  # after Cancel: unchanged
+    assert docker_export_file(docker_target, f"www/{UPLOAD_NAME}") == second  # after Replace
 
 
 def test_capture_traffic_to_a_pcap_in_the_workspace(vscode_run: Run, docker_target: str) -> None:

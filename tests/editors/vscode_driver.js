@@ -6,12 +6,13 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,fileview,capture,compose,interpreter,session,untrusted
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,fileview,upload,capture,compose,interpreter,session,untrusted
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
 //   MANIFEST_LINE  1-based line inside the pod spec where the quick fix is asked for
 //   TOOLBOX_IMAGE, CS_LOGS, CS_DATA  for the settings changes (code-server's log and user-data folders)
+//   UPLOAD_SNAPSHOT  where the upload scenario saves the target's file after the cancelled "Replace?" (docker cp)
 //
 // Output: one "PASS <scenario>" or "FAIL <scenario>: <why>" line per scenario, then "N passed, N failed".
 // Exit code 0 only when every scenario passed.
@@ -31,6 +32,8 @@ const LOG = process.env.LOG;
 const COPY_OUT_NAME = "copied httpd ü.bin";
 /** The name the pod's file is downloaded as (also in tests/editors/test_vscode.py). */
 const KUBE_FILES_NAME = "from the pod ü.html";
+/** The local files' name in the upload scenario, in upload-a/ and upload-b/ (also in tests/editors/test_vscode.py). */
+const UPLOAD_NAME = "uploaded ü.bin";
 const SCENARIOS = (process.env.SCENARIOS || "dockerfile,manifest,terminal").split(",").filter(Boolean);
 
 const logLines = [];
@@ -71,6 +74,19 @@ async function runCommand(page, title) {
     await page.keyboard.press("Escape");
     return false;
   }, 60000, 500);
+  await page.keyboard.press("Enter");
+}
+
+/** The quick input whose title holds `text`. */
+function quickTitle(page, text) {
+  return page.locator(`${quickInput} .quick-input-title`, { hasText: text });
+}
+
+/** In the quick pick titled `heading` (within `timeout` ms), type `label` and take the row that shows it. */
+async function choosePick(page, heading, label, timeout = 60000) {
+  await quickTitle(page, heading).waitFor({ timeout });
+  await page.keyboard.type(label, { delay: 5 });
+  await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
   await page.keyboard.press("Enter");
 }
 
@@ -432,13 +448,8 @@ const scenarios = {
     }
     await openFile(page, "Dockerfile"); // activates the extension
     await runCommand(page, "debugbox: Browse Target Files");
-    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
-    const choose = async (heading, label) => {
-      await title(heading).waitFor({ timeout: 60000 });
-      await page.keyboard.type(label, { delay: 5 });
-      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
-      await page.keyboard.press("Enter");
-    };
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label) => choosePick(page, heading, label);
     await choose("browse the files of which container?", name);
     await choose(`${name}:/ (read-only)`, "www");
     await shot(page, "vscode-fileview-www.png").catch(() => undefined);
@@ -450,6 +461,136 @@ const scenarios = {
     });
     note(`opened from the target: ${JSON.stringify(text)}`);
     await shot(page, "vscode-fileview-open.png");
+  },
+
+  // The file view's "Upload a file here…" in /www of the distroless-like container: the open dialog (code-server's
+  // simple dialog: a path in a quick input) takes upload-a/UPLOAD_NAME, the path box keeps /www/, the modal
+  // confirmation names /www/UPLOAD_NAME → Copy. Again with upload-b/UPLOAD_NAME (other bytes, same name): only the
+  // "Replace?" question shows, no error beside it → Cancel → the target's file is read with `docker cp` into
+  // UPLOAD_SNAPSHOT (the pytest side compares it with upload-a's); once more → Replace → copied. The final bytes are
+  // compared by the pytest side.
+  async upload(page) {
+    const name = process.env.TARGET_NAME;
+    const snapshot = process.env.UPLOAD_SNAPSHOT;
+    if (!name || !snapshot) {
+      throw new Error("TARGET_NAME or UPLOAD_SNAPSHOT is not set");
+    }
+    const where = `/www/${UPLOAD_NAME}`;
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label) => choosePick(page, heading, label);
+    const toasts = page.locator(".notifications-toasts .notification-toast");
+    const errors = async () => {
+      const shown = [];
+      for (const t of await toasts.all()) {
+        const text = (await t.locator(".notification-list-item-message").first().textContent()) || "";
+        if ((await t.locator(".codicon-error").count()) > 0 || text.includes("debugbox.copyToTarget")) {
+          shown.push(text);
+        }
+      }
+      return shown;
+    };
+    const dialog = (text) => page.locator(".monaco-dialog-box", { hasText: text }).first();
+    const button = (box, label) => box.locator(".dialog-buttons .monaco-button", { hasText: label }).first();
+    // Browse → www → "Upload a file here…" → the open dialog takes `local` → the path box → the confirmation.
+    const uploadFrom = async (local) => {
+      await runCommand(page, "Notifications: Clear All Notifications");
+      await runCommand(page, "debugbox: Browse Target Files");
+      await choose("browse the files of which container?", name);
+      await choose(`${name}:/ (read-only)`, "www");
+      await choose(`${name}:/www (read-only)`, "Upload a file here");
+      await title("copy which file or folder into a container?").waitFor({ timeout: 15000 });
+      const input = page.locator(`${quickInput} .quick-input-box input`);
+      // As in copyout: the dialog fills in its own path (the workspace folder) once it has read it.
+      await until("the open dialog's default path", async () => (await input.inputValue()).startsWith(WS), 15000);
+      await input.fill(local);
+      await until("the open dialog to take the path", async () => (await input.inputValue()) === local, 5000);
+      // Typing into the dialog makes it read the folder named so far; an Enter before it has listed the file is
+      // taken as part of that walk, not as the choice.
+      await page.locator(`${quickInput} .monaco-list-row`, { hasText: UPLOAD_NAME }).first().waitFor({ timeout: 15000 });
+      const asked = title(`where in ${name}?`);
+      await until("the open dialog to take the file", async () => {
+        if ((await input.inputValue()) === local) {
+          await page.keyboard.press("Enter");
+        }
+        return asked.waitFor({ timeout: 2000 }).then(() => true, () => false);
+      }, 15000, 0);
+      const suggested = await input.inputValue();
+      if (suggested !== "/www/") {
+        throw new Error(`the path box does not suggest the folder shown: ${suggested}`);
+      }
+      await page.keyboard.press("Enter");
+      const confirm = dialog(`Copy ${UPLOAD_NAME} into ${name} at ${where}?`);
+      await confirm.waitFor({ timeout: 15000 }).catch(async () => {
+        const shown = await page.locator(".monaco-dialog-box").allTextContents();
+        throw new Error(`no confirmation naming ${where} (dialogs: ${JSON.stringify(shown)})`);
+      });
+      return confirm;
+    };
+    const copied = async () => {
+      const toast = toasts.filter({ hasText: "debugbox: copied" }).first();
+      await toast.waitFor({ timeout: 60000 });
+      const text = (await toast.locator(".notification-list-item-message").first().textContent()) || "";
+      note(`upload notification: ${text}`);
+      if (!text.includes("1 file(s)") || !text.includes(`to ${name}:${where}`)) {
+        throw new Error(`unexpected upload result: ${text}`);
+      }
+    };
+
+    await openFile(page, "Dockerfile"); // activates the extension
+    const first = await uploadFrom(path.join(WS, "upload-a", UPLOAD_NAME));
+    await shot(page, "vscode-upload-confirm.png");
+    await button(first, "Copy").click();
+    await copied();
+    // The uploaded file, opened from the file view: its editor tab must follow the replacement below.
+    await runCommand(page, "debugbox: Browse Target Files");
+    await choose("browse the files of which container?", name);
+    await choose(`${name}:/ (read-only)`, "www");
+    await choose(`${name}:/www (read-only)`, UPLOAD_NAME);
+    await page.locator(`.tabs-container .tab.active[data-resource-name="${UPLOAD_NAME}"]`).waitFor({ timeout: 30000 });
+    const shown = async () =>
+      ((await page.locator(".editor-group-container.active .view-lines").first().textContent()) || "").replace(/\u00a0/g, " ");
+    await until("the uploaded file in its editor tab", async () => (await shown()).includes("first upload"));
+
+    // Onto the existing file: the only thing shown is the question (the server's refusal carries `exists`).
+    const again = await uploadFrom(path.join(WS, "upload-b", UPLOAD_NAME));
+    await button(again, "Copy").click();
+    const replace = dialog(`${where} already exists in ${name}. Replace it with ${UPLOAD_NAME}?`);
+    await replace.waitFor({ timeout: 60000 });
+    await new Promise((r) => setTimeout(r, 1500)); // an error reported beside the question would show by now
+    const beside = await errors();
+    if (beside.length > 0) {
+      throw new Error(`an error shows beside the Replace? question: ${JSON.stringify(beside)}`);
+    }
+    await shot(page, "vscode-upload-replace.png");
+    await button(replace, "Cancel").click();
+    await replace.waitFor({ state: "hidden", timeout: 15000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    const after = await errors();
+    const more = await toasts.filter({ hasText: "debugbox: copied" }).count();
+    if (after.length > 0 || more > 0) {
+      throw new Error(`after Cancel: errors ${JSON.stringify(after)}, ${more} "copied" message(s)`);
+    }
+    const { execFileSync } = require("node:child_process");
+    execFileSync("docker", ["cp", `${name}:${where}`, snapshot], { timeout: 30000 });
+    note(`upload: the target's file after Cancel saved to ${snapshot} (${fs.statSync(snapshot).size} bytes)`);
+
+    const third = await uploadFrom(path.join(WS, "upload-b", UPLOAD_NAME));
+    await button(third, "Copy").click();
+    await replace.waitFor({ timeout: 60000 });
+    await button(replace, "Replace").click();
+    await copied();
+    const end = await errors();
+    if (end.length > 0) {
+      throw new Error(`errors after Replace: ${JSON.stringify(end)}`);
+    }
+    // The tab of the replaced file shows the new bytes without being reopened (the file view has no change
+    // events of its own: the extension reports the upload).
+    await until("the open tab to show the replaced file", async () => (await shown()).includes("second upload"), 15000)
+      .catch(async (err) => {
+        await shot(page, "vscode-upload-stale-tab.png");
+        throw err;
+      });
+    await shot(page, "vscode-upload-replaced.png");
   },
 
   // "Capture Traffic…" with the toolbox built from Debian's packages (it has tcpdump): pick the container, a
@@ -672,13 +813,8 @@ const scenarios = {
     const pod = process.env.KUBE_FILES_POD;
     const name = `${pod}/app`;
     const dest = path.join(WS, KUBE_FILES_NAME);
-    const title = (text) => page.locator(`${quickInput} .quick-input-title`, { hasText: text });
-    const choose = async (heading, label, timeout = 60000) => {
-      await title(heading).waitFor({ timeout });
-      await page.keyboard.type(label, { delay: 5 });
-      await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
-      await page.keyboard.press("Enter");
-    };
+    const title = (text) => quickTitle(page, text);
+    const choose = (heading, label, timeout) => choosePick(page, heading, label, timeout);
     const consent = page.locator(".notifications-toasts .notification-toast", { hasText: "add ephemeral container" }).first();
     const ephemeral = () => {
       const { execFileSync } = require("node:child_process");

@@ -60,6 +60,7 @@ function workspaceFolder(): vscode.Uri | undefined {
 
 export function registerDataCommands(context: vscode.ExtensionContext, deps: DataDeps): void {
   const { log } = deps;
+  const files = new TargetFileSystem(deps.execute, log);
 
   /** Run a server command; on failure report it once (`reportFailure`) and return undefined. */
   const run = async (command: string, args: Record<string, unknown>): Promise<unknown> => {
@@ -182,6 +183,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     const args = { target: target.id, src: src.toString(), path: where };
     const title = `debugbox: copying ${name} to ${target.name}`;
     let result: unknown;
+    let replaced = false;
     try {
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
         deps.execute(ServerCommand.copyToTarget, [args]),
@@ -200,12 +202,14 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       if (replace !== "Replace") {
         return;
       }
+      replaced = true;
       result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title }, () =>
         run(ServerCommand.copyToTarget, { ...args, force: true }),
       );
     }
     const summary = parseCopySummary(result);
     if (summary) {
+      files.uploaded(target.id, where, replaced); // an open editor of the replaced file shows the new bytes
       void vscode.window.showInformationMessage(copyMessage(summary, "to", `${target.name}:${where}`));
     }
   };
@@ -499,7 +503,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     vscode.commands.registerCommand(ClientCommand.browseTargetFiles, browse),
     vscode.commands.registerCommand(ClientCommand.downloadTargetFile, downloadOpen),
     vscode.commands.registerCommand(ClientCommand.cleanupCopies, cleanup),
-    vscode.workspace.registerFileSystemProvider(TARGET_FS_SCHEME, new TargetFileSystem(deps.execute, log), {
+    vscode.workspace.registerFileSystemProvider(TARGET_FS_SCHEME, files, {
       isCaseSensitive: true,
       isReadonly: true,
     }),

@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import { ServerCommand } from "./common/constants";
 import { failureOf } from "./common/failures";
-import { decodeTarget, errorKind, toBytes, toListing, toStat } from "./common/targetFs";
+import { decodeTarget, errorKind, toBytes, toListing, toStat, uploadChanges } from "./common/targetFs";
 
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
 
@@ -72,6 +72,12 @@ export class TargetFileSystem implements vscode.FileSystemProvider {
 
   watch(): vscode.Disposable {
     return new vscode.Disposable(() => undefined); // a snapshot view: the archive API has no change events
+  }
+
+  /** debugbox's own upload wrote `targetPath` in `target`: VS Code re-reads an open editor of it (unless it has
+   * unsaved changes) — the only change to a target this view learns of. */
+  uploaded(target: string, targetPath: string, replaced: boolean): void {
+    this.changed.fire(uploadChanges(target, targetPath, replaced).map((c) => ({ type: c.type, uri: vscode.Uri.from(c.uri) })));
   }
 
   private readOnly(uri: vscode.Uri): never {

@@ -11,6 +11,23 @@ export const TARGET_FS_SCHEME = "debugbox-target";
 /** VS Code's FileType bits (vscode.FileType), repeated here so that this module stays pure. */
 export const FileKind = { Unknown: 0, File: 1, Directory: 2, SymbolicLink: 64 } as const;
 
+/** VS Code's FileChangeType values (vscode.FileChangeType), repeated here for the same reason. */
+export const FileChange = { Changed: 1, Created: 2, Deleted: 3 } as const;
+
+/** What an upload to `targetPath` changed in the view, as change events: the path (created, or changed when it
+ * replaced a file) and its folder. The archive API has no change events, so without these an open editor tab of
+ * the replaced file kept showing the old bytes. */
+export function uploadChanges(
+  id: string,
+  targetPath: string,
+  replaced: boolean,
+): { type: number; uri: { scheme: string; authority: string; path: string } }[] {
+  return [
+    { type: replaced ? FileChange.Changed : FileChange.Created, uri: targetUriParts(id, targetPath) },
+    { type: FileChange.Changed, uri: targetUriParts(id, parentPath(targetPath)) },
+  ];
+}
+
 export function encodeTarget(id: string): string {
   return Buffer.from(id, "utf8").toString("hex");
 }

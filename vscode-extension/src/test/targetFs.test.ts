@@ -4,6 +4,7 @@ import {
   decodeTarget,
   encodeTarget,
   errorKind,
+  FileChange,
   FileKind,
   joinPath,
   parentPath,
@@ -11,6 +12,7 @@ import {
   toBytes,
   toListing,
   toStat,
+  uploadChanges,
 } from "../common/targetFs";
 
 describe("debugbox-target URIs", () => {
@@ -31,6 +33,22 @@ describe("debugbox-target URIs", () => {
     assert.equal(parentPath("/a/b/"), "/a");
     assert.equal(joinPath("/", "etc"), "/etc");
     assert.equal(joinPath("/etc", "ü x"), "/etc/ü x");
+  });
+});
+
+describe("after an upload", () => {
+  it("reports the file (changed when replaced, else created) and its folder, as the view names them", () => {
+    const file = targetUriParts("docker://w", "/www/up ü.bin");
+    const folder = targetUriParts("docker://w", "/www");
+    assert.deepEqual(uploadChanges("docker://w", "/www/up ü.bin", true), [
+      { type: FileChange.Changed, uri: file },
+      { type: FileChange.Changed, uri: folder },
+    ]);
+    assert.deepEqual(uploadChanges("docker://w", "/www/up ü.bin", false), [
+      { type: FileChange.Created, uri: file },
+      { type: FileChange.Changed, uri: folder },
+    ]);
+    assert.deepEqual(uploadChanges("docker://w", "/top", false)[1].uri, targetUriParts("docker://w", "/"));
   });
 });
 
