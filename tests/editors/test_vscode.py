@@ -21,7 +21,7 @@ would:
   end message says how to open it, and no capture helper is left;
 - fileview: "debugbox: Browse Target Files…" → the same container → `www` → `index.html` opens in an editor tab
   (the read-only `debugbox-target:` file system; the target has no shell and no `ls`);
-- upload: the file view's "Upload a file here…" in `/www` → a binary workspace file named with a space and
+- upload: the file view's "Upload a file or folder here…" in `/www` → a binary workspace file named with a space and
   non-ASCII → the confirmation names `/www/NAME` → Copy → `docker cp` reads the same bytes; a second file of that
   name → only the "Replace?" question, no error → Cancel → unchanged; again → Replace → the new bytes, and the
   target file's open editor tab shows them;
@@ -811,11 +811,11 @@ def test_open_a_distroless_targets_file_from_the_file_view(vscode_run: Run) -> N
 
 
 def test_upload_from_the_file_view_asks_before_replacing(vscode_run: Run, docker_target: str) -> None:
-    """#15: the file view's "Upload a file here…" puts a binary workspace file (a space and non-ASCII in its name)
-    into the distroless-like target after a confirmation naming the target path; uploading onto it again shows
-    only the "Replace?" question (no error next to it): Cancel leaves the target's bytes as they were (read by the
-    driver with `docker cp` right then), Replace puts the other file's bytes there (read here with `docker cp`), and
-    the target file's open editor tab shows the new content."""
+    """#15: the file view's "Upload a file or folder here…" puts a binary workspace file (a space and non-ASCII
+    in its name) into the distroless-like target after a confirmation naming the target path; uploading onto it
+    again shows only the "Replace?" question (no error next to it): Cancel leaves the target's bytes as they were
+    (read by the driver with `docker cp` right then), Replace puts the other file's bytes there (read here with
+    `docker cp`), and the target file's open editor tab shows the new content."""
     require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
     assert vscode_run.verdict("upload").startswith("PASS"), vscode_run.verdict("upload")
     first = (vscode_run.workspace / f"upload-a/{UPLOAD_NAME}").read_bytes()

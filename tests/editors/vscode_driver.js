@@ -463,7 +463,7 @@ const scenarios = {
     await shot(page, "vscode-fileview-open.png");
   },
 
-  // The file view's "Upload a file here…" in /www of the distroless-like container: the open dialog (code-server's
+  // The file view's "Upload a file or folder here…" in /www of the distroless-like container: the open dialog (code-server's
   // simple dialog: a path in a quick input) takes upload-a/UPLOAD_NAME, the path box keeps /www/, the modal
   // confirmation names /www/UPLOAD_NAME → Copy. Again with upload-b/UPLOAD_NAME (other bytes, same name): only the
   // "Replace?" question shows, no error beside it → Cancel → the target's file is read with `docker cp` into
@@ -491,13 +491,13 @@ const scenarios = {
     };
     const dialog = (text) => page.locator(".monaco-dialog-box", { hasText: text }).first();
     const button = (box, label) => box.locator(".dialog-buttons .monaco-button", { hasText: label }).first();
-    // Browse → www → "Upload a file here…" → the open dialog takes `local` → the path box → the confirmation.
+    // Browse → www → "Upload a file or folder here…" → the open dialog takes `local` → the path box → the confirmation.
     const uploadFrom = async (local) => {
       await runCommand(page, "Notifications: Clear All Notifications");
       await runCommand(page, "debugbox: Browse Target Files");
       await choose("browse the files of which container?", name);
       await choose(`${name}:/ (read-only)`, "www");
-      await choose(`${name}:/www (read-only)`, "Upload a file here");
+      await choose(`${name}:/www (read-only)`, "Upload a file or folder here");
       await title("copy which file or folder into a container?").waitFor({ timeout: 15000 });
       const input = page.locator(`${quickInput} .quick-input-box input`);
       // As in copyout: the dialog fills in its own path (the workspace folder) once it has read it.

@@ -247,7 +247,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       if (dir !== "/") {
         items.push({ label: "$(arrow-up) ..", action: "up", path: parentPath(dir), fileKind: FileKind.Directory });
       }
-      items.push({ label: "$(cloud-upload) Upload a file here…", action: "upload", path: dir, fileKind: 0 });
+      items.push({ label: "$(cloud-upload) Upload a file or folder here…", action: "upload", path: dir, fileKind: 0 });
       for (const [name, kind] of listing.entries) {
         const icon = kind & FileKind.SymbolicLink ? "file-symlink-file" : kind === FileKind.Directory ? "folder" : "file";
         items.push({
