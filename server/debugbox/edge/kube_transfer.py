@@ -1,22 +1,21 @@
-"""Copy a file or a folder out of a pod's container, or a file into it, through debugbox's debug container
-(`kubectl exec`, no TTY).
+"""Copy a file or a folder out of or into a pod's container through debugbox's debug container (`kubectl exec`,
+no TTY).
 
 The target needs nothing (`kubectl cp` needs `tar` in it): the debug container reads or writes
 `/proc/<pid>/root/PATH` of the target's main process (`core/targets/pod_data.py` has the scripts and argv); a
-folder is archived by the debug container's own `tar`, links kept as links. Both directions stream in 1 MiB
+folder copied out is archived by the debug container's own `tar`, links kept as links. Both directions stream in 1 MiB
 pieces through kubectl's stdin/stdout, so a large file never sits in memory.
 
 Local writes follow the one write rule (`edge/writes.py`): nothing replaced without `force`, no write through a
 link leaving the folder, a failed copy leaves nothing behind. A folder lands through the containers' landing code
 (`edge/transfer.py`: `local_destination`, `land_archive`, `removed_on_failure`), so both follow one set of rules.
 An upload of a file lands in a temporary file in the target that is renamed over the destination only when every
-byte arrived (the script counts them). A folder is archived here (`send_folder`: Python's `tarfile`, streamed,
-regular files and folders only, links and special files skipped and listed, opened by descriptor so nothing is
-read through a link swapped in meanwhile) and extracted by the debug container's `tar` into a new temporary
-folder beside the destination, renamed into place only when the archive's last entry arrived; an existing
-destination is refused, never merged into (`pod_data.UPLOAD_FOLDER_SCRIPT`). The archive holds no link, so the
-target-side `tar` never writes through one of its own making, and every component of the destination is checked
-for links in the target.
+byte arrived (the script counts them). A folder is archived here (`send_folder`: the containers' local archive,
+`transfer.archive_folder`, streamed, with links skipped and listed) and extracted by the debug container's `tar`
+into a new temporary folder beside the destination, renamed into place only when the archive's last entry
+arrived; an existing destination is refused, never merged into (`pod_data.UPLOAD_FOLDER_SCRIPT`). The archive
+holds no link, so the target-side `tar` never writes through one of its own making, and every component of the
+destination is checked for links in the target.
 
 A kubectl that stops sending or receiving for the idle deadline (`kube_watch.start_deadline` of the API
 timeout) is ended, with one sentence: never a silent hang.
@@ -39,11 +38,12 @@ from debugbox.core.errors import InvalidTarget
 from debugbox.core.targets import pod_data
 from debugbox.edge.transfer import (
     CHUNK,
-    CountingReader,
     ExistsInTarget,
+    LocalReadFailed,
     Progress,
     Summary,
     TransferRefused,
+    archive_folder,
     check_destination,
     land_archive,
     local_destination,
@@ -52,8 +52,6 @@ from debugbox.edge.transfer import (
 from debugbox.edge.writes import write_stream
 
 if TYPE_CHECKING:
-    import tarfile
-
     from _typeshed import ReadableBuffer, WriteableBuffer
 
 _STDERR_KEEP = 16 * 1024
@@ -333,7 +331,7 @@ def _copy_folder_in(
     def feed(stdin: IO[bytes], run: _Run) -> None:
         try:
             send_folder(src, name, Sink(stdin, run.touch), summary, progress)
-        except _Unreadable as exc:
+        except LocalReadFailed as exc:
             unreadable.append(exc)
 
     run, code, stderr, landed = _upload(argv, idle, feed)
@@ -345,10 +343,6 @@ def _copy_folder_in(
     if code != 0:
         raise run.failure(code, stderr, path)
     return summary, landed or path
-
-
-class _Unreadable(TransferRefused):
-    """A local file or folder of an upload could not be read (or changed while it was): the upload is cut."""
 
 
 class Sink(io.RawIOBase):
@@ -375,111 +369,17 @@ class Sink(io.RawIOBase):
 
 
 def send_folder(src: Path, name: str, sink: Sink, summary: Summary, progress: Progress | None) -> None:
-    """A tar of the local folder `src` written to `sink` as it is read: entries `name/…` (relative, never `..`),
-    regular files and folders only — a link or a special file is skipped and listed, never followed — then the
-    marker entry (`pod_data.upload_marker`) that tells the target the archive is whole. Each folder and file is
-    opened relative to its folder's descriptor with `O_NOFOLLOW`, so a link swapped in after the listing is
-    refused rather than read. Owned by root in the target, as `docker cp` does; the mode travels without
-    setuid/setgid/sticky bits."""
+    """A tar of the local folder `src` written to `sink` as it is read: `transfer.archive_folder` without links
+    (the debug container's `tar` would resolve them in its own root), then the marker entry
+    (`pod_data.upload_marker`) that tells the target the archive is whole."""
     import tarfile
 
     # Mode "w" writes each header and data block straight to the sink (kubectl's stdin buffers them): nothing is
     # held back, so a failure below simply stops the archive, without its marker or its end blocks.
     tar = tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT)
-    top = _open_folder(str(src), None, src)
-    try:
-        _add_folder(tar, top, os.fstat(top), name, src, summary, progress or (lambda _: None))
-    finally:
-        os.close(top)
+    archive_folder(tar, src, name, summary, progress or (lambda _: None), links=False)
     tar.addfile(tarfile.TarInfo(pod_data.upload_marker(name)))
     tar.close()
-
-
-def _open_folder(name: str, parent: int | None, shown: Path) -> int:
-    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
-    try:
-        return (
-            os.open(name, flags, dir_fd=parent)
-            if parent is not None
-            else os.open(name, flags & ~os.O_NOFOLLOW)
-        )
-    except OSError as exc:
-        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
-
-
-def _add_folder(
-    tar: tarfile.TarFile,
-    fd: int,
-    st: os.stat_result,
-    arcname: str,
-    shown: Path,
-    summary: Summary,
-    progress: Progress,
-) -> None:
-    """The folder open at `fd` and everything under it, sorted by name (a stable archive)."""
-    import tarfile
-
-    info = tarfile.TarInfo(arcname)
-    info.type, info.mode, info.mtime = tarfile.DIRTYPE, st.st_mode & 0o777, int(st.st_mtime)
-    tar.addfile(info)
-    summary.directories += 1
-    try:
-        names = sorted(os.listdir(fd))
-    except OSError as exc:
-        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
-    for child in names:
-        where, entry = shown / child, f"{arcname}/{child}"
-        try:
-            found = os.stat(child, dir_fd=fd, follow_symlinks=False)
-        except FileNotFoundError:
-            continue  # removed since the listing
-        if stat.S_ISLNK(found.st_mode):
-            summary.skip(f"{where}: a link, not copied")
-        elif stat.S_ISDIR(found.st_mode):
-            sub = _open_folder(child, fd, where)
-            try:
-                _add_folder(tar, sub, os.fstat(sub), entry, where, summary, progress)
-            finally:
-                os.close(sub)
-        elif stat.S_ISREG(found.st_mode):
-            _add_file(tar, fd, child, entry, where, summary, progress)
-        else:
-            summary.skip(f"{where}: a special file, not copied")
-
-
-def _add_file(
-    tar: tarfile.TarFile,
-    parent: int,
-    name: str,
-    arcname: str,
-    shown: Path,
-    summary: Summary,
-    progress: Progress,
-) -> None:
-    import tarfile
-
-    try:
-        # O_NONBLOCK: a FIFO swapped in since the listing opens without waiting, and is refused below.
-        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
-    except OSError as exc:
-        raise _Unreadable(f"cannot read {shown}: {exc.strerror or exc}") from exc
-    with open(fd, "rb") as f:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode):
-            summary.skip(f"{shown}: not a regular file any more, not copied")
-            return
-        info = tarfile.TarInfo(arcname)
-        info.size, info.mode, info.mtime = st.st_size, st.st_mode & 0o777, int(st.st_mtime)
-        try:
-            tar.addfile(info, CountingReader(f, summary, progress))
-        except OSError as exc:
-            if isinstance(exc, BrokenPipeError):
-                raise
-            raise _Unreadable(
-                f"{shown} changed or could not be read while it was copied ({exc.strerror or exc}); "
-                "nothing was left in the target"
-            ) from exc
-    summary.files += 1
 
 
 def _drain(stream: IO[bytes] | None, into: list[bytes], run: _Run) -> None:

@@ -28,6 +28,8 @@ from debugbox.core.targets.transfer import archive_parent_and_name, land
 from debugbox.edge.engine_api import EngineClient, ShortSource, decode_path_stat, error_message
 
 if TYPE_CHECKING:
+    import tarfile
+
     from debugbox.edge.engine_http import Answer
 
 #: tarfile's stream buffer: its default (10 KiB) makes a 100 MB copy spend most of its time in small reads.
@@ -406,18 +408,10 @@ def read_file_header(src: IO[bytes]) -> tuple[str, int, int] | None:
 def _tar_stream(
     src: Path, arcname: str, summary: Summary, progress: Progress
 ) -> tuple[IO[bytes], threading.Thread, list[BaseException]]:
-    """A pipe whose read end yields a tar of `src` named `arcname`, written by a thread as it is read."""
+    """A pipe whose read end yields a tar of `src` named `arcname`, written by a thread as it is read: a folder
+    through `archive_folder` (links travel as links), a link named as the source as itself."""
     read_fd, write_fd = os.pipe()
     errors: list[BaseException] = []
-
-    def members() -> Iterator[tuple[Path, str]]:
-        yield src, arcname
-        if src.is_dir() and not src.is_symlink():
-            for dirpath, dirnames, filenames in os.walk(src):
-                dirnames.sort()
-                rel = Path(dirpath).relative_to(src)
-                for name in sorted(dirnames) + sorted(filenames):
-                    yield Path(dirpath) / name, str(PurePosixPath(arcname, *rel.parts, name))
 
     def write() -> None:
         import tarfile
@@ -429,23 +423,16 @@ def _tar_stream(
                     fileobj=pipe, mode="w|", format=tarfile.PAX_FORMAT, bufsize=_STREAM_BUFFER
                 ) as tar,
             ):
-                for path, name in members():
-                    info = tar.gettarinfo(str(path), arcname=name)
-                    # Owned by root in the target, as `docker cp` does; the mode travels, setuid bits do not.
+                if src.is_dir() and not src.is_symlink():
+                    archive_folder(tar, src, arcname, summary, progress, links=True)
+                else:  # the source is a link (a regular file takes `_upload_file`)
+                    info = tar.gettarinfo(str(src), arcname=arcname)
                     info.uid = info.gid = 0
                     info.uname = info.gname = ""
-                    info.mode &= 0o777
-                    if info.isreg():
-                        with open(path, "rb") as f:
-                            tar.addfile(info, CountingReader(f, summary, progress))
-                        summary.files += 1
-                    elif info.isdir():
-                        tar.addfile(info)
-                        summary.directories += 1
-                    elif info.issym():
+                    if info.issym():
                         tar.addfile(info)
                     else:
-                        summary.skip(f"{path}: a special file, not copied")
+                        summary.skip(f"{src}: a special file, not copied")
         except BaseException as exc:  # handed to the caller, which owns the one message
             errors.append(exc)
 
@@ -454,9 +441,123 @@ def _tar_stream(
     return os.fdopen(read_fd, "rb"), thread, errors
 
 
+class LocalReadFailed(TransferRefused):
+    """A local file or folder of an upload could not be read (or changed while it was): its archive stops there."""
+
+
+def archive_folder(
+    tar: tarfile.TarFile, src: Path, arcname: str, summary: Summary, progress: Progress, *, links: bool
+) -> None:
+    """Add the local folder `src` and everything under it to `tar` as `arcname/…`, sorted by name: folders and
+    regular files, links as links when `links` (a container's engine lands them by its own rules; a pod's debug
+    container would resolve them in its own root, so its uploads skip them), special files skipped and listed.
+
+    The one local archive of an upload, for containers (`copy_in`) and pods (`kube_transfer.send_folder`). Each
+    folder and file is opened relative to its folder's descriptor with `O_NOFOLLOW`, so a link swapped in after
+    the listing is refused rather than read through. Owned by root in the target, as `docker cp` does; the mode
+    travels without setuid/setgid/sticky bits. A folder or file that cannot be read raises `LocalReadFailed`."""
+    top = _open_folder(str(src), None, src)
+    try:
+        _add_folder(tar, top, os.fstat(top), arcname, src, summary, progress, links)
+    finally:
+        os.close(top)
+
+
+def _open_folder(name: str, parent: int | None, shown: Path) -> int:
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        # The folder named by the user is followed if it is a link, as `cp` follows its source; none below it.
+        return (
+            os.open(name, flags, dir_fd=parent)
+            if parent is not None
+            else os.open(name, flags & ~os.O_NOFOLLOW)
+        )
+    except OSError as exc:
+        raise LocalReadFailed(f"cannot read {shown}: {exc.strerror or exc}") from exc
+
+
+def _add_folder(
+    tar: tarfile.TarFile,
+    fd: int,
+    st: os.stat_result,
+    arcname: str,
+    shown: Path,
+    summary: Summary,
+    progress: Progress,
+    links: bool,
+) -> None:
+    import tarfile
+
+    info = tarfile.TarInfo(arcname)
+    info.type, info.mode, info.mtime = tarfile.DIRTYPE, st.st_mode & 0o777, int(st.st_mtime)
+    tar.addfile(info)
+    summary.directories += 1
+    try:
+        names = sorted(os.listdir(fd))
+    except OSError as exc:
+        raise LocalReadFailed(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    for child in names:
+        where, entry = shown / child, f"{arcname}/{child}"
+        try:
+            found = os.stat(child, dir_fd=fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # removed since the listing
+        if stat.S_ISLNK(found.st_mode):
+            if links:
+                link = tarfile.TarInfo(entry)
+                link.type, link.mode, link.mtime = tarfile.SYMTYPE, 0o777, int(found.st_mtime)
+                link.linkname = os.readlink(child, dir_fd=fd)
+                tar.addfile(link)
+            else:
+                summary.skip(f"{where}: a link, not copied")
+        elif stat.S_ISDIR(found.st_mode):
+            sub = _open_folder(child, fd, where)
+            try:
+                _add_folder(tar, sub, os.fstat(sub), entry, where, summary, progress, links)
+            finally:
+                os.close(sub)
+        elif stat.S_ISREG(found.st_mode):
+            _add_file(tar, fd, child, entry, where, summary, progress)
+        else:
+            summary.skip(f"{where}: a special file, not copied")
+
+
+def _add_file(
+    tar: tarfile.TarFile,
+    parent: int,
+    name: str,
+    arcname: str,
+    shown: Path,
+    summary: Summary,
+    progress: Progress,
+) -> None:
+    import tarfile
+
+    try:
+        # O_NONBLOCK: a FIFO swapped in since the listing opens without waiting, and is refused below.
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=parent)
+    except OSError as exc:
+        raise LocalReadFailed(f"cannot read {shown}: {exc.strerror or exc}") from exc
+    with open(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            summary.skip(f"{shown}: not a regular file any more, not copied")
+            return
+        info = tarfile.TarInfo(arcname)
+        info.size, info.mode, info.mtime = st.st_size, st.st_mode & 0o777, int(st.st_mtime)
+        try:
+            tar.addfile(info, CountingReader(f, summary, progress))
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                raise  # the reader went away: its own end says why
+            raise LocalReadFailed(
+                f"{shown} changed or could not be read while it was copied ({exc.strerror or exc})"
+            ) from exc
+    summary.files += 1
+
+
 class CountingReader:
-    """A file wrapper counting bytes read into the summary and the progress (tarfile reads the data through it:
-    a container's folder upload here, a pod's in `kube_transfer`)."""
+    """A file wrapper counting bytes read into the summary and the progress (tarfile reads the data through it)."""
 
     def __init__(self, f: IO[bytes], summary: Summary, progress: Progress) -> None:
         self._f = f
@@ -560,6 +661,8 @@ def copy_in(
             body.close()
             writer.join(timeout=5)
         if errors:
+            if isinstance(errors[0], LocalReadFailed):
+                raise errors[0]
             raise TransferRefused(f"reading {src} failed: {errors[0]}")
         if writer.is_alive():
             raise RuntimeUnavailable(

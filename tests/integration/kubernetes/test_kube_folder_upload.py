@@ -180,5 +180,6 @@ def test_a_cut_upload_leaves_no_temporary_folder_in_the_pod(
         kube_transfer.copy_in(ref, up, "/www/cut", idle=30, progress=shrink)
     assert str(shrunk.value).startswith(f"{up}/b.bin changed or could not be read while it was copied")
     assert str(shrunk.value).endswith("; nothing was left in the target")
+    assert str(shrunk.value).count("nothing was left") == 1  # said once, by the pod side that knows it
     assert _leftovers(kube, "/www") == []  # already gone when copy_in returned: the script ended first
     assert "cut" not in _in_target(kube, "ls", "/proc/1/root/www").stdout.split()
