@@ -70,6 +70,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -109,6 +110,14 @@ DRIVER_TIMEOUT = float(os.environ.get("DEBUGBOX_VSCODE_DRIVER_TIMEOUT", "300"))
 RUNS = Path(
     os.environ.get("DEBUGBOX_E2E_RUNS") or E2E / f"runs-{hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]}"
 )
+
+
+def short_tmp(run_dir: Path) -> Path:
+    """A run's TMPDIR: Chromium and code-server put Unix sockets there, whose paths may not pass 107 bytes, and
+    RUNS sits in the checkout, whose own path may be long (a clone in a `mktemp -d` folder failed Chromium's
+    start with "Socket path too long"). So it is a short folder of the system's, named after the run."""
+    return Path(tempfile.gettempdir()) / f"dbx-vscode-{hashlib.sha256(str(run_dir).encode()).hexdigest()[:8]}"
+
 
 # Modules a server started with the workspace on sys.path would import from it: the package itself, a standard
 # library module and the server's dependencies (PyYAML, attrs via cattrs/lsprotocol; `json` by pygls).
@@ -236,14 +245,18 @@ def _session(
     server_env: dict[str, str] | None = None,
     machine_settings: dict[str, object] | None = None,
 ) -> Run:
-    """One fresh code-server (user data, extensions, workspace, HOME, TMPDIR under RUNS/NAME) driven once.
+    """One fresh code-server (user data, extensions, workspace and HOME under RUNS/NAME; TMPDIR `short_tmp`) driven
+    once.
 
     `.e2e` may be shared by several checkouts (a link to one installation): RUNS is per checkout, so a run
     elsewhere cannot replace this run's workspace while it is being checked.
     """
     run_dir = RUNS / name
-    shutil.rmtree(run_dir, ignore_errors=True)
-    for sub in ("home", "tmp", "cs-data/User", "cs-ext"):
+    tmp = short_tmp(run_dir)
+    for old in (run_dir, tmp):
+        shutil.rmtree(old, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for sub in ("home", "cs-data/User", "cs-ext"):
         (run_dir / sub).mkdir(parents=True, exist_ok=True)
     vsix = run_dir / "debugbox.vsix"
     shutil.copy(vsix_file, vsix)
@@ -271,7 +284,7 @@ def _session(
         **os.environ,
         "PATH": _clean_path(),
         "HOME": str(run_dir / "home"),
-        "TMPDIR": str(run_dir / "tmp"),
+        "TMPDIR": str(tmp),
         "EXTENSIONS_GALLERY": GALLERY,
         "DEBUGBOX_POISON_DIR": str(poison_dir),
     }
