@@ -35,7 +35,13 @@ from debugbox.core.targets.container_strategy import (
 )
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
-from debugbox.core.targets.process_identity import TOP_ARGS, config_uid, top_identity
+from debugbox.core.targets.process_identity import (
+    TOP_ARGS,
+    config_uid,
+    remapped_root,
+    top_identity,
+    unmap_ids,
+)
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available, find_program
 from debugbox.edge.endpoints import docker_endpoint, podman_sockets
@@ -82,6 +88,8 @@ class EngineBackend:
         self.cli = cli
         self.settings = settings
         self._present = present
+        self._remap_asked = False  # `_remapped_root` asks the engine once (a race only asks twice)
+        self._remap: tuple[int, int] | None = None
         self._facts: dict[str, ContainerFacts] = {}
         self._lock = threading.Lock()
 
@@ -211,11 +219,27 @@ class EngineBackend:
             facts = dataclasses.replace(facts, own_userns=True)
         if status != "running" or not is_non_root(facts.user):
             return facts
-        ids, note = self._process_ids(cid, state.get("Pid") if state else None, facts.user)
-        return dataclasses.replace(facts, ids=ids, ids_note=note)
+        ids, note, remap = self._process_ids(cid, state.get("Pid") if state else None, facts.user, userns)
+        return dataclasses.replace(facts, ids=ids, ids_note=note, remap_root=remap)
 
-    def _process_ids(self, cid: str, pid: Any, user: str) -> tuple[tuple[int, int] | None, str]:
-        """The main process's (uid, gid) from the engine's `top`, or None and the sentence that says why."""
+    def _remapped_root(self) -> tuple[int, int] | None:
+        """Where the daemon's `--userns-remap` starts (`remapped_root`), asked once per backend; None when it does
+        not remap, is not Docker, or could not say."""
+        if self.runtime != "docker":
+            return None
+        if not self._remap_asked:
+            try:
+                self._remap = remapped_root(self.client.info())
+            except RuntimeUnavailable:
+                self._remap = None
+            self._remap_asked = True
+        return self._remap
+
+    def _process_ids(
+        self, cid: str, pid: Any, user: str, userns_mode: str = ""
+    ) -> tuple[tuple[int, int] | None, str, tuple[int, int] | None]:
+        """The main process's (uid, gid) from the engine's `top`, or None and the sentence that says why; and
+        the daemon's remapped root when its `top` gave the host's IDs of a `--userns-remap` namespace."""
         fallback = (
             "the session's gid follows the toolbox's user database and may differ from the target's"
             if config_uid(user) is not None
@@ -225,20 +249,34 @@ class EngineBackend:
         try:
             ids = top_identity(self.client.top(cid, TOP_ARGS[self.runtime]), host_pid)
         except (RuntimeUnavailable, TargetNotFound) as exc:
-            return None, f"The engine's process list could not be read ({exc}): {fallback}."
+            return None, f"The engine's process list could not be read ({exc}): {fallback}.", None
         if ids is None:
             return (
                 None,
                 f"The engine's process list does not give the target's uid and gid in numbers: {fallback}.",
+                None,
             )
         configured = config_uid(user)
-        if configured is not None and configured != ids[0]:
-            # The host's view differs from the container's: a user namespace (userns-remap) maps the IDs.
-            return None, (
-                f"The engine reports uid {ids[0]} for the target, its config {configured} (a user namespace?): "
+        if configured == ids[0]:
+            return ids, "", None
+        # Docker's `ps` runs on the host: under the daemon's userns-remap it shows the host's IDs (not for a
+        # target started with `--userns=host`). Mapped back, a numeric uid must be the config's to be believed;
+        # a user name has nothing to compare with, and the remap (the daemon's, for all its containers) decides.
+        root = self._remapped_root() if userns_mode.strip() != "host" else None
+        inside = unmap_ids(ids, root) if root is not None else None
+        if inside is not None and configured in (None, inside[0]):
+            return inside, "", root
+        if configured is None and root is None:
+            return ids, "", None
+        shown = configured if configured is not None else repr(user)
+        return (
+            None,
+            (
+                f"The engine reports uid {ids[0]} for the target, its config {shown} (a user namespace?): "
                 f"{fallback}."
-            )
-        return ids, ""
+            ),
+            root,
+        )
 
     # -- Backend --------------------------------------------------------------------------------------------
 

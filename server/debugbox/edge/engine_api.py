@@ -453,6 +453,10 @@ class EngineClient:
             raise RuntimeUnavailable(f"unexpected answer from {self.endpoint.label} to inspect {ref}")
         return data
 
+    def info(self) -> Any:
+        """The engine's system information (`GET /info`), as it answered."""
+        return self._json("/info")
+
     def top(self, container_id: str, ps_args: str) -> Any:
         """The engine's process list of a running container (`GET /containers/{id}/top`): read from the
         engine's side, nothing runs inside the container; one call, bounded like every other."""

@@ -153,6 +153,22 @@ def test_a_sidecar_joins_a_targets_own_user_namespace_as_its_uid() -> None:
     assert f"--userns=container:{CID}" in root.argv and "--cap-add=SYS_PTRACE" in root.argv
 
 
+def test_a_docker_userns_remap_is_said_in_the_notes_and_adds_no_flag() -> None:
+    """Docker joins the sidecar to the remap's namespace itself (it shares the target's PID namespace): the
+    plan only says so; `--userns` would be refused (`docker run` has no `--userns=container:`)."""
+    facts = dataclasses.replace(RUNNING, user="65532", ids=(65532, 0))
+    remapped = build_plan(dataclasses.replace(facts, remap_root=(100000, 100000)), PlanOptions(), "tb", "t")
+    plain = build_plan(facts, PlanOptions(), "tb", "t")
+
+    assert remapped.argv == plain.argv and "--user=65532:0" in remapped.argv
+    assert not any(a.startswith("--userns") for a in remapped.argv)
+    assert [n for n in remapped.notes if n not in plain.notes] == [
+        "The engine runs its containers in a user namespace (userns-remap; uid 0 there is 100000 on the host): "
+        "the sidecar shares it with the target, so the IDs in the session are the container's, and root in it "
+        "has no rights over the host's files."
+    ]
+
+
 def test_privileged_only_when_asked_and_nonroot_note() -> None:
     nonroot = dataclasses.replace(RUNNING, user="65532:65532")
     plan = build_plan(nonroot, PlanOptions(privileged=True), "tb", "t")

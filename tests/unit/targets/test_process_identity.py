@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from debugbox.core.targets.process_identity import TOP_ARGS, config_uid, top_identity
+from debugbox.core.targets.process_identity import (
+    TOP_ARGS,
+    config_uid,
+    remapped_root,
+    top_identity,
+    unmap_ids,
+)
 
 # As the engines answered on this project's test machine (Docker 20.10 `-o pid,uid,gid`; Podman 4.3
 # `hpid,user,group`) for a busybox httpd started with `--user 65532` on an image without /etc/passwd.
@@ -48,3 +54,41 @@ def test_root_is_the_one_name_taken_as_a_number() -> None:
 
 def test_config_uid_reads_only_numbers() -> None:
     assert [config_uid(u) for u in ("65532", "65532:0", "nonroot", "", "0")] == [65532, 65532, None, None, 0]
+
+
+# `GET /info` as Docker 20.10 answered on this project's test machine, with and without `--userns-remap=default`
+# (the fields read; the daemons' data roots were temporary folders).
+REMAPPED_INFO = {
+    "SecurityOptions": ["name=seccomp,profile=default", "name=userns"],
+    "DockerRootDir": "/tmp/dbx-userns-x/e/data/100000.100000",
+}
+PLAIN_INFO = {"SecurityOptions": ["name=seccomp,profile=default"], "DockerRootDir": "/var/lib/docker"}
+
+
+def test_the_remapped_root_is_read_from_the_daemons_data_root() -> None:
+    assert remapped_root(REMAPPED_INFO) == (100000, 100000)
+    assert remapped_root({**REMAPPED_INFO, "DockerRootDir": "/srv/docker/231072.231072/"}) == (231072, 231072)
+
+
+@pytest.mark.parametrize(
+    "info",
+    [
+        PLAIN_INFO,
+        {**PLAIN_INFO, "DockerRootDir": "/srv/100000.100000"},  # a folder named like it, without the remap
+        {**REMAPPED_INFO, "DockerRootDir": "/var/lib/docker"},  # remapped, but the root does not say where
+        {**REMAPPED_INFO, "DockerRootDir": None},
+        {"SecurityOptions": "name=userns", "DockerRootDir": "/d/1.1"},
+        None,
+        [],
+    ],
+)
+def test_no_remap_unless_the_daemon_says_so_and_where(info: Any) -> None:
+    assert remapped_root(info) is None
+
+
+def test_the_hosts_ids_map_back_inside_the_first_range_only() -> None:
+    root = (100000, 100000)
+    assert unmap_ids((165532, 100000), root) == (65532, 0)
+    assert unmap_ids((100000, 165532), root) == (0, 65532)
+    assert unmap_ids((99999, 100000), root) is None  # below the range: not one of the remap's IDs
+    assert unmap_ids((165536, 100000), root) is None  # past dockremap's 65536: perhaps a second range

@@ -81,6 +81,9 @@ class ContainerFacts:
     """Why `ids` is None for a running non-root target (said in the plan's notes)."""
     own_userns: bool = False
     """The target runs in a user namespace of its own (`own_user_namespace`): a sidecar joins it."""
+    remap_root: tuple[int, int] | None = None
+    """The host's (uid, gid) of root in the Docker daemon's `--userns-remap` namespace, when the engine's `top`
+    showed the host's IDs and `GET /info` said where the remap starts (`process_identity.remapped_root`)."""
 
 
 #: Podman's `HostConfig.UsernsMode` values that give a container the host's user namespace (`""`: the default of
@@ -96,6 +99,20 @@ def own_user_namespace(runtime: str, userns_mode: str) -> bool:
     Podman only: Docker puts every container of a daemon in the same namespace (the host's, or userns-remap's
     one for all of them, sidecars included), and its `run` has no `--userns=container:`."""
     return runtime == "podman" and userns_mode.strip() not in _HOST_USERNS
+
+
+def userns_remap_note(root: tuple[int, int]) -> str:
+    """What a session on a Docker daemon with `--userns-remap` is, said once in the plan's notes.
+
+    Docker puts a container that shares another's PID or network namespace into that one's user namespace too
+    (moby `daemon/oci_linux.go`, `WithNamespaces`: "to share a PID namespace, they must also share a user
+    namespace", and the same for the network namespace), so the sidecar is in the remap's namespace without
+    asking: the IDs it shows are the container's, and its root is not the host's."""
+    return (
+        f"The engine runs its containers in a user namespace (userns-remap; uid 0 there is {root[0]} on the "
+        "host): the sidecar shares it with the target, so the IDs in the session are the container's, and root "
+        "in it has no rights over the host's files."
+    )
 
 
 def container_facts(
@@ -485,6 +502,8 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
             notes.append(f"The target runs as user {facts.user}; the session: {identity.explanation}.")
             if facts.ids_note:
                 notes.append(facts.ids_note)
+        if facts.remap_root is not None:
+            notes.append(userns_remap_note(facts.remap_root))
         if facts.own_userns:
             notes.append(
                 "The target runs in a user namespace of its own: the session joins it "

@@ -12,10 +12,16 @@ read the target. The engine knows the truth without running anything inside the 
   host PID, which `State.Pid` of inspect names. procps' `uid`/`gid` are the effective IDs.
 - Podman's compatible `top` takes psgo descriptors, comma-separated (`hpid,user,group`: the host PID and the
   effective user and group, as names from the container's own user database when it has one, else numbers).
+
+Docker's `ps` runs on the host, so under the daemon's `--userns-remap` its IDs are the host's (uid 65532 inside is
+165532 with dockremap's usual range starting at 100000). `remapped_root` reads where the remap starts from
+`GET /info`, and `unmap_ids` turns the host's IDs back into the container's.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -66,3 +72,41 @@ def config_uid(user: str) -> int | None:
     """The numeric UID of an image config's `User` ("65532", "65532:0"); None for a name or nothing."""
     name = user.split(":", 1)[0].strip()
     return int(name) if name.isdigit() and len(name) <= 10 else None
+
+
+#: The size of the ID range dockerd gives `dockremap` when it makes the user itself (`--userns-remap=default`;
+#: moby's `idtools` `createIDMap` maps container IDs from 0 over the ranges in order). An unmapped ID past it
+#: may lie in a second range, which `GET /info` does not describe: not trusted.
+REMAP_RANGE = 65536
+_REMAP_DIR = re.compile(r"(\d{1,10})\.(\d{1,10})")
+
+
+def remapped_root(info: Any) -> tuple[int, int] | None:
+    """The host's (uid, gid) of the containers' root when the Docker daemon of this `GET /info` answer runs
+    with `--userns-remap`; None when it does not (or the answer does not say where the remap starts).
+
+    The daemon lists `name=userns` in `SecurityOptions`, and its `DockerRootDir` is the configured data root
+    plus `UID.GID` of the remapped root (moby `daemon/daemon_unix.go`, `setupDaemonRoot`: "if user namespaces
+    are enabled we will create a subtree underneath the specified root", `fmt.Sprintf("%d.%d",
+    remappedRoot.UID, remappedRoot.GID)`)."""
+    if not isinstance(info, Mapping):
+        return None
+    options = info.get("SecurityOptions")
+    if not isinstance(options, list) or not any(
+        isinstance(o, str) and "name=userns" in o.split(",") for o in options
+    ):
+        return None
+    root = info.get("DockerRootDir")
+    if not isinstance(root, str):
+        return None
+    found = _REMAP_DIR.fullmatch(posixpath.basename(root.rstrip("/")))
+    return (int(found[1]), int(found[2])) if found else None
+
+
+def unmap_ids(ids: tuple[int, int], root: tuple[int, int]) -> tuple[int, int] | None:
+    """The container's (uid, gid) for the host's `ids` under a remap whose root is the host's `root`; None when
+    either falls outside the first range (below it, or past `REMAP_RANGE`)."""
+    uid, gid = ids[0] - root[0], ids[1] - root[1]
+    if not (0 <= uid < REMAP_RANGE and 0 <= gid < REMAP_RANGE):
+        return None
+    return uid, gid
