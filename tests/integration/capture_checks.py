@@ -4,6 +4,7 @@ a pcap file proven valid by the host's own tcpdump and by the summary debugbox p
 from __future__ import annotations
 
 import subprocess
+import sys
 import threading
 import urllib.request
 from collections.abc import Iterator
@@ -61,3 +62,21 @@ def assert_valid_capture(pcap: Path, stderr: str, tcpdump: str) -> int:
     assert f"debugbox: {summary.packets} packet(s)" in stderr, stderr
     assert "Traceback" not in stderr
     return summary.packets
+
+
+def capture_while_requested(
+    ref: str, url: str, out: Path, toolbox: str, *, env: dict[str, str] | None = None
+) -> tuple[subprocess.CompletedProcess[str], list[int]]:
+    """`debugbox capture REF` of `tcp port 8080` for 6 s into `out` while `url` is requested in a loop: its
+    result, and the statuses of the requests answered meanwhile."""
+    argv = [sys.executable, "-m", "debugbox", "capture", ref, "--duration", "6", "-o", str(out)]
+    with requests_to(url) as answered:
+        proc = subprocess.run(
+            [*argv, "--filter", "tcp port 8080", "--image", toolbox],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+            env=env,
+        )
+    return proc, answered

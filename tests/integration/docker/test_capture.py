@@ -19,7 +19,7 @@ import pytest
 from debugbox.core.targets.capture import CAPTURE_LABEL
 
 from tests.conftest import require
-from tests.integration.capture_checks import assert_valid_capture, requests_to
+from tests.integration.capture_checks import assert_valid_capture, capture_while_requested, requests_to
 from tests.integration.docker.engine import DISTROLESS, Containers, container_id, docker
 from tests.integration.docker.test_toolbox_promises import debian_toolbox  # noqa: F401 - a fixture
 
@@ -50,20 +50,13 @@ def test_a_capture_of_requests_to_a_distroless_target_is_a_pcap_the_hosts_tcpdum
     name = containers.run(DISTROLESS)
     ip = address_of(name)
     out = tmp_path / "web.pcap"
-    argv = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "6", "-o", str(out)]
-    with requests_to(f"http://{ip}:8080/") as answered:
-        proc = subprocess.run(
-            [*argv, "--filter", "tcp port 8080", "--image", debian_toolbox],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
+    proc, answered = capture_while_requested(name, f"http://{ip}:8080/", out, debian_toolbox)
     assert proc.returncode == 0, proc.stderr
     assert answered, "no request reached the target while the capture ran"
     assert_valid_capture(out, proc.stderr, host_tcpdump)
     assert helpers_of(name) == ""
     # The file is never replaced without --force, and the refusal says how.
+    argv = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "6", "-o", str(out)]
     again = subprocess.run([*argv, "--image", debian_toolbox], capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "--force" in again.stderr, again.stderr
     assert helpers_of(name) == ""

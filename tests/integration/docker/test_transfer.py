@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import signal
 import socket
 import stat
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
+from tests.integration.forwarding import forwarding
 
 pytestmark = pytest.mark.docker
 
@@ -148,12 +148,6 @@ def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: P
         assert "Traceback" not in result.stderr
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_removed(
     containers: Containers,
 ) -> None:
@@ -164,38 +158,16 @@ def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_r
     ip = docker("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
     with pytest.raises(OSError):  # proof that the app is bound to its loopback: its own address refuses
         socket.create_connection((ip, 9090), timeout=5).close()
-    local = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "debugbox",
-            "forward",
-            name,
-            "9090",
-            "--local",
-            str(local),
-            "--image",
-            TOOLBOX,
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        assert f"forwarding 127.0.0.1:{local} →" in line, line
-        helper = line.split("(helper ")[1].split(")")[0]
+    with forwarding(name, 9090, TOOLBOX) as forward:
+        helper = forward.helper
         labels = docker("inspect", "-f", "{{json .Config.Labels}}", helper)
         assert container_id(name) in labels
         for _ in range(2):  # two connections, each through its own nc in the helper
-            with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=30) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
                 assert resp.status == 200
                 assert resp.read() == b"hello from distroless-app\n"
-    finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 0, err
+    err = forward.err
+    assert forward.returncode == 0, err
     assert "2 connection(s) forwarded, helper removed" in err
     deadline = time.monotonic() + 30  # `rm -f` returned; the engine's list may lag a moment behind
     while docker("ps", "-aq", "--filter", f"name={helper}").strip() and time.monotonic() < deadline:

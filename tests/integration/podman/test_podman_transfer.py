@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -20,7 +18,8 @@ import pytest
 from debugbox.core.targets.capture import CAPTURE_LABEL
 
 from tests.conftest import require
-from tests.integration.capture_checks import assert_valid_capture, requests_to
+from tests.integration.capture_checks import assert_valid_capture, capture_while_requested
+from tests.integration.forwarding import forwarding
 from tests.integration.podman.test_podman_live import (  # noqa: F401 - a fixture
     DISTROLESS,
     OWN_USERNS,
@@ -80,40 +79,16 @@ def test_a_loopback_only_port_is_forwarded_and_the_helper_removed(
         "-h",
         "/www",
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        local = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "debugbox",
-            "forward",
-            f"podman://{name}",
-            "9090",
-            "--local",
-            str(local),
-            "--image",
-            TOOLBOX,
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=_env(),
-    )
-    helper = ""
+    forward = None
     try:
-        assert proc.stderr is not None
-        line = proc.stderr.readline()
-        assert f"forwarding 127.0.0.1:{local} →" in line, line
-        helper = line.split("(helper ")[1].split(")")[0]
-        with urllib.request.urlopen(f"http://127.0.0.1:{local}/", timeout=30) as resp:
-            assert resp.read() == b"hello from distroless-app\n"
+        with forwarding(f"podman://{name}", 9090, TOOLBOX, env=_env()) as forward:
+            with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
+                assert resp.read() == b"hello from distroless-app\n"
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-        if helper:
-            started.append(helper)  # removed by the fixture should the product have failed to
-    assert proc.returncode == 0, err
+        if forward is not None and forward.helper:
+            started.append(forward.helper)  # removed by the fixture should the product have failed to
+    helper, err = forward.helper, forward.err
+    assert forward.returncode == 0, err
     assert "helper removed" in err
     assert not podman("ps", "-aq", "--filter", f"name={helper}").strip()
 
@@ -134,17 +109,9 @@ def test_a_capture_of_requests_to_a_distroless_podman_target_is_a_valid_pcap(
     podman("run", "-d", "--name", name, *userns, DISTROLESS)
     ip = podman("inspect", "-f", "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}", name).strip()
     out = tmp_path / "podman web.pcap"
-    with requests_to(f"http://{ip}:8080/") as answered:
-        proc = subprocess.run(
-            [
-                *(sys.executable, "-m", "debugbox", "capture", f"podman://{name}", "--duration", "6"),
-                *("-o", str(out), "--filter", "tcp port 8080", "--image", podman_debian_toolbox),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            env=_env(),
-        )
+    proc, answered = capture_while_requested(
+        f"podman://{name}", f"http://{ip}:8080/", out, podman_debian_toolbox, env=_env()
+    )
     assert proc.returncode == 0, proc.stderr
     assert answered, "no request reached the target while the capture ran"
     assert_valid_capture(out, proc.stderr, tcpdump)
