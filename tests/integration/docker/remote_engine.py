@@ -3,8 +3,10 @@
 - `Pki`: a CA made for the test, the daemon's serving certificate (127.0.0.1, localhost), a client certificate,
   written as the docker CLI wants them (`ca.pem`, `cert.pem`, `key.pem`), plus the CA of a stranger.
 - `SecondEngine`: a second real `dockerd` (vfs, no iptables, its own bridge: the flags that work on these machines)
-  with its own data and exec roots, listening on its own unix socket and on `tcp://127.0.0.1:PORT` with
-  `--tlsverify` (client certificates required). The test images are copied in with `docker save | load`.
+  with its own data and exec roots, listening on its own unix socket and, given a `Pki`, on
+  `tcp://127.0.0.1:PORT` with `--tlsverify` (client certificates required); with `userns_remap` it runs
+  `--userns-remap=default` (dockerd makes the `dockremap` user and its /etc/subuid and /etc/subgid ranges itself).
+  The test images are copied in with `docker save | load`.
 - `SshServer`: Debian's OpenSSH server on a high port of 127.0.0.1, run by the test as root with a throw-away
   host key and user key; its sessions get `DOCKER_HOST` pointing at the second engine's socket, so `docker
   system dial-stdio` on the far side reaches it. `ssh_on_path` puts an `ssh` first on PATH that is OpenSSH's
@@ -68,7 +70,9 @@ class Pki:
 class SecondEngine:
     """A second dockerd; `stop()` removes what the tests made, stops it (and its containerd) by pid."""
 
-    def __init__(self, folder: Path, pki: Pki, images: tuple[str, ...]) -> None:
+    def __init__(
+        self, folder: Path, pki: Pki | None, images: tuple[str, ...], *, userns_remap: bool = False
+    ) -> None:
         self.folder = folder
         self.socket = folder / "docker.sock"
         self.port = free_port()
@@ -79,7 +83,7 @@ class SecondEngine:
         # Its own bridge: `--bridge=none` would make this dockerd delete the machine's docker0 at start-up
         # (moby daemon_unix.go, removeDefaultBridgeInterface), which breaks every other container on the host.
         self.bridge = f"dbxre{self.port}"
-        subnet = f"10.222.{self.port % 250}.1/24"
+        subnet = f"10.{223 if userns_remap else 222}.{self.port % 250}.1/24"
         for ip in (
             ["link", "add", self.bridge, "type", "bridge"],
             ["addr", "add", subnet, "dev", self.bridge],
@@ -92,11 +96,18 @@ class SecondEngine:
             f"--exec-root={folder / 'exec'}",
             f"--pidfile={folder / 'docker.pid'}",
             f"--host=unix://{self.socket}",
-            f"--host={self.tcp}",
-            "--tlsverify",
-            f"--tlscacert={pki.server / 'ca.pem'}",
-            f"--tlscert={pki.server / 'cert.pem'}",
-            f"--tlskey={pki.server / 'key.pem'}",
+            *(
+                [
+                    f"--host={self.tcp}",
+                    "--tlsverify",
+                    f"--tlscacert={pki.server / 'ca.pem'}",
+                    f"--tlscert={pki.server / 'cert.pem'}",
+                    f"--tlskey={pki.server / 'key.pem'}",
+                ]
+                if pki
+                else []
+            ),
+            *(["--userns-remap=default"] if userns_remap else []),
             "--iptables=false",
             "--ip-forward=false",
             "--ip-masq=false",
@@ -147,10 +158,11 @@ class SecondEngine:
             return None
         return proc.stdout
 
-    def run(self, image: str, *options: str) -> str:
+    def run(self, image: str, *options: str, args: tuple[str, ...] = ()) -> str:
+        """Start a container of `image`: `options` before the image, `args` after it."""
         name = unique_name("dbx-remote")
         self.names.append(name)
-        self.docker("run", "-d", "--name", name, *options, image)
+        self.docker("run", "-d", "--name", name, *options, image, *args)
         return name
 
     def stop(self) -> None:
