@@ -56,11 +56,11 @@ def test_config_uid_reads_only_numbers() -> None:
     assert [config_uid(u) for u in ("65532", "65532:0", "nonroot", "", "0")] == [65532, 65532, None, None, 0]
 
 
-# `GET /info` as Docker 20.10 answered on this project's test machine, with and without `--userns-remap=default`
-# (the fields read; the daemons' data roots were temporary folders).
+# `GET /info` as Docker 20.10 answers with and without `--userns-remap=default` (the fields read; on this
+# project's test machine the remapped daemon's data root was a temporary folder, here the default one).
 REMAPPED_INFO = {
     "SecurityOptions": ["name=seccomp,profile=default", "name=userns"],
-    "DockerRootDir": "/tmp/dbx-userns-x/e/data/100000.100000",
+    "DockerRootDir": "/var/lib/docker/100000.100000",
 }
 PLAIN_INFO = {"SecurityOptions": ["name=seccomp,profile=default"], "DockerRootDir": "/var/lib/docker"}
 
