@@ -22,11 +22,12 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.records import record
 from debugbox.core.targets.names import validate_context, validate_image, validate_label
 
 log = deferred_log.get(__name__)
@@ -38,7 +39,7 @@ COMPOSE_ENGINES = ("auto", "docker", "podman", "nerdctl")
 DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 
 
-@dataclass(frozen=True)
+@record
 class DebugImageSettings:
     tools: tuple[str, ...] = DEFAULT_TOOLS
     """Abstract tool names for Dockerfile.debug (per-family names: `PACKAGES` in core/dockerfile/debug_image.py)."""
@@ -48,13 +49,13 @@ class DebugImageSettings:
     """Where a static busybox is copied from when the image has no package manager."""
 
 
-@dataclass(frozen=True)
+@record
 class DockerSettings:
     timeout_seconds: float = 5.0
     """Per call to an engine; a hanging daemon gives a clear message after this."""
 
 
-@dataclass(frozen=True)
+@record
 class ToolboxImageRule:
     """One entry of `debugbox.kubernetes.toolboxImages`: the toolbox for a context, a namespace, or both."""
 
@@ -79,7 +80,7 @@ class ToolboxImageRule:
         return ", ".join(where)
 
 
-@dataclass(frozen=True)
+@record
 class KubernetesSettings:
     context: str = ""
     namespace: str = ""
@@ -90,19 +91,19 @@ class KubernetesSettings:
     `toolbox_image_for` for which one applies."""
 
 
-@dataclass(frozen=True)
+@record
 class SessionSettings:
     raw: bool = False
     """Sidecar sessions without the bootstrap: the toolbox's plain shell, the target's files at /proc/1/root."""
 
 
-@dataclass(frozen=True)
+@record
 class ComposeSettings:
     engine: str = "auto"
     """The compose implementation the debug sidecar service is written for; `auto`: each one installed."""
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     toolbox_image: str = "nicolaka/netshoot"
     """Image of the sidecar / ephemeral debug container."""
@@ -288,7 +289,7 @@ def _toolbox_rules(value: Any, problems: list[str]) -> tuple[ToolboxImageRule, .
     return tuple(rules)
 
 
-@dataclass(frozen=True)
+@record
 class ToolboxChoice:
     """The toolbox image for one pod, and the setting that decides it there (for the sentences that say
     what to change)."""

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.records import record
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 
@@ -65,7 +65,7 @@ class Backend(Protocol):
 BackendFactory = Callable[[Settings], Backend]
 
 
-@dataclass(frozen=True)
+@record
 class _Registration:
     runtime: str
     factory: BackendFactory | None
@@ -132,7 +132,7 @@ def create_backends(settings: Settings, runtimes: Sequence[str] | None = None) -
     return made
 
 
-@dataclass(frozen=True)
+@record
 class TargetRef:
     runtime: str | None
     """None: any default runtime may own it (a plain name or ID)."""

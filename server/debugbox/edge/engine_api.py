@@ -26,11 +26,11 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.records import record
 from debugbox.edge.engine_http import Answer, BadAnswer, exchange, send_request
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ _MAX_BODY = 32 * 1024 * 1024
 """A `/containers/json` answer for thousands of containers fits; anything bigger is not an engine talking."""
 
 
-@dataclass(frozen=True)
+@record
 class TlsFiles:
     """TLS for a `tcp://` engine as the docker CLI takes it: PEM files, and whether to verify the engine."""
 
@@ -75,7 +75,7 @@ class TlsFiles:
         return ctx
 
 
-@dataclass(frozen=True)
+@record
 class Endpoint:
     """Where an engine listens: `unix:///path`, `tcp://host:port` (optionally TLS) or `ssh://[user@]host`."""
 
@@ -128,7 +128,7 @@ class StatUnsupported(Exception):
     """The engine cannot stat paths in containers (an answer other than 200 or 404)."""
 
 
-@dataclass(frozen=True)
+@record
 class Response:
     status: int
     headers: dict[str, str]
