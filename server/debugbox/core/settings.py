@@ -41,6 +41,8 @@ DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 
 @record
 class DebugImageSettings:
+    """`debugbox.debugImage.*`: what a generated Dockerfile.debug installs and starts from."""
+
     tools: tuple[str, ...] = DEFAULT_TOOLS
     """Abstract tool names for Dockerfile.debug (per-family names: `PACKAGES` in core/dockerfile/debug_image.py)."""
     app_image: str = ""
@@ -51,6 +53,8 @@ class DebugImageSettings:
 
 @record
 class DockerSettings:
+    """`debugbox.docker.*`: how debugbox talks to container engines."""
+
     timeout_seconds: float = 5.0
     """Per call to an engine; a hanging daemon gives a clear message after this."""
 
@@ -82,6 +86,8 @@ class ToolboxImageRule:
 
 @record
 class KubernetesSettings:
+    """`debugbox.kubernetes.*`: the cluster, namespace, profile and toolbox images for pod sessions."""
+
     context: str = ""
     namespace: str = ""
     profile: str = "auto"
@@ -93,18 +99,24 @@ class KubernetesSettings:
 
 @record
 class SessionSettings:
+    """`debugbox.session.*`: how a debug session is set up."""
+
     raw: bool = False
     """Sidecar sessions without the bootstrap: the toolbox's plain shell, the target's files at /proc/1/root."""
 
 
 @record
 class ComposeSettings:
+    """`debugbox.compose.*`: the compose implementation the debug sidecar service is written for."""
+
     engine: str = "auto"
     """The compose implementation the debug sidecar service is written for; `auto`: each one installed."""
 
 
 @record
 class Settings:
+    """Every `debugbox.*` setting, defaults included (`parse_settings` reads them and names what it refused)."""
+
     toolbox_image: str = "nicolaka/netshoot"
     """Image of the sidecar / ephemeral debug container."""
     strategy: str = "auto"

@@ -67,6 +67,8 @@ BackendFactory = Callable[[Settings], Backend]
 
 @record
 class _Registration:
+    """A runtime's entry in the registry: its module, its reference prefixes and, once imported, its factory."""
+
     runtime: str
     factory: BackendFactory | None
     """None while only declared: `module` is imported (and registers the factory) when the runtime is needed."""
@@ -134,6 +136,8 @@ def create_backends(settings: Settings, runtimes: Sequence[str] | None = None) -
 
 @record
 class TargetRef:
+    """A target reference taken apart: the runtime its prefix names, and the name the backend resolves."""
+
     runtime: str | None
     """None: any default runtime may own it (a plain name or ID)."""
     name: str

@@ -28,6 +28,8 @@ DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 @record
 class DockerEndpoint:
+    """The Docker engine debugbox talks to, and how the docker CLI is told to talk to the same one."""
+
     endpoint: Endpoint
     cli_args: tuple[str, ...]
     """What to put after `docker` so the terminal talks to the same engine, e.g. `("--context", "remote")`."""

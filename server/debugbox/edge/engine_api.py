@@ -175,6 +175,8 @@ class StatUnsupported(Exception):
 
 @record
 class Response:
+    """An engine's answer: status, headers (names lower-cased) and the whole body."""
+
     status: int
     headers: dict[str, str]
     body: bytes

@@ -72,6 +72,8 @@ def deadline(settings: Settings) -> float:
 
 @dataclass
 class Listing:
+    """The targets every backend listed, and one sentence per backend that could not list."""
+
     targets: list[Target] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
