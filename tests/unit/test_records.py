@@ -3,8 +3,10 @@ print and refuse assignment alike (core/records.py says why `record` exists)."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
+import pickle
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -199,6 +201,14 @@ def test_replace_and_asdict_work_on_records() -> None:
     x = ours(name="web", port=1)
     assert dataclasses.replace(x, port=2) == ours(name="web", port=2)
     assert dataclasses.asdict(x)["port"] == 1
+
+
+def test_records_copy_and_pickle_as_frozen_dataclasses_do() -> None:
+    settings = dataclasses.replace(Settings(), toolbox_image="busybox")
+    for twin in (copy.copy(settings), copy.deepcopy(settings), pickle.loads(pickle.dumps(settings))):
+        assert twin == settings and hash(twin) == hash(settings) and repr(twin) == repr(settings)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            twin.toolbox_image = "other"  # type: ignore[misc]
 
 
 def test_the_start_up_path_records_keep_their_value_semantics() -> None:
