@@ -22,11 +22,12 @@ import dataclasses
 import json
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
 from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.records import record
 from debugbox.core.targets.names import validate_context, validate_image, validate_label
 
 log = deferred_log.get(__name__)
@@ -38,8 +39,10 @@ COMPOSE_ENGINES = ("auto", "docker", "podman", "nerdctl")
 DEFAULT_TOOLS = ("curl", "dns", "netcat", "tcpdump", "strace", "procps")
 
 
-@dataclass(frozen=True)
+@record
 class DebugImageSettings:
+    """`debugbox.debugImage.*`: what a generated Dockerfile.debug installs and starts from."""
+
     tools: tuple[str, ...] = DEFAULT_TOOLS
     """Abstract tool names for Dockerfile.debug (per-family names: `PACKAGES` in core/dockerfile/debug_image.py)."""
     app_image: str = ""
@@ -48,13 +51,15 @@ class DebugImageSettings:
     """Where a static busybox is copied from when the image has no package manager."""
 
 
-@dataclass(frozen=True)
+@record
 class DockerSettings:
+    """`debugbox.docker.*`: how debugbox talks to container engines."""
+
     timeout_seconds: float = 5.0
     """Per call to an engine; a hanging daemon gives a clear message after this."""
 
 
-@dataclass(frozen=True)
+@record
 class ToolboxImageRule:
     """One entry of `debugbox.kubernetes.toolboxImages`: the toolbox for a context, a namespace, or both."""
 
@@ -79,8 +84,10 @@ class ToolboxImageRule:
         return ", ".join(where)
 
 
-@dataclass(frozen=True)
+@record
 class KubernetesSettings:
+    """`debugbox.kubernetes.*`: the cluster, namespace, profile and toolbox images for pod sessions."""
+
     context: str = ""
     namespace: str = ""
     profile: str = "auto"
@@ -90,20 +97,26 @@ class KubernetesSettings:
     `toolbox_image_for` for which one applies."""
 
 
-@dataclass(frozen=True)
+@record
 class SessionSettings:
+    """`debugbox.session.*`: how a debug session is set up."""
+
     raw: bool = False
     """Sidecar sessions without the bootstrap: the toolbox's plain shell, the target's files at /proc/1/root."""
 
 
-@dataclass(frozen=True)
+@record
 class ComposeSettings:
+    """`debugbox.compose.*`: the compose implementation the debug sidecar service is written for."""
+
     engine: str = "auto"
     """The compose implementation the debug sidecar service is written for; `auto`: each one installed."""
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
+    """Every `debugbox.*` setting, defaults included (`parse_settings` reads them and names what it refused)."""
+
     toolbox_image: str = "nicolaka/netshoot"
     """Image of the sidecar / ephemeral debug container."""
     strategy: str = "auto"
@@ -288,7 +301,7 @@ def _toolbox_rules(value: Any, problems: list[str]) -> tuple[ToolboxImageRule, .
     return tuple(rules)
 
 
-@dataclass(frozen=True)
+@record
 class ToolboxChoice:
     """The toolbox image for one pod, and the setting that decides it there (for the sentences that say
     what to change)."""

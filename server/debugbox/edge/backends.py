@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.records import record
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 
@@ -65,8 +65,10 @@ class Backend(Protocol):
 BackendFactory = Callable[[Settings], Backend]
 
 
-@dataclass(frozen=True)
+@record
 class _Registration:
+    """A runtime's entry in the registry: its module, its reference prefixes and, once imported, its factory."""
+
     runtime: str
     factory: BackendFactory | None
     """None while only declared: `module` is imported (and registers the factory) when the runtime is needed."""
@@ -132,8 +134,10 @@ def create_backends(settings: Settings, runtimes: Sequence[str] | None = None) -
     return made
 
 
-@dataclass(frozen=True)
+@record
 class TargetRef:
+    """A target reference taken apart: the runtime its prefix names, and the name the backend resolves."""
+
     runtime: str | None
     """None: any default runtime may own it (a plain name or ID)."""
     name: str

@@ -31,7 +31,7 @@ _PLUGIN_DIRS = (
     "/usr/lib/docker/cli-plugins",
     "/usr/libexec/docker/cli-plugins",
 )
-_USAGE = re.compile(r"^Usage:\s+docker debug\b", re.MULTILINE)
+_USAGE = r"^Usage:\s+docker debug\b"  # compiled when a plugin is found (re caches it), not at import
 _CACHE_SECONDS = 300.0
 _cache: dict[tuple[str, ...], tuple[float, bool]] = {}
 _lock = threading.Lock()
@@ -144,7 +144,7 @@ def _plugin_file(env: Mapping[str, str], home: Path) -> Path | None:
 
 def help_names_docker_debug(help_text: str) -> bool:
     """True when `docker debug --help` printed the plugin's own usage, not the top-level one."""
-    return bool(_USAGE.search(help_text))
+    return bool(re.search(_USAGE, help_text, re.MULTILINE))
 
 
 def docker_debug_available(

@@ -16,18 +16,20 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from debugbox.core.records import record
 from debugbox.edge import files
 from debugbox.edge.engine_api import Endpoint, TlsFiles
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 
 
-@dataclass(frozen=True)
+@record
 class DockerEndpoint:
+    """The Docker engine debugbox talks to, and how the docker CLI is told to talk to the same one."""
+
     endpoint: Endpoint
     cli_args: tuple[str, ...]
     """What to put after `docker` so the terminal talks to the same engine, e.g. `("--context", "remote")`."""

@@ -12,11 +12,9 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from debugbox import deferred_log
-from debugbox.core.documents import is_compose_name, is_dockerfile_name
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
@@ -31,6 +29,8 @@ from debugbox.edge.backends import (
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from debugbox.core.kubernetes.workloads import Workload
     from debugbox.core.targets.related import RelationContext
     from debugbox.edge.docker_backend import EngineBackend
@@ -72,6 +72,8 @@ def deadline(settings: Settings) -> float:
 
 @dataclass
 class Listing:
+    """The targets every backend listed, and one sentence per backend that could not list."""
+
     targets: list[Target] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -153,6 +155,10 @@ def relate_to_document(
     settings: Settings, targets: list[Target], document: Path | None, workspace: Path | None = None
 ) -> list[Target]:
     """Mark the containers built from the Dockerfile `document` (reads compose files); related first."""
+    # Imported here: `debugbox shell` resolves a target without a document, and pathlib and the document
+    # patterns are time its terminal waits for.
+    from debugbox.core.documents import is_compose_name, is_dockerfile_name
+
     if document is not None and is_dockerfile_name(document.name):
         from debugbox.core.targets.related import relate
 

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
+from debugbox.core.records import record
 from debugbox.core.targets.model import DebugPlan, PlanOptions
 from debugbox.core.targets.names import validate_image
 from debugbox.core.targets.session import BOOTSTRAP_SCRIPT as BOOTSTRAP_SCRIPT
@@ -54,7 +55,7 @@ SESSION_ROOT = "/target"
 _NUMERIC_USER = re.compile(r"[0-9]+(:[0-9]+)?")
 
 
-@dataclass(frozen=True)
+@record
 class ContainerFacts:
     """What the edge found out about one container, as plain data."""
 
@@ -256,7 +257,7 @@ def docker_debug_argv(facts: ContainerFacts, options: PlanOptions) -> tuple[str,
     return (*facts.cli, "debug", *command, facts.id)
 
 
-@dataclass(frozen=True)
+@record
 class SidecarIdentity:
     """Who a sidecar runs as, and the one line the banner and the notes say about it."""
 
@@ -359,7 +360,7 @@ LEND_BUSYBOX = (
 )
 
 
-@dataclass(frozen=True)
+@record
 class SnapshotSession:
     """The engine calls of one snapshot session, in order. The clean-up runs whatever happened before it:
     `remove_container`, then `container_left` until it prints nothing (the engine may still be removing the

@@ -7,11 +7,13 @@ run, the strategy, notes for the user, a terminal title). Backends (`edge/backen
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from debugbox.core.records import record
 
-@dataclass(frozen=True)
+
+@record
 class Target:
     """One container (or pod container) a debug session can be opened into; `to_json()` is the wire form."""
 
@@ -53,7 +55,7 @@ class Target:
         return out
 
 
-@dataclass(frozen=True)
+@record
 class PlanOptions:
     """What the caller wants; all a pure argv builder needs besides the target's facts."""
 
@@ -88,7 +90,7 @@ class PlanOptions:
         return [f"-{letters}"] if joined else [f"-{c}" for c in letters]
 
 
-@dataclass(frozen=True)
+@record
 class DebugPlan:
     """How to open one debug session: run `argv` in a terminal (never through a shell)."""
 

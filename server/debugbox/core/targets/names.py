@@ -55,17 +55,19 @@ def from_answer(value: object, check: Callable[[str], str], source: str) -> str:
     raise InvalidTarget(f"{source} answered a {type(value).__name__} where a name or ID belongs")
 
 
-_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+# The Kubernetes patterns are compiled on first use (`re`'s own cache keeps them): a container session
+# never needs them, and its terminal waits for every compile at import.
+_DNS_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z"
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z"
 # Kubeconfig context names are free-form, but an argv value must not look like an option or hold
 # control characters.
-_CONTEXT = re.compile(r"[A-Za-z0-9_][^\x00-\x1f\x7f]*\Z")
+_CONTEXT = r"[A-Za-z0-9_][^\x00-\x1f\x7f]*\Z"
 _IMAGE = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9._/:@+-]*\Z")
 
 
 def validate_label(name: str, what: str) -> str:
     """A DNS-1123 label (container and namespace names): lower-case alphanumerics and '-', at most 63."""
-    if len(name) <= 63 and _DNS_LABEL.match(name):
+    if len(name) <= 63 and re.match(_DNS_LABEL, name):
         return name
     raise InvalidTarget(
         f"{name!r} is not a valid {what} name (a DNS-1123 label: [a-z0-9-], at most 63 characters)"
@@ -74,13 +76,13 @@ def validate_label(name: str, what: str) -> str:
 
 def validate_pod_name(name: str) -> str:
     """A DNS-1123 subdomain (pod names): labels joined by dots, at most 253."""
-    if len(name) <= 253 and _DNS_SUBDOMAIN.match(name):
+    if len(name) <= 253 and re.match(_DNS_SUBDOMAIN, name):
         return name
     raise InvalidTarget(f"{name!r} is not a valid pod name (a DNS-1123 subdomain, at most 253 characters)")
 
 
 def validate_context(name: str) -> str:
-    if _CONTEXT.match(name):
+    if re.match(_CONTEXT, name):
         return name
     raise InvalidTarget(f"{name!r} is not a usable kubeconfig context name")
 
