@@ -51,6 +51,14 @@ def installed_env(pycache: str) -> dict[str, str]:
     return env
 
 
+def debugbox_command() -> list[str]:
+    """What a user types: the `debugbox` command installed beside this interpreter (pip's console script, which
+    imports `debugbox.cli` directly); `python -m debugbox` only where none is installed, since `-m` adds `runpy`
+    and `importlib.util` (~10 ms) that the command does not load."""
+    installed = Path(sys.executable).parent / "debugbox"
+    return [str(installed)] if installed.is_file() else [sys.executable, "-m", "debugbox"]
+
+
 def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = None) -> float:
     """Seconds from starting `argv` on a new pty to `prompt` appearing on it; then the shell is told to exit."""
     controller, terminal = pty.openpty()
@@ -120,7 +128,7 @@ def main() -> int:
         settings = Settings(toolbox_image=TOOLBOX)
         by_hand = service.plan(settings, target, service.plan_options(settings)).argv
         plain = service.plan(settings, target, service.plan_options(settings, raw=True)).argv
-        debugbox = [sys.executable, "-m", "debugbox", "shell", target, "--image", TOOLBOX]
+        debugbox = [*debugbox_command(), "shell", target, "--image", TOOLBOX]
         session_prompt = f"[debug {target}] /".encode()
         times: dict[str, list[float]] = {
             "debugbox": [],
