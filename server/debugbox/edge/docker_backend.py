@@ -217,8 +217,13 @@ class EngineBackend:
         userns = str(host.get("UsernsMode", "") or "") if host else ""
         if own_user_namespace(self.runtime, userns):
             facts = dataclasses.replace(facts, own_userns=True)
-        if status != "running" or not is_non_root(facts.user):
+        if status != "running":
             return facts
+        if not is_non_root(facts.user):
+            # Root of a remapping daemon's namespace is not the host's root: the notes say so (one `GET /info`
+            # per backend, Docker only; not for a target started with `--userns=host`).
+            remap = self._remapped_root() if userns.strip() != "host" else None
+            return dataclasses.replace(facts, remap_root=remap) if remap is not None else facts
         ids, note, remap = self._process_ids(cid, state.get("Pid") if state else None, facts.user, userns)
         return dataclasses.replace(facts, ids=ids, ids_note=note, remap_root=remap)
 
