@@ -10,6 +10,7 @@ anything inside the container: inspect for state and user, archive/stat for shel
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import posixpath
 import threading
@@ -88,8 +89,6 @@ class EngineBackend:
         self.cli = cli
         self.settings = settings
         self._present = present
-        self._remap_asked = False  # `_remapped_root` asks the engine once (a race only asks twice)
-        self._remap: tuple[int, int] | None = None
         self._facts: dict[str, ContainerFacts] = {}
         self._lock = threading.Lock()
 
@@ -222,23 +221,26 @@ class EngineBackend:
         if not is_non_root(facts.user):
             # Root of a remapping daemon's namespace is not the host's root: the notes say so (one `GET /info`
             # per backend, Docker only; not for a target started with `--userns=host`).
-            remap = self._remapped_root() if userns.strip() != "host" else None
+            remap = self._remap_for(userns)
             return dataclasses.replace(facts, remap_root=remap) if remap is not None else facts
         ids, note, remap = self._process_ids(cid, state.get("Pid") if state else None, facts.user, userns)
         return dataclasses.replace(facts, ids=ids, ids_note=note, remap_root=remap)
 
-    def _remapped_root(self) -> tuple[int, int] | None:
-        """Where the daemon's `--userns-remap` starts (`remapped_root`), asked once per backend; None when it does
-        not remap, is not Docker, or could not say."""
+    def _remap_for(self, userns_mode: str) -> tuple[int, int] | None:
+        """Where the daemon's `--userns-remap` starts for a target of this `HostConfig.UsernsMode`: None for one
+        started with `--userns=host` (the host's namespace), and when the daemon does not remap."""
+        return None if userns_mode.strip() == "host" else self._daemon_remap
+
+    @functools.cached_property
+    def _daemon_remap(self) -> tuple[int, int] | None:
+        """The daemon's remapped root (`remapped_root`), asked once per backend; None when it does not remap, is
+        not Docker, or could not say."""
         if self.runtime != "docker":
             return None
-        if not self._remap_asked:
-            try:
-                self._remap = remapped_root(self.client.info())
-            except RuntimeUnavailable:
-                self._remap = None
-            self._remap_asked = True
-        return self._remap
+        try:
+            return remapped_root(self.client.info())
+        except RuntimeUnavailable:
+            return None
 
     def _process_ids(
         self, cid: str, pid: Any, user: str, userns_mode: str = ""
@@ -267,7 +269,7 @@ class EngineBackend:
         # Docker's `ps` runs on the host: under the daemon's userns-remap it shows the host's IDs (not for a
         # target started with `--userns=host`). Mapped back, a numeric uid must be the config's to be believed;
         # a user name has nothing to compare with, and the remap (the daemon's, for all its containers) decides.
-        root = self._remapped_root() if userns_mode.strip() != "host" else None
+        root = self._remap_for(userns_mode)
         inside = unmap_ids(ids, root) if root is not None else None
         if inside is not None and configured in (None, inside[0]):
             return inside, "", root
