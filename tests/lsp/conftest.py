@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -25,6 +26,10 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 SERVER_COMMAND = [sys.executable, "-m", "debugbox", "lsp"]
 #: Generous: the machines are shared and noisy; a healthy run answers in milliseconds.
 WAIT_SECONDS = 20.0
+#: For `initialize` (a server start-up, under coverage, on a loaded 2-core machine) and `shutdown`.
+SESSION_SECONDS = 60.0
+#: How long a server may take to exit once its input is closed (after `exit`), coverage data written included.
+EXIT_SECONDS = 30.0
 
 
 def vscode_capabilities(*, open_terminal: bool = True) -> lsp.ClientCapabilities:
@@ -78,6 +83,41 @@ class EditorClient(LanguageClient):
         self.registrations: list[lsp.Registration] = []
         """What the server registered dynamically (`client/registerCapability`), as an editor accepts it."""
         self._published_event = asyncio.Event()
+
+    # -- lifecycle: bounded, so that a server that never answers fails its test instead of hanging the suite
+
+    async def initialize_session(self, params: lsp.InitializeParams) -> lsp.InitializeResult:
+        return await asyncio.wait_for(super().initialize_session(params), SESSION_SECONDS)
+
+    async def shutdown_session(self) -> None:
+        await asyncio.wait_for(super().shutdown_session(), SESSION_SECONDS)
+
+    async def stop(self) -> None:
+        """pygls waits for the server process without end. Close its input as an editor does, give it
+        `EXIT_SECONDS`, then abort it (with PYTHONFAULTHANDLER set, as scripts/test does, it prints every
+        thread's stack, forwarded to the test's stderr), kill it, and fail the test: a server that does not exit
+        is a bug, and must not hang the suite."""
+        server = self._server
+        hung = False
+        if server is not None and server.returncode is None:
+            if server.stdin is not None and not server.stdin.is_closing():
+                server.stdin.close()
+            try:
+                await asyncio.wait_for(asyncio.shield(server.wait()), EXIT_SECONDS)
+            except TimeoutError:
+                hung = True
+                server.send_signal(signal.SIGABRT)
+                try:
+                    await asyncio.wait_for(asyncio.shield(server.wait()), 5)
+                except TimeoutError:
+                    server.kill()
+                    await server.wait()
+        await super().stop()
+        if hung:
+            raise AssertionError(
+                f"the language server (pid {server.pid if server else '?'}) had not exited {EXIT_SECONDS:.0f} s "
+                "after its input was closed; its threads' stacks are in the captured stderr"
+            )
 
     # -- documents
 

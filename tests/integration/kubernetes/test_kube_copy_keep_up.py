@@ -131,7 +131,7 @@ def test_a_toolbox_without_busybox_to_lend_is_explained_in_one_sentence(kube_doc
     kube.fake.wait_for("default", "web", _backing_off)
 
     # The distroless image as the toolbox: no shell, no busybox by that name.
-    flags = ("--image", "example.com/distroless-app:1", "--strategy", "copy", "--timeout", "2")
+    flags = ("--image", "example.com/distroless-app:1", "--strategy", "copy", "--timeout", "60")
     out = kube.debugbox("shell", "pod/web/app", *flags, stdin=SCRIPT)
 
     assert out.returncode == EXIT_NOT_STARTED, out.stdout + out.stderr

@@ -139,7 +139,8 @@ def docker_cluster(
 async def editor(
     lsp_client: EditorClient, tmp_path: Path, docker_cluster: FakeKubeAPIServer
 ) -> AsyncIterator[None]:
-    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": 2.0}}
+    # No deadline is under test here: room for a docker-backed fake on a loaded machine (2 s once cut a watch short).
+    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": 10.0}}
     await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
     yield
     await lsp_client.shutdown_session()
