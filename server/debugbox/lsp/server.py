@@ -237,9 +237,9 @@ class DebugboxLanguageServer(LanguageServer):
         """Called on the event loop after the settings changed (e.g. to drop cached engine clients)."""
         self.client_log = ClientLogHandler(self.window_log_message)
         self.settings_problems: list[str] = []
+        """Messages for setting values that were ignored the last time settings were applied."""
         self.watch_registration: asyncio.Task[None] | None = None
         """The file-watch registration sent once initialized (`handlers/watched_files.py`); kept so it runs out."""
-        """Messages for setting values that were ignored the last time settings were applied."""
 
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         """pygls' stdio server, reading through `FramedReader`: a malformed header is dropped, not fatal."""
