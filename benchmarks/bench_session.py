@@ -2,9 +2,9 @@
 same `docker run` argv by hand (the physical limit: debugbox's own cost is resolving the target, planning and
 exec'ing), and against a plain toolbox shell without the session bootstrap (what the bootstrap itself costs).
 
-Each round runs them in alternation on a pseudo-terminal, as a user's terminal would, and stops the clock when
-the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the plain shell); then it types
-`exit`. The target is the distroless-like test image, the toolbox the busybox test image
+Each round runs them in alternation (each going first in turn) on a pseudo-terminal, as a user's terminal
+would, and stops the clock when the prompt appears (`[debug NAME] /... # ` for the session, `/ # ` for the
+plain shell); then it types `exit`. The target is the distroless-like test image, the toolbox the busybox test image
 (tests/integration/docker/engine.py; containers named `dbx-<random>`, removed at the end).
 
     .venv/bin/python benchmarks/bench_session.py [--rounds 15]
@@ -29,7 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,8 +90,12 @@ def to_prompt(argv: Sequence[str], prompt: bytes, env: dict[str, str] | None = N
 
 #: What `debugbox shell` cannot do without in the standard library (argument parsing, JSON, dataclasses,
 #: sockets, paths, threads for the engine deadline, URL quoting): the floor of any Python CLI doing
-#: its job, measured as its own row.
-STDLIB = "import argparse, json, re, dataclasses, socket, pathlib, threading, urllib.parse, typing, base64"
+#: its job, measured as its own row. `inspect` stays out of it, as it stays out of debugbox's path
+#: (`cli.defer_import`: dataclasses imports it only for classes without a docstring).
+STDLIB = (
+    "import sys, types; sys.modules['inspect'] = types.ModuleType('inspect'); "
+    "import argparse, json, re, dataclasses, socket, pathlib, threading, urllib.parse, typing, base64"
+)
 
 
 def run_timed(argv: Sequence[str], env: dict[str, str], cpu: list[float]) -> float:
@@ -144,15 +148,25 @@ def main() -> int:
         load_before = os.getloadavg()[0]
         to_prompt(by_hand, session_prompt)  # warm the engine's and the page cache once
         to_prompt(debugbox, session_prompt, env)  # and write debugbox's bytecode, as an install has it
-        for _ in range(args.rounds):
-            times["debugbox"].append(to_prompt(debugbox, session_prompt, env))
-            # The editor's path: the running language server plans in-process, the editor runs the argv.
+
+        def editor_path() -> float:
+            # The running language server plans in-process, the editor runs the argv.
             start = time.perf_counter()
             planned = service.plan(settings, target, service.plan_options(settings)).argv
-            planning = time.perf_counter() - start
-            times["editor"].append(planning + to_prompt(planned, session_prompt))
-            times["hand"].append(to_prompt(by_hand, session_prompt))
-            times["plain"].append(to_prompt(plain, b"/ # "))
+            return time.perf_counter() - start + to_prompt(planned, session_prompt)
+
+        sessions: list[tuple[str, Callable[[], float]]] = [
+            ("debugbox", lambda: to_prompt(debugbox, session_prompt, env)),
+            ("editor", editor_path),
+            ("hand", lambda: to_prompt(by_hand, session_prompt)),
+            ("plain", lambda: to_prompt(plain, b"/ # ")),
+        ]
+        for round_ in range(args.rounds):
+            # Each way goes first in turn: the first session of a round (after the timed launches below) took
+            # 30-140 ms longer than the same way later in a round, whichever way it was (16 rounds, 2026-12-07).
+            turn = round_ % len(sessions)
+            for key, session in sessions[turn:] + sessions[:turn]:
+                times[key].append(session())
             times["print"].append(run_timed([*debugbox, "--print"], env, cpu["print"]))
             times["python"].append(run_timed([sys.executable, "-c", "pass"], env, cpu["python"]))
             times["python-S"].append(run_timed([sys.executable, "-S", "-c", "pass"], env, cpu["python-S"]))

@@ -20,6 +20,7 @@ import importlib
 import json
 import os
 import sys
+import types
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
@@ -130,7 +131,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _Deferred(types.ModuleType):
+    """A module that is imported for real on the first use of one of its names, then stands for it."""
+
+    def __getattr__(self, name: str) -> Any:
+        sys.modules.pop(self.__name__, None)
+        real = importlib.import_module(self.__name__)
+        self.__dict__.update(real.__dict__)  # later lookups find the names without coming here
+        return getattr(real, name)
+
+
+def defer_import(name: str) -> None:
+    """Let `import NAME` give a `_Deferred` stand-in until one of its names is used, unless it is loaded already.
+
+    For `inspect` (~9 ms to import, with `ast`, `dis` and `tokenize`; benchmarks/README.md): `dataclasses` imports
+    it at its top but uses it only to write a docstring for a class without one, and every dataclass and record
+    debugbox defines has its own. A terminal's `debugbox shell` pays that import for nothing before it execs the
+    engine's CLI; any code that does use `inspect` (pygls under `debugbox lsp`) loads the real module then.
+    """
+    if name not in sys.modules:
+        sys.modules[name] = _Deferred(name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    defer_import("inspect")
     out, err = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = _Printable(out), _Printable(err)  # type: ignore[assignment]
     try:

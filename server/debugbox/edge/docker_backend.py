@@ -10,13 +10,12 @@ anything inside the container: inspect for state and user, archive/stat for shel
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import posixpath
 import threading
 import time
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
@@ -39,6 +38,7 @@ from debugbox.core.targets.names import from_answer, validate_container_id, vali
 from debugbox.core.targets.process_identity import (
     TOP_ARGS,
     config_uid,
+    may_remap,
     remapped_root,
     top_identity,
     unmap_ids,
@@ -71,6 +71,33 @@ def _iso(value: Any) -> str:
     return str(value or "")
 
 
+_V = TypeVar("_V")
+
+
+class _Answer(Generic[_V]):
+    """`compute()` run on a thread of its own from now on; `value()` waits for it and gives its result, or raises
+    what it raised, in the caller's thread."""
+
+    def __init__(self, compute: Callable[[], _V]) -> None:
+        self._result: list[_V] = []
+        self._error: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self._result.append(compute())
+            except BaseException as exc:  # handed to the caller of value(), not lost in this thread
+                self._error.append(exc)
+
+        self._thread = threading.Thread(target=run, name="debugbox-ask", daemon=True)
+        self._thread.start()
+
+    def value(self) -> _V:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._result[0]
+
+
 class EngineBackend:
     """A Backend for one Engine-API endpoint (Docker or Podman)."""
 
@@ -91,6 +118,7 @@ class EngineBackend:
         self._present = present
         self._facts: dict[str, ContainerFacts] = {}
         self._lock = threading.Lock()
+        self._remap: _Answer[tuple[int, int] | None] | None = None
 
     def present(self) -> bool:
         return self._present
@@ -204,46 +232,58 @@ class EngineBackend:
         cid, name, status = self._identity(data)
         state = data.get("State") if isinstance(data.get("State"), dict) else {}
         config = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+        user = str(config.get("User", "") or "") if config else ""
+        host = data.get("HostConfig") if isinstance(data.get("HostConfig"), dict) else {}
+        userns = str(host.get("UsernsMode", "") or "") if host else ""
+        # Docker runs every container of a daemon under its remap, except one started with `--userns=host`.
+        remap_possible = self.runtime == "docker" and userns.strip() != "host" and may_remap(data)
+        if status == "running" and not is_non_root(user) and remap_possible:
+            self._ask_remap()  # needed below: asked while the shell probes run
         facts = self._gather(
             cid,
             name,
             status,
             str(config.get("Image", "") or "") if config else "",
-            str(config.get("User", "") or "") if config else "",
+            user,
             self._docker_debug(),
         )
-        host = data.get("HostConfig") if isinstance(data.get("HostConfig"), dict) else {}
-        userns = str(host.get("UsernsMode", "") or "") if host else ""
         if own_user_namespace(self.runtime, userns):
             facts = dataclasses.replace(facts, own_userns=True)
         if status != "running":
             return facts
         if not is_non_root(facts.user):
-            # Root of a remapping daemon's namespace is not the host's root: the notes say so (one `GET /info`
-            # per backend, Docker only; not for a target started with `--userns=host`).
-            remap = self._remap_for(userns)
+            # Root of a remapping daemon's namespace is not the host's root: the notes say so (`GET /info`, once
+            # per backend, and only when the target's own paths leave the remap possible).
+            remap = self._daemon_remap if remap_possible else None
             return dataclasses.replace(facts, remap_root=remap) if remap is not None else facts
-        ids, note, remap = self._process_ids(cid, state.get("Pid") if state else None, facts.user, userns)
+        ids, note, remap = self._process_ids(
+            cid, state.get("Pid") if state else None, facts.user, remap_possible
+        )
         return dataclasses.replace(facts, ids=ids, ids_note=note, remap_root=remap)
 
-    def _remap_for(self, userns_mode: str) -> tuple[int, int] | None:
-        """Where the daemon's `--userns-remap` starts for a target of this `HostConfig.UsernsMode`: None for one
-        started with `--userns=host` (the host's namespace), and when the daemon does not remap."""
-        return None if userns_mode.strip() == "host" else self._daemon_remap
+    def _ask_remap(self) -> _Answer[tuple[int, int] | None]:
+        """The daemon's answer on its remap (`GET /info`, ~10 ms: the slowest call of a session's plan, the daemon
+        gathers its whole state for it), asked on a thread of its own once per backend, so that it overlaps the
+        shell probes; `_daemon_remap` waits for it."""
+        with self._lock:
+            if self._remap is None:
+                self._remap = _Answer(self._read_remap)
+            return self._remap
 
-    @functools.cached_property
-    def _daemon_remap(self) -> tuple[int, int] | None:
-        """The daemon's remapped root (`remapped_root`), asked once per backend; None when it does not remap, is
-        not Docker, or could not say."""
-        if self.runtime != "docker":
-            return None
+    def _read_remap(self) -> tuple[int, int] | None:
         try:
             return remapped_root(self.client.info())
         except RuntimeUnavailable:
             return None
 
+    @property
+    def _daemon_remap(self) -> tuple[int, int] | None:
+        """The daemon's remapped root (`remapped_root`), asked once per backend (a Docker one: `remap_possible`
+        in `facts_from_inspect` decides when to ask); None when it does not remap or could not say."""
+        return self._ask_remap().value()
+
     def _process_ids(
-        self, cid: str, pid: Any, user: str, userns_mode: str = ""
+        self, cid: str, pid: Any, user: str, remap_possible: bool = False
     ) -> tuple[tuple[int, int] | None, str, tuple[int, int] | None]:
         """The main process's (uid, gid) from the engine's `top`, or None and the sentence that says why; and
         the daemon's remapped root when its `top` gave the host's IDs of a `--userns-remap` namespace."""
@@ -269,7 +309,7 @@ class EngineBackend:
         # Docker's `ps` runs on the host: under the daemon's userns-remap it shows the host's IDs (not for a
         # target started with `--userns=host`). Mapped back, a numeric uid must be the config's to be believed;
         # a user name has nothing to compare with, and the remap (the daemon's, for all its containers) decides.
-        root = self._remap_for(userns_mode)
+        root = self._daemon_remap if remap_possible else None
         inside = unmap_ids(ids, root) if root is not None else None
         if inside is not None and configured in (None, inside[0]):
             return inside, "", root

@@ -9,14 +9,25 @@ import subprocess
 import sys
 import textwrap
 
+from debugbox.core.targets.process_identity import may_remap, remapped_root
+
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
+
+
+def _docker(*args: str) -> str:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, check=True).stdout
+
 
 #: Modules the container path must not import: logging (deferred_log), shutil and the compression modules
 #: (argparse's formatter, which programs are installed), subprocess (no CLI runs before the exec), the
 #: http.client/email/ssl stack (engine_http), the language server's and Kubernetes' dependencies, the other
 #: subcommands (only the chosen one's parser is built), the document patterns (a listing's, not a session's)
-#: and the thread pool (listings ask backends in parallel; a session asks one).
+#: and the thread pool (listings ask backends in parallel; a session asks one). `inspect` itself stays a
+#: stand-in (`cli.defer_import`): `ast`, `dis` and `tokenize` are what importing it for real would load.
 NOT_ON_THE_PATH = (
+    "ast",
+    "dis",
+    "tokenize",
     "logging",
     "shutil",
     "bz2",
@@ -71,3 +82,37 @@ def test_shell_on_a_container_imports_none_of_the_heavy_modules(containers: Cont
     assert answer["loaded"] == [], answer["loaded"]
     # The record types on this path are `core.records.record`s, not frozen dataclasses.
     assert answer["frozen"] == [], answer["frozen"]
+
+
+def test_a_root_target_on_a_daemon_without_remap_is_planned_without_asking_get_info(
+    containers: Containers,
+) -> None:
+    """`GET /info` is the slowest engine call (~10 ms): the target's own paths rule the remap out here."""
+    target = containers.run(DISTROLESS)
+    code = textwrap.dedent(
+        f"""
+        import contextlib, io, json
+        from debugbox.cli import main
+        from debugbox.edge import engine_api
+        asked = []
+        request = engine_api.EngineClient.request
+        def recorded(self, method, path, *args, **kwargs):
+            asked.append(path.split("?")[0])
+            return request(self, method, path, *args, **kwargs)
+        engine_api.EngineClient.request = recorded
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = main(["shell", {target!r}, "--image", {TOOLBOX!r}, "--print"])
+        print(json.dumps({{"code": code, "asked": asked}}))
+        """
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert out.returncode == 0, out.stderr
+    answer = json.loads(out.stdout)
+    assert answer["code"] == 0
+    assert f"/containers/{target}/json" in answer["asked"] and "/info" not in answer["asked"], answer
+    # What it relies on, from this real daemon: the target's paths rule the remap out, and the daemon agrees.
+    inspect = json.loads(_docker("inspect", target))[0]
+    assert may_remap(inspect) is False, inspect["HostsPath"]
+    assert remapped_root(json.loads(_docker("info", "--format", "{{json .}}"))) is None

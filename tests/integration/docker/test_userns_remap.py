@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from debugbox.core.settings import Settings
 from debugbox.core.targets.capture import CAPTURE_LABEL
+from debugbox.core.targets.process_identity import may_remap, remapped_root
 from debugbox.edge import service
 
 from tests.conftest import require
@@ -98,6 +99,10 @@ def test_the_second_daemon_really_remaps_and_docker_host_reaches_it(on_remapped:
     assert info["DockerRootDir"].endswith(f"/{start}.{start}")  # the subuid range dockerd made for itself
     assert top[3:] == [str(start)]  # the target's root (its only process) is that uid on the host
     assert [t.name for t in listing.targets] == [name], listing.errors
+    # The container's own paths leave the remap possible, so debugbox asks `GET /info`, which confirms it.
+    inspect = json.loads(_docker(on_remapped, "inspect", name))[0]
+    assert may_remap(inspect) is True, (inspect["HostsPath"], info["DockerRootDir"])
+    assert remapped_root(info) == (start, start)
 
 
 @TARGETS

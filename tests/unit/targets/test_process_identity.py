@@ -8,6 +8,7 @@ import pytest
 from debugbox.core.targets.process_identity import (
     TOP_ARGS,
     config_uid,
+    may_remap,
     remapped_root,
     top_identity,
     unmap_ids,
@@ -92,3 +93,40 @@ def test_the_hosts_ids_map_back_inside_the_first_range_only() -> None:
     assert unmap_ids((100000, 165532), root) == (0, 65532)
     assert unmap_ids((99999, 100000), root) is None  # below the range: not one of the remap's IDs
     assert unmap_ids((165536, 100000), root) is None  # past dockremap's 65536: perhaps a second range
+
+
+CID = "18c2793e6ea28e00d91867b4cefb0b8be4eaae0da082f1b4be5dbea689a215af"
+
+
+def _paths(root: str, cid: str = CID) -> dict[str, str]:
+    """An inspect answer's paths, laid out as moby lays them out under the data root `root`."""
+    return {
+        "Id": cid,
+        "HostsPath": f"{root}/containers/{cid}/hosts",
+        "ResolvConfPath": f"{root}/containers/{cid}/resolv.conf",
+    }
+
+
+def test_a_data_root_without_uid_gid_rules_the_remap_out() -> None:
+    assert may_remap(_paths("/var/lib/docker")) is False
+    assert may_remap(_paths("/home/dev/.local/share/docker")) is False  # rootless Docker
+    assert may_remap({**_paths("/var/lib/docker"), "HostsPath": ""}) is False  # the other path says it
+
+
+@pytest.mark.parametrize(
+    "inspect",
+    [
+        _paths("/var/lib/docker/100000.100000"),  # a remapping daemon's layout: GET /info decides
+        _paths("/srv/docker/231072.231072"),
+        {**_paths("/var/lib/docker"), "Id": "another"},  # not this container's folder: not moby's layout
+        {"Id": CID, "HostsPath": f"/var/lib/docker/elsewhere/{CID}/hosts"},
+        {"Id": CID, "HostsPath": "", "ResolvConfPath": ""},  # a container that never ran
+        {"Id": CID, "HostsPath": "relative/containers/x/hosts"},
+        {"Id": CID},
+        {"HostsPath": "/var/lib/docker/containers/x/hosts"},
+        None,
+        [],
+    ],
+)
+def test_anything_else_leaves_the_question_to_the_daemon(inspect: Any) -> None:
+    assert may_remap(inspect) is True

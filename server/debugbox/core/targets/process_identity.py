@@ -15,7 +15,8 @@ read the target. The engine knows the truth without running anything inside the 
 
 Docker's `ps` runs on the host, so under the daemon's `--userns-remap` its IDs are the host's (uid 65532 inside is
 165532 with dockremap's usual range starting at 100000). `remapped_root` reads where the remap starts from
-`GET /info`, and `unmap_ids` turns the host's IDs back into the container's.
+`GET /info`, and `unmap_ids` turns the host's IDs back into the container's; `may_remap` tells from the
+container's own inspect answer when that question need not be asked.
 """
 
 from __future__ import annotations
@@ -101,6 +102,32 @@ def remapped_root(info: Any) -> tuple[int, int] | None:
         return None
     found = _REMAP_DIR.fullmatch(posixpath.basename(root.rstrip("/")))
     return (int(found[1]), int(found[2])) if found else None
+
+
+def may_remap(inspect: Any) -> bool:
+    """Whether the Docker daemon that gave this container `inspect` answer may run it under `--userns-remap`, read
+    from the container's own files: False means `remapped_root` of the daemon's `GET /info` would be None too, so
+    that call (~10 ms, the slowest of a session's plan: the daemon gathers its whole state for it) is not needed.
+
+    The container's `HostsPath` (and `ResolvConfPath`) lies in its folder under the daemon's data root:
+    `<DockerRootDir>/containers/<id>/hosts` (moby: `daemon.repository` is `<root>/containers` and
+    `containerRoot(id)` is `filepath.Join(daemon.repository, id)`; `GetRootResourcePath` joins the file to it), and
+    a remapping daemon's `DockerRootDir` ends in `UID.GID` (`setupDaemonRoot`, see `remapped_root`). So a path of
+    that shape whose data root does not end in `UID.GID` rules the remap out; any other answer (no such path, a
+    different layout) leaves the question to `GET /info`."""
+    if not isinstance(inspect, Mapping):
+        return True
+    cid = inspect.get("Id")
+    for key in ("HostsPath", "ResolvConfPath"):
+        path = inspect.get(key)
+        if not isinstance(path, str) or not path.startswith("/") or not isinstance(cid, str) or not cid:
+            continue
+        folder = posixpath.dirname(path)
+        containers = posixpath.dirname(folder)
+        if posixpath.basename(folder) == cid and posixpath.basename(containers) == "containers":
+            root = posixpath.basename(posixpath.dirname(containers))
+            return _REMAP_DIR.fullmatch(root) is not None
+    return True
 
 
 def unmap_ids(ids: tuple[int, int], root: tuple[int, int]) -> tuple[int, int] | None:
