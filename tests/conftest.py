@@ -46,6 +46,15 @@ def _find_conformance() -> Path | None:
 CONFORMANCE = _find_conformance()
 
 
+def without_coverage() -> dict[str, str]:
+    """The environment for a Python subprocess whose imports are what a test checks. Under the README's test
+    command, coverage's subprocess patch (pyproject.toml `[tool.coverage.run] patch`) starts coverage in every
+    Python process through these variables, and coverage imports `inspect`, `ast` and `tokenize` itself."""
+    return {
+        k: v for k, v in os.environ.items() if k not in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
+    }
+
+
 def require(ok: bool, why: str) -> None:
     """Skip (or, under DEBUGBOX_REQUIRE_ALL=1, fail) the current test unless `ok`."""
     if ok:

@@ -10,6 +10,8 @@ import textwrap
 
 import pytest
 
+from tests.conftest import without_coverage
+
 PREAMBLE = """
 import json, sys
 from debugbox.cli import defer_import
@@ -56,7 +58,12 @@ def test_the_stand_in_loads_the_real_module_at_its_first_use(use: str) -> None:
         )
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=without_coverage(),
     )
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
@@ -80,7 +87,12 @@ def test_nothing_is_loaded_until_a_name_is_used_and_a_loaded_module_is_left_alon
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=without_coverage(),
     )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == {"ast": False, "same": True, "kept": True}

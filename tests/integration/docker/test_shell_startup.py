@@ -11,6 +11,7 @@ import textwrap
 
 from debugbox.core.targets.process_identity import may_remap, remapped_root
 
+from tests.conftest import without_coverage
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
 
 
@@ -72,7 +73,12 @@ def test_shell_on_a_container_imports_none_of_the_heavy_modules(containers: Cont
         """
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=without_coverage(),
     )
     assert out.returncode == 0, out.stderr
     answer = json.loads(out.stdout)
