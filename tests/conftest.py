@@ -7,8 +7,12 @@ fails instead, so a broken setup can never pass as skipped tests.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,13 +50,19 @@ def _find_conformance() -> Path | None:
 CONFORMANCE = _find_conformance()
 
 
-def without_coverage() -> dict[str, str]:
-    """The environment for a Python subprocess whose imports are what a test checks. Under the README's test
-    command, coverage's subprocess patch (pyproject.toml `[tool.coverage.run] patch`) starts coverage in every
-    Python process through these variables, and coverage imports `inspect`, `ast` and `tokenize` itself."""
-    return {
+def python_answer(code: str) -> Any:
+    """What a fresh Python running `code` printed, as JSON; for tests of what a process imports. It runs without
+    coverage: under the README's test command, coverage's subprocess patch (pyproject.toml `[tool.coverage.run]
+    patch`) starts coverage in every Python process it finds `COVERAGE_PROCESS_CONFIG` (or `_START`) in, and
+    coverage imports `inspect`, `ast` and `tokenize` itself."""
+    env = {
         k: v for k, v in os.environ.items() if k not in ("COVERAGE_PROCESS_START", "COVERAGE_PROCESS_CONFIG")
     }
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
 
 
 def require(ok: bool, why: str) -> None:

@@ -3,14 +3,11 @@ then behaves as the real module for every kind of use (its first user in each te
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import textwrap
 
 import pytest
 
-from tests.conftest import without_coverage
+from tests.conftest import python_answer
 
 PREAMBLE = """
 import json, sys
@@ -57,16 +54,7 @@ def test_the_stand_in_loads_the_real_module_at_its_first_use(use: str) -> None:
         """
         )
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=without_coverage(),
-    )
-    assert out.returncode == 0, out.stderr
-    answer = json.loads(out.stdout)
+    answer = python_answer(code)
     assert answer == {"value": EXPECTED[use], "real_now": True, "stand_in_works": True}
 
 
@@ -86,13 +74,4 @@ def test_nothing_is_loaded_until_a_name_is_used_and_a_loaded_module_is_left_alon
         print(json.dumps({**before, "kept": sys.modules["inspect"] is loaded}))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=without_coverage(),
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == {"ast": False, "same": True, "kept": True}
+    assert python_answer(code) == {"ast": False, "same": True, "kept": True}

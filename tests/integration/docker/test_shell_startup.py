@@ -11,7 +11,7 @@ import textwrap
 
 from debugbox.core.targets.process_identity import may_remap, remapped_root
 
-from tests.conftest import without_coverage
+from tests.conftest import python_answer
 from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
 
 
@@ -72,16 +72,7 @@ def test_shell_on_a_container_imports_none_of_the_heavy_modules(containers: Cont
                           "loaded": sorted(m for m in {NOT_ON_THE_PATH!r} if m in sys.modules)}}))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=without_coverage(),
-    )
-    assert out.returncode == 0, out.stderr
-    answer = json.loads(out.stdout)
+    answer = python_answer(code)
     # The plan is the real one (a sidecar joining the target's namespaces), so the path measured is the real one.
     assert answer["code"] == 0
     assert any(word.startswith("--pid") for word in answer["argv"]), answer["argv"]
