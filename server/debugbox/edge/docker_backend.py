@@ -10,12 +10,13 @@ anything inside the container: inspect for state and user, archive/stat for shel
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import posixpath
 import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
@@ -71,33 +72,6 @@ def _iso(value: Any) -> str:
     return str(value or "")
 
 
-_V = TypeVar("_V")
-
-
-class _Answer(Generic[_V]):
-    """`compute()` run on a thread of its own from now on; `value()` waits for it and gives its result, or raises
-    what it raised, in the caller's thread."""
-
-    def __init__(self, compute: Callable[[], _V]) -> None:
-        self._result: list[_V] = []
-        self._error: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self._result.append(compute())
-            except BaseException as exc:  # handed to the caller of value(), not lost in this thread
-                self._error.append(exc)
-
-        self._thread = threading.Thread(target=run, name="debugbox-ask", daemon=True)
-        self._thread.start()
-
-    def value(self) -> _V:
-        self._thread.join()
-        if self._error:
-            raise self._error[0]
-        return self._result[0]
-
-
 class EngineBackend:
     """A Backend for one Engine-API endpoint (Docker or Podman)."""
 
@@ -118,7 +92,6 @@ class EngineBackend:
         self._present = present
         self._facts: dict[str, ContainerFacts] = {}
         self._lock = threading.Lock()
-        self._remap: _Answer[tuple[int, int] | None] | None = None
 
     def present(self) -> bool:
         return self._present
@@ -237,8 +210,6 @@ class EngineBackend:
         userns = str(host.get("UsernsMode", "") or "") if host else ""
         # Docker runs every container of a daemon under its remap, except one started with `--userns=host`.
         remap_possible = self.runtime == "docker" and userns.strip() != "host" and may_remap(data)
-        if status == "running" and not is_non_root(user) and remap_possible:
-            self._ask_remap()  # needed below: asked while the shell probes run
         facts = self._gather(
             cid,
             name,
@@ -261,26 +232,14 @@ class EngineBackend:
         )
         return dataclasses.replace(facts, ids=ids, ids_note=note, remap_root=remap)
 
-    def _ask_remap(self) -> _Answer[tuple[int, int] | None]:
-        """The daemon's answer on its remap (`GET /info`, ~10 ms: the slowest call of a session's plan, the daemon
-        gathers its whole state for it), asked on a thread of its own once per backend, so that it overlaps the
-        shell probes; `_daemon_remap` waits for it."""
-        with self._lock:
-            if self._remap is None:
-                self._remap = _Answer(self._read_remap)
-            return self._remap
-
-    def _read_remap(self) -> tuple[int, int] | None:
+    @functools.cached_property
+    def _daemon_remap(self) -> tuple[int, int] | None:
+        """The daemon's remapped root (`remapped_root`), asked once per backend (a Docker one: `remap_possible`
+        in `facts_from_inspect` decides when to ask); None when it does not remap or could not say."""
         try:
             return remapped_root(self.client.info())
         except RuntimeUnavailable:
             return None
-
-    @property
-    def _daemon_remap(self) -> tuple[int, int] | None:
-        """The daemon's remapped root (`remapped_root`), asked once per backend (a Docker one: `remap_possible`
-        in `facts_from_inspect` decides when to ask); None when it does not remap or could not say."""
-        return self._ask_remap().value()
 
     def _process_ids(
         self, cid: str, pid: Any, user: str, remap_possible: bool = False

@@ -5,19 +5,12 @@ The heavy parts of the standard library and every optional dependency stay out o
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import textwrap
 
 from debugbox.core.targets.process_identity import may_remap, remapped_root
 
 from tests.conftest import python_answer
-from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers
-
-
-def _docker(*args: str) -> str:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=60, check=True).stdout
-
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, docker
 
 #: Modules the container path must not import: logging (deferred_log), shutil and the compression modules
 #: (argparse's formatter, which programs are installed), subprocess (no CLI runs before the exec), the
@@ -102,14 +95,10 @@ def test_a_root_target_on_a_daemon_without_remap_is_planned_without_asking_get_i
         print(json.dumps({{"code": code, "asked": asked}}))
         """
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert out.returncode == 0, out.stderr
-    answer = json.loads(out.stdout)
+    answer = python_answer(code)
     assert answer["code"] == 0
     assert f"/containers/{target}/json" in answer["asked"] and "/info" not in answer["asked"], answer
     # What it relies on, from this real daemon: the target's paths rule the remap out, and the daemon agrees.
-    inspect = json.loads(_docker("inspect", target))[0]
+    inspect = json.loads(docker("inspect", target))[0]
     assert may_remap(inspect) is False, inspect["HostsPath"]
-    assert remapped_root(json.loads(_docker("info", "--format", "{{json .}}"))) is None
+    assert remapped_root(json.loads(docker("info", "--format", "{{json .}}"))) is None

@@ -115,12 +115,12 @@ def may_remap(inspect: Any) -> bool:
     a remapping daemon's `DockerRootDir` ends in `UID.GID` (`setupDaemonRoot`, see `remapped_root`). So a path of
     that shape whose data root does not end in `UID.GID` rules the remap out; any other answer (no such path, a
     different layout) leaves the question to `GET /info`."""
-    if not isinstance(inspect, Mapping):
+    cid = inspect.get("Id") if isinstance(inspect, Mapping) else None
+    if not isinstance(cid, str) or not cid:
         return True
-    cid = inspect.get("Id")
     for key in ("HostsPath", "ResolvConfPath"):
         path = inspect.get(key)
-        if not isinstance(path, str) or not path.startswith("/") or not isinstance(cid, str) or not cid:
+        if not isinstance(path, str) or not path.startswith("/"):
             continue
         folder = posixpath.dirname(path)
         containers = posixpath.dirname(folder)
