@@ -8,6 +8,9 @@ For every (server, input) pair a fresh server process is started and measured ov
   publish that names an older version is skipped);
 - `ca p50/p95`: `codeAction` latency over the whole document and over single lines spread through the file,
   with the published diagnostics of those lines in the context, as an editor sends them;
+- `pick p50/p95`: for each single line whose list has an action without its edit (the client declares
+  `resolveSupport` for `edit`, as VS Code does), `codeAction/resolve` of the first one: the wait after the user
+  picks it (the server checks the edit then);
 - `hover p50/p95`: on `FROM` lines (Dockerfiles) or `image:` values (manifests), where the server offers
   hover;
 - `rss`: peak resident memory of the server's whole process tree, polled from /proc every 10 ms.
@@ -212,7 +215,7 @@ def measure_session(spec: ServerSpec, item: Input, *, timeout: float = 120.0) ->
                 break
         lines = text2.split("\n")
         if caps.get("codeActionProvider"):
-            whole, single = [], []
+            whole, single, picks_t = [], [], []
             end = {"line": len(lines) - 1, "character": len(lines[-1])}
             for _ in range(10):
                 ex = client.request_async(
@@ -238,11 +241,20 @@ def measure_session(spec: ServerSpec, item: Input, *, timeout: float = 120.0) ->
                         "context": {"diagnostics": _overlapping(diags, ln), "triggerKind": 1},
                     },
                 )
-                client.wait(ex, timeout)
+                listed = client.wait(ex, timeout)
                 assert ex.answered is not None
                 single.append(ex.answered - ex.sent)
+                unresolved = [
+                    a for a in listed or () if "edit" not in a and "data" in a and "command" not in a
+                ]
+                if unresolved:
+                    ex = client.request_async("codeAction/resolve", unresolved[0])
+                    chosen = client.wait(ex, timeout)
+                    assert ex.answered is not None and chosen.get("edit"), chosen
+                    picks_t.append(ex.answered - ex.sent)
             out["ca_whole"] = whole
             out["ca_line"] = single
+            out["ca_pick"] = picks_t
         if caps.get("hoverProvider"):
             hovers, answered = [], 0
             for pos in hover_positions(item.kind, text2, 30):
@@ -412,7 +424,7 @@ def aggregate(samples: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, 
             row[f"{metric}_missing"] = sum(
                 1 for s in ok if metric in ("open", "change") and s.get(metric) is None
             )
-        for metric in ("ca_whole", "ca_line", "hover"):
+        for metric in ("ca_whole", "ca_line", "ca_pick", "hover"):
             pooled = [v for s in ok for v in s.get(metric, [])]
             row[f"{metric}_p50"] = percentile(pooled, 0.5)
             row[f"{metric}_p95"] = percentile(pooled, 0.95)
@@ -451,8 +463,8 @@ def markdown(samples: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     ]
     out += [
         "| input | server | init | open→diags | change→diags | ca whole p50/p95 | ca line p50/p95 "
-        "| hover p50/p95 | peak RSS | diags open/change |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| pick p50/p95 | hover p50/p95 | peak RSS | diags open/change |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for item in inputs:
         for name in server_names:
@@ -460,7 +472,7 @@ def markdown(samples: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             if row is None:
                 continue
             if row["runs"] == 0:
-                out.append(f"| {item} | {name} | failed: {row['errors'][0][:80]} | | | | | | | |")
+                out.append(f"| {item} | {name} | failed: {row['errors'][0][:80]} | | | | | | | | |")
                 continue
             open_cell = _ms(row["open"])
             if item.startswith("corpus"):
@@ -477,7 +489,8 @@ def markdown(samples: list[dict[str, Any]], meta: dict[str, Any]) -> str:
             out.append(
                 f"| {item} | {name} | {_ms(row['init'])} | {open_cell} | {_ms(row['change'])} | "
                 f"{_ms(row['ca_whole_p50'])} / {_ms(row['ca_whole_p95'])} | "
-                f"{_ms(row['ca_line_p50'])} / {_ms(row['ca_line_p95'])} | {hover} | {_mb(row['rss'])} | "
+                f"{_ms(row['ca_line_p50'])} / {_ms(row['ca_line_p95'])} | "
+                f"{_ms(row['ca_pick_p50'])} / {_ms(row['ca_pick_p95'])} | {hover} | {_mb(row['rss'])} | "
                 f"{diags} |"
             )
     out += ["", "### Targets", "", "| target | measured | ratio | verdict |", "|---|---|---:|---|"]
@@ -532,10 +545,14 @@ def targets(
     for (server, item), row in agg.items():
         if server != "debugbox" or item.startswith("corpus"):
             continue
-        for kind in ("ca_whole", "ca_line"):
+        for kind, label in (
+            ("ca_whole", "whole document"),
+            ("ca_line", "single lines"),
+            ("ca_pick", "picked"),
+        ):
             p95 = row.get(f"{kind}_p95")
             if p95 is not None and (worst is None or p95 > worst[1]):
-                worst = (f"{item}, {'whole document' if kind == 'ca_whole' else 'single lines'}", p95)
+                worst = (f"{item}, {label}", p95)
     if worst is not None:
         rows.append(
             (

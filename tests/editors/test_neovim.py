@@ -1,7 +1,8 @@
 """debugbox in real Neovim (Debian's 0.7.2, headless, its built-in LSP client driven from Lua).
 
 `nvim/client.lua` starts `python -m debugbox lsp`, waits for diagnostics on a distroless Dockerfile, lists
-the code actions for the shell-form CMD and applies the exec-form rewrite; with a live container it also runs
+the code actions for the shell-form CMD and applies the exec-form rewrite, picks a manifest quick fix in
+Neovim's own code-action menu (which completes it with `codeAction/resolve`); with a live container it also runs
 `debugbox.debugCommand` (the argv comes back as the result) and `debugbox.openDebugTerminal` (this client
 did not opt in to `debugbox/openTerminal`, so the command line comes as `window/showMessage`).
 """
@@ -86,6 +87,11 @@ def test_neovim_diagnostics_and_code_action(tmp_path: Path) -> None:
     actions = _lines(proc.stdout, "ACTION")
     assert "Rewrite in exec (JSON) form" in actions
     assert _lines(proc.stdout, "LINE") == ['CMD ["/app", "--port", "8080"]']
+    # A manifest quick fix picked in Neovim's own menu: listed unchecked, resolved and applied by Neovim.
+    assert _lines(proc.stdout, "PICKED") == ["edit on resolve"]
+    assert _lines(proc.stdout, "MANIFEST") == [
+        "  restartPolicy: Always|  shareProcessNamespace: true|  containers:"
+    ]
 
 
 @pytest.fixture(scope="module")

@@ -181,6 +181,13 @@ class EditorClient(LanguageClient):
 
     # -- edits
 
+    async def choose(self, action: lsp.CodeAction) -> lsp.CodeAction:
+        """What an editor that resolves code actions (VS Code, Neovim) does when the user picks `action`: one
+        that came without an edit but with `data` is completed with `codeAction/resolve` first."""
+        if action.edit is not None or action.data is None:
+            return action
+        return await self.code_action_resolve_async(action)
+
     async def workspace_apply_edit_async_local(self, edit: lsp.WorkspaceEdit) -> bool:
         """Apply an edit the way the editor applies a chosen code action's edit (no server round trip)."""
         return self.apply(lsp.ApplyWorkspaceEditParams(edit=edit), record=False).applied

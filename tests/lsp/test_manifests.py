@@ -12,13 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_lsp
 import yaml
 from debugbox.core.wire import Command
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
 from tests.conftest import FIXTURES
-from tests.lsp.conftest import EditorClient, apply_text_edits
+from tests.lsp.conftest import CONFIG, EditorClient, apply_text_edits, initialize_params, vscode_capabilities
 
 pytestmark = pytest.mark.lsp
 
@@ -59,7 +60,8 @@ def at(line: int, char: int = 0, end_line: int | None = None) -> lsp.Range:
     return lsp.Range(lsp.Position(line, char), lsp.Position(line if end_line is None else end_line, char))
 
 
-async def actions(client: EditorClient, uri: str, rng: lsp.Range) -> list[lsp.CodeAction]:
+async def listed(client: EditorClient, uri: str, rng: lsp.Range) -> list[lsp.CodeAction]:
+    """The code actions as the editor lists them (a deferred one without its edit)."""
     result = await client.text_document_code_action_async(
         lsp.CodeActionParams(
             text_document=lsp.TextDocumentIdentifier(uri=uri),
@@ -70,6 +72,11 @@ async def actions(client: EditorClient, uri: str, rng: lsp.Range) -> list[lsp.Co
     found = list(result or [])
     assert all(isinstance(a, lsp.CodeAction) for a in found)
     return found  # type: ignore[return-value]
+
+
+async def actions(client: EditorClient, uri: str, rng: lsp.Range) -> list[lsp.CodeAction]:
+    """The code actions, each as the editor has it once chosen (resolved)."""
+    return [await client.choose(a) for a in await listed(client, uri, rng)]
 
 
 async def command(client: EditorClient, name: str, **args: Any) -> Any:
@@ -120,6 +127,93 @@ async def test_actions_offered_exactly_inside_pod_specs(client: EditorClient, tm
     for line in (0, 4, 8, 15):
         assert await actions(client, uri, at(line, 1)) == [], line
     assert await actions(client, uri, at(0, 0, 24)) == []  # select-all is not "inside a pod spec"
+
+
+async def test_edits_are_listed_unchecked_and_checked_when_chosen(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """VS Code resolves a chosen code action: the verification (loading the whole document twice) is left to
+    that moment where it cannot refuse, so listing stays fast on every cursor move."""
+    uri = await open_manifest(client, tmp_path)
+    spn, _now, sidecar = await listed(client, uri, at(INSIDE, 6))
+    for action in (spn, sidecar):
+        assert action.edit is None and action.disabled is None and action.data is not None, action
+        chosen = await client.choose(action)
+        assert chosen.title == action.title and only_edit(chosen.edit).text_document.version == 1
+    new = apply_text_edits(DEPLOY, list(only_edit((await client.choose(sidecar)).edit).edits))  # type: ignore[arg-type]
+    spec = next(yaml.safe_load_all(new))["spec"]["template"]["spec"]
+    assert spec["shareProcessNamespace"] is True and spec["containers"][-1]["name"] == "debug"
+
+
+async def test_resolving_after_the_document_changed_gives_no_edit_and_says_why(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    spn = (await listed(client, uri, at(INSIDE, 6)))[0]
+    client.replace(uri, DEPLOY.replace("serviceAccountName: api", "serviceAccountName: web"))
+    await client.diagnostics_for(uri, 2)
+    chosen = await client.choose(spn)
+    assert chosen.edit is None
+    said = await client.wait_for(
+        lambda: [m for m in client.messages if "document changed" in m.message] or None
+    )
+    assert said[0].type == lsp.MessageType.Warning and said[0].message.startswith(spn.title)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"debugbox.deferredEdit": {"uri": "URI", "version": 1, "range": [-1, 0, 0, 0]}},
+        {"debugbox.deferredEdit": {"uri": "URI", "version": "1", "range": [12, 6, 12, 6]}},
+        {"debugbox.deferredEdit": {"uri": "URI", "version": 1, "range": [12, 6, 12]}},
+        {"debugbox.deferredEdit": {"uri": 7, "version": 1, "range": [12, 6, 12, 6]}},
+        {"debugbox.deferredEdit": ["URI", 1]},
+        {"other": 1},
+        "debugbox.deferredEdit",
+    ],
+)
+async def test_resolve_reads_the_clients_data_as_untrusted(
+    client: EditorClient, tmp_path: Path, data: Any
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    data = yaml.safe_load(yaml.safe_dump(data).replace("URI", uri))
+    action = lsp.CodeAction(title="Add debug sidecar container (development only)", data=data)
+    assert (await client.code_action_resolve_async(action)).edit is None
+
+
+async def test_resolving_a_title_no_longer_offered_there_says_so(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(client, tmp_path)
+    sidecar = (await listed(client, uri, at(INSIDE, 6)))[2]
+    moved = lsp.CodeAction(
+        title=sidecar.title, kind=sidecar.kind, data=yaml.safe_load(yaml.safe_dump(sidecar.data))
+    )
+    moved.data["debugbox.deferredEdit"]["range"] = [0, 0, 0, 0]  # not inside a pod spec
+    assert (await client.choose(moved)).edit is None
+    await client.wait_for(
+        lambda: [m for m in client.messages if "no longer offered here" in m.message] or None
+    )
+
+
+@pytest_lsp.fixture(config=CONFIG)
+async def unresolving(lsp_client: EditorClient, tmp_path: Path) -> Any:
+    """VS Code's capabilities without `codeAction.resolveSupport`: an editor that takes actions as listed."""
+    caps = vscode_capabilities()
+    assert caps.text_document is not None and caps.text_document.code_action is not None
+    caps.text_document.code_action.resolve_support = None
+    await lsp_client.initialize_session(initialize_params(tmp_path, caps))
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def test_a_client_that_does_not_resolve_gets_checked_edits_in_the_list(
+    unresolving: EditorClient, tmp_path: Path
+) -> None:
+    uri = await open_manifest(unresolving, tmp_path)
+    spn, _now, sidecar = await listed(unresolving, uri, at(INSIDE, 6))
+    assert spn.data is None and sidecar.data is None
+    assert only_edit(spn.edit).text_document.version == 1 and only_edit(sidecar.edit).edits
 
 
 async def test_share_pid_action_is_a_versioned_one_line_edit(client: EditorClient, tmp_path: Path) -> None:
@@ -261,8 +355,10 @@ async def test_anchored_pod_spec_refused_naming_the_alias_unless_every_pod_is_as
     client: EditorClient, tmp_path: Path
 ) -> None:
     uri = await open_manifest(client, tmp_path, SHARED_SPEC)
-    spn = (await actions(client, uri, at(7, 4)))[0]
-    assert spn.edit is None and spn.disabled is not None and "alias *spec" in spn.disabled.reason
+    # Checked while listing, though this client resolves: near YAML sharing the refusal shows before a pick.
+    spn = (await listed(client, uri, at(7, 4)))[0]
+    assert spn.edit is None and spn.data is None
+    assert spn.disabled is not None and "alias *spec" in spn.disabled.reason
     one = await command(client, SHARE_PID, uri=uri, line=7)
     assert one["applied"] is False and "alias *spec" in one["refused"][0]
     side = await command(client, SIDECAR, uri=uri, line=7)

@@ -33,6 +33,9 @@ class Action:
     preferred: bool = False
     disabled_reason: str | None = None
     """When set the action is shown greyed out with this reason (e.g. Kubernetes would reject the edit)."""
+    deferred: bool = False
+    """Offered without its `edits`, whose check is costly: asked for with `ActionContext.defer_checks`, they
+    come when the action is chosen (the same request again without it; `codeAction/resolve`)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,9 @@ class ActionContext:
     """Whether a sibling file URI exists; used to turn "Generate" into "Regenerate" without touching disk here."""
     only: Sequence[str] | None = None
     """`CodeActionContext.only` from the request."""
+    defer_checks: bool = False
+    """The client completes a chosen action's edits (`codeAction/resolve`): an analyser may offer an edit whose
+    check cannot fail for a reason the cheap checks miss as a `deferred` action, checked only when chosen."""
 
 
 class Analysis(Protocol):

@@ -40,6 +40,8 @@ class ClientFeatures:
     """Code actions may be returned as `CodeAction` literals (else only as bare `Command`s)."""
     code_action_disabled: bool = False
     """`CodeAction.disabled` is shown; without it disabled actions are left out."""
+    code_action_resolve_edit: bool = False
+    """A chosen `CodeAction` is completed with `codeAction/resolve` (its `edit` may come then), keeping `data`."""
     versioned_diagnostics: bool = False
     """The client reads `PublishDiagnosticsParams.version` (informational: debugbox always sends it)."""
     work_done_progress: bool = False
@@ -79,6 +81,13 @@ def read_client_features(caps: lsp.ClientCapabilities | None) -> ClientFeatures:
         configuration=bool(ws and ws.configuration),
         code_action_literals=bool(code_action and code_action.code_action_literal_support),
         code_action_disabled=bool(code_action and code_action.disabled_support),
+        code_action_resolve_edit=bool(
+            code_action
+            and code_action.code_action_literal_support
+            and code_action.data_support
+            and code_action.resolve_support
+            and "edit" in code_action.resolve_support.properties
+        ),
         versioned_diagnostics=bool(publish and publish.version_support),
         work_done_progress=bool(window and window.work_done_progress),
     )

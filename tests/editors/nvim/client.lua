@@ -104,6 +104,38 @@ local function run()
   out("LINE " .. line)
   assert(line == 'CMD ["/app", "--port", "8080"]', "unexpected line after the fix: " .. line)
 
+  -- 2b. A manifest quick fix picked in Neovim's own code-action menu (vim.lsp.buf.code_action): it is listed
+  -- without its edit (checked when chosen), Neovim completes it with codeAction/resolve and applies the edit.
+  local mbuf, muri = open(workdir .. "/pod.yaml", {
+    "apiVersion: v1",
+    "kind: Pod",
+    "metadata:",
+    "  name: web",
+    "spec:",
+    "  restartPolicy: Always",
+    "  containers:",
+    "  - name: app",
+    "    image: gcr.io/distroless/static-debian12",
+  }, "yaml", client_id)
+  wait_for("diagnostics for the manifest", 20000, function()
+    return diagnostics[muri] ~= nil
+  end)
+  vim.api.nvim_win_set_cursor(0, { 6, 2 })
+  vim.ui.select = function(items, _, on_choice)
+    for _, item in ipairs(items) do
+      if item[2].title:find("shareProcessNamespace", 1, true) then
+        out("PICKED " .. (item[2].edit and "with its edit" or "edit on resolve"))
+        return on_choice(item)
+      end
+    end
+    on_choice(nil)
+  end
+  vim.lsp.buf.code_action()
+  wait_for("the picked quick fix applied", 20000, function()
+    return vim.api.nvim_buf_get_lines(mbuf, 6, 7, false)[1] == "  shareProcessNamespace: true"
+  end)
+  out("MANIFEST " .. table.concat(vim.api.nvim_buf_get_lines(mbuf, 5, 8, false), "|"))
+
   -- 3. debugbox.debugCommand: the argv for a live container (no terminal: this client did not opt in).
   if target ~= "" then
     local result = request(bufnr, "workspace/executeCommand", {

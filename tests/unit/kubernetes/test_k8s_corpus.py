@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from debugbox.core.analysis import ActionContext
 from debugbox.core.kubernetes.analysis import analyze
 from debugbox.core.kubernetes.edits import NothingToDo, Refused, share_pid_edits, sidecar_edits
 from debugbox.core.kubernetes.inspect import inspect_manifest
-from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, ensure_full
+from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, Positions, ensure_full
 from debugbox.core.kubernetes.yamlstream import Chunk, split_documents
 from debugbox.core.settings import Settings
 from k8s_support import apply_in, at_path, changed_lines, load_all, manifest_files, pods_of, read
+from lsprotocol import types as lsp
 
 TOOLBOX = "nicolaka/netshoot"
 
@@ -173,3 +175,28 @@ def test_lazy_diagnostics_equal_full_diagnostics(manifests: list[Path]) -> None:
         assert not any(scan.deferred for scan in full.scans)
         assert lazy.diagnostics() == full.diagnostics(), path.name
     assert deferred >= 50  # the shortcut was really taken, for most documents with pod specs
+
+
+def test_deferred_code_actions_list_what_checked_ones_do(manifests: list[Path]) -> None:
+    """For an editor that resolves code actions, pod specs without YAML sharing get their edits unchecked
+    (checked when chosen): the list must be the checked one's, title for title and refusal for refusal, and
+    each deferred action's checked counterpart must have edits (the check passed)."""
+    settings = Settings()
+    eager_ctx = ActionContext(settings=settings, file_exists=lambda _uri: False)
+    defer_ctx = ActionContext(settings=settings, file_exists=lambda _uri: False, defer_checks=True)
+    deferred = 0
+    for path in manifests:
+        analysis = analyze(path.as_uri(), read(path), settings)
+        for chunk, scan in zip(analysis.chunks, analysis.scans, strict=True):
+            for pod in ensure_full(scan).pods:
+                line = Positions(scan, chunk.line, chunk.start).lsp_line(pod.first_line)
+                at = lsp.Range(start=lsp.Position(line, 0), end=lsp.Position(line, 0))
+                eager, lazy = analysis.actions(at, eager_ctx), analysis.actions(at, defer_ctx)
+                assert [(a.title, a.disabled_reason) for a in lazy] == [
+                    (a.title, a.disabled_reason) for a in eager
+                ], (path.name, pod.path)
+                for checked, offered in zip(eager, lazy, strict=True):
+                    if offered.deferred:
+                        assert checked.edits and not offered.edits, (path.name, pod.path, offered.title)
+                        deferred += 1
+    assert deferred >= 150  # most pod specs of real manifests share no text

@@ -18,6 +18,7 @@ from debugbox.core.kubernetes.edits import (
     plan_share_pid,
     share_pid_edits,
     sidecar_edits,
+    verification_may_refuse,
 )
 from debugbox.core.kubernetes.pod_spec import scan_document
 from hypothesis import HealthCheck, given, settings
@@ -141,6 +142,7 @@ def test_share_pid_on_one_pod_changes_exactly_that_pod_or_refuses(case: tuple[st
             # Only text shared with another place may be refused; a pod spec of its own never is.
             assert what["made"] in ("alias-spec", "anchored", "alias") or what.get("anchor"), (what, str(exc))
             assert "alias *" in str(exc)  # the refusal names the alias that shares the text
+            assert verification_may_refuse(scan, pod)  # so an editor was shown it before choosing
             continue
         _check(text, new, pods, [pod.path], container=False)
 
@@ -156,6 +158,7 @@ def test_sidecar_on_one_pod_changes_exactly_that_pod_or_refuses(case: tuple[str,
         except Refused as exc:
             assert what["made"] == "alias-spec" or what.get("anchor"), (what, str(exc))
             assert "alias" in str(exc)
+            assert verification_may_refuse(scan, pod)
             continue
         assert name == "debug"
         _check(text, apply_edits(text, edits), pods, [pod.path], container=True)

@@ -7,6 +7,7 @@ import pytest
 from debugbox.core.analysis import ActionContext
 from debugbox.core.kubernetes.analysis import analyze
 from debugbox.core.kubernetes.edits import (
+    HOST_PID_REASON,
     Edit,
     NothingToDo,
     Refused,
@@ -14,11 +15,13 @@ from debugbox.core.kubernetes.edits import (
     plan_share_pid,
     share_pid_edits,
     sidecar_edits,
+    verification_may_refuse,
 )
 from debugbox.core.kubernetes.pod_spec import scan_document
 from debugbox.core.kubernetes.yamlstream import split_documents
 from debugbox.core.settings import Settings
 from k8s_support import load_all, pods_of
+from lsprotocol import types as lsp
 
 from tests.conftest import FIXTURES
 
@@ -267,3 +270,61 @@ def test_unknown_tags_and_nan_elsewhere_do_not_block_the_edit(extra: str) -> Non
     text = "apiVersion: v1\nkind: Pod\n" + extra + "spec:\n  restartPolicy: Always\n  containers: []\n"
     _chunk, scan, pod = pods_of(text)[0]
     assert apply_edits(text, share_pid_edits(scan, pod)) == text + "  shareProcessNamespace: true\n"
+
+
+POD_OF_PARTS = (
+    "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web{meta}\nspec:{spec}\n  restartPolicy: {policy}\n"
+    + ("  containers:{containers}\n")
+)
+CONTAINERS = "\n  - name: app\n    image: nginx"
+
+
+def _pod(meta: str = "", spec: str = "", policy: str = "Always", containers: str = CONTAINERS) -> str:
+    return POD_OF_PARTS.format(meta=meta, spec=spec, policy=policy, containers=containers)
+
+
+@pytest.mark.parametrize(
+    ("text", "may"),
+    [
+        (_pod(), False),
+        (_pod(meta="\n  labels: &l {app: web}\n  annotations: *l"), False),  # sharing beside the spec
+        (_pod(spec=" &s"), True),  # the pod spec itself is anchored
+        (_pod(policy="&p Always"), True),  # a value inside it is
+        (_pod(containers=" *c"), True),  # an alias inside it
+        (_pod(spec="\n  <<: {hostNetwork: false}"), True),  # a merge key, even without an alias
+        (_pod(policy="!!str Always"), True),  # a tag
+        (_pod(policy='"*"'), True),  # errs on the safe side: a star in a scalar counts
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nspec:\n  template: &t\n    spec:\n      containers:"
+            "\n      - {name: a, image: nginx}\n",
+            True,  # an anchor around the pod spec
+        ),
+    ],
+)
+def test_verification_may_refuse_only_where_yaml_shares_or_tags_text_near_the_pod_spec(
+    text: str, may: bool
+) -> None:
+    ((_chunk, scan, pod),) = pods_of(text)
+    assert verification_may_refuse(scan, pod) is may
+
+
+def _offered(text: str, defer: bool) -> list[tuple[str, bool, int, str | None]]:
+    ctx = ActionContext(settings=SETTINGS, file_exists=lambda _uri: False, defer_checks=defer)
+    lines = text.split("\n")
+    at = lsp.Position(
+        line=next(i for i, ln in enumerate(lines) if ln.startswith("  restartPolicy")), character=2
+    )
+    actions = analyze(URI, text, SETTINGS).actions(lsp.Range(start=at, end=at), ctx)
+    return [(a.title, a.deferred, len(a.edits), a.disabled_reason) for a in actions if a.command is None]
+
+
+def test_deferred_actions_come_without_edits_where_the_check_cannot_refuse() -> None:
+    eager, deferred = _offered(_pod(), defer=False), _offered(_pod(), defer=True)
+    assert [(t, d, n > 0, r) for t, d, n, r in eager] == [(t, False, True, None) for t, *_ in eager]
+    assert deferred == [(t, True, 0, None) for t, *_ in eager]
+    # Near YAML sharing the check runs now, deferral asked for or not: a refusal is shown before it is chosen.
+    shared = _pod(spec=" &s")
+    assert _offered(shared, defer=True) == _offered(shared, defer=False)
+    # The draft's own refusals are shown either way.
+    host_pid = _pod(spec="\n  hostPID: true")
+    assert _offered(host_pid, defer=True)[0][3] == _offered(host_pid, defer=False)[0][3] == HOST_PID_REASON

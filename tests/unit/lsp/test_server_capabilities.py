@@ -56,3 +56,19 @@ def test_emacs_has_document_changes_but_no_create() -> None:
 def test_nothing_declared_means_nothing_allowed() -> None:
     assert read_client_features(lsp.ClientCapabilities()) == ClientFeatures()
     assert read_client_features(None) == ClientFeatures()
+
+
+@pytest.mark.parametrize(("client", "resolves"), [("visual-studio-code", True), ("neovim@v0.11", True)])
+def test_editors_that_complete_a_chosen_code_actions_edit(client: str, resolves: bool) -> None:
+    assert read_client_features(client_capabilities(client)).code_action_resolve_edit is resolves
+
+
+def test_resolving_other_properties_or_without_data_is_not_resolving_the_edit() -> None:
+    caps = client_capabilities("visual-studio-code")
+    assert caps.text_document is not None and caps.text_document.code_action is not None
+    action = caps.text_document.code_action
+    action.resolve_support = lsp.ClientCodeActionResolveOptions(properties=["command"])
+    assert read_client_features(caps).code_action_resolve_edit is False
+    action.resolve_support = lsp.ClientCodeActionResolveOptions(properties=["edit"])
+    action.data_support = False  # `data` would not come back to find the action again
+    assert read_client_features(caps).code_action_resolve_edit is False

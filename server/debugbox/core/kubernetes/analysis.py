@@ -13,8 +13,10 @@ What the editor gets (codes in docs/diagnostics.md):
   which are not YAML until rendered, and never for YAML that is not a manifest).
 - Code actions inside a pod spec (its `spec:` line included): "Add shareProcessNamespace: true" (or "Set …" to
   flip `false`), shown disabled with the reason where Kubernetes would reject it (`hostPID: true`), and "Add
-  debug sidecar container (development only)". The trade-offs of sharing the process namespace are in the
-  hover on the pod spec's key and on `shareProcessNamespace` (code actions have no description field).
+  debug sidecar container (development only)"; for a client that resolves code actions, offered unchecked
+  where the check cannot refuse them (`edits.verification_may_refuse`) and checked when chosen. The trade-offs
+  of sharing the process namespace are in the hover on the pod spec's key and on `shareProcessNamespace`
+  (code actions have no description field).
 - Hover on a container's `name` / `image`: the image's family, package manager, shell and how to get in.
 - A code-lens anchor on every container name (`k8s-container`, with its typed `Workload`).
 
@@ -40,8 +42,11 @@ from debugbox.core.kubernetes.edits import (
     Refused,
     describe,
     plan_share_pid,
+    share_pid_draft,
     share_pid_edits,
+    sidecar_draft,
     sidecar_edits,
+    verification_may_refuse,
 )
 from debugbox.core.kubernetes.pod_spec import (
     ContainerScan,
@@ -223,10 +228,13 @@ class ManifestAnalysis(Analysis):
         actions: list[Action] = []
         for loc in found:
             suffix = f" ({loc.pod.path})" if len(found) > 1 else ""
-            actions.extend(self._pod_actions(loc, context.settings, suffix))
+            # The verification loads the whole document twice (~3 ms a pod spec): where it cannot refuse what
+            # the drafts allow, a client that resolves actions gets them unchecked and checked when chosen.
+            defer = context.defer_checks and not verification_may_refuse(loc.scan, loc.pod)
+            actions.extend(self._pod_actions(loc, context.settings, suffix, defer))
         return actions
 
-    def _pod_actions(self, loc: Located, settings: Settings, suffix: str) -> Iterator[Action]:
+    def _pod_actions(self, loc: Located, settings: Settings, suffix: str, defer: bool) -> Iterator[Action]:
         pod, scan = loc.pod, loc.scan
         spn_value = pod.spn[1]
         verb = "Set" if spn_value is not None and pod.share_process_namespace is not True else "Add"
@@ -235,13 +243,19 @@ class ManifestAnalysis(Analysis):
         )
         if pod.share_process_namespace is not True:
             try:
-                edits = share_pid_edits(scan, pod)
+                if defer:
+                    share_pid_draft(scan, pod)  # its own refusals now; the verification's when chosen
+                    edits: list[Edit] = []
+                else:
+                    edits = share_pid_edits(scan, pod)
             except Refused as exc:
                 yield Action(title=title + suffix, kind=ACTION_KIND, disabled_reason=str(exc))
             except NothingToDo:
                 pass
             else:
-                yield Action(title=title + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits))
+                yield Action(
+                    title=title + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits), deferred=defer
+                )
             workload = workload_of(public_pod(pod, scan, loc.chunk.index or 0, loc.positions))
             if workload is not None:
                 # The same need without the restart: an ephemeral container beside the running pod's container.
@@ -254,11 +268,20 @@ class ManifestAnalysis(Analysis):
                     arguments=(args,),
                 )
         try:
-            side, _name = sidecar_edits(scan, pod, settings.toolbox_image)
+            if defer:
+                sidecar_draft(scan, pod, settings.toolbox_image)
+                side: list[Edit] = []
+            else:
+                side, _name = sidecar_edits(scan, pod, settings.toolbox_image)
         except Refused as exc:
             yield Action(title=SIDECAR_TITLE + suffix, kind=ACTION_KIND, disabled_reason=str(exc))
         else:
-            yield Action(title=SIDECAR_TITLE + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, side))
+            yield Action(
+                title=SIDECAR_TITLE + suffix,
+                kind=ACTION_KIND,
+                edits=self._lsp_edits(loc, side),
+                deferred=defer,
+            )
 
     @staticmethod
     def _lsp_edits(loc: Located, edits: list[Edit]) -> tuple[lsp.TextEdit, ...]:

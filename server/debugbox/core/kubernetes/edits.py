@@ -315,6 +315,23 @@ def sidecar_edits(scan: DocumentScan, pod: PodScan, image: str) -> tuple[list[Ed
     """Verified edits adding a debug container (and `shareProcessNamespace: true` unless already there or
     hostPID), and the container's name. Raises `Refused` when there is no containers list to add to, it is
     alias text, or the verification rejects the edit."""
+    draft, name = sidecar_draft(scan, pod, image)
+    try:
+        spn = share_pid_draft(scan, pod)
+    except (NothingToDo, Refused):
+        return verified(
+            scan, draft
+        ), name  # already shared, or hostPID: the sidecar sees the processes anyway
+    both = Draft(draft.edits + spn.edits, draft.changes + spn.changes)
+    try:
+        return verified(scan, both), name
+    except Refused:
+        return verified(scan, draft), name  # the flag cannot be set safely here; the container alone can
+
+
+def sidecar_draft(scan: DocumentScan, pod: PodScan, image: str) -> tuple[Draft, str]:
+    """The edit meant to add the debug container alone, not yet verified, and its name; raises `Refused` when
+    there is no containers list to add to or it is alias text."""
     _, seq, via = get(pod.node, "containers", scan.anchors)
     if via or isinstance(seq, Alias):
         raise Refused("the containers list comes from a YAML alias; edit the anchored list instead")
@@ -332,17 +349,24 @@ def sidecar_edits(scan: DocumentScan, pod: PodScan, image: str) -> tuple[list[Ed
         [_container_insert(scan, pod, seq, name, image)],
         [Change(pod_path(pod.path), "containers", container, append=True)],
     )
-    try:
-        spn = share_pid_draft(scan, pod)
-    except (NothingToDo, Refused):
-        return verified(
-            scan, draft
-        ), name  # already shared, or hostPID: the sidecar sees the processes anyway
-    both = Draft(draft.edits + spn.edits, draft.changes + spn.changes)
-    try:
-        return verified(scan, both), name
-    except Refused:
-        return verified(scan, draft), name  # the flag cannot be set safely here; the container alone can
+    return draft, name
+
+
+#: Text in a pod spec that makes what an edit changes differ from the text it edits (an alias, a merge key), or
+#: makes the loaded value more than the text (a tag): where any is present, only the verification can tell.
+_SHARING_MARKS = ("*", "<<", "!", "&")
+
+
+def verification_may_refuse(scan: DocumentScan, pod: PodScan) -> bool:
+    """Whether `verify` could refuse an edit to `pod` that its draft did not: YAML sharing near the pod spec
+    (an anchor on it or around it, or an alias, merge key, anchor or tag in its text). Where there is none,
+    the edited text is all that changes, so an editor can be offered the edit before it is checked (it is still
+    checked before it is given). Errs towards True: a `*` or `!` in any scalar of the pod spec counts."""
+    node = pod.node
+    if any(a.start <= node.end and node.start <= a.end for a in scan.anchors.values()):
+        return True
+    text = scan.text[node.start : node.end]
+    return any(mark in text for mark in _SHARING_MARKS)
 
 
 def _merge(edits: list[Edit]) -> list[Edit]:
