@@ -755,6 +755,12 @@ def test_manifest_share_process_namespace_quick_fix(vscode_run: Run) -> None:
     pod_inserted = [line for line in pod_after if line not in pod_before]
     assert pod_inserted == ["  shareProcessNamespace: true"], pod_inserted
     assert [line for line in pod_after if line != pod_inserted[0]] == pod_before
+    # VS Code completed the picked quick fix with codeAction/resolve: its edit was checked then, not listed.
+    (channel,) = LOGS.glob("run-vscode-output-*debugbox*.log")
+    picked = [
+        line for line in channel.read_text(encoding="utf-8").splitlines() if "checked when chosen" in line
+    ]
+    assert any("Add shareProcessNamespace: true" in line for line in picked), picked
 
 
 def test_compose_debug_sidecar_quick_fix_and_compose_up(vscode_run: Run) -> None:

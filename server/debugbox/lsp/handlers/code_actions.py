@@ -182,4 +182,5 @@ def register(server: DebugboxLanguageServer) -> None:
             ls.show_message(f"{action.title}: {reason}.", lsp.MessageType.Warning)
             return action
         action.edit = document_edit(ls, uri, result.version, chosen.edits)
+        log.info("%s: checked when chosen (codeAction/resolve)", action.title)
         return action
