@@ -55,6 +55,8 @@ class ActionContext:
     """Whether a sibling file URI exists; used to turn "Generate" into "Regenerate" without touching disk here."""
     only: Sequence[str] | None = None
     """`CodeActionContext.only` from the request."""
+    wanted: str | None = None
+    """Only the action with this title is needed (one being resolved): an analyser may leave the others out."""
     defer_checks: bool = False
     """The client completes a chosen action's edits (`codeAction/resolve`): an analyser may offer an edit whose
     check cannot fail for a reason the cheap checks miss as a `deferred` action, checked only when chosen."""

@@ -308,8 +308,8 @@ def test_verification_may_refuse_only_where_yaml_shares_or_tags_text_near_the_po
     assert verification_may_refuse(scan, pod) is may
 
 
-def _offered(text: str, defer: bool) -> list[tuple[str, bool, int, str | None]]:
-    ctx = ActionContext(settings=SETTINGS, file_exists=lambda _uri: False, defer_checks=defer)
+def _offered(text: str, defer: bool, wanted: str | None = None) -> list[tuple[str, bool, int, str | None]]:
+    ctx = ActionContext(settings=SETTINGS, file_exists=lambda _uri: False, defer_checks=defer, wanted=wanted)
     lines = text.split("\n")
     at = lsp.Position(
         line=next(i for i, ln in enumerate(lines) if ln.startswith("  restartPolicy")), character=2
@@ -325,6 +325,9 @@ def test_deferred_actions_come_without_edits_where_the_check_cannot_refuse() -> 
     # Near YAML sharing the check runs now, deferral asked for or not: a refusal is shown before it is chosen.
     shared = _pod(spec=" &s")
     assert _offered(shared, defer=True) == _offered(shared, defer=False)
+    # Resolving one asks for that title alone: the other edit is not checked for it.
+    for title, *_ in eager:
+        assert _offered(_pod(), defer=False, wanted=title) == [e for e in eager if e[0] == title]
     # The draft's own refusals are shown either way.
     host_pid = _pod(spec="\n  hostPID: true")
     assert _offered(host_pid, defer=True)[0][3] == _offered(host_pid, defer=False)[0][3] == HOST_PID_REASON

@@ -231,17 +231,19 @@ class ManifestAnalysis(Analysis):
             # The verification loads the whole document twice (~3 ms a pod spec): where it cannot refuse what
             # the drafts allow, a client that resolves actions gets them unchecked and checked when chosen.
             defer = context.defer_checks and not verification_may_refuse(loc.scan, loc.pod)
-            actions.extend(self._pod_actions(loc, context.settings, suffix, defer))
+            actions.extend(self._pod_actions(loc, context.settings, suffix, defer, context.wanted))
         return actions
 
-    def _pod_actions(self, loc: Located, settings: Settings, suffix: str, defer: bool) -> Iterator[Action]:
+    def _pod_actions(
+        self, loc: Located, settings: Settings, suffix: str, defer: bool, wanted: str | None
+    ) -> Iterator[Action]:
         pod, scan = loc.pod, loc.scan
         spn_value = pod.spn[1]
         verb = "Set" if spn_value is not None and pod.share_process_namespace is not True else "Add"
         title = (
             f"{verb} shareProcessNamespace: true (restarts the pods; containers see each other's processes)"
-        )
-        if pod.share_process_namespace is not True:
+        ) + suffix
+        if pod.share_process_namespace is not True and wanted in (None, title):
             try:
                 if defer:
                     share_pid_draft(scan, pod)  # its own refusals now; the verification's when chosen
@@ -249,13 +251,12 @@ class ManifestAnalysis(Analysis):
                 else:
                     edits = share_pid_edits(scan, pod)
             except Refused as exc:
-                yield Action(title=title + suffix, kind=ACTION_KIND, disabled_reason=str(exc))
+                yield Action(title=title, kind=ACTION_KIND, disabled_reason=str(exc))
             except NothingToDo:
                 pass
             else:
-                yield Action(
-                    title=title + suffix, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits), deferred=defer
-                )
+                yield Action(title=title, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits), deferred=defer)
+        if pod.share_process_namespace is not True and wanted in (None, DEBUG_NOW_TITLE + suffix):
             workload = workload_of(public_pod(pod, scan, loc.chunk.index or 0, loc.positions))
             if workload is not None:
                 # The same need without the restart: an ephemeral container beside the running pod's container.
@@ -267,6 +268,8 @@ class ManifestAnalysis(Analysis):
                     command=Command.OPEN_DEBUG_TERMINAL.value,
                     arguments=(args,),
                 )
+        if wanted not in (None, SIDECAR_TITLE + suffix):
+            return
         try:
             if defer:
                 sidecar_draft(scan, pod, settings.toolbox_image)

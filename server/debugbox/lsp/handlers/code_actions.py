@@ -8,7 +8,7 @@
 - Clients without code-action literals get the command-only actions as bare `Command`s.
 - A `deferred` action (asked for when the client resolves edits: `ClientFeatures.code_action_resolve_edit`)
   goes without its edit and with `data` naming the document version and range; `codeAction/resolve` asks the
-  analysis again for that range, with every check, and adds the edit of the action with the same title. When
+  analysis again for that range and that title alone, with every check, and adds the edit that comes back. When
   the document moved on or the check refuses, the action comes back without an edit and a message says why.
 The analysis is the cached one for the document's current version (computed now if missing).
 """
@@ -172,7 +172,7 @@ def register(server: DebugboxLanguageServer) -> None:
                 lsp.MessageType.Warning,
             )
             return action
-        context = ActionContext(settings=ls.settings, file_exists=ls.file_exists)
+        context = ActionContext(settings=ls.settings, file_exists=ls.file_exists, wanted=action.title)
         actions = await _checked_actions(ls, result.analysis, uri, rng, context)
         same = [a for a in actions or () if a.title == action.title and action.kind in (None, a.kind)]
         chosen = same[0] if same else None
