@@ -50,6 +50,7 @@ from debugbox.core.kubernetes.yamlstream import (
     check_syntax,
     count_yaml_breaks,
     is_null,
+    only_newlines,
     parse_tree,
     scalar_text,
     split_documents,
@@ -70,9 +71,10 @@ POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
 }
 
 _TOP_API = re.compile(rf"""{LINE_START}["']?apiVersion["']?[ \t]*:""")
-_TOP_KIND = re.compile(
-    rf"""{LINE_START}["']?kind["']?[ \t]*:[ \t]*([^\s#]*)[ \t]*(?:#[^\r\n]*)?(?=[\r\n]|$)"""
-)
+_KIND_LINE = r"""["']?kind["']?[ \t]*:[ \t]*([^\s#]*)[ \t]*(?:#[^\r\n]*)?(?=[\r\n]|$)"""
+_TOP_KIND = re.compile(LINE_START + _KIND_LINE)
+#: The same for a text whose only line break is `\n`: `re.M`'s `^` instead of the look-behind, three times faster.
+_TOP_KIND_NL = re.compile("^\ufeff?" + _KIND_LINE, re.M)
 #: A kind written plainly or quoted (`Deployment`, `"Deployment"`): one the text alone can be trusted with.
 _PLAIN_KIND = re.compile(r"""(["']?)([A-Za-z][A-Za-z0-9]*)\1""")
 _JSON_API = re.compile(r'"apiVersion"\s*:')
@@ -309,7 +311,7 @@ def scan_document(text: str, lazy: bool = False) -> DocumentScan:
         return scan  # not a manifest: never parsed, never reported
     json_doc = text.lstrip("\ufeff \t\r\n").startswith("{")
     # Once: each scan walks the whole document (the line-start lookbehind).
-    top_kinds = _TOP_KIND.findall(text)
+    top_kinds = (_TOP_KIND_NL if only_newlines(text) else _TOP_KIND).findall(text)
     clearly = bool(top_kinds and _TOP_API.search(text)) or (
         json_doc and bool(_JSON_API.search(text) and _JSON_KIND.search(text))
     )

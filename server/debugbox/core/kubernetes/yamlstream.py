@@ -46,7 +46,8 @@ _MARKER_NL = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.M)
 _CONTENT_LINE_NL = re.compile(r"^[ \t]*[^ \t\r\n#%]", re.M)
 
 
-def _only_newlines(text: str) -> bool:
+def only_newlines(text: str) -> bool:
+    """Whether `\n` is the text's only line break (nearly every file): then `re.M`'s `^` finds line starts."""
     return "\r" not in text and (text.isascii() or not any(c in text for c in "\x85\u2028\u2029"))
 
 
@@ -71,7 +72,7 @@ def split_documents(text: str) -> list[Chunk]:
     """Cut `text` into chunks, one per YAML document (plus comment-only chunks, `index` None)."""
     bounds: list[tuple[int, int, bool]] = []  # (start, end, explicit)
     start, explicit = 0, False
-    marker, content = (_MARKER_NL, _CONTENT_LINE_NL) if _only_newlines(text) else (_MARKER, _CONTENT_LINE)
+    marker, content = (_MARKER_NL, _CONTENT_LINE_NL) if only_newlines(text) else (_MARKER, _CONTENT_LINE)
     for m in marker.finditer(text):
         if text.startswith("---", m.start()):
             if m.start() > start or explicit:
