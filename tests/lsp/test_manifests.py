@@ -181,6 +181,24 @@ async def test_resolve_reads_the_clients_data_as_untrusted(
     assert (await client.code_action_resolve_async(action)).edit is None
 
 
+async def test_a_link_made_between_listing_and_picking_gets_no_edit_and_says_why(
+    client: EditorClient, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The edit's destination is judged again when it is picked: a manifest replaced by a link leaving the
+    workspace after the list was shown gets no edit (the editor would save through it)."""
+    uri = await open_manifest(client, tmp_path)
+    spn = (await listed(client, uri, at(INSIDE, 6)))[0]
+    victim = tmp_path_factory.mktemp("outside") / "deploy.yaml"
+    victim.write_text(DEPLOY)
+    (tmp_path / "deploy.yaml").symlink_to(victim)
+    assert (await client.choose(spn)).edit is None
+    said = await client.wait_for(
+        lambda: [m for m in client.messages if m.message.startswith(spn.title)] or None
+    )
+    assert "outside" in said[0].message and said[0].type == lsp.MessageType.Warning, said
+    assert victim.read_text() == DEPLOY
+
+
 async def test_resolving_a_title_no_longer_offered_there_says_so(
     client: EditorClient, tmp_path: Path
 ) -> None:

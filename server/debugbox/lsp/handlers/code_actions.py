@@ -177,8 +177,12 @@ def register(server: DebugboxLanguageServer) -> None:
         same = [a for a in actions or () if a.title == action.title and action.kind in (None, a.kind)]
         chosen = same[0] if same else None
         if chosen is None or not chosen.edits:
-            why = chosen.disabled_reason if chosen is not None else None
-            reason = (why or "no longer offered here; ask for it again").rstrip(".")
+            if actions is None:
+                reason = "the edit could not be checked (the debugbox log has why)"
+            elif chosen is None or chosen.disabled_reason is None:
+                reason = "no longer offered here; ask for it again"
+            else:
+                reason = chosen.disabled_reason.rstrip(".")
             ls.show_message(f"{action.title}: {reason}.", lsp.MessageType.Warning)
             return action
         action.edit = document_edit(ls, uri, result.version, chosen.edits)
