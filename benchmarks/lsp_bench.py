@@ -215,7 +215,7 @@ def measure_session(spec: ServerSpec, item: Input, *, timeout: float = 120.0) ->
                 break
         lines = text2.split("\n")
         if caps.get("codeActionProvider"):
-            whole, single, picks_t = [], [], []
+            whole, single, picked = [], [], []
             end = {"line": len(lines) - 1, "character": len(lines[-1])}
             for _ in range(10):
                 ex = client.request_async(
@@ -251,10 +251,10 @@ def measure_session(spec: ServerSpec, item: Input, *, timeout: float = 120.0) ->
                     ex = client.request_async("codeAction/resolve", unresolved[0])
                     chosen = client.wait(ex, timeout)
                     assert ex.answered is not None and chosen.get("edit"), chosen
-                    picks_t.append(ex.answered - ex.sent)
+                    picked.append(ex.answered - ex.sent)
             out["ca_whole"] = whole
             out["ca_line"] = single
-            out["ca_pick"] = picks_t
+            out["ca_pick"] = picked
         if caps.get("hoverProvider"):
             hovers, answered = [], 0
             for pos in hover_positions(item.kind, text2, 30):

@@ -179,6 +179,9 @@ async def test_resolve_reads_the_clients_data_as_untrusted(
     data = yaml.safe_load(yaml.safe_dump(data).replace("URI", uri))
     action = lsp.CodeAction(title="Add debug sidecar container (development only)", data=data)
     assert (await client.code_action_resolve_async(action)).edit is None
+    # Not read as ours at all: no analysis was asked, so nothing was said about the document either (a warning
+    # would come before the answer).
+    assert [m.message for m in client.messages if m.message.startswith(action.title)] == []
 
 
 async def test_a_link_made_between_listing_and_picking_gets_no_edit_and_says_why(

@@ -274,7 +274,7 @@ def test_unknown_tags_and_nan_elsewhere_do_not_block_the_edit(extra: str) -> Non
 
 POD_OF_PARTS = (
     "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web{meta}\nspec:{spec}\n  restartPolicy: {policy}\n"
-    + ("  containers:{containers}\n")
+    "  containers:{containers}\n"
 )
 CONTAINERS = "\n  - name: app\n    image: nginx"
 

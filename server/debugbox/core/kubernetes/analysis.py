@@ -26,7 +26,7 @@ Just over 400 lines: the hover texts (markdown) take a third of it.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from lsprotocol import types as lsp
@@ -244,18 +244,9 @@ class ManifestAnalysis(Analysis):
             f"{verb} shareProcessNamespace: true (restarts the pods; containers see each other's processes)"
         ) + suffix
         if pod.share_process_namespace is not True and wanted in (None, title):
-            try:
-                if defer:
-                    share_pid_draft(scan, pod)  # its own refusals now; the verification's when chosen
-                    edits: list[Edit] = []
-                else:
-                    edits = share_pid_edits(scan, pod)
-            except Refused as exc:
-                yield Action(title=title, kind=ACTION_KIND, disabled_reason=str(exc))
-            except NothingToDo:
-                pass
-            else:
-                yield Action(title=title, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits), deferred=defer)
+            yield from self._edit_action(
+                loc, title, defer, lambda: share_pid_draft(scan, pod), lambda: share_pid_edits(scan, pod)
+            )
         if pod.share_process_namespace is not True and wanted in (None, DEBUG_NOW_TITLE + suffix):
             workload = workload_of(public_pod(pod, scan, loc.chunk.index or 0, loc.positions))
             if workload is not None:
@@ -268,23 +259,39 @@ class ManifestAnalysis(Analysis):
                     command=Command.OPEN_DEBUG_TERMINAL.value,
                     arguments=(args,),
                 )
-        if wanted not in (None, SIDECAR_TITLE + suffix):
-            return
+        if wanted in (None, SIDECAR_TITLE + suffix):
+            image = settings.toolbox_image
+            yield from self._edit_action(
+                loc,
+                SIDECAR_TITLE + suffix,
+                defer,
+                lambda: sidecar_draft(scan, pod, image),
+                lambda: sidecar_edits(scan, pod, image)[0],
+            )
+
+    def _edit_action(
+        self,
+        loc: Located,
+        title: str,
+        defer: bool,
+        draft: Callable[[], object],
+        checked: Callable[[], list[Edit]],
+    ) -> Iterator[Action]:
+        """The action for one edit: its checked edits, or (`defer`) none yet, only the draft's own refusals now
+        and the verification's when it is chosen; disabled with the reason when refused, left out when there is
+        nothing to do."""
         try:
             if defer:
-                sidecar_draft(scan, pod, settings.toolbox_image)
-                side: list[Edit] = []
+                draft()  # its own refusals now; the verification's when chosen
+                edits: list[Edit] = []
             else:
-                side, _name = sidecar_edits(scan, pod, settings.toolbox_image)
+                edits = checked()
         except Refused as exc:
-            yield Action(title=SIDECAR_TITLE + suffix, kind=ACTION_KIND, disabled_reason=str(exc))
+            yield Action(title=title, kind=ACTION_KIND, disabled_reason=str(exc))
+        except NothingToDo:
+            pass
         else:
-            yield Action(
-                title=SIDECAR_TITLE + suffix,
-                kind=ACTION_KIND,
-                edits=self._lsp_edits(loc, side),
-                deferred=defer,
-            )
+            yield Action(title=title, kind=ACTION_KIND, edits=self._lsp_edits(loc, edits), deferred=defer)
 
     @staticmethod
     def _lsp_edits(loc: Located, edits: list[Edit]) -> tuple[lsp.TextEdit, ...]:

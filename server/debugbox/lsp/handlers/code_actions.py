@@ -77,7 +77,7 @@ def _read_deferred(data: Any) -> tuple[str, int | None, lsp.Range] | None:
 
 
 def to_code_action(
-    ls: DebugboxLanguageServer, action: Action, uri: str, version: int | None, rng: lsp.Range | None = None
+    ls: DebugboxLanguageServer, action: Action, uri: str, version: int | None, rng: lsp.Range
 ) -> lsp.CodeAction | lsp.Command | None:
     """Convert one action (a deferred one, asked for over `rng`, carries what resolving it needs); None when
     this client cannot use it."""
@@ -104,11 +104,11 @@ def to_code_action(
         command=command,
         is_preferred=action.preferred or None,
         disabled=lsp.CodeActionDisabled(reason=action.disabled_reason) if action.disabled_reason else None,
-        data=_deferred_data(uri, version, rng) if action.deferred and rng is not None else None,
+        data=_deferred_data(uri, version, rng) if action.deferred else None,
     )
 
 
-async def _checked_actions(
+async def _actions_over(
     ls: DebugboxLanguageServer, analysis: Analysis, uri: str, rng: lsp.Range, context: ActionContext
 ) -> list[Action] | None:
     """The analysis's actions over `rng`, computed off the event loop (a manifest edit is verified by loading
@@ -149,7 +149,7 @@ def register(server: DebugboxLanguageServer) -> None:
             only=only,
             defer_checks=ls.client.code_action_resolve_edit,
         )
-        actions = await _checked_actions(ls, result.analysis, uri, params.range, context)
+        actions = await _actions_over(ls, result.analysis, uri, params.range, context)
         if actions is None:
             return None
         converted = [
@@ -173,7 +173,7 @@ def register(server: DebugboxLanguageServer) -> None:
             )
             return action
         context = ActionContext(settings=ls.settings, file_exists=ls.file_exists, wanted=action.title)
-        actions = await _checked_actions(ls, result.analysis, uri, rng, context)
+        actions = await _actions_over(ls, result.analysis, uri, rng, context)
         same = [a for a in actions or () if a.title == action.title and action.kind in (None, a.kind)]
         chosen = same[0] if same else None
         if chosen is None or not chosen.edits:
