@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 
 import pytest
 from debugbox.core.settings import Settings
 from debugbox.edge import service
 
-from tests.integration.docker.engine import DISTROLESS, NONROOT, TOOLBOX, Containers
+from tests.integration.docker.engine import DISTROLESS, NONROOT, SHELL_APP, TOOLBOX, Containers, docker
 
 pytestmark = pytest.mark.docker
 
@@ -152,14 +153,65 @@ def test_a_session_with_the_targets_uid_but_another_gid_names_the_gid_not_ptrace
 def test_the_targets_environment_cannot_run_code_in_the_session(containers: Containers) -> None:
     """Variables that make a shell or a runtime execute something stay under TARGET_ (the target may be hostile)."""
     hostile = ("PROMPT_COMMAND=touch /tmp/owned", "BASH_ENV=/target/evil", "ENV=/target/evil",
-               "PS1=$(touch /tmp/owned)", "LD_PRELOAD=/target/evil.so", "PYTHONSTARTUP=/target/evil.py")  # fmt: skip
+               "PS1=$(touch /tmp/owned)", "LD_PRELOAD=/target/evil.so", "PYTHONSTARTUP=/target/evil.py",
+               "EXINIT=:!touch /tmp/owned", "VIMINIT=:!touch /tmp/owned", "OPENSSL_CONF=/target/evil.cnf",
+               "JAVA_TOOL_OPTIONS=-javaagent:/target/evil.jar", "XDG_CONFIG_HOME=/target/evil")  # fmt: skip
     target = containers.run(DISTROLESS, options=[a for v in hostile for a in ("--env", v)])
 
     proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "env")
 
     assert proc.returncode == 0, proc.stderr
     env = dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
-    for name in ("PROMPT_COMMAND", "BASH_ENV", "LD_PRELOAD", "PYTHONSTARTUP"):
+    # EXINIT: the toolbox's own vi (busybox's, listed in the banner) runs its `:!cmd` as it starts.
+    for name in ("PROMPT_COMMAND", "BASH_ENV", "LD_PRELOAD", "PYTHONSTARTUP", "EXINIT", "VIMINIT",
+                 "OPENSSL_CONF", "JAVA_TOOL_OPTIONS", "XDG_CONFIG_HOME"):  # fmt: skip
         assert name not in env and f"TARGET_{name}" in env
     assert "ENV" not in env  # the shell's startup file is the toolbox's own, never the target's
     assert env["PS1"].startswith(f"[debug {target}]")
+
+
+def test_a_variable_whose_value_has_newlines_arrives_whole_and_adds_no_other(containers: Containers) -> None:
+    """/proc/PID/environ ends each variable with NUL; a value may hold newlines (a PEM key in the environment):
+    each of its lines is not a variable of its own."""
+    pem = "-----BEGIN KEY-----\nMIIBOgIBAAJBAKj34GkxFhD9==\nINJECTED=yes\n-----END KEY-----\n\n"
+    target = containers.run(DISTROLESS, options=("--env", f"TLS_KEY={pem}", "--env", "AFTER=ok"))
+
+    probe = 'printf "[%s]" "$TLS_KEY" "${INJECTED-none}" "${MIIBOgIBAAJBAKj34GkxFhD9-none}" "$AFTER"'
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", probe)
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"[{pem}][none][none][ok]"
+
+
+def test_the_targets_command_line_and_working_directory_reach_the_terminal_without_control_sequences(
+    containers: Containers,
+) -> None:
+    """The banner prints what the target chose; an OSC 52 (clipboard) or a screen clear in its arguments or its
+    working directory's name is shown as `?`, and the prompt (which shows $PWD) does not start in that folder."""
+    clipboard, clear = "\x1b]52;c;cm0gLXJmIH4K\x07", "\x1b[2J"
+    args = ("-f", "-p", "8080", "-h", ".", "-r", f"realm{clipboard}")  # `-h .`: it stays in its workdir
+    target = containers.run(DISTROLESS, *args, options=("--workdir", f"/www/x{clear}"))
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "echo $PWD")
+
+    assert proc.returncode == 0, proc.stderr
+    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+    assert "-h . -r realm?]52;c;cm0gLXJmIH4K?" in proc.stderr
+    assert "the target's working directory /www/x?[2J has control characters in its name" in proc.stderr
+    assert proc.stdout == "/target\n"
+
+
+def test_a_target_whose_working_directory_was_removed_gets_a_note_saying_so(containers: Containers) -> None:
+    script = "mkdir -p /tmp/gone && cd /tmp/gone && rmdir /tmp/gone && exec sleep 600"
+    target = containers.run(SHELL_APP, "-c", script, options=("--entrypoint", "sh"))
+    for _ in range(100):  # until the main process is `sleep`, in the removed folder
+        if "sleep 600" in docker("top", target):
+            break
+        time.sleep(0.05)
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--strategy", "sidecar", "--", "sh", "-c", "echo $PWD")
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "/target\n"
+    assert "note      the target's working directory /tmp/gone (deleted) no longer exists" in proc.stderr

@@ -22,6 +22,14 @@
 # Sets TARGET_PID, TARGET_ROOT (/target), TARGET_PATH, TARGET_HOME and the target's own variables.
 
 dbx_say() { printf '%s\n' "$*" >&2; }
+# What the target chose (its command line, its working directory's name) reaches the user's terminal only with
+# its control characters shown as `?`: an escape sequence there could set the clipboard (OSC 52) or the title.
+dbx_shown() {
+  case "$1" in
+    *[[:cntrl:]]*) printf '%s' "$1" | tr '\001-\037\177' '?' 2>/dev/null || printf '(control characters)' ;;
+    *) printf '%s' "$1" ;;
+  esac
+}
 
 # -- the target's main process ---------------------------------------------------------------------------
 dbx_snapshot=${DEBUGBOX_SNAPSHOT:-}
@@ -71,7 +79,7 @@ dbx_uid=; dbx_gid=; dbx_cmd=
 if [ -n "$dbx_pid" ]; then
   dbx_uid=$(dbx_field "/proc/$dbx_pid/status" Uid)
   dbx_gid=$(dbx_field "/proc/$dbx_pid/status" Gid)
-  dbx_cmd=$(tr '\0' ' ' <"/proc/$dbx_pid/cmdline" 2>/dev/null)
+  dbx_cmd=$(dbx_shown "$(tr '\0' ' ' <"/proc/$dbx_pid/cmdline" 2>/dev/null)")
 fi
 dbx_my_uid=$(dbx_field /proc/self/status Uid)
 dbx_my_gid=$(dbx_field /proc/self/status Gid)
@@ -118,21 +126,32 @@ export TARGET_ROOT="$dbx_root"
 # -- its environment: the target's variables, the toolbox's PATH first ------------------------------------------
 dbx_env=no
 if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/null 2>&1; then
-  dbx_vars=$(tr '\0' '\n' <"/proc/$dbx_pid/environ" 2>/dev/null) && dbx_env=yes
+  # NUL ends each variable and a value may hold newlines (a PEM key): read line by line, each newline is \001
+  # meanwhile and a newline again in the value (so a value's second line never reads as a variable of its own;
+  # a \001 of the target's own comes back as a newline too: the one byte the shell cannot keep apart).
+  dbx_soh=$(printf '\001')
+  dbx_vars=$(tr '\0\n' '\n\001' <"/proc/$dbx_pid/environ" 2>/dev/null) && dbx_env=yes
   while IFS= read -r dbx_line; do
     dbx_name=${dbx_line%%=*}
     [ "$dbx_name" = "$dbx_line" ] && continue
     dbx_value=${dbx_line#*=}
+    case "$dbx_value" in *"$dbx_soh"*)
+      dbx_value=$(printf '%s.' "$dbx_value" | tr '\001' '\n')
+      dbx_value=${dbx_value%.} ;;
+    esac
     case "$dbx_name" in
       '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
       PATH) export TARGET_PATH="$dbx_value" ;;
       HOME) export TARGET_HOME="$dbx_value" ;;
       # The target must not run code in this session (it may be the compromised party, and the session may have
       # more rights than it): variables that make shells or language runtimes execute or load something are
-      # kept under TARGET_ only. LD_*: the target's libraries are not the toolbox's either.
+      # kept under TARGET_ only. LD_*: the target's libraries are not the toolbox's either. vi runs EXINIT's
+      # `:!cmd` when it starts, OPENSSL_CONF loads modules into curl, a JVM takes agents from *JAVA*_OPTIONS.
       LD_* | PROMPT_COMMAND | BASH_ENV | PS[0-4] | SHELLOPTS | BASHOPTS | CDPATH | GLOBIGNORE | HIST* | MAIL* | \
         PYTHON* | PERL5* | PERLLIB | RUBY* | NODE_OPTIONS | NODE_PATH | GCONV_PATH | LOCPATH | GIT_* | LESS* | \
-        EDITOR | VISUAL | PAGER | MANPAGER | TMPDIR | INPUTRC | TERMINFO*) export "TARGET_$dbx_name=$dbx_value" ;;
+        EDITOR | VISUAL | PAGER | MANPAGER | TMPDIR | INPUTRC | TERMINFO* | FCEDIT | EXINIT | *VIMINIT | MYVIMRC | \
+        VIM | VIMRUNTIME | OPENSSL_* | LUA_INIT* | JAVA_TOOL_OPTIONS | _JAVA_OPTIONS | JDK_JAVA_OPTIONS | \
+        XDG_CONFIG_HOME | CURL_HOME | WGETRC) export "TARGET_$dbx_name=$dbx_value" ;;
       PWD | OLDPWD | SHLVL | TERM | _ | ENV | IFS | DEBUGBOX_* | TARGET_* | dbx_*) ;;
       *) export "$dbx_name=$dbx_value" ;;
     esac
@@ -145,7 +164,18 @@ fi
 dbx_cwd=$PWD
 if [ -n "$dbx_pid" ] && [ -n "$dbx_root" ]; then
   dbx_cwd=$(readlink "/proc/$dbx_pid/cwd" 2>/dev/null)
-  if [ -n "$dbx_cwd" ] && cd "$dbx_root$dbx_cwd" 2>/dev/null; then dbx_cwd=$dbx_root${dbx_cwd%/}; else cd "$dbx_root" 2>/dev/null; dbx_cwd=$dbx_root; fi
+  if [ "$(dbx_shown "$dbx_cwd")" != "$dbx_cwd" ]; then
+    # The prompt shows $PWD every time: a name with control characters is named (shown), not entered.
+    dbx_problems="the target's working directory $(dbx_shown "$dbx_cwd") has control characters in its name, so the session starts at $dbx_root${dbx_problems:+; $dbx_problems}"
+    dbx_cwd=
+  fi
+  if [ -n "$dbx_cwd" ] && cd "$dbx_root$dbx_cwd" 2>/dev/null; then
+    dbx_cwd=$dbx_root${dbx_cwd%/}
+  else
+    case "$dbx_cwd" in *' (deleted)') dbx_problems="the target's working directory $dbx_cwd no longer exists${dbx_problems:+; $dbx_problems}" ;; esac
+    cd "$dbx_root" 2>/dev/null
+    dbx_cwd=$dbx_root
+  fi
 fi
 
 # -- the banner ----------------------------------------------------------------------------------------------
@@ -167,10 +197,10 @@ if [ -z "${DEBUGBOX_QUIET:-}" ]; then
   fi
   [ -n "${DEBUGBOX_IDENTITY:-}" ] && dbx_say "  identity  $DEBUGBOX_IDENTITY"
   if [ -n "$dbx_snapshot" ]; then
-    dbx_say "  files     / is the container's filesystem as it stopped (a copy); you are in $dbx_cwd, its working directory"
+    dbx_say "  files     / is the container's filesystem as it stopped (a copy); you are in $(dbx_shown "$dbx_cwd"), its working directory"
     dbx_say "  env       the container's own variables; its PATH is \$TARGET_PATH, the toolbox's /.debugbox comes first"
   elif [ -n "$dbx_root" ]; then
-    dbx_say "  files     $dbx_root (the target's /, volumes included; = /proc/$dbx_pid/root); you are in $dbx_cwd"
+    dbx_say "  files     $dbx_root (the target's /, volumes included; = /proc/$dbx_pid/root); you are in $(dbx_shown "$dbx_cwd")"
   fi
   if [ -n "$dbx_snapshot" ]; then
     :
@@ -194,9 +224,9 @@ fi
 PS1="[debug $dbx_name] \$PWD # "
 [ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
 export PS1
-unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_name dbx_value dbx_t \
+unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
-unset -f dbx_say dbx_field
+unset -f dbx_say dbx_field dbx_shown
 if [ -n "$dbx_first" ]; then
   # The line typed before the banner (kubectl's "press enter" moment) is the user's first command.
   eval "$dbx_first"
