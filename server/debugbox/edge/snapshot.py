@@ -6,7 +6,9 @@ container_strategy.py), in order, with the cleanup always run.
 3. read the container's last log lines (shown in the banner);
 4. run the snapshot with that volume at `/.debugbox` and the bootstrap as its command, in this terminal;
 5. remove the session's container, wait until the engine has removed it (bounded), then the temporary image
-   and the volume, also when the terminal is closed (SIGHUP) or the session is killed (SIGTERM).
+   and the volume, also when the terminal is closed (SIGHUP) or the session is killed (SIGTERM). A Ctrl-C,
+   SIGHUP or SIGTERM during steps 1-3 lets the engine call under way finish (else the daemon would finish a
+   commit after the clean-up looked), then starts nothing more and cleans up.
 
 Every step is an argv run without a shell; a failing step ends the session with one sentence saying which.
 """
@@ -41,9 +43,30 @@ class _Closed(Exception):
     """The terminal went away (SIGHUP) or the session was told to stop (SIGTERM)."""
 
 
+class _Stop:
+    """Signals that asked to stop while the session was being prepared: the engine call under way ends first
+    (bounded by `STEP_TIMEOUT`), then nothing more starts and the clean-up runs."""
+
+    def __init__(self, err: TextIO) -> None:
+        self.signum = 0
+        self._err = err
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if not self.signum:
+            try:
+                print("debugbox: stopping after this step, then cleaning up...", file=self._err)
+            except OSError:  # the terminal is gone (SIGHUP)
+                pass
+        self.signum = signum
+
+
 def _step(argv: tuple[str, ...], what: str) -> str:
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False)
+        # A session of its own: the terminal's Ctrl-C or hang-up must not cut the engine's CLI short (the daemon
+        # would finish a commit nobody waits for, after the clean-up looked); this process decides (`_Stop`).
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=STEP_TIMEOUT, check=False, start_new_session=True
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeUnavailable(f"snapshot session: {what} failed ({exc})") from exc
     if proc.returncode != 0:
@@ -121,14 +144,24 @@ def run_snapshot_session(
     def closed(signum: int, frame: FrameType | None) -> None:
         raise _Closed
 
-    previous = {sig: signal.signal(sig, closed) for sig in (signal.SIGHUP, signal.SIGTERM)}
+    stop = _Stop(err)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)}
     print(f"debugbox: snapshotting {facts.name} ({facts.status}) to a temporary image...", file=err)
     try:
-        _step(session.commit, f"committing {facts.name}")
-        _step(session.volume, "creating the tools volume")
-        _step(session.lend, f"copying the static busybox out of {toolbox}")
+        for argv, what in (
+            (session.commit, f"committing {facts.name}"),
+            (session.volume, "creating the tools volume"),
+            (session.lend, f"copying the static busybox out of {toolbox}"),
+        ):
+            _step(argv, what)
+            if stop.signum:
+                return 128 + stop.signum
+        signal.signal(signal.SIGHUP, closed)
+        signal.signal(signal.SIGTERM, closed)
         # Ctrl-C belongs to the session's shell, not to this process waiting for it.
-        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        if stop.signum:  # it came after the last step's check
+            return 128 + stop.signum
         code = run(session.run) if run else subprocess.call(session.run)
         if code in (126, 127):
             print(

@@ -5,6 +5,7 @@ behind (image, volume, containers), also when the terminal is closed mid-session
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from debugbox.core.settings import Settings
 from debugbox.edge import service
 
-from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
+from tests.integration.docker.engine import DISTROLESS, SHELL_APP, TOOLBOX, Containers, container_id, docker
 
 pytestmark = pytest.mark.docker
 
@@ -41,6 +42,14 @@ def leftovers(cid: str) -> list[str]:
         + docker("volume", "ls", "-q", "--filter", label).split()
         + docker("ps", "-aq", "--filter", label).split()
     )
+
+
+def commits(cid: str, since: str) -> int:
+    """How many commits of `cid` the engine has finished since `since` (its own clock)."""
+    until = docker("system", "info", "-f", "{{.SystemTime}}").strip()
+    events = docker("events", "--since", since, "--until", until, "--filter", f"container={cid}",
+                    "--filter", "event=commit", "--format", "{{.Action}}")  # fmt: skip
+    return len(events.split())
 
 
 def test_an_exited_container_is_offered_as_a_snapshot_and_opens_as_it_stopped(containers: Containers) -> None:
@@ -114,3 +123,49 @@ def test_escape_sequences_in_the_last_log_lines_never_reach_the_terminal(contain
     assert b"\x1b" not in proc.stderr and b"\x07" not in proc.stderr
     assert r"\x1b]52;c;cm0gLXJmIH4=\x07" in err and r"\x1b[2J done" in err
     assert leftovers(cid) == []
+
+
+def test_ctrl_c_while_committing_lets_the_commit_finish_then_leaves_nothing_behind(
+    containers: Containers,
+) -> None:
+    """Ctrl-C reaches the terminal's whole process group. It used to kill `docker commit` mid-request: the daemon
+    finished the commit after the clean-up had looked, and the snapshot image stayed. (A 200 MB layer: the
+    commit takes over a second on vfs, so the Ctrl-C lands while the daemon commits.)"""
+    name = containers.run(
+        SHELL_APP,
+        "-c",
+        "dd if=/dev/zero of=/big bs=1M count=200 2>/dev/null; exit 3",
+        options=("--entrypoint", "sh"),
+    )
+    for _ in range(300):
+        if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
+            break
+        time.sleep(0.1)
+    cid = container_id(name)
+    since = docker("system", "info", "-f", "{{.SystemTime}}").strip()
+    session = subprocess.Popen(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX],
+        stdin=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert session.stderr is not None
+        assert "snapshotting" in session.stderr.readline()
+        for _ in range(100):  # the docker CLI has sent the commit (it takes over a second on the daemon)
+            if subprocess.run(["pgrep", "-f", f"docker commit .*{cid}"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.killpg(session.pid, signal.SIGINT)  # Ctrl-C: the terminal signals its foreground process group
+        rest = session.communicate(timeout=120)[1]
+    finally:
+        if session.poll() is None:
+            session.kill()
+    for _ in range(300):  # the old code's orphaned commit ended on the daemon's time, after the clean-up
+        if commits(cid, since) or leftovers(cid):
+            break
+        time.sleep(0.1)
+
+    assert commits(cid, since) == 1, "the Ctrl-C came before the commit started: nothing was tested"
+    assert leftovers(cid) == []
+    assert session.returncode == 130
+    assert "stopping after this step, then cleaning up" in rest
