@@ -222,6 +222,12 @@ class EngineBackend:
             facts = dataclasses.replace(facts, own_userns=True)
         if status != "running":
             return facts
+        pid = state.get("Pid") if state else None
+        facts = dataclasses.replace(
+            facts,
+            pid_mode=str(host.get("PidMode", "") or "") if host else "",
+            host_pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else 0,
+        )
         if not is_non_root(facts.user):
             # Root of a remapping daemon's namespace is not the host's root: the notes say so (`GET /info`, once
             # per backend, and only when the target's own paths leave the remap possible).

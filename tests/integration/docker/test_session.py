@@ -215,3 +215,38 @@ def test_a_target_whose_working_directory_was_removed_gets_a_note_saying_so(cont
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == "/target\n"
     assert "note      the target's working directory /tmp/gone (deleted) no longer exists" in proc.stderr
+
+
+def test_a_target_in_the_hosts_pid_namespace_is_its_own_process_not_the_hosts_init(
+    containers: Containers,
+) -> None:
+    """`--pid=host` (a monitoring agent): PID 1 of the joined namespace is the host's init. The session used to
+    take that for the target (its command line in the banner, its files closed, a note blaming ptrace)."""
+    target = containers.run(DISTROLESS, options=("--pid=host", "--workdir", "/www", "--env", "WHO=agent"))
+    host_pid = docker("inspect", "-f", "{{.State.Pid}}", target).strip()
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", 'echo "$TARGET_PID $PWD $WHO"')
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{host_pid} /target/www agent\n"
+    assert f"target    PID {host_pid}: /httpd -f -p 8080 -h /www" in proc.stderr
+    assert "note" not in proc.stderr
+
+
+def test_a_target_sharing_another_containers_pid_namespace_is_found_by_its_cgroup(
+    containers: Containers,
+) -> None:
+    """`--pid=container:OTHER` (compose `pid: service:x`): PID 1 is the other container's process, which the
+    session used to take for the target, with its uid and a note about the wrong gid."""
+    other = containers.run(DISTROLESS)
+    options = ("--pid", f"container:{other}", "--workdir", "/www", "--env", "WHO=joiner")
+    target = containers.run(NONROOT, "-f", "-p", "9090", "-h", "/www", options=options)
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", 'echo "$TARGET_PID $PWD $WHO"; id -u')
+
+    assert proc.returncode == 0, proc.stderr
+    pid, cwd, who, uid = proc.stdout.split()
+    assert pid != "1" and (cwd, who, uid) == ("/target/www", "joiner", "65532")
+    assert f"target    PID {pid}: /httpd -f -p 8080 -h /www -f -p 9090 -h /www" in proc.stderr
+    assert "target uid 65532 gid 0; this session uid 65532 gid 0" in proc.stderr
+    assert "note" not in proc.stderr

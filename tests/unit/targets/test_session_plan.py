@@ -135,3 +135,28 @@ def test_kubectl_env_values_cannot_carry_a_comma() -> None:
 
     with pytest.raises(ValueError, match="comma"):
         kube_env({"DEBUGBOX_HOW": "a, b"})  # kubectl's --env would split it into a second variable
+
+
+def test_a_target_sharing_a_pid_namespace_tells_the_bootstrap_which_process_is_its_own() -> None:
+    """PID 1 of a shared namespace is the host's init or another container's process: the host's namespace
+    gives the engine's `State.Pid`, another container's the target's ID to look for in cgroup paths."""
+    on_host = dataclasses.replace(RUNNING, pid_mode="host", host_pid=4242)
+    joined = dataclasses.replace(RUNNING, pid_mode=f"container:{'ab' * 32}", host_pid=4242)
+
+    host_plan = build_plan(on_host, PlanOptions(), "tb", "t")
+    joined_plan = build_plan(joined, PlanOptions(), "tb", "t")
+    raw_plan = build_plan(on_host, PlanOptions(raw=True), "tb", "t")
+
+    assert "--env=DEBUGBOX_TARGET_PID=4242" in host_plan.argv
+    assert f"--env=DEBUGBOX_TARGET_CGROUP={RUNNING.id}" in joined_plan.argv
+    assert "the host's PID namespace" in host_plan.notes[0] and "is not PID 1" in host_plan.notes[0]
+    assert f"container {'ab' * 6}'s PID namespace" in joined_plan.notes[0]
+    assert raw_plan.title == "Debug: web (sidecar, target files at /proc/4242/root)"
+    for private in ("", "private"):  # Docker's and Podman's own namespace: PID 1 is the target
+        plan = build_plan(
+            dataclasses.replace(RUNNING, pid_mode=private, host_pid=4242), PlanOptions(), "tb", "t"
+        )
+        assert not any(
+            a.startswith(("--env=DEBUGBOX_TARGET_PID", "--env=DEBUGBOX_TARGET_CGROUP")) for a in plan.argv
+        )
+        assert "the target's main process is PID 1" in plan.notes[0]

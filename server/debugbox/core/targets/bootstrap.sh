@@ -4,6 +4,8 @@
 # Environment from debugbox (all optional):
 #   DEBUGBOX_TARGET      the target's name, for the prompt and the banner
 #   DEBUGBOX_TARGET_PID  the target's main process; when empty it is found (lowest PID in another mount namespace)
+#   DEBUGBOX_TARGET_CGROUP the target's container ID: it shares another container's PID namespace, so only a
+#                        process whose cgroup paths (/proc/PID/cgroup) name that ID is the target's
 #   DEBUGBOX_HOW         how the session was made (e.g. "docker sidecar, toolbox busybox")
 #   DEBUGBOX_IDENTITY    what debugbox chose for the session's identity (one line for the banner)
 #   DEBUGBOX_LOGS        the target's last log lines (exited containers), shown in the banner
@@ -34,6 +36,13 @@ dbx_shown() {
 # -- the target's main process ---------------------------------------------------------------------------
 dbx_snapshot=${DEBUGBOX_SNAPSHOT:-}
 dbx_pid=${DEBUGBOX_TARGET_PID:-}
+dbx_other=
+dbx_in_cgroup() { # dbx_in_cgroup FILE: whether one of the cgroup paths in FILE names the target's container ID
+  while IFS= read -r dbx_line; do
+    case "$dbx_line" in *"$DEBUGBOX_TARGET_CGROUP"*) return 0 ;; esac
+  done <"$1" 2>/dev/null
+  return 1
+}
 if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
   # The sidecar's own processes share its mount namespace; the target's do not (or cannot be read, when it
   # runs as another user). The lowest such PID is the target's main process; `pause` is the pod's sandbox.
@@ -46,6 +55,11 @@ if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
     [ -n "$dbx_self_mnt" ] && [ "$dbx_mnt" = "$dbx_self_mnt" ] && continue
     dbx_comm=$(cat "$dbx_dir/comm" 2>/dev/null)
     [ "$dbx_comm" = pause ] && continue
+    if [ -n "${DEBUGBOX_TARGET_CGROUP:-}" ]; then
+      # The lowest PID of another container is kept in case no cgroup path names the target (then a note).
+      if [ -z "$dbx_other" ] || [ "$dbx_p" -lt "$dbx_other" ]; then dbx_other=$dbx_p; fi
+      dbx_in_cgroup "$dbx_dir/cgroup" || continue
+    fi
     if [ -n "${DEBUGBOX_TARGET_CMDLINE:-}" ] \
       && [ "$(tr '\0' ' ' <"$dbx_dir/cmdline" 2>/dev/null)" = "$DEBUGBOX_TARGET_CMDLINE " ]; then
       dbx_pid=$dbx_p
@@ -55,6 +69,10 @@ if [ -z "$dbx_pid" ] && [ -z "$dbx_snapshot" ]; then
   done
 fi
 dbx_problems=
+if [ -z "$dbx_pid" ] && [ -n "$dbx_other" ]; then
+  dbx_pid=$dbx_other
+  dbx_problems="the target shares its process namespace with another container and no process's cgroup names it: PID $dbx_pid may be the other container's"
+fi
 if [ -n "$dbx_snapshot" ]; then
   dbx_pid=
 elif [ -z "$dbx_pid" ] || [ ! -d "/proc/$dbx_pid" ]; then
@@ -224,9 +242,9 @@ fi
 PS1="[debug $dbx_name] \$PWD # "
 [ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
 export PS1
-unset dbx_snapshot dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
+unset dbx_snapshot dbx_other dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
-unset -f dbx_say dbx_field dbx_shown
+unset -f dbx_say dbx_field dbx_shown dbx_in_cgroup
 if [ -n "$dbx_first" ]; then
   # The line typed before the banner (kubectl's "press enter" moment) is the user's first command.
   eval "$dbx_first"

@@ -85,6 +85,11 @@ class ContainerFacts:
     remap_root: tuple[int, int] | None = None
     """The host's (uid, gid) of root in the Docker daemon's `--userns-remap` namespace, when the engine's `top`
     showed the host's IDs and `GET /info` said where the remap starts (`process_identity.remapped_root`)."""
+    pid_mode: str = ""
+    """`HostConfig.PidMode`: `host` or `container:<id>` when the target shares another PID namespace, where its
+    main process is not PID 1 (`target_process_env`); empty (Docker) or `private` (Podman) for its own."""
+    host_pid: int = 0
+    """`State.Pid`: the main process's PID in the engine's (the host's) PID namespace; 0 when not running."""
 
 
 #: Podman's `HostConfig.UsernsMode` values that give a container the host's user namespace (`""`: the default of
@@ -316,6 +321,32 @@ def _sidecar_identity(target_user: str, options: PlanOptions, ids: tuple[int, in
     )
 
 
+def shared_pid_namespace(facts: ContainerFacts) -> str:
+    """Whose PID namespace the target runs in when not its own: `the host's` or `container <id>`'s; else ""."""
+    mode = facts.pid_mode.strip()
+    if mode == "host":
+        return "the host's"
+    if mode.startswith("container:"):
+        return f"container {mode.removeprefix('container:')[:12]}'s"
+    return ""
+
+
+def target_process_env(facts: ContainerFacts) -> list[str]:
+    """`--env` flags that tell the bootstrap which process is the target's when the sidecar joins a PID namespace
+    the target shares (there PID 1 is the host's init or another container's process).
+
+    Joined to the host's namespace, the target's PID is the engine's `State.Pid`. In another container's, PIDs
+    are that namespace's own, which the engine does not report: the bootstrap looks for the target's container
+    ID in each process's cgroup paths (`/proc/PID/cgroup`, readable by anyone: `/docker/<id>`, `docker-<id>.scope`,
+    `libpod-<id>.scope`, also relative to a cgroup namespace as `/../<id>`)."""
+    mode = facts.pid_mode.strip()
+    if mode == "host" and facts.host_pid > 0:
+        return [f"--env=DEBUGBOX_TARGET_PID={facts.host_pid}"]
+    if mode.startswith("container:"):
+        return [f"--env=DEBUGBOX_TARGET_CGROUP={facts.id}"]
+    return []
+
+
 def sidecar_argv(
     facts: ContainerFacts, options: PlanOptions, toolbox: str, *, how: str = "sidecar"
 ) -> tuple[str, ...]:
@@ -346,6 +377,7 @@ def sidecar_argv(
             argv.append(image)
         return tuple(argv)
     argv += bootstrap_env(facts.name, f"{facts.runtime} {how}, toolbox {image}", identity.explanation)
+    argv += target_process_env(facts)
     # `sh` from the toolbox's PATH runs the bootstrap; `debugbox` is its $0, the command its arguments.
     argv += ["--entrypoint=sh", image, *bootstrap_command(options.command)[1:]]
     return tuple(argv)
@@ -483,15 +515,30 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
             notes.append(f"The container is {facts.status}: changes made in the session are thrown away.")
     else:
         argv = sidecar_argv(facts, options, toolbox)
-        root = TARGET_ROOT if options.raw else SESSION_ROOT
+        shared = shared_pid_namespace(facts)
+        raw_root = TARGET_ROOT
+        if shared:
+            # PID 1 there is the host's init or another container's process, not the target.
+            raw_root = (
+                f"/proc/{facts.host_pid}/root" if facts.pid_mode.strip() == "host" else "/proc/PID/root"
+            )
+        root = raw_root if options.raw else SESSION_ROOT
         title = f"Debug: {facts.name} (sidecar, target files at {root})"
-        notes.append(
-            f"A {toolbox} container shares the target's process and network namespaces: the target's main "
-            "process is PID 1 and localhost is the target's."
-        )
-        if options.raw:
+        if shared:
             notes.append(
-                f"The target's filesystem is at {TARGET_ROOT} (e.g. ls {TARGET_ROOT}/etc); / is the toolbox's."
+                f"A {toolbox} container shares the target's process and network namespaces: localhost is the "
+                f"target's. The target runs in {shared} PID namespace, so the session sees every process in it and "
+                "the target's main process is not PID 1 (the session names it in $TARGET_PID)."
+            )
+        else:
+            notes.append(
+                f"A {toolbox} container shares the target's process and network namespaces: the target's main "
+                "process is PID 1 and localhost is the target's."
+            )
+        if options.raw:
+            which = " (PID: its main process's, see ps)" if raw_root == "/proc/PID/root" else ""
+            notes.append(
+                f"The target's filesystem is at {raw_root}{which} (e.g. ls {raw_root}/etc); / is the toolbox's."
             )
         else:
             notes.append(
