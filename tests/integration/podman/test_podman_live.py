@@ -405,3 +405,44 @@ def test_a_podman_target_run_as_a_bare_uid_gets_a_session_with_its_real_gid(
     assert proc.stdout.split() == ["65532", "0", "seen", "/target/www"], (proc.stdout, proc.stderr)
     assert "target uid 65532 gid 0; this session uid 65532 gid 0" in proc.stderr
     assert "reopen with --ptrace" not in proc.stderr
+
+
+def test_a_podman_target_sharing_another_containers_pid_namespace_is_found_by_its_cgroup(
+    started: list[str],
+) -> None:
+    """`--pid=container:OTHER`: PID 1 is OTHER's process; the session finds the target's own (its `libpod-<id>`
+    cgroup), with its uid, working directory and variables. `--pid=host`: the engine's `State.Pid`."""
+    other = start(started, DISTROLESS)
+    joiner, on_host = f"dbx-{uuid.uuid4().hex[:10]}", f"dbx-{uuid.uuid4().hex[:10]}"
+    started[:0] = [joiner, on_host]  # removed before `other`, which Podman keeps while a container joins it
+    common = ("--workdir", "/www", "--env", "WHO=it")
+    podman(
+        "run",
+        "-d",
+        "--name",
+        joiner,
+        "--pid",
+        f"container:{other}",
+        *common,
+        NONROOT,
+        "-f",
+        "-p",
+        "9090",
+        "-h",
+        "/www",
+    )
+    podman(
+        "run", "-d", "--name", on_host, "--pid=host", *common, DISTROLESS, "-f", "-p", "18090", "-h", "/www"
+    )
+    host_pid = podman("inspect", "-f", "{{.State.Pid}}", on_host).strip()
+    probe = 'echo "$TARGET_PID $PWD $WHO"; id -u'
+
+    joined = debugbox_shell(f"podman://{joiner}", "--image", TOOLBOX, "--", "sh", "-c", probe)
+    hosted = debugbox_shell(f"podman://{on_host}", "--image", TOOLBOX, "--", "sh", "-c", probe)
+
+    assert joined.returncode == 0 and hosted.returncode == 0, joined.stderr + hosted.stderr
+    pid, cwd, who, uid = joined.stdout.split()
+    assert pid != "1" and (cwd, who, uid) == ("/target/www", "it", "65532")
+    assert "-p 9090 -h /www" in joined.stderr and "note" not in joined.stderr
+    assert hosted.stdout.split() == [host_pid, "/target/www", "it", "0"]
+    assert "note" not in hosted.stderr
