@@ -10,6 +10,8 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Sequence
 
 import pytest
 from debugbox.core.settings import Settings
@@ -23,16 +25,21 @@ SETTINGS = Settings(toolbox_image=TOOLBOX)
 CRASH_LINE = "httpd: can't change directory to '/nonexistent'"
 
 
-def crashed(containers: Containers) -> str:
-    """A distroless-like container that exited with an error (its server could not find its folder)."""
-    name = containers.run(
-        DISTROLESS, "-h", "/nonexistent", options=("--workdir", "/www", "--env", "APP_MODE=prod")
-    )
-    for _ in range(100):
+def exited(containers: Containers, image: str, *args: str, options: Sequence[str] = ()) -> str:
+    """A container of `image` run with `args`, once it has exited."""
+    name = containers.run(image, *args, options=options)
+    for _ in range(300):
         if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
             return name
         time.sleep(0.1)
     raise AssertionError(f"{name} did not exit")
+
+
+def crashed(containers: Containers) -> str:
+    """A distroless-like container that exited with an error (its server could not find its folder)."""
+    return exited(
+        containers, DISTROLESS, "-h", "/nonexistent", options=("--workdir", "/www", "--env", "APP_MODE=prod")
+    )
 
 
 def leftovers(cid: str) -> list[str]:
@@ -106,11 +113,7 @@ def test_escape_sequences_in_the_last_log_lines_never_reach_the_terminal(contain
     user's terminal (not through the CLI's filter). A target that logged an OSC 52 clipboard write and a
     screen clear had them played by the terminal; they are shown as escapes."""
     hostile = r"printf 'boot \033]52;c;cm0gLXJmIH4=\007 \033[2J done\n'; exit 3"
-    name = containers.run(TOOLBOX, "-c", hostile, options=("--entrypoint", "sh"))
-    for _ in range(100):
-        if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
-            break
-        time.sleep(0.1)
+    name = exited(containers, TOOLBOX, "-c", hostile, options=("--entrypoint", "sh"))
     cid = container_id(name)
     proc = subprocess.run(
         [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX, "--", "true"],
@@ -131,16 +134,8 @@ def test_ctrl_c_while_committing_lets_the_commit_finish_then_leaves_nothing_behi
     """Ctrl-C reaches the terminal's whole process group. It used to kill `docker commit` mid-request: the daemon
     finished the commit after the clean-up had looked, and the snapshot image stayed. (A 200 MB layer: the
     commit takes over a second on vfs, so the Ctrl-C lands while the daemon commits.)"""
-    name = containers.run(
-        SHELL_APP,
-        "-c",
-        "dd if=/dev/zero of=/big bs=1M count=200 2>/dev/null; exit 3",
-        options=("--entrypoint", "sh"),
-    )
-    for _ in range(300):
-        if docker("inspect", "-f", "{{.State.Status}}", name).strip() == "exited":
-            break
-        time.sleep(0.1)
+    script = "dd if=/dev/zero of=/big bs=1M count=200 2>/dev/null; exit 3"
+    name = exited(containers, SHELL_APP, "-c", script, options=("--entrypoint", "sh"))
     cid = container_id(name)
     since = docker("system", "info", "-f", "{{.SystemTime}}").strip()
     session = subprocess.Popen(
@@ -169,3 +164,35 @@ def test_ctrl_c_while_committing_lets_the_commit_finish_then_leaves_nothing_behi
     assert leftovers(cid) == []
     assert session.returncode == 130
     assert "stopping after this step, then cleaning up" in rest
+
+
+def test_a_snapshot_shows_the_containers_volumes_read_only(containers: Containers) -> None:
+    """A commit holds the container's layer only: its volume's folder used to look empty in the snapshot (a
+    database's data "gone"), under a banner saying / is the filesystem as it stopped. The original's volumes
+    are mounted read-only: the data is there and the session cannot change it."""
+    volume = f"dbx-vol-{uuid.uuid4().hex[:10]}"
+    docker("volume", "create", volume)
+    try:
+        script = "echo precious > /data/state.db; exit 4"
+        name = exited(
+            containers, SHELL_APP, "-c", script, options=("--entrypoint", "sh", "-v", f"{volume}:/data")
+        )
+        cid = container_id(name)
+
+        proc = subprocess.run(
+            [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX, "--", "sh", "-c",
+             "cat /data/state.db; echo changed > /data/state.db"],
+            capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+
+        assert proc.stdout == "precious\n", proc.stderr
+        assert proc.returncode != 0 and "Read-only file system" in proc.stderr
+        assert "its volumes and bind mounts are the original's, read-only" in proc.stderr
+        assert leftovers(cid) == []
+        check = docker(
+            "run", "--rm", "-v", f"{volume}:/data", "--entrypoint", "cat", TOOLBOX, "/data/state.db"
+        )
+        assert check == "precious\n"
+    finally:
+        containers.cleanup()
+        docker("volume", "rm", volume, check=False)

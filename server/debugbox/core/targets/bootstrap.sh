@@ -215,7 +215,7 @@ if [ -z "${DEBUGBOX_QUIET:-}" ]; then
   fi
   [ -n "${DEBUGBOX_IDENTITY:-}" ] && dbx_say "  identity  $DEBUGBOX_IDENTITY"
   if [ -n "$dbx_snapshot" ]; then
-    dbx_say "  files     / is the container's filesystem as it stopped (a copy); you are in $(dbx_shown "$dbx_cwd"), its working directory"
+    dbx_say "  files     / is the container's filesystem as it stopped (a copy; its volumes and bind mounts are the original's, read-only); you are in $(dbx_shown "$dbx_cwd"), its working directory"
     dbx_say "  env       the container's own variables; its PATH is \$TARGET_PATH, the toolbox's /.debugbox comes first"
   elif [ -n "$dbx_root" ]; then
     dbx_say "  files     $dbx_root (the target's /, volumes included; = /proc/$dbx_pid/root); you are in $(dbx_shown "$dbx_cwd")"

@@ -430,8 +430,11 @@ def snapshot_session(
         "root in a copy of the container: everything is readable, nothing you change reaches the original",
         logs,
     )
+    # A commit holds the container's own layer, not its volumes or bind mounts: without them a database's
+    # folder would look empty. They are mounted as the container had them, read-only: the original's data.
     run = (
         *cli, "run", *options.io_flags(), "--rm", "--name", container, "--label", label, "--user=0",
+        f"--volumes-from={facts.id}:ro",
         f"--volume={volume}:{SNAPSHOT_TOOLS}:ro", f"--entrypoint={SNAPSHOT_TOOLS}/busybox",
         *env, "--env=DEBUGBOX_SNAPSHOT=1", snapshot, *bootstrap_command(options.command),
     )  # fmt: skip
