@@ -250,3 +250,18 @@ def test_a_target_sharing_another_containers_pid_namespace_is_found_by_its_cgrou
     assert f"target    PID {pid}: /httpd -f -p 8080 -h /www -f -p 9090 -h /www" in proc.stderr
     assert "target uid 65532 gid 0; this session uid 65532 gid 0" in proc.stderr
     assert "note" not in proc.stderr
+
+
+def test_the_banner_names_the_variables_a_shell_cannot_hold(containers: Containers) -> None:
+    """`server.port` (Spring) is a valid variable name in an environment, not in a shell: the banner used to say
+    every variable of the target was set while those were dropped."""
+    names = ("server.port=8080", "my-var=1", "OK=yes")
+    target = containers.run(DISTROLESS, options=[a for v in names for a in ("--env", v)])
+
+    proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "echo $OK")
+
+    assert proc.returncode == 0 and proc.stdout == "yes\n", proc.stderr
+    assert (
+        "except server.port, my-var: names a shell variable cannot have (they are in /proc/1/environ)"
+        in proc.stderr
+    )

@@ -143,6 +143,8 @@ export TARGET_ROOT="$dbx_root"
 
 # -- its environment: the target's variables, the toolbox's PATH first ------------------------------------------
 dbx_env=no
+dbx_unset=0
+dbx_unset_names=
 if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/null 2>&1; then
   # NUL ends each variable and a value may hold newlines (a PEM key): read line by line, each newline is \001
   # meanwhile and a newline again in the value (so a value's second line never reads as a variable of its own;
@@ -158,7 +160,12 @@ if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/n
       dbx_value=${dbx_value%.} ;;
     esac
     case "$dbx_name" in
-      '' | [0-9]* | *[!A-Za-z0-9_]*) continue ;;
+      '') continue ;;
+      [0-9]* | *[!A-Za-z0-9_]*)
+        # `server.port`, `my-var`: valid in an environment, not as a shell variable; the banner names them.
+        dbx_unset=$((dbx_unset + 1))
+        [ "$dbx_unset" -le 3 ] && dbx_unset_names="${dbx_unset_names:+$dbx_unset_names, }$dbx_name"
+        continue ;;
       PATH) export TARGET_PATH="$dbx_value" ;;
       HOME) export TARGET_HOME="$dbx_value" ;;
       # The target must not run code in this session (it may be the compromised party, and the session may have
@@ -224,6 +231,10 @@ if [ -z "${DEBUGBOX_QUIET:-}" ]; then
     :
   elif [ "$dbx_env" = yes ]; then
     dbx_say "  env       the target's variables are set; its PATH is \$TARGET_PATH, the toolbox's PATH comes first"
+    if [ "$dbx_unset" -gt 0 ]; then
+      [ "$dbx_unset" -gt 3 ] && dbx_unset_names="$dbx_unset_names and $((dbx_unset - 3)) more"
+      dbx_say "            except $(dbx_shown "$dbx_unset_names"): names a shell variable cannot have (they are in /proc/$dbx_pid/environ)"
+    fi
   elif [ -n "$dbx_pid" ]; then
     dbx_say "  env       the target's environment is not readable from here"
   fi
@@ -243,7 +254,7 @@ PS1="[debug $dbx_name] \$PWD # "
 [ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
 export PS1
 unset dbx_snapshot dbx_other dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
-  dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_cwd dbx_root dbx_pid
+  dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_unset dbx_unset_names dbx_cwd dbx_root dbx_pid
 unset -f dbx_say dbx_field dbx_shown dbx_in_cgroup
 if [ -n "$dbx_first" ]; then
   # The line typed before the banner (kubectl's "press enter" moment) is the user's first command.
