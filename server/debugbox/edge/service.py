@@ -262,7 +262,6 @@ def self_command() -> tuple[tuple[str, ...], dict[str, str]]:
     passed on because an editor may have started the server from its bundled libraries.
     """
     import os
-    import sys
 
     env = {"PYTHONPATH": os.environ["PYTHONPATH"]} if os.environ.get("PYTHONPATH") else {}
     return (sys.executable, "-P", "-m", "debugbox"), env
@@ -295,6 +294,7 @@ def plan_options(
     raw: bool = False,
     ptrace: bool = False,
 ) -> PlanOptions:
+    launcher, launcher_env = self_command()
     return PlanOptions(
         strategy=strategy or "auto",
         preferred=settings.strategy,
@@ -307,5 +307,7 @@ def plan_options(
         stdin=stdin,
         raw=raw or settings.session.raw,
         ptrace=ptrace,
-        launcher=(sys.executable, "-m", "debugbox"),
+        # The snapshot terminal runs in the user's workspace: `-P` and the server's own PYTHONPATH (self_command).
+        launcher=launcher,
+        launcher_env=tuple(sorted(launcher_env.items())),
     )

@@ -12,6 +12,7 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 from debugbox.core.settings import Settings
@@ -74,7 +75,7 @@ def test_an_exited_container_is_offered_as_a_snapshot_and_opens_as_it_stopped(co
     assert (
         listed.status == "exited" and listed.strategies == ("snapshot",) and listed.recommended == "snapshot"
     )
-    assert plan.strategy == "snapshot" and plan.argv[1:4] == ("-m", "debugbox", "shell")
+    assert plan.strategy == "snapshot" and plan.argv[1:5] == ("-P", "-m", "debugbox", "shell")
     assert plan.argv[-4:] == ("--strategy", "snapshot", "--image", TOOLBOX)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split() == ["/www", "index.html", "prod", "busybox", "sh"]
@@ -196,3 +197,29 @@ def test_a_snapshot_shows_the_containers_volumes_read_only(containers: Container
     finally:
         containers.cleanup()
         docker("volume", "rm", volume, check=False)
+
+
+def test_the_editors_snapshot_terminal_never_runs_the_workspaces_code(
+    containers: Containers, tmp_path: Path
+) -> None:
+    """The editor runs the plan's argv (`python -m debugbox shell …`) in a terminal whose folder is the
+    workspace. Without `-P` that folder came first on sys.path: a repository's `debugbox/` package (or a
+    `subprocess.py`) ran instead of debugbox, with the user's rights."""
+    name = crashed(containers)
+    planted = tmp_path / "debugbox"
+    planted.mkdir()
+    (planted / "__init__.py").write_text("")
+    (planted / "__main__.py").write_text("print('the workspace ran')\n")
+    (tmp_path / "subprocess.py").write_text("print('the workspace ran')\n")
+    options = service.plan_options(SETTINGS, command=("sh", "-c", "echo $APP_MODE"), tty=False, stdin=False)
+    plan = service.plan(SETTINGS, name, options)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the terminal's: not the server's
+
+    proc = subprocess.run(
+        list(plan.argv), cwd=tmp_path, env={**env, **plan.env},
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    assert "the workspace ran" not in proc.stdout + proc.stderr
+    assert proc.returncode == 0 and proc.stdout == "prod\n", proc.stderr
+    assert leftovers(container_id(name)) == []

@@ -569,4 +569,5 @@ def build_plan(facts: ContainerFacts, options: PlanOptions, toolbox: str, target
                 "--privileged: the sidecar has every capability and the host's devices. Use with care."
             )
         notes.append("The sidecar stops when the target restarts.")
-    return DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id)
+    env = dict(options.launcher_env) if strategy == "snapshot" else {}
+    return DebugPlan(argv=argv, strategy=strategy, title=title, notes=tuple(notes), target=target_id, env=env)

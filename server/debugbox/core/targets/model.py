@@ -79,8 +79,10 @@ class PlanOptions:
     ptrace: bool = False
     """Sidecars: root with `SYS_PTRACE` even for a non-root target (to `strace` it), instead of its UID."""
     launcher: tuple[str, ...] = ()
-    """How to run debugbox's own CLI (e.g. `python -m debugbox`): the terminal's process for sessions that need
-    several engine calls and a cleanup (snapshots of stopped containers)."""
+    """How to run debugbox's own CLI (e.g. `python -P -m debugbox`): the terminal's process for sessions that
+    need several engine calls and a cleanup (snapshots of stopped containers)."""
+    launcher_env: tuple[tuple[str, str], ...] = ()
+    """The environment `launcher` needs (the server's PYTHONPATH, when it was started from bundled libraries)."""
 
     def io_flags(self, *, joined: bool = False) -> list[str]:
         """`-i` and `-t` as asked; `joined` writes them as one word (`-it`), the way kubectl's docs do."""
