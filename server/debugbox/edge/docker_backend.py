@@ -323,12 +323,17 @@ class EngineBackend:
         self, *, probe: bool = True, document: str | None = None, workloads: Sequence[Workload] = ()
     ) -> list[Target]:
         # Running ones (with paused and restarting, as the engine's default list), and exited ones: those open as
-        # snapshots. debugbox's own sidecars and snapshot sessions are not targets.
+        # snapshots. debugbox's own containers are not targets: sidecars, snapshot sessions, and the helpers of
+        # `forward` and `capture` (imported here: listings only, not a terminal's start-up path).
+        from debugbox.core.targets.capture import CAPTURE_LABEL
+        from debugbox.core.targets.port_forward import FORWARD_LABEL
+
+        own = {SIDECAR_LABEL, SNAPSHOT_LABEL, FORWARD_LABEL, CAPTURE_LABEL}
         summaries = [
             c
             for c in self.client.containers(all=True)
             if str(c.get("State", "")) in _LISTED_STATES
-            and not {SIDECAR_LABEL, SNAPSHOT_LABEL} & set(c.get("Labels") or {})
+            and not own & set(c.get("Labels") or {})
             and self._usable(c)
         ]
         if not probe:

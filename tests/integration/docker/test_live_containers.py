@@ -284,10 +284,16 @@ def test_cli_targets_json_and_refusals(containers: Containers) -> None:
 
     target = containers.run(DISTROLESS)
     stopped = containers.run(DISTROLESS, create_only=True)
+    # debugbox's own helpers (`forward`, `capture`) hold the target's network namespace: not targets themselves.
+    helpers = [
+        containers.run(TOOLBOX, "-c", "sleep 600", labels={label: "0" * 64}, options=("--entrypoint", "sh"))
+        for label in ("io.debugbox.forward-for", "io.debugbox.capture-for")
+    ]
     listed = debugbox("targets", "--json")
     assert listed.returncode == 0, listed.stderr
     names = {t["name"]: t for t in json.loads(listed.stdout)["targets"]}
     assert names[target]["recommended"] == "sidecar" and stopped not in names
+    assert not set(helpers) & set(names)
 
     # A stopped container opens as a snapshot; here the default toolbox cannot be pulled: said first, then why.
     refused = debugbox("shell", stopped)
