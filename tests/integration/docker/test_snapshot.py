@@ -223,3 +223,23 @@ def test_the_editors_snapshot_terminal_never_runs_the_workspaces_code(
     assert "the workspace ran" not in proc.stdout + proc.stderr
     assert proc.returncode == 0 and proc.stdout == "prod\n", proc.stderr
     assert leftovers(container_id(name)) == []
+
+
+def test_a_snapshots_shell_does_not_run_the_containers_startup_file(containers: Containers) -> None:
+    """`ENV` names a file the interactive `sh` runs as it starts; in a container it may be one the (compromised)
+    app could write. The snapshot's shell, root in the copy, used to run it; it is kept as TARGET_ENV."""
+    script = "mkdir -p /tmp; echo 'echo the startup file ran as $(id -u)' > /tmp/rc.sh; exit 1"
+    name = exited(
+        containers, SHELL_APP, "-c", script, options=("--entrypoint", "sh", "--env", "ENV=/tmp/rc.sh")
+    )
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", TOOLBOX],
+        input='echo "[$TARGET_ENV] [${ENV-unset}]"; exit\n', capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+
+    assert proc.returncode == 0, proc.stderr
+    assert "the startup file ran" not in proc.stdout + proc.stderr
+    assert "[/tmp/rc.sh] [unset]" in proc.stdout
+    assert leftovers(container_id(name)) == []

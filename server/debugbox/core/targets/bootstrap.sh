@@ -138,6 +138,13 @@ fi
 if [ -n "$dbx_snapshot" ]; then
   dbx_root=/
   export TARGET_PATH="$PATH" PATH="/.debugbox:$PATH"
+  # The container's own variables are this shell's, but those that make the shell itself run something as it
+  # starts or prompts (a file the container could write) are kept under TARGET_ only, as in a sidecar; the
+  # rest (LD_*, its runtimes') serve the container's own programs in the copy.
+  for dbx_v in ENV BASH_ENV PROMPT_COMMAND PS0 PS2 PS3 PS4 SHELLOPTS BASHOPTS; do
+    eval "dbx_value=\${$dbx_v-}; dbx_isset=\${$dbx_v+x}"
+    if [ -n "$dbx_isset" ]; then export "TARGET_$dbx_v=$dbx_value"; unset "$dbx_v"; fi
+  done
 fi
 export TARGET_ROOT="$dbx_root"
 
@@ -253,7 +260,7 @@ fi
 PS1="[debug $dbx_name] \$PWD # "
 [ "$dbx_my_uid" = 0 ] || PS1="[debug $dbx_name] \$PWD \$ "
 export PS1
-unset dbx_snapshot dbx_other dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
+unset dbx_snapshot dbx_other dbx_v dbx_isset dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_unset dbx_unset_names dbx_cwd dbx_root dbx_pid
 unset -f dbx_say dbx_field dbx_shown dbx_in_cgroup
 if [ -n "$dbx_first" ]; then
