@@ -69,3 +69,16 @@ def test_the_shell_parser_alone_registers_only_shell() -> None:
     assert len(
         next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
     ) == len(SUBCOMMANDS)
+
+
+@pytest.mark.parametrize("value", ["0", "nan", "inf", "1e300", "-1"])
+@pytest.mark.parametrize("words", [["shell", "x"], ["cp", "x:/a", "b"], ["forward", "x", "80"]])
+def test_a_timeout_that_is_no_number_of_seconds_is_a_usage_error(
+    words: list[str], value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`debugbox shell --timeout nan` (or inf, 1e300) ended in a socket's traceback, and `--timeout 0` silently
+    meant the default; all three commands now refuse them alike, before any engine is asked."""
+    code = main([*words, "--timeout", value])
+
+    assert code == 2
+    assert capsys.readouterr().err == "debugbox: --timeout must be between 0 and 3600 seconds\n"

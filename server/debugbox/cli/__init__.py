@@ -82,6 +82,14 @@ class UsageError(Exception):
     """Bad input from the user: printed as one line, exit code 2."""
 
 
+def engine_timeout(value: float | None) -> float | None:
+    """A `--timeout` as given (None: the settings' default), checked: more than 0 seconds and at most an hour,
+    so NaN, infinity and 0 are usage errors, not a socket's traceback or a silent default."""
+    if value is not None and not 0 < value <= 3600:
+        raise UsageError("--timeout must be between 0 and 3600 seconds")
+    return value
+
+
 def _columns() -> int:
     """The terminal's width as `shutil.get_terminal_size` finds it ($COLUMNS, then stdout's terminal, else 80)."""
     try:

@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from debugbox.cli import UsageError, own_stream, terminal_consent
+from debugbox.cli import UsageError, engine_timeout, own_stream, terminal_consent
 
 
 def register(sub: Any) -> None:
@@ -156,9 +156,7 @@ def _settings(args: argparse.Namespace) -> Any:
     from debugbox.core.settings import Settings
 
     settings = Settings()
-    if args.timeout is not None:
-        if not 0 < args.timeout <= 3600:
-            raise UsageError("--timeout must be between 0 and 3600 seconds")
+    if engine_timeout(args.timeout) is not None:
         settings = dataclasses.replace(
             settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
         )

@@ -16,7 +16,7 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from debugbox.cli import UsageError
+from debugbox.cli import UsageError, engine_timeout
 
 if TYPE_CHECKING:
     from debugbox.core.settings import Settings
@@ -55,9 +55,7 @@ def run(args: argparse.Namespace) -> int:
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
     settings = Settings()
-    if args.timeout is not None:
-        if not 0 < args.timeout <= 3600:
-            raise UsageError("--timeout must be between 0 and 3600 seconds")
+    if engine_timeout(args.timeout) is not None:
         import dataclasses
 
         settings = dataclasses.replace(

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from debugbox.cli import UsageError
+from debugbox.cli import UsageError, engine_timeout
 from debugbox.core.settings import Settings
 
 
@@ -101,9 +101,7 @@ def _settings(args: argparse.Namespace) -> Settings:
             kube, namespace=args.namespace or kube.namespace, context=args.context or kube.context
         )
     docker = settings.docker
-    if args.timeout:
-        if args.timeout <= 0:
-            raise UsageError("--timeout must be positive")
+    if engine_timeout(args.timeout) is not None:
         docker = dataclasses.replace(docker, timeout_seconds=args.timeout)
         kube = dataclasses.replace(kube, timeout_seconds=args.timeout)
     return dataclasses.replace(settings, kubernetes=kube, docker=docker)
