@@ -14,7 +14,7 @@ from debugbox.core.targets.container_strategy import (
     own_user_namespace,
     validate_image,
 )
-from debugbox.core.targets.model import PlanOptions
+from debugbox.core.targets.model import PlanOptions, foreign_strategy
 
 CID = "3f2a9c1b7e4d" + "0" * 52
 RUNNING = ContainerFacts(runtime="docker", cli=("docker",), id=CID, name="web", status="running")
@@ -206,3 +206,24 @@ def test_toolbox_images_that_could_read_as_options_are_refused(image: str) -> No
 @pytest.mark.parametrize("image", ["nicolaka/netshoot", "busybox:musl", "ghcr.io/o/t:1.2@sha256:" + "a" * 64])
 def test_ordinary_images_pass(image: str) -> None:
     assert validate_image(image) == image
+
+
+def test_a_strategy_that_does_not_exist_is_not_called_the_other_kinds() -> None:
+    """`--strategy bogus` used to be "for Kubernetes targets" on a container (and "for containers" on a pod)."""
+    with pytest.raises(StrategyUnavailable) as bogus:
+        choose_strategy(RUNNING, "bogus")
+    with pytest.raises(StrategyUnavailable) as kube:
+        choose_strategy(RUNNING, "ephemeral")
+
+    assert str(bogus.value) == (
+        "there is no strategy 'bogus'; containers take one of exec, docker-debug, sidecar, snapshot"
+    )
+    assert str(kube.value).startswith(
+        "strategy 'ephemeral' is for Kubernetes targets; containers take one of"
+    )
+    assert foreign_strategy("bogus", pods=True) == (
+        "there is no strategy 'bogus'; pods take one of exec, reattach, ephemeral, copy"
+    )
+    assert foreign_strategy("sidecar", pods=True).startswith(
+        "strategy 'sidecar' is for containers; pods take"
+    )

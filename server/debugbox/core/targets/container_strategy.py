@@ -30,13 +30,12 @@ from dataclasses import replace
 
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.records import record
-from debugbox.core.targets.model import DebugPlan, PlanOptions
+from debugbox.core.targets.model import CONTAINER_STRATEGIES as CONTAINER_STRATEGIES
+from debugbox.core.targets.model import DebugPlan, PlanOptions, foreign_strategy
 from debugbox.core.targets.names import validate_image
 from debugbox.core.targets.session import BOOTSTRAP_SCRIPT as BOOTSTRAP_SCRIPT
 from debugbox.core.targets.session import bootstrap_command, bootstrap_env
 
-#: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
-CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
 #: States a snapshot session can open: the container's filesystem is there, its process is not.
 SNAPSHOT_STATES = frozenset({"exited", "created", "dead", "restarting"})
 #: Runtimes whose engines can commit a container and copy an image's files into a new named volume.
@@ -216,10 +215,7 @@ def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
             raise TargetNotRunning(_not_running_message(facts))
         return available[0]
     if requested not in CONTAINER_STRATEGIES:
-        raise StrategyUnavailable(
-            f"strategy {requested!r} is for Kubernetes targets; "
-            f"containers take one of {', '.join(CONTAINER_STRATEGIES)}"
-        )
+        raise StrategyUnavailable(foreign_strategy(requested, pods=False))
     if requested in available:
         return requested
     if requested == "snapshot":

@@ -12,6 +12,20 @@ from typing import Any
 
 from debugbox.core.records import record
 
+#: Container strategies, in ladder order (`snapshot` is the rung for stopped containers).
+CONTAINER_STRATEGIES = ("exec", "docker-debug", "sidecar", "snapshot")
+#: Kubernetes strategies, in ladder order.
+KUBE_STRATEGIES = ("exec", "reattach", "ephemeral", "copy")
+
+
+def foreign_strategy(requested: str, *, pods: bool) -> str:
+    """Why `requested` cannot open a pod (`pods`) or a container: it is the other kind's, or no strategy at all."""
+    own, other = (KUBE_STRATEGIES, CONTAINER_STRATEGIES) if pods else (CONTAINER_STRATEGIES, KUBE_STRATEGIES)
+    takers = f"{'pods' if pods else 'containers'} take one of {', '.join(own)}"
+    if requested in other:
+        return f"strategy {requested!r} is for {'containers' if pods else 'Kubernetes targets'}; {takers}"
+    return f"there is no strategy {requested!r}; {takers}"
+
 
 @record
 class Target:

@@ -40,7 +40,8 @@ from debugbox.core.targets.kubectl_argv import (
     exec_argv,
     target_mode,
 )
-from debugbox.core.targets.model import DebugPlan, PlanOptions
+from debugbox.core.targets.model import KUBE_STRATEGIES as KUBE_STRATEGIES
+from debugbox.core.targets.model import DebugPlan, PlanOptions, foreign_strategy
 from debugbox.core.targets.names import validate_image, validate_label
 from debugbox.core.targets.pod_facts import ClusterFacts, ContainerState, PodFacts
 from debugbox.core.targets.preflight import (
@@ -54,8 +55,6 @@ from debugbox.core.targets.preflight import (
 )
 from debugbox.core.targets.session import bootstrap_command, bootstrap_vars, kube_env
 
-#: Kubernetes strategies, in ladder order.
-KUBE_STRATEGIES = ("exec", "reattach", "ephemeral", "copy")
 #: Prefix of the debug containers (and copies) debugbox creates, so it can find them again.
 DEBUG_PREFIX = "debugbox-"
 PROFILES = ("general", "baseline", "restricted", "netadmin", "sysadmin")
@@ -287,9 +286,7 @@ def choose_strategy(
             raise TargetNotRunning(f"{where} is {pod.phase}: nothing to debug until it runs")
         return available[0]
     if requested not in KUBE_STRATEGIES:
-        raise StrategyUnavailable(
-            f"strategy {requested!r} is for containers; pods take one of {', '.join(KUBE_STRATEGIES)}"
-        )
+        raise StrategyUnavailable(foreign_strategy(requested, pods=True))
     if requested in available:
         return requested
     missing = rbac_missing(requested, cluster.access)
