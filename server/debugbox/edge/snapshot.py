@@ -1,13 +1,14 @@
 """Snapshot sessions into stopped containers: the side effects of `SnapshotSession` (core/targets/
 container_strategy.py), in order, with the cleanup always run.
 
-1. `commit` the stopped container to a temporary image labelled `io.debugbox.snapshot-of=<id>`;
-2. create a named volume (same label) and have the toolbox copy its static busybox into it;
-3. read the container's last log lines (shown in the banner);
+1. read the container's last log lines (shown in the banner);
+2. create a named volume labelled `io.debugbox.snapshot-of=<id>` and have the toolbox copy its static busybox
+   into it (first: a toolbox that cannot be had fails before the commit copies the container's layer);
+3. `commit` the stopped container to a temporary image with the same label;
 4. run the snapshot with that volume at `/.debugbox` and the bootstrap as its command, in this terminal;
 5. remove the session's container, wait until the engine has removed it (bounded), then the temporary image
    and the volume, also when the terminal is closed (SIGHUP) or the session is killed (SIGTERM). A Ctrl-C,
-   SIGHUP or SIGTERM during steps 1-3 lets the engine call under way finish (else the daemon would finish a
+   SIGHUP or SIGTERM during steps 2-3 lets the engine call under way finish (else the daemon would finish a
    commit after the clean-up looked), then starts nothing more and cleans up.
 
 Every step is an argv run without a shell; a failing step ends the session with one sentence saying which.
@@ -148,10 +149,12 @@ def run_snapshot_session(
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT)}
     print(f"debugbox: snapshotting {facts.name} ({facts.status}) to a temporary image...", file=err)
     try:
+        # The toolbox first: a toolbox the engine cannot pull (or without a busybox) fails in a second, before the
+        # commit copies the whole container's layer.
         for argv, what in (
-            (session.commit, f"committing {facts.name}"),
             (session.volume, "creating the tools volume"),
             (session.lend, f"copying the static busybox out of {toolbox}"),
+            (session.commit, f"committing {facts.name}"),
         ):
             _step(argv, what)
             if stop.signum:

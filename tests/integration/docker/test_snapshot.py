@@ -243,3 +243,24 @@ def test_a_snapshots_shell_does_not_run_the_containers_startup_file(containers: 
     assert "the startup file ran" not in proc.stdout + proc.stderr
     assert "[/tmp/rc.sh] [unset]" in proc.stdout
     assert leftovers(container_id(name)) == []
+
+
+def test_a_toolbox_that_cannot_be_pulled_fails_before_the_container_is_committed(
+    containers: Containers,
+) -> None:
+    """The commit copies the container's whole layer (seconds for hundreds of MB on vfs); it used to come first,
+    and a toolbox the engine could not pull failed only after it."""
+    name = crashed(containers)
+    cid = container_id(name)
+    since = docker("system", "info", "-f", "{{.SystemTime}}").strip()
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "debugbox", "shell", name, "--image", "debugbox-test/no-such-toolbox:1", "--",
+         "true"],
+        capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    assert proc.returncode == 1
+    assert "copying the static busybox out of debugbox-test/no-such-toolbox:1 failed" in proc.stderr
+    assert commits(cid, since) == 0
+    assert leftovers(cid) == []
