@@ -190,10 +190,8 @@ def test_a_snapshot_shows_the_containers_volumes_read_only(containers: Container
         assert proc.returncode != 0 and "Read-only file system" in proc.stderr
         assert "its volumes and bind mounts are the original's, read-only" in proc.stderr
         assert leftovers(cid) == []
-        check = docker(
-            "run", "--rm", "-v", f"{volume}:/data", "--entrypoint", "cat", TOOLBOX, "/data/state.db"
-        )
-        assert check == "precious\n"
+        # The volume, read through the stopped original (`cp` streams a tar of the one file): unchanged.
+        assert "precious\n" in docker("cp", f"{name}:/data/state.db", "-")
     finally:
         containers.cleanup()
         docker("volume", "rm", volume, check=False)
