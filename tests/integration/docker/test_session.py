@@ -5,14 +5,18 @@ target and a USER 65532 one, through `debugbox shell` and through the interactiv
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import time
+import uuid
+from collections.abc import Iterator
 
 import pytest
 from debugbox.core.settings import Settings
 from debugbox.edge import service
 
+from tests.conftest import require
 from tests.integration.docker.engine import DISTROLESS, NONROOT, SHELL_APP, TOOLBOX, Containers, docker
 
 pytestmark = pytest.mark.docker
@@ -24,8 +28,12 @@ PROBE = "id -u; echo ---; pwd; echo ---; ls /target; echo ---; env"
 
 
 def debugbox_shell(*args: str) -> subprocess.CompletedProcess[str]:
+    return debugbox_cli("shell", *args)
+
+
+def debugbox_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "debugbox", "shell", *args],
+        [sys.executable, "-m", "debugbox", *args],
         capture_output=True,
         text=True,
         timeout=120,
@@ -265,3 +273,38 @@ def test_the_banner_names_the_variables_a_shell_cannot_hold(containers: Containe
         "except server.port, my-var: names a shell variable cannot have (they are in /proc/1/environ)"
         in proc.stderr
     )
+
+
+@pytest.fixture
+def bash_toolbox() -> Iterator[str]:
+    """A toolbox whose `sh` is bash (as on Red Hat-like images): `debugbox toolbox build --tool bash`, then
+    /bin/sh linked to it. Both images are removed afterwards."""
+    require(shutil.which("bash") is not None, "bash is needed on this machine")
+    tag = f"debugbox-test/bash-sh:{uuid.uuid4().hex[:10]}"
+    built, maker = f"{tag}-build", f"dbx-{uuid.uuid4().hex[:10]}"
+    try:
+        made = debugbox_cli("toolbox", "build", "--tool", "bash", "--tag", built)
+        assert made.returncode == 0, made.stderr
+        link = 'ln -sf "$(command -v bash)" /bin/sh'
+        docker("run", "--name", maker, "--entrypoint", "/bin/busybox", built, "sh", "-c", link)
+        docker("commit", maker, tag)
+        yield tag
+    finally:
+        docker("rm", "-f", maker, check=False)
+        docker("rmi", tag, built, check=False)
+
+
+def test_a_target_variable_bash_keeps_read_only_does_not_end_a_session_whose_sh_is_bash(
+    containers: Containers, bash_toolbox: str
+) -> None:
+    """`ENV UID=1000` is common in Dockerfiles; bash (in posix mode, as `sh`) makes UID read-only, and
+    exporting it ended the bootstrap: "UID: readonly variable", exit 1, no session."""
+    target = containers.run(DISTROLESS, options=("--env", "UID=1000", "--env", "PPID=7", "--env", "GID=1000"))
+
+    proc = debugbox_shell(
+        target, "--image", bash_toolbox, "--", "sh", "-c", 'echo "$TARGET_UID $GID ${BASH_VERSION:+bash}"'
+    )
+
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "1000 1000 bash\n"  # the bootstrap ran in bash
+    assert "readonly" not in proc.stderr and f"debugbox: inside {target}" in proc.stderr

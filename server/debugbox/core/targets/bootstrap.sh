@@ -184,6 +184,9 @@ if [ -n "$dbx_pid" ] && [ -r "/proc/$dbx_pid/environ" ] && command -v tr >/dev/n
         EDITOR | VISUAL | PAGER | MANPAGER | TMPDIR | INPUTRC | TERMINFO* | FCEDIT | EXINIT | *VIMINIT | MYVIMRC | \
         VIM | VIMRUNTIME | OPENSSL_* | LUA_INIT* | JAVA_TOOL_OPTIONS | _JAVA_OPTIONS | JDK_JAVA_OPTIONS | \
         XDG_CONFIG_HOME | CURL_HOME | WGETRC) export "TARGET_$dbx_name=$dbx_value" ;;
+      # Read-only in bash, a toolbox's `sh` on Red Hat-like images: exporting one ends the bootstrap (posix
+      # mode); a Dockerfile's `ENV UID=1000` is common.
+      UID | EUID | PPID | BASH_VERSINFO) export "TARGET_$dbx_name=$dbx_value" ;;
       PWD | OLDPWD | SHLVL | TERM | _ | ENV | IFS | DEBUGBOX_* | TARGET_* | dbx_*) ;;
       *) export "$dbx_name=$dbx_value" ;;
     esac
