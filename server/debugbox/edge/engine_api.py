@@ -406,8 +406,8 @@ class EngineClient:
         every `_SEND_STEP`. Returns the status and up to 1,000 bytes of the answer.
 
         The socket timeout bounds each send. When `source` holds fewer than `count` bytes (it shrank meanwhile),
-        the connection is dropped before the body is complete (the engine fails the extraction instead of
-        writing a shorter file), and `ShortSource` says so.
+        the connection is dropped before the body is complete and `ShortSource` says so: the engine fails the
+        extraction, but keeps the part of the file it had written (Docker and Podman alike).
         """
         url = path + ("?" + urlencode(query) if query else "")
         length = str(len(head) + count + len(tail))

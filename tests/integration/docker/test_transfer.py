@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -132,6 +133,35 @@ def test_nothing_is_replaced_without_force_and_links_are_not_followed(
     linked = debugbox("cp", f"{name}:/www/index.html", str(trap))
     assert linked.returncode == 1 and "symbolic link" in linked.stderr
     assert not (tmp_path / "elsewhere").exists()
+
+
+def test_sigterm_or_a_closed_terminal_mid_copy_leaves_no_partial_file(
+    containers: Containers, tmp_path: Path
+) -> None:
+    # Ctrl-C always removed the half-written file; SIGTERM (`timeout`, an editor stopping the task) and SIGHUP
+    # (the terminal closed) ended the process on the spot and left it under the final name, looking complete.
+    name = containers.run(DISTROLESS)
+    sparse = tmp_path / "big.img"
+    sparse.touch()
+    os.truncate(sparse, 512 * 1024 * 1024)
+    assert debugbox("cp", str(sparse), f"{name}:/big.img").returncode == 0
+    sparse.unlink()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        out = tmp_path / f"out-{sig.name}"
+        argv = [sys.executable, "-m", "debugbox", "cp", f"{name}:/big.img", str(out)]
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        while not out.exists():  # the first bytes are being written
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.001)
+        # Held still while the signal is queued, so it lands mid-copy however fast this machine copies.
+        proc.send_signal(signal.SIGSTOP)
+        proc.send_signal(sig)
+        proc.send_signal(signal.SIGCONT)
+        err = proc.communicate(timeout=60)[1]
+        assert proc.returncode == 128 + sig, err
+        assert "interrupted: the copy is incomplete; no partly written file was left" in err, err
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:

@@ -58,6 +58,16 @@ def archive_parent_and_name(path: str) -> tuple[str, str]:
     return parent or "/", name
 
 
+def followed_link(path: str, link_target: str) -> str | None:
+    """The path a link at `path` in the target points to, from the engine's stat (`linkTarget`: Docker and
+    Podman resolve it inside the container, absolute; a relative one is read from the link's folder); None
+    when the engine did not say."""
+    if not link_target or link_target == path:
+        return None
+    normal = posixpath.normpath(posixpath.join(posixpath.dirname(path), link_target))
+    return "/" if normal == "//" else normal
+
+
 @dataclass(frozen=True)
 class Landing:
     """Where one archive entry goes, relative to the local destination root; None: skipped (with why)."""
