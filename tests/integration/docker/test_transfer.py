@@ -203,3 +203,37 @@ def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_r
     while docker("ps", "-aq", "--filter", f"name={helper}").strip() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()
+
+
+def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
+    # The helper keeps the target's network namespace alive: every connection was refused, silently, until Ctrl-C.
+    name = containers.run(DISTROLESS)
+    with forwarding(name, 8080, TOOLBOX) as forward:
+        with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
+            assert resp.status == 200
+        docker("stop", "-t", "1", name)
+        forward.wait(timeout=60)  # it ends by itself
+    assert forward.returncode == 1, forward.err
+    assert f"debugbox: {name} stopped, which ended the forward; 1 connection(s) forwarded" in forward.err
+    assert not docker("ps", "-aq", "--filter", f"name={forward.helper}").strip()
+
+
+def test_a_port_nobody_listens_on_is_said_and_an_ipv6_loopback_listener_is_reached(
+    containers: Containers,
+) -> None:
+    # The app listens on [::1]:9091 only, as Node's `localhost` does (Docker turns IPv6 off unless asked).
+    ipv6 = ("--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0")
+    name = containers.run(
+        DISTROLESS, "-f", "-p", "[::1]:9091", "-h", "/www", options=("--entrypoint", "/httpd", *ipv6)
+    )
+    with forwarding(name, 9091, TOOLBOX) as forward:
+        with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
+            assert resp.read() == b"hello from distroless-app\n"  # before: an empty reply
+    assert forward.returncode == 0, forward.err
+    # Nothing on 9092: said when the forward starts, and for the connection that got nothing (it was silent).
+    with forwarding(name, 9092, TOOLBOX) as forward:
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30).close()
+    assert f"nothing listens on port 9092 in {name} yet" in forward.err, forward.err
+    assert "a connection got no answer: nothing accepted it on 127.0.0.1:9092 in the target" in forward.err
+    assert "Connection refused" in forward.err
