@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
-    if forward.listening is None:
+    if forward.nothing_listens:
         _say(f"nothing listens on port {port} in {target.name} yet: connections get no answer until it does")
     try:
         forward.serve()

@@ -65,7 +65,9 @@ class Forward:
         self.target_stopped = False
         """The target stopped (or was removed) while forwarding, which ended it."""
         self.listening: str | None = None
-        """Where the app listens in the target's namespace, as `nc` reaches it (None: nothing listens yet)."""
+        """Where the app listens in the target's namespace, as `nc` reaches it (None: not known)."""
+        self.nothing_listens = False
+        """The target's sockets were read and nothing listens on the port."""
         self._closing = threading.Lock()
         """Held while the helper is removed: a second `close()` (the signal's thread and the main thread's
         `finally`) waits for the first, so the process never exits with the removal half-done."""
@@ -100,7 +102,7 @@ class Forward:
 
     def _find_listener(self) -> str | None:
         """Where the port listens in the target (`listening_address`), read through the helper; None when nothing
-        does or the helper cannot read it (then `nc` tries the loopback)."""
+        does, or when the helper cannot read it (`nothing_listens` tells which; `nc` then tries the loopback)."""
         try:
             proc = subprocess.run(
                 listeners_argv(self.cli, self.helper),
@@ -110,8 +112,12 @@ class Forward:
                 check=False,
             )
         except subprocess.TimeoutExpired:
+            self.nothing_listens = False
             return None
-        return listening_address(self.port, proc.stdout)
+        found = listening_address(self.port, proc.stdout)
+        # A toolbox without `cat`, or an engine that refused the exec, says nothing about the port.
+        self.nothing_listens = found is None and "local_address" in proc.stdout
+        return found
 
     def _target_ended(self) -> None:
         self.target_stopped = True
@@ -167,20 +173,20 @@ class Forward:
         except OSError:
             pass
         finally:
+            code = None
+            if not answered:  # a refused nc ends by itself, at once
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    code = proc.wait(timeout=1)
+            if code not in (None, 0) and not self._stop.is_set():
+                self._refused(proc)  # said before the client sees its connection close
             try:
                 conn.shutdown(socket.SHUT_RDWR)
             except OSError:
                 pass
             conn.close()
-            code = None
-            if not answered:  # a refused nc ends by itself, at once
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    code = proc.wait(timeout=1)
             proc.kill()
             proc.wait()
             up.join(timeout=1)
-        if not answered and code not in (None, 0) and not self._stop.is_set():
-            self._refused(proc)
 
     def _refused(self, proc: subprocess.Popen[bytes]) -> None:
         """A connection nothing accepted: said (nc's own words), and where the port listens looked up again
