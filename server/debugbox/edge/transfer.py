@@ -406,7 +406,11 @@ def _single_file(
     try:
         entry = read_file_header(resp)
         if entry is None:
-            raise TransferRefused(f"{path} changed while it was read (no longer a regular file): try again")
+            # Docker sends an empty archive for a file whose name is not UTF-8 (its folder's archive has it).
+            raise TransferRefused(
+                f"the engine's archive of {path} holds no file: it changed while it was read, or the engine "
+                "cannot archive it by that name (copy its folder instead)"
+            )
         name, size, mode = entry
         local = _land_locally(name, top, root, rename, summary)
         if local is not None:

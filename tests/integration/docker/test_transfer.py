@@ -164,6 +164,29 @@ def test_sigterm_or_a_closed_terminal_mid_copy_leaves_no_partial_file(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
+def test_a_name_that_is_not_utf8_is_copied_as_its_bytes(containers: Containers, tmp_path: Path) -> None:
+    # A path in a container is bytes; one that is not UTF-8 was a traceback (UnicodeEncodeError) in every call
+    # that named it to the engine.
+    name = containers.run(DISTROLESS)
+    odd = os.fsdecode(b"latin-1 caf\xe9.bin")
+    (tmp_path / odd).write_bytes(b"\x00bytes\xff")
+    sent = debugbox("cp", str(tmp_path / odd), f"{name}:/www")
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        os.fsencode(odd) in subprocess.run(["docker", "cp", f"{name}:/www", "-"], capture_output=True).stdout
+    )
+    folder = debugbox("cp", f"{name}:/www", str(tmp_path / "back"))
+    assert folder.returncode == 0, folder.stderr
+    assert (tmp_path / "back" / odd).read_bytes() == b"\x00bytes\xff"
+    # By its own name: Docker's archive of it is empty (`docker cp` gets nothing either); one sentence says so.
+    alone = debugbox("cp", f"{name}:/www/{odd}", str(tmp_path / "alone"))
+    assert alone.returncode in (0, 1) and "Traceback" not in alone.stderr, alone.stderr
+    if alone.returncode == 1:
+        assert "cannot archive it by that name (copy its folder instead)" in alone.stderr
+    else:  # an engine that archives it
+        assert (tmp_path / "alone").read_bytes() == b"\x00bytes\xff"
+
+
 def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:
     name = containers.run(DISTROLESS)
     missing = debugbox("cp", f"{name}:/no/such/file", str(tmp_path / "x"))
