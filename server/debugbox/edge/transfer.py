@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
 from debugbox.core.targets.file_view import kind_of_mode
-from debugbox.core.targets.transfer import archive_parent_and_name, followed_link, land
+from debugbox.core.targets.transfer import archive_parent_and_name, beneath_a_mount, followed_link, land
 from debugbox.edge.engine_api import EngineClient, ShortSource, decode_path_stat, error_message
 
 if TYPE_CHECKING:
@@ -220,6 +220,7 @@ def copy_out(
     its source: the engine resolves it inside the container (`linkTarget`), and what it points to is copied
     under the link's name (Docker sends the link itself, Podman what it points to: both land the same).
     """
+    _reachable(path)
     summary = Summary()
     with read_archive(client, container_id, path) as resp:
         found = _path_stat(client, container_id, path, resp)
@@ -239,6 +240,12 @@ def copy_out(
     except TargetNotFound:
         raise TargetNotFound(f"{path} is a link to {real}, which does not exist in the target") from None
     return summary
+
+
+def _reachable(path: str) -> None:
+    why = beneath_a_mount(path)
+    if why is not None:
+        raise TransferRefused(why)
 
 
 def _path_stat(client: EngineClient, container_id: str, path: str, resp: Answer) -> dict[str, Any]:
@@ -727,6 +734,7 @@ def copy_in(
         raise TransferRefused(f"{src} does not exist")
     if not (src.is_file() or src.is_dir()):
         raise TransferRefused(f"{src} is not a regular file or folder")
+    _reachable(path)
     found = client.stat_path(container_id, path)
     if found is not None and _is_dir(found):
         extract_to, arcname = path, src.name

@@ -197,7 +197,14 @@ def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: P
     assert both_local.returncode == 2 and "exactly one" in both_local.stderr
     no_folder = debugbox("cp", str(tmp_path), f"{name}:/nonexistent/dir/x")
     assert no_folder.returncode == 1 and "is not a folder in the target" in no_folder.stderr
-    for result in (missing, relative, both_local, no_folder):
+    # Mounted over the container's filesystem, out of the archive API's reach: said, not "copied" into a place
+    # the container never sees, nor "does not exist".
+    kernel = debugbox("cp", f"{name}:/proc/1/status", str(tmp_path / "x"))
+    assert kernel.returncode == 1 and "/proc in a running container is mounted over" in kernel.stderr
+    (tmp_path / "note").write_text("x")
+    hidden = debugbox("cp", str(tmp_path / "note"), f"{name}:/dev/note")
+    assert hidden.returncode == 1 and "it cannot copy /dev/note; use a session" in hidden.stderr
+    for result in (missing, relative, both_local, no_folder, kernel, hidden):
         assert "Traceback" not in result.stderr
 
 

@@ -18,6 +18,7 @@ from debugbox.core.targets.port_forward import (
 from debugbox.core.targets.transfer import (
     TargetPath,
     archive_parent_and_name,
+    beneath_a_mount,
     human_size,
     land,
     split_target_path,
@@ -64,6 +65,20 @@ def test_entries_land_under_the_destination(entry: str, rename: str | None, expe
 def test_entries_that_would_escape_are_skipped_with_a_reason(entry: str) -> None:
     landing = land(entry, "etc", None)
     assert landing.relative is None and landing.skipped
+
+
+@pytest.mark.parametrize(
+    ("path", "reached"),
+    [
+        ("/proc/1/status", False),
+        ("/sys", False),
+        ("/dev/shm/x", False),
+        ("/devices", True),
+        ("/www/proc", True),
+    ],
+)
+def test_what_is_mounted_over_a_container_is_out_of_the_archive_apis_reach(path: str, reached: bool) -> None:
+    assert (beneath_a_mount(path) is None) == reached
 
 
 def test_upload_parent_and_name() -> None:
