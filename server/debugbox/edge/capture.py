@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, engine_cli_reason
 from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
 from debugbox.edge.cli_tools import resolve_program
@@ -135,8 +135,16 @@ class PcapRun:
                 summary = None
         if self._proc.returncode not in (0, 143, -15) and summary is None:
             self._discard_empty()
-            tail = " ".join(line for line in said[-2:] if not line.startswith(_TCPDUMP_NOISE))
-            raise RuntimeUnavailable(f"the capture failed: {tail or f'exit status {self._proc.returncode}'}")
+            reason = engine_cli_reason(
+                "\n".join(line for line in said if not line.startswith(_TCPDUMP_NOISE))
+            )
+            if reason is not None and "executable file not found" in reason:
+                reason += (
+                    "; the toolbox image needs tcpdump (netshoot has it, busybox does not): pass --image"
+                )
+            raise RuntimeUnavailable(
+                f"the capture failed: {reason or f'exit status {self._proc.returncode}'}"
+            )
         return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))
 
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.errors import RuntimeUnavailable, engine_cli_reason
 from debugbox.core.targets.port_forward import (
     connect_argv,
     helper_argv,
@@ -91,7 +91,8 @@ class Forward:
         if proc.returncode != 0:
             self.close()
             raise RuntimeUnavailable(
-                f"the forwarding helper ({self.toolbox}) did not start: {proc.stderr.strip()[-300:]}"
+                f"the forwarding helper ({self.toolbox}) did not start: "
+                f"{engine_cli_reason(proc.stderr) or f'exit status {proc.returncode}'}"
             )
         self.listening = self._find_listener()
         if self.engine is not None:
@@ -191,11 +192,11 @@ class Forward:
     def _refused(self, proc: subprocess.Popen[bytes]) -> None:
         """A connection nothing accepted: said (nc's own words), and where the port listens looked up again
         (the app may have started, or moved, since)."""
-        said = proc.stderr.read().decode("utf-8", "replace").strip().splitlines() if proc.stderr else []
+        said = engine_cli_reason(proc.stderr.read().decode("utf-8", "replace")) if proc.stderr else None
         where = self.listening or "127.0.0.1"
         self.listening = self._find_listener()
         if self.report is not None:
-            why = f" ({said[-1]})" if said else ""
+            why = f" ({said})" if said else ""
             self.report(
                 f"a connection got no answer: nothing accepted it on {where}:{self.port} in the target{why}"
             )

@@ -23,7 +23,7 @@ from debugbox.core.targets.capture import CAPTURE_LABEL
 
 from tests.conftest import require
 from tests.integration.capture_checks import assert_valid_capture, capture_while_requested, requests_to
-from tests.integration.docker.engine import DISTROLESS, Containers, container_id, docker
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
 from tests.integration.docker.test_toolbox_promises import debian_toolbox  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.docker
@@ -149,6 +149,12 @@ def test_a_bad_filter_or_output_is_one_sentence_and_leaves_no_file_and_no_helper
     )
     folder = capture("-o", str(tmp_path), "--force")
     assert folder.returncode == 1 and f"{tmp_path} is a folder: name the pcap file" in folder.stderr
-    for result in (bad, missing, folder):
+    # A toolbox without tcpdump (busybox): the engine's sentence and what to do, not docker's "Run 'docker run
+    # --help'" epilogue, which was all the message held.
+    no_tcpdump = capture("-o", str(tmp_path / "x.pcap"), "--image", TOOLBOX)
+    assert no_tcpdump.returncode == 1, no_tcpdump.stderr
+    assert "executable file not found" in no_tcpdump.stderr and "needs tcpdump" in no_tcpdump.stderr
+    assert "docker run --help" not in no_tcpdump.stderr and not (tmp_path / "x.pcap").exists()
+    for result in (bad, missing, folder, no_tcpdump):
         assert "Traceback" not in result.stderr
     assert helpers_of(name) == ""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import pytest
-from debugbox.core.errors import InvalidTarget
+from debugbox.core.errors import InvalidTarget, engine_cli_reason
 from debugbox.core.targets.capture import CAPTURE_LABEL, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import (
     FORWARD_LABEL,
@@ -174,3 +174,28 @@ def test_the_capture_helper_has_no_tty_and_only_the_capabilities_it_needs() -> N
             capture_argv(("docker",), "abc", "toolbox:test", "cap-1", bad)
     with pytest.raises(InvalidTarget):
         capture_argv(("docker",), "abc", "toolbox:test", "cap-1", interface="-w")
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        (
+            'docker: Error response from daemon: exec: "tcpdump": executable file not found in $PATH: unknown\n\n'
+            "Run 'docker run --help' for more information\n",
+            'docker: Error response from daemon: exec: "tcpdump": executable file not found in $PATH: unknown',
+        ),
+        (
+            "Unable to find image 'tb:1' locally\ndocker: Error response from daemon: Get \"https://r/v2/\": "
+            "no such host\n\nRun 'docker run --help' for more information\n",
+            "Unable to find image 'tb:1' locally; docker: Error response from daemon: Get \"https://r/v2/\": "
+            "no such host",
+        ),
+        (
+            "tcpdump: any: You don't have permission to capture on that device\n",
+            "tcpdump: any: You don't have permission to capture on that device",
+        ),
+        ("\n", None),
+    ],
+)
+def test_a_failed_engine_command_is_said_in_the_engines_own_sentence(output: str, reason: str | None) -> None:
+    assert engine_cli_reason(output) == reason
