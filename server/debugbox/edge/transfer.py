@@ -736,20 +736,30 @@ def copy_in(
         raise TransferRefused(f"{src} is not a regular file or folder")
     _reachable(path)
     found = client.stat_path(container_id, path)
+    folder = src.is_dir() and not src.is_symlink()  # a link named as the source travels as a link
     if found is not None and _is_dir(found):
         extract_to, arcname = path, src.name
-        existing = client.stat_path(container_id, str(PurePosixPath(path, arcname)))
-        if existing is not None and not force and not _is_dir(existing):
-            raise ExistsInTarget(
-                f"{PurePosixPath(path, arcname)} exists in the target: pass --force to replace it"
-            )
+        landed = str(PurePosixPath(path, arcname))
+        existing = client.stat_path(container_id, landed)
     else:
         extract_to, arcname = archive_parent_and_name(path)
-        if found is not None and not force:
-            raise ExistsInTarget(f"{path} exists in the target: pass --force to replace it")
+        landed, existing = path, found
         parent = client.stat_path(container_id, extract_to)
         if parent is None or not _is_dir(parent):
             raise TransferRefused(f"{extract_to} is not a folder in the target")
+    if existing is not None and _is_dir(existing) != folder:
+        # The engine refuses either way (`noOverwriteDirNonDir`), after "pass --force" had promised otherwise.
+        there = {"directory": "a folder", "symlink": "a link", "other": "a special file"}.get(
+            kind_of_mode(int(existing.get("mode", 0))), "a file"
+        )
+        raise TransferRefused(
+            f"{landed} is {there} in the target and {src} {'a folder' if folder else 'is not'}: a folder merges "
+            "only into a folder, and nothing else replaces one"
+        )
+    if existing is not None and not force:
+        # A folder merges into the one there, and the engine replaces each file of the same name in it.
+        then = "merge into it (its files of the same names are replaced)" if folder else "replace it"
+        raise ExistsInTarget(f"{landed} exists in the target: pass --force to {then}")
     summary = Summary()
     where = f"/containers/{quote(container_id, safe='')}/archive"
     query = {"path": extract_to, "noOverwriteDirNonDir": "true"}

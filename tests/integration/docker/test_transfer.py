@@ -187,6 +187,40 @@ def test_a_name_that_is_not_utf8_is_copied_as_its_bytes(containers: Containers, 
         assert (tmp_path / "alone").read_bytes() == b"\x00bytes\xff"
 
 
+def test_a_folder_upload_replaces_nothing_without_force_and_never_a_file_with_a_folder(
+    containers: Containers, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text("first\n")
+    assert debugbox("cp", str(site), f"{name}:/www").returncode == 0
+    # Again into the folder that is there now: the engine would merge, replacing page.html, without --force.
+    (site / "page.html").write_text("second\n")
+    again = debugbox("cp", str(site), f"{name}:/www")
+    assert again.returncode == 1, again.stderr
+    assert "/www/site exists in the target: pass --force to merge into it" in again.stderr
+    assert docker_export_file(name, "www/site/page.html") == b"first\n"
+    merged = debugbox("cp", str(site), f"{name}:/www", "--force")
+    assert merged.returncode == 0, merged.stderr
+    assert docker_export_file(name, "www/site/page.html") == b"second\n"
+    # A folder onto a file, a file onto a folder: one sentence, not "pass --force" and then the engine's 500.
+    clash = tmp_path / "index.html"
+    clash.mkdir()
+    onto_file = debugbox("cp", str(clash), f"{name}:/www", "--force")
+    assert onto_file.returncode == 1, onto_file.stderr
+    assert f"/www/index.html is a file in the target and {clash} a folder" in onto_file.stderr
+    (tmp_path / "plain").write_text("x")
+    onto_folder = debugbox("cp", str(tmp_path / "plain"), f"{name}:/www/site", "--force")
+    assert onto_folder.returncode == 0, onto_folder.stderr  # into the folder, as `cp` does
+    www = tmp_path / "www"
+    www.write_text("x")
+    file_for_folder = debugbox("cp", str(www), f"{name}:/", "--force")
+    assert file_for_folder.returncode == 1, file_for_folder.stderr
+    assert f"/www is a folder in the target and {www} is not" in file_for_folder.stderr
+    assert docker_export_file(name, "www/index.html") == b"hello from distroless-app\n"
+
+
 def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:
     name = containers.run(DISTROLESS)
     missing = debugbox("cp", f"{name}:/no/such/file", str(tmp_path / "x"))
