@@ -231,6 +231,7 @@ def copy_out(
     unresolved = TransferRefused(f"{path} is a link the engine did not resolve: name the path it points to")
     if real is None:
         raise unresolved
+    _reachable(real)
     try:
         with read_archive(client, container_id, real) as resp:
             found = _path_stat(client, container_id, real, resp)
