@@ -141,27 +141,40 @@ def test_sigterm_or_a_closed_terminal_mid_copy_leaves_no_partial_file(
     # Ctrl-C always removed the half-written file; SIGTERM (`timeout`, an editor stopping the task) and SIGHUP
     # (the terminal closed) ended the process on the spot and left it under the final name, looking complete.
     name = containers.run(DISTROLESS)
+    size = 512 * 1024 * 1024
     sparse = tmp_path / "big.img"
     sparse.touch()
-    os.truncate(sparse, 512 * 1024 * 1024)
+    os.truncate(sparse, size)
     assert debugbox("cp", str(sparse), f"{name}:/big.img").returncode == 0
     sparse.unlink()
     for sig in (signal.SIGTERM, signal.SIGHUP):
         out = tmp_path / f"out-{sig.name}"
-        argv = [sys.executable, "-m", "debugbox", "cp", f"{name}:/big.img", str(out)]
-        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
-        while not out.exists():  # the first bytes are being written
-            assert proc.poll() is None, proc.communicate()[1]
-            time.sleep(0.001)
-        # Held still while the signal is queued, so it lands mid-copy however fast this machine copies.
-        proc.send_signal(signal.SIGSTOP)
-        proc.send_signal(sig)
-        proc.send_signal(signal.SIGCONT)
-        err = proc.communicate(timeout=60)[1]
+        proc, err = stopped_mid_copy(name, out, size, sig)
         assert proc.returncode == 128 + sig, err
         assert "interrupted: the copy is incomplete; no partly written file was left" in err, err
         assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def stopped_mid_copy(name: str, out: Path, size: int, sig: int) -> tuple[subprocess.Popen[str], str]:
+    """`debugbox cp NAME:/big.img OUT` given `sig` while it is writing OUT: held still (SIGSTOP) once OUT has
+    some bytes and not all, the signal queued, then let go. A machine so busy that the copy ended before it was
+    held is tried again, so the signal always lands mid-copy."""
+    for _ in range(5):
+        argv = [sys.executable, "-m", "debugbox", "cp", f"{name}:/big.img", str(out)]
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        while not (out.exists() and out.stat().st_size > 0):  # the first bytes are being written
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGSTOP)
+        if out.stat().st_size < size:
+            proc.send_signal(sig)
+            proc.send_signal(signal.SIGCONT)
+            return proc, proc.communicate(timeout=60)[1]
+        proc.send_signal(signal.SIGCONT)  # too late: the copy is complete
+        proc.communicate(timeout=60)
+        out.unlink()
+    raise AssertionError("the copy always ended before it could be stopped")
 
 
 def test_a_name_that_is_not_utf8_is_copied_as_its_bytes(containers: Containers, tmp_path: Path) -> None:
