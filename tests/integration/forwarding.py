@@ -23,6 +23,12 @@ class Forward:
     err: str = ""
     """Everything it wrote to stderr after the first line, once stopped."""
     returncode: int | None = None
+    proc: subprocess.Popen[str] | None = None
+
+    def wait(self, timeout: float) -> None:
+        """Wait for it to end by itself (the target stopped)."""
+        assert self.proc is not None
+        self.proc.wait(timeout=timeout)
 
 
 @contextmanager
@@ -31,6 +37,7 @@ def forwarding(ref: str, port: int, toolbox: str, *, env: dict[str, str] | None 
     forward = Forward(free_port())
     argv = [sys.executable, "-m", "debugbox", "forward", ref, str(port), "--local", str(forward.local)]
     proc = subprocess.Popen([*argv, "--image", toolbox], stderr=subprocess.PIPE, text=True, env=env)
+    forward.proc = proc
     try:
         assert proc.stderr is not None
         line = proc.stderr.readline()
@@ -38,6 +45,11 @@ def forwarding(ref: str, port: int, toolbox: str, *, env: dict[str, str] | None 
         forward.helper = line.split("(helper ")[1].split(")")[0]
         yield forward
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, forward.err = proc.communicate(timeout=60)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        # Read through the same buffered stream as the first line (`communicate` with a timeout reads the pipe
+        # itself, and would lose what that stream had buffered past the first line).
+        assert proc.stderr is not None
+        forward.err = proc.stderr.read()
+        proc.wait(timeout=60)
         forward.returncode = proc.returncode

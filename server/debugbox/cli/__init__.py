@@ -16,12 +16,13 @@ touched.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import os
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TextIO
 
 from debugbox import __version__
@@ -88,6 +89,32 @@ def engine_timeout(value: float | None) -> float | None:
     if value is not None and not 0 < value <= 3600:
         raise UsageError("--timeout must be between 0 and 3600 seconds")
     return value
+
+
+class Stopped(KeyboardInterrupt):
+    """SIGTERM, or SIGHUP (the terminal closed), taken as Ctrl-C: the command cleans up on its way out as it
+    does for Ctrl-C (`stop_on_signals`), and exits with 128 + the signal's number, as if it had been killed."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise `Stopped` in the main thread, so `finally` and `except
+    BaseException` clean-ups run (a partly written file removed) instead of the process just ending."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise Stopped(signum)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _columns() -> int:
@@ -183,8 +210,8 @@ def _main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"debugbox: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
+    except KeyboardInterrupt as exc:
+        return 128 + exc.signum if isinstance(exc, Stopped) else 130
     except BrokenPipeError:
         # The reader went away (`debugbox inspect … | head`): stop quietly, as other CLI tools do.
         import os

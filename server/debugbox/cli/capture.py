@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.edge.service import is_pod_ref
 
     if args.duration is not None and not 0 < args.duration <= 86400:
-        raise UsageError("--duration must be between 0 and 86400 seconds")
+        raise UsageError("--duration must be more than 0 and at most 86400 seconds")
     settings = Settings()
     capture: PcapRun
     try:
@@ -82,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1
+    if capture.target_stopped:
+        print(f"debugbox: {name} stopped, which ended the capture", file=sys.stderr)
     if result.summary is not None:
         s = result.summary
         cut = " (the last record is incomplete)" if s.truncated else ""

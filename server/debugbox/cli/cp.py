@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from debugbox.cli import UsageError, engine_timeout, own_stream, terminal_consent
+from debugbox.cli import UsageError, engine_timeout, own_stream, stop_on_signals, terminal_consent
 
 
 def register(sub: Any) -> None:
@@ -76,10 +76,15 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
-        if is_pod_ref(remote.target):
-            what, summary = _pod_copy(args, settings, src, dest, progress)
-        else:
-            what, summary = _engine_copy(args, settings, src, dest, progress)
+        with stop_on_signals():  # SIGTERM/SIGHUP clean up as Ctrl-C does: no partly written file stays
+            if is_pod_ref(remote.target):
+                what, summary = _pod_copy(args, settings, src, dest, progress)
+            else:
+                what, summary = _engine_copy(args, settings, src, dest, progress)
+    except KeyboardInterrupt:
+        _end(progress)
+        print(f"debugbox: interrupted: {_left_behind(remote, src is not None)}", file=sys.stderr)
+        raise
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
     except (RuntimeProblem, transfer.TransferRefused) as exc:
@@ -102,6 +107,17 @@ def run(args: argparse.Namespace) -> int:
     for why in summary.skipped or []:
         print(f"  skipped {(why)}", file=sys.stderr)
     return 0
+
+
+def _left_behind(remote: Any, out: bool) -> str:
+    """What an interrupted copy leaves, said truthfully: a local file is written whole or removed (`transfer`'s
+    write rule, a pod's upload lands in a temporary folder its script removes), but the engine's archive API
+    extracts straight into place and has no call to remove what it wrote."""
+    from debugbox.edge.service import is_pod_ref
+
+    if out or is_pod_ref(remote.target):
+        return "the copy is incomplete; no partly written file was left"
+    return f"what reached {remote.path} in the target may be incomplete; copy it again with --force"
 
 
 def _engine_copy(

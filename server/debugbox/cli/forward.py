@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             toolbox=args.image or settings.toolbox_image,
             address=args.address,
             local=local,
+            engine=backend.client,
+            report=_say,
         )
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
@@ -107,16 +109,21 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
         flush=True,
     )
+    if forward.nothing_listens:
+        _say(f"nothing listens on port {port} in {target.name} yet: connections get no answer until it does")
     try:
         forward.serve()
     except KeyboardInterrupt:
         pass
     finally:
         forward.close()
-    print(
-        f"debugbox: stopped; {forward.connections} connection(s) forwarded, helper removed", file=sys.stderr
-    )
-    return 0
+    why = f"{target.name} stopped, which ended the forward" if forward.target_stopped else "stopped"
+    print(f"debugbox: {why}; {forward.connections} connection(s) forwarded, helper removed", file=sys.stderr)
+    return 1 if forward.target_stopped else 0
+
+
+def _say(line: str) -> None:
+    print(f"debugbox: {line}", file=sys.stderr, flush=True)
 
 
 def _pod_forward(args: argparse.Namespace, settings: Settings, port: int, local: int) -> int:

@@ -29,3 +29,15 @@ class StrategyUnavailable(RuntimeProblem):
 
 class InvalidTarget(RuntimeProblem):
     """A target reference that is not a valid container name or ID (or a prefix no backend claims)."""
+
+
+def engine_cli_reason(output: str) -> str | None:
+    """The engine CLI's own sentence from what a failed `docker`/`podman` command wrote (`docker: Error response
+    from daemon: …`, `Error: …`), not its "Run 'docker run --help'" epilogue or its progress lines; the last
+    non-empty line when none says error, None when it wrote nothing."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    lines = [line for line in lines if not line.startswith("Run '")]
+    reason = next((line for line in lines if "rror" in line), lines[-1] if lines else None)
+    # A pull that failed says only how (a registry out of reach): the image was not on the engine.
+    missing = next((line for line in lines if line.startswith("Unable to find image")), None)
+    return f"{missing}; {reason}" if missing and reason and reason != missing else reason

@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, engine_cli_reason
 from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
 from debugbox.edge.cli_tools import resolve_program
+from debugbox.edge.engine_watch import watch_target
 
 if TYPE_CHECKING:
     from debugbox.edge.engine_api import EngineClient
 
 _SUMMARY_LIMIT = 512 * 1024 * 1024
 """Larger pcaps are not read back to count packets (tcpdump's own count is shown instead)."""
+_TCPDUMP_NOISE = ("tcpdump: data link type", "tcpdump: listening on")
+"""tcpdump's start-up lines on stderr: not the reason when it fails."""
 
 
 @dataclass
@@ -50,16 +53,30 @@ class PcapRun:
         self.force = force
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = threading.Event()
+        self._created = False
+        """Whether `output` was made by this capture (not an existing file replaced with `force`)."""
+        self.target_stopped = False
+        """The target stopped (or was removed) during the capture, which ended it."""
 
     def _open_output(self) -> int:
         if os.path.islink(self.output):
             raise RuntimeUnavailable(
                 f"{self.output} is a symbolic link: debugbox does not write through links"
             )
-        if self.output.exists() and not self.force:
+        if self.output.is_dir():
+            raise RuntimeUnavailable(f"{self.output} is a folder: name the pcap file to write (-o FILE)")
+        if not self.output.parent.is_dir():
+            raise RuntimeUnavailable(f"{self.output.parent} is not an existing folder")
+        existed = self.output.exists()
+        if existed and not self.force:
             raise RuntimeUnavailable(f"{self.output} exists: pass --force to replace it")
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if self.force else os.O_EXCL)
-        return os.open(self.output, flags, 0o644)
+        try:
+            fd = os.open(self.output, flags, 0o644)
+        except OSError as exc:
+            raise RuntimeUnavailable(f"cannot write {self.output}: {exc.strerror or exc}") from exc
+        self._created = not existed
+        return fd
 
     def start(self) -> None:
         fd = self._open_output()
@@ -70,8 +87,18 @@ class PcapRun:
                 stdout=fd,
                 stderr=subprocess.PIPE,
             )
+        except OSError:
+            self._discard_empty()
+            raise
         finally:
             os.close(fd)
+
+    def _discard_empty(self) -> None:
+        """A capture that failed before tcpdump wrote a byte leaves no empty file of ours (it would only be
+        refused as "exists" by the next try)."""
+        with contextlib.suppress(OSError):
+            if self._created and os.lstat(self.output).st_size == 0:
+                self.output.unlink()
 
     def stop(self) -> None:
         """End the capture (idempotent, callable from a signal handler's thread)."""
@@ -107,8 +134,17 @@ class PcapRun:
             except ValueError:
                 summary = None
         if self._proc.returncode not in (0, 143, -15) and summary is None:
-            tail = " ".join(said[-2:])
-            raise RuntimeUnavailable(f"the capture failed: {tail or f'exit status {self._proc.returncode}'}")
+            self._discard_empty()
+            reason = engine_cli_reason(
+                "\n".join(line for line in said if not line.startswith(_TCPDUMP_NOISE))
+            )
+            if reason is not None and "executable file not found" in reason:
+                reason += (
+                    "; the toolbox image needs tcpdump (netshoot has it, busybox does not): pass --image"
+                )
+            raise RuntimeUnavailable(
+                f"the capture failed: {reason or f'exit status {self._proc.returncode}'}"
+            )
         return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))
 
 
@@ -136,7 +172,18 @@ class Capture(PcapRun):
         except RuntimeUnavailable as exc:
             raise RuntimeUnavailable(f"{exc}: it is needed to start the capture helper") from exc
         self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
+        self.container_id = container_id
         self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
+
+    def start(self) -> None:
+        super().start()
+        if self._engine is not None:
+            # The helper keeps the target's network namespace alive: tcpdump would capture on, silently.
+            watch_target(self._engine, self.container_id, self._target_ended, self._stopped)
+
+    def _target_ended(self) -> None:
+        self.target_stopped = True
+        self.stop()
 
     def _stop(self) -> None:
         # `stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper.

@@ -279,7 +279,7 @@ class EngineClient:
         return f"{where} failed: {exc}"
 
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
-        url = path + ("?" + urlencode(query) if query else "")
+        url = _url(path, query)
         start = time.monotonic()
         if self.endpoint.url.startswith("unix://"):
             return self._unix_request(method, url, start)
@@ -377,7 +377,7 @@ class EngineClient:
         The socket timeout bounds each read and write: a stalled engine ends the transfer (`TimeoutError` from
         the caller's reads), a slow one does not.
         """
-        url = path + ("?" + urlencode(query) if query else "")
+        url = _url(path, query)
         sock, conn = self._open()
         try:
             with self._failures(conn):
@@ -406,10 +406,10 @@ class EngineClient:
         every `_SEND_STEP`. Returns the status and up to 1,000 bytes of the answer.
 
         The socket timeout bounds each send. When `source` holds fewer than `count` bytes (it shrank meanwhile),
-        the connection is dropped before the body is complete (the engine fails the extraction instead of
-        writing a shorter file), and `ShortSource` says so.
+        the connection is dropped before the body is complete and `ShortSource` says so: the engine fails the
+        extraction, but keeps the part of the file it had written (Docker and Podman alike).
         """
-        url = path + ("?" + urlencode(query) if query else "")
+        url = _url(path, query)
         length = str(len(head) + count + len(tail))
         sock, conn = self._open()
         try:
@@ -518,6 +518,12 @@ class EngineClient:
             # knowledge rather than concluding there is no shell.
             raise StatUnsupported(f"{self.endpoint.label} answered {resp.status} to an archive stat")
         return decode_path_stat(resp.headers.get("x-docker-container-path-stat", ""))
+
+
+def _url(path: str, query: dict[str, str] | None) -> str:
+    """`path?query`, each value percent-encoded as its bytes: a path in a container is bytes, and one that is
+    not UTF-8 (`bad\\xffname`, held in a Python str as a surrogate escape) reaches the engine as those bytes."""
+    return path + ("?" + urlencode(query, encoding="utf-8", errors="surrogateescape") if query else "")
 
 
 def decode_path_stat(raw: str) -> dict[str, Any] | None:

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
 
-from debugbox.core.errors import RuntimeUnavailable
+from debugbox.core.errors import RuntimeUnavailable, engine_cli_reason
 from debugbox.core.targets.container_strategy import ContainerFacts, SnapshotSession, snapshot_session
 from debugbox.core.targets.model import PlanOptions
 from debugbox.edge.cli_tools import resolve_program
@@ -71,11 +71,7 @@ def _step(argv: tuple[str, ...], what: str) -> str:
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise RuntimeUnavailable(f"snapshot session: {what} failed ({exc})") from exc
     if proc.returncode != 0:
-        lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
-        # The engine's own sentence (`Error response from daemon: ...`), not the CLI's "Run --help" epilogue.
-        detail = next(
-            (line for line in lines if "rror" in line), lines[0] if lines else f"exit {proc.returncode}"
-        )
+        detail = engine_cli_reason(proc.stderr or proc.stdout) or f"exit {proc.returncode}"
         raise RuntimeUnavailable(f"snapshot session: {what} failed: {detail}")
     return proc.stdout
 

@@ -24,7 +24,8 @@ from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
-from debugbox.core.targets.transfer import archive_parent_and_name, land
+from debugbox.core.targets.file_view import kind_of_mode
+from debugbox.core.targets.transfer import archive_parent_and_name, beneath_a_mount, followed_link, land
 from debugbox.edge.engine_api import EngineClient, ShortSource, decode_path_stat, error_message
 
 if TYPE_CHECKING:
@@ -36,8 +37,6 @@ if TYPE_CHECKING:
 _STREAM_BUFFER = 1 << 20
 
 CHUNK = 1024 * 1024
-_DIR = 1 << 31  # Go's fs.ModeDir, as the engine's stat header reports it
-_SYMLINK = 1 << 27
 
 Progress = Callable[[int], None]
 
@@ -69,7 +68,7 @@ def _no_progress(_: int) -> None:
 
 
 def _is_dir(stat_json: dict[str, Any]) -> bool:
-    return bool(int(stat_json.get("mode", 0)) & _DIR)
+    return kind_of_mode(int(stat_json.get("mode", 0))) == "directory"
 
 
 # -- out ------------------------------------------------------------------------------------------------------
@@ -171,16 +170,26 @@ def local_destination(dest: Path, path: str, is_dir: bool, force: bool) -> tuple
     top = PurePosixPath(path).name or "/"
     check_destination(dest)
     if dest.is_dir():
-        if (dest / top).exists() and not is_dir and not force:
-            raise TransferRefused(f"{dest / top} exists: pass --force to replace it")
+        if not is_dir:
+            _check_replace(dest / top, force)
         return dest, None
     if dest.exists():
         if is_dir:
             raise TransferRefused(f"{dest} is a file; {path} is a directory")
-        if not force:
-            raise TransferRefused(f"{dest} exists: pass --force to replace it")
+        _check_replace(dest, force)
         return dest.parent, dest.name
     return dest.parent, dest.name
+
+
+def _check_replace(local: Path, force: bool) -> None:
+    """Refuse to replace an existing `local` without `force`, and what is no regular file even with it."""
+    if not os.path.lexists(local):
+        return
+    if not force:
+        raise TransferRefused(f"{local} exists: pass --force to replace it")
+    why = _replaceable(local)
+    if why is not None:
+        raise TransferRefused(f"{why}: --force replaces only regular files")
 
 
 def check_destination(dest: Path) -> None:
@@ -207,23 +216,74 @@ def copy_out(
     One engine call: the archive's answer carries the stat of `path` (`X-Docker-Container-Path-Stat`), which
     decides the destination before a byte of the body is read (a refusal closes the connection). A regular
     file takes the fast path (`_single_file`: its tar header parsed here, the bytes moved with `readinto`);
-    anything else goes through tarfile, entry by entry.
+    a folder goes through tarfile, entry by entry. A link named as the source is followed, as `cp` follows
+    its source: the engine resolves it inside the container (`linkTarget`), and what it points to is copied
+    under the link's name (Docker sends the link itself, Podman what it points to: both land the same).
     """
+    _reachable(path)
     summary = Summary()
     with read_archive(client, container_id, path) as resp:
-        found = decode_path_stat(resp.getheader("X-Docker-Container-Path-Stat") or "")
-        if not found:  # an engine that does not send it: ask
-            found = client.stat_path(container_id, path)
-            if found is None:
-                raise TargetNotFound(f"{path} does not exist in the target")
-        top = PurePosixPath(path).name or "/"
-        root, rename = local_destination(dest, path, _is_dir(found), force)
-        if not int(found.get("mode", 0)) & (_DIR | _SYMLINK):
-            _single_file(resp, path, top, root, rename, force=force, summary=summary, progress=progress)
-        else:
-            with removed_on_failure(root, rename or top):
-                land_archive(resp, top, root, rename, force=force, summary=summary, progress=progress)
+        found = _path_stat(client, container_id, path, resp)
+        if kind_of_mode(int(found.get("mode", 0))) != "symlink":
+            _land_copy(resp, path, path, found, dest, force=force, summary=summary, progress=progress)
+            return summary
+    real = followed_link(path, str(found.get("linkTarget") or ""))
+    unresolved = TransferRefused(f"{path} is a link the engine did not resolve: name the path it points to")
+    if real is None:
+        raise unresolved
+    _reachable(real)
+    try:
+        with read_archive(client, container_id, real) as resp:
+            found = _path_stat(client, container_id, real, resp)
+            if kind_of_mode(int(found.get("mode", 0))) == "symlink":  # the engine resolves a whole chain
+                raise unresolved
+            _land_copy(resp, path, real, found, dest, force=force, summary=summary, progress=progress)
+    except TargetNotFound:
+        raise TargetNotFound(f"{path} is a link to {real}, which does not exist in the target") from None
     return summary
+
+
+def _reachable(path: str) -> None:
+    why = beneath_a_mount(path)
+    if why is not None:
+        raise TransferRefused(why)
+
+
+def _path_stat(client: EngineClient, container_id: str, path: str, resp: Answer) -> dict[str, Any]:
+    """The stat of `path` the archive's answer carries (or, from an engine that does not send it, asked for)."""
+    found = decode_path_stat(resp.getheader("X-Docker-Container-Path-Stat") or "")
+    if not found:
+        found = client.stat_path(container_id, path)
+        if found is None:
+            raise TargetNotFound(f"{path} does not exist in the target")
+    return found
+
+
+def _land_copy(
+    resp: Answer,
+    named: str,
+    path: str,
+    found: dict[str, Any],
+    dest: Path,
+    *,
+    force: bool,
+    summary: Summary,
+    progress: Progress,
+) -> None:
+    """Land the archive of `path` (the file or folder the user `named`, or the one a named link points to) at
+    `dest`, under the name the user named."""
+    kind = kind_of_mode(int(found.get("mode", 0)))
+    if kind == "other":
+        raise TransferRefused(f"{named} is not a file or folder in the target (a FIFO, socket or device)")
+    root, rename = local_destination(dest, named, kind == "directory", force)
+    top, own = PurePosixPath(path).name or "/", PurePosixPath(named).name or "/"
+    if rename is None and own != top:
+        rename = own  # a followed link lands under the link's name, as `cp` names it
+    if kind == "file":
+        _single_file(resp, path, top, root, rename, force=force, summary=summary, progress=progress)
+        return
+    with removed_on_failure(root, rename or top):
+        land_archive(resp, top, root, rename, force=force, summary=summary, progress=progress)
 
 
 @contextmanager
@@ -258,14 +318,35 @@ def _land_locally(name: str, top: str, root: Path, rename: str | None, summary: 
     return root / where.relative
 
 
+def _replaceable(local: Path) -> str | None:
+    """Why the existing local path `local` is not replaced by a copied file even with `--force` (None: it
+    may be): only a regular file is, never a folder, a FIFO or a device (`--force` onto `/dev/null` must not
+    leave a file in its place)."""
+    found = os.lstat(local).st_mode
+    if stat.S_ISREG(found):
+        return None
+    if stat.S_ISDIR(found):
+        return f"{local} is a folder"
+    if stat.S_ISLNK(found):
+        return f"{local} is a symbolic link"
+    return f"{local} is not a regular file (a FIFO, socket or device)"
+
+
 def _write_entry(
     local: Path, name: str, mode: int, fill: Callable[[int], None], *, force: bool, summary: Summary
-) -> None:
-    replace = local.exists()
+) -> bool:
+    """Write one archive entry's file at `local` (replacing a file there only with `force`); False when it was
+    skipped (the reason in `summary`)."""
+    replace = os.path.lexists(local)
     if replace and not force:
         summary.skip(f"{name!r}: {local} exists (--force replaces it)")
-        return
+        return False
+    why = _replaceable(local) if replace else None
+    if why is not None:
+        summary.skip(f"{name!r}: {why}, not replaced")
+        return False
     _write_file(local, mode, replace=replace, summary=summary, fill=fill)
+    return True
 
 
 def land_archive(
@@ -279,9 +360,14 @@ def land_archive(
     progress: Progress,
 ) -> None:
     """Write the tar stream's entries one by one (a folder, a link): tarfile parses, `land` decides. The one
-    landing code of a folder copied out, from a container's engine or a pod's debug container."""
+    landing code of a folder copied out, from a container's engine or a pod's debug container.
+
+    A hard link is a second name of a regular file: it is written as a copy of the file this copy already
+    wrote under its first name (tar stores the data once), never as a link, and never from a file that was
+    there before."""
     import tarfile
 
+    written: dict[str, Path] = {}
     with tarfile.open(fileobj=resp, mode="r|", bufsize=_STREAM_BUFFER) as archive:
         for member in archive:
             local = _land_locally(member.name, top, root, rename, summary)
@@ -296,10 +382,21 @@ def land_archive(
                 data = archive.extractfile(member)
                 assert data is not None  # a regular member always has data
                 fill = _copy_read(data, summary, progress)
-                _write_entry(local, member.name, member.mode, fill, force=force, summary=summary)
+                if _write_entry(local, member.name, member.mode, fill, force=force, summary=summary):
+                    written[member.name.rstrip("/")] = local
+            elif member.islnk() and member.linkname.rstrip("/") in written:
+                with _open_written(written[member.linkname.rstrip("/")]) as first:
+                    fill = _copy_read(first, summary, progress)
+                    if _write_entry(local, member.name, member.mode, fill, force=force, summary=summary):
+                        written[member.name.rstrip("/")] = local
             else:
                 kind = "link" if member.issym() or member.islnk() else "special file"
                 summary.skip(f"{member.name!r}: a {kind}, not copied")
+
+
+def _open_written(local: Path) -> IO[bytes]:
+    """A file this copy wrote, opened to read again (never through a link swapped in since)."""
+    return open(os.open(local, os.O_RDONLY | os.O_NOFOLLOW), "rb")
 
 
 def _single_file(
@@ -317,7 +414,11 @@ def _single_file(
     try:
         entry = read_file_header(resp)
         if entry is None:
-            raise TransferRefused(f"{path} changed while it was read (no longer a regular file): try again")
+            # Docker sends an empty archive for a file whose name is not UTF-8 (its folder's archive has it).
+            raise TransferRefused(
+                f"the engine's archive of {path} holds no file: it changed while it was read, or the engine "
+                "cannot archive it by that name (copy its folder instead)"
+            )
         name, size, mode = entry
         local = _land_locally(name, top, root, rename, summary)
         if local is not None:
@@ -572,6 +673,9 @@ class CountingReader:
 
 
 _TAR = {"Content-Type": "application/x-tar"}
+#: An upload cut short: the engine extracts into place as the archive arrives (Docker and Podman alike keep
+#: what came), and the archive API has no call to remove it.
+_PARTIAL = "; what reached the target is incomplete: copy it again with --force"
 
 
 def _upload_file(
@@ -612,7 +716,7 @@ def _upload_file(
                 where, query, head=head, source=f, count=found.st_size, tail=tail, headers=_TAR, progress=sent
             )
         except ShortSource as exc:
-            raise TransferRefused(f"{src} changed while it was copied ({exc}): try again") from exc
+            raise TransferRefused(f"{src} changed while it was copied ({exc}){_PARTIAL}") from exc
     summary.files += 1
     return status, answer
 
@@ -631,21 +735,32 @@ def copy_in(
         raise TransferRefused(f"{src} does not exist")
     if not (src.is_file() or src.is_dir()):
         raise TransferRefused(f"{src} is not a regular file or folder")
+    _reachable(path)
     found = client.stat_path(container_id, path)
+    folder = src.is_dir() and not src.is_symlink()  # a link named as the source travels as a link
     if found is not None and _is_dir(found):
         extract_to, arcname = path, src.name
-        existing = client.stat_path(container_id, str(PurePosixPath(path, arcname)))
-        if existing is not None and not force and not _is_dir(existing):
-            raise ExistsInTarget(
-                f"{PurePosixPath(path, arcname)} exists in the target: pass --force to replace it"
-            )
+        landed = str(PurePosixPath(path, arcname))
+        existing = client.stat_path(container_id, landed)
     else:
         extract_to, arcname = archive_parent_and_name(path)
-        if found is not None and not force:
-            raise ExistsInTarget(f"{path} exists in the target: pass --force to replace it")
+        landed, existing = path, found
         parent = client.stat_path(container_id, extract_to)
         if parent is None or not _is_dir(parent):
             raise TransferRefused(f"{extract_to} is not a folder in the target")
+    if existing is not None and _is_dir(existing) != folder:
+        # The engine refuses either way (`noOverwriteDirNonDir`), after "pass --force" had promised otherwise.
+        there = {"directory": "a folder", "symlink": "a link", "other": "a special file"}.get(
+            kind_of_mode(int(existing.get("mode", 0))), "a file"
+        )
+        raise TransferRefused(
+            f"{landed} is {there} in the target and {src} {'a folder' if folder else 'is not'}: a folder merges "
+            "only into a folder, and nothing else replaces one"
+        )
+    if existing is not None and not force:
+        # A folder merges into the one there, and the engine replaces each file of the same name in it.
+        then = "merge into it (its files of the same names are replaced)" if folder else "replace it"
+        raise ExistsInTarget(f"{landed} exists in the target: pass --force to {then}")
     summary = Summary()
     where = f"/containers/{quote(container_id, safe='')}/archive"
     query = {"path": extract_to, "noOverwriteDirNonDir": "true"}
@@ -662,12 +777,10 @@ def copy_in(
             writer.join(timeout=5)
         if errors:
             if isinstance(errors[0], LocalReadFailed):
-                raise errors[0]
-            raise TransferRefused(f"reading {src} failed: {errors[0]}")
+                raise LocalReadFailed(f"{errors[0]}{_PARTIAL}")
+            raise TransferRefused(f"reading {src} failed: {errors[0]}{_PARTIAL}")
         if writer.is_alive():
-            raise RuntimeUnavailable(
-                f"the engine answered before {src} was sent in full: nothing is certain, try again"
-            )
+            raise RuntimeUnavailable(f"the engine answered before {src} was sent in full{_PARTIAL}")
     if status == 403:
         raise TransferRefused(
             f"the target's filesystem is read-only at {extract_to} (engine: {error_message(answer)})"

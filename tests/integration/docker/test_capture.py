@@ -13,6 +13,9 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -20,7 +23,7 @@ from debugbox.core.targets.capture import CAPTURE_LABEL
 
 from tests.conftest import require
 from tests.integration.capture_checks import assert_valid_capture, capture_while_requested, requests_to
-from tests.integration.docker.engine import DISTROLESS, Containers, container_id, docker
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
 from tests.integration.docker.test_toolbox_promises import debian_toolbox  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.docker
@@ -62,31 +65,96 @@ def test_a_capture_of_requests_to_a_distroless_target_is_a_pcap_the_hosts_tcpdum
     assert helpers_of(name) == ""
 
 
-def test_ctrl_c_stops_the_capture_and_still_writes_a_valid_file(
-    containers: Containers, debian_toolbox: str, host_tcpdump: str, tmp_path: Path
-) -> None:
-    name = containers.run(DISTROLESS)
-    ip = address_of(name)
-    out = tmp_path / "interrupted.pcap"
-    with requests_to(f"http://{ip}:8080/"):
-        # Its own session: the Ctrl-C below reaches only debugbox (not the docker CLI it started), as with
-        # `kill -INT`; a terminal's Ctrl-C, which reaches the whole group, is the easier case.
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "debugbox", "capture", name, "-o", str(out), "--image", debian_toolbox],
-            stderr=subprocess.PIPE,
-            text=True,
-            start_new_session=True,
-        )
+@dataclass
+class Running:
+    proc: subprocess.Popen[str]
+    err: str = ""
+    """What it wrote to stderr after its first line, once it ended."""
+
+
+@contextmanager
+def capturing(name: str, out: Path, toolbox: str) -> Iterator[Running]:
+    """`debugbox capture NAME -o OUT` while the target is requested, from the moment packets are in the file;
+    Ctrl-C when the block ends if it still runs. Its own session: the Ctrl-C reaches only debugbox (not the
+    docker CLI it started), as with `kill -INT`; a terminal's Ctrl-C, which reaches the whole group, is the
+    easier case."""
+    argv = [sys.executable, "-m", "debugbox", "capture", name, "-o", str(out), "--image", toolbox]
+    with requests_to(f"http://{address_of(name)}:8080/"):
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        running = Running(proc)
+        assert proc.stderr is not None
         try:
-            assert proc.stderr is not None
             assert "Ctrl-C stops" in proc.stderr.readline()
             deadline = time.monotonic() + 120
             while out.stat().st_size <= 24 and time.monotonic() < deadline:  # packets are being written
                 time.sleep(0.2)
             assert out.stat().st_size > 24
+            yield running
         finally:
-            os.kill(proc.pid, signal.SIGINT)
-            _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    assert_valid_capture(out, err, host_tcpdump)
+            if proc.poll() is None:
+                os.kill(proc.pid, signal.SIGINT)
+            running.err = (
+                proc.stderr.read()
+            )  # the stream that read the first line: nothing it buffered is lost
+            proc.wait(timeout=120)
+
+
+def test_ctrl_c_stops_the_capture_and_still_writes_a_valid_file(
+    containers: Containers, debian_toolbox: str, host_tcpdump: str, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    out = tmp_path / "interrupted.pcap"
+    with capturing(name, out, debian_toolbox) as run:
+        pass
+    assert run.proc.returncode == 0, run.err
+    assert_valid_capture(out, run.err, host_tcpdump)
+    assert helpers_of(name) == ""
+
+
+def test_a_target_that_stops_ends_the_capture_and_keeps_a_valid_file(
+    containers: Containers, debian_toolbox: str, host_tcpdump: str, tmp_path: Path
+) -> None:
+    # The helper keeps the target's network namespace alive: the capture used to run on, empty, until Ctrl-C.
+    name = containers.run(DISTROLESS)
+    out = tmp_path / "stopped.pcap"
+    with capturing(name, out, debian_toolbox) as run:
+        docker("stop", "-t", "1", name)
+        run.proc.wait(timeout=60)  # it ends by itself: no signal is sent to it
+    assert run.proc.returncode == 0, run.err
+    assert f"debugbox: {name} stopped, which ended the capture" in run.err, run.err
+    assert_valid_capture(out, run.err, host_tcpdump)
+    assert helpers_of(name) == ""
+
+
+def test_a_bad_filter_or_output_is_one_sentence_and_leaves_no_file_and_no_helper(
+    containers: Containers, debian_toolbox: str, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    base = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "5", "--image", debian_toolbox]
+
+    def capture(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([*base, *args], capture_output=True, text=True, timeout=120, check=False)
+
+    # tcpdump's refusal, without its start-up noise; the empty file it would have written is not left behind
+    # (a second try was refused: "exists, pass --force").
+    bad = capture("--filter", "tcp portt 80", "-o", str(tmp_path / "bad.pcap"))
+    assert bad.returncode == 1, bad.stderr
+    assert "the capture failed: tcpdump: can't parse filter expression: syntax error" in bad.stderr
+    assert "data link type" not in bad.stderr
+    assert not (tmp_path / "bad.pcap").exists()
+    # Output paths that cannot be written: one sentence each (they were tracebacks).
+    missing = capture("-o", str(tmp_path / "no" / "such" / "x.pcap"))
+    assert (
+        missing.returncode == 1 and f"{tmp_path / 'no' / 'such'} is not an existing folder" in missing.stderr
+    )
+    folder = capture("-o", str(tmp_path), "--force")
+    assert folder.returncode == 1 and f"{tmp_path} is a folder: name the pcap file" in folder.stderr
+    # A toolbox without tcpdump (busybox): the engine's sentence and what to do, not docker's "Run 'docker run
+    # --help'" epilogue, which was all the message held.
+    no_tcpdump = capture("-o", str(tmp_path / "x.pcap"), "--image", TOOLBOX)
+    assert no_tcpdump.returncode == 1, no_tcpdump.stderr
+    assert "executable file not found" in no_tcpdump.stderr and "needs tcpdump" in no_tcpdump.stderr
+    assert "docker run --help" not in no_tcpdump.stderr and not (tmp_path / "x.pcap").exists()
+    for result in (bad, missing, folder, no_tcpdump):
+        assert "Traceback" not in result.stderr
     assert helpers_of(name) == ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -134,6 +135,105 @@ def test_nothing_is_replaced_without_force_and_links_are_not_followed(
     assert not (tmp_path / "elsewhere").exists()
 
 
+def test_sigterm_or_a_closed_terminal_mid_copy_leaves_no_partial_file(
+    containers: Containers, tmp_path: Path
+) -> None:
+    # Ctrl-C always removed the half-written file; SIGTERM (`timeout`, an editor stopping the task) and SIGHUP
+    # (the terminal closed) ended the process on the spot and left it under the final name, looking complete.
+    name = containers.run(DISTROLESS)
+    size = 512 * 1024 * 1024
+    sparse = tmp_path / "big.img"
+    sparse.touch()
+    os.truncate(sparse, size)
+    assert debugbox("cp", str(sparse), f"{name}:/big.img").returncode == 0
+    sparse.unlink()
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        out = tmp_path / f"out-{sig.name}"
+        proc, err = stopped_mid_copy(name, out, size, sig)
+        assert proc.returncode == 128 + sig, err
+        assert "interrupted: the copy is incomplete; no partly written file was left" in err, err
+        assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def stopped_mid_copy(name: str, out: Path, size: int, sig: int) -> tuple[subprocess.Popen[str], str]:
+    """`debugbox cp NAME:/big.img OUT` given `sig` while it is writing OUT: held still (SIGSTOP) once OUT has
+    some bytes and not all, the signal queued, then let go. A machine so busy that the copy ended before it was
+    held is tried again, so the signal always lands mid-copy."""
+    for _ in range(5):
+        argv = [sys.executable, "-m", "debugbox", "cp", f"{name}:/big.img", str(out)]
+        proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True)
+        while not (out.exists() and out.stat().st_size > 0):  # the first bytes are being written
+            assert proc.poll() is None, proc.communicate()[1]
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGSTOP)
+        if out.stat().st_size < size:
+            proc.send_signal(sig)
+            proc.send_signal(signal.SIGCONT)
+            return proc, proc.communicate(timeout=60)[1]
+        proc.send_signal(signal.SIGCONT)  # too late: the copy is complete
+        proc.communicate(timeout=60)
+        out.unlink()
+    raise AssertionError("the copy always ended before it could be stopped")
+
+
+def test_a_name_that_is_not_utf8_is_copied_as_its_bytes(containers: Containers, tmp_path: Path) -> None:
+    # A path in a container is bytes; one that is not UTF-8 was a traceback (UnicodeEncodeError) in every call
+    # that named it to the engine.
+    name = containers.run(DISTROLESS)
+    odd = os.fsdecode(b"latin-1 caf\xe9.bin")
+    (tmp_path / odd).write_bytes(b"\x00bytes\xff")
+    sent = debugbox("cp", str(tmp_path / odd), f"{name}:/www")
+    assert sent.returncode == 0, sent.stderr
+    assert (
+        os.fsencode(odd) in subprocess.run(["docker", "cp", f"{name}:/www", "-"], capture_output=True).stdout
+    )
+    folder = debugbox("cp", f"{name}:/www", str(tmp_path / "back"))
+    assert folder.returncode == 0, folder.stderr
+    assert (tmp_path / "back" / odd).read_bytes() == b"\x00bytes\xff"
+    # By its own name: Docker's archive of it is empty (`docker cp` gets nothing either); one sentence says so.
+    alone = debugbox("cp", f"{name}:/www/{odd}", str(tmp_path / "alone"))
+    assert alone.returncode in (0, 1) and "Traceback" not in alone.stderr, alone.stderr
+    if alone.returncode == 1:
+        assert "cannot archive it by that name (copy its folder instead)" in alone.stderr
+    else:  # an engine that archives it
+        assert (tmp_path / "alone").read_bytes() == b"\x00bytes\xff"
+
+
+def test_a_folder_upload_replaces_nothing_without_force_and_never_a_file_with_a_folder(
+    containers: Containers, tmp_path: Path
+) -> None:
+    name = containers.run(DISTROLESS)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "page.html").write_text("first\n")
+    assert debugbox("cp", str(site), f"{name}:/www").returncode == 0
+    # Again into the folder that is there now: the engine would merge, replacing page.html, without --force.
+    (site / "page.html").write_text("second\n")
+    again = debugbox("cp", str(site), f"{name}:/www")
+    assert again.returncode == 1, again.stderr
+    assert "/www/site exists in the target: pass --force to merge into it" in again.stderr
+    assert docker_export_file(name, "www/site/page.html") == b"first\n"
+    merged = debugbox("cp", str(site), f"{name}:/www", "--force")
+    assert merged.returncode == 0, merged.stderr
+    assert docker_export_file(name, "www/site/page.html") == b"second\n"
+    # A folder onto a file, a file onto a folder: one sentence, not "pass --force" and then the engine's 500.
+    clash = tmp_path / "index.html"
+    clash.mkdir()
+    onto_file = debugbox("cp", str(clash), f"{name}:/www", "--force")
+    assert onto_file.returncode == 1, onto_file.stderr
+    assert f"/www/index.html is a file in the target and {clash} a folder" in onto_file.stderr
+    (tmp_path / "plain").write_text("x")
+    onto_folder = debugbox("cp", str(tmp_path / "plain"), f"{name}:/www/site", "--force")
+    assert onto_folder.returncode == 0, onto_folder.stderr  # into the folder, as `cp` does
+    www = tmp_path / "www"
+    www.write_text("x")
+    file_for_folder = debugbox("cp", str(www), f"{name}:/", "--force")
+    assert file_for_folder.returncode == 1, file_for_folder.stderr
+    assert f"/www is a folder in the target and {www} is not" in file_for_folder.stderr
+    assert docker_export_file(name, "www/index.html") == b"hello from distroless-app\n"
+
+
 def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:
     name = containers.run(DISTROLESS)
     missing = debugbox("cp", f"{name}:/no/such/file", str(tmp_path / "x"))
@@ -144,7 +244,14 @@ def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: P
     assert both_local.returncode == 2 and "exactly one" in both_local.stderr
     no_folder = debugbox("cp", str(tmp_path), f"{name}:/nonexistent/dir/x")
     assert no_folder.returncode == 1 and "is not a folder in the target" in no_folder.stderr
-    for result in (missing, relative, both_local, no_folder):
+    # Mounted over the container's filesystem, out of the archive API's reach: said, not "copied" into a place
+    # the container never sees, nor "does not exist".
+    kernel = debugbox("cp", f"{name}:/proc/1/status", str(tmp_path / "x"))
+    assert kernel.returncode == 1 and "/proc in a running container is mounted over" in kernel.stderr
+    (tmp_path / "note").write_text("x")
+    hidden = debugbox("cp", str(tmp_path / "note"), f"{name}:/dev/note")
+    assert hidden.returncode == 1 and "it cannot copy /dev/note; use a session" in hidden.stderr
+    for result in (missing, relative, both_local, no_folder, kernel, hidden):
         assert "Traceback" not in result.stderr
 
 
@@ -173,3 +280,37 @@ def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_r
     while docker("ps", "-aq", "--filter", f"name={helper}").strip() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()
+
+
+def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
+    # The helper keeps the target's network namespace alive: every connection was refused, silently, until Ctrl-C.
+    name = containers.run(DISTROLESS)
+    with forwarding(name, 8080, TOOLBOX) as forward:
+        with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
+            assert resp.status == 200
+        docker("stop", "-t", "1", name)
+        forward.wait(timeout=60)  # it ends by itself
+    assert forward.returncode == 1, forward.err
+    assert f"debugbox: {name} stopped, which ended the forward; 1 connection(s) forwarded" in forward.err
+    assert not docker("ps", "-aq", "--filter", f"name={forward.helper}").strip()
+
+
+def test_a_port_nobody_listens_on_is_said_and_an_ipv6_loopback_listener_is_reached(
+    containers: Containers,
+) -> None:
+    # The app listens on [::1]:9091 only, as Node's `localhost` does (Docker turns IPv6 off unless asked).
+    ipv6 = ("--sysctl", "net.ipv6.conf.all.disable_ipv6=0", "--sysctl", "net.ipv6.conf.lo.disable_ipv6=0")
+    name = containers.run(
+        DISTROLESS, "-f", "-p", "[::1]:9091", "-h", "/www", options=("--entrypoint", "/httpd", *ipv6)
+    )
+    with forwarding(name, 9091, TOOLBOX) as forward:
+        with urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30) as resp:
+            assert resp.read() == b"hello from distroless-app\n"  # before: an empty reply
+    assert forward.returncode == 0, forward.err
+    # Nothing on 9092: said when the forward starts, and for the connection that got nothing (it was silent).
+    with forwarding(name, 9092, TOOLBOX) as forward:
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{forward.local}/", timeout=30).close()
+    assert f"nothing listens on port 9092 in {name} yet" in forward.err, forward.err
+    assert "a connection got no answer: nothing accepted it on 127.0.0.1:9092 in the target" in forward.err
+    assert "Connection refused" in forward.err

@@ -6,12 +6,19 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import pytest
-from debugbox.core.errors import InvalidTarget
+from debugbox.core.errors import InvalidTarget, engine_cli_reason
 from debugbox.core.targets.capture import CAPTURE_LABEL, capture_argv, summarize_pcap
-from debugbox.core.targets.port_forward import FORWARD_LABEL, connect_argv, helper_argv, validate_port
+from debugbox.core.targets.port_forward import (
+    FORWARD_LABEL,
+    connect_argv,
+    helper_argv,
+    listening_address,
+    validate_port,
+)
 from debugbox.core.targets.transfer import (
     TargetPath,
     archive_parent_and_name,
+    beneath_a_mount,
     human_size,
     land,
     split_target_path,
@@ -60,6 +67,20 @@ def test_entries_that_would_escape_are_skipped_with_a_reason(entry: str) -> None
     assert landing.relative is None and landing.skipped
 
 
+@pytest.mark.parametrize(
+    ("path", "reached"),
+    [
+        ("/proc/1/status", False),
+        ("/sys", False),
+        ("/dev/shm/x", False),
+        ("/devices", True),
+        ("/www/proc", True),
+    ],
+)
+def test_what_is_mounted_over_a_container_is_out_of_the_archive_apis_reach(path: str, reached: bool) -> None:
+    assert (beneath_a_mount(path) is None) == reached
+
+
 def test_upload_parent_and_name() -> None:
     assert archive_parent_and_name("/a/b c") == ("/a", "b c")
     assert archive_parent_and_name("/x") == ("/", "x")
@@ -88,6 +109,39 @@ def test_connections_go_to_the_targets_loopback() -> None:
     for bad in ("0", "65536", "-1", "http"):
         with pytest.raises(InvalidTarget):
             validate_port(bad)
+    assert connect_argv(("docker",), "h", 80, "::1")[-2:] == ("::1", "80")
+    with pytest.raises(ValueError):
+        connect_argv(("docker",), "h", 80, "-e/bin/sh")  # an address, never an option
+
+
+#: `/proc/net/tcp` then `tcp6` as the kernel prints them (x86: each 32-bit word little-endian); port 0x1F90 = 8080.
+_V4 = """  sl  local_address rem_address   st tx_queue
+   0: {v4}:1F90 00000000:0000 0A 00000000:00000000
+   1: 0100007F:9618 0100007F:1F90 01 00000000:00000000"""
+_V6 = """  sl  local_address                         remote_address                        st
+   0: {v6}:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000"""
+
+
+@pytest.mark.parametrize(
+    ("v4", "v6", "expected"),
+    [
+        ("00000000", None, "127.0.0.1"),  # 0.0.0.0
+        ("0100007F", None, "127.0.0.1"),  # 127.0.0.1
+        ("0400A8C0", None, "192.168.0.4"),  # only the namespace's own address
+        (None, "00000000000000000000000000000000", "127.0.0.1"),  # `::`: dual-stack, IPv6 off or not
+        (None, "00000000000000000000000001000000", "::1"),  # the IPv6 loopback only (Node's `localhost`)
+        ("0400A8C0", "00000000000000000000000001000000", "::1"),  # a loopback before an outside address
+        (None, None, None),  # nothing listens (the connection that closes is the only other line)
+    ],
+)
+def test_the_forward_connects_where_the_app_listens(
+    v4: str | None, v6: str | None, expected: str | None
+) -> None:
+    text = "\n".join(
+        [_V4.format(v4=v4) if v4 else _V4.splitlines()[0], _V6.format(v6=v6) if v6 else _V6.splitlines()[0]]
+    )
+    assert listening_address(8080, text) == expected
+    assert listening_address(8081, text) is None
 
 
 def _pcap(*payloads: bytes, cut: int = 0) -> bytes:
@@ -120,3 +174,28 @@ def test_the_capture_helper_has_no_tty_and_only_the_capabilities_it_needs() -> N
             capture_argv(("docker",), "abc", "toolbox:test", "cap-1", bad)
     with pytest.raises(InvalidTarget):
         capture_argv(("docker",), "abc", "toolbox:test", "cap-1", interface="-w")
+
+
+@pytest.mark.parametrize(
+    ("output", "reason"),
+    [
+        (
+            'docker: Error response from daemon: exec: "tcpdump": executable file not found in $PATH: unknown\n\n'
+            "Run 'docker run --help' for more information\n",
+            'docker: Error response from daemon: exec: "tcpdump": executable file not found in $PATH: unknown',
+        ),
+        (
+            "Unable to find image 'tb:1' locally\ndocker: Error response from daemon: Get \"https://r/v2/\": "
+            "no such host\n\nRun 'docker run --help' for more information\n",
+            "Unable to find image 'tb:1' locally; docker: Error response from daemon: Get \"https://r/v2/\": "
+            "no such host",
+        ),
+        (
+            "tcpdump: any: You don't have permission to capture on that device\n",
+            "tcpdump: any: You don't have permission to capture on that device",
+        ),
+        ("\n", None),
+    ],
+)
+def test_a_failed_engine_command_is_said_in_the_engines_own_sentence(output: str, reason: str | None) -> None:
+    assert engine_cli_reason(output) == reason

@@ -58,6 +58,35 @@ def archive_parent_and_name(path: str) -> tuple[str, str]:
     return parent or "/", name
 
 
+#: Filesystems a running container has mounted over its own (the kernel's views, `/dev`'s tmpfs): the engine's
+#: archive API reads and writes the container's filesystem beneath them, so it sees none of what is there.
+_MOUNTED_OVER = ("/proc", "/sys", "/dev")
+
+
+def beneath_a_mount(path: str) -> str | None:
+    """Why the engine's archive API cannot reach `path` (normalised, absolute), or None: under `/proc`, `/sys`
+    or `/dev` a copy out finds nothing (or an empty folder) and a copy in lands where the container never sees
+    it, while `docker cp` says "copied". A pod's copy reads the live filesystem and is not concerned."""
+    for top in _MOUNTED_OVER:
+        if path == top or path.startswith(top + "/"):
+            return (
+                f"{top} in a running container is mounted over its filesystem, which is all the engine's "
+                f"archive API reads and writes: it cannot copy {path}; use a session there (`debugbox shell "
+                "TARGET`)"
+            )
+    return None
+
+
+def followed_link(path: str, link_target: str) -> str | None:
+    """The path a link at `path` in the target points to, from the engine's stat (`linkTarget`: Docker and
+    Podman resolve it inside the container, absolute; a relative one is read from the link's folder); None
+    when the engine did not say."""
+    if not link_target or link_target == path:
+        return None
+    normal = posixpath.normpath(posixpath.join(posixpath.dirname(path), link_target))
+    return "/" if normal == "//" else normal
+
+
 @dataclass(frozen=True)
 class Landing:
     """Where one archive entry goes, relative to the local destination root; None: skipped (with why)."""
