@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
-from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
+from debugbox.core.targets.capture import PcapSummary, capture_argv, capture_failure, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
 from debugbox.edge.cli_tools import resolve_program
 
@@ -38,28 +38,55 @@ class CaptureResult:
     """tcpdump's last lines on stderr (its own packet counts), for the user."""
 
 
+def output_refusal(output: Path, *, force: bool) -> str | None:
+    """Why the pcap cannot be written to `output` (None when it can). The CLI asks before it starts a helper or
+    adds a pod's debug container (which cannot be removed), and the open asks again."""
+    if os.path.islink(output):
+        return f"{output} is a symbolic link: debugbox does not write through links"
+    if output.is_dir():
+        return f"{output} is a folder: name a file for the capture (-o {output / 'capture.pcap'})"
+    if output.exists() and not force:
+        return f"{output} exists: pass --force to replace it"
+    folder = output.parent
+    if not folder.is_dir():
+        return f"{folder} is not an existing folder: create it first, or name another file with -o"
+    if not os.access(folder, os.W_OK):
+        with contextlib.suppress(OSError):
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return f"cannot write {output}: {folder} is on a read-only file system; name another file with -o"
+        return f"cannot write {output}: {folder} is not writable by you; name another file with -o"
+    return None
+
+
 class PcapRun:
     """One tcpdump writing its pcap on stdout into `output`; how it is stopped and cleaned up is the subclass's."""
 
     argv: tuple[str, ...]
     stdin_pipe = False
     """Whether tcpdump's side keeps a stdin (closing it stops the capture)."""
+    toolbox = ""
+    """The image tcpdump runs from, for messages ("" when not known: a pod's debug container that runs)."""
 
     def __init__(self, output: Path, *, force: bool = False) -> None:
         self.output = output
         self.force = force
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopped = threading.Event()
+        self._created = False
 
     def _open_output(self) -> int:
-        if os.path.islink(self.output):
-            raise RuntimeUnavailable(
-                f"{self.output} is a symbolic link: debugbox does not write through links"
-            )
-        if self.output.exists() and not self.force:
-            raise RuntimeUnavailable(f"{self.output} exists: pass --force to replace it")
+        refusal = output_refusal(self.output, force=self.force)
+        if refusal:
+            raise RuntimeUnavailable(refusal)
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if self.force else os.O_EXCL)
-        return os.open(self.output, flags, 0o644)
+        try:
+            fd = os.open(self.output, flags, 0o644)
+        except OSError as exc:  # what changed since the check, or what it cannot see (a full disk, a quota)
+            raise RuntimeUnavailable(
+                f"cannot write {self.output}: {exc.strerror}; name another file with -o"
+            ) from exc
+        self._created = not self.force
+        return fd
 
     def start(self) -> None:
         fd = self._open_output()
@@ -107,8 +134,12 @@ class PcapRun:
             except ValueError:
                 summary = None
         if self._proc.returncode not in (0, 143, -15) and summary is None:
-            tail = " ".join(said[-2:])
-            raise RuntimeUnavailable(f"the capture failed: {tail or f'exit status {self._proc.returncode}'}")
+            if self._created and size == 0:
+                # Nothing was captured: an empty file of ours would only make the next try ask for --force.
+                self.output.unlink(missing_ok=True)
+            raise RuntimeUnavailable(
+                capture_failure(err.decode("utf-8", "replace"), self._proc.returncode, self.toolbox)
+            )
         return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))
 
 
@@ -136,6 +167,7 @@ class Capture(PcapRun):
         except RuntimeUnavailable as exc:
             raise RuntimeUnavailable(f"{exc}: it is needed to start the capture helper") from exc
         self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
+        self.toolbox = toolbox
         self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
 
     def _stop(self) -> None:

@@ -20,7 +20,7 @@ from debugbox.core.targets.capture import CAPTURE_LABEL
 
 from tests.conftest import require
 from tests.integration.capture_checks import assert_valid_capture, capture_while_requested, requests_to
-from tests.integration.docker.engine import DISTROLESS, Containers, container_id, docker
+from tests.integration.docker.engine import DISTROLESS, TOOLBOX, Containers, container_id, docker
 from tests.integration.docker.test_toolbox_promises import debian_toolbox  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.docker
@@ -89,4 +89,50 @@ def test_ctrl_c_stops_the_capture_and_still_writes_a_valid_file(
             _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert_valid_capture(out, err, host_tcpdump)
+    assert helpers_of(name) == ""
+
+
+def capture(name: str, out: str, *more: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "3", "-o", out, *more]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("output", "force", "said"),
+    [
+        ("folder", False, "is a folder: name a file for the capture"),
+        ("folder", True, "is a folder: name a file for the capture"),
+        ("no-such-folder/web.pcap", False, "is not an existing folder"),
+        ("a-file/web.pcap", False, "is not an existing folder"),
+        ("/proc/web.pcap", False, "cannot write /proc/web.pcap"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_sentence_and_starts_no_helper(
+    containers: Containers, tmp_path: Path, output: str, force: bool, said: str
+) -> None:
+    # These were tracebacks (IsADirectoryError, FileNotFoundError, OSError from the open), and a folder was
+    # "exists: pass --force", which then gave the traceback.
+    name = containers.run(DISTROLESS)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("")
+    proc = capture(name, str(tmp_path / output), "--image", TOOLBOX, *(["--force"] if force else []))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("debugbox: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert said in proc.stderr
+    assert helpers_of(name) == ""
+
+
+def test_a_toolbox_without_tcpdump_is_named_and_leaves_no_empty_file(
+    containers: Containers, tmp_path: Path
+) -> None:
+    # The reason was hidden: "the capture failed:  Run 'docker run --help' for more information", and the empty
+    # pcap left behind made the next try, with a toolbox that has tcpdump, ask for --force.
+    name = containers.run(DISTROLESS)
+    out = tmp_path / "web.pcap"
+    proc = capture(name, str(out), "--image", TOOLBOX)
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"debugbox: the toolbox image {TOOLBOX} has no tcpdump"), proc.stderr
+    assert "--image" in last
+    assert not out.exists()
     assert helpers_of(name) == ""

@@ -77,6 +77,29 @@ def capture_argv(
     )
 
 
+#: The engine CLIs' closing usage hint ("Run 'docker run --help' for more information"): never the reason.
+_USAGE_HINT = re.compile(r"^(Run|See) '[^']*--help'")
+#: How a missing tcpdump is said: docker/runc, crun (Podman), a shell in a pod's debug container.
+_NO_TCPDUMP = re.compile(
+    r'"tcpdump": executable file not found|`tcpdump` not found|tcpdump: (command )?not found'
+)
+
+
+def capture_failure(stderr: str, returncode: int, toolbox: str = "") -> str:
+    """One sentence for a capture that ended without a pcap: a toolbox image without tcpdump is said as such,
+    with what to do; otherwise the helper's last words (never the CLI's usage hint, which would hide them)."""
+    if _NO_TCPDUMP.search(stderr):
+        image = f"the toolbox image {toolbox}" if toolbox else "the debug container's toolbox image"
+        return (
+            f"{image} has no tcpdump: capture with a toolbox that has it, e.g. --image nicolaka/netshoot "
+            "(busybox images do not)"
+        )
+    said = [line.strip() for line in stderr.splitlines() if line.strip()]
+    said = [line for line in said if not _USAGE_HINT.match(line)]
+    tail = " ".join(said[-2:])
+    return f"the capture failed: {tail or f'exit status {returncode}'}"
+
+
 @dataclass(frozen=True)
 class PcapSummary:
     packets: int
