@@ -19,6 +19,11 @@ class TargetNotFound(RuntimeProblem):
     """No container (or pod) by that name or ID, e.g. it was removed between listing and opening."""
 
 
+class AmbiguousTarget(RuntimeProblem):
+    """An ID prefix that several containers of one engine share: not "not found" (it would send the lookup on to
+    the next engine), but a reference to make longer."""
+
+
 class TargetNotRunning(RuntimeProblem):
     """The target exists but is stopped, paused or restarting, and no strategy can open it in that state."""
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
-from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.errors import AmbiguousTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.records import record
 from debugbox.edge.engine_http import Answer, BadAnswer, exchange, send_request
 
@@ -461,6 +461,11 @@ class EngineClient:
 
     def _json(self, path: str, query: dict[str, str] | None = None, *, what: str = "") -> Any:
         resp = self.request("GET", path, query)
+        if resp.status >= 400 and what and is_ambiguous_prefix(error_message(resp.body)):
+            raise AmbiguousTarget(
+                f"{what!r} is the start of more than one container's ID on {self.endpoint.label}: give more of "
+                "the ID, or the container's name (`debugbox targets` lists both)"
+            )
         if resp.status == 404 and what:
             raise TargetNotFound(f"no such container: {what} (on {self.endpoint.label})")
         if resp.status >= 400:
@@ -632,6 +637,16 @@ def _expire(sock: socket.socket, expired: threading.Event) -> None:
     expired.set()
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
+
+
+#: How engines answer an ID prefix several containers share: Docker (500, or 400 in later versions) and Podman
+#: (404 — which would otherwise read as "no such container").
+_AMBIGUOUS = ("Multiple IDs found with provided prefix", "more than one result for container")
+
+
+def is_ambiguous_prefix(message: str) -> bool:
+    """Whether an engine's error message says the container reference matched several containers."""
+    return any(words in message for words in _AMBIGUOUS)
 
 
 def error_message(body: bytes) -> str:

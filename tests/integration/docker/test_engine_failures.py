@@ -9,9 +9,11 @@ keeps serving.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from debugbox.core.settings import DockerSettings, Settings
 from debugbox.edge import service
 
 from tests.deadlines import returns_within, within
-from tests.integration.docker.engine import HangingSocket
+from tests.integration.docker.engine import DISTROLESS, Containers, HangingSocket, container_id
 
 pytestmark = pytest.mark.docker
 
@@ -94,3 +96,26 @@ def test_an_unsupported_docker_host_scheme_is_named(
     monkeypatch.setenv("DOCKER_HOST", "npipe:////./pipe/docker_engine")
     listing = service.list_targets(SETTINGS)
     assert listing.errors and "npipe:// scheme is not supported" in listing.errors[0]
+
+
+def shared_id_prefix(create: Callable[[], str], full_id: Callable[[str], str]) -> str:
+    """Create containers until two of them share the first character of their IDs (at most 17): that
+    character."""
+    seen: set[str] = set()
+    while True:
+        first = full_id(create())[0]
+        if first in seen:
+            return first
+        seen.add(first)
+
+
+def test_an_id_prefix_of_several_containers_is_said_as_such(containers: Containers) -> None:
+    # Docker answered 500 "Multiple IDs found with provided prefix": printed as the engine's status and words,
+    # without what to do.
+    prefix = shared_id_prefix(lambda: containers.run(DISTROLESS, create_only=True), container_id)
+    for ref in (prefix, f"docker://{prefix}"):
+        argv = [sys.executable, "-m", "debugbox", "shell", ref, "--print"]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
+        assert "debugbox targets" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

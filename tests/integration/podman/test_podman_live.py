@@ -405,3 +405,17 @@ def test_a_podman_target_run_as_a_bare_uid_gets_a_session_with_its_real_gid(
     assert proc.stdout.split() == ["65532", "0", "seen", "/target/www"], (proc.stdout, proc.stderr)
     assert "target uid 65532 gid 0; this session uid 65532 gid 0" in proc.stderr
     assert "reopen with --ptrace" not in proc.stderr
+
+
+def test_an_id_prefix_of_several_containers_is_not_no_such_container(started: list[str]) -> None:
+    # Podman answers 404 "more than one result for container ID": debugbox said "no such container".
+    from tests.integration.docker.test_engine_failures import shared_id_prefix
+
+    prefix = shared_id_prefix(
+        lambda: start(started, DISTROLESS, create_only=True),
+        lambda name: podman("inspect", "-f", "{{.Id}}", name).strip(),
+    )
+    proc = debugbox_shell(f"podman://{prefix}", "--print")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
+    assert "no such container" not in proc.stderr
