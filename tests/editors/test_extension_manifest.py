@@ -103,10 +103,18 @@ def test_activation_covers_dockerfiles_and_manifests() -> None:
 
 def test_settings_reference_documents_every_setting_with_its_default() -> None:
     doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    restricted = set(MANIFEST["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"])
     for name, prop in PROPERTIES.items():
         row = re.search(rf"^\| `{re.escape(name)}` \|(.*)$", doc, re.MULTILINE)
         assert row, f"docs/settings.md has no table row for {name}"
         assert f"`{json.dumps(prop['default'])}`" in row.group(1), f"{name}: default missing in its row"
+        kind, _default, _applies, untrusted = (cell.strip() for cell in row.group(1).split(" | ")[:4])
+        if "enum" in prop:  # the allowed values, each, and nothing else
+            assert re.findall(r"`([^`]+)`", kind) == prop["enum"], f"{name}: its row's values are not the enum"
+        else:
+            assert kind.startswith(prop["type"]), f"{name}: its row's type is not {prop['type']}"
+        expected = "workspace value ignored" if name in restricted else "applies"
+        assert untrusted == expected, f"{name}: its row says {untrusted!r} in an untrusted workspace"
 
 
 def test_the_toolbox_the_palette_builds_is_the_clis_default_tag() -> None:
