@@ -90,6 +90,21 @@ class Endpoint:
     def label(self) -> str:
         return f"{self.url} ({self.source})"
 
+    def socket_path(self) -> str:
+        """The socket's path of a `unix://` endpoint, else ""."""
+        return urlparse(self.url).path if self.url.startswith("unix://") else ""
+
+
+def _is_socket(path: str) -> bool:
+    """Whether `path` is a socket; True when that cannot be told (the message then stays the general one)."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return True
+
 
 def unix_socket(path: str, timeout: float, *, deadline: float | None = None) -> socket.socket:
     """A stream socket connected to `path`, every operation bounded by `timeout`; with `deadline` (a
@@ -254,6 +269,13 @@ class EngineClient:
                 "(is the daemon running?)"
             )
         if isinstance(exc, ConnectionRefusedError):
+            path = self.endpoint.socket_path()
+            if path and not _is_socket(path):
+                # connect() to a regular file (or a folder) is refused too, but no daemon could listen there.
+                source = self.endpoint.source
+                configured = source == "DOCKER_HOST" or source.startswith("context ")
+                hint = f"is {source} pointing at the wrong path?" if configured else "no daemon listens there"
+                return f"no {self.product} engine at {self.endpoint.label}: {path} is not a socket ({hint})"
             return f"{where} refused the connection (is the daemon running?)"
         if isinstance(exc, PermissionError):
             return (
@@ -298,7 +320,7 @@ class EngineClient:
         socket itself: `_DeadlineSocket`)."""
         deadline = start + self.timeout
         with self._failures():
-            sock = unix_socket(urlparse(self.endpoint.url).path, self.timeout, deadline=deadline)
+            sock = unix_socket(self.endpoint.socket_path(), self.timeout, deadline=deadline)
         try:
             with self._failures():
                 status, headers, body = exchange(sock, method, url, "docker", max_body=_MAX_BODY)
@@ -351,7 +373,7 @@ class EngineClient:
         its `explain` names ssh's own failure) or None (a unix socket, connected here)."""
         if self.endpoint.url.startswith("unix://"):
             with self._failures():
-                return unix_socket(urlparse(self.endpoint.url).path, self.timeout), None
+                return unix_socket(self.endpoint.socket_path(), self.timeout), None
         with self._failures():
             conn = self._connection()
         try:

@@ -50,7 +50,7 @@ def _refusing_socket(path: Path) -> None:
     sock.close()  # the file stays, nobody listens: connect() is refused
 
 
-@pytest.mark.parametrize("kind", ["missing", "refusing", "hanging"])
+@pytest.mark.parametrize("kind", ["missing", "refusing", "hanging", "regular-file"])
 def test_engine_trouble_is_a_clear_message_within_the_timeout(
     kind: str, short_dir: Path, monkeypatch: pytest.MonkeyPatch, only_docker: None
 ) -> None:
@@ -58,6 +58,8 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
     hanging = None
     if kind == "refusing":
         _refusing_socket(path)
+    elif kind == "regular-file":
+        path.write_text("")  # connect() is refused here too: "is the daemon running?" would be no help
     elif kind == "hanging":
         hanging = HangingSocket(path)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
@@ -65,6 +67,7 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
         "missing": "the socket does not exist",
         "refusing": "refused the connection",
         "hanging": f"did not answer within {TIMEOUT:g} s",
+        "regular-file": f"{path} is not a socket (is DOCKER_HOST pointing at the wrong path?)",
     }[kind]
     try:
         # A hung engine never answers: without the deadline these calls would not return at all.
