@@ -222,6 +222,14 @@ class EngineClient:
                     host, parsed.port or 2376, timeout=self.timeout, context=tls.context()
                 )
             return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
+        if parsed.scheme == "ssh" and self.endpoint.source == "CONTAINER_HOST":
+            # Podman's ssh:// names the remote socket and needs no docker CLI there; debugbox's ssh transport
+            # runs `docker system dial-stdio`, which would reach another engine or none.
+            raise RuntimeUnavailable(
+                f"{self.product} endpoint {self.endpoint.label}: Podman over ssh:// is not supported by debugbox; "
+                "forward the remote socket (ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set "
+                "CONTAINER_HOST=unix:///tmp/podman.sock, or unset CONTAINER_HOST to use this machine's Podman"
+            )
         if parsed.scheme == "ssh":
             from debugbox.edge.ssh_transport import SshConnection, parse_ssh_url
 
@@ -232,7 +240,11 @@ class EngineClient:
             return SshConnection(target, self.timeout)
         raise RuntimeUnavailable(
             f"{self.product} endpoint {self.endpoint.label}: the {parsed.scheme}:// scheme is not supported "
-            "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
+            + (
+                "by debugbox; use a unix:// or tcp:// CONTAINER_HOST"
+                if self.endpoint.source == "CONTAINER_HOST"
+                else "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
+            )
         )
 
     @contextlib.contextmanager

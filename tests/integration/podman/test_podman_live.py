@@ -419,3 +419,24 @@ def test_an_id_prefix_of_several_containers_is_not_no_such_container(started: li
     assert proc.returncode == 1, proc.stderr
     assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
     assert "no such container" not in proc.stderr
+
+
+def test_container_host_is_where_podman_is_listed_and_asked(started: list[str], tmp_path: Path) -> None:
+    """The podman CLI works remotely when CONTAINER_HOST is set: debugbox lists and asks that service too. It
+    listed this machine's socket whatever CONTAINER_HOST said, so a session into a stopped container planned on
+    one engine ran `podman commit` against another: with a CONTAINER_HOST where nothing listens, a minute's wait
+    and "the session's container … was still there after 60 s; remove it with …" before the real error."""
+    name = start(started, DISTROLESS, create_only=True)
+    env = {**_env(), "CONTAINER_HOST": f"unix://{tmp_path}/nothing.sock"}
+    argv = [sys.executable, "-m", "debugbox", "shell", f"podman://{name}", "--image", TOOLBOX, "--", "true"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"debugbox: no Podman engine at unix://{tmp_path}/nothing.sock (CONTAINER_HOST): the socket does not "
+        "exist (is the daemon running?)"
+    ]
+    # CONTAINER_HOST naming the service that runs: the session is made there.
+    env["CONTAINER_HOST"] = f"unix://{SOCKET}"
+    again = [*argv[:-1], "echo", "in the snapshot"]
+    proc = subprocess.run(again, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert proc.returncode == 0 and "in the snapshot" in proc.stdout, proc.stderr

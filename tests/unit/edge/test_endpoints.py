@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from debugbox.edge.docker_backend import podman_cli
-from debugbox.edge.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_sockets
+from debugbox.edge.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_endpoint, podman_sockets
 
 
 def _context(home: Path, name: str, host: str) -> None:
@@ -68,9 +68,15 @@ def test_podman_socket_only_when_it_is_a_socket(tmp_path: Path) -> None:
         sock.close()
 
 
+def test_container_host_is_podmans_endpoint_when_set(tmp_path: Path) -> None:
+    # What the podman CLI talks to when it is set, socket on this machine or not.
+    found = podman_endpoint({"CONTAINER_HOST": "tcp://10.0.0.5:8080", "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert found is not None and (found.url, found.source) == ("tcp://10.0.0.5:8080", "CONTAINER_HOST")
+
+
 def test_podman_cli_falls_back_to_docker_on_the_compatible_socket() -> None:
-    assert podman_cli("/run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == ("podman",)
-    assert podman_cli("/run/podman/podman.sock", which=lambda _: None) == (
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == ("podman",)
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: None) == (
         "docker",
         "--host",
         "unix:///run/podman/podman.sock",
