@@ -92,7 +92,8 @@ class Endpoint:
 
     def socket_path(self) -> str:
         """The socket's path of a `unix://` endpoint, else ""."""
-        return urlparse(self.url).path if self.url.startswith("unix://") else ""
+        # Not urlparse: it refuses a "[" in what it takes for a host ("Invalid IPv6 URL"); a path may hold one.
+        return self.url[len("unix://") :] if self.url.startswith("unix://") else ""
 
 
 def _is_socket(path: str) -> bool:
@@ -209,9 +210,18 @@ class EngineClient:
         self.product = product
 
     def _connection(self) -> http.client.HTTPConnection:
-        parsed = urlparse(self.endpoint.url)
-        if parsed.scheme == "unix":
-            return _unix_connection(parsed.path, self.timeout)
+        if self.endpoint.url.startswith("unix://"):
+            return _unix_connection(self.endpoint.socket_path(), self.timeout)
+        try:
+            parsed = urlparse(self.endpoint.url)
+            port = parsed.port
+        except (
+            ValueError
+        ) as exc:  # "Port out of range 0-65535", "Port could not be cast…", "Invalid IPv6 URL"
+            raise RuntimeUnavailable(
+                f"{self.product} endpoint {self.endpoint.label} is not a valid address ({exc}); "
+                f"correct {self.endpoint.source}"
+            ) from exc
         if parsed.scheme in {"tcp", "http", "https"}:
             import http.client
 
@@ -219,9 +229,9 @@ class EngineClient:
             if parsed.scheme == "https" or self.endpoint.tls is not None:
                 tls = self.endpoint.tls or TlsFiles("the system's CAs")
                 return http.client.HTTPSConnection(
-                    host, parsed.port or 2376, timeout=self.timeout, context=tls.context()
+                    host, port or 2376, timeout=self.timeout, context=tls.context()
                 )
-            return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
+            return http.client.HTTPConnection(host, port or 2375, timeout=self.timeout)
         if parsed.scheme == "ssh" and self.endpoint.source == "CONTAINER_HOST":
             # Podman's ssh:// names the remote socket and needs no docker CLI there; debugbox's ssh transport
             # runs `docker system dial-stdio`, which would reach another engine or none.

@@ -122,3 +122,20 @@ def test_an_id_prefix_of_several_containers_is_said_as_such(containers: Containe
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
         assert "debugbox targets" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+@pytest.mark.parametrize("host", ["tcp://127.0.0.1:99999", "tcp://127.0.0.1:abc", "tcp://[::1", "ssh://[::1"])
+def test_a_docker_host_that_is_no_valid_address_is_one_sentence(
+    host: str, monkeypatch: pytest.MonkeyPatch, only_docker: None
+) -> None:
+    # urllib's ValueError ("Port out of range 0-65535", "Invalid IPv6 URL") was a traceback from `debugbox shell`
+    # and "internal error (ValueError: …)" in a listing.
+    monkeypatch.setenv("DOCKER_HOST", host)
+    listing = service.list_targets(SETTINGS, runtimes=["docker"])
+    (error,) = listing.errors
+    assert error.startswith(f"docker: Docker endpoint {host} (DOCKER_HOST) is not a valid address (")
+    assert error.endswith("); correct DOCKER_HOST")
+    argv = [sys.executable, "-m", "debugbox", "shell", "web", "--print"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is not a valid address" in proc.stderr and "Traceback" not in proc.stderr
