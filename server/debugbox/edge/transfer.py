@@ -191,6 +191,9 @@ def check_destination(dest: Path) -> None:
         raise TransferRefused(f"{dest} is a symbolic link: debugbox does not write through links")
     if not dest.exists() and not dest.parent.is_dir():
         raise TransferRefused(f"{dest.parent} is not an existing folder")
+    if dest.exists() and not dest.is_dir() and not dest.is_file():
+        # `--force` replaces by renaming over it: a device such as /dev/null would become a regular file.
+        raise TransferRefused(f"{dest} is not a regular file or a folder; debugbox does not replace it")
 
 
 def copy_out(
@@ -264,6 +267,9 @@ def _write_entry(
     replace = local.exists()
     if replace and not force:
         summary.skip(f"{name!r}: {local} exists (--force replaces it)")
+        return
+    if replace and not stat.S_ISREG(os.lstat(local).st_mode):  # a folder, a FIFO, a device: never renamed over
+        summary.skip(f"{name!r}: {local} is not a regular file, not replaced")
         return
     _write_file(local, mode, replace=replace, summary=summary, fill=fill)
 
