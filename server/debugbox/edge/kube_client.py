@@ -127,7 +127,13 @@ class KubeClient:
         """One request through the client's ApiClient; the JSON answer, or a RuntimeProblem."""
         api = self._api()
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, TimeoutError
+        from urllib3.exceptions import (
+            HTTPError,
+            LocationParseError,
+            MaxRetryError,
+            NewConnectionError,
+            TimeoutError,
+        )
 
         headers = {"Accept": "application/json"}
         if content_type:
@@ -160,6 +166,10 @@ class KubeClient:
                     f"{self._where()} did not answer within {self.timeout:g} s ({what})"
                 ) from None
             raise RuntimeUnavailable(f"cannot reach {self._where()}: {reason}") from None
+        except LocationParseError as exc:  # before HTTPError, its base: nothing was sent, nothing broke off
+            raise RuntimeUnavailable(
+                f"{self._where()} is not a valid address ({exc}); correct the cluster's server in the kubeconfig"
+            ) from None
         except (HTTPError, OSError) as exc:
             raise RuntimeUnavailable(f"{self._where()} broke off while {what}: {exc}") from None
         try:

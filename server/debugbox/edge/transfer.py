@@ -268,7 +268,9 @@ def _write_entry(
     if replace and not force:
         summary.skip(f"{name!r}: {local} exists (--force replaces it)")
         return
-    if replace and not stat.S_ISREG(os.lstat(local).st_mode):  # a folder, a FIFO, a device: never renamed over
+    if replace and not stat.S_ISREG(
+        os.lstat(local).st_mode
+    ):  # a folder, a FIFO, a device: never renamed over
         summary.skip(f"{name!r}: {local} is not a regular file, not replaced")
         return
     _write_file(local, mode, replace=replace, summary=summary, fill=fill)

@@ -118,3 +118,21 @@ def test_a_strategy_for_containers_is_refused_for_pods(kube: KubeEnv) -> None:
     target = backend.resolve("web")
     with pytest.raises(StrategyUnavailable, match="pods take one of exec, reattach, ephemeral, copy"):
         backend.plan(target, batch_options(backend.settings, strategy="sidecar"))
+
+
+def test_a_kubeconfig_that_is_not_yaml_or_names_no_valid_address_is_one_line(kube: KubeEnv) -> None:
+    # PyYAML's error spanned seven lines (the excerpt with its caret); a server port over 65535 "broke off
+    # while reading pod web: Failed to parse: …", though nothing was sent.
+    good = kube.kubeconfig.read_text()
+    for text, said in (
+        (
+            "clusters: [unclosed\n",
+            "is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2)",
+        ),
+        (good.replace(kube.fake.url, "https://127.0.0.1:99999"), "is not a valid address ("),
+    ):
+        kube.kubeconfig.write_text(text)
+        out = kube.debugbox("shell", "pod/web", "--print")
+        assert out.returncode == 1 and not out.stdout, out.stderr
+        (line,) = out.stderr.splitlines()
+        assert said in line, line
