@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.targets.preflight import Permission
+from debugbox.edge.cli_tools import find_program
 from debugbox.edge.kubeconfig import KubeContext
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -91,6 +92,15 @@ class KubeClient:
                         "install it with: pip install 'debugbox[kubernetes]'"
                     ) from None
 
+                plugin = self.context.credential_plugin
+                if plugin and "/" not in plugin and not find_program(plugin):
+                    # The client would log the missing program and go on without credentials: the cluster's
+                    # 401 would then blame credentials that were never fetched.
+                    raise RuntimeUnavailable(
+                        f"kubeconfig context {self.context.name!r} gets its credentials from {plugin} (the exec "
+                        f"plugin of user {self.context.user!r}), which is not installed here (not on PATH); "
+                        "install it, or choose another context"
+                    )
                 cfg = client.Configuration()
                 try:
                     config.load_kube_config(  # type: ignore[no-untyped-call]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,24 @@ def test_a_kubeconfig_that_is_not_yaml_or_names_no_valid_address_is_one_line(kub
         assert out.returncode == 1 and not out.stdout, out.stderr
         (line,) = out.stderr.splitlines()
         assert said in line, line
+
+
+def test_a_credential_plugin_that_is_not_installed_is_named(kube: KubeEnv) -> None:
+    # The client logged "ERROR:root:[Errno 2] No such file or directory: 'gke-auth-dbx'" and went on without
+    # credentials: the cluster's 401 then blamed credentials that were never fetched.
+    config = json.loads(kube.kubeconfig.read_text())
+    plugin = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": "gke-auth-dbx",
+        "interactiveMode": "Never",
+    }
+    for user in config["users"]:
+        user["user"] = {"exec": plugin}
+    kube.kubeconfig.write_text(json.dumps(config))
+    out = kube.debugbox("shell", "pod/web", "--print")
+    assert out.returncode == 1 and not out.stdout, out.stderr
+    assert out.stderr.splitlines() == [
+        "debugbox: kubeconfig context 'fake' gets its credentials from gke-auth-dbx (the exec plugin of user "
+        f"{config['users'][0]['name']!r}), which is not installed here (not on PATH); install it, or choose "
+        "another context"
+    ]
