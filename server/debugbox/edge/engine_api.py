@@ -215,9 +215,8 @@ class EngineClient:
         try:
             parsed = urlparse(self.endpoint.url)
             port = parsed.port
-        except (
-            ValueError
-        ) as exc:  # "Port out of range 0-65535", "Port could not be cast…", "Invalid IPv6 URL"
+        except ValueError as exc:
+            # urllib's "Port out of range 0-65535", "Port could not be cast…", "Invalid IPv6 URL"
             raise RuntimeUnavailable(
                 f"{self.product} endpoint {self.endpoint.label} is not a valid address ({exc}); "
                 f"correct {self.endpoint.source}"
