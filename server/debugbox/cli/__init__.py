@@ -40,8 +40,8 @@ SUBCOMMANDS = (
     "toolbox",
     "cleanup",
     "cp",
-    "forward",
     "capture",
+    "forward",
     "lsp",
 )
 
