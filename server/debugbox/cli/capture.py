@@ -118,12 +118,14 @@ def _output(args: argparse.Namespace, name: str) -> Path:
 def _engine_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
     """tcpdump in a helper container sharing a Docker or Podman container's network namespace."""
     from debugbox.core.errors import TargetNotRunning
+    from debugbox.core.targets.container_strategy import wake_first
     from debugbox.edge.capture import Capture
     from debugbox.edge.service import resolve_engine_container
 
     backend, target = resolve_engine_container(settings, args.target, "capture")
     if target.status != "running":
-        raise TargetNotRunning(f"{(target.name)} is {target.status}, not running")
+        wake = wake_first(" ".join(backend.cli), str(target.name), target.status)
+        raise TargetNotRunning(f"{(target.name)} is {target.status}, not running: {wake}")
     output = _output(args, target.name)
     capture = Capture(
         backend.cli,

@@ -136,3 +136,26 @@ def test_a_toolbox_without_tcpdump_is_named_and_leaves_no_empty_file(
     assert "--image" in last
     assert not out.exists()
     assert helpers_of(name) == ""
+
+
+def test_a_target_not_running_is_named_with_what_to_do(containers: Containers, tmp_path: Path) -> None:
+    # capture said only "web is paused, not running", forward "… not running: nothing listens": why, not what to do.
+    paused = containers.run(DISTROLESS)
+    docker("pause", paused)
+    created = containers.run(DISTROLESS, create_only=True)
+    try:
+        wakes = {
+            paused: f"unpause it first (docker unpause {paused})",
+            created: f"start it first (docker start {created})",
+        }
+        for name, wake in wakes.items():
+            for argv in (["capture", name, "-o", str(tmp_path / "x.pcap")], ["forward", name, "8080"]):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "debugbox", *argv],
+                    capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+                assert proc.returncode == 1, proc.stderr
+                (line,) = proc.stderr.splitlines()
+                assert line.endswith(wake) and ", not running" in line, line
+    finally:
+        docker("unpause", paused, check=False)
