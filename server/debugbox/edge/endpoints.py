@@ -134,6 +134,12 @@ def docker_endpoint(env: Mapping[str, str] | None = None, home: Path | None = No
             tls = context_tls(context, env, home) if ctx_host.startswith("tcp://") else None
             # `--context` carries the host and the TLS files to the terminal's docker CLI.
             return DockerEndpoint(Endpoint(ctx_host, f"{source} {context}", tls), ("--context", context))
+        # The docker CLI refuses to start ("context not found"): asking the default engine instead would list
+        # one engine while the terminals' docker fails, or reaches another.
+        fix = "unset DOCKER_CONTEXT" if source == "DOCKER_CONTEXT" else "choose one with `docker context use`"
+        problem = f"docker context {context!r} ({source}) does not exist: create it, or {fix}"
+        endpoint = Endpoint(DEFAULT_DOCKER_HOST, f"{source} {context}", problem=problem)
+        return DockerEndpoint(endpoint, ("--context", context))
     return DockerEndpoint(Endpoint(DEFAULT_DOCKER_HOST, "default"), ())
 
 

@@ -85,6 +85,8 @@ class Endpoint:
     source: str = "default"
     """Where it came from, for messages: `DOCKER_HOST`, `context NAME`, `default`, `podman socket`."""
     tls: TlsFiles | None = None
+    problem: str = ""
+    """Why no engine can be asked here (a configured context that does not exist), said at the first call."""
 
     @property
     def label(self) -> str:
@@ -209,6 +211,10 @@ class EngineClient:
         self.timeout = timeout
         self.product = product
 
+    def _usable(self) -> None:
+        if self.endpoint.problem:
+            raise RuntimeUnavailable(self.endpoint.problem)
+
     def _connection(self) -> http.client.HTTPConnection:
         if self.endpoint.url.startswith("unix://"):
             return _unix_connection(self.endpoint.socket_path(), self.timeout)
@@ -324,6 +330,7 @@ class EngineClient:
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = path + ("?" + urlencode(query) if query else "")
         start = time.monotonic()
+        self._usable()
         if self.endpoint.url.startswith("unix://"):
             return self._unix_request(method, url, start)
         idle = _idle_pool.take(self.endpoint.url)
@@ -392,6 +399,7 @@ class EngineClient:
     def _open(self) -> tuple[socket.socket, http.client.HTTPConnection | None]:
         """A connected socket to the engine, with the `http.client` connection that made it (TCP, TLS, ssh:
         its `explain` names ssh's own failure) or None (a unix socket, connected here)."""
+        self._usable()
         if self.endpoint.url.startswith("unix://"):
             with self._failures():
                 return unix_socket(self.endpoint.socket_path(), self.timeout), None

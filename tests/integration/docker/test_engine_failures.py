@@ -139,3 +139,18 @@ def test_a_docker_host_that_is_no_valid_address_is_one_sentence(
     proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
     assert "is not a valid address" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_docker_context_that_does_not_exist_is_said_and_no_other_engine_asked(
+    monkeypatch: pytest.MonkeyPatch, only_docker: None, tmp_path: Path
+) -> None:
+    # It fell back to the default socket: this machine's engine was listed while the terminals' docker (which
+    # reads DOCKER_CONTEXT too) refused to start.
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("DOCKER_CONTEXT", "gone")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    listing = service.list_targets(SETTINGS, runtimes=["docker"])
+    assert listing.targets == []
+    assert listing.errors == [
+        "docker: docker context 'gone' (DOCKER_CONTEXT) does not exist: create it, or unset DOCKER_CONTEXT"
+    ]

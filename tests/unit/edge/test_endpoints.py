@@ -49,9 +49,15 @@ def test_docker_context_env_and_docker_config_dir(tmp_path: Path) -> None:
     assert found.endpoint.url == "tcp://ci:2375"
 
 
-def test_unknown_or_default_context_falls_back(tmp_path: Path) -> None:
-    assert docker_endpoint({"DOCKER_CONTEXT": "nope"}, tmp_path).endpoint.url == DEFAULT_DOCKER_HOST
-    assert docker_endpoint({"DOCKER_CONTEXT": "default"}, tmp_path).endpoint.url == DEFAULT_DOCKER_HOST
+def test_an_unknown_context_is_a_problem_and_default_is_the_default_socket(tmp_path: Path) -> None:
+    # The docker CLI refuses an unknown context; debugbox asked the default engine instead, so the listing and
+    # the terminals' docker disagreed.
+    unknown = docker_endpoint({"DOCKER_CONTEXT": "nope"}, tmp_path)
+    assert unknown.endpoint.problem == (
+        "docker context 'nope' (DOCKER_CONTEXT) does not exist: create it, or unset DOCKER_CONTEXT"
+    )
+    default = docker_endpoint({"DOCKER_CONTEXT": "default"}, tmp_path).endpoint
+    assert default.url == DEFAULT_DOCKER_HOST and not default.problem
 
 
 def test_podman_socket_only_when_it_is_a_socket(tmp_path: Path) -> None:
