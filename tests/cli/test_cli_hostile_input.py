@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,24 @@ def test_deeply_nested_manifest_is_a_finding_not_a_traceback(tmp_path: Path, nes
     (tmp_path / "pod.yaml").write_text(f"apiVersion: v1\nkind: Pod\nspec:\n  x: {nested}\n")
     result = run("check", "pod.yaml", cwd=tmp_path)
     assert result.returncode == 0 and b"not valid YAML" in result.stdout and not result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "make", "said"),
+    [
+        ("Dockerfile", lambda p: p.mkdir(), "is a directory"),
+        ("Dockerfile", lambda p: None, "no such file"),
+        ("Dockerfile", lambda p: p.write_bytes(b"FROM alpine\nRUN echo caf\xe9\n"), "not UTF-8"),
+        ("notes.txt", lambda p: p.write_text("some notes\n"), "not a Dockerfile, compose file or Kubernetes"),
+    ],
+    ids=["folder", "missing", "latin-1", "other"],
+)
+def test_targets_for_a_file_it_cannot_use_is_bad_input(
+    tmp_path: Path, name: str, make: Callable[[Path], object], said: str
+) -> None:
+    # `targets --for` ignored such a file silently and listed every target as unrelated (exit 0).
+    make(tmp_path / name)
+    result = run("targets", "--no-probe", "--for", name, cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.decode().splitlines()
+    assert len(lines) == 1 and said in lines[0] and not result.stdout, lines

@@ -85,16 +85,34 @@ def test_tcp_listens_on_loopback_and_says_so(spec: str) -> None:
         proc.wait()
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.com"])
-def test_a_remote_host_needs_allow_remote(host: str) -> None:
-    result = subprocess.run(
-        [*debugbox_exe(), "lsp", "--tcp", f"{host}:{free_port()}"],
+def refused(spec: str) -> subprocess.CompletedProcess[str]:
+    """`debugbox lsp --tcp SPEC` run to its end (it is expected to refuse)."""
+    return subprocess.run(
+        [*debugbox_exe(), "lsp", "--tcp", spec],
         capture_output=True,
         text=True,
         timeout=60,
         stdin=subprocess.DEVNULL,
         check=False,
     )
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1", "example.com"])
+def test_a_remote_host_needs_allow_remote(host: str) -> None:
+    result = refused(f"{host}:{free_port()}")
     assert result.returncode == 2
     (line,) = result.stderr.splitlines()
     assert "not a loopback address" in line and "--allow-remote" in line
+
+
+def test_a_port_in_use_is_one_sentence_without_claiming_to_listen() -> None:
+    # It printed "listening on 127.0.0.1:PORT", then asyncio's OSError as a traceback.
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = refused(f"127.0.0.1:{port}")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"debugbox: cannot listen on 127.0.0.1:{port}: Address already in use; pick another port"
+    ]

@@ -59,3 +59,15 @@ def test_session_never_runs_a_kubectl_from_the_current_folder(tmp_path: Path) ->
     assert proc.returncode == 0, proc.stderr
     assert "Client Version" in proc.stdout and "fake" not in proc.stdout
     assert not marker.exists()
+
+
+def test_a_nerdctl_target_without_nerdctl_says_it_is_not_installed(tmp_path: Path) -> None:
+    # resolve_program's "not found in the absolute folders of PATH" was read as nerdctl's own "not found": the
+    # line said "no such container: web (nerdctl)".
+    (tmp_path / "bin").mkdir()  # a PATH without nerdctl, whatever this machine has
+    env = {**os.environ, "PATH": str(tmp_path / "bin")}
+    argv = [sys.executable, "-m", "debugbox", "shell", "nerdctl://web", "--print"]
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1
+    (line,) = proc.stderr.splitlines()
+    assert "nerdctl is not installed" in line and "no such container" not in line, line

@@ -103,10 +103,20 @@ def test_activation_covers_dockerfiles_and_manifests() -> None:
 
 def test_settings_reference_documents_every_setting_with_its_default() -> None:
     doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    restricted = set(MANIFEST["capabilities"]["untrustedWorkspaces"]["restrictedConfigurations"])
     for name, prop in PROPERTIES.items():
         row = re.search(rf"^\| `{re.escape(name)}` \|(.*)$", doc, re.MULTILINE)
         assert row, f"docs/settings.md has no table row for {name}"
         assert f"`{json.dumps(prop['default'])}`" in row.group(1), f"{name}: default missing in its row"
+        kind, _default, _applies, untrusted = (cell.strip() for cell in row.group(1).split(" | ")[:4])
+        if "enum" in prop:  # the allowed values, each, and nothing else
+            assert re.findall(r"`([^`]+)`", kind) == prop["enum"], (
+                f"{name}: its row's values are not the enum"
+            )
+        else:
+            assert kind.startswith(prop["type"]), f"{name}: its row's type is not {prop['type']}"
+        expected = "workspace value ignored" if name in restricted else "applies"
+        assert untrusted == expected, f"{name}: its row says {untrusted!r} in an untrusted workspace"
 
 
 def test_the_toolbox_the_palette_builds_is_the_clis_default_tag() -> None:
@@ -119,3 +129,20 @@ def test_the_toolbox_the_palette_builds_is_the_clis_default_tag() -> None:
     titles = {c["command"]: c["title"] for c in MANIFEST["contributes"]["commands"]}
     assert titles["debugbox.client.buildToolboxImage"] == "Build Local Toolbox Image"
     assert titles["debugbox.client.openRawShell"] == "Open Raw Shell…"
+
+
+def test_every_palette_command_is_documented_by_its_title() -> None:
+    """docs/vscode.md names each palette command as the palette shows it (`debugbox: TITLE`; the file view's
+    **Download…** by its button)."""
+    doc = " ".join((ROOT / "docs" / "vscode.md").read_text(encoding="utf-8").split())
+    for command in MANIFEST["contributes"]["commands"]:
+        title = command["title"]
+        assert f"**debugbox: {title}**" in doc or f"**{title}**" in doc, (
+            f"docs/vscode.md does not name {title}"
+        )
+
+
+def test_the_server_commands_page_has_a_section_per_command_in_order() -> None:
+    doc = (ROOT / "docs" / "commands.md").read_text(encoding="utf-8")
+    sections = re.findall(r"^## `(debugbox\.[A-Za-z]+)`$", doc, re.MULTILINE)
+    assert sections == [command.value for command in protocol.Command]

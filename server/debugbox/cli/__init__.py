@@ -41,8 +41,8 @@ SUBCOMMANDS = (
     "toolbox",
     "cleanup",
     "cp",
-    "forward",
     "capture",
+    "forward",
     "lsp",
 )
 

@@ -104,24 +104,36 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _output(args: argparse.Namespace, name: str) -> Path:
+    """The pcap's path, refused (RuntimeUnavailable) before anything is started or added when it cannot be
+    written."""
+    from debugbox.core.errors import RuntimeUnavailable
+    from debugbox.edge.capture import output_refusal
+
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    return Path(args.output or f"debugbox-{name.replace('/', '-')}-{stamp}.pcap")
+    output = Path(args.output or f"debugbox-{name.replace('/', '-')}-{stamp}.pcap")
+    refusal = output_refusal(output, force=args.force)
+    if refusal:
+        raise RuntimeUnavailable(refusal)
+    return output
 
 
 def _engine_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
     """tcpdump in a helper container sharing a Docker or Podman container's network namespace."""
     from debugbox.core.errors import TargetNotRunning
+    from debugbox.core.targets.container_strategy import wake_first
     from debugbox.edge.capture import Capture
     from debugbox.edge.service import resolve_engine_container
 
     backend, target = resolve_engine_container(settings, args.target, "capture")
     if target.status != "running":
-        raise TargetNotRunning(f"{(target.name)} is {target.status}, not running")
+        wake = wake_first(" ".join(backend.cli), str(target.name), target.status)
+        raise TargetNotRunning(f"{(target.name)} is {target.status}, not running: {wake}")
+    output = _output(args, target.name)
     capture = Capture(
         backend.cli,
         str(target.extra.get("container_id") or target.name),
         args.image or settings.toolbox_image,
-        _output(args, target.name),
+        output,
         expr=args.filter,
         count=args.count,
         force=args.force,
@@ -137,9 +149,10 @@ def _pod_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
     from debugbox.edge.capture import KubeCapture
 
     found = kube_data.resolve_pod(settings, args.target)
+    output = _output(args, found.pod)  # refused before a debug container is added: it cannot be removed
     ref = kube_data.debug_container(
         settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes)
     )
     name = f"pod/{ref.pod}"
     argv = capture_argv(ref, args.filter, args.count)
-    return name, KubeCapture(argv, _output(args, f"{ref.pod}"), force=args.force)
+    return name, KubeCapture(argv, output, force=args.force)

@@ -68,8 +68,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         backend, target = resolve_engine_container(settings, args.target, "forward")
         if target.status != "running":
+            from debugbox.core.targets.container_strategy import wake_first
+
+            wake = wake_first(" ".join(backend.cli), str(target.name), target.status)
             print(
-                f"debugbox: {(target.name)} is {target.status}, not running: nothing listens",
+                f"debugbox: {(target.name)} is {target.status}, not running: nothing listens; {wake}",
                 file=sys.stderr,
             )
             return 1

@@ -58,6 +58,29 @@ def tcp_address(spec: str, allow_remote: bool) -> tuple[str, int]:
     return (LOOPBACK if host == "localhost" else host.strip("[]")), int(port)
 
 
+def _bind_refusal(host: str, port: int) -> str | None:
+    """Why `host:port` cannot be listened on (in use, not an address of this machine...), or None. Bound as
+    asyncio's server binds (SO_REUSEADDR), then released for it."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        family, kind, proto, _, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except OSError as exc:  # socket.gaierror included
+        import errno
+
+        said = exc.strerror or str(exc)
+        return (
+            f"{said}; pick another port"
+            if exc.errno == errno.EADDRINUSE
+            else f"{said}; use an address of this machine"
+        )
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.tcp:
         host, port = tcp_address(args.tcp, args.allow_remote)
@@ -67,6 +90,11 @@ def run(args: argparse.Namespace) -> int:
     setup_logging(args.log_file)
     server = create_server()
     if args.tcp:
+        refused = _bind_refusal(host, port)
+        if refused:
+            # Before the "listening on" line, which would otherwise be printed and then contradicted.
+            print(f"debugbox: cannot listen on {host}:{port}: {refused}", file=sys.stderr)
+            return 1
         scope = "loopback only" if is_loopback(host) else "REACHABLE FROM OTHER MACHINES (--allow-remote)"
         print(f"debugbox: language server listening on {host}:{port} ({scope})", file=sys.stderr, flush=True)
         server.start_tcp(host, port)

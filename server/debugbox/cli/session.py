@@ -10,7 +10,8 @@ timeout) kubectl is ended and one line in the terminal says why and what to do (
 sentence with it; when the debug container did not start and stdin is a terminal, the sentence stays until
 the user presses Enter (the line says so; never a silent wait).
 
-Exit codes: the command's own; 3 when the debug container did not start; 2 bad usage.
+Exit codes: the command's own; 1 the command is not installed; 2 bad usage; 3 when the debug container did not
+start; 4 when it started but could not see the target's processes.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def register(sub: Any) -> None:
     p: argparse.ArgumentParser = sub.add_parser(
         "session",
         help="run a planned debug command and watch its debug container (what editor terminals run)",
-        usage="debugbox session --watch JSON [--timeout SECONDS] -- ARGV ...",
+        usage="debugbox session --watch JSON [--timeout SECONDS] [--start-timeout SECONDS] [--hold] -- ARGV ...",
     )
     p.add_argument("--watch", required=True, metavar="JSON", help="the plan's watch object")
     p.add_argument("--timeout", type=float, metavar="SECONDS", help="per API call (default 10)")

@@ -1,7 +1,7 @@
 """`debugbox targets`: the running containers (and pods) debugbox can open a debug session into.
 
 Exit codes: 0 listed (possibly none); 1 when an engine that is present could not be asked (the message says
-which; targets from the other engines are still printed); 2 bad usage.
+which; targets from the other engines are still printed); 2 bad usage or a `--for` file it cannot use.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from debugbox.cli import json_text
+from debugbox.cli import UsageError, json_text
 from debugbox.core.settings import Settings
 
 
@@ -39,11 +39,27 @@ def _table(rows: list[list[str]]) -> str:
     )
 
 
+def _document(name: str) -> Path:
+    """The `--for` file, read as every command reads its input (a missing file, a folder, non-UTF-8... is bad
+    input, exit 2) and refused when it is none of the three kinds it can relate targets to: it used to be
+    ignored silently, listing everything as unrelated."""
+    from debugbox.cli.inspect import read_input
+    from debugbox.core.documents import DocumentKind, kind_of
+
+    path, text = read_input(name)
+    if kind_of(str(path), text) is DocumentKind.OTHER:
+        raise UsageError(
+            f"{path}: not a Dockerfile, compose file or Kubernetes manifest by its name and content "
+            "(Dockerfile, *.Dockerfile, compose.yaml, a .yaml/.json manifest)"
+        )
+    return path
+
+
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.targets.preflight import describe
     from debugbox.edge import service
 
-    document = Path(args.document) if args.document else None
+    document = _document(args.document) if args.document else None
     listing = service.list_targets(Settings(), document=document, probe=not args.no_probe)
     if args.json:
         print(json_text(listing.to_json()))

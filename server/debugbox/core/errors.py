@@ -6,6 +6,8 @@ can print `str(exc)` and carry on serving.
 
 from __future__ import annotations
 
+import re
+
 
 class RuntimeProblem(Exception):
     """Base of the expected, user-facing failures; `str()` is the message to show."""
@@ -17,6 +19,11 @@ class RuntimeUnavailable(RuntimeProblem):
 
 class TargetNotFound(RuntimeProblem):
     """No container (or pod) by that name or ID, e.g. it was removed between listing and opening."""
+
+
+class AmbiguousTarget(RuntimeProblem):
+    """An ID prefix that several containers of one engine share: not "not found" (it would send the lookup on to
+    the next engine), but a reference to make longer."""
 
 
 class TargetNotRunning(RuntimeProblem):
@@ -31,12 +38,16 @@ class InvalidTarget(RuntimeProblem):
     """A target reference that is not a valid container name or ID (or a prefix no backend claims)."""
 
 
+#: The engine CLIs' closing usage hint ("Run 'docker run --help' for more information"): never the reason.
+_USAGE_HINT = re.compile(r"^(Run|See) '[^']*--help'")
+
+
 def engine_cli_reason(output: str) -> str | None:
     """The engine CLI's own sentence from what a failed `docker`/`podman` command wrote (`docker: Error response
     from daemon: …`, `Error: …`), not its "Run 'docker run --help'" epilogue or its progress lines; the last
     non-empty line when none says error, None when it wrote nothing."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    lines = [line for line in lines if not line.startswith("Run '")]
+    lines = [line for line in lines if not _USAGE_HINT.match(line)]
     reason = next((line for line in lines if "rror" in line), lines[-1] if lines else None)
     # A pull that failed says only how (a registry out of reach): the image was not on the engine.
     missing = next((line for line in lines if line.startswith("Unable to find image")), None)

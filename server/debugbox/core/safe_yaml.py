@@ -62,3 +62,12 @@ def load(text: str, *, aliases: bool = True) -> Any:
 def load_all(text: str, *, aliases: bool = True) -> Iterator[Any]:
     """Every document of `text`, in order; yaml.YAMLError at the first invalid or too deeply nested one."""
     yield from yaml.load_all(text, Loader=_loader(aliases))
+
+
+def describe_error(exc: Exception) -> str:
+    """A YAML error in one line, for a sentence: PyYAML's `str()` spans several lines (the source excerpt with a
+    caret), which breaks "one line on stderr"."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}" if mark is not None else ""
+    return f"{problem or str(exc).splitlines()[0]}{where}"

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, engine_cli_reason
-from debugbox.core.targets.capture import PcapSummary, capture_argv, summarize_pcap
+from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable
+from debugbox.core.targets.capture import PcapSummary, capture_argv, capture_failure, summarize_pcap
 from debugbox.core.targets.port_forward import remove_argv
 from debugbox.edge.cli_tools import resolve_program
 from debugbox.edge.engine_watch import watch_target
@@ -29,8 +29,6 @@ if TYPE_CHECKING:
 
 _SUMMARY_LIMIT = 512 * 1024 * 1024
 """Larger pcaps are not read back to count packets (tcpdump's own count is shown instead)."""
-_TCPDUMP_NOISE = ("tcpdump: data link type", "tcpdump: listening on")
-"""tcpdump's start-up lines on stderr: not the reason when it fails."""
 
 
 @dataclass
@@ -41,12 +39,34 @@ class CaptureResult:
     """tcpdump's last lines on stderr (its own packet counts), for the user."""
 
 
+def output_refusal(output: Path, *, force: bool) -> str | None:
+    """Why the pcap cannot be written to `output` (None when it can). The CLI asks before it starts a helper or
+    adds a pod's debug container (which cannot be removed), and the open asks again."""
+    if os.path.islink(output):
+        return f"{output} is a symbolic link: debugbox does not write through links"
+    if output.is_dir():
+        return f"{output} is a folder: name a file for the capture (-o {output / 'capture.pcap'})"
+    if output.exists() and not force:
+        return f"{output} exists: pass --force to replace it"
+    folder = output.parent
+    if not folder.is_dir():
+        return f"{folder} is not an existing folder: create it first, or name another file with -o"
+    if not os.access(folder, os.W_OK):
+        with contextlib.suppress(OSError):
+            if os.statvfs(folder).f_flag & os.ST_RDONLY:
+                return f"cannot write {output}: {folder} is on a read-only file system; name another file with -o"
+        return f"cannot write {output}: {folder} is not writable by you; name another file with -o"
+    return None
+
+
 class PcapRun:
     """One tcpdump writing its pcap on stdout into `output`; how it is stopped and cleaned up is the subclass's."""
 
     argv: tuple[str, ...]
     stdin_pipe = False
     """Whether tcpdump's side keeps a stdin (closing it stops the capture)."""
+    toolbox = ""
+    """The image tcpdump runs from, for messages ("" when not known: a pod's debug container that runs)."""
 
     def __init__(self, output: Path, *, force: bool = False) -> None:
         self.output = output
@@ -59,22 +79,17 @@ class PcapRun:
         """The target stopped (or was removed) during the capture, which ended it."""
 
     def _open_output(self) -> int:
-        if os.path.islink(self.output):
-            raise RuntimeUnavailable(
-                f"{self.output} is a symbolic link: debugbox does not write through links"
-            )
-        if self.output.is_dir():
-            raise RuntimeUnavailable(f"{self.output} is a folder: name the pcap file to write (-o FILE)")
-        if not self.output.parent.is_dir():
-            raise RuntimeUnavailable(f"{self.output.parent} is not an existing folder")
+        refusal = output_refusal(self.output, force=self.force)
+        if refusal:
+            raise RuntimeUnavailable(refusal)
         existed = self.output.exists()
-        if existed and not self.force:
-            raise RuntimeUnavailable(f"{self.output} exists: pass --force to replace it")
         flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_TRUNC if self.force else os.O_EXCL)
         try:
             fd = os.open(self.output, flags, 0o644)
-        except OSError as exc:
-            raise RuntimeUnavailable(f"cannot write {self.output}: {exc.strerror or exc}") from exc
+        except OSError as exc:  # what changed since the check, or what it cannot see (a full disk, a quota)
+            raise RuntimeUnavailable(
+                f"cannot write {self.output}: {exc.strerror}; name another file with -o"
+            ) from exc
         self._created = not existed
         return fd
 
@@ -135,15 +150,8 @@ class PcapRun:
                 summary = None
         if self._proc.returncode not in (0, 143, -15) and summary is None:
             self._discard_empty()
-            reason = engine_cli_reason(
-                "\n".join(line for line in said if not line.startswith(_TCPDUMP_NOISE))
-            )
-            if reason is not None and "executable file not found" in reason:
-                reason += (
-                    "; the toolbox image needs tcpdump (netshoot has it, busybox does not): pass --image"
-                )
             raise RuntimeUnavailable(
-                f"the capture failed: {reason or f'exit status {self._proc.returncode}'}"
+                capture_failure(err.decode("utf-8", "replace"), self._proc.returncode, self.toolbox)
             )
         return CaptureResult(self.output, summary, " ".join(line for line in said if "packets" in line))
 
@@ -173,6 +181,7 @@ class Capture(PcapRun):
             raise RuntimeUnavailable(f"{exc}: it is needed to start the capture helper") from exc
         self.name = f"debugbox-capture-{uuid.uuid4().hex[:10]}"
         self.container_id = container_id
+        self.toolbox = toolbox
         self.argv = capture_argv(self.cli, container_id, toolbox, self.name, expr, count=count)
 
     def start(self) -> None:

@@ -45,6 +45,10 @@ def never_search(folders: Callable[[], Sequence[Path]]) -> None:
     _never_searched = folders
 
 
+class ProgramMissing(RuntimeUnavailable):
+    """The program to run is not installed: not to be read as an answer of that program ("not found")."""
+
+
 def resolve_program(
     argv: Sequence[str], *, exclude: Sequence[Path] = (), path: str | None = None
 ) -> tuple[str, ...]:
@@ -76,7 +80,7 @@ def resolve_program(
         candidate = os.path.join(folder, name)
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return (candidate, *argv[1:])
-    raise RuntimeUnavailable(
+    raise ProgramMissing(
         f"{name} is not installed (not found in the absolute folders of PATH, workspace folders excluded)"
     )
 
@@ -95,6 +99,8 @@ def run_cli(argv: Sequence[str], timeout: float, what: str) -> str:
     """stdout of `argv`; RuntimeUnavailable when the CLI is missing, times out or fails (with its stderr)."""
     try:
         resolved = resolve_program(argv)
+    except ProgramMissing as exc:
+        raise ProgramMissing(f"{what}: {exc}") from exc
     except RuntimeUnavailable as exc:
         raise RuntimeUnavailable(f"{what}: {exc}") from exc
     import subprocess  # here: `debugbox shell` on a container runs no CLI before its exec, and need not load it
@@ -109,7 +115,7 @@ def run_cli(argv: Sequence[str], timeout: float, what: str) -> str:
             check=False,
         )
     except FileNotFoundError as exc:
-        raise RuntimeUnavailable(f"{what}: {argv[0]} is not installed") from exc
+        raise ProgramMissing(f"{what}: {argv[0]} is not installed") from exc
     except subprocess.TimeoutExpired as exc:
         raise RuntimeUnavailable(
             f"{what}: `{' '.join(argv[:3])}` did not finish within {timeout:g} s"

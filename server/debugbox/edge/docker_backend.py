@@ -46,7 +46,7 @@ from debugbox.core.targets.process_identity import (
 )
 from debugbox.edge.backends import register_backend
 from debugbox.edge.cli_tools import docker_debug_available, find_program
-from debugbox.edge.endpoints import docker_endpoint, podman_sockets
+from debugbox.edge.endpoints import docker_endpoint, podman_endpoint
 from debugbox.edge.engine_api import Endpoint, EngineClient, StatUnsupported
 
 if TYPE_CHECKING:
@@ -414,22 +414,20 @@ def _docker_factory(settings: Settings) -> EngineBackend:
     return EngineBackend("docker", found.endpoint, ("docker", *found.cli_args), settings, present=present)
 
 
-def podman_cli(socket_path: str, which: Any = find_program) -> tuple[str, ...]:
-    """`podman` when installed; else the docker CLI pointed at Podman's compatible socket."""
+def podman_cli(url: str, which: Any = find_program) -> tuple[str, ...]:
+    """`podman` when installed (it finds the same service: `CONTAINER_HOST`, else its local storage, which its
+    socket serves); else the docker CLI pointed at Podman's compatible API at `url`."""
     if which("podman"):
         return ("podman",)
-    return ("docker", "--host", f"unix://{socket_path}")
+    return ("docker", "--host", url)
 
 
 def _podman_factory(settings: Settings) -> EngineBackend:
-    sockets: Sequence[Any] = podman_sockets()
-    if not sockets:
+    endpoint = podman_endpoint()
+    if endpoint is None:
         endpoint = Endpoint("unix:///run/podman/podman.sock", "podman socket")
         return EngineBackend("podman", endpoint, ("podman",), settings, present=False, product="Podman")
-    path = str(sockets[0])
-    return EngineBackend(
-        "podman", Endpoint(f"unix://{path}", "podman socket"), podman_cli(path), settings, product="Podman"
-    )
+    return EngineBackend("podman", endpoint, podman_cli(endpoint.url), settings, product="Podman")
 
 
 register_backend("docker", _docker_factory, prefixes=("docker://",))

@@ -6,8 +6,9 @@ Docker: `DOCKER_HOST`, else `DOCKER_CONTEXT`, else the `currentContext` of `~/.d
 `DOCKER_TLS_VERIFY`/`DOCKER_TLS` with the PEM files of `DOCKER_CERT_PATH` (default: the config folder) for
 `DOCKER_HOST`, and from `contexts/tls/<sha256 of the name>/docker/` with the meta's `SkipTLSVerify` for a
 context — the docker CLI's rules (docker/cli `cli/flags/options.go`, `cli/context/docker/load.go`).
-Podman: its Docker-compatible socket, `$XDG_RUNTIME_DIR/podman/podman.sock` (rootless) or
-`/run/podman/podman.sock` (root), when the file exists. The functions read a few small files; they take
+Podman: `CONTAINER_HOST` when set (the podman CLI then talks to that service, not to this machine's), else its
+Docker-compatible socket, `$XDG_RUNTIME_DIR/podman/podman.sock` (rootless) or `/run/podman/podman.sock` (root),
+when the file exists. The functions read a few small files; they take
 the environment and home folder as arguments so tests can point them anywhere.
 """
 
@@ -133,6 +134,12 @@ def docker_endpoint(env: Mapping[str, str] | None = None, home: Path | None = No
             tls = context_tls(context, env, home) if ctx_host.startswith("tcp://") else None
             # `--context` carries the host and the TLS files to the terminal's docker CLI.
             return DockerEndpoint(Endpoint(ctx_host, f"{source} {context}", tls), ("--context", context))
+        # The docker CLI refuses to start ("context not found"): asking the default engine instead would list
+        # one engine while the terminals' docker fails, or reaches another.
+        fix = "unset DOCKER_CONTEXT" if source == "DOCKER_CONTEXT" else "choose one with `docker context use`"
+        problem = f"docker context {context!r} ({source}) does not exist: create it, or {fix}"
+        endpoint = Endpoint(DEFAULT_DOCKER_HOST, f"{source} {context}", problem=problem)
+        return DockerEndpoint(endpoint, ("--context", context))
     return DockerEndpoint(Endpoint(DEFAULT_DOCKER_HOST, "default"), ())
 
 
@@ -144,3 +151,15 @@ def podman_sockets(env: Mapping[str, str] | None = None) -> list[Path]:
         candidates.append(Path(env["XDG_RUNTIME_DIR"]) / "podman" / "podman.sock")
     candidates.append(Path("/run/podman/podman.sock"))
     return [p for p in candidates if p.is_socket()]
+
+
+def podman_endpoint(env: Mapping[str, str] | None = None) -> Endpoint | None:
+    """Where Podman's API is, as the podman CLI finds it: `CONTAINER_HOST` when set — the CLI then works
+    remotely, against that service, so listing this machine's socket instead would open terminals on another
+    engine than the one listed — else the first of `podman_sockets`; None when there is neither."""
+    env = os.environ if env is None else env
+    host = env.get("CONTAINER_HOST", "")
+    if host:
+        return Endpoint(host, "CONTAINER_HOST")
+    sockets = podman_sockets(env)
+    return Endpoint(f"unix://{sockets[0]}", "podman socket") if sockets else None

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode, urlparse
 
-from debugbox.core.errors import RuntimeUnavailable, TargetNotFound
+from debugbox.core.errors import AmbiguousTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.records import record
 from debugbox.edge.engine_http import Answer, BadAnswer, exchange, send_request
 
@@ -85,10 +85,28 @@ class Endpoint:
     source: str = "default"
     """Where it came from, for messages: `DOCKER_HOST`, `context NAME`, `default`, `podman socket`."""
     tls: TlsFiles | None = None
+    problem: str = ""
+    """Why no engine can be asked here (a configured context that does not exist), said at the first call."""
 
     @property
     def label(self) -> str:
         return f"{self.url} ({self.source})"
+
+    def socket_path(self) -> str:
+        """The socket's path of a `unix://` endpoint, else ""."""
+        # Not urlparse: it refuses a "[" in what it takes for a host ("Invalid IPv6 URL"); a path may hold one.
+        return self.url[len("unix://") :] if self.url.startswith("unix://") else ""
+
+
+def _is_socket(path: str) -> bool:
+    """Whether `path` is a socket; True when that cannot be told (the message then stays the general one)."""
+    import os
+    import stat
+
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return True
 
 
 def unix_socket(path: str, timeout: float, *, deadline: float | None = None) -> socket.socket:
@@ -193,10 +211,22 @@ class EngineClient:
         self.timeout = timeout
         self.product = product
 
+    def _usable(self) -> None:
+        if self.endpoint.problem:
+            raise RuntimeUnavailable(self.endpoint.problem)
+
     def _connection(self) -> http.client.HTTPConnection:
-        parsed = urlparse(self.endpoint.url)
-        if parsed.scheme == "unix":
-            return _unix_connection(parsed.path, self.timeout)
+        if self.endpoint.url.startswith("unix://"):
+            return _unix_connection(self.endpoint.socket_path(), self.timeout)
+        try:
+            parsed = urlparse(self.endpoint.url)
+            port = parsed.port
+        except ValueError as exc:
+            # urllib's "Port out of range 0-65535", "Port could not be cast…", "Invalid IPv6 URL"
+            raise RuntimeUnavailable(
+                f"{self.product} endpoint {self.endpoint.label} is not a valid address ({exc}); "
+                f"correct {self.endpoint.source}"
+            ) from exc
         if parsed.scheme in {"tcp", "http", "https"}:
             import http.client
 
@@ -204,9 +234,17 @@ class EngineClient:
             if parsed.scheme == "https" or self.endpoint.tls is not None:
                 tls = self.endpoint.tls or TlsFiles("the system's CAs")
                 return http.client.HTTPSConnection(
-                    host, parsed.port or 2376, timeout=self.timeout, context=tls.context()
+                    host, port or 2376, timeout=self.timeout, context=tls.context()
                 )
-            return http.client.HTTPConnection(host, parsed.port or 2375, timeout=self.timeout)
+            return http.client.HTTPConnection(host, port or 2375, timeout=self.timeout)
+        if parsed.scheme == "ssh" and self.endpoint.source == "CONTAINER_HOST":
+            # Podman's ssh:// names the remote socket and needs no docker CLI there; debugbox's ssh transport
+            # runs `docker system dial-stdio`, which would reach another engine or none.
+            raise RuntimeUnavailable(
+                f"{self.product} endpoint {self.endpoint.label}: Podman over ssh:// is not supported by debugbox; "
+                "forward the remote socket (ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set "
+                "CONTAINER_HOST=unix:///tmp/podman.sock, or unset CONTAINER_HOST to use this machine's Podman"
+            )
         if parsed.scheme == "ssh":
             from debugbox.edge.ssh_transport import SshConnection, parse_ssh_url
 
@@ -217,7 +255,11 @@ class EngineClient:
             return SshConnection(target, self.timeout)
         raise RuntimeUnavailable(
             f"{self.product} endpoint {self.endpoint.label}: the {parsed.scheme}:// scheme is not supported "
-            "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
+            + (
+                "by debugbox; use a unix:// or tcp:// CONTAINER_HOST"
+                if self.endpoint.source == "CONTAINER_HOST"
+                else "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
+            )
         )
 
     @contextlib.contextmanager
@@ -254,6 +296,13 @@ class EngineClient:
                 "(is the daemon running?)"
             )
         if isinstance(exc, ConnectionRefusedError):
+            path = self.endpoint.socket_path()
+            if path and not _is_socket(path):
+                # connect() to a regular file (or a folder) is refused too, but no daemon could listen there.
+                source = self.endpoint.source
+                configured = source == "DOCKER_HOST" or source.startswith("context ")
+                hint = f"is {source} pointing at the wrong path?" if configured else "no daemon listens there"
+                return f"no {self.product} engine at {self.endpoint.label}: {path} is not a socket ({hint})"
             return f"{where} refused the connection (is the daemon running?)"
         if isinstance(exc, PermissionError):
             return (
@@ -281,6 +330,7 @@ class EngineClient:
     def request(self, method: str, path: str, query: dict[str, str] | None = None) -> Response:
         url = _url(path, query)
         start = time.monotonic()
+        self._usable()
         if self.endpoint.url.startswith("unix://"):
             return self._unix_request(method, url, start)
         idle = _idle_pool.take(self.endpoint.url)
@@ -298,7 +348,7 @@ class EngineClient:
         socket itself: `_DeadlineSocket`)."""
         deadline = start + self.timeout
         with self._failures():
-            sock = unix_socket(urlparse(self.endpoint.url).path, self.timeout, deadline=deadline)
+            sock = unix_socket(self.endpoint.socket_path(), self.timeout, deadline=deadline)
         try:
             with self._failures():
                 status, headers, body = exchange(sock, method, url, "docker", max_body=_MAX_BODY)
@@ -349,9 +399,10 @@ class EngineClient:
     def _open(self) -> tuple[socket.socket, http.client.HTTPConnection | None]:
         """A connected socket to the engine, with the `http.client` connection that made it (TCP, TLS, ssh:
         its `explain` names ssh's own failure) or None (a unix socket, connected here)."""
+        self._usable()
         if self.endpoint.url.startswith("unix://"):
             with self._failures():
-                return unix_socket(urlparse(self.endpoint.url).path, self.timeout), None
+                return unix_socket(self.endpoint.socket_path(), self.timeout), None
         with self._failures():
             conn = self._connection()
         try:
@@ -461,6 +512,11 @@ class EngineClient:
 
     def _json(self, path: str, query: dict[str, str] | None = None, *, what: str = "") -> Any:
         resp = self.request("GET", path, query)
+        if resp.status >= 400 and what and is_ambiguous_prefix(error_message(resp.body)):
+            raise AmbiguousTarget(
+                f"{what!r} is the start of more than one container's ID on {self.endpoint.label}: give more of "
+                "the ID, or the container's name (`debugbox targets` lists both)"
+            )
         if resp.status == 404 and what:
             raise TargetNotFound(f"no such container: {what} (on {self.endpoint.label})")
         if resp.status >= 400:
@@ -638,6 +694,16 @@ def _expire(sock: socket.socket, expired: threading.Event) -> None:
     expired.set()
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_RDWR)
+
+
+#: How engines answer an ID prefix several containers share: Docker (500, or 400 in later versions) and Podman
+#: (404 — which would otherwise read as "no such container").
+_AMBIGUOUS = ("Multiple IDs found with provided prefix", "more than one result for container")
+
+
+def is_ambiguous_prefix(message: str) -> bool:
+    """Whether an engine's error message says the container reference matched several containers."""
+    return any(words in message for words in _AMBIGUOUS)
 
 
 def error_message(body: bytes) -> str:

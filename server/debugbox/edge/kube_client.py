@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
 from debugbox.core.targets.preflight import Permission
+from debugbox.edge.cli_tools import find_program
 from debugbox.edge.kubeconfig import KubeContext
 
 SSAR_PATH = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews"
@@ -91,6 +92,15 @@ class KubeClient:
                         "install it with: pip install 'debugbox[kubernetes]'"
                     ) from None
 
+                plugin = self.context.credential_plugin
+                if plugin and "/" not in plugin and not find_program(plugin):
+                    # The client would log the missing program and go on without credentials: the cluster's
+                    # 401 would then blame credentials that were never fetched.
+                    raise RuntimeUnavailable(
+                        f"kubeconfig context {self.context.name!r} gets its credentials from {plugin} (the exec "
+                        f"plugin of user {self.context.user!r}), which is not installed here (not on PATH); "
+                        "install it, or choose another context"
+                    )
                 cfg = client.Configuration()
                 try:
                     config.load_kube_config(  # type: ignore[no-untyped-call]
@@ -127,7 +137,13 @@ class KubeClient:
         """One request through the client's ApiClient; the JSON answer, or a RuntimeProblem."""
         api = self._api()
         from kubernetes.client.exceptions import ApiException
-        from urllib3.exceptions import HTTPError, MaxRetryError, NewConnectionError, TimeoutError
+        from urllib3.exceptions import (
+            HTTPError,
+            LocationParseError,
+            MaxRetryError,
+            NewConnectionError,
+            TimeoutError,
+        )
 
         headers = {"Accept": "application/json"}
         if content_type:
@@ -160,6 +176,10 @@ class KubeClient:
                     f"{self._where()} did not answer within {self.timeout:g} s ({what})"
                 ) from None
             raise RuntimeUnavailable(f"cannot reach {self._where()}: {reason}") from None
+        except LocationParseError as exc:  # before HTTPError, its base: nothing was sent, nothing broke off
+            raise RuntimeUnavailable(
+                f"{self._where()} is not a valid address ({exc}); correct the cluster's server in the kubeconfig"
+            ) from None
         except (HTTPError, OSError) as exc:
             raise RuntimeUnavailable(f"{self._where()} broke off while {what}: {exc}") from None
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,8 @@ class KubeContext:
     user: str
     files: tuple[str, ...]
     """The kubeconfig files it came from (for the client and for messages)."""
+    credential_plugin: str = ""
+    """The program the user's `exec:` entry runs for credentials (`aws`, `gke-gcloud-auth-plugin`), or ""."""
 
 
 def kubeconfig_paths(env: Mapping[str, str] | None = None, home: str | None = None) -> list[Path]:
@@ -66,6 +68,7 @@ class Kubeconfig:
     contexts: dict[str, dict[str, Any]]
     clusters: dict[str, dict[str, Any]]
     files: tuple[str, ...]
+    users: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def context(self, wanted: str = "") -> KubeContext:
         """The context named `wanted` (the setting), else `current-context`; raises KubeconfigError."""
@@ -99,7 +102,14 @@ class Kubeconfig:
             namespace=str(ctx.get("namespace") or ""),
             user=str(ctx.get("user") or ""),
             files=self.files,
+            credential_plugin=self._plugin(str(ctx.get("user") or "")),
         )
+
+    def _plugin(self, user: str) -> str:
+        entry = self.users.get(user, {}).get("user")
+        plugin = entry.get("exec") if isinstance(entry, Mapping) else None
+        command = plugin.get("command") if isinstance(plugin, Mapping) else None
+        return command if isinstance(command, str) else ""
 
 
 def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
@@ -107,11 +117,15 @@ def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
     current = ""
     contexts: dict[str, dict[str, Any]] = {}
     clusters: dict[str, dict[str, Any]] = {}
+    users: dict[str, dict[str, Any]] = {}
     for name, text in texts:
         try:
             doc = safe_yaml.load(text)
         except yaml.YAMLError as exc:
-            raise KubeconfigError(f"kubeconfig {name} is not valid YAML: {exc}") from None
+            raise KubeconfigError(
+                f"kubeconfig {name} is not valid YAML ({safe_yaml.describe_error(exc)}); fix it, or point "
+                "KUBECONFIG at another file"
+            ) from None
         if doc is None:
             continue
         if not isinstance(doc, Mapping):
@@ -121,7 +135,9 @@ def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
             contexts.setdefault(key, value)
         for key, value in _named(doc.get("clusters")).items():
             clusters.setdefault(key, value)
-    return Kubeconfig(current, contexts, clusters, tuple(name for name, _ in texts))
+        for key, value in _named(doc.get("users")).items():
+            users.setdefault(key, value)
+    return Kubeconfig(current, contexts, clusters, tuple(name for name, _ in texts), users)
 
 
 def load_kubeconfig(paths: Sequence[Path] | None = None) -> Kubeconfig:

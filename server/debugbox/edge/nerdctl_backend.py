@@ -26,7 +26,7 @@ from debugbox.core.targets.container_strategy import (
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import from_answer, validate_container_id, validate_container_ref
 from debugbox.edge.backends import register_backend
-from debugbox.edge.cli_tools import find_program, run_cli
+from debugbox.edge.cli_tools import ProgramMissing, find_program, run_cli
 
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
@@ -131,6 +131,8 @@ class NerdctlBackend:
     def _inspect(self, ref: str) -> dict[str, Any]:
         try:
             out = self.run([*self.cli, "inspect", "--mode=dockercompat", ref], self.timeout, "nerdctl")
+        except ProgramMissing:
+            raise  # its "not found in … PATH" is not nerdctl's "not found"
         except RuntimeUnavailable as exc:
             if "no such" in str(exc).lower() or "not found" in str(exc).lower():
                 raise TargetNotFound(f"no such container: {ref} (nerdctl)") from exc

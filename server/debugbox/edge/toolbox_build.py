@@ -8,6 +8,7 @@ workspace decides what is copied: the tools are named by the user on the command
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tarfile
@@ -62,6 +63,15 @@ def find_busybox(explicit: str | None = None) -> Path:
                     "(install Debian's busybox-static)"
                 )
             return path
+    if explicit:  # the user named it: say what is wrong with that path, not that none was found
+        what = (
+            "a folder"
+            if Path(explicit).is_dir()
+            else "not a file"
+            if os.path.lexists(explicit)
+            else "missing"
+        )
+        raise RuntimeUnavailable(f"--busybox {explicit} is {what}: name a static busybox binary")
     raise RuntimeUnavailable("no busybox here: install a static one (Debian: apt-get install busybox-static)")
 
 

@@ -158,3 +158,72 @@ def test_a_bad_filter_or_output_is_one_sentence_and_leaves_no_file_and_no_helper
     for result in (bad, missing, folder, no_tcpdump):
         assert "Traceback" not in result.stderr
     assert helpers_of(name) == ""
+
+
+def capture(name: str, out: str, *more: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-m", "debugbox", "capture", name, "--duration", "3", "-o", out, *more]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize(
+    ("output", "force", "said"),
+    [
+        ("folder", False, "is a folder: name a file for the capture"),
+        ("folder", True, "is a folder: name a file for the capture"),
+        ("no-such-folder/web.pcap", False, "is not an existing folder"),
+        ("a-file/web.pcap", False, "is not an existing folder"),
+        ("/proc/web.pcap", False, "cannot write /proc/web.pcap"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_one_sentence_and_starts_no_helper(
+    containers: Containers, tmp_path: Path, output: str, force: bool, said: str
+) -> None:
+    # These were tracebacks (IsADirectoryError, FileNotFoundError, OSError from the open), and a folder was
+    # "exists: pass --force", which then gave the traceback.
+    name = containers.run(DISTROLESS)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "a-file").write_text("")
+    proc = capture(name, str(tmp_path / output), "--image", TOOLBOX, *(["--force"] if force else []))
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith("debugbox: ") and proc.stderr.count("\n") == 1, proc.stderr
+    assert said in proc.stderr
+    assert helpers_of(name) == ""
+
+
+def test_a_toolbox_without_tcpdump_is_named_and_leaves_no_empty_file(
+    containers: Containers, tmp_path: Path
+) -> None:
+    # The reason was hidden: "the capture failed:  Run 'docker run --help' for more information", and the empty
+    # pcap left behind made the next try, with a toolbox that has tcpdump, ask for --force.
+    name = containers.run(DISTROLESS)
+    out = tmp_path / "web.pcap"
+    proc = capture(name, str(out), "--image", TOOLBOX)
+    assert proc.returncode == 1, proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"debugbox: the toolbox image {TOOLBOX} has no tcpdump"), proc.stderr
+    assert "--image" in last
+    assert not out.exists()
+    assert helpers_of(name) == ""
+
+
+def test_a_target_not_running_is_named_with_what_to_do(containers: Containers, tmp_path: Path) -> None:
+    # capture said only "web is paused, not running", forward "… not running: nothing listens": why, not what to do.
+    paused = containers.run(DISTROLESS)
+    docker("pause", paused)
+    created = containers.run(DISTROLESS, create_only=True)
+    try:
+        wakes = {
+            paused: f"unpause it first (docker unpause {paused})",
+            created: f"start it first (docker start {created})",
+        }
+        for name, wake in wakes.items():
+            for argv in (["capture", name, "-o", str(tmp_path / "x.pcap")], ["forward", name, "8080"]):
+                proc = subprocess.run(
+                    [sys.executable, "-m", "debugbox", *argv],
+                    capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL,
+                )  # fmt: skip
+                assert proc.returncode == 1, proc.stderr
+                (line,) = proc.stderr.splitlines()
+                assert line.endswith(wake) and ", not running" in line, line
+    finally:
+        docker("unpause", paused, check=False)

@@ -9,9 +9,11 @@ keeps serving.
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from debugbox.core.settings import DockerSettings, Settings
 from debugbox.edge import service
 
 from tests.deadlines import returns_within, within
-from tests.integration.docker.engine import HangingSocket
+from tests.integration.docker.engine import DISTROLESS, Containers, HangingSocket, container_id
 
 pytestmark = pytest.mark.docker
 
@@ -48,7 +50,7 @@ def _refusing_socket(path: Path) -> None:
     sock.close()  # the file stays, nobody listens: connect() is refused
 
 
-@pytest.mark.parametrize("kind", ["missing", "refusing", "hanging"])
+@pytest.mark.parametrize("kind", ["missing", "refusing", "hanging", "regular-file"])
 def test_engine_trouble_is_a_clear_message_within_the_timeout(
     kind: str, short_dir: Path, monkeypatch: pytest.MonkeyPatch, only_docker: None
 ) -> None:
@@ -56,6 +58,8 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
     hanging = None
     if kind == "refusing":
         _refusing_socket(path)
+    elif kind == "regular-file":
+        path.write_text("")  # connect() is refused here too: "is the daemon running?" would be no help
     elif kind == "hanging":
         hanging = HangingSocket(path)
     monkeypatch.setenv("DOCKER_HOST", f"unix://{path}")
@@ -63,6 +67,7 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
         "missing": "the socket does not exist",
         "refusing": "refused the connection",
         "hanging": f"did not answer within {TIMEOUT:g} s",
+        "regular-file": f"{path} is not a socket (is DOCKER_HOST pointing at the wrong path?)",
     }[kind]
     try:
         # A hung engine never answers: without the deadline these calls would not return at all.
@@ -94,3 +99,58 @@ def test_an_unsupported_docker_host_scheme_is_named(
     monkeypatch.setenv("DOCKER_HOST", "npipe:////./pipe/docker_engine")
     listing = service.list_targets(SETTINGS)
     assert listing.errors and "npipe:// scheme is not supported" in listing.errors[0]
+
+
+def shared_id_prefix(create: Callable[[], str], full_id: Callable[[str], str]) -> str:
+    """Create containers until two of them share the first character of their IDs (at most 17): that
+    character."""
+    seen: set[str] = set()
+    while True:
+        first = full_id(create())[0]
+        if first in seen:
+            return first
+        seen.add(first)
+
+
+def test_an_id_prefix_of_several_containers_is_said_as_such(containers: Containers) -> None:
+    # Docker answered 500 "Multiple IDs found with provided prefix": printed as the engine's status and words,
+    # without what to do.
+    prefix = shared_id_prefix(lambda: containers.run(DISTROLESS, create_only=True), container_id)
+    for ref in (prefix, f"docker://{prefix}"):
+        argv = [sys.executable, "-m", "debugbox", "shell", ref, "--print"]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        assert proc.returncode == 1, proc.stderr
+        assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
+        assert "debugbox targets" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+@pytest.mark.parametrize("host", ["tcp://127.0.0.1:99999", "tcp://127.0.0.1:abc", "tcp://[::1", "ssh://[::1"])
+def test_a_docker_host_that_is_no_valid_address_is_one_sentence(
+    host: str, monkeypatch: pytest.MonkeyPatch, only_docker: None
+) -> None:
+    # urllib's ValueError ("Port out of range 0-65535", "Invalid IPv6 URL") was a traceback from `debugbox shell`
+    # and "internal error (ValueError: …)" in a listing.
+    monkeypatch.setenv("DOCKER_HOST", host)
+    listing = service.list_targets(SETTINGS, runtimes=["docker"])
+    (error,) = listing.errors
+    assert error.startswith(f"docker: Docker endpoint {host} (DOCKER_HOST) is not a valid address (")
+    assert error.endswith("); correct DOCKER_HOST")
+    argv = [sys.executable, "-m", "debugbox", "shell", "web", "--print"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1, proc.stderr
+    assert "is not a valid address" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_docker_context_that_does_not_exist_is_said_and_no_other_engine_asked(
+    monkeypatch: pytest.MonkeyPatch, only_docker: None, tmp_path: Path
+) -> None:
+    # It fell back to the default socket: this machine's engine was listed while the terminals' docker (which
+    # reads DOCKER_CONTEXT too) refused to start.
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    monkeypatch.setenv("DOCKER_CONTEXT", "gone")
+    monkeypatch.delenv("DOCKER_HOST", raising=False)
+    listing = service.list_targets(SETTINGS, runtimes=["docker"])
+    assert listing.targets == []
+    assert listing.errors == [
+        "docker: docker context 'gone' (DOCKER_CONTEXT) does not exist: create it, or unset DOCKER_CONTEXT"
+    ]

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import require
+from tests.conftest import ROOT, require
 from tests.integration.docker.engine import DISTROLESS, Containers, docker
 
 pytestmark = pytest.mark.docker
@@ -68,4 +68,13 @@ def test_building_refuses_with_one_sentence(images: None) -> None:
     )
     assert dynamic.returncode == 1 and "is not a static binary" in dynamic.stderr
     assert "Traceback" not in missing.stderr + dynamic.stderr
+    # A --busybox that is no file was "no busybox here: install a static one", as if none had been named.
+    for path, what in (
+        (str(ROOT), "a folder"),
+        ("/nonexistent/busybox", "missing"),
+        ("/dev/null", "not a file"),
+    ):
+        named = debugbox("toolbox", "build", "--busybox", path, "--tag", "debugbox-test/never:x")
+        assert named.returncode == 1
+        assert named.stderr.strip().endswith(f"--busybox {path} is {what}: name a static busybox binary")
     assert docker("images", "-q", "debugbox-test/never").strip() == ""

@@ -234,6 +234,25 @@ def test_a_folder_upload_replaces_nothing_without_force_and_never_a_file_with_a_
     assert docker_export_file(name, "www/index.html") == b"hello from distroless-app\n"
 
 
+def test_force_never_replaces_what_is_not_a_regular_file(containers: Containers, tmp_path: Path) -> None:
+    # `--force` renamed a regular file over the destination whatever it was: as root, `cp web:/f /dev/null
+    # --force` replaced the device with a file. A FIFO stands in for the device here (the same refusal).
+    name = containers.run(DISTROLESS)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    single = debugbox("cp", "--force", f"{name}:/www/index.html", str(fifo))
+    assert single.returncode == 1, single.stderr
+    assert "is not a regular file or a folder; debugbox does not replace it" in single.stderr
+    # In a folder copy, such an entry is skipped and listed; the other entries land.
+    (tmp_path / "merge" / "www").mkdir(parents=True)
+    os.mkfifo(tmp_path / "merge" / "www" / "index.html")
+    merged = debugbox("cp", "--force", f"{name}:/www", str(tmp_path / "merge"))
+    assert merged.returncode == 0, merged.stderr
+    assert "is not a regular file (a FIFO, socket or device), not replaced" in merged.stderr
+    for path in (fifo, tmp_path / "merge" / "www" / "index.html"):
+        assert stat.S_ISFIFO(path.lstat().st_mode)
+
+
 def test_missing_paths_and_bad_usage_say_why(containers: Containers, tmp_path: Path) -> None:
     name = containers.run(DISTROLESS)
     missing = debugbox("cp", f"{name}:/no/such/file", str(tmp_path / "x"))

@@ -45,11 +45,15 @@ class KubeEnv:
 
     @property
     def env(self) -> dict[str, str]:
+        # PYTHONPATH is passed on: a checkout that puts its own `server` first (a worktree beside an editable
+        # install of another) runs the CLI under test, not the installed one.
+        python_path = {"PYTHONPATH": os.environ["PYTHONPATH"]} if "PYTHONPATH" in os.environ else {}
         return {
             "PATH": f"{KUBECTL.parent}{os.pathsep}{os.environ.get('PATH', '')}",
             "KUBECONFIG": str(self.kubeconfig),
             "HOME": str(self.home),
             "KUBECACHEDIR": str(self.home / "cache"),
+            **python_path,
         }
 
     def settings(self, **kube: Any) -> Settings:

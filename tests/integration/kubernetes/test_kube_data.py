@@ -74,6 +74,27 @@ def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: 
     assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
 
 
+def test_a_capture_output_that_cannot_be_written_adds_no_debug_container(kube_docker: KubeEnv) -> None:
+    """With --yes, `capture -o` onto an existing file, a folder or into a missing folder is refused before the
+    debug container is added (it was added first, then the capture refused: a container that cannot be
+    removed, for nothing)."""
+    kube = kube_docker
+    _pod(kube)
+    (kube.tmp / "old.pcap").write_bytes(b"keep")
+    (kube.tmp / "a folder").mkdir()
+    for output, said in (
+        ("old.pcap", "exists: pass --force"),
+        ("a folder", "is a folder"),
+        ("missing/web.pcap", "is not an existing folder"),
+    ):
+        argv = ["capture", "pod/web", "--duration", "1", "-o", str(kube.tmp / output), "--yes"]
+        out = kube.debugbox(*argv, "--image", "busybox:1.36")
+        assert out.returncode == 1 and said in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert _patches(kube) == 0, output
+    assert (kube.tmp / "old.pcap").read_bytes() == b"keep"
+    assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
 def test_the_first_cp_after_consent_checks_the_target_at_once_instead_of_watching_for_it(
     kube_docker: KubeEnv,
 ) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,3 +119,42 @@ def test_a_strategy_for_containers_is_refused_for_pods(kube: KubeEnv) -> None:
     target = backend.resolve("web")
     with pytest.raises(StrategyUnavailable, match="pods take one of exec, reattach, ephemeral, copy"):
         backend.plan(target, batch_options(backend.settings, strategy="sidecar"))
+
+
+def test_a_kubeconfig_that_is_not_yaml_or_names_no_valid_address_is_one_line(kube: KubeEnv) -> None:
+    # PyYAML's error spanned seven lines (the excerpt with its caret); a server port over 65535 "broke off
+    # while reading pod web: Failed to parse: …", though nothing was sent.
+    good = kube.kubeconfig.read_text()
+    for text, said in (
+        (
+            "clusters: [unclosed\n",
+            "is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2)",
+        ),
+        (good.replace(kube.fake.url, "https://127.0.0.1:99999"), "is not a valid address ("),
+    ):
+        kube.kubeconfig.write_text(text)
+        out = kube.debugbox("shell", "pod/web", "--print")
+        assert out.returncode == 1 and not out.stdout, out.stderr
+        (line,) = out.stderr.splitlines()
+        assert said in line, line
+
+
+def test_a_credential_plugin_that_is_not_installed_is_named(kube: KubeEnv) -> None:
+    # The client logged "ERROR:root:[Errno 2] No such file or directory: 'gke-auth-dbx'" and went on without
+    # credentials: the cluster's 401 then blamed credentials that were never fetched.
+    config = json.loads(kube.kubeconfig.read_text())
+    plugin = {
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "command": "gke-auth-dbx",
+        "interactiveMode": "Never",
+    }
+    for user in config["users"]:
+        user["user"] = {"exec": plugin}
+    kube.kubeconfig.write_text(json.dumps(config))
+    out = kube.debugbox("shell", "pod/web", "--print")
+    assert out.returncode == 1 and not out.stdout, out.stderr
+    assert out.stderr.splitlines() == [
+        "debugbox: kubeconfig context 'fake' gets its credentials from gke-auth-dbx (the exec plugin of user "
+        f"{config['users'][0]['name']!r}), which is not installed here (not on PATH); install it, or choose "
+        "another context"
+    ]

@@ -446,3 +446,38 @@ def test_a_podman_target_sharing_another_containers_pid_namespace_is_found_by_it
     assert "-p 9090 -h /www" in joined.stderr and "note" not in joined.stderr
     assert hosted.stdout.split() == [host_pid, "/target/www", "it", "0"]
     assert "note" not in hosted.stderr
+
+
+def test_an_id_prefix_of_several_containers_is_not_no_such_container(started: list[str]) -> None:
+    # Podman answers 404 "more than one result for container ID": debugbox said "no such container".
+    from tests.integration.docker.test_engine_failures import shared_id_prefix
+
+    prefix = shared_id_prefix(
+        lambda: start(started, DISTROLESS, create_only=True),
+        lambda name: podman("inspect", "-f", "{{.Id}}", name).strip(),
+    )
+    proc = debugbox_shell(f"podman://{prefix}", "--print")
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
+    assert "no such container" not in proc.stderr
+
+
+def test_container_host_is_where_podman_is_listed_and_asked(started: list[str], tmp_path: Path) -> None:
+    """The podman CLI works remotely when CONTAINER_HOST is set: debugbox lists and asks that service too. It
+    listed this machine's socket whatever CONTAINER_HOST said, so a session into a stopped container planned on
+    one engine ran `podman commit` against another: with a CONTAINER_HOST where nothing listens, a minute's wait
+    and "the session's container … was still there after 60 s; remove it with …" before the real error."""
+    name = start(started, DISTROLESS, create_only=True)
+    env = {**_env(), "CONTAINER_HOST": f"unix://{tmp_path}/nothing.sock"}
+    argv = [sys.executable, "-m", "debugbox", "shell", f"podman://{name}", "--image", TOOLBOX, "--", "true"]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False, env=env)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.strip().splitlines() == [
+        f"debugbox: no Podman engine at unix://{tmp_path}/nothing.sock (CONTAINER_HOST): the socket does not "
+        "exist (is the daemon running?)"
+    ]
+    # CONTAINER_HOST naming the service that runs: the session is made there.
+    env["CONTAINER_HOST"] = f"unix://{SOCKET}"
+    again = [*argv[:-1], "echo", "in the snapshot"]
+    proc = subprocess.run(again, capture_output=True, text=True, timeout=120, check=False, env=env)
+    assert proc.returncode == 0 and "in the snapshot" in proc.stdout, proc.stderr

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 from debugbox.edge.docker_backend import podman_cli
-from debugbox.edge.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_sockets
+from debugbox.edge.endpoints import DEFAULT_DOCKER_HOST, docker_endpoint, podman_endpoint, podman_sockets
 
 
 def _context(home: Path, name: str, host: str) -> None:
@@ -49,9 +49,15 @@ def test_docker_context_env_and_docker_config_dir(tmp_path: Path) -> None:
     assert found.endpoint.url == "tcp://ci:2375"
 
 
-def test_unknown_or_default_context_falls_back(tmp_path: Path) -> None:
-    assert docker_endpoint({"DOCKER_CONTEXT": "nope"}, tmp_path).endpoint.url == DEFAULT_DOCKER_HOST
-    assert docker_endpoint({"DOCKER_CONTEXT": "default"}, tmp_path).endpoint.url == DEFAULT_DOCKER_HOST
+def test_an_unknown_context_is_a_problem_and_default_is_the_default_socket(tmp_path: Path) -> None:
+    # The docker CLI refuses an unknown context; debugbox asked the default engine instead, so the listing and
+    # the terminals' docker disagreed.
+    unknown = docker_endpoint({"DOCKER_CONTEXT": "nope"}, tmp_path)
+    assert unknown.endpoint.problem == (
+        "docker context 'nope' (DOCKER_CONTEXT) does not exist: create it, or unset DOCKER_CONTEXT"
+    )
+    default = docker_endpoint({"DOCKER_CONTEXT": "default"}, tmp_path).endpoint
+    assert default.url == DEFAULT_DOCKER_HOST and not default.problem
 
 
 def test_podman_socket_only_when_it_is_a_socket(tmp_path: Path) -> None:
@@ -68,9 +74,15 @@ def test_podman_socket_only_when_it_is_a_socket(tmp_path: Path) -> None:
         sock.close()
 
 
+def test_container_host_is_podmans_endpoint_when_set(tmp_path: Path) -> None:
+    # What the podman CLI talks to when it is set, socket on this machine or not.
+    found = podman_endpoint({"CONTAINER_HOST": "tcp://10.0.0.5:8080", "XDG_RUNTIME_DIR": str(tmp_path)})
+    assert found is not None and (found.url, found.source) == ("tcp://10.0.0.5:8080", "CONTAINER_HOST")
+
+
 def test_podman_cli_falls_back_to_docker_on_the_compatible_socket() -> None:
-    assert podman_cli("/run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == ("podman",)
-    assert podman_cli("/run/podman/podman.sock", which=lambda _: None) == (
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == ("podman",)
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: None) == (
         "docker",
         "--host",
         "unix:///run/podman/podman.sock",

@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from debugbox.core import safe_yaml
 from debugbox.core.kubernetes.pod_spec import DocumentScan, PodScan, ensure_full, scan_document
 from debugbox.core.kubernetes.yamlstream import (
     Alias,
@@ -105,7 +106,7 @@ def _load(text: str) -> list[Any]:
     except RecursionError:
         raise Unverified("the document is nested too deeply to check an edit to it") from None
     except (yaml.YAMLError, ValueError, TypeError) as exc:
-        raise Unverified(f"it would not load as YAML ({_reason(exc)})") from None
+        raise Unverified(f"it would not load as YAML ({safe_yaml.describe_error(exc)})") from None
 
 
 #: The independent judge's reading of a YAML text, for the other edit checks (`core/compose/edits.py`).
@@ -116,13 +117,6 @@ judge_load = _load
 def _load_original(text: str) -> list[Any]:
     # Code actions ask for the same document again and again; the trees are never mutated (see `_expected`).
     return _load(text)
-
-
-def _reason(exc: Exception) -> str:
-    problem = getattr(exc, "problem", None)
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}" if mark is not None else ""
-    return f"{problem or str(exc).splitlines()[0]}{where}"
 
 
 def _expected(original: Any, changes: Sequence[Change]) -> Any:

@@ -13,7 +13,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from debugbox.core.errors import InvalidTarget
+from debugbox.core.errors import InvalidTarget, engine_cli_reason
 from debugbox.core.targets.names import validate_image
 
 #: Label on capture helpers (value: the target's container ID).
@@ -75,6 +75,28 @@ def capture_argv(
         "-",
         *(("--", *words) if words else ()),
     )
+
+
+#: How a missing tcpdump is said: docker/runc, crun (Podman), a shell in a pod's debug container.
+_NO_TCPDUMP = re.compile(
+    r'"tcpdump": executable file not found|`tcpdump` not found|tcpdump: (command )?not found'
+)
+#: tcpdump's start-up lines on stderr: not the reason when it fails.
+_TCPDUMP_NOISE = ("tcpdump: data link type", "tcpdump: listening on")
+
+
+def capture_failure(stderr: str, returncode: int, toolbox: str = "") -> str:
+    """One sentence for a capture that ended without a pcap: a toolbox image without tcpdump is said as such,
+    with what to do; otherwise the engine's or tcpdump's own sentence (`errors.engine_cli_reason`: never the
+    CLI's usage hint, which would hide it)."""
+    if _NO_TCPDUMP.search(stderr):
+        image = f"the toolbox image {toolbox}" if toolbox else "the debug container's toolbox image"
+        return (
+            f"{image} has no tcpdump: capture with a toolbox that has it, e.g. --image nicolaka/netshoot "
+            "(busybox images do not)"
+        )
+    said = "\n".join(line for line in stderr.splitlines() if not line.strip().startswith(_TCPDUMP_NOISE))
+    return f"the capture failed: {engine_cli_reason(said) or f'exit status {returncode}'}"
 
 
 @dataclass(frozen=True)

@@ -187,11 +187,18 @@ def available_strategies(facts: ContainerFacts) -> tuple[str, ...]:
     return tuple(out)
 
 
+def wake_first(cli: str, name: str, status: str) -> str:
+    """What to do about a container that is not running, for any command that needs it running."""
+    if status == "paused":
+        return f"unpause it first ({cli} unpause {name})"
+    return f"start it first ({cli} start {name})"
+
+
 def _not_running_message(facts: ContainerFacts) -> str:
     cli = " ".join(facts.cli)
     who = f"container {facts.name} ({facts.runtime})"
     if facts.status == "paused":
-        return f"{who} is paused: unpause it first ({cli} unpause {facts.name})"
+        return f"{who} is paused: {wake_first(cli, facts.name, facts.status)}"
     if facts.status == "restarting":
         return (
             f"{who} is restarting (crash loop?): a debug session cannot join it until it stays up; "
@@ -204,7 +211,7 @@ def _not_running_message(facts: ContainerFacts) -> str:
     )
     if facts.runtime in SNAPSHOT_RUNTIMES and facts.status in SNAPSHOT_STATES:
         tail = " Or open a snapshot of it as it stopped (--strategy snapshot)."
-    return f"{who} is {facts.status or 'not running'}: start it first ({cli} start {facts.name}).{tail}"
+    return f"{who} is {facts.status or 'not running'}: {wake_first(cli, facts.name, facts.status)}.{tail}"
 
 
 def choose_strategy(facts: ContainerFacts, requested: str = "auto") -> str:
