@@ -271,6 +271,22 @@ def rbac_fallback(
     )
 
 
+def rbac_closed_all(
+    pod: PodFacts, container: ContainerState, cluster: ClusterFacts, *, command: bool, terminal: bool
+) -> str:
+    """When the pod's own facts leave ways open but RBAC closes every one of them: the sentence saying so (each
+    way and what it lacks) and the Role for the first of them, the way the ladder would take; "" otherwise."""
+    candidates = candidate_strategies(pod, container, cluster, command=command, terminal=terminal)
+    closed = [(way, rbac_missing(way, cluster.access)) for way in candidates]
+    if not closed or not all(missing for _, missing in closed):
+        return ""
+    reasons = "; ".join(f"{way}: {rbac_reason(way, cluster.access, pod.namespace)}" for way, _ in closed)
+    first, missing = closed[0]
+    return f"every way into pod {pod.namespace}/{pod.name} is closed by RBAC: {reasons}.\n" + denial_help(
+        pod.namespace, cluster.user, first, missing
+    )
+
+
 def choose_strategy(
     pod: PodFacts,
     container: ContainerState,
@@ -284,6 +300,9 @@ def choose_strategy(
     where = f"pod {pod.namespace}/{pod.name}"
     if requested in ("", "auto"):
         if not available:
+            closed = rbac_closed_all(pod, container, cluster, command=command, terminal=terminal)
+            if closed:
+                raise StrategyUnavailable(closed)
             raise TargetNotRunning(f"{where} is {pod.phase}: nothing to debug until it runs")
         return available[0]
     if requested not in KUBE_STRATEGIES:
