@@ -100,7 +100,12 @@ def _debug_container(
             f"pod {pod.namespace}/{pod.name} is {pod.phase}: nothing to reach until it runs"
         )
     options = PlanOptions(
-        strategy="ephemeral", preferred=settings.strategy, toolbox_image=image, stdin=True, tty=True
+        strategy="ephemeral",
+        preferred=settings.strategy,
+        toolbox_image=image,
+        stdin=True,
+        tty=True,
+        attach=False,  # created with --attach=false, then used through kubectl exec: what RBAC is asked for
     )
     plan = backend.kube_plan(target, options).plan
     if plan.watch is None:

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fakes.kube import FakeKubeAPIServer
 from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
@@ -52,6 +53,39 @@ def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) 
     assert "--yes" in out.stderr and "cannot be removed" in out.stderr and "Traceback" not in out.stderr
     assert _patches(kube) == 0  # nothing was written to the cluster
     assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
+def _role_yaml(stderr: str) -> list[dict]:
+    text = stderr[stderr.index("apiVersion: rbac.authorization.k8s.io/v1") :]
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def test_cp_asks_rbac_for_what_it_needs_before_adding_a_debug_container(kube_docker: KubeEnv) -> None:
+    """A data command's debug container is created without attaching, then used through `kubectl exec`: what it
+    needs is `get pods`, `patch pods/ephemeralcontainers`, `create pods/exec` (docs). Without `pods/exec` it adds
+    nothing (the container could never be removed, and the copy could not be made through it) and prints the
+    Role; that Role (no list, watch or attach) lets the copy through."""
+    kube = kube_docker
+    _pod(kube)
+    kube.fake.rbac.allow("alice", ["get"], ["pods"], namespaces=["default"])
+    kube.fake.rbac.allow("alice", ["patch"], ["pods/ephemeralcontainers"], namespaces=["default"])
+    kube.login("alice")
+    args = ("cp", "pod/web:/www/index.html", str(kube.tmp / "index.html"), "--image", "busybox:1.36", "--yes")
+
+    denied = kube.debugbox(*args)
+
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr
+    assert "create pods/exec" in denied.stderr.splitlines()[0], denied.stderr
+    assert _patches(kube) == 0
+    docs = _role_yaml(denied.stderr)
+    assert {r["resources"][0]: r["verbs"] for r in docs[0]["rules"]} == {"pods/exec": ["create"]}
+    kube.fake.rbac.apply(docs)
+
+    granted = kube.debugbox(*args)
+
+    assert granted.returncode == 0, granted.stderr
+    assert (kube.tmp / "index.html").read_bytes() == FIXTURE_INDEX
+    assert _patches(kube) == 1
 
 
 def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: KubeEnv) -> None:
