@@ -36,6 +36,7 @@ from debugbox.core.targets.debug_failures import (
     TARGET_NOT_VISIBLE,
     Verdict,
     WatchSpec,
+    command_exit,
     judge,
     timed_out,
 )
@@ -152,7 +153,25 @@ def supervise(
     if verdict and verdict[0].state == "failed":
         print(f"debugbox: {verdict[0].message}", file=err, flush=True)
         return EXIT_TARGET_INVISIBLE if verdict[0].reason == TARGET_NOT_VISIBLE else EXIT_NOT_STARTED
+    if code == 0 and spec.command:
+        return command_status(read_pod, spec)
     return code
+
+
+def command_status(read_pod: Callable[[], Mapping[str, object]], spec: WatchSpec) -> int:
+    """The user's command's exit code, which kubectl does not pass on: read from the debug container's status,
+    which the kubelet reports a moment after the command ended (at most `END_REPORT_SECONDS`); 0 when it does
+    not say."""
+    end = time.monotonic() + END_REPORT_SECONDS
+    while True:
+        try:
+            code = command_exit(read_pod(), spec)
+        except RuntimeProblem as exc:
+            log.warning("could not read the exit code of %s: %s", spec.container, exc)
+            return 0
+        if code is not None or time.monotonic() >= end:
+            return code or 0
+        time.sleep(POLL_SECONDS)
 
 
 def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -> bool:

@@ -98,6 +98,7 @@ def test_without_ephemeral_rbac_only_a_copy_is_left_and_the_message_says_why(kub
         kube,
         (["get", "list", "watch", "create", "patch", "delete"], ["pods"]),
         (["create"], ["pods/attach"]),
+        (["get"], ["pods/log"]),
     )
 
     out = kube.debugbox("shell", "pod/web", "--image", "busybox:1.36", "--", "true")
@@ -137,6 +138,7 @@ def test_an_ephemeral_denial_prints_the_role_and_that_role_lets_it_through(kube:
         "pods": ["list", "watch"],
         "pods/ephemeralcontainers": ["patch"],
         "pods/attach": ["create"],
+        "pods/log": ["get"],  # kubectl reads the command's output there when it ended before the attach
     }  # least privilege: only what is missing (alice may already get pods)
     assert binding["subjects"] == [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}]
     assert binding["roleRef"] == {
@@ -166,6 +168,7 @@ def test_when_rbac_closes_every_way_auto_says_so_and_the_role_lets_it_through(ku
     assert {r["resources"][0]: r["verbs"] for r in role["rules"]} == {
         "pods/ephemeralcontainers": ["patch"],
         "pods/attach": ["create"],
+        "pods/log": ["get"],
     }
     assert granted.returncode == 0, granted.stderr
     assert 'Targeting container "app"' in granted.stdout
@@ -182,6 +185,7 @@ def test_a_copy_denial_prints_the_role_and_that_role_lets_the_copy_and_its_clean
     assert {r["resources"][0]: r["verbs"] for r in role["rules"]} == {
         "pods": ["list", "watch", "create", "patch", "delete"],
         "pods/attach": ["create"],
+        "pods/log": ["get"],
     }
     assert granted.returncode == 0, granted.stderr
     assert kube.fake.store.get("default", "web-debugbox")["metadata"]["labels"]  # labelled: patch pods

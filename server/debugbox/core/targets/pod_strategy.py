@@ -161,7 +161,7 @@ def available_strategies(
         out.append("ephemeral")
     out.append("copy")
     # The preflight's answers: a way RBAC would refuse is not open (nothing asked yet: all count as open).
-    return tuple(way for way in out if not rbac_missing(way, cluster.access, attach=attach))
+    return tuple(way for way in out if not rbac_missing(way, cluster.access, attach=attach, command=command))
 
 
 def candidate_strategies(
@@ -190,7 +190,7 @@ def access_questions(
         if explicit
         else candidate_strategies(pod, container, cluster, command=command, terminal=options.tty)
     )
-    return permissions_to_ask(ways, attach=options.attach)
+    return permissions_to_ask(ways, attach=options.attach, command=bool(options.command))
 
 
 def why_not(
@@ -252,7 +252,7 @@ def rbac_closed_ahead(
     for way in (*wanted, *candidates):
         if way == chosen:
             return None
-        missing = rbac_missing(way, cluster.access, attach=options.attach)
+        missing = rbac_missing(way, cluster.access, attach=options.attach, command=bool(options.command))
         if missing:
             return way, missing
     return None
@@ -267,8 +267,11 @@ def rbac_fallback(
     if closed is None:
         return None
     way, missing = closed
+    why = rbac_reason(
+        way, cluster.access, pod.namespace, attach=options.attach, command=bool(options.command)
+    )
     return (
-        f"{way} is closed: {rbac_reason(way, cluster.access, pod.namespace, attach=options.attach)}",
+        f"{way} is closed: {why}",
         denial_help(pod.namespace, cluster.user, way, missing),
     )
 
@@ -285,11 +288,12 @@ def rbac_closed_all(
     """When the pod's own facts leave ways open but RBAC closes every one of them: the sentence saying so (each
     way and what it lacks) and the Role for the first of them, the way the ladder would take; "" otherwise."""
     candidates = candidate_strategies(pod, container, cluster, command=command, terminal=terminal)
-    closed = [(way, rbac_missing(way, cluster.access, attach=attach)) for way in candidates]
+    closed = [(way, rbac_missing(way, cluster.access, attach=attach, command=command)) for way in candidates]
     if not closed or not all(missing for _, missing in closed):
         return ""
     reasons = "; ".join(
-        f"{way}: {rbac_reason(way, cluster.access, pod.namespace, attach=attach)}" for way, _ in closed
+        f"{way}: {rbac_reason(way, cluster.access, pod.namespace, attach=attach, command=command)}"
+        for way, _ in closed
     )
     first, missing = closed[0]
     return f"every way into pod {pod.namespace}/{pod.name} is closed by RBAC: {reasons}.\n" + denial_help(
@@ -326,9 +330,9 @@ def choose_strategy(
         )
     if requested in available:
         return requested
-    missing = rbac_missing(requested, cluster.access, attach=attach)
+    missing = rbac_missing(requested, cluster.access, attach=attach, command=command)
     if missing:
-        why = rbac_reason(requested, cluster.access, pod.namespace, attach=attach)
+        why = rbac_reason(requested, cluster.access, pod.namespace, attach=attach, command=command)
         raise StrategyUnavailable(
             f"{requested} is closed for {where}: {why}.\n"
             + denial_help(pod.namespace, cluster.user, requested, missing)
