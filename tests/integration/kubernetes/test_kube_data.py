@@ -302,6 +302,40 @@ def debian_toolbox_tag() -> str:
         raise
 
 
+@pytest.mark.parametrize(
+    ("namespace", "security", "said"),
+    [
+        ("locked", "restricted", "enforces Pod Security restricted"),
+        ("default", {"runAsUser": 65532}, "it would run as uid 65532"),
+    ],
+)
+def test_capture_that_could_not_open_a_raw_socket_adds_no_debug_container(
+    kube: KubeEnv, namespace: str, security: object, said: str
+) -> None:
+    """tcpdump needs a raw socket (NET_RAW): the restricted profile drops every capability and a debug container
+    running as a non-root target's UID holds none (tcpdump as 65532, or as root with `--cap-drop ALL`: "You don't
+    have permission to perform this capture"). Said before the question, so nothing that stays in the pod for
+    good is added for a capture that cannot work."""
+    from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
+
+    if security == "restricted":
+        kube.fake.store.add_namespace(namespace, {"pod-security.kubernetes.io/enforce": "restricted"})
+        security = RESTRICTED_CONTAINER_SECURITY
+    app = {"name": "app", "image": "gcr.io/distroless/static", "securityContext": security}
+    kube.fake.store.add_pod("web", namespace, [app])
+    pcap = kube.tmp / "x.pcap"
+
+    out = kube.debugbox(
+        "capture", "pod/web", "-n", namespace, "--yes", "-o", str(pcap), "--image", "busybox:1.36"
+    )
+
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    (line,) = out.stderr.splitlines()
+    assert "tcpdump needs raw sockets" in line and said in line and "nothing was added" in line, line
+    assert _patches(kube) == 0  # the plan's dry run only, which writes nothing
+    assert not pcap.exists()
+
+
 def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
     kube_docker: KubeEnv,
     debian_toolbox_tag: str,
