@@ -88,6 +88,26 @@ def test_cp_asks_rbac_for_what_it_needs_before_adding_a_debug_container(kube_doc
     assert _patches(kube) == 1
 
 
+def test_cp_and_capture_on_a_crash_looping_container_point_to_a_command_that_exists(kube: KubeEnv) -> None:
+    """The data commands have no `--strategy copy`: when only a copy would do, the sentence names the
+    `debugbox shell … --strategy copy` that makes one, not "use copy"."""
+    crash = {"phase": "Running", "containerStatuses": [
+        {"name": "app", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    ]}  # fmt: skip
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": DISTROLESS}], status=crash)
+
+    for args in (
+        ["cp", "pod/web:/www/index.html", str(kube.tmp / "x")],
+        ["capture", "pod/web", "-o", str(kube.tmp / "x.pcap")],
+    ):
+        out = kube.debugbox(*args, "--yes", "--image", "busybox:1.36")
+        assert out.returncode == 1 and "Traceback" not in out.stderr
+        (line,) = out.stderr.splitlines()
+        assert "crash-looping" in line and not line.endswith("use copy"), line
+        assert line.endswith("debugbox shell pod/web/app -n default --context fake --strategy copy"), line
+    assert _patches(kube) == 0
+
+
 def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: KubeEnv) -> None:
     """With --yes, a copy whose local side is refused whatever the pod holds (no such local folder, a FIFO to
     upload, a link as destination) adds nothing to the pod: the debug container can never be removed."""

@@ -264,11 +264,16 @@ def timed_out(spec: WatchSpec, seconds: float, last: Verdict) -> str:
 
 def copy_command(spec: WatchSpec) -> str:
     """The CLI command that opens the same target through a copy of its pod (names were checked by the plan)."""
-    context = ["--context", spec.context] if spec.context else []
-    ref = f"pod/{spec.pod}/{spec.target}"
-    image = ["--image", spec.image] if spec.image else []
-    argv = ["debugbox", "shell", ref, "-n", spec.namespace, *context, *image, "--strategy", "copy"]
-    return shlex.join(argv)
+    return shell_copy_command(spec.namespace, spec.pod, spec.target, spec.context, spec.image)
+
+
+def shell_copy_command(namespace: str, pod: str, container: str, context: str, image: str = "") -> str:
+    """`debugbox shell pod/POD/C -n NS [--context CTX] [--image IMG] --strategy copy`: a copy of the pod."""
+    ctx = ["--context", context] if context else []
+    img = ["--image", image] if image else []
+    return shlex.join(
+        ["debugbox", "shell", f"pod/{pod}/{container}", "-n", namespace, *ctx, *img, "--strategy", "copy"]
+    )
 
 
 def target_invisible(spec: WatchSpec) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.targets.consent import COPY_LABEL
 from debugbox.core.targets.copy_pod import KEEP_UP_COMMAND, debug_container, keeps_up
+from debugbox.core.targets.debug_failures import shell_copy_command
 from debugbox.core.targets.kubectl_argv import (
     attach_argv,
     copy_mode,
@@ -360,14 +361,18 @@ def choose_strategy(
     # ephemeral
     if cluster.ephemeral == "forbidden":
         raise StrategyUnavailable(cluster.ephemeral_message)
+    # The data commands (attach False) have no copy of their own: name the shell command that makes one.
+    instead = "use copy"
+    if not attach:
+        copy = shell_copy_command(pod.namespace, pod.name, container.name, cluster.context)
+        instead = f"open a copy of the pod instead: {copy}"
     if pod.crash_looping(container.name) and ephemeral_refusal(pod, cluster) is None:
         raise StrategyUnavailable(
             f"container {container.name} in {where} is crash-looping: an ephemeral container would lose "
-            "its target "
-            "on every restart; use copy"
+            f"its target on every restart; {instead}"
         )
     raise StrategyUnavailable(
-        f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; use copy"
+        f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; {instead}"
     )
 
 
