@@ -33,11 +33,13 @@ from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.debug_failures import (
     EXIT_NOT_STARTED,
     EXIT_TARGET_INVISIBLE,
+    POD_DELETED,
     TARGET_NOT_VISIBLE,
     Verdict,
     WatchSpec,
     command_exit,
     judge,
+    pod_deleted,
     timed_out,
 )
 from debugbox.edge.kube_client import KubeClient
@@ -87,6 +89,8 @@ def wait_for_start(
         try:
             last = judge(read_pod(), spec)
         except TargetNotFound:
+            if spec.ephemeral:  # the pod that holds it is gone: nothing will start
+                return Verdict("failed", POD_DELETED, pod_deleted(spec))
             last = Verdict("waiting")  # a copy kubectl has not created yet
         except RuntimeProblem as exc:
             log.warning("stopped watching debug container %s: %s", spec.container, exc)

@@ -276,6 +276,18 @@ def shell_copy_command(namespace: str, pod: str, container: str, context: str, i
     )
 
 
+#: The verdict's reason when the pod holding the debug container was deleted before it ran.
+POD_DELETED = "PodDeleted"
+
+
+def pod_deleted(spec: WatchSpec) -> str:
+    """The sentence for a pod deleted while its debug container was starting (kubectl says `pods "" not found`)."""
+    return (
+        f"pod {spec.namespace}/{spec.pod} was deleted while debug container {spec.container} was starting: "
+        "there is nothing left to debug (a controller may have replaced it: list the pods again with debugbox targets)"
+    )
+
+
 def target_invisible(spec: WatchSpec) -> str:
     """The sentence for a debug container that ran without seeing the target's processes."""
     return (
