@@ -62,3 +62,13 @@ def load(text: str, *, aliases: bool = True) -> Any:
 def load_all(text: str, *, aliases: bool = True) -> Iterator[Any]:
     """Every document of `text`, in order; yaml.YAMLError at the first invalid or too deeply nested one."""
     yield from yaml.load_all(text, Loader=_loader(aliases))
+
+
+def describe_error(exc: yaml.YAMLError) -> str:
+    """A YAML error as one clause (`expected …, but found ':' at line 1, column 4`): PyYAML's own text spans
+    several lines and quotes the input, which a one-line message can't carry."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{context}: {problem}{where}" if context else f"{problem}{where}"

@@ -111,7 +111,9 @@ def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
         try:
             doc = safe_yaml.load(text)
         except yaml.YAMLError as exc:
-            raise KubeconfigError(f"kubeconfig {name} is not valid YAML: {exc}") from None
+            raise KubeconfigError(
+                f"kubeconfig {name} is not valid YAML: {safe_yaml.describe_error(exc)}"
+            ) from None
         if doc is None:
             continue
         if not isinstance(doc, Mapping):
