@@ -151,7 +151,7 @@ def _pod_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
     found = kube_data.resolve_pod(settings, args.target)
     output = _output(args, found.pod)  # refused before a debug container is added: it cannot be removed
     ref = kube_data.debug_container(
-        settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes)
+        settings, found, args.image or settings.toolbox_image, terminal_consent(args.yes), capture=True
     )
     name = f"pod/{ref.pod}"
     argv = capture_argv(ref, args.filter, args.count)

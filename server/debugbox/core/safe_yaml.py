@@ -65,9 +65,10 @@ def load_all(text: str, *, aliases: bool = True) -> Iterator[Any]:
 
 
 def describe_error(exc: Exception) -> str:
-    """A YAML error in one line, for a sentence: PyYAML's `str()` spans several lines (the source excerpt with a
-    caret), which breaks "one line on stderr"."""
-    problem = getattr(exc, "problem", None)
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}" if mark is not None else ""
-    return f"{problem or str(exc).splitlines()[0]}{where}"
+    """A YAML error as one clause (`expected …, but found ':' at line 1, column 4`): PyYAML's own text spans
+    several lines and quotes the input, which a one-line message can't carry."""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{context}: {problem}{where}" if context else f"{problem}{where}"

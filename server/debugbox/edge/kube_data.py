@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from debugbox.core.errors import RuntimeUnavailable, StrategyUnavailable, TargetNotRunning
 from debugbox.core.settings import Settings
-from debugbox.core.targets import pod_data
+from debugbox.core.targets import identity, pod_data
 from debugbox.core.targets.debug_failures import Verdict, WatchSpec, target_check
 from debugbox.core.targets.model import PlanOptions, Target
 from debugbox.core.targets.pod_facts import ClusterFacts
@@ -77,20 +77,22 @@ _deciding = threading.Lock()
 
 
 def debug_container(
-    settings: Settings, found: PodTarget, image: str, consent: Consent
+    settings: Settings, found: PodTarget, image: str, consent: Consent, *, capture: bool = False
 ) -> pod_data.DebugContainerRef:
-    """The running debug container to use for `found`: ours if one runs, else a new one (after `consent`)."""
+    """The running debug container to use for `found`: ours if one runs, else a new one (after `consent`);
+    `capture`: a new one must be able to capture (`pod_data.capture_refusal`), else nothing is added."""
     with _deciding:
-        return _debug_container(settings, found, image, consent)
+        return _debug_container(settings, found, image, consent, capture)
 
 
 def _debug_container(
-    settings: Settings, found: PodTarget, image: str, consent: Consent
+    settings: Settings, found: PodTarget, image: str, consent: Consent, capture: bool = False
 ) -> pod_data.DebugContainerRef:
     backend, target = found.backend, found.target
     context = backend.context(str(target.extra.get("context") or "") or None)
     client = backend.client(context)
-    pod = checked_pod(client.read_pod(found.namespace, found.pod))
+    raw = client.read_pod(found.namespace, found.pod)
+    pod = checked_pod(raw)
     cluster = found.cluster()
     existing = pod_data.reusable_debug_container(pod, found.container)
     if existing is not None:
@@ -100,12 +102,25 @@ def _debug_container(
             f"pod {pod.namespace}/{pod.name} is {pod.phase}: nothing to reach until it runs"
         )
     options = PlanOptions(
-        strategy="ephemeral", preferred=settings.strategy, toolbox_image=image, stdin=True, tty=True
+        strategy="ephemeral",
+        preferred=settings.strategy,
+        toolbox_image=image,
+        stdin=True,
+        tty=True,
+        attach=False,  # created with --attach=false, then used through kubectl exec: what RBAC is asked for
     )
     plan = backend.kube_plan(target, options).plan
     if plan.watch is None:
         raise RuntimeUnavailable("internal: the ephemeral plan names no debug container")
     watch = WatchSpec.from_json(plan.watch)
+    if capture:
+        profile = pod_data.planned_profile(plan.argv)
+        who = identity.debug_identity(raw, found.container, profile)
+        refusal = pod_data.capture_refusal(
+            pod.namespace, pod.name, profile, who.uid if who.custom is not None else None
+        )
+        if refusal:
+            raise StrategyUnavailable(refusal)
     missing = (
         f"pod {pod.namespace}/{pod.name} has no running debug container of debugbox for {found.container}"
     )

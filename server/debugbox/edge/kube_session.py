@@ -111,6 +111,8 @@ def finish(
         fix=image_fix,
         # The bootstrap checks that --target really shares the target's processes (not with --raw: no bootstrap).
         target=container if plan.strategy == "ephemeral" and not options.raw else "",
+        # Only an ephemeral container ends with the command for good; a copy's restart policy restarts it.
+        command=bool(options.command) and plan.strategy == "ephemeral",
     )
     argv, env, notes = plan.argv, dict(plan.env), list(plan.notes)
     who = identity.debug_identity(pod_json, container, profile)

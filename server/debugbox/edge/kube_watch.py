@@ -33,10 +33,13 @@ from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.debug_failures import (
     EXIT_NOT_STARTED,
     EXIT_TARGET_INVISIBLE,
+    POD_DELETED,
     TARGET_NOT_VISIBLE,
     Verdict,
     WatchSpec,
+    command_exit,
     judge,
+    pod_deleted,
     timed_out,
 )
 from debugbox.edge.kube_client import KubeClient
@@ -86,6 +89,8 @@ def wait_for_start(
         try:
             last = judge(read_pod(), spec)
         except TargetNotFound:
+            if spec.ephemeral:  # the pod that holds it is gone: nothing will start
+                return Verdict("failed", POD_DELETED, pod_deleted(spec))
             last = Verdict("waiting")  # a copy kubectl has not created yet
         except RuntimeProblem as exc:
             log.warning("stopped watching debug container %s: %s", spec.container, exc)
@@ -152,7 +157,25 @@ def supervise(
     if verdict and verdict[0].state == "failed":
         print(f"debugbox: {verdict[0].message}", file=err, flush=True)
         return EXIT_TARGET_INVISIBLE if verdict[0].reason == TARGET_NOT_VISIBLE else EXIT_NOT_STARTED
+    if code == 0 and spec.command:
+        return command_status(read_pod, spec)
     return code
+
+
+def command_status(read_pod: Callable[[], Mapping[str, object]], spec: WatchSpec) -> int:
+    """The user's command's exit code, which kubectl does not pass on: read from the debug container's status,
+    which the kubelet reports a moment after the command ended (at most `END_REPORT_SECONDS`); 0 when it does
+    not say."""
+    end = time.monotonic() + END_REPORT_SECONDS
+    while True:
+        try:
+            code = command_exit(read_pod(), spec)
+        except RuntimeProblem as exc:
+            log.warning("could not read the exit code of %s: %s", spec.container, exc)
+            return 0
+        if code is not None or time.monotonic() >= end:
+            return code or 0
+        time.sleep(POLL_SECONDS)
 
 
 def label_copy(client: KubeClient, spec: WatchSpec, pod: Mapping[str, object]) -> bool:

@@ -123,7 +123,7 @@ def parse_kubeconfigs(texts: Sequence[tuple[str, str]]) -> Kubeconfig:
             doc = safe_yaml.load(text)
         except yaml.YAMLError as exc:
             raise KubeconfigError(
-                f"kubeconfig {name} is not valid YAML ({safe_yaml.describe_error(exc)}); fix it, or point "
+                f"kubeconfig {name} is not valid YAML: {safe_yaml.describe_error(exc)}; fix it, or point "
                 "KUBECONFIG at another file"
             ) from None
         if doc is None:

@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.fakes.kube import FakeKubeAPIServer
 from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
@@ -52,6 +53,59 @@ def test_cp_needs_consent_before_adding_a_debug_container(kube_docker: KubeEnv) 
     assert "--yes" in out.stderr and "cannot be removed" in out.stderr and "Traceback" not in out.stderr
     assert _patches(kube) == 0  # nothing was written to the cluster
     assert not kube.fake.store.get("default", "web")["spec"].get("ephemeralContainers")
+
+
+def _role_yaml(stderr: str) -> list[dict]:
+    text = stderr[stderr.index("apiVersion: rbac.authorization.k8s.io/v1") :]
+    return [d for d in yaml.safe_load_all(text) if d]
+
+
+def test_cp_asks_rbac_for_what_it_needs_before_adding_a_debug_container(kube_docker: KubeEnv) -> None:
+    """A data command's debug container is created without attaching, then used through `kubectl exec`: what it
+    needs is `get pods`, `patch pods/ephemeralcontainers`, `create pods/exec` (docs). Without `pods/exec` it adds
+    nothing (the container could never be removed, and the copy could not be made through it) and prints the
+    Role; that Role (no list, watch or attach) lets the copy through."""
+    kube = kube_docker
+    _pod(kube)
+    kube.fake.rbac.allow("alice", ["get"], ["pods"], namespaces=["default"])
+    kube.fake.rbac.allow("alice", ["patch"], ["pods/ephemeralcontainers"], namespaces=["default"])
+    kube.login("alice")
+    args = ("cp", "pod/web:/www/index.html", str(kube.tmp / "index.html"), "--image", "busybox:1.36", "--yes")
+
+    denied = kube.debugbox(*args)
+
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr
+    assert "create pods/exec" in denied.stderr.splitlines()[0], denied.stderr
+    assert _patches(kube) == 0
+    docs = _role_yaml(denied.stderr)
+    assert {r["resources"][0]: r["verbs"] for r in docs[0]["rules"]} == {"pods/exec": ["create"]}
+    kube.fake.rbac.apply(docs)
+
+    granted = kube.debugbox(*args)
+
+    assert granted.returncode == 0, granted.stderr
+    assert (kube.tmp / "index.html").read_bytes() == FIXTURE_INDEX
+    assert _patches(kube) == 1
+
+
+def test_cp_and_capture_on_a_crash_looping_container_point_to_a_command_that_exists(kube: KubeEnv) -> None:
+    """The data commands have no `--strategy copy`: when only a copy would do, the sentence names the
+    `debugbox shell … --strategy copy` that makes one, not "use copy"."""
+    crash = {"phase": "Running", "containerStatuses": [
+        {"name": "app", "restartCount": 7, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}
+    ]}  # fmt: skip
+    kube.fake.store.add_pod("web", containers=[{"name": "app", "image": DISTROLESS}], status=crash)
+
+    for args in (
+        ["cp", "pod/web:/www/index.html", str(kube.tmp / "x")],
+        ["capture", "pod/web", "-o", str(kube.tmp / "x.pcap")],
+    ):
+        out = kube.debugbox(*args, "--yes", "--image", "busybox:1.36")
+        assert out.returncode == 1 and "Traceback" not in out.stderr
+        (line,) = out.stderr.splitlines()
+        assert "crash-looping" in line and not line.endswith("use copy"), line
+        assert line.endswith("debugbox shell pod/web/app -n default --context fake --strategy copy"), line
+    assert _patches(kube) == 0
 
 
 def test_a_local_refusal_comes_before_any_debug_container_is_added(kube_docker: KubeEnv) -> None:
@@ -287,6 +341,40 @@ def debian_toolbox_tag() -> str:
     except (subprocess.CalledProcessError, OSError) as exc:
         require(False, f"the Debian toolbox could not be built (scripts/download-toolbox-debs.sh): {exc}")
         raise
+
+
+@pytest.mark.parametrize(
+    ("namespace", "security", "said"),
+    [
+        ("locked", "restricted", "enforces Pod Security restricted"),
+        ("default", {"runAsUser": 65532}, "it would run as uid 65532"),
+    ],
+)
+def test_capture_that_could_not_open_a_raw_socket_adds_no_debug_container(
+    kube: KubeEnv, namespace: str, security: object, said: str
+) -> None:
+    """tcpdump needs a raw socket (NET_RAW): the restricted profile drops every capability and a debug container
+    running as a non-root target's UID holds none (tcpdump as 65532, or as root with `--cap-drop ALL`: "You don't
+    have permission to perform this capture"). Said before the question, so nothing that stays in the pod for
+    good is added for a capture that cannot work."""
+    from tests.fakes.kube.admission import RESTRICTED_CONTAINER_SECURITY
+
+    if security == "restricted":
+        kube.fake.store.add_namespace(namespace, {"pod-security.kubernetes.io/enforce": "restricted"})
+        security = RESTRICTED_CONTAINER_SECURITY
+    app = {"name": "app", "image": "gcr.io/distroless/static", "securityContext": security}
+    kube.fake.store.add_pod("web", namespace, [app])
+    pcap = kube.tmp / "x.pcap"
+
+    out = kube.debugbox(
+        "capture", "pod/web", "-n", namespace, "--yes", "-o", str(pcap), "--image", "busybox:1.36"
+    )
+
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    (line,) = out.stderr.splitlines()
+    assert "tcpdump needs raw sockets" in line and said in line and "nothing was added" in line, line
+    assert _patches(kube) == 0  # the plan's dry run only, which writes nothing
+    assert not pcap.exists()
 
 
 def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(

@@ -24,6 +24,15 @@ def test_no_kubeconfig(kube: KubeEnv, tmp_path: Path) -> None:
         backend.list_targets()
 
 
+def test_a_kubeconfig_that_is_not_yaml_is_one_line(kube: KubeEnv) -> None:
+    kube.kubeconfig.write_text("{{{: not yaml\n\t- x")
+    out = kube.debugbox("shell", "pod/web", "--print")
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    (line,) = out.stderr.splitlines()
+    assert line.startswith(f"debugbox: kubeconfig {kube.kubeconfig} is not valid YAML: "), line
+    assert "line 1, column" in line and "<unicode string>" not in line, line
+
+
 def test_unknown_context_lists_the_known_ones(kube: KubeEnv) -> None:
     with pytest.raises(
         RuntimeUnavailable, match=r"context 'prod' is not in the kubeconfig .*known contexts: fake"
@@ -128,7 +137,7 @@ def test_a_kubeconfig_that_is_not_yaml_or_names_no_valid_address_is_one_line(kub
     for text, said in (
         (
             "clusters: [unclosed\n",
-            "is not valid YAML (expected ',' or ']', but got '<stream end>' at line 2)",
+            "is not valid YAML: while parsing a flow sequence: expected ',' or ']', but got '<stream end>' at line 2",
         ),
         (good.replace(kube.fake.url, "https://127.0.0.1:99999"), "is not a valid address ("),
     ):

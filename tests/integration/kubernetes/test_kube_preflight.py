@@ -98,6 +98,7 @@ def test_without_ephemeral_rbac_only_a_copy_is_left_and_the_message_says_why(kub
         kube,
         (["get", "list", "watch", "create", "patch", "delete"], ["pods"]),
         (["create"], ["pods/attach"]),
+        (["get"], ["pods/log"]),
     )
 
     out = kube.debugbox("shell", "pod/web", "--image", "busybox:1.36", "--", "true")
@@ -137,6 +138,7 @@ def test_an_ephemeral_denial_prints_the_role_and_that_role_lets_it_through(kube:
         "pods": ["list", "watch"],
         "pods/ephemeralcontainers": ["patch"],
         "pods/attach": ["create"],
+        "pods/log": ["get"],  # kubectl reads the command's output there when it ended before the attach
     }  # least privilege: only what is missing (alice may already get pods)
     assert binding["subjects"] == [{"kind": "User", "apiGroup": "rbac.authorization.k8s.io", "name": "alice"}]
     assert binding["roleRef"] == {
@@ -150,6 +152,28 @@ def test_an_ephemeral_denial_prints_the_role_and_that_role_lets_it_through(kube:
     assert patch.user_agent.startswith("kubectl/v1.37.1")
 
 
+def test_when_rbac_closes_every_way_auto_says_so_and_the_role_lets_it_through(kube: KubeEnv) -> None:
+    """A user who may only read pods, no strategy asked for: every way is closed by RBAC, not by the pod (which
+    runs); the message says so, with the Role for the first way the ladder would take, and that Role works."""
+    _as_alice(kube, (["get", "list", "watch"], ["pods"]))
+    argv = ["shell", "pod/web", "--image", "busybox:1.36", "--", "ps"]
+
+    denied = kube.debugbox(*argv)
+    granted, (role, _) = _denied_then_granted(kube, argv)
+
+    first = denied.stderr.splitlines()[0]
+    assert first.startswith("debugbox: every way into pod default/web is closed by RBAC: ephemeral: "), first
+    assert "copy: RBAC does not allow you to create pods" in first and "nothing to debug" not in first
+    assert "To debug with ephemeral, ask your cluster admin" in denied.stderr
+    assert {r["resources"][0]: r["verbs"] for r in role["rules"]} == {
+        "pods/ephemeralcontainers": ["patch"],
+        "pods/attach": ["create"],
+        "pods/log": ["get"],
+    }
+    assert granted.returncode == 0, granted.stderr
+    assert 'Targeting container "app"' in granted.stdout
+
+
 def test_a_copy_denial_prints_the_role_and_that_role_lets_the_copy_and_its_cleanup_through(
     kube: KubeEnv,
 ) -> None:
@@ -161,6 +185,7 @@ def test_a_copy_denial_prints_the_role_and_that_role_lets_the_copy_and_its_clean
     assert {r["resources"][0]: r["verbs"] for r in role["rules"]} == {
         "pods": ["list", "watch", "create", "patch", "delete"],
         "pods/attach": ["create"],
+        "pods/log": ["get"],
     }
     assert granted.returncode == 0, granted.stderr
     assert kube.fake.store.get("default", "web-debugbox")["metadata"]["labels"]  # labelled: patch pods

@@ -63,6 +63,37 @@ def test_ephemeral_session_shows_the_banner_and_lands_in_the_targets_files(kube_
     assert "mode=prod" in lines and "pid=1" in lines and "ld=/evil.so/" in lines
 
 
+@pytest.mark.parametrize("strategy", ["ephemeral", "copy"])
+def test_a_command_without_stdin_shows_its_output(kube_docker: KubeEnv, strategy: str) -> None:
+    """`debugbox shell pod/… -- CMD` from a script, cron or CI job (stdin /dev/null): no `-i`, and without it
+    `kubectl debug` only adds the container — the command's output must still reach the user."""
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    argv = ["shell", "pod/web", "--image", "busybox:1.36", "--strategy", strategy]
+
+    out = kube.debugbox(*argv, "--", "sh", "-c", "sleep 1; ls /target/www; echo the-end")
+
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["index.html", "the-end"], out.stdout + out.stderr
+    if strategy == "copy":
+        assert kube.debugbox("cleanup", "--yes").returncode == 0
+
+
+def test_a_commands_exit_code_is_the_shells(kube_docker: KubeEnv) -> None:
+    """`debugbox shell pod/… -- CMD` exits with CMD's status, as `debugbox shell CONTAINER -- CMD` does (kubectl
+    debug itself exits 0 whatever the command did): with stdin a pipe (-i) and with none."""
+    kube = kube_docker
+    kube.fake.store.add_pod("web", containers=[APP], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    argv = ["shell", "pod/web", "--image", "busybox:1.36", "--"]
+
+    assert kube.debugbox(*argv, "sh", "-c", "test -f /target/www/index.html").returncode == 0
+    assert kube.debugbox(*argv, "sh", "-c", "test -f /target/www/missing").returncode == 1
+    piped = kube.debugbox(*argv, "sh", "-c", "read line; echo got-$line; exit 7", stdin="x\n")
+    assert piped.returncode == 7 and "got-x" in piped.stdout, piped.stdout + piped.stderr
+
+
 def test_raw_keeps_the_toolbox_shell(kube_docker: KubeEnv) -> None:
     kube = kube_docker
     kube.fake.store.add_pod("web", containers=[APP], docker=True)

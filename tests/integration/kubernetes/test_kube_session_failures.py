@@ -74,6 +74,39 @@ def test_a_container_that_never_starts_times_out(kube: KubeEnv) -> None:
     assert took >= START_DEADLINE  # the deadline fired, not something earlier
 
 
+def test_a_pod_deleted_while_the_debug_container_starts_is_said_in_one_sentence(kube: KubeEnv) -> None:
+    """The pod goes away (a rollout, someone's `kubectl delete`) while its debug container is being created:
+    one sentence saying so, at once — not kubectl's `pods "" not found`, nor a wait for the start deadline."""
+    import threading
+
+    kube.fake.store.add_pod("web")
+    kube.fake.lifecycle.start_seconds = 3600  # stays in ContainerCreating until it is deleted
+    kube.fake.lifecycle.delete_seconds = 0.2
+
+    def delete_once_patched() -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if [
+                r for r in kube.fake.requests_to("PATCH", "/ephemeralcontainers") if "kubectl" in r.user_agent
+            ]:
+                kube.kubectl(["delete", "pod", "web", "--wait=false"])
+                return
+            time.sleep(0.1)
+
+    deleter = threading.Thread(target=delete_once_patched, daemon=True)
+    deleter.start()
+    started = time.monotonic()
+    flags = ["--image", "busybox:1.36", "--timeout", "5", "--strategy", "ephemeral"]
+    out = kube.debugbox("shell", "pod/web/app", *flags)  # interactive: kubectl waits for the container
+    took = time.monotonic() - started
+    deleter.join(5)
+
+    assert out.returncode == EXIT_NOT_STARTED, out.stderr
+    line = _one_line(out.stderr)
+    assert line.startswith("debugbox: pod default/web was deleted while debug container debugbox-app"), line
+    assert took < 6 * 5  # said as soon as the watch saw it, not at the start deadline
+
+
 def test_a_container_that_starts_is_not_interrupted(kube: KubeEnv) -> None:
     kube.fake.store.add_pod("web")
     out = shell(kube, "busybox:1.36", "--", "true")

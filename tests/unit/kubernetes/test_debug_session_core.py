@@ -9,6 +9,7 @@ from debugbox.core.targets.debug_failures import (
     BOOTSTRAP_NO_TARGET,
     TARGET_NOT_VISIBLE,
     WatchSpec,
+    command_exit,
     judge,
     timed_out,
 )
@@ -175,3 +176,14 @@ def test_with_custom_goes_after_the_profile_and_before_the_command() -> None:
     )  # fmt: skip
     with pytest.raises(ValueError):
         with_custom(("kubectl", "debug", "web", "--", "--profile=x"), "/c.json")
+
+
+def test_a_commands_exit_code_is_read_once_its_container_ended() -> None:
+    """`debugbox shell pod/… -- CMD`: kubectl exits 0 whatever CMD did; the container's status has CMD's code."""
+    runs = replace(SPEC, command=True)
+    assert command_exit(_pod({"terminated": {"reason": "Error", "exitCode": 3}}), runs) == 3
+    assert command_exit(_pod({"terminated": {"reason": "Completed", "exitCode": 0}}), runs) == 0
+    assert command_exit(_pod({"running": {}}), runs) is None
+    assert command_exit({"status": {}}, runs) is None
+    assert command_exit(_pod({"terminated": {"exitCode": 3}}), SPEC) is None  # a session without a command
+    assert WatchSpec.from_json(runs.to_json()) == runs and "command" not in SPEC.to_json()

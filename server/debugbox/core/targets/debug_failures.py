@@ -73,6 +73,9 @@ class WatchSpec:
     debug command (`kubectl attach`) runs."""
     kept: str = ""
     """For that copy: the container it keeps up (its init container and it are watched too)."""
+    command: bool = False
+    """An ephemeral container running the user's command (`-- CMD`), which ends with it: its exit code is the
+    session's (`kubectl debug` exits 0 whatever the command's status; `command_exit`)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -90,6 +93,8 @@ class WatchSpec:
             out["create"] = self.create
         if self.kept:
             out["kept"] = self.kept
+        if self.command:
+            out["command"] = True
         return out
 
     @classmethod
@@ -105,6 +110,7 @@ class WatchSpec:
             target=str(obj.get("target") or ""),
             create=str(obj.get("create") or ""),
             kept=str(obj.get("kept") or ""),
+            command=bool(obj.get("command", False)),
         )
 
 
@@ -145,6 +151,17 @@ def judge(pod: Mapping[str, Any], spec: WatchSpec) -> Verdict:
     if reason in PENDING_REASONS:
         return Verdict("waiting", reason)
     return Verdict("failed", reason, explain(spec, reason, detail))
+
+
+def command_exit(pod: Mapping[str, Any], spec: WatchSpec) -> int | None:
+    """The exit code of the user's command (`spec.command`) once the pod's status says its container ended; None
+    while it has not (or for a session without a command)."""
+    if not spec.command:
+        return None
+    status = container_status(pod, spec.container, ephemeral=spec.ephemeral) or {}
+    ended = (status.get("state") or {}).get("terminated")
+    code = ended.get("exitCode") if isinstance(ended, Mapping) else None
+    return code if isinstance(code, int) else None
 
 
 def no_target(spec: WatchSpec, exit_code: object) -> Verdict | None:
@@ -247,11 +264,28 @@ def timed_out(spec: WatchSpec, seconds: float, last: Verdict) -> str:
 
 def copy_command(spec: WatchSpec) -> str:
     """The CLI command that opens the same target through a copy of its pod (names were checked by the plan)."""
-    context = ["--context", spec.context] if spec.context else []
-    ref = f"pod/{spec.pod}/{spec.target}"
-    image = ["--image", spec.image] if spec.image else []
-    argv = ["debugbox", "shell", ref, "-n", spec.namespace, *context, *image, "--strategy", "copy"]
-    return shlex.join(argv)
+    return shell_copy_command(spec.namespace, spec.pod, spec.target, spec.context, spec.image)
+
+
+def shell_copy_command(namespace: str, pod: str, container: str, context: str, image: str = "") -> str:
+    """`debugbox shell pod/POD/C -n NS [--context CTX] [--image IMG] --strategy copy`: a copy of the pod."""
+    ctx = ["--context", context] if context else []
+    img = ["--image", image] if image else []
+    return shlex.join(
+        ["debugbox", "shell", f"pod/{pod}/{container}", "-n", namespace, *ctx, *img, "--strategy", "copy"]
+    )
+
+
+#: The verdict's reason when the pod holding the debug container was deleted before it ran.
+POD_DELETED = "PodDeleted"
+
+
+def pod_deleted(spec: WatchSpec) -> str:
+    """The sentence for a pod deleted while its debug container was starting (kubectl says `pods "" not found`)."""
+    return (
+        f"pod {spec.namespace}/{spec.pod} was deleted while debug container {spec.container} was starting: "
+        "there is nothing left to debug (a controller may have replaced it: list the pods again with debugbox targets)"
+    )
 
 
 def target_invisible(spec: WatchSpec) -> str:

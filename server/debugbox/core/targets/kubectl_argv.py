@@ -70,8 +70,11 @@ def debug_argv(
     """`kubectl debug POD` adding debug container `name`; `mode` is `target_mode(C)` or `copy_mode(COPY)`.
     `session` is (its `--env` flags, its command) when the session bootstrap runs in it; else `options.command`."""
     env, command = session if session is not None else ((), options.command)
+    # Without -i, kubectl debug only adds the container and returns: a command run with no stdin (a script, cron,
+    # CI) would print nothing. --attach waits for it and streams its output, as `kubectl attach` would.
+    attach = ["--attach=true"] if options.command and not options.stdin else []
     argv = [
-        cluster.kubectl, "debug", validate_pod_name(pod.name), *options.io_flags(joined=True),
+        cluster.kubectl, "debug", validate_pod_name(pod.name), *options.io_flags(joined=True), *attach,
         *_scope(cluster, pod.namespace),
         *mode, f"--image={validate_image(image)}", f"--profile={profile}",
         "-c", validate_label(name, "container"), *env,

@@ -88,6 +88,9 @@ class PlanOptions:
     """Ask for a TTY (`-t`); false when stdin is not a terminal."""
     stdin: bool = True
     """Keep stdin open (`-i`)."""
+    attach: bool = True
+    """Pods: False creates the debug container without attaching to it (the data commands, which then `kubectl
+    exec` in it): the preflight asks RBAC for what that needs (`preflight.needs`)."""
     raw: bool = False
     """A plain toolbox shell, without the session bootstrap (`--raw`, `debugbox.session.raw`)."""
     ptrace: bool = False

@@ -389,6 +389,31 @@ def capture_argv(ref: DebugContainerRef, expr: str = "", count: int | None = Non
     return exec_argv(ref, ["sh", "-c", CAPTURE_SCRIPT, "debugbox-capture", *tcpdump], stdin=True)
 
 
+def planned_profile(debug_argv: tuple[str, ...]) -> str:
+    """The `--profile` a planned `kubectl debug` argv gives its debug container ("" when it names none)."""
+    return next((a.split("=", 1)[1] for a in debug_argv if a.startswith("--profile=")), "")
+
+
+def capture_refusal(namespace: str, pod: str, profile: str, uid: int | None) -> str:
+    """Why tcpdump could not capture in the debug container debugbox would add ("" when it could): it opens a
+    raw socket, which needs CAP_NET_RAW — dropped by the restricted profile, and not held by a non-root process
+    (the debug container runs as the target's UID when it is non-root, `identity.py`). Said before the consent
+    question: that container would stay in the pod for good."""
+    if profile == "restricted":
+        why = (
+            f"namespace {namespace} enforces Pod Security restricted, so it would run as non-root with every "
+            "capability dropped"
+        )
+    elif uid:
+        why = f"it would run as uid {uid}, the target's user, which holds no capabilities"
+    else:
+        return ""
+    return (
+        f"cannot capture in pod {namespace}/{pod}: tcpdump needs raw sockets (NET_RAW), which debugbox's debug "
+        f"container would not have: {why}; nothing was added to the pod"
+    )
+
+
 def port_forward_argv(
     cluster: ClusterFacts, namespace: str, pod: str, port: int, local: int, address: str = "127.0.0.1"
 ) -> tuple[str, ...]:

@@ -32,6 +32,7 @@ from typing import Any
 from debugbox.core.errors import StrategyUnavailable, TargetNotRunning
 from debugbox.core.targets.consent import COPY_LABEL
 from debugbox.core.targets.copy_pod import KEEP_UP_COMMAND, debug_container, keeps_up
+from debugbox.core.targets.debug_failures import shell_copy_command
 from debugbox.core.targets.kubectl_argv import (
     attach_argv,
     copy_mode,
@@ -142,8 +143,10 @@ def available_strategies(
     *,
     command: bool = False,
     terminal: bool = True,
+    attach: bool = True,
 ) -> tuple[str, ...]:
-    """Strategies that would work now, best first (`terminal`: the session has one, see `reattachable`)."""
+    """Strategies that would work now, best first (`terminal`: the session has one, see `reattachable`;
+    `attach`: see `PlanOptions.attach`)."""
     out: list[str] = []
     if pod.phase != "Running":
         # A finished pod (a Job's) can't be exec'd or joined, but a copy of it can run again; a Pending
@@ -158,7 +161,7 @@ def available_strategies(
         out.append("ephemeral")
     out.append("copy")
     # The preflight's answers: a way RBAC would refuse is not open (nothing asked yet: all count as open).
-    return tuple(way for way in out if not rbac_missing(way, cluster.access))
+    return tuple(way for way in out if not rbac_missing(way, cluster.access, attach=attach, command=command))
 
 
 def candidate_strategies(
@@ -187,7 +190,7 @@ def access_questions(
         if explicit
         else candidate_strategies(pod, container, cluster, command=command, terminal=options.tty)
     )
-    return permissions_to_ask(ways)
+    return permissions_to_ask(ways, attach=options.attach, command=bool(options.command))
 
 
 def why_not(
@@ -249,7 +252,7 @@ def rbac_closed_ahead(
     for way in (*wanted, *candidates):
         if way == chosen:
             return None
-        missing = rbac_missing(way, cluster.access)
+        missing = rbac_missing(way, cluster.access, attach=options.attach, command=bool(options.command))
         if missing:
             return way, missing
     return None
@@ -264,9 +267,37 @@ def rbac_fallback(
     if closed is None:
         return None
     way, missing = closed
+    why = rbac_reason(
+        way, cluster.access, pod.namespace, attach=options.attach, command=bool(options.command)
+    )
     return (
-        f"{way} is closed: {rbac_reason(way, cluster.access, pod.namespace)}",
+        f"{way} is closed: {why}",
         denial_help(pod.namespace, cluster.user, way, missing),
+    )
+
+
+def rbac_closed_all(
+    pod: PodFacts,
+    container: ContainerState,
+    cluster: ClusterFacts,
+    *,
+    command: bool,
+    terminal: bool,
+    attach: bool = True,
+) -> str:
+    """When the pod's own facts leave ways open but RBAC closes every one of them: the sentence saying so (each
+    way and what it lacks) and the Role for the first of them, the way the ladder would take; "" otherwise."""
+    candidates = candidate_strategies(pod, container, cluster, command=command, terminal=terminal)
+    closed = [(way, rbac_missing(way, cluster.access, attach=attach, command=command)) for way in candidates]
+    if not closed or not all(missing for _, missing in closed):
+        return ""
+    reasons = "; ".join(
+        f"{way}: {rbac_reason(way, cluster.access, pod.namespace, attach=attach, command=command)}"
+        for way, _ in closed
+    )
+    first, missing = closed[0]
+    return f"every way into pod {pod.namespace}/{pod.name} is closed by RBAC: {reasons}.\n" + denial_help(
+        pod.namespace, cluster.user, first, missing
     )
 
 
@@ -278,21 +309,30 @@ def choose_strategy(
     *,
     command: bool = False,
     terminal: bool = True,
+    attach: bool = True,
 ) -> str:
-    available = available_strategies(pod, container, cluster, command=command, terminal=terminal)
+    available = available_strategies(
+        pod, container, cluster, command=command, terminal=terminal, attach=attach
+    )
     where = f"pod {pod.namespace}/{pod.name}"
     if requested in ("", "auto"):
         if not available:
+            closed = rbac_closed_all(
+                pod, container, cluster, command=command, terminal=terminal, attach=attach
+            )
+            if closed:
+                raise StrategyUnavailable(closed)
             raise TargetNotRunning(f"{where} is {pod.phase}: nothing to debug until it runs")
         return available[0]
     if requested not in KUBE_STRATEGIES:
         raise StrategyUnavailable(foreign_strategy(requested, pods=True))
     if requested in available:
         return requested
-    missing = rbac_missing(requested, cluster.access)
+    missing = rbac_missing(requested, cluster.access, attach=attach, command=command)
     if missing:
+        why = rbac_reason(requested, cluster.access, pod.namespace, attach=attach, command=command)
         raise StrategyUnavailable(
-            f"{requested} is closed for {where}: {rbac_reason(requested, cluster.access, pod.namespace)}.\n"
+            f"{requested} is closed for {where}: {why}.\n"
             + denial_help(pod.namespace, cluster.user, requested, missing)
         )
     if pod.phase != "Running":
@@ -318,14 +358,18 @@ def choose_strategy(
     # ephemeral
     if cluster.ephemeral == "forbidden":
         raise StrategyUnavailable(cluster.ephemeral_message)
+    # The data commands (attach False) have no copy of their own: name the shell command that makes one.
+    instead = "use copy"
+    if not attach:
+        copy = shell_copy_command(pod.namespace, pod.name, container.name, cluster.context)
+        instead = f"open a copy of the pod instead: {copy}"
     if pod.crash_looping(container.name) and ephemeral_refusal(pod, cluster) is None:
         raise StrategyUnavailable(
             f"container {container.name} in {where} is crash-looping: an ephemeral container would lose "
-            "its target "
-            "on every restart; use copy"
+            f"its target on every restart; {instead}"
         )
     raise StrategyUnavailable(
-        f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; use copy"
+        f"no ephemeral container for {where}: {ephemeral_refusal(pod, cluster)}; {instead}"
     )
 
 
@@ -347,20 +391,16 @@ def decide_strategy(
 
     Raises (`StrategyUnavailable`, `TargetNotRunning`) when an explicit strategy cannot work, or nothing can.
     """
-    command = bool(options.command)
+    ways = {"command": bool(options.command), "terminal": options.tty, "attach": options.attach}
     requested = options.strategy
-    terminal = options.tty
     if requested in ("", "auto") and options.preferred in available_strategies(
-        pod, container, cluster, command=command, terminal=terminal
+        pod, container, cluster, **ways
     ):
         requested = options.preferred
     if cluster.access is None and pod.phase in ("Running", "Failed", "Succeeded"):
         # Preflight first: RBAC may close ways before anything is written (or dry-run).
-        return StrategyDecision(
-            choose_strategy(pod, container, cluster, requested, command=command, terminal=terminal),
-            (NEEDS_ACCESS,),
-        )
-    strategy = choose_strategy(pod, container, cluster, requested, command=command, terminal=terminal)
+        return StrategyDecision(choose_strategy(pod, container, cluster, requested, **ways), (NEEDS_ACCESS,))
+    strategy = choose_strategy(pod, container, cluster, requested, **ways)
     if strategy == "ephemeral" and cluster.ephemeral == "unknown":
         return StrategyDecision(strategy, (NEEDS_ADMISSION,))
     if strategy == "copy" and cluster.existing_pods is None:

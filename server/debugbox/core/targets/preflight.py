@@ -55,25 +55,52 @@ NEEDS: Mapping[str, tuple[Permission, ...]] = {
     "copy": _p("get pods", *_WAIT, "create pods", "patch pods", "delete pods", "create pods/attach"),
 }
 
+#: The data commands' debug container (`debugbox cp`/`capture`, the editor's file view) is an ephemeral one
+#: created without attaching: `kubectl debug --attach=false` GETs the pod and PATCHes it (no wait on a WATCH, no
+#: attach); debugbox then GETs the pod until the container runs and works in it through `kubectl exec`.
+DETACHED_EPHEMERAL_NEEDS = _p("get pods", "patch pods/ephemeralcontainers", "create pods/exec")
+
+
+#: `kubectl debug -i`/`--attach` reads the debug container's log when its attach fails — above all when a command
+#: (`-- CMD`) ended before kubectl attached: without it the command's output is lost ("Forbidden … pods/log").
+LOG_FALLBACK = Permission("get", "pods/log")
+
+
+def needs(way: str, *, attach: bool = True, command: bool = False) -> tuple[Permission, ...]:
+    """What `way` needs; `attach=False`: the debug container is created without attaching (the data commands);
+    `command`: it runs a command whose output kubectl may have to read from the log (`LOG_FALLBACK`)."""
+    if way == "ephemeral" and not attach:
+        return DETACHED_EPHEMERAL_NEEDS
+    if command and way in ("ephemeral", "copy"):
+        return (*NEEDS[way], LOG_FALLBACK)
+    return NEEDS.get(way, ())
+
+
 Access = Mapping[Permission, bool]
 """The SelfSubjectAccessReviews' answers in the pod's namespace."""
 
 
-def permissions_to_ask(ways: Iterable[str]) -> tuple[Permission, ...]:
+def permissions_to_ask(
+    ways: Iterable[str], *, attach: bool = True, command: bool = False
+) -> tuple[Permission, ...]:
     """The distinct permissions the candidate `ways` need, in a stable order: what the edge asks the API."""
-    return tuple(sorted({p for way in ways for p in NEEDS.get(way, ())}))
+    return tuple(sorted({p for way in ways for p in needs(way, attach=attach, command=command)}))
 
 
-def rbac_missing(way: str, access: Access | None) -> tuple[Permission, ...]:
+def rbac_missing(
+    way: str, access: Access | None, *, attach: bool = True, command: bool = False
+) -> tuple[Permission, ...]:
     """What RBAC refuses of what `way` needs; nothing when not asked (`access` None) or not asked about."""
     if access is None:
         return ()
-    return tuple(p for p in NEEDS.get(way, ()) if access.get(p) is False)
+    return tuple(p for p in needs(way, attach=attach, command=command) if access.get(p) is False)
 
 
-def rbac_reason(way: str, access: Access | None, namespace: str) -> str:
+def rbac_reason(
+    way: str, access: Access | None, namespace: str, *, attach: bool = True, command: bool = False
+) -> str:
     """One clause saying RBAC closes `way`, or "" when it does not."""
-    missing = rbac_missing(way, access)
+    missing = rbac_missing(way, access, attach=attach, command=command)
     if not missing:
         return ""
     return f"RBAC does not allow you to {', '.join(p.text for p in missing)} in namespace {namespace}"
