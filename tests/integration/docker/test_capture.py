@@ -148,12 +148,12 @@ def test_a_bad_filter_or_output_is_one_sentence_and_leaves_no_file_and_no_helper
         missing.returncode == 1 and f"{tmp_path / 'no' / 'such'} is not an existing folder" in missing.stderr
     )
     folder = capture("-o", str(tmp_path), "--force")
-    assert folder.returncode == 1 and f"{tmp_path} is a folder: name the pcap file" in folder.stderr
-    # A toolbox without tcpdump (busybox): the engine's sentence and what to do, not docker's "Run 'docker run
-    # --help'" epilogue, which was all the message held.
+    assert folder.returncode == 1 and f"{tmp_path} is a folder: name a file for the capture" in folder.stderr
+    # A toolbox without tcpdump (busybox): said as such, with what to do, not docker's "Run 'docker run --help'"
+    # epilogue, which was all the message held.
     no_tcpdump = capture("-o", str(tmp_path / "x.pcap"), "--image", TOOLBOX)
     assert no_tcpdump.returncode == 1, no_tcpdump.stderr
-    assert "executable file not found" in no_tcpdump.stderr and "needs tcpdump" in no_tcpdump.stderr
+    assert f"the toolbox image {TOOLBOX} has no tcpdump" in no_tcpdump.stderr and "--image" in no_tcpdump.stderr
     assert "docker run --help" not in no_tcpdump.stderr and not (tmp_path / "x.pcap").exists()
     for result in (bad, missing, folder, no_tcpdump):
         assert "Traceback" not in result.stderr
