@@ -153,7 +153,9 @@ def test_a_bad_filter_or_output_is_one_sentence_and_leaves_no_file_and_no_helper
     # epilogue, which was all the message held.
     no_tcpdump = capture("-o", str(tmp_path / "x.pcap"), "--image", TOOLBOX)
     assert no_tcpdump.returncode == 1, no_tcpdump.stderr
-    assert f"the toolbox image {TOOLBOX} has no tcpdump" in no_tcpdump.stderr and "--image" in no_tcpdump.stderr
+    assert (
+        f"the toolbox image {TOOLBOX} has no tcpdump" in no_tcpdump.stderr and "--image" in no_tcpdump.stderr
+    )
     assert "docker run --help" not in no_tcpdump.stderr and not (tmp_path / "x.pcap").exists()
     for result in (bad, missing, folder, no_tcpdump):
         assert "Traceback" not in result.stderr
