@@ -6,6 +6,7 @@ behind (image, volume, containers), also when the terminal is closed mid-session
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -241,6 +242,45 @@ def test_a_snapshots_shell_does_not_run_the_containers_startup_file(containers: 
     assert "the startup file ran" not in proc.stdout + proc.stderr
     assert "[/tmp/rc.sh] [unset]" in proc.stdout
     assert leftovers(container_id(name)) == []
+
+
+def test_a_toolbox_whose_busybox_is_not_static_is_said_before_the_container_is_committed(
+    containers: Containers, tmp_path: Path
+) -> None:
+    """An Alpine-based toolbox (netshoot, the default) has a busybox linked to musl: lent to the snapshot, which
+    has no musl loader, it could not start, and the session only ended with exit 127 after the commit. Here the
+    toolbox's shell is a static busybox and its `busybox` a real dynamically linked program (this machine's
+    `true`)."""
+    name = crashed(containers)
+    cid = container_id(name)
+    context = tmp_path / "toolbox"
+    context.mkdir()
+    docker("create", "--name", f"{name}-src", TOOLBOX)
+    try:
+        docker("cp", f"{name}-src:/bin/busybox", str(context / "busybox-static"))
+    finally:
+        docker("rm", "-f", f"{name}-src")
+    shutil.copy2("/bin/true", context / "busybox")  # a dynamically linked ELF (Debian's coreutils)
+    (context / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox-static /bin/sh\nCOPY busybox /bin/busybox\n"
+    )
+    tag = f"debugbox-test/dynamic-busybox:{uuid.uuid4().hex[:8]}"
+    docker("build", "-q", "-t", tag, str(context), timeout=300)
+    since = docker("system", "info", "-f", "{{.SystemTime}}").strip()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "debugbox", "shell", name, "--image", tag, "--", "true"],
+            capture_output=True, text=True, timeout=300, check=False, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    finally:
+        docker("rmi", "-f", tag, check=False)
+
+    assert proc.returncode == 1, proc.stderr
+    (line,) = [line for line in proc.stderr.splitlines() if line.startswith("debugbox: snapshot session")]
+    assert "busybox (/bin/busybox) is not a static binary" in line, proc.stderr
+    assert "debugbox toolbox build, then use --image debugbox/toolbox:local" in line
+    assert commits(cid, since) == 0
+    assert leftovers(cid) == []
 
 
 def test_a_toolbox_that_cannot_be_pulled_fails_before_the_container_is_committed(

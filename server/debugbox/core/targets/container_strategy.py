@@ -386,12 +386,23 @@ def sidecar_argv(
     return tuple(argv)
 
 
+#: What the locally built toolbox is tagged (`debugbox toolbox build`).
+LOCAL_TOOLBOX = "debugbox/toolbox:local"
+
 #: Run in the toolbox to lend its static busybox to a snapshot session (copied into a fresh named volume).
+#: The lent busybox must run where none of the toolbox's libraries are: an Alpine-based toolbox (netshoot, the
+#: default) has a busybox linked to musl, whose loader the snapshot lacks. Run alone in the volume (`chroot`,
+#: where the toolbox has it and may use it), such a binary fails to start with 127 (its loader not found), so
+#: that is said before the container is committed rather than as the session's exit status after.
 LEND_BUSYBOX = (
     'b=$(command -v busybox 2>/dev/null) && b=$(readlink -f "$b" 2>/dev/null || echo "$b"); '
     'for f in "$b" /bin/busybox /busybox/busybox; do [ -n "$f" ] && [ -x "$f" ] && b=$f && break; done; '
     '[ -x "$b" ] || { echo "the toolbox has no busybox to lend" >&2; exit 3; }; '
-    'cp "$b" /dbx/busybox && ln -sf busybox /dbx/sh'
+    'cp "$b" /dbx/busybox && ln -sf busybox /dbx/sh || exit; '
+    "if command -v chroot >/dev/null 2>&1; then chroot /dbx /busybox true 2>/dev/null; "
+    'if [ "$?" = 127 ]; then echo "the toolbox\'s busybox ($b) is not a static binary (it needs libraries the '
+    "snapshot does not have): build a toolbox with a static one, debugbox toolbox build, then use --image "
+    f'{LOCAL_TOOLBOX}" >&2; exit 4; fi; fi'
 )
 
 
@@ -475,10 +486,6 @@ def snapshot_launcher_argv(facts: ContainerFacts, options: PlanOptions, toolbox:
     if options.command:
         argv += ["--", *options.command]
     return tuple(argv)
-
-
-#: What the locally built toolbox is tagged (`debugbox toolbox build`).
-LOCAL_TOOLBOX = "debugbox/toolbox:local"
 
 
 def toolbox_missing_warning(runtime: str, toolbox: str) -> str:
