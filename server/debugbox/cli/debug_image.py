@@ -42,6 +42,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.stdout and args.output:
+        # Which one was meant is a guess: neither a file written nor one left unwritten without a word.
+        raise UsageError("--stdout prints the result and -o writes it to a file: give one of them")
     path, text = read_input(args.dockerfile)
     model = load_dockerfile(path, text)
     settings = Settings()

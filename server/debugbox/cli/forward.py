@@ -10,6 +10,7 @@ Exit codes: 0 stopped by the user; 1 the forward could not be set up (one line s
 from __future__ import annotations
 
 import argparse
+import errno
 import signal
 import sys
 import threading
@@ -94,7 +95,11 @@ def run(args: argparse.Namespace) -> int:
     try:
         host, bound = forward.start()
     except OSError as exc:
-        print(f"debugbox: cannot listen on {args.address}:{local}: {exc.strerror or exc}", file=sys.stderr)
+        # create_server's strerror carries "(while attempting to bind on address …)": the port says it already.
+        why = (exc.strerror or str(exc)).split(" (while attempting", 1)[0]
+        if exc.errno == errno.EADDRINUSE:
+            why += "; pass another --local port (--local 0 picks a free one)"
+        print(f"debugbox: cannot listen on {args.address}:{local}: {why}", file=sys.stderr)
         forward.close()
         return 1
     except RuntimeProblem as exc:

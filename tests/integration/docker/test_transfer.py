@@ -301,6 +301,21 @@ def test_a_port_bound_to_the_targets_loopback_only_is_forwarded_and_the_helper_r
     assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()
 
 
+def test_a_local_port_in_use_is_one_sentence_with_what_to_do_and_leaves_no_helper(
+    containers: Containers,
+) -> None:
+    name = containers.run(DISTROLESS)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        proc = debugbox("forward", name, "8080", "--local", str(port), "--image", TOOLBOX, timeout=60)
+    assert proc.returncode == 1, proc.stderr
+    assert proc.stderr.splitlines() == [
+        f"debugbox: cannot listen on 127.0.0.1:{port}: Address already in use; pass another --local port "
+        "(--local 0 picks a free one)"
+    ]
+    assert not docker("ps", "-aq", "--filter", f"label=io.debugbox.forward-for={container_id(name)}").strip()
+
+
 def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
     # The helper keeps the target's network namespace alive: every connection was refused, silently, until Ctrl-C.
     name = containers.run(DISTROLESS)
