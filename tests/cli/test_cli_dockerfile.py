@@ -112,8 +112,12 @@ def test_debug_image_stdout_output_and_compose(project: Path) -> None:
     assert out.returncode == 0 and "ARG APP_IMAGE=acme/app:3\n" in out.stdout
     assert not (project / "Dockerfile.debug").exists()
     both = run("debug-image", "Dockerfile", "--stdout", "-o", "Dbg", cwd=project)
-    assert both.returncode == 2 and not both.stdout and not (project / "Dbg").exists()  # -o was ignored silently
-    assert both.stderr == "debugbox: --stdout prints the result and -o writes it to a file: give one of them\n"
+    assert (
+        both.returncode == 2 and not both.stdout and not (project / "Dbg").exists()
+    )  # -o was ignored silently
+    assert (
+        both.stderr == "debugbox: --stdout prints the result and -o writes it to a file: give one of them\n"
+    )
     custom = run("debug-image", "Dockerfile", "-o", "debug/Dbg", cwd=project)
     assert custom.returncode == 2  # the folder does not exist: one line, no traceback
     assert "Traceback" not in custom.stderr

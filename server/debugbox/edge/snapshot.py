@@ -38,6 +38,8 @@ STEP_TIMEOUT = 300.0
 #: How long the clean-up waits for the engine to finish removing the session's container before it removes the
 #: image and the volume (removal of a vfs container copies nothing, so seconds are plenty; bounded anyway).
 REMOVAL_WAIT = 60.0
+#: Failed `ps` calls in a row after which the clean-up takes the engine for gone, not busy.
+ENGINE_SILENCE = 3
 
 
 class _Closed(Exception):
@@ -89,10 +91,26 @@ def _cleanup(session: SnapshotSession, err: TextIO, wait: float = REMOVAL_WAIT) 
     and the volume, which the engine refuses to remove while a container still uses them."""
     _call(session.remove_container, err)
     deadline = time.monotonic() + wait
+    unanswered = 0
     while True:
         left = _call(session.container_left, err)
         if left is not None and left.returncode == 0 and not left.stdout.strip():
             break
+        unanswered = 0 if left is not None and left.returncode == 0 else unanswered + 1
+        if unanswered >= ENGINE_SILENCE:
+            # The engine went away (stopped, its socket gone): waiting out `wait` would only end in a wrong
+            # "still there", and removing the image and volume would fail the same way.
+            said = engine_cli_reason(left.stderr or left.stdout) if left is not None else None
+            commands = "; ".join(
+                shlex.join(argv)
+                for argv in (session.remove_container, session.remove_image, session.remove_volume)
+            )
+            print(
+                f"debugbox: the engine no longer answers ({said or 'no answer'}), so the snapshot's container, "
+                f"image and volume may be left; once it answers, remove them with: {commands}",
+                file=err,
+            )
+            return
         if time.monotonic() >= deadline:
             print(
                 f"debugbox: the session's container {session.container} was still there after {wait:.0f} s; "
