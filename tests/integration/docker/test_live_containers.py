@@ -301,7 +301,8 @@ def test_cli_targets_json_and_refusals(containers: Containers) -> None:
     assert "the toolbox image nicolaka/netshoot is not on this docker engine" in refused.stderr
     assert "debugbox toolbox build" in refused.stderr
     assert (
-        "copying the static busybox out of nicolaka/netshoot failed: docker: Error response" in refused.stderr
+        "copying the static busybox out of nicolaka/netshoot failed: Unable to find image "
+        "'nicolaka/netshoot:latest' locally; docker: Error response" in refused.stderr
     )
     assert "Traceback" not in refused.stderr
     for bad_name in ("x;rm -rf /", "docker://-v"):
