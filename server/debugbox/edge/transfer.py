@@ -200,9 +200,11 @@ def check_destination(dest: Path) -> None:
         raise TransferRefused(f"{dest} is a symbolic link: debugbox does not write through links")
     if not dest.exists() and not dest.parent.is_dir():
         raise TransferRefused(f"{dest.parent} is not an existing folder")
-    if dest.exists() and not dest.is_dir() and not dest.is_file():
+    if dest.exists() and not dest.is_dir():
         # `--force` replaces by renaming over it: a device such as /dev/null would become a regular file.
-        raise TransferRefused(f"{dest} is not a regular file or a folder; debugbox does not replace it")
+        why = _replaceable(dest)
+        if why is not None:
+            raise TransferRefused(f"{why}: --force replaces only regular files")
 
 
 def copy_out(
