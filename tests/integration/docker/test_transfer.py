@@ -308,6 +308,7 @@ def test_a_local_port_in_use_is_one_sentence_with_what_to_do_and_leaves_no_helpe
     containers: Containers,
 ) -> None:
     name = containers.run(DISTROLESS)
+    since = docker("system", "info", "-f", "{{.SystemTime}}").strip()
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         proc = debugbox("forward", name, "8080", "--local", str(port), "--image", TOOLBOX, timeout=60)
@@ -316,7 +317,10 @@ def test_a_local_port_in_use_is_one_sentence_with_what_to_do_and_leaves_no_helpe
         f"debugbox: cannot listen on 127.0.0.1:{port}: Address already in use; pass another --local port "
         "(--local 0 picks a free one)"
     ]
-    assert not docker("ps", "-aq", "--filter", f"label=io.debugbox.forward-for={container_id(name)}").strip()
+    # No helper was even created (one created and removed again would leave none listed, but these events).
+    until = docker("system", "info", "-f", "{{.SystemTime}}").strip()
+    label = f"label=io.debugbox.forward-for={container_id(name)}"
+    assert not docker("events", "--since", since, "--until", until, "--filter", label).strip()
 
 
 def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
