@@ -46,12 +46,29 @@ def test_the_role_grants_exactly_the_missing_permissions_and_quotes_hostile_name
     role, binding = yaml.safe_load_all(
         preflight.role_request("shop", "eve\nkind: ClusterRole", missing, "ephemeral")
     )
-    assert role["kind"] == "Role" and role["metadata"] == {"name": "debugbox-ephemeral", "namespace": "shop"}
+    assert role["kind"] == "Role" and role["metadata"] == {
+        "name": "debugbox-ephemeral-e25128cb",
+        "namespace": "shop",
+    }
+    assert binding["metadata"]["name"] == binding["roleRef"]["name"] == role["metadata"]["name"]
     assert role["rules"] == [
         {"apiGroups": [""], "resources": ["pods/ephemeralcontainers"], "verbs": ["patch"]},
         {"apiGroups": [""], "resources": ["pods"], "verbs": ["list", "watch"]},
     ]
     assert binding["kind"] == "RoleBinding" and binding["subjects"][0]["name"] == "eve\nkind: ClusterRole"
+
+
+def test_two_requests_for_one_way_have_two_names_so_the_second_does_not_replace_the_first() -> None:
+    """Each request grants only what is missing: the shell's Role, then `debugbox cp`'s (an ephemeral container
+    worked in through exec) or a command's extra `get pods/log`. Applied under one name, the second would replace
+    the first and take back what it granted; the same permissions keep the same name (applying twice is a no-op)."""
+    shell = preflight.needs("ephemeral")
+    data = preflight.needs("ephemeral", attach=False)
+    log = (preflight.LOG_FALLBACK,)
+    names = {preflight.role_name("ephemeral", p) for p in (shell, data, log)}
+    assert len(names) == 3 and all(n.startswith("debugbox-ephemeral-") for n in names)
+    assert preflight.role_name("ephemeral", shell) == preflight.role_name("ephemeral", tuple(reversed(shell)))
+    assert preflight.role_name("copy", log) != preflight.role_name("ephemeral", log)
 
 
 def test_an_unknown_user_gets_a_placeholder() -> None:

@@ -167,13 +167,24 @@ def _subject(user: str) -> list[tuple[str, str]]:
     return [("kind", "User"), ("apiGroup", "rbac.authorization.k8s.io"), ("name", user or USER_PLACEHOLDER)]
 
 
+def role_name(way: str, permissions: Sequence[Permission]) -> str:
+    """`debugbox-WAY-` and a digest of the permissions granted. Each request grants only what is missing then, so
+    two requests (the shell's, then `debugbox cp`'s, or a command's extra `get pods/log`) differ: under one name
+    per way, applying the second would replace the first Role and take back what it had granted."""
+    import hashlib  # only on a denial
+
+    granted = ",".join(sorted({p.text for p in permissions}))
+    return f"debugbox-{way}-{hashlib.sha256(granted.encode()).hexdigest()[:8]}"
+
+
 def role_request(namespace: str, user: str, permissions: Sequence[Permission], way: str) -> str:
     """The minimal namespaced Role + RoleBinding granting exactly `permissions` to `user`, as YAML.
 
     Strings are written as JSON strings (valid YAML scalars): a user or namespace name from the cluster can't
-    add keys or documents. Permissions on one resource share a rule; resources keep the order of `NEEDS`."""
+    add keys or documents. Permissions on one resource share a rule; resources keep the order of `NEEDS`.
+    The name is `role_name`'s: one per set of permissions, so applying a second request adds to the first."""
     q = json.dumps
-    name = f"debugbox-{way}"
+    name = role_name(way, permissions)
     by_resource: dict[str, list[str]] = {}
     for p in permissions:
         by_resource.setdefault(p.resource, [])
