@@ -196,16 +196,19 @@ def test_the_targets_command_line_and_working_directory_reach_the_terminal_witho
     containers: Containers,
 ) -> None:
     """The banner prints what the target chose; an OSC 52 (clipboard) or a screen clear in its arguments or its
-    working directory's name is shown as `?`, and the prompt (which shows $PWD) does not start in that folder."""
+    working directory's name is shown as `?`, and the prompt (which shows $PWD) does not start in that folder.
+    So are a C1 CSI (U+009B: a screen clear to a terminal that decodes UTF-8 first, as VS Code's does) and bidi
+    overrides and isolates (a name shown reversed), while other non-ASCII text stays as it is."""
     clipboard, clear = "\x1b]52;c;cm0gLXJmIH4K\x07", "\x1b[2J"
-    args = ("-f", "-p", "8080", "-h", ".", "-r", f"realm{clipboard}")  # `-h .`: it stays in its workdir
-    target = containers.run(DISTROLESS, *args, options=("--workdir", f"/www/x{clear}"))
+    c1_clear, reversed_, isolate = "\u009b2J", "\u202egnp.exe", "\u2066x\u2069"
+    args = ("-f", "-p", "8080", "-h", ".", "-r", f"realm{clipboard}{c1_clear} café—{reversed_}{isolate}")
+    target = containers.run(DISTROLESS, *args, options=("--workdir", f"/www/x{clear}"))  # `-h .`: stays there
 
     proc = debugbox_shell(target, "--image", TOOLBOX, "--", "sh", "-c", "echo $PWD")
 
     assert proc.returncode == 0, proc.stderr
-    assert "\x1b" not in proc.stderr and "\x07" not in proc.stderr
-    assert "-h . -r realm?]52;c;cm0gLXJmIH4K?" in proc.stderr
+    assert not {"\x1b", "\x07", "\u009b", "\u202e", "\u2066", "\u2069"} & set(proc.stderr)
+    assert "-h . -r realm?]52;c;cm0gLXJmIH4K??2J café—?gnp.exe?x?" in proc.stderr
     assert "the target's working directory /www/x?[2J has control characters in its name" in proc.stderr
     assert proc.stdout == "/target\n"
 

@@ -26,11 +26,23 @@
 dbx_say() { printf '%s\n' "$*" >&2; }
 # What the target chose (its command line, its working directory's name) reaches the user's terminal only with
 # its control characters shown as `?`: an escape sequence there could set the clipboard (OSC 52) or the title.
+# So are, in UTF-8, the C1 controls (U+0080-U+009F: U+009B is a CSI to a terminal that decodes UTF-8 first) and
+# the bidi controls (U+061C, U+200E-F, U+202A-E, U+2066-9: a name shown in another order than it is). Only text
+# holding a byte that starts one of them (C2, D8, E2) is handed to sed, byte-wise (LC_ALL=C); without sed it is
+# not shown at all.
+dbx_lead=$(printf '\302\330\342')
+dbx_wide=$(printf 's/\302[\200-\237]/?/g;s/\330\234/?/g;s/\342\200[\216\217\252-\256]/?/g;s/\342\201[\246-\251]/?/g')
 dbx_shown() {
-  case "$1" in
-    *[[:cntrl:]]*) printf '%s' "$1" | tr '\001-\037\177' '?' 2>/dev/null || printf '(control characters)' ;;
-    *) printf '%s' "$1" ;;
+  dbx_s=$1
+  case "$dbx_s" in
+    *[[:cntrl:]]*) dbx_s=$(printf '%s.' "$dbx_s" | tr '\001-\037\177' '?' 2>/dev/null) || dbx_s='(control characters).' ;;
+    *) dbx_s=$dbx_s. ;;
   esac
+  case "$dbx_s" in
+    *["$dbx_lead"]*)
+      dbx_s=$(printf '%s' "$dbx_s" | LC_ALL=C sed "$dbx_wide" 2>/dev/null) || dbx_s='(control characters).' ;;
+  esac
+  printf '%s' "${dbx_s%.}"
 }
 
 # -- the target's main process ---------------------------------------------------------------------------
@@ -265,6 +277,7 @@ PS1="[debug $dbx_name] \$PWD # "
 export PS1
 unset dbx_snapshot dbx_other dbx_v dbx_isset dbx_self_mnt dbx_dir dbx_p dbx_mnt dbx_comm dbx_line dbx_src dbx_e dbx_vars dbx_soh dbx_name dbx_value dbx_t \
   dbx_tools dbx_uid dbx_gid dbx_my_uid dbx_my_gid dbx_cmd dbx_problems dbx_env dbx_unset dbx_unset_names dbx_cwd dbx_root dbx_pid
+unset dbx_s dbx_lead dbx_wide
 unset -f dbx_say dbx_field dbx_shown dbx_in_cgroup
 if [ -n "$dbx_first" ]; then
   # The line typed before the banner (kubectl's "press enter" moment) is the user's first command.
