@@ -1,13 +1,18 @@
 """The Engine API over ssh: `DOCKER_HOST=ssh://[user@]host[:port][/socket]`, reached the way the docker CLI
-reaches it.
+reaches it, and Podman's `CONTAINER_HOST=ssh://[user@]host[:port][/socket]` the same way with `podman` on the
+far side.
 
 The docker CLI runs `ssh -o ConnectTimeout=30 -T [-l user] [-p port] -- host docker system dial-stdio` and
 speaks HTTP over the process's stdin/stdout (docker/cli `cli/connhelper/connhelper.go`); with a path in the URL
-the far side runs `docker --host=unix://PATH system dial-stdio`. debugbox runs the same `ssh` program with the
-same arguments, so the user's ssh configuration, agent, keys and known hosts decide for debugbox exactly as
-they do for the terminal's `docker --host ssh://…`. Two additions: `BatchMode=yes` (no password or host-key
-prompt can wait on a terminal nobody sees; the failure becomes a sentence instead) and a `ConnectTimeout`
-just beyond the engine timeout.
+the far side runs `docker --host=unix://PATH system dial-stdio`. For Podman the far side runs `podman
+--url=unix://PATH system dial-stdio` (without a path, `podman system dial-stdio`: the remote user's default
+service); which CLI runs there is a parameter (`FarSide`), the transport is one. debugbox runs the same `ssh`
+program with the same arguments, so the user's ssh configuration, agent, keys and known hosts decide for
+debugbox exactly as they do for the terminal's `docker --host ssh://…`. Two additions: `BatchMode=yes` (no
+password or host-key prompt can wait on a terminal nobody sees; the failure becomes a sentence instead) and a
+`ConnectTimeout` just beyond the engine timeout. The podman CLI has an ssh client of its own (Go's: its key from
+CONTAINER_SSHKEY or the agent, known hosts from `$HOME/.ssh/known_hosts`), so for Podman debugbox and the
+terminal's `podman` may decide differently (docs/live-containers.md, "Remote engines").
 
 Connecting costs a process and a handshake (about half a second), so a connection is kept open between
 calls for a while (`engine_api._IdlePool`); a listing's shell probes reuse them. The process's stdin and
@@ -22,6 +27,7 @@ from __future__ import annotations
 import http.client
 import math
 import re
+import shlex
 import socket
 import subprocess
 import tempfile
@@ -36,6 +42,27 @@ from debugbox.edge.cli_tools import resolve_program
 _HOST = re.compile(r"[A-Za-z0-9_.:%\[\]-]+")
 _USER = re.compile(r"[A-Za-z0-9_.][A-Za-z0-9_.@-]*")
 _MAX_STDERR = 4096
+
+
+@dataclass(frozen=True)
+class FarSide:
+    """The CLI that runs `system dial-stdio` on the far side, and the words a failure is explained in."""
+
+    program: str
+    """`docker` or `podman`."""
+    socket_flag: str
+    """How that CLI is told the engine's socket: `--host` (docker) or `--url` (podman)."""
+    variable: str
+    """The environment variable that holds such a URL, for messages: `DOCKER_HOST`, `CONTAINER_HOST`."""
+
+
+DOCKER = FarSide("docker", "--host", "DOCKER_HOST")
+PODMAN = FarSide("podman", "--url", "CONTAINER_HOST")
+
+
+def far_side(product: str) -> FarSide:
+    """The far side for an engine product ("Docker", "Podman")."""
+    return PODMAN if product == "Podman" else DOCKER
 
 
 @dataclass(frozen=True)
@@ -68,8 +95,9 @@ def parse_ssh_url(url: str) -> SshHost:
     return SshHost(host, user, port, path)
 
 
-def ssh_argv(target: SshHost, timeout: float) -> list[str]:
-    """The ssh command the docker CLI would run for this host, made non-interactive and bounded."""
+def ssh_argv(target: SshHost, timeout: float, far: FarSide = DOCKER) -> list[str]:
+    """The ssh command the docker CLI would run for this host (with `far`'s CLI on the other side), made
+    non-interactive and bounded."""
     # ssh's own connect timeout is a second beyond the call's, so a silent host gets debugbox's sentence (with
     # the setting to raise) rather than a race between the two.
     argv = ["ssh", "-o", "BatchMode=yes", "-o", f"ConnectTimeout={math.ceil(timeout) + 1}", "-T"]
@@ -77,9 +105,11 @@ def ssh_argv(target: SshHost, timeout: float) -> list[str]:
         argv += ["-l", target.user]
     if target.port:
         argv += ["-p", str(target.port)]
-    remote = ["docker", "system", "dial-stdio"]
+    remote = [far.program, "system", "dial-stdio"]
     if target.socket_path:
-        remote = ["docker", f"--host=unix://{target.socket_path}", "system", "dial-stdio"]
+        # ssh hands the words to the remote user's shell: a path with a space or a `$` is one word there too.
+        flag = shlex.quote(f"{far.socket_flag}=unix://{target.socket_path}")
+        remote = [far.program, flag, "system", "dial-stdio"]
     return [*argv, "--", target.host, *remote]
 
 
@@ -89,9 +119,10 @@ class SshConnection(http.client.HTTPConnection):
     keep_alive = True
     """Kept open between calls (`engine_api._IdlePool`): a new one costs a process and an ssh handshake."""
 
-    def __init__(self, target: SshHost, timeout: float) -> None:
+    def __init__(self, target: SshHost, timeout: float, far: FarSide = DOCKER) -> None:
         super().__init__("docker", timeout=timeout)
         self._target = target
+        self._far = far
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr: IO[bytes] | None = None
         self._code: int | None = None
@@ -103,7 +134,7 @@ class SshConnection(http.client.HTTPConnection):
         self._stderr = tempfile.TemporaryFile()
         try:
             self._proc = subprocess.Popen(
-                resolve_program(ssh_argv(self._target, self.timeout or 5.0)),
+                resolve_program(ssh_argv(self._target, self.timeout or 5.0, self._far)),
                 stdin=theirs.fileno(),
                 stdout=theirs.fileno(),
                 stderr=self._stderr,
@@ -112,8 +143,8 @@ class SshConnection(http.client.HTTPConnection):
         except (FileNotFoundError, RuntimeUnavailable) as exc:
             ours.close()
             raise RuntimeUnavailable(
-                "DOCKER_HOST is an ssh:// URL but the ssh program is not installed "
-                "(install OpenSSH's client, as the docker CLI needs it too)"
+                f"{self._far.variable} is an ssh:// URL but the ssh program is not installed "
+                "(install OpenSSH's client: debugbox reaches the remote engine through it)"
             ) from exc
         finally:
             theirs.close()
@@ -162,10 +193,14 @@ class SshConnection(http.client.HTTPConnection):
                 self._reap(5)
 
 
-def ssh_hint(said: str) -> str:
-    """What to do about ssh's complaint, as the end of a sentence."""
+def ssh_hint(said: str, far: FarSide = DOCKER) -> str:
+    """What to do about ssh's complaint (or the far side's CLI's), as the end of a sentence."""
     lowered = said.lower()
-    if "docker daemon" in lowered:
+    if far is PODMAN:
+        hint = _podman_hint(lowered)
+        if hint:
+            return hint
+    elif "docker daemon" in lowered:
         return "the docker CLI on the remote host cannot reach its engine (running? the user in the docker group?)"
     if "permission denied" in lowered:
         return "the login was refused; `ssh` to that host must work without a prompt (key or ssh-agent)"
@@ -176,3 +211,22 @@ def ssh_hint(said: str) -> str:
     if "connection refused" in lowered or "timed out" in lowered or "could not resolve" in lowered:
         return "is the host reachable and its ssh server running?"
     return "check that `ssh` to that host works without a prompt"
+
+
+def _podman_hint(lowered: str) -> str | None:
+    """What to do when `podman system dial-stdio` on the far side failed; None when ssh itself did."""
+    # Before "permission denied": podman says "dial unix …: connect: permission denied" for a socket the login
+    # user may not use, which is not a refused login.
+    if "podman socket" in lowered or "cannot connect to podman" in lowered:
+        return (
+            "Podman's service is not running for that user on the remote host, or not at that socket; start it "
+            "there: `systemctl --user enable --now podman.socket`, for root `systemctl enable --now podman.socket`, "
+            "or `podman system service`"
+        )
+    if "not found" in lowered and "podman" in lowered:
+        return "podman must be installed on the remote host for `podman system dial-stdio`"
+    if "unrecognized command" in lowered and "dial-stdio" in lowered:
+        return (
+            "the podman on the remote host has no `system dial-stdio` (too old for it: upgrade podman there)"
+        )
+    return None

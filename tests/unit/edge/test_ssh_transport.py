@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 from debugbox.core.errors import RuntimeUnavailable
 from debugbox.edge.engine_api import Endpoint, EngineClient
-from debugbox.edge.ssh_transport import SshHost, parse_ssh_url, ssh_argv, ssh_hint
+from debugbox.edge.ssh_transport import PODMAN, SshHost, parse_ssh_url, ssh_argv, ssh_hint
 
 
 def test_urls() -> None:
@@ -76,3 +78,43 @@ def test_hints() -> None:
         "Got permission denied while trying to connect to the Docker daemon socket at unix:///var/run/docker.sock"
     )
     assert "reachable" in ssh_hint("ssh: connect to host h port 22: Connection refused")
+
+
+def test_podman_runs_its_own_dial_stdio_on_the_far_side() -> None:
+    """`CONTAINER_HOST=ssh://…/PATH`: `podman --url=unix://PATH system dial-stdio`; without a path, the login
+    user's default service."""
+    assert ssh_argv(SshHost("box", "me", socket_path="/run/user/1000/podman/podman.sock"), 5, PODMAN)[
+        -6:
+    ] == [
+        "--",
+        "box",
+        "podman",
+        "--url=unix:///run/user/1000/podman/podman.sock",
+        "system",
+        "dial-stdio",
+    ]
+    assert ssh_argv(SshHost("box"), 5, PODMAN)[-4:] == ["box", "podman", "system", "dial-stdio"]
+
+
+def test_the_socket_path_is_one_word_for_the_remote_shell() -> None:
+    # ssh hands the command to the login user's shell: a space or a `$(…)` in the path stays in the path.
+    for path in ("/tmp/my sockets/podman.sock", "/tmp/$(touch pwned).sock"):
+        [flag] = [word for word in ssh_argv(SshHost("box", socket_path=path), 5, PODMAN) if "unix://" in word]
+        assert shlex.split(flag) == [f"--url=unix://{path}"]
+
+
+def test_podman_hints() -> None:
+    def hint(said: str) -> str:
+        return ssh_hint(said, PODMAN)
+
+    assert "podman must be installed" in hint("bash: line 1: podman: command not found")
+    down = (
+        'Error: unable to connect to Podman socket: Get "http://d/v4.3.1/libpod/_ping": dial unix '
+        "/run/user/1000/podman/podman.sock: connect: no such file or directory"
+    )
+    assert "systemctl --user enable --now podman.socket" in hint(down)
+    # a socket the login user may not use is the service's problem, not a refused login
+    assert "not running for that user" in hint(down.replace("no such file or directory", "permission denied"))
+    assert "too old" in hint("Error: unrecognized command `podman system dial-stdio`")
+    assert "login was refused" in hint("me@box: Permission denied (publickey).")
+    assert "reachable" in hint("ssh: connect to host h port 22: Connection refused")
