@@ -84,10 +84,12 @@ class EngineBackend:
         *,
         present: bool = True,
         product: str = "Docker",
+        cli_problem: str = "",
     ) -> None:
         self.runtime = runtime
         self.client = EngineClient(endpoint, settings.docker.timeout_seconds, product)
-        self.cli = cli
+        self._cli = cli
+        self._cli_problem = cli_problem
         self.settings = settings
         self._present = present
         self._facts: dict[str, ContainerFacts] = {}
@@ -95,6 +97,18 @@ class EngineBackend:
 
     def present(self) -> bool:
         return self._present
+
+    def _check_cli(self) -> None:
+        """RuntimeUnavailable (one sentence) when no CLI here can reach the engine; listing and copying need
+        none (they use the Engine API), sessions, `forward` and `capture` do."""
+        if self._cli_problem:
+            raise RuntimeUnavailable(self._cli_problem)
+
+    @property
+    def cli(self) -> tuple[str, ...]:
+        """The engine's CLI for the argvs debugbox runs or hands to a terminal (`_check_cli` first)."""
+        self._check_cli()
+        return self._cli
 
     # -- facts ----------------------------------------------------------------------------------------------
 
@@ -159,7 +173,7 @@ class EngineBackend:
         shells = probe(cid) if status == "running" else ()
         return container_facts(
             self.runtime,
-            self.cli,
+            self._cli,  # a listing's facts need no runnable CLI; `plan` checks it
             cid,
             name,
             status,
@@ -380,6 +394,7 @@ class EngineBackend:
         }
 
     def plan(self, target: Target, options: PlanOptions) -> DebugPlan:
+        self._check_cli()  # before asking the engine: no terminal could run the plan
         cid = str(target.extra.get("container_id", ""))
         with self._lock:
             facts = self._facts.pop(cid, None)
@@ -395,6 +410,7 @@ class EngineBackend:
         """Run a snapshot session of the stopped `target` in this terminal (edge/snapshot.py)."""
         from debugbox.edge.snapshot import run_snapshot_session
 
+        self._check_cli()
         facts = self.facts_from_inspect(
             self.client.inspect(str(target.extra.get("container_id") or target.name))
         )
@@ -414,12 +430,21 @@ def _docker_factory(settings: Settings) -> EngineBackend:
     return EngineBackend("docker", found.endpoint, ("docker", *found.cli_args), settings, present=present)
 
 
-def podman_cli(url: str, which: Any = find_program) -> tuple[str, ...]:
+def podman_cli(url: str, which: Any = find_program) -> tuple[tuple[str, ...], str]:
     """`podman` when installed (it finds the same service: `CONTAINER_HOST`, else its local storage, which its
-    socket serves); else the docker CLI pointed at Podman's compatible API at `url`."""
+    socket serves); else the docker CLI pointed at Podman's compatible API at `url`. With it, why no terminal
+    could reach the engine ("" when one can)."""
     if which("podman"):
-        return ("podman",)
-    return ("docker", "--host", url)
+        return ("podman",), ""
+    cli = ("docker", "--host", url)
+    if url.startswith("ssh://"):
+        # `docker --host ssh://…` runs `docker system dial-stdio` on the far side, where Podman has no docker CLI.
+        return cli, (
+            f"CONTAINER_HOST is {url}, which only the podman CLI can reach from a terminal, and podman is not "
+            "installed here; install podman, or forward the remote socket "
+            "(ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set CONTAINER_HOST=unix:///tmp/podman.sock"
+        )
+    return cli, ""
 
 
 def _podman_factory(settings: Settings) -> EngineBackend:
@@ -427,7 +452,8 @@ def _podman_factory(settings: Settings) -> EngineBackend:
     if endpoint is None:
         endpoint = Endpoint("unix:///run/podman/podman.sock", "podman socket")
         return EngineBackend("podman", endpoint, ("podman",), settings, present=False, product="Podman")
-    return EngineBackend("podman", endpoint, podman_cli(endpoint.url), settings, product="Podman")
+    cli, problem = podman_cli(endpoint.url)
+    return EngineBackend("podman", endpoint, cli, settings, product="Podman", cli_problem=problem)
 
 
 register_backend("docker", _docker_factory, prefixes=("docker://",))

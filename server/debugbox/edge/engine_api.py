@@ -1,6 +1,7 @@
 """A small, blocking client for the Docker Engine API (also served by Podman's compatible socket), stdlib
 only: `unix://`, `tcp://` (with TLS: CA, client certificate and key, as the docker CLI takes them) and `ssh://`
-(the `ssh` program running `docker system dial-stdio` on the far side, `edge/ssh_transport.py`).
+(the `ssh` program running `docker system dial-stdio`, or `podman system dial-stdio` for Podman, on the far side,
+`edge/ssh_transport.py`).
 
 Why not the docker SDK: debugbox needs a handful of calls (list, inspect, archive stat and stream, ping). Over a
 unix socket they take about a millisecond each, with no import cost (the SDK plus requests/urllib3 costs ~150 ms
@@ -237,29 +238,19 @@ class EngineClient:
                     host, port or 2376, timeout=self.timeout, context=tls.context()
                 )
             return http.client.HTTPConnection(host, port or 2375, timeout=self.timeout)
-        if parsed.scheme == "ssh" and self.endpoint.source == "CONTAINER_HOST":
-            # Podman's ssh:// names the remote socket and needs no docker CLI there; debugbox's ssh transport
-            # runs `docker system dial-stdio`, which would reach another engine or none.
-            raise RuntimeUnavailable(
-                f"{self.product} endpoint {self.endpoint.label}: Podman over ssh:// is not supported by debugbox; "
-                "forward the remote socket (ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set "
-                "CONTAINER_HOST=unix:///tmp/podman.sock, or unset CONTAINER_HOST to use this machine's Podman"
-            )
         if parsed.scheme == "ssh":
-            from debugbox.edge.ssh_transport import SshConnection, parse_ssh_url
+            from debugbox.edge.ssh_transport import SshConnection, far_side, parse_ssh_url
 
             try:
                 target = parse_ssh_url(self.endpoint.url)
             except ValueError as exc:
                 raise RuntimeUnavailable(f"{self.product} endpoint {self.endpoint.label}: {exc}") from exc
-            return SshConnection(target, self.timeout)
+            # Podman's ssh:// is served by `podman system dial-stdio` there, Docker's by `docker …`.
+            return SshConnection(target, self.timeout, far_side(self.product))
+        variable = "CONTAINER_HOST" if self.endpoint.source == "CONTAINER_HOST" else "DOCKER_HOST"
         raise RuntimeUnavailable(
             f"{self.product} endpoint {self.endpoint.label}: the {parsed.scheme}:// scheme is not supported "
-            + (
-                "by debugbox; use a unix:// or tcp:// CONTAINER_HOST"
-                if self.endpoint.source == "CONTAINER_HOST"
-                else "by debugbox; use a unix://, tcp:// or ssh:// DOCKER_HOST"
-            )
+            f"by debugbox; use a unix://, tcp:// or ssh:// {variable}"
         )
 
     @contextlib.contextmanager
@@ -274,11 +265,11 @@ class EngineClient:
             explain = getattr(conn, "explain", None)
             said = explain() if explain is not None else None
             if said:
-                from debugbox.edge.ssh_transport import ssh_hint
+                from debugbox.edge.ssh_transport import far_side, ssh_hint
 
                 raise RuntimeUnavailable(
                     f"could not reach the {self.product} engine at {self.endpoint.label} over ssh: "
-                    f"{said.rstrip('.')} ({ssh_hint(said)})"
+                    f"{said.rstrip('.')} ({ssh_hint(said, far_side(self.product))})"
                 ) from exc
             raise RuntimeUnavailable(self._sentence(exc)) from exc
 

@@ -8,10 +8,12 @@
   `--userns-remap=default` (dockerd makes the `dockremap` user and its /etc/subuid and /etc/subgid ranges itself).
   The test images are copied in with `docker save | load`.
 - `SshServer`: Debian's OpenSSH server on a high port of 127.0.0.1, run by the test as root with a throw-away
-  host key and user key; its sessions get `DOCKER_HOST` pointing at the second engine's socket, so `docker
-  system dial-stdio` on the far side reaches it. `ssh_on_path` puts an `ssh` first on PATH that is OpenSSH's
-  own with that client configuration (`-F`), so debugbox and the docker CLI in the terminal use the same one
-  (OpenSSH reads `~/.ssh` from the passwd entry, not `$HOME`, so the user's own files cannot be swapped).
+  host key and user key; its sessions get the environment the test gives (`DOCKER_HOST` pointing at the second
+  engine's socket, so `docker system dial-stdio` on the far side reaches it; Podman's `CONTAINERS_CONF`), and
+  with `bare_port` a second port whose sessions find no program on PATH (a host without the engine's CLI).
+  `ssh_on_path` puts an `ssh` first on PATH that is OpenSSH's own with that client configuration (`-F`), so
+  debugbox and the docker CLI in the terminal use the same one (OpenSSH reads `~/.ssh` from the passwd entry,
+  not `$HOME`, so the user's own files cannot be swapped).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from tests.fakes.kube.tls import CertificateAuthority
@@ -190,12 +193,17 @@ def sshd_ok() -> bool:
 
 
 class SshServer:
-    """OpenSSH's server on 127.0.0.1:PORT for root with one authorised throw-away key."""
+    """OpenSSH's server on 127.0.0.1:PORT for root with one authorised throw-away key; `environment` is set in
+    its sessions. With `bare_port`, also on `self.bare_port`, where a session's command runs with a PATH that
+    holds nothing (`sh: 1: docker: not found`)."""
 
-    def __init__(self, folder: Path, docker_host: str) -> None:
+    def __init__(self, folder: Path, environment: Mapping[str, str], *, bare_port: bool = False) -> None:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
+        self.bare_port = 0
+        while bare_port and self.bare_port in (0, self.port):
+            self.bare_port = free_port()
         for name in ("host_key", "user_key"):
             subprocess.run(
                 ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / name)],
@@ -203,19 +211,32 @@ class SshServer:
                 timeout=30,
             )
         shutil.copy(folder / "user_key.pub", folder / "authorized_keys")
+        settings = "".join(f"SetEnv {key}={value}\n" for key, value in environment.items())
+        if self.bare_port:
+            # A forced command, not a SetEnv: the login shell's own profile may set PATH again.
+            settings += (
+                f"Match LocalPort {self.bare_port}\n"
+                '  ForceCommand env PATH=/nonexistent /bin/sh -c "$SSH_ORIGINAL_COMMAND"\n'
+            )
+        ports = "".join(f"Port {port}\n" for port in (self.port, self.bare_port) if port)
         (folder / "sshd_config").write_text(
-            f"Port {self.port}\n"
-            "ListenAddress 127.0.0.1\n"
+            f"{ports}ListenAddress 127.0.0.1\n"  # the ports first: ListenAddress takes those before it
             f"HostKey {folder / 'host_key'}\n"
             f"PidFile {folder / 'sshd.pid'}\n"
             f"AuthorizedKeysFile {folder / 'authorized_keys'}\n"
             "PasswordAuthentication no\nKbdInteractiveAuthentication no\n"
             "PermitRootLogin prohibit-password\nUsePAM no\n"
             "StrictModes no\n"  # the key files live under /tmp, which is world-writable
-            f"SetEnv DOCKER_HOST={docker_host}\n"
+            f"{settings}"  # last: a Match block runs to the end of the file
         )
         host_key = (folder / "host_key.pub").read_text().split()
-        (folder / "known_hosts").write_text(f"[127.0.0.1]:{self.port} {host_key[0]} {host_key[1]}\n")
+        (folder / "known_hosts").write_text(
+            "".join(
+                f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n"
+                for port in (self.port, self.bare_port)
+                if port
+            )
+        )
         (folder / "ssh_config").write_text(
             "Host *\n"
             f"  IdentityFile {folder / 'user_key'}\n"

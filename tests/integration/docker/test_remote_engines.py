@@ -64,7 +64,7 @@ def remote(images: None) -> Iterator[Remote]:
     try:
         pki = Pki(folder / "pki")
         engine = SecondEngine(folder / "e", pki, (TOOLBOX, DISTROLESS, SHELL_APP))
-        ssh = SshServer(folder / "ssh", f"unix://{engine.socket}")
+        ssh = SshServer(folder / "ssh", {"DOCKER_HOST": f"unix://{engine.socket}"})
         ssh.ssh_on_path(folder / "bin")
         yield Remote(folder, pki, engine, ssh, engine.run(DISTROLESS), engine.run(SHELL_APP))
     finally:

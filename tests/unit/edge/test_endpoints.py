@@ -81,12 +81,23 @@ def test_container_host_is_podmans_endpoint_when_set(tmp_path: Path) -> None:
 
 
 def test_podman_cli_falls_back_to_docker_on_the_compatible_socket() -> None:
-    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == ("podman",)
-    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: None) == (
-        "docker",
-        "--host",
-        "unix:///run/podman/podman.sock",
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: "/usr/bin/podman") == (
+        ("podman",),
+        "",
     )
+    assert podman_cli("unix:///run/podman/podman.sock", which=lambda _: None) == (
+        ("docker", "--host", "unix:///run/podman/podman.sock"),
+        "",
+    )
+
+
+def test_podman_over_ssh_needs_the_podman_cli_for_its_terminals() -> None:
+    # `docker --host ssh://…` would run `docker system dial-stdio` on the far side: refused, not handed over.
+    url = "ssh://me@box/run/user/1000/podman/podman.sock"
+    assert podman_cli(url, which=lambda _: "/usr/bin/podman") == (("podman",), "")
+    _, problem = podman_cli(url, which=lambda _: None)
+    assert problem.startswith(f"CONTAINER_HOST is {url}, which only the podman CLI can reach from a terminal")
+    assert "install podman" in problem and "\n" not in problem
 
 
 def _tls_context(home: Path, name: str, host: str, files: tuple[str, ...], skip: bool | None = None) -> Path:
