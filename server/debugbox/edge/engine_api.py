@@ -212,6 +212,12 @@ class EngineClient:
         self.timeout = timeout
         self.product = product
 
+    @property
+    def pool_key(self) -> str:
+        """Which kept connections this client may reuse (`_IdlePool`): one ssh:// URL in DOCKER_HOST and in
+        CONTAINER_HOST is two engines, each reached through its own CLI on the far side."""
+        return f"{self.product} {self.endpoint.url}"
+
     def _usable(self) -> None:
         if self.endpoint.problem:
             raise RuntimeUnavailable(self.endpoint.problem)
@@ -324,7 +330,7 @@ class EngineClient:
         self._usable()
         if self.endpoint.url.startswith("unix://"):
             return self._unix_request(method, url, start)
-        idle = _idle_pool.take(self.endpoint.url)
+        idle = _idle_pool.take(self.pool_key)
         if idle is not None:
             try:
                 return self._exchange(idle, method, url, start, reused=True)
@@ -383,7 +389,7 @@ class EngineClient:
                         raise
         finally:
             if keep:
-                _idle_pool.put(self.endpoint.url, conn)
+                _idle_pool.put(self.pool_key, conn)
             else:
                 conn.close()
 
@@ -606,24 +612,24 @@ class _IdlePool:
     def _expired(self, now: float) -> list[http.client.HTTPConnection]:
         """Take the expired connections out (the caller closes them, outside the lock)."""
         old: list[http.client.HTTPConnection] = []
-        for url, kept in list(self._idle.items()):
+        for key, kept in list(self._idle.items()):
             old += [conn for since, conn in kept if now - since >= self._MAX_IDLE]
             kept[:] = [(since, conn) for since, conn in kept if now - since < self._MAX_IDLE]
             if not kept:
-                del self._idle[url]
+                del self._idle[key]
         return old
 
-    def take(self, url: str) -> http.client.HTTPConnection | None:
+    def take(self, key: str) -> http.client.HTTPConnection | None:
         with self._lock:
             old = self._expired(time.monotonic())
-            kept = self._idle.get(url)
+            kept = self._idle.get(key)
             found = kept.pop()[1] if kept else None
         _close_all(old)
         return found
 
-    def put(self, url: str, conn: http.client.HTTPConnection) -> None:
+    def put(self, key: str, conn: http.client.HTTPConnection) -> None:
         with self._lock:
-            kept = self._idle.setdefault(url, [])
+            kept = self._idle.setdefault(key, [])
             if len(kept) < self._MAX_PER_ENGINE:
                 kept.append((time.monotonic(), conn))
                 if self._janitor is None:

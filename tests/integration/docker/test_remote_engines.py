@@ -275,7 +275,7 @@ def test_kept_ssh_connections_that_ended_are_replaced(
     monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
     client = EngineClient(docker_endpoint().endpoint, SETTINGS.docker.timeout_seconds)
     client.ping()
-    kept = engine_api._idle_pool._idle.get(client.endpoint.url, [])
+    kept = engine_api._idle_pool._idle.get(client.pool_key, [])
     assert kept, "the connection was kept for the next call"
     for _, conn in kept:
         conn._proc.kill()  # type: ignore[attr-defined]
@@ -297,7 +297,7 @@ def test_idle_ssh_connections_are_closed(
     monkeypatch.setenv("PATH", f"{remote.folder / 'bin'}{os.pathsep}{os.environ['PATH']}")
     client = EngineClient(docker_endpoint().endpoint, SETTINGS.docker.timeout_seconds)
     client.ping()
-    [(_, conn)] = pool._idle[client.endpoint.url]
+    [(_, conn)] = pool._idle[client.pool_key]
     process = conn._proc  # type: ignore[attr-defined]
     assert process is not None and process.poll() is None
 

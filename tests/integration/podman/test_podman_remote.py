@@ -26,6 +26,8 @@ from debugbox.core.settings import DockerSettings
 from debugbox.edge import engine_api, service
 
 from tests.conftest import require
+from tests.integration.docker.engine import DISTROLESS as DOCKER_DISTROLESS
+from tests.integration.docker.engine import Containers, build_test_images, engine_ok
 from tests.integration.docker.remote_engine import SshServer, free_port, sshd_ok
 from tests.integration.podman.test_podman_live import (
     _PATH,
@@ -138,7 +140,10 @@ def test_podman_over_ssh_lists_plans_copies_and_the_terminals_podman_reaches_it(
 def in_process(sshd: SshServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """This process with the terminal's environment (CONTAINER_HOST set per test) and its own kept connections."""
     for key, value in _terminal_env(sshd, "").items():
-        monkeypatch.setenv(key, value)
+        if (
+            key != "CONTAINER_HOST"
+        ):  # each test sets its own; the podman CLI of the fixtures uses the machine's
+            monkeypatch.setenv(key, value)
     monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
     pool = engine_api._IdlePool()
     monkeypatch.setattr(engine_api, "_idle_pool", pool)
@@ -233,3 +238,31 @@ def test_an_unknown_host_key_gives_no_plan(started: list[str], sshd: SshServer, 
     [line] = printed.stderr.strip().splitlines()
     assert "Host key verification failed" in line and "connect once with `ssh`" in line
     assert not (tmp_path / "home" / ".ssh" / "known_hosts").exists()
+
+
+def test_one_ssh_url_for_docker_and_podman_keeps_the_engines_apart(
+    started: list[str], sshd: SshServer, in_process: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`DOCKER_HOST` and `CONTAINER_HOST` both `ssh://me@box` (a box with both engines): the same URL, two
+    engines (`docker system dial-stdio` and `podman system dial-stdio` there). The kept connections were pooled
+    by URL, so from the second listing on Podman's calls went to Docker's kept connections and Podman listed
+    Docker's containers."""
+    require(engine_ok(), "no Docker engine answers (scripts/start-docker.sh starts one)")
+    build_test_images()
+    on_docker = Containers()
+    try:
+        docker_name = on_docker.run(DOCKER_DISTROLESS)
+        podman_name = start(started, DISTROLESS)
+        url = _url(sshd, "")  # the far side's defaults: the machine's Docker and Podman sockets
+        monkeypatch.setenv("DOCKER_HOST", url)
+        monkeypatch.setenv("CONTAINER_HOST", url)
+        for _ in range(2):  # the second listing reuses the kept connections
+            listing = service.list_targets(SETTINGS, runtimes=["docker", "podman"])
+            assert listing.errors == []
+            names = {(t.runtime, t.name) for t in listing.targets}
+            assert ("docker", docker_name) in names and ("podman", podman_name) in names
+            assert ("podman", docker_name) not in names and ("docker", podman_name) not in names
+    finally:
+        for name in ("DOCKER_HOST", "CONTAINER_HOST"):  # the containers are removed on this machine
+            monkeypatch.delenv(name, raising=False)
+        on_docker.cleanup()
