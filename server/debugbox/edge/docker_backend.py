@@ -440,8 +440,8 @@ def podman_cli(url: str, which: Any = find_program) -> tuple[tuple[str, ...], st
     if url.startswith("ssh://"):
         # `docker --host ssh://…` runs `docker system dial-stdio` on the far side, where Podman has no docker CLI.
         return cli, (
-            f"CONTAINER_HOST is {url}, which only the podman CLI can reach from a terminal, and podman is not "
-            "installed here; install podman, or forward the remote socket "
+            f"CONTAINER_HOST is {url}, which only the podman CLI can reach for a session, `forward` or `capture`, "
+            "and podman is not installed here; install podman, or forward the remote socket "
             "(ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set CONTAINER_HOST=unix:///tmp/podman.sock"
         )
     return cli, ""

@@ -203,9 +203,8 @@ def test_without_the_podman_cli_the_terminal_is_refused_but_listing_and_copies_w
     name = start(started, DISTROLESS)
     env = _terminal_env(sshd, _url(sshd))
     bin_dir = sshd.folder.parent / "bin"
-    env["PATH"] = str(
-        bin_dir
-    )  # ssh only (its wrapper runs OpenSSH by its absolute path): no podman, no docker
+    # ssh only (its wrapper runs OpenSSH by its absolute path): no podman, no docker
+    env["PATH"] = str(bin_dir)
 
     listed = _debugbox(env, "targets", "--json")
     assert name in {t["name"] for t in json.loads(listed.stdout)["targets"] if t["runtime"] == "podman"}
@@ -214,13 +213,16 @@ def test_without_the_podman_cli_the_terminal_is_refused_but_listing_and_copies_w
         got.returncode == 0 and (tmp_path / "index.html").read_text().strip() == "hello from distroless-app"
     )
 
+    refusal = (
+        f"debugbox: CONTAINER_HOST is {_url(sshd)}, which only the podman CLI can reach for a session, `forward` "
+        "or `capture`, and podman is not installed here; install podman, or forward the remote socket "
+        "(ssh -L /tmp/podman.sock:/run/podman/podman.sock HOST) and set CONTAINER_HOST=unix:///tmp/podman.sock"
+    )
     printed = _debugbox(env, "shell", f"podman://{name}", "--print")
     assert printed.returncode == 1 and printed.stdout == ""
-    assert printed.stderr.strip().splitlines() == [
-        f"debugbox: CONTAINER_HOST is {_url(sshd)}, which only the podman CLI can reach from a terminal, and "
-        "podman is not installed here; install podman, or forward the remote socket (ssh -L "
-        "/tmp/podman.sock:/run/podman/podman.sock HOST) and set CONTAINER_HOST=unix:///tmp/podman.sock"
-    ]
+    assert printed.stderr.strip().splitlines() == [refusal]
+    forwarded = _debugbox(env, "forward", f"podman://{name}", "8080", "--local", str(free_port()))
+    assert forwarded.returncode == 1 and forwarded.stderr.strip().splitlines() == [refusal]
 
 
 def test_an_unknown_host_key_gives_no_plan(started: list[str], sshd: SshServer, tmp_path: Path) -> None:

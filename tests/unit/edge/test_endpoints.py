@@ -96,7 +96,7 @@ def test_podman_over_ssh_needs_the_podman_cli_for_its_terminals() -> None:
     url = "ssh://me@box/run/user/1000/podman/podman.sock"
     assert podman_cli(url, which=lambda _: "/usr/bin/podman") == (("podman",), "")
     _, problem = podman_cli(url, which=lambda _: None)
-    assert problem.startswith(f"CONTAINER_HOST is {url}, which only the podman CLI can reach from a terminal")
+    assert problem.startswith(f"CONTAINER_HOST is {url}, which only the podman CLI can reach for a session")
     assert "install podman" in problem and "\n" not in problem
 
 
