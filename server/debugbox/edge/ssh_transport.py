@@ -91,7 +91,8 @@ def parse_ssh_url(url: str) -> SshHost:
         port = parsed.port
     except ValueError as exc:
         raise ValueError(f"{url} has an invalid port") from exc
-    path = parsed.path if parsed.path.strip("/") else None
+    # Decoded, as the docker and podman CLIs do (Go's `url.URL.Path`): `%20` is a space in the socket's name.
+    path = unquote(parsed.path) if parsed.path.strip("/") else None
     return SshHost(host, user, port, path)
 
 

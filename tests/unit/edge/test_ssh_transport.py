@@ -96,6 +96,13 @@ def test_podman_runs_its_own_dial_stdio_on_the_far_side() -> None:
     assert ssh_argv(SshHost("box"), 5, PODMAN)[-4:] == ["box", "podman", "system", "dial-stdio"]
 
 
+def test_the_socket_path_is_decoded_as_the_clis_decode_it() -> None:
+    assert (
+        parse_ssh_url("ssh://me@box/tmp/my%20sockets/podman.sock").socket_path
+        == "/tmp/my sockets/podman.sock"
+    )
+
+
 def test_the_socket_path_is_one_word_for_the_remote_shell() -> None:
     # ssh hands the command to the login user's shell: a space or a `$(…)` in the path stays in the path.
     for path in ("/tmp/my sockets/podman.sock", "/tmp/$(touch pwned).sock"):
