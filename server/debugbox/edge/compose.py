@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from debugbox.core.compose.model import ComposeFile
+from debugbox.core.compose.model import ComposeFile, interpolate_unset
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
@@ -71,9 +71,11 @@ def installed_engines(
 
 
 def project_name(compose: ComposeFile, folder: Path) -> str:
-    """Compose's project name: top-level `name:`, else the folder name lower-cased, odd characters dropped."""
-    if compose.name:
-        return compose.name
+    """Compose's project name: top-level `name:` (interpolated as if its variables were unset: compose
+    interpolates it, `${PROJECT:-shop}` is `shop`), else the folder name lower-cased, odd characters dropped."""
+    name = interpolate_unset(compose.name).text if compose.name else None
+    if name:
+        return name
     return re.sub(r"[^a-z0-9_-]", "", folder.name.lower())
 
 

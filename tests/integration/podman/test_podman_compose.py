@@ -14,11 +14,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from debugbox.edge import service
 
 from tests.cli.test_cli_manifest import run as debugbox
 from tests.conftest import require
 from tests.integration.podman.test_podman_live import (  # noqa: F401 - a fixture
     DISTROLESS,
+    SETTINGS,
     TOOLBOX,
     _env,
     podman,
@@ -110,4 +112,38 @@ def test_the_docker_compose_form_is_what_podman_refuses(root_podman: None, tmp_p
         assert _running(project) == {"app"}
     finally:
         _compose(folder, "--profile", "debug", "down", "-t", "0", check=False)
+    assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()
+
+
+def test_an_interpolated_project_name_is_the_one_podman_compose_uses(
+    root_podman: None, tmp_path: Path
+) -> None:
+    """`name: ${VAR:-default}` is interpolated by podman-compose before it names containers: the sidecar's
+    `pid: container:…` and the Dockerfile's related containers follow it (they used `${VAR:-…}` as written: a
+    container name podman never gave, and a project name debugbox's own check threw away)."""
+    project = f"dbxpc{uuid.uuid4().hex[:8]}"
+    folder = tmp_path / "checkout"  # not the project's name: `name:` decides
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(f"FROM {DISTROLESS}\n")
+    original = f"name: ${{DBX_UNSET_PROJECT:-{project}}}\nservices:\n  app:\n    build: .\n"
+    (folder / "compose.yaml").write_text(original)
+    argv = ("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--engine", "podman", "--write")
+    edited = debugbox(*argv, cwd=folder)
+    assert edited.returncode == 0, edited.stderr
+    assert (
+        f'pid: "container:{project}_app_1"  # podman-compose\'s name for it with DBX_UNSET_PROJECT unset'
+        in (folder / "compose.yaml").read_text()
+    )
+    try:
+        _compose(folder, "--profile", "debug", "up", "-d")
+        assert _running(project) == {"app", "debug-app"}
+        assert "/httpd -f -p 8080" in podman("exec", f"{project}_debug-app_1", "ps", "-o", "pid,args")
+        listing = service.list_targets(
+            SETTINGS, document=folder / "Dockerfile", workspace=folder, probe=False, runtimes=["podman"]
+        )
+        app = next(t for t in listing.targets if t.name == f"{project}_app_1")
+        assert app.related and "compose service 'app'" in (app.related_reason or "")
+    finally:
+        _compose(folder, "--profile", "debug", "down", "-t", "0", check=False)
+        podman("rmi", f"localhost/{project}_app", check=False)
     assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()

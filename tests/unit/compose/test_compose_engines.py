@@ -59,6 +59,9 @@ def test_engine_forms(setting: str, installed: set[str], forms: tuple[str, ...])
         ("x-podman:\n  name_separator_compat: true\n" + BLOCK, "shop", "shop-api-1"),
         ("x-podman:\n  docker_compose_compat: true\n" + BLOCK, "shop", "shop-api-1"),
         ("services:\n  api:\n    image: busybox\n    container_name: the-api\n", "shop", "the-api"),
+        # podman-compose interpolates `name:` (a variable unset here: its default), then filters it.
+        ("name: ${SHOP_NAME:-shop}\n" + BLOCK, "x", "shop_api_1"),
+        ("name: ${SHOP_NAME:-${OTHER}}$$x\n" + BLOCK, "x", "x_api_1"),
     ],
 )
 def test_podman_container_names(text: str, folder: str, name: str) -> None:
@@ -68,6 +71,18 @@ def test_podman_container_names(text: str, folder: str, name: str) -> None:
 def test_podman_without_a_project_name_is_refused() -> None:
     with pytest.raises(Refused, match="no project name"):
         plan_sidecar(read_compose(BLOCK), "api", TOOLBOX, "podman", "Ωμέγα")
+    with pytest.raises(Refused, match="no project name"):  # podman-compose: "normalized to empty"
+        plan_sidecar(read_compose("name: ${UNSET_NAME}\n" + BLOCK), "api", TOOLBOX, "podman", "shop")
+    with pytest.raises(Refused, match=r"comes from variables.*container_name"):
+        plan_sidecar(read_compose("name: ${NAME:?set NAME}\n" + BLOCK), "api", TOOLBOX, "podman", "shop")
+
+
+def test_an_interpolated_project_name_is_said_on_the_pid_line() -> None:
+    planned = plan_sidecar(read_compose("name: ${SHOP_NAME:-shop}\n" + BLOCK), "api", TOOLBOX, "podman", "x")
+    assert (
+        '    pid: "container:shop_api_1"  # podman-compose\'s name for it with SHOP_NAME unset; another with -p, '
+        "COMPOSE_PROJECT_NAME or SHOP_NAME\n"
+    ) in planned.text
 
 
 def test_podman_form_is_one_verified_insertion_that_docker_compose_config_accepts(tmp_path: Path) -> None:

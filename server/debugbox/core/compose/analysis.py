@@ -9,7 +9,7 @@ never reads the disk). Codes (docs/diagnostics.md):
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
 - DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
-  a file it includes.
+  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked).
 
 `extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
 caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
@@ -33,7 +33,14 @@ from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
 from debugbox.core.compose.includes import references, resolve
-from debugbox.core.compose.model import ComposeFile, Lines, Service, build_dockerfile, read_compose
+from debugbox.core.compose.model import (
+    ComposeFile,
+    Lines,
+    Service,
+    build_dockerfile,
+    interpolate_unset,
+    read_compose,
+)
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
 from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
@@ -102,7 +109,8 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
             if value is not None and value.value.startswith("service:"):
                 other = value.value.removeprefix("service:")
-                if other not in names:
+                # `service:${DB:-db}` names what the environment says: compose interpolates it, debugbox cannot.
+                if other not in names and not interpolate_unset(other).variables:
                     message = (
                         f"{key}: service:{other} names a service that is not in this file"
                         f"{' nor in the files it includes' if compose.includes else ''}: compose refuses to "
