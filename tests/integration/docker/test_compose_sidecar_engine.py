@@ -66,3 +66,27 @@ def test_debug_profile_starts_a_sidecar_in_the_targets_namespaces(images: None, 
     finally:
         _compose(project, tmp_path, "--profile", "debug", "down", "-t", "0")
     assert _running_services(project) == set()
+
+
+def test_a_target_in_a_profile_is_started_by_the_command_debugbox_prints(
+    images: None, tmp_path: Path
+) -> None:
+    """A target with profiles of its own: compose will not pull it in for the sidecar unless one of them is on
+    ("was pulled in as a dependency … but is not enabled by the active profiles"), so the printed command names
+    them with `debug` (it said `--profile debug` only, which compose refuses here)."""
+    require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  app:\n    image: {DISTROLESS}\n    profiles: [dev]\n"
+    )
+    edited = debugbox("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--write", cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    command = "docker compose --profile dev --profile debug run --rm debug-app"
+    assert f"start it with `{command}`" in edited.stderr.decode()
+    flags = command.split()[2:-3]
+    project = unique_name("dbxc")
+    try:
+        _compose(project, tmp_path, *flags, "up", "-d")
+        assert _running_services(project) == {"app", "debug-app"}
+    finally:
+        _compose(project, tmp_path, *flags, "down", "-t", "0")
+    assert _running_services(project) == set()

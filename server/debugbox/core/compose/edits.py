@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -237,6 +238,17 @@ def plan_sidecar(
     if refusal is not None:
         raise Refused(f"debugbox will not edit this: {refusal}")
     return SidecarEdit(name, edit, edited)
+
+
+def start_command(compose: ComposeFile, target: str, sidecar: str, engine: str) -> str:
+    """The command that starts the sidecar of `target`: its `debug` profile, and the target's own profiles
+    (compose will not start a service it would pull in whose profiles are all off: "Service "app" was pulled in
+    as a dependency of service "debug-app" but is not enabled by the active profiles")."""
+    service = compose.service(target)
+    profiles = dict.fromkeys([*(service.profiles if service is not None else ()), PROFILE])
+    tool = "podman-compose" if engine == "podman" else "docker compose"
+    flags = " ".join(f"--profile {shlex.quote(p)}" for p in profiles)
+    return f"{tool} {flags} run --rm {shlex.quote(sidecar)}"
 
 
 def _verify(compose: ComposeFile, edited: str, name: str, value: dict[str, Any]) -> str | None:
