@@ -32,7 +32,7 @@ from lsprotocol import types as lsp
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
-from debugbox.core.compose.includes import references, resolve
+from debugbox.core.compose.includes import base_files, references, resolve
 from debugbox.core.compose.model import (
     ComposeFile,
     Lines,
@@ -104,7 +104,10 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         message = f"This compose file is not valid YAML: {compose.error.message}."
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
-    names = {s.name for s in (*compose.services, *compose.included)}
+    names = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
+    elsewhere = " nor in the files it includes" if compose.includes else ""
+    if compose.base_services:
+        elsewhere += " nor in the base file it overrides"
     for service in compose.services:
         for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
             if value is not None and value.value.startswith("service:"):
@@ -112,8 +115,8 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
                 # `service:${DB:-db}` names what the environment says: compose interpolates it, debugbox cannot.
                 if other not in names and not interpolate_unset(other).variables:
                     message = (
-                        f"{key}: service:{other} names a service that is not in this file"
-                        f"{' nor in the files it includes' if compose.includes else ''}: compose refuses to "
+                        f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
+                        "compose refuses to "
                         f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
                     )
                     rng = lines.range(value.start, value.end)
@@ -155,6 +158,8 @@ def service_hover(service: Service, fact: ServiceFacts | None, dockerfile_path: 
         lines.append(f"- included from {md.code(service.origin)}")
     if service.inherited is not None:
         lines.append(f"- extends {md.code(service.inherited)}")
+    if service.over is not None:
+        lines.append(f"- overrides {md.code(service.over)}")
     if service.build is not None:
         where = md.code(dockerfile_path) if dockerfile_path else "a Dockerfile debugbox did not read"
         lines.append(
@@ -186,11 +191,14 @@ class ComposeAnalysis(Analysis):
         self.uri, self.text, self.settings = uri, text, settings
         self.installed = frozenset(installed)
         """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
-        folder = PurePosixPath(unquote(urlparse(uri).path)).parent
+        path = PurePosixPath(unquote(urlparse(uri).path))
+        folder = path.parent
         self.folder_name = folder.name
-        # `extends:` followed and included services added, from the files the caller read (`related`).
+        # `extends:` followed, included services added, an override read over its base files, from the files
+        # the caller read (`related`).
         own = read_compose(text)
-        self.compose = resolve(own, folder, related or {})
+        bases = base_files(path)
+        self.compose = resolve(own, folder, related or {}, bases)
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
         self.facts: dict[str, ServiceFacts] = {}
@@ -207,7 +215,7 @@ class ComposeAnalysis(Analysis):
         )
         self.inputs = frozenset(
             [str(b.dockerfile) for b in built if b is not None]
-            + [str(p) for p in references(own, folder)]
+            + [str(p) for p in (*references(own, folder), *bases)]
             + list(related or {})
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when

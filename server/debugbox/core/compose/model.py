@@ -132,6 +132,9 @@ class Service:
     """Where the keys it does not set itself come from (`api in common.yaml`), once `extends:` is followed."""
     origin: str | None = None
     """The file it is defined in when it was included (`include:`); None for this file's own services."""
+    over: str | None = None
+    """In an override file (`compose.override.yaml`), the base file's service it is merged over (`api in
+    compose.yaml`): the keys it does not set come from there."""
     present: frozenset[str] = frozenset()
     """Which of `SERVICE_KEYS` it sets (even to something debugbox does not use, as `healthcheck: {disable:
     true}`): those are not inherited through `extends:`."""
@@ -154,6 +157,8 @@ class ComposeFile:
     """The top-level `include:` paths as written (short syntax, and each `path` of the long one)."""
     included: list[Service] = field(default_factory=list)
     """The services of the included files (`core/compose/includes.resolve`), located at their `include:` entry."""
+    base_services: tuple[str, ...] = ()
+    """In an override file, the services of the base files it is used with (`core/compose/includes.py`)."""
     x_podman: dict[str, Any] = field(default_factory=dict)
     """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
