@@ -66,9 +66,10 @@ def run(args: argparse.Namespace) -> int:
     folder = Path(os.path.abspath(path)).parent
     # As in the editor: `extends:` followed and included files read (an inherited `container_name` or
     # `profiles` decides the sidecar's form and how it is started).
-    compose = compose_analysis(path, text, Settings())[0].compose
+    analysis = compose_analysis(path, text, Settings())[0]
+    compose = analysis.compose
     try:
-        planned = plan_sidecar(compose, args.service, image, engine, folder.name)
+        planned = plan_sidecar(compose, args.service, image, engine, analysis.folder_name)
     except Refused as exc:
         hint = " (`debugbox shell <its container>`)" if engine == "nerdctl" else ""
         print(f"debugbox: {path}: {exc}{hint}", file=sys.stderr)

@@ -90,6 +90,9 @@ class ComposeInputs:
     """The `build:` Dockerfiles, by service: (path, text)."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Why a Dockerfile (by service) or a related file (by path) was not read."""
+    folder_name: str | None = None
+    """The name of the compose file's folder after following links: podman-compose's default project name
+    (it takes `os.path.realpath` of the folder; a folder reached through a link has another name)."""
 
 
 def compose_inputs(text: str, compose_path: Path, root: Path | None) -> ComposeInputs:
@@ -102,7 +105,8 @@ def compose_inputs(text: str, compose_path: Path, root: Path | None) -> ComposeI
     path = PurePath(os.path.abspath(compose_path))
     followed = resolve(compose, path.parent, related, base_files(path))
     dockerfiles, not_read = build_dockerfiles(followed, compose_path, root)
-    return ComposeInputs(related, dockerfiles, {**skipped, **not_read})
+    real_folder = Path(os.path.realpath(path.parent)).name
+    return ComposeInputs(related, dockerfiles, {**skipped, **not_read}, real_folder)
 
 
 def load_compose_followed(path: Path, root: Path | None = None) -> ComposeFile | None:

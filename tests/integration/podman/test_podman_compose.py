@@ -147,3 +147,35 @@ def test_an_interpolated_project_name_is_the_one_podman_compose_uses(
         _compose(folder, "--profile", "debug", "down", "-t", "0", check=False)
         podman("rmi", f"localhost/{project}_app", check=False)
     assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()
+
+
+def test_a_folder_reached_through_a_link_is_named_as_podman_compose_names_it(
+    root_podman: None, tmp_path: Path
+) -> None:
+    """podman-compose's project is the name of the compose file's folder after following links: the sidecar
+    written through `checkout/compose.yaml` (a link to the project's folder) joins that container."""
+    project = f"dbxpc{uuid.uuid4().hex[:8]}"
+    (tmp_path / project).mkdir()
+    (tmp_path / project / "compose.yaml").write_text(ORIGINAL)
+    (tmp_path / "checkout").symlink_to(tmp_path / project)
+    argv = (
+        "compose-sidecar",
+        "checkout/compose.yaml",
+        "app",
+        "--image",
+        TOOLBOX,
+        "--engine",
+        "podman",
+        "--write",
+    )
+    edited = debugbox(*argv, cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    assert f'pid: "container:{project}_app_1"' in (tmp_path / project / "compose.yaml").read_text()
+    try:
+        _compose(tmp_path, "-f", "checkout/compose.yaml", "--profile", "debug", "up", "-d")
+        assert _running(project) == {"app", "debug-app"}
+    finally:
+        _compose(
+            tmp_path, "-f", "checkout/compose.yaml", "--profile", "debug", "down", "-t", "0", check=False
+        )
+    assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()

@@ -187,13 +187,16 @@ class ComposeAnalysis(Analysis):
         dockerfiles: Mapping[str, tuple[str, str]] | None = None,
         installed: Collection[str] = (),
         related: Mapping[str, str] | None = None,
+        folder_name: str | None = None,
     ) -> None:
         self.uri, self.text, self.settings = uri, text, settings
         self.installed = frozenset(installed)
         """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
         path = PurePosixPath(unquote(urlparse(uri).path))
         folder = path.parent
-        self.folder_name = folder.name
+        self.folder_name = folder_name or folder.name
+        """The compose file's folder's name after following links (the caller looked; else the URI's), which
+        podman-compose makes the project's name (`os.path.realpath` of the file's folder)."""
         # `extends:` followed, included services added, an override read over its base files, from the files
         # the caller read (`related`).
         own = read_compose(text)
@@ -324,13 +327,15 @@ def analyze(
     dockerfiles: Mapping[str, tuple[str, str]] | None = None,
     installed: Collection[str] = (),
     related: Mapping[str, str] | None = None,
+    folder_name: str | None = None,
 ) -> ComposeAnalysis:
     """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
     Dockerfile, as the caller read it; `installed`: the compose implementations installed; `related`: the
-    files it includes or extends, as the caller read them (`core/compose/includes.py`). `previous` is not
-    needed (compose files are small)."""
+    files it includes or extends, as the caller read them (`core/compose/includes.py`); `folder_name`: the name
+    of the file's folder after following links, as the caller found it. `previous` is not needed (compose files
+    are small)."""
     del previous
-    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related)
+    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related, folder_name)
 
 
 def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:
