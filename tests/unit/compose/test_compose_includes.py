@@ -11,6 +11,7 @@ from pathlib import Path, PurePath
 import pytest
 import yaml
 from debugbox.core.compose.analysis import ComposeAnalysis, analyze, inspect_compose
+from debugbox.core.compose.edits import plan_sidecar
 from debugbox.core.compose.includes import MAX_DEPTH, MAX_FILES, resolve
 from debugbox.core.compose.model import build_dockerfile, read_compose
 from debugbox.core.settings import Settings
@@ -265,3 +266,25 @@ def test_an_override_file_is_read_over_its_base(tmp_path: Path) -> None:
     assert str(tmp_path / "compose.yaml") in analysis.inputs  # looked for: creating it changes the result
     # The base file itself is not read over anything.
     assert [d.code for d in _analysis(tmp_path, "docker-compose.yml").diagnostics()] == []
+
+
+def test_the_sidecar_of_an_override_takes_a_name_its_base_leaves_free(tmp_path: Path) -> None:
+    # `debug-api` is the base file's own service: a `debug-api` added to the override would be merged into it
+    # (compose kept its command under the toolbox image). The new one is `debug-api-2`.
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  api:\n    image: busybox\n  debug-api:\n    image: busybox\n"
+            "    command: [my, own, debugger]\n",
+            "compose.override.yaml": "services:\n  api:\n    environment: {A: b}\n",
+        },
+    )
+    analysis = _analysis(tmp_path, "compose.override.yaml")
+    planned = plan_sidecar(analysis.compose, "api", "nicolaka/netshoot")
+    assert planned.service == "debug-api-2"
+    (tmp_path / "compose.override.yaml").write_text(planned.text)
+    code, merged = run_merged_config(tmp_path, ("compose.yaml", "compose.override.yaml"), "debug")
+    assert code == 0, merged
+    services = yaml.safe_load(merged)["services"]
+    assert services["debug-api"] == {"image": "busybox", "command": ["my", "own", "debugger"]}
+    assert services["debug-api-2"]["pid"] == "service:api"

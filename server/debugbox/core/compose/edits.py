@@ -119,8 +119,9 @@ class SidecarEdit:
 
 
 def sidecar_name(compose: ComposeFile, target: str) -> str:
-    """`debug-<target>`, or `debug-<target>-2`, … when taken."""
-    taken = {s.name for s in compose.services}
+    """`debug-<target>`, or `debug-<target>-2`, … when taken: by this file, a file it includes, or the base
+    file it overrides (compose would merge the new service into that one, or refuse the include's)."""
+    taken = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
     name, n = f"debug-{target}", 2
     while name in taken:
         name, n = f"debug-{target}-{n}", n + 1
