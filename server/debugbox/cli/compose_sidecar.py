@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from debugbox.core.kubernetes.edits import Refused
     from debugbox.core.settings import Settings
-    from debugbox.edge.compose import installed_engines
+    from debugbox.edge.compose import docker_compose_program, installed_engines
     from debugbox.edge.writes import WriteRefused, write_file
 
     path, text = read_input(args.compose)
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             return 1
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        command = start_command(compose, args.service, planned.service, engine)
+        command = start_command(compose, args.service, planned.service, engine, docker_compose_program())
         print(
             f"debugbox: added service {planned.service} for {ENGINE_LABELS[engine]}; start it with "
             f"`{command}`. {ENGINE_NOTES}",

@@ -8,7 +8,8 @@ when its `build:` (a context string, or `context` + `dockerfile`; `workspace.com
 resolves to the Dockerfile. Unreadable or odd compose files are skipped: this only ever adds evidence.
 
 `installed_engines` says which compose implementations are installed (for `debugbox.compose.engine` = auto):
-Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl. Programs are
+Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl;
+`docker_compose_program` which of Docker Compose's two spellings runs here. Programs are
 looked up as everywhere (`cli_tools.resolve_program`: PATH's absolute folders, workspace folders never); only
 their presence counts, nothing is run.
 """
@@ -68,6 +69,18 @@ def installed_engines(
     if path is None and home is None:
         _cache[key] = (time.monotonic(), frozenset(found))
     return frozenset(found)
+
+
+def docker_compose_program(path: str | None = None, home: Path | None = None) -> str:
+    """How Docker Compose is run here: `docker compose` when the docker CLI's plugin is installed, else
+    `docker-compose` when that program is (Compose v1, or v2 on its own; `docker compose` fails there:
+    "unknown command"), else `docker compose` (what the docs name)."""
+    from debugbox.edge.cli_tools import plugin_dirs
+
+    folders = plugin_dirs(os.environ, home or Path.home())
+    if any(os.access(folder / "docker-compose", os.X_OK) for folder in folders):
+        return "docker compose"
+    return "docker-compose" if _installed("docker-compose", path, ()) else "docker compose"
 
 
 def project_name(compose: ComposeFile, folder: Path) -> str:

@@ -24,7 +24,7 @@ from debugbox.core.compose.model import read_compose
 from debugbox.core.kubernetes.edits import Refused
 from debugbox.core.settings import ComposeSettings, Settings
 from debugbox.core.wire import Command
-from debugbox.edge.compose import installed_engines
+from debugbox.edge.compose import docker_compose_program, installed_engines
 from lsprotocol import types as lsp
 
 from tests.unit.compose.compose_support import compose_config
@@ -171,3 +171,14 @@ def test_a_container_name_needs_no_note() -> None:
     text = "services:\n  api:\n    image: busybox\n    container_name: the-api\n"
     planned = plan_sidecar(read_compose(text), "api", TOOLBOX, "podman", "shop")
     assert '    pid: "container:the-api"\n' in planned.text
+
+
+def test_the_docker_compose_spelling_that_runs_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    home.mkdir()
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker compose"  # neither: what docs say
+    _program(bin_dir, "docker-compose")
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker-compose"  # `docker compose` fails
+    _program(home / ".docker" / "cli-plugins", "docker-compose")
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker compose"

@@ -241,13 +241,16 @@ def plan_sidecar(
     return SidecarEdit(name, edit, edited)
 
 
-def start_command(compose: ComposeFile, target: str, sidecar: str, engine: str) -> str:
+def start_command(
+    compose: ComposeFile, target: str, sidecar: str, engine: str, docker: str = "docker compose"
+) -> str:
     """The command that starts the sidecar of `target`: its `debug` profile, and the target's own profiles
     (compose will not start a service it would pull in whose profiles are all off: "Service "app" was pulled in
-    as a dependency of service "debug-app" but is not enabled by the active profiles")."""
+    as a dependency of service "debug-app" but is not enabled by the active profiles"). `docker`: how Docker
+    Compose is run here (`docker compose`, or `docker-compose` where only that is installed)."""
     service = compose.service(target)
     profiles = dict.fromkeys([*(service.profiles if service is not None else ()), PROFILE])
-    tool = "podman-compose" if engine == "podman" else "docker compose"
+    tool = "podman-compose" if engine == "podman" else docker
     flags = " ".join(f"--profile {shlex.quote(p)}" for p in profiles)
     return f"{tool} {flags} run --rm {shlex.quote(sidecar)}"
 
