@@ -288,3 +288,33 @@ def test_the_sidecar_of_an_override_takes_a_name_its_base_leaves_free(tmp_path: 
     services = yaml.safe_load(merged)["services"]
     assert services["debug-api"] == {"image": "busybox", "command": ["my", "own", "debugger"]}
     assert services["debug-api-2"]["pid"] == "service:api"
+
+
+def test_a_variant_file_service_that_can_run_alone_is_its_own(tmp_path: Path) -> None:
+    # `docker-compose.ci.yml` may be used alone (`-f docker-compose.ci.yml`): its `api` with an image of its own
+    # does not take the base's shell command (no DBX301 for a command compose would not run with it) nor its
+    # `container_name`; its `worker`, which sets neither image nor build, can only run merged over the base's.
+    _write(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n  api:\n    image: alpine\n    command: [sh, -c, serve]\n"
+            "    container_name: prod-api\n  worker:\n    image: alpine\n    container_name: prod-worker\n",
+            "docker-compose.ci.yml": f"services:\n  api:\n    image: {DISTROLESS}\n  worker:\n"
+            "    environment: {CI: '1'}\n",
+        },
+    )
+    ci = tmp_path / "docker-compose.ci.yml"
+    text = ci.read_text()
+    ci.write_text(text.split("  worker:")[0])  # `api` alone: compose runs it without the base's command
+    code, alone = run_merged_config(tmp_path, ("docker-compose.ci.yml",))
+    assert code == 0 and "command" not in yaml.safe_load(alone)["services"]["api"], alone
+    ci.write_text(text)
+    code, merged = run_merged_config(tmp_path, ("docker-compose.yml", "docker-compose.ci.yml"))
+    assert code == 0 and yaml.safe_load(merged)["services"]["worker"]["container_name"] == "prod-worker", (
+        merged
+    )
+    analysis = _analysis(tmp_path, "docker-compose.ci.yml")
+    assert analysis.diagnostics() == []
+    api, worker = analysis.compose.services
+    assert api.over is None and api.container_name is None
+    assert worker.over == "worker in docker-compose.yml" and worker.container_name is not None

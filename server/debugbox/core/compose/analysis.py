@@ -218,7 +218,7 @@ class ComposeAnalysis(Analysis):
         )
         self.inputs = frozenset(
             [str(b.dockerfile) for b in built if b is not None]
-            + [str(p) for p in (*references(own, folder), *bases)]
+            + [str(p) for p in (*references(own, folder), *bases.paths)]
             + list(related or {})
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when

@@ -15,7 +15,8 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
 - An override or variant file (`compose.override.yaml`, `docker-compose.prod.yml`; compose merges it over a
   base file: the override it reads by itself, `-f base -f variant` for the others) is read with its base
   files (`base_files`): a service of the same name there gives it the keys it does not set (compose merges
-  them; debugbox takes each key whole, as for `extends:`), the base's services are known to `pid:
+  them; debugbox takes each key whole, as for `extends:`; in a variant file, which may also be used alone,
+  only a service that sets neither `image`, `build` nor `extends`), the base's services are known to `pid:
   service:x`, and the base's `name:` is the project's unless the override sets one.
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
@@ -27,7 +28,8 @@ from `texts` and what it would have given is not there.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from debugbox.core.compose.model import Command, ComposeFile, Located, Service, normal_path, read_compose
@@ -188,29 +190,42 @@ def _included(
     return out
 
 
-def base_files(path: PurePath) -> list[PurePath]:
+@dataclass(frozen=True, slots=True)
+class Bases:
+    """The base files an override or variant compose file is used with."""
+
+    paths: tuple[PurePath, ...] = ()
+    merged: bool = False
+    """True for `(docker-)compose.override.y(a)ml`, which compose always merges over its base; a variant file
+    (`compose.prod.yaml`) may also be used alone, so only its services that cannot (neither `image` nor
+    `build` nor `extends`) are read over the base's."""
+
+
+def base_files(path: PurePath) -> Bases:
     """The files an override or variant compose file (`compose.override.yaml`, `docker-compose.prod.yml`) is used
     with: each of `BASE_NAMES` in its folder (`docker compose -f compose.yaml -f compose.prod.yaml`, or the
     override compose reads by itself); none for a base file or another name."""
-    if path.name.lower() in BASE_NAMES or not is_compose_name(path.name):
-        return []
-    return [path.parent / name for name in BASE_NAMES]
+    name = path.name.lower()
+    if name in BASE_NAMES or not is_compose_name(name):
+        return Bases()
+    merged = name.rsplit(".", 2)[-2] == "override"
+    return Bases(tuple(path.parent / base for base in BASE_NAMES), merged)
 
 
 def resolve(
-    compose: ComposeFile, folder: PurePath, texts: Mapping[str, str], bases: Sequence[PurePath] = ()
+    compose: ComposeFile, folder: PurePath, texts: Mapping[str, str], bases: Bases = Bases()
 ) -> ComposeFile:
     """`compose` (the file in `folder`) with `extends:` followed and the included services added; `texts` holds
     the other files the caller read, by `str()` of their normalised path (`references`). `bases`: for an
     override file, its base files (`base_files`): a service of the same name there gives what this one does not
-    set (compose merges the files), their services are known (`base_services`), and the project's `name:` is
-    theirs unless this file sets one."""
-    if not compose.includes and not any(s.extends for s in compose.services) and not bases:
+    set (compose merges the files; see `Bases.merged`), their services are known (`base_services`), and the
+    project's `name:` is theirs unless this file sets one."""
+    if not compose.includes and not any(s.extends for s in compose.services) and not bases.paths:
         return compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
     name, known = compose.name, list[str]()
-    for path in bases:
+    for path in bases.paths:
         text = texts.get(str(path))
         if text is None:
             continue
@@ -219,10 +234,11 @@ def resolve(
         known += [s.name for s in (*base.services, *base.included) if s.name not in known]
         for i, service in enumerate(services):
             under = base.service(service.name)
-            if under is not None and service.over is None:
+            alone = bool({"image", "build", "extends"} & service.present)
+            if under is not None and service.over is None and (bases.merged or not alone):
                 over = f"{service.name} in {path.name}"
                 services[i] = _inherit(service, _with_folder(under, path.parent), service.key, over=over)
-    if bases:
+    if bases.paths:
         compose = dataclasses.replace(compose, name=name, base_services=tuple(known))
     included = _included(compose, folder, files, 0, None)
     # A name is defined once: this file's own services win, then the first file that gives it (a file
