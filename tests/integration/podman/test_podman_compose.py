@@ -179,3 +179,36 @@ def test_a_folder_reached_through_a_link_is_named_as_podman_compose_names_it(
             tmp_path, "-f", "checkout/compose.yaml", "--profile", "debug", "down", "-t", "0", check=False
         )
     assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()
+
+
+def test_an_override_files_sidecar_joins_the_merged_projects_container(
+    root_podman: None, tmp_path: Path
+) -> None:
+    """podman-compose merges `compose.override.yaml` over `compose.yaml`: the base's `name:` and `x-podman:`
+    name the override's service's container (`<name>-app-1`), which the sidecar written into the override joins
+    (it named `<folder>_app_1`, and podman refused: no such container)."""
+    project = f"dbxpc{uuid.uuid4().hex[:8]}"
+    (tmp_path / "compose.yaml").write_text(
+        f"name: {project}\nx-podman:\n  name_separator_compat: true\n" + ORIGINAL
+    )
+    (tmp_path / "compose.override.yaml").write_text("services:\n  app:\n    environment: {A: b}\n")
+    argv = (
+        "compose-sidecar",
+        "compose.override.yaml",
+        "app",
+        "--image",
+        TOOLBOX,
+        "--engine",
+        "podman",
+        "--write",
+    )
+    edited = debugbox(*argv, cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    assert f'pid: "container:{project}-app-1"' in (tmp_path / "compose.override.yaml").read_text()
+    try:
+        _compose(tmp_path, "--profile", "debug", "up", "-d")
+        assert _running(project) == {"app", "debug-app"}
+        assert "/httpd -f -p 8080" in podman("exec", f"{project}-debug-app-1", "ps", "-o", "pid,args")
+    finally:
+        _compose(tmp_path, "--profile", "debug", "down", "-t", "0", check=False)
+    assert not podman("ps", "-aq", "--filter", f"label=com.docker.compose.project={project}").strip()

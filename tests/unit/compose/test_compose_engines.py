@@ -25,6 +25,7 @@ from debugbox.core.kubernetes.edits import Refused
 from debugbox.core.settings import ComposeSettings, Settings
 from debugbox.core.wire import Command
 from debugbox.edge.compose import docker_compose_program, installed_engines
+from debugbox.edge.workspace import compose_inputs
 from lsprotocol import types as lsp
 
 from tests.unit.compose.compose_support import compose_config
@@ -182,3 +183,23 @@ def test_the_docker_compose_spelling_that_runs_here(tmp_path: Path, monkeypatch:
     assert docker_compose_program(path=str(bin_dir), home=home) == "docker-compose"  # `docker compose` fails
     _program(home / ".docker" / "cli-plugins", "docker-compose")
     assert docker_compose_program(path=str(bin_dir), home=home) == "docker compose"
+
+
+def test_an_override_takes_the_project_settings_of_its_base(tmp_path: Path) -> None:
+    # podman-compose merges the files: the base's `name:` and `x-podman:` name the containers of an override's
+    # service too (`shop-api-1`, not `<folder>_api_1`).
+    (tmp_path / "compose.yaml").write_text("name: shop\nx-podman:\n  name_separator_compat: true\n" + BLOCK)
+    text = "services:\n  api:\n    environment: {A: b}\n"
+    (tmp_path / "compose.override.yaml").write_text(text)
+    read = compose_inputs(text, tmp_path / "compose.override.yaml", tmp_path)
+    analysis = analyze(
+        (tmp_path / "compose.override.yaml").as_uri(),
+        text,
+        Settings(),
+        None,
+        read.dockerfiles,
+        (),
+        read.related,
+    )
+    planned = plan_sidecar(analysis.compose, "api", TOOLBOX, "podman", analysis.folder_name)
+    assert '    pid: "container:shop-api-1"' in planned.text

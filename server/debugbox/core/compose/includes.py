@@ -17,7 +17,8 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
   files (`base_files`): a service of the same name there gives it the keys it does not set (compose merges
   them; debugbox takes each key whole, as for `extends:`; in a variant file, which may also be used alone,
   only a service that sets neither `image`, `build` nor `extends`), the base's services are known to `pid:
-  service:x`, and the base's `name:` is the project's unless the override sets one.
+  service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:` settings
+  too, each unless the override sets it).
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
 other files per compose file, remote includes (`oci://`, git URLs) not followed. Which files may be read at
@@ -224,13 +225,14 @@ def resolve(
         return compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
-    name, known = compose.name, list[str]()
+    name, known, x_podman = compose.name, list[str](), dict(compose.x_podman)
     for path in bases.paths:
         text = texts.get(str(path))
         if text is None:
             continue
         base = resolve(read_compose(text), path.parent, texts)
         name = name or base.name
+        x_podman = {**base.x_podman, **x_podman}  # podman-compose merges the files' top-level keys
         known += [s.name for s in (*base.services, *base.included) if s.name not in known]
         for i, service in enumerate(services):
             under = base.service(service.name)
@@ -239,7 +241,7 @@ def resolve(
                 over = f"{service.name} in {path.name}"
                 services[i] = _inherit(service, _with_folder(under, path.parent), service.key, over=over)
     if bases.paths:
-        compose = dataclasses.replace(compose, name=name, base_services=tuple(known))
+        compose = dataclasses.replace(compose, name=name, base_services=tuple(known), x_podman=x_podman)
     included = _included(compose, folder, files, 0, None)
     # A name is defined once: this file's own services win, then the first file that gives it (a file
     # included twice, or including itself, gives its services once).
