@@ -72,10 +72,15 @@ def _edited_project(tmp_path: Path, engine: str) -> tuple[str, Path]:
     folder = tmp_path / project
     folder.mkdir()
     (folder / "compose.yaml").write_text(ORIGINAL)
-    argv = ("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--engine", engine, "--write")
-    edited = debugbox(*argv, cwd=folder)
-    assert edited.returncode == 0, edited.stderr
+    _write_sidecar(folder, "compose.yaml", engine)
     return project, folder
+
+
+def _write_sidecar(cwd: Path, compose: str, engine: str = "podman") -> None:
+    """`debugbox compose-sidecar COMPOSE app --image TOOLBOX --engine ENGINE --write` in `cwd`, which succeeds."""
+    argv = ("compose-sidecar", compose, "app", "--image", TOOLBOX, "--engine", engine, "--write")
+    edited = debugbox(*argv, cwd=cwd)
+    assert edited.returncode == 0, edited.stderr
 
 
 def test_podman_compose_starts_the_sidecar_in_the_targets_namespaces(
@@ -127,9 +132,7 @@ def test_an_interpolated_project_name_is_the_one_podman_compose_uses(
     (folder / "Dockerfile").write_text(f"FROM {DISTROLESS}\n")
     original = f"name: ${{DBX_UNSET_PROJECT:-{project}}}\nservices:\n  app:\n    build: .\n"
     (folder / "compose.yaml").write_text(original)
-    argv = ("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--engine", "podman", "--write")
-    edited = debugbox(*argv, cwd=folder)
-    assert edited.returncode == 0, edited.stderr
+    _write_sidecar(folder, "compose.yaml")
     assert (
         f'pid: "container:{project}_app_1"  # podman-compose\'s name for it with DBX_UNSET_PROJECT unset'
         in (folder / "compose.yaml").read_text()
@@ -158,18 +161,7 @@ def test_a_folder_reached_through_a_link_is_named_as_podman_compose_names_it(
     (tmp_path / project).mkdir()
     (tmp_path / project / "compose.yaml").write_text(ORIGINAL)
     (tmp_path / "checkout").symlink_to(tmp_path / project)
-    argv = (
-        "compose-sidecar",
-        "checkout/compose.yaml",
-        "app",
-        "--image",
-        TOOLBOX,
-        "--engine",
-        "podman",
-        "--write",
-    )
-    edited = debugbox(*argv, cwd=tmp_path)
-    assert edited.returncode == 0, edited.stderr
+    _write_sidecar(tmp_path, "checkout/compose.yaml")
     assert f'pid: "container:{project}_app_1"' in (tmp_path / project / "compose.yaml").read_text()
     try:
         _compose(tmp_path, "-f", "checkout/compose.yaml", "--profile", "debug", "up", "-d")
@@ -192,18 +184,7 @@ def test_an_override_files_sidecar_joins_the_merged_projects_container(
         f"name: {project}\nx-podman:\n  name_separator_compat: true\n" + ORIGINAL
     )
     (tmp_path / "compose.override.yaml").write_text("services:\n  app:\n    environment: {A: b}\n")
-    argv = (
-        "compose-sidecar",
-        "compose.override.yaml",
-        "app",
-        "--image",
-        TOOLBOX,
-        "--engine",
-        "podman",
-        "--write",
-    )
-    edited = debugbox(*argv, cwd=tmp_path)
-    assert edited.returncode == 0, edited.stderr
+    _write_sidecar(tmp_path, "compose.override.yaml")
     assert f'pid: "container:{project}-app-1"' in (tmp_path / "compose.override.yaml").read_text()
     try:
         _compose(tmp_path, "--profile", "debug", "up", "-d")
