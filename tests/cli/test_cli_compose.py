@@ -106,3 +106,21 @@ def test_inspect_names_an_included_file_outside_the_folder(tmp_path: Path) -> No
     (why,) = result["files_not_read"].values()
     assert list(result["files_not_read"]) == [str(tmp_path / "other" / "compose.yaml")]
     assert "outside the workspace" in why
+
+
+def test_compose_sidecar_follows_extends_as_the_editor_does(tmp_path: Path) -> None:
+    # podman-compose names the container after the `container_name` the service inherits (checked on the real
+    # Podman: `extends: {file: common.yaml}` gives `the-app`); the command line read the file alone and wrote
+    # `<project>_app_1`, a container that never exists.
+    (tmp_path / "common.yaml").write_text(
+        "services:\n  base:\n    image: busybox\n    container_name: the-app\n    profiles: [dev]\n"
+    )
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  app:\n    extends: {file: common.yaml, service: base}\n"
+    )
+    done = run("compose-sidecar", "compose.yaml", "app", "--engine", "podman", "--write", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((tmp_path / "compose.yaml").read_text())["services"]["debug-app"]["pid"] == (
+        "container:the-app"
+    )
+    assert b"`podman-compose --profile dev --profile debug run --rm debug-app`" in done.stderr

@@ -119,3 +119,31 @@ async def test_diagnostics_follow_a_dockerfile_changed_on_disk(client: EditorCli
     assert "gcr.io/distroless/static-debian12" in found.diagnostics[0].message
     assert found.version == 1  # the compose file itself was not edited
     assert len([p for p in client.published[published:] if p.uri == uri]) == 1
+
+
+async def test_an_override_in_a_linked_folder(client: EditorClient, tmp_path: Path) -> None:
+    """An override file, opened through a link to its folder: the base file's services are known (no DBX302 for
+    `service:db`), and the podman-compose form names the container after the folder's real name, as
+    podman-compose does (`os.path.realpath` of the file's folder), not the link's."""
+    real = tmp_path / "real-shop"
+    real.mkdir()
+    (real / "compose.yaml").write_text(
+        "services:\n  api:\n    image: busybox\n  db:\n    image: postgres:16\n"
+    )
+    (tmp_path / "checkout").symlink_to(real)
+    text = "services:\n  api:\n    network_mode: service:db\n"
+    uri = client.open(tmp_path / "checkout" / "compose.override.yaml", text, language_id="dockercompose")
+    assert await client.diagnostics_for(uri, 1) == []
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(lsp.Position(2, 4), lsp.Position(2, 4)),
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+    (podman,) = [a for a in result or [] if isinstance(a, lsp.CodeAction) and "podman-compose" in a.title]
+    assert podman.edit is not None and podman.edit.document_changes is not None
+    (change,) = podman.edit.document_changes
+    assert isinstance(change, lsp.TextDocumentEdit)
+    edited = apply_text_edits(text, list(change.edits))  # type: ignore[arg-type]
+    assert yaml.safe_load(edited)["services"]["debug-api"]["pid"] == "container:real-shop_api_1"

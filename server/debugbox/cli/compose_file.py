@@ -27,4 +27,7 @@ def compose_analysis(path: Path, text: str, settings: Settings) -> tuple[Compose
 
     absolute = Path(os.path.abspath(path))
     read = compose_inputs(text, absolute, boundary(path))
-    return analyze(absolute.as_uri(), text, settings, None, read.dockerfiles, (), read.related), read.skipped
+    found = analyze(
+        absolute.as_uri(), text, settings, None, read.dockerfiles, (), read.related, read.folder_name
+    )
+    return found, read.skipped

@@ -45,11 +45,17 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, engine_forms, plan_sidecar
-    from debugbox.core.compose.model import read_compose
+    from debugbox.cli.compose_file import compose_analysis
+    from debugbox.core.compose.edits import (
+        ENGINE_LABELS,
+        ENGINE_NOTES,
+        engine_forms,
+        plan_sidecar,
+        start_command,
+    )
     from debugbox.core.kubernetes.edits import Refused
     from debugbox.core.settings import Settings
-    from debugbox.edge.compose import installed_engines
+    from debugbox.edge.compose import docker_compose_program, installed_engines
     from debugbox.edge.writes import WriteRefused, write_file
 
     path, text = read_input(args.compose)
@@ -58,8 +64,12 @@ def run(args: argparse.Namespace) -> int:
     image = args.image or Settings().toolbox_image
     engine = engine_forms(args.engine, installed_engines() if args.engine == "auto" else ())[0]
     folder = Path(os.path.abspath(path)).parent
+    # As in the editor: `extends:` followed and included files read (an inherited `container_name` or
+    # `profiles` decides the sidecar's form and how it is started).
+    analysis = compose_analysis(path, text, Settings())[0]
+    compose = analysis.compose
     try:
-        planned = plan_sidecar(read_compose(text), args.service, image, engine, folder.name)
+        planned = plan_sidecar(compose, args.service, image, engine, analysis.folder_name)
     except Refused as exc:
         hint = " (`debugbox shell <its container>`)" if engine == "nerdctl" else ""
         print(f"debugbox: {path}: {exc}{hint}", file=sys.stderr)
@@ -72,10 +82,10 @@ def run(args: argparse.Namespace) -> int:
             return 1
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
-        tool = "podman-compose" if engine == "podman" else "docker compose"
+        command = start_command(compose, args.service, planned.service, engine, docker_compose_program())
         print(
             f"debugbox: added service {planned.service} for {ENGINE_LABELS[engine]}; start it with "
-            f"`{tool} --profile debug run --rm {planned.service}`. {ENGINE_NOTES}",
+            f"`{command}`. {ENGINE_NOTES}",
             file=sys.stderr,
         )
     else:

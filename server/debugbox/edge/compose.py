@@ -8,7 +8,8 @@ when its `build:` (a context string, or `context` + `dockerfile`; `workspace.com
 resolves to the Dockerfile. Unreadable or odd compose files are skipped: this only ever adds evidence.
 
 `installed_engines` says which compose implementations are installed (for `debugbox.compose.engine` = auto):
-Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl. Programs are
+Docker Compose (`docker-compose`, or the `docker compose` CLI plugin), podman-compose, nerdctl;
+`docker_compose_program` which of Docker Compose's two spellings runs here. Programs are
 looked up as everywhere (`cli_tools.resolve_program`: PATH's absolute folders, workspace folders never); only
 their presence counts, nothing is run.
 """
@@ -22,7 +23,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from debugbox.core.compose.model import ComposeFile
+from debugbox.core.compose.model import ComposeFile, interpolate_unset
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable
 from debugbox.core.targets.names import validate_container_ref
 from debugbox.core.targets.related import ComposeService
@@ -70,10 +71,24 @@ def installed_engines(
     return frozenset(found)
 
 
+def docker_compose_program(path: str | None = None, home: Path | None = None) -> str:
+    """How Docker Compose is run here: `docker compose` when the docker CLI's plugin is installed, else
+    `docker-compose` when that program is (Compose v1, or v2 on its own; `docker compose` fails there:
+    "unknown command"), else `docker compose` (what the docs name)."""
+    from debugbox.edge.cli_tools import plugin_dirs
+
+    folders = plugin_dirs(os.environ, home or Path.home())
+    if any(os.access(folder / "docker-compose", os.X_OK) for folder in folders):
+        return "docker compose"
+    return "docker-compose" if _installed("docker-compose", path, ()) else "docker compose"
+
+
 def project_name(compose: ComposeFile, folder: Path) -> str:
-    """Compose's project name: top-level `name:`, else the folder name lower-cased, odd characters dropped."""
-    if compose.name:
-        return compose.name
+    """Compose's project name: top-level `name:` (interpolated as if its variables were unset: compose
+    interpolates it, `${PROJECT:-shop}` is `shop`), else the folder name lower-cased, odd characters dropped."""
+    name = interpolate_unset(compose.name).text if compose.name else None
+    if name:
+        return name
     return re.sub(r"[^a-z0-9_-]", "", folder.name.lower())
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
+from debugbox.core.compose.includes import BASE_NAMES
 from debugbox.core.compose.model import Build, ComposeFile, build_dockerfile, read_compose
 from debugbox.core.images import is_valid_reference
 from debugbox.core.settings import Settings
@@ -22,7 +23,7 @@ from debugbox.edge import files
 log = logging.getLogger(__name__)
 
 #: Compose files looked for in a Dockerfile's folder and up to `PARENT_LEVELS` parents (also `edge/compose.py`).
-COMPOSE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+COMPOSE_NAMES = BASE_NAMES
 PARENT_LEVELS = 3
 #: A compose file larger than this is not read (compose files are small; this bounds a stray huge file).
 MAX_COMPOSE_BYTES = 1024 * 1024
@@ -89,29 +90,35 @@ class ComposeInputs:
     """The `build:` Dockerfiles, by service: (path, text)."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Why a Dockerfile (by service) or a related file (by path) was not read."""
+    folder_name: str | None = None
+    """The name of the compose file's folder after following links: podman-compose's default project name
+    (it takes `os.path.realpath` of the folder; a folder reached through a link has another name)."""
 
 
 def compose_inputs(text: str, compose_path: Path, root: Path | None) -> ComposeInputs:
     """Read what the compose file `compose_path` (text `text`) refers to: the files it includes or extends,
     then the Dockerfiles of its services, own, inherited and included (`build_dockerfiles`)."""
-    from debugbox.core.compose.includes import resolve
+    from debugbox.core.compose.includes import base_files, resolve
 
     compose = read_compose(text)
     related, skipped = compose_related(compose, compose_path, root)
-    folder = PurePath(os.path.abspath(compose_path)).parent
-    dockerfiles, not_read = build_dockerfiles(resolve(compose, folder, related), compose_path, root)
-    return ComposeInputs(related, dockerfiles, {**skipped, **not_read})
+    path = PurePath(os.path.abspath(compose_path))
+    followed = resolve(compose, path.parent, related, base_files(path))
+    dockerfiles, not_read = build_dockerfiles(followed, compose_path, root)
+    real_folder = Path(os.path.realpath(path.parent)).name
+    return ComposeInputs(related, dockerfiles, {**skipped, **not_read}, real_folder)
 
 
 def load_compose_followed(path: Path, root: Path | None = None) -> ComposeFile | None:
     """`load_compose`, with its `extends:` followed and its included services added (`compose_related`)."""
-    from debugbox.core.compose.includes import resolve
+    from debugbox.core.compose.includes import base_files, resolve
 
     compose = load_compose(path)
     if compose is None:
         return None
     related, _ = compose_related(compose, path, root)
-    return resolve(compose, PurePath(os.path.abspath(path)).parent, related)
+    absolute = PurePath(os.path.abspath(path))
+    return resolve(compose, absolute.parent, related, base_files(absolute))
 
 
 def _inside(path: Path, lexical_root: Path, real_root: Path) -> bool:
@@ -125,11 +132,12 @@ def _inside(path: Path, lexical_root: Path, real_root: Path) -> bool:
 def compose_related(
     compose: ComposeFile, compose_path: Path, root: Path | None
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """The texts of the files `compose` includes or extends, recursively (`core/compose/includes.py` bounds:
-    `MAX_DEPTH` levels, `MAX_FILES` files), by normalised path, and `{path: why not}` for those not read.
+    """The texts of the files `compose` includes or extends, recursively, and of the base files it overrides
+    that exist (`core/compose/includes.py` bounds: `MAX_DEPTH` levels, `MAX_FILES` files), by normalised path,
+    and `{path: why not}` for those not read.
     Only regular files under `root` (the workspace folder; the compose file's folder when None), as written
     and after following links, at most `MAX_COMPOSE_BYTES` each."""
-    from debugbox.core.compose.includes import MAX_DEPTH, MAX_FILES, references
+    from debugbox.core.compose.includes import MAX_DEPTH, MAX_FILES, base_files, references
 
     base = root or compose_path.parent
     lexical_root, real_root = Path(os.path.abspath(base)), base.resolve()
@@ -137,7 +145,8 @@ def compose_related(
     texts: dict[str, str] = {}
     skipped: dict[str, str] = {}
     seen = {str(start)}
-    queue = [(path, 1) for path in references(compose, start.parent)]
+    bases = [path for path in base_files(start).paths if os.path.lexists(path)]
+    queue = [(path, 1) for path in (*references(compose, start.parent), *bases)]
     while queue and len(texts) < MAX_FILES:
         path, depth = queue.pop(0)
         if str(path) in seen:

@@ -66,3 +66,32 @@ def test_debug_profile_starts_a_sidecar_in_the_targets_namespaces(images: None, 
     finally:
         _compose(project, tmp_path, "--profile", "debug", "down", "-t", "0")
     assert _running_services(project) == set()
+
+
+def test_a_target_in_a_profile_is_started_by_the_command_debugbox_prints(
+    images: None, tmp_path: Path
+) -> None:
+    """The command printed after `--write` runs here, as printed: with the Docker Compose installed (this machine
+    has `docker-compose` and no `docker compose` plugin; it printed `docker compose`: "unknown command"), and a
+    target's own profiles on, which compose needs to pull it in for the sidecar ("was pulled in as a dependency
+    … but is not enabled by the active profiles"; it printed `--profile debug` only)."""
+    require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
+    (tmp_path / "compose.yaml").write_text(
+        f"services:\n  app:\n    image: {DISTROLESS}\n    profiles: [dev]\n"
+    )
+    edited = debugbox("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--write", cwd=tmp_path)
+    assert edited.returncode == 0, edited.stderr
+    command = edited.stderr.decode().split("start it with `", 1)[1].split("`", 1)[0].split()
+    assert command[-7:] == ["--profile", "dev", "--profile", "debug", "run", "--rm", "debug-app"]
+    program, flags = command[:-7], command[-7:-3]
+    project = unique_name("dbxc")
+    try:
+        up = subprocess.run(
+            [*program, "-p", project, *flags, "up", "-d"], cwd=tmp_path, capture_output=True, text=True,
+            timeout=180, check=False,
+        )  # fmt: skip
+        assert up.returncode == 0, up.stderr
+        assert _running_services(project) == {"app", "debug-app"}
+    finally:
+        _compose(project, tmp_path, *flags, "down", "-t", "0")
+    assert _running_services(project) == set()

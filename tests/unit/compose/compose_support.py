@@ -27,16 +27,21 @@ def compose_config(folder: Path, name: str, *profiles: str) -> dict[str, Any]:
 
 def run_config(folder: Path, name: str, *profiles: str) -> tuple[int, str]:
     """`docker-compose -f NAME [--profile P] config`: its exit code and output (stderr when it failed)."""
+    return run_merged_config(folder, (name,), *profiles)
+
+
+def run_merged_config(folder: Path, names: tuple[str, ...], *profiles: str) -> tuple[int, str]:
+    """`docker-compose -f NAME1 -f NAME2 … [--profile P] config` (the files merged in that order)."""
     exe = shutil.which("docker-compose")
     require(exe is not None, "docker-compose (Debian's docker-compose package) is not installed")
     assert exe is not None
-    compose = read_compose((folder / name).read_text())
-    for service in compose.services:
-        if service.build is not None:
-            found = build_dockerfile(folder, service.build)
+    for name in names:
+        for service in read_compose((folder / name).read_text()).services:
+            found = build_dockerfile(folder, service.build) if service.build is not None else None
             if found is not None:
                 Path(found.dockerfile).parent.mkdir(parents=True, exist_ok=True)
-    argv = [exe, "-f", name, *(a for p in profiles for a in ("--profile", p)), "config"]
+    files = (a for name in names for a in ("-f", name))
+    argv = [exe, *files, *(a for p in profiles for a in ("--profile", p)), "config"]
     env = {"PATH": "/usr/bin:/bin", "HOME": str(folder)}
     done = subprocess.run(argv, cwd=folder, capture_output=True, text=True, timeout=60, env=env, check=False)
     return done.returncode, done.stdout if done.returncode == 0 else done.stderr

@@ -9,6 +9,8 @@ from debugbox.core.compose.model import read_compose
 from debugbox.core.settings import Settings
 from debugbox.edge.workspace import build_dockerfiles
 
+from tests.unit.compose.compose_support import compose_config
+
 DOCKERFILE = "FROM alpine:3.20 AS dev\nFROM scratch AS runtime\nCOPY app /app\n"
 
 
@@ -41,6 +43,18 @@ def test_images_commands_and_references() -> None:
     )
     # A string command is split into words by compose, not run by a shell: only `/bin/sh …` is flagged.
     assert _codes(text) == [(3, "DBX301"), (13, "DBX302")]
+
+
+def test_a_service_reference_with_a_variable_is_the_environments(tmp_path: Path) -> None:
+    # Compose interpolates `service:${DB:-db}` before it looks for the service; the real `docker-compose config`
+    # accepts the file, so debugbox must not say compose refuses it. A plain missing name is still reported.
+    text = (
+        "services:\n  api:\n    image: busybox\n    network_mode: service:${NET_OF_API:-db}\n"
+        "    pid: 'service:$${literally}'\n  db:\n    image: busybox\n"
+    )
+    (tmp_path / "compose.yaml").write_text(text.replace("    pid: 'service:$${literally}'\n", ""))
+    assert compose_config(tmp_path, "compose.yaml")["services"]["api"]["network_mode"] == "service:db"
+    assert _codes(text) == [(4, "DBX302")]  # `$$` is a `$`, no variable: `service:${literally}` is missing
 
 
 def test_syntax_error() -> None:

@@ -24,7 +24,8 @@ from debugbox.core.compose.model import read_compose
 from debugbox.core.kubernetes.edits import Refused
 from debugbox.core.settings import ComposeSettings, Settings
 from debugbox.core.wire import Command
-from debugbox.edge.compose import installed_engines
+from debugbox.edge.compose import docker_compose_program, installed_engines
+from debugbox.edge.workspace import compose_inputs
 from lsprotocol import types as lsp
 
 from tests.unit.compose.compose_support import compose_config
@@ -59,6 +60,9 @@ def test_engine_forms(setting: str, installed: set[str], forms: tuple[str, ...])
         ("x-podman:\n  name_separator_compat: true\n" + BLOCK, "shop", "shop-api-1"),
         ("x-podman:\n  docker_compose_compat: true\n" + BLOCK, "shop", "shop-api-1"),
         ("services:\n  api:\n    image: busybox\n    container_name: the-api\n", "shop", "the-api"),
+        # podman-compose interpolates `name:` (a variable unset here: its default), then filters it.
+        ("name: ${SHOP_NAME:-shop}\n" + BLOCK, "x", "shop_api_1"),
+        ("name: ${SHOP_NAME:-${OTHER}}$$x\n" + BLOCK, "x", "x_api_1"),
     ],
 )
 def test_podman_container_names(text: str, folder: str, name: str) -> None:
@@ -68,6 +72,18 @@ def test_podman_container_names(text: str, folder: str, name: str) -> None:
 def test_podman_without_a_project_name_is_refused() -> None:
     with pytest.raises(Refused, match="no project name"):
         plan_sidecar(read_compose(BLOCK), "api", TOOLBOX, "podman", "Ωμέγα")
+    with pytest.raises(Refused, match="no project name"):  # podman-compose: "normalized to empty"
+        plan_sidecar(read_compose("name: ${UNSET_NAME}\n" + BLOCK), "api", TOOLBOX, "podman", "shop")
+    with pytest.raises(Refused, match=r"comes from variables.*container_name"):
+        plan_sidecar(read_compose("name: ${NAME:?set NAME}\n" + BLOCK), "api", TOOLBOX, "podman", "shop")
+
+
+def test_an_interpolated_project_name_is_said_on_the_pid_line() -> None:
+    planned = plan_sidecar(read_compose("name: ${SHOP_NAME:-shop}\n" + BLOCK), "api", TOOLBOX, "podman", "x")
+    assert (
+        '    pid: "container:shop_api_1"  # podman-compose\'s name for it with SHOP_NAME unset; another with -p, '
+        "COMPOSE_PROJECT_NAME or SHOP_NAME\n"
+    ) in planned.text
 
 
 def test_podman_form_is_one_verified_insertion_that_docker_compose_config_accepts(tmp_path: Path) -> None:
@@ -156,3 +172,34 @@ def test_a_container_name_needs_no_note() -> None:
     text = "services:\n  api:\n    image: busybox\n    container_name: the-api\n"
     planned = plan_sidecar(read_compose(text), "api", TOOLBOX, "podman", "shop")
     assert '    pid: "container:the-api"\n' in planned.text
+
+
+def test_the_docker_compose_spelling_that_runs_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, bin_dir = tmp_path / "home", tmp_path / "bin"
+    home.mkdir()
+    monkeypatch.delenv("DOCKER_CONFIG", raising=False)
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker compose"  # neither: what docs say
+    _program(bin_dir, "docker-compose")
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker-compose"  # `docker compose` fails
+    _program(home / ".docker" / "cli-plugins", "docker-compose")
+    assert docker_compose_program(path=str(bin_dir), home=home) == "docker compose"
+
+
+def test_an_override_takes_the_project_settings_of_its_base(tmp_path: Path) -> None:
+    # podman-compose merges the files: the base's `name:` and `x-podman:` name the containers of an override's
+    # service too (`shop-api-1`, not `<folder>_api_1`).
+    (tmp_path / "compose.yaml").write_text("name: shop\nx-podman:\n  name_separator_compat: true\n" + BLOCK)
+    text = "services:\n  api:\n    environment: {A: b}\n"
+    (tmp_path / "compose.override.yaml").write_text(text)
+    read = compose_inputs(text, tmp_path / "compose.override.yaml", tmp_path)
+    analysis = analyze(
+        (tmp_path / "compose.override.yaml").as_uri(),
+        text,
+        Settings(),
+        None,
+        read.dockerfiles,
+        (),
+        read.related,
+    )
+    planned = plan_sidecar(analysis.compose, "api", TOOLBOX, "podman", analysis.folder_name)
+    assert '    pid: "container:shop-api-1"' in planned.text

@@ -9,14 +9,16 @@ import os
 from pathlib import Path, PurePath
 
 import pytest
+import yaml
 from debugbox.core.compose.analysis import ComposeAnalysis, analyze, inspect_compose
+from debugbox.core.compose.edits import plan_sidecar
 from debugbox.core.compose.includes import MAX_DEPTH, MAX_FILES, resolve
 from debugbox.core.compose.model import build_dockerfile, read_compose
 from debugbox.core.settings import Settings
 from debugbox.edge.workspace import compose_inputs, compose_related
 from lsprotocol import types as lsp
 
-from tests.unit.compose.compose_support import compose_config
+from tests.unit.compose.compose_support import compose_config, run_merged_config
 
 DISTROLESS = "gcr.io/distroless/static-debian12"
 
@@ -222,3 +224,97 @@ def test_a_nul_in_a_path_is_not_read_and_not_a_crash(tmp_path: Path) -> None:
     _write(tmp_path, {"compose.yaml": text})
     analysis = _analysis(tmp_path)
     assert analysis.diagnostics() == [] and analysis.dockerfiles == {} and analysis.compose.included == []
+
+
+OVERRIDE = {
+    "docker-compose.yml": (
+        f"services:\n  api:\n    image: {DISTROLESS}\n    container_name: the-api\n    profiles: [dev]\n"
+        "  db:\n    image: postgres:16\n"
+    ),
+    "docker-compose.override.yml": (
+        "services:\n  api:\n    network_mode: service:db\n    command: [sh, -c, serve]\n"
+        "  cache:\n    image: redis\n    pid: service:db\n"
+    ),
+}
+
+
+def test_an_override_file_is_read_over_its_base(tmp_path: Path) -> None:
+    # Compose merges the override over the base: `db` is there, `api` runs the base's distroless image. The
+    # override alone said DBX302 twice (compose starts it) and nothing about the shell `api` cannot start.
+    _write(tmp_path, OVERRIDE)
+    code, merged = run_merged_config(tmp_path, ("docker-compose.yml", "docker-compose.override.yml"), "dev")
+    assert code == 0, merged
+    api = yaml.safe_load(merged)["services"]["api"]
+    assert (api["image"], api["network_mode"], api["command"]) == (
+        DISTROLESS,
+        "service:db",
+        ["sh", "-c", "serve"],
+    )
+    override = tmp_path / "docker-compose.override.yml"
+    override.write_text(override.read_text() + "    network_mode: service:gone\n")
+    analysis = _analysis(tmp_path, "docker-compose.override.yml")
+    found = [(d.range.start.line, d.code) for d in analysis.diagnostics()]
+    assert found == [(3, "DBX301"), (7, "DBX302")]  # `command` in the override; `service:gone` is missing
+    assert "nor in the base file it overrides" in analysis.diagnostics()[1].message
+    api_facts = analysis.compose.service("api")
+    assert api_facts is not None and api_facts.over == "api in docker-compose.yml"
+    assert api_facts.container_name is not None and api_facts.container_name.value == "the-api"
+    # What the base gives is located at the service's name in this file.
+    assert analysis.lines.position(api_facts.image.start if api_facts.image else -1).line == 1
+    # Its base is one of the analysis' inputs, as the files it includes are (a change there re-analyses it).
+    assert str(tmp_path / "docker-compose.yml") in analysis.inputs
+    assert str(tmp_path / "compose.yaml") in analysis.inputs  # looked for: creating it changes the result
+    # The base file itself is not read over anything.
+    assert [d.code for d in _analysis(tmp_path, "docker-compose.yml").diagnostics()] == []
+
+
+def test_the_sidecar_of_an_override_takes_a_name_its_base_leaves_free(tmp_path: Path) -> None:
+    # `debug-api` is the base file's own service: a `debug-api` added to the override would be merged into it
+    # (compose kept its command under the toolbox image). The new one is `debug-api-2`.
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  api:\n    image: busybox\n  debug-api:\n    image: busybox\n"
+            "    command: [my, own, debugger]\n",
+            "compose.override.yaml": "services:\n  api:\n    environment: {A: b}\n",
+        },
+    )
+    analysis = _analysis(tmp_path, "compose.override.yaml")
+    planned = plan_sidecar(analysis.compose, "api", "nicolaka/netshoot")
+    assert planned.service == "debug-api-2"
+    (tmp_path / "compose.override.yaml").write_text(planned.text)
+    code, merged = run_merged_config(tmp_path, ("compose.yaml", "compose.override.yaml"), "debug")
+    assert code == 0, merged
+    services = yaml.safe_load(merged)["services"]
+    assert services["debug-api"] == {"image": "busybox", "command": ["my", "own", "debugger"]}
+    assert services["debug-api-2"]["pid"] == "service:api"
+
+
+def test_a_variant_file_service_that_can_run_alone_is_its_own(tmp_path: Path) -> None:
+    # `docker-compose.ci.yml` may be used alone (`-f docker-compose.ci.yml`): its `api` with an image of its own
+    # does not take the base's shell command (no DBX301 for a command compose would not run with it) nor its
+    # `container_name`; its `worker`, which sets neither image nor build, can only run merged over the base's.
+    _write(
+        tmp_path,
+        {
+            "docker-compose.yml": "services:\n  api:\n    image: alpine\n    command: [sh, -c, serve]\n"
+            "    container_name: prod-api\n  worker:\n    image: alpine\n    container_name: prod-worker\n",
+            "docker-compose.ci.yml": f"services:\n  api:\n    image: {DISTROLESS}\n  worker:\n"
+            "    environment: {CI: '1'}\n",
+        },
+    )
+    ci = tmp_path / "docker-compose.ci.yml"
+    text = ci.read_text()
+    ci.write_text(text.split("  worker:")[0])  # `api` alone: compose runs it without the base's command
+    code, alone = run_merged_config(tmp_path, ("docker-compose.ci.yml",))
+    assert code == 0 and "command" not in yaml.safe_load(alone)["services"]["api"], alone
+    ci.write_text(text)
+    code, merged = run_merged_config(tmp_path, ("docker-compose.yml", "docker-compose.ci.yml"))
+    assert code == 0 and yaml.safe_load(merged)["services"]["worker"]["container_name"] == "prod-worker", (
+        merged
+    )
+    analysis = _analysis(tmp_path, "docker-compose.ci.yml")
+    assert analysis.diagnostics() == []
+    api, worker = analysis.compose.services
+    assert api.over is None and api.container_name is None
+    assert worker.over == "worker in docker-compose.yml" and worker.container_name is not None

@@ -9,7 +9,7 @@ never reads the disk). Codes (docs/diagnostics.md):
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
 - DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
-  a file it includes.
+  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked).
 
 `extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
 caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
@@ -32,8 +32,15 @@ from lsprotocol import types as lsp
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
 from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
-from debugbox.core.compose.includes import references, resolve
-from debugbox.core.compose.model import ComposeFile, Lines, Service, build_dockerfile, read_compose
+from debugbox.core.compose.includes import base_files, references, resolve
+from debugbox.core.compose.model import (
+    ComposeFile,
+    Lines,
+    Service,
+    build_dockerfile,
+    interpolate_unset,
+    read_compose,
+)
 from debugbox.core.dockerfile.analysis import hover_markdown
 from debugbox.core.dockerfile.rules import lacks_bin_sh
 from debugbox.core.dockerfile.stages import DockerfileModel, Stage, analyze_text
@@ -97,15 +104,19 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         message = f"This compose file is not valid YAML: {compose.error.message}."
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
-    names = {s.name for s in (*compose.services, *compose.included)}
+    names = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
+    elsewhere = " nor in the files it includes" if compose.includes else ""
+    if compose.base_services:
+        elsewhere += " nor in the base file it overrides"
     for service in compose.services:
         for key, value in (("pid", service.pid), ("network_mode", service.network_mode)):
             if value is not None and value.value.startswith("service:"):
                 other = value.value.removeprefix("service:")
-                if other not in names:
+                # `service:${DB:-db}` names what the environment says: compose interpolates it, debugbox cannot.
+                if other not in names and not interpolate_unset(other).variables:
                     message = (
-                        f"{key}: service:{other} names a service that is not in this file"
-                        f"{' nor in the files it includes' if compose.includes else ''}: compose refuses to "
+                        f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
+                        "compose refuses to "
                         f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
                     )
                     rng = lines.range(value.start, value.end)
@@ -147,6 +158,8 @@ def service_hover(service: Service, fact: ServiceFacts | None, dockerfile_path: 
         lines.append(f"- included from {md.code(service.origin)}")
     if service.inherited is not None:
         lines.append(f"- extends {md.code(service.inherited)}")
+    if service.over is not None:
+        lines.append(f"- overrides {md.code(service.over)}")
     if service.build is not None:
         where = md.code(dockerfile_path) if dockerfile_path else "a Dockerfile debugbox did not read"
         lines.append(
@@ -174,15 +187,21 @@ class ComposeAnalysis(Analysis):
         dockerfiles: Mapping[str, tuple[str, str]] | None = None,
         installed: Collection[str] = (),
         related: Mapping[str, str] | None = None,
+        folder_name: str | None = None,
     ) -> None:
         self.uri, self.text, self.settings = uri, text, settings
         self.installed = frozenset(installed)
         """The compose implementations installed (for `debugbox.compose.engine` = auto; the caller looked)."""
-        folder = PurePosixPath(unquote(urlparse(uri).path)).parent
-        self.folder_name = folder.name
-        # `extends:` followed and included services added, from the files the caller read (`related`).
+        path = PurePosixPath(unquote(urlparse(uri).path))
+        folder = path.parent
+        self.folder_name = folder_name or folder.name
+        """The compose file's folder's name after following links (the caller looked; else the URI's), which
+        podman-compose makes the project's name (`os.path.realpath` of the file's folder)."""
+        # `extends:` followed, included services added, an override read over its base files, from the files
+        # the caller read (`related`).
         own = read_compose(text)
-        self.compose = resolve(own, folder, related or {})
+        bases = base_files(path)
+        self.compose = resolve(own, folder, related or {}, bases)
         self.lines = Lines(text)
         self.dockerfiles = dict(dockerfiles or {})
         self.facts: dict[str, ServiceFacts] = {}
@@ -199,7 +218,7 @@ class ComposeAnalysis(Analysis):
         )
         self.inputs = frozenset(
             [str(b.dockerfile) for b in built if b is not None]
-            + [str(p) for p in references(own, folder)]
+            + [str(p) for p in (*references(own, folder), *bases.paths)]
             + list(related or {})
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when
@@ -308,13 +327,15 @@ def analyze(
     dockerfiles: Mapping[str, tuple[str, str]] | None = None,
     installed: Collection[str] = (),
     related: Mapping[str, str] | None = None,
+    folder_name: str | None = None,
 ) -> ComposeAnalysis:
     """Analyse one compose file version; `dockerfiles` maps a `build:` service to (path, text) of its
     Dockerfile, as the caller read it; `installed`: the compose implementations installed; `related`: the
-    files it includes or extends, as the caller read them (`core/compose/includes.py`). `previous` is not
-    needed (compose files are small)."""
+    files it includes or extends, as the caller read them (`core/compose/includes.py`); `folder_name`: the name
+    of the file's folder after following links, as the caller found it. `previous` is not needed (compose files
+    are small)."""
     del previous
-    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related)
+    return ComposeAnalysis(uri, text, settings, dockerfiles, installed, related, folder_name)
 
 
 def inspect_compose(analysis: ComposeAnalysis, skipped: Mapping[str, str]) -> dict[str, Any]:

@@ -24,7 +24,8 @@ Per compose implementation (`engine_forms`, from the `debugbox.compose.engine` s
   unchanged, and Podman refuses `service:` there ("unrecognized namespace mode"); so `pid:` names the
   container: the target's `container_name`, else podman-compose's own name for it, `<project>_<s>_1`
   (`-` instead of `_` with `x-podman: {name_separator_compat: true}` or `docker_compose_compat: true`; the
-  project is the top-level `name:`, else the folder's name, lower-cased, keeping `[-_a-z0-9]`). Source:
+  project is the top-level `name:`, interpolated as if its variables were unset (`${P:-shop}` is `shop`; a
+  comment says so), else the folder's name, lower-cased, keeping `[-_a-z0-9]`). Source:
   podman_compose.py 1.6.0, `get_net_args_from_network_mode`, `container_to_args` (`--pid`),
   `_parse_compose_file` (project name) and `join_name_parts`. Starting the project with `-p` or
   `COMPOSE_PROJECT_NAME` changes that name, which a comment on the derived `pid:` line says.
@@ -37,11 +38,12 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from debugbox.core.compose.model import ComposeFile, read_compose
+from debugbox.core.compose.model import ComposeFile, interpolate_unset, read_compose
 from debugbox.core.images import is_valid_reference
 from debugbox.core.kubernetes.edits import Edit, Refused, apply_edits
 from debugbox.core.kubernetes.pod_spec import last_line
@@ -79,10 +81,22 @@ def engine_forms(setting: str, installed: Collection[str]) -> tuple[str, ...]:
 
 def podman_container(compose: ComposeFile, target: str, folder_name: str) -> str:
     """The name podman-compose gives the first container of `target` (see the module docstring)."""
+    return _podman_container(compose, target, folder_name)[0]
+
+
+def _podman_container(compose: ComposeFile, target: str, folder_name: str) -> tuple[str, tuple[str, ...]]:
+    """`podman_container`, and the variables its project name depends on (podman-compose interpolates
+    `name:`; debugbox takes them as unset)."""
     service = compose.service(target)
     if service is not None and service.container_name is not None and service.container_name.value:
-        return service.container_name.value
-    project = _PODMAN_PROJECT.sub("", compose.name if compose.name else folder_name.lower())
+        return service.container_name.value, ()
+    name = interpolate_unset(compose.name) if compose.name else None
+    if name is not None and name.text is None:
+        raise Refused(
+            f"podman-compose's project name comes from variables here (`name: {compose.name}`): set the "
+            "target's `container_name`"
+        )
+    project = _PODMAN_PROJECT.sub("", folder_name.lower() if name is None else name.text or "")
     compat = {
         str(compose.x_podman.get(k)).lower() for k in ("name_separator_compat", "docker_compose_compat")
     }
@@ -92,7 +106,7 @@ def podman_container(compose: ComposeFile, target: str, folder_name: str) -> str
             "podman-compose would find no project name here (the top-level `name:` or the folder's name keeps "
             "none of [-_a-z0-9]): set `name:` or the target's `container_name`"
         )
-    return separator.join((project, target, "1"))
+    return separator.join((project, target, "1")), name.variables if name is not None else ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,8 +119,9 @@ class SidecarEdit:
 
 
 def sidecar_name(compose: ComposeFile, target: str) -> str:
-    """`debug-<target>`, or `debug-<target>-2`, … when taken."""
-    taken = {s.name for s in compose.services}
+    """`debug-<target>`, or `debug-<target>-2`, … when taken: by this file, a file it includes, or the base
+    file it overrides (compose would merge the new service into that one, or refuse the include's)."""
+    taken = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
     name, n = f"debug-{target}", 2
     while name in taken:
         name, n = f"debug-{target}-{n}", n + 1
@@ -205,11 +220,16 @@ def plan_sidecar(
     m = _EOL.search(text)
     eol = m.group(0) if m else "\n"
     name = sidecar_name(compose, target)
-    pid = f"container:{podman_container(compose, target, folder_name)}" if engine == "podman" else None
-    named = (service := compose.service(target)) is not None and service.container_name is not None
-    note = (
-        "podman-compose's name for it; another with -p or COMPOSE_PROJECT_NAME" if pid and not named else ""
-    )
+    pid, note = None, ""
+    if engine == "podman":
+        container, variables = _podman_container(compose, target, folder_name)
+        pid = f"container:{container}"
+        named = (service := compose.service(target)) is not None and service.container_name is not None
+        if variables:
+            unset = ", ".join(variables)
+            note = f"podman-compose's name for it with {unset} unset; another with -p, COMPOSE_PROJECT_NAME or {unset}"
+        elif not named:
+            note = "podman-compose's name for it; another with -p or COMPOSE_PROJECT_NAME"
     new = _lines(name, target, image, pid or f"service:{target}", note, indent, step, eol)
     if at >= len(chunk) and not chunk.endswith(("\n", "\r")):
         new = eol + new[: -len(eol)]  # no final newline before: none after
@@ -219,6 +239,20 @@ def plan_sidecar(
     if refusal is not None:
         raise Refused(f"debugbox will not edit this: {refusal}")
     return SidecarEdit(name, edit, edited)
+
+
+def start_command(
+    compose: ComposeFile, target: str, sidecar: str, engine: str, docker: str = "docker compose"
+) -> str:
+    """The command that starts the sidecar of `target`: its `debug` profile, and the target's own profiles
+    (compose will not start a service it would pull in whose profiles are all off: "Service "app" was pulled in
+    as a dependency of service "debug-app" but is not enabled by the active profiles"). `docker`: how Docker
+    Compose is run here (`docker compose`, or `docker-compose` where only that is installed)."""
+    service = compose.service(target)
+    profiles = dict.fromkeys([*(service.profiles if service is not None else ()), PROFILE])
+    tool = "podman-compose" if engine == "podman" else docker
+    flags = " ".join(f"--profile {shlex.quote(p)}" for p in profiles)
+    return f"{tool} {flags} run --rm {shlex.quote(sidecar)}"
 
 
 def _verify(compose: ComposeFile, edited: str, name: str, value: dict[str, Any]) -> str | None:

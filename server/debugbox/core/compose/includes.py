@@ -12,6 +12,13 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
   file's services are added to the model, its relative paths resolved against its own folder; includes apply
   recursively. Included services (`ComposeFile.included`) are located at their `include:` entry: another
   service may name them (`pid: service:x`, no DBX302), and hovers and lenses show them there.
+- An override or variant file (`compose.override.yaml`, `docker-compose.prod.yml`; compose merges it over a
+  base file: the override it reads by itself, `-f base -f variant` for the others) is read with its base
+  files (`base_files`): a service of the same name there gives it the keys it does not set (compose merges
+  them; debugbox takes each key whole, as for `extends:`; in a variant file, which may also be used alone,
+  only a service that sets neither `image`, `build` nor `extends`), the base's services are known to `pid:
+  service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:` settings
+  too, each unless the override sets it).
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
 other files per compose file, remote includes (`oci://`, git URLs) not followed. Which files may be read at
@@ -23,12 +30,16 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from debugbox.core.compose.model import Command, ComposeFile, Located, Service, normal_path, read_compose
+from debugbox.core.documents import is_compose_name
 
 MAX_DEPTH = 5
 MAX_FILES = 16
+#: The files compose reads by itself, in its order; an override or variant file is used with one of them.
+BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 _INHERITED = ("image", "build", "pid", "network_mode", "container_name", "profiles")
 
 
@@ -124,6 +135,12 @@ def _extended(
     base = _extended(base, base_file, base_folder, files, depth + 1, seen | {key})
     if base_file is not compose:
         base = _with_folder(base, base_folder)
+    return _inherit(service, base, ext.where, inherited=_origin(ext.service, ext.file))
+
+
+def _inherit(service: Service, base: Service, where: Located, **label: str) -> Service:
+    """`service` with what `base` gives it (the keys it does not set), those located at `where`; `label` says
+    where they came from (`inherited=` through `extends:`, `over=` from an override's base file)."""
     # A key the service sets at all is its own, whatever it says (`healthcheck: {disable: true}` turns the
     # base's health check off): only keys it does not set are inherited.
     taken: dict[str, object] = {}
@@ -135,18 +152,17 @@ def _extended(
         c for c in base.commands if c.key.split(".")[0] not in service.present
     )
     present = service.present | base.present
-    origin = _origin(ext.service, ext.file)
     if not taken and not inherited_commands:
-        return dataclasses.replace(service, inherited=origin, present=present)
+        return dataclasses.replace(service, present=present, **label)  # type: ignore[arg-type]
     merged = dataclasses.replace(
         service,
         commands=service.commands + inherited_commands,
-        inherited=origin,
         present=present,
         **taken,  # type: ignore[arg-type]
+        **label,  # type: ignore[arg-type]
     )
     moved = (*taken, *(c.key for c in inherited_commands))
-    return _relocated(merged, ext.where, moved) if moved else merged
+    return _relocated(merged, where, moved) if moved else merged
 
 
 def _origin(service: str, file: str | None) -> str:
@@ -175,13 +191,57 @@ def _included(
     return out
 
 
-def resolve(compose: ComposeFile, folder: PurePath, texts: Mapping[str, str]) -> ComposeFile:
+@dataclass(frozen=True, slots=True)
+class Bases:
+    """The base files an override or variant compose file is used with."""
+
+    paths: tuple[PurePath, ...] = ()
+    merged: bool = False
+    """True for `(docker-)compose.override.y(a)ml`, which compose always merges over its base; a variant file
+    (`compose.prod.yaml`) may also be used alone, so only its services that cannot (neither `image` nor
+    `build` nor `extends`) are read over the base's."""
+
+
+def base_files(path: PurePath) -> Bases:
+    """The files an override or variant compose file (`compose.override.yaml`, `docker-compose.prod.yml`) is used
+    with: each of `BASE_NAMES` in its folder (`docker compose -f compose.yaml -f compose.prod.yaml`, or the
+    override compose reads by itself); none for a base file or another name."""
+    name = path.name.lower()
+    if name in BASE_NAMES or not is_compose_name(name):
+        return Bases()
+    merged = name.rsplit(".", 2)[-2] == "override"
+    return Bases(tuple(path.parent / base for base in BASE_NAMES), merged)
+
+
+def resolve(
+    compose: ComposeFile, folder: PurePath, texts: Mapping[str, str], bases: Bases = Bases()
+) -> ComposeFile:
     """`compose` (the file in `folder`) with `extends:` followed and the included services added; `texts` holds
-    the other files the caller read, by `str()` of their normalised path (`references`)."""
-    if not compose.includes and not any(s.extends for s in compose.services):
+    the other files the caller read, by `str()` of their normalised path (`references`). `bases`: for an
+    override file, its base files (`base_files`): a service of the same name there gives what this one does not
+    set (compose merges the files; see `Bases.merged`), their services are known (`base_services`), and the
+    project's `name:` is theirs unless this file sets one."""
+    if not compose.includes and not any(s.extends for s in compose.services) and not bases.paths:
         return compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
+    name, known, x_podman = compose.name, list[str](), dict(compose.x_podman)
+    for path in bases.paths:
+        text = texts.get(str(path))
+        if text is None:
+            continue
+        base = resolve(read_compose(text), path.parent, texts)
+        name = name or base.name
+        x_podman = {**base.x_podman, **x_podman}  # podman-compose merges the files' top-level keys
+        known += [s.name for s in (*base.services, *base.included) if s.name not in known]
+        for i, service in enumerate(services):
+            under = base.service(service.name)
+            alone = bool({"image", "build", "extends"} & service.present)
+            if under is not None and service.over is None and (bases.merged or not alone):
+                over = f"{service.name} in {path.name}"
+                services[i] = _inherit(service, _with_folder(under, path.parent), service.key, over=over)
+    if bases.paths:
+        compose = dataclasses.replace(compose, name=name, base_services=tuple(known), x_podman=x_podman)
     included = _included(compose, folder, files, 0, None)
     # A name is defined once: this file's own services win, then the first file that gives it (a file
     # included twice, or including itself, gives its services once).

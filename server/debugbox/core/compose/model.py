@@ -14,6 +14,7 @@ folder, as compose does) and says when it lies outside the workspace; the edge r
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -131,6 +132,9 @@ class Service:
     """Where the keys it does not set itself come from (`api in common.yaml`), once `extends:` is followed."""
     origin: str | None = None
     """The file it is defined in when it was included (`include:`); None for this file's own services."""
+    over: str | None = None
+    """In an override file (`compose.override.yaml`), the base file's service it is merged over (`api in
+    compose.yaml`): the keys it does not set come from there."""
     present: frozenset[str] = frozenset()
     """Which of `SERVICE_KEYS` it sets (even to something debugbox does not use, as `healthcheck: {disable:
     true}`): those are not inherited through `extends:`."""
@@ -153,6 +157,8 @@ class ComposeFile:
     """The top-level `include:` paths as written (short syntax, and each `path` of the long one)."""
     included: list[Service] = field(default_factory=list)
     """The services of the included files (`core/compose/includes.resolve`), located at their `include:` entry."""
+    base_services: tuple[str, ...] = ()
+    """In an override file, the services of the base files it is used with (`core/compose/includes.py`)."""
     x_podman: dict[str, Any] = field(default_factory=dict)
     """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
@@ -325,6 +331,90 @@ def read_compose(text: str) -> ComposeFile:
         seen.add(key.value)
         out.services.append(_service(key, value, tree.anchors, chunk.start))
     return out
+
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+#: `${A:-${B:-…}}` deeper than this is not followed (a hostile file could nest it until the stack ends).
+_MAX_NESTING = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Unset:
+    """A value as compose interpolates it when none of its variables is set."""
+
+    text: str | None
+    """None when a variable is required (`${VAR:?msg}`: compose refuses the file then), or the defaults nest
+    deeper than `_MAX_NESTING`."""
+    variables: tuple[str, ...]
+    """The variables it names, in order (empty: the value is the same in every environment)."""
+
+
+def _closing(value: str, start: int) -> int | None:
+    """The offset just past the `}` closing a `${` opened before `start` (a default may hold `${…}` itself)."""
+    depth, i = 1, start
+    while i < len(value):
+        if value.startswith("${", i):
+            depth, i = depth + 1, i + 2
+            continue
+        if value[i] == "}":
+            depth -= 1
+            if not depth:
+                return i + 1
+        i += 1
+    return None
+
+
+def interpolate_unset(value: str, _nesting: int = 0) -> Unset:
+    """`value` with compose's interpolation applied as if no variable were set (compose spec, 12-interpolation.md):
+    `$$` is `$`; `$VAR`, `${VAR}`, `${VAR:+alt}` and `${VAR+alt}` are empty; `${VAR:-default}` and
+    `${VAR-default}` are the default (interpolated in turn); `${VAR:?msg}` and `${VAR?msg}` make it None.
+    Text compose would reject (an unclosed `${`) is kept as written."""
+    if _nesting > _MAX_NESTING:
+        return Unset(None, ())
+    out: list[str] = []
+    names: list[str] = []
+    required = False
+    i = 0
+    while i < len(value):
+        dollar = value.find("$", i)
+        if dollar < 0 or dollar + 1 >= len(value):
+            out.append(value[i:])
+            break
+        out.append(value[i:dollar])
+        nxt = value[dollar + 1]
+        if nxt == "$":
+            out.append("$")
+            i = dollar + 2
+            continue
+        if nxt != "{":
+            m = _VARIABLE.match(value, dollar + 1)
+            if m is None:
+                out.append("$")
+                i = dollar + 1
+            else:
+                names.append(m.group(0))
+                i = m.end()
+            continue
+        m = _VARIABLE.match(value, dollar + 2)
+        end = _closing(value, dollar + 2)
+        if m is None or end is None:
+            out.append(value[dollar:])
+            break
+        names.append(m.group(0))
+        rest = value[m.end() : end - 1]
+        operator = next((op for op in (":-", ":?", ":+", "-", "?", "+") if rest.startswith(op)), None)
+        if operator is None and rest:
+            out.append(value[dollar:end])  # `${VAR junk}`: compose rejects it; kept as written
+        elif operator in (":-", "-"):
+            inner = interpolate_unset(rest[len(operator) :], _nesting + 1)
+            names += inner.variables
+            required = required or inner.text is None
+            out.append(inner.text or "")
+        elif operator in (":?", "?"):
+            required = True
+        i = end
+    variables = tuple(dict.fromkeys(names))
+    return Unset(None if required else "".join(out), variables)
 
 
 @dataclass(frozen=True, slots=True)

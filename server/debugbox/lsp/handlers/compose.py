@@ -81,7 +81,9 @@ def register(server: DebugboxLanguageServer) -> None:
         path = server.path_of(uri)
         read = compose_inputs(text, path, server.workspace_root_of(path)) if path else ComposeInputs()
         installed = installed_engines(server.workspace_roots()) if settings.compose.engine == "auto" else ()
-        return analysis.analyze(uri, text, settings, previous, read.dockerfiles, installed, read.related)
+        return analysis.analyze(
+            uri, text, settings, previous, read.dockerfiles, installed, read.related, read.folder_name
+        )
 
     server.analyses.provide(DocumentKind.COMPOSE, analyze)
     register_lens_provider(server, PURPOSE, ComposeWatch, lenses)
