@@ -22,8 +22,9 @@ class TargetNotFound(RuntimeProblem):
 
 
 class AmbiguousTarget(RuntimeProblem):
-    """An ID prefix that several containers of one engine share: not "not found" (it would send the lookup on to
-    the next engine), but a reference to make longer."""
+    """A reference that names more than one container: an ID prefix that several containers of one engine share
+    (not "not found", which would send the lookup on to the next engine: a reference to make longer), or a plain
+    name or ID that more than one engine knows (a reference to give its engine's prefix)."""
 
 
 class TargetNotRunning(RuntimeProblem):

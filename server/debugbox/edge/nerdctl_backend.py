@@ -9,10 +9,10 @@ the sidecar, which always works on a running container (`--pid=container:` needs
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from debugbox import deferred_log
 from debugbox.core.errors import InvalidTarget, RuntimeUnavailable, TargetNotFound
 from debugbox.core.settings import Settings
 from debugbox.core.targets.container_strategy import (
@@ -31,7 +31,7 @@ from debugbox.edge.cli_tools import ProgramMissing, find_program, run_cli
 if TYPE_CHECKING:
     from debugbox.core.kubernetes.workloads import Workload
 
-log = logging.getLogger(__name__)
+log = deferred_log.get(__name__)
 
 Runner = Callable[[Sequence[str], float, str], str]
 

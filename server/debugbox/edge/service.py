@@ -2,8 +2,9 @@
 
 Declares the backends (`BACKENDS`) and imports each one's module only when its runtime is asked for (a module
 that is not there yet is skipped), asks the present ones in parallel with a deadline, turns every expected
-failure into an entry of `errors` (listing) or a `RuntimeProblem` (resolving), and adds the Dockerfile relation
-to container targets. All calls block: the LSP layer runs them in a worker thread.
+failure into an entry of `errors` (listing) or a `RuntimeProblem` (resolving; a plain name that more than one
+engine knows is refused there), and adds the Dockerfile relation to container targets. All calls block: the LSP
+layer runs them in a worker thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from debugbox import deferred_log
-from debugbox.core.errors import RuntimeProblem, RuntimeUnavailable, StrategyUnavailable, TargetNotFound
+from debugbox.core.errors import (
+    AmbiguousTarget,
+    RuntimeProblem,
+    RuntimeUnavailable,
+    StrategyUnavailable,
+    TargetNotFound,
+)
 from debugbox.core.settings import Settings
 from debugbox.core.targets.model import DebugPlan, PlanOptions, Target
 from debugbox.core.targets.names import validate_container_ref
@@ -42,9 +49,9 @@ MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
 #: The runtimes that run containers (as opposed to pods).
 CONTAINER_RUNTIMES = ("docker", "podman", "nerdctl")
 #: Every backend: (runtime, the module that registers it when imported, the reference prefixes it owns, whether
-#: plain names are asked of it), in the order runtimes are asked for a plain name. Declared here so that routing
-#: `debugbox shell web` imports the container backends only, not Kubernetes' (PyYAML, kubeconfig: ~50 ms of a
-#: terminal's start). Each module's `register_backend` must repeat the same prefixes (checked when it registers).
+#: plain names are asked of it), in the order messages name them. Declared here so that routing `debugbox shell
+#: web` imports the container backends only, not Kubernetes' (PyYAML, kubeconfig: ~50 ms of a terminal's start).
+#: Each module's `register_backend` must repeat the same prefixes (checked when it registers).
 BACKENDS: tuple[tuple[str, str, tuple[str, ...], bool], ...] = (
     ("docker", "debugbox.edge.docker_backend", ("docker://",), True),
     ("podman", "debugbox.edge.docker_backend", ("podman://",), True),
@@ -207,9 +214,79 @@ def _lookup(backend: Backend, name: str, probe: bool) -> Target:
     return found
 
 
+#: Once one engine has found a plain reference, how long the others still have to say whether they know it too.
+#: An engine on this machine answers an inspect in about a millisecond (Podman's "no such container" included),
+#: so this only matters for a service that is starting (socket activation) or stuck: waiting its whole timeout
+#: would make every Docker target wait for a Podman that does not answer, so past this the engine that found the
+#: target is the answer, as if the silent one had no such container (see `resolve`).
+SECOND_OPINION_SECONDS = 0.3
+
+#: One engine's answer to a plain reference: its target, the failure it raised, or None when it did not answer.
+Answer = Target | BaseException | None
+
+
+def _ask_engines(settings: Settings, backends: Sequence[Backend], name: str, probe: bool) -> list[Answer]:
+    """Each backend's `_lookup` of `name`, asked in parallel (threads: a listing's pool costs a terminal the
+    import of `concurrent.futures`); an answer is None when it had not come `SECOND_OPINION_SECONDS` after
+    another backend found the target, or within `deadline` at all. A stuck thread is left to its socket timeout."""
+    if len(backends) == 1:  # most machines: nothing to wait for in parallel
+        try:
+            return [_lookup(backends[0], name, probe)]
+        except Exception as exc:  # `resolve` decides, the same way for one engine or several
+            return [exc]
+    import threading
+
+    answers: dict[int, Answer] = {}
+    done = threading.Condition()
+
+    def ask(index: int, backend: Backend) -> None:
+        answer: Answer
+        try:
+            answer = _lookup(backend, name, probe)
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            answer = exc
+        with done:
+            answers[index] = answer
+            done.notify()
+
+    for index, backend in enumerate(backends):
+        thread = threading.Thread(
+            target=ask, args=(index, backend), name=f"debugbox-resolve-{backend.runtime}", daemon=True
+        )
+        thread.start()
+    end = time.monotonic() + deadline(settings)
+    with done:
+        while len(answers) < len(backends):
+            if any(isinstance(a, Target) for a in answers.values()):
+                end = min(end, time.monotonic() + SECOND_OPINION_SECONDS)
+            left = end - time.monotonic()
+            if left <= 0:
+                break
+            done.wait(left)
+        return [answers.get(index) for index in range(len(backends))]
+
+
+def _engines_sentence(ref: str, name: str, found: Sequence[Target], shared_on: Sequence[str]) -> str:
+    """The refusal of a plain reference that several engines know: each match (and each engine where it is the
+    start of several containers' IDs), and the references that say which."""
+    shown = [f"{t.name} ({t.id})" for t in found] + [
+        f"more than one container whose ID starts with {name!r} on {runtime}" for runtime in shared_on
+    ]
+    listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+    refs = " or ".join(f"{t.runtime}://{name}" for t in found)
+    more = ", or more of the ID" if shared_on else ""
+    return f"{ref!r} names a container on more than one engine: {listed}; say which with {refs}{more}"
+
+
 def resolve(settings: Settings, ref: str, *, probe: bool = True) -> tuple[Backend, Target]:
     """The backend and target for a reference (`web`, `3f2a9c`, `docker://web`, `pod/web/app`...); without
-    `probe`, a container is only inspected (no shell probes: its strategies are left empty)."""
+    `probe`, a container is only inspected (no shell probes: its strategies are left empty).
+
+    A plain reference is asked of every present default runtime at once, and refused when more than one knows
+    it (the same name on Docker and Podman, or an ID prefix of containers on both): taking one engine's would
+    open, copy into or capture a container the user may not mean. One that does not answer within
+    `SECOND_OPINION_SECONDS` of another's match is taken not to know it: a hung Podman must not stop Docker's
+    targets from opening, and a container it holds could not be opened now anyway."""
     load_backends()
     parsed = split_ref(ref)
     if parsed.runtime is not None:
@@ -221,24 +298,30 @@ def resolve(settings: Settings, ref: str, *, probe: bool = True) -> tuple[Backen
         return made[0], _lookup(made[0], parsed.name, probe)
     # A plain reference is a container name or ID to every default runtime: refuse a bad one up front.
     validate_container_ref(parsed.name)
+    backends = [b for b in create_backends(settings, default_runtimes()) if b.present()]
+    answers = _ask_engines(settings, backends, parsed.name, probe) if backends else []
+    found = [(b, a) for b, a in zip(backends, answers, strict=True) if isinstance(a, Target)]
+    shared = [(b, a) for b, a in zip(backends, answers, strict=True) if isinstance(a, AmbiguousTarget)]
     problems: list[str] = []
-    asked: list[str] = []
-    for runtime in default_runtimes():
-        # One at a time: a name Docker knows needs neither Podman's socket search nor the nerdctl backend.
-        made = create_backends(settings, [runtime])
-        if not made or not made[0].present():
-            continue
-        backend = made[0]
-        asked.append(backend.runtime)
-        try:
-            return backend, _lookup(backend, parsed.name, probe)
-        except TargetNotFound:
-            continue
-        except RuntimeUnavailable as exc:
-            problems.append(str(exc))
+    for backend, answer in zip(backends, answers, strict=True):
+        if answer is None and found:
+            log.debug("%s did not say in time whether it has %r: taken as no", backend.runtime, ref)
+        elif answer is None:
+            problems.append(f"{backend.runtime}: no answer within {deadline(settings):g} s")
+        elif isinstance(answer, RuntimeUnavailable):
+            problems.append(str(answer))
+        elif isinstance(answer, BaseException) and not isinstance(answer, TargetNotFound | AmbiguousTarget):
+            raise answer  # a refusal of what the engine answered (InvalidTarget), or a bug: as asked alone
+    if found and len(found) + len(shared) > 1:
+        matches = [t for _, t in found]
+        raise AmbiguousTarget(_engines_sentence(ref, parsed.name, matches, [b.runtime for b, _ in shared]))
+    if found:
+        return found[0]
+    if shared:
+        raise shared[0][1]
     if problems:
         raise RuntimeUnavailable(f"could not look for {ref!r}: " + "; ".join(problems))
-    where = ", ".join(asked) or "any container engine (none found)"
+    where = ", ".join(b.runtime for b in backends) or "any container engine (none found)"
     raise TargetNotFound(f"no running target named {ref!r} on {where} (removed, or a typo?)")
 
 

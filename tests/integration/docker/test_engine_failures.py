@@ -8,6 +8,8 @@ keeps serving.
 
 from __future__ import annotations
 
+import functools
+import os
 import socket
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from debugbox.core.errors import RuntimeUnavailable
 from debugbox.core.settings import DockerSettings, Settings
 from debugbox.edge import service
 
-from tests.deadlines import returns_within, within
+from tests.deadlines import outlasting, returns_within, within
 from tests.integration.docker.engine import DISTROLESS, Containers, HangingSocket, container_id
 
 pytestmark = pytest.mark.docker
@@ -92,6 +94,29 @@ def test_engine_trouble_is_a_clear_message_within_the_timeout(
         assert listed_in >= TIMEOUT * 0.9  # it did wait for the daemon, for the configured time
 
 
+def test_a_hung_podman_does_not_hold_up_a_docker_target(
+    containers: Containers, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plain reference is asked of Podman too (a container of the same name there is refused, not guessed): a
+    Podman service that never answers must not make a Docker container wait for its engine timeout."""
+    name = containers.run(DISTROLESS)
+    hanging = HangingSocket(short_dir / "podman.sock")
+    monkeypatch.setenv("CONTAINER_HOST", hanging.url)
+    grace = service.SECOND_OPINION_SECONDS
+    settings = Settings(docker=DockerSettings(timeout_seconds=outlasting(grace)))
+    try:
+        # A session's lookup, and that of `cp`, `forward` and `capture` (an inspect only).
+        for probe in (True, False):
+            backend, target = returns_within(
+                within(grace), functools.partial(service.resolve, settings, name, probe=probe)
+            )
+            assert (backend.runtime, target.name) == ("docker", name)
+        asked = hanging.accepted
+    finally:
+        hanging.close()
+    assert asked == 2  # Podman was asked each time, and never answered
+
+
 def test_an_unsupported_docker_host_scheme_is_named(
     monkeypatch: pytest.MonkeyPatch, only_docker: None
 ) -> None:
@@ -112,13 +137,18 @@ def shared_id_prefix(create: Callable[[], str], full_id: Callable[[str], str]) -
         seen.add(first)
 
 
-def test_an_id_prefix_of_several_containers_is_said_as_such(containers: Containers) -> None:
+def test_an_id_prefix_of_several_containers_is_said_as_such(containers: Containers, short_dir: Path) -> None:
     # Docker answered 500 "Multiple IDs found with provided prefix": printed as the engine's status and words,
     # without what to do.
     prefix = shared_id_prefix(lambda: containers.run(DISTROLESS, create_only=True), container_id)
+    # A Podman with a container whose ID starts with it too would make the plain reference a refusal naming
+    # both engines (tests/integration/podman/test_both_engines.py): Podman is pointed where nothing answers.
+    env = {**os.environ, "CONTAINER_HOST": f"unix://{short_dir}/no-podman.sock"}
     for ref in (prefix, f"docker://{prefix}"):
         argv = [sys.executable, "-m", "debugbox", "shell", ref, "--print"]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL, env=env
+        )
         assert proc.returncode == 1, proc.stderr
         assert proc.stderr.startswith(f"debugbox: {prefix!r} is the start of more than one container's ID")
         assert "debugbox targets" in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
