@@ -154,7 +154,9 @@ class Network:
                     try:
                         peer[s].sendall(data)
                     except OSError:
-                        open_.clear()
+                        # That side is gone (a server that closed after its answer): this direction ends, the
+                        # other still carries what was sent before, as TCP's two directions do.
+                        open_.remove(s)
             while not self._stopping.is_set() and self.mode == "blackhole":
                 self._stopping.wait(TICK)  # hold the client's connection open, silent, like the balancer does
             if self.mode == "refuse":
