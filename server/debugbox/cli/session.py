@@ -11,7 +11,8 @@ sentence with it; when the debug container did not start and stdin is a terminal
 the user presses Enter (the line says so; never a silent wait).
 
 Exit codes: the command's own; 1 the command is not installed; 2 bad usage; 3 when the debug container did not
-start; 4 when it started but could not see the target's processes.
+start, or the API stopped answering while kubectl waited for it or attached; 4 when it started but could not see
+the target's processes.
 """
 
 from __future__ import annotations

@@ -6,11 +6,13 @@ With `-- CMD ...` the command runs instead of an interactive shell, and a TTY is
 one, so scripts can use it. `--print` prints the argv as a JSON array instead of running it.
 
 Kubernetes sessions that add a debug container (ephemeral, copy) run kubectl as a child while debugbox watches
-that container (`edge/kube_watch.py`): when it cannot start, kubectl is ended and one line says why.
+that container (`edge/kube_watch.py`): when it cannot start, kubectl is ended and one line says why. `exec` and
+`reattach` into a pod run kubectl as a child too, the API watched while it connects (`run_connected`).
 
 Exit codes: the session's own when it runs; 1 when the target cannot be opened (not found, not running, engine
 unreachable, strategy impossible: one line says why); 2 bad usage or an invalid target name; 3 the debug
-container did not start (image pull, runAsNonRoot, runtime error, timeout: one line says why and what to do).
+container did not start (image pull, runAsNonRoot, runtime error, timeout: one line says why and what to do), or
+the Kubernetes API stopped answering while kubectl waited for it or connected (`edge/kube_watch.py`).
 """
 
 from __future__ import annotations
@@ -169,6 +171,16 @@ def run(args: argparse.Namespace) -> int:
         from debugbox.edge.kube_watch import run_watched
 
         return run_watched(argv, env, plan.watch, settings.kubernetes.timeout_seconds)
+    if plan.strategy in ("exec", "reattach") and plan.target.startswith("k8s://"):
+        # kubectl's exec/attach dial has no deadline: a cluster that stops answering right after the checks left
+        # the terminal waiting forever (in raw mode, where Ctrl-C is only a byte). Watched while it connects.
+        from debugbox.edge.kube_backend import ID_PREFIX, parse_ref
+        from debugbox.edge.kube_watch import run_connected
+
+        context, namespace, pod, container = parse_ref(plan.target.removeprefix(ID_PREFIX))
+        where = f"container {container} in pod {namespace}/{pod}"
+        timeout = settings.kubernetes.timeout_seconds
+        return run_connected(argv, env, context or "", namespace or "", pod, where, timeout)
     try:
         os.execve(argv[0], list(argv), env)  # noqa: S606 - an argv, never a shell string
     except OSError as exc:

@@ -291,6 +291,7 @@ class KubeBackend:
         cluster = pod_facts.ClusterFacts(
             kubectl=self.kubectl,
             context=context.name,
+            request_timeout=self.settings.kubernetes.timeout_seconds,
             psa_level=ns_labels.get(pod_facts.PSA_ENFORCE_LABEL),
             image_has_shell=image_info.has_shell if image_info else None,
             image_shell=(image_info.shell or "") if image_info else "",

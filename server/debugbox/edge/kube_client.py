@@ -42,6 +42,11 @@ class ClientMissing(RuntimeUnavailable):
     """The `kubernetes` package is not importable by the interpreter debugbox runs on."""
 
 
+class ApiUnreachable(RuntimeUnavailable):
+    """No answer at all: the connection was refused, reset or broken off, or the server did not answer within
+    the timeout. Unlike an answer (401, 403, 500...), this may pass: a watch waits a while before giving up."""
+
+
 class KubeForbidden(StrategyUnavailable):
     """RBAC said no; `verb` and `resource` say what to ask the cluster admin for."""
 
@@ -168,20 +173,20 @@ class KubeClient:
             reason = getattr(exc, "reason", None) or exc
             # NewConnectionError subclasses ConnectTimeoutError in urllib3, so it is told apart first.
             if isinstance(reason, NewConnectionError):
-                raise RuntimeUnavailable(
+                raise ApiUnreachable(
                     f"cannot reach {self._where()}: connection refused or no route"
                 ) from None
             if isinstance(reason, TimeoutError):
-                raise RuntimeUnavailable(
+                raise ApiUnreachable(
                     f"{self._where()} did not answer within {self.timeout:g} s ({what})"
                 ) from None
-            raise RuntimeUnavailable(f"cannot reach {self._where()}: {reason}") from None
+            raise ApiUnreachable(f"cannot reach {self._where()}: {reason}") from None
         except LocationParseError as exc:  # before HTTPError, its base: nothing was sent, nothing broke off
             raise RuntimeUnavailable(
                 f"{self._where()} is not a valid address ({exc}); correct the cluster's server in the kubeconfig"
             ) from None
         except (HTTPError, OSError) as exc:
-            raise RuntimeUnavailable(f"{self._where()} broke off while {what}: {exc}") from None
+            raise ApiUnreachable(f"{self._where()} broke off while {what}: {_short(exc)}") from None
         try:
             return json.loads(raw)
         except ValueError:
@@ -393,6 +398,17 @@ class KubeClient:
             {"spec": {"ephemeralContainers": [container]}},
             "application/strategic-merge-patch+json",
         )
+
+
+def _short(exc: BaseException) -> str:
+    """urllib3's broken connection as words: `('Connection aborted.', RemoteDisconnected('Remote end closed
+    connection without response'))` becomes "the connection was closed without an answer"."""
+    text = str(exc)
+    if "RemoteDisconnected" in text or "without response" in text:
+        return "the connection was closed without an answer"
+    if "reset by peer" in text or "ConnectionResetError" in text:
+        return "the connection was reset"
+    return text
 
 
 def _seg(name: str) -> str:

@@ -29,7 +29,7 @@ from debugbox.core.targets.model import PlanOptions, Target
 from debugbox.core.targets.pod_facts import ClusterFacts
 from debugbox.edge.cli_tools import resolve_program
 from debugbox.edge.kube_backend import KubeBackend, checked_pod
-from debugbox.edge.kube_watch import END_REPORT_SECONDS, start_deadline, wait_for_start
+from debugbox.edge.kube_watch import END_REPORT_SECONDS, start_deadline, wait_for_start, watch_connection
 
 Consent = Callable[[str], bool]
 """Asked once, with the sentence saying what would be created and that it stays; True: create it."""
@@ -58,7 +58,11 @@ class PodTarget:
 
     def cluster(self) -> ClusterFacts:
         kubectl = resolve_program([self.backend.kubectl])[0]
-        return ClusterFacts(kubectl=kubectl, context=str(self.target.extra.get("context") or ""))
+        return ClusterFacts(
+            kubectl=kubectl,
+            context=str(self.target.extra.get("context") or ""),
+            request_timeout=self.backend.settings.kubernetes.timeout_seconds,
+        )
 
 
 def resolve_pod(settings: Settings, ref: str) -> PodTarget:
@@ -190,7 +194,9 @@ def check_target(
         return verdict
     # A container that still runs after that failed the exec for another reason (RBAC without pods/exec, the
     # API unreachable): the data command's own exec says which, in its sentence.
-    return wait_for_start(read_pod, spec, END_REPORT_SECONDS, target_check=END_REPORT_SECONDS)
+    return wait_for_start(
+        read_pod, spec, END_REPORT_SECONDS, target_check=END_REPORT_SECONDS, lost_after=2 * api_timeout
+    )
 
 
 def port_forward(
@@ -203,6 +209,13 @@ def port_forward(
     import threading
 
     argv = pod_data.port_forward_argv(found.cluster(), found.namespace, found.pod, port, local, address)
+    # kubectl's dial of the tunnel has no deadline: a cluster that stops answering after the checks left it
+    # waiting forever, silent, under "Ctrl-C stops". Watched while it connects, as debugbox shell's kubectl is.
+    # The client is made before kubectl starts: a Ctrl-C from here on must reach the clean-up below.
+    client = found.backend.client(found.backend.context(str(found.target.extra.get("context") or "") or None))
+    deadline = start_deadline(found.backend.settings.kubernetes.timeout_seconds)
+    ended = threading.Event()
+    lost: list[Verdict] = []
     on_start(" ".join(argv))
     proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
     said: list[bytes] = []
@@ -218,9 +231,24 @@ def port_forward(
     def end(signum: int, frame: object) -> None:
         proc.terminate()
 
+    def watch() -> None:
+        verdict = watch_connection(
+            lambda: client.read_pod(found.namespace, found.pod),
+            f"pod {found.namespace}/{found.pod}",
+            deadline,
+            deadline / 3,
+            ended,
+            "forwarding to",
+        )
+        if verdict.state == "failed":
+            lost.append(verdict)
+            proc.terminate()
+
+    watcher = threading.Thread(target=watch, daemon=True, name="debugbox-port-forward-watch")
     previous = {sig: signal.signal(sig, end) for sig in (signal.SIGTERM, signal.SIGHUP)}
     stopped = False
     try:
+        watcher.start()
         code = proc.wait()
     except KeyboardInterrupt:
         stopped = True
@@ -229,7 +257,11 @@ def port_forward(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+        ended.set()
     reader.join(timeout=5)
+    watcher.join(timeout=5)
+    if lost:
+        raise RuntimeUnavailable(lost[0].message)
     if stopped or code in (0, -signal.SIGTERM):
         return 0
     lines = [x.decode("utf-8", "replace").strip() for x in said if x.strip()]

@@ -12,8 +12,16 @@ debugbox's once kubectl made it. The language server also runs `wait_for_start` 
 (a message). The data commands' debug container (`kube_data`) is only waited for until it runs: they run the
 bootstrap's check in it themselves, at once.
 
-A failure of the watch itself (the API unreachable, RBAC without `get pods`) never ends the session: the
-command runs on as it would have without debugbox, and the log says why the watch stopped.
+An answer the watch cannot use (RBAC without `get pods`, a 401) never ends the session: the command runs on as
+it would have without debugbox, and the log says why the watch stopped. An API that does not answer at all
+(refused, reset, no answer within the timeout) is different: kubectl then waits forever too (its watch retries
+without end, its attach dial has no deadline), so after a third of the start deadline in silence (two API
+timeouts) — while kubectl waits for the container, or for `deadline` seconds after it runs, while kubectl
+attaches (`watch_connection`, one GET every `CONNECTION_POLL_SECONDS`) — kubectl is ended with one sentence
+(`API_LOST`, exit `EXIT_NOT_STARTED`).
+When kubectl failed on its own while the API was silent, the sentence follows kubectl's lines. An attached
+session is kubectl's: its stream's heartbeat ends a dead one, and `--request-timeout` (on every argv, see
+`core/targets/kubectl_argv.py`) bounds what it does next.
 """
 
 from __future__ import annotations
@@ -31,23 +39,29 @@ from typing import TextIO
 from debugbox.core.errors import RuntimeProblem, TargetNotFound
 from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
 from debugbox.core.targets.debug_failures import (
+    API_LOST,
+    CHECK_CONNECTION,
     EXIT_NOT_STARTED,
     EXIT_TARGET_INVISIBLE,
     POD_DELETED,
     TARGET_NOT_VISIBLE,
     Verdict,
     WatchSpec,
+    api_lost,
     command_exit,
+    debug_container_in,
     judge,
     pod_deleted,
     timed_out,
 )
-from debugbox.edge.kube_client import KubeClient
+from debugbox.edge.kube_client import ApiUnreachable, KubeClient
 from debugbox.edge.kubeconfig import load_kubeconfig
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
+#: How often the API is read while kubectl attaches to a running debug container (only to see it answers).
+CONNECTION_POLL_SECONDS = 2.0
 #: The session bootstrap checks for the target's processes as soon as it starts (`DEBUGBOX_EXPECT_TARGET`): a
 #: debug container with a `target` is watched this long after it runs, to see that check end it. A kubelet
 #: reports a container's end within its PLEG relist period (1 s) and a status sync.
@@ -75,38 +89,90 @@ def wait_for_start(
     stop: threading.Event | None = None,
     *,
     target_check: float = TARGET_CHECK_SECONDS,
+    lost_after: float | None = None,
 ) -> Verdict:
     """Poll until the debug container runs, ended or failed; a `failed` verdict with the timeout sentence when
-    `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke. With a `target`
-    (the bootstrap checks it sees the target's processes), a running container is watched on for
-    `target_check` seconds, so that check's verdict is not missed; 0 when the caller runs the check itself
-    (`kube_data`, which cannot keep a data command waiting that long)."""
+    `deadline` seconds pass first; `waiting` when `stop` was set or the watch itself broke (an answer it cannot
+    use: RBAC without `get pods`, a 401). With a `target` (the bootstrap checks it sees the target's processes),
+    a running container is watched on for `target_check` seconds, so that check's verdict is not missed; 0 when
+    the caller runs the check itself (`kube_data`, which cannot keep a data command waiting that long).
+
+    An API that does not answer at all (`ApiUnreachable`) is asked again: after `lost_after` seconds of nothing
+    but that (default `deadline / 3`: two API timeouts, so a blip such as a load balancer failing over passes),
+    a `failed` verdict `API_LOST` — kubectl, waiting on its own watch, would retry forever."""
     end = time.monotonic() + deadline
+    lost_after = deadline / 3 if lost_after is None else lost_after
     last = Verdict("waiting")
     stop = stop or threading.Event()
     running_since: float | None = None
+    silent_since: float | None = None
     while not stop.is_set():
+        asked = time.monotonic()
         try:
             last = judge(read_pod(), spec)
+            silent_since = None
         except TargetNotFound:
             if spec.ephemeral:  # the pod that holds it is gone: nothing will start
                 return Verdict("failed", POD_DELETED, pod_deleted(spec))
             last = Verdict("waiting")  # a copy kubectl has not created yet
+            silent_since = None
+        except ApiUnreachable as exc:
+            silent_since = asked if silent_since is None else silent_since  # silent since it was asked
+            if time.monotonic() - silent_since >= lost_after:
+                moment = "attaching to" if running_since is not None else "waiting for"  # it ran: attaching
+                why = api_lost(debug_container_in(spec), str(exc), lost_after, moment)
+                return Verdict("failed", API_LOST, why)
+            last = Verdict("waiting", API_LOST, str(exc))
         except RuntimeProblem as exc:
             log.warning("stopped watching debug container %s: %s", spec.container, exc)
             return Verdict("waiting", message=str(exc))
         now = time.monotonic()
-        if last.state == "running" and spec.target:
+        if silent_since is not None:
+            pass  # nothing was learned: neither the container's state nor that the deadline is the kubelet's
+        elif last.state == "running" and spec.target:
             running_since = now if running_since is None else running_since
             if now - running_since >= target_check:
                 return last
             end = max(end, running_since + target_check)
         elif last.state != "waiting":
             return last
-        elif now >= end:
+        if now >= end and silent_since is None:
             return Verdict("failed", "Timeout", timed_out(spec, deadline, last))
-        stop.wait(min(POLL_SECONDS, max(0.0, end - time.monotonic())))
+        stop.wait(
+            min(POLL_SECONDS, max(0.0, end - time.monotonic())) if silent_since is None else POLL_SECONDS
+        )
     return last
+
+
+def watch_connection(
+    read_pod: Callable[[], Mapping[str, object]],
+    where: str,
+    window: float,
+    lost_after: float,
+    stop: threading.Event,
+    moment: str = "attaching to",
+) -> Verdict:
+    """While kubectl connects to `where` (`window` seconds; for a debug container, once it runs): a `failed`
+    verdict `API_LOST` when the API has not answered for `lost_after` seconds (kubectl's websocket dial has no
+    deadline: it waited forever on a server that accepted and never answered); `running` when the window passed
+    or `stop` was set. An attached session is kubectl's own after that: its stream's heartbeat ends a dead one
+    (61 s in kubectl 1.37), and `--request-timeout` bounds the log it then falls back to."""
+    end = time.monotonic() + window
+    silent_since: float | None = None
+    while not stop.is_set() and time.monotonic() < end:
+        asked = time.monotonic()
+        try:
+            read_pod()
+            silent_since = None
+        except ApiUnreachable as exc:
+            silent_since = asked if silent_since is None else silent_since
+            end = max(end, silent_since + lost_after)  # a silence that began in the window is judged in full
+            if time.monotonic() - silent_since >= lost_after:
+                return Verdict("failed", API_LOST, api_lost(where, str(exc), lost_after, moment))
+        except RuntimeProblem:
+            return Verdict("running")  # an answer: the API is there
+        stop.wait(CONNECTION_POLL_SECONDS)
+    return Verdict("running")
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -116,6 +182,31 @@ def _end(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(TERM_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _watching(
+    proc: subprocess.Popen[bytes], watch: Callable[[], Verdict]
+) -> tuple[threading.Thread, list[Verdict]]:
+    """`watch()` on a thread; its verdict lands in the list, and a `failed` one ends `proc`."""
+    verdict: list[Verdict] = []
+
+    def run() -> None:
+        found = watch()
+        verdict.append(found)
+        if found.state == "failed":
+            _end(proc)
+
+    thread = threading.Thread(target=run, name="debugbox-watch", daemon=True)
+    thread.start()
+    return thread, verdict
+
+
+def _wait(proc: subprocess.Popen[bytes]) -> int:
+    while True:
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            continue  # the terminal's Ctrl-C reached kubectl too; its exit status is the answer
 
 
 def supervise(
@@ -130,23 +221,19 @@ def supervise(
     one sentence on `err` when the debug container did not start."""
     err = err or sys.stderr
     proc = subprocess.Popen(list(argv), env=dict(env))
-    verdict: list[Verdict] = []
     stop = threading.Event()
+    ended = threading.Event()  # kubectl ended: no connection of its own left to watch
 
-    def watch() -> None:
+    def watch() -> Verdict:
         found = wait_for_start(read_pod, spec, deadline, stop)
-        verdict.append(found)
-        if found.state == "failed":
-            _end(proc)
+        if found.state == "running" and not ended.is_set():
+            # kubectl now attaches (or, without -i, streams the command's output): its dial has no deadline.
+            found = watch_connection(read_pod, debug_container_in(spec), deadline, deadline / 3, ended)
+        return found
 
-    watcher = threading.Thread(target=watch, name="debugbox-watch", daemon=True)
-    watcher.start()
-    while True:
-        try:
-            code = proc.wait()
-            break
-        except KeyboardInterrupt:
-            continue  # the terminal's Ctrl-C reached kubectl too; its exit status is the answer
+    watcher, verdict = _watching(proc, watch)
+    code = _wait(proc)
+    ended.set()
     if code != 0 and not verdict:
         # kubectl failed on its own and said why on stderr. It may have failed because the debug container ended
         # at once (the bootstrap's target check): with a target, its status gets a moment to say so.
@@ -157,9 +244,77 @@ def supervise(
     if verdict and verdict[0].state == "failed":
         print(f"debugbox: {verdict[0].message}", file=err, flush=True)
         return EXIT_TARGET_INVISIBLE if verdict[0].reason == TARGET_NOT_VISIBLE else EXIT_NOT_STARTED
+    if code != 0:
+        _say_if_silent(read_pod, verdict[0] if verdict else None, err)
+        return code
     if code == 0 and spec.command:
         return command_status(read_pod, spec)
     return code
+
+
+def _say_if_silent(
+    read_pod: Callable[[], Mapping[str, object]], verdict: Verdict | None, err: TextIO
+) -> None:
+    """After kubectl failed: when the API was (or is) silent, one sentence saying so and what to do. kubectl's
+    own lines above say what broke in its words (after an attached session's heartbeat gave up, or a request's
+    timeout)."""
+    silent = verdict.message if verdict is not None and verdict.reason == API_LOST else api_silence(read_pod)
+    if silent:
+        print(f"debugbox: kubectl failed, and {lost_sentence(silent)}", file=err, flush=True)
+
+
+def run_connected(
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    context: str,
+    namespace: str,
+    pod: str,
+    where: str,
+    api_timeout: float,
+) -> int:
+    """`kubectl exec`/`attach` into a running container (`where`, for the sentence) as a child, the API watched
+    while it connects (`watch_connection`, `start_deadline` seconds): a silent API ends it with one sentence
+    (exit `EXIT_NOT_STARTED`), as for the debug containers `supervise` watches. kubectl's exit status otherwise."""
+    try:
+        client = KubeClient(load_kubeconfig().context(context), api_timeout)
+    except RuntimeProblem as exc:  # no usable kubeconfig here: run the command unwatched, as kubectl would
+        log.warning("not watching the connection to %s: %s", where, exc)
+        return subprocess.call(list(argv), env=dict(env))
+
+    def read_pod() -> Mapping[str, object]:
+        return client.read_pod(namespace, pod)
+
+    proc = subprocess.Popen(list(argv), env=dict(env))
+    ended = threading.Event()
+    deadline = start_deadline(api_timeout)
+    watcher, verdict = _watching(
+        proc, lambda: watch_connection(read_pod, where, deadline, deadline / 3, ended, "connecting to")
+    )
+    code = _wait(proc)
+    ended.set()
+    watcher.join(api_timeout + CONNECTION_POLL_SECONDS + TERM_GRACE_SECONDS + 1.0)
+    if verdict and verdict[0].state == "failed":
+        print(f"debugbox: {verdict[0].message}", file=sys.stderr, flush=True)
+        return EXIT_NOT_STARTED
+    if code != 0:
+        _say_if_silent(read_pod, None, sys.stderr)
+    return code
+
+
+def api_silence(read_pod: Callable[[], Mapping[str, object]]) -> str:
+    """The client's sentence when one read of the pod gets no answer at all; "" when the API answers."""
+    try:
+        read_pod()
+    except ApiUnreachable as exc:
+        return str(exc)
+    except RuntimeProblem:
+        pass
+    return ""
+
+
+def lost_sentence(why: str) -> str:
+    """`why` (the client's sentence for an API that does not answer) with what to do."""
+    return f"{why.rstrip('.')}; {CHECK_CONNECTION}"
 
 
 def command_status(read_pod: Callable[[], Mapping[str, object]], spec: WatchSpec) -> int:

@@ -22,7 +22,8 @@ server-side apply is a 500 that says it is not implemented rather than pretendin
 
 Fault switches (`Faults`) simulate what a healthy server does not: the ephemeral-containers subresource missing,
 401 for every request (expired credentials), denials of (verb, resource) on top of RBAC, 500, malformed JSON and
-slow answers.
+slow answers. With `network=True` clients reach it through a TCP hop (`network.py`) that a test fails at a
+chosen request: the server gone (connections refused and reset) or a load balancer that accepts and never answers.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ import yaml
 from tests.fakes.kube import admission, portforward, rbac, streaming
 from tests.fakes.kube.docker_kubelet import DockerRuntime
 from tests.fakes.kube.kubelet import PULL_ERRORS, ImageTable, Kubelet, Lifecycle
+from tests.fakes.kube.network import Network
 from tests.fakes.kube.patches import json_patch, merge_patch, strategic_merge
 from tests.fakes.kube.rbac import Attributes, User
 from tests.fakes.kube.selectors import field_filter, fields_match, labels_match, parse_label_selector
@@ -281,6 +283,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
         with fake.lock:
             fake.requests.append(req)
+        if fake.network is not None:
+            fake.network.saw(req)  # a path set to fail at this request fails before it is answered
         faults = fake.faults
         if faults.delay_seconds:
             time.sleep(faults.delay_seconds)
@@ -428,6 +432,7 @@ class FakeKubeAPIServer:
         lifecycle: Lifecycle | None = None,
         images: ImageTable | None = None,
         anonymous: bool = False,
+        network: bool = False,
     ) -> None:
         self.store = Store()
         self.faults = Faults()
@@ -448,6 +453,9 @@ class FakeKubeAPIServer:
         self.lock = threading.Lock()
         self.watch_seconds = 30.0
         """The longest a watch stays open (a real server closes watches after a random 30-60 min)."""
+        self._network = network
+        self.network: Network | None = None
+        """With `network=True`: the TCP hop clients connect through, which a test fails (`network.py`)."""
         self._stopping = threading.Event()
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -463,11 +471,15 @@ class FakeKubeAPIServer:
             target=httpd.serve_forever, args=(0.05,), name="fake-kube-apiserver", daemon=True
         )
         self._thread.start()
+        if self._network:
+            self.network = Network(httpd.server_address[:2]).start()
         self.kubelet.start()
         return self
 
     def stop(self) -> None:
         self._stopping.set()
+        if self.network is not None:
+            self.network.stop()
         with self.store.lock:
             self.store.changed.notify_all()
         self.kubelet.stop()
@@ -489,7 +501,7 @@ class FakeKubeAPIServer:
     @property
     def url(self) -> str:
         assert self._httpd is not None, "start() the fake first"
-        host, port = self._httpd.server_address[:2]
+        host, port = self.network.address if self.network is not None else self._httpd.server_address[:2]
         return f"{'https' if self.tls else 'http'}://{host!s}:{port}"
 
     # identities

@@ -182,6 +182,14 @@ def kube_docker(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterat
 
 
 @pytest.fixture
+def kube_outage(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
+    """`kube_docker` reached through the fake's network hop (`tests/fakes/kube/network.py`): a test fails the
+    path to the API server (refused, or accepted and never answered) at a chosen request."""
+    table = ImageTable(DOCKER_IMAGES)
+    yield from _env(FakeKubeAPIServer(docker=True, images=table, pause_image=TOOLBOX, network=True), tmp_path)
+
+
+@pytest.fixture
 def kube_debian(tmp_path: Path, kubectl_path: Path, test_images: None) -> Iterator[KubeEnv]:
     """`kube_docker` whose cluster also has the Debian toolbox built from packages (`DEBIAN_TOOLBOX`)."""
     table = ImageTable({**DOCKER_IMAGES, DEBIAN_TOOLBOX: ImageSpec(docker_image=ensure_toolbox())})

@@ -60,11 +60,11 @@ def test_shell_print_gives_the_argv(kube: KubeEnv) -> None:
 
     assert out.returncode == 0, out.stderr
     argv, env, command = split_session(json.loads(out.stdout))
-    custom = argv.pop(11)  # the target's identity (test_kube_identity.py checks the file)
+    custom = argv.pop(12)  # the target's identity (test_kube_identity.py checks the file)
     assert custom.startswith("--custom=") and custom.endswith(".json")
     assert argv == [
-        "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake", "--target=app",
-        "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
+        "kubectl", "debug", "web-1", "-it", "-n", "shop", "--context", "fake",
+        "--request-timeout=10s", "--target=app", "--image=busybox:1.36", "--profile=restricted", "-c", "debugbox-app",
     ]  # fmt: skip
     assert command == [] and env["DEBUGBOX_TARGET"] == "web-1/app" and env["DEBUGBOX_ATTACH"] == "1"
     assert env["DEBUGBOX_IDENTITY"].startswith("uid 65532 (")  # the identity --custom gives, in the banner

@@ -484,7 +484,10 @@ def test_forward_reaches_ports_inside_a_pod_including_one_bound_to_its_loopback(
             assert proc.stderr is not None
             first = proc.stderr.readline().strip()
             assert first.startswith("debugbox: forwarding with ") and first.endswith("; Ctrl-C stops"), first
-            argv = f"port-forward pod/web-1 {local}:{port} -n shop --context fake --address 127.0.0.1"
+            argv = (
+                f"port-forward pod/web-1 {local}:{port} -n shop --context fake --request-timeout=10s "
+                "--address 127.0.0.1"
+            )
             assert argv in first
             for _ in range(2):  # two connections: two stream pairs on kubectl's one SPDY connection
                 assert _fetch(local) == FIXTURE_INDEX

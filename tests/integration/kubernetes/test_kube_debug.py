@@ -57,8 +57,8 @@ def test_ephemeral_for_a_distroless_container_and_kubectl_sends_that_patch(kube:
     assert plan.strategy == "ephemeral"
     argv, env, command = split_session(plan.argv)  # the session bootstrap is the debug container's command
     assert argv == [
-        str(KUBECTL), "debug", "web", "-n", "default", "--context", "fake", "--target=app",
-        "--image=busybox:1.36", "--profile=general", "-c", "debugbox-app",
+        str(KUBECTL), "debug", "web", "-n", "default", "--context", "fake",
+        "--request-timeout=10s", "--target=app", "--image=busybox:1.36", "--profile=general", "-c", "debugbox-app",
     ]  # fmt: skip
     assert command == [] and env["DEBUGBOX_IDENTITY"].startswith("root with SYS_PTRACE (profile general)")
     assert any("stay in the pod until the pod is deleted" in n for n in plan.notes)
@@ -171,6 +171,7 @@ def test_reattach_when_our_debug_container_already_runs(kube: KubeEnv) -> None:
         "default",
         "--context",
         "fake",
+        "--request-timeout=10s",
     ]
     assert not _patches(kube, dry_run=True)  # nothing new is added, so nothing is asked
 
@@ -196,7 +197,8 @@ def test_exec_when_the_image_is_known_to_have_a_shell(kube: KubeEnv) -> None:
 
     assert plan.strategy == "exec"
     assert list(plan.argv) == [
-        str(KUBECTL), "exec", "web", "-c", "app", "-n", "default", "--context", "fake", "--", "ls", "/",
+        str(KUBECTL), "exec", "web", "-c", "app", "-n", "default", "--context", "fake",
+        "--request-timeout=10s", "--", "ls", "/",
     ]  # fmt: skip
     kube.kubectl(plan.argv, timeout=30)
     execs = kube.fake.requests_to("GET", "/pods/web/exec") + kube.fake.requests_to("POST", "/pods/web/exec")

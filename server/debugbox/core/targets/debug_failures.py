@@ -279,6 +279,31 @@ def shell_copy_command(namespace: str, pod: str, container: str, context: str, i
 #: The verdict's reason when the pod holding the debug container was deleted before it ran.
 POD_DELETED = "PodDeleted"
 
+#: The verdict's reason when the API server stopped answering while kubectl waited for the debug container or
+#: was attaching to it (kubectl itself retries its watch forever, and its attach has no deadline).
+API_LOST = "ApiLost"
+
+
+def api_lost(where: str, why: str, seconds: float, moment: str) -> str:
+    """The sentence for an API server that has not answered for `seconds` (`why`: the last failure, said by the
+    client) while kubectl was `moment` ("waiting for", "attaching to", "connecting to") `where` (e.g. "debug
+    container X in pod NS/P")."""
+    return (
+        f"the Kubernetes API stopped answering while kubectl was {moment} {where} "
+        f"(nothing for {seconds:g} s; last: {why.rstrip('.')}); {CHECK_CONNECTION}"
+    )
+
+
+def debug_container_in(spec: WatchSpec) -> str:
+    """ "debug container X in pod NS/P": where a watch's kubectl connects."""
+    return f"debug container {spec.container} in pod {spec.namespace}/{spec.pod}"
+
+
+#: What to do about an API server that stopped answering.
+CHECK_CONNECTION = (
+    "check the connection to the cluster (VPN, proxy, the API server's health), then run the command again."
+)
+
 
 def pod_deleted(spec: WatchSpec) -> str:
     """The sentence for a pod deleted while its debug container was starting (kubectl says `pods "" not found`)."""

@@ -6,6 +6,7 @@ Pod, container, namespace, context and image names are checked against the Kuber
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from debugbox.core.targets.model import PlanOptions
@@ -13,11 +14,24 @@ from debugbox.core.targets.names import validate_context, validate_image, valida
 from debugbox.core.targets.pod_facts import ClusterFacts, PodFacts
 
 
-def _scope(cluster: ClusterFacts, namespace: str) -> list[str]:
+def _scope(cluster: ClusterFacts, namespace: str, *, bounded: bool = True) -> list[str]:
+    """`-n NS [--context CTX]`, and `--request-timeout` unless `bounded` is False (a command shown for the user to
+    paste later, which reads better without it)."""
     out = ["-n", validate_label(namespace, "namespace")]
     if cluster.context:
         out += ["--context", validate_context(cluster.context)]
+    if bounded and cluster.request_timeout > 0:
+        # kubectl's own default is no timeout: an API server that accepts and never answers (a load balancer
+        # whose backends died) kept a GET, a PATCH or the log fallback of `kubectl debug` waiting forever. It
+        # bounds each request, not a stream: exec, attach, port-forward and watches run on (kubectl 1.37; the
+        # server treats those as long-running and ignores the `timeout` parameter kubectl adds).
+        out.append(f"--request-timeout={request_timeout_flag(cluster.request_timeout)}")
     return out
+
+
+def request_timeout_flag(seconds: float) -> str:
+    """A Go duration kubectl accepts for `seconds`, whole seconds rounded up (at least 1s)."""
+    return f"{max(1, math.ceil(seconds))}s"
 
 
 #: Public for the other kubectl argvs (`pod_data.py`): `-n NS [--context CTX]`, checked.
@@ -85,4 +99,6 @@ def debug_argv(
 
 
 def delete_argv(namespace: str, pod_name: str, cluster: ClusterFacts) -> tuple[str, ...]:
-    return (cluster.kubectl, "delete", "pod", validate_pod_name(pod_name), *_scope(cluster, namespace))
+    return (
+        cluster.kubectl, "delete", "pod", validate_pod_name(pod_name), *_scope(cluster, namespace, bounded=False)
+    )  # fmt: skip

@@ -156,6 +156,8 @@ class ClusterFacts:
     kubectl: str = "kubectl"
     context: str = ""
     """Kubeconfig context to pass as --context; empty means kubectl's current context."""
+    request_timeout: float = 0.0
+    """kubectl's `--request-timeout` in seconds (`debugbox.kubernetes.timeoutSeconds`); 0: none is passed."""
     psa_level: str | None = None
     """The namespace's `pod-security.kubernetes.io/enforce` label, None when unknown or unset."""
     ephemeral: str = "unknown"
