@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.settings import Settings
     from debugbox.core.targets.port_forward import validate_port
-    from debugbox.edge.forwarder import Forward
+    from debugbox.edge.forwarder import Forward, listen_failure
     from debugbox.edge.service import resolve_engine_container
 
     try:
@@ -95,11 +95,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         host, bound = forward.start()
     except OSError as exc:
-        # create_server's strerror carries "(while attempting to bind on address …)": the port says it already.
-        why = (exc.strerror or str(exc)).split(" (while attempting", 1)[0]
-        if exc.errno == errno.EADDRINUSE:
-            why += "; pass another --local port (--local 0 picks a free one)"
-        print(f"debugbox: cannot listen on {args.address}:{local}: {why}", file=sys.stderr)
+        hint = (
+            "; pass another --local port (--local 0 picks a free one)"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        print(f"debugbox: {listen_failure(args.address, local, exc)}{hint}", file=sys.stderr)
         forward.close()
         return 1
     except RuntimeProblem as exc:
