@@ -92,6 +92,19 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1
+    # The editor closing the terminal (SIGHUP) may come while the helper starts (a pull makes that long): killed
+    # there, debugbox left the helper on the engine. So the handlers are in place first; a hang-up during the
+    # start is acted on once it returned (closing in the middle of it would race the helper's creation).
+    hung_up = threading.Event()
+    serving = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        hung_up.set()
+        if serving.is_set():
+            threading.Thread(target=forward.close, daemon=True).start()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
+        signal.signal(sig, stop)
     try:
         host, bound = forward.start()
     except OSError as exc:
@@ -106,12 +119,13 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=forward.close, daemon=True).start()
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
-        signal.signal(sig, stop)
+    except KeyboardInterrupt:  # Ctrl-C while the helper starts: it may exist already
+        forward.close()
+        print("debugbox: stopped before the forward started; helper removed", file=sys.stderr)
+        return 0
+    serving.set()
+    if hung_up.is_set():
+        forward.close()
     print(
         f"debugbox: forwarding {host}:{bound} → {(target.name)}:{port} (helper {forward.helper}); "
         "Ctrl-C stops",

@@ -323,6 +323,33 @@ def test_a_local_port_in_use_is_one_sentence_with_what_to_do_and_leaves_no_helpe
     assert not docker("events", "--since", since, "--until", until, "--filter", label).strip()
 
 
+def test_closing_the_terminal_while_the_helper_starts_leaves_no_helper(containers: Containers) -> None:
+    """The editor closes the forward's terminal (SIGHUP to its process group) while `docker run -d` of the
+    helper is under way, as on a slow start or a pull: debugbox died there (its handler came later) and the
+    helper stayed on the engine. Now the hang-up waits for the start to return, and the helper is removed."""
+    name = containers.run(DISTROLESS)
+    argv = [sys.executable, "-m", "debugbox", "forward", name, "8080", "--local", "0", "--image", TOOLBOX]
+    label = f"label=io.debugbox.forward-for={container_id(name)}"
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        # The engine has the helper; debugbox has not said "forwarding" yet (it is still starting).
+        while not docker("ps", "-aq", "--filter", label).strip() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(proc.pid, signal.SIGHUP)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    deadline = time.monotonic() + 30  # `rm -f` returned; the engine's list may lag a moment behind
+    while docker("ps", "-aq", "--filter", label).strip() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    left = docker("ps", "-aq", "--filter", label).split()
+    for helper in left:
+        docker("rm", "-f", helper)
+    assert left == []
+
+
 def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
     # The helper keeps the target's network namespace alive: every connection was refused, silently, until Ctrl-C.
     name = containers.run(DISTROLESS)
