@@ -101,6 +101,10 @@ class Forward:
                 text=True,
                 timeout=self.timeout,
                 check=False,
+                # Out of the terminal's process group: the hang-up of a closing terminal killed the engine CLI
+                # while the engine was still creating the helper, which then appeared after `close` had
+                # removed nothing. debugbox itself acts on the hang-up once the start returned.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             self.close()
