@@ -102,6 +102,10 @@ class PcapRun:
                 stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
                 stdout=fd,
                 stderr=subprocess.PIPE,
+                # Out of the terminal's process group: a closing terminal's hang-up (or Ctrl-C) reaches debugbox
+                # alone, which stops the capture its way (`stop`), instead of killing the engine CLI while the
+                # engine may still be creating the helper (which then ran on, unseen).
+                start_new_session=True,
             )
         except OSError:
             self._discard_empty()
