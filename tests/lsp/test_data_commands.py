@@ -131,6 +131,26 @@ async def test_forward_port_opens_a_terminal_whose_command_forwards_and_cleans_u
     assert not docker("ps", "-aq", "--filter", f"name={helper}").strip()
 
 
+async def test_forward_to_a_local_port_in_use_is_refused_before_its_terminal_opens(
+    editor: TerminalClient,
+    live: Containers,
+) -> None:
+    """The local port defaults to the container's (8080, 3000…), which the user's own dev server often holds.
+    The forward failed only inside its terminal while the editor said "forwarding http://localhost:PORT" and
+    offered to open it: the other program's page. Refused first, shown once, and no terminal opens."""
+    name = live.run(
+        DISTROLESS, "-f", "-p", "127.0.0.1:9090", "-h", "/www", options=("--entrypoint", "/httpd")
+    )
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        local = busy.getsockname()[1]
+        opened = len(editor.terminals)
+        with pytest.raises(JsonRpcException, match="choose another local port") as refused:
+            await command(editor, Command.FORWARD_PORT.value, {"target": name, "port": 9090, "local": local})
+        assert refused.value.data == {"shown": True}
+        assert f"cannot listen on 127.0.0.1:{local}" in refused.value.message
+        assert len(editor.terminals) == opened
+
+
 async def test_capture_traffic_opens_a_terminal_running_the_capture_cli(
     editor: TerminalClient,
     live: Containers,

@@ -91,6 +91,32 @@ async def test_missing_paths_directories_and_big_files_say_why(
     assert relative.value.code == -32602
 
 
+async def test_a_symbolic_link_loop_in_the_target_is_one_sentence_not_a_traceback(
+    editor: TerminalClient, live: Containers, tmp_path: Path
+) -> None:
+    """`a -> b -> a` in the target: both engines answer 500 to the stat. The view answered an internal error
+    carrying the server's traceback; now a RequestFailed naming the path and the likely cause."""
+    name = live.run(DISTROLESS)
+    links = tmp_path / "links"
+    links.mkdir()
+    (links / "a").symlink_to("b")
+    (links / "b").symlink_to("a")
+    (links / "to-a").symlink_to("/links/a")
+    subprocess.run(["docker", "cp", str(links), f"{name}:/"], check=True, capture_output=True, timeout=60)
+    listed = await command(editor, READ_DIRECTORY, {"target": name, "path": "/links"})
+    assert {e["name"]: e["type"] for e in listed["entries"]} == {
+        "a": "symlink",
+        "b": "symlink",
+        "to-a": "symlink",
+    }
+    for cmd, path in ((STAT, "/links/a"), (READ_FILE, "/links/b"), (READ_DIRECTORY, "/links/to-a")):
+        with pytest.raises(JsonRpcException) as caught:
+            await command(editor, cmd, {"target": name, "path": path})
+        assert caught.value.code == -32803, (cmd, caught.value)  # RequestFailed, not an internal error
+        assert "traceback" not in (caught.value.data or {})
+        assert f"cannot resolve {path} in the target" in str(caught.value) and "loops" in str(caught.value)
+
+
 def test_listing_caps_stop_reading_and_say_the_listing_is_incomplete(
     live: Containers, tmp_path: Path
 ) -> None:

@@ -31,6 +31,7 @@ import {
   uploadConfirmation,
   uploadPath,
 } from "./common/data";
+import { isCaptureTerminal, RunningCaptures } from "./common/captures";
 import { cleanupArgs } from "./common/cleanup";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
 import { failureOf } from "./common/failures";
@@ -386,14 +387,25 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       args.duration = seconds;
     }
     // The server asks for the terminal while the command runs; VS Code reports it (onDidOpenTerminal) around the
-    // command's answer, possibly after it: remember it, to stop it and to see it end.
+    // command's answer, possibly after it: remember each one opened meanwhile, and take the one whose process is
+    // the answer's argv (another capture may be starting at the same time).
     const before = new Set(vscode.window.terminals);
-    const isCapture = (t: vscode.Terminal): boolean => !before.has(t) && t.name.startsWith("debugbox: capture");
+    const seen: vscode.Terminal[] = [];
+    let wanted: unknown;
     let found: (t: vscode.Terminal) => void = () => undefined;
     const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
       found = resolve;
     });
-    const opened = vscode.window.onDidOpenTerminal((t) => isCapture(t) && found(t));
+    const ours = (t: vscode.Terminal): boolean => {
+      const options = t.creationOptions as vscode.TerminalOptions;
+      return isCaptureTerminal(options.shellPath, options.shellArgs, wanted);
+    };
+    const opened = vscode.window.onDidOpenTerminal((t) => {
+      seen.push(t);
+      if (ours(t)) {
+        found(t);
+      }
+    });
     let result: unknown;
     let terminal: vscode.Terminal | undefined;
     try {
@@ -401,7 +413,8 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
         return;
       }
-      const already = vscode.window.terminals.find(isCapture);
+      wanted = (result as { argv?: unknown }).argv;
+      const already = [...seen, ...vscode.window.terminals.filter((t) => !before.has(t))].find(ours);
       terminal =
         already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
     } finally {
@@ -413,18 +426,17 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     watchCapture(terminal, output, target.name);
   };
 
-  /** The visible stop (a status bar item) while the capture's terminal runs; at its end, the viewer offer. */
+  /** The visible stop (a status bar item of its own: several captures may run) while the capture's terminal
+   * runs; at its end, the viewer offer. */
   const watchCapture = (terminal: vscode.Terminal | undefined, output: vscode.Uri, name: string): void => {
-    const item = vscode.window.createStatusBarItem("debugbox.capture", vscode.StatusBarAlignment.Left, 9);
+    // Ctrl-C in the terminal: the CLI stops tcpdump, keeps the file and prints the summary.
+    const running = captures.add(name, output.fsPath, () => terminal?.sendText("\x03", false));
+    const item = vscode.window.createStatusBarItem(`debugbox.capture.${running.id}`, vscode.StatusBarAlignment.Left, 9);
     item.name = "debugbox capture";
     item.text = `$(debug-stop) Stop capture of ${name}`;
     item.tooltip = `debugbox is capturing ${name}'s traffic to ${output.fsPath}; click to stop`;
-    item.command = ClientCommand.stopCapture;
+    item.command = { title: "Stop Capture", command: ClientCommand.stopCapture, arguments: [running.id] };
     item.show();
-    stopCurrent = () => {
-      // Ctrl-C in the terminal: the CLI stops tcpdump, keeps the file and prints the summary.
-      terminal?.sendText("\x03", false);
-    };
     let done = false;
     let ended: vscode.Disposable | undefined;
     const finish = (): void => {
@@ -434,7 +446,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       done = true;
       ended?.dispose();
       item.dispose();
-      stopCurrent = undefined;
+      captures.remove(running.id);
       void offerViewer(output.fsPath);
     };
     // The process may end (duration reached) while its terminal stays open to show the summary.
@@ -443,6 +455,24 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       finish();
     }
     context.subscriptions.push({ dispose: finish });
+  };
+
+  /** "Stop Capture": a status bar item's own capture, else the only one running, else the one the user picks. */
+  const stopCapture = async (arg?: unknown): Promise<void> => {
+    const choice = captures.choose(arg);
+    if (choice.kind === "none") {
+      void vscode.window.showInformationMessage("debugbox: no capture is running.");
+      return;
+    }
+    if (choice.kind === "stop") {
+      choice.capture.stop();
+      return;
+    }
+    const picked = await vscode.window.showQuickPick(
+      choice.captures.map((c) => ({ label: c.name, description: c.output, capture: c })),
+      { title: "debugbox: stop which capture?" },
+    );
+    picked?.capture.stop();
   };
 
   const offerViewer = async (pcap: string): Promise<void> => {
@@ -493,7 +523,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     );
   };
 
-  let stopCurrent: (() => void) | undefined;
+  const captures = new RunningCaptures();
 
   context.subscriptions.push(
     vscode.commands.registerCommand(ClientCommand.copyFromTarget, copyFrom),
@@ -507,12 +537,6 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       isCaseSensitive: true,
       isReadonly: true,
     }),
-    vscode.commands.registerCommand(ClientCommand.stopCapture, () => {
-      if (stopCurrent) {
-        stopCurrent();
-      } else {
-        void vscode.window.showInformationMessage("debugbox: no capture is running.");
-      }
-    }),
+    vscode.commands.registerCommand(ClientCommand.stopCapture, stopCapture),
   );
 }

@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
     from debugbox.core.settings import Settings
     from debugbox.core.targets.port_forward import validate_port
-    from debugbox.edge.forwarder import Forward
+    from debugbox.edge.forwarder import Forward, listen_failure
     from debugbox.edge.service import resolve_engine_container
 
     try:
@@ -92,25 +92,40 @@ def run(args: argparse.Namespace) -> int:
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1
+    # The editor closing the terminal (SIGHUP) may come while the helper starts (a pull makes that long): killed
+    # there, debugbox left the helper on the engine. So the handlers are in place first; a hang-up during the
+    # start is acted on once it returned (closing in the middle of it would race the helper's creation).
+    hung_up = threading.Event()
+    serving = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        hung_up.set()
+        if serving.is_set():
+            threading.Thread(target=forward.close, daemon=True).start()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
+        signal.signal(sig, stop)
     try:
         host, bound = forward.start()
     except OSError as exc:
-        # create_server's strerror carries "(while attempting to bind on address …)": the port says it already.
-        why = (exc.strerror or str(exc)).split(" (while attempting", 1)[0]
-        if exc.errno == errno.EADDRINUSE:
-            why += "; pass another --local port (--local 0 picks a free one)"
-        print(f"debugbox: cannot listen on {args.address}:{local}: {why}", file=sys.stderr)
+        hint = (
+            "; pass another --local port (--local 0 picks a free one)"
+            if exc.errno == errno.EADDRINUSE
+            else ""
+        )
+        print(f"debugbox: {listen_failure(args.address, local, exc)}{hint}", file=sys.stderr)
         forward.close()
         return 1
     except RuntimeProblem as exc:
         print(f"debugbox: {exc!s}", file=sys.stderr)
         return 1
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        threading.Thread(target=forward.close, daemon=True).start()
-
-    for sig in (signal.SIGTERM, signal.SIGHUP):  # SIGHUP: the editor closed the terminal
-        signal.signal(sig, stop)
+    except KeyboardInterrupt:  # Ctrl-C while the helper starts: it may exist already
+        forward.close()
+        print("debugbox: stopped before the forward started; helper removed", file=sys.stderr)
+        return 0
+    serving.set()
+    if hung_up.is_set():
+        forward.close()
     print(
         f"debugbox: forwarding {host}:{bound} → {(target.name)}:{port} (helper {forward.helper}); "
         "Ctrl-C stops",

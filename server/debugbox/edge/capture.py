@@ -13,6 +13,7 @@ import contextlib
 import os
 import subprocess
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +102,10 @@ class PcapRun:
                 stdin=subprocess.PIPE if self.stdin_pipe else subprocess.DEVNULL,
                 stdout=fd,
                 stderr=subprocess.PIPE,
+                # Out of the terminal's process group: a closing terminal's hang-up (or Ctrl-C) reaches debugbox
+                # alone, which stops the capture its way (`stop`), instead of killing the engine CLI while the
+                # engine may still be creating the helper (which then ran on, unseen).
+                start_new_session=True,
             )
         except OSError:
             self._discard_empty()
@@ -194,11 +199,31 @@ class Capture(PcapRun):
         self.target_stopped = True
         self.stop()
 
+    #: How long a stop keeps trying while the helper is not there yet (its image may still be pulled).
+    STOP_RETRY_SECONDS = 120.0
+
     def _stop(self) -> None:
-        # `stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper.
-        subprocess.run(
-            [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
-        )
+        """`stop` gives tcpdump SIGTERM: it writes its counts and exits; `--rm` removes the helper. A stop that
+        comes before the engine created the helper (the terminal closed, or Stop Capture clicked, right after
+        the start or during a pull) found no container: the helper then started and ran on, the CLI waiting for
+        it, with every later stop ignored. So it is asked again until the helper's `run` has ended; past the
+        retry budget the `run` itself is terminated (the cleanup then removes whatever it created)."""
+        proc = self._proc
+        deadline = time.monotonic() + self.STOP_RETRY_SECONDS
+        while True:
+            stopped = subprocess.run(
+                [*self.cli, "stop", "-t", "3", self.name], capture_output=True, timeout=60, check=False
+            )
+            if stopped.returncode == 0 or proc is None or proc.poll() is not None:
+                return
+            if time.monotonic() >= deadline:
+                proc.terminate()
+                return
+            try:
+                proc.wait(timeout=0.5)
+                return
+            except subprocess.TimeoutExpired:
+                continue
 
     def _cleanup(self) -> None:
         """Whatever happened, nothing of ours stays on the engine: removed through the API when there is one,

@@ -16,7 +16,7 @@ import io
 import tarfile
 from typing import IO, Any
 
-from debugbox.core.errors import TargetNotFound
+from debugbox.core.errors import RuntimeProblem, TargetNotFound
 from debugbox.core.targets.file_view import (
     MAX_ARCHIVE_BYTES,
     MAX_ENTRIES,
@@ -27,7 +27,7 @@ from debugbox.core.targets.file_view import (
     stat_entry,
 )
 from debugbox.core.targets.transfer import human_size
-from debugbox.edge.engine_api import EngineClient
+from debugbox.edge.engine_api import EngineClient, StatUnsupported
 from debugbox.edge.transfer import read_archive
 
 #: tarfile's stream buffer: its default (10 KiB) makes a 100 MB copy spend most of its time in small reads.
@@ -61,15 +61,28 @@ class _ByteCap(io.RawIOBase):
         return len(data)
 
 
+def _stat_path(client: EngineClient, container_id: str, path: str) -> dict[str, Any] | None:
+    """The engine's stat of `path`. An answer other than found or missing is a sentence, never a traceback: a
+    symbolic link that loops (`a -> b -> a`, found in real images) makes both engines answer 500, as their
+    path resolution gives up."""
+    try:
+        return client.stat_path(container_id, path)
+    except StatUnsupported as exc:
+        raise RuntimeProblem(
+            f"the engine cannot resolve {path} in the target ({exc}); a symbolic link that loops is the usual "
+            "cause"
+        ) from exc
+
+
 def stat(client: EngineClient, container_id: str, path: str) -> tuple[Entry, Entry | None]:
     """`path`'s entry and, for a symbolic link, the entry it resolves to (None when dangling)."""
-    found = client.stat_path(container_id, path)
+    found = _stat_path(client, container_id, path)
     if found is None:
         raise TargetNotFound(f"{path} does not exist in the target")
     entry = stat_entry(path, found)
     if entry.kind != "symlink" or not entry.link_target.startswith("/"):
         return entry, None
-    resolved = client.stat_path(container_id, entry.link_target)
+    resolved = _stat_path(client, container_id, entry.link_target)
     return entry, stat_entry(entry.link_target, resolved) if resolved is not None else None
 
 

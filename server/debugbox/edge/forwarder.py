@@ -36,6 +36,25 @@ log = logging.getLogger(__name__)
 _CHUNK = 64 * 1024
 
 
+def listen_failure(address: str, port: int, exc: OSError) -> str:
+    """One sentence for a local listener that could not be made."""
+    # create_server's strerror carries "(while attempting to bind on address …)": the sentence names it already.
+    why = (exc.strerror or str(exc)).split(" (while attempting", 1)[0]
+    return f"cannot listen on {address}:{port}: {why}"
+
+
+def local_port_refusal(address: str, port: int) -> str | None:
+    """Why a forward could not listen on `address:port` here (None when it could), found by binding it for a
+    moment as the forward does. Asked before an editor opens the forward's terminal: a port already in use
+    failed only in that terminal, while the editor offered to open the URL — the other program's page."""
+    try:
+        with socket.create_server((address, port), reuse_port=False):
+            pass
+    except OSError as exc:
+        return listen_failure(address, port, exc)
+    return None
+
+
 @dataclass
 class Forward:
     cli: tuple[str, ...]
@@ -82,6 +101,10 @@ class Forward:
                 text=True,
                 timeout=self.timeout,
                 check=False,
+                # Out of the terminal's process group: the hang-up of a closing terminal killed the engine CLI
+                # while the engine was still creating the helper, which then appeared after `close` had
+                # removed nothing. debugbox itself acts on the hang-up once the start returned.
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             self.close()

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -109,6 +110,36 @@ def test_ctrl_c_stops_the_capture_and_still_writes_a_valid_file(
     assert run.proc.returncode == 0, run.err
     assert_valid_capture(out, run.err, host_tcpdump)
     assert helpers_of(name) == ""
+
+
+def test_a_stop_before_the_helper_exists_still_stops_it(
+    containers: Containers, debian_toolbox: str, tmp_path: Path
+) -> None:
+    """Closing the capture's terminal (SIGHUP) or clicking Stop Capture right after the start, before the engine
+    created the helper (a pull makes that window long): `docker stop` found no container, the helper then started
+    and captured on, the CLI waited for it forever and ignored every later stop. Now the stop is asked again
+    until the helper's run has ended, and nothing is left on the engine."""
+    from debugbox.core.settings import Settings
+    from debugbox.edge.capture import Capture
+    from debugbox.edge.service import resolve_engine_container
+
+    name = containers.run(DISTROLESS)
+    backend, _ = resolve_engine_container(Settings(), name, "capture")
+    capture = Capture(
+        backend.cli, container_id(name), debian_toolbox, tmp_path / "early.pcap", engine=backend.client
+    )
+    capture.start()
+    capture.stop()  # at once: the `docker run` has not created the helper yet
+    ended: list[object] = []
+    waiter = threading.Thread(target=lambda: ended.append(capture.wait()), daemon=True)
+    waiter.start()
+    waiter.join(90)
+    try:
+        assert ended, "the capture ran on after its stop"
+        assert helpers_of(name) == ""
+    finally:
+        for helper in helpers_of(name).split():
+            docker("rm", "-f", helper)
 
 
 def test_a_target_that_stops_ends_the_capture_and_keeps_a_valid_file(

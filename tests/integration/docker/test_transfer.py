@@ -323,6 +323,46 @@ def test_a_local_port_in_use_is_one_sentence_with_what_to_do_and_leaves_no_helpe
     assert not docker("events", "--since", since, "--until", until, "--filter", label).strip()
 
 
+def _starting(pid: int) -> bool:
+    """debugbox's `docker run -d` of the helper is under way (the engine may be creating it)."""
+    children = subprocess.run(
+        ["ps", "-o", "args=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    ).stdout
+    return " run -d " in children
+
+
+@pytest.mark.parametrize("moment", ["while the engine CLI runs", "once the engine has the helper"])
+def test_closing_the_terminal_while_the_helper_starts_leaves_no_helper(
+    containers: Containers, moment: str
+) -> None:
+    """The editor closes the forward's terminal (SIGHUP to its process group) while the helper starts, as on a
+    slow start or a pull: debugbox died there (its handler came later), or the hang-up killed the engine CLI
+    mid-create and the helper appeared after debugbox had removed nothing; either way it stayed on the engine.
+    Now the hang-up waits for the start to return, and the helper is removed."""
+    name = containers.run(DISTROLESS)
+    argv = [sys.executable, "-m", "debugbox", "forward", name, "8080", "--local", "0", "--image", TOOLBOX]
+    label = f"label=io.debugbox.forward-for={container_id(name)}"
+    proc = subprocess.Popen(argv, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if moment.startswith("while") and _starting(proc.pid):
+                break
+            if moment.startswith("once") and docker("ps", "-aq", "--filter", label).strip():
+                break
+            time.sleep(0.01)
+        os.killpg(proc.pid, signal.SIGHUP)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    time.sleep(5)  # a create the engine was still doing when debugbox ended shows up late
+    left = docker("ps", "-aq", "--filter", label).split()
+    for helper in left:
+        docker("rm", "-f", helper)
+    assert left == []
+
+
 def test_a_target_that_stops_ends_the_forward_and_removes_the_helper(containers: Containers) -> None:
     # The helper keeps the target's network namespace alive: every connection was refused, silently, until Ctrl-C.
     name = containers.run(DISTROLESS)

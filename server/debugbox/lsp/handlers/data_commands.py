@@ -183,12 +183,18 @@ def _pod_copy(
 
 
 async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
+    from debugbox.edge.forwarder import local_port_refusal
     from debugbox.edge.service import self_command
 
     obj = object_argument(FORWARD, args, '{"target": "docker://web", "port": 8080}')
     target = required_str(FORWARD, obj, "target")
     port = _port(FORWARD, obj, "port")
     local = _port(FORWARD, obj, "local", required=False) or port
+    assert local is not None  # `port` is required
+    refusal = local_port_refusal("127.0.0.1", local)
+    if refusal is not None:
+        # Refused here, before a terminal opens: the editor then offers no "Open in Browser" of another program.
+        raise shown_failure(ls, FORWARD, f"{refusal}: choose another local port")
     prefix, env = self_command()
     argv = [
         *prefix,

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isCaptureTerminal, RunningCaptures } from "../common/captures";
+
+describe("running captures", () => {
+  it("a status bar item stops its own capture, not the one started last", () => {
+    const stopped: string[] = [];
+    const captures = new RunningCaptures();
+    const web = captures.add("web", "/ws/web.pcap", () => stopped.push("web"));
+    const db = captures.add("db", "/ws/db.pcap", () => stopped.push("db"));
+    const first = captures.choose(web.id);
+    assert.equal(first.kind, "stop");
+    assert.equal(first.kind === "stop" && first.capture.name, "web");
+    if (first.kind === "stop") first.capture.stop();
+    assert.deepEqual(stopped, ["web"]);
+    // web ended: db still has its stop, and web's (stale) item stops nothing.
+    captures.remove(web.id);
+    assert.deepEqual(captures.choose(web.id), { kind: "none" });
+    const second = captures.choose(db.id);
+    assert.equal(second.kind === "stop" && second.capture, db);
+  });
+
+  it("the palette stops the only capture, asks among several, and says when none runs", () => {
+    const captures = new RunningCaptures();
+    assert.deepEqual(captures.choose(undefined), { kind: "none" });
+    const web = captures.add("web", "/ws/web.pcap", () => undefined);
+    assert.deepEqual(captures.choose(undefined), { kind: "stop", capture: web });
+    const again = captures.add("web", "/ws/web-2.pcap", () => undefined);
+    assert.notEqual(web.id, again.id);
+    assert.deepEqual(captures.choose(undefined), { kind: "pick", captures: [web, again] });
+    captures.remove(again.id);
+    assert.deepEqual(captures.choose({ not: "an id" }), { kind: "stop", capture: web });
+  });
+
+  it("finds a capture's terminal by its argv, not by its title", () => {
+    const argv = ["/usr/bin/python3", "-P", "-m", "debugbox", "capture", "web", "-o", "/ws/a b.pcap"];
+    assert.ok(isCaptureTerminal(argv[0], argv.slice(1), argv));
+    const other = [...argv.slice(1, -1), "/ws/other.pcap"];
+    assert.ok(!isCaptureTerminal(argv[0], other, argv)); // the same target's other capture
+    assert.ok(!isCaptureTerminal("/bin/sh", argv.slice(1), argv));
+    assert.ok(!isCaptureTerminal(argv[0], argv.slice(1).join(" "), argv));
+    assert.ok(!isCaptureTerminal(argv[0], argv.slice(1), undefined));
+    assert.ok(!isCaptureTerminal(argv[0], [], []));
+  });
+});
