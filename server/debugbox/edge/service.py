@@ -317,6 +317,14 @@ def resolve(settings: Settings, ref: str, *, probe: bool = True) -> tuple[Backen
         raise AmbiguousTarget(_engines_sentence(ref, parsed.name, matches, [b.runtime for b, _ in shared]))
     if found:
         return found[0]
+    if len(shared) > 1:
+        # Each engine's own sentence names that engine alone: the user would narrow it there and meet the other.
+        engines = " and on ".join(b.runtime for b, _ in shared)
+        prefixes = " or ".join(f"{b.runtime}://" for b, _ in shared)
+        raise AmbiguousTarget(
+            f"{ref!r} is the start of more than one container's ID on {engines}: give more of the ID, or the "
+            f"container's name, with {prefixes} in front (`debugbox targets` lists both)"
+        )
     if shared:
         raise shared[0][1]
     if problems:

@@ -151,3 +151,30 @@ def test_an_id_prefix_of_a_container_on_each_engine_is_refused_naming_both(
         f"(docker://{on_docker_id[:12]}) and {mine[on_podman_id]} (podman://{on_podman_id[:12]}); "
         f"say which with docker://{prefix} or podman://{prefix}\n",
     )
+
+
+def test_an_id_prefix_shared_on_each_engine_is_refused_naming_both(
+    on_docker: Containers, started: list[str]
+) -> None:
+    # Each engine's own sentence named its engine alone (the first one asked): narrowed there, the prefix would
+    # still have been the start of the other engine's containers.
+    def starts(ids: list[str]) -> set[str]:
+        firsts = [i[0] for i in ids]
+        return {c for c in firsts if firsts.count(c) > 1}
+
+    for _ in range(40):  # others' containers count too: the sentence names no container, only the engines
+        on_docker.run(DOCKER_DISTROLESS, create_only=True)
+        start(started, PODMAN_DISTROLESS, create_only=True)
+        usable = sorted(starts(_all_ids("docker")) & starts(_all_ids("podman")))
+        if usable:
+            break
+    else:
+        pytest.fail("no character found that starts two container IDs on each engine")
+
+    proc = debugbox("shell", usable[0], "--print")
+    assert (proc.returncode, proc.stderr) == (
+        1,
+        f"debugbox: {usable[0]!r} is the start of more than one container's ID on docker and on podman: give "
+        "more of the ID, or the container's name, with docker:// or podman:// in front (`debugbox targets` lists "
+        "both)\n",
+    )
