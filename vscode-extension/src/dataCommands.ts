@@ -22,6 +22,7 @@ import {
   checkTargetPath,
   copyMessage,
   dataTargets,
+  downloadCancelled,
   findViewer,
   forwardUrl,
   noViewerHint,
@@ -40,8 +41,11 @@ import {
   FileKind,
   joinPath,
   parentPath,
+  shownLabel,
+  shownText,
   TARGET_FS_SCHEME,
   targetLabel,
+  targetPathOf,
   targetUriParts,
   toListing,
 } from "./common/targetFs";
@@ -50,8 +54,9 @@ import { TargetFileSystem } from "./targetFs";
 import { whenTerminalEnds } from "./terminalEnd";
 
 export interface DataDeps {
-  /** `workspace/executeCommand` on the server; rejects with the server's message. */
-  execute(command: string, args: unknown[]): Promise<unknown>;
+  /** `workspace/executeCommand` on the server; rejects with the server's message. `token`: its cancellation
+   * sends `$/cancelRequest` (a download stops and answers once it has removed what it wrote). */
+  execute(command: string, args: unknown[], token?: vscode.CancellationToken): Promise<unknown>;
   log: vscode.LogOutputChannel;
 }
 
@@ -109,11 +114,13 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     return chosen?.value;
   };
 
-  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). */
+  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). The
+   * progress notification's Cancel stops the copy: the server removes what it wrote, then answers. */
   const download = async (target: Target, where: string): Promise<void> => {
     const folder = workspaceFolder();
+    const shown = shownText(where); // a path from a listing of the target may hold anything
     const dest = await vscode.window.showSaveDialog({
-      title: `debugbox: save ${where} from ${target.name} as`,
+      title: `debugbox: save ${shown} from ${target.name} as`,
       saveLabel: "Save",
       defaultUri: folder ? vscode.Uri.joinPath(folder, baseName(where)) : undefined,
     });
@@ -121,10 +128,25 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     // The save dialog asked before pointing at an existing file: choosing it is the user's explicit choice.
+    const args = { target: target.id, path: where, dest: dest.toString(), force: true };
+    const title = `debugbox: copying ${shown} from ${target.name}`;
+    let stopped = false;
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `debugbox: copying ${where} from ${target.name}` },
-      () => run(ServerCommand.copyFromTarget, { target: target.id, path: where, dest: dest.toString(), force: true }),
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (_progress, token) => {
+        try {
+          return await deps.execute(ServerCommand.copyFromTarget, [args], token);
+        } catch (err) {
+          stopped = token.isCancellationRequested && failureOf(err, ServerCommand.copyFromTarget).cancelled;
+          reportFailure(log, ServerCommand.copyFromTarget, err);
+          return undefined;
+        }
+      },
     );
+    if (stopped) {
+      void vscode.window.showInformationMessage(downloadCancelled(where, target.name, dest.fsPath));
+      return;
+    }
     const summary = parseCopySummary(result);
     if (summary) {
       for (const s of summary.skipped) {
@@ -237,7 +259,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     let dir = "/";
     for (;;) {
       const raw = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
+        { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${shownText(dir)} in ${target.name}` },
         () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
       );
       if (raw === undefined) {
@@ -252,7 +274,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       for (const [name, kind] of listing.entries) {
         const icon = kind & FileKind.SymbolicLink ? "file-symlink-file" : kind === FileKind.Directory ? "folder" : "file";
         items.push({
-          label: `$(${icon}) ${name}`,
+          label: `$(${icon}) ${shownLabel(name)}`, // a name from the target: never raw control characters or icons
           action: "open",
           path: joinPath(dir, name),
           fileKind: kind,
@@ -260,7 +282,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
         });
       }
       const pick = vscode.window.createQuickPick<Item>();
-      pick.title = `debugbox: ${target.name}:${dir} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
+      pick.title = `debugbox: ${target.name}:${shownText(dir)} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
       pick.placeholder = "Enter opens a file or folder; the cloud button downloads a file";
       pick.items = items;
       const chosen = await new Promise<Item | undefined>((resolve) => {
@@ -308,7 +330,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     const name = targetLabel(id, pickedNames);
-    await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
+    await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, targetPathOf(uri));
   };
 
   const forward = async (): Promise<void> => {

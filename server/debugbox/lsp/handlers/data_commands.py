@@ -19,13 +19,16 @@ Forward and capture on a pod run the same CLI in the terminal (`kubectl port-for
 question on the terminal).
 
 Copies run in a worker thread (the archive is streamed; a 100 MB file takes seconds, so the deadline is the
-engine timeout per read, not per copy). Long-running work (forward, capture) runs in the editor's terminal as the
+engine timeout per read, not per copy). A copy out stops when the editor cancels its request (`$/cancelRequest`,
+`lsp/cancellation.py`): the partial file is removed, a pod's kubectl ended, and the answer is a failure marked
+`CANCELLED` once that is done. Long-running work (forward, capture) runs in the editor's terminal as the
 same CLI a user would type, so it is visible, stoppable and identical to the documented command.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +48,7 @@ from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
     from debugbox.core.targets.pod_data import DebugContainerRef
-    from debugbox.edge.transfer import Summary
+    from debugbox.edge.transfer import Progress, Summary
 
 #: `ResponseError.data` of a copy refused because the path exists and `force` was not given.
 EXISTS = {"exists": True}
@@ -98,7 +101,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     obj = object_argument(command, args, example)
     target = required_str(command, obj, "target")
     try:
-        where = split_target_path(f"{target}:{required_str(command, obj, 'path')}")
+        where = split_target_path(f"{target}:{required_str(command, obj, 'path')}", listed=True)
     except InvalidTarget as exc:
         raise invalid(command, str(exc)) from exc
     assert where is not None
@@ -107,17 +110,23 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     settings = ls.settings
     loop = asyncio.get_running_loop()
 
-    def work() -> transfer.Summary:
+    def work(stop: threading.Event) -> transfer.Summary:
+        # A copy out stops between two chunks when the editor cancels it, removing what it wrote; a copy in is
+        # not stopped halfway (the engine keeps what reached the target: the copy would be incomplete there).
+        progress = transfer.stopping_when(stop) if out else None
         if is_pod_ref(target):
-            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force)
+            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force, progress=progress)
         backend, found = resolve_engine_container(settings, target, "copying files")
         cid = str(found.extra.get("container_id") or found.name)
-        if out:
-            return transfer.copy_out(backend.client, cid, where.path, local, force=force)
+        if progress is not None:
+            return transfer.copy_out(backend.client, cid, where.path, local, force=force, progress=progress)
         return transfer.copy_in(backend.client, cid, local, where.path, force=force)
 
     try:
-        summary = await asyncio.to_thread(work)
+        with ls.cancellable() as stop:
+            summary = await asyncio.to_thread(work, stop)
+    except transfer.Cancelled as exc:
+        raise CommandFailed(f"{command}: {exc}; nothing was written", data=CANCELLED) from exc
     except ConsentRefused as exc:
         raise CommandFailed(f"{command}: {exc}", data=CANCELLED) from exc
     except transfer.ExistsInTarget as exc:
@@ -169,6 +178,7 @@ def _pod_copy(
     *,
     out: bool,
     force: bool,
+    progress: Progress | None = None,
 ) -> Summary:
     """A pod's file or folder through debugbox's debug container (runs in the worker thread; the consent
     question goes to the editor through the event loop, with the same confirmation helper as the other offers).
@@ -178,7 +188,7 @@ def _pod_copy(
     kube_transfer.check_local(local, out=out)
     ref, idle = pod_debug_container(ls, loop, target)
     if out:
-        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
+        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force, progress=progress)
     return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
 
