@@ -9,6 +9,7 @@
 // gets trust-filtered settings; VS Code itself asks before a terminal process starts).
 
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import * as vscode from "vscode";
@@ -33,6 +34,7 @@ import {
   uploadPath,
 } from "./common/data";
 import { isCaptureTerminal, RunningCaptures } from "./common/captures";
+import { forwardEndedMessage, forwardItem, forwardUpMessage, type RunningForward, RunningForwards } from "./common/forwards";
 import { cleanupArgs } from "./common/cleanup";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
 import { failureOf } from "./common/failures";
@@ -333,6 +335,60 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, targetPathOf(uri));
   };
 
+  /** Run a server command that asks the editor for a terminal, and find that terminal: VS Code reports it
+   * (onDidOpenTerminal) around the command's answer, possibly after it, so each one opened meanwhile is kept and
+   * the one whose process is the answer's argv taken (another may be starting at the same time). */
+  const runInTerminal = async (
+    command: string,
+    args: Record<string, unknown>,
+  ): Promise<{ result: unknown; terminal: vscode.Terminal | undefined } | undefined> => {
+    const before = new Set(vscode.window.terminals);
+    const seen: vscode.Terminal[] = [];
+    let wanted: unknown;
+    let found: (t: vscode.Terminal) => void = () => undefined;
+    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
+      found = resolve;
+    });
+    const ours = (t: vscode.Terminal): boolean => {
+      const options = t.creationOptions as vscode.TerminalOptions;
+      return isCaptureTerminal(options.shellPath, options.shellArgs, wanted);
+    };
+    const opened = vscode.window.onDidOpenTerminal((t) => {
+      seen.push(t);
+      if (ours(t)) {
+        found(t);
+      }
+    });
+    try {
+      const result = await run(command, args);
+      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
+        return undefined;
+      }
+      wanted = (result as { argv?: unknown }).argv;
+      const already = [...seen, ...vscode.window.terminals.filter((t) => !before.has(t))].find(ours);
+      const terminal =
+        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
+      return { result, terminal };
+    } finally {
+      opened.dispose();
+    }
+  };
+
+  /** Whether something accepts connections on this machine's 127.0.0.1:`port` (the forward's local end). */
+  const listening = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      const done = (up: boolean): void => {
+        socket.destroy();
+        resolve(up);
+      };
+      socket.once("connect", () => done(true));
+      socket.once("error", () => done(false));
+      socket.setTimeout(1000, () => done(false));
+    });
+
+  const forwards = new RunningForwards();
+
   const forward = async (): Promise<void> => {
     const target = await pickContainer("debugbox: forward a port of which container?", true, true);
     if (!target) {
@@ -356,18 +412,97 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (local === undefined) {
       return;
     }
-    const result = await run(ServerCommand.forwardPort, { target: target.id, port: parsePort(port), local: parsePort(local) });
-    const url = forwardUrl(result);
-    if (!url) {
+    const remote = parsePort(port) as number;
+    const localPort = parsePort(local) as number;
+    const started = await runInTerminal(ServerCommand.forwardPort, { target: target.id, port: remote, local: localPort });
+    const url = forwardUrl(started?.result);
+    if (!started || !url) {
       return;
     }
-    const open = await vscode.window.showInformationMessage(
-      `debugbox: forwarding ${url} → ${target.name}:${port} (closing its terminal stops it).`,
-      "Open in Browser",
-    );
-    if (open === "Open in Browser") {
-      await vscode.env.openExternal(await vscode.env.asExternalUri(vscode.Uri.parse(url)));
+    const terminal = started.terminal;
+    // Up means its local port accepts connections: the helper container starts after the terminal opens, and may
+    // fail to (its terminal says why). Until then nothing is offered.
+    // No deadline while its terminal runs (a toolbox image may take minutes to pull); one when it was not seen.
+    let ended = false;
+    const watch = terminal ? whenTerminalEnds(terminal, () => (ended = true)) : undefined;
+    const deadline = terminal ? Infinity : Date.now() + 180_000;
+    let up = false;
+    while (!ended && Date.now() < deadline && !(up = await listening(localPort))) {
+      await new Promise((r) => setTimeout(r, 300));
     }
+    watch?.dispose();
+    if (!up) {
+      void vscode.window.showWarningMessage(forwardEndedMessage(localPort, target.name, remote));
+      return;
+    }
+    // The closest thing to VS Code's own forwarded ports that the stable API has: resolving the URL through
+    // asExternalUri makes a Remote-SSH window forward the port and list it in its Ports view now, not at the first
+    // "Open in Browser" (code-server's auto-forward lists it by itself, seconds later). A local window has no Ports
+    // view: the status bar item below is the list there (and everywhere: it stops the forward, which the Ports
+    // view cannot).
+    const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
+    log.info(`forward ${url} → ${target.id}:${remote} is up (external ${external.toString(true)})`);
+    if (terminal) {
+      watchForward(forwards.add(localPort, url, target.name, remote, () => terminal.dispose()), terminal, external);
+    }
+    const open = await vscode.window.showInformationMessage(forwardUpMessage(url, target.name, remote), "Open in Browser");
+    if (open === "Open in Browser") {
+      await vscode.env.openExternal(external);
+    }
+  };
+
+  /** A forward's status bar item while its terminal runs: a click offers Open in Browser and Stop Forward. */
+  const watchForward = (running: RunningForward, terminal: vscode.Terminal, external: vscode.Uri): void => {
+    const item = vscode.window.createStatusBarItem(`debugbox.forward.${running.id}`, vscode.StatusBarAlignment.Left, 9);
+    const shown = forwardItem(running);
+    item.name = "debugbox port forward";
+    item.text = shown.text;
+    item.tooltip = shown.tooltip;
+    item.command = { title: "Port Forward", command: ClientCommand.stopForward, arguments: [running.id, external.toString()] };
+    item.show();
+    let done = false;
+    let ended: vscode.Disposable | undefined;
+    const finish = (): void => {
+      if (!done) {
+        done = true;
+        ended?.dispose();
+        item.dispose();
+        forwards.remove(running);
+      }
+    };
+    ended = whenTerminalEnds(terminal, finish);
+    context.subscriptions.push({ dispose: finish });
+  };
+
+  /** "Stop Port Forward": from its status bar item (with Open in Browser offered first), else the only forward,
+   * else the one the user picks. */
+  const stopForward = async (arg?: unknown, external?: unknown): Promise<void> => {
+    const choice = forwards.choose(arg);
+    if (choice.kind === "none") {
+      void vscode.window.showInformationMessage("debugbox: no port forward is running.");
+      return;
+    }
+    if (choice.kind === "pick") {
+      const picked = await vscode.window.showQuickPick(
+        choice.all.map((f) => ({ label: forwardItem(f).text, description: f.url, forward: f })),
+        { title: "debugbox: stop which port forward?" },
+      );
+      picked?.forward.stop();
+      return;
+    }
+    const f = choice.one;
+    if (typeof arg === "string" && typeof external === "string") {
+      const what = await vscode.window.showQuickPick(["Open in Browser", "Stop Forward"], {
+        title: `debugbox: ${f.url} → ${f.name}:${f.port}`,
+      });
+      if (what === "Open in Browser") {
+        await vscode.env.openExternal(vscode.Uri.parse(external));
+      } else if (what === "Stop Forward") {
+        f.stop();
+      }
+      return;
+    }
+    f.stop();
   };
 
   const capture = async (): Promise<void> => {
@@ -408,40 +543,11 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (seconds) {
       args.duration = seconds;
     }
-    // The server asks for the terminal while the command runs; VS Code reports it (onDidOpenTerminal) around the
-    // command's answer, possibly after it: remember each one opened meanwhile, and take the one whose process is
-    // the answer's argv (another capture may be starting at the same time).
-    const before = new Set(vscode.window.terminals);
-    const seen: vscode.Terminal[] = [];
-    let wanted: unknown;
-    let found: (t: vscode.Terminal) => void = () => undefined;
-    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
-      found = resolve;
-    });
-    const ours = (t: vscode.Terminal): boolean => {
-      const options = t.creationOptions as vscode.TerminalOptions;
-      return isCaptureTerminal(options.shellPath, options.shellArgs, wanted);
-    };
-    const opened = vscode.window.onDidOpenTerminal((t) => {
-      seen.push(t);
-      if (ours(t)) {
-        found(t);
-      }
-    });
-    let result: unknown;
-    let terminal: vscode.Terminal | undefined;
-    try {
-      result = await run(ServerCommand.captureTraffic, args);
-      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
-        return;
-      }
-      wanted = (result as { argv?: unknown }).argv;
-      const already = [...seen, ...vscode.window.terminals.filter((t) => !before.has(t))].find(ours);
-      terminal =
-        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
-    } finally {
-      opened.dispose();
+    const started = await runInTerminal(ServerCommand.captureTraffic, args);
+    if (!started) {
+      return;
     }
+    const terminal = started.terminal;
     if (!terminal) {
       log.warn("capture: its terminal was not seen; stop it with Ctrl-C in the terminal");
     }
@@ -468,7 +574,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       done = true;
       ended?.dispose();
       item.dispose();
-      captures.remove(running.id);
+      captures.remove(running);
       void offerViewer(output.fsPath);
     };
     // The process may end (duration reached) while its terminal stays open to show the summary.
@@ -487,11 +593,11 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     if (choice.kind === "stop") {
-      choice.capture.stop();
+      choice.one.stop();
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      choice.captures.map((c) => ({ label: c.name, description: c.output, capture: c })),
+      choice.all.map((c) => ({ label: c.name, description: c.output, capture: c })),
       { title: "debugbox: stop which capture?" },
     );
     picked?.capture.stop();
@@ -560,5 +666,6 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       isReadonly: true,
     }),
     vscode.commands.registerCommand(ClientCommand.stopCapture, stopCapture),
+    vscode.commands.registerCommand(ClientCommand.stopForward, stopForward),
   );
 }
