@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import { ServerCommand } from "./common/constants";
 import { failureOf } from "./common/failures";
-import { decodeTarget, errorKind, targetPathOf, toBytes, toListing, toStat, uploadChanges } from "./common/targetFs";
+import { decodeTarget, errorKind, shownText, targetPathOf, toBytes, toListing, toStat, uploadChanges } from "./common/targetFs";
 
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
 
@@ -20,7 +20,7 @@ function fsError(err: unknown, uri: vscode.Uri, command: string): vscode.FileSys
     case "FileNotADirectory":
       return vscode.FileSystemError.FileNotADirectory(uri);
     default:
-      return vscode.FileSystemError.Unavailable(`debugbox: ${text}`);
+      return vscode.FileSystemError.Unavailable(`debugbox: ${shownText(text)}`); // it may name a path from the target
   }
 }
 
