@@ -195,3 +195,30 @@ async def test_a_cancelled_download_from_a_pod_ends_its_kubectl_and_leaves_nothi
     while readers():
         assert time.monotonic() < deadline, f"still reading in the debug container: {readers()}"
         await asyncio.sleep(0.2)
+
+
+async def test_a_download_cancelled_while_the_pod_question_shows_adds_no_debug_container(
+    editor: Any, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> None:
+    """The user cancels the download's progress while "Add the debug container?" is still open, then clicks
+    Add: the copy was cancelled, so nothing is added to the pod (an ephemeral container can never be removed)."""
+    dest = tmp_path / "page.html"
+    params = lsp.ExecuteCommandParams(
+        command=Command.COPY_FROM_TARGET.value,
+        arguments=[{"target": "pod/web/app", "path": "/www/index.html", "dest": dest.as_uri()}],
+    )
+    editor.choice = ADD
+    editor.on_ask = lambda _: editor.protocol.notify(
+        lsp.CANCEL_REQUEST, lsp.CancelParams(id="asked-download")
+    )
+    with pytest.raises(JsonRpcException) as stopped:
+        await asyncio.wait_for(
+            editor.protocol.send_request_async(
+                lsp.WORKSPACE_EXECUTE_COMMAND, params, msg_id="asked-download"
+            ),
+            120,
+        )
+    assert stopped.value.data == {"cancelled": True}, stopped.value
+    assert len(editor.asked) == 1 and not dest.exists()
+    writes = [r for r in docker_cluster.requests if r.method == "PATCH" and not r.query.get("dryRun")]
+    assert writes == []

@@ -48,7 +48,7 @@ from debugbox.lsp.server import DebugboxLanguageServer
 
 if TYPE_CHECKING:
     from debugbox.core.targets.pod_data import DebugContainerRef
-    from debugbox.edge.transfer import Progress, Summary
+    from debugbox.edge.transfer import Summary
 
 #: `ResponseError.data` of a copy refused because the path exists and `force` was not given.
 EXISTS = {"exists": True}
@@ -113,12 +113,12 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     def work(stop: threading.Event) -> transfer.Summary:
         # A copy out stops between two chunks when the editor cancels it, removing what it wrote; a copy in is
         # not stopped halfway (the engine keeps what reached the target: the copy would be incomplete there).
-        progress = transfer.stopping_when(stop) if out else None
         if is_pod_ref(target):
-            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force, progress=progress)
+            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force, stop=stop)
         backend, found = resolve_engine_container(settings, target, "copying files")
         cid = str(found.extra.get("container_id") or found.name)
-        if progress is not None:
+        if out:
+            progress = transfer.stopping_when(stop)
             return transfer.copy_out(backend.client, cid, where.path, local, force=force, progress=progress)
         return transfer.copy_in(backend.client, cid, local, where.path, force=force)
 
@@ -148,10 +148,14 @@ ADD_DEBUG_CONTAINER = "Add the debug container"
 
 
 def pod_debug_container(
-    ls: DebugboxLanguageServer, loop: asyncio.AbstractEventLoop, target: str
+    ls: DebugboxLanguageServer,
+    loop: asyncio.AbstractEventLoop,
+    target: str,
+    stop: threading.Event | None = None,
 ) -> tuple[DebugContainerRef, float]:
     """debugbox's debug container of the pod `target` and the idle deadline for kubectl (in a worker thread):
-    a running one, or one added after the editor's confirmation (the helper every offer uses)."""
+    a running one, or one added after the editor's confirmation (the helper every offer uses). A request
+    cancelled (`stop`) while the question was open adds nothing, whatever the answer."""
     from debugbox.edge import kube_data
     from debugbox.edge.kube_watch import start_deadline
     from debugbox.lsp.handlers.target_commands import _confirmed
@@ -161,7 +165,8 @@ def pod_debug_container(
         asked = asyncio.run_coroutine_threadsafe(
             _confirmed(ls, f"debugbox: {question}", ADD_DEBUG_CONTAINER), loop
         )
-        return bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+        agreed = bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+        return agreed and not (stop is not None and stop.is_set())
 
     settings = ls.settings
     found = kube_data.resolve_pod(settings, target)
@@ -178,16 +183,19 @@ def _pod_copy(
     *,
     out: bool,
     force: bool,
-    progress: Progress | None = None,
+    stop: threading.Event | None = None,
 ) -> Summary:
     """A pod's file or folder through debugbox's debug container (runs in the worker thread; the consent
     question goes to the editor through the event loop, with the same confirmation helper as the other offers).
-    The local side is checked first: a refusal there never adds a debug container."""
+    The local side is checked first: a refusal there never adds a debug container; nor does a copy cancelled
+    (`stop`) while the question was open, and a copy out stops when `stop` is set."""
     from debugbox.edge import kube_transfer
+    from debugbox.edge.transfer import stopping_when
 
     kube_transfer.check_local(local, out=out)
-    ref, idle = pod_debug_container(ls, loop, target)
+    ref, idle = pod_debug_container(ls, loop, target, stop)
     if out:
+        progress = stopping_when(stop) if stop is not None else None
         return kube_transfer.copy_out(ref, path, local, idle=idle, force=force, progress=progress)
     return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
