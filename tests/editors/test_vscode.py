@@ -73,6 +73,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -417,6 +418,44 @@ UPLOADS = {
     f"upload-a/{UPLOAD_NAME}": b"first upload\n" * 50 + bytes(range(256)) * 64,
     f"upload-b/{UPLOAD_NAME}": b"second upload\n" * 50 + bytes(reversed(range(256))) * 80,
 }
+#: The hostile scenario's container: a file named `a<newline>b` with this text, and an 8 GiB file (sparse in the
+#: container's layer; the archive API streams every byte) that a cancelled download must not leave behind.
+HOSTILE_TEXT = "opened despite a newline"
+HOSTILE_SCRIPT = (
+    f'mkdir /odd /zz && echo {HOSTILE_TEXT} > "/odd/a\nb" '
+    "&& dd if=/dev/zero of=/zz/big.bin bs=1M count=0 seek=8192 && touch /ready && exec sleep 3600"
+)
+
+
+def run_hostile_target() -> str:
+    """The toolbox image running `HOSTILE_SCRIPT` (ready once its files are made); removed with `remove`."""
+    name = f"dbx-e2e-hostile-{uuid.uuid4().hex[:8]}"
+    subprocess.run(
+        [
+            "docker",
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--entrypoint",
+            "/bin/sh",
+            TOOLBOX_IMAGE,
+            "-c",
+            HOSTILE_SCRIPT,
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    deadline = time.monotonic() + 60
+    while subprocess.run(["docker", "exec", name, "test", "-e", "/ready"], capture_output=True).returncode:
+        if time.monotonic() > deadline:
+            remove(name)
+            raise AssertionError(f"{name} did not make its files")
+        time.sleep(0.2)
+    return name
+
+
 #: Where the driver saves the target's file (`docker cp`) right after the cancelled "Replace?" question.
 UPLOAD_SNAPSHOT = RUNS / "run-vscode" / "upload-after-cancel.bin"
 
@@ -428,7 +467,8 @@ COMPOSE = "services:\n  web:\n    build: .\n"
 @pytest.fixture(scope="module")
 def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
     _prerequisites()
-    live = ["terminal", "lens", "copyout", "fileview", "upload", "capture"] if docker_target else []
+    live = ["terminal", "lens", "copyout", "fileview", "upload", "forward", "hostile", "capture"]
+    live = live if docker_target else []
     scenarios = ["dockerfile", "manifest", *live, "compose", "interpreter"]
     # To work on one scenario: DEBUGBOX_VSCODE_SCENARIOS=dockerfile (the others then fail, as they should).
     only = os.environ.get("DEBUGBOX_VSCODE_SCENARIOS")
@@ -440,7 +480,9 @@ def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
             extra["DEBIAN_TOOLBOX"] = ensure_toolbox(("docker",))
         except (subprocess.CalledProcessError, OSError):
             scenarios.remove("capture")
-    related = ""
+    related = hostile = ""
+    if docker_target and "hostile" in scenarios:
+        hostile = run_hostile_target()
     if docker_target:
         # What `docker compose up` labels a container with (com.docker.compose.*), for the session's workspace.
         ws = RUNS / "run-vscode" / "ws"
@@ -453,12 +495,19 @@ def vscode_run(built_vsix: Path, docker_target: str) -> Iterator[Run]:
             scenarios,
             trusted=True,
             target_name=docker_target,
-            extra_env={"LENS_TARGET": related, "UPLOAD_SNAPSHOT": str(UPLOAD_SNAPSHOT), **extra},
+            extra_env={
+                "LENS_TARGET": related,
+                "UPLOAD_SNAPSHOT": str(UPLOAD_SNAPSHOT),
+                "HOSTILE_TARGET": hostile,
+                "FORWARD_LOCAL": str(_free_port()),
+                **extra,
+            },
             extra_files={"docker-compose.yml": COMPOSE, **UPLOADS},
         )
     finally:
-        if related:
-            remove(related)
+        for name in (related, hostile):
+            if name:
+                remove(name)
 
 
 @pytest.fixture(scope="module")
@@ -843,6 +892,39 @@ def test_upload_from_the_file_view_asks_before_replacing(vscode_run: Run, docker
     assert b"\x00" in first and b"\x00" in second
     assert UPLOAD_SNAPSHOT.read_bytes() == first  # after Cancel: unchanged
     assert docker_export_file(docker_target, f"www/{UPLOAD_NAME}") == second  # after Replace
+
+
+def test_forward_port_is_listed_once_up_and_stops_from_its_item(vscode_run: Run, docker_target: str) -> None:
+    """The extension had no list of its forwards (and said "forwarding" before the helper listened): now its status
+    bar item shows once the port serves the page, and its Stop Forward ends it and removes the helper. The Ports
+    view lists it without a click on "Open in Browser" (code-server's own auto-forward does that too)."""
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("forward").startswith("PASS"), vscode_run.verdict("forward")
+    page = (LOGS / "run-vscode-page.log").read_text(encoding="utf-8")
+    assert 'forward: "hello\\n"' in page and "the Ports view lists" in page
+    target = subprocess.run(
+        ["docker", "inspect", "-f", "{{.Id}}", docker_target], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    deadline = time.monotonic() + 60
+    while helpers := subprocess.run(
+        ["docker", "ps", "-aq", "--filter", f"label=io.debugbox.forward-for={target}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip():
+        assert time.monotonic() < deadline, f"the forward's helper is still there: {helpers}"
+        time.sleep(0.5)
+
+
+def test_hostile_names_open_and_a_big_download_can_be_cancelled(vscode_run: Run) -> None:
+    """A file named `a<newline>b` is listed escaped and opens (the server refused its path); "Download…" of an
+    8 GiB file has Cancel, and a cancelled download leaves nothing in the workspace (it had no Cancel, and the
+    server went on writing after one)."""
+    require(vscode_run.docker, "no Docker engine answers (scripts/start-docker.sh)")
+    assert vscode_run.verdict("hostile").startswith("PASS"), vscode_run.verdict("hostile")
+    assert not [p.name for p in vscode_run.workspace.iterdir() if "big.bin" in p.name]
+    page = (LOGS / "run-vscode-page.log").read_text(encoding="utf-8")
+    assert HOSTILE_TEXT in page and "nothing was saved" in page
 
 
 def test_capture_traffic_to_a_pcap_in_the_workspace(vscode_run: Run, docker_target: str) -> None:

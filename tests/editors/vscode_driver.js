@@ -6,7 +6,9 @@
 //   E2E          the .e2e folder (playwright-core under tools/)
 //   CS_URL       http://127.0.0.1:PORT
 //   WS           the workspace folder code-server opened
-//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,fileview,upload,capture,compose,interpreter,session,untrusted
+//   SCENARIOS    comma list: dockerfile,manifest,terminal,copyout,fileview,upload,forward,hostile,capture,compose,interpreter,session,untrusted
+//   FORWARD_LOCAL  a free local port for the forward scenario
+//   HOSTILE_TARGET  the container with a file named with a newline and an 8 GiB file (the hostile scenario)
 //   SHOTS        folder for screenshots
 //   TARGET_NAME  the distroless-like container for the terminal scenario
 //   LOG          file for the page's console/network log
@@ -87,6 +89,17 @@ async function choosePick(page, heading, label, timeout = 60000) {
   await quickTitle(page, heading).waitFor({ timeout });
   await page.keyboard.type(label, { delay: 5 });
   await page.locator(`${quickInput} .monaco-list-row`, { hasText: label }).first().waitFor({ timeout: 15000 });
+  await page.keyboard.press("Enter");
+}
+
+/** code-server's simple save dialog titled `heading`: once it shows its default path (ending in `suggested`; a
+ * value typed before that gets both), `dest` replaces it and Enter saves. */
+async function saveAs(page, heading, suggested, dest) {
+  await quickTitle(page, heading).waitFor({ timeout: 15000 });
+  const input = page.locator(`${quickInput} .quick-input-box input`);
+  await until("the save dialog's default path", async () => (await input.inputValue()).endsWith(suggested), 15000);
+  await input.fill(dest);
+  await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
   await page.keyboard.press("Enter");
 }
 
@@ -598,6 +611,125 @@ const scenarios = {
     await shot(page, "vscode-upload-replaced.png");
   },
 
+  // "Forward Port…" of the distroless-like container's httpd (8080) to FORWARD_LOCAL: its own status bar item shows
+  // by the time the local port answers, and the Ports view lists it without "Open in Browser" having been clicked
+  // (code-server's auto-forward lists it by itself too, some seconds later: that part is a check of the documented
+  // behaviour, not of this change); the item's "Stop Forward" ends it (the port stops answering; the pytest side
+  // checks that the helper is gone).
+  async forward(page) {
+    const name = process.env.TARGET_NAME;
+    const local = process.env.FORWARD_LOCAL;
+    if (!name || !local) {
+      throw new Error("TARGET_NAME or FORWARD_LOCAL is not set");
+    }
+    const http = require("node:http");
+    const get = () =>
+      new Promise((resolve) => {
+        const req = http.get({ host: "127.0.0.1", port: Number(local), path: "/", timeout: 3000 }, (res) => {
+          let body = "";
+          res.on("data", (c) => (body += c));
+          res.on("end", () => resolve(body));
+        });
+        req.on("error", () => resolve(undefined));
+        req.on("timeout", () => req.destroy());
+      });
+    await openFile(page, "Dockerfile"); // activates the extension
+    // The helper's image: the local toolbox (the terminal scenario sets the same; this one may run alone).
+    await setSetting(page, "debugbox.toolboxImage", "Toolbox Image", process.env.TOOLBOX_IMAGE);
+    await runCommand(page, "debugbox: Forward Port");
+    await choosePick(page, "forward a port of which container?", name);
+    await quickTitle(page, `which port of ${name}?`).waitFor({ timeout: 15000 });
+    await page.keyboard.type("8080", { delay: 5 });
+    await page.keyboard.press("Enter");
+    await quickTitle(page, "on which local port?").waitFor({ timeout: 15000 });
+    const input = page.locator(`${quickInput} .quick-input-box input`);
+    await input.fill(local);
+    await page.keyboard.press("Enter");
+    const item = page.locator(".statusbar-item", { hasText: `${local} → ${name}:8080` }).first();
+    await item.waitFor({ timeout: 120000 });
+    const body = await until("the forward to serve the target's page", get, 30000, 300);
+    note(`forward: ${JSON.stringify(body)}`);
+    await runCommand(page, "Ports: Focus on Ports View");
+    const listed = await until(
+      "the forwarded port in the Ports view",
+      async () => {
+        const rows = await page.locator(".monaco-table .monaco-list-row, .ports-view .monaco-list-row").allInnerTexts();
+        return rows.find((r) => r.includes(local));
+      },
+      60000,
+      500,
+    ).catch(async (err) => {
+      await shot(page, "vscode-forward-ports-missing.png");
+      throw err;
+    });
+    note(`forward: the Ports view lists ${JSON.stringify(listed)}`);
+    await shot(page, "vscode-forward-ports.png");
+    await item.click();
+    await choosePick(page, `localhost:${local} → ${name}:8080`, "Stop Forward");
+    await item.waitFor({ state: "detached", timeout: 60000 });
+    await until("the local port to stop answering", async () => (await get()) === undefined, 30000, 300);
+    note("forward: stopped from its status bar item");
+  },
+
+  // A hostile image's files (HOSTILE_TARGET, made by tests/editors/test_vscode.py): /odd holds a file named
+  // `a<newline>b`, listed escaped (`a\x0ab`, one line) and opened in an editor tab (its exact path travels in the
+  // URI's query); /zz/big.bin is 8 GiB (sparse in the target, every byte streamed): "Download…" into the workspace,
+  // then the progress notification's Cancel once bytes have landed: the notification says nothing was saved and
+  // the file is not there (checked here and by the pytest side).
+  async hostile(page) {
+    const name = process.env.HOSTILE_TARGET;
+    if (!name) {
+      throw new Error("HOSTILE_TARGET is not set");
+    }
+    const choose = (heading, label) => choosePick(page, heading, label);
+    await openFile(page, "Dockerfile"); // activates the extension
+    await runCommand(page, "debugbox: Browse Target Files");
+    await choose("browse the files of which container?", name);
+    await choose(`${name}:/ (read-only)`, "odd");
+    await quickTitle(page, `${name}:/odd (read-only)`).waitFor({ timeout: 60000 });
+    const rows = await page.locator(`${quickInput} .monaco-list-row`).allInnerTexts();
+    note(`hostile: /odd lists ${JSON.stringify(rows)}`);
+    if (!rows.some((r) => r.includes("a\\x0ab")) || rows.some((r) => /a\r?\nb/.test(r))) {
+      throw new Error(`the name is not listed escaped on one line: ${JSON.stringify(rows)}`);
+    }
+    await page.keyboard.type("a\\x0ab", { delay: 5 });
+    await page.locator(`${quickInput} .monaco-list-row`, { hasText: "a\\x0ab" }).first().waitFor({ timeout: 15000 });
+    await page.keyboard.press("Enter");
+    const text = await until("the file named with a newline in an editor tab", async () => {
+      const t = ((await page.locator(".editor-group-container.active .view-lines").first().textContent()) || "").replace(/\u00a0/g, " ");
+      return t.includes("opened despite a newline") ? t : undefined;
+    });
+    note(`hostile: opened ${JSON.stringify(text)}`);
+    await shot(page, "vscode-hostile-open.png");
+
+    const dest = path.join(WS, "big.bin");
+    await runCommand(page, "debugbox: Browse Target Files");
+    await choose("browse the files of which container?", name);
+    await choose(`${name}:/ (read-only)`, "zz");
+    await quickTitle(page, `${name}:/zz (read-only)`).waitFor({ timeout: 60000 });
+    await page.keyboard.type("big.bin", { delay: 5 });
+    const row = page.locator(`${quickInput} .monaco-list-row`, { hasText: "big.bin" }).first();
+    await row.waitFor({ timeout: 15000 });
+    await row.hover();
+    await row.locator(".action-label.codicon-cloud-download").first().click();
+    await saveAs(page, "save /zz/big.bin from", "/big.bin", dest);
+    const progress = page.locator(".notifications-toasts .notification-toast", { hasText: "copying /zz/big.bin" }).first();
+    await progress.waitFor({ timeout: 30000 });
+    const landed = await until("the download to write bytes", async () => fs.existsSync(dest) && fs.statSync(dest).size, 60000, 50);
+    note(`hostile: ${landed} bytes written before Cancel`);
+    await shot(page, "vscode-hostile-download.png");
+    await progress.hover();
+    await progress.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+    const said = page.locator(".notifications-toasts .notification-toast", { hasText: "was cancelled; nothing was saved" }).first();
+    await said.waitFor({ timeout: 60000 });
+    note(`hostile: ${(await said.textContent()) || ""}`);
+    const left = fs.readdirSync(WS).filter((f) => f.includes("big.bin"));
+    if (left.length > 0) {
+      throw new Error(`the cancelled download left ${JSON.stringify(left)} in the workspace`);
+    }
+    await shot(page, "vscode-hostile-cancelled.png");
+  },
+
   // "Capture Traffic…" with the toolbox built from Debian's packages (it has tcpdump): pick the container, a
   // filter, no duration; requests flow to the target while the terminal captures; the status bar's "Stop capture"
   // ends it; the pcap is in the workspace and debugbox says how to open it (no Wireshark on this machine). The
@@ -877,12 +1009,7 @@ const scenarios = {
 
     // "Download…" in the open file's editor title bar.
     await page.locator('.editor-group-container.active .editor-actions .action-label[aria-label^="Download"]').first().click();
-    await title(`save /www/index.html from ${name}`).waitFor({ timeout: 15000 });
-    const input = page.locator(`${quickInput} .quick-input-box input`);
-    await until("the save dialog's default path", async () => (await input.inputValue()).endsWith("/index.html"), 15000);
-    await input.fill(dest);
-    await until("the save dialog to take the path", async () => (await input.inputValue()) === dest, 5000);
-    await page.keyboard.press("Enter");
+    await saveAs(page, `save /www/index.html from ${name}`, "/index.html", dest);
     const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "debugbox: copied" }).first();
     await toast.waitFor({ timeout: 60000 });
     const done = (await toast.textContent()) || "";

@@ -5,6 +5,7 @@ forwards a loopback-only port and cleans up when the terminal closes (SIGHUP).""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -224,3 +225,47 @@ async def test_a_destination_through_a_linked_folder_leaving_the_workspace_is_re
         {"target": name, "path": "/www/index.html", "dest": (tmp_path / "here" / "page.html").as_uri()},
     )
     assert got["files"] == 1 and (tmp_path / "inside" / "page.html").is_file()
+
+
+async def test_a_cancelled_download_stops_and_leaves_no_partial_file(
+    editor: TerminalClient,
+    live: Containers,
+    tmp_path: Path,
+) -> None:
+    """A "Download…" of a large file, then the editor's Cancel (`$/cancelRequest`). pygls answered the cancel at
+    once while the copy's worker thread went on writing the user's file to its end. The copy stops, removes what
+    it wrote, and only then answers: a failure marked cancelled (nothing for the editor to show)."""
+    # 4 GiB read as zeros from a sparse file: the archive streams every byte, far longer than the cancel takes.
+    script = "dd if=/dev/zero of=/big bs=1M count=0 seek=4096 && echo small > /small && exec sleep 3600"
+    name = live.run(TOOLBOX, "-c", script)
+    deadline = time.monotonic() + 30
+    while "small" not in docker("exec", name, "cat", "/small", check=False):
+        assert time.monotonic() < deadline, "the big file was not made"
+        time.sleep(0.2)
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    dest = folder / "big.bin"
+    params = lsp.ExecuteCommandParams(
+        command=Command.COPY_FROM_TARGET.value,
+        arguments=[{"target": name, "path": "/big", "dest": dest.as_uri()}],
+    )
+    answer = asyncio.ensure_future(
+        editor.protocol.send_request_async(lsp.WORKSPACE_EXECUTE_COMMAND, params, msg_id="big-download")
+    )
+    deadline = time.monotonic() + 60
+    while not (dest.exists() and dest.stat().st_size > 0):
+        assert time.monotonic() < deadline, "the download never started writing"
+        await asyncio.sleep(0.05)
+    editor.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="big-download"))
+    with pytest.raises(JsonRpcException) as stopped:
+        await asyncio.wait_for(answer, 60)
+    assert stopped.value.data == {"cancelled": True}, stopped.value
+    assert "cancelled" in str(stopped.value)
+    assert list(folder.iterdir()) == []  # no partial file, no temporary one
+    # Nothing is shown for the user's own Cancel.
+    assert not [m for m in editor.messages if "cancelled" in m.message]
+    # The server is not busy with the abandoned copy: the next download of the same place works.
+    got = await command(
+        editor, Command.COPY_FROM_TARGET.value, {"target": name, "path": "/small", "dest": dest.as_uri()}
+    )
+    assert got["files"] == 1 and dest.read_bytes() == b"small\n"

@@ -133,3 +133,37 @@ def test_listing_caps_stop_reading_and_say_the_listing_is_incomplete(
     # The binary folder's archive is ~200 kB: a 10 kB byte cap ends it after the first headers.
     cut = file_view.read_directory(client, cid, f"/{FOLDER}", max_bytes=10_000)
     assert cut.truncated
+
+
+async def test_files_with_control_characters_in_their_names_open_and_download(
+    editor: TerminalClient, live: Containers, tmp_path: Path
+) -> None:
+    """A hostile image ships `a<newline>b` and `e<ESC>[2Jx`: the view listed them, but reading or downloading
+    one was refused ("holds control characters"), so they could not be opened. A path from a listing is data
+    (a query parameter of the archive API): only NUL is refused there."""
+    name = live.run(DISTROLESS)
+    folder = tmp_path / "odd"
+    folder.mkdir()
+    files = {"a\nb": b"newline\n", "e\x1b[2Jx": b"escape\n", "t\tu\x7f": b"tab and DEL\n"}
+    for file, data in files.items():
+        (folder / file).write_bytes(data)
+    subprocess.run(["docker", "cp", str(folder), f"{name}:/"], check=True, capture_output=True, timeout=60)
+
+    listing = await command(editor, READ_DIRECTORY, {"target": name, "path": "/odd"})
+    assert {e["name"] for e in listing["entries"]} == set(files)
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    for i, (file, data) in enumerate(files.items()):
+        stat = await command(editor, STAT, {"target": name, "path": f"/odd/{file}"})
+        assert stat["name"] == file and stat["size"] == len(data)
+        got = await command(editor, READ_FILE, {"target": name, "path": f"/odd/{file}"})
+        assert base64.b64decode(got["data"]) == data
+        dest = downloads / f"{i}.bin"
+        copied = await command(
+            editor,
+            Command.COPY_FROM_TARGET.value,
+            {"target": name, "path": f"/odd/{file}", "dest": dest.as_uri()},
+        )
+        assert copied["files"] == 1 and dest.read_bytes() == data
+    with pytest.raises(JsonRpcException, match="control characters"):
+        await command(editor, READ_FILE, {"target": name, "path": "/odd/a\x00b"})

@@ -154,13 +154,14 @@ export class DebugboxClient implements vscode.Disposable {
     }
   }
 
-  /** Run a server command through `workspace/executeCommand` (starting the server if needed). */
-  async executeServerCommand(command: string, args: unknown[]): Promise<unknown> {
+  /** Run a server command through `workspace/executeCommand` (starting the server if needed); cancelling
+   * `token` sends `$/cancelRequest` for it (the request still ends with the server's answer). */
+  async executeServerCommand(command: string, args: unknown[], token?: vscode.CancellationToken): Promise<unknown> {
     const client = await this.ensureStarted();
     if (!client) {
       throw new Error("the debugbox language server is not running (see debugbox: Show Output)");
     }
-    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args });
+    const result: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: args }, token);
     if (command === ServerCommand.generateDebugDockerfile) {
       await this.saveGenerated(result);
     }

@@ -9,6 +9,7 @@
 // gets trust-filtered settings; VS Code itself asks before a terminal process starts).
 
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import * as vscode from "vscode";
@@ -22,6 +23,7 @@ import {
   checkTargetPath,
   copyMessage,
   dataTargets,
+  downloadCancelled,
   findViewer,
   forwardUrl,
   noViewerHint,
@@ -32,6 +34,7 @@ import {
   uploadPath,
 } from "./common/data";
 import { isCaptureTerminal, RunningCaptures } from "./common/captures";
+import { forwardEndedMessage, forwardItem, forwardUpMessage, type RunningForward, RunningForwards } from "./common/forwards";
 import { cleanupArgs } from "./common/cleanup";
 import { parseTargetList, type Target, targetItems } from "./common/targets";
 import { failureOf } from "./common/failures";
@@ -40,8 +43,11 @@ import {
   FileKind,
   joinPath,
   parentPath,
+  shownLabel,
+  shownText,
   TARGET_FS_SCHEME,
   targetLabel,
+  targetPathOf,
   targetUriParts,
   toListing,
 } from "./common/targetFs";
@@ -50,8 +56,9 @@ import { TargetFileSystem } from "./targetFs";
 import { whenTerminalEnds } from "./terminalEnd";
 
 export interface DataDeps {
-  /** `workspace/executeCommand` on the server; rejects with the server's message. */
-  execute(command: string, args: unknown[]): Promise<unknown>;
+  /** `workspace/executeCommand` on the server; rejects with the server's message. `token`: its cancellation
+   * sends `$/cancelRequest` (a download stops and answers once it has removed what it wrote). */
+  execute(command: string, args: unknown[], token?: vscode.CancellationToken): Promise<unknown>;
   log: vscode.LogOutputChannel;
 }
 
@@ -109,11 +116,13 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     return chosen?.value;
   };
 
-  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). */
+  /** Save `where` of `target` where the save dialog says (VS Code's dialog asks before replacing a file). The
+   * progress notification's Cancel stops the copy: the server removes what it wrote, then answers. */
   const download = async (target: Target, where: string): Promise<void> => {
     const folder = workspaceFolder();
+    const shown = shownText(where); // a path from a listing of the target may hold anything
     const dest = await vscode.window.showSaveDialog({
-      title: `debugbox: save ${where} from ${target.name} as`,
+      title: `debugbox: save ${shown} from ${target.name} as`,
       saveLabel: "Save",
       defaultUri: folder ? vscode.Uri.joinPath(folder, baseName(where)) : undefined,
     });
@@ -121,10 +130,25 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     // The save dialog asked before pointing at an existing file: choosing it is the user's explicit choice.
+    const args = { target: target.id, path: where, dest: dest.toString(), force: true };
+    const title = `debugbox: copying ${shown} from ${target.name}`;
+    let stopped = false;
     const result = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `debugbox: copying ${where} from ${target.name}` },
-      () => run(ServerCommand.copyFromTarget, { target: target.id, path: where, dest: dest.toString(), force: true }),
+      { location: vscode.ProgressLocation.Notification, title, cancellable: true },
+      async (_progress, token) => {
+        try {
+          return await deps.execute(ServerCommand.copyFromTarget, [args], token);
+        } catch (err) {
+          stopped = token.isCancellationRequested && failureOf(err, ServerCommand.copyFromTarget).cancelled;
+          reportFailure(log, ServerCommand.copyFromTarget, err);
+          return undefined;
+        }
+      },
     );
+    if (stopped) {
+      void vscode.window.showInformationMessage(downloadCancelled(where, target.name, dest.fsPath));
+      return;
+    }
     const summary = parseCopySummary(result);
     if (summary) {
       for (const s of summary.skipped) {
@@ -237,7 +261,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     let dir = "/";
     for (;;) {
       const raw = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${dir} in ${target.name}` },
+        { location: vscode.ProgressLocation.Window, title: `debugbox: reading ${shownText(dir)} in ${target.name}` },
         () => run(ServerCommand.readTargetDirectory, { target: target.id, path: dir }),
       );
       if (raw === undefined) {
@@ -252,7 +276,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       for (const [name, kind] of listing.entries) {
         const icon = kind & FileKind.SymbolicLink ? "file-symlink-file" : kind === FileKind.Directory ? "folder" : "file";
         items.push({
-          label: `$(${icon}) ${name}`,
+          label: `$(${icon}) ${shownLabel(name)}`, // a name from the target: never raw control characters or icons
           action: "open",
           path: joinPath(dir, name),
           fileKind: kind,
@@ -260,7 +284,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
         });
       }
       const pick = vscode.window.createQuickPick<Item>();
-      pick.title = `debugbox: ${target.name}:${dir} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
+      pick.title = `debugbox: ${target.name}:${shownText(dir)} (read-only)${listing.truncated ? " — incomplete listing" : ""}`;
       pick.placeholder = "Enter opens a file or folder; the cloud button downloads a file";
       pick.items = items;
       const chosen = await new Promise<Item | undefined>((resolve) => {
@@ -308,8 +332,62 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     const name = targetLabel(id, pickedNames);
-    await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, uri.path);
+    await download({ id, name, runtime: "", image: "", status: "", related: false, strategies: [] }, targetPathOf(uri));
   };
+
+  /** Run a server command that asks the editor for a terminal, and find that terminal: VS Code reports it
+   * (onDidOpenTerminal) around the command's answer, possibly after it, so each one opened meanwhile is kept and
+   * the one whose process is the answer's argv taken (another may be starting at the same time). */
+  const runInTerminal = async (
+    command: string,
+    args: Record<string, unknown>,
+  ): Promise<{ result: unknown; terminal: vscode.Terminal | undefined } | undefined> => {
+    const before = new Set(vscode.window.terminals);
+    const seen: vscode.Terminal[] = [];
+    let wanted: unknown;
+    let found: (t: vscode.Terminal) => void = () => undefined;
+    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
+      found = resolve;
+    });
+    const ours = (t: vscode.Terminal): boolean => {
+      const options = t.creationOptions as vscode.TerminalOptions;
+      return isCaptureTerminal(options.shellPath, options.shellArgs, wanted);
+    };
+    const opened = vscode.window.onDidOpenTerminal((t) => {
+      seen.push(t);
+      if (ours(t)) {
+        found(t);
+      }
+    });
+    try {
+      const result = await run(command, args);
+      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
+        return undefined;
+      }
+      wanted = (result as { argv?: unknown }).argv;
+      const already = [...seen, ...vscode.window.terminals.filter((t) => !before.has(t))].find(ours);
+      const terminal =
+        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
+      return { result, terminal };
+    } finally {
+      opened.dispose();
+    }
+  };
+
+  /** Whether something accepts connections on this machine's 127.0.0.1:`port` (the forward's local end). */
+  const listening = (port: number): Promise<boolean> =>
+    new Promise((resolve) => {
+      const socket = net.connect({ host: "127.0.0.1", port });
+      const done = (up: boolean): void => {
+        socket.destroy();
+        resolve(up);
+      };
+      socket.once("connect", () => done(true));
+      socket.once("error", () => done(false));
+      socket.setTimeout(1000, () => done(false));
+    });
+
+  const forwards = new RunningForwards();
 
   const forward = async (): Promise<void> => {
     const target = await pickContainer("debugbox: forward a port of which container?", true, true);
@@ -334,18 +412,97 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (local === undefined) {
       return;
     }
-    const result = await run(ServerCommand.forwardPort, { target: target.id, port: parsePort(port), local: parsePort(local) });
-    const url = forwardUrl(result);
-    if (!url) {
+    const remote = parsePort(port) as number;
+    const localPort = parsePort(local) as number;
+    const started = await runInTerminal(ServerCommand.forwardPort, { target: target.id, port: remote, local: localPort });
+    const url = forwardUrl(started?.result);
+    if (!started || !url) {
       return;
     }
-    const open = await vscode.window.showInformationMessage(
-      `debugbox: forwarding ${url} → ${target.name}:${port} (closing its terminal stops it).`,
-      "Open in Browser",
-    );
-    if (open === "Open in Browser") {
-      await vscode.env.openExternal(await vscode.env.asExternalUri(vscode.Uri.parse(url)));
+    const terminal = started.terminal;
+    // Up means its local port accepts connections: the helper container starts after the terminal opens, and may
+    // fail to (its terminal says why). Until then nothing is offered.
+    // No deadline while its terminal runs (a toolbox image may take minutes to pull); one when it was not seen.
+    let ended = false;
+    const watch = terminal ? whenTerminalEnds(terminal, () => (ended = true)) : undefined;
+    const deadline = terminal ? Infinity : Date.now() + 180_000;
+    let up = false;
+    while (!ended && Date.now() < deadline && !(up = await listening(localPort))) {
+      await new Promise((r) => setTimeout(r, 300));
     }
+    watch?.dispose();
+    if (!up) {
+      void vscode.window.showWarningMessage(forwardEndedMessage(localPort, target.name, remote));
+      return;
+    }
+    // The closest thing to VS Code's own forwarded ports that the stable API has: resolving the URL through
+    // asExternalUri makes a Remote-SSH window forward the port and list it in its Ports view now, not at the first
+    // "Open in Browser" (code-server's auto-forward lists it by itself, seconds later). A local window has no Ports
+    // view: the status bar item below is the list there (and everywhere: it stops the forward, which the Ports
+    // view cannot).
+    const external = await vscode.env.asExternalUri(vscode.Uri.parse(url));
+    log.info(`forward ${url} → ${target.id}:${remote} is up (external ${external.toString(true)})`);
+    if (terminal) {
+      watchForward(forwards.add(localPort, url, target.name, remote, () => terminal.dispose()), terminal, external);
+    }
+    const open = await vscode.window.showInformationMessage(forwardUpMessage(url, target.name, remote), "Open in Browser");
+    if (open === "Open in Browser") {
+      await vscode.env.openExternal(external);
+    }
+  };
+
+  /** A forward's status bar item while its terminal runs: a click offers Open in Browser and Stop Forward. */
+  const watchForward = (running: RunningForward, terminal: vscode.Terminal, external: vscode.Uri): void => {
+    const item = vscode.window.createStatusBarItem(`debugbox.forward.${running.id}`, vscode.StatusBarAlignment.Left, 9);
+    const shown = forwardItem(running);
+    item.name = "debugbox port forward";
+    item.text = shown.text;
+    item.tooltip = shown.tooltip;
+    item.command = { title: "Port Forward", command: ClientCommand.stopForward, arguments: [running.id, external.toString()] };
+    item.show();
+    let done = false;
+    let ended: vscode.Disposable | undefined;
+    const finish = (): void => {
+      if (!done) {
+        done = true;
+        ended?.dispose();
+        item.dispose();
+        forwards.remove(running);
+      }
+    };
+    ended = whenTerminalEnds(terminal, finish);
+    context.subscriptions.push({ dispose: finish });
+  };
+
+  /** "Stop Port Forward": from its status bar item (with Open in Browser offered first), else the only forward,
+   * else the one the user picks. */
+  const stopForward = async (arg?: unknown, external?: unknown): Promise<void> => {
+    const choice = forwards.choose(arg);
+    if (choice.kind === "none") {
+      void vscode.window.showInformationMessage("debugbox: no port forward is running.");
+      return;
+    }
+    if (choice.kind === "pick") {
+      const picked = await vscode.window.showQuickPick(
+        choice.all.map((f) => ({ label: forwardItem(f).text, description: f.url, forward: f })),
+        { title: "debugbox: stop which port forward?" },
+      );
+      picked?.forward.stop();
+      return;
+    }
+    const f = choice.one;
+    if (typeof arg === "string" && typeof external === "string") {
+      const what = await vscode.window.showQuickPick(["Open in Browser", "Stop Forward"], {
+        title: `debugbox: ${f.url} → ${f.name}:${f.port}`,
+      });
+      if (what === "Open in Browser") {
+        await vscode.env.openExternal(vscode.Uri.parse(external));
+      } else if (what === "Stop Forward") {
+        f.stop();
+      }
+      return;
+    }
+    f.stop();
   };
 
   const capture = async (): Promise<void> => {
@@ -386,40 +543,11 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
     if (seconds) {
       args.duration = seconds;
     }
-    // The server asks for the terminal while the command runs; VS Code reports it (onDidOpenTerminal) around the
-    // command's answer, possibly after it: remember each one opened meanwhile, and take the one whose process is
-    // the answer's argv (another capture may be starting at the same time).
-    const before = new Set(vscode.window.terminals);
-    const seen: vscode.Terminal[] = [];
-    let wanted: unknown;
-    let found: (t: vscode.Terminal) => void = () => undefined;
-    const terminalOpened = new Promise<vscode.Terminal | undefined>((resolve) => {
-      found = resolve;
-    });
-    const ours = (t: vscode.Terminal): boolean => {
-      const options = t.creationOptions as vscode.TerminalOptions;
-      return isCaptureTerminal(options.shellPath, options.shellArgs, wanted);
-    };
-    const opened = vscode.window.onDidOpenTerminal((t) => {
-      seen.push(t);
-      if (ours(t)) {
-        found(t);
-      }
-    });
-    let result: unknown;
-    let terminal: vscode.Terminal | undefined;
-    try {
-      result = await run(ServerCommand.captureTraffic, args);
-      if (typeof result !== "object" || result === null || (result as { opened?: unknown }).opened !== true) {
-        return;
-      }
-      wanted = (result as { argv?: unknown }).argv;
-      const already = [...seen, ...vscode.window.terminals.filter((t) => !before.has(t))].find(ours);
-      terminal =
-        already ?? (await Promise.race([terminalOpened, new Promise<undefined>((r) => setTimeout(() => r(undefined), 10000))]));
-    } finally {
-      opened.dispose();
+    const started = await runInTerminal(ServerCommand.captureTraffic, args);
+    if (!started) {
+      return;
     }
+    const terminal = started.terminal;
     if (!terminal) {
       log.warn("capture: its terminal was not seen; stop it with Ctrl-C in the terminal");
     }
@@ -446,7 +574,7 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       done = true;
       ended?.dispose();
       item.dispose();
-      captures.remove(running.id);
+      captures.remove(running);
       void offerViewer(output.fsPath);
     };
     // The process may end (duration reached) while its terminal stays open to show the summary.
@@ -465,11 +593,11 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       return;
     }
     if (choice.kind === "stop") {
-      choice.capture.stop();
+      choice.one.stop();
       return;
     }
     const picked = await vscode.window.showQuickPick(
-      choice.captures.map((c) => ({ label: c.name, description: c.output, capture: c })),
+      choice.all.map((c) => ({ label: c.name, description: c.output, capture: c })),
       { title: "debugbox: stop which capture?" },
     );
     picked?.capture.stop();
@@ -538,5 +666,6 @@ export function registerDataCommands(context: vscode.ExtensionContext, deps: Dat
       isReadonly: true,
     }),
     vscode.commands.registerCommand(ClientCommand.stopCapture, stopCapture),
+    vscode.commands.registerCommand(ClientCommand.stopForward, stopForward),
   );
 }

@@ -224,7 +224,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     }),
   );
 
-  registerDataCommands(context, { execute: (command, args) => dbx.executeServerCommand(command, args), log });
+  registerDataCommands(context, { execute: (command, args, token) => dbx.executeServerCommand(command, args, token), log });
 
   // Start right away: activation happens only for Dockerfiles and YAML/JSON documents.
   void dbx.ensureStarted();

@@ -4,6 +4,7 @@
 
 import * as vscode from "vscode";
 import { failureOf } from "./common/failures";
+import { shownText } from "./common/targetFs";
 
 export function reportFailure(log: vscode.LogOutputChannel, command: string, err: unknown): void {
   const failure = failureOf(err, command);
@@ -13,6 +14,7 @@ export function reportFailure(log: vscode.LogOutputChannel, command: string, err
   }
   log.error(`${command}: ${failure.text}`);
   if (!failure.shown) {
-    void vscode.window.showErrorMessage(`debugbox: ${failure.text}`, "Show Output").then((c) => c && log.show());
+    // The sentence may name a path from the target: shown escaped (`shownText`), never with its raw controls.
+    void vscode.window.showErrorMessage(`debugbox: ${shownText(failure.text)}`, "Show Output").then((c) => c && log.show());
   }
 }

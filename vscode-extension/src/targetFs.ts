@@ -6,7 +6,7 @@
 import * as vscode from "vscode";
 import { ServerCommand } from "./common/constants";
 import { failureOf } from "./common/failures";
-import { decodeTarget, errorKind, toBytes, toListing, toStat, uploadChanges } from "./common/targetFs";
+import { decodeTarget, errorKind, shownText, targetPathOf, toBytes, toListing, toStat, uploadChanges } from "./common/targetFs";
 
 export type Execute = (command: string, args: unknown[]) => Promise<unknown>;
 
@@ -20,7 +20,7 @@ function fsError(err: unknown, uri: vscode.Uri, command: string): vscode.FileSys
     case "FileNotADirectory":
       return vscode.FileSystemError.FileNotADirectory(uri);
     default:
-      return vscode.FileSystemError.Unavailable(`debugbox: ${text}`);
+      return vscode.FileSystemError.Unavailable(`debugbox: ${shownText(text)}`); // it may name a path from the target
   }
 }
 
@@ -39,7 +39,7 @@ export class TargetFileSystem implements vscode.FileSystemProvider {
       throw vscode.FileSystemError.FileNotFound(uri);
     }
     try {
-      return await this.execute(command, [{ target, path: uri.path || "/" }]);
+      return await this.execute(command, [{ target, path: targetPathOf(uri) }]); // exact, even when shown escaped
     } catch (err) {
       this.log.debug(`${command} ${uri.path}: ${err instanceof Error ? err.message : String(err)}`);
       throw fsError(err, uri, command);

@@ -41,6 +41,25 @@ CHUNK = 1024 * 1024
 Progress = Callable[[int], None]
 
 
+class Cancelled(Exception):
+    """The user stopped the copy (the editor's Cancel): raised from the progress callback between two chunks, so
+    the partial file is removed as for any failure (`_write_file`, `removed_on_failure`, `write_stream`) and a
+    pod's kubectl is ended."""
+
+
+def stopping_when(stop: threading.Event, progress: Progress | None = None) -> Progress:
+    """A progress callback that raises `Cancelled` once `stop` is set (else passes the count on): the one way a
+    running copy out learns that it was cancelled."""
+
+    def check(done: int) -> None:
+        if stop.is_set():
+            raise Cancelled("the copy was cancelled")
+        if progress is not None:
+            progress(done)
+
+    return check
+
+
 class TransferRefused(Exception):
     """A copy debugbox will not make (a file would be replaced without --force, a link, a missing folder)."""
 

@@ -17,8 +17,10 @@ import json
 import logging
 import re
 import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,6 +39,7 @@ from debugbox.core.analysis import LensAnchor
 from debugbox.core.documents import DocumentKind
 from debugbox.core.settings import Settings, parse_settings
 from debugbox.lsp.analysis_service import AnalysisService, AnalyzerSource, Snapshot
+from debugbox.lsp.cancellation import Cancellations
 from debugbox.lsp.client_features import ClientFeatures
 from debugbox.lsp.framing import FramedReader
 from debugbox.lsp.log import ClientLogHandler, set_level
@@ -107,7 +110,7 @@ def without_lone_surrogates(text: str) -> str:
 
 
 class DebugboxProtocol(LanguageServerProtocol):
-    """pygls' protocol with two changes.
+    """pygls' protocol with these changes.
 
     - A request with malformed params gets an InvalidParams *response*. pygls rejects such a message while
       decoding it, before it knows to answer, so the client would wait forever for that request id; here
@@ -119,6 +122,8 @@ class DebugboxProtocol(LanguageServerProtocol):
     - Incremental changes are applied by `lsp/text_changes.py` (LSP line breaks, a few ms on an 80,000-line
       document instead of pygls' tens of ms), and a change to a document that is not open is ignored with a
       warning instead of failing.
+    - A `$/cancelRequest` for a command registered in `cancellations` stops that command's work (pygls would
+      only drop its answer and let the work run on).
 
     pygls offers no public hook for these, so this overrides its methods and uses a few private pieces
     (`PYGLS_PRIVATE`); pyproject.toml pins pygls to the minor series tested, and
@@ -129,6 +134,8 @@ class DebugboxProtocol(LanguageServerProtocol):
         super().__init__(server, converter)
         self.converter = converter
         """The cattrs converter pygls was built with (kept here: pygls only has it as `_converter`)."""
+        self.cancellations = Cancellations()
+        """Running commands that stop themselves on `$/cancelRequest` (`lsp/cancellation.py`)."""
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(
@@ -189,6 +196,10 @@ class DebugboxProtocol(LanguageServerProtocol):
             self._handle_undecodable(message)
             return
         if not isinstance(message, InvalidMessage):
+            if getattr(message, "method", None) == lsp.CANCEL_REQUEST and self.cancellations.cancel(
+                getattr(getattr(message, "params", None), "id", None)
+            ):
+                return  # the command stops its work and answers itself (see lsp/cancellation.py)
             super().handle_message(message)
             return
         kind = "request" if message.is_request else "notification"
@@ -358,6 +369,13 @@ class DebugboxLanguageServer(LanguageServer):
         return next((r for r in self.workspace_roots() if path.is_relative_to(r)), None)
 
     # -- talking to the editor
+
+    def cancellable(self) -> AbstractContextManager[threading.Event]:
+        """While the request being handled runs: an event the editor's `$/cancelRequest` for it sets (the
+        command then stops its work and answers for itself; `lsp/cancellation.py`)."""
+        proto = self.protocol
+        assert isinstance(proto, DebugboxProtocol)
+        return proto.cancellations.watch(proto.msg_id)
 
     def is_server_command(self, name: str) -> bool:
         return name in self.protocol.fm.commands

@@ -148,3 +148,77 @@ async def test_copy_to_and_from_a_pod_asks_before_adding_the_debug_container(
     with pytest.raises(JsonRpcException, match="is not a directory"):
         await _command(editor, Command.READ_TARGET_DIRECTORY.value, {**www, "path": "/www/index.html"})
     assert len(editor.asked) == 2  # still no new question: nothing more was added
+
+
+async def test_a_cancelled_download_from_a_pod_ends_its_kubectl_and_leaves_nothing(
+    editor: Any, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> None:
+    """The editor's Cancel of a pod's download (`$/cancelRequest`): the copy stops, its kubectl exec is ended
+    (no reader stays in the debug container), the partial file is removed, and only then the answer comes."""
+    import subprocess
+    import time
+
+    app = docker_cluster.docker.container_name("default", "web", "app")
+    sparse = tmp_path / "big"
+    with sparse.open("wb") as f:
+        f.truncate(1 << 30)  # 1 GiB: kubectl streams it far longer than the cancel takes
+    subprocess.run(["docker", "cp", str(sparse), f"{app}:/big"], check=True, capture_output=True, timeout=300)
+    sparse.unlink()
+    editor.choice = ADD
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    dest = folder / "big.bin"
+    params = lsp.ExecuteCommandParams(
+        command=Command.COPY_FROM_TARGET.value,
+        arguments=[{"target": "pod/web/app", "path": "/big", "dest": dest.as_uri()}],
+    )
+    answer = asyncio.ensure_future(
+        editor.protocol.send_request_async(lsp.WORKSPACE_EXECUTE_COMMAND, params, msg_id="pod-download")
+    )
+    deadline = time.monotonic() + 120
+    while not (dest.exists() and dest.stat().st_size > 0):
+        assert time.monotonic() < deadline, "the download never started writing"
+        assert not answer.done(), answer.result()
+        await asyncio.sleep(0.05)
+    editor.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="pod-download"))
+    with pytest.raises(JsonRpcException) as stopped:
+        await asyncio.wait_for(answer, 60)
+    assert stopped.value.data == {"cancelled": True}, stopped.value
+    assert list(folder.iterdir()) == []
+    debug = docker_cluster.docker.container_name("default", "web", "debugbox-app")
+
+    def readers() -> list[str]:
+        top = subprocess.run(["docker", "top", debug, "-o", "pid,args"], capture_output=True, text=True)
+        return [line for line in top.stdout.splitlines() if "/big" in line]
+
+    deadline = time.monotonic() + 30
+    while readers():
+        assert time.monotonic() < deadline, f"still reading in the debug container: {readers()}"
+        await asyncio.sleep(0.2)
+
+
+async def test_a_download_cancelled_while_the_pod_question_shows_adds_no_debug_container(
+    editor: Any, tmp_path: Path, docker_cluster: FakeKubeAPIServer
+) -> None:
+    """The user cancels the download's progress while "Add the debug container?" is still open, then clicks
+    Add: the copy was cancelled, so nothing is added to the pod (an ephemeral container can never be removed)."""
+    dest = tmp_path / "page.html"
+    params = lsp.ExecuteCommandParams(
+        command=Command.COPY_FROM_TARGET.value,
+        arguments=[{"target": "pod/web/app", "path": "/www/index.html", "dest": dest.as_uri()}],
+    )
+    editor.choice = ADD
+    editor.on_ask = lambda _: editor.protocol.notify(
+        lsp.CANCEL_REQUEST, lsp.CancelParams(id="asked-download")
+    )
+    with pytest.raises(JsonRpcException) as stopped:
+        await asyncio.wait_for(
+            editor.protocol.send_request_async(
+                lsp.WORKSPACE_EXECUTE_COMMAND, params, msg_id="asked-download"
+            ),
+            120,
+        )
+    assert stopped.value.data == {"cancelled": True}, stopped.value
+    assert len(editor.asked) == 1 and not dest.exists()
+    writes = [r for r in docker_cluster.requests if r.method == "PATCH" and not r.query.get("dryRun")]
+    assert writes == []

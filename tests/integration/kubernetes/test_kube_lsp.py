@@ -70,12 +70,15 @@ def make_client() -> EditorClient:
     client.terminals = []  # type: ignore[attr-defined]
     client.choice = None  # type: ignore[attr-defined]  # the button a test "clicks" in a showMessageRequest
     client.asked = []  # type: ignore[attr-defined]
+    client.on_ask = None  # type: ignore[attr-defined]
 
     @client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
     def message_request(
         c: EditorClient, params: lsp.ShowMessageRequestParams
     ) -> lsp.MessageActionItem | None:
         c.asked.append(params)  # type: ignore[attr-defined]
+        if c.on_ask is not None:  # type: ignore[attr-defined]
+            c.on_ask(params)  # type: ignore[attr-defined]  # what the user does while the question shows
         choice = c.choice  # type: ignore[attr-defined]
         return lsp.MessageActionItem(title=choice) if choice else None
 

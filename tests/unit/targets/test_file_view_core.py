@@ -108,3 +108,13 @@ def test_target_paths(path: str, expected: str) -> None:
 def test_bad_target_paths(path: str) -> None:
     with pytest.raises(InvalidTarget):
         target_path(path)
+
+
+def test_a_listed_path_may_hold_control_characters_but_not_nul() -> None:
+    """A file view's path comes from a listing of the target: a hostile image's `a<newline>b` must open."""
+    assert target_path("/odd/a\nb", listed=True) == "/odd/a\nb"
+    assert target_path("/odd/e\x1b[2Jx/../t\x7f", listed=True) == "/odd/t\x7f"
+    with pytest.raises(InvalidTarget):
+        target_path("/a\x00b", listed=True)
+    with pytest.raises(InvalidTarget):
+        target_path("a\nb", listed=True)

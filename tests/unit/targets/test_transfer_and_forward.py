@@ -46,6 +46,12 @@ def test_a_relative_or_controlled_path_in_the_target_is_refused() -> None:
         split_target_path("web:etc/hosts")
     with pytest.raises(InvalidTarget, match="control"):
         split_target_path("web:/etc/\x1b]52;c;x\x07")
+    # The editor's download of a file its listing showed: the name is the target's, whatever it holds.
+    assert split_target_path("web:/etc/\x1b]52;c;x\x07", listed=True) == TargetPath(
+        "web", "/etc/\x1b]52;c;x\x07"
+    )
+    with pytest.raises(InvalidTarget, match="control"):
+        split_target_path("web:/etc/a\x00b", listed=True)
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,11 @@
-// The captures "debugbox: Capture Traffic…" started and that still run: which terminal is whose, and which one a
-// stop means. Several may run at once (two containers, or the same one twice); each has its own status bar item,
-// and a click on it stops that capture, never another one. The palette's "Stop Capture" stops the only one, or
-// asks which when there are several.
+// The captures "debugbox: Capture Traffic…" started and that still run, and which terminal is whose. Several
+// may run at once (two containers, or the same one twice); each has its own status bar item, and a click on it
+// stops that capture, never another one (`Running`). The palette's "Stop Capture" stops the only one, or asks
+// which when there are several.
 //
 // Pure: no `vscode` import at run time, so the unit tests run under plain Node.
+
+import { Running } from "./running";
 
 export interface RunningCapture {
   /** Unique for the extension's life: the status bar item's command argument. */
@@ -16,45 +18,17 @@ export interface RunningCapture {
   stop(): void;
 }
 
-/** What a stop request means: one capture to stop, a pick among several, or nothing runs. */
-export type StopChoice =
-  | { kind: "stop"; capture: RunningCapture }
-  | { kind: "pick"; captures: RunningCapture[] }
-  | { kind: "none" };
-
-export class RunningCaptures {
-  private readonly running = new Map<string, RunningCapture>();
+export class RunningCaptures extends Running<RunningCapture> {
   private next = 0;
 
-  /** Register a capture; the returned id names it in `remove` and in a stop request. */
+  constructor() {
+    super("capture-");
+  }
+
+  /** Register a capture; its id names it in a stop request. */
   add(name: string, output: string, stop: () => void): RunningCapture {
     this.next += 1;
-    const capture = { id: `capture-${this.next}`, name, output, stop };
-    this.running.set(capture.id, capture);
-    return capture;
-  }
-
-  /** The capture ended (or its terminal closed): only this one is forgotten. */
-  remove(id: string): void {
-    this.running.delete(id);
-  }
-
-  list(): RunningCapture[] {
-    return [...this.running.values()];
-  }
-
-  /** `arg`: the status bar item's capture id; anything else (the palette) means the only one, or a pick. A
-   * status bar item of a capture that has just ended stops nothing else. */
-  choose(arg: unknown): StopChoice {
-    if (typeof arg === "string" && arg.startsWith("capture-")) {
-      const one = this.running.get(arg);
-      return one ? { kind: "stop", capture: one } : { kind: "none" };
-    }
-    const all = this.list();
-    if (all.length === 0) {
-      return { kind: "none" };
-    }
-    return all.length === 1 ? { kind: "stop", capture: all[0] } : { kind: "pick", captures: all };
+    return this.keep({ id: `capture-${this.next}`, name, output, stop });
   }
 }
 

@@ -48,6 +48,7 @@ export const ClientCommand = {
   forwardPort: "debugbox.client.forwardPort",
   captureTraffic: "debugbox.client.captureTraffic",
   stopCapture: "debugbox.client.stopCapture",
+  stopForward: "debugbox.client.stopForward",
   browseTargetFiles: "debugbox.client.browseTargetFiles",
   downloadTargetFile: "debugbox.client.downloadTargetFile",
   cleanupCopies: "debugbox.client.cleanupCopies",

@@ -6,6 +6,7 @@
 // again (these checks only give the user an answer while typing).
 
 import * as path from "node:path";
+import { shownText } from "./targetFs";
 import type { Target } from "./targets";
 
 /** Runtimes whose containers the engine's archive API and the capture/forward helpers reach (the server's rule). */
@@ -40,10 +41,19 @@ export function checkTargetPath(value: string): string | undefined {
   return undefined;
 }
 
-/** The last component of a path in the target (`/var/log/app.log` → `app.log`), for a save dialog's default. */
+/** The last component of a path in the target (`/var/log/app.log` → `app.log`), for a save dialog's default:
+ * a control or bidirectional character in it (a hostile image's file name) becomes `_`, so that the local file
+ * the user saves is not named with it unless they type it. */
 export function baseName(targetPath: string): string {
   const parts = targetPath.split("/").filter((p) => p !== "" && p !== "." && p !== "..");
-  return parts.length > 0 ? parts[parts.length - 1] : "root";
+  const name = parts.length > 0 ? parts[parts.length - 1] : "root";
+  // eslint-disable-next-line no-control-regex
+  return name.replace(/[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, "_");
+}
+
+/** Said after the user cancelled a download and the server confirmed it stopped (it removed what it wrote). */
+export function downloadCancelled(targetPath: string, targetName: string, dest: string): string {
+  return `debugbox: the download of ${shownText(targetPath)} from ${targetName} was cancelled; nothing was saved at ${dest}.`;
 }
 
 export function parsePort(value: string): number | undefined {

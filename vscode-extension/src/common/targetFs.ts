@@ -21,7 +21,7 @@ export function uploadChanges(
   id: string,
   targetPath: string,
   replaced: boolean,
-): { type: number; uri: { scheme: string; authority: string; path: string } }[] {
+): { type: number; uri: TargetUriParts }[] {
   return [
     { type: replaced ? FileChange.Changed : FileChange.Created, uri: targetUriParts(id, targetPath) },
     { type: FileChange.Changed, uri: targetUriParts(id, parentPath(targetPath)) },
@@ -39,9 +39,57 @@ export function decodeTarget(authority: string): string | undefined {
   return Buffer.from(authority, "hex").toString("utf8");
 }
 
-/** The URI parts (scheme, authority, path) for a path in a target. */
-export function targetUriParts(id: string, targetPath: string): { scheme: string; authority: string; path: string } {
-  return { scheme: TARGET_FS_SCHEME, authority: encodeTarget(id), path: targetPath.startsWith("/") ? targetPath : `/${targetPath}` };
+// C0 and C1 controls (tab and newline included: a label is one line), DEL, the bidirectional embeddings,
+// overrides, isolates and marks, and lone surrogates: what the server's `core/printable.py` escapes, plus the
+// newline and tab it keeps for terminals.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `text` (a name from the target) with every character that could act on the display shown as `\xNN` /
+ * `\uNNNN`, as the CLI shows it: a hostile image's `a<newline>b` is listed as `a\x0ab`, never as two lines. */
+export function shownText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const code = c.charCodeAt(0);
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** A name from the target as a quick-pick label: `shownText`, and `$(…)` kept as text (VS Code would draw a
+ * file named `$(check) done` as an icon). */
+export function shownLabel(name: string): string {
+  return shownText(name).replace(/\$\(/g, "\\$(");
+}
+
+export interface TargetUriParts {
+  scheme: string;
+  authority: string;
+  path: string;
+  query: string;
+}
+
+/** The URI parts for a path in a target. A path that `shownText` would change (a control character in a name)
+ * shows its escaped form as the URI's path — what VS Code puts in the tab and title — and carries its exact
+ * characters in the query (`path=` and four hex digits per UTF-16 code unit: exact even for a lone surrogate,
+ * and nothing VS Code re-encodes), which `targetPathOf` reads back. */
+export function targetUriParts(id: string, targetPath: string): TargetUriParts {
+  const exact = targetPath.startsWith("/") ? targetPath : `/${targetPath}`;
+  const shown = shownText(exact);
+  let query = "";
+  if (shown !== exact) {
+    const units = Array.from({ length: exact.length }, (_, i) => exact.charCodeAt(i).toString(16).padStart(4, "0"));
+    query = `path=${units.join("")}`;
+  }
+  return { scheme: TARGET_FS_SCHEME, authority: encodeTarget(id), path: shown, query };
+}
+
+/** The exact path in the target a `debugbox-target:` URI names (see `targetUriParts`). */
+export function targetPathOf(uri: { path: string; query: string }): string {
+  const exact = /^path=((?:[0-9a-f]{4})+)$/.exec(uri.query);
+  if (!exact) {
+    return uri.path || "/";
+  }
+  const units = exact[1].match(/.{4}/g) ?? [];
+  return String.fromCharCode(...units.map((u) => parseInt(u, 16)));
 }
 
 function kindBits(type: unknown, resolved: unknown): number {

@@ -10,26 +10,27 @@ describe("running captures", () => {
     const db = captures.add("db", "/ws/db.pcap", () => stopped.push("db"));
     const first = captures.choose(web.id);
     assert.equal(first.kind, "stop");
-    assert.equal(first.kind === "stop" && first.capture.name, "web");
-    if (first.kind === "stop") first.capture.stop();
+    assert.equal(first.kind === "stop" && first.one.name, "web");
+    if (first.kind === "stop") first.one.stop();
     assert.deepEqual(stopped, ["web"]);
     // web ended: db still has its stop, and web's (stale) item stops nothing.
-    captures.remove(web.id);
+    captures.remove(web);
     assert.deepEqual(captures.choose(web.id), { kind: "none" });
     const second = captures.choose(db.id);
-    assert.equal(second.kind === "stop" && second.capture, db);
+    assert.equal(second.kind === "stop" && second.one, db);
   });
 
   it("the palette stops the only capture, asks among several, and says when none runs", () => {
     const captures = new RunningCaptures();
     assert.deepEqual(captures.choose(undefined), { kind: "none" });
     const web = captures.add("web", "/ws/web.pcap", () => undefined);
-    assert.deepEqual(captures.choose(undefined), { kind: "stop", capture: web });
+    assert.deepEqual(captures.choose(undefined), { kind: "stop", one: web });
     const again = captures.add("web", "/ws/web-2.pcap", () => undefined);
     assert.notEqual(web.id, again.id);
-    assert.deepEqual(captures.choose(undefined), { kind: "pick", captures: [web, again] });
-    captures.remove(again.id);
-    assert.deepEqual(captures.choose({ not: "an id" }), { kind: "stop", capture: web });
+    assert.deepEqual(captures.choose(undefined), { kind: "pick", all: [web, again] });
+    captures.remove(again);
+    assert.deepEqual(captures.choose({ not: "an id" }), { kind: "stop", one: web });
+    assert.deepEqual(captures.choose("forward-8080"), { kind: "stop", one: web }); // another kind's id: the palette
   });
 
   it("finds a capture's terminal by its argv, not by its title", () => {

@@ -9,6 +9,7 @@ import {
   checkTargetPath,
   copyMessage,
   dataTargets,
+  downloadCancelled,
   findViewer,
   forwardUrl,
   noViewerHint,
@@ -57,6 +58,14 @@ describe("inputs", () => {
     assert.equal(baseName("/etc/"), "etc");
     assert.equal(baseName("/"), "root");
     assert.equal(baseName("/a/.."), "a");
+    assert.equal(baseName("/odd/e\x1b[2Jx\nb"), "e_[2Jx_b"); // never a control character in the local name
+  });
+
+  it("says a cancelled download saved nothing, naming the target's path escaped", () => {
+    assert.equal(
+      downloadCancelled("/big/a\nb", "web", "/home/u/a.bin"),
+      "debugbox: the download of /big/a\\x0ab from web was cancelled; nothing was saved at /home/u/a.bin.",
+    );
   });
 
   it("reads ports and durations strictly", () => {

@@ -8,6 +8,9 @@ import {
   FileKind,
   joinPath,
   parentPath,
+  shownLabel,
+  shownText,
+  targetPathOf,
   targetUriParts,
   toBytes,
   toListing,
@@ -24,7 +27,12 @@ describe("debugbox-target URIs", () => {
     assert.equal(decodeTarget(""), undefined);
     assert.equal(decodeTarget("xyz"), undefined);
     assert.equal(decodeTarget("abc"), undefined); // odd length
-    assert.deepEqual(targetUriParts("docker://w", "etc/hosts"), { scheme: "debugbox-target", authority: encodeTarget("docker://w"), path: "/etc/hosts" });
+    assert.deepEqual(targetUriParts("docker://w", "etc/hosts"), {
+      scheme: "debugbox-target",
+      authority: encodeTarget("docker://w"),
+      path: "/etc/hosts",
+      query: "",
+    });
   });
 
   it("walks paths in the target", () => {
@@ -33,6 +41,32 @@ describe("debugbox-target URIs", () => {
     assert.equal(parentPath("/a/b/"), "/a");
     assert.equal(joinPath("/", "etc"), "/etc");
     assert.equal(joinPath("/etc", "ü x"), "/etc/ü x");
+  });
+});
+
+describe("names with control characters (a hostile image's files)", () => {
+  it("are shown escaped, on one line, never as icons", () => {
+    assert.equal(shownText("a\nb"), "a\\x0ab");
+    assert.equal(shownText("e\x1b[2Jx\t\x7f\u0085"), "e\\x1b[2Jx\\x09\\x7f\\x85");
+    assert.equal(shownText("evil\u202egnp.exe"), "evil\\u202egnp.exe");
+    assert.equal(shownText("lone \ud800 pair \ud83d\ude00"), "lone \\ud800 pair \ud83d\ude00");
+    assert.equal(shownText("ü x.txt"), "ü x.txt");
+    assert.equal(shownLabel("$(check) done"), "\\$(check) done");
+  });
+
+  it("open by their exact path: the URI shows the escaped path and carries the exact one", () => {
+    for (const p of ["/odd/a\nb", "/odd/e\x1b[2Jx", "/t\tu\x7f/x", "/lone\udcff", "/q?p=%41#x\n"]) {
+      const parts = targetUriParts("docker://w", p);
+      assert.equal(targetPathOf(parts), p);
+      assert.doesNotMatch(parts.path, /[\x00-\x1f\x7f]/);
+      assert.match(parts.query, /^path=([0-9a-f]{4})+$/);
+    }
+    const plain = targetUriParts("docker://w", "/www/ü x.html");
+    assert.deepEqual([plain.path, plain.query], ["/www/ü x.html", ""]);
+    assert.equal(targetPathOf(plain), "/www/ü x.html");
+    // A real file named like an escaped one is another file (no query: its path is its name).
+    assert.equal(targetPathOf(targetUriParts("docker://w", "/odd/a\\x0ab")), "/odd/a\\x0ab");
+    assert.equal(targetPathOf({ path: "/x", query: "path=zz" }), "/x");
   });
 });
 

@@ -61,11 +61,16 @@ class Listing:
     """Reading stopped at a cap: there may be more children than listed."""
 
 
-def target_path(path: str) -> str:
-    """An absolute, normalised path in the target; InvalidTarget for relative paths and control characters."""
+def target_path(path: str, *, listed: bool = False) -> str:
+    """An absolute, normalised path in the target; InvalidTarget for relative paths and control characters.
+
+    `listed`: the path names an entry of a listing of the target (the editor's file view and its downloads),
+    where a hostile image may have put a newline or an escape sequence in a file's name: such a file must still
+    open, so only NUL (which no name holds) is refused. The path travels as data (a query parameter of the
+    archive API, an argument of the pod's script), never through a shell or to a terminal."""
     if not path.startswith("/"):
         raise InvalidTarget(f"the path in the target must be absolute, got {path[:80]!r}")
-    if any(ord(c) < 0x20 or c == "\x7f" for c in path):
+    if "\x00" in path or (not listed and any(ord(c) < 0x20 or c == "\x7f" for c in path)):
         raise InvalidTarget("the path in the target holds control characters")
     normal = posixpath.normpath(path)
     return "/" if normal == "//" else normal

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from debugbox.core.errors import InvalidTarget
+from debugbox.core.targets.file_view import target_path
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,13 @@ class TargetPath:
     path: str
 
 
-def split_target_path(word: str) -> TargetPath | None:
+def split_target_path(word: str, *, listed: bool = False) -> TargetPath | None:
     """`web:/etc/hosts` → TargetPath; a local path → None.
 
     Like `docker cp`: the first `:` separates the target, so a local file whose name holds a colon is written
     with a leading `./` or `/`. A path in the target must be absolute (the archive API resolves relative paths
-    against `/`, which would hide a typo).
+    against `/`, which would hide a typo), and holds no control character unless it is `listed` (see
+    `file_view.target_path`: one rule for both).
     """
     if word.startswith(("/", "./", "../", "~")) or ":" not in word:
         return None
@@ -43,10 +45,7 @@ def split_target_path(word: str) -> TargetPath | None:
         target, _, path = word.partition(":")
         raise InvalidTarget(f"the path in {word!r} must be absolute (write {target}:/{path})")
     target, path = word[:cut], word[cut + 1 :]
-    if "\x00" in path or any(ord(c) < 0x20 for c in path):
-        raise InvalidTarget("the path in the target holds control characters")
-    normal = posixpath.normpath(path)
-    return TargetPath(target, "/" if normal == "//" else normal)
+    return TargetPath(target, target_path(path, listed=listed))
 
 
 def archive_parent_and_name(path: str) -> tuple[str, str]:

@@ -38,7 +38,10 @@ def shown_failure(ls: DebugboxLanguageServer, command: str, why: str) -> Command
     with the command in its message for logs and scripts (the user sees `why` once, without it)."""
     from lsprotocol import types as lsp
 
-    ls.show_message(f"debugbox: {why}", lsp.MessageType.Error)
+    from debugbox.core.printable import printable
+
+    # `why` may name a path from the target (a file view's download): its control characters are shown escaped.
+    ls.show_message(f"debugbox: {printable(why)}", lsp.MessageType.Error)
     return CommandFailed(f"{command}: {why}", data=SHOWN)
 
 

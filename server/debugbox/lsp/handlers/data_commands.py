@@ -19,13 +19,16 @@ Forward and capture on a pod run the same CLI in the terminal (`kubectl port-for
 question on the terminal).
 
 Copies run in a worker thread (the archive is streamed; a 100 MB file takes seconds, so the deadline is the
-engine timeout per read, not per copy). Long-running work (forward, capture) runs in the editor's terminal as the
+engine timeout per read, not per copy). A copy out stops when the editor cancels its request (`$/cancelRequest`,
+`lsp/cancellation.py`): the partial file is removed, a pod's kubectl ended, and the answer is a failure marked
+`CANCELLED` once that is done. Long-running work (forward, capture) runs in the editor's terminal as the
 same CLI a user would type, so it is visible, stoppable and identical to the documented command.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -98,7 +101,7 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     obj = object_argument(command, args, example)
     target = required_str(command, obj, "target")
     try:
-        where = split_target_path(f"{target}:{required_str(command, obj, 'path')}")
+        where = split_target_path(f"{target}:{required_str(command, obj, 'path')}", listed=True)
     except InvalidTarget as exc:
         raise invalid(command, str(exc)) from exc
     assert where is not None
@@ -107,17 +110,23 @@ async def _copy(ls: DebugboxLanguageServer, command: str, args: tuple[Any, ...],
     settings = ls.settings
     loop = asyncio.get_running_loop()
 
-    def work() -> transfer.Summary:
+    def work(stop: threading.Event) -> transfer.Summary:
+        # A copy out stops between two chunks when the editor cancels it, removing what it wrote; a copy in is
+        # not stopped halfway (the engine keeps what reached the target: the copy would be incomplete there).
         if is_pod_ref(target):
-            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force)
+            return _pod_copy(ls, loop, target, where.path, local, out=out, force=force, stop=stop)
         backend, found = resolve_engine_container(settings, target, "copying files")
         cid = str(found.extra.get("container_id") or found.name)
         if out:
-            return transfer.copy_out(backend.client, cid, where.path, local, force=force)
+            progress = transfer.stopping_when(stop)
+            return transfer.copy_out(backend.client, cid, where.path, local, force=force, progress=progress)
         return transfer.copy_in(backend.client, cid, local, where.path, force=force)
 
     try:
-        summary = await asyncio.to_thread(work)
+        with ls.cancellable() as stop:
+            summary = await asyncio.to_thread(work, stop)
+    except transfer.Cancelled as exc:
+        raise CommandFailed(f"{command}: {exc}; nothing was written", data=CANCELLED) from exc
     except ConsentRefused as exc:
         raise CommandFailed(f"{command}: {exc}", data=CANCELLED) from exc
     except transfer.ExistsInTarget as exc:
@@ -139,10 +148,14 @@ ADD_DEBUG_CONTAINER = "Add the debug container"
 
 
 def pod_debug_container(
-    ls: DebugboxLanguageServer, loop: asyncio.AbstractEventLoop, target: str
+    ls: DebugboxLanguageServer,
+    loop: asyncio.AbstractEventLoop,
+    target: str,
+    stop: threading.Event | None = None,
 ) -> tuple[DebugContainerRef, float]:
     """debugbox's debug container of the pod `target` and the idle deadline for kubectl (in a worker thread):
-    a running one, or one added after the editor's confirmation (the helper every offer uses)."""
+    a running one, or one added after the editor's confirmation (the helper every offer uses). A request
+    cancelled (`stop`) while the question was open adds nothing, whatever the answer."""
     from debugbox.edge import kube_data
     from debugbox.edge.kube_watch import start_deadline
     from debugbox.lsp.handlers.target_commands import _confirmed
@@ -152,7 +165,8 @@ def pod_debug_container(
         asked = asyncio.run_coroutine_threadsafe(
             _confirmed(ls, f"debugbox: {question}", ADD_DEBUG_CONTAINER), loop
         )
-        return bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+        agreed = bool(asked.result(timeout=CLIENT_TIMEOUT_SECONDS + 5))
+        return agreed and not (stop is not None and stop.is_set())
 
     settings = ls.settings
     found = kube_data.resolve_pod(settings, target)
@@ -169,16 +183,20 @@ def _pod_copy(
     *,
     out: bool,
     force: bool,
+    stop: threading.Event | None = None,
 ) -> Summary:
     """A pod's file or folder through debugbox's debug container (runs in the worker thread; the consent
     question goes to the editor through the event loop, with the same confirmation helper as the other offers).
-    The local side is checked first: a refusal there never adds a debug container."""
+    The local side is checked first: a refusal there never adds a debug container; nor does a copy cancelled
+    (`stop`) while the question was open, and a copy out stops when `stop` is set."""
     from debugbox.edge import kube_transfer
+    from debugbox.edge.transfer import stopping_when
 
     kube_transfer.check_local(local, out=out)
-    ref, idle = pod_debug_container(ls, loop, target)
+    ref, idle = pod_debug_container(ls, loop, target, stop)
     if out:
-        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force)
+        progress = stopping_when(stop) if stop is not None else None
+        return kube_transfer.copy_out(ref, path, local, idle=idle, force=force, progress=progress)
     return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
 

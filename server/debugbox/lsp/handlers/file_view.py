@@ -54,7 +54,7 @@ async def _on_target(
     obj = object_argument(command, args, '{"target": "docker://web", "path": "/etc"}')
     target = required_str(command, obj, "target")
     try:
-        path = target_path(required_str(command, obj, "path"))
+        path = target_path(required_str(command, obj, "path"), listed=True)
     except InvalidTarget as exc:
         raise invalid(command, str(exc)) from exc
     settings = ls.settings
