@@ -225,7 +225,7 @@ def resolve(
         return compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
-    name, known, x_podman = compose.name, list[str](), dict(compose.x_podman)
+    name, known, x_podman = compose.name, dict[str, None](), dict(compose.x_podman)
     for path in bases.paths:
         text = texts.get(str(path))
         if text is None:
@@ -233,7 +233,7 @@ def resolve(
         base = resolve(read_compose(text), path.parent, texts)
         name = name or base.name
         x_podman = {**base.x_podman, **x_podman}  # podman-compose merges the files' top-level keys
-        known += [s.name for s in (*base.services, *base.included) if s.name not in known]
+        known.update(dict.fromkeys(s.name for s in (*base.services, *base.included)))
         for i, service in enumerate(services):
             under = base.service(service.name)
             alone = bool({"image", "build", "extends"} & service.present)
