@@ -241,18 +241,35 @@ def plan_sidecar(
     return SidecarEdit(name, edit, edited)
 
 
+@dataclass(frozen=True, slots=True)
+class StartCommand:
+    """How to start a sidecar: the command, and the variables its profiles name (taken as unset in it)."""
+
+    text: str
+    variables: tuple[str, ...] = ()
+
+
 def start_command(
     compose: ComposeFile, target: str, sidecar: str, engine: str, docker: str = "docker compose"
-) -> str:
+) -> StartCommand:
     """The command that starts the sidecar of `target`: its `debug` profile, and the target's own profiles
     (compose will not start a service it would pull in whose profiles are all off: "Service "app" was pulled in
-    as a dependency of service "debug-app" but is not enabled by the active profiles"). `docker`: how Docker
-    Compose is run here (`docker compose`, or `docker-compose` where only that is installed)."""
+    as a dependency of service "debug-app" but is not enabled by the active profiles"), interpolated as compose
+    does with their variables unset (`${PROFILE:-dev}` is `dev`; one that is then empty or required is left
+    out). `docker`: how Docker Compose is run here (`docker compose`, or `docker-compose` where only that is
+    installed)."""
     service = compose.service(target)
-    profiles = dict.fromkeys([*(service.profiles if service is not None else ()), PROFILE])
+    names: list[str] = []
+    variables: list[str] = []
+    for written in service.profiles if service is not None else ():
+        value = interpolate_unset(written)
+        variables += value.variables
+        if value.text:
+            names.append(value.text)
+    profiles = dict.fromkeys([*names, PROFILE])
     tool = "podman-compose" if engine == "podman" else docker
     flags = " ".join(f"--profile {shlex.quote(p)}" for p in profiles)
-    return f"{tool} {flags} run --rm {shlex.quote(sidecar)}"
+    return StartCommand(f"{tool} {flags} run --rm {shlex.quote(sidecar)}", tuple(dict.fromkeys(variables)))
 
 
 def _verify(compose: ComposeFile, edited: str, name: str, value: dict[str, Any]) -> str | None:
