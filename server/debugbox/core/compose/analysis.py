@@ -9,7 +9,8 @@ never reads the disk). Codes (docs/diagnostics.md):
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
 - DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
-  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked).
+  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked); a
+  warning when `x` is in the base file of a variant that may be used alone (found only with `-f base -f it`).
 
 `extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
 caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
@@ -97,7 +98,10 @@ def _diag(rng: lsp.Range, severity: lsp.DiagnosticSeverity, code: str, message: 
     return lsp.Diagnostic(range=rng, message=message, severity=severity, code=code, source=SOURCE)
 
 
-def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines) -> list[lsp.Diagnostic]:
+def findings(
+    compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines, own_name: str = "FILE"
+) -> list[lsp.Diagnostic]:
+    """The diagnostics of `compose` (named `own_name`, for the `-f` command a message gives)."""
     out: list[lsp.Diagnostic] = []
     if compose.error is not None:
         pos = lsp.Position(line=compose.error.line, character=compose.error.col)
@@ -113,14 +117,25 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
             if value is not None and value.value.startswith("service:"):
                 other = value.value.removeprefix("service:")
                 # `service:${DB:-db}` names what the environment says: compose interpolates it, debugbox cannot.
-                if other not in names and not interpolate_unset(other).variables:
+                if other in names or interpolate_unset(other).variables:
+                    continue
+                rng = lines.range(value.start, value.end)
+                base = compose.base_only.get(other)
+                if base is not None:
+                    # A variant that may be used alone: compose finds `other` only when both files are named.
                     message = (
-                        f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
-                        "compose refuses to "
-                        f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
+                        f"{key}: service:{other} names a service of {base}, not of this file: compose finds it "
+                        f"only with both files (`docker compose -f {base} -f {own_name}`); with this file "
+                        f"alone it refuses to start {service.name}."
                     )
-                    rng = lines.range(value.start, value.end)
-                    out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
+                    out.append(_diag(rng, lsp.DiagnosticSeverity.Warning, MISSING_SERVICE, message))
+                    continue
+                message = (
+                    f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
+                    "compose refuses to "
+                    f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
+                )
+                out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
         fact = facts.get(service.name)
         if fact is None or not fact.lacks_sh:
             continue
@@ -210,7 +225,7 @@ class ComposeAnalysis(Analysis):
             fact = service_facts(service, read[1] if read else None)
             if fact is not None:
                 self.facts[service.name] = fact
-        self._diagnostics = findings(self.compose, self.facts, self.lines)
+        self._diagnostics = findings(self.compose, self.facts, self.lines, path.name)
         built = (
             build_dockerfile(folder, s.build)
             for s in self.compose.services + self.compose.included

@@ -14,11 +14,13 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
   service may name them (`pid: service:x`, no DBX302), and hovers and lenses show them there.
 - An override or variant file (`compose.override.yaml`, `docker-compose.prod.yml`; compose merges it over a
   base file: the override it reads by itself, `-f base -f variant` for the others) is read with its base
-  files (`base_files`): a service of the same name there gives it the keys it does not set (compose merges
-  them; debugbox takes each key whole, as for `extends:`; in a variant file, which may also be used alone,
-  only a service that sets neither `image`, `build` nor `extends`), the base's services are known to `pid:
-  service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:` settings
-  too, each unless the override sets it).
+  files (`base_files`). When compose merges it (an override; a variant with a service that cannot run alone,
+  which cannot be used otherwise): a service of the same name there gives it the keys it does not set
+  (compose merges them; debugbox takes each key whole, as for `extends:`), the base's services are known to
+  `pid: service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:`
+  settings too, each unless the override sets it). A variant whose services can all run alone may be used
+  alone: it is read alone, and the base's services are named apart (`ComposeFile.base_only`: a reference to
+  one is found only with `-f base -f variant`).
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
 other files per compose file, remote includes (`oci://`, git URLs) not followed. Which files may be read at
@@ -197,9 +199,15 @@ class Bases:
 
     paths: tuple[PurePath, ...] = ()
     merged: bool = False
-    """True for `(docker-)compose.override.y(a)ml`, which compose always merges over its base; a variant file
-    (`compose.prod.yaml`) may also be used alone, so only its services that cannot (neither `image` nor
-    `build` nor `extends`) are read over the base's."""
+    """True for `(docker-)compose.override.y(a)ml`, which compose merges over its base by itself. A variant file
+    (`compose.prod.yaml`) is merged only when named with its base (`-f compose.yaml -f compose.prod.yaml`), and
+    may be used alone, unless one of its services cannot run alone (`can_run_alone`)."""
+
+
+def can_run_alone(compose: ComposeFile) -> bool:
+    """Whether compose can use `compose` by itself: each of its services sets `image`, `build` or `extends`
+    (compose refuses a service with neither image nor build: "has neither an image nor a build context")."""
+    return all({"image", "build", "extends"} & service.present for service in compose.services)
 
 
 def base_files(path: PurePath) -> Bases:
@@ -218,30 +226,41 @@ def resolve(
 ) -> ComposeFile:
     """`compose` (the file in `folder`) with `extends:` followed and the included services added; `texts` holds
     the other files the caller read, by `str()` of their normalised path (`references`). `bases`: for an
-    override file, its base files (`base_files`): a service of the same name there gives what this one does not
-    set (compose merges the files; see `Bases.merged`), their services are known (`base_services`), and the
-    project's `name:` is theirs unless this file sets one."""
+    override or variant file, its base files (`base_files`). When compose merges it over them (an override, or
+    a variant that cannot run alone: `Bases.merged`, `can_run_alone`), a service of the same name there gives
+    what this one does not set, their services are this file's project's (`base_services`), and the project's
+    `name:` and `x-podman:` are theirs unless this file sets them. A variant that can be used alone is read
+    alone; the base's services are named in `base_only` (it has them only with `-f base -f variant`)."""
     if not compose.includes and not any(s.extends for s in compose.services) and not bases.paths:
         return compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
-    name, known, x_podman = compose.name, dict[str, None](), dict(compose.x_podman)
+    merged = bases.merged or not can_run_alone(compose)
+    name, known, x_podman = compose.name, dict[str, str](), dict(compose.x_podman)
     for path in bases.paths:
         text = texts.get(str(path))
         if text is None:
             continue
         base = resolve(read_compose(text), path.parent, texts)
+        for service in (*base.services, *base.included):
+            known.setdefault(service.name, path.name)
+        if not merged:
+            continue
         name = name or base.name
         x_podman = {**base.x_podman, **x_podman}  # podman-compose merges the files' top-level keys
-        known.update(dict.fromkeys(s.name for s in (*base.services, *base.included)))
         for i, service in enumerate(services):
             under = base.service(service.name)
-            alone = bool({"image", "build", "extends"} & service.present)
-            if under is not None and service.over is None and (bases.merged or not alone):
+            if under is not None and service.over is None:
                 over = f"{service.name} in {path.name}"
                 services[i] = _inherit(service, _with_folder(under, path.parent), service.key, over=over)
     if bases.paths:
-        compose = dataclasses.replace(compose, name=name, base_services=tuple(known), x_podman=x_podman)
+        compose = dataclasses.replace(
+            compose,
+            name=name,
+            base_services=known if merged else {},
+            base_only={} if merged else known,
+            x_podman=x_podman,
+        )
     included = _included(compose, folder, files, 0, None)
     # A name is defined once: this file's own services win, then the first file that gives it (a file
     # included twice, or including itself, gives its services once).

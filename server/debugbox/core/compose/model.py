@@ -157,8 +157,12 @@ class ComposeFile:
     """The top-level `include:` paths as written (short syntax, and each `path` of the long one)."""
     included: list[Service] = field(default_factory=list)
     """The services of the included files (`core/compose/includes.resolve`), located at their `include:` entry."""
-    base_services: tuple[str, ...] = ()
-    """In an override file, the services of the base files it is used with (`core/compose/includes.py`)."""
+    base_services: dict[str, str] = field(default_factory=dict)
+    """In an override file (or a variant that cannot be used alone), the services of the base files compose
+    merges it over: name → the base file's name (`core/compose/includes.py`)."""
+    base_only: dict[str, str] = field(default_factory=dict)
+    """In a variant file that may be used alone (`compose.prod.yaml`), the services of the base files beside it,
+    which it has only when used with them (`-f compose.yaml -f compose.prod.yaml`): name → the base file's name."""
     x_podman: dict[str, Any] = field(default_factory=dict)
     """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
