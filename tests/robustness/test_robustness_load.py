@@ -165,5 +165,14 @@ def test_large_compose_file_is_analysed_within_the_deadline(server: Server) -> N
         "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": last, "character": 3}}
     )
     assert isinstance(hover, dict) and "extends" in hover["contents"]["value"], hover
+    listed = server.ask(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": last, "character": 4}, "end": {"line": last, "character": 4}},
+            "context": {"diagnostics": []},
+        },
+    )
+    assert isinstance(listed, list) and any(f"debug-s{COMPOSE_SERVICES - 1}" in a["title"] for a in listed)
     server.close(uri)
     server.assert_healthy()

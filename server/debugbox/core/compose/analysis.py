@@ -32,7 +32,15 @@ from lsprotocol import types as lsp
 
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
-from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
+from debugbox.core.compose.edits import (
+    ENGINE_LABELS,
+    ENGINE_NOTES,
+    NERDCTL_NOTE,
+    engine_forms,
+    plan_sidecar,
+    sidecar_name,
+    verification_may_refuse,
+)
 from debugbox.core.compose.includes import base_files, references, resolve
 from debugbox.core.compose.model import (
     ComposeFile,
@@ -238,7 +246,7 @@ class ComposeAnalysis(Analysis):
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when
         one changes, the compose file is analysed again (`lsp/handlers/watched_files.py`)."""
-        self._sidecars: dict[tuple[str, str, str, bool], Action] = {}
+        self._sidecars: dict[tuple[str, str, str, bool, bool], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
         return self._diagnostics
@@ -265,31 +273,49 @@ class ComposeAnalysis(Analysis):
         ):
             return ()
         forms = engine_forms(context.settings.compose.engine, self.installed)
-        return tuple(
+        # Checking the edit loads the whole file twice (seconds for thousands of services): a client that
+        # resolves actions gets it unchecked where the check cannot refuse it, and checked when chosen.
+        defer = context.defer_checks and not verification_may_refuse(self.compose)
+        image = context.settings.toolbox_image
+        actions = (
             self.terminal_action(service.name)
             if form == "nerdctl"
-            else self.sidecar_action(service.name, context.settings.toolbox_image, form, len(forms) > 1)
+            else self.sidecar_action(service.name, image, form, len(forms) > 1, defer, context.wanted)
             for form in forms
         )
+        return tuple(a for a in actions if a is not None)
 
-    def sidecar_action(self, service: str, image: str, engine: str = "docker", named: bool = False) -> Action:
+    def sidecar_action(
+        self,
+        service: str,
+        image: str,
+        engine: str = "docker",
+        named: bool = False,
+        defer: bool = False,
+        wanted: str | None = None,
+    ) -> Action | None:
         """The action for `service` in `engine`'s form (`named`: say which implementation, as when several are
-        offered); verified once per image: an editor asks again on every cursor move."""
-        key = (service, image, engine, named)
+        offered); computed once per image: an editor asks again on every cursor move. `defer`: without the
+        independent check (and the edit), which comes when it is chosen; `wanted`: None unless its title is that
+        one (the action being resolved)."""
+        label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
+        title = f"{SIDECAR_TITLE}{label}: {sidecar_name(self.compose, service)}"
+        if wanted is not None and wanted != title:
+            return None
+        key = (service, image, engine, named, defer)
         if key not in self._sidecars:
-            label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
-            title = f"{SIDECAR_TITLE}{label}: debug-{service}"
             kind = lsp.CodeActionKind.RefactorRewrite.value
             try:
-                planned = plan_sidecar(self.compose, service, image, engine, self.folder_name)
+                planned = plan_sidecar(
+                    self.compose, service, image, engine, self.folder_name, verify=not defer
+                )
             except Refused as exc:
                 self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
             else:
                 edit = planned.edit
                 text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
-                self._sidecars[key] = Action(
-                    title=f"{SIDECAR_TITLE}{label}: {planned.service}", kind=kind, edits=(text_edit,)
-                )
+                edits = () if defer else (text_edit,)
+                self._sidecars[key] = Action(title=title, kind=kind, edits=edits, deferred=defer)
         return self._sidecars[key]
 
     def terminal_action(self, service: str) -> Action:

@@ -183,11 +183,25 @@ def _after_own_comments(text: str, at: int, key_col: int) -> int:
     return at
 
 
+def verification_may_refuse(compose: ComposeFile) -> bool:
+    """Whether the independent check (`_verify`) could refuse a sidecar edit that `plan_sidecar`'s own checks
+    allow: only YAML sharing (an anchor, so aliases and merge keys) or a tag makes the loaded file differ from
+    its text's reading. Without them an editor can be offered the edit before it is checked (it is still checked
+    before it is given: loading a large file twice takes seconds). Errs towards True: any `!` counts."""
+    return bool(compose.anchors) or "!" in compose.text
+
+
 def plan_sidecar(
-    compose: ComposeFile, target: str, image: str, engine: str = "docker", folder_name: str = ""
+    compose: ComposeFile,
+    target: str,
+    image: str,
+    engine: str = "docker",
+    folder_name: str = "",
+    verify: bool = True,
 ) -> SidecarEdit:
     """The edit adding a debug sidecar service for `target`, in `engine`'s form (`folder_name`: the compose
-    file's folder, podman-compose's default project); `Refused` with the reason when it cannot."""
+    file's folder, podman-compose's default project); `Refused` with the reason when it cannot. `verify=False`
+    leaves out the independent check, for an edit offered before it is checked (`verification_may_refuse`)."""
     if engine == "nerdctl":
         raise Refused(NERDCTL_NOTE)
     if compose.error is not None:
@@ -236,7 +250,7 @@ def plan_sidecar(
         new = eol + new[: -len(eol)]  # no final newline before: none after
     edit = Edit(base + at, base + at, new)
     edited = apply_edits(text, [edit])
-    refusal = _verify(compose, edited, name, sidecar_value(target, image, pid))
+    refusal = _verify(compose, edited, name, sidecar_value(target, image, pid)) if verify else None
     if refusal is not None:
         raise Refused(f"debugbox will not edit this: {refusal}")
     return SidecarEdit(name, edit, edited)
