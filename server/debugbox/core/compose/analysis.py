@@ -65,6 +65,8 @@ SIDECAR_TITLE = "Add a debug sidecar service (profile debug)"
 TERMINAL_TITLE = "Debug service {service} in a terminal (nerdctl compose has no `service:` namespaces)"
 LENS_PURPOSE = "compose-service"
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+#: The service names a DBX302 message offers at most.
+_NAMED = 12
 _BIN_SH = frozenset({"/bin/sh", "/bin/bash"})
 
 
@@ -117,6 +119,11 @@ def findings(
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
     names = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
+    # Named once for every DBX302, and at most `_NAMED` of them: a message listing them all made a file of
+    # thousands of services with broken references publish hundreds of megabytes.
+    shown = sorted(names)
+    more = f" (and {len(shown) - _NAMED} more)" if len(shown) > _NAMED else ""
+    choices = (", ".join(shown[:_NAMED]) or "no services") + more
     elsewhere = " nor in the files it includes" if compose.includes else ""
     if compose.base_services:
         elsewhere += " nor in the base file it overrides"
@@ -141,7 +148,7 @@ def findings(
                 message = (
                     f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
                     "compose refuses to "
-                    f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
+                    f"start {service.name}. Use one of: {choices}."
                 )
                 out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
         fact = facts.get(service.name)
