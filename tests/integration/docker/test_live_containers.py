@@ -330,16 +330,20 @@ def test_cli_targets_for_an_override_marks_the_services_of_its_base(
     containers: Containers, tmp_path: Path
 ) -> None:
     """compose merges `compose.override.yaml` over `compose.yaml` by itself: the project's `db`, which only the
-    base file defines, is the override's too (it was listed unrelated). A variant that can be used alone
-    (`compose.prod.yaml`) has the base's services only with `-f`: not marked for it."""
+    base file defines, is the override's too, and the override's `tracer` the base file's (each was listed
+    unrelated). A variant that can be used alone (`compose.prod.yaml`) has the base's services only with `-f`:
+    not marked for it."""
     (tmp_path / "compose.yaml").write_text(
         "services:\n  db:\n    image: postgres:16\n  api:\n    image: busybox\n"
     )
-    (tmp_path / "compose.override.yaml").write_text("services:\n  api:\n    environment: {A: b}\n")
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  api:\n    environment: {A: b}\n  tracer:\n    image: busybox\n"
+    )
     (tmp_path / "compose.prod.yaml").write_text("services:\n  web:\n    image: busybox\n")
     labels = {"com.docker.compose.project.working_dir": str(tmp_path), "com.docker.compose.service": "db"}
     db = containers.run(DISTROLESS, labels=labels)
     api = containers.run(DISTROLESS, labels={**labels, "com.docker.compose.service": "api"})
+    tracer = containers.run(DISTROLESS, labels={**labels, "com.docker.compose.service": "tracer"})
     elsewhere = containers.run(
         DISTROLESS, labels={**labels, "com.docker.compose.project.working_dir": str(tmp_path / "other")}
     )
@@ -355,5 +359,13 @@ def test_cli_targets_for_an_override_marks_the_services_of_its_base(
     assert found == {
         db: f"compose service 'db' of compose.yaml, which {tmp_path / 'compose.override.yaml'} is merged over",
         api: f"compose service 'api' of {tmp_path / 'compose.override.yaml'}",
+        tracer: f"compose service 'tracer' of {tmp_path / 'compose.override.yaml'}",
     }
     assert related("compose.prod.yaml") == {}
+    # And the base file's project has the services the override compose merges over it adds.
+    assert related("compose.yaml") == {
+        db: f"compose service 'db' of {tmp_path / 'compose.yaml'}",
+        api: f"compose service 'api' of {tmp_path / 'compose.yaml'}",
+        tracer: f"compose service 'tracer' of compose.override.yaml, which compose merges over "
+        f"{tmp_path / 'compose.yaml'}",
+    }

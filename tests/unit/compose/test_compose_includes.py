@@ -366,3 +366,35 @@ def test_a_service_only_the_base_file_has(
         )
         assert analysis.compose.base_only == {"db": "compose.yaml", "api": "compose.yaml"}
         assert analysis.compose.base_services == {}
+
+
+def test_a_base_file_naming_a_service_only_its_override_has(tmp_path: Path) -> None:
+    # `docker compose` without `-f` merges compose.override.yaml over compose.yaml: `api` shares the PID
+    # namespace of the override's `tracer` there, and only `-f compose.yaml` alone refuses it. debugbox said
+    # "compose refuses to start api", an error, for the way the folder is normally started.
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  api:\n    image: busybox\n    pid: service:tracer\n",
+            "compose.override.yaml": "services:\n  tracer:\n    image: busybox\n",
+        },
+    )
+    code, out = run_merged_config(tmp_path, ())
+    assert code == 0 and yaml.safe_load(out)["services"]["api"]["pid"] == "service:tracer", out
+    code, out = run_merged_config(tmp_path, ("compose.yaml",))
+    assert code != 0 and "which is undefined" in out, out
+    analysis = _analysis(tmp_path)
+    (found,) = analysis.diagnostics()
+    assert (found.range.start.line, found.code, found.severity) == (
+        3,
+        "DBX302",
+        lsp.DiagnosticSeverity.Warning,
+    )
+    assert found.message == (
+        "pid: service:tracer names a service of compose.override.yaml, not of this file: compose finds it when it "
+        "merges compose.override.yaml by itself (`docker compose` without `-f`); with `-f compose.yaml` alone it "
+        "refuses to start api."
+    )
+    assert str(tmp_path / "compose.override.yaml") in analysis.inputs  # a change there re-analyses it
+    (tmp_path / "compose.override.yaml").unlink()
+    assert [d.severity for d in _analysis(tmp_path).diagnostics()] == [lsp.DiagnosticSeverity.Error]

@@ -108,6 +108,27 @@ def _diag(rng: lsp.Range, severity: lsp.DiagnosticSeverity, code: str, message: 
     return lsp.Diagnostic(range=rng, message=message, severity=severity, code=code, source=SOURCE)
 
 
+def _found_with_another_file(
+    compose: ComposeFile, reference: str, other: str, service: str, own_name: str
+) -> str | None:
+    """Why `reference` to `other` works in one way of running this file and not in another, when `other` is a
+    service of the file compose merges with it (a DBX302 warning), or None."""
+    override, base = compose.override_only.get(other), compose.base_only.get(other)
+    if override is not None:
+        # compose merges the override by itself; `-f` naming only this file leaves it out.
+        where, alone = override, f"`-f {own_name}`"
+        how = f"when it merges {override} by itself (`docker compose` without `-f`)"
+    elif base is not None:  # a variant that may be used alone
+        where, alone = base, "this file"
+        how = f"only with both files (`docker compose -f {base} -f {own_name}`)"
+    else:
+        return None
+    return (
+        f"{reference} names a service of {where}, not of this file: compose finds it {how}; with {alone} alone "
+        f"it refuses to start {service}."
+    )
+
+
 def findings(
     compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines, own_name: str = "FILE"
 ) -> list[lsp.Diagnostic]:
@@ -135,19 +156,13 @@ def findings(
                 if other in names or interpolate_unset(other).variables:
                     continue
                 rng = lines.range(value.start, value.end)
-                base = compose.base_only.get(other)
-                if base is not None:
-                    # A variant that may be used alone: compose finds `other` only when both files are named.
-                    message = (
-                        f"{key}: service:{other} names a service of {base}, not of this file: compose finds it "
-                        f"only with both files (`docker compose -f {base} -f {own_name}`); with this file "
-                        f"alone it refuses to start {service.name}."
-                    )
-                    out.append(_diag(rng, lsp.DiagnosticSeverity.Warning, MISSING_SERVICE, message))
+                reference = f"{key}: service:{other}"
+                warning = _found_with_another_file(compose, reference, other, service.name, own_name)
+                if warning is not None:
+                    out.append(_diag(rng, lsp.DiagnosticSeverity.Warning, MISSING_SERVICE, warning))
                     continue
                 message = (
-                    f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
-                    "compose refuses to "
+                    f"{reference} names a service that is not in this file{elsewhere}: compose refuses to "
                     f"start {service.name}. Use one of: {choices}."
                 )
                 out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
@@ -248,7 +263,7 @@ class ComposeAnalysis(Analysis):
         )
         self.inputs = frozenset(
             [str(b.dockerfile) for b in built if b is not None]
-            + [str(p) for p in (*references(own, folder), *bases.paths)]
+            + [str(p) for p in (*references(own, folder), *bases.paths, *bases.overrides)]
             + list(related or {})
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when

@@ -122,7 +122,8 @@ def sidecar_name(compose: ComposeFile, target: str) -> str:
     """`debug-<target>`, or `debug-<target>-2`, … when taken: by this file, a file it includes, or the base
     file it overrides (compose would merge the new service into that one, or refuse the include's)."""
     taken = {s.name for s in (*compose.services, *compose.included)}
-    taken |= {*compose.base_services, *compose.base_only}  # `-f base -f variant` would merge into theirs
+    # `-f base -f variant`, or an override compose merges by itself, would merge it into theirs.
+    taken |= {*compose.base_services, *compose.base_only, *compose.override_only}
     name, n = f"debug-{target}", 2
     while name in taken:
         name, n = f"debug-{target}-{n}", n + 1

@@ -20,7 +20,9 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
   `pid: service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:`
   settings too, each unless the override sets it). A variant whose services can all run alone may be used
   alone: it is read alone, and the base's services are named apart (`ComposeFile.base_only`: a reference to
-  one is found only with `-f base -f variant`).
+  one is found only with `-f base -f variant`). A base file is read with the override files beside it
+  (`Bases.overrides`): the services only they define are named apart (`ComposeFile.override_only`: compose has
+  them when it merges the override by itself, not with `-f base` alone).
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
 other files per compose file, remote includes (`oci://`, git URLs) not followed. Which files may be read at
@@ -42,6 +44,13 @@ MAX_DEPTH = 5
 MAX_FILES = 16
 #: The files compose reads by itself, in its order; an override or variant file is used with one of them.
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+#: The override files compose merges over a base file by itself (`docker compose` without `-f`).
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 _INHERITED = ("image", "build", "pid", "network_mode", "container_name", "profiles")
 
 
@@ -202,6 +211,8 @@ class Bases:
     """True for `(docker-)compose.override.y(a)ml`, which compose merges over its base by itself. A variant file
     (`compose.prod.yaml`) is merged only when named with its base (`-f compose.yaml -f compose.prod.yaml`), and
     may be used alone, unless one of its services cannot run alone (`can_run_alone`)."""
+    overrides: tuple[PurePath, ...] = ()
+    """For a base file, the override files compose merges over it by itself (`OVERRIDE_NAMES` beside it)."""
 
 
 def can_run_alone(compose: ComposeFile) -> bool:
@@ -215,7 +226,9 @@ def base_files(path: PurePath) -> Bases:
     with: each of `BASE_NAMES` in its folder (`docker compose -f compose.yaml -f compose.prod.yaml`, or the
     override compose reads by itself); none for a base file or another name."""
     name = path.name.lower()
-    if name in BASE_NAMES or not is_compose_name(name):
+    if name in BASE_NAMES:
+        return Bases(overrides=tuple(path.parent / override for override in OVERRIDE_NAMES))
+    if not is_compose_name(name):
         return Bases()
     merged = name.rsplit(".", 2)[-2] == "override"
     return Bases(tuple(path.parent / base for base in BASE_NAMES), merged)
@@ -232,7 +245,7 @@ def resolve(
     `name:` and `x-podman:` are theirs unless this file sets them. A variant that can be used alone is read
     alone; the base's services are named in `base_only` (it has them only with `-f base -f variant`)."""
     if not compose.includes and not any(s.extends for s in compose.services) and not bases.paths:
-        return compose
+        return _with_overrides(compose, texts, bases.overrides) if bases.overrides else compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
     merged = bases.merged or not can_run_alone(compose)
@@ -270,4 +283,22 @@ def resolve(
         if service.name not in seen:
             seen.add(service.name)
             unique.append(service)
-    return dataclasses.replace(compose, services=services, included=unique)
+    return _with_overrides(
+        dataclasses.replace(compose, services=services, included=unique), texts, bases.overrides
+    )
+
+
+def _with_overrides(
+    compose: ComposeFile, texts: Mapping[str, str], overrides: tuple[PurePath, ...]
+) -> ComposeFile:
+    """A base file with the services only the override files beside it define (`override_only`): the project
+    has them when compose merges the override by itself, not with `-f` naming the base alone."""
+    own = {s.name for s in (*compose.services, *compose.included)}
+    found: dict[str, str] = {}
+    for path in overrides:
+        text = texts.get(str(path))
+        if text is not None:
+            for service in read_compose(text).services:
+                if service.name not in own:
+                    found.setdefault(service.name, path.name)
+    return dataclasses.replace(compose, override_only=found) if found else compose

@@ -163,6 +163,9 @@ class ComposeFile:
     base_only: dict[str, str] = field(default_factory=dict)
     """In a variant file that may be used alone (`compose.prod.yaml`), the services of the base files beside it,
     which it has only when used with them (`-f compose.yaml -f compose.prod.yaml`): name → the base file's name."""
+    override_only: dict[str, str] = field(default_factory=dict)
+    """In a base file (`compose.yaml`), the services only the override files beside it define, which compose
+    merges over it by itself (`docker compose` without `-f`): name → the override file's name."""
     x_podman: dict[str, Any] = field(default_factory=dict)
     """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
