@@ -1,4 +1,5 @@
-"""Deterministic benchmark inputs: Dockerfiles of a given line count and Kubernetes manifests of N documents.
+"""Deterministic benchmark inputs: Dockerfiles of a given line count, Kubernetes manifests of N documents and
+compose files of N services.
 
 The same arguments always give byte-identical text (a seeded `random.Random`, no clock, no environment), so
 runs on different days and machines compare. The files look like what people write: multi-stage Dockerfiles
@@ -238,6 +239,25 @@ def manifest(n_docs: int, seed: int = 11) -> str:
     rng = random.Random(seed * 1_000_003 + n_docs)
     docs = ["\n".join(_document(rng, i)) for i in range(n_docs)]
     return "---\n" + "\n---\n".join(docs) + "\n"
+
+
+def compose(n_services: int, chain: int = 5) -> str:
+    """A compose file of `n_services` services in chains of `chain`: the first of each runs an image, each other
+    one `extends:` the one before it and shares its PID namespace (`pid: service:…`), as a project with one base
+    service per team and variants of it looks, only bigger. Every name is looked up once per service and chain
+    level: the load that made name lookups by scanning the services quadratic."""
+    lines = ["services:"]
+    for i in range(n_services):
+        lines.append(f"  s{i}:")
+        if i % chain == 0:
+            lines += [
+                "    image: busybox:1.36",
+                "    command: [sleep, infinity]",
+                f"    profiles: [team{i // chain % 7}]",
+            ]
+        else:
+            lines += [f"    extends: s{i - 1}", f"    pid: service:s{i - 1}"]
+    return "\n".join(lines) + "\n"
 
 
 _INSTRUCTION = re.compile(r"^(FROM|RUN|COPY|ENV|ARG|LABEL|WORKDIR|USER|EXPOSE)\b", re.IGNORECASE)

@@ -39,6 +39,18 @@ def _workspace(tmp_path: Path) -> None:
     (tmp_path / "api" / "Dockerfile").write_text(DOCKERFILE)
 
 
+async def _sidecar_actions(client: EditorClient, uri: str, line: int) -> list[lsp.CodeAction]:
+    """The "Add a debug sidecar service" actions as listed at column 4 of `line` (one per implementation)."""
+    result = await client.text_document_code_action_async(
+        lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri),
+            range=lsp.Range(lsp.Position(line, 4), lsp.Position(line, 4)),
+            context=lsp.CodeActionContext(diagnostics=[]),
+        )
+    )
+    return [a for a in result or [] if isinstance(a, lsp.CodeAction) and "sidecar" in a.title]
+
+
 async def test_diagnostics_hover_action_and_lenses(client: EditorClient, tmp_path: Path) -> None:
     _workspace(tmp_path)
     uri = client.open(tmp_path / "compose.yaml", COMPOSE, language_id="dockercompose")
@@ -58,17 +70,14 @@ async def test_diagnostics_hover_action_and_lenses(client: EditorClient, tmp_pat
     assert "api/Dockerfile" in value and "gcr.io/distroless/base-debian12" in value
     assert "shell: no" in value and "nonroot" in value
 
-    result = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri),
-            range=lsp.Range(lsp.Position(7, 4), lsp.Position(7, 4)),
-            context=lsp.CodeActionContext(diagnostics=[]),
-        )
-    )
     # With `auto` one action per compose implementation installed (the test extras add podman-compose): Docker's.
-    sidecars = [a for a in result or [] if isinstance(a, lsp.CodeAction) and "sidecar" in a.title]
-    (action,) = [a for a in sidecars if "podman" not in a.title.lower()]
-    assert "debug-db" in action.title and action.edit is not None
+    sidecars = await _sidecar_actions(client, uri, 7)
+    (listed,) = [a for a in sidecars if "podman" not in a.title.lower()]
+    # Listed without its edit, whose check loads the whole file twice (seconds for thousands of services): an
+    # editor that resolves actions gets it checked when it is chosen.
+    assert "debug-db" in listed.title and listed.edit is None and listed.data is not None
+    action = await client.choose(listed)
+    assert action.edit is not None
     assert action.edit.document_changes is not None
     (change,) = action.edit.document_changes
     assert isinstance(change, lsp.TextDocumentEdit) and change.text_document.version == 1
@@ -134,16 +143,22 @@ async def test_an_override_in_a_linked_folder(client: EditorClient, tmp_path: Pa
     text = "services:\n  api:\n    network_mode: service:db\n"
     uri = client.open(tmp_path / "checkout" / "compose.override.yaml", text, language_id="dockercompose")
     assert await client.diagnostics_for(uri, 1) == []
-    result = await client.text_document_code_action_async(
-        lsp.CodeActionParams(
-            text_document=lsp.TextDocumentIdentifier(uri=uri),
-            range=lsp.Range(lsp.Position(2, 4), lsp.Position(2, 4)),
-            context=lsp.CodeActionContext(diagnostics=[]),
-        )
-    )
-    (podman,) = [a for a in result or [] if isinstance(a, lsp.CodeAction) and "podman-compose" in a.title]
+    (listed,) = [a for a in await _sidecar_actions(client, uri, 2) if "podman-compose" in a.title]
+    podman = await client.choose(listed)
     assert podman.edit is not None and podman.edit.document_changes is not None
     (change,) = podman.edit.document_changes
     assert isinstance(change, lsp.TextDocumentEdit)
     edited = apply_text_edits(text, list(change.edits))  # type: ignore[arg-type]
     assert yaml.safe_load(edited)["services"]["debug-api"]["pid"] == "container:real-shop_api_1"
+
+
+async def test_a_sidecar_in_a_file_with_anchors_is_checked_before_it_is_listed(
+    client: EditorClient, tmp_path: Path
+) -> None:
+    """Anchors and aliases can make the loaded file differ from what the edit's text says: there the check runs
+    before the action is listed, which then carries its edit (or its refusal)."""
+    text = "x-common: &common\n  image: busybox\nservices:\n  api:\n    <<: *common\n"
+    uri = client.open(tmp_path / "compose.yaml", text, language_id="dockercompose")
+    await client.diagnostics_for(uri, 1)
+    sidecars = await _sidecar_actions(client, uri, 4)
+    assert sidecars and all(a.edit is not None and a.data is None for a in sidecars), sidecars

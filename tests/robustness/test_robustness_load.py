@@ -134,3 +134,45 @@ def test_rapid_changes_latest_version_wins(
     server.close(uri)
     server.close(fresh)
     server.assert_healthy()
+
+
+#: Services in the large compose file: chains of five, each service `extends:` the one before it.
+COMPOSE_SERVICES = 20_000
+
+
+def test_large_compose_file_is_analysed_within_the_deadline(server: Server) -> None:
+    """A compose file of 20,000 services, each extending and sharing the PID namespace of the one before it,
+    gets its diagnostics (exactly the two its last service earns) and a hover within the request deadline.
+    Looking a service up by name scanned the list, once per service and chain level: this file took over a
+    minute (6,000 services took 5 to 10 s)."""
+    text = generate.compose(COMPOSE_SERVICES) + (
+        "  probe:\n"
+        "    image: gcr.io/distroless/static-debian12\n"
+        "    healthcheck:\n"
+        "      test: curl -f http://localhost/ || exit 1\n"
+        f"    pid: service:s{COMPOSE_SERVICES - 1}\n"
+        "    network_mode: service:gone\n"
+    )
+    uri = server.uri("compose.yaml")
+    start = server.client.mark()
+    server.open(uri, text, "dockercompose")
+    _, note = server.client.wait_for_diagnostics(uri, REQUEST_DEADLINE, start, version=1)
+    lines = text.count("\n")
+    found = sorted((d["range"]["start"]["line"], d["code"]) for d in note.params["diagnostics"])
+    assert found == [(lines - 3, "DBX301"), (lines - 1, "DBX302")], found[:5]
+    last = text.split("\n").index(f"  s{COMPOSE_SERVICES - 1}:")
+    hover = server.ask(
+        "textDocument/hover", {"textDocument": {"uri": uri}, "position": {"line": last, "character": 3}}
+    )
+    assert isinstance(hover, dict) and "extends" in hover["contents"]["value"], hover
+    listed = server.ask(
+        "textDocument/codeAction",
+        {
+            "textDocument": {"uri": uri},
+            "range": {"start": {"line": last, "character": 4}, "end": {"line": last, "character": 4}},
+            "context": {"diagnostics": []},
+        },
+    )
+    assert isinstance(listed, list) and any(f"debug-s{COMPOSE_SERVICES - 1}" in a["title"] for a in listed)
+    server.close(uri)
+    server.assert_healthy()

@@ -83,9 +83,12 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"{path}: cannot write: {exc.strerror or exc}") from exc
         command = start_command(compose, args.service, planned.service, engine, docker_compose_program())
+        unset = ", ".join(command.variables)
+        # Compose interpolates `profiles:` from the environment and `.env`, which debugbox does not read.
+        which = f" ({args.service}'s profiles with {unset} unset; set, they name others)" if unset else ""
         print(
             f"debugbox: added service {planned.service} for {ENGINE_LABELS[engine]}; start it with "
-            f"`{command}`. {ENGINE_NOTES}",
+            f"`{command.text}`{which}. {ENGINE_NOTES}",
             file=sys.stderr,
         )
     else:

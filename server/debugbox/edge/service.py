@@ -179,8 +179,9 @@ def relate_to_document(
 
 
 def _relate_to_compose(targets: list[Target], document: Path, workspace: Path | None) -> list[Target]:
-    """Mark the containers of the compose file `document`'s services, included ones too (by compose's labels);
-    related first."""
+    """Mark the containers of the compose file `document`'s services, included ones too, for an override those
+    of the base file compose merges it over, and for a base file those the override beside it adds (by
+    compose's labels); related first."""
     import dataclasses
 
     from debugbox.core.targets.related import compose_service_of
@@ -192,15 +193,27 @@ def _relate_to_compose(targets: list[Target], document: Path, workspace: Path | 
         return targets
     folder = document.resolve().parent
     project = project_name(compose, folder)
-    names = [s.name for s in (*compose.services, *compose.included)]
+    names = {s.name for s in (*compose.services, *compose.included)}
+    # An override's project is its base file's too (compose merges them): the base's services run in it; and a
+    # base file's project has the services the override compose merges over it adds.
+    bases = {name: base for name, base in compose.base_services.items() if name not in names}
+    overrides = compose.override_only
     marked = []
     for target in targets:
         service = (
-            compose_service_of(target, str(folder), project, names)
+            compose_service_of(target, str(folder), project, names | set(bases) | set(overrides))
             if target.runtime != "kubernetes"
             else None
         )
-        reason = f"compose service '{service}' of {document}" if service else None
+        reason = None
+        if service in bases:
+            reason = f"compose service '{service}' of {bases[service]}, which {document} is merged over"
+        elif service in overrides:
+            reason = (
+                f"compose service '{service}' of {overrides[service]}, which compose merges over {document}"
+            )
+        elif service:
+            reason = f"compose service '{service}' of {document}"
         marked.append(dataclasses.replace(target, related=service is not None, related_reason=reason))
     return sorted(marked, key=lambda t: not t.related)
 

@@ -145,7 +145,8 @@ def compose_related(
     texts: dict[str, str] = {}
     skipped: dict[str, str] = {}
     seen = {str(start)}
-    bases = [path for path in base_files(start).paths if os.path.lexists(path)]
+    beside = base_files(start)
+    bases = [path for path in (*beside.paths, *beside.overrides) if os.path.lexists(path)]
     queue = [(path, 1) for path in (*references(compose, start.parent), *bases)]
     while queue and len(texts) < MAX_FILES:
         path, depth = queue.pop(0)

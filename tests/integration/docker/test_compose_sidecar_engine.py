@@ -68,19 +68,22 @@ def test_debug_profile_starts_a_sidecar_in_the_targets_namespaces(images: None, 
     assert _running_services(project) == set()
 
 
+@pytest.mark.parametrize("profile", ["dev", '"${DBX_TEAM_PROFILE:-dev}"'], ids=["plain", "variable"])
 def test_a_target_in_a_profile_is_started_by_the_command_debugbox_prints(
-    images: None, tmp_path: Path
+    images: None, tmp_path: Path, profile: str
 ) -> None:
     """The command printed after `--write` runs here, as printed: with the Docker Compose installed (this machine
     has `docker-compose` and no `docker compose` plugin; it printed `docker compose`: "unknown command"), and a
     target's own profiles on, which compose needs to pull it in for the sidecar ("was pulled in as a dependency
-    … but is not enabled by the active profiles"; it printed `--profile debug` only)."""
+    … but is not enabled by the active profiles"; it printed `--profile debug` only), as compose interpolates
+    them (`${DBX_TEAM_PROFILE:-dev}` is `dev` with the variable unset; it was printed as written)."""
     require(shutil.which("docker-compose") is not None, "docker-compose (Debian's package) is not installed")
     (tmp_path / "compose.yaml").write_text(
-        f"services:\n  app:\n    image: {DISTROLESS}\n    profiles: [dev]\n"
+        f"services:\n  app:\n    image: {DISTROLESS}\n    profiles: [{profile}]\n"
     )
     edited = debugbox("compose-sidecar", "compose.yaml", "app", "--image", TOOLBOX, "--write", cwd=tmp_path)
     assert edited.returncode == 0, edited.stderr
+    assert ("with DBX_TEAM_PROFILE unset" in edited.stderr.decode()) == ("DBX_" in profile)
     command = edited.stderr.decode().split("start it with `", 1)[1].split("`", 1)[0].split()
     assert command[-7:] == ["--profile", "dev", "--profile", "debug", "run", "--rm", "debug-app"]
     program, flags = command[:-7], command[-7:-3]

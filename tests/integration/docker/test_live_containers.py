@@ -5,6 +5,7 @@ running the argv debugbox produced (sidecar and exec), non-interactively.
 from __future__ import annotations
 
 import dataclasses
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -323,3 +324,48 @@ def test_cli_targets_for_a_dockerfile_says_why(containers: Containers, tmp_path:
     assert table.splitlines()[0].split() == ["RUNTIME", "NAME", "IMAGE", "STATUS", "WAY", "IN", "ID"]
     assert table.splitlines()[1].split()[:2] == ["docker", related]  # related ones first
     assert reasons.startswith("compose service 'web'")
+
+
+def test_cli_targets_for_an_override_marks_the_services_of_its_base(
+    containers: Containers, tmp_path: Path
+) -> None:
+    """compose merges `compose.override.yaml` over `compose.yaml` by itself: the project's `db`, which only the
+    base file defines, is the override's too, and the override's `tracer` the base file's (each was listed
+    unrelated). A variant that can be used alone (`compose.prod.yaml`) has the base's services only with `-f`:
+    not marked for it."""
+    (tmp_path / "compose.yaml").write_text(
+        "services:\n  db:\n    image: postgres:16\n  api:\n    image: busybox\n"
+    )
+    (tmp_path / "compose.override.yaml").write_text(
+        "services:\n  api:\n    environment: {A: b}\n  tracer:\n    image: busybox\n"
+    )
+    (tmp_path / "compose.prod.yaml").write_text("services:\n  web:\n    image: busybox\n")
+    labels = {"com.docker.compose.project.working_dir": str(tmp_path), "com.docker.compose.service": "db"}
+    db = containers.run(DISTROLESS, labels=labels)
+    api = containers.run(DISTROLESS, labels={**labels, "com.docker.compose.service": "api"})
+    tracer = containers.run(DISTROLESS, labels={**labels, "com.docker.compose.service": "tracer"})
+    elsewhere = containers.run(
+        DISTROLESS, labels={**labels, "com.docker.compose.project.working_dir": str(tmp_path / "other")}
+    )
+
+    def related(name: str) -> dict[str, str]:
+        proc = debugbox("targets", "--json", "--no-probe", "--for", str(tmp_path / name))
+        assert proc.returncode == 0, proc.stderr
+        listed = json.loads(proc.stdout)["targets"]
+        return {t["name"]: t["related_reason"] for t in listed if t["related"]}
+
+    found = related("compose.override.yaml")
+    assert elsewhere not in found
+    assert found == {
+        db: f"compose service 'db' of compose.yaml, which {tmp_path / 'compose.override.yaml'} is merged over",
+        api: f"compose service 'api' of {tmp_path / 'compose.override.yaml'}",
+        tracer: f"compose service 'tracer' of {tmp_path / 'compose.override.yaml'}",
+    }
+    assert related("compose.prod.yaml") == {}
+    # And the base file's project has the services the override compose merges over it adds.
+    assert related("compose.yaml") == {
+        db: f"compose service 'db' of {tmp_path / 'compose.yaml'}",
+        api: f"compose service 'api' of {tmp_path / 'compose.yaml'}",
+        tracer: f"compose service 'tracer' of compose.override.yaml, which compose merges over "
+        f"{tmp_path / 'compose.yaml'}",
+    }

@@ -290,31 +290,111 @@ def test_the_sidecar_of_an_override_takes_a_name_its_base_leaves_free(tmp_path: 
     assert services["debug-api-2"]["pid"] == "service:api"
 
 
-def test_a_variant_file_service_that_can_run_alone_is_its_own(tmp_path: Path) -> None:
-    # `docker-compose.ci.yml` may be used alone (`-f docker-compose.ci.yml`): its `api` with an image of its own
-    # does not take the base's shell command (no DBX301 for a command compose would not run with it) nor its
-    # `container_name`; its `worker`, which sets neither image nor build, can only run merged over the base's.
+def test_a_variant_file_is_read_alone_only_when_compose_can_use_it_alone(tmp_path: Path) -> None:
+    # `docker-compose.ci.yml` whose services all run alone may be used alone (`-f docker-compose.ci.yml`): its
+    # `api` does not take the base's shell command (no DBX301 for a command compose would not run with it) nor
+    # its `container_name`. Once it has a `worker` that sets neither image nor build, compose refuses it alone:
+    # it is only ever used over the base, where `api` does run the base's shell command on its distroless image
+    # (debugbox read `api` alone there too, and said nothing about a container that cannot start).
     _write(
         tmp_path,
         {
             "docker-compose.yml": "services:\n  api:\n    image: alpine\n    command: [sh, -c, serve]\n"
             "    container_name: prod-api\n  worker:\n    image: alpine\n    container_name: prod-worker\n",
-            "docker-compose.ci.yml": f"services:\n  api:\n    image: {DISTROLESS}\n  worker:\n"
-            "    environment: {CI: '1'}\n",
+            "docker-compose.ci.yml": f"services:\n  api:\n    image: {DISTROLESS}\n",
         },
     )
-    ci = tmp_path / "docker-compose.ci.yml"
-    text = ci.read_text()
-    ci.write_text(text.split("  worker:")[0])  # `api` alone: compose runs it without the base's command
     code, alone = run_merged_config(tmp_path, ("docker-compose.ci.yml",))
     assert code == 0 and "command" not in yaml.safe_load(alone)["services"]["api"], alone
-    ci.write_text(text)
-    code, merged = run_merged_config(tmp_path, ("docker-compose.yml", "docker-compose.ci.yml"))
-    assert code == 0 and yaml.safe_load(merged)["services"]["worker"]["container_name"] == "prod-worker", (
-        merged
-    )
     analysis = _analysis(tmp_path, "docker-compose.ci.yml")
     assert analysis.diagnostics() == []
-    api, worker = analysis.compose.services
+    (api,) = analysis.compose.services
     assert api.over is None and api.container_name is None
+
+    ci = tmp_path / "docker-compose.ci.yml"
+    ci.write_text(ci.read_text() + "  worker:\n    environment: {CI: '1'}\n")
+    code, refused = run_merged_config(tmp_path, ("docker-compose.ci.yml",))
+    assert code != 0 and "neither an image nor a build context" in refused, refused
+    code, merged = run_merged_config(tmp_path, ("docker-compose.yml", "docker-compose.ci.yml"))
+    assert code == 0, merged
+    services = yaml.safe_load(merged)["services"]
+    assert (services["api"]["image"], services["api"]["command"]) == (DISTROLESS, ["sh", "-c", "serve"])
+    assert services["worker"]["container_name"] == "prod-worker"
+    analysis = _analysis(tmp_path, "docker-compose.ci.yml")
+    assert [(d.range.start.line, d.code) for d in analysis.diagnostics()] == [(1, "DBX301")]
+    api, worker = analysis.compose.services
+    assert api.over == "api in docker-compose.yml" and api.container_name is not None
     assert worker.over == "worker in docker-compose.yml" and worker.container_name is not None
+
+
+@pytest.mark.parametrize(
+    ("name", "extra", "found"),
+    [
+        # May be used alone: compose refuses it alone and starts it with `-f compose.yaml -f compose.prod.yaml`.
+        ("compose.prod.yaml", "", [(4, "DBX302", lsp.DiagnosticSeverity.Warning)]),
+        # A service that cannot run alone: the file is only used over the base, where `db` is.
+        ("compose.prod.yaml", "  api:\n    environment: {A: b}\n", []),
+        # compose merges the override over compose.yaml by itself.
+        ("compose.override.yaml", "", []),
+    ],
+    ids=["variant-alone", "variant-over-base", "override"],
+)
+def test_a_service_only_the_base_file_has(
+    tmp_path: Path, name: str, extra: str, found: list[tuple[int, str, lsp.DiagnosticSeverity]]
+) -> None:
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  db:\n    image: postgres:16\n  api:\n    image: busybox\n",
+            name: "services:\n  monitor:\n    image: busybox\n    command: [sleep, '1000']\n"
+            f"    pid: service:db\n{extra}",
+        },
+    )
+    code, out = run_merged_config(tmp_path, ("compose.yaml", name))
+    assert code == 0, out
+    if name != "compose.override.yaml":
+        code, out = run_merged_config(tmp_path, (name,))
+        assert code != 0 and "which is undefined" in out, out  # alone, `db` is not there
+    analysis = _analysis(tmp_path, name)
+    diagnostics = analysis.diagnostics()
+    assert [(d.range.start.line, d.code, d.severity) for d in diagnostics] == found
+    if found:
+        assert diagnostics[0].message == (
+            "pid: service:db names a service of compose.yaml, not of this file: compose finds it only with both "
+            "files (`docker compose -f compose.yaml -f compose.prod.yaml`); with this file alone it refuses to "
+            "start monitor."
+        )
+        assert analysis.compose.base_only == {"db": "compose.yaml", "api": "compose.yaml"}
+        assert analysis.compose.base_services == {}
+
+
+def test_a_base_file_naming_a_service_only_its_override_has(tmp_path: Path) -> None:
+    # `docker compose` without `-f` merges compose.override.yaml over compose.yaml: `api` shares the PID
+    # namespace of the override's `tracer` there, and only `-f compose.yaml` alone refuses it. debugbox said
+    # "compose refuses to start api", an error, for the way the folder is normally started.
+    _write(
+        tmp_path,
+        {
+            "compose.yaml": "services:\n  api:\n    image: busybox\n    pid: service:tracer\n",
+            "compose.override.yaml": "services:\n  tracer:\n    image: busybox\n",
+        },
+    )
+    code, out = run_merged_config(tmp_path, ())
+    assert code == 0 and yaml.safe_load(out)["services"]["api"]["pid"] == "service:tracer", out
+    code, out = run_merged_config(tmp_path, ("compose.yaml",))
+    assert code != 0 and "which is undefined" in out, out
+    analysis = _analysis(tmp_path)
+    (found,) = analysis.diagnostics()
+    assert (found.range.start.line, found.code, found.severity) == (
+        3,
+        "DBX302",
+        lsp.DiagnosticSeverity.Warning,
+    )
+    assert found.message == (
+        "pid: service:tracer names a service of compose.override.yaml, not of this file: compose finds it when it "
+        "merges compose.override.yaml by itself (`docker compose` without `-f`); with `-f compose.yaml` alone it "
+        "refuses to start api."
+    )
+    assert str(tmp_path / "compose.override.yaml") in analysis.inputs  # a change there re-analyses it
+    (tmp_path / "compose.override.yaml").unlink()
+    assert [d.severity for d in _analysis(tmp_path).diagnostics()] == [lsp.DiagnosticSeverity.Error]

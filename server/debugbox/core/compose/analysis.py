@@ -9,7 +9,8 @@ never reads the disk). Codes (docs/diagnostics.md):
 - DBX301 (error) a `healthcheck` test that runs `/bin/sh -c` (a string, or `CMD-SHELL`), or a `command` /
   `entrypoint` that starts a shell (`sh -c …`), for a service whose image has no `/bin/sh`.
 - DBX302 (error) `pid: service:x` / `network_mode: service:x` naming a service that is not in the file nor in
-  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked).
+  a file it includes (a name with a variable, `service:${DB:-db}`, is the environment's: not checked); a
+  warning when `x` is in the base file of a variant that may be used alone (found only with `-f base -f it`).
 
 `extends:` is followed and included services are added (`core/compose/includes.py`) from the other files the
 caller read (`related`); the sidecar action's form follows `debugbox.compose.engine` (`core/compose/edits.py`):
@@ -31,7 +32,15 @@ from lsprotocol import types as lsp
 
 from debugbox.core import markdown as md
 from debugbox.core.analysis import Action, ActionContext, Analysis, LensAnchor
-from debugbox.core.compose.edits import ENGINE_LABELS, ENGINE_NOTES, NERDCTL_NOTE, engine_forms, plan_sidecar
+from debugbox.core.compose.edits import (
+    ENGINE_LABELS,
+    ENGINE_NOTES,
+    NERDCTL_NOTE,
+    engine_forms,
+    plan_sidecar,
+    sidecar_name,
+    verification_may_refuse,
+)
 from debugbox.core.compose.includes import base_files, references, resolve
 from debugbox.core.compose.model import (
     ComposeFile,
@@ -56,6 +65,8 @@ SIDECAR_TITLE = "Add a debug sidecar service (profile debug)"
 TERMINAL_TITLE = "Debug service {service} in a terminal (nerdctl compose has no `service:` namespaces)"
 LENS_PURPOSE = "compose-service"
 _SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh"})
+#: The service names a DBX302 message offers at most.
+_NAMED = 12
 _BIN_SH = frozenset({"/bin/sh", "/bin/bash"})
 
 
@@ -97,7 +108,31 @@ def _diag(rng: lsp.Range, severity: lsp.DiagnosticSeverity, code: str, message: 
     return lsp.Diagnostic(range=rng, message=message, severity=severity, code=code, source=SOURCE)
 
 
-def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines) -> list[lsp.Diagnostic]:
+def _found_with_another_file(
+    compose: ComposeFile, reference: str, other: str, service: str, own_name: str
+) -> str | None:
+    """Why `reference` to `other` works in one way of running this file and not in another, when `other` is a
+    service of the file compose merges with it (a DBX302 warning), or None."""
+    override, base = compose.override_only.get(other), compose.base_only.get(other)
+    if override is not None:
+        # compose merges the override by itself; `-f` naming only this file leaves it out.
+        where, alone = override, f"`-f {own_name}`"
+        how = f"when it merges {override} by itself (`docker compose` without `-f`)"
+    elif base is not None:  # a variant that may be used alone
+        where, alone = base, "this file"
+        how = f"only with both files (`docker compose -f {base} -f {own_name}`)"
+    else:
+        return None
+    return (
+        f"{reference} names a service of {where}, not of this file: compose finds it {how}; with {alone} alone "
+        f"it refuses to start {service}."
+    )
+
+
+def findings(
+    compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lines, own_name: str = "FILE"
+) -> list[lsp.Diagnostic]:
+    """The diagnostics of `compose` (named `own_name`, for the `-f` command a message gives)."""
     out: list[lsp.Diagnostic] = []
     if compose.error is not None:
         pos = lsp.Position(line=compose.error.line, character=compose.error.col)
@@ -105,6 +140,11 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
         out.append(_diag(lsp.Range(start=pos, end=pos), lsp.DiagnosticSeverity.Warning, SYNTAX, message))
         return out
     names = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
+    # Named once for every DBX302, and at most `_NAMED` of them: a message listing them all made a file of
+    # thousands of services with broken references publish hundreds of megabytes.
+    shown = sorted(names)
+    more = f" (and {len(shown) - _NAMED} more)" if len(shown) > _NAMED else ""
+    choices = (", ".join(shown[:_NAMED]) or "no services") + more
     elsewhere = " nor in the files it includes" if compose.includes else ""
     if compose.base_services:
         elsewhere += " nor in the base file it overrides"
@@ -113,14 +153,19 @@ def findings(compose: ComposeFile, facts: Mapping[str, ServiceFacts], lines: Lin
             if value is not None and value.value.startswith("service:"):
                 other = value.value.removeprefix("service:")
                 # `service:${DB:-db}` names what the environment says: compose interpolates it, debugbox cannot.
-                if other not in names and not interpolate_unset(other).variables:
-                    message = (
-                        f"{key}: service:{other} names a service that is not in this file{elsewhere}: "
-                        "compose refuses to "
-                        f"start {service.name}. Use one of: {', '.join(sorted(names)) or 'no services'}."
-                    )
-                    rng = lines.range(value.start, value.end)
-                    out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
+                if other in names or interpolate_unset(other).variables:
+                    continue
+                rng = lines.range(value.start, value.end)
+                reference = f"{key}: service:{other}"
+                warning = _found_with_another_file(compose, reference, other, service.name, own_name)
+                if warning is not None:
+                    out.append(_diag(rng, lsp.DiagnosticSeverity.Warning, MISSING_SERVICE, warning))
+                    continue
+                message = (
+                    f"{reference} names a service that is not in this file{elsewhere}: compose refuses to "
+                    f"start {service.name}. Use one of: {choices}."
+                )
+                out.append(_diag(rng, lsp.DiagnosticSeverity.Error, MISSING_SERVICE, message))
         fact = facts.get(service.name)
         if fact is None or not fact.lacks_sh:
             continue
@@ -210,7 +255,7 @@ class ComposeAnalysis(Analysis):
             fact = service_facts(service, read[1] if read else None)
             if fact is not None:
                 self.facts[service.name] = fact
-        self._diagnostics = findings(self.compose, self.facts, self.lines)
+        self._diagnostics = findings(self.compose, self.facts, self.lines, path.name)
         built = (
             build_dockerfile(folder, s.build)
             for s in self.compose.services + self.compose.included
@@ -218,12 +263,12 @@ class ComposeAnalysis(Analysis):
         )
         self.inputs = frozenset(
             [str(b.dockerfile) for b in built if b is not None]
-            + [str(p) for p in (*references(own, folder), *bases.paths)]
+            + [str(p) for p in (*references(own, folder), *bases.paths, *bases.overrides)]
             + list(related or {})
         )
         """The files on disk this analysis read or looked for (Dockerfiles, included and extended files): when
         one changes, the compose file is analysed again (`lsp/handlers/watched_files.py`)."""
-        self._sidecars: dict[tuple[str, str, str, bool], Action] = {}
+        self._sidecars: dict[tuple[str, str, str, bool, bool], Action] = {}
 
     def diagnostics(self) -> Sequence[lsp.Diagnostic]:
         return self._diagnostics
@@ -250,31 +295,49 @@ class ComposeAnalysis(Analysis):
         ):
             return ()
         forms = engine_forms(context.settings.compose.engine, self.installed)
-        return tuple(
+        # Checking the edit loads the whole file twice (seconds for thousands of services): a client that
+        # resolves actions gets it unchecked where the check cannot refuse it, and checked when chosen.
+        defer = context.defer_checks and not verification_may_refuse(self.compose)
+        image = context.settings.toolbox_image
+        actions = (
             self.terminal_action(service.name)
             if form == "nerdctl"
-            else self.sidecar_action(service.name, context.settings.toolbox_image, form, len(forms) > 1)
+            else self.sidecar_action(service.name, image, form, len(forms) > 1, defer, context.wanted)
             for form in forms
         )
+        return tuple(a for a in actions if a is not None)
 
-    def sidecar_action(self, service: str, image: str, engine: str = "docker", named: bool = False) -> Action:
+    def sidecar_action(
+        self,
+        service: str,
+        image: str,
+        engine: str = "docker",
+        named: bool = False,
+        defer: bool = False,
+        wanted: str | None = None,
+    ) -> Action | None:
         """The action for `service` in `engine`'s form (`named`: say which implementation, as when several are
-        offered); verified once per image: an editor asks again on every cursor move."""
-        key = (service, image, engine, named)
+        offered); computed once per image: an editor asks again on every cursor move. `defer`: without the
+        independent check (and the edit), which comes when it is chosen; `wanted`: None unless its title is that
+        one (the action being resolved)."""
+        label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
+        title = f"{SIDECAR_TITLE}{label}: {sidecar_name(self.compose, service)}"
+        if wanted is not None and wanted != title:
+            return None
+        key = (service, image, engine, named, defer)
         if key not in self._sidecars:
-            label = f" for {ENGINE_LABELS[engine]}" if named or engine != "docker" else ""
-            title = f"{SIDECAR_TITLE}{label}: debug-{service}"
             kind = lsp.CodeActionKind.RefactorRewrite.value
             try:
-                planned = plan_sidecar(self.compose, service, image, engine, self.folder_name)
+                planned = plan_sidecar(
+                    self.compose, service, image, engine, self.folder_name, verify=not defer
+                )
             except Refused as exc:
                 self._sidecars[key] = Action(title=title, kind=kind, disabled_reason=str(exc))
             else:
                 edit = planned.edit
                 text_edit = lsp.TextEdit(range=self.lines.range(edit.start, edit.end), new_text=edit.text)
-                self._sidecars[key] = Action(
-                    title=f"{SIDECAR_TITLE}{label}: {planned.service}", kind=kind, edits=(text_edit,)
-                )
+                edits = () if defer else (text_edit,)
+                self._sidecars[key] = Action(title=title, kind=kind, edits=edits, deferred=defer)
         return self._sidecars[key]
 
     def terminal_action(self, service: str) -> Action:

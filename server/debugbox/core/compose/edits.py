@@ -121,7 +121,9 @@ class SidecarEdit:
 def sidecar_name(compose: ComposeFile, target: str) -> str:
     """`debug-<target>`, or `debug-<target>-2`, … when taken: by this file, a file it includes, or the base
     file it overrides (compose would merge the new service into that one, or refuse the include's)."""
-    taken = {s.name for s in (*compose.services, *compose.included)} | set(compose.base_services)
+    taken = {s.name for s in (*compose.services, *compose.included)}
+    # `-f base -f variant`, or an override compose merges by itself, would merge it into theirs.
+    taken |= {*compose.base_services, *compose.base_only, *compose.override_only}
     name, n = f"debug-{target}", 2
     while name in taken:
         name, n = f"debug-{target}-{n}", n + 1
@@ -182,11 +184,25 @@ def _after_own_comments(text: str, at: int, key_col: int) -> int:
     return at
 
 
+def verification_may_refuse(compose: ComposeFile) -> bool:
+    """Whether the independent check (`_verify`) could refuse a sidecar edit that `plan_sidecar`'s own checks
+    allow: only YAML sharing (an anchor, so aliases and merge keys) or a tag makes the loaded file differ from
+    its text's reading. Without them an editor can be offered the edit before it is checked (it is still checked
+    before it is given: loading a large file twice takes seconds). Errs towards True: any `!` counts."""
+    return bool(compose.anchors) or "!" in compose.text
+
+
 def plan_sidecar(
-    compose: ComposeFile, target: str, image: str, engine: str = "docker", folder_name: str = ""
+    compose: ComposeFile,
+    target: str,
+    image: str,
+    engine: str = "docker",
+    folder_name: str = "",
+    verify: bool = True,
 ) -> SidecarEdit:
     """The edit adding a debug sidecar service for `target`, in `engine`'s form (`folder_name`: the compose
-    file's folder, podman-compose's default project); `Refused` with the reason when it cannot."""
+    file's folder, podman-compose's default project); `Refused` with the reason when it cannot. `verify=False`
+    leaves out the independent check, for an edit offered before it is checked (`verification_may_refuse`)."""
     if engine == "nerdctl":
         raise Refused(NERDCTL_NOTE)
     if compose.error is not None:
@@ -235,24 +251,41 @@ def plan_sidecar(
         new = eol + new[: -len(eol)]  # no final newline before: none after
     edit = Edit(base + at, base + at, new)
     edited = apply_edits(text, [edit])
-    refusal = _verify(compose, edited, name, sidecar_value(target, image, pid))
+    refusal = _verify(compose, edited, name, sidecar_value(target, image, pid)) if verify else None
     if refusal is not None:
         raise Refused(f"debugbox will not edit this: {refusal}")
     return SidecarEdit(name, edit, edited)
 
 
+@dataclass(frozen=True, slots=True)
+class StartCommand:
+    """How to start a sidecar: the command, and the variables its profiles name (taken as unset in it)."""
+
+    text: str
+    variables: tuple[str, ...] = ()
+
+
 def start_command(
     compose: ComposeFile, target: str, sidecar: str, engine: str, docker: str = "docker compose"
-) -> str:
+) -> StartCommand:
     """The command that starts the sidecar of `target`: its `debug` profile, and the target's own profiles
     (compose will not start a service it would pull in whose profiles are all off: "Service "app" was pulled in
-    as a dependency of service "debug-app" but is not enabled by the active profiles"). `docker`: how Docker
-    Compose is run here (`docker compose`, or `docker-compose` where only that is installed)."""
+    as a dependency of service "debug-app" but is not enabled by the active profiles"), interpolated as compose
+    does with their variables unset (`${PROFILE:-dev}` is `dev`; one that is then empty or required is left
+    out). `docker`: how Docker Compose is run here (`docker compose`, or `docker-compose` where only that is
+    installed)."""
     service = compose.service(target)
-    profiles = dict.fromkeys([*(service.profiles if service is not None else ()), PROFILE])
+    names: list[str] = []
+    variables: list[str] = []
+    for written in service.profiles if service is not None else ():
+        value = interpolate_unset(written)
+        variables += value.variables
+        if value.text:
+            names.append(value.text)
+    profiles = dict.fromkeys([*names, PROFILE])
     tool = "podman-compose" if engine == "podman" else docker
     flags = " ".join(f"--profile {shlex.quote(p)}" for p in profiles)
-    return f"{tool} {flags} run --rm {shlex.quote(sidecar)}"
+    return StartCommand(f"{tool} {flags} run --rm {shlex.quote(sidecar)}", tuple(dict.fromkeys(variables)))
 
 
 def _verify(compose: ComposeFile, edited: str, name: str, value: dict[str, Any]) -> str | None:

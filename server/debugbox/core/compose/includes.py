@@ -14,11 +14,15 @@ followed (pure: the caller reads the files, `edge/workspace.compose_related`, an
   service may name them (`pid: service:x`, no DBX302), and hovers and lenses show them there.
 - An override or variant file (`compose.override.yaml`, `docker-compose.prod.yml`; compose merges it over a
   base file: the override it reads by itself, `-f base -f variant` for the others) is read with its base
-  files (`base_files`): a service of the same name there gives it the keys it does not set (compose merges
-  them; debugbox takes each key whole, as for `extends:`; in a variant file, which may also be used alone,
-  only a service that sets neither `image`, `build` nor `extends`), the base's services are known to `pid:
-  service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:` settings
-  too, each unless the override sets it).
+  files (`base_files`). When compose merges it (an override; a variant with a service that cannot run alone,
+  which cannot be used otherwise): a service of the same name there gives it the keys it does not set
+  (compose merges them; debugbox takes each key whole, as for `extends:`), the base's services are known to
+  `pid: service:x`, and the base's `name:` is the project's unless the override sets one (its `x-podman:`
+  settings too, each unless the override sets it). A variant whose services can all run alone may be used
+  alone: it is read alone, and the base's services are named apart (`ComposeFile.base_only`: a reference to
+  one is found only with `-f base -f variant`). A base file is read with the override files beside it
+  (`Bases.overrides`): the services only they define are named apart (`ComposeFile.override_only`: compose has
+  them when it merges the override by itself, not with `-f base` alone).
 
 Bounds, whatever the files say: chains at most `MAX_DEPTH` deep (a cycle ends there), at most `MAX_FILES`
 other files per compose file, remote includes (`oci://`, git URLs) not followed. Which files may be read at
@@ -40,6 +44,13 @@ MAX_DEPTH = 5
 MAX_FILES = 16
 #: The files compose reads by itself, in its order; an override or variant file is used with one of them.
 BASE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+#: The override files compose merges over a base file by itself (`docker compose` without `-f`).
+OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
 _INHERITED = ("image", "build", "pid", "network_mode", "container_name", "profiles")
 
 
@@ -197,9 +208,17 @@ class Bases:
 
     paths: tuple[PurePath, ...] = ()
     merged: bool = False
-    """True for `(docker-)compose.override.y(a)ml`, which compose always merges over its base; a variant file
-    (`compose.prod.yaml`) may also be used alone, so only its services that cannot (neither `image` nor
-    `build` nor `extends`) are read over the base's."""
+    """True for `(docker-)compose.override.y(a)ml`, which compose merges over its base by itself. A variant file
+    (`compose.prod.yaml`) is merged only when named with its base (`-f compose.yaml -f compose.prod.yaml`), and
+    may be used alone, unless one of its services cannot run alone (`can_run_alone`)."""
+    overrides: tuple[PurePath, ...] = ()
+    """For a base file, the override files compose merges over it by itself (`OVERRIDE_NAMES` beside it)."""
+
+
+def can_run_alone(compose: ComposeFile) -> bool:
+    """Whether compose can use `compose` by itself: each of its services sets `image`, `build` or `extends`
+    (compose refuses a service with neither image nor build: "has neither an image nor a build context")."""
+    return all({"image", "build", "extends"} & service.present for service in compose.services)
 
 
 def base_files(path: PurePath) -> Bases:
@@ -207,7 +226,9 @@ def base_files(path: PurePath) -> Bases:
     with: each of `BASE_NAMES` in its folder (`docker compose -f compose.yaml -f compose.prod.yaml`, or the
     override compose reads by itself); none for a base file or another name."""
     name = path.name.lower()
-    if name in BASE_NAMES or not is_compose_name(name):
+    if name in BASE_NAMES:
+        return Bases(overrides=tuple(path.parent / override for override in OVERRIDE_NAMES))
+    if not is_compose_name(name):
         return Bases()
     merged = name.rsplit(".", 2)[-2] == "override"
     return Bases(tuple(path.parent / base for base in BASE_NAMES), merged)
@@ -218,30 +239,41 @@ def resolve(
 ) -> ComposeFile:
     """`compose` (the file in `folder`) with `extends:` followed and the included services added; `texts` holds
     the other files the caller read, by `str()` of their normalised path (`references`). `bases`: for an
-    override file, its base files (`base_files`): a service of the same name there gives what this one does not
-    set (compose merges the files; see `Bases.merged`), their services are known (`base_services`), and the
-    project's `name:` is theirs unless this file sets one."""
+    override or variant file, its base files (`base_files`). When compose merges it over them (an override, or
+    a variant that cannot run alone: `Bases.merged`, `can_run_alone`), a service of the same name there gives
+    what this one does not set, their services are this file's project's (`base_services`), and the project's
+    `name:` and `x-podman:` are theirs unless this file sets them. A variant that can be used alone is read
+    alone; the base's services are named in `base_only` (it has them only with `-f base -f variant`)."""
     if not compose.includes and not any(s.extends for s in compose.services) and not bases.paths:
-        return compose
+        return _with_overrides(compose, texts, bases.overrides) if bases.overrides else compose
     files = _Files(texts)
     services = [_extended(s, compose, folder, files, 0, frozenset()) for s in compose.services]
-    name, known, x_podman = compose.name, list[str](), dict(compose.x_podman)
+    merged = bases.merged or not can_run_alone(compose)
+    name, known, x_podman = compose.name, dict[str, str](), dict(compose.x_podman)
     for path in bases.paths:
         text = texts.get(str(path))
         if text is None:
             continue
         base = resolve(read_compose(text), path.parent, texts)
+        for service in (*base.services, *base.included):
+            known.setdefault(service.name, path.name)
+        if not merged:
+            continue
         name = name or base.name
         x_podman = {**base.x_podman, **x_podman}  # podman-compose merges the files' top-level keys
-        known += [s.name for s in (*base.services, *base.included) if s.name not in known]
         for i, service in enumerate(services):
             under = base.service(service.name)
-            alone = bool({"image", "build", "extends"} & service.present)
-            if under is not None and service.over is None and (bases.merged or not alone):
+            if under is not None and service.over is None:
                 over = f"{service.name} in {path.name}"
                 services[i] = _inherit(service, _with_folder(under, path.parent), service.key, over=over)
     if bases.paths:
-        compose = dataclasses.replace(compose, name=name, base_services=tuple(known), x_podman=x_podman)
+        compose = dataclasses.replace(
+            compose,
+            name=name,
+            base_services=known if merged else {},
+            base_only={} if merged else known,
+            x_podman=x_podman,
+        )
     included = _included(compose, folder, files, 0, None)
     # A name is defined once: this file's own services win, then the first file that gives it (a file
     # included twice, or including itself, gives its services once).
@@ -251,4 +283,22 @@ def resolve(
         if service.name not in seen:
             seen.add(service.name)
             unique.append(service)
-    return dataclasses.replace(compose, services=services, included=unique)
+    return _with_overrides(
+        dataclasses.replace(compose, services=services, included=unique), texts, bases.overrides
+    )
+
+
+def _with_overrides(
+    compose: ComposeFile, texts: Mapping[str, str], overrides: tuple[PurePath, ...]
+) -> ComposeFile:
+    """A base file with the services only the override files beside it define (`override_only`): the project
+    has them when compose merges the override by itself, not with `-f` naming the base alone."""
+    own = {s.name for s in (*compose.services, *compose.included)}
+    found: dict[str, str] = {}
+    for path in overrides:
+        text = texts.get(str(path))
+        if text is not None:
+            for service in read_compose(text).services:
+                if service.name not in own:
+                    found.setdefault(service.name, path.name)
+    return dataclasses.replace(compose, override_only=found) if found else compose

@@ -157,13 +157,34 @@ class ComposeFile:
     """The top-level `include:` paths as written (short syntax, and each `path` of the long one)."""
     included: list[Service] = field(default_factory=list)
     """The services of the included files (`core/compose/includes.resolve`), located at their `include:` entry."""
-    base_services: tuple[str, ...] = ()
-    """In an override file, the services of the base files it is used with (`core/compose/includes.py`)."""
+    base_services: dict[str, str] = field(default_factory=dict)
+    """In an override file (or a variant that cannot be used alone), the services of the base files compose
+    merges it over: name → the base file's name (`core/compose/includes.py`)."""
+    base_only: dict[str, str] = field(default_factory=dict)
+    """In a variant file that may be used alone (`compose.prod.yaml`), the services of the base files beside it,
+    which it has only when used with them (`-f compose.yaml -f compose.prod.yaml`): name → the base file's name."""
+    override_only: dict[str, str] = field(default_factory=dict)
+    """In a base file (`compose.yaml`), the services only the override files beside it define, which compose
+    merges over it by itself (`docker compose` without `-f`): name → the override file's name."""
     x_podman: dict[str, Any] = field(default_factory=dict)
     """The top-level `x-podman:` extension (podman-compose's settings, e.g. its container name separator)."""
 
+    _index: tuple[list[Service], int, dict[str, Service]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+    """`services` by name, for the list and length it was built from (`service`)."""
+
     def service(self, name: str) -> Service | None:
-        return next((s for s in self.services if s.name == name), None)
+        """The service named `name`, looked up in an index built once per services list: `extends:` and an
+        override's base file look a name up once per service, and scanning the list each time made reading a
+        file of 6000 services take seconds."""
+        index = self._index
+        if index is None or index[0] is not self.services or index[1] != len(self.services):
+            by_name: dict[str, Service] = {}
+            for service in self.services:
+                by_name.setdefault(service.name, service)
+            index = self._index = (self.services, len(self.services), by_name)
+        return index[2].get(name)
 
 
 def _located(node: Node, base: int) -> Located:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from debugbox.core.images import Reference, parse_reference
@@ -117,7 +117,9 @@ def relate(targets: Sequence[Target], ctx: RelationContext) -> list[Target]:
     return [t for t in marked if t.related] + [t for t in marked if not t.related]
 
 
-def compose_service_of(target: Target, project_dir: str, project: str, services: Sequence[str]) -> str | None:
+def compose_service_of(
+    target: Target, project_dir: str, project: str, services: Collection[str]
+) -> str | None:
     """The service of the compose file in `project_dir` (project `project`, services `services`) that
     `target` runs, from its compose labels (rule 1 above), or None."""
     labels = target.labels
