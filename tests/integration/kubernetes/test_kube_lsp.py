@@ -362,9 +362,10 @@ async def test_an_unpullable_toolbox_is_explained_in_the_terminal_and_as_a_messa
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
     assert result["opened"] is True and result["strategy"] == "ephemeral"
     (terminal,) = editor.terminals
+    sent = getattr(terminal, "env", None)  # a namedtuple, as pygls hands over a request's unknown params
     env = {
         **os.environ,
-        **dict(getattr(terminal, "env", None) or {}),
+        **(sent._asdict() if sent else {}),
         "KUBECONFIG": str(KUBECONFIG),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(tmp_path),
