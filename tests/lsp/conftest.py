@@ -26,6 +26,8 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 SERVER_COMMAND = [sys.executable, "-m", "debugbox", "lsp"]
 #: Generous: the machines are shared and noisy; a healthy run answers in milliseconds.
 WAIT_SECONDS = 20.0
+#: How often `EditorClient.wait_for` looks at its condition again when no diagnostics notification wakes it.
+RECHECK_SECONDS = 0.05
 #: For `initialize` (a server start-up, under coverage, on a loaded 2-core machine) and `shutdown`.
 SESSION_SECONDS = 60.0
 #: How long a server may take to exit once its input is closed (after `exit`), coverage data written included.
@@ -158,7 +160,9 @@ class EditorClient(LanguageClient):
         self._published_event.set()
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = WAIT_SECONDS) -> Any:
-        """Wait until `predicate()` is truthy, re-checking after every published diagnostics notification."""
+        """Wait until `predicate()` is truthy, re-checking after every published diagnostics notification and at
+        least every `RECHECK_SECONDS`: a predicate on anything else (a log message, a shown message, a
+        registration) came true without a diagnostics notification, and was only seen again at `timeout`."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while not (value := predicate()):
@@ -167,7 +171,7 @@ class EditorClient(LanguageClient):
             if remaining <= 0:
                 raise TimeoutError("condition not met in time")
             try:
-                await asyncio.wait_for(self._published_event.wait(), remaining)
+                await asyncio.wait_for(self._published_event.wait(), min(remaining, RECHECK_SECONDS))
             except TimeoutError:
                 continue
         return value

@@ -80,6 +80,7 @@ async def test_a_settings_payload_that_is_not_an_object_is_one_warning(
         lsp.ExecuteCommandParams(command=Command.LIST_TARGETS.value, arguments=[{"probe": False}])
     )
     assert isinstance(listing, dict) and "targets" in listing  # still serving, on the defaults
+    assert len(_warnings(fresh)) == 1  # a second one would have come before this answer
 
 
 async def test_a_pushed_group_that_is_not_an_object_is_named_and_the_rest_applies(
@@ -100,3 +101,4 @@ async def test_a_pushed_group_that_is_not_an_object_is_named_and_the_rest_applie
     )
     assert result.get("created"), result
     assert "ARG APP_IMAGE=example/app:7" in (tmp_path / "Dockerfile.debug").read_text()
+    assert len(_warnings(fresh)) == 1  # a second one would have come before this answer

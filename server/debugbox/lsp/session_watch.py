@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from lsprotocol import types as lsp
 
@@ -27,6 +28,39 @@ log = logging.getLogger(__name__)
 
 _tasks: set[asyncio.Task[None]] = set()
 """Running watches (a task without a reference may be collected mid-way)."""
+
+T = TypeVar("T")
+
+
+async def _on_daemon_thread(work: Callable[[], T]) -> T:
+    """`work()` on a daemon thread. A watch lasts until the container runs or the start deadline (six cluster
+    timeouts, a minute by default); on `asyncio.to_thread`'s executor, whose threads the interpreter joins at
+    exit, a watch still waiting when the editor closed kept the server's process alive until that deadline."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[T] = loop.create_future()
+
+    def settle(result: T | None, error: BaseException | None) -> None:
+        if future.done():  # the waiting task was cancelled (the server is stopping)
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)  # type: ignore[arg-type]  # None only when `error` is set
+
+    def run() -> None:
+        result: T | None = None
+        error: BaseException | None = None
+        try:
+            result = work()
+        except BaseException as exc:  # handed to the awaiting task, which logs it
+            error = exc
+        try:
+            loop.call_soon_threadsafe(settle, result, error)
+        except RuntimeError:  # the loop closed while the watch waited: nobody is left to tell
+            pass
+
+    threading.Thread(target=run, name="debugbox-watch", daemon=True).start()
+    return await future
 
 
 def terminal_command(
@@ -68,7 +102,7 @@ def watch_in_background(
 
     async def run() -> None:
         try:
-            verdict = await asyncio.to_thread(work)
+            verdict = await _on_daemon_thread(work)
         except Exception:  # the watch is a courtesy: it must never take the server down
             log.exception("watching debug container %s failed", spec.container)
             return

@@ -287,7 +287,14 @@ class _Handler(BaseHTTPRequestHandler):
             fake.network.saw(req)  # a path set to fail at this request fails before it is answered
         faults = fake.faults
         if faults.delay_seconds:
-            time.sleep(faults.delay_seconds)
+            with fake.lock:
+                fake.delayed_now += 1
+                fake.most_delayed_at_once = max(fake.most_delayed_at_once, fake.delayed_now)
+            try:
+                time.sleep(faults.delay_seconds)
+            finally:
+                with fake.lock:
+                    fake.delayed_now -= 1
         try:
             if faults.unauthorized:
                 raise unauthorized()
@@ -451,6 +458,11 @@ class FakeKubeAPIServer:
         self.portforward_sessions: list[portforward.SessionLog] = []
         """What each port-forward session saw: the streams' headers, accepted and refused."""
         self.lock = threading.Lock()
+        self.delayed_now = 0
+        self.most_delayed_at_once = 0
+        """The most requests held in `faults.delay_seconds` at one time: requests a client sends in parallel
+        overlap there, those it sends one after the other do not (a test of parallelism that does not time
+        the client's own work, which a loaded machine under coverage slows by seconds)."""
         self.watch_seconds = 30.0
         """The longest a watch stays open (a real server closes watches after a random 30-60 min)."""
         self._network = network

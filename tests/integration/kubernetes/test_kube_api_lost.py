@@ -10,6 +10,7 @@ must end within `within(2)`-ish bounds plus process start; without the fixes eac
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import time
@@ -133,9 +134,14 @@ def test_a_silent_api_while_attaching_from_an_editor_terminal_is_one_sentence(ku
     )  # fmt: skip
 
     assert out.returncode == 3, out.stderr
-    assert out.stderr.splitlines()[-1].startswith(
-        "debugbox: the Kubernetes API stopped answering while kubectl was attaching to debug container "
-        "debugbox-app in pod default/web (nothing for 4 s; last: the Kubernetes API at "
+    # "attaching to" when a poll of the watch (every 0.5 s) came between the container running and kubectl's
+    # attach, which silences the API; otherwise the watch never saw it run: "waiting for" (seen once on a loaded
+    # machine, in a run of the whole Kubernetes suite).
+    last = out.stderr.splitlines()[-1]
+    assert re.match(
+        "debugbox: the Kubernetes API stopped answering while kubectl was (attaching to|waiting for) debug "
+        r"container debugbox-app in pod default/web \(nothing for 4 s; last: the Kubernetes API at ",
+        last,
     ), out.stderr
 
 

@@ -122,6 +122,17 @@ async def editor(
     await lsp_client.shutdown_session()
 
 
+@pytest_lsp.fixture(config=CONFIG)
+async def patient_editor(
+    lsp_client: EditorClient, tmp_path: Path, fake_cluster: FakeKubeAPIServer
+) -> AsyncIterator[None]:
+    """An editor whose cluster timeout gives a debug container six minutes to start (`start_deadline`); the test
+    shuts the server down itself."""
+    options = {"toolboxImage": "busybox:1.36", "kubernetes": {"timeoutSeconds": 60}}
+    await lsp_client.initialize_session(initialize_params(tmp_path, vscode_capabilities(), options))
+    yield
+
+
 async def _command(client: EditorClient, name: str, args: dict[str, Any]) -> Any:
     params = lsp.ExecuteCommandParams(command=name, arguments=[args])
     return await asyncio.wait_for(client.workspace_execute_command_async(params), 30)
@@ -365,9 +376,10 @@ async def test_an_unpullable_toolbox_is_explained_in_the_terminal_and_as_a_messa
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
     assert result["opened"] is True and result["strategy"] == "ephemeral"
     (terminal,) = editor.terminals
+    sent = getattr(terminal, "env", None)  # a namedtuple, as pygls hands over a request's unknown params
     env = {
         **os.environ,
-        **dict(getattr(terminal, "env", None) or {}),
+        **(sent._asdict() if sent else {}),
         "KUBECONFIG": str(KUBECONFIG),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(tmp_path),
@@ -490,3 +502,16 @@ async def test_a_missing_kubernetes_client_is_offered_for_installation(bare_edit
     user = ["--user"] if sys.prefix == sys.base_prefix else []
     assert list(terminal.argv) == [sys.executable, "-m", "pip", "install", *user, "kubernetes>=31"]
     assert "Traceback" not in "".join(m.message for m in bare_editor.messages)
+
+
+async def test_the_server_exits_at_once_while_it_watches_a_debug_container_that_has_not_started(
+    patient_editor: Any, fake_cluster: FakeKubeAPIServer
+) -> None:
+    """The editor closes (shutdown, exit) right after a debug terminal opened whose container never runs (the
+    terminal was closed first): the server waited for its watch to reach the start deadline, six cluster
+    timeouts (a minute by default), before its process ended. `EditorClient.stop` fails past EXIT_SECONDS."""
+    args = {"target": "k8s://fake/shop/web-1/app"}
+    result = await _command(patient_editor, Command.OPEN_DEBUG_TERMINAL.value, args)
+    assert result["opened"] is True and result["strategy"] == "ephemeral"
+    await patient_editor.shutdown_session()
+    await patient_editor.stop()

@@ -95,9 +95,10 @@ async def _poll(predicate: Callable[[], Any], timeout: float) -> Any:
 async def _run_terminal(terminal: Any, home: Path) -> subprocess.CompletedProcess[str]:
     """Run what the editor's terminal runs on a pseudo-terminal, as the editor does (the argv asks kubectl for
     `-it`), the user typing SCRIPT; stdout and stderr are the terminal's one stream."""
+    sent = getattr(terminal, "env", None)  # a namedtuple, as pygls hands over a request's unknown params
     env = {
         **os.environ,
-        **dict(getattr(terminal, "env", None) or {}),
+        **(sent._asdict() if sent else {}),
         "KUBECONFIG": str(KUBECONFIG),
         "HOME": str(home),
     }

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from debugbox.core.errors import TargetNotFound
 from debugbox.core.kubernetes.workloads import workloads_in
@@ -196,10 +194,10 @@ def test_workloads_are_asked_for_in_parallel(kube: KubeEnv) -> None:
     delay = 3.0
     kube.fake.faults.delay_seconds = delay
     backend = kube.backend(timeout_seconds=10 * delay)
-    start = time.monotonic()
     # probe=False: the LISTs alone (a probed listing adds one round of access reviews, also in parallel)
     targets = backend.list_targets(probe=False, document=kube.manifest(docs), workloads=workloads_in(docs))
-    elapsed = time.monotonic() - start
     assert sorted(t.extra["pod"] for t in targets) == ["w0-pod", "w1-pod", "w2-pod", "w3-pod"]
-    # Asked all at once, the four answers take about one delay; any two asked one after the other take two.
-    assert len(_lists(kube)) == 4 and elapsed < 2 * delay
+    # Asked all at once, the four are held by the server's delay together; asked one after the other, one at a
+    # time. (The listing's duration also counts the client's own work, which a loaded 2-core machine under coverage
+    # stretched past two delays: 6.5 s.)
+    assert len(_lists(kube)) == 4 and kube.fake.most_delayed_at_once == 4
