@@ -65,3 +65,35 @@ async def test_a_wake_up_refreshes_at_once_and_a_plain_cancellation_ends_the_wat
     task.cancel()
     await _turns()
     assert task.cancelled()
+
+
+class _SlowWatch(_CountingWatch):
+    """A refresh that takes until the test lets it end: what is wanted meanwhile comes during a refresh."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.go_on = asyncio.Event()
+
+    async def refresh(self) -> None:
+        self.refreshes += 1
+        await self.go_on.wait()
+        self.go_on.clear()
+
+
+async def test_what_is_wanted_during_a_refresh_is_computed_right_after_it() -> None:
+    # The wake-up was cleared after each refresh: a lens asked for while one ran (a document opened while the
+    # engines were being asked) waited for the next periodic refresh, REFRESH_SECONDS later.
+    watch = _SlowWatch()
+    watch.ensure_running()
+    await _turns()
+    assert watch.refreshes == 1  # the first refresh is under way
+
+    watch.invalidate()  # what `want` does for a new key
+    watch.go_on.set()
+    await _turns()
+
+    assert watch.refreshes == 2, "the wake-up during the refresh was lost"
+    task = watch._task
+    assert task is not None
+    task.cancel()
+    await _turns()

@@ -79,11 +79,13 @@ class LensWatch(ABC, Generic[K, Q, A]):
 
     async def _loop(self) -> None:
         while True:
+            # Cleared before, not after, the refresh: a key wanted while it runs (it may take the engines' whole
+            # timeout) is not in what it computes, and its wake-up must start the next one at once.
+            self._wake.clear()
             try:
                 await self.refresh()
             except Exception:  # the watch must outlive any one bad refresh
                 log.exception("refreshing the %s failed", self.WHAT)
-            self._wake.clear()
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation that races the
             # wake-up, which would keep this loop alive after the watch was cancelled.
             try:
