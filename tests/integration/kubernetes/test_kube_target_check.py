@@ -26,7 +26,7 @@ from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KubeEnv
 from tests.integration.kubernetes.test_kube_copy_keep_up import CRASHING, _backing_off
 from tests.integration.kubernetes.test_kube_lsp import CONFIG, KUBECONFIG, _command
 from tests.integration.terminal import Terminal
-from tests.lsp.conftest import EditorClient, initialize_params, vscode_capabilities
+from tests.lsp.conftest import EditorClient, initialize_params, terminal_env, vscode_capabilities
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -97,7 +97,7 @@ async def _run_terminal(terminal: Any, home: Path) -> subprocess.CompletedProces
     `-it`), the user typing SCRIPT; stdout and stderr are the terminal's one stream."""
     env = {
         **os.environ,
-        **dict(getattr(terminal, "env", None) or {}),
+        **terminal_env(terminal),
         "KUBECONFIG": str(KUBECONFIG),
         "HOME": str(home),
     }
