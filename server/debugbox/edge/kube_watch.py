@@ -301,6 +301,16 @@ def run_connected(
     return code
 
 
+def run_connected_to(target: str, argv: Sequence[str], env: Mapping[str, str], api_timeout: float) -> int:
+    """`run_connected` for the pod container a target ID names (`DebugPlan.connect`: a plan's `exec` or
+    `reattach`), from the CLI's `debugbox shell` and the editor's terminals (`debugbox session --connect`)."""
+    from debugbox.edge.kube_backend import ID_PREFIX, parse_ref
+
+    context, namespace, pod, container = parse_ref(target.removeprefix(ID_PREFIX))
+    where = f"container {container} in pod {namespace}/{pod}"
+    return run_connected(argv, env, context or "", namespace or "", pod, where, api_timeout)
+
+
 def api_silence(read_pod: Callable[[], Mapping[str, object]]) -> str:
     """The client's sentence when one read of the pod gets no answer at all; "" when the API answers."""
     try:
