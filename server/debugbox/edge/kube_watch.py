@@ -21,13 +21,15 @@ attaches (`watch_connection`, one GET every `CONNECTION_POLL_SECONDS`) — kubec
 (`API_LOST`, exit `EXIT_NOT_STARTED`).
 When kubectl failed on its own while the API was silent, the sentence follows kubectl's lines. An attached
 session is kubectl's: its stream's heartbeat ends a dead one, and `--request-timeout` (on every argv, see
-`core/targets/kubectl_argv.py`) bounds what it does next.
+`core/targets/kubectl_argv.py`) bounds what it does next. The data commands' streams (`kube_transfer`) are
+watched for as long as they run (`watch_stream`): the bytes they move count as the API's answers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import subprocess
 import sys
 import threading
@@ -173,6 +175,34 @@ def watch_connection(
             return Verdict("running")  # an answer: the API is there
         stop.wait(CONNECTION_POLL_SECONDS)
     return Verdict("running")
+
+
+def watch_stream(
+    read_pod: Callable[[], Mapping[str, object]],
+    moved: Callable[[], float],
+    where: str,
+    lost_after: float,
+    stop: threading.Event,
+    moment: str,
+) -> Verdict:
+    """`watch_connection` for as long as a kubectl stream that carries data through the API server runs (until
+    `stop`): bytes that moved since the last look (`moved()`: when the last one did) are the API answering, so
+    the pod is read only while the stream is quiet — a slow copy that moves is never cut, even when the API is
+    too busy to answer a GET. A `failed` verdict `API_LOST` when neither came for `lost_after` seconds. The first
+    look is after `CONNECTION_POLL_SECONDS`: kubectl has just read the pod itself, and a short copy (a file view's
+    read) ends before that without a read of its own."""
+    seen = [moved()]
+    if stop.wait(CONNECTION_POLL_SECONDS):
+        return Verdict("running")
+
+    def answered() -> Mapping[str, object]:
+        last = moved()
+        if last != seen[0]:
+            seen[0] = last
+            return {}
+        return read_pod()
+
+    return watch_connection(answered, where, math.inf, lost_after, stop, moment)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
