@@ -27,13 +27,12 @@ from __future__ import annotations
 
 import contextlib
 import io
-import logging
 import os
 import stat
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, TYPE_CHECKING
 
@@ -56,8 +55,6 @@ from debugbox.edge.writes import write_stream
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer, WriteableBuffer
-
-log = logging.getLogger(__name__)
 
 _STDERR_KEEP = 16 * 1024
 
@@ -109,27 +106,9 @@ class _Run:
     def _watch_api(self, ref: pod_data.DebugContainerRef) -> None:
         """kubectl's stream has no deadline of its own: when neither a byte nor an answer to a read of the pod
         came for two API timeouts (the sessions' bound), kubectl is ended, well before the idle deadline."""
-        from debugbox.core.errors import RuntimeProblem
-        from debugbox.edge.kube_client import KubeClient
-        from debugbox.edge.kube_watch import watch_stream
-        from debugbox.edge.kubeconfig import load_kubeconfig
+        from debugbox.edge.kube_watch import watch_debug_stream
 
-        timeout = ref.cluster.request_timeout
-        clients: list[KubeClient] = []
-
-        def read_pod() -> Mapping[str, object]:
-            if not clients:  # made only once the stream is quiet: a copy that moves never needs it
-                clients.append(KubeClient(load_kubeconfig().context(ref.cluster.context), timeout))
-            return clients[0].read_pod(ref.namespace, ref.pod)
-
-        where = f"debug container {ref.container} in pod {ref.namespace}/{ref.pod}"
-        try:
-            verdict = watch_stream(
-                read_pod, lambda: self._last, where, 2 * timeout, self._done, "copying through"
-            )
-        except RuntimeProblem as exc:  # no usable kubeconfig here: the idle deadline still holds
-            log.warning("not watching the API during the copy: %s", exc)
-            return
+        verdict = watch_debug_stream(ref, lambda: self._last, self._done, "copying through")
         if verdict.state == "failed" and self.proc.poll() is None:
             self.lost = verdict.message
             self.proc.kill()

@@ -485,6 +485,26 @@ def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
     assert again.returncode == 1 and "--force" in again.stderr
 
 
+def test_capture_whose_api_goes_silent_ends_in_one_sentence_not_an_empty_pcap(kube_outage: KubeEnv) -> None:
+    """`debugbox capture pod/…` (also what the editor's Capture Traffic runs) whose `kubectl exec` gets no answer:
+    it said "capturing …; Ctrl-C stops" and waited forever, and a Ctrl-C or a `--duration` then ended it with
+    exit 0 and an empty pcap, as if there had been no traffic. Now two API timeouts (the default 10 s: 20 s)."""
+    kube = kube_outage
+    _pod_with_a_file(kube, 16)  # debugbox's debug container runs
+    kube.fake.network.fail_on(_exec, "blackhole")
+    pcap = kube.tmp / "web.pcap"
+
+    out = kube.debugbox("capture", "pod/web", "-o", str(pcap), timeout=within(10.0))
+
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "debugbox: the capture was stopped: the Kubernetes API stopped answering while kubectl was capturing in "
+        "debug container debugbox-app in pod default/web (nothing for 20 s; last: the Kubernetes API at "
+    ), out.stderr
+    assert last.endswith(CHECK_CONNECTION) and not pcap.exists(), out.stderr
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
