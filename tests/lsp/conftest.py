@@ -235,6 +235,13 @@ class EditorClient(LanguageClient):
         return lsp.ApplyWorkspaceEditResult(applied=True)
 
 
+def terminal_env(params: Any) -> dict[str, str]:
+    """The `env` of a `debugbox/openTerminal` request as a dict: the client library gives a JSON object as its own
+    named-tuple-like object (`dict()` of it fails), and none at all when the request has no `env`."""
+    env = getattr(params, "env", None) or {}
+    return dict(env._asdict() if hasattr(env, "_asdict") else env)
+
+
 def _fs_path(uri: str) -> str:
     from urllib.parse import unquote, urlparse
 

@@ -155,4 +155,4 @@ def _pod_capture(args: argparse.Namespace, settings: Any) -> tuple[str, Any]:
     )
     name = f"pod/{ref.pod}"
     argv = capture_argv(ref, args.filter, args.count)
-    return name, KubeCapture(argv, output, force=args.force)
+    return name, KubeCapture(argv, output, force=args.force, ref=ref)

@@ -31,7 +31,12 @@ def register(sub: Any) -> None:
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--image", metavar="TOOLBOX", help="pods: the debug container's toolbox image")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine idle timeout (default 5)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="engine idle timeout (default 5); pods: each API call's (default 10)",
+    )
     add_pod_options(p)
     p.set_defaults(func=run)
 
@@ -173,8 +178,11 @@ def _settings(args: argparse.Namespace) -> Any:
 
     settings = Settings()
     if engine_timeout(args.timeout) is not None:
+        # Pods: each API call's, as for `debugbox shell` (the idle deadline is six of them, a silent API two).
         settings = dataclasses.replace(
-            settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
+            settings,
+            docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout),
+            kubernetes=dataclasses.replace(settings.kubernetes, timeout_seconds=args.timeout),
         )
     return settings
 

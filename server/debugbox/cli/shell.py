@@ -7,7 +7,8 @@ one, so scripts can use it. `--print` prints the argv as a JSON array instead of
 
 Kubernetes sessions that add a debug container (ephemeral, copy) run kubectl as a child while debugbox watches
 that container (`edge/kube_watch.py`): when it cannot start, kubectl is ended and one line says why. `exec` and
-`reattach` into a pod run kubectl as a child too, the API watched while it connects (`run_connected`).
+`reattach` into a pod run kubectl as a child too, the API watched while it connects (`DebugPlan.connect`,
+`run_connected`).
 
 Exit codes: the session's own when it runs; 1 when the target cannot be opened (not found, not running, engine
 unreachable, strategy impossible: one line says why); 2 bad usage or an invalid target name; 3 the debug
@@ -171,16 +172,12 @@ def run(args: argparse.Namespace) -> int:
         from debugbox.edge.kube_watch import run_watched
 
         return run_watched(argv, env, plan.watch, settings.kubernetes.timeout_seconds)
-    if plan.strategy in ("exec", "reattach") and plan.target.startswith("k8s://"):
+    if plan.connect:
         # kubectl's exec/attach dial has no deadline: a cluster that stops answering right after the checks left
         # the terminal waiting forever (in raw mode, where Ctrl-C is only a byte). Watched while it connects.
-        from debugbox.edge.kube_backend import ID_PREFIX, parse_ref
-        from debugbox.edge.kube_watch import run_connected
+        from debugbox.edge.kube_watch import run_connected_to
 
-        context, namespace, pod, container = parse_ref(plan.target.removeprefix(ID_PREFIX))
-        where = f"container {container} in pod {namespace}/{pod}"
-        timeout = settings.kubernetes.timeout_seconds
-        return run_connected(argv, env, context or "", namespace or "", pod, where, timeout)
+        return run_connected_to(plan.connect, argv, env, settings.kubernetes.timeout_seconds)
     try:
         os.execve(argv[0], list(argv), env)  # noqa: S606 - an argv, never a shell string
     except OSError as exc:

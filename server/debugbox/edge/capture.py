@@ -4,7 +4,8 @@ the pcap binary-safe.
 Owns the side effects: the output file (created new, never through a link; an existing one only with `force`),
 the capture helper of a container (always removed: at the duration's end, on Ctrl-C, SIGTERM or SIGHUP — the
 editor closing its terminal), the `kubectl exec` of a pod's capture (stopped by closing its stdin; the debug
-container it runs in stays, as ephemeral containers do), and reading tcpdump's own count from its stderr.
+container it runs in stays, as ephemeral containers do; ended when the API goes silent, `KubeCapture`), and
+reading tcpdump's own count from its stderr.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from debugbox.edge.cli_tools import resolve_program
 from debugbox.edge.engine_watch import watch_target
 
 if TYPE_CHECKING:
+    from debugbox.core.targets.pod_data import DebugContainerRef
     from debugbox.edge.engine_api import EngineClient
 
 _SUMMARY_LIMIT = 512 * 1024 * 1024
@@ -78,6 +80,8 @@ class PcapRun:
         """Whether `output` was made by this capture (not an existing file replaced with `force`)."""
         self.target_stopped = False
         """The target stopped (or was removed) during the capture, which ended it."""
+        self.failure = ""
+        """Why debugbox ended the capture (a pod's API that stopped answering): `wait` then fails with it."""
 
     def _open_output(self) -> int:
         refusal = output_refusal(self.output, force=self.force)
@@ -153,6 +157,11 @@ class PcapRun:
                 summary = summarize_pcap(self.output.read_bytes())
             except ValueError:
                 summary = None
+        if self.failure:
+            if summary is None:
+                self._discard_empty()
+            kept = f" (its {summary.packets} packet(s) until then are in {self.output})" if summary else ""
+            raise RuntimeUnavailable(f"the capture was stopped{kept}: {self.failure}")
         if self._proc.returncode not in (0, 143, -15) and summary is None:
             self._discard_empty()
             raise RuntimeUnavailable(
@@ -240,14 +249,52 @@ class Capture(PcapRun):
 class KubeCapture(PcapRun):
     """tcpdump in debugbox's debug container of a pod (`pod_data.capture_argv`), through `kubectl exec -i`:
     closing kubectl's stdin stops it (the script in the container watches its stdin); a kubectl that does not
-    end within `STOP_GRACE_SECONDS` after that (a server without the v5 stdin close) is terminated."""
+    end within `STOP_GRACE_SECONDS` after that (a server without the v5 stdin close) is terminated.
+
+    With `ref` (the debug container), the API is watched for as long as kubectl runs (`kube_watch.
+    watch_debug_stream`; the pcap's growth counts as its answers): kubectl's exec dial and stream have no
+    deadline, and a capture through a silent API ended, after its duration or a Ctrl-C, as an empty pcap
+    "captured". kubectl is then ended after two API timeouts, and the capture fails in one sentence."""
 
     stdin_pipe = True
     STOP_GRACE_SECONDS = 10.0
 
-    def __init__(self, argv: tuple[str, ...], output: Path, *, force: bool = False) -> None:
+    def __init__(
+        self,
+        argv: tuple[str, ...],
+        output: Path,
+        *,
+        force: bool = False,
+        ref: DebugContainerRef | None = None,
+    ) -> None:
         super().__init__(output, force=force)
         self.argv = argv
+        self.ref = ref
+        self._ended = threading.Event()
+
+    def start(self) -> None:
+        super().start()
+        if self.ref is not None and self.ref.cluster.request_timeout > 0:
+            threading.Thread(target=self._watch_api, daemon=True, name="debugbox-capture-api").start()
+
+    def _watch_api(self) -> None:
+        from debugbox.edge.kube_watch import watch_debug_stream
+
+        assert self.ref is not None
+        verdict = watch_debug_stream(self.ref, self._written, self._ended, "capturing in")
+        proc = self._proc
+        if verdict.state == "failed" and proc is not None and proc.poll() is None:
+            self.failure = verdict.message
+            proc.terminate()
+
+    def _written(self) -> int:
+        try:
+            return os.stat(self.output).st_size
+        except OSError:
+            return 0
+
+    def _cleanup(self) -> None:
+        self._ended.set()
 
     def _stop(self) -> None:
         proc = self._proc

@@ -10,6 +10,10 @@
 - for a copy that keeps a failing container up, builds the copy's pod from the pod's JSON
   (`core/targets/copy_pod.py`, with the identity in its spec) and writes it to a content-addressed file in the
   same folder, which the watch (`WatchSpec.create`) creates before `kubectl attach` runs.
+
+For `exec` and `reattach` (kubectl dials a container that already runs) it names that container instead
+(`DebugPlan.connect`): the CLI and the editor's terminals watch the API while kubectl connects
+(`kube_watch.run_connected`).
 """
 
 from __future__ import annotations
@@ -88,6 +92,10 @@ def finish(
 ) -> pod_strategy.KubePlan:
     """`kplan` with the identity flags, their notes and the `watch`; plans adding no container as they are."""
     plan = kplan.plan
+    if plan.strategy in ("exec", "reattach"):
+        # kubectl dials a container that already runs: its dial has no deadline, so it is watched while it
+        # connects (`DebugPlan.connect`), from the CLI and from the editor's terminals alike.
+        return dataclasses.replace(kplan, plan=dataclasses.replace(plan, connect=plan.target))
     if plan.strategy not in ("ephemeral", "copy"):
         return kplan
     pod = pod_facts.PodFacts.from_json(pod_json)

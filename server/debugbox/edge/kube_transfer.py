@@ -18,7 +18,9 @@ holds no link, so the target-side `tar` never writes through one of its own maki
 destination is checked for links in the target.
 
 A kubectl that stops sending or receiving for the idle deadline (`kube_watch.start_deadline` of the API
-timeout) is ended, with one sentence: never a silent hang.
+timeout) is ended, with one sentence: never a silent hang. When the API itself went silent (no byte, and no
+answer to a read of the pod, for two API timeouts: `kube_watch.watch_stream`, the sessions' bound) it is ended
+sooner, with the sentence the sessions say; a slow copy whose bytes still move is never cut.
 """
 
 from __future__ import annotations
@@ -58,9 +60,12 @@ _STDERR_KEEP = 16 * 1024
 
 
 class _Run:
-    """One `kubectl exec`: stderr collected (its tail), killed when idle for `idle` seconds."""
+    """One `kubectl exec` in `ref`'s debug container: stderr collected (its tail), killed when idle for `idle`
+    seconds, or sooner when the API itself went silent (`kube_watch.watch_stream`, two API timeouts)."""
 
-    def __init__(self, argv: tuple[str, ...], idle: float, *, stdin: bool) -> None:
+    def __init__(
+        self, ref: pod_data.DebugContainerRef, argv: tuple[str, ...], idle: float, *, stdin: bool
+    ) -> None:
         self.proc = subprocess.Popen(
             list(argv),
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
@@ -69,11 +74,17 @@ class _Run:
         )
         self.idle = idle
         self.stalled = False
+        self.lost = ""
+        """Why the API was found silent (`API_LOST`'s sentence), when that ended kubectl."""
         self._last = time.monotonic()
         self._err = bytearray()
         self._done = threading.Event()
         threading.Thread(target=self._read_stderr, daemon=True, name="debugbox-kube-stderr").start()
         threading.Thread(target=self._watchdog, daemon=True, name="debugbox-kube-idle").start()
+        if ref.cluster.request_timeout > 0:
+            threading.Thread(
+                target=self._watch_api, args=(ref,), daemon=True, name="debugbox-kube-api"
+            ).start()
 
     def touch(self) -> None:
         self._last = time.monotonic()
@@ -91,6 +102,16 @@ class _Run:
                 self.stalled = True
                 self.proc.kill()
                 return
+
+    def _watch_api(self, ref: pod_data.DebugContainerRef) -> None:
+        """kubectl's stream has no deadline of its own: when neither a byte nor an answer to a read of the pod
+        came for two API timeouts (the sessions' bound), kubectl is ended, well before the idle deadline."""
+        from debugbox.edge.kube_watch import watch_debug_stream
+
+        verdict = watch_debug_stream(ref, lambda: self._last, self._done, "copying through")
+        if verdict.state == "failed" and self.proc.poll() is None:
+            self.lost = verdict.message
+            self.proc.kill()
 
     def finish(self) -> tuple[int, str]:
         """Wait for kubectl (it has sent everything); its exit code and stderr."""
@@ -110,6 +131,8 @@ class _Run:
             self.proc.wait()
 
     def failure(self, code: int, stderr: str, path: str) -> TransferRefused:
+        if self.lost:
+            return TransferRefused(f"the copy of {path} was stopped and is incomplete: {self.lost}")
         if self.stalled:
             return TransferRefused(
                 f"kubectl sent nothing for {self.idle:g} s; the copy of {path} was stopped and is incomplete"
@@ -136,7 +159,7 @@ def copy_out(
     argv = pod_data.copy_out_argv(ref, path)
     name = PurePosixPath(path).name
     summary = Summary()
-    run = _Run(argv, idle, stdin=False)
+    run = _Run(ref, argv, idle, stdin=False)
     try:
         stream = run.proc.stdout
         assert isinstance(stream, io.BufferedReader)
@@ -286,7 +309,7 @@ def copy_in(
                 if progress is not None:
                     progress(summary.bytes)
 
-    run, code, stderr, landed = _upload(argv, idle, feed)
+    run, code, stderr, landed = _upload(ref, argv, idle, feed)
     if code != 0:
         raise run.failure(code, stderr, path)
     summary.files = 1
@@ -294,12 +317,15 @@ def copy_in(
 
 
 def _upload(
-    argv: tuple[str, ...], idle: float, feed: Callable[[IO[bytes], _Run], None]
+    ref: pod_data.DebugContainerRef,
+    argv: tuple[str, ...],
+    idle: float,
+    feed: Callable[[IO[bytes], _Run], None],
 ) -> tuple[_Run, int, str, str]:
     """One upload's `kubectl exec -i`: `feed` writes its stdin, which is then closed; kubectl's run, exit code,
     stderr, and what the script printed (the landed path). A kubectl that ended early (a refusal before the
     script read its stdin) stops the feed: its exit code says why."""
-    run = _Run(argv, idle, stdin=True)
+    run = _Run(ref, argv, idle, stdin=True)
     out: list[bytes] = []
     reader = threading.Thread(target=_drain, args=(run.proc.stdout, out, run), daemon=True)
     reader.start()
@@ -334,7 +360,7 @@ def _copy_folder_in(
         except LocalReadFailed as exc:
             unreadable.append(exc)
 
-    run, code, stderr, landed = _upload(argv, idle, feed)
+    run, code, stderr, landed = _upload(ref, argv, idle, feed)
     if unreadable:
         # The archive ended without its marker: the script refused it (98, or 97 for tar's own error) and its
         # EXIT trap removed the temporary folder before kubectl ended.
@@ -391,7 +417,7 @@ def _drain(stream: IO[bytes] | None, into: list[bytes], run: _Run) -> None:
 
 def read_bounded(ref: pod_data.DebugContainerRef, path: str, idle: float, max_bytes: int) -> bytes | None:
     """The target's file `path` in memory (the file view), None when it holds more than `max_bytes`."""
-    run = _Run(pod_data.read_argv(ref, path), idle, stdin=False)
+    run = _Run(ref, pod_data.read_argv(ref, path), idle, stdin=False)
     data = bytearray()
     try:
         stream = run.proc.stdout

@@ -21,20 +21,23 @@ attaches (`watch_connection`, one GET every `CONNECTION_POLL_SECONDS`) — kubec
 (`API_LOST`, exit `EXIT_NOT_STARTED`).
 When kubectl failed on its own while the API was silent, the sentence follows kubectl's lines. An attached
 session is kubectl's: its stream's heartbeat ends a dead one, and `--request-timeout` (on every argv, see
-`core/targets/kubectl_argv.py`) bounds what it does next.
+`core/targets/kubectl_argv.py`) bounds what it does next. The data commands' streams (`kube_transfer`'s copies,
+`capture.KubeCapture`) are watched for as long as they run (`watch_debug_stream`): the bytes they move count as
+the API's answers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from debugbox.core.errors import RuntimeProblem, TargetNotFound
 from debugbox.core.targets.consent import COPY_LABEL_KEY, COPY_LABEL_VALUE
@@ -56,6 +59,9 @@ from debugbox.core.targets.debug_failures import (
 )
 from debugbox.edge.kube_client import ApiUnreachable, KubeClient
 from debugbox.edge.kubeconfig import load_kubeconfig
+
+if TYPE_CHECKING:
+    from debugbox.core.targets.pod_data import DebugContainerRef
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +179,54 @@ def watch_connection(
             return Verdict("running")  # an answer: the API is there
         stop.wait(CONNECTION_POLL_SECONDS)
     return Verdict("running")
+
+
+def watch_stream(
+    read_pod: Callable[[], Mapping[str, object]],
+    moved: Callable[[], object],
+    where: str,
+    lost_after: float,
+    stop: threading.Event,
+    moment: str,
+) -> Verdict:
+    """`watch_connection` for as long as a kubectl stream that carries data through the API server runs (until
+    `stop`): bytes that moved since the last look (`moved()` changed: when the last one came, or a count) are
+    the API answering, so
+    the pod is read only while the stream is quiet — a slow copy that moves is never cut, even when the API is
+    too busy to answer a GET. A `failed` verdict `API_LOST` when neither came for `lost_after` seconds. The first
+    look is after `CONNECTION_POLL_SECONDS`: kubectl has just read the pod itself, and a short copy (a file view's
+    read) ends before that without a read of its own."""
+    seen = [moved()]
+    if stop.wait(CONNECTION_POLL_SECONDS):
+        return Verdict("running")
+
+    def answered() -> Mapping[str, object]:
+        last = moved()
+        if last != seen[0]:
+            seen[0] = last
+            return {}
+        return read_pod()
+
+    return watch_connection(answered, where, math.inf, lost_after, stop, moment)
+
+
+def watch_debug_stream(
+    ref: DebugContainerRef, moved: Callable[[], object], stop: threading.Event, moment: str
+) -> Verdict:
+    """`watch_stream` for a data command's kubectl in its debug container (`ref`: a copy, a capture), the pod
+    read with `ref`'s context and API timeout; two timeouts of silence allowed, the sessions' bound. The client
+    is made only once the stream is quiet (a stream that moves never needs it); a kubeconfig that cannot be used
+    here is an answer too (`watch_connection`): the caller's own deadlines then hold."""
+    timeout = ref.cluster.request_timeout
+    clients: list[KubeClient] = []
+
+    def read_pod() -> Mapping[str, object]:
+        if not clients:
+            clients.append(KubeClient(load_kubeconfig().context(ref.cluster.context), timeout))
+        return clients[0].read_pod(ref.namespace, ref.pod)
+
+    where = f"debug container {ref.container} in pod {ref.namespace}/{ref.pod}"
+    return watch_stream(read_pod, moved, where, 2 * timeout, stop, moment)
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -299,6 +353,16 @@ def run_connected(
     if code != 0:
         _say_if_silent(read_pod, None, sys.stderr)
     return code
+
+
+def run_connected_to(target: str, argv: Sequence[str], env: Mapping[str, str], api_timeout: float) -> int:
+    """`run_connected` for the pod container a target ID names (`DebugPlan.connect`: a plan's `exec` or
+    `reattach`), from the CLI's `debugbox shell` and the editor's terminals (`debugbox session --connect`)."""
+    from debugbox.edge.kube_backend import ID_PREFIX, parse_ref
+
+    context, namespace, pod, container = parse_ref(target.removeprefix(ID_PREFIX))
+    where = f"container {container} in pod {namespace}/{pod}"
+    return run_connected(argv, env, context or "", namespace or "", pod, where, api_timeout)
 
 
 def api_silence(read_pod: Callable[[], Mapping[str, object]]) -> str:

@@ -3,6 +3,9 @@
 A plan with a `watch` (a debug container was asked for) is opened as `debugbox session --watch … -- ARGV` with
 the server's own interpreter (`-P`: the workspace folder, the terminal's cwd, is never on `sys.path`), so the
 terminal shows kubectl and, when the container cannot start, the sentence saying why (`edge/kube_watch.py`).
+A plan that dials a running container (`exec`, `reattach`: `DebugPlan.connect`) is opened as `debugbox session
+--connect ID -- ARGV`: an API that goes silent while kubectl connects ends it with the same sentence as in
+`debugbox shell`, instead of a terminal that hangs.
 The server watches the same container off the event loop and shows that sentence as an error message, so
 clients that only run the argv (or a terminal the user already closed) learn it too. When the debug container
 cannot see the target's processes (a runtime that ignores `--target`), the server offers a copy of the pod
@@ -66,17 +69,20 @@ async def _on_daemon_thread(work: Callable[[], T]) -> T:
 def terminal_command(
     plan: DebugPlan, argv: Sequence[str], api_timeout: float
 ) -> tuple[list[str], dict[str, str]]:
-    """(argv, env) for the editor's terminal: the plan's command (`argv`, its program resolved) under
-    `debugbox session --hold` (the editor closes the terminal when it ends: a failure's sentence stays until
-    Enter)."""
+    """(argv, env) for the editor's terminal: a Kubernetes plan's command (`argv`, its program resolved) under
+    `debugbox session --hold` — `--watch` for a debug container, `--connect` for an `exec`/`reattach` into a
+    running one (the editor closes the terminal when it ends: a failure's sentence stays until Enter); any other
+    plan's command as it is."""
     from debugbox.edge.service import self_command
 
+    if plan.watch:
+        watched = ["--watch", json.dumps(plan.watch, sort_keys=True)]
+    elif plan.connect:
+        watched = ["--connect", plan.connect]
+    else:
+        return list(argv), dict(plan.env)
     prefix, own_env = self_command()
-    wrapped = [
-        *prefix, "session", "--hold",
-        "--watch", json.dumps(plan.watch, sort_keys=True), "--timeout", f"{api_timeout:g}",
-        "--", *argv,
-    ]  # fmt: skip
+    wrapped = [*prefix, "session", "--hold", *watched, "--timeout", f"{api_timeout:g}", "--", *argv]
     return wrapped, {**own_env, **plan.env}
 
 

@@ -11,6 +11,9 @@ fake's own listener, TLS included (it never looks inside). A test makes the path
   byte ever comes back (not even a TLS ServerHello), and the connections already open go silent in both
   directions without being closed — the client sees neither an error nor an answer.
 
+`slow(bytes_per_second)` makes the path a slow link: each relay passes at most that many bytes a second in each
+direction.
+
 `fail(mode)` fails the path now; `fail_on(predicate, mode, after=s)` fails it when the fake records a request
 `predicate` accepts (`after` seconds later, for a stream that should go silent in its middle; 0: that request
 itself gets no answer). Once failed, the path stays failed until `stop()`.
@@ -22,6 +25,7 @@ import select
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +40,8 @@ class Network:
     def __init__(self, backend: tuple[str, int]) -> None:
         self.backend = backend
         self.mode = "up"
+        self.rate = 0.0
+        """Bytes a second each relay passes in each direction; 0: as fast as it can."""
         self._lock = threading.Lock()
         self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._listener.bind(("127.0.0.1", 0))
@@ -69,6 +75,10 @@ class Network:
         with self._lock:
             if self.mode == "up":
                 self.mode = mode
+
+    def slow(self, bytes_per_second: float) -> None:
+        """Make the path a slow link (connections already open included); 0 makes it fast again."""
+        self.rate = bytes_per_second
 
     def fail_on(self, predicate: Callable[[Any], bool], mode: str, after: float = 0.0) -> None:
         """Fail the path (`mode`) once the fake records a request `predicate` accepts, `after` seconds later."""
@@ -151,6 +161,8 @@ class Network:
                         except OSError:
                             pass
                         continue
+                    if self.rate:
+                        time.sleep(len(data) / self.rate)
                     try:
                         peer[s].sendall(data)
                     except OSError:

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,8 +18,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from debugbox.core.targets.debug_failures import CHECK_CONNECTION
 
-from tests.fakes.kube import FakeKubeAPIServer
+from tests.deadlines import within
+from tests.fakes.kube import FakeKubeAPIServer, RecordedRequest
 from tests.integration.docker.test_capture import host_tcpdump  # noqa: F401 - a fixture
 from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
 
@@ -169,8 +172,8 @@ def test_the_first_cp_after_consent_checks_the_target_at_once_instead_of_watchin
 
 def watched_before_checking(fake: FakeKubeAPIServer, pod: str = "web") -> int:
     """How many times debugbox read the pod (the kubernetes client, not kubectl) between adding its debug
-    container and the first data command in it, after asserting that the bootstrap's `--target` check ran in
-    between, once those reads were over."""
+    container and the bootstrap's `--target` check, after asserting that the check ran once, before the first
+    data command in it (whose own watch may read the pod once kubectl runs: `kube_watch.watch_stream`)."""
     sent = fake.requests
     (patch,) = [
         i
@@ -183,15 +186,16 @@ def watched_before_checking(fake: FakeKubeAPIServer, pod: str = "web") -> int:
         if r.path.endswith(f"/pods/{pod}/exec")
     ]
     data = next(i for i, command in execs if "debugbox-data" in command)
+    checks = [i for i, command in execs if "DEBUGBOX_EXPECT_TARGET=1" in command]
+    assert len(checks) == 1 and patch < checks[0] < data, (checks, patch, data)
     reads = [
         i
-        for i, r in enumerate(sent[patch:data], patch)
+        for i, r in enumerate(sent[patch : checks[0]], patch)
         if r.method == "GET"
         and r.path.endswith(f"/pods/{pod}")
         and r.user_agent.startswith("OpenAPI-Generator/")
     ]
-    checks = [i for i, command in execs if "DEBUGBOX_EXPECT_TARGET=1" in command]
-    assert reads and len(checks) == 1 and reads[-1] < checks[0] < data, (len(reads), checks, data)
+    assert reads, "the debug container was not waited for"
     return len(reads)
 
 
@@ -260,6 +264,71 @@ def test_cp_failures_are_one_sentence(kube_docker: KubeEnv) -> None:
     out = kube.debugbox("cp", str(local), "pod/web:/site/f.txt")
     assert out.returncode == 1 and "/site is a symbolic link in the target" in out.stderr, out.stderr
     assert list(dest.iterdir()) == [] and "Traceback" not in out.stderr
+
+
+def _pod_with_a_file(kube: KubeEnv, size: int) -> Path:
+    """`web` with debugbox's debug container and `size` random bytes at /www/big.bin; an empty local folder."""
+    _pod(kube)
+    src = kube.tmp / "big.bin"
+    src.write_bytes(os.urandom(size))
+    out = kube.debugbox("cp", str(src), "pod/web/app:/www", "--image", "busybox:1.36", "--yes")
+    assert out.returncode == 0, out.stderr
+    dest = kube.tmp / "back"
+    dest.mkdir()
+    return dest
+
+
+def _exec(r: RecordedRequest) -> bool:
+    return r.path.endswith("/exec")
+
+
+def test_cp_whose_api_goes_silent_mid_copy_ends_in_one_sentence(kube_outage: KubeEnv) -> None:
+    """A copy out over a slow link whose API goes silent 1 s in (a load balancer that stops answering): kubectl's
+    stream waits forever, and only the idle deadline (six API timeouts, 60 s by default) ended it. Now the
+    sessions' bound: two API timeouts without a byte or an answer (`--timeout 2`: 4 s)."""
+    kube = kube_outage
+    dest = _pod_with_a_file(kube, 8 * 1024 * 1024)
+    kube.fake.network.slow(1024 * 1024)  # 8 s for the whole file
+    kube.fake.network.fail_on(_exec, "blackhole", after=1.0)
+
+    out = kube.debugbox("cp", "pod/web:/www/big.bin", str(dest), "--timeout", "2", timeout=within(2.0) * 2)
+
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "debugbox: the copy of /www/big.bin was stopped and is incomplete: the Kubernetes API stopped answering "
+        "while kubectl was copying through debug container debugbox-app in pod default/web (nothing for 4 s; "
+        "last: the Kubernetes API at "
+    ), out.stderr
+    assert last.endswith(CHECK_CONNECTION), out.stderr
+    assert list(dest.iterdir()) == []  # nothing half-written
+
+
+def test_a_slow_pod_copy_is_not_cut_while_its_bytes_move(kube_outage: KubeEnv) -> None:
+    """A copy over a slow link (12 s) while the API server, overloaded, answers no read within the API timeout
+    (`--timeout 1`; the copy's stream, already open, moves on): the bytes are the API's answers, so the copy is
+    whole — a watch that only read the pod would have cut it after two timeouts."""
+    kube = kube_outage
+    dest = _pod_with_a_file(kube, 6 * 1024 * 1024)
+    kube.fake.network.slow(512 * 1024)
+    copying = threading.Thread(target=_overloaded_once_copying, args=(kube,), daemon=True)
+    copying.start()
+
+    out = kube.debugbox("cp", "pod/web:/www/big.bin", str(dest), "--timeout", "1", timeout=within(12.0))
+
+    copying.join(timeout=5)
+    kube.fake.faults.delay_seconds = 0.0
+    assert out.returncode == 0, out.stderr
+    assert (dest / "big.bin").read_bytes() == (kube.tmp / "big.bin").read_bytes()
+
+
+def _overloaded_once_copying(kube: KubeEnv) -> None:
+    """Once the copy's `kubectl exec` was asked for, every later request is answered 3 s late."""
+    seen = len(kube.fake.requests)
+    deadline = time.monotonic() + 60
+    while not any(_exec(r) for r in kube.fake.requests[seen:]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kube.fake.faults.delay_seconds = 3.0
 
 
 def test_cp_copies_a_folder_out_of_a_pod_as_a_containers_folder_copy_lands(kube_docker: KubeEnv) -> None:
@@ -414,6 +483,26 @@ def test_capture_of_a_pods_traffic_is_a_pcap_the_hosts_tcpdump_reads(
     assert "tcpdump" not in ps.stdout, ps.stdout
     again = kube.debugbox(*argv)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_capture_whose_api_goes_silent_ends_in_one_sentence_not_an_empty_pcap(kube_outage: KubeEnv) -> None:
+    """`debugbox capture pod/…` (also what the editor's Capture Traffic runs) whose `kubectl exec` gets no answer:
+    it said "capturing …; Ctrl-C stops" and waited forever, and a Ctrl-C or a `--duration` then ended it with
+    exit 0 and an empty pcap, as if there had been no traffic. Now two API timeouts (the default 10 s: 20 s)."""
+    kube = kube_outage
+    _pod_with_a_file(kube, 16)  # debugbox's debug container runs
+    kube.fake.network.fail_on(_exec, "blackhole")
+    pcap = kube.tmp / "web.pcap"
+
+    out = kube.debugbox("capture", "pod/web", "-o", str(pcap), timeout=within(10.0))
+
+    assert out.returncode == 1 and "Traceback" not in out.stderr, out.stderr
+    last = out.stderr.strip().splitlines()[-1]
+    assert last.startswith(
+        "debugbox: the capture was stopped: the Kubernetes API stopped answering while kubectl was capturing in "
+        "debug container debugbox-app in pod default/web (nothing for 20 s; last: the Kubernetes API at "
+    ), out.stderr
+    assert last.endswith(CHECK_CONNECTION) and not pcap.exists(), out.stderr
 
 
 def _free_port() -> int:

@@ -174,6 +174,8 @@ def test_reattach_when_our_debug_container_already_runs(kube: KubeEnv) -> None:
         "--request-timeout=10s",
     ]
     assert not _patches(kube, dry_run=True)  # nothing new is added, so nothing is asked
+    # Watched while kubectl connects, from the CLI and the editor's terminal (`debugbox session --connect`).
+    assert plan.connect == "k8s://fake/default/web/app" and not plan.watch
 
     kube.kubectl(
         plan.argv, timeout=30

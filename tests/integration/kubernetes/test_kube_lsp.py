@@ -29,12 +29,13 @@ from pytest_lsp import ClientServerConfig
 from tests.deadlines import answers_within, outlasting, within
 from tests.fakes.kube_apiserver import FakeKubeAPIServer
 from tests.integration.kubernetes.bootstrap_argv import split_session
-from tests.integration.kubernetes.conftest import KUBECTL
+from tests.integration.kubernetes.conftest import KUBECTL, KubeEnv
 from tests.lsp.conftest import (
     SERVER_COMMAND,
     EditorClient,
     initialize_params,
     make_editor_client,
+    terminal_env,
     vscode_capabilities,
 )
 
@@ -376,10 +377,9 @@ async def test_an_unpullable_toolbox_is_explained_in_the_terminal_and_as_a_messa
     result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, args)
     assert result["opened"] is True and result["strategy"] == "ephemeral"
     (terminal,) = editor.terminals
-    sent = getattr(terminal, "env", None)  # a namedtuple, as pygls hands over a request's unknown params
     env = {
         **os.environ,
-        **(sent._asdict() if sent else {}),
+        **terminal_env(terminal),
         "KUBECONFIG": str(KUBECONFIG),
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         "HOME": str(tmp_path),
@@ -515,3 +515,55 @@ async def test_the_server_exits_at_once_while_it_watches_a_debug_container_that_
     assert result["opened"] is True and result["strategy"] == "ephemeral"
     await patient_editor.shutdown_session()
     await patient_editor.stop()
+
+
+@pytest.fixture
+def outage_cluster(editor: Any, kube_outage: KubeEnv) -> KubeEnv:
+    """The docker-backed fake behind its network hop (`kube_outage`) as the server's kubeconfig, written over
+    `editor`'s `fake_cluster` one: the server reads it at its first command."""
+    kube_outage.fake.write_kubeconfig(KUBECONFIG, namespace="default")
+    return kube_outage
+
+
+def _run_terminal(terminal: Any, kube: KubeEnv, timeout: float) -> subprocess.CompletedProcess[str]:
+    """What the editor's terminal runs (its argv and env), not on a terminal (`--hold` then waits for nothing)."""
+    env = {**os.environ, **terminal_env(terminal), **kube.env, "KUBECONFIG": str(KUBECONFIG)}
+    return subprocess.run(
+        list(terminal.argv), env=env, capture_output=True, text=True, timeout=timeout,
+        stdin=subprocess.DEVNULL, cwd=kube.tmp,
+    )  # fmt: skip
+
+
+async def test_an_exec_terminal_whose_api_goes_silent_ends_in_one_sentence(
+    editor: Any, outage_cluster: KubeEnv
+) -> None:
+    """The editor's terminal for an `exec` into a pod runs under `debugbox session --connect`: kubectl's exec
+    dial has no deadline, and the terminal hung forever on an API that accepted and never answered. Now it ends
+    as `debugbox shell` does: exit 3 (`--hold` keeps the sentence on a terminal) after two API timeouts."""
+    from debugbox.core.targets.debug_failures import EXIT_NOT_STARTED
+
+    kube = outage_cluster
+    app = {"name": "app", "image": "busybox:1.36", "command": ["sleep", "3600"]}
+    kube.fake.store.add_pod("web", containers=[app], docker=True)
+    kube.fake.wait_for("default", "web", lambda p: p["status"].get("phase") == "Running")
+    target = "k8s://fake/default/web/app"
+
+    result = await _command(editor, Command.OPEN_DEBUG_TERMINAL.value, {"target": target})
+
+    assert result["strategy"] == "exec" and result["opened"] is True
+    (terminal,) = editor.terminals
+    outer = list(terminal.argv)
+    assert outer[:6] == [sys.executable, "-P", "-m", "debugbox", "session", "--hold"]
+    assert outer[outer.index("--connect") + 1] == target and outer[outer.index("--") + 1 :] == result["argv"]
+    healthy = await asyncio.to_thread(_run_terminal, terminal, kube, within(TIMEOUT) * 3)
+    assert healthy.returncode == 0, healthy.stderr  # a shell whose stdin ended: watched, nothing in the way
+
+    kube.fake.network.fail_on(lambda r: r.path.endswith("/exec"), "blackhole")
+    ran = await asyncio.to_thread(_run_terminal, terminal, kube, within(TIMEOUT) * 3)
+
+    assert ran.returncode == EXIT_NOT_STARTED and "Traceback" not in ran.stderr, ran.stderr
+    assert ran.stderr.splitlines()[-1].startswith(
+        "debugbox: the Kubernetes API stopped answering while kubectl was connecting to container app in pod "
+        "default/web (nothing for 4 s; last: the Kubernetes API at "
+    ), ran.stderr
+    assert ran.stderr.endswith("then run the command again.\n"), ran.stderr

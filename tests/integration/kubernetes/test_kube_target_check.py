@@ -26,7 +26,7 @@ from tests.integration.kubernetes.conftest import DOCKER_IMAGES, KubeEnv
 from tests.integration.kubernetes.test_kube_copy_keep_up import CRASHING, _backing_off
 from tests.integration.kubernetes.test_kube_lsp import CONFIG, KUBECONFIG, _command
 from tests.integration.terminal import Terminal
-from tests.lsp.conftest import EditorClient, initialize_params, vscode_capabilities
+from tests.lsp.conftest import EditorClient, initialize_params, terminal_env, vscode_capabilities
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -95,10 +95,9 @@ async def _poll(predicate: Callable[[], Any], timeout: float) -> Any:
 async def _run_terminal(terminal: Any, home: Path) -> subprocess.CompletedProcess[str]:
     """Run what the editor's terminal runs on a pseudo-terminal, as the editor does (the argv asks kubectl for
     `-it`), the user typing SCRIPT; stdout and stderr are the terminal's one stream."""
-    sent = getattr(terminal, "env", None)  # a namedtuple, as pygls hands over a request's unknown params
     env = {
         **os.environ,
-        **(sent._asdict() if sent else {}),
+        **terminal_env(terminal),
         "KUBECONFIG": str(KUBECONFIG),
         "HOME": str(home),
     }

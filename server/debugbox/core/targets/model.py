@@ -124,6 +124,9 @@ class DebugPlan:
     watch: dict[str, Any] = field(default_factory=dict)
     """Kubernetes: the debug container to watch once `argv` runs (`debug_failures.WatchSpec.to_json()`);
     empty when there is nothing to wait for (exec, attach, containers)."""
+    connect: str = ""
+    """Kubernetes `exec`/`reattach`: the target ID of the running container `argv` dials, watched while kubectl
+    connects (`kube_watch.run_connected`: its dial has no deadline); empty for every other plan."""
     warning: str = ""
     """Said before the terminal opens (e.g. the toolbox image must be pulled first); empty when all is well."""
 

@@ -225,11 +225,9 @@ async def open_debug_terminal(ls: DebugboxLanguageServer, args: tuple[Any, ...])
         watch_in_background(ls, plan, offer_copy)
     if plan.warning:
         ls.show_message(f"debugbox: {plan.warning}", lsp.MessageType.Warning)
-    terminal_argv, env = argv, dict(plan.env)
-    if plan.watch:
-        from debugbox.lsp.session_watch import terminal_command
+    from debugbox.lsp.session_watch import terminal_command
 
-        terminal_argv, env = terminal_command(plan, argv, ls.settings.kubernetes.timeout_seconds)
+    terminal_argv, env = terminal_command(plan, argv, ls.settings.kubernetes.timeout_seconds)
     opened = await open_terminal(ls, plan.title, terminal_argv, env, plan.notes)
     opened.pop("argv")  # the result names the plan's own command; the terminal may run it under `session`
     return {**result, **opened}
