@@ -111,7 +111,7 @@ async def test_forward_port_opens_a_terminal_whose_command_forwards_and_cleans_u
     terminal: dict[str, Any] = editor.terminals[-1]
     argv = terminal["argv"]
     assert os.path.isabs(argv[0]) and argv[1:4] == ["-P", "-m", "debugbox"]
-    assert argv[4:] == ["forward", name, "9090", "--local", str(local), "--image", TOOLBOX]
+    assert argv[4:] == ["forward", name, "9090", "--local", str(local), "--image", TOOLBOX, "--timeout", "1"]
     # Run it as the editor's terminal would, from a folder that is not the server's.
     env = {**os.environ, **(terminal.get("env") or {})}
     proc = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE, text=True, cwd="/")
@@ -172,11 +172,29 @@ async def test_capture_traffic_opens_a_terminal_running_the_capture_cli(
         str(out),
         "--image",
         TOOLBOX,
+        "--timeout",
+        "1",
         "--filter",
         "tcp port 8080",
         "--duration",
         "5",
     ]
+
+
+async def test_forward_and_capture_terminals_carry_the_editors_timeout_of_the_targets_kind(
+    editor: TerminalClient, tmp_path: Path
+) -> None:
+    """The CLI in the terminal reads no settings: on its defaults, a pod whose cluster the user gave a longer
+    timeout was cut after two silent calls of 10 s, a container's engine waited 5 s where the user said 1."""
+    out = tmp_path / "pod.pcap"
+    pod = "k8s://ctx/shop/web-1/app"
+    await command(editor, Command.CAPTURE_TRAFFIC.value, {"target": pod, "output": out.as_uri()})
+    capture = editor.terminals[-1]["argv"]
+    await command(editor, Command.FORWARD_PORT.value, {"target": pod, "port": 8080, "local": _free_port()})
+    forward = editor.terminals[-1]["argv"]
+    # The editor's settings here: docker.timeoutSeconds 1 (OPTIONS), kubernetes.timeoutSeconds its default.
+    for argv in (capture, forward):
+        assert argv[argv.index("--timeout") + 1] == "10", argv
 
 
 async def test_a_destination_through_a_linked_folder_leaving_the_workspace_is_refused(

@@ -20,7 +20,7 @@ from types import FrameType
 from typing import Any
 
 from debugbox.cli import UsageError, terminal_consent
-from debugbox.cli.cp import add_pod_options, pod_settings
+from debugbox.cli.cp import add_pod_options, add_timeout_option, pod_settings, timeout_settings
 from debugbox.edge.cli_tools import find_program
 
 
@@ -38,20 +38,20 @@ def register(sub: Any) -> None:
     p.add_argument("-o", "--output", metavar="FILE", help="pcap file (default: debugbox-NAME-TIME.pcap here)")
     p.add_argument("--force", action="store_true", help="replace OUTPUT if it exists")
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for the helper (needs tcpdump)")
+    add_timeout_option(p, "engine timeout")
     add_pod_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
-    from debugbox.core.settings import Settings
     from debugbox.core.targets.transfer import human_size
     from debugbox.edge.capture import PcapRun
     from debugbox.edge.service import is_pod_ref
 
     if args.duration is not None and not 0 < args.duration <= 86400:
         raise UsageError("--duration must be more than 0 and at most 86400 seconds")
-    settings = Settings()
+    settings = timeout_settings(args.timeout)
     capture: PcapRun
     try:
         if is_pod_ref(args.target):

@@ -31,14 +31,20 @@ def register(sub: Any) -> None:
     p.add_argument("dest", metavar="DEST")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.add_argument("--image", metavar="TOOLBOX", help="pods: the debug container's toolbox image")
+    add_timeout_option(p, "engine idle timeout")
+    add_pod_options(p)
+    p.set_defaults(func=run)
+
+
+def add_timeout_option(p: argparse.ArgumentParser, what: str) -> None:
+    """`--timeout` of the data commands (`cp`, `capture`, `forward`): one number for either kind of target, as
+    the editor passes the setting of the target's kind (`timeout_settings`)."""
     p.add_argument(
         "--timeout",
         type=float,
         metavar="SECONDS",
-        help="engine idle timeout (default 5); pods: each API call's (default 10)",
+        help=f"{what} (default 5); pods: each API call's (default 10; a silent API ends it after two)",
     )
-    add_pod_options(p)
-    p.set_defaults(func=run)
 
 
 def add_pod_options(p: argparse.ArgumentParser) -> None:
@@ -78,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("exactly one of SRC and DEST must be TARGET:/PATH (a local name with ':' is ./name)")
     remote = src or dest
     assert remote is not None
-    settings = _settings(args)
+    settings = timeout_settings(args.timeout)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         with stop_on_signals():  # SIGTERM/SIGHUP clean up as Ctrl-C does: no partly written file stays
@@ -171,18 +177,20 @@ def _pod_copy(args: argparse.Namespace, settings: Any, src: Any, dest: Any, prog
     return f"{args.src} → {where}:{landed}{via}", summary
 
 
-def _settings(args: argparse.Namespace) -> Any:
+def timeout_settings(timeout: float | None) -> Any:
+    """The default settings with a data command's `--timeout` (checked) as the engine's and the cluster's."""
     import dataclasses
 
     from debugbox.core.settings import Settings
 
     settings = Settings()
-    if engine_timeout(args.timeout) is not None:
+    seconds = engine_timeout(timeout)
+    if seconds is not None:
         # Pods: each API call's, as for `debugbox shell` (the idle deadline is six of them, a silent API two).
         settings = dataclasses.replace(
             settings,
-            docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout),
-            kubernetes=dataclasses.replace(settings.kubernetes, timeout_seconds=args.timeout),
+            docker=dataclasses.replace(settings.docker, timeout_seconds=seconds),
+            kubernetes=dataclasses.replace(settings.kubernetes, timeout_seconds=seconds),
         )
     return settings
 

@@ -17,7 +17,8 @@ import threading
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from debugbox.cli import UsageError, engine_timeout
+from debugbox.cli import UsageError
+from debugbox.cli.cp import add_timeout_option, timeout_settings
 
 if TYPE_CHECKING:
     from debugbox.core.settings import Settings
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     p.add_argument("--local", metavar="N", help="local port (default: PORT; 0 picks a free one)")
     p.add_argument("--address", default="127.0.0.1", help="local address to listen on (default 127.0.0.1)")
     p.add_argument("--image", metavar="TOOLBOX", help="toolbox image for the helper (needs nc)")
-    p.add_argument("--timeout", type=float, metavar="SECONDS", help="engine timeout (default 5)")
+    add_timeout_option(p, "engine timeout")
     p.add_argument("-n", "--namespace", metavar="NS", help="Kubernetes namespace (pod targets)")
     p.add_argument("--context", metavar="CTX", help="Kubernetes context (pod targets)")
     p.set_defaults(func=run)
@@ -43,7 +44,6 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from debugbox.core.errors import InvalidTarget, RuntimeProblem
-    from debugbox.core.settings import Settings
     from debugbox.core.targets.port_forward import validate_port
     from debugbox.edge.forwarder import Forward, listen_failure
     from debugbox.edge.service import resolve_engine_container
@@ -55,13 +55,7 @@ def run(args: argparse.Namespace) -> int:
         )
     except InvalidTarget as exc:
         raise UsageError(str(exc)) from exc
-    settings = Settings()
-    if engine_timeout(args.timeout) is not None:
-        import dataclasses
-
-        settings = dataclasses.replace(
-            settings, docker=dataclasses.replace(settings.docker, timeout_seconds=args.timeout)
-        )
+    settings = timeout_settings(args.timeout)
     from debugbox.edge.service import is_pod_ref
 
     if is_pod_ref(args.target):

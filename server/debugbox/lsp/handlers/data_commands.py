@@ -200,6 +200,15 @@ def _pod_copy(
     return kube_transfer.copy_in(ref, local, path, idle=idle, force=force)[0]
 
 
+def _timeout(ls: DebugboxLanguageServer, target: str) -> list[str]:
+    """The editor's timeout for the target's kind, for the CLI its terminal runs: the CLI reads no settings, and
+    on its default a pod whose cluster the user gave 30 s was cut after two silent 10 s calls."""
+    from debugbox.edge.service import is_pod_ref
+
+    kind = ls.settings.kubernetes if is_pod_ref(target) else ls.settings.docker
+    return ["--timeout", f"{kind.timeout_seconds:g}"]
+
+
 async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dict[str, Any]:
     from debugbox.edge.forwarder import local_port_refusal
     from debugbox.edge.service import self_command
@@ -223,6 +232,7 @@ async def forward_port(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> dic
         str(local),
         "--image",
         ls.settings.toolbox_image,
+        *_timeout(ls, target),
     ]
     result = await open_terminal(ls, f"debugbox: forward {local} → {target}:{port}", argv, env)
     return {**result, "local": local, "url": f"http://localhost:{local}"}
@@ -246,6 +256,7 @@ async def capture_traffic(ls: DebugboxLanguageServer, args: tuple[Any, ...]) -> 
         raise invalid(CAPTURE, f'"duration" must be a number of seconds, got {duration!r}')
     prefix, env = self_command()
     argv = [*prefix, "capture", target, "-o", str(output), "--image", ls.settings.toolbox_image]
+    argv += _timeout(ls, target)
     if expr:
         argv += ["--filter", expr]
     if duration is not None:
