@@ -185,3 +185,43 @@ def test_forward_whose_tunnel_gets_no_answer_ends_in_one_sentence(kube_outage: K
         "debugbox: the Kubernetes API stopped answering while kubectl was forwarding to pod default/web "
         "(nothing for 20 s; last: the Kubernetes API at "
     ), out.stderr
+
+
+def test_a_reattach_from_an_editor_terminal_ends_in_one_sentence_when_the_api_goes_silent(
+    kube_outage: KubeEnv,
+) -> None:
+    """A second terminal on a pod whose debug container runs reattaches (`kubectl attach`, no new container): the
+    editor's terminal runs it under `debugbox session --connect`, as it does an exec; its dial has no deadline."""
+    kube = kube_outage
+    _web(kube)
+    backend = kube.backend(timeout_seconds=TIMEOUT)
+    first = backend.kube_plan(backend.resolve("web/app"), batch_options(backend.settings, stdin=True)).plan
+    # The terminal that created the debug container goes away once it runs.
+    opened = subprocess.Popen(
+        list(first.argv), env=kube.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + BOUND
+        while not kube.fake.docker.running("default", "web", "debugbox-app"):
+            assert time.monotonic() < deadline and opened.poll() is None, "the debug container did not start"
+            time.sleep(0.2)
+    finally:
+        opened.kill()
+        opened.communicate(timeout=30)
+    again = backend.kube_plan(backend.resolve("web/app"), batch_options(backend.settings, stdin=True)).plan
+    assert again.strategy == "reattach" and again.connect is not None and not again.watch
+    kube.fake.network.fail_on(_attach, "blackhole")
+
+    out = subprocess.run(
+        [sys.executable, "-m", "debugbox", "session", "--timeout", "2", "--connect", again.connect,
+         "--", *again.argv],
+        env={**kube.env, "XDG_CACHE_HOME": str(kube.tmp / "cache")},
+        capture_output=True, text=True, timeout=BOUND, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+    assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.splitlines()[-1].startswith(
+        "debugbox: the Kubernetes API stopped answering while kubectl was connecting to container app in pod "
+        "default/web (nothing for 4 s; last: the Kubernetes API at "
+    ), out.stderr
+    assert out.stderr.endswith(SAID + "\n")
