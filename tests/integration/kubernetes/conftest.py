@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -118,6 +119,22 @@ class KubeEnv:
         return subprocess.run(
             args, env=self.env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
         )
+
+
+def leave_once_running(kube: KubeEnv, argv: Sequence[str], pod: str, container: str, within: float) -> None:
+    """Run the plan `argv` that adds debug `container` to `pod` (namespace default), and end it, as a terminal
+    closed before anything was typed, once the container runs: a later plan reattaches."""
+    first = subprocess.Popen(
+        list(argv), env=kube.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        deadline = time.monotonic() + within
+        while not kube.fake.docker.running("default", pod, container):
+            assert time.monotonic() < deadline and first.poll() is None, "the debug container did not start"
+            time.sleep(0.2)
+    finally:
+        first.kill()
+        first.communicate(timeout=30)
 
 
 def batch_options(settings: Settings, **kw: Any) -> PlanOptions:

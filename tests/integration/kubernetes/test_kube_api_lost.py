@@ -23,7 +23,7 @@ from debugbox.edge.kubeconfig import load_kubeconfig
 
 from tests.deadlines import returns_within, within
 from tests.fakes.kube import RecordedRequest
-from tests.integration.kubernetes.conftest import KubeEnv, batch_options
+from tests.integration.kubernetes.conftest import KubeEnv, batch_options, leave_once_running
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -51,6 +51,16 @@ def _attach(r: RecordedRequest) -> bool:
 
 def _kubectl_create(r: RecordedRequest) -> bool:
     return r.method == "POST" and r.path.endswith("/pods")
+
+
+def _lost_while_connecting(out: subprocess.CompletedProcess[str]) -> None:
+    """The one sentence (exit 3) of a session whose API went silent while kubectl connected to web/app."""
+    assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
+    assert out.stderr.splitlines()[-1].startswith(
+        "debugbox: the Kubernetes API stopped answering while kubectl was connecting to container app in pod "
+        "default/web (nothing for 4 s; last: the Kubernetes API at "
+    ), out.stderr
+    assert out.stderr.endswith(SAID + "\n")
 
 
 def _web(kube: KubeEnv) -> None:
@@ -163,12 +173,7 @@ def test_an_exec_into_a_container_with_a_shell_ends_in_one_sentence_when_the_api
 
     out = kube.debugbox("shell", "pod/web", "--timeout", "2", "--", "ls", "/", timeout=BOUND)
 
-    assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
-    assert out.stderr.splitlines()[-1].startswith(
-        "debugbox: the Kubernetes API stopped answering while kubectl was connecting to container app in pod "
-        "default/web (nothing for 4 s; last: the Kubernetes API at "
-    ), out.stderr
-    assert out.stderr.endswith(SAID + "\n")
+    _lost_while_connecting(out)
 
 
 def test_forward_whose_tunnel_gets_no_answer_ends_in_one_sentence(kube_outage: KubeEnv) -> None:
@@ -196,18 +201,7 @@ def test_a_reattach_from_an_editor_terminal_ends_in_one_sentence_when_the_api_go
     _web(kube)
     backend = kube.backend(timeout_seconds=TIMEOUT)
     first = backend.kube_plan(backend.resolve("web/app"), batch_options(backend.settings, stdin=True)).plan
-    # The terminal that created the debug container goes away once it runs.
-    opened = subprocess.Popen(
-        list(first.argv), env=kube.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + BOUND
-        while not kube.fake.docker.running("default", "web", "debugbox-app"):
-            assert time.monotonic() < deadline and opened.poll() is None, "the debug container did not start"
-            time.sleep(0.2)
-    finally:
-        opened.kill()
-        opened.communicate(timeout=30)
+    leave_once_running(kube, first.argv, "web", "debugbox-app", within=BOUND)
     again = backend.kube_plan(backend.resolve("web/app"), batch_options(backend.settings, stdin=True)).plan
     assert again.strategy == "reattach" and again.connect is not None and not again.watch
     kube.fake.network.fail_on(_attach, "blackhole")
@@ -219,9 +213,4 @@ def test_a_reattach_from_an_editor_terminal_ends_in_one_sentence_when_the_api_go
         capture_output=True, text=True, timeout=BOUND, stdin=subprocess.DEVNULL,
     )  # fmt: skip
 
-    assert out.returncode == 3 and "Traceback" not in out.stderr, out.stderr
-    assert out.stderr.splitlines()[-1].startswith(
-        "debugbox: the Kubernetes API stopped answering while kubectl was connecting to container app in pod "
-        "default/web (nothing for 4 s; last: the Kubernetes API at "
-    ), out.stderr
-    assert out.stderr.endswith(SAID + "\n")
+    _lost_while_connecting(out)

@@ -10,12 +10,17 @@ these tests send an empty line first, as a user presses Enter when kubectl says 
 from __future__ import annotations
 
 import subprocess
-import time
 from typing import Any
 
 import pytest
 
-from tests.integration.kubernetes.conftest import DEBIAN_TOOLBOX, KUBECTL, KubeEnv, batch_options
+from tests.integration.kubernetes.conftest import (
+    DEBIAN_TOOLBOX,
+    KUBECTL,
+    KubeEnv,
+    batch_options,
+    leave_once_running,
+)
 
 pytestmark = [pytest.mark.kubernetes, pytest.mark.docker]
 
@@ -153,17 +158,7 @@ def test_reattach_shows_the_banner_to_the_first_terminal_that_attaches(kube_dock
     plan = _plan(kube, "web/app").plan
 
     # The terminal that created the debug container goes away before anything was typed.
-    first = subprocess.Popen(
-        list(plan.argv), env=kube.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while not kube.fake.docker.running("default", "web", "debugbox-app"):
-            assert time.monotonic() < deadline and first.poll() is None, "the debug container did not start"
-            time.sleep(0.2)
-    finally:
-        first.kill()
-        first.communicate(timeout=30)
+    leave_once_running(kube, plan.argv, "web", "debugbox-app", within=90)
 
     again = _plan(kube, "web/app").plan
     out = _run(kube, again.argv)
